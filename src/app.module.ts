@@ -1,0 +1,29 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CallModule } from './call/call.module.js';
+import { AppConfigModule } from './config/config.module.js';
+import { HealthModule } from './health/health.module.js';
+import { MediaStreamModule } from './media-stream/media-stream.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
+import { TwilioModule } from './twilio/twilio.module.js';
+
+@Module({})
+export class AppModule {
+  /**
+   * The bridge, configured from the environment. A function rather than a static `@Module` so
+   * that configuration is read when the app is built (tests build several, each with its own).
+   */
+  static async forRoot(extraModules: DynamicModule['imports'] = []): Promise<DynamicModule> {
+    return {
+      module: AppModule,
+      imports: [
+        await AppConfigModule.forRoot(),
+        RealtimeModule,
+        CallModule,
+        TwilioModule,
+        MediaStreamModule,
+        HealthModule,
+        ...extraModules,
+      ],
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import { Module, Scope } from '@nestjs/common';
+import { REQUEST } from '@nestjs/core';
+import { AudioModule } from '../audio/audio.module.js';
+import { RealtimeModule } from '../realtime/realtime.module.js';
+import { CallContext } from './call-context.js';
+import { CallRegistry } from './call-registry.service.js';
+import { CallSessionFactory } from './call-session.factory.js';
+import { CallSession } from './call-session.js';
+
+@Module({
+  imports: [AudioModule, RealtimeModule],
+  providers: [
+    CallRegistry,
+    CallSessionFactory,
+    CallSession,
+    // Per call, the "request" of the call's DI context is its CallContext.
+    { provide: CallContext, scope: Scope.REQUEST, useFactory: (call: CallContext) => call, inject: [REQUEST] },
+  ],
+  exports: [CallRegistry, CallSessionFactory, CallContext],
+})
+export class CallModule {}

@@ -1,0 +1,63 @@
+import { registerAs, type ConfigType } from '@nestjs/config';
+import { parseEnv } from './env.schema.js';
+import { Secret } from './secret.js';
+
+// Each namespace re-reads the environment that ConfigModule already validated (and merged with
+// `.env`); parsing is cheap and happens once per namespace at start-up.
+
+export const serverConfig = registerAs('server', () => {
+  const env = parseEnv(process.env);
+  return {
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL,
+    trustProxy: env.TRUST_PROXY,
+    logLevel: env.LOG_LEVEL,
+  };
+});
+
+export const openaiConfig = registerAs('openai', () => {
+  const env = parseEnv(process.env);
+  return {
+    apiKey: new Secret(env.OPENAI_API_KEY ?? ''),
+    realtimeUrl: env.OPENAI_REALTIME_URL as string,
+    model: env.OPENAI_REALTIME_MODEL,
+    voice: env.OPENAI_VOICE,
+    instructions: env.AI_INSTRUCTIONS,
+    greeting: env.AI_GREETING,
+    turnDetection: env.TURN_DETECTION,
+    inputTranscriptionModel:
+      env.INPUT_TRANSCRIPTION_MODEL === 'none' ? undefined : env.INPUT_TRANSCRIPTION_MODEL,
+    connectTimeoutMs: env.OPENAI_CONNECT_TIMEOUT_MS,
+  };
+});
+
+export const audioConfig = registerAs('audio', () => {
+  const env = parseEnv(process.env);
+  return { inputFormat: env.AUDIO_INPUT_FORMAT };
+});
+
+export const twilioConfig = registerAs('twilio', () => {
+  const env = parseEnv(process.env);
+  return {
+    authToken: env.TWILIO_AUTH_TOKEN ? new Secret(env.TWILIO_AUTH_TOKEN) : undefined,
+    accountSid: env.TWILIO_ACCOUNT_SID,
+    validateSignatures: env.TWILIO_VALIDATE_SIGNATURES,
+    streamTokenTtlS: env.STREAM_TOKEN_TTL_S,
+  };
+});
+
+export const limitsConfig = registerAs('limits', () => {
+  const env = parseEnv(process.env);
+  return {
+    maxConcurrentCalls: env.MAX_CONCURRENT_CALLS,
+    maxCallDurationS: env.MAX_CALL_DURATION_S,
+    mediaIdleTimeoutS: env.MEDIA_IDLE_TIMEOUT_S,
+    shutdownDrainS: env.SHUTDOWN_DRAIN_S,
+  };
+});
+
+export type ServerConfig = ConfigType<typeof serverConfig>;
+export type OpenAIConfig = ConfigType<typeof openaiConfig>;
+export type AudioConfig = ConfigType<typeof audioConfig>;
+export type TwilioConfig = ConfigType<typeof twilioConfig>;
+export type LimitsConfig = ConfigType<typeof limitsConfig>;

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { CallModule } from '../call/call.module.js';
+import { TwilioModule } from '../twilio/twilio.module.js';
+import { MediaStreamGateway } from './media-stream.gateway.js';
+
+@Module({ imports: [CallModule, TwilioModule], providers: [MediaStreamGateway], exports: [MediaStreamGateway] })
+export class MediaStreamModule {}

@@ -1,0 +1,124 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
+
+export interface RealtimeCloseInfo {
+  /** True when the socket had opened before it closed. */
+  wasOpen: boolean;
+  /** True when we asked for the close (the call ended on our side). */
+  byUs: boolean;
+  code: number;
+  reason: string;
+  /** HTTP status of a refused upgrade (401 bad key, 429, 5xx ...). */
+  httpStatus?: number;
+  error?: string;
+}
+
+export interface RealtimeConnectionHandlers {
+  onOpen(): void;
+  onEvent(event: RealtimeServerEvent): void;
+  onInvalidEvent(reason: string): void;
+  onClose(info: RealtimeCloseInfo): void;
+}
+
+export interface RealtimeConnectionOptions {
+  url: string;
+  apiKey: string;
+  connectTimeoutMs: number;
+}
+
+/**
+ * One WebSocket to the Realtime API for one call. It turns the socket's events into typed,
+ * validated Realtime events and a single `onClose`, whatever way the socket ends.
+ */
+export class RealtimeConnection {
+  private readonly socket: WebSocket;
+  private closedByUs = false;
+  private opened = false;
+  private httpStatus?: number;
+  private lastError?: string;
+  private closeReported = false;
+
+  constructor(options: RealtimeConnectionOptions, private readonly handlers: RealtimeConnectionHandlers) {
+    this.socket = new WebSocket(options.url, {
+      // GA only: no OpenAI-Beta header, which now gets `beta_api_shape_disabled`.
+      headers: { Authorization: `Bearer ${options.apiKey}` },
+      handshakeTimeout: options.connectTimeoutMs,
+      perMessageDeflate: false,
+    });
+    this.socket.on('open', () => {
+      this.opened = true;
+      this.handlers.onOpen();
+    });
+    this.socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.socket.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
+      this.httpStatus = res.statusCode;
+      this.lastError = `upgrade refused with HTTP ${res.statusCode}`;
+      res.resume();
+      req.destroy();
+      this.reportClose(1006, '');
+    });
+    this.socket.on('error', (error: Error) => {
+      // Errors are always followed by 'close'; keep the message for that report.
+      this.lastError ??= error.message;
+    });
+    this.socket.on('close', (code: number, reason: Buffer) => this.reportClose(code, reason.toString()));
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes queued on the socket and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  send(event: Record<string, unknown>): void {
+    this.sendRaw(JSON.stringify(event));
+  }
+
+  sendRaw(text: string): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+  }
+
+  /** `input_audio_buffer.append`, built without an intermediate object (one per 20 ms frame). */
+  appendAudio(base64: string): void {
+    this.sendRaw(`{"type":"input_audio_buffer.append","audio":"${base64}"}`);
+  }
+
+  close(reason = 'call ended'): void {
+    if (this.closedByUs) return;
+    this.closedByUs = true;
+    if (this.socket.readyState === WebSocket.OPEN) {
+      this.socket.close(1000, reason);
+      // Do not wait on the peer's close frame to free the call.
+      setTimeout(() => this.socket.terminate(), 2000).unref();
+    } else {
+      this.socket.terminate();
+    }
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.handlers.onInvalidEvent('binary message');
+      return;
+    }
+    const result = parseRealtimeEvent(data.toString());
+    if (result.ok) this.handlers.onEvent(result.event);
+    else this.handlers.onInvalidEvent(result.reason);
+  }
+
+  private reportClose(code: number, reason: string): void {
+    if (this.closeReported) return;
+    this.closeReported = true;
+    this.handlers.onClose({
+      wasOpen: this.opened,
+      byUs: this.closedByUs,
+      code,
+      reason,
+      httpStatus: this.httpStatus,
+      error: this.lastError,
+    });
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * OpenAI Realtime API (GA) server events the bridge acts on, validated at the edge. Anything else
+ * is passed along as `other` (logged at debug level), since the API adds events over time.
+ */
+
+export interface RealtimeErrorDetail {
+  type?: string;
+  code?: string;
+  message?: string;
+  param?: string;
+  event_id?: string | null;
+}
+
+export type RealtimeServerEvent =
+  | { type: 'session.created' | 'session.updated'; session: Record<string, unknown> }
+  | { type: 'error'; error: RealtimeErrorDetail }
+  | {
+      type: 'response.output_audio.delta';
+      response_id: string;
+      item_id: string;
+      content_index: number;
+      delta: string;
+    }
+  | { type: 'response.output_audio.done'; response_id: string; item_id: string; content_index: number }
+  | { type: 'response.created'; response: { id: string } }
+  | { type: 'response.done'; response: RealtimeResponse }
+  | { type: 'input_audio_buffer.speech_started'; item_id?: string; audio_start_ms?: number }
+  | { type: 'input_audio_buffer.speech_stopped'; item_id?: string; audio_end_ms?: number }
+  | {
+      type: 'conversation.item.input_audio_transcription.completed';
+      item_id: string;
+      transcript: string;
+    }
+  | { type: 'response.output_audio_transcript.done'; item_id: string; transcript: string }
+  | { type: 'other'; originalType: string; raw: Record<string, unknown> };
+
+export interface RealtimeResponse {
+  id: string;
+  status?: string;
+  status_details?: Record<string, unknown> | null;
+  usage?: Record<string, unknown> | null;
+  output?: unknown[];
+}
+
+export type RealtimeEventParseResult =
+  | { ok: true; event: RealtimeServerEvent }
+  | { ok: false; reason: string };
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const fail = (reason: string): RealtimeEventParseResult => ({ ok: false, reason });
+const ok = (event: RealtimeServerEvent): RealtimeEventParseResult => ({ ok: true, event });
+
+/** Parses one text message from the Realtime socket; never throws. */
+export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('not JSON');
+  }
+  if (!isObject(value) || !isString(value.type)) return fail('no event type');
+  const v = value;
+  const originalType = value.type;
+  switch (v.type) {
+    case 'session.created':
+    case 'session.updated':
+      return isObject(v.session) ? ok({ type: v.type, session: v.session }) : fail(`${v.type} without session`);
+    case 'error': {
+      const e = isObject(v.error) ? v.error : {};
+      return ok({
+        type: 'error',
+        error: {
+          type: optStr(e.type),
+          code: optStr(e.code),
+          message: optStr(e.message),
+          param: optStr(e.param),
+          event_id: optStr(e.event_id),
+        },
+      });
+    }
+    case 'response.output_audio.delta':
+      if (!isString(v.response_id) || !isString(v.item_id) || !isString(v.delta)) {
+        return fail('audio delta without response_id/item_id/delta');
+      }
+      if (v.delta.length % 4 !== 0 || !BASE64.test(v.delta)) return fail('audio delta is not base64');
+      return ok({
+        type: v.type,
+        response_id: v.response_id,
+        item_id: v.item_id,
+        content_index: typeof v.content_index === 'number' ? v.content_index : 0,
+        delta: v.delta,
+      });
+    case 'response.output_audio.done':
+      if (!isString(v.response_id) || !isString(v.item_id)) return fail('audio done without ids');
+      return ok({
+        type: v.type,
+        response_id: v.response_id,
+        item_id: v.item_id,
+        content_index: typeof v.content_index === 'number' ? v.content_index : 0,
+      });
+    case 'response.created':
+      return isObject(v.response) && isString(v.response.id)
+        ? ok({ type: v.type, response: { id: v.response.id } })
+        : fail('response.created without response.id');
+    case 'response.done': {
+      const r = v.response;
+      if (!isObject(r) || !isString(r.id)) return fail('response.done without response.id');
+      return ok({
+        type: v.type,
+        response: {
+          id: r.id,
+          status: optStr(r.status),
+          status_details: isObject(r.status_details) ? r.status_details : null,
+          usage: isObject(r.usage) ? r.usage : null,
+          output: Array.isArray(r.output) ? r.output : [],
+        },
+      });
+    }
+    case 'input_audio_buffer.speech_started':
+    case 'input_audio_buffer.speech_stopped':
+      return ok({ type: v.type, item_id: optStr(v.item_id) });
+    case 'conversation.item.input_audio_transcription.completed':
+    case 'response.output_audio_transcript.done': {
+      const { type, item_id: itemId, transcript } = v;
+      if (!isString(itemId) || !isString(transcript)) return fail(`${type} without item_id/transcript`);
+      return ok({ type, item_id: itemId, transcript });
+    }
+    default:
+      return ok({ type: 'other', originalType, raw: v });
+  }
+}
+
+function optStr(value: unknown): string | undefined {
+  return isString(value) ? value : undefined;
+}

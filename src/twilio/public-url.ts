@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+/** The path Twilio opens the media WebSocket on. */
+export const MEDIA_STREAM_PATH = '/media-stream';
+
+export interface PublicUrlOptions {
+  publicUrl?: string;
+  trustProxy: boolean;
+}
+
+function firstHeaderValue(value: string | string[] | undefined): string | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  const first = raw?.split(',')[0]?.trim();
+  return first || undefined;
+}
+
+/**
+ * The base URL (scheme://host[:port][/prefix], no trailing slash) under which Twilio reaches us.
+ * Signatures are computed by Twilio over the URL it requested, so behind a TLS-terminating proxy
+ * this must be the public one, never http://pod:8080. `X-Forwarded-*` is honoured only when the
+ * operator says a proxy sets it (TRUST_PROXY), since anyone can send those headers.
+ */
+export function publicBaseUrl(req: IncomingMessage, options: PublicUrlOptions): string {
+  if (options.publicUrl) return options.publicUrl;
+  const encrypted = Boolean((req.socket as TLSSocket).encrypted);
+  let proto = encrypted ? 'https' : 'http';
+  let host = req.headers.host ?? 'localhost';
+  if (options.trustProxy) {
+    proto = firstHeaderValue(req.headers['x-forwarded-proto'])?.toLowerCase() ?? proto;
+    host = firstHeaderValue(req.headers['x-forwarded-host']) ?? host;
+  }
+  // A proxy may report the WebSocket scheme itself.
+  if (proto === 'wss') proto = 'https';
+  if (proto === 'ws') proto = 'http';
+  return `${proto}://${host}`;
+}
+
+/** `wss://host[:port]/media-stream` for an https base, `ws://...` for http. */
+export function mediaStreamUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  const scheme = url.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${url.host}${MEDIA_STREAM_PATH}`;
+}

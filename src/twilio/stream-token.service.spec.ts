@@ -1,0 +1,28 @@
+import { Secret } from '../config/secret.js';
+import { StreamTokenService } from './stream-token.service.js';
+
+const service = (authToken = 'auth', ttl = 300) =>
+  new StreamTokenService({ authToken: new Secret(authToken), accountSid: undefined, validateSignatures: true, streamTokenTtlS: ttl });
+
+describe('StreamTokenService', () => {
+  const now = Date.UTC(2026, 10, 26, 12, 0, 0);
+
+  it('accepts a token for the call it was issued for', () => {
+    expect(service().verify('CA1', service().issue('CA1', now), now + 1000)).toBe('valid');
+  });
+
+  it('refuses a token issued for another call', () => {
+    expect(service().verify('CA2', service().issue('CA1', now), now)).toBe('invalid');
+  });
+
+  it('refuses a token made with another auth token', () => {
+    expect(service('auth').verify('CA1', service('other').issue('CA1', now), now)).toBe('invalid');
+  });
+
+  it('refuses a missing, malformed or expired token', () => {
+    expect(service().verify('CA1', undefined, now)).toBe('missing');
+    expect(service().verify('CA1', 'garbage', now)).toBe('invalid');
+    expect(service().verify('CA1', 'a.b.c', now)).toBe('invalid');
+    expect(service(undefined, 60).verify('CA1', service().issue('CA1', now), now + 61_000)).toBe('expired');
+  });
+});

@@ -1,0 +1,50 @@
+import { BadRequestException, Controller, Get, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
+import { CallRegistry } from '../call/call-registry.service.js';
+import { mediaStreamUrl } from './public-url.js';
+import { StreamTokenService } from './stream-token.service.js';
+import { TwilioSignatureGuard } from './twilio-signature.guard.js';
+import { TwilioSignatureService } from './twilio-signature.service.js';
+import { busyTwiml, streamTwiml } from './twiml.js';
+
+/** The voice webhook Twilio calls when a call comes in: TwiML that opens the media stream. */
+@Controller('api')
+@UseGuards(TwilioSignatureGuard)
+export class TwilioController {
+  constructor(
+    private readonly signatures: TwilioSignatureService,
+    private readonly streamTokens: StreamTokenService,
+    private readonly registry: CallRegistry,
+  ) {}
+
+  @Post('twiml')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/xml')
+  twimlForPost(@Req() req: Request): string {
+    return this.twiml(req, req.body);
+  }
+
+  // For numbers whose voice webhook is configured as GET.
+  @Get('twiml')
+  @Header('Content-Type', 'text/xml')
+  twimlForGet(@Req() req: Request): string {
+    return this.twiml(req, req.query);
+  }
+
+  private twiml(req: Request, params: unknown): string {
+    const fields = (params ?? {}) as Record<string, unknown>;
+    const callSid = typeof fields.CallSid === 'string' ? fields.CallSid : undefined;
+    if (!callSid) throw new BadRequestException('CallSid is required');
+    if (!this.registry.hasCapacity()) return busyTwiml();
+    const text = (name: string) => (typeof fields[name] === 'string' ? fields[name] : undefined);
+    return streamTwiml({
+      streamUrl: mediaStreamUrl(this.signatures.baseUrlOf(req)),
+      parameters: {
+        CallSid: callSid,
+        From: text('From'),
+        To: text('To'),
+        token: this.streamTokens.issue(callSid),
+      },
+    });
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { CallModule } from '../call/call.module.js';
+import { StreamTokenService } from './stream-token.service.js';
+import { TwilioController } from './twilio.controller.js';
+import { TwilioSignatureGuard } from './twilio-signature.guard.js';
+import { TwilioSignatureService } from './twilio-signature.service.js';
+
+@Module({
+  imports: [CallModule],
+  controllers: [TwilioController],
+  providers: [TwilioSignatureService, StreamTokenService, TwilioSignatureGuard],
+  exports: [TwilioSignatureService, StreamTokenService],
+})
+export class TwilioModule {}

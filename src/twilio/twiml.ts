@@ -1,0 +1,25 @@
+import twilio from 'twilio';
+
+export interface StreamTwimlOptions {
+  streamUrl: string;
+  /** Passed to the stream as `<Parameter>`s; they come back in `start.customParameters`. */
+  parameters: Record<string, string | undefined>;
+}
+
+/** `<Response><Connect><Stream url=...>` with one `<Parameter>` per defined value. */
+export function streamTwiml(options: StreamTwimlOptions): string {
+  const response = new twilio.twiml.VoiceResponse();
+  const stream = response.connect().stream({ url: options.streamUrl });
+  for (const [name, value] of Object.entries(options.parameters)) {
+    if (value !== undefined) stream.parameter({ name, value });
+  }
+  return response.toString();
+}
+
+/** What a caller hears when every line is taken. */
+export function busyTwiml(): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say('Sorry, all of our lines are busy right now. Please call again in a few minutes.');
+  response.hangup();
+  return response.toString();
+}

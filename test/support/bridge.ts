@@ -1,0 +1,87 @@
+import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { TEST_AUTH_TOKEN } from './fake-twilio.js';
+
+export const TEST_API_KEY = 'sk-test-SECRET-key-never-logged-42';
+
+/** Every log line the application writes, kept for assertions (and silent on the console). */
+export class CapturedLogs implements LoggerService {
+  readonly lines: string[] = [];
+  private levels: LogLevel[] = ['fatal', 'error', 'warn', 'log'];
+
+  setLogLevels(levels: LogLevel[]): void {
+    this.levels = levels;
+  }
+
+  private record(level: LogLevel, message: unknown, params: unknown[]): void {
+    if (!this.levels.includes(level)) return;
+    const context = params.at(-1);
+    const text = message instanceof Error ? (message.stack ?? message.message) : String(message);
+    this.lines.push(`${level} ${typeof context === 'string' ? `[${context}] ` : ''}${text}`);
+    if (process.env.BRIDGE_TEST_LOGS) console.log(this.lines.at(-1));
+  }
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.record('log', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.record('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.record('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.record('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.record('verbose', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.record('fatal', message, params);
+  }
+
+  matching(pattern: RegExp): string[] {
+    return this.lines.filter((line) => pattern.test(line));
+  }
+}
+
+export interface RunningBridge {
+  app: INestApplication;
+  baseUrl: string;
+  logs: CapturedLogs;
+  close(): Promise<void>;
+}
+
+const BRIDGE_ENV_KEYS = [
+  'PORT', 'PUBLIC_URL', 'TRUST_PROXY', 'LOG_LEVEL', 'OPENAI_API_KEY', 'OPENAI_REALTIME_URL',
+  'OPENAI_REALTIME_MODEL', 'OPENAI_VOICE', 'AI_INSTRUCTIONS', 'AI_GREETING', 'TURN_DETECTION',
+  'AUDIO_INPUT_FORMAT', 'INPUT_TRANSCRIPTION_MODEL', 'OPENAI_CONNECT_TIMEOUT_MS', 'TWILIO_AUTH_TOKEN',
+  'TWILIO_ACCOUNT_SID', 'TWILIO_VALIDATE_SIGNATURES', 'STREAM_TOKEN_TTL_S', 'MAX_CONCURRENT_CALLS',
+  'MAX_CALL_DURATION_S', 'MEDIA_IDLE_TIMEOUT_S', 'SHUTDOWN_DRAIN_S',
+];
+
+/** Sets exactly these bridge variables (others unset) in process.env. */
+export function setBridgeEnv(env: Record<string, string | undefined>): void {
+  for (const key of BRIDGE_ENV_KEYS) delete process.env[key];
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined) process.env[key] = value;
+  }
+}
+
+/** Starts the real application on an ephemeral loopback port, as `main.ts` would. */
+export async function startBridge(env: Record<string, string | undefined>): Promise<RunningBridge> {
+  setBridgeEnv({
+    OPENAI_API_KEY: TEST_API_KEY,
+    TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const logs = new CapturedLogs();
+  const app = await NestFactory.create(await AppModule.forRoot(), { logger: logs });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return { app, baseUrl, logs, close: () => app.close() };
+}

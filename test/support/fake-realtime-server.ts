@@ -1,0 +1,131 @@
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { waitUntil } from './wait.js';
+
+export type RealtimeClientEvent = { type: string } & Record<string, unknown>;
+
+/**
+ * A loopback stand-in for the OpenAI Realtime API (GA): greets each connection with
+ * `session.created`, answers `session.update` with `session.updated`, records every client event,
+ * and lets a test play the server's side (audio deltas, VAD events, errors, dropped sockets).
+ */
+export class FakeRealtimeServer {
+  readonly connections: FakeRealtimeConnection[] = [];
+  /** Set to refuse upgrades with this HTTP status (e.g. 401 for a bad key). */
+  rejectWithStatus?: number;
+  /** Delay before accepting an upgrade, to keep the bridge's session "connecting" for a while. */
+  acceptDelayMs = 0;
+  private server?: WebSocketServer;
+
+  async start(): Promise<void> {
+    this.server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (_info, done) => {
+        const decide = () => (this.rejectWithStatus ? done(false, this.rejectWithStatus) : done(true));
+        if (this.acceptDelayMs > 0) setTimeout(decide, this.acceptDelayMs);
+        else decide();
+      },
+    });
+    this.server.on('connection', (socket, req) => {
+      this.connections.push(new FakeRealtimeConnection(socket, req));
+    });
+    await new Promise<void>((resolve) => this.server!.once('listening', resolve));
+  }
+
+  /** The value for OPENAI_REALTIME_URL. */
+  get url(): string {
+    const { port } = this.server!.address() as AddressInfo;
+    return `ws://127.0.0.1:${port}/v1/realtime`;
+  }
+
+  async connection(index: number): Promise<FakeRealtimeConnection> {
+    await waitUntil(() => this.connections.length > index, `OpenAI connection #${index + 1}`);
+    return this.connections[index];
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.server?.clients ?? []) client.terminate();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+export class FakeRealtimeConnection {
+  readonly received: RealtimeClientEvent[] = [];
+  readonly url: URL;
+  readonly headers: IncomingMessage['headers'];
+  closed = false;
+  private sequence = 0;
+
+  constructor(
+    readonly socket: WebSocket,
+    req: IncomingMessage,
+  ) {
+    this.url = new URL(req.url ?? '/', 'ws://127.0.0.1');
+    this.headers = req.headers;
+    socket.on('message', (data) => {
+      const event = JSON.parse(data.toString()) as RealtimeClientEvent;
+      this.received.push(event);
+      if (event.type === 'session.update') {
+        this.send({ type: 'session.updated', session: (event.session as object) ?? {} });
+      }
+    });
+    socket.on('close', () => (this.closed = true));
+    this.send({ type: 'session.created', session: { id: 'sess_fake', model: 'gpt-realtime' } });
+  }
+
+  send(event: Record<string, unknown>): void {
+    this.socket.send(JSON.stringify({ event_id: `event_${++this.sequence}`, ...event }));
+  }
+
+  eventsOfType(type: string): RealtimeClientEvent[] {
+    return this.received.filter((event) => event.type === type);
+  }
+
+  async waitFor(
+    type: string,
+    predicate: (event: RealtimeClientEvent) => boolean = () => true,
+  ): Promise<RealtimeClientEvent> {
+    let found: RealtimeClientEvent | undefined;
+    await waitUntil(() => {
+      found = this.received.find((event) => event.type === type && predicate(event));
+      return found !== undefined;
+    }, `client event ${type}`);
+    return found!;
+  }
+
+  /** Decoded bytes of every `input_audio_buffer.append` so far. */
+  appendedAudio(): Buffer {
+    return Buffer.concat(
+      this.eventsOfType('input_audio_buffer.append').map((event) =>
+        Buffer.from(event.audio as string, 'base64'),
+      ),
+    );
+  }
+
+  audioDelta(responseId: string, itemId: string, mulaw: Buffer): void {
+    this.send({
+      type: 'response.output_audio.delta',
+      response_id: responseId,
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      delta: mulaw.toString('base64'),
+    });
+  }
+
+  audioDone(responseId: string, itemId: string): void {
+    this.send({
+      type: 'response.output_audio.done',
+      response_id: responseId,
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+    });
+  }
+
+  async waitForClose(): Promise<void> {
+    await waitUntil(() => this.closed, 'OpenAI socket to close');
+  }
+}
