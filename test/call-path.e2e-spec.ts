@@ -2,7 +2,12 @@ import WebSocket from 'ws';
 import { dominantFrequency, frames20ms, mulawTone, pcm16leSamples } from './support/audio.js';
 import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
-import { FakeTwilioCall, parseStreamTwiml, postTwiml, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
+import {
+  FakeTwilioCall,
+  parseStreamTwiml,
+  postTwiml,
+  TEST_AUTH_TOKEN,
+} from './support/fake-twilio.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 describe('a call through the bridge', () => {
@@ -39,7 +44,14 @@ describe('a call through the bridge', () => {
       expect(session.audio.output.format).toEqual({ type: 'audio/pcmu' });
       expect(session.audio.output.voice).toBe('marin');
       expect(session.audio.input.turn_detection.type).toBe('semantic_vad');
-      for (const betaField of ['input_audio_format', 'output_audio_format', 'modalities', 'voice', 'turn_detection', 'input_audio_transcription']) {
+      for (const betaField of [
+        'input_audio_format',
+        'output_audio_format',
+        'modalities',
+        'voice',
+        'turn_detection',
+        'input_audio_transcription',
+      ]) {
         expect(session).not.toHaveProperty(betaField);
       }
     });
@@ -62,11 +74,16 @@ describe('a call through the bridge', () => {
       const chunks = [reply.subarray(0, 1000), reply.subarray(1000, 2000), reply.subarray(2000)];
       for (const chunk of chunks) upstream.audioDelta('resp_1', 'item_1', chunk);
 
-      await waitUntil(() => call.receivedAudio().length === reply.length, 'all reply audio at Twilio');
+      await waitUntil(
+        () => call.receivedAudio().length === reply.length,
+        'all reply audio at Twilio',
+      );
       expect(call.receivedAudio().equals(reply)).toBe(true);
       const events = call.received.map((frame) => frame.event);
       expect(events).toEqual(['media', 'mark', 'media', 'mark', 'media', 'mark']);
-      expect(call.framesOf('media').every((frame) => frame.streamSid === call.streamSid)).toBe(true);
+      expect(call.framesOf('media').every((frame) => frame.streamSid === call.streamSid)).toBe(
+        true,
+      );
     });
 
     it('keeps caller audio that arrives while the OpenAI session is still opening', async () => {
@@ -75,7 +92,10 @@ describe('a call through the bridge', () => {
       const audio = mulawTone(440, 200);
       for (const frame of frames20ms(audio)) call.sendMedia(frame);
       const upstream = await openai.connection(0);
-      await waitUntil(() => upstream.appendedAudio().length === audio.length, 'buffered audio appended');
+      await waitUntil(
+        () => upstream.appendedAudio().length === audio.length,
+        'buffered audio appended',
+      );
       expect(upstream.appendedAudio().equals(audio)).toBe(true);
       expect(upstream.received[0].type).toBe('session.update');
     });
@@ -86,7 +106,10 @@ describe('a call through the bridge', () => {
       await upstream.waitFor('session.update');
       call.stop();
       await upstream.waitForClose();
-      await waitUntil(() => bridge.logs.matching(/call ended.*stop/).length === 1, 'call-ended log');
+      await waitUntil(
+        () => bridge.logs.matching(/call ended.*stop/).length === 1,
+        'call-ended log',
+      );
     });
 
     it('closes the OpenAI socket when the caller hangs up without stop', async () => {
@@ -107,20 +130,35 @@ describe('a call through the bridge', () => {
 
       firstUpstream.socket.terminate();
       expect(await first.waitForClose()).toBe(1000);
-      expect(bridge.logs.matching(new RegExp(`callSid=${first.callSid}.*OpenAI Realtime socket closed`))).toHaveLength(1);
+      expect(
+        bridge.logs.matching(
+          new RegExp(
+            `^warn .*callSid=${first.callSid}.*call ended.*OpenAI Realtime socket closed: code 1006`,
+          ),
+        ),
+      ).toHaveLength(1);
 
       const audio = mulawTone(500, 200);
       for (const frame of frames20ms(audio)) second.sendMedia(frame);
       secondUpstream.audioDelta('resp_2', 'item_2', audio);
-      await waitUntil(() => secondUpstream.appendedAudio().length === audio.length, 'second call audio upstream');
-      await waitUntil(() => second.receivedAudio().length === audio.length, 'second call audio downstream');
+      await waitUntil(
+        () => secondUpstream.appendedAudio().length === audio.length,
+        'second call audio upstream',
+      );
+      await waitUntil(
+        () => second.receivedAudio().length === audio.length,
+        'second call audio downstream',
+      );
       expect(second.closeCode).toBeUndefined();
       expect(secondUpstream.closed).toBe(false);
     });
 
     it('lets the assistant speak first when AI_GREETING is set', async () => {
       await bridge.close();
-      bridge = await startBridge({ OPENAI_REALTIME_URL: openai.url, AI_GREETING: 'Hello, this is Acme.' });
+      bridge = await startBridge({
+        OPENAI_REALTIME_URL: openai.url,
+        AI_GREETING: 'Hello, this is Acme.',
+      });
       await FakeTwilioCall.dial(bridge.baseUrl);
       const upstream = await openai.connection(0);
       const greeting = await upstream.waitFor('response.create');
@@ -131,7 +169,9 @@ describe('a call through the bridge', () => {
     it('reports the active calls on /health', async () => {
       await FakeTwilioCall.dial(bridge.baseUrl);
       await (await openai.connection(0)).waitFor('session.update');
-      const body = (await (await fetch(`${bridge.baseUrl}/health`)).json()) as { activeCalls: number };
+      const body = (await (await fetch(`${bridge.baseUrl}/health`)).json()) as {
+        activeCalls: number;
+      };
       expect(body.activeCalls).toBe(1);
     });
   });
@@ -143,12 +183,18 @@ describe('a call through the bridge', () => {
       const call = await FakeTwilioCall.dial(bridge.baseUrl);
       const upstream = await openai.connection(0);
       const update = await upstream.waitFor('session.update');
-      expect((update.session as any).audio.input.format).toEqual({ type: 'audio/pcm', rate: 24000 });
+      expect((update.session as any).audio.input.format).toEqual({
+        type: 'audio/pcm',
+        rate: 24000,
+      });
       expect((update.session as any).audio.output.format).toEqual({ type: 'audio/pcmu' });
 
       const audio = mulawTone(440, 1000);
       for (const frame of frames20ms(audio)) call.sendMedia(frame);
-      await waitUntil(() => upstream.appendedAudio().length === audio.length * 6, '1 s of PCM16 at 24 kHz');
+      await waitUntil(
+        () => upstream.appendedAudio().length === audio.length * 6,
+        '1 s of PCM16 at 24 kHz',
+      );
       const samples = pcm16leSamples(upstream.appendedAudio());
       expect(samples.length).toBe(24000);
       expect(dominantFrequency(samples.subarray(2400), 24000)).toBeGreaterThanOrEqual(430);
@@ -172,7 +218,11 @@ describe('a call through the bridge', () => {
       call.ackMark(marks[1]);
       await sleep(50);
 
-      upstream.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: 1000, item_id: 'item_user' });
+      upstream.send({
+        type: 'input_audio_buffer.speech_started',
+        audio_start_ms: 1000,
+        item_id: 'item_user',
+      });
       const truncate = await upstream.waitFor('conversation.item.truncate');
       expect(truncate).toMatchObject({ item_id: 'item_1', content_index: 0, audio_end_ms: 200 });
       await call.waitFor('clear');
@@ -182,7 +232,10 @@ describe('a call through the bridge', () => {
       upstream.audioDelta('resp_1', 'item_1', chunk);
       upstream.send({ type: 'response.done', response: { id: 'resp_1', status: 'cancelled' } });
       upstream.audioDelta('resp_2', 'item_2', chunk);
-      await waitUntil(() => call.framesOf('media').length === mediaBefore + 1, 'next response audio');
+      await waitUntil(
+        () => call.framesOf('media').length === mediaBefore + 1,
+        'next response audio',
+      );
       expect(call.framesOf('media').at(-1)!.media.payload).toBe(chunk.toString('base64'));
     });
 
@@ -192,8 +245,15 @@ describe('a call through the bridge', () => {
       await upstream.waitFor('session.update');
       upstream.audioDelta('resp_1', 'item_1', mulawTone(300, 200));
       await call.waitFor('mark');
-      upstream.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: 10, item_id: 'item_user' });
-      expect(await upstream.waitFor('conversation.item.truncate')).toMatchObject({ item_id: 'item_1', audio_end_ms: 0 });
+      upstream.send({
+        type: 'input_audio_buffer.speech_started',
+        audio_start_ms: 10,
+        item_id: 'item_user',
+      });
+      expect(await upstream.waitFor('conversation.item.truncate')).toMatchObject({
+        item_id: 'item_1',
+        audio_end_ms: 0,
+      });
     });
 
     it('does nothing when the caller speaks after the reply finished playing', async () => {
@@ -205,7 +265,11 @@ describe('a call through the bridge', () => {
       upstream.send({ type: 'response.done', response: { id: 'resp_1', status: 'completed' } });
       await waitUntil(() => call.framesOf('mark').length === 2, 'both marks echoed');
       await sleep(50);
-      upstream.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: 10, item_id: 'item_user' });
+      upstream.send({
+        type: 'input_audio_buffer.speech_started',
+        audio_start_ms: 10,
+        item_id: 'item_user',
+      });
       await sleep(200);
       expect(upstream.eventsOfType('conversation.item.truncate')).toHaveLength(0);
       expect(call.framesOf('clear')).toHaveLength(0);
@@ -216,54 +280,87 @@ describe('a call through the bridge', () => {
     beforeEach(() => startWith({ AUDIO_INPUT_FORMAT: 'g711_ulaw' }));
 
     it('answers the signed webhook with TwiML that streams to /media-stream with the call parameters', async () => {
-      const response = await postTwiml(bridge.baseUrl, { CallSid: 'CA123', From: '+15551230001', To: '+15551230002' });
+      const response = await postTwiml(bridge.baseUrl, {
+        CallSid: 'CA123',
+        From: '+15551230001',
+        To: '+15551230002',
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/xml/);
       const xml = await response.text();
-      expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="ws:\/\/127\.0\.0\.1:\d+\/media-stream">/);
+      expect(xml).toMatch(
+        /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="ws:\/\/127\.0\.0\.1:\d+\/media-stream">/,
+      );
       const { parameters } = parseStreamTwiml(xml);
-      expect(parameters).toMatchObject({ CallSid: 'CA123', From: '+15551230001', To: '+15551230002' });
+      expect(parameters).toMatchObject({
+        CallSid: 'CA123',
+        From: '+15551230001',
+        To: '+15551230002',
+      });
       expect(parameters.token).toEqual(expect.any(String));
     });
 
     it('refuses the webhook with a wrong or missing signature (403)', async () => {
-      expect((await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { signature: 'bm9wZQ==' })).status).toBe(403);
-      expect((await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { signature: null })).status).toBe(403);
-      expect((await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { authToken: 'another-token' })).status).toBe(403);
+      expect(
+        (await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { signature: 'bm9wZQ==' })).status,
+      ).toBe(403);
+      expect(
+        (await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { signature: null })).status,
+      ).toBe(403);
+      expect(
+        (await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { authToken: 'another-token' }))
+          .status,
+      ).toBe(403);
     });
 
     it('accepts a signed GET webhook, signed over its query string', async () => {
       const twilio = (await import('twilio')).default;
       const url = `${bridge.baseUrl}/api/twiml?CallSid=CA77&From=%2B15550001111&To=%2B15550002222`;
-      const response = await fetch(url, { headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, {}) } });
+      const response = await fetch(url, {
+        headers: {
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, {}),
+        },
+      });
       expect(response.status).toBe(200);
       expect(parseStreamTwiml(await response.text()).parameters.CallSid).toBe('CA77');
     });
 
     it('refuses a media stream upgrade whose signature is present and wrong (HTTP 403)', async () => {
-      const stream = parseStreamTwiml(await (await postTwiml(bridge.baseUrl, { CallSid: 'CA9' })).text());
-      await expect(FakeTwilioCall.open(stream, { signature: 'd3Jvbmc=' })).rejects.toThrow('HTTP 403');
+      const stream = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA9' })).text(),
+      );
+      await expect(FakeTwilioCall.open(stream, { signature: 'd3Jvbmc=' })).rejects.toThrow(
+        'HTTP 403',
+      );
     });
 
     it('accepts an unsigned upgrade and lets the stream token decide', async () => {
-      const stream = parseStreamTwiml(await (await postTwiml(bridge.baseUrl, { CallSid: 'CA10' })).text());
+      const stream = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA10' })).text(),
+      );
       const call = await FakeTwilioCall.open(stream, { signature: null, callSid: 'CA10' });
       call.start();
       await openai.connection(0);
     });
 
     it('closes a stream whose start has no token, within 2 s, without reaching OpenAI', async () => {
-      const stream = parseStreamTwiml(await (await postTwiml(bridge.baseUrl, { CallSid: 'CA11' })).text());
+      const stream = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA11' })).text(),
+      );
       const call = await FakeTwilioCall.open(stream, { callSid: 'CA11' });
       const { token: _token, ...withoutToken } = stream.parameters;
       call.start({ customParameters: withoutToken });
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(openai.connections).toHaveLength(0);
-      expect(bridge.logs.matching(/refused media stream for callSid=CA11: stream token missing/)).toHaveLength(1);
+      expect(
+        bridge.logs.matching(/refused media stream for callSid=CA11: stream token missing/),
+      ).toHaveLength(1);
     });
 
-    it('refuses a start that replays another call\'s whole parameter set', async () => {
-      const issued = parseStreamTwiml(await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_A' })).text());
+    it("refuses a start that replays another call's whole parameter set", async () => {
+      const issued = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_A' })).text(),
+      );
       const call = await FakeTwilioCall.open(issued, { callSid: 'CA_B' });
       call.start({ callSid: 'CA_B', customParameters: issued.parameters });
       expect(await call.waitForClose(2000)).toBe(1008);
@@ -286,14 +383,29 @@ describe('a call through the bridge', () => {
       await startWith({ PUBLIC_URL: 'https://voice.example.com' });
       const twilio = (await import('twilio')).default;
       const params = { CallSid: 'CA5', From: '+1', To: '+2' };
-      const signature = twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, 'https://voice.example.com/api/twiml', params);
+      const signature = twilio.getExpectedTwilioSignature(
+        TEST_AUTH_TOKEN,
+        'https://voice.example.com/api/twiml',
+        params,
+      );
       const response = await postTwiml(bridge.baseUrl, params, { signature });
       expect(response.status).toBe(200);
-      expect(parseStreamTwiml(await response.text()).url).toBe('wss://voice.example.com/media-stream');
+      expect(parseStreamTwiml(await response.text()).url).toBe(
+        'wss://voice.example.com/media-stream',
+      );
 
-      const handshake = twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, 'wss://voice.example.com/media-stream', {});
-      const socket = new WebSocket(`${bridge.baseUrl.replace('http', 'ws')}/media-stream`, { headers: { 'x-twilio-signature': handshake } });
-      await new Promise((resolve, reject) => { socket.once('open', resolve); socket.once('error', reject); });
+      const handshake = twilio.getExpectedTwilioSignature(
+        TEST_AUTH_TOKEN,
+        'wss://voice.example.com/media-stream',
+        {},
+      );
+      const socket = new WebSocket(`${bridge.baseUrl.replace('http', 'ws')}/media-stream`, {
+        headers: { 'x-twilio-signature': handshake },
+      });
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
       socket.close();
     });
 
@@ -305,12 +417,18 @@ describe('a call through the bridge', () => {
           'content-type': 'application/x-www-form-urlencoded',
           'x-forwarded-proto': 'https',
           'x-forwarded-host': 'edge.example.com',
-          'x-twilio-signature': (await import('twilio')).default.getExpectedTwilioSignature(TEST_AUTH_TOKEN, 'https://edge.example.com/api/twiml', { CallSid: 'CA6' }),
+          'x-twilio-signature': (await import('twilio')).default.getExpectedTwilioSignature(
+            TEST_AUTH_TOKEN,
+            'https://edge.example.com/api/twiml',
+            { CallSid: 'CA6' },
+          ),
         },
         body: 'CallSid=CA6',
       });
       expect(response.status).toBe(200);
-      expect(parseStreamTwiml(await response.text()).url).toBe('wss://edge.example.com/media-stream');
+      expect(parseStreamTwiml(await response.text()).url).toBe(
+        'wss://edge.example.com/media-stream',
+      );
     });
   });
 });

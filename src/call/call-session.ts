@@ -70,7 +70,8 @@ export class CallSession {
     this.realtime = this.realtimeService.connect({
       onOpen: () => this.guard(() => this.onRealtimeOpen()),
       onEvent: (event) => this.guard(() => this.onRealtimeEvent(event)),
-      onInvalidEvent: (reason) => this.log.warn(`${this.tag} dropped invalid OpenAI event: ${reason}`),
+      onInvalidEvent: (reason) =>
+        this.log.warn(`${this.tag} dropped invalid OpenAI event: ${reason}`),
       onClose: (info) => this.guard(() => this.onRealtimeClose(info)),
     });
   }
@@ -98,16 +99,17 @@ export class CallSession {
   }
 
   /** Ends the call and frees everything it holds; safe to call more than once. */
-  close(reason: string): void {
+  close(reason: string, level: 'log' | 'warn' = 'log'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.endReason = reason;
     this.realtime?.close(reason);
-    if (this.twilio && this.twilio.readyState === WebSocket.OPEN) this.twilio.close(1000, 'call ended');
+    if (this.twilio && this.twilio.readyState === WebSocket.OPEN)
+      this.twilio.close(1000, 'call ended');
     this.pendingAudio.length = 0;
     this.registry.remove(this);
     const seconds = ((Date.now() - this.context.startedAt.getTime()) / 1000).toFixed(1);
-    this.log.log(
+    this.log[level](
       `${this.tag} call ended after ${seconds}s: ${reason} ` +
         `(frames in ${this.stats.framesIn}, out ${this.stats.framesOut}, dropped ${this.stats.framesDropped}, barge-ins ${this.stats.bargeIns})`,
     );
@@ -190,12 +192,22 @@ export class CallSession {
     }
   }
 
-  private playAssistantAudio(responseId: string, itemId: string, contentIndex: number, delta: string): void {
+  private playAssistantAudio(
+    responseId: string,
+    itemId: string,
+    contentIndex: number,
+    delta: string,
+  ): void {
     // Deltas of a response the caller interrupted keep coming until its response.done.
     if (this.discardedResponses.has(responseId) || delta.length === 0) return;
     const streamSid = this.context.streamSid;
     this.sendToTwilio(twilioOutbound.media(streamSid, delta));
-    const markName = this.playback.sent(itemId, responseId, contentIndex, base64ByteLength(delta) / 8);
+    const markName = this.playback.sent(
+      itemId,
+      responseId,
+      contentIndex,
+      base64ByteLength(delta) / 8,
+    );
     this.sendToTwilio(twilioOutbound.mark(streamSid, markName));
     this.stats.framesOut++;
   }
@@ -225,9 +237,10 @@ export class CallSession {
     const detail = info.httpStatus
       ? `HTTP ${info.httpStatus}`
       : `code ${info.code}${info.reason ? ` "${info.reason}"` : ''}${info.error ? ` (${info.error})` : ''}`;
-    const what = info.wasOpen ? 'OpenAI Realtime socket closed' : 'could not connect to OpenAI Realtime';
-    this.log.warn(`${this.tag} ${what}: ${detail}`);
-    this.close(`${what}: ${detail}`);
+    const what = info.wasOpen
+      ? 'OpenAI Realtime socket closed'
+      : 'could not connect to OpenAI Realtime';
+    this.close(`${what}: ${detail}`, 'warn');
   }
 
   private addTranscript(role: TranscriptTurn['role'], text: string): void {
@@ -250,7 +263,7 @@ export class CallSession {
       action();
     } catch (error) {
       this.log.error(`${this.tag} internal error: ${(error as Error).stack ?? String(error)}`);
-      this.close('internal error');
+      this.close('internal error', 'warn');
     }
   }
 }

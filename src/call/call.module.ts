@@ -14,7 +14,12 @@ import { CallSession } from './call-session.js';
     CallSessionFactory,
     CallSession,
     // Per call, the "request" of the call's DI context is its CallContext.
-    { provide: CallContext, scope: Scope.REQUEST, useFactory: (call: CallContext) => call, inject: [REQUEST] },
+    {
+      provide: CallContext,
+      scope: Scope.REQUEST,
+      useFactory: (call: CallContext) => call,
+      inject: [REQUEST],
+    },
   ],
   exports: [CallRegistry, CallSessionFactory, CallContext],
 })

@@ -10,7 +10,9 @@ describe('PlaybackTracker', () => {
     const first = tracker.sent('item_1', 'resp_1', 0, 100);
     tracker.sent('item_1', 'resp_1', 0, 100);
     tracker.acknowledge(first);
-    expect(tracker.interrupt()).toEqual([{ itemId: 'item_1', responseId: 'resp_1', contentIndex: 0, audioEndMs: 100 }]);
+    expect(tracker.interrupt()).toEqual([
+      { itemId: 'item_1', responseId: 'resp_1', contentIndex: 0, audioEndMs: 100 },
+    ]);
     expect(tracker.isPlaying).toBe(false);
   });
 
@@ -39,7 +41,9 @@ describe('PlaybackTracker', () => {
     tracker.interrupt();
     tracker.acknowledge(stale);
     tracker.sent('item_2', 'resp_2', 0, 60);
-    expect(tracker.interrupt()).toEqual([{ itemId: 'item_2', responseId: 'resp_2', contentIndex: 0, audioEndMs: 0 }]);
+    expect(tracker.interrupt()).toEqual([
+      { itemId: 'item_2', responseId: 'resp_2', contentIndex: 0, audioEndMs: 0 },
+    ]);
   });
 
   it('gives no final mark for an item that is not playing', () => {

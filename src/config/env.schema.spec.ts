@@ -32,26 +32,46 @@ describe('parseEnv', () => {
   });
 
   it('requires OPENAI_API_KEY with a message that says what it is for', () => {
-    expect(problemsOf({ TWILIO_AUTH_TOKEN: 'tok' })).toEqual([expect.stringMatching(/^OPENAI_API_KEY: is required/)]);
+    expect(problemsOf({ TWILIO_AUTH_TOKEN: 'tok' })).toEqual([
+      expect.stringMatching(/^OPENAI_API_KEY: is required/),
+    ]);
   });
 
   it('requires TWILIO_AUTH_TOKEN unless signature validation is switched off', () => {
-    expect(problemsOf({ OPENAI_API_KEY: 'k' })).toEqual([expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/)]);
+    expect(problemsOf({ OPENAI_API_KEY: 'k' })).toEqual([
+      expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
+    ]);
     expect(problemsOf({ OPENAI_API_KEY: 'k', TWILIO_VALIDATE_SIGNATURES: 'false' })).toEqual([]);
   });
 
   it('lists every problem at once, not just the first', () => {
-    const problems = problemsOf({ PORT: 'eighty', TURN_DETECTION: 'vad', AUDIO_INPUT_FORMAT: 'mp3', TRUST_PROXY: 'maybe' });
+    const problems = problemsOf({
+      PORT: 'eighty',
+      TURN_DETECTION: 'vad',
+      AUDIO_INPUT_FORMAT: 'mp3',
+      TRUST_PROXY: 'maybe',
+    });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
-      ['AUDIO_INPUT_FORMAT', 'OPENAI_API_KEY', 'PORT', 'TRUST_PROXY', 'TURN_DETECTION', 'TWILIO_AUTH_TOKEN'].sort(),
+      [
+        'AUDIO_INPUT_FORMAT',
+        'OPENAI_API_KEY',
+        'PORT',
+        'TRUST_PROXY',
+        'TURN_DETECTION',
+        'TWILIO_AUTH_TOKEN',
+      ].sort(),
     );
     expect(problems.join('\n')).toContain('expected one of semantic_vad, server_vad, got "vad"');
   });
 
   it('accepts http(s) PUBLIC_URL and ws(s) OPENAI_REALTIME_URL only', () => {
-    expect(parseEnv({ ...minimal, PUBLIC_URL: 'https://voice.example.com/' }).PUBLIC_URL).toBe('https://voice.example.com');
+    expect(parseEnv({ ...minimal, PUBLIC_URL: 'https://voice.example.com/' }).PUBLIC_URL).toBe(
+      'https://voice.example.com',
+    );
     expect(problemsOf({ ...minimal, PUBLIC_URL: 'wss://x' })).toHaveLength(1);
-    expect(problemsOf({ ...minimal, OPENAI_REALTIME_URL: 'https://api.openai.com' })).toHaveLength(1);
+    expect(problemsOf({ ...minimal, OPENAI_REALTIME_URL: 'https://api.openai.com' })).toHaveLength(
+      1,
+    );
     expect(problemsOf({ ...minimal, PUBLIC_URL: 'not a url' })).toHaveLength(1);
   });
 

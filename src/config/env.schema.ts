@@ -50,7 +50,10 @@ const optionalText = z
 const textWithDefault = (defaultValue: string) =>
   optionalText.transform((value) => value ?? defaultValue);
 
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T, defaultValue: T[number]) =>
+const oneOf = <const T extends readonly [string, ...string[]]>(
+  values: T,
+  defaultValue: T[number],
+) =>
   z
     .string()
     .trim()
@@ -89,36 +92,35 @@ const url = (schemes: readonly string[], defaultValue?: string) =>
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const envSchema = z
-  .object({
-    PORT: integer(8080, 0, 65535),
-    PUBLIC_URL: url(['http', 'https']),
-    TRUST_PROXY: booleanString(false),
-    LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+export const envSchema = z.object({
+  PORT: integer(8080, 0, 65535),
+  PUBLIC_URL: url(['http', 'https']),
+  TRUST_PROXY: booleanString(false),
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
 
-    OPENAI_API_KEY: optionalText.refine((value) => value !== undefined, {
-      message: 'is required (the key the bridge uses to open OpenAI Realtime sessions)',
-    }),
-    OPENAI_REALTIME_URL: url(['ws', 'wss'], 'wss://api.openai.com/v1/realtime'),
-    OPENAI_REALTIME_MODEL: textWithDefault('gpt-realtime'),
-    OPENAI_VOICE: textWithDefault('alloy'),
-    AI_INSTRUCTIONS: textWithDefault(DEFAULT_INSTRUCTIONS),
-    AI_GREETING: optionalText,
-    TURN_DETECTION: oneOf(['semantic_vad', 'server_vad'] as const, 'semantic_vad'),
-    AUDIO_INPUT_FORMAT: oneOf(['pcm16', 'g711_ulaw'] as const, 'pcm16'),
-    INPUT_TRANSCRIPTION_MODEL: textWithDefault('gpt-4o-mini-transcribe'),
-    OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
+  OPENAI_API_KEY: optionalText.refine((value) => value !== undefined, {
+    message: 'is required (the key the bridge uses to open OpenAI Realtime sessions)',
+  }),
+  OPENAI_REALTIME_URL: url(['ws', 'wss'], 'wss://api.openai.com/v1/realtime'),
+  OPENAI_REALTIME_MODEL: textWithDefault('gpt-realtime'),
+  OPENAI_VOICE: textWithDefault('alloy'),
+  AI_INSTRUCTIONS: textWithDefault(DEFAULT_INSTRUCTIONS),
+  AI_GREETING: optionalText,
+  TURN_DETECTION: oneOf(['semantic_vad', 'server_vad'] as const, 'semantic_vad'),
+  AUDIO_INPUT_FORMAT: oneOf(['pcm16', 'g711_ulaw'] as const, 'pcm16'),
+  INPUT_TRANSCRIPTION_MODEL: textWithDefault('gpt-4o-mini-transcribe'),
+  OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
 
-    TWILIO_AUTH_TOKEN: optionalText,
-    TWILIO_ACCOUNT_SID: optionalText,
-    TWILIO_VALIDATE_SIGNATURES: booleanString(true),
-    STREAM_TOKEN_TTL_S: integer(300, 5, 86400),
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_ACCOUNT_SID: optionalText,
+  TWILIO_VALIDATE_SIGNATURES: booleanString(true),
+  STREAM_TOKEN_TTL_S: integer(300, 5, 86400),
 
-    MAX_CONCURRENT_CALLS: integer(500, 1, 100000),
-    MAX_CALL_DURATION_S: integer(3600, 10, 86400),
-    MEDIA_IDLE_TIMEOUT_S: integer(30, 2, 3600),
-    SHUTDOWN_DRAIN_S: integer(30, 0, 3600),
-  });
+  MAX_CONCURRENT_CALLS: integer(500, 1, 100000),
+  MAX_CALL_DURATION_S: integer(3600, 10, 86400),
+  MEDIA_IDLE_TIMEOUT_S: integer(30, 2, 3600),
+  SHUTDOWN_DRAIN_S: integer(30, 0, 3600),
+});
 
 export type ParsedEnv = z.output<typeof envSchema>;
 
@@ -132,14 +134,19 @@ export class ConfigValidationError extends Error {
 /** Parses the environment, throwing one error that lists every problem found. */
 export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   const strings: Record<string, string | undefined> = Object.fromEntries(
-    Object.keys(envSchema.shape).map((key) => [key, typeof env[key] === 'string' ? env[key] : undefined]),
+    Object.keys(envSchema.shape).map((key) => [
+      key,
+      typeof env[key] === 'string' ? env[key] : undefined,
+    ]),
   );
   const result = envSchema.safeParse(strings);
   const problems = result.success
     ? []
     : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   // Cross-field rule, checked on the raw values so it is reported alongside every other problem.
-  const validateSignatures = !/^(false|0|no|off)$/i.test(strings.TWILIO_VALIDATE_SIGNATURES?.trim() ?? '');
+  const validateSignatures = !/^(false|0|no|off)$/i.test(
+    strings.TWILIO_VALIDATE_SIGNATURES?.trim() ?? '',
+  );
   if (validateSignatures && !strings.TWILIO_AUTH_TOKEN?.trim()) {
     problems.push(
       'TWILIO_AUTH_TOKEN: is required to check Twilio signatures (set TWILIO_VALIDATE_SIGNATURES=false only for local experiments)',

@@ -3,6 +3,8 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
+import type { RawData } from 'ws';
+import { rawDataToString } from '../common/raw-data.js';
 import { parseTwilioFrame } from '../twilio/media-stream.messages.js';
 
 export type UpgradeVerdict = { ok: true } | { ok: false; status: number; message: string };
@@ -23,7 +25,7 @@ export class MediaStreamWsAdapter extends WsAdapter {
   ) {
     super(app, {
       messageParser: (data) => {
-        const result = parseTwilioFrame(data.toString());
+        const result = parseTwilioFrame(rawDataToString(data as RawData));
         return result.ok ? { event: result.frame.event, data: result.frame } : undefined;
       },
     });

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
+import { rawDataToString } from '../common/raw-data.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSessionFactory } from '../call/call-session.factory.js';
 import type { CallSession } from '../call/call-session.js';
@@ -31,7 +32,11 @@ const INTERNAL_PARAMETERS = new Set(['token']);
  * Accepts Twilio's media WebSocket: vets the upgrade, authenticates the stream's `start`, asks
  * for a CallSession, and hands it every frame. Nothing else.
  */
-@WebSocketGateway({ path: MEDIA_STREAM_PATH, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+@WebSocketGateway({
+  path: MEDIA_STREAM_PATH,
+  maxPayload: MAX_FRAME_BYTES,
+  perMessageDeflate: false,
+})
 export class MediaStreamGateway implements OnGatewayConnection {
   private readonly log = new Logger(MediaStreamGateway.name);
 
@@ -46,11 +51,15 @@ export class MediaStreamGateway implements OnGatewayConnection {
   verifyUpgrade(req: IncomingMessage): UpgradeVerdict {
     const verdict = this.signatures.verifyHandshake(req);
     if (verdict === 'invalid') {
-      this.log.warn(`refused media stream upgrade from ${req.socket.remoteAddress}: invalid X-Twilio-Signature`);
+      this.log.warn(
+        `refused media stream upgrade from ${req.socket.remoteAddress}: invalid X-Twilio-Signature`,
+      );
       return { ok: false, status: 403, message: 'Forbidden' };
     }
     if (!this.registry.hasCapacity()) {
-      this.log.warn(`refused media stream upgrade: ${this.registry.maxConcurrentCalls} calls already active`);
+      this.log.warn(
+        `refused media stream upgrade: ${this.registry.maxConcurrentCalls} calls already active`,
+      );
       return { ok: false, status: 503, message: 'Service Unavailable' };
     }
     // 'missing' is left to the stream token (layer two): proxies may strip the header.
@@ -75,7 +84,9 @@ export class MediaStreamGateway implements OnGatewayConnection {
     };
     const drop = (reason: string) => {
       if (++drops <= MAX_LOGGED_DROPS) {
-        this.log.warn(`${session ? `[callSid=${session.context.callSid}] ` : ''}dropped Twilio frame: ${reason}`);
+        this.log.warn(
+          `${session ? `[callSid=${session.context.callSid}] ` : ''}dropped Twilio frame: ${reason}`,
+        );
       }
     };
     const startTimer = setTimeout(() => refuse('no valid start frame in time'), START_TIMEOUT_MS);
@@ -106,7 +117,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
 
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (isBinary) return drop('binary frame (Twilio sends text)');
-      const result = parseTwilioFrame(data.toString());
+      const result = parseTwilioFrame(rawDataToString(data));
       if (!result.ok) return drop(result.reason);
       const frame = result.frame;
       if (session) return session.handleTwilioFrame(frame);

@@ -3,5 +3,9 @@ import { CallModule } from '../call/call.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
 import { MediaStreamGateway } from './media-stream.gateway.js';
 
-@Module({ imports: [CallModule, TwilioModule], providers: [MediaStreamGateway], exports: [MediaStreamGateway] })
+@Module({
+  imports: [CallModule, TwilioModule],
+  providers: [MediaStreamGateway],
+  exports: [MediaStreamGateway],
+})
 export class MediaStreamModule {}

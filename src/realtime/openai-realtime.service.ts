@@ -54,7 +54,11 @@ export class OpenAIRealtimeService {
         this.audio.inputFormat === 'pcm16'
           ? { type: 'audio/pcm', rate: 24000 }
           : { type: 'audio/pcmu' },
-      turn_detection: { type: this.openai.turnDetection, create_response: true, interrupt_response: true },
+      turn_detection: {
+        type: this.openai.turnDetection,
+        create_response: true,
+        interrupt_response: true,
+      },
     };
     if (this.openai.inputTranscriptionModel) {
       input.transcription = { model: this.openai.inputTranscriptionModel };

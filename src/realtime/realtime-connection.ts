@@ -1,5 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
+import { rawDataToString } from '../common/raw-data.js';
 import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
 
 export interface RealtimeCloseInfo {
@@ -39,7 +40,10 @@ export class RealtimeConnection {
   private lastError?: string;
   private closeReported = false;
 
-  constructor(options: RealtimeConnectionOptions, private readonly handlers: RealtimeConnectionHandlers) {
+  constructor(
+    options: RealtimeConnectionOptions,
+    private readonly handlers: RealtimeConnectionHandlers,
+  ) {
     this.socket = new WebSocket(options.url, {
       // GA only: no OpenAI-Beta header, which now gets `beta_api_shape_disabled`.
       headers: { Authorization: `Bearer ${options.apiKey}` },
@@ -62,7 +66,9 @@ export class RealtimeConnection {
       // Errors are always followed by 'close'; keep the message for that report.
       this.lastError ??= error.message;
     });
-    this.socket.on('close', (code: number, reason: Buffer) => this.reportClose(code, reason.toString()));
+    this.socket.on('close', (code: number, reason: Buffer) =>
+      this.reportClose(code, reason.toString()),
+    );
   }
 
   get isOpen(): boolean {
@@ -104,7 +110,7 @@ export class RealtimeConnection {
       this.handlers.onInvalidEvent('binary message');
       return;
     }
-    const result = parseRealtimeEvent(data.toString());
+    const result = parseRealtimeEvent(rawDataToString(data));
     if (result.ok) this.handlers.onEvent(result.event);
     else this.handlers.onInvalidEvent(result.reason);
   }

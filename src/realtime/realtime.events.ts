@@ -21,7 +21,12 @@ export type RealtimeServerEvent =
       content_index: number;
       delta: string;
     }
-  | { type: 'response.output_audio.done'; response_id: string; item_id: string; content_index: number }
+  | {
+      type: 'response.output_audio.done';
+      response_id: string;
+      item_id: string;
+      content_index: number;
+    }
   | { type: 'response.created'; response: { id: string } }
   | { type: 'response.done'; response: RealtimeResponse }
   | { type: 'input_audio_buffer.speech_started'; item_id?: string; audio_start_ms?: number }
@@ -43,8 +48,7 @@ export interface RealtimeResponse {
 }
 
 export type RealtimeEventParseResult =
-  | { ok: true; event: RealtimeServerEvent }
-  | { ok: false; reason: string };
+  { ok: true; event: RealtimeServerEvent } | { ok: false; reason: string };
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
@@ -69,7 +73,9 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
   switch (v.type) {
     case 'session.created':
     case 'session.updated':
-      return isObject(v.session) ? ok({ type: v.type, session: v.session }) : fail(`${v.type} without session`);
+      return isObject(v.session)
+        ? ok({ type: v.type, session: v.session })
+        : fail(`${v.type} without session`);
     case 'error': {
       const e = isObject(v.error) ? v.error : {};
       return ok({
@@ -87,7 +93,8 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       if (!isString(v.response_id) || !isString(v.item_id) || !isString(v.delta)) {
         return fail('audio delta without response_id/item_id/delta');
       }
-      if (v.delta.length % 4 !== 0 || !BASE64.test(v.delta)) return fail('audio delta is not base64');
+      if (v.delta.length % 4 !== 0 || !BASE64.test(v.delta))
+        return fail('audio delta is not base64');
       return ok({
         type: v.type,
         response_id: v.response_id,
@@ -127,7 +134,8 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
     case 'conversation.item.input_audio_transcription.completed':
     case 'response.output_audio_transcript.done': {
       const { type, item_id: itemId, transcript } = v;
-      if (!isString(itemId) || !isString(transcript)) return fail(`${type} without item_id/transcript`);
+      if (!isString(itemId) || !isString(transcript))
+        return fail(`${type} without item_id/transcript`);
       return ok({ type, item_id: itemId, transcript });
     }
     default:

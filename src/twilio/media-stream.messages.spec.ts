@@ -15,7 +15,12 @@ const start = {
 };
 
 const media = (payload: unknown) =>
-  JSON.stringify({ event: 'media', sequenceNumber: '2', streamSid: 'MZ1', media: { track: 'inbound', chunk: '1', timestamp: '0', payload } });
+  JSON.stringify({
+    event: 'media',
+    sequenceNumber: '2',
+    streamSid: 'MZ1',
+    media: { track: 'inbound', chunk: '1', timestamp: '0', payload },
+  });
 
 describe('parseTwilioFrame', () => {
   it('parses a start frame with its custom parameters', () => {
@@ -29,10 +34,20 @@ describe('parseTwilioFrame', () => {
 
   it('parses media, mark, dtmf, stop and connected frames', () => {
     expect(parseTwilioFrame(media('/////w==')).ok).toBe(true);
-    expect(parseTwilioFrame('{"event":"mark","streamSid":"MZ1","mark":{"name":"m1"}}').ok).toBe(true);
-    expect(parseTwilioFrame('{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"5"}}').ok).toBe(true);
-    expect(parseTwilioFrame('{"event":"stop","streamSid":"MZ1","stop":{"callSid":"CA1"}}').ok).toBe(true);
-    expect(parseTwilioFrame('{"event":"connected","protocol":"Call","version":"1.0.0"}').ok).toBe(true);
+    expect(parseTwilioFrame('{"event":"mark","streamSid":"MZ1","mark":{"name":"m1"}}').ok).toBe(
+      true,
+    );
+    expect(
+      parseTwilioFrame(
+        '{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"5"}}',
+      ).ok,
+    ).toBe(true);
+    expect(parseTwilioFrame('{"event":"stop","streamSid":"MZ1","stop":{"callSid":"CA1"}}').ok).toBe(
+      true,
+    );
+    expect(parseTwilioFrame('{"event":"connected","protocol":"Call","version":"1.0.0"}').ok).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -42,10 +57,28 @@ describe('parseTwilioFrame', () => {
     ['media without payload', '{"event":"media","streamSid":"MZ1","media":{}}'],
     ['media with invalid base64', media('not base64!')],
     ['media with a numeric payload', media(42)],
-    ['start without callSid', JSON.stringify({ ...start, start: { ...start.start, callSid: undefined } })],
-    ['start with a quote in streamSid', JSON.stringify({ ...start, streamSid: 'MZ"1', start: { ...start.start, streamSid: 'MZ"1' } })],
-    ['start with a non-string parameter', JSON.stringify({ ...start, start: { ...start.start, customParameters: { a: 1 } } })],
-    ['start in another audio format', JSON.stringify({ ...start, start: { ...start.start, mediaFormat: { encoding: 'audio/l16', sampleRate: 16000, channels: 1 } } })],
+    [
+      'start without callSid',
+      JSON.stringify({ ...start, start: { ...start.start, callSid: undefined } }),
+    ],
+    [
+      'start with a quote in streamSid',
+      JSON.stringify({ ...start, streamSid: 'MZ"1', start: { ...start.start, streamSid: 'MZ"1' } }),
+    ],
+    [
+      'start with a non-string parameter',
+      JSON.stringify({ ...start, start: { ...start.start, customParameters: { a: 1 } } }),
+    ],
+    [
+      'start in another audio format',
+      JSON.stringify({
+        ...start,
+        start: {
+          ...start.start,
+          mediaFormat: { encoding: 'audio/l16', sampleRate: 16000, channels: 1 },
+        },
+      }),
+    ],
     ['dtmf with a bogus digit', '{"event":"dtmf","streamSid":"MZ1","dtmf":{"digit":"xx"}}'],
   ])('rejects %s with a reason', (_name, text) => {
     const result = parseTwilioFrame(text);
@@ -56,8 +89,16 @@ describe('parseTwilioFrame', () => {
 
 describe('twilioOutbound', () => {
   it('builds media, mark and clear frames that are valid JSON', () => {
-    expect(JSON.parse(twilioOutbound.media('MZ1', 'AAAA'))).toEqual({ event: 'media', streamSid: 'MZ1', media: { payload: 'AAAA' } });
-    expect(JSON.parse(twilioOutbound.mark('MZ1', 'm1'))).toEqual({ event: 'mark', streamSid: 'MZ1', mark: { name: 'm1' } });
+    expect(JSON.parse(twilioOutbound.media('MZ1', 'AAAA'))).toEqual({
+      event: 'media',
+      streamSid: 'MZ1',
+      media: { payload: 'AAAA' },
+    });
+    expect(JSON.parse(twilioOutbound.mark('MZ1', 'm1'))).toEqual({
+      event: 'mark',
+      streamSid: 'MZ1',
+      mark: { name: 'm1' },
+    });
     expect(JSON.parse(twilioOutbound.clear('MZ1'))).toEqual({ event: 'clear', streamSid: 'MZ1' });
   });
 });

@@ -48,16 +48,10 @@ export interface StopFrame {
 }
 
 export type TwilioInboundFrame =
-  | ConnectedFrame
-  | StartFrame
-  | MediaFrame
-  | MarkFrame
-  | DtmfFrame
-  | StopFrame;
+  ConnectedFrame | StartFrame | MediaFrame | MarkFrame | DtmfFrame | StopFrame;
 
 export type FrameParseResult =
-  | { ok: true; frame: TwilioInboundFrame }
-  | { ok: false; reason: string };
+  { ok: true; frame: TwilioInboundFrame } | { ok: false; reason: string };
 
 type Json = Record<string, unknown>;
 
@@ -89,7 +83,10 @@ export function parseTwilioFrame(text: string): FrameParseResult {
   const event = value.event;
   switch (event) {
     case 'connected':
-      return { ok: true, frame: { event, protocol: str(value.protocol), version: str(value.version) } };
+      return {
+        ok: true,
+        frame: { event, protocol: str(value.protocol), version: str(value.version) },
+      };
     case 'start':
       return parseStart(value);
     case 'media':
@@ -108,7 +105,11 @@ export function parseTwilioFrame(text: string): FrameParseResult {
       }
       return {
         ok: true,
-        frame: { event, streamSid: value.streamSid, dtmf: { track: str(dtmf.track), digit: dtmf.digit } },
+        frame: {
+          event,
+          streamSid: value.streamSid,
+          dtmf: { track: str(dtmf.track), digit: dtmf.digit },
+        },
       };
     }
     case 'stop': {
@@ -132,7 +133,11 @@ function parseMedia(value: Json): FrameParseResult {
   if (!isNonEmptyString(value.streamSid)) return fail('media without streamSid');
   if (!isObject(media) || !isString(media.payload)) return fail('media without media.payload');
   if (!isBase64(media.payload)) return fail('media payload is not valid base64');
-  if (!isOptionalString(media.track) || !isOptionalString(media.chunk) || !isOptionalString(media.timestamp)) {
+  if (
+    !isOptionalString(media.track) ||
+    !isOptionalString(media.chunk) ||
+    !isOptionalString(media.timestamp)
+  ) {
     return fail('media with malformed track/chunk/timestamp');
   }
   return {
@@ -155,7 +160,8 @@ function parseStart(value: Json): FrameParseResult {
   if (!isObject(start)) return fail('start without start object');
   const streamSid = isNonEmptyString(value.streamSid) ? value.streamSid : start.streamSid;
   // The streamSid is echoed into every frame we send back, so it must be a plain token.
-  if (!isNonEmptyString(streamSid) || !SID.test(streamSid)) return fail('start without a valid streamSid');
+  if (!isNonEmptyString(streamSid) || !SID.test(streamSid))
+    return fail('start without a valid streamSid');
   if (!isNonEmptyString(start.callSid)) return fail('start without start.callSid');
   if (!isString(start.accountSid)) return fail('start without start.accountSid');
   const customParameters: Record<string, string> = {};
@@ -172,7 +178,11 @@ function parseStart(value: Json): FrameParseResult {
     sampleRate: typeof format.sampleRate === 'number' ? format.sampleRate : 8000,
     channels: typeof format.channels === 'number' ? format.channels : 1,
   };
-  if (mediaFormat.encoding !== 'audio/x-mulaw' || mediaFormat.sampleRate !== 8000 || mediaFormat.channels !== 1) {
+  if (
+    mediaFormat.encoding !== 'audio/x-mulaw' ||
+    mediaFormat.sampleRate !== 8000 ||
+    mediaFormat.channels !== 1
+  ) {
     return fail(
       `unsupported media format ${mediaFormat.encoding}/${mediaFormat.sampleRate}/${mediaFormat.channels}`,
     );

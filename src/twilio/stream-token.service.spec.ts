@@ -2,7 +2,12 @@ import { Secret } from '../config/secret.js';
 import { StreamTokenService } from './stream-token.service.js';
 
 const service = (authToken = 'auth', ttl = 300) =>
-  new StreamTokenService({ authToken: new Secret(authToken), accountSid: undefined, validateSignatures: true, streamTokenTtlS: ttl });
+  new StreamTokenService({
+    authToken: new Secret(authToken),
+    accountSid: undefined,
+    validateSignatures: true,
+    streamTokenTtlS: ttl,
+  });
 
 describe('StreamTokenService', () => {
   const now = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -23,6 +28,8 @@ describe('StreamTokenService', () => {
     expect(service().verify('CA1', undefined, now)).toBe('missing');
     expect(service().verify('CA1', 'garbage', now)).toBe('invalid');
     expect(service().verify('CA1', 'a.b.c', now)).toBe('invalid');
-    expect(service(undefined, 60).verify('CA1', service().issue('CA1', now), now + 61_000)).toBe('expired');
+    expect(service(undefined, 60).verify('CA1', service().issue('CA1', now), now + 61_000)).toBe(
+      'expired',
+    );
   });
 });

@@ -46,7 +46,11 @@ export class TwilioSignatureService {
     return this.verify(req, mediaStreamUrl(this.baseUrlOf(req)), {});
   }
 
-  private verify(req: IncomingMessage, url: string, params: Record<string, string>): SignatureVerdict {
+  private verify(
+    req: IncomingMessage,
+    url: string,
+    params: Record<string, string>,
+  ): SignatureVerdict {
     if (!this.enabled) return 'disabled';
     const header = req.headers['x-twilio-signature'];
     const signature = Array.isArray(header) ? header[0] : header;

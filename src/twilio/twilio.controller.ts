@@ -1,4 +1,13 @@
-import { BadRequestException, Controller, Get, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Post,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { mediaStreamUrl } from './public-url.js';

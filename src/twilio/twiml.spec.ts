@@ -5,7 +5,10 @@ import type { IncomingMessage } from 'node:http';
 describe('streamTwiml', () => {
   it('connects a bidirectional stream with one Parameter per value', () => {
     expect(
-      streamTwiml({ streamUrl: 'wss://voice.example.com/media-stream', parameters: { CallSid: 'CA1', From: '+1 & co', To: undefined } }),
+      streamTwiml({
+        streamUrl: 'wss://voice.example.com/media-stream',
+        parameters: { CallSid: 'CA1', From: '+1 & co', To: undefined },
+      }),
     ).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://voice.example.com/media-stream">' +
         '<Parameter name="CallSid" value="CA1"/><Parameter name="From" value="+1 &amp; co"/></Stream></Connect></Response>',
@@ -18,20 +21,34 @@ describe('streamTwiml', () => {
 });
 
 describe('public URLs', () => {
-  const req = (headers: Record<string, string>) => ({ headers, socket: {} }) as unknown as IncomingMessage;
+  const req = (headers: Record<string, string>) =>
+    ({ headers, socket: {} }) as unknown as IncomingMessage;
 
   it('keeps host and port and maps https to wss, http to ws', () => {
-    expect(mediaStreamUrl('https://voice.example.com')).toBe('wss://voice.example.com/media-stream');
+    expect(mediaStreamUrl('https://voice.example.com')).toBe(
+      'wss://voice.example.com/media-stream',
+    );
     expect(mediaStreamUrl('http://localhost:8080')).toBe('ws://localhost:8080/media-stream');
-    expect(mediaStreamUrl('https://voice.example.com:8443/prefix')).toBe('wss://voice.example.com:8443/media-stream');
+    expect(mediaStreamUrl('https://voice.example.com:8443/prefix')).toBe(
+      'wss://voice.example.com:8443/media-stream',
+    );
   });
 
   it('prefers PUBLIC_URL over anything the request says', () => {
-    expect(publicBaseUrl(req({ host: 'pod:8080' }), { publicUrl: 'https://voice.example.com', trustProxy: true })).toBe('https://voice.example.com');
+    expect(
+      publicBaseUrl(req({ host: 'pod:8080' }), {
+        publicUrl: 'https://voice.example.com',
+        trustProxy: true,
+      }),
+    ).toBe('https://voice.example.com');
   });
 
   it('ignores X-Forwarded-* unless the proxy is trusted', () => {
-    const headers = { host: 'pod:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'edge.example.com, inner' };
+    const headers = {
+      host: 'pod:8080',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'edge.example.com, inner',
+    };
     expect(publicBaseUrl(req(headers), { trustProxy: false })).toBe('http://pod:8080');
     expect(publicBaseUrl(req(headers), { trustProxy: true })).toBe('https://edge.example.com');
   });

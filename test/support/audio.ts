@@ -15,7 +15,8 @@ export function mulawTone(frequencyHz: number, durationMs: number, amplitude = 8
 /** Splits audio into 20 ms Twilio frames (160 mu-law bytes). */
 export function frames20ms(mulaw: Buffer): Buffer[] {
   const frames: Buffer[] = [];
-  for (let offset = 0; offset < mulaw.length; offset += 160) frames.push(mulaw.subarray(offset, offset + 160));
+  for (let offset = 0; offset < mulaw.length; offset += 160)
+    frames.push(mulaw.subarray(offset, offset + 160));
   return frames;
 }
 
@@ -26,7 +27,11 @@ export function pcm16leSamples(bytes: Buffer): Int16Array {
 }
 
 /** Magnitude of one frequency in a signal (Goertzel), normalised to the sample count. */
-export function toneMagnitude(samples: ArrayLike<number>, frequencyHz: number, sampleRate: number): number {
+export function toneMagnitude(
+  samples: ArrayLike<number>,
+  frequencyHz: number,
+  sampleRate: number,
+): number {
   const coefficient = 2 * Math.cos((2 * Math.PI * frequencyHz) / sampleRate);
   let previous = 0;
   let beforePrevious = 0;
@@ -35,12 +40,18 @@ export function toneMagnitude(samples: ArrayLike<number>, frequencyHz: number, s
     beforePrevious = previous;
     previous = current;
   }
-  const power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious;
+  const power =
+    previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious;
   return (2 * Math.sqrt(Math.max(power, 0))) / samples.length;
 }
 
 /** The strongest frequency in 10 Hz steps over a band, by Goertzel scan. */
-export function dominantFrequency(samples: ArrayLike<number>, sampleRate: number, fromHz = 100, toHz = 4000): number {
+export function dominantFrequency(
+  samples: ArrayLike<number>,
+  sampleRate: number,
+  fromHz = 100,
+  toHz = 4000,
+): number {
   let best = fromHz;
   let bestMagnitude = -1;
   for (let f = fromHz; f <= toHz; f += 10) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { rawDataToString } from '../../src/common/raw-data.js';
 import { waitUntil } from './wait.js';
 
 export type RealtimeClientEvent = { type: string } & Record<string, unknown>;
@@ -23,7 +24,8 @@ export class FakeRealtimeServer {
       host: '127.0.0.1',
       port: 0,
       verifyClient: (_info, done) => {
-        const decide = () => (this.rejectWithStatus ? done(false, this.rejectWithStatus) : done(true));
+        const decide = () =>
+          this.rejectWithStatus ? done(false, this.rejectWithStatus) : done(true);
         if (this.acceptDelayMs > 0) setTimeout(decide, this.acceptDelayMs);
         else decide();
       },
@@ -47,7 +49,9 @@ export class FakeRealtimeServer {
 
   async stop(): Promise<void> {
     for (const client of this.server?.clients ?? []) client.terminate();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 }
 
@@ -65,10 +69,10 @@ export class FakeRealtimeConnection {
     this.url = new URL(req.url ?? '/', 'ws://127.0.0.1');
     this.headers = req.headers;
     socket.on('message', (data) => {
-      const event = JSON.parse(data.toString()) as RealtimeClientEvent;
+      const event = JSON.parse(rawDataToString(data)) as RealtimeClientEvent;
       this.received.push(event);
       if (event.type === 'session.update') {
-        this.send({ type: 'session.updated', session: (event.session as object) ?? {} });
+        this.send({ type: 'session.updated', session: event.session ?? {} });
       }
     });
     socket.on('close', () => (this.closed = true));

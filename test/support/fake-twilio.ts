@@ -1,5 +1,6 @@
 import twilio from 'twilio';
 import WebSocket from 'ws';
+import { rawDataToString } from '../../src/common/raw-data.js';
 import { waitUntil } from './wait.js';
 
 export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -49,7 +50,11 @@ export function parseStreamTwiml(xml: string): StreamInstructions {
   if (!url) throw new Error(`no <Stream> in ${xml}`);
   const parameters: Record<string, string> = {};
   for (const match of xml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)) {
-    parameters[match[1]] = match[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    parameters[match[1]] = match[2]
+      .replace(/&amp;/g, '&')
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>');
   }
   return { url: url.replace(/&amp;/g, '&'), parameters };
 }
@@ -87,7 +92,7 @@ export class FakeTwilioCall {
   ) {
     this.acknowledgeMarks = options.acknowledgeMarks ?? true;
     socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as TwilioFrame;
+      const frame = JSON.parse(rawDataToString(data)) as TwilioFrame;
       this.received.push(frame);
       if (frame.event === 'mark' && this.acknowledgeMarks) this.ackMark(frame.mark.name as string);
     });
@@ -100,7 +105,12 @@ export class FakeTwilioCall {
   /** Webhook, then stream: the whole of what Twilio does when a call comes in. */
   static async dial(baseUrl: string, options: CallerOptions = {}): Promise<FakeTwilioCall> {
     const callSid = options.callSid ?? sid('CA');
-    const response = await postTwiml(baseUrl, { CallSid: callSid, From: '+15550001111', To: '+15550002222', AccountSid: TEST_ACCOUNT_SID });
+    const response = await postTwiml(baseUrl, {
+      CallSid: callSid,
+      From: '+15550001111',
+      To: '+15550002222',
+      AccountSid: TEST_ACCOUNT_SID,
+    });
     if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
     const stream = parseStreamTwiml(await response.text());
     const call = await FakeTwilioCall.open(stream, { ...options, callSid });
@@ -109,7 +119,10 @@ export class FakeTwilioCall {
   }
 
   /** Opens the stream socket (without sending `start`). */
-  static async open(stream: StreamInstructions, options: CallerOptions = {}): Promise<FakeTwilioCall> {
+  static async open(
+    stream: StreamInstructions,
+    options: CallerOptions = {},
+  ): Promise<FakeTwilioCall> {
     const signature =
       options.signature === undefined
         ? twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, stream.url, {})
@@ -121,7 +134,9 @@ export class FakeTwilioCall {
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
-      socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+      socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)),
+      );
     });
     const call = new FakeTwilioCall(
       socket,
@@ -134,7 +149,13 @@ export class FakeTwilioCall {
     return call;
   }
 
-  start(overrides: { callSid?: string; accountSid?: string; customParameters?: Record<string, string> } = {}): void {
+  start(
+    overrides: {
+      callSid?: string;
+      accountSid?: string;
+      customParameters?: Record<string, string>;
+    } = {},
+  ): void {
     this.send({
       event: 'start',
       sequenceNumber: String(++this.sequence),
@@ -157,16 +178,31 @@ export class FakeTwilioCall {
       event: 'media',
       sequenceNumber: String(++this.sequence),
       streamSid: this.streamSid,
-      media: { track: 'inbound', chunk: String(this.chunk), timestamp: String((this.chunk - 1) * 20), payload: mulaw.toString('base64') },
+      media: {
+        track: 'inbound',
+        chunk: String(this.chunk),
+        timestamp: String((this.chunk - 1) * 20),
+        payload: mulaw.toString('base64'),
+      },
     });
   }
 
   ackMark(name: string): void {
-    this.send({ event: 'mark', sequenceNumber: String(++this.sequence), streamSid: this.streamSid, mark: { name } });
+    this.send({
+      event: 'mark',
+      sequenceNumber: String(++this.sequence),
+      streamSid: this.streamSid,
+      mark: { name },
+    });
   }
 
   stop(): void {
-    this.send({ event: 'stop', sequenceNumber: String(++this.sequence), streamSid: this.streamSid, stop: { accountSid: TEST_ACCOUNT_SID, callSid: this.callSid } });
+    this.send({
+      event: 'stop',
+      sequenceNumber: String(++this.sequence),
+      streamSid: this.streamSid,
+      stop: { accountSid: TEST_ACCOUNT_SID, callSid: this.callSid },
+    });
   }
 
   send(frame: Record<string, unknown>): void {
@@ -179,10 +215,15 @@ export class FakeTwilioCall {
 
   /** Decoded mu-law bytes of every `media` frame received so far. */
   receivedAudio(): Buffer {
-    return Buffer.concat(this.framesOf('media').map((frame) => Buffer.from(frame.media.payload as string, 'base64')));
+    return Buffer.concat(
+      this.framesOf('media').map((frame) => Buffer.from(frame.media.payload as string, 'base64')),
+    );
   }
 
-  async waitFor(event: string, predicate: (frame: TwilioFrame) => boolean = () => true): Promise<TwilioFrame> {
+  async waitFor(
+    event: string,
+    predicate: (frame: TwilioFrame) => boolean = () => true,
+  ): Promise<TwilioFrame> {
     let found: TwilioFrame | undefined;
     await waitUntil(() => {
       found = this.received.find((frame) => frame.event === event && predicate(frame));
@@ -192,7 +233,11 @@ export class FakeTwilioCall {
   }
 
   async waitForClose(timeoutMs = 5000): Promise<number> {
-    await waitUntil(() => this.closeCode !== undefined, 'the media stream socket to close', timeoutMs);
+    await waitUntil(
+      () => this.closeCode !== undefined,
+      'the media stream socket to close',
+      timeoutMs,
+    );
     return this.closeCode!;
   }
 
