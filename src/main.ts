@@ -5,14 +5,38 @@ import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { ConfigValidationError, parseEnv } from './config/env.schema.js';
 
+/** After the drain, sockets may linger on peers that never answer; exit anyway by then. */
+const EXIT_GRACE_S = 4;
+
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(await AppModule.forRoot(), { bufferLogs: true });
+  const env = parseEnv(process.env);
+  // Keep-alive HTTP connections must not hold the shutdown open.
+  const app = await NestFactory.create(await AppModule.forRoot(), {
+    bufferLogs: true,
+    forceCloseConnections: true,
+  });
   configureApp(app);
-  app.enableShutdownHooks();
-  const port = parseEnv(process.env).PORT;
-  await app.listen(port);
-  new Logger('Bootstrap').log(`twilio-realtime-bridge listening on port ${port}`);
+  // useProcessExit: exit 0 after a clean drain instead of re-raising SIGTERM (status 143).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => process.exit(0), (env.SHUTDOWN_DRAIN_S + EXIT_GRACE_S) * 1000).unref();
+    });
+  }
+  await app.listen(env.PORT);
+  new Logger('Bootstrap').log(`twilio-realtime-bridge listening on port ${env.PORT}`);
 }
+
+// One call's bug must never take down every other call: log it and carry on.
+const crashLog = new Logger('Process');
+process.on('unhandledRejection', (reason: unknown) => {
+  crashLog.error(
+    `unhandled promise rejection: ${reason instanceof Error ? reason.stack : String(reason)}`,
+  );
+});
+process.on('uncaughtException', (error: Error) => {
+  crashLog.error(`uncaught exception: ${error.stack ?? error.message}`);
+});
 
 bootstrap().catch((error: unknown) => {
   if (error instanceof ConfigValidationError) {

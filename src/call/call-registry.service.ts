@@ -15,6 +15,7 @@ export class CallRegistry {
   private readonly sessions = new Map<string, CallSession>();
   private readonly endedAt = new Map<string, number>();
   private pendingStreams = 0;
+  private draining = false;
 
   constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
 
@@ -26,9 +27,20 @@ export class CallRegistry {
     return this.limits.maxConcurrentCalls;
   }
 
-  /** True when one more call fits (the webhook's view: only established calls count). */
+  /** True once shutdown has begun: no new call is admitted. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  stopAdmitting(): void {
+    this.draining = true;
+  }
+
+  /** True when one more call fits (streams still authenticating count too). */
   hasCapacity(): boolean {
-    return this.sessions.size + this.pendingStreams < this.limits.maxConcurrentCalls;
+    return (
+      !this.draining && this.sessions.size + this.pendingStreams < this.limits.maxConcurrentCalls
+    );
   }
 
   /** Reserves a place for a stream that is still authenticating; false when full. */

@@ -1,18 +1,34 @@
 import { Inject, Injectable, Logger, Scope } from '@nestjs/common';
 import WebSocket from 'ws';
 import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
-import { audioConfig } from '../config/config.namespaces.js';
-import type { AudioConfig } from '../config/config.namespaces.js';
+import { BoundedSender } from '../common/bounded-sender.js';
+import { audioConfig, limitsConfig, twilioConfig } from '../config/config.namespaces.js';
+import type { AudioConfig, LimitsConfig, TwilioConfig } from '../config/config.namespaces.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import type { RealtimeCloseInfo, RealtimeConnection } from '../realtime/realtime-connection.js';
-import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
+import {
+  actionForRealtimeError,
+  classifyConnectFailure,
+  CONNECT_BACKOFF_MS,
+} from '../realtime/realtime-failures.js';
+import type { RealtimeErrorDetail, RealtimeServerEvent } from '../realtime/realtime.events.js';
+import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { twilioOutbound, type TwilioInboundFrame } from '../twilio/media-stream.messages.js';
+import { fallbackTwiml } from '../twilio/twiml.js';
 import { CallContext } from './call-context.js';
 import { CallRegistry } from './call-registry.service.js';
 import { PlaybackTracker } from './playback-tracker.js';
 
-/** Caller audio kept while the Realtime session opens: 5 s of 20 ms frames, oldest dropped. */
+/** Caller audio kept while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
 const MAX_PENDING_FRAMES = 250;
+/** Frames queued for a Twilio socket that stopped reading (~2 s of audio + marks). */
+const TWILIO_HIGH_WATER_BYTES = 128 * 1024;
+const TWILIO_MAX_BACKLOG_FRAMES = 200;
+/** How long the goodbye at MAX_CALL_DURATION_S may take before the call is ended anyway. */
+const GOODBYE_LIMIT_MS = 10_000;
+const GOODBYE_INSTRUCTIONS =
+  'The call has reached its time limit. In one short sentence, tell the caller you have to end ' +
+  'the call now, and say goodbye.';
 
 export interface TranscriptTurn {
   role: 'caller' | 'assistant';
@@ -20,11 +36,20 @@ export interface TranscriptTurn {
   at: Date;
 }
 
-type SessionState = 'new' | 'connecting' | 'live' | 'closed';
+export interface CallStats {
+  framesIn: number;
+  framesOut: number;
+  /** Invalid frames from Twilio, plus audio dropped under backpressure. */
+  framesDropped: number;
+  bargeIns: number;
+  reconnects: number;
+}
+
+type SessionState = 'new' | 'connecting' | 'live' | 'reconnecting' | 'failing' | 'closed';
 
 /**
- * One phone call: owns the caller's Twilio socket, the call's Realtime connection, the audio
- * converters and playback state, and frees all of it in `close()`.
+ * One phone call: owns the caller's Twilio socket, the call's Realtime connection (and its
+ * replacements), the audio converter and playback state, and frees all of it in `close()`.
  *
  * It is a request-scoped provider resolved once per call in its own DI context
  * (`ContextIdFactory.create()` + `moduleRef.resolve`, see CallSessionFactory) rather than built
@@ -33,25 +58,44 @@ type SessionState = 'new' | 'connecting' | 'live' | 'closed';
  */
 @Injectable({ scope: Scope.REQUEST })
 export class CallSession {
+  readonly transcript: TranscriptTurn[] = [];
+  readonly stats: CallStats = {
+    framesIn: 0,
+    framesOut: 0,
+    framesDropped: 0,
+    bargeIns: 0,
+    reconnects: 0,
+  };
   private readonly log = new Logger(CallSession.name);
+  private readonly tag: string;
   private state: SessionState = 'new';
+  private endReason?: string;
   private twilio?: WebSocket;
+  private twilioOut?: BoundedSender;
   private realtime?: RealtimeConnection;
+  private connectAttempt = 0;
+  private reconnectStartedAt = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private tickTimer?: NodeJS.Timeout;
   private readonly inbound?: MulawToPcm24kConverter;
   private readonly pendingAudio: string[] = [];
   private readonly playback = new PlaybackTracker();
   private readonly discardedResponses = new Set<string>();
-  readonly transcript: TranscriptTurn[] = [];
-  readonly stats = { framesIn: 0, framesOut: 0, framesDropped: 0, bargeIns: 0 };
-  private endReason?: string;
+  private framesAtLastTick = 0;
+  private idleSeconds = 0;
+  private goodbye?: { deadline: number; responseDone: boolean };
 
   constructor(
     readonly context: CallContext,
     private readonly realtimeService: OpenAIRealtimeService,
     codec: AudioCodecService,
     private readonly registry: CallRegistry,
+    private readonly twilioRest: TwilioRestService,
     @Inject(audioConfig.KEY) audio: AudioConfig,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
   ) {
+    this.tag = `[callSid=${context.callSid} streamSid=${context.streamSid}]`;
     // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
     if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
   }
@@ -60,42 +104,51 @@ export class CallSession {
     return this.state === 'closed';
   }
 
+  get reason(): string | undefined {
+    return this.endReason;
+  }
+
   /** Takes over the caller's socket and opens the Realtime session. */
   begin(twilio: WebSocket): void {
     if (this.state !== 'new') return;
     this.twilio = twilio;
+    this.twilioOut = new BoundedSender(twilio, TWILIO_HIGH_WATER_BYTES, TWILIO_MAX_BACKLOG_FRAMES);
     this.state = 'connecting';
     this.registry.add(this);
+    this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
     this.log.log(`${this.tag} Twilio stream started`);
-    this.realtime = this.realtimeService.connect({
-      onOpen: () => this.guard(() => this.onRealtimeOpen()),
-      onEvent: (event) => this.guard(() => this.onRealtimeEvent(event)),
-      onInvalidEvent: (reason) =>
-        this.log.warn(`${this.tag} dropped invalid OpenAI event: ${reason}`),
-      onClose: (info) => this.guard(() => this.onRealtimeClose(info)),
-    });
+    this.connect();
   }
 
   /** One validated frame from Twilio. */
   handleTwilioFrame(frame: TwilioInboundFrame): void {
-    switch (frame.event) {
-      case 'media':
-        this.onCallerAudio(frame.media.payload);
-        return;
-      case 'mark':
-        this.playback.acknowledge(frame.mark.name);
-        return;
-      case 'dtmf':
-        this.log.debug(`${this.tag} DTMF ${frame.dtmf.digit}`);
-        return;
-      case 'stop':
-        this.close('Twilio sent stop (caller hung up or call ended)');
-        return;
-      case 'connected':
-      case 'start':
-        this.drop(`unexpected ${frame.event} during the call`);
-        return;
-    }
+    this.guard(() => {
+      switch (frame.event) {
+        case 'media':
+          this.onCallerAudio(frame.media.payload);
+          return;
+        case 'mark':
+          this.playback.acknowledge(frame.mark.name);
+          if (this.goodbye) this.finishGoodbyeIfPlayed();
+          return;
+        case 'dtmf':
+          this.log.debug(`${this.tag} DTMF ${frame.dtmf.digit}`);
+          return;
+        case 'stop':
+          this.close('Twilio sent stop (caller hung up or call ended)');
+          return;
+        case 'connected':
+        case 'start':
+          this.countDrop(`unexpected ${frame.event} during the call`);
+          return;
+      }
+    });
+  }
+
+  /** A frame that failed validation, counted against this call. */
+  countDrop(reason: string): void {
+    if (++this.stats.framesDropped <= 5)
+      this.log.warn(`${this.tag} dropped Twilio frame: ${reason}`);
   }
 
   /** Ends the call and frees everything it holds; safe to call more than once. */
@@ -103,55 +156,150 @@ export class CallSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.endReason = reason;
+    clearInterval(this.tickTimer);
+    clearTimeout(this.retryTimer);
     this.realtime?.close(reason);
-    if (this.twilio && this.twilio.readyState === WebSocket.OPEN)
-      this.twilio.close(1000, 'call ended');
+    this.twilioOut?.dispose();
+    if (this.twilio?.readyState === WebSocket.OPEN) this.twilio.close(1000, 'call ended');
     this.pendingAudio.length = 0;
     this.registry.remove(this);
+    const dropped =
+      this.stats.framesDropped +
+      (this.twilioOut?.dropped ?? 0) +
+      (this.realtime?.droppedAudioFrames ?? 0);
     const seconds = ((Date.now() - this.context.startedAt.getTime()) / 1000).toFixed(1);
     this.log[level](
-      `${this.tag} call ended after ${seconds}s: ${reason} ` +
-        `(frames in ${this.stats.framesIn}, out ${this.stats.framesOut}, dropped ${this.stats.framesDropped}, barge-ins ${this.stats.bargeIns})`,
+      `${this.tag} call ended after ${seconds}s: ${reason} (frames in ${this.stats.framesIn}, ` +
+        `out ${this.stats.framesOut}, dropped ${dropped}, barge-ins ${this.stats.bargeIns}, ` +
+        `reconnects ${this.stats.reconnects})`,
     );
   }
 
-  get reason(): string | undefined {
-    return this.endReason;
-  }
-
-  private get tag(): string {
-    return `[callSid=${this.context.callSid} streamSid=${this.context.streamSid}]`;
-  }
+  // --- caller -> OpenAI -------------------------------------------------------------------
 
   private onCallerAudio(payload: string): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.state === 'failing') return;
     this.stats.framesIn++;
     const audio = this.inbound ? this.inbound.convertBase64(payload) : payload;
     if (this.state === 'live') {
       this.realtime?.appendAudio(audio);
       return;
     }
-    // Still connecting: keep the audio so the caller's first words are not lost.
+    // Connecting or reconnecting: keep the audio so the caller's words are not lost.
     if (this.pendingAudio.push(audio) > MAX_PENDING_FRAMES) {
       this.pendingAudio.shift();
       this.stats.framesDropped++;
     }
   }
 
-  private onRealtimeOpen(): void {
-    if (!this.realtime || this.state !== 'connecting') return;
-    this.log.log(`${this.tag} OpenAI Realtime connected`);
-    // session.update goes first, so no audio is ever read in the wrong format.
-    this.realtime.send(this.realtimeService.sessionUpdate(this.realtimeService.defaultSettings));
-    const greeting = this.realtimeService.greeting;
-    if (greeting) this.realtime.send(this.realtimeService.greetingResponse(greeting));
-    for (const audio of this.pendingAudio) this.realtime.appendAudio(audio);
-    this.pendingAudio.length = 0;
-    this.state = 'live';
+  // --- the Realtime connection ------------------------------------------------------------
+
+  private connect(): void {
+    const connection: RealtimeConnection = this.realtimeService.connect({
+      onOpen: () => this.guard(() => connection === this.realtime && this.onRealtimeOpen()),
+      onEvent: (event) =>
+        this.guard(() => connection === this.realtime && this.onRealtimeEvent(event)),
+      onInvalidEvent: (reason) =>
+        this.log.warn(`${this.tag} dropped invalid OpenAI event: ${reason}`),
+      onClose: (info) =>
+        this.guard(() => connection === this.realtime && this.onRealtimeClose(info)),
+    });
+    this.realtime = connection;
   }
 
+  private onRealtimeOpen(): void {
+    const realtime = this.realtime;
+    if (!realtime || (this.state !== 'connecting' && this.state !== 'reconnecting')) return;
+    const reconnected = this.state === 'reconnecting';
+    this.connectAttempt = 0;
+    // session.update goes first, so no audio is ever read in the wrong format.
+    realtime.send(this.realtimeService.sessionUpdate(this.realtimeService.defaultSettings));
+    if (reconnected) {
+      for (const item of this.realtimeService.transcriptItems(this.transcript)) realtime.send(item);
+      this.stats.reconnects++;
+      this.log.log(
+        `${this.tag} OpenAI Realtime reconnected in ${Date.now() - this.reconnectStartedAt} ms; ` +
+          `re-seeded ${this.transcript.length} transcript turns`,
+      );
+    } else {
+      this.log.log(`${this.tag} OpenAI Realtime connected`);
+      const greeting = this.realtimeService.greeting;
+      if (greeting) realtime.send(this.realtimeService.greetingResponse(greeting));
+    }
+    for (const audio of this.pendingAudio) realtime.appendAudio(audio);
+    this.pendingAudio.length = 0;
+    this.state = 'live';
+    if (this.goodbye) this.requestGoodbye();
+  }
+
+  private onRealtimeClose(info: RealtimeCloseInfo): void {
+    if (info.byUs || this.state === 'closed' || this.state === 'failing') return;
+    const detail = describeClose(info);
+    if (info.wasOpen) {
+      this.log.warn(`${this.tag} OpenAI Realtime socket closed mid-call (${detail}); reconnecting`);
+      this.reconnect();
+      return;
+    }
+    const kind = classifyConnectFailure(info);
+    if (kind === 'auth') {
+      this.fail(`OpenAI rejected the API key (HTTP ${info.httpStatus}); check OPENAI_API_KEY`);
+      return;
+    }
+    const nextAttempt = this.connectAttempt + 1;
+    if (kind === 'retryable' && nextAttempt < CONNECT_BACKOFF_MS.length) {
+      const delay = CONNECT_BACKOFF_MS[nextAttempt];
+      this.log.warn(
+        `${this.tag} OpenAI Realtime connection attempt ${nextAttempt} failed (${detail}); retrying in ${delay} ms`,
+      );
+      this.connectAttempt = nextAttempt;
+      this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
+      return;
+    }
+    this.fail(`could not connect to OpenAI Realtime after ${nextAttempt} attempts (${detail})`);
+  }
+
+  /**
+   * The session is gone (socket lost, or its 60-minute limit): open a new one while the caller's
+   * socket stays open. Audio still buffered at Twilio plays on; the new session cannot truncate
+   * items of the old one, so playback tracking starts afresh.
+   */
+  private reconnect(): void {
+    this.realtime?.close('replacing the session');
+    this.state = 'reconnecting';
+    this.reconnectStartedAt = Date.now();
+    this.connectAttempt = 0;
+    this.playback.interrupt();
+    this.discardedResponses.clear();
+    this.connect();
+  }
+
+  /**
+   * The assistant cannot go on: the caller hears FALLBACK_MESSAGE (and is put through to
+   * FALLBACK_DIAL if set) through a REST redirect of the live call, rather than dead air. Verbs
+   * after `<Connect>` would do the same but would also play after every normal end.
+   */
+  private fail(reason: string): void {
+    if (this.state === 'closed' || this.state === 'failing') return;
+    this.state = 'failing';
+    this.realtime?.close(reason);
+    if (!this.twilioRest.available) {
+      this.close(reason, 'warn');
+      return;
+    }
+    this.log.error(`${this.tag} ${reason}; handing the caller to the fallback`);
+    const twiml = fallbackTwiml(this.twilioCfg.fallbackMessage, this.twilioCfg.fallbackDial);
+    this.twilioRest
+      .redirect(this.context.accountSid, this.context.callSid, twiml)
+      .catch((error: unknown) =>
+        this.log.error(`${this.tag} fallback redirect failed: ${(error as Error).message}`),
+      )
+      .finally(() => this.close(reason, 'warn'));
+  }
+
+  // --- OpenAI -> caller -------------------------------------------------------------------
+
   private onRealtimeEvent(event: RealtimeServerEvent): void {
-    if (this.state === 'closed') return;
+    if (this.state !== 'live') return;
     switch (event.type) {
       case 'response.output_audio.delta':
         this.playAssistantAudio(event.response_id, event.item_id, event.content_index, event.delta);
@@ -168,11 +316,13 @@ export class CallSession {
       case 'response.done':
         this.discardedResponses.delete(event.response.id);
         this.log.debug(`${this.tag} response ${event.response.id} ${event.response.status ?? ''}`);
+        if (this.goodbye) {
+          this.goodbye.responseDone = true;
+          this.finishGoodbyeIfPlayed();
+        }
         return;
       case 'error':
-        this.log.warn(
-          `${this.tag} OpenAI error ${event.error.code ?? event.error.type ?? 'unknown'}: ${event.error.message ?? ''}`,
-        );
+        this.onRealtimeError(event.error);
         return;
       case 'conversation.item.input_audio_transcription.completed':
         this.addTranscript('caller', event.transcript);
@@ -232,15 +382,17 @@ export class CallSession {
     }
   }
 
-  private onRealtimeClose(info: RealtimeCloseInfo): void {
-    if (info.byUs || this.state === 'closed') return;
-    const detail = info.httpStatus
-      ? `HTTP ${info.httpStatus}`
-      : `code ${info.code}${info.reason ? ` "${info.reason}"` : ''}${info.error ? ` (${info.error})` : ''}`;
-    const what = info.wasOpen
-      ? 'OpenAI Realtime socket closed'
-      : 'could not connect to OpenAI Realtime';
-    this.close(`${what}: ${detail}`, 'warn');
+  private onRealtimeError(error: RealtimeErrorDetail): void {
+    const action = actionForRealtimeError(error);
+    const what = `${error.code ?? error.type ?? 'unknown'}: ${error.message ?? ''}`;
+    if (action === 'ignore') {
+      this.log.warn(`${this.tag} OpenAI error ${what}`);
+    } else if (action === 'reconnect') {
+      this.log.warn(`${this.tag} OpenAI error ${what}; opening a new session`);
+      this.reconnect();
+    } else {
+      this.fail(`OpenAI error ${what}`);
+    }
   }
 
   private addTranscript(role: TranscriptTurn['role'], text: string): void {
@@ -249,12 +401,48 @@ export class CallSession {
   }
 
   private sendToTwilio(text: string): void {
-    if (this.twilio?.readyState === WebSocket.OPEN) this.twilio.send(text);
+    this.twilioOut?.send(text);
   }
 
-  private drop(reason: string): void {
-    this.stats.framesDropped++;
-    this.log.warn(`${this.tag} dropped Twilio frame: ${reason}`);
+  // --- limits -----------------------------------------------------------------------------
+
+  /** Once a second: the idle timeout and the maximum call duration. */
+  private tick(): void {
+    if (this.stats.framesIn === this.framesAtLastTick) this.idleSeconds++;
+    else this.idleSeconds = 0;
+    this.framesAtLastTick = this.stats.framesIn;
+    if (this.idleSeconds >= this.limits.mediaIdleTimeoutS) {
+      this.close(`no media from Twilio for ${this.idleSeconds} s`, 'warn');
+      return;
+    }
+    const elapsedS = (Date.now() - this.context.startedAt.getTime()) / 1000;
+    if (!this.goodbye && elapsedS >= this.limits.maxCallDurationS) {
+      this.log.log(
+        `${this.tag} maximum call duration (${this.limits.maxCallDurationS} s) reached; saying goodbye`,
+      );
+      this.goodbye = { deadline: Date.now() + GOODBYE_LIMIT_MS, responseDone: false };
+      this.requestGoodbye();
+    }
+    if (this.goodbye && Date.now() >= this.goodbye.deadline) {
+      this.close('maximum call duration reached');
+    }
+  }
+
+  private requestGoodbye(): void {
+    if (this.state !== 'live') return;
+    this.goodbye = {
+      deadline: this.goodbye?.deadline ?? Date.now() + GOODBYE_LIMIT_MS,
+      responseDone: false,
+    };
+    this.realtime?.send({
+      type: 'response.create',
+      response: { instructions: GOODBYE_INSTRUCTIONS },
+    });
+  }
+
+  private finishGoodbyeIfPlayed(): void {
+    if (this.goodbye?.responseDone && !this.playback.isPlaying)
+      this.close('maximum call duration reached');
   }
 
   /** A bug in one call's handling ends that call, never the process. */
@@ -266,6 +454,11 @@ export class CallSession {
       this.close('internal error', 'warn');
     }
   }
+}
+
+function describeClose(info: RealtimeCloseInfo): string {
+  if (info.httpStatus) return `HTTP ${info.httpStatus}`;
+  return `code ${info.code}${info.reason ? ` "${info.reason}"` : ''}${info.error ? `, ${info.error}` : ''}`;
 }
 
 /** Decoded size of a base64 string, without decoding it. */

@@ -43,6 +43,9 @@ export const twilioConfig = registerAs('twilio', () => {
     accountSid: env.TWILIO_ACCOUNT_SID,
     validateSignatures: env.TWILIO_VALIDATE_SIGNATURES,
     streamTokenTtlS: env.STREAM_TOKEN_TTL_S,
+    apiBaseUrl: env.TWILIO_API_BASE_URL,
+    fallbackMessage: env.FALLBACK_MESSAGE,
+    fallbackDial: env.FALLBACK_DIAL,
   };
 });
 

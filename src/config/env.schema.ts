@@ -115,9 +115,17 @@ export const envSchema = z.object({
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_VALIDATE_SIGNATURES: booleanString(true),
   STREAM_TOKEN_TTL_S: integer(300, 5, 86400),
+  TWILIO_API_BASE_URL: url(['http', 'https']),
+  FALLBACK_MESSAGE: textWithDefault(
+    'Sorry, our assistant is having technical difficulties right now.',
+  ),
+  FALLBACK_DIAL: optionalText.refine(
+    (value) => value === undefined || /^\+?[0-9*#]{3,20}$|^sip:\S+$/.test(value),
+    { message: 'expected a phone number such as +15551234567 (or a sip: URI)' },
+  ),
 
   MAX_CONCURRENT_CALLS: integer(500, 1, 100000),
-  MAX_CALL_DURATION_S: integer(3600, 10, 86400),
+  MAX_CALL_DURATION_S: integer(3600, 1, 86400),
   MEDIA_IDLE_TIMEOUT_S: integer(30, 2, 3600),
   SHUTDOWN_DRAIN_S: integer(30, 0, 3600),
 });

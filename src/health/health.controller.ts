@@ -1,5 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { CallRegistry } from '../call/call-registry.service.js';
+
+interface HealthReport {
+  status: 'ok' | 'draining';
+  activeCalls: number;
+}
 
 @Controller('health')
 export class HealthController {
@@ -7,7 +12,22 @@ export class HealthController {
 
   /** Liveness: the process answers, with the number of calls it carries. */
   @Get()
-  health(): { status: 'ok'; activeCalls: number } {
-    return { status: 'ok', activeCalls: this.registry.activeCalls };
+  health(): HealthReport {
+    return this.report();
+  }
+
+  /** Readiness: 503 once shutdown has begun, so the load balancer sends new calls elsewhere. */
+  @Get('ready')
+  ready(): HealthReport {
+    const report = this.report();
+    if (report.status !== 'ok') throw new ServiceUnavailableException(report);
+    return report;
+  }
+
+  private report(): HealthReport {
+    return {
+      status: this.registry.isDraining ? 'draining' : 'ok',
+      activeCalls: this.registry.activeCalls,
+    };
   }
 }

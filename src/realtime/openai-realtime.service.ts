@@ -78,6 +78,26 @@ export class OpenAIRealtimeService {
     return { type: 'session.update', session };
   }
 
+  /**
+   * The conversation so far, as items for a new session (after a reconnect), so the model goes on
+   * where it was instead of starting over.
+   */
+  transcriptItems(
+    turns: ReadonlyArray<{ role: 'caller' | 'assistant'; text: string }>,
+  ): Record<string, unknown>[] {
+    return turns.map((turn) => ({
+      type: 'conversation.item.create',
+      item:
+        turn.role === 'caller'
+          ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.text }] }
+          : {
+              type: 'message',
+              role: 'assistant',
+              content: [{ type: 'output_text', text: turn.text }],
+            },
+    }));
+  }
+
   /** Makes the assistant speak first, with the operator's exact words. */
   greetingResponse(greeting: string): Record<string, unknown> {
     return {

@@ -1,5 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
+import { BoundedSender } from '../common/bounded-sender.js';
 import { rawDataToString } from '../common/raw-data.js';
 import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
 
@@ -22,6 +23,10 @@ export interface RealtimeConnectionHandlers {
   onClose(info: RealtimeCloseInfo): void;
 }
 
+/** Audio queued on a slow OpenAI socket beyond this is dropped, oldest first (about 4 s of PCM16). */
+const AUDIO_HIGH_WATER_BYTES = 256 * 1024;
+const AUDIO_MAX_BACKLOG_FRAMES = 50;
+
 export interface RealtimeConnectionOptions {
   url: string;
   apiKey: string;
@@ -39,6 +44,7 @@ export class RealtimeConnection {
   private httpStatus?: number;
   private lastError?: string;
   private closeReported = false;
+  private readonly audio: BoundedSender;
 
   constructor(
     options: RealtimeConnectionOptions,
@@ -50,6 +56,7 @@ export class RealtimeConnection {
       handshakeTimeout: options.connectTimeoutMs,
       perMessageDeflate: false,
     });
+    this.audio = new BoundedSender(this.socket, AUDIO_HIGH_WATER_BYTES, AUDIO_MAX_BACKLOG_FRAMES);
     this.socket.on('open', () => {
       this.opened = true;
       this.handlers.onOpen();
@@ -75,9 +82,9 @@ export class RealtimeConnection {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Bytes queued on the socket and not yet handed to the kernel. */
-  get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+  /** Caller audio frames dropped because OpenAI did not keep up. */
+  get droppedAudioFrames(): number {
+    return this.audio.dropped;
   }
 
   send(event: Record<string, unknown>): void {
@@ -90,12 +97,13 @@ export class RealtimeConnection {
 
   /** `input_audio_buffer.append`, built without an intermediate object (one per 20 ms frame). */
   appendAudio(base64: string): void {
-    this.sendRaw(`{"type":"input_audio_buffer.append","audio":"${base64}"}`);
+    this.audio.send(`{"type":"input_audio_buffer.append","audio":"${base64}"}`);
   }
 
   close(reason = 'call ended'): void {
     if (this.closedByUs) return;
     this.closedByUs = true;
+    this.audio.dispose();
     if (this.socket.readyState === WebSocket.OPEN) {
       this.socket.close(1000, reason);
       // Do not wait on the peer's close frame to free the call.
@@ -118,6 +126,7 @@ export class RealtimeConnection {
   private reportClose(code: number, reason: string): void {
     if (this.closeReported) return;
     this.closeReported = true;
+    this.audio.dispose();
     this.handlers.onClose({
       wasOpen: this.opened,
       byUs: this.closedByUs,

@@ -7,6 +7,9 @@ const service = (authToken = 'auth', ttl = 300) =>
     accountSid: undefined,
     validateSignatures: true,
     streamTokenTtlS: ttl,
+    apiBaseUrl: undefined,
+    fallbackMessage: 'sorry',
+    fallbackDial: undefined,
   });
 
 describe('StreamTokenService', () => {

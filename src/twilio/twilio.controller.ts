@@ -6,6 +6,7 @@ import {
   HttpCode,
   Post,
   Req,
+  ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
 import type { Request } from 'express';
@@ -44,6 +45,8 @@ export class TwilioController {
     const fields = (params ?? {}) as Record<string, unknown>;
     const callSid = typeof fields.CallSid === 'string' ? fields.CallSid : undefined;
     if (!callSid) throw new BadRequestException('CallSid is required');
+    // While draining for a deploy, 503 lets Twilio's fallback URL / the load balancer retry elsewhere.
+    if (this.registry.isDraining) throw new ServiceUnavailableException('shutting down');
     if (!this.registry.hasCapacity()) return busyTwiml();
     const text = (name: string) => (typeof fields[name] === 'string' ? fields[name] : undefined);
     return streamTwiml({

@@ -23,3 +23,15 @@ export function busyTwiml(): string {
   response.hangup();
   return response.toString();
 }
+
+/**
+ * What a caller hears when the assistant cannot go on: an apology, then a human at
+ * `dialNumber` if one is configured, else a polite hang-up.
+ */
+export function fallbackTwiml(message: string, dialNumber?: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(message);
+  if (dialNumber) response.dial(dialNumber);
+  else response.hangup();
+  return response.toString();
+}

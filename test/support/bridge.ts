@@ -2,6 +2,7 @@ import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
+import { envSchema } from '../../src/config/env.schema.js';
 import { TEST_AUTH_TOKEN } from './fake-twilio.js';
 
 export const TEST_API_KEY = 'sk-test-SECRET-key-never-logged-42';
@@ -54,30 +55,7 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
-const BRIDGE_ENV_KEYS = [
-  'PORT',
-  'PUBLIC_URL',
-  'TRUST_PROXY',
-  'LOG_LEVEL',
-  'OPENAI_API_KEY',
-  'OPENAI_REALTIME_URL',
-  'OPENAI_REALTIME_MODEL',
-  'OPENAI_VOICE',
-  'AI_INSTRUCTIONS',
-  'AI_GREETING',
-  'TURN_DETECTION',
-  'AUDIO_INPUT_FORMAT',
-  'INPUT_TRANSCRIPTION_MODEL',
-  'OPENAI_CONNECT_TIMEOUT_MS',
-  'TWILIO_AUTH_TOKEN',
-  'TWILIO_ACCOUNT_SID',
-  'TWILIO_VALIDATE_SIGNATURES',
-  'STREAM_TOKEN_TTL_S',
-  'MAX_CONCURRENT_CALLS',
-  'MAX_CALL_DURATION_S',
-  'MEDIA_IDLE_TIMEOUT_S',
-  'SHUTDOWN_DRAIN_S',
-];
+const BRIDGE_ENV_KEYS = Object.keys(envSchema.shape);
 
 /** Sets exactly these bridge variables (others unset) in process.env. */
 export function setBridgeEnv(env: Record<string, string | undefined>): void {
@@ -93,6 +71,10 @@ export async function startBridge(env: Record<string, string | undefined>): Prom
     OPENAI_API_KEY: TEST_API_KEY,
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
     LOG_LEVEL: 'debug',
+    // Tests close the app with calls still up; draining them for 30 s would only slow the suite.
+    SHUTDOWN_DRAIN_S: '0',
+    // Never api.twilio.com from a test: a closed loopback port unless a test brings a fake.
+    TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
     ...env,
   });
   const logs = new CapturedLogs();

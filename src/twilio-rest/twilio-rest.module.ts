@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { TwilioRestService } from './twilio-rest.service.js';
+
+@Module({ providers: [TwilioRestService], exports: [TwilioRestService] })
+export class TwilioRestModule {}

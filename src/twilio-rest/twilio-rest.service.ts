@@ -1,0 +1,54 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import twilio from 'twilio';
+import { twilioConfig } from '../config/config.namespaces.js';
+import type { TwilioConfig } from '../config/config.namespaces.js';
+
+type TwilioClient = ReturnType<typeof twilio>;
+
+/**
+ * Live-call control through Twilio's REST API (the `twilio` package's client). One client per
+ * account, made on first use; TWILIO_API_BASE_URL points it elsewhere (a proxy, or a test fake).
+ */
+@Injectable()
+export class TwilioRestService {
+  private readonly log = new Logger(TwilioRestService.name);
+  private readonly clients = new Map<string, TwilioClient>();
+
+  constructor(@Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig) {}
+
+  /** True when calls can be controlled (an auth token is configured). */
+  get available(): boolean {
+    return this.twilioCfg.authToken !== undefined;
+  }
+
+  /** Replaces what a live call runs with this TwiML (its media stream then stops). */
+  async redirect(accountSid: string, callSid: string, twiml: string): Promise<void> {
+    await this.client(accountSid).calls(callSid).update({ twiml });
+  }
+
+  /** Hangs up a live call; a call that is already gone (20404) counts as done. */
+  async hangUp(accountSid: string, callSid: string): Promise<void> {
+    try {
+      await this.client(accountSid).calls(callSid).update({ status: 'completed' });
+    } catch (error) {
+      if ((error as { code?: number }).code === 20404) return;
+      throw error;
+    }
+  }
+
+  private client(accountSid: string): TwilioClient {
+    const sid = this.twilioCfg.accountSid ?? accountSid;
+    let client = this.clients.get(sid);
+    if (!client) {
+      const authToken = this.twilioCfg.authToken?.reveal();
+      if (!authToken) throw new Error('TWILIO_AUTH_TOKEN is not set: cannot control calls');
+      client = twilio(sid, authToken);
+      if (this.twilioCfg.apiBaseUrl) {
+        client.api.baseUrl = this.twilioCfg.apiBaseUrl;
+        this.log.log(`Twilio REST calls go to ${this.twilioCfg.apiBaseUrl}`);
+      }
+      this.clients.set(sid, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,455 @@
+import WebSocket from 'ws';
+import { frames20ms, mulawTone } from './support/audio.js';
+import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
+import { FakeRealtimeServer } from './support/fake-realtime-server.js';
+import { FakeTwilioRest } from './support/fake-twilio-rest.js';
+import {
+  FakeTwilioCall,
+  parseStreamTwiml,
+  postTwiml,
+  TEST_ACCOUNT_SID,
+  TEST_AUTH_TOKEN,
+} from './support/fake-twilio.js';
+import { sleep, waitUntil } from './support/wait.js';
+
+describe('faults and limits', () => {
+  let openai: FakeRealtimeServer;
+  let rest: FakeTwilioRest;
+  let bridge: RunningBridge;
+
+  async function startWith(env: Record<string, string> = {}) {
+    bridge = await startBridge({
+      OPENAI_REALTIME_URL: openai.url,
+      TWILIO_API_BASE_URL: rest.url,
+      AUDIO_INPUT_FORMAT: 'g711_ulaw',
+      ...env,
+    });
+  }
+
+  beforeEach(async () => {
+    openai = new FakeRealtimeServer();
+    rest = new FakeTwilioRest();
+    await Promise.all([openai.start(), rest.start()]);
+  });
+
+  afterEach(async () => {
+    await bridge?.close();
+    await Promise.all([openai.stop(), rest.stop()]);
+  });
+
+  describe('when the OpenAI side fails', () => {
+    it('reconnects a call whose OpenAI socket dies, re-seeds the transcript, and resumes caller audio', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const first = await openai.connection(0);
+      await first.waitFor('session.update');
+      first.send({
+        type: 'conversation.item.input_audio_transcription.completed',
+        item_id: 'item_u1',
+        content_index: 0,
+        transcript: 'What are your opening hours?',
+      });
+      first.send({
+        type: 'response.output_audio_transcript.done',
+        response_id: 'resp_1',
+        item_id: 'item_a1',
+        output_index: 0,
+        content_index: 0,
+        transcript: 'We are open nine to five.',
+      });
+      await sleep(50);
+
+      const lostAt = Date.now();
+      first.socket.terminate();
+      const second = await openai.connection(1);
+      await second.waitFor('session.update');
+      expect(Date.now() - lostAt).toBeLessThan(3000);
+      expect(second.received[0].type).toBe('session.update');
+      const seeded = second.eventsOfType('conversation.item.create').map((event) => event.item);
+      expect(seeded).toEqual([
+        {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: 'What are your opening hours?' }],
+        },
+        {
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: 'We are open nine to five.' }],
+        },
+      ]);
+
+      const audio = mulawTone(440, 100);
+      for (const frame of frames20ms(audio)) call.sendMedia(frame);
+      await waitUntil(
+        () => second.appendedAudio().length === audio.length,
+        'audio on the new session',
+      );
+      expect(call.closeCode).toBeUndefined();
+      expect(
+        bridge.logs.matching(/OpenAI Realtime reconnected in \d+ ms; re-seeded 2 transcript turns/),
+      ).toHaveLength(1);
+    });
+
+    it('opens a new session when the old one reaches its time limit (session_expired)', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const first = await openai.connection(0);
+      await first.waitFor('session.update');
+      first.send({
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          code: 'session_expired',
+          message: 'Your session hit the maximum duration of 60 minutes.',
+        },
+      });
+      first.socket.close(1000);
+      await (await openai.connection(1)).waitFor('session.update');
+      expect(call.closeCode).toBeUndefined();
+    });
+
+    it('fails at once on a refused API key, and hands the caller to the fallback with an apology and a dial', async () => {
+      openai.rejectWithStatus = 401;
+      await startWith({
+        FALLBACK_MESSAGE: 'Sorry, one moment please.',
+        FALLBACK_DIAL: '+15559990000',
+      });
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const redirect = await rest.waitForRequest();
+      expect(redirect.method).toBe('POST');
+      expect(redirect.path).toBe(
+        `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls/${call.callSid}.json`,
+      );
+      expect(redirect.form.Twiml).toBe(
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, one moment please.</Say><Dial>+15559990000</Dial></Response>',
+      );
+      expect(redirect.authorization).toBe(
+        `Basic ${Buffer.from(`${TEST_ACCOUNT_SID}:${TEST_AUTH_TOKEN}`).toString('base64')}`,
+      );
+      await call.waitForClose();
+      expect(bridge.logs.matching(/OpenAI rejected the API key \(HTTP 401\)/)).toHaveLength(2);
+      // One attempt only: a refused key does not get better by retrying.
+      expect(bridge.logs.matching(/retrying/)).toHaveLength(0);
+    });
+
+    it('retries a 503 from OpenAI with backoff and carries on when it succeeds', async () => {
+      openai.rejectWithStatus = 503;
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      await waitUntil(
+        () => bridge.logs.matching(/attempt 1 failed \(HTTP 503\); retrying/).length === 1,
+        'a retry',
+      );
+      openai.rejectWithStatus = undefined;
+      await (await openai.connection(0)).waitFor('session.update');
+      expect(call.closeCode).toBeUndefined();
+    });
+
+    it('gives up after bounded retries and apologises with a hang-up when no FALLBACK_DIAL is set', async () => {
+      openai.rejectWithStatus = 500;
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const redirect = await rest.waitForRequest();
+      expect(redirect.form.Twiml).toMatch(
+        /<Say>Sorry, our assistant is having technical difficulties right now.<\/Say><Hangup\/>/,
+      );
+      await call.waitForClose();
+      expect(
+        bridge.logs.matching(/could not connect to OpenAI Realtime after 4 attempts \(HTTP 500\)/),
+      ).toHaveLength(2);
+    });
+
+    it('times out a connection that never completes (OPENAI_CONNECT_TIMEOUT_MS) and retries it', async () => {
+      openai.acceptDelayMs = 1000;
+      await startWith({ OPENAI_CONNECT_TIMEOUT_MS: '200' });
+      await FakeTwilioCall.dial(bridge.baseUrl);
+      await waitUntil(
+        () => bridge.logs.matching(/attempt 1 failed.*retrying/).length === 1,
+        'a timed-out attempt',
+      );
+    });
+
+    it('logs non-fatal OpenAI errors with their code and goes on; ends the call on fatal ones', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const upstream = await openai.connection(0);
+      await upstream.waitFor('session.update');
+      upstream.send({
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          code: 'conversation_already_has_active_response',
+          message: 'busy',
+        },
+      });
+      await waitUntil(
+        () =>
+          bridge.logs.matching(/OpenAI error conversation_already_has_active_response: busy/)
+            .length === 1,
+        'warn',
+      );
+      expect(call.closeCode).toBeUndefined();
+
+      upstream.send({
+        type: 'error',
+        error: { type: 'invalid_request_error', code: 'insufficient_quota', message: 'quota' },
+      });
+      await rest.waitForRequest();
+      await call.waitForClose();
+    });
+  });
+
+  describe('bad input from Twilio', () => {
+    it('drops garbage frames with a log line and keeps the call', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const upstream = await openai.connection(0);
+      await upstream.waitFor('session.update');
+      call.socket.send('not json at all');
+      call.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+      call.send({ event: 'media', streamSid: call.streamSid, media: { payload: '@@@@' } });
+      call.send({ event: 'party', streamSid: call.streamSid });
+      call.start();
+      const audio = mulawTone(440, 40);
+      for (const frame of frames20ms(audio)) call.sendMedia(frame);
+      await waitUntil(
+        () => upstream.appendedAudio().length === audio.length,
+        'good audio still flows',
+      );
+      call.stop();
+      await waitUntil(
+        () => bridge.logs.matching(/call ended.*dropped 5/).length === 1,
+        'drops counted',
+      );
+      expect(bridge.logs.matching(/dropped Twilio frame: not JSON/)).toHaveLength(1);
+    });
+
+    it('closes a stream that sends a frame over 64 KiB', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      await (await openai.connection(0)).waitFor('session.update');
+      call.socket.send('x'.repeat(65 * 1024));
+      expect(await call.waitForClose()).toBe(1009);
+      await waitUntil(() => bridge.logs.matching(/call ended.*64 KiB/).length === 1, 'a log line');
+    });
+
+    it('refuses a start whose accountSid is not TWILIO_ACCOUNT_SID', async () => {
+      await startWith({ TWILIO_ACCOUNT_SID: 'AC99999999999999999999999999999999' });
+      const stream = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_X' })).text(),
+      );
+      const call = await FakeTwilioCall.open(stream, { callSid: 'CA_X' });
+      call.start();
+      expect(await call.waitForClose(2000)).toBe(1008);
+      expect(
+        bridge.logs.matching(/refused media stream for callSid=CA_X: start.accountSid/),
+      ).toHaveLength(1);
+      expect(openai.connections).toHaveLength(0);
+    });
+
+    it('refuses a replayed start for a call that has ended', async () => {
+      await startWith();
+      const stream = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_R' })).text(),
+      );
+      const call = await FakeTwilioCall.open(stream, { callSid: 'CA_R' });
+      call.start();
+      await (await openai.connection(0)).waitFor('session.update');
+      call.stop();
+      await call.waitForClose();
+
+      const replay = await FakeTwilioCall.open(stream, { callSid: 'CA_R' });
+      replay.start();
+      expect(await replay.waitForClose(2000)).toBe(1008);
+      expect(
+        bridge.logs.matching(/refused media stream for callSid=CA_R: this call has already ended/),
+      ).toHaveLength(1);
+      expect(openai.connections).toHaveLength(1);
+    });
+  });
+
+  describe('limits', () => {
+    it('answers busy TwiML and refuses the handshake (503) beyond MAX_CONCURRENT_CALLS', async () => {
+      await startWith({ MAX_CONCURRENT_CALLS: '1' });
+      await FakeTwilioCall.dial(bridge.baseUrl);
+      await (await openai.connection(0)).waitFor('session.update');
+      const busy = await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_BUSY' })).text();
+      expect(busy).toMatch(/<Say>.*busy.*<\/Say><Hangup\/>/);
+      expect(busy).not.toContain('<Stream');
+      const stream = {
+        url: `${bridge.baseUrl.replace('http', 'ws')}/media-stream`,
+        parameters: {},
+      };
+      await expect(FakeTwilioCall.open(stream)).rejects.toThrow('HTTP 503');
+    });
+
+    it('says goodbye at MAX_CALL_DURATION_S and ends the call once the goodbye has played', async () => {
+      await startWith({ MAX_CALL_DURATION_S: '1' });
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const upstream = await openai.connection(0);
+      const keepAlive = setInterval(() => call.sendMedia(mulawTone(440, 20)), 20);
+      try {
+        const goodbye = await upstream.waitFor('response.create');
+        expect(JSON.stringify(goodbye)).toMatch(/goodbye/);
+        expect(call.closeCode).toBeUndefined();
+        upstream.audioDelta('resp_bye', 'item_bye', mulawTone(300, 100));
+        upstream.audioDone('resp_bye', 'item_bye');
+        upstream.send({ type: 'response.done', response: { id: 'resp_bye', status: 'completed' } });
+        expect(await call.waitForClose()).toBe(1000);
+        expect(call.framesOf('media')).toHaveLength(1);
+      } finally {
+        clearInterval(keepAlive);
+      }
+    });
+
+    it('ends a call whose Twilio stream stops sending media (MEDIA_IDLE_TIMEOUT_S)', async () => {
+      await startWith({ MEDIA_IDLE_TIMEOUT_S: '2' });
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const upstream = await openai.connection(0);
+      expect(await call.waitForClose(4000)).toBe(1000);
+      await upstream.waitForClose();
+      expect(bridge.logs.matching(/call ended.*no media from Twilio for 2 s/)).toHaveLength(1);
+    });
+
+    it('bounds what it queues for a caller that stops reading, dropping the oldest audio', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const upstream = await openai.connection(0);
+      await upstream.waitFor('session.update');
+      // The caller's TCP socket stops reading: the bridge's send buffer to it fills up.
+      (call.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      const second = mulawTone(300, 1000);
+      for (let i = 0; i < 600; i++) upstream.audioDelta('resp_1', 'item_1', second);
+      await sleep(500);
+      const heapBefore = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 600; i++) upstream.audioDelta('resp_1', 'item_1', second);
+      await sleep(500);
+      // Twenty minutes of audio (far more than the kernel's socket buffers hold) could not be delivered; what is held for it must not have grown with it.
+      expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
+      call.socket.terminate();
+      await waitUntil(
+        () => bridge.logs.matching(/call ended.*dropped [1-9]\d+/).length === 1,
+        'drops counted in the call record',
+      );
+    });
+  });
+
+  it('never shows the API key or the auth token in logs, errors or health output', async () => {
+    openai.rejectWithStatus = 401;
+    await startWith({ LOG_LEVEL: 'trace' });
+    const call = await FakeTwilioCall.dial(bridge.baseUrl);
+    await call.waitForClose();
+    await postTwiml(bridge.baseUrl, { CallSid: 'CA_BAD' }, { signature: 'bad' });
+    const outputs = [
+      bridge.logs.lines.join('\n'),
+      await (await fetch(`${bridge.baseUrl}/health`)).text(),
+      await (await fetch(`${bridge.baseUrl}/health/ready`)).text(),
+      await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_BAD' }, { signature: 'bad' })).text(),
+    ];
+    for (const output of outputs) {
+      expect(output).not.toContain(TEST_API_KEY);
+      expect(output).not.toContain(TEST_AUTH_TOKEN);
+    }
+  });
+
+  describe('twenty calls at once', () => {
+    it('keeps every other call whole while one loses OpenAI, one sends garbage and one oversizes', async () => {
+      await startWith();
+      const calls: FakeTwilioCall[] = [];
+      // One at a time, so call i is served by OpenAI connection i.
+      for (let i = 0; i < 20; i++) {
+        calls.push(await FakeTwilioCall.dial(bridge.baseUrl));
+        await (await openai.connection(i)).waitFor('session.update');
+      }
+      const upstreamOf = (call: FakeTwilioCall) => openai.connections[calls.indexOf(call)];
+      const [killed, garbage, oversized, ...healthy] = calls;
+
+      const frames = frames20ms(mulawTone(440, 1000));
+      for (let f = 0; f < frames.length; f++) {
+        for (const call of calls) call.sendMedia(frames[f]);
+        for (const connection of openai.connections)
+          connection.audioDelta('resp_1', 'item_1', frames[f]);
+        if (f === 10) upstreamOf(killed).socket.terminate();
+        if (f === 20) garbage.socket.send('{"event":"media","media":');
+        if (f === 30) oversized.socket.send('y'.repeat(70_000));
+        await sleep(5);
+      }
+
+      const everything = Buffer.concat(frames);
+      for (const call of healthy) {
+        const upstream = upstreamOf(call);
+        await waitUntil(
+          () => upstream.appendedAudio().length === everything.length,
+          'all caller audio',
+        );
+        expect(upstream.appendedAudio().equals(everything)).toBe(true);
+        await waitUntil(
+          () => call.receivedAudio().length === everything.length,
+          'all assistant audio',
+        );
+        expect(call.receivedAudio().equals(everything)).toBe(true);
+        expect(call.closeCode).toBeUndefined();
+      }
+      expect(await oversized.waitForClose()).toBe(1009);
+      expect(garbage.closeCode).toBeUndefined();
+      expect(killed.closeCode).toBeUndefined();
+    });
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('stops admitting at once, lets active calls go on, and closes when they end', async () => {
+    const openai = new FakeRealtimeServer();
+    await openai.start();
+    const bridge = await startBridge({
+      OPENAI_REALTIME_URL: openai.url,
+      AUDIO_INPUT_FORMAT: 'g711_ulaw',
+      SHUTDOWN_DRAIN_S: '10',
+    });
+    const call = await FakeTwilioCall.dial(bridge.baseUrl);
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+
+    const closing = bridge.close();
+    await waitUntil(
+      () => bridge.logs.matching(/draining 1 active calls/).length === 1,
+      'drain start',
+    );
+    expect((await fetch(`${bridge.baseUrl}/health/ready`)).status).toBe(503);
+    expect((await fetch(`${bridge.baseUrl}/health`)).status).toBe(200);
+    expect((await postTwiml(bridge.baseUrl, { CallSid: 'CA_LATE' })).status).toBe(503);
+    const signature = (await import('twilio')).default.getExpectedTwilioSignature(
+      TEST_AUTH_TOKEN,
+      `${bridge.baseUrl.replace('http', 'ws')}/media-stream`,
+      {},
+    );
+    const late = new WebSocket(`${bridge.baseUrl.replace('http', 'ws')}/media-stream`, {
+      headers: { 'x-twilio-signature': signature },
+    });
+    await expect(
+      new Promise((resolve, reject) => {
+        late.once('open', resolve);
+        late.once('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      }),
+    ).rejects.toThrow('HTTP 503');
+
+    // The active call still carries audio both ways.
+    const audio = mulawTone(440, 100);
+    for (const frame of frames20ms(audio)) call.sendMedia(frame);
+    upstream.audioDelta('resp_1', 'item_1', audio);
+    await waitUntil(
+      () => upstream.appendedAudio().length === audio.length,
+      'caller audio during drain',
+    );
+    await waitUntil(
+      () => call.receivedAudio().length === audio.length,
+      'assistant audio during drain',
+    );
+
+    call.stop();
+    await closing;
+    await upstream.waitForClose();
+    await openai.stop();
+  });
+});
