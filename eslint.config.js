@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-tools/', 'coverage/', 'node_modules/', '*.config.js', 'eslint.config.js'] },
+  {
+    ignores: [
+      'dist/',
+      'dist-tools/',
+      'coverage/',
+      'node_modules/',
+      '*.config.js',
+      'eslint.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
