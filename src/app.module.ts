@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CallModule } from './call/call.module.js';
 import { AppConfigModule } from './config/config.module.js';
+import { CallEventsModule } from './events/call-events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MediaStreamModule } from './media-stream/media-stream.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { ToolsModule } from './tools/tools.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
 
 @Module({})
@@ -17,6 +19,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         await AppConfigModule.forRoot(),
+        CallEventsModule,
+        ToolsModule,
         RealtimeModule,
         CallModule,
         TwilioModule,

@@ -293,9 +293,10 @@ describe('faults and limits', () => {
         const goodbye = await upstream.waitFor('response.create');
         expect(JSON.stringify(goodbye)).toMatch(/goodbye/);
         expect(call.closeCode).toBeUndefined();
-        upstream.audioDelta('resp_bye', 'item_bye', mulawTone(300, 100));
-        upstream.audioDone('resp_bye', 'item_bye');
-        upstream.send({ type: 'response.done', response: { id: 'resp_bye', status: 'completed' } });
+        const id = upstream.responseIds[0];
+        upstream.audioDelta(id, 'item_bye', mulawTone(300, 100));
+        upstream.audioDone(id, 'item_bye');
+        upstream.send({ type: 'response.done', response: { id, status: 'completed' } });
         expect(await call.waitForClose()).toBe(1000);
         expect(call.framesOf('media')).toHaveLength(1);
       } finally {

@@ -1,11 +1,26 @@
 import type { ContextId } from '@nestjs/core';
 
+export interface TranscriptTurn {
+  role: 'caller' | 'assistant';
+  text: string;
+  at: Date;
+}
+
+/** What the session behind a CallContext lets tools and hooks do to the call. */
+export interface CallControl {
+  end(reason: string): void;
+  transfer(number: string): void;
+}
+
 /**
  * Everything known about one call, available by injection to every per-call provider
- * (`constructor(private readonly call: CallContext)` in a `Scope.REQUEST` provider).
+ * (`constructor(private readonly call: CallContext)` in a `Scope.REQUEST` provider) and passed to
+ * every tool handler.
  */
 export class CallContext {
   readonly startedAt = new Date();
+  private control?: CallControl;
+  private turns: readonly TranscriptTurn[] = [];
 
   constructor(
     /** The DI context of this call's provider sub-tree (for `moduleRef.resolve(X, contextId)`). */
@@ -13,6 +28,7 @@ export class CallContext {
     readonly callSid: string,
     readonly streamSid: string,
     readonly accountSid: string,
+    /** The stream's `<Parameter>`s (From, To, profile, and any the webhook or API added). */
     readonly customParameters: Readonly<Record<string, string>>,
   ) {}
 
@@ -22,5 +38,36 @@ export class CallContext {
 
   get to(): string | undefined {
     return this.customParameters.To;
+  }
+
+  /** The named profile this call runs with, if any. */
+  get profile(): string | undefined {
+    return this.customParameters.profile;
+  }
+
+  /** The conversation so far (final texts; caller turns need input transcription). */
+  get transcript(): readonly TranscriptTurn[] {
+    return this.turns;
+  }
+
+  /** The assistant says goodbye, then the call ends once the goodbye has played. */
+  end(reason = 'ended by the application'): void {
+    this.requireControl().end(reason);
+  }
+
+  /** A short handover sentence plays, then the live call is redirected to `<Dial>number</Dial>`. */
+  transfer(number: string): void {
+    this.requireControl().transfer(number);
+  }
+
+  /** Called once by the call's session. */
+  attach(control: CallControl, transcript: readonly TranscriptTurn[]): void {
+    this.control = control;
+    this.turns = transcript;
+  }
+
+  private requireControl(): CallControl {
+    if (!this.control) throw new Error(`call ${this.callSid} has no session yet`);
+    return this.control;
   }
 }

@@ -1,9 +1,21 @@
 import { Inject, Injectable, Logger, Scope } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import WebSocket from 'ws';
 import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
 import { BoundedSender } from '../common/bounded-sender.js';
-import { audioConfig, limitsConfig, twilioConfig } from '../config/config.namespaces.js';
-import type { AudioConfig, LimitsConfig, TwilioConfig } from '../config/config.namespaces.js';
+import {
+  audioConfig,
+  callControlConfig,
+  limitsConfig,
+  twilioConfig,
+} from '../config/config.namespaces.js';
+import type {
+  AudioConfig,
+  CallControlConfig,
+  LimitsConfig,
+  TwilioConfig,
+} from '../config/config.namespaces.js';
+import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import type { RealtimeCloseInfo, RealtimeConnection } from '../realtime/realtime-connection.js';
 import {
@@ -11,30 +23,37 @@ import {
   classifyConnectFailure,
   CONNECT_BACKOFF_MS,
 } from '../realtime/realtime-failures.js';
-import type { RealtimeErrorDetail, RealtimeServerEvent } from '../realtime/realtime.events.js';
+import {
+  functionCallsIn,
+  type RealtimeErrorDetail,
+  type RealtimeResponse,
+  type RealtimeServerEvent,
+} from '../realtime/realtime.events.js';
+import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { twilioOutbound, type TwilioInboundFrame } from '../twilio/media-stream.messages.js';
-import { fallbackTwiml } from '../twilio/twiml.js';
-import { CallContext } from './call-context.js';
+import { fallbackTwiml, transferTwiml } from '../twilio/twiml.js';
+import { CallContext, type CallControl, type TranscriptTurn } from './call-context.js';
+import { CallPlans } from './call-plans.service.js';
 import { CallRegistry } from './call-registry.service.js';
+import { CallSettingsService, type CallSettings } from './call-settings.service.js';
+import { DtmfRelay } from './dtmf-relay.js';
 import { PlaybackTracker } from './playback-tracker.js';
+import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
 
 /** Caller audio kept while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
 const MAX_PENDING_FRAMES = 250;
 /** Frames queued for a Twilio socket that stopped reading (~2 s of audio + marks). */
 const TWILIO_HIGH_WATER_BYTES = 128 * 1024;
 const TWILIO_MAX_BACKLOG_FRAMES = 200;
-/** How long the goodbye at MAX_CALL_DURATION_S may take before the call is ended anyway. */
-const GOODBYE_LIMIT_MS = 10_000;
-const GOODBYE_INSTRUCTIONS =
+/** How long a goodbye or handover sentence may take before the call is ended anyway. */
+const WRAP_UP_LIMIT_MS = 15_000;
+const GOODBYE_AT_LIMIT =
   'The call has reached its time limit. In one short sentence, tell the caller you have to end ' +
   'the call now, and say goodbye.';
-
-export interface TranscriptTurn {
-  role: 'caller' | 'assistant';
-  text: string;
-  at: Date;
-}
+const GOODBYE = 'Say a short, friendly goodbye to the caller now.';
+const HANDOVER =
+  'In one short sentence, tell the caller you are transferring them to a colleague now.';
 
 export interface CallStats {
   framesIn: number;
@@ -45,11 +64,26 @@ export interface CallStats {
   reconnects: number;
 }
 
-type SessionState = 'new' | 'connecting' | 'live' | 'reconnecting' | 'failing' | 'closed';
+type SessionState = 'new' | 'connecting' | 'live' | 'reconnecting' | 'ending' | 'closed';
+
+type WrapUpAction = { kind: 'close' } | { kind: 'hangup' } | { kind: 'transfer'; number: string };
+
+/** The call is ending after one last assistant response (goodbye or handover) has played. */
+interface WrapUp {
+  action: WrapUpAction;
+  reason: string;
+  deadline: number;
+  /** Instructions still to send once the active response is over. */
+  pendingInstructions?: string;
+  /** The last response: the first one created after the wrap-up began. */
+  responseId?: string;
+  responseDone: boolean;
+}
 
 /**
  * One phone call: owns the caller's Twilio socket, the call's Realtime connection (and its
- * replacements), the audio converter and playback state, and frees all of it in `close()`.
+ * replacements), the audio converter, playback state and tool calls, and frees all of it in
+ * `close()`.
  *
  * It is a request-scoped provider resolved once per call in its own DI context
  * (`ContextIdFactory.create()` + `moduleRef.resolve`, see CallSessionFactory) rather than built
@@ -57,7 +91,7 @@ type SessionState = 'new' | 'connecting' | 'live' | 'reconnecting' | 'failing' |
  * this call's `CallContext`, with Nest creating them in the same sub-tree.
  */
 @Injectable({ scope: Scope.REQUEST })
-export class CallSession {
+export class CallSession implements CallControl {
   readonly transcript: TranscriptTurn[] = [];
   readonly stats: CallStats = {
     framesIn: 0,
@@ -66,10 +100,12 @@ export class CallSession {
     bargeIns: 0,
     reconnects: 0,
   };
+  readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   private readonly log = new Logger(CallSession.name);
   private readonly tag: string;
   private state: SessionState = 'new';
   private endReason?: string;
+  private settings!: CallSettings;
   private twilio?: WebSocket;
   private twilioOut?: BoundedSender;
   private realtime?: RealtimeConnection;
@@ -81,9 +117,12 @@ export class CallSession {
   private readonly pendingAudio: string[] = [];
   private readonly playback = new PlaybackTracker();
   private readonly discardedResponses = new Set<string>();
+  private activeResponseId?: string;
+  private readonly toolCalls: ToolCallCoordinator;
+  private readonly dtmf?: DtmfRelay;
   private framesAtLastTick = 0;
   private idleSeconds = 0;
-  private goodbye?: { deadline: number; responseDone: boolean };
+  private wrapUp?: WrapUp;
 
   constructor(
     readonly context: CallContext,
@@ -91,13 +130,23 @@ export class CallSession {
     codec: AudioCodecService,
     private readonly registry: CallRegistry,
     private readonly twilioRest: TwilioRestService,
+    private readonly tools: ToolRegistry,
+    private readonly events: EventEmitter2,
+    private readonly settingsService: CallSettingsService,
+    private readonly plans: CallPlans,
     @Inject(audioConfig.KEY) audio: AudioConfig,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
+    @Inject(callControlConfig.KEY) callControl: CallControlConfig,
   ) {
     this.tag = `[callSid=${context.callSid} streamSid=${context.streamSid}]`;
     // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
     if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
+    this.toolCalls = new ToolCallCoordinator(tools, context, callControl.toolTimeoutMs, {
+      sendOutput: (result) => this.sendToolOutput(result),
+      continueResponse: () => this.realtime?.send({ type: 'response.create' }),
+    });
+    if (callControl.dtmfToModel) this.dtmf = new DtmfRelay((text) => this.tellModel(text));
   }
 
   get isClosed(): boolean {
@@ -113,10 +162,25 @@ export class CallSession {
     if (this.state !== 'new') return;
     this.twilio = twilio;
     this.twilioOut = new BoundedSender(twilio, TWILIO_HIGH_WATER_BYTES, TWILIO_MAX_BACKLOG_FRAMES);
+    this.settings = this.settingsService.settingsFor(
+      this.context.profile,
+      this.plans.take(this.context.callSid),
+    );
+    this.context.attach(this, this.transcript);
     this.state = 'connecting';
     this.registry.add(this);
     this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
-    this.log.log(`${this.tag} Twilio stream started`);
+    this.log.log(
+      `${this.tag} Twilio stream started${this.context.profile ? ` (profile ${this.context.profile})` : ''}`,
+    );
+    this.emit({
+      event: CallEvent.Started,
+      ...this.eventBase(),
+      from: this.context.from,
+      to: this.context.to,
+      profile: this.context.profile,
+      customParameters: { ...this.context.customParameters },
+    });
     this.connect();
   }
 
@@ -129,10 +193,12 @@ export class CallSession {
           return;
         case 'mark':
           this.playback.acknowledge(frame.mark.name);
-          if (this.goodbye) this.finishGoodbyeIfPlayed();
+          this.finishWrapUpIfPlayed();
           return;
         case 'dtmf':
           this.log.debug(`${this.tag} DTMF ${frame.dtmf.digit}`);
+          this.emit({ event: CallEvent.Dtmf, ...this.eventBase(), digit: frame.dtmf.digit });
+          this.dtmf?.press(frame.dtmf.digit);
           return;
         case 'stop':
           this.close('Twilio sent stop (caller hung up or call ended)');
@@ -151,6 +217,17 @@ export class CallSession {
       this.log.warn(`${this.tag} dropped Twilio frame: ${reason}`);
   }
 
+  // --- CallControl: what tools and hooks may do ----------------------------------------
+
+  end(reason: string): void {
+    this.beginWrapUp({ kind: 'hangup' }, reason, GOODBYE);
+  }
+
+  transfer(number: string): void {
+    if (!this.twilioRest.available) throw new Error('transfers need TWILIO_AUTH_TOKEN');
+    this.beginWrapUp({ kind: 'transfer', number }, `transferred to ${number}`, HANDOVER);
+  }
+
   /** Ends the call and frees everything it holds; safe to call more than once. */
   close(reason: string, level: 'log' | 'warn' = 'log'): void {
     if (this.state === 'closed') return;
@@ -158,6 +235,8 @@ export class CallSession {
     this.endReason = reason;
     clearInterval(this.tickTimer);
     clearTimeout(this.retryTimer);
+    this.toolCalls.dispose();
+    this.dtmf?.dispose();
     this.realtime?.close(reason);
     this.twilioOut?.dispose();
     if (this.twilio?.readyState === WebSocket.OPEN) this.twilio.close(1000, 'call ended');
@@ -167,18 +246,31 @@ export class CallSession {
       this.stats.framesDropped +
       (this.twilioOut?.dropped ?? 0) +
       (this.realtime?.droppedAudioFrames ?? 0);
-    const seconds = ((Date.now() - this.context.startedAt.getTime()) / 1000).toFixed(1);
+    const durationS = (Date.now() - this.context.startedAt.getTime()) / 1000;
     this.log[level](
-      `${this.tag} call ended after ${seconds}s: ${reason} (frames in ${this.stats.framesIn}, ` +
+      `${this.tag} call ended after ${durationS.toFixed(1)}s: ${reason} (frames in ${this.stats.framesIn}, ` +
         `out ${this.stats.framesOut}, dropped ${dropped}, barge-ins ${this.stats.bargeIns}, ` +
         `reconnects ${this.stats.reconnects})`,
     );
+    const turns = (role: TranscriptTurn['role']) =>
+      this.transcript.filter((turn) => turn.role === role).length;
+    this.emit({
+      event: CallEvent.Ended,
+      ...this.eventBase(),
+      reason,
+      durationS,
+      turns: { caller: turns('caller'), assistant: turns('assistant') },
+      interruptions: this.stats.bargeIns,
+      reconnects: this.stats.reconnects,
+      usage: { ...this.usage },
+      frames: { in: this.stats.framesIn, out: this.stats.framesOut, dropped },
+    });
   }
 
-  // --- caller -> OpenAI -------------------------------------------------------------------
+  // --- caller -> OpenAI ---------------------------------------------------------------
 
   private onCallerAudio(payload: string): void {
-    if (this.state === 'closed' || this.state === 'failing') return;
+    if (this.state === 'closed' || this.state === 'ending') return;
     this.stats.framesIn++;
     const audio = this.inbound ? this.inbound.convertBase64(payload) : payload;
     if (this.state === 'live') {
@@ -192,7 +284,17 @@ export class CallSession {
     }
   }
 
-  // --- the Realtime connection ------------------------------------------------------------
+  /** Text for the model from outside the conversation (key presses), answered if it is idle. */
+  private tellModel(text: string): void {
+    if (this.state !== 'live') return;
+    this.realtime?.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+    });
+    if (!this.activeResponseId) this.realtime?.send({ type: 'response.create' });
+  }
+
+  // --- the Realtime connection --------------------------------------------------------
 
   private connect(): void {
     const connection: RealtimeConnection = this.realtimeService.connect({
@@ -213,7 +315,13 @@ export class CallSession {
     const reconnected = this.state === 'reconnecting';
     this.connectAttempt = 0;
     // session.update goes first, so no audio is ever read in the wrong format.
-    realtime.send(this.realtimeService.sessionUpdate(this.realtimeService.defaultSettings));
+    realtime.send(
+      this.realtimeService.sessionUpdate({
+        instructions: this.settings.instructions,
+        voice: this.settings.voice,
+        tools: this.tools.sessionTools(),
+      }),
+    );
     if (reconnected) {
       for (const item of this.realtimeService.transcriptItems(this.transcript)) realtime.send(item);
       this.stats.reconnects++;
@@ -223,17 +331,18 @@ export class CallSession {
       );
     } else {
       this.log.log(`${this.tag} OpenAI Realtime connected`);
-      const greeting = this.realtimeService.greeting;
-      if (greeting) realtime.send(this.realtimeService.greetingResponse(greeting));
+      if (this.settings.greeting)
+        realtime.send(this.realtimeService.greetingResponse(this.settings.greeting));
     }
     for (const audio of this.pendingAudio) realtime.appendAudio(audio);
     this.pendingAudio.length = 0;
     this.state = 'live';
-    if (this.goodbye) this.requestGoodbye();
+    this.activeResponseId = undefined;
+    if (this.wrapUp && !this.wrapUp.responseId) this.requestWrapUpResponse(this.wrapUp);
   }
 
   private onRealtimeClose(info: RealtimeCloseInfo): void {
-    if (info.byUs || this.state === 'closed' || this.state === 'failing') return;
+    if (info.byUs || this.state === 'closed' || this.state === 'ending') return;
     const detail = describeClose(info);
     if (info.wasOpen) {
       this.log.warn(`${this.tag} OpenAI Realtime socket closed mid-call (${detail}); reconnecting`);
@@ -270,6 +379,7 @@ export class CallSession {
     this.connectAttempt = 0;
     this.playback.interrupt();
     this.discardedResponses.clear();
+    if (this.wrapUp) this.wrapUp.responseId = undefined;
     this.connect();
   }
 
@@ -279,8 +389,8 @@ export class CallSession {
    * after `<Connect>` would do the same but would also play after every normal end.
    */
   private fail(reason: string): void {
-    if (this.state === 'closed' || this.state === 'failing') return;
-    this.state = 'failing';
+    if (this.state === 'closed' || this.state === 'ending') return;
+    this.state = 'ending';
     this.realtime?.close(reason);
     if (!this.twilioRest.available) {
       this.close(reason, 'warn');
@@ -288,15 +398,12 @@ export class CallSession {
     }
     this.log.error(`${this.tag} ${reason}; handing the caller to the fallback`);
     const twiml = fallbackTwiml(this.twilioCfg.fallbackMessage, this.twilioCfg.fallbackDial);
-    this.twilioRest
-      .redirect(this.context.accountSid, this.context.callSid, twiml)
-      .catch((error: unknown) =>
-        this.log.error(`${this.tag} fallback redirect failed: ${(error as Error).message}`),
-      )
-      .finally(() => this.close(reason, 'warn'));
+    void this.controlLiveCall('fallback redirect', () =>
+      this.twilioRest.redirect(this.context.accountSid, this.context.callSid, twiml),
+    ).finally(() => this.close(reason, 'warn'));
   }
 
-  // --- OpenAI -> caller -------------------------------------------------------------------
+  // --- OpenAI -> caller ---------------------------------------------------------------
 
   private onRealtimeEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'live') return;
@@ -313,13 +420,18 @@ export class CallSession {
       case 'input_audio_buffer.speech_started':
         this.onCallerStartedSpeaking();
         return;
-      case 'response.done':
-        this.discardedResponses.delete(event.response.id);
-        this.log.debug(`${this.tag} response ${event.response.id} ${event.response.status ?? ''}`);
-        if (this.goodbye) {
-          this.goodbye.responseDone = true;
-          this.finishGoodbyeIfPlayed();
+      case 'response.created':
+        this.activeResponseId = event.response.id;
+        if (this.wrapUp && !this.wrapUp.responseId && !this.wrapUp.pendingInstructions) {
+          this.wrapUp.responseId = event.response.id;
         }
+        return;
+      case 'response.done':
+        this.onResponseDone(event.response);
+        return;
+      case 'response.function_call_arguments.done':
+      case 'response.output_item.done':
+        this.toolCalls.onFunctionCall(event);
         return;
       case 'error':
         this.onRealtimeError(event.error);
@@ -332,7 +444,6 @@ export class CallSession {
         return;
       case 'session.created':
       case 'session.updated':
-      case 'response.created':
       case 'input_audio_buffer.speech_stopped':
         this.log.debug(`${this.tag} OpenAI ${event.type}`);
         return;
@@ -362,6 +473,21 @@ export class CallSession {
     this.stats.framesOut++;
   }
 
+  private onResponseDone(response: RealtimeResponse): void {
+    this.discardedResponses.delete(response.id);
+    if (this.activeResponseId === response.id) this.activeResponseId = undefined;
+    this.addUsage(response.usage);
+    this.log.debug(`${this.tag} response ${response.id} ${response.status ?? ''}`);
+    this.toolCalls.onResponseDone(response.id, functionCallsIn(response.id, response.output));
+    const wrapUp = this.wrapUp;
+    if (!wrapUp) return;
+    if (wrapUp.pendingInstructions) this.requestWrapUpResponse(wrapUp);
+    else if (wrapUp.responseId === response.id) {
+      wrapUp.responseDone = true;
+      this.finishWrapUpIfPlayed();
+    }
+  }
+
   /**
    * Barge-in. Only while assistant audio is still playing (judged by unacknowledged marks, not
    * by response.done: Twilio may hold seconds of audio after the model has finished).
@@ -379,7 +505,14 @@ export class CallSession {
         audio_end_ms: cut.audioEndMs,
       });
       this.log.debug(`${this.tag} barge-in: truncated ${cut.itemId} at ${cut.audioEndMs} ms`);
+      this.emit({
+        event: CallEvent.Interrupted,
+        ...this.eventBase(),
+        itemId: cut.itemId,
+        audioEndMs: cut.audioEndMs,
+      });
     }
+    this.finishWrapUpIfPlayed();
   }
 
   private onRealtimeError(error: RealtimeErrorDetail): void {
@@ -395,18 +528,109 @@ export class CallSession {
     }
   }
 
+  private sendToolOutput(result: ToolCallResult): void {
+    this.realtime?.send({
+      type: 'conversation.item.create',
+      item: { type: 'function_call_output', call_id: result.call.call_id, output: result.output },
+    });
+    this.log.log(
+      `${this.tag} tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
+    );
+    this.emit({
+      event: CallEvent.Tool,
+      ...this.eventBase(),
+      name: result.call.name,
+      callId: result.call.call_id,
+      arguments: result.arguments,
+      output: result.output,
+      ok: result.ok,
+      durationMs: result.durationMs,
+    });
+  }
+
   private addTranscript(role: TranscriptTurn['role'], text: string): void {
     this.transcript.push({ role, text, at: new Date() });
     this.log.debug(`${this.tag} ${role}: ${text}`);
+    this.emit({ event: CallEvent.Transcript, ...this.eventBase(), role, text });
+  }
+
+  private addUsage(usage: Record<string, unknown> | null | undefined): void {
+    const count = (key: string) => (typeof usage?.[key] === 'number' ? usage[key] : 0);
+    this.usage.inputTokens += count('input_tokens');
+    this.usage.outputTokens += count('output_tokens');
+    this.usage.totalTokens += count('total_tokens');
   }
 
   private sendToTwilio(text: string): void {
     this.twilioOut?.send(text);
   }
 
-  // --- limits -----------------------------------------------------------------------------
+  // --- ending after a last sentence ---------------------------------------------------
 
-  /** Once a second: the idle timeout and the maximum call duration. */
+  /**
+   * The call ends after one more assistant response (a goodbye, a handover) has been heard. When
+   * a tool asked for it, the response that follows the tool's output is that sentence; otherwise
+   * the bridge asks for it.
+   */
+  private beginWrapUp(action: WrapUpAction, reason: string, instructions: string): void {
+    if (this.wrapUp || this.state === 'closed' || this.state === 'ending') return;
+    this.log.log(`${this.tag} ending the call after a last response: ${reason}`);
+    const wrapUp: WrapUp = {
+      action,
+      reason,
+      deadline: Date.now() + WRAP_UP_LIMIT_MS,
+      responseDone: false,
+    };
+    this.wrapUp = wrapUp;
+    if (!this.toolCalls.busy) this.requestWrapUpResponse(wrapUp, instructions);
+  }
+
+  private requestWrapUpResponse(wrapUp: WrapUp, instructions = wrapUp.pendingInstructions): void {
+    if (!instructions) return;
+    if (this.state !== 'live' || this.activeResponseId) {
+      // One response at a time: ask once the current one is done (or the session is back).
+      wrapUp.pendingInstructions = instructions;
+      return;
+    }
+    wrapUp.pendingInstructions = undefined;
+    this.realtime?.send({ type: 'response.create', response: { instructions } });
+  }
+
+  private finishWrapUpIfPlayed(): void {
+    const wrapUp = this.wrapUp;
+    if (wrapUp?.responseDone && !this.playback.isPlaying) this.executeWrapUp(wrapUp);
+  }
+
+  private executeWrapUp(wrapUp: WrapUp): void {
+    if (this.state === 'closed' || this.state === 'ending') return;
+    this.state = 'ending';
+    const { action, reason } = wrapUp;
+    if (action.kind === 'close' || !this.twilioRest.available) {
+      this.close(reason);
+      return;
+    }
+    const { accountSid, callSid } = this.context;
+    const request =
+      action.kind === 'hangup'
+        ? () => this.twilioRest.hangUp(accountSid, callSid)
+        : () => this.twilioRest.redirect(accountSid, callSid, transferTwiml(action.number));
+    void this.controlLiveCall(action.kind, request).finally(() => this.close(reason));
+  }
+
+  /** A REST request about this call; a failure is logged, and the call is closed by the caller. */
+  private async controlLiveCall(what: string, request: () => Promise<void>): Promise<void> {
+    try {
+      await request();
+    } catch (error) {
+      this.log.error(
+        `${this.tag} ${what} through the Twilio REST API failed: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  // --- limits -------------------------------------------------------------------------
+
+  /** Once a second: the idle timeout, the maximum call duration, a wrap-up that took too long. */
   private tick(): void {
     if (this.stats.framesIn === this.framesAtLastTick) this.idleSeconds++;
     else this.idleSeconds = 0;
@@ -416,33 +640,26 @@ export class CallSession {
       return;
     }
     const elapsedS = (Date.now() - this.context.startedAt.getTime()) / 1000;
-    if (!this.goodbye && elapsedS >= this.limits.maxCallDurationS) {
-      this.log.log(
-        `${this.tag} maximum call duration (${this.limits.maxCallDurationS} s) reached; saying goodbye`,
+    if (!this.wrapUp && elapsedS >= this.limits.maxCallDurationS) {
+      this.beginWrapUp(
+        { kind: 'close' },
+        `maximum call duration (${this.limits.maxCallDurationS} s) reached`,
+        GOODBYE_AT_LIMIT,
       );
-      this.goodbye = { deadline: Date.now() + GOODBYE_LIMIT_MS, responseDone: false };
-      this.requestGoodbye();
     }
-    if (this.goodbye && Date.now() >= this.goodbye.deadline) {
-      this.close('maximum call duration reached');
-    }
+    if (this.wrapUp && Date.now() >= this.wrapUp.deadline) this.executeWrapUp(this.wrapUp);
   }
 
-  private requestGoodbye(): void {
-    if (this.state !== 'live') return;
-    this.goodbye = {
-      deadline: this.goodbye?.deadline ?? Date.now() + GOODBYE_LIMIT_MS,
-      responseDone: false,
+  private eventBase() {
+    return {
+      callSid: this.context.callSid,
+      streamSid: this.context.streamSid,
+      at: new Date().toISOString(),
     };
-    this.realtime?.send({
-      type: 'response.create',
-      response: { instructions: GOODBYE_INSTRUCTIONS },
-    });
   }
 
-  private finishGoodbyeIfPlayed(): void {
-    if (this.goodbye?.responseDone && !this.playback.isPlaying)
-      this.close('maximum call duration reached');
+  private emit(event: AnyCallEvent): void {
+    this.events.emit(event.event, event);
   }
 
   /** A bug in one call's handling ends that call, never the process. */

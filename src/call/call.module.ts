@@ -5,6 +5,8 @@ import { RealtimeModule } from '../realtime/realtime.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { CallContext } from './call-context.js';
 import { CallDrainService } from './call-drain.service.js';
+import { CallPlans } from './call-plans.service.js';
+import { CallSettingsService } from './call-settings.service.js';
 import { CallRegistry } from './call-registry.service.js';
 import { CallSessionFactory } from './call-session.factory.js';
 import { CallSession } from './call-session.js';
@@ -14,6 +16,8 @@ import { CallSession } from './call-session.js';
   providers: [
     CallRegistry,
     CallDrainService,
+    CallPlans,
+    CallSettingsService,
     CallSessionFactory,
     CallSession,
     // Per call, the "request" of the call's DI context is its CallContext.
@@ -24,6 +28,6 @@ import { CallSession } from './call-session.js';
       inject: [REQUEST],
     },
   ],
-  exports: [CallRegistry, CallSessionFactory, CallContext],
+  exports: [CallRegistry, CallSessionFactory, CallContext, CallPlans, CallSettingsService],
 })
 export class CallModule {}

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import {
   audioConfig,
+  callControlConfig,
   limitsConfig,
   openaiConfig,
   serverConfig,
@@ -21,7 +22,14 @@ export class AppConfigModule {
           cache: true,
           // Tests set their environment explicitly; a developer's .env must not leak into them.
           ignoreEnvFile: process.env.NODE_ENV === 'test',
-          load: [serverConfig, openaiConfig, audioConfig, twilioConfig, limitsConfig],
+          load: [
+            serverConfig,
+            openaiConfig,
+            audioConfig,
+            twilioConfig,
+            limitsConfig,
+            callControlConfig,
+          ],
           validate: (raw) => {
             parseEnv(raw);
             return raw;

@@ -46,6 +46,7 @@ export const twilioConfig = registerAs('twilio', () => {
     apiBaseUrl: env.TWILIO_API_BASE_URL,
     fallbackMessage: env.FALLBACK_MESSAGE,
     fallbackDial: env.FALLBACK_DIAL,
+    phoneNumber: env.TWILIO_PHONE_NUMBER,
   };
 });
 
@@ -59,8 +60,27 @@ export const limitsConfig = registerAs('limits', () => {
   };
 });
 
+export const callControlConfig = registerAs('callControl', () => {
+  const env = parseEnv(process.env);
+  return {
+    apiToken: env.API_TOKEN ? new Secret(env.API_TOKEN) : undefined,
+    toolTimeoutMs: env.TOOL_TIMEOUT_MS,
+    endCallTool: env.END_CALL_TOOL,
+    transferTool: env.TRANSFER_TOOL,
+    transferNumber: env.TRANSFER_NUMBER,
+    transferAllowedNumbers: env.TRANSFER_ALLOWED_NUMBERS,
+    dtmfToModel: env.DTMF_TO_MODEL,
+    profiles: env.CALL_PROFILES,
+    eventsWebhookUrl: env.CALL_EVENTS_WEBHOOK_URL,
+    eventsWebhookSecret: env.CALL_EVENTS_WEBHOOK_SECRET
+      ? new Secret(env.CALL_EVENTS_WEBHOOK_SECRET)
+      : undefined,
+  };
+});
+
 export type ServerConfig = ConfigType<typeof serverConfig>;
 export type OpenAIConfig = ConfigType<typeof openaiConfig>;
 export type AudioConfig = ConfigType<typeof audioConfig>;
 export type TwilioConfig = ConfigType<typeof twilioConfig>;
 export type LimitsConfig = ConfigType<typeof limitsConfig>;
+export type CallControlConfig = ConfigType<typeof callControlConfig>;

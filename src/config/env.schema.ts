@@ -89,6 +89,23 @@ const url = (schemes: readonly string[], defaultValue?: string) =>
     return candidate.replace(/\/+$/, '');
   });
 
+const PHONE = /^\+?[0-9*#]{3,20}$|^sip:\S+$/;
+const phoneNumber = optionalText.refine((value) => value === undefined || PHONE.test(value), {
+  message: 'expected a phone number such as +15551234567 (or a sip: URI)',
+});
+
+/** Named per-call profiles: `{"sales": {"instructions": "...", "voice": "marin", "numbers": ["+1555..."]}}`. */
+const callProfilesSchema = z.record(
+  z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'profile names are letters, digits, - and _'),
+  z.strictObject({
+    instructions: z.string().min(1).optional(),
+    voice: z.string().min(1).optional(),
+    greeting: z.string().min(1).optional(),
+    numbers: z.array(z.string().regex(PHONE, 'not a phone number')).optional(),
+  }),
+);
+export type CallProfiles = z.output<typeof callProfilesSchema>;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -119,10 +136,50 @@ export const envSchema = z.object({
   FALLBACK_MESSAGE: textWithDefault(
     'Sorry, our assistant is having technical difficulties right now.',
   ),
-  FALLBACK_DIAL: optionalText.refine(
-    (value) => value === undefined || /^\+?[0-9*#]{3,20}$|^sip:\S+$/.test(value),
-    { message: 'expected a phone number such as +15551234567 (or a sip: URI)' },
-  ),
+  FALLBACK_DIAL: phoneNumber,
+  TWILIO_PHONE_NUMBER: phoneNumber,
+
+  API_TOKEN: optionalText,
+  TOOL_TIMEOUT_MS: integer(10000, 100, 300000),
+  END_CALL_TOOL: booleanString(true),
+  TRANSFER_TOOL: booleanString(true),
+  TRANSFER_NUMBER: phoneNumber,
+  TRANSFER_ALLOWED_NUMBERS: optionalText.transform((value, ctx) => {
+    const numbers =
+      value
+        ?.split(',')
+        .map((n) => n.trim())
+        .filter(Boolean) ?? [];
+    for (const number of numbers) {
+      if (!PHONE.test(number)) {
+        ctx.addIssue({ code: 'custom', message: `"${number}" is not a phone number` });
+        return z.NEVER;
+      }
+    }
+    return numbers;
+  }),
+  DTMF_TO_MODEL: booleanString(true),
+  CALL_PROFILES: optionalText.transform((value, ctx) => {
+    if (value === undefined) return {};
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+    const result = callProfilesSchema.safeParse(json);
+    if (!result.success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+      return z.NEVER;
+    }
+    return result.data;
+  }),
+  CALL_EVENTS_WEBHOOK_URL: url(['http', 'https']),
+  CALL_EVENTS_WEBHOOK_SECRET: optionalText,
 
   MAX_CONCURRENT_CALLS: integer(500, 1, 100000),
   MAX_CALL_DURATION_S: integer(3600, 1, 86400),
@@ -158,6 +215,11 @@ export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   if (validateSignatures && !strings.TWILIO_AUTH_TOKEN?.trim()) {
     problems.push(
       'TWILIO_AUTH_TOKEN: is required to check Twilio signatures (set TWILIO_VALIDATE_SIGNATURES=false only for local experiments)',
+    );
+  }
+  if (strings.CALL_EVENTS_WEBHOOK_URL?.trim() && !strings.CALL_EVENTS_WEBHOOK_SECRET?.trim()) {
+    problems.push(
+      'CALL_EVENTS_WEBHOOK_SECRET: is required with CALL_EVENTS_WEBHOOK_URL (it signs each delivery)',
     );
   }
   if (!result.success || problems.length > 0) throw new ConfigValidationError(problems);

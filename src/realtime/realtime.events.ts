@@ -37,7 +37,40 @@ export type RealtimeServerEvent =
       transcript: string;
     }
   | { type: 'response.output_audio_transcript.done'; item_id: string; transcript: string }
+  | ({ type: 'response.function_call_arguments.done' } & FunctionCall)
+  | ({ type: 'response.output_item.done' } & FunctionCall)
   | { type: 'other'; originalType: string; raw: Record<string, unknown> };
+
+/** A function call the model made, wherever the server reported it. */
+export interface FunctionCall {
+  response_id: string;
+  call_id: string;
+  name: string;
+  /** JSON text, as the model wrote it. */
+  arguments: string;
+}
+
+/** The function calls among a response's output items (`response.done`). */
+export function functionCallsIn(responseId: string, output: unknown[] | undefined): FunctionCall[] {
+  const calls: FunctionCall[] = [];
+  for (const item of output ?? []) {
+    const call = asFunctionCall(responseId, item);
+    if (call) calls.push(call);
+  }
+  return calls;
+}
+
+function asFunctionCall(responseId: string, item: unknown): FunctionCall | undefined {
+  if (!isObject(item) || item.type !== 'function_call') return undefined;
+  const { call_id: callId, name, arguments: args } = item;
+  if (!isString(callId) || !isString(name)) return undefined;
+  return {
+    response_id: responseId,
+    call_id: callId,
+    name,
+    arguments: isString(args) ? args : '{}',
+  };
+}
 
 export interface RealtimeResponse {
   id: string;
@@ -137,6 +170,18 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       if (!isString(itemId) || !isString(transcript))
         return fail(`${type} without item_id/transcript`);
       return ok({ type, item_id: itemId, transcript });
+    }
+    case 'response.function_call_arguments.done': {
+      const { response_id: responseId, call_id: callId, name, arguments: args } = v;
+      if (!isString(responseId) || !isString(callId) || !isString(name) || !isString(args)) {
+        return fail('function_call_arguments.done without response_id/call_id/name/arguments');
+      }
+      return ok({ type: v.type, response_id: responseId, call_id: callId, name, arguments: args });
+    }
+    case 'response.output_item.done': {
+      const call = isString(v.response_id) ? asFunctionCall(v.response_id, v.item) : undefined;
+      // Other kinds of output item (messages) carry nothing the bridge acts on.
+      return ok(call ? { type: v.type, ...call } : { type: 'other', originalType, raw: v });
     }
     default:
       return ok({ type: 'other', originalType, raw: v });

@@ -26,6 +26,22 @@ export class TwilioRestService {
     await this.client(accountSid).calls(callSid).update({ twiml });
   }
 
+  /** Places an outbound call; Twilio fetches its TwiML from `twimlUrl` once it is answered. */
+  async createCall(options: {
+    accountSid: string;
+    to: string;
+    from: string;
+    twimlUrl: string;
+  }): Promise<{ sid: string; status: string }> {
+    const call = await this.client(options.accountSid).calls.create({
+      to: options.to,
+      from: options.from,
+      url: options.twimlUrl,
+      method: 'POST',
+    });
+    return { sid: call.sid, status: call.status };
+  }
+
   /** Hangs up a live call; a call that is already gone (20404) counts as done. */
   async hangUp(accountSid: string, callSid: string): Promise<void> {
     try {

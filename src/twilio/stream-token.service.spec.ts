@@ -1,16 +1,12 @@
+import type { TwilioConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
 import { StreamTokenService } from './stream-token.service.js';
 
 const service = (authToken = 'auth', ttl = 300) =>
   new StreamTokenService({
     authToken: new Secret(authToken),
-    accountSid: undefined,
-    validateSignatures: true,
     streamTokenTtlS: ttl,
-    apiBaseUrl: undefined,
-    fallbackMessage: 'sorry',
-    fallbackDial: undefined,
-  });
+  } as TwilioConfig);
 
 describe('StreamTokenService', () => {
   const now = Date.UTC(2026, 10, 26, 12, 0, 0);

@@ -35,3 +35,10 @@ export function fallbackTwiml(message: string, dialNumber?: string): string {
   else response.hangup();
   return response.toString();
 }
+
+/** Hands the live call to a person at `number`. */
+export function transferTwiml(number: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.dial(number);
+  return response.toString();
+}

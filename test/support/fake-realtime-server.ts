@@ -60,6 +60,9 @@ export class FakeRealtimeConnection {
   readonly url: URL;
   readonly headers: IncomingMessage['headers'];
   closed = false;
+  /** Ids of the responses created for the bridge's `response.create`s, in order. */
+  readonly responseIds: string[] = [];
+  private responses = 0;
   private sequence = 0;
 
   constructor(
@@ -71,6 +74,15 @@ export class FakeRealtimeConnection {
     socket.on('message', (data) => {
       const event = JSON.parse(rawDataToString(data)) as RealtimeClientEvent;
       this.received.push(event);
+      if (event.type === 'response.create') {
+        // As the real server does: every response starts with response.created.
+        const id = `resp_auto_${++this.responses}`;
+        this.responseIds.push(id);
+        this.send({
+          type: 'response.created',
+          response: { id, status: 'in_progress', output: [] },
+        });
+      }
       if (event.type === 'session.update') {
         this.send({ type: 'session.updated', session: event.session ?? {} });
       }

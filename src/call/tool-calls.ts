@@ -1,0 +1,123 @@
+import type { FunctionCall } from '../realtime/realtime.events.js';
+import type { ToolRegistry } from '../tools/tool-registry.service.js';
+import type { CallContext } from './call-context.js';
+
+export interface ToolCallResult {
+  call: FunctionCall;
+  arguments: unknown;
+  output: string;
+  ok: boolean;
+  durationMs: number;
+}
+
+export interface ToolCallSink {
+  /** Send `conversation.item.create` with this function_call_output. */
+  sendOutput(result: ToolCallResult): void;
+  /** Every call of a finished response is answered: ask the model to go on. */
+  continueResponse(): void;
+}
+
+/**
+ * The function-call round trip of one call. The same call shows up in several server events
+ * (`response.function_call_arguments.done`, `response.output_item.done`, `response.done`); each
+ * `call_id` is run and answered exactly once, as soon as its handler settles. One
+ * `response.create` follows once the response that carried the calls is done and every output
+ * of it is sent: asking earlier gets `conversation_already_has_active_response`.
+ */
+export class ToolCallCoordinator {
+  private readonly seen = new Set<string>();
+  private readonly pending = new Map<string, number>();
+  private readonly finishedResponses = new Set<string>();
+  private readonly responsesWithCalls = new Set<string>();
+  private disposed = false;
+
+  constructor(
+    private readonly registry: ToolRegistry,
+    private readonly context: CallContext,
+    private readonly timeoutMs: number,
+    private readonly sink: ToolCallSink,
+  ) {}
+
+  /** True while some handler has not settled. */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  onFunctionCall(call: FunctionCall): void {
+    if (this.disposed || this.seen.has(call.call_id)) return;
+    this.seen.add(call.call_id);
+    this.responsesWithCalls.add(call.response_id);
+    this.pending.set(call.response_id, (this.pending.get(call.response_id) ?? 0) + 1);
+    void this.run(call).then((result) => {
+      if (this.disposed) return;
+      this.sink.sendOutput(result);
+      const left = (this.pending.get(call.response_id) ?? 1) - 1;
+      if (left > 0) this.pending.set(call.response_id, left);
+      else this.pending.delete(call.response_id);
+      this.continueIfComplete(call.response_id);
+    });
+  }
+
+  /** `response.done`: its calls (if any not seen yet) are run, and the model continues once all are answered. */
+  onResponseDone(responseId: string, calls: FunctionCall[]): void {
+    for (const call of calls) this.onFunctionCall(call);
+    if (!this.responsesWithCalls.has(responseId)) return;
+    this.finishedResponses.add(responseId);
+    this.continueIfComplete(responseId);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  private continueIfComplete(responseId: string): void {
+    if (!this.finishedResponses.has(responseId) || this.pending.has(responseId)) return;
+    this.finishedResponses.delete(responseId);
+    this.responsesWithCalls.delete(responseId);
+    this.sink.continueResponse();
+  }
+
+  /** Runs one handler; never rejects: every failure becomes an error output for the model. */
+  private async run(call: FunctionCall): Promise<ToolCallResult> {
+    const started = Date.now();
+    const result = (args: unknown, output: unknown, ok: boolean): ToolCallResult => ({
+      call,
+      arguments: args,
+      output: typeof output === 'string' ? output : JSON.stringify(output ?? { ok: true }),
+      ok,
+      durationMs: Date.now() - started,
+    });
+    const tool = this.registry.get(call.name);
+    if (!tool) return result(undefined, { error: `unknown tool "${call.name}"` }, false);
+    let args: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(call.arguments || '{}');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not an object');
+      args = parsed as Record<string, unknown>;
+    } catch {
+      return result(call.arguments, { error: 'the arguments were not a JSON object' }, false);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ToolTimeoutError(this.timeoutMs)), this.timeoutMs);
+      });
+      const output = await Promise.race([
+        Promise.resolve().then(() => tool.handler(args, this.context)),
+        timeout,
+      ]);
+      return result(args, output, true);
+    } catch (error) {
+      return result(args, { error: (error as Error).message || 'the tool failed' }, false);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+class ToolTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the tool did not answer within ${ms} ms`);
+  }
+}
