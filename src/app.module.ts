@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
+import { CallsModule } from './calls/calls.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { CallEventsModule } from './events/call-events.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -19,6 +21,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         await AppConfigModule.forRoot(),
+        CallContextModule,
         CallEventsModule,
         ToolsModule,
         RealtimeModule,
@@ -26,6 +29,7 @@ export class AppModule {
         TwilioModule,
         MediaStreamModule,
         HealthModule,
+        CallsModule,
         ...extraModules,
       ],
     };

@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
-import { configureApp } from './app.setup.js';
+import { createBridgeApp } from './bridge.js';
 import { ConfigValidationError, parseEnv } from './config/env.schema.js';
 
 /** After the drain, sockets may linger on peers that never answer; exit anyway by then. */
@@ -10,12 +8,7 @@ const EXIT_GRACE_S = 4;
 
 async function bootstrap(): Promise<void> {
   const env = parseEnv(process.env);
-  // Keep-alive HTTP connections must not hold the shutdown open.
-  const app = await NestFactory.create(await AppModule.forRoot(), {
-    bufferLogs: true,
-    forceCloseConnections: true,
-  });
-  configureApp(app);
+  const app = await createBridgeApp();
   // useProcessExit: exit 0 after a clean drain instead of re-raising SIGTERM (status 143).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import type { ContextId } from '@nestjs/core';
 
 export interface TranscriptTurn {
@@ -30,7 +31,16 @@ export class CallContext {
     readonly accountSid: string,
     /** The stream's `<Parameter>`s (From, To, profile, and any the webhook or API added). */
     readonly customParameters: Readonly<Record<string, string>>,
+    private readonly resolver: <T>(type: Type<T>, contextId: ContextId) => Promise<T>,
   ) {}
+
+  /**
+   * This call's instance of a per-call (`Scope.REQUEST`) provider from any module, created on
+   * first use and shared for the rest of the call: e.g. a CRM lookup keyed by the caller's number.
+   */
+  resolve<T>(type: Type<T>): Promise<T> {
+    return this.resolver(type, this.contextId);
+  }
 
   get from(): string | undefined {
     return this.customParameters.From;

@@ -28,6 +28,7 @@ export class CallSessionFactory {
       call.streamSid,
       call.accountSid,
       call.customParameters,
+      (type, id) => this.moduleRef.resolve(type, id, { strict: false }),
     );
     this.moduleRef.registerRequestByContextId(context, contextId);
     return this.moduleRef.resolve(CallSession, contextId, { strict: false });

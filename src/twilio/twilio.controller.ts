@@ -10,7 +10,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
+import { CallSettingsService } from '../call/call-settings.service.js';
 import { mediaStreamUrl } from './public-url.js';
 import { StreamTokenService } from './stream-token.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
@@ -25,6 +27,8 @@ export class TwilioController {
     private readonly signatures: TwilioSignatureService,
     private readonly streamTokens: StreamTokenService,
     private readonly registry: CallRegistry,
+    private readonly settings: CallSettingsService,
+    private readonly plans: CallPlans,
   ) {}
 
   @Post('twiml')
@@ -48,13 +52,20 @@ export class TwilioController {
     // While draining for a deploy, 503 lets Twilio's fallback URL / the load balancer retry elsewhere.
     if (this.registry.isDraining) throw new ServiceUnavailableException('shutting down');
     if (!this.registry.hasCapacity()) return busyTwiml();
-    const text = (name: string) => (typeof fields[name] === 'string' ? fields[name] : undefined);
+    const text = (record: Record<string, unknown>, name: string) =>
+      typeof record[name] === 'string' ? record[name] : undefined;
+    const to = text(fields, 'To');
+    // The profile travels as a short key, so the stream may land on any instance.
+    const profile = this.settings.profileFor(text(req.query, 'profile'), to);
     return streamTwiml({
       streamUrl: mediaStreamUrl(this.signatures.baseUrlOf(req)),
       parameters: {
+        // Parameters an outbound call was started with; ours below win on a name clash.
+        ...this.plans.get(callSid)?.parameters,
         CallSid: callSid,
-        From: text('From'),
-        To: text('To'),
+        From: text(fields, 'From'),
+        To: to,
+        profile,
         token: this.streamTokens.issue(callSid),
       },
     });

@@ -1,7 +1,5 @@
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../../src/app.module.js';
-import { configureApp } from '../../src/app.setup.js';
+import { createBridgeApp, type BridgeOptions } from '../../src/bridge.js';
 import { envSchema } from '../../src/config/env.schema.js';
 import { TEST_AUTH_TOKEN } from './fake-twilio.js';
 
@@ -66,7 +64,10 @@ export function setBridgeEnv(env: Record<string, string | undefined>): void {
 }
 
 /** Starts the real application on an ephemeral loopback port, as `main.ts` would. */
-export async function startBridge(env: Record<string, string | undefined>): Promise<RunningBridge> {
+export async function startBridge(
+  env: Record<string, string | undefined>,
+  imports: BridgeOptions['imports'] = [],
+): Promise<RunningBridge> {
   setBridgeEnv({
     OPENAI_API_KEY: TEST_API_KEY,
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
@@ -78,8 +79,7 @@ export async function startBridge(env: Record<string, string | undefined>): Prom
     ...env,
   });
   const logs = new CapturedLogs();
-  const app = await NestFactory.create(await AppModule.forRoot(), { logger: logs });
-  configureApp(app);
+  const app = await createBridgeApp({ logger: logs, imports });
   await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, baseUrl, logs, close: () => app.close() };

@@ -1,0 +1,39 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { callControlConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig } from '../config/config.namespaces.js';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * The call-control API needs `Authorization: Bearer ${API_TOKEN}`. Without an API_TOKEN the
+ * routes do not exist (404), so a bridge is never controllable by accident.
+ */
+@Injectable()
+export class ApiTokenGuard implements CanActivate {
+  private readonly log = new Logger('ApiAuth');
+
+  constructor(@Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const token = this.cfg.apiToken;
+    if (!token) throw new NotFoundException();
+    const req = context.switchToHttp().getRequest<Request>();
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    // Hashing first makes the comparison constant-time whatever the lengths.
+    if (timingSafeEqual(digest(given), digest(token.reveal()))) return true;
+    this.log.warn(
+      `refused ${req.method} ${req.path} from ${req.ip}: ${given ? 'wrong' : 'missing'} API token`,
+    );
+    throw new UnauthorizedException();
+  }
+}

@@ -1,0 +1,146 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { CallPlans } from '../call/call-plans.service.js';
+import { CallRegistry } from '../call/call-registry.service.js';
+import { twilioConfig } from '../config/config.namespaces.js';
+import type { TwilioConfig } from '../config/config.namespaces.js';
+import { CallEvent, type AnyCallEvent } from '../events/call-events.js';
+import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
+import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
+import { ApiTokenGuard } from './api-token.guard.js';
+
+const outboundCallSchema = z.strictObject({
+  to: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$|^sip:\S+$/, 'expected an E.164 number such as +15551234567'),
+  instructions: z.string().min(1).max(20_000).optional(),
+  greeting: z.string().min(1).max(1_000).optional(),
+  parameters: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().max(500))
+    .refine((p) => Object.keys(p).length <= 20, 'at most 20 parameters')
+    .optional(),
+});
+
+export interface ActiveCall {
+  callSid: string;
+  streamSid: string;
+  from?: string;
+  to?: string;
+  profile?: string;
+  startedAt: string;
+  durationS: number;
+}
+
+/** Call control for applications: place, list, hang up, and follow calls. */
+@Controller('api/calls')
+@UseGuards(ApiTokenGuard)
+export class CallsController {
+  constructor(
+    private readonly registry: CallRegistry,
+    private readonly plans: CallPlans,
+    private readonly twilioRest: TwilioRestService,
+    private readonly signatures: TwilioSignatureService,
+    private readonly events: EventEmitter2,
+    @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
+  ) {}
+
+  /**
+   * Places a call. Twilio fetches our own `/api/twiml` once it is answered (`url:`, not inline
+   * TwiML), so the TwiML and its stream token are made for the real CallSid; the per-call
+   * instructions and greeting wait here, by CallSid, for the stream.
+   */
+  @Post()
+  @HttpCode(201)
+  async create(
+    @Body() body: unknown,
+    @Req() req: Request,
+  ): Promise<{ callSid: string; status: string }> {
+    const parsed = outboundCallSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadRequestException(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`),
+      );
+    }
+    const { accountSid, phoneNumber } = this.twilioCfg;
+    if (!accountSid || !phoneNumber || !this.twilioRest.available) {
+      throw new ServiceUnavailableException(
+        'outbound calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER',
+      );
+    }
+    if (!this.registry.hasCapacity())
+      throw new ServiceUnavailableException('no capacity for another call');
+    const { to, instructions, greeting, parameters } = parsed.data;
+    const call = await this.twilioRest.createCall({
+      accountSid,
+      to,
+      from: phoneNumber,
+      twimlUrl: `${this.signatures.baseUrlOf(req)}/api/twiml`,
+    });
+    this.plans.set(call.sid, { instructions, greeting, parameters });
+    return { callSid: call.sid, status: call.status };
+  }
+
+  @Get()
+  list(): { calls: ActiveCall[] } {
+    return {
+      calls: this.registry.all().map(({ context }) => ({
+        callSid: context.callSid,
+        streamSid: context.streamSid,
+        from: context.from,
+        to: context.to,
+        profile: context.profile,
+        startedAt: context.startedAt.toISOString(),
+        durationS: Math.round((Date.now() - context.startedAt.getTime()) / 1000),
+      })),
+    };
+  }
+
+  @Post(':callSid/hangup')
+  @HttpCode(200)
+  async hangUp(
+    @Param('callSid') callSid: string,
+  ): Promise<{ callSid: string; status: 'completed' }> {
+    const session = this.registry.get(callSid);
+    const accountSid = session?.context.accountSid ?? this.twilioCfg.accountSid;
+    if (!accountSid) throw new NotFoundException(`no active call ${callSid}`);
+    if (this.twilioRest.available) await this.twilioRest.hangUp(accountSid, callSid);
+    session?.close('hung up through the API');
+    return { callSid, status: 'completed' };
+  }
+
+  /** The call's events as they happen (server-sent events), until it ends. */
+  @Get(':callSid/events')
+  followEvents(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    res.write(': following call events\n\n');
+    const listener = (event: AnyCallEvent) => {
+      if (event.callSid !== callSid) return;
+      res.write(`event: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`);
+      if (event.event === CallEvent.Ended) res.end();
+    };
+    this.events.on('call.*', listener);
+    const stop = () => this.events.off('call.*', listener);
+    req.on('close', stop);
+    res.on('finish', stop);
+  }
+}

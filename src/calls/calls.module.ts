@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CallModule } from '../call/call.module.js';
+import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
+import { TwilioModule } from '../twilio/twilio.module.js';
+import { ApiTokenGuard } from './api-token.guard.js';
+import { CallsController } from './calls.controller.js';
+
+@Module({
+  imports: [CallModule, TwilioModule, TwilioRestModule],
+  controllers: [CallsController],
+  providers: [ApiTokenGuard],
+})
+export class CallsModule {}
