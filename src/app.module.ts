@@ -5,6 +5,8 @@ import { CallsModule } from './calls/calls.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { CallEventsModule } from './events/call-events.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { MediaStreamModule } from './media-stream/media-stream.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { ToolsModule } from './tools/tools.module.js';
@@ -21,6 +23,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         await AppConfigModule.forRoot(),
+        LoggingModule,
+        MetricsModule,
         CallContextModule,
         CallEventsModule,
         ToolsModule,

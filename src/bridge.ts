@@ -27,6 +27,6 @@ export async function createBridgeApp(options: BridgeOptions = {}): Promise<INes
     // Throw start-up errors to the caller (main.ts reports them) instead of exiting here.
     abortOnError: false,
   });
-  configureApp(app);
+  configureApp(app, { customLogger: options.logger !== undefined });
   return app;
 }

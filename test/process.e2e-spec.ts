@@ -41,7 +41,7 @@ describe('the built service', () => {
       PORT: port,
     });
     try {
-      expect(output()).toMatch(/WARN.*TWILIO_VALIDATE_SIGNATURES=false/);
+      expect(output()).toMatch(/"level":40,.*TWILIO_VALIDATE_SIGNATURES=false/);
     } finally {
       child.kill('SIGKILL');
     }
@@ -51,13 +51,14 @@ describe('the built service', () => {
     const openai = new FakeRealtimeServer();
     await openai.start();
     const port = String(20000 + Math.floor(Math.random() * 20000));
-    const { child, baseUrl } = await startService({
-      OPENAI_API_KEY: 'sk-x',
+    const { child, baseUrl, output } = await startService({
+      OPENAI_API_KEY: 'sk-x-secret',
       TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
       OPENAI_REALTIME_URL: openai.url,
       PORT: port,
       SHUTDOWN_DRAIN_S: '2',
     });
+    await fetch(`${baseUrl}/health`);
     const call = await FakeTwilioCall.dial(baseUrl);
     const upstream = await openai.connection(0);
     await upstream.waitFor('session.update');
@@ -72,6 +73,20 @@ describe('the built service', () => {
     expect(took).toBeGreaterThanOrEqual(1800); // the active call was given its drain time
     expect(took).toBeLessThan(7000);
     expect(await call.waitForClose()).toBeDefined();
+
+    // Structured logs: every line of the call carries its ids; no secret, no health probe.
+    const lines = output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown> & { req?: { url?: string } });
+    const callLines = lines.filter((line) => line.context === 'CallSession');
+    expect(callLines.length).toBeGreaterThanOrEqual(3);
+    for (const line of callLines)
+      expect(line).toMatchObject({ callSid: call.callSid, streamSid: call.streamSid });
+    expect(lines.some((line) => line.req?.url === '/api/twiml')).toBe(true);
+    expect(lines.some((line) => line.req?.url?.startsWith('/health'))).toBe(false);
+    expect(output()).not.toContain(TEST_AUTH_TOKEN);
+    expect(output()).not.toContain('sk-x-secret');
     await openai.stop();
   }, 20000);
 });

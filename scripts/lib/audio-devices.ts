@@ -15,12 +15,18 @@ interface DeviceCommand {
 }
 
 const MIC_COMMANDS: DeviceCommand[] = [
-  { command: 'rec', args: ['-q', '-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'] },
+  {
+    command: 'rec',
+    args: ['-q', '-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'],
+  },
   { command: 'arecord', args: ['-q', '-t', 'raw', '-f', 'S16_LE', '-r', '8000', '-c', '1', '-'] },
 ];
 
 const SPEAKER_COMMANDS: DeviceCommand[] = [
-  { command: 'play', args: ['-q', '-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'] },
+  {
+    command: 'play',
+    args: ['-q', '-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'],
+  },
   { command: 'aplay', args: ['-q', '-t', 'raw', '-f', 'S16_LE', '-r', '8000', '-c', '1', '-'] },
 ];
 
@@ -64,7 +70,7 @@ abstract class DeviceProcess implements AudioDevice {
   protected readonly child: ChildProcess;
   private stopped = false;
   private failureListener?: (message: string) => void;
-  private failed = false;
+  private failure?: string;
   private stderrTail = '';
 
   constructor(
@@ -86,13 +92,15 @@ abstract class DeviceProcess implements AudioDevice {
   }
 
   private fail(message: string): void {
-    if (this.stopped || this.failed) return;
-    this.failed = true;
+    if (this.stopped || this.failure !== undefined) return;
+    this.failure = message;
     this.failureListener?.(message);
   }
 
   onFailure(listener: (message: string) => void): void {
     this.failureListener = listener;
+    // It may have failed already (a spawn error arrives on the next tick).
+    if (this.failure !== undefined) listener(this.failure);
   }
 
   stop(): void {

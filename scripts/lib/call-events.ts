@@ -84,10 +84,8 @@ export interface CallEventFeedOptions {
   callSid: string;
   apiToken: string;
   onEvent(event: ServerSentEvent): void;
-  /** One-line notes: why the feed is unavailable, or that it ended. */
+  /** One-line notes: why the feed is unavailable, or that it broke. */
   onNote(message: string): void;
-  /** The call is registered a moment after `start`; a 404 is retried for this long. */
-  notFoundRetryMs?: number;
 }
 
 /**
@@ -115,27 +113,16 @@ export class CallEventFeed {
 
   private async run(): Promise<void> {
     const { baseUrl, callSid, apiToken } = this.options;
-    const url = `${baseUrl}/api/calls/${encodeURIComponent(callSid)}/events`;
-    const deadline = Date.now() + (this.options.notFoundRetryMs ?? 3000);
-    for (;;) {
-      const response = await fetch(url, {
-        headers: { authorization: `Bearer ${apiToken}`, accept: 'text/event-stream' },
-        signal: this.abort.signal,
-      });
-      if (response.status === 404 && Date.now() < deadline) {
-        await response.body?.cancel();
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        if (this.abort.signal.aborted) return;
-        continue;
-      }
-      if (!response.ok || !response.body) {
-        await response.body?.cancel();
-        this.options.onNote(unavailableReason(response.status));
-        return;
-      }
-      await this.read(response.body);
+    const response = await fetch(`${baseUrl}/api/calls/${encodeURIComponent(callSid)}/events`, {
+      headers: { authorization: `Bearer ${apiToken}`, accept: 'text/event-stream' },
+      signal: this.abort.signal,
+    });
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      this.options.onNote(unavailableReason(response.status));
       return;
     }
+    await this.read(response.body);
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
@@ -158,7 +145,8 @@ function unavailableReason(status: number): string {
     case 403:
       return `transcripts unavailable: the bridge refused the API token (HTTP ${status}); --api-token / API_TOKEN must match the bridge's API_TOKEN`;
     case 404:
-      return 'transcripts unavailable: the bridge has no event feed for this call (HTTP 404; set API_TOKEN on the bridge, or it predates /api/calls/:callSid/events)';
+      // The bridge hides its whole call-control API, event feed included, without an API_TOKEN.
+      return 'transcripts unavailable (HTTP 404): set API_TOKEN on the bridge, and the same value here';
     default:
       return `transcripts unavailable: the event feed answered HTTP ${status}`;
   }

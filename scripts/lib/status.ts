@@ -23,7 +23,8 @@ export interface CallStats {
   clearedMs: number;
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+// Truncated, like the clock, so that sent audio never reads ahead of the elapsed time.
+const seconds = (ms: number) => `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
 const millis = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms)} ms`);
 
 export function formatClock(ms: number): string {

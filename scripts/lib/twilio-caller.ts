@@ -125,10 +125,13 @@ export class TwilioCaller {
       });
     });
     socket.on('message', (data, isBinary) => {
-      if (isBinary) return this.warnOnce('binary', 'the bridge sent a binary frame (Twilio expects JSON text)');
+      if (isBinary)
+        return this.warnOnce('binary', 'the bridge sent a binary frame (Twilio expects JSON text)');
       this.receive(rawDataToString(data));
     });
-    socket.on('error', (error) => this.hooks.onNote?.(`media stream socket error: ${error.message}`));
+    socket.on('error', (error) =>
+      this.hooks.onNote?.(`media stream socket error: ${error.message}`),
+    );
   }
 
   get isOpen(): boolean {
@@ -241,7 +244,10 @@ export class TwilioCaller {
         stop: { accountSid, callSid },
       });
     }
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+    if (
+      this.socket.readyState === WebSocket.OPEN ||
+      this.socket.readyState === WebSocket.CONNECTING
+    ) {
       this.socket.close(1000, 'caller hung up');
     }
     // A peer that never completes the closing handshake must not keep the program alive.
@@ -290,7 +296,10 @@ export class TwilioCaller {
       return this.warnOnce(frame, `the bridge sent ${frame}; Twilio would reject it (error 31924)`);
     }
     if (frame.streamSid !== this.identity.streamSid) {
-      this.warnOnce('streamSid', `the bridge sent a ${frame.event} for streamSid ${String(frame.streamSid)}, not ${this.identity.streamSid}`);
+      this.warnOnce(
+        'streamSid',
+        `the bridge sent a ${frame.event} for streamSid ${String(frame.streamSid)}, not ${this.identity.streamSid}`,
+      );
     }
     // Time passes before anything new is queued: what played until now must not include it.
     this.advancePlayback();
@@ -309,7 +318,10 @@ export class TwilioCaller {
 
   private receiveAudio(mulaw: Buffer): void {
     if (mulaw.subarray(0, 4).toString('latin1') === 'RIFF') {
-      this.warnOnce('riff', 'the bridge sent a WAV header in a media payload (Twilio plays it as noise)');
+      this.warnOnce(
+        'riff',
+        'the bridge sent a WAV header in a media payload (Twilio plays it as noise)',
+      );
     }
     const now = this.now();
     this.receivedBytes += mulaw.length;

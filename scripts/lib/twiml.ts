@@ -32,7 +32,8 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 export function decodeXmlEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, name: string) => {
     if (name[0] === '#') {
-      const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : Number(name.slice(1));
+      const code =
+        name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : Number(name.slice(1));
       return Number.isFinite(code) ? String.fromCodePoint(code) : whole;
     }
     return ENTITIES[name.toLowerCase()] ?? whole;
@@ -143,14 +144,16 @@ export async function fetchTwiml(options: WebhookOptions): Promise<string> {
     throw new TwimlError(
       options.authToken
         ? `the bridge refused the webhook signature (403): --auth-token / TWILIO_AUTH_TOKEN must be the bridge's TWILIO_AUTH_TOKEN, and if the bridge has PUBLIC_URL set, pass the same value as --public-url (signed ${signedUrl})`
-        : 'the bridge checks Twilio signatures (403): pass --auth-token or set TWILIO_AUTH_TOKEN to the bridge\'s TWILIO_AUTH_TOKEN',
+        : "the bridge checks Twilio signatures (403): pass --auth-token or set TWILIO_AUTH_TOKEN to the bridge's TWILIO_AUTH_TOKEN",
     );
   }
   if (response.status === 503) {
     throw new TwimlError(`the bridge is not taking calls (503: ${body.slice(0, 200).trim()})`);
   }
   if (response.status !== 200) {
-    throw new TwimlError(`${TWIML_PATH} answered HTTP ${response.status}: ${body.slice(0, 300).trim()}`);
+    throw new TwimlError(
+      `${TWIML_PATH} answered HTTP ${response.status}: ${body.slice(0, 300).trim()}`,
+    );
   }
   return body;
 }

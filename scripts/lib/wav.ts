@@ -48,7 +48,8 @@ function readChunks(file: Buffer): Chunk[] {
     const declared = file.readUInt32LE(offset + 4);
     const start = offset + 8;
     // Streaming writers leave the size at 0 or 0xFFFFFFFF; the data then runs to the end.
-    const end = declared === 0 && id === 'data' ? file.length : Math.min(start + declared, file.length);
+    const end =
+      declared === 0 && id === 'data' ? file.length : Math.min(start + declared, file.length);
     chunks.push({ id, body: file.subarray(start, end) });
     offset = start + declared + (declared % 2); // chunks are padded to an even length
   }
@@ -164,7 +165,8 @@ export function encodeWavPcm16(samples: Int16Array, sampleRate: number, channels
 }
 
 export function describeFormat(format: WavFormat): string {
-  const channels = format.channels === 1 ? 'mono' : format.channels === 2 ? 'stereo' : `${format.channels} ch`;
+  const channels =
+    format.channels === 1 ? 'mono' : format.channels === 2 ? 'stereo' : `${format.channels} ch`;
   const encoding =
     format.encoding === 'pcm'
       ? `${format.bitsPerSample}-bit PCM`

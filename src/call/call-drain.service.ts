@@ -33,6 +33,6 @@ export class CallDrainService implements BeforeApplicationShutdown {
     }
     const remaining = this.registry.all();
     if (remaining.length > 0) this.log.warn(`drain time over: ending ${remaining.length} calls`);
-    for (const session of remaining) session.close('service shutting down');
+    for (const session of remaining) session.close('service shutting down', 'log', 'shutdown');
   }
 }

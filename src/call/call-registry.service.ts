@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { CallSession } from './call-session.js';
 
 /** How long an ended call's sid is remembered, so a replayed `start` for it is refused. */
@@ -17,7 +18,12 @@ export class CallRegistry {
   private pendingStreams = 0;
   private draining = false;
 
-  constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
+  constructor(
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    metrics: BridgeMetrics,
+  ) {
+    metrics.trackLiveCalls(() => [...this.sessions.values()].map((session) => session.stats));
+  }
 
   get activeCalls(): number {
     return this.sessions.size;

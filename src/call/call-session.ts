@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Scope } from '@nestjs/common';
+import { Inject, Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import WebSocket from 'ws';
 import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
@@ -33,7 +33,10 @@ import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { twilioOutbound, type TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { fallbackTwiml, transferTwiml } from '../twilio/twiml.js';
+import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
+import { RealtimeHealth } from '../realtime/realtime-health.service.js';
 import { CallContext, type CallControl, type TranscriptTurn } from './call-context.js';
+import { CallLogger } from './call-logger.js';
 import { CallPlans } from './call-plans.service.js';
 import { CallRegistry } from './call-registry.service.js';
 import { CallSettingsService, type CallSettings } from './call-settings.service.js';
@@ -101,8 +104,7 @@ export class CallSession implements CallControl {
     reconnects: 0,
   };
   readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-  private readonly log = new Logger(CallSession.name);
-  private readonly tag: string;
+  private readonly log: CallLogger;
   private state: SessionState = 'new';
   private endReason?: string;
   private settings!: CallSettings;
@@ -123,6 +125,9 @@ export class CallSession implements CallControl {
   private framesAtLastTick = 0;
   private idleSeconds = 0;
   private wrapUp?: WrapUp;
+  /** Latencies of this call, for its record and the histograms. */
+  private readonly latency: { firstAudioMs?: number; responseMs: number[] } = { responseMs: [] };
+  private speechStoppedAt?: number;
 
   constructor(
     readonly context: CallContext,
@@ -134,12 +139,17 @@ export class CallSession implements CallControl {
     private readonly events: EventEmitter2,
     private readonly settingsService: CallSettingsService,
     private readonly plans: CallPlans,
+    private readonly metrics: BridgeMetrics,
+    private readonly realtimeHealth: RealtimeHealth,
     @Inject(audioConfig.KEY) audio: AudioConfig,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
     @Inject(callControlConfig.KEY) callControl: CallControlConfig,
   ) {
-    this.tag = `[callSid=${context.callSid} streamSid=${context.streamSid}]`;
+    this.log = new CallLogger(CallSession.name, {
+      callSid: context.callSid,
+      streamSid: context.streamSid,
+    });
     // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
     if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
     this.toolCalls = new ToolCallCoordinator(tools, context, callControl.toolTimeoutMs, {
@@ -171,7 +181,7 @@ export class CallSession implements CallControl {
     this.registry.add(this);
     this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
     this.log.log(
-      `${this.tag} Twilio stream started${this.context.profile ? ` (profile ${this.context.profile})` : ''}`,
+      `Twilio stream started${this.context.profile ? ` (profile ${this.context.profile})` : ''}`,
     );
     this.emit({
       event: CallEvent.Started,
@@ -196,7 +206,7 @@ export class CallSession implements CallControl {
           this.finishWrapUpIfPlayed();
           return;
         case 'dtmf':
-          this.log.debug(`${this.tag} DTMF ${frame.dtmf.digit}`);
+          this.log.debug(() => `DTMF ${frame.dtmf.digit}`);
           this.emit({ event: CallEvent.Dtmf, ...this.eventBase(), digit: frame.dtmf.digit });
           this.dtmf?.press(frame.dtmf.digit);
           return;
@@ -213,8 +223,7 @@ export class CallSession implements CallControl {
 
   /** A frame that failed validation, counted against this call. */
   countDrop(reason: string): void {
-    if (++this.stats.framesDropped <= 5)
-      this.log.warn(`${this.tag} dropped Twilio frame: ${reason}`);
+    if (++this.stats.framesDropped <= 5) this.log.warn(`dropped Twilio frame: ${reason}`);
   }
 
   // --- CallControl: what tools and hooks may do ----------------------------------------
@@ -229,7 +238,7 @@ export class CallSession implements CallControl {
   }
 
   /** Ends the call and frees everything it holds; safe to call more than once. */
-  close(reason: string, level: 'log' | 'warn' = 'log'): void {
+  close(reason: string, level: 'log' | 'warn' = 'log', outcome: CallOutcome = 'completed'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.endReason = reason;
@@ -247,20 +256,36 @@ export class CallSession implements CallControl {
       (this.twilioOut?.dropped ?? 0) +
       (this.realtime?.droppedAudioFrames ?? 0);
     const durationS = (Date.now() - this.context.startedAt.getTime()) / 1000;
-    this.log[level](
-      `${this.tag} call ended after ${durationS.toFixed(1)}s: ${reason} (frames in ${this.stats.framesIn}, ` +
-        `out ${this.stats.framesOut}, dropped ${dropped}, barge-ins ${this.stats.bargeIns}, ` +
-        `reconnects ${this.stats.reconnects})`,
-    );
     const turns = (role: TranscriptTurn['role']) =>
       this.transcript.filter((turn) => turn.role === role).length;
+    const responseMs = this.latency.responseMs;
+    const record = {
+      durationS,
+      turns: { caller: turns('caller'), assistant: turns('assistant') },
+      interruptions: this.stats.bargeIns,
+      latency: {
+        firstAudioMs: this.latency.firstAudioMs,
+        responseAvgMs: responseMs.length
+          ? Math.round(responseMs.reduce((a, b) => a + b, 0) / responseMs.length)
+          : undefined,
+        responseMaxMs: responseMs.length ? Math.max(...responseMs) : undefined,
+      },
+    };
+    // The call record: one line with everything an operator asks about a call afterwards.
+    this.log[level](
+      `call ended after ${durationS.toFixed(1)}s: ${reason} (frames in ${this.stats.framesIn}, ` +
+        `out ${this.stats.framesOut}, dropped ${dropped}, barge-ins ${this.stats.bargeIns}, ` +
+        `reconnects ${this.stats.reconnects}, turns ${record.turns.caller}/${record.turns.assistant}, ` +
+        `first audio ${record.latency.firstAudioMs ?? '-'} ms, response avg ${record.latency.responseAvgMs ?? '-'} ms, ` +
+        `tokens ${this.usage.totalTokens})`,
+    );
+    this.metrics.callEnded(outcome, { ...this.stats, framesDropped: dropped });
     this.emit({
       event: CallEvent.Ended,
       ...this.eventBase(),
       reason,
-      durationS,
-      turns: { caller: turns('caller'), assistant: turns('assistant') },
-      interruptions: this.stats.bargeIns,
+      outcome,
+      ...record,
       reconnects: this.stats.reconnects,
       usage: { ...this.usage },
       frames: { in: this.stats.framesIn, out: this.stats.framesOut, dropped },
@@ -301,8 +326,7 @@ export class CallSession implements CallControl {
       onOpen: () => this.guard(() => connection === this.realtime && this.onRealtimeOpen()),
       onEvent: (event) =>
         this.guard(() => connection === this.realtime && this.onRealtimeEvent(event)),
-      onInvalidEvent: (reason) =>
-        this.log.warn(`${this.tag} dropped invalid OpenAI event: ${reason}`),
+      onInvalidEvent: (reason) => this.log.warn(`dropped invalid OpenAI event: ${reason}`),
       onClose: (info) =>
         this.guard(() => connection === this.realtime && this.onRealtimeClose(info)),
     });
@@ -314,6 +338,7 @@ export class CallSession implements CallControl {
     if (!realtime || (this.state !== 'connecting' && this.state !== 'reconnecting')) return;
     const reconnected = this.state === 'reconnecting';
     this.connectAttempt = 0;
+    this.realtimeHealth.connected();
     // session.update goes first, so no audio is ever read in the wrong format.
     realtime.send(
       this.realtimeService.sessionUpdate({
@@ -325,12 +350,13 @@ export class CallSession implements CallControl {
     if (reconnected) {
       for (const item of this.realtimeService.transcriptItems(this.transcript)) realtime.send(item);
       this.stats.reconnects++;
+      this.metrics.reconnected();
       this.log.log(
-        `${this.tag} OpenAI Realtime reconnected in ${Date.now() - this.reconnectStartedAt} ms; ` +
+        `OpenAI Realtime reconnected in ${Date.now() - this.reconnectStartedAt} ms; ` +
           `re-seeded ${this.transcript.length} transcript turns`,
       );
     } else {
-      this.log.log(`${this.tag} OpenAI Realtime connected`);
+      this.log.log(`OpenAI Realtime connected`);
       if (this.settings.greeting)
         realtime.send(this.realtimeService.greetingResponse(this.settings.greeting));
     }
@@ -345,12 +371,16 @@ export class CallSession implements CallControl {
     if (info.byUs || this.state === 'closed' || this.state === 'ending') return;
     const detail = describeClose(info);
     if (info.wasOpen) {
-      this.log.warn(`${this.tag} OpenAI Realtime socket closed mid-call (${detail}); reconnecting`);
+      this.log.warn(`OpenAI Realtime socket closed mid-call (${detail}); reconnecting`);
       this.reconnect();
       return;
     }
     const kind = classifyConnectFailure(info);
+    this.metrics.openaiError(
+      info.httpStatus ? `connect_http_${info.httpStatus}` : 'connect_failed',
+    );
     if (kind === 'auth') {
+      this.realtimeHealth.rejectedKey(info.httpStatus ?? 0);
       this.fail(`OpenAI rejected the API key (HTTP ${info.httpStatus}); check OPENAI_API_KEY`);
       return;
     }
@@ -358,7 +388,7 @@ export class CallSession implements CallControl {
     if (kind === 'retryable' && nextAttempt < CONNECT_BACKOFF_MS.length) {
       const delay = CONNECT_BACKOFF_MS[nextAttempt];
       this.log.warn(
-        `${this.tag} OpenAI Realtime connection attempt ${nextAttempt} failed (${detail}); retrying in ${delay} ms`,
+        `OpenAI Realtime connection attempt ${nextAttempt} failed (${detail}); retrying in ${delay} ms`,
       );
       this.connectAttempt = nextAttempt;
       this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
@@ -393,14 +423,14 @@ export class CallSession implements CallControl {
     this.state = 'ending';
     this.realtime?.close(reason);
     if (!this.twilioRest.available) {
-      this.close(reason, 'warn');
+      this.close(reason, 'warn', 'failed');
       return;
     }
-    this.log.error(`${this.tag} ${reason}; handing the caller to the fallback`);
+    this.log.error(`${reason}; handing the caller to the fallback`);
     const twiml = fallbackTwiml(this.twilioCfg.fallbackMessage, this.twilioCfg.fallbackDial);
     void this.controlLiveCall('fallback redirect', () =>
       this.twilioRest.redirect(this.context.accountSid, this.context.callSid, twiml),
-    ).finally(() => this.close(reason, 'warn'));
+    ).finally(() => this.close(reason, 'warn', 'failed'));
   }
 
   // --- OpenAI -> caller ---------------------------------------------------------------
@@ -442,13 +472,15 @@ export class CallSession implements CallControl {
       case 'response.output_audio_transcript.done':
         this.addTranscript('assistant', event.transcript);
         return;
+      case 'input_audio_buffer.speech_stopped':
+        this.speechStoppedAt = Date.now();
+        return;
       case 'session.created':
       case 'session.updated':
-      case 'input_audio_buffer.speech_stopped':
-        this.log.debug(`${this.tag} OpenAI ${event.type}`);
+        this.log.debug(() => `OpenAI ${event.type}`);
         return;
       case 'other':
-        this.log.debug(`${this.tag} OpenAI ${event.originalType}`);
+        this.log.debug(() => `OpenAI ${event.originalType}`);
         return;
     }
   }
@@ -461,6 +493,7 @@ export class CallSession implements CallControl {
   ): void {
     // Deltas of a response the caller interrupted keep coming until its response.done.
     if (this.discardedResponses.has(responseId) || delta.length === 0) return;
+    if (this.stats.framesOut === 0 || this.speechStoppedAt !== undefined) this.noteFirstAudio();
     const streamSid = this.context.streamSid;
     this.sendToTwilio(twilioOutbound.media(streamSid, delta));
     const markName = this.playback.sent(
@@ -473,11 +506,26 @@ export class CallSession implements CallControl {
     this.stats.framesOut++;
   }
 
+  /** The first audio of the call, or of the answer to what the caller just said. */
+  private noteFirstAudio(): void {
+    const now = Date.now();
+    if (this.stats.framesOut === 0) {
+      this.latency.firstAudioMs = now - this.context.startedAt.getTime();
+      this.metrics.observeFirstAudio(this.latency.firstAudioMs / 1000);
+    }
+    if (this.speechStoppedAt !== undefined) {
+      const ms = now - this.speechStoppedAt;
+      this.latency.responseMs.push(ms);
+      this.metrics.observeResponseLatency(ms / 1000);
+      this.speechStoppedAt = undefined;
+    }
+  }
+
   private onResponseDone(response: RealtimeResponse): void {
     this.discardedResponses.delete(response.id);
     if (this.activeResponseId === response.id) this.activeResponseId = undefined;
     this.addUsage(response.usage);
-    this.log.debug(`${this.tag} response ${response.id} ${response.status ?? ''}`);
+    this.log.debug(() => `response ${response.id} ${response.status ?? ''}`);
     this.toolCalls.onResponseDone(response.id, functionCallsIn(response.id, response.output));
     const wrapUp = this.wrapUp;
     if (!wrapUp) return;
@@ -494,8 +542,10 @@ export class CallSession implements CallControl {
    */
   private onCallerStartedSpeaking(): void {
     if (!this.playback.isPlaying) return;
+    const heardAt = performance.now();
     this.stats.bargeIns++;
     this.sendToTwilio(twilioOutbound.clear(this.context.streamSid));
+    this.metrics.observeBargeInReaction((performance.now() - heardAt) / 1000);
     for (const cut of this.playback.interrupt()) {
       this.discardedResponses.add(cut.responseId);
       this.realtime?.send({
@@ -504,7 +554,7 @@ export class CallSession implements CallControl {
         content_index: cut.contentIndex,
         audio_end_ms: cut.audioEndMs,
       });
-      this.log.debug(`${this.tag} barge-in: truncated ${cut.itemId} at ${cut.audioEndMs} ms`);
+      this.log.debug(() => `barge-in: truncated ${cut.itemId} at ${cut.audioEndMs} ms`);
       this.emit({
         event: CallEvent.Interrupted,
         ...this.eventBase(),
@@ -517,11 +567,12 @@ export class CallSession implements CallControl {
 
   private onRealtimeError(error: RealtimeErrorDetail): void {
     const action = actionForRealtimeError(error);
+    this.metrics.openaiError(error.code ?? error.type ?? 'unknown');
     const what = `${error.code ?? error.type ?? 'unknown'}: ${error.message ?? ''}`;
     if (action === 'ignore') {
-      this.log.warn(`${this.tag} OpenAI error ${what}`);
+      this.log.warn(`OpenAI error ${what}`);
     } else if (action === 'reconnect') {
-      this.log.warn(`${this.tag} OpenAI error ${what}; opening a new session`);
+      this.log.warn(`OpenAI error ${what}; opening a new session`);
       this.reconnect();
     } else {
       this.fail(`OpenAI error ${what}`);
@@ -534,7 +585,7 @@ export class CallSession implements CallControl {
       item: { type: 'function_call_output', call_id: result.call.call_id, output: result.output },
     });
     this.log.log(
-      `${this.tag} tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
+      `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
     );
     this.emit({
       event: CallEvent.Tool,
@@ -550,7 +601,7 @@ export class CallSession implements CallControl {
 
   private addTranscript(role: TranscriptTurn['role'], text: string): void {
     this.transcript.push({ role, text, at: new Date() });
-    this.log.debug(`${this.tag} ${role}: ${text}`);
+    this.log.debug(() => `${role}: ${text}`);
     this.emit({ event: CallEvent.Transcript, ...this.eventBase(), role, text });
   }
 
@@ -559,6 +610,7 @@ export class CallSession implements CallControl {
     this.usage.inputTokens += count('input_tokens');
     this.usage.outputTokens += count('output_tokens');
     this.usage.totalTokens += count('total_tokens');
+    this.metrics.tokensUsed(count('input_tokens'), count('output_tokens'));
   }
 
   private sendToTwilio(text: string): void {
@@ -574,7 +626,7 @@ export class CallSession implements CallControl {
    */
   private beginWrapUp(action: WrapUpAction, reason: string, instructions: string): void {
     if (this.wrapUp || this.state === 'closed' || this.state === 'ending') return;
-    this.log.log(`${this.tag} ending the call after a last response: ${reason}`);
+    this.log.log(`ending the call after a last response: ${reason}`);
     const wrapUp: WrapUp = {
       action,
       reason,
@@ -605,8 +657,14 @@ export class CallSession implements CallControl {
     if (this.state === 'closed' || this.state === 'ending') return;
     this.state = 'ending';
     const { action, reason } = wrapUp;
+    const outcome: CallOutcome =
+      action.kind === 'transfer'
+        ? 'transferred'
+        : action.kind === 'close'
+          ? 'timeout'
+          : 'completed';
     if (action.kind === 'close' || !this.twilioRest.available) {
-      this.close(reason);
+      this.close(reason, 'log', outcome);
       return;
     }
     const { accountSid, callSid } = this.context;
@@ -614,7 +672,9 @@ export class CallSession implements CallControl {
       action.kind === 'hangup'
         ? () => this.twilioRest.hangUp(accountSid, callSid)
         : () => this.twilioRest.redirect(accountSid, callSid, transferTwiml(action.number));
-    void this.controlLiveCall(action.kind, request).finally(() => this.close(reason));
+    void this.controlLiveCall(action.kind, request).finally(() =>
+      this.close(reason, 'log', outcome),
+    );
   }
 
   /** A REST request about this call; a failure is logged, and the call is closed by the caller. */
@@ -622,9 +682,7 @@ export class CallSession implements CallControl {
     try {
       await request();
     } catch (error) {
-      this.log.error(
-        `${this.tag} ${what} through the Twilio REST API failed: ${(error as Error).message}`,
-      );
+      this.log.error(`${what} through the Twilio REST API failed: ${(error as Error).message}`);
     }
   }
 
@@ -636,7 +694,7 @@ export class CallSession implements CallControl {
     else this.idleSeconds = 0;
     this.framesAtLastTick = this.stats.framesIn;
     if (this.idleSeconds >= this.limits.mediaIdleTimeoutS) {
-      this.close(`no media from Twilio for ${this.idleSeconds} s`, 'warn');
+      this.close(`no media from Twilio for ${this.idleSeconds} s`, 'warn', 'timeout');
       return;
     }
     const elapsedS = (Date.now() - this.context.startedAt.getTime()) / 1000;
@@ -667,8 +725,8 @@ export class CallSession implements CallControl {
     try {
       action();
     } catch (error) {
-      this.log.error(`${this.tag} internal error: ${(error as Error).stack ?? String(error)}`);
-      this.close('internal error', 'warn');
+      this.log.error(`internal error: ${(error as Error).stack ?? String(error)}`);
+      this.close('internal error', 'warn', 'failed');
     }
   }
 }

@@ -14,6 +14,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CallPlans } from '../call/call-plans.service.js';
@@ -48,6 +49,8 @@ export interface ActiveCall {
 }
 
 /** Call control for applications: place, list, hang up, and follow calls. */
+@ApiTags('calls')
+@ApiBearerAuth()
 @Controller('api/calls')
 @UseGuards(ApiTokenGuard)
 export class CallsController {
@@ -67,6 +70,8 @@ export class CallsController {
    */
   @Post()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Place an outbound call (201: { callSid, status })' })
+  @ApiBody({ schema: z.toJSONSchema(outboundCallSchema) as Record<string, unknown> })
   async create(
     @Body() body: unknown,
     @Req() req: Request,
@@ -97,6 +102,7 @@ export class CallsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'The calls in progress on this instance' })
   list(): { calls: ActiveCall[] } {
     return {
       calls: this.registry.all().map(({ context }) => ({
@@ -113,6 +119,7 @@ export class CallsController {
 
   @Post(':callSid/hangup')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Hang up a live call' })
   async hangUp(
     @Param('callSid') callSid: string,
   ): Promise<{ callSid: string; status: 'completed' }> {
@@ -126,6 +133,7 @@ export class CallsController {
 
   /** The call's events as they happen (server-sent events), until it ends. */
   @Get(':callSid/events')
+  @ApiOperation({ summary: "A call's events (call.*) as server-sent events, until call.ended" })
   followEvents(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream',

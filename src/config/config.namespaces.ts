@@ -12,6 +12,8 @@ export const serverConfig = registerAs('server', () => {
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
+    metricsToken: env.METRICS_TOKEN ? new Secret(env.METRICS_TOKEN) : undefined,
+    apiDocs: env.API_DOCS,
   };
 });
 

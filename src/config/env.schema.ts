@@ -178,6 +178,8 @@ export const envSchema = z.object({
     }
     return result.data;
   }),
+  METRICS_TOKEN: optionalText,
+  API_DOCS: booleanString(false),
   CALL_EVENTS_WEBHOOK_URL: url(['http', 'https']),
   CALL_EVENTS_WEBHOOK_SECRET: optionalText,
 

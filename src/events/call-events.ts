@@ -60,7 +60,16 @@ export interface TokenUsage {
 
 export interface CallEndedEvent extends CallEventBase<'call.ended'> {
   reason: string;
+  /** completed | transferred | timeout | failed | refused | shutdown */
+  outcome: string;
   durationS: number;
+  latency: {
+    /** Call start to the first assistant audio sent to the caller. */
+    firstAudioMs?: number;
+    /** Caller stops speaking to the first audio of the answer, over the call's turns. */
+    responseAvgMs?: number;
+    responseMaxMs?: number;
+  };
   turns: { caller: number; assistant: number };
   interruptions: number;
   reconnects: number;

@@ -5,10 +5,10 @@ import type WebSocket from 'ws';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSessionFactory } from '../call/call-session.factory.js';
 import type { CallSession } from '../call/call-session.js';
-import { rawDataToString } from '../common/raw-data.js';
+import { rawDataToBuffer } from '../common/raw-data.js';
 import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
 import {
-  parseTwilioFrame,
+  parseTwilioMessage,
   type StartFrame,
   type TwilioInboundFrame,
 } from '../twilio/media-stream.messages.js';
@@ -118,7 +118,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
 
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (isBinary) return drop('binary frame (Twilio sends text)');
-      const result = parseTwilioFrame(rawDataToString(data));
+      const result = parseTwilioMessage(rawDataToBuffer(data));
       if (!result.ok) return drop(result.reason);
       const frame = result.frame;
       if (session) return session.handleTwilioFrame(frame);
@@ -150,7 +150,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
       const why = oversized
         ? 'Twilio frame over the 64 KiB limit'
         : `Twilio socket closed (${code})`;
-      session?.close(why, oversized ? 'warn' : 'log');
+      session?.close(why, oversized ? 'warn' : 'log', oversized ? 'refused' : 'completed');
     });
     socket.on('error', (error: Error & { code?: string }) => {
       oversized ||= error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';

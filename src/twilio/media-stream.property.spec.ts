@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { parseTwilioFrame, twilioOutbound } from './media-stream.messages.js';
+import {
+  parseMediaFast,
+  parseTwilioFrame,
+  parseTwilioMessage,
+  twilioOutbound,
+} from './media-stream.messages.js';
 
 const frameLike = fc.record(
   {
@@ -82,6 +87,190 @@ describe('parseTwilioFrame (property-based)', () => {
           media: { payload },
         });
       }),
+    );
+  });
+});
+
+// --- the fast path for media frames -----------------------------------------------------
+
+/** Mostly what Twilio sends, sometimes something else. */
+const usually = <T>(common: fc.Arbitrary<T>, ...rare: fc.Arbitrary<T>[]) =>
+  fc.oneof({ weight: 4 * rare.length, arbitrary: common }, ...rare);
+const sid = usually(fc.stringMatching(/^MZ[0-9a-f]{32}$/), fc.string({ maxLength: 8 }));
+const counter = usually<unknown>(
+  fc.nat({ max: 100_000 }).map(String),
+  fc.string({ maxLength: 4 }),
+  fc.integer(),
+);
+const payload = usually(
+  fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+  fc.base64String({ maxLength: 40 }),
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 6 }),
+  // Padding at the edges of what base64 allows.
+  fc.constantFrom('A===', '====', '=AAA', 'AA=A', 'AAAAA', 'AAAA=', 'AA==AAAA', 'AAA=', 'AA=='),
+);
+
+/** A key and the JSON text of its value. */
+type Entry = [string, string];
+
+/** JSON text of an object whose entries come in the given order (duplicates allowed). */
+const objectText = (entries: Entry[]) =>
+  `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`;
+
+/**
+ * A media frame as Twilio sends it, or close to it: keys in any order, some missing, some
+ * repeated, an unknown one, values of the wrong type, non-ASCII and escaped characters.
+ */
+const mediaFrameText = fc
+  .record({
+    event: usually(fc.constant('media'), fc.constantFrom('mark', 'Media', 'media ', '')),
+    sequenceNumber: counter,
+    streamSid: sid,
+    track: usually(fc.constantFrom('inbound', 'outbound'), fc.constantFrom('in"bound', 'ïnbound')),
+    chunk: counter,
+    timestamp: counter,
+    payload,
+    extraTop: fc.constantFrom('extra', 'Event', 'media2'),
+    extraMedia: fc.constantFrom('extra', 'Payload', 'event'),
+  })
+  .chain((f) => {
+    const top: Entry[] = [
+      ['event', JSON.stringify(f.event)],
+      ['sequenceNumber', JSON.stringify(f.sequenceNumber)],
+      ['streamSid', JSON.stringify(f.streamSid)],
+    ];
+    const inner: Entry[] = [
+      ['track', JSON.stringify(f.track)],
+      ['chunk', JSON.stringify(f.chunk)],
+      ['timestamp', JSON.stringify(f.timestamp)],
+      ['payload', JSON.stringify(f.payload)],
+    ];
+    const variant = (entries: Entry[], extra: Entry) =>
+      fc
+        .tuple(
+          usually(
+            fc.shuffledSubarray(entries, { minLength: entries.length }),
+            fc.shuffledSubarray(entries),
+          ),
+          usually(fc.constant<Entry[]>([]), fc.constant<Entry[]>([extra])),
+          // A key given twice, with another value: JSON.parse keeps the last one.
+          usually(
+            fc.constant<Entry[]>([]),
+            fc
+              .tuple(fc.constantFrom(...entries), fc.constantFrom('"AAAA"', '"mark"', '"MZ1"', '7'))
+              .map(([[key], value]): Entry[] => [[key, value]]),
+          ),
+        )
+        .map(([kept, extras, repeated]) => [...kept, ...extras, ...repeated]);
+    return fc
+      .tuple(variant(top, [f.extraTop, '"x"']), variant(inner, [f.extraMedia, '1']), fc.nat())
+      .map(([topEntries, innerEntries, at]) => {
+        const entries = [...topEntries];
+        entries.splice(at % (entries.length + 1), 0, ['media', objectText(innerEntries)]);
+        // Now and then the media object twice, the second without track/chunk/timestamp.
+        if (at % 16 === 0) entries.push(['media', '{"payload":"AAAA"}']);
+        return objectText(entries);
+      });
+  });
+
+/** Small edits: what a broken or hostile peer might send instead of a well-formed frame. */
+const mangled = fc
+  .tuple(
+    mediaFrameText,
+    fc.nat(),
+    fc.nat({ max: 3 }),
+    fc.oneof(
+      fc.constantFrom(
+        ' ',
+        '"',
+        '\\',
+        '{',
+        '}',
+        ',',
+        ':',
+        '=',
+        '\\/',
+        '\\u0041',
+        '\u00e9',
+        '\u0001',
+      ),
+      fc.string({ unit: 'binary', maxLength: 3 }),
+    ),
+  )
+  .map(([text, at, length, insert]) => {
+    const position = at % (text.length + 1);
+    return text.slice(0, position) + insert + text.slice(position + length);
+  });
+
+describe('parseTwilioMessage (the media fast path, property-based)', () => {
+  const agrees = (bytes: Buffer) => {
+    const strict = parseTwilioFrame(bytes.toString('utf8'));
+    expect(parseTwilioMessage(bytes)).toEqual(strict);
+    const fast = parseMediaFast(bytes);
+    // The fast path only ever says yes, and only where the strict parser says the same.
+    if (fast !== undefined) expect(fast).toEqual(strict);
+    return fast !== undefined;
+  };
+
+  it('takes every well-formed media frame, whatever its key order, as the strict parser does', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.stringMatching(/^MZ[0-9a-f]{32}$/),
+        fc.nat({ max: 5 }),
+        (audio, streamSid, order) => {
+          const media = `"media":{"track":"inbound","chunk":"3","timestamp":"60","payload":"${Buffer.from(audio).toString('base64')}"}`;
+          const fields = ['"event":"media"', '"sequenceNumber":"4"', `"streamSid":"${streamSid}"`];
+          fields.splice(order % 4, 0, media);
+          expect(agrees(Buffer.from(`{${fields.join(',')}}`))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('agrees with the strict parser on near-Twilio media frames', () => {
+    let fast = 0;
+    let accepted = 0;
+    fc.assert(
+      fc.property(mediaFrameText, (text) => {
+        if (agrees(Buffer.from(text))) fast++;
+        if (parseTwilioFrame(text).ok) accepted++;
+      }),
+      { numRuns: 5000 },
+    );
+    // The generator must exercise both paths, or agreement proves little.
+    expect(fast).toBeGreaterThan(500);
+    expect(accepted - fast).toBeGreaterThan(100);
+  });
+
+  it('agrees with the strict parser on mangled media frames', () => {
+    fc.assert(
+      fc.property(mangled, (text) => {
+        agrees(Buffer.from(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('agrees with the strict parser on arbitrary bytes, valid UTF-8 or not', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+          mediaFrameText.chain((text) =>
+            fc.tuple(fc.nat(), fc.integer({ min: 0x80, max: 0xff })).map(([at, byte]) => {
+              const bytes = Buffer.from(text);
+              if (bytes.length > 0) bytes[at % bytes.length] = byte;
+              return bytes;
+            }),
+          ),
+        ),
+        (bytes) => {
+          agrees(bytes);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -17,7 +17,7 @@ export class CapturedLogs implements LoggerService {
   private record(level: LogLevel, message: unknown, params: unknown[]): void {
     if (!this.levels.includes(level)) return;
     const context = params.at(-1);
-    const text = message instanceof Error ? (message.stack ?? message.message) : String(message);
+    const text = render(message);
     this.lines.push(`${level} ${typeof context === 'string' ? `[${context}] ` : ''}${text}`);
     if (process.env.BRIDGE_TEST_LOGS) console.log(this.lines.at(-1));
   }
@@ -44,6 +44,20 @@ export class CapturedLogs implements LoggerService {
   matching(pattern: RegExp): string[] {
     return this.lines.filter((line) => pattern.test(line));
   }
+}
+
+/** A log message as a line: call lines (`{callSid, streamSid, msg}`) get their ids up front. */
+function render(message: unknown): string {
+  if (message instanceof Error) return message.stack ?? message.message;
+  if (typeof message === 'object' && message !== null && 'msg' in message) {
+    const { callSid, streamSid, msg } = message as {
+      callSid?: string;
+      streamSid?: string;
+      msg: string;
+    };
+    return callSid ? `[callSid=${callSid} streamSid=${streamSid}] ${msg}` : msg;
+  }
+  return typeof message === 'string' ? message : JSON.stringify(message);
 }
 
 export interface RunningBridge {

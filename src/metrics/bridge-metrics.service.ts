@@ -1,0 +1,169 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Per-call counters the metrics read at scrape time (nothing is counted per frame here). */
+export interface LiveCallStats {
+  framesIn: number;
+  framesOut: number;
+  framesDropped: number;
+  bargeIns: number;
+}
+
+export type CallOutcome =
+  'completed' | 'transferred' | 'timeout' | 'failed' | 'refused' | 'shutdown';
+
+const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+const REACTION_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+
+/**
+ * The bridge's Prometheus metrics, in a registry of its own (several apps can share a process,
+ * as the tests do). Frame counters are summed at scrape time from the live calls plus the totals
+ * of ended ones, so the per-frame path pays nothing for them.
+ */
+@Injectable()
+export class BridgeMetrics {
+  readonly registry = new Registry();
+  private liveCalls: () => Iterable<LiveCallStats> = () => [];
+  private readonly endedTotals: LiveCallStats = {
+    framesIn: 0,
+    framesOut: 0,
+    framesDropped: 0,
+    bargeIns: 0,
+  };
+
+  private readonly calls = new Counter({
+    name: 'bridge_calls_total',
+    help: 'Calls that ended, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly openaiErrors = new Counter({
+    name: 'bridge_openai_errors_total',
+    help: 'OpenAI Realtime error events and failed connections, by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly reconnects = new Counter({
+    name: 'bridge_openai_reconnects_total',
+    help: 'Realtime sessions replaced mid-call (socket lost or session limit)',
+    registers: [this.registry],
+  });
+  private readonly tokens = new Counter({
+    name: 'bridge_openai_tokens_total',
+    help: 'Tokens used, from response.done usage',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  private readonly firstAudio = new Histogram({
+    name: 'bridge_first_audio_seconds',
+    help: 'Call start to the first assistant audio frame sent to Twilio',
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  private readonly responseLatency = new Histogram({
+    name: 'bridge_response_latency_seconds',
+    help: 'Caller stops speaking (speech_stopped) to the first audio of the answer',
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  private readonly bargeInReaction = new Histogram({
+    name: 'bridge_barge_in_reaction_seconds',
+    help: 'Caller starts speaking (speech_started) to the Twilio clear being sent',
+    buckets: REACTION_BUCKETS_S,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'bridge_process_' });
+    const activeCalls: Gauge = new Gauge({
+      name: 'bridge_active_calls',
+      help: 'Calls in progress',
+      registers: [this.registry],
+      collect: () => activeCalls.set([...this.liveCalls()].length),
+    });
+    const frames: Counter<'direction'> = new Counter({
+      name: 'bridge_frames_total',
+      help: 'Audio frames bridged, by direction (in: caller to OpenAI, out: OpenAI to caller)',
+      labelNames: ['direction'] as const,
+      registers: [this.registry],
+      collect: () => {
+        const total = this.totals();
+        frames.reset();
+        frames.inc({ direction: 'in' }, total.framesIn);
+        frames.inc({ direction: 'out' }, total.framesOut);
+      },
+    });
+    this.summedCounter(
+      'bridge_frames_dropped_total',
+      'Frames dropped: invalid Twilio frames, and audio dropped under backpressure',
+      'framesDropped',
+    );
+    this.summedCounter(
+      'bridge_barge_ins_total',
+      'Times a caller interrupted the assistant',
+      'bargeIns',
+    );
+  }
+
+  /** A counter whose value is the sum of one per-call count, read at scrape time. */
+  private summedCounter(name: string, help: string, field: keyof LiveCallStats): void {
+    const counter: Counter = new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect: () => {
+        counter.reset();
+        counter.inc(this.totals()[field]);
+      },
+    });
+  }
+
+  /** Where the live calls' counters come from (the call registry). */
+  trackLiveCalls(source: () => Iterable<LiveCallStats>): void {
+    this.liveCalls = source;
+  }
+
+  callEnded(outcome: CallOutcome, stats: LiveCallStats): void {
+    this.calls.inc({ outcome });
+    this.endedTotals.framesIn += stats.framesIn;
+    this.endedTotals.framesOut += stats.framesOut;
+    this.endedTotals.framesDropped += stats.framesDropped;
+    this.endedTotals.bargeIns += stats.bargeIns;
+  }
+
+  openaiError(code: string): void {
+    this.openaiErrors.inc({ code });
+  }
+
+  reconnected(): void {
+    this.reconnects.inc();
+  }
+
+  tokensUsed(input: number, output: number): void {
+    if (input) this.tokens.inc({ type: 'input' }, input);
+    if (output) this.tokens.inc({ type: 'output' }, output);
+  }
+
+  observeFirstAudio(seconds: number): void {
+    this.firstAudio.observe(seconds);
+  }
+
+  observeResponseLatency(seconds: number): void {
+    this.responseLatency.observe(seconds);
+  }
+
+  observeBargeInReaction(seconds: number): void {
+    this.bargeInReaction.observe(seconds);
+  }
+
+  private totals(): LiveCallStats {
+    const total = { ...this.endedTotals };
+    for (const call of this.liveCalls()) {
+      total.framesIn += call.framesIn;
+      total.framesOut += call.framesOut;
+      total.framesDropped += call.framesDropped;
+      total.bargeIns += call.bargeIns;
+    }
+    return total;
+  }
+}
