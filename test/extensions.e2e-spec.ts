@@ -198,6 +198,28 @@ describe('extension points and call control', () => {
       });
     });
 
+    it('waits for another active response to finish before asking the model to continue', async () => {
+      await startWith();
+      const { upstream } = await callIn();
+      const carrying = modelCallsTool(upstream, 'resp_a', 'call_a', 'whoami', {});
+      await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
+      // The caller spoke meanwhile: the server started another response.
+      upstream.send({
+        type: 'response.created',
+        response: { id: 'resp_b', status: 'in_progress', output: [] },
+      });
+      carrying.done();
+      await sleep(100);
+      expect(upstream.eventsOfType('response.create')).toHaveLength(0);
+      upstream.send({
+        type: 'response.done',
+        response: { id: 'resp_b', status: 'completed', output: [] },
+      });
+      await upstream.waitFor('response.create');
+      await sleep(50);
+      expect(upstream.eventsOfType('response.create')).toHaveLength(1);
+    });
+
     it('gives the model an error output when a tool throws, times out, or does not exist', async () => {
       await startWith({ TOOL_TIMEOUT_MS: '200' });
       const { upstream } = await callIn();

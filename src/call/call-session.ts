@@ -120,13 +120,21 @@ export class CallSession implements CallControl {
   private readonly playback = new PlaybackTracker();
   private readonly discardedResponses = new Set<string>();
   private activeResponseId?: string;
+  private responseWanted = false;
   private readonly toolCalls: ToolCallCoordinator;
   private readonly dtmf?: DtmfRelay;
   private framesAtLastTick = 0;
   private idleSeconds = 0;
   private wrapUp?: WrapUp;
   /** Latencies of this call, for its record and the histograms. */
-  private readonly latency: { firstAudioMs?: number; responseMs: number[] } = { responseMs: [] };
+  private readonly latency: {
+    firstAudioMs?: number;
+    responseMs: number[];
+    bargeInReactionMs: number[];
+  } = {
+    responseMs: [],
+    bargeInReactionMs: [],
+  };
   private speechStoppedAt?: number;
 
   constructor(
@@ -154,7 +162,7 @@ export class CallSession implements CallControl {
     if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
     this.toolCalls = new ToolCallCoordinator(tools, context, callControl.toolTimeoutMs, {
       sendOutput: (result) => this.sendToolOutput(result),
-      continueResponse: () => this.realtime?.send({ type: 'response.create' }),
+      continueResponse: () => this.requestResponse(),
     });
     if (callControl.dtmfToModel) this.dtmf = new DtmfRelay((text) => this.tellModel(text));
   }
@@ -265,10 +273,9 @@ export class CallSession implements CallControl {
       interruptions: this.stats.bargeIns,
       latency: {
         firstAudioMs: this.latency.firstAudioMs,
-        responseAvgMs: responseMs.length
-          ? Math.round(responseMs.reduce((a, b) => a + b, 0) / responseMs.length)
-          : undefined,
+        responseAvgMs: average(responseMs),
         responseMaxMs: responseMs.length ? Math.max(...responseMs) : undefined,
+        bargeInReactionAvgMs: average(this.latency.bargeInReactionMs),
       },
     };
     // The call record: one line with everything an operator asks about a call afterwards.
@@ -316,7 +323,16 @@ export class CallSession implements CallControl {
       type: 'conversation.item.create',
       item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
     });
-    if (!this.activeResponseId) this.realtime?.send({ type: 'response.create' });
+    this.requestResponse();
+  }
+
+  /**
+   * Asks the model to answer. One response at a time: while one is active a `response.create`
+   * would only get `conversation_already_has_active_response`, so it waits for that one's end.
+   */
+  private requestResponse(): void {
+    if (this.activeResponseId) this.responseWanted = true;
+    else this.realtime?.send({ type: 'response.create' });
   }
 
   // --- the Realtime connection --------------------------------------------------------
@@ -368,7 +384,11 @@ export class CallSession implements CallControl {
   }
 
   private onRealtimeClose(info: RealtimeCloseInfo): void {
-    if (info.byUs || this.state === 'closed' || this.state === 'ending') return;
+    if (info.byUs) {
+      this.log.log('OpenAI Realtime disconnected');
+      return;
+    }
+    if (this.state === 'closed' || this.state === 'ending') return;
     const detail = describeClose(info);
     if (info.wasOpen) {
       this.log.warn(`OpenAI Realtime socket closed mid-call (${detail}); reconnecting`);
@@ -527,6 +547,10 @@ export class CallSession implements CallControl {
     this.addUsage(response.usage);
     this.log.debug(() => `response ${response.id} ${response.status ?? ''}`);
     this.toolCalls.onResponseDone(response.id, functionCallsIn(response.id, response.output));
+    if (this.responseWanted && !this.activeResponseId) {
+      this.responseWanted = false;
+      this.requestResponse();
+    }
     const wrapUp = this.wrapUp;
     if (!wrapUp) return;
     if (wrapUp.pendingInstructions) this.requestWrapUpResponse(wrapUp);
@@ -545,7 +569,9 @@ export class CallSession implements CallControl {
     const heardAt = performance.now();
     this.stats.bargeIns++;
     this.sendToTwilio(twilioOutbound.clear(this.context.streamSid));
-    this.metrics.observeBargeInReaction((performance.now() - heardAt) / 1000);
+    const reactionMs = performance.now() - heardAt;
+    this.latency.bargeInReactionMs.push(reactionMs);
+    this.metrics.observeBargeInReaction(reactionMs / 1000);
     for (const cut of this.playback.interrupt()) {
       this.discardedResponses.add(cut.responseId);
       this.realtime?.send({
@@ -729,6 +755,12 @@ export class CallSession implements CallControl {
       this.close('internal error', 'warn', 'failed');
     }
   }
+}
+
+function average(values: number[]): number | undefined {
+  return values.length
+    ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100
+    : undefined;
 }
 
 function describeClose(info: RealtimeCloseInfo): string {

@@ -69,6 +69,8 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
     /** Caller stops speaking to the first audio of the answer, over the call's turns. */
     responseAvgMs?: number;
     responseMaxMs?: number;
+    /** Caller starts speaking to the Twilio `clear` being sent. */
+    bargeInReactionAvgMs?: number;
   };
   turns: { caller: number; assistant: number };
   interruptions: number;
