@@ -5,6 +5,8 @@ import type { TwilioConfig } from '../config/config.namespaces.js';
 
 type TwilioClient = ReturnType<typeof twilio>;
 
+const REST_TIMEOUT_MS = 5000;
+
 /**
  * Live-call control through Twilio's REST API (the `twilio` package's client). One client per
  * account, made on first use; TWILIO_API_BASE_URL points it elsewhere (a proxy, or a test fake).
@@ -58,7 +60,8 @@ export class TwilioRestService {
     if (!client) {
       const authToken = this.twilioCfg.authToken?.reveal();
       if (!authToken) throw new Error('TWILIO_AUTH_TOKEN is not set: cannot control calls');
-      client = twilio(sid, authToken);
+      // A call waits on these requests (a hang-up, a fallback): never for long.
+      client = twilio(sid, authToken, { timeout: REST_TIMEOUT_MS });
       if (this.twilioCfg.apiBaseUrl) {
         client.api.baseUrl = this.twilioCfg.apiBaseUrl;
         this.log.log(`Twilio REST calls go to ${this.twilioCfg.apiBaseUrl}`);
