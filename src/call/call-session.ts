@@ -17,12 +17,7 @@ import type {
 } from '../config/config.namespaces.js';
 import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
-import type { RealtimeCloseInfo, RealtimeConnection } from '../realtime/realtime-connection.js';
-import {
-  actionForRealtimeError,
-  classifyConnectFailure,
-  CONNECT_BACKOFF_MS,
-} from '../realtime/realtime-failures.js';
+import { actionForRealtimeError } from '../realtime/realtime-failures.js';
 import {
   functionCallsIn,
   type RealtimeErrorDetail,
@@ -42,10 +37,9 @@ import { CallRegistry } from './call-registry.service.js';
 import { CallSettingsService, type CallSettings } from './call-settings.service.js';
 import { DtmfRelay } from './dtmf-relay.js';
 import { PlaybackTracker } from './playback-tracker.js';
+import { RealtimeLink, type RealtimeLinkListener } from './realtime-link.js';
 import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
 
-/** Caller audio kept while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
-const MAX_PENDING_FRAMES = 250;
 /** Frames queued for a Twilio socket that stopped reading (~2 s of audio + marks). */
 const TWILIO_HIGH_WATER_BYTES = 128 * 1024;
 const TWILIO_MAX_BACKLOG_FRAMES = 200;
@@ -67,7 +61,7 @@ export interface CallStats {
   reconnects: number;
 }
 
-type SessionState = 'new' | 'connecting' | 'live' | 'reconnecting' | 'ending' | 'closed';
+type SessionState = 'new' | 'active' | 'ending' | 'closed';
 
 type WrapUpAction = { kind: 'close' } | { kind: 'hangup' } | { kind: 'transfer'; number: string };
 
@@ -110,18 +104,14 @@ export class CallSession implements CallControl {
   private settings!: CallSettings;
   private twilio?: WebSocket;
   private twilioOut?: BoundedSender;
-  private realtime?: RealtimeConnection;
-  private connectAttempt = 0;
-  private reconnectStartedAt = 0;
-  private retryTimer?: NodeJS.Timeout;
   private tickTimer?: NodeJS.Timeout;
   private readonly inbound?: MulawToPcm24kConverter;
-  private readonly pendingAudio: string[] = [];
   private readonly playback = new PlaybackTracker();
   private readonly discardedResponses = new Set<string>();
   private activeResponseId?: string;
   private responseWanted = false;
   private readonly toolCalls: ToolCallCoordinator;
+  private readonly link: RealtimeLink;
   private readonly dtmf?: DtmfRelay;
   private framesAtLastTick = 0;
   private idleSeconds = 0;
@@ -164,6 +154,14 @@ export class CallSession implements CallControl {
       sendOutput: (result) => this.sendToolOutput(result),
       continueResponse: () => this.requestResponse(),
     });
+    this.link = new RealtimeLink(
+      realtimeService,
+      realtimeHealth,
+      metrics,
+      this.log,
+      this.realtimeListener,
+      (action) => this.guard(action),
+    );
     if (callControl.dtmfToModel) this.dtmf = new DtmfRelay((text) => this.tellModel(text));
   }
 
@@ -185,7 +183,7 @@ export class CallSession implements CallControl {
       this.plans.take(this.context.callSid),
     );
     this.context.attach(this, this.transcript);
-    this.state = 'connecting';
+    this.state = 'active';
     this.registry.add(this);
     this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
     this.log.log(
@@ -199,7 +197,7 @@ export class CallSession implements CallControl {
       profile: this.context.profile,
       customParameters: { ...this.context.customParameters },
     });
-    this.connect();
+    this.link.start();
   }
 
   /** One validated frame from Twilio. */
@@ -251,18 +249,14 @@ export class CallSession implements CallControl {
     this.state = 'closed';
     this.endReason = reason;
     clearInterval(this.tickTimer);
-    clearTimeout(this.retryTimer);
     this.toolCalls.dispose();
     this.dtmf?.dispose();
-    this.realtime?.close(reason);
+    this.link.close(reason);
     this.twilioOut?.dispose();
     if (this.twilio?.readyState === WebSocket.OPEN) this.twilio.close(1000, 'call ended');
-    this.pendingAudio.length = 0;
     this.registry.remove(this);
     const dropped =
-      this.stats.framesDropped +
-      (this.twilioOut?.dropped ?? 0) +
-      (this.realtime?.droppedAudioFrames ?? 0);
+      this.stats.framesDropped + (this.twilioOut?.dropped ?? 0) + this.link.droppedAudioFrames;
     const durationS = (Date.now() - this.context.startedAt.getTime()) / 1000;
     const turns = (role: TranscriptTurn['role']) =>
       this.transcript.filter((turn) => turn.role === role).length;
@@ -302,24 +296,15 @@ export class CallSession implements CallControl {
   // --- caller -> OpenAI ---------------------------------------------------------------
 
   private onCallerAudio(payload: string): void {
-    if (this.state === 'closed' || this.state === 'ending') return;
+    if (this.state !== 'active') return;
     this.stats.framesIn++;
-    const audio = this.inbound ? this.inbound.convertBase64(payload) : payload;
-    if (this.state === 'live') {
-      this.realtime?.appendAudio(audio);
-      return;
-    }
-    // Connecting or reconnecting: keep the audio so the caller's words are not lost.
-    if (this.pendingAudio.push(audio) > MAX_PENDING_FRAMES) {
-      this.pendingAudio.shift();
-      this.stats.framesDropped++;
-    }
+    this.link.appendAudio(this.inbound ? this.inbound.convertBase64(payload) : payload);
   }
 
   /** Text for the model from outside the conversation (key presses), answered if it is idle. */
   private tellModel(text: string): void {
-    if (this.state !== 'live') return;
-    this.realtime?.send({
+    if (!this.link.isOpen) return;
+    this.link.send({
       type: 'conversation.item.create',
       item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
     });
@@ -332,106 +317,42 @@ export class CallSession implements CallControl {
    */
   private requestResponse(): void {
     if (this.activeResponseId) this.responseWanted = true;
-    else this.realtime?.send({ type: 'response.create' });
+    else this.link.send({ type: 'response.create' });
   }
 
-  // --- the Realtime connection --------------------------------------------------------
+  // --- the Realtime session ---------------------------------------------------------
 
-  private connect(): void {
-    const connection: RealtimeConnection = this.realtimeService.connect({
-      onOpen: () => this.guard(() => connection === this.realtime && this.onRealtimeOpen()),
-      onEvent: (event) =>
-        this.guard(() => connection === this.realtime && this.onRealtimeEvent(event)),
-      onInvalidEvent: (reason) => this.log.warn(`dropped invalid OpenAI event: ${reason}`),
-      onClose: (info) =>
-        this.guard(() => connection === this.realtime && this.onRealtimeClose(info)),
-    });
-    this.realtime = connection;
-  }
-
-  private onRealtimeOpen(): void {
-    const realtime = this.realtime;
-    if (!realtime || (this.state !== 'connecting' && this.state !== 'reconnecting')) return;
-    const reconnected = this.state === 'reconnecting';
-    this.connectAttempt = 0;
-    this.realtimeHealth.connected();
-    // session.update goes first, so no audio is ever read in the wrong format.
-    realtime.send(
-      this.realtimeService.sessionUpdate({
-        instructions: this.settings.instructions,
-        voice: this.settings.voice,
-        tools: this.tools.sessionTools(),
-      }),
-    );
-    if (reconnected) {
-      for (const item of this.realtimeService.transcriptItems(this.transcript)) realtime.send(item);
-      this.stats.reconnects++;
-      this.metrics.reconnected();
-      this.log.log(
-        `OpenAI Realtime reconnected in ${Date.now() - this.reconnectStartedAt} ms; ` +
-          `re-seeded ${this.transcript.length} transcript turns`,
+  private readonly realtimeListener: RealtimeLinkListener = {
+    onOpen: (reconnected) => {
+      // session.update goes first, so no audio is ever read in the wrong format.
+      this.link.send(
+        this.realtimeService.sessionUpdate({
+          instructions: this.settings.instructions,
+          voice: this.settings.voice,
+          tools: this.tools.sessionTools(),
+        }),
       );
-    } else {
-      this.log.log(`OpenAI Realtime connected`);
-      if (this.settings.greeting)
-        realtime.send(this.realtimeService.greetingResponse(this.settings.greeting));
-    }
-    for (const audio of this.pendingAudio) realtime.appendAudio(audio);
-    this.pendingAudio.length = 0;
-    this.state = 'live';
-    this.activeResponseId = undefined;
-    if (this.wrapUp && !this.wrapUp.responseId) this.requestWrapUpResponse(this.wrapUp);
-  }
-
-  private onRealtimeClose(info: RealtimeCloseInfo): void {
-    if (info.byUs) {
-      this.log.log('OpenAI Realtime disconnected');
-      return;
-    }
-    if (this.state === 'closed' || this.state === 'ending') return;
-    const detail = describeClose(info);
-    if (info.wasOpen) {
-      this.log.warn(`OpenAI Realtime socket closed mid-call (${detail}); reconnecting`);
-      this.reconnect();
-      return;
-    }
-    const kind = classifyConnectFailure(info);
-    this.metrics.openaiError(
-      info.httpStatus ? `connect_http_${info.httpStatus}` : 'connect_failed',
-    );
-    if (kind === 'auth') {
-      this.realtimeHealth.rejectedKey(info.httpStatus ?? 0);
-      this.fail(`OpenAI rejected the API key (HTTP ${info.httpStatus}); check OPENAI_API_KEY`);
-      return;
-    }
-    const nextAttempt = this.connectAttempt + 1;
-    if (kind === 'retryable' && nextAttempt < CONNECT_BACKOFF_MS.length) {
-      const delay = CONNECT_BACKOFF_MS[nextAttempt];
-      this.log.warn(
-        `OpenAI Realtime connection attempt ${nextAttempt} failed (${detail}); retrying in ${delay} ms`,
-      );
-      this.connectAttempt = nextAttempt;
-      this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
-      return;
-    }
-    this.fail(`could not connect to OpenAI Realtime after ${nextAttempt} attempts (${detail})`);
-  }
-
-  /**
-   * The session is gone (socket lost, or its 60-minute limit): open a new one while the caller's
-   * socket stays open. Audio still buffered at Twilio plays on; the new session cannot truncate
-   * items of the old one, so playback tracking starts afresh.
-   */
-  private reconnect(): void {
-    this.realtime?.close('replacing the session');
-    this.state = 'reconnecting';
-    this.reconnectStartedAt = Date.now();
-    this.connectAttempt = 0;
-    this.playback.interrupt();
-    this.discardedResponses.clear();
-    if (this.wrapUp) this.wrapUp.responseId = undefined;
-    this.connect();
-  }
+      if (reconnected) {
+        for (const item of this.realtimeService.transcriptItems(this.transcript))
+          this.link.send(item);
+        this.stats.reconnects++;
+        this.log.log(`re-seeded the new session with ${this.transcript.length} transcript turns`);
+      } else if (this.settings.greeting) {
+        this.link.send(this.realtimeService.greetingResponse(this.settings.greeting));
+      }
+      this.activeResponseId = undefined;
+      if (this.wrapUp && !this.wrapUp.responseId) this.requestWrapUpResponse(this.wrapUp);
+    },
+    // Audio still buffered at Twilio plays on; the new session cannot truncate items of the old
+    // one, so playback tracking starts afresh.
+    onReconnecting: () => {
+      this.playback.interrupt();
+      this.discardedResponses.clear();
+      if (this.wrapUp) this.wrapUp.responseId = undefined;
+    },
+    onEvent: (event) => this.onRealtimeEvent(event),
+    onFailure: (reason) => this.fail(reason),
+  };
 
   /**
    * The assistant cannot go on: the caller hears FALLBACK_MESSAGE (and is put through to
@@ -441,7 +362,7 @@ export class CallSession implements CallControl {
   private fail(reason: string): void {
     if (this.state === 'closed' || this.state === 'ending') return;
     this.state = 'ending';
-    this.realtime?.close(reason);
+    this.link.close(reason);
     if (!this.twilioRest.available) {
       this.close(reason, 'warn', 'failed');
       return;
@@ -456,7 +377,7 @@ export class CallSession implements CallControl {
   // --- OpenAI -> caller ---------------------------------------------------------------
 
   private onRealtimeEvent(event: RealtimeServerEvent): void {
-    if (this.state !== 'live') return;
+    if (this.state !== 'active') return;
     switch (event.type) {
       case 'response.output_audio.delta':
         this.playAssistantAudio(event.response_id, event.item_id, event.content_index, event.delta);
@@ -574,7 +495,7 @@ export class CallSession implements CallControl {
     this.metrics.observeBargeInReaction(reactionMs / 1000);
     for (const cut of this.playback.interrupt()) {
       this.discardedResponses.add(cut.responseId);
-      this.realtime?.send({
+      this.link.send({
         type: 'conversation.item.truncate',
         item_id: cut.itemId,
         content_index: cut.contentIndex,
@@ -599,14 +520,14 @@ export class CallSession implements CallControl {
       this.log.warn(`OpenAI error ${what}`);
     } else if (action === 'reconnect') {
       this.log.warn(`OpenAI error ${what}; opening a new session`);
-      this.reconnect();
+      this.link.reconnect();
     } else {
       this.fail(`OpenAI error ${what}`);
     }
   }
 
   private sendToolOutput(result: ToolCallResult): void {
-    this.realtime?.send({
+    this.link.send({
       type: 'conversation.item.create',
       item: { type: 'function_call_output', call_id: result.call.call_id, output: result.output },
     });
@@ -665,13 +586,13 @@ export class CallSession implements CallControl {
 
   private requestWrapUpResponse(wrapUp: WrapUp, instructions = wrapUp.pendingInstructions): void {
     if (!instructions) return;
-    if (this.state !== 'live' || this.activeResponseId) {
+    if (!this.link.isOpen || this.activeResponseId) {
       // One response at a time: ask once the current one is done (or the session is back).
       wrapUp.pendingInstructions = instructions;
       return;
     }
     wrapUp.pendingInstructions = undefined;
-    this.realtime?.send({ type: 'response.create', response: { instructions } });
+    this.link.send({ type: 'response.create', response: { instructions } });
   }
 
   private finishWrapUpIfPlayed(): void {
@@ -761,11 +682,6 @@ function average(values: number[]): number | undefined {
   return values.length
     ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100
     : undefined;
-}
-
-function describeClose(info: RealtimeCloseInfo): string {
-  if (info.httpStatus) return `HTTP ${info.httpStatus}`;
-  return `code ${info.code}${info.reason ? ` "${info.reason}"` : ''}${info.error ? `, ${info.error}` : ''}`;
 }
 
 /** Decoded size of a base64 string, without decoding it. */
