@@ -11,7 +11,7 @@
 const HIGH_RATE = 24000;
 const FACTOR = 3;
 // Inputs copied into the linear history per pass; any chunk length is processed in blocks of this.
-const BLOCK = 1024;
+const BLOCK = 256;
 
 function besselI0(x: number): number {
   let sum = 1;
@@ -88,15 +88,13 @@ function checkCapacity(output: Int16Array, count: number): void {
   }
 }
 
-/** 8 kHz -> 24 kHz: every input sample yields three outputs, one per polyphase sub-filter. */
-export class Upsampler8kTo24k {
-  // The last L-1 inputs followed by the current block, so every window is contiguous. Moving the
-  // tail to the front once per block is cheaper than wrapping a ring index on every tap.
-  private readonly history = new Float64Array(UP_PHASE_TAPS - 1 + BLOCK);
-
-  outputLength(inputLength: number): number {
-    return inputLength * FACTOR;
-  }
+/**
+ * What both resamplers share: input is filtered in blocks of at most BLOCK samples (so the
+ * history buffer stays small), each block appending its outputs.
+ */
+abstract class BlockResampler {
+  /** Samples the next `processInto` call produces from `inputLength` inputs. */
+  abstract outputLength(inputLength: number): number;
 
   /** Resamples into a new array (convenience; the hot path uses processInto). */
   process(input: Int16Array): Int16Array {
@@ -122,11 +120,30 @@ export class Upsampler8kTo24k {
     return count;
   }
 
+  protected abstract filterBlock(
+    input: Int16Array,
+    start: number,
+    n: number,
+    output: Int16Array,
+    o: number,
+  ): number;
+}
+
+/** 8 kHz -> 24 kHz: every input sample yields three outputs, one per polyphase sub-filter. */
+export class Upsampler8kTo24k extends BlockResampler {
+  // The last L-1 inputs followed by the current block, so every window is contiguous. Moving the
+  // tail to the front once per block is cheaper than wrapping a ring index on every tap.
+  private readonly history = new Float64Array(UP_PHASE_TAPS - 1 + BLOCK);
+
+  override outputLength(inputLength: number): number {
+    return inputLength * FACTOR;
+  }
+
   reset(): void {
     this.history.fill(0);
   }
 
-  private filterBlock(
+  protected filterBlock(
     input: Int16Array,
     start: number,
     n: number,
@@ -187,40 +204,15 @@ export class Upsampler8kTo24k {
 }
 
 /** 24 kHz -> 8 kHz: low-pass, keeping every third sample and computing only the kept ones. */
-export class Downsampler24kTo8k {
+export class Downsampler24kTo8k extends BlockResampler {
   // Same linear layout as the upsampler's history, with the last N-1 inputs.
   private readonly history = new Float64Array(DOWN_TAPS - 1 + BLOCK);
   // Inputs to pass before the next kept one. Kept inputs sit at absolute index 0, 3, 6, ... so
   // chunks need not be multiples of 3 samples.
   private skip = 0;
 
-  /** Samples the next `processInto` call produces from `inputLength` inputs. */
-  outputLength(inputLength: number): number {
+  override outputLength(inputLength: number): number {
     return inputLength > this.skip ? Math.floor((inputLength - 1 - this.skip) / FACTOR) + 1 : 0;
-  }
-
-  /** Resamples into a new array (convenience; the hot path uses processInto). */
-  process(input: Int16Array): Int16Array {
-    const output = new Int16Array(this.outputLength(input.length));
-    this.processInto(input, output);
-    return output;
-  }
-
-  /** Writes `outputLength(input.length)` samples to the start of `output` and returns that count. */
-  processInto(input: Int16Array, output: Int16Array): number {
-    const count = this.outputLength(input.length);
-    checkCapacity(output, count);
-    let written = 0;
-    for (let start = 0; start < input.length; start += BLOCK) {
-      written = this.filterBlock(
-        input,
-        start,
-        Math.min(BLOCK, input.length - start),
-        output,
-        written,
-      );
-    }
-    return count;
   }
 
   reset(): void {
@@ -228,7 +220,7 @@ export class Downsampler24kTo8k {
     this.skip = 0;
   }
 
-  private filterBlock(
+  protected filterBlock(
     input: Int16Array,
     start: number,
     n: number,
