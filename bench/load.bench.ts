@@ -1,6 +1,11 @@
 /**
  * Load bench (issue 8, item 2):
  *   npm run bench:load -- --calls N --seconds S --format pcm16|g711_ulaw [--json out.json]
+ *     [--service-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--service-main path/main.js]
+ * `--service-main` runs another build (or bench/load/naive-bridge.ts, the naive baseline) in the
+ * service's place, so that before/after ratios come from one session; `--service-node-args`
+ * passes node flags to the service (it exits 0 on SIGTERM, so profiles get written). See
+ * docs/performance.md.
  *
  * Three processes besides this one, so that no peer steals the event loop of another:
  * - the built service, `node dist/main.js`, on a free port (spawned);
@@ -32,7 +37,8 @@
  * sent in the steady window (every call up, until the generator stops sending), and over the
  * whole run.
  *
- * Service CPU is utime + stime from /proc/PID/stat at the window's start and end, per call-second;
+ * Service CPU is utime + stime from /proc/PID/stat at the window's start and end, per call-second
+ * (with read/write system calls from /proc/PID/io and event-loop wake-ups, which are exact counts);
  * RSS is VmRSS before any call (idle), at both ends of the window, and VmHWM (peak). The
  * generator watches its own pacing: each frame's lateness against its slot on an absolute 20 ms
  * grid; a p99 over 5 ms (the latency target) is flagged "generator overloaded", since latency
@@ -44,6 +50,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyse, LATENESS_LIMIT_MS } from './load/analysis.js';
 import { freePort, killAllNow, ServiceProcess, ToolProcess } from './load/processes.js';
@@ -67,10 +74,15 @@ interface Options {
   seconds: number;
   format: InputFormat;
   json?: string;
+  /** Extra `node` flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+  serviceNodeArgs: string[];
+  /** Another build's main.js (a baseline, for before/after ratios in one session). */
+  serviceMain?: string;
 }
 
 const USAGE =
-  'usage: npm run bench:load -- --calls N --seconds S --format pcm16|g711_ulaw [--json out.json]';
+  'usage: npm run bench:load -- --calls N --seconds S --format pcm16|g711_ulaw [--json out.json]\n' +
+  '         [--service-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--service-main other/dist/main.js]';
 
 const UP_TIMEOUT_MS = 10_000;
 const DRAIN_MS = 2000;
@@ -118,7 +130,8 @@ function parseOptions(argv: string[]): Options {
     throw new UsageError(`--format must be pcm16 or g711_ulaw\n${USAGE}`);
   }
   for (const name of values.keys()) {
-    if (!['calls', 'seconds', 'format', 'json'].includes(name)) {
+    const known = ['calls', 'seconds', 'format', 'json', 'service-node-args', 'service-main'];
+    if (!known.includes(name)) {
       throw new UsageError(`unknown option --${name}\n${USAGE}`);
     }
   }
@@ -127,6 +140,8 @@ function parseOptions(argv: string[]): Options {
     seconds: number('seconds', 3, 3600),
     format,
     json: values.get('json'),
+    serviceNodeArgs: (values.get('service-node-args') ?? '').split(/\s+/).filter(Boolean),
+    serviceMain: values.get('service-main'),
   };
   // Per-frame records take ~40 bytes a frame across the tools; keep them to a few GB at most.
   if ((options.calls * options.seconds * 1000) / FRAME_MS > MAX_RECORDED_FRAMES) {
@@ -217,6 +232,7 @@ class LoadRun {
   private readonly accountSid = `AC${randomBytes(16).toString('hex')}`;
   private readonly rampMs: number;
   private readonly maxFrames: number;
+  private serviceMain?: string;
 
   constructor(private readonly options: Options) {
     this.rampMs = Math.min((options.seconds * 1000) / 3, options.calls * FRAME_MS);
@@ -237,7 +253,15 @@ class LoadRun {
 
   async cleanup(): Promise<void> {
     this.progress?.stop();
-    await Promise.allSettled([this.generator?.stop(), this.fake?.stop(), this.service?.stop()]);
+    const [, , service] = await Promise.allSettled([
+      this.generator?.stop(),
+      this.fake?.stop(),
+      this.service?.stop(),
+    ]);
+    // A profile or heap snapshot is written only on a clean exit.
+    if (this.options.serviceNodeArgs.length > 0 && service.status === 'fulfilled') {
+      console.error(`service exited (${service.value ?? 'not started'})`);
+    }
   }
 
   private pidOf(pid: number | undefined): number {
@@ -263,8 +287,11 @@ class LoadRun {
   }
 
   private async startService(fakePort: number): Promise<ServiceProcess> {
-    const mainJs = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+    const mainJs = this.options.serviceMain
+      ? resolve(this.options.serviceMain)
+      : fileURLToPath(new URL('../../dist/main.js', import.meta.url));
     if (!existsSync(mainJs)) throw new Error(`${mainJs} not found: run npm run build first`);
+    this.serviceMain = mainJs;
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const key of SERVICE_ENV_KEYS) delete env[key];
@@ -283,7 +310,12 @@ class LoadRun {
       SHUTDOWN_DRAIN_S: '1',
       NO_COLOR: '1',
     });
-    const service = new ServiceProcess(mainJs, env, `http://127.0.0.1:${port}`);
+    const service = new ServiceProcess(
+      mainJs,
+      env,
+      `http://127.0.0.1:${port}`,
+      this.options.serviceNodeArgs,
+    );
     this.service = service;
     await service.waitHealthy(STARTUP_TIMEOUT_MS);
     return service;
@@ -402,6 +434,8 @@ class LoadRun {
     const toolCpu = (a?: ProcSample, b?: ProcSample) =>
       a && b && windowMs > 0 ? ((b.cpuMs - a.cpuMs) / windowMs) * 100 : NaN;
     const analysis = analyse(generator, fake, this.options.format);
+    const perCallSecond = (count: number) =>
+      callsUp > 0 && windowMs > 0 ? count / (callsUp * (windowMs / 1000)) : NaN;
     const idleMb = kbToMb(idle.rssKb);
     return {
       config: {
@@ -410,6 +444,8 @@ class LoadRun {
         format: this.options.format,
         rampMs: this.rampMs,
         drainMs: DRAIN_MS,
+        serviceMain: this.serviceMain ?? '',
+        serviceNodeArgs: this.options.serviceNodeArgs,
       },
       host: { cpus: cpus().length, node: process.version, clockTicksPerSecond: clockTicks() },
       analysis,
@@ -421,6 +457,10 @@ class LoadRun {
       },
       service: {
         cpuMs: serviceCpuMs,
+        sysCpuMs: end.service.sysMs - start.service.sysMs,
+        readCallsPerCallSecond: perCallSecond(end.service.readCalls - start.service.readCalls),
+        writeCallsPerCallSecond: perCallSecond(end.service.writeCalls - start.service.writeCalls),
+        wakeupsPerCallSecond: perCallSecond(end.service.wakeups - start.service.wakeups),
         cpuPercentOfOneCore: windowMs > 0 ? (serviceCpuMs / windowMs) * 100 : NaN,
         cpuMsPerCallSecond:
           callsUp > 0 && windowMs > 0 ? serviceCpuMs / (callsUp * (windowMs / 1000)) : NaN,

@@ -87,7 +87,9 @@ describe('faults and limits', () => {
       );
       expect(call.closeCode).toBeUndefined();
       expect(bridge.logs.matching(/OpenAI Realtime reconnected in \d+ ms/)).toHaveLength(1);
-      expect(bridge.logs.matching(/re-seeded the new session with 2 transcript turns/)).toHaveLength(1);
+      expect(
+        bridge.logs.matching(/re-seeded the new session with 2 transcript turns/),
+      ).toHaveLength(1);
     });
 
     it('opens a new session when the old one reaches its time limit (session_expired)', async () => {

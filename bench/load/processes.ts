@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { isMessage } from './protocol.js';
 
 const STOP_GRACE_MS = 5000;
+/** The service drains (SHUTDOWN_DRAIN_S) and may write a CPU profile or heap snapshot on exit. */
+const SERVICE_STOP_GRACE_MS = 15_000;
 const TOOL_EXIT_GRACE_MS = 2000;
 const HEALTH_POLL_MS = 100;
 const LOG_LINES_KEPT = 8;
@@ -24,12 +26,12 @@ export function killAllNow(): void {
   for (const child of running) child.kill('SIGKILL');
 }
 
-/** Waits `graceMs` for the child to go by itself, then SIGTERM, then SIGKILL. */
-async function stopChild(child: ChildProcess, graceMs = 0): Promise<void> {
+/** Waits `graceMs` for the child to go by itself, then SIGTERM, then SIGKILL `killMs` later. */
+async function stopChild(child: ChildProcess, graceMs = 0, killMs = STOP_GRACE_MS): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const term = setTimeout(() => child.kill('SIGTERM'), graceMs);
-  const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + STOP_GRACE_MS);
+  const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + killMs);
   await exited;
   clearTimeout(term);
   clearTimeout(kill);
@@ -130,8 +132,12 @@ export class ServiceProcess {
     mainJs: string,
     env: NodeJS.ProcessEnv,
     readonly baseUrl: string,
+    nodeArgs: readonly string[] = [],
   ) {
-    this.child = spawn(process.execPath, [mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...nodeArgs, mainJs], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     track(this.child);
     this.exited = exitDescription(this.child);
     this.child.stdout?.on('data', (chunk: Buffer) => this.collect(chunk));
@@ -177,8 +183,14 @@ export class ServiceProcess {
       : '';
   }
 
-  async stop(): Promise<void> {
-    await stopChild(this.child);
+  /**
+   * SIGTERM: the service drains (SHUTDOWN_DRAIN_S, 1 s here) and exits 0, which also lets
+   * `--cpu-prof` write its profile; SIGKILL only if that takes too long. Resolves with how it
+   * exited.
+   */
+  async stop(): Promise<string> {
+    await stopChild(this.child, 0, SERVICE_STOP_GRACE_MS);
+    return this.exited;
   }
 
   private collect(chunk: Buffer): void {

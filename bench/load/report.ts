@@ -9,6 +9,9 @@ export interface LoadReport {
     format: InputFormat;
     rampMs: number;
     drainMs: number;
+    /** The main.js that ran, and any extra node flags. */
+    serviceMain: string;
+    serviceNodeArgs: string[];
   };
   host: { cpus: number; node: string; clockTicksPerSecond: number };
   analysis: Analysis;
@@ -21,8 +24,14 @@ export interface LoadReport {
   };
   service: {
     cpuMs: number;
+    /** The kernel's part of cpuMs (stime). */
+    sysCpuMs: number;
     cpuPercentOfOneCore: number;
     cpuMsPerCallSecond: number;
+    /** System calls and event-loop wake-ups per call-second, in the steady window. */
+    readCallsPerCallSecond: number;
+    writeCallsPerCallSecond: number;
+    wakeupsPerCallSecond: number;
     rssIdleMb: number;
     rssSteadyStartMb: number;
     rssSteadyEndMb: number;
@@ -46,6 +55,7 @@ export interface LoadReport {
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
 const mb = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : 'n/a');
+const perCall = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : 'n/a');
 const count = (value: number | null) => (value === null ? 'n/a' : String(value));
 
 function row(label: string, inbound: string, outbound: string): string {
@@ -117,8 +127,12 @@ function serviceLines(report: LoadReport): string[] {
       `${window.callsUpAtStart} calls up at its start, ${window.callsUpAtEnd} at its end` +
       `${window.openedOnTimeout ? ', opened on timeout' : ''})`,
     `  CPU (utime+stime)           ${service.cpuMs.toFixed(0)} ms = ` +
-      `${service.cpuPercentOfOneCore.toFixed(1)} % of one core`,
+      `${service.cpuPercentOfOneCore.toFixed(1)} % of one core ` +
+      `(kernel ${service.sysCpuMs.toFixed(0)} ms, ${((100 * service.sysCpuMs) / service.cpuMs).toFixed(0)} %)`,
     `  CPU per call-second         ${ms(service.cpuMsPerCallSecond)} ms`,
+    `  per call-second             ${perCall(service.readCallsPerCallSecond)} reads, ` +
+      `${perCall(service.writeCallsPerCallSecond)} writes (system calls), ` +
+      `${perCall(service.wakeupsPerCallSecond)} event-loop wake-ups`,
     `  RSS idle (before calls)     ${mb(service.rssIdleMb)} MB`,
     `  RSS steady start / end      ${mb(service.rssSteadyStartMb)} / ${mb(service.rssSteadyEndMb)} MB ` +
       `(growth in window ${service.rssGrowthInWindowMb >= 0 ? '+' : ''}${mb(service.rssGrowthInWindowMb)} MB)`,
@@ -174,6 +188,7 @@ export function formatReport(report: LoadReport): string {
     `Load bench: ${config.calls} calls x ${config.seconds} s, AUDIO_INPUT_FORMAT=${config.format}, ` +
       `ramp ${(config.rampMs / 1000).toFixed(2)} s, drain ${(config.drainMs / 1000).toFixed(1)} s`,
     `Host: ${host.cpus} CPUs (shared, so figures are noisy), Node ${host.node}`,
+    `Service: node ${[...config.serviceNodeArgs, config.serviceMain].join(' ')}`,
     '',
     ...callLines(report),
     '',

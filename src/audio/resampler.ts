@@ -11,6 +11,8 @@
 const HIGH_RATE = 24000;
 const FACTOR = 3;
 // Inputs copied into the linear history per pass; any chunk length is processed in blocks of this.
+// Each converter keeps a Float64Array of BLOCK + taps, for every call: 256 (a 20 ms frame is 160
+// samples at 8 kHz) keeps that at ~2 KB instead of ~8 KB with 1024, at the same speed (bench:codec).
 const BLOCK = 256;
 
 function besselI0(x: number): number {

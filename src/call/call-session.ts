@@ -436,14 +436,17 @@ export class CallSession implements CallControl {
     if (this.discardedResponses.has(responseId) || delta.length === 0) return;
     if (this.stats.framesOut === 0 || this.speechStoppedAt !== undefined) this.noteFirstAudio();
     const streamSid = this.context.streamSid;
-    this.sendToTwilio(twilioOutbound.media(streamSid, delta));
     const markName = this.playback.sent(
       itemId,
       responseId,
       contentIndex,
       base64ByteLength(delta) / 8,
     );
-    this.sendToTwilio(twilioOutbound.mark(streamSid, markName));
+    // The audio and its mark leave in one write: one system call, one wake-up of the peer.
+    this.twilioOut?.sendPair(
+      twilioOutbound.media(streamSid, delta),
+      twilioOutbound.mark(streamSid, markName),
+    );
     this.stats.framesOut++;
   }
 

@@ -2,21 +2,43 @@
 export interface TextSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: string): void;
+  send(data: string | Buffer): void;
+}
+
+/** What `ws` keeps as `_socket`: the net.Socket under the WebSocket, once it is open. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 const OPEN = 1;
 const FLUSH_INTERVAL_MS = 20;
 
 /**
+ * The TCP socket under a `ws` WebSocket, to cork it around a group of frames. ws corks it around
+ * each frame it writes (header + payload), and corks nest, so frames sent while it is corked
+ * leave in one system call: one write and one wake-up of the peer instead of one per frame. ws
+ * does not expose it publicly; without it, frames simply go one by one.
+ */
+function corkable(socket: TextSocket): Corkable | undefined {
+  const raw = (socket as { _socket?: Partial<Corkable> | null })._socket;
+  return typeof raw?.cork === 'function' ? (raw as Corkable) : undefined;
+}
+
+/** A frame of the backlog: audio and its mark travel (and are dropped) together. */
+type Queued = string | Buffer | readonly [string, string];
+
+/**
  * Sends text frames without letting a slow reader grow memory. Frames go straight to the socket
  * while its send buffer is under `highWaterBytes`; past that they wait in a backlog of at most
- * `maxBacklog` frames, the oldest dropped (and counted) first, since stale audio is worth less
- * than fresh audio. A timer runs only while a backlog exists.
+ * `maxBacklog` frames, the oldest audio dropped (and counted) first, since stale audio is worth
+ * less than fresh audio. A timer runs only while a backlog exists.
  */
 export class BoundedSender {
+  /** Frames dropped (a pair counts as its two frames). */
   dropped = 0;
-  private backlog: string[] = [];
+  private backlog: Queued[] = [];
+  private backlogFrames = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -25,21 +47,35 @@ export class BoundedSender {
     private readonly maxBacklog: number,
   ) {}
 
+  /** Frames waiting (a pair counts as two). */
   get backlogLength(): number {
-    return this.backlog.length;
+    return this.backlogFrames;
   }
 
-  send(text: string): void {
+  send(data: string | Buffer): void {
     if (this.socket.readyState !== OPEN) return;
     if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
-      this.socket.send(text);
+      this.socket.send(data);
       return;
     }
-    if (this.backlog.push(text) > this.maxBacklog) {
-      this.backlog.shift();
-      this.dropped++;
+    this.enqueue(data);
+  }
+
+  /**
+   * Two frames that belong together (a chunk of audio and the mark after it), in one write to
+   * the socket when it keeps up; under backpressure they are queued, and dropped, as one.
+   */
+  sendPair(first: string, second: string): void {
+    if (this.socket.readyState !== OPEN) return;
+    if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
+      const raw = corkable(this.socket);
+      raw?.cork();
+      this.socket.send(first);
+      this.socket.send(second);
+      raw?.uncork();
+      return;
     }
-    this.timer ??= setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.enqueue([first, second]);
   }
 
   /** Stops the flush timer and forgets the backlog. */
@@ -47,18 +83,54 @@ export class BoundedSender {
     clearInterval(this.timer);
     this.timer = undefined;
     this.backlog = [];
+    this.backlogFrames = 0;
+  }
+
+  private enqueue(entry: Queued): void {
+    this.backlog.push(entry);
+    this.backlogFrames += frameCount(entry);
+    while (this.backlogFrames > this.maxBacklog && this.backlog.length > 1) this.dropOldest();
+    this.timer ??= setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  /**
+   * Drops the oldest audio: the oldest pair if there is one (a lone frame may be a mark, which
+   * the playback tracker waits for, or a `clear`), else the oldest frame.
+   */
+  private dropOldest(): void {
+    let index = this.backlog.findIndex((entry) => Array.isArray(entry));
+    if (index < 0) index = 0;
+    const [entry] = this.backlog.splice(index, 1);
+    const frames = frameCount(entry);
+    this.backlogFrames -= frames;
+    this.dropped += frames;
   }
 
   private flush(): void {
     if (this.socket.readyState !== OPEN) return this.dispose();
     let sent = 0;
+    const raw = corkable(this.socket);
+    raw?.cork();
     while (sent < this.backlog.length && this.socket.bufferedAmount <= this.highWaterBytes) {
-      this.socket.send(this.backlog[sent++]);
+      const entry = this.backlog[sent++];
+      if (typeof entry === 'string' || Buffer.isBuffer(entry)) {
+        this.socket.send(entry);
+        this.backlogFrames--;
+      } else {
+        this.socket.send(entry[0]);
+        this.socket.send(entry[1]);
+        this.backlogFrames -= 2;
+      }
     }
+    raw?.uncork();
     this.backlog.splice(0, sent);
     if (this.backlog.length === 0) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
   }
+}
+
+function frameCount(entry: Queued): number {
+  return typeof entry === 'string' || Buffer.isBuffer(entry) ? 1 : 2;
 }

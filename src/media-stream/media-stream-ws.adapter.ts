@@ -4,8 +4,8 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { RawData } from 'ws';
-import { rawDataToString } from '../common/raw-data.js';
-import { parseTwilioFrame } from '../twilio/media-stream.messages.js';
+import { rawDataToBuffer } from '../common/raw-data.js';
+import { parseTwilioMessage } from '../twilio/media-stream.messages.js';
 
 export type UpgradeVerdict = { ok: true } | { ok: false; status: number; message: string };
 export type UpgradeVerifier = (req: IncomingMessage) => UpgradeVerdict;
@@ -25,7 +25,7 @@ export class MediaStreamWsAdapter extends WsAdapter {
   ) {
     super(app, {
       messageParser: (data) => {
-        const result = parseTwilioFrame(rawDataToString(data as RawData));
+        const result = parseTwilioMessage(rawDataToBuffer(data as RawData));
         return result.ok ? { event: result.frame.event, data: result.frame } : undefined;
       },
     });

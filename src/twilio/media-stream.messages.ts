@@ -1,3 +1,15 @@
+import {
+  base64StringEnd,
+  CLOSE_BRACE,
+  COLON,
+  COMMA,
+  OPEN_BRACE,
+  plainStringEnd,
+  QUOTE,
+  spells,
+  textAt,
+} from '../common/json-bytes.js';
+
 /**
  * Twilio Media Streams WebSocket messages (https://www.twilio.com/docs/voice/media-streams/websocket-messages),
  * parsed and validated at the edge so the rest of the bridge can trust its types. Counters and
@@ -134,24 +146,10 @@ function str(value: unknown): string | undefined {
  * once, in any order) is read straight from the bytes; anything else, including every other
  * event and every frame the fast path is unsure of, goes to the strict `parseTwilioFrame`. The
  * fast path accepts nothing the strict parser would refuse, and returns what it would return
- * (media.property.spec.ts checks both on random and mangled frames). Never throws.
+ * (media-stream.property.spec.ts checks both on random and mangled frames). Never throws.
  */
 export function parseTwilioMessage(bytes: Buffer): FrameParseResult {
   return parseMediaFast(bytes) ?? parseTwilioFrame(bytes.toString('utf8'));
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const EQUALS = 0x3d;
-
-/** 1 for the 64 characters of the standard base64 alphabet. */
-const BASE64_ALPHABET = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') {
-  BASE64_ALPHABET[c.charCodeAt(0)] = 1;
 }
 
 // Keys the fast path knows, as bit flags (a key seen twice sends the frame to JSON.parse, which
@@ -164,15 +162,6 @@ const TRACK = 16;
 const CHUNK = 32;
 const TIMESTAMP = 64;
 const PAYLOAD = 128;
-
-/** Whether bytes[start, end) spell `name` (ASCII), without making a string of them. */
-function spells(bytes: Buffer, start: number, end: number, name: string): boolean {
-  if (end - start !== name.length) return false;
-  for (let i = 0; i < name.length; i++) {
-    if (bytes[start + i] !== name.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /** Which known key bytes[start, end) spells (0 for none), at the top level or inside `media`. */
 function keyAt(bytes: Buffer, start: number, end: number, nested: boolean): number {
@@ -188,32 +177,6 @@ function keyAt(bytes: Buffer, start: number, end: number, nested: boolean): numb
   if (spells(bytes, start, end, 'streamSid')) return STREAM_SID;
   if (spells(bytes, start, end, 'media')) return MEDIA;
   return 0;
-}
-
-/**
- * End (the index after the closing quote) of the JSON string that opens at `start`, or -1 if it
- * holds anything whose JSON meaning is not its bytes: an escape, a control character (JSON.parse
- * refuses those), a non-ASCII byte (left to the UTF-8 decoder).
- */
-function plainStringEnd(bytes: Buffer, start: number): number {
-  if (bytes[start] !== QUOTE) return -1;
-  for (let i = start + 1; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c === QUOTE) return i + 1;
-    if (c === BACKSLASH || c < 0x20 || c >= 0x80) return -1;
-  }
-  return -1;
-}
-
-/** Like plainStringEnd, for a string that must also be valid padded base64 (isBase64). */
-function base64StringEnd(bytes: Buffer, start: number): number {
-  if (bytes[start] !== QUOTE) return -1;
-  let i = start + 1;
-  while (i < bytes.length && BASE64_ALPHABET[bytes[i]] === 1) i++;
-  const dataEnd = i;
-  while (i < bytes.length && bytes[i] === EQUALS && i - dataEnd < 2) i++;
-  if (bytes[i] !== QUOTE || (i - start - 1) % 4 !== 0) return -1;
-  return i + 1;
 }
 
 /**
@@ -289,12 +252,12 @@ export function parseMediaFast(bytes: Buffer): FrameParseResult | undefined {
     ok: true,
     frame: {
       event: 'media',
-      streamSid: bytes.toString('latin1', streamSid, streamSidEnd),
+      streamSid: textAt(bytes, streamSid, streamSidEnd),
       media: {
         track: stringAt(bytes, track),
         chunk: stringAt(bytes, chunk),
         timestamp: stringAt(bytes, timestamp),
-        payload: bytes.toString('latin1', payload, payloadEnd),
+        payload: textAt(bytes, payload, payloadEnd),
       },
     },
   };
@@ -302,9 +265,7 @@ export function parseMediaFast(bytes: Buffer): FrameParseResult | undefined {
 
 /** The plain string value that opens at `start` (checked by plainStringEnd), if present. */
 function stringAt(bytes: Buffer, start: number): string | undefined {
-  return start < 0
-    ? undefined
-    : bytes.toString('latin1', start + 1, bytes.indexOf(QUOTE, start + 1));
+  return start < 0 ? undefined : textAt(bytes, start + 1, bytes.indexOf(QUOTE, start + 1));
 }
 
 function parseMedia(value: Json): FrameParseResult {

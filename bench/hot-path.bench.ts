@@ -1,0 +1,127 @@
+/**
+ * bench:hot-path (issue 8): the per-frame steps of the bridge, each timed in-process against the
+ * way it was done before (or the obvious way), on frames shaped like the real ones:
+ *   npm run build:tools && node dist-tools/bench/hot-path.bench.js
+ * CPU-bound and single-threaded, so it is far steadier than bench:load; it does not see the
+ * system calls, which bench:load does (see docs/performance.md).
+ */
+import os from 'node:os';
+import { parseTwilioFrame, parseTwilioMessage } from '../src/twilio/media-stream.messages.js';
+
+const STREAM_SID = 'MZ0123456789abcdef0123456789abcdef';
+const MIN_TIME_NS = 300e6;
+const ROUNDS = 7;
+
+/** Base64 of `bytes` pseudo-random bytes (mu-law noise). */
+function payload(bytes: number, seed: number): string {
+  const data = Buffer.alloc(bytes);
+  let x = seed;
+  for (let i = 0; i < bytes; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    data[i] = x >>> 24;
+  }
+  return data.toString('base64');
+}
+
+/** Distinct frames, as the socket hands them over, so nothing is cached between iterations. */
+function frames(count: number, make: (i: number) => string): Buffer[] {
+  return Array.from({ length: count }, (_, i) => Buffer.from(make(i)));
+}
+
+// The load generator's shape (streamSid before media) and Twilio's documented one.
+const twilioMedia = frames(
+  256,
+  (i) =>
+    `{"event":"media","sequenceNumber":"${i + 2}","streamSid":"${STREAM_SID}",` +
+    `"media":{"track":"inbound","chunk":"${i + 1}","timestamp":"${i * 20}","payload":"${payload(160, i)}"}}`,
+);
+const twilioMediaDocOrder = frames(
+  256,
+  (i) =>
+    `{"event":"media","sequenceNumber":"${i + 2}","media":{"track":"inbound","chunk":"${i + 1}",` +
+    `"timestamp":"${i * 20}","payload":"${payload(160, i)}"},"streamSid":"${STREAM_SID}"}`,
+);
+const twilioMark = frames(
+  256,
+  (i) =>
+    `{"event":"mark","sequenceNumber":"${i + 2}","streamSid":"${STREAM_SID}",` +
+    `"mark":{"name":"item_CL8n3cS0Dj0:${i}:g1:m${i}"}}`,
+);
+interface Case {
+  label: string;
+  run: (i: number) => unknown;
+}
+
+let sink: unknown;
+
+/** Median ns per call over ROUNDS rounds of at least MIN_TIME_NS each. */
+function nsPerCall(run: (i: number) => unknown): number {
+  let iterations = 1000;
+  for (;;) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) sink = run(i);
+    const elapsed = Number(process.hrtime.bigint() - start);
+    if (elapsed > MIN_TIME_NS / 4) break;
+    iterations *= 4;
+  }
+  const results: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) sink = run(i);
+    results.push(Number(process.hrtime.bigint() - start) / iterations);
+  }
+  return results.sort((a, b) => a - b)[ROUNDS >> 1];
+}
+
+function compare(title: string, before: Case, after: Case): void {
+  const a = nsPerCall(before.run);
+  const b = nsPerCall(after.run);
+  console.log(`\n${title}`);
+  console.log(`  ${before.label.padEnd(58)} ${a.toFixed(0).padStart(7)} ns`);
+  console.log(
+    `  ${after.label.padEnd(58)} ${b.toFixed(0).padStart(7)} ns   (${(a / b).toFixed(2)}x faster)`,
+  );
+}
+
+function main(): void {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`bench:hot-path on ${cpu} (${os.cpus().length} CPUs), Node ${process.version}`);
+  console.log('Median of 7 rounds; ns per frame.');
+  const n = 256;
+  compare(
+    'Twilio media frame (load generator key order) -> MediaFrame',
+    {
+      label: 'JSON.parse + checks (parseTwilioFrame(buffer.toString()))',
+      run: (i) => parseTwilioFrame(twilioMedia[i % n].toString('utf8')),
+    },
+    {
+      label: 'exact fast path on the bytes (parseTwilioMessage)',
+      run: (i) => parseTwilioMessage(twilioMedia[i % n]),
+    },
+  );
+  compare(
+    "Twilio media frame (Twilio's documented key order)",
+    {
+      label: 'JSON.parse + checks',
+      run: (i) => parseTwilioFrame(twilioMediaDocOrder[i % n].toString('utf8')),
+    },
+    {
+      label: 'exact fast path on the bytes',
+      run: (i) => parseTwilioMessage(twilioMediaDocOrder[i % n]),
+    },
+  );
+  compare(
+    'Twilio mark echo (no fast path: cost of trying it first)',
+    {
+      label: 'JSON.parse + checks',
+      run: (i) => parseTwilioFrame(twilioMark[i % n].toString('utf8')),
+    },
+    {
+      label: 'parseTwilioMessage (fast path declines, then JSON.parse)',
+      run: (i) => parseTwilioMessage(twilioMark[i % n]),
+    },
+  );
+  if (sink === 42) console.log('');
+}
+
+main();

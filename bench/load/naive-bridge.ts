@@ -1,0 +1,123 @@
+/**
+ * The naive baseline of the load bench: the bridge as the Twilio sample writes it
+ * (twilio-samples/speech-assistant-openai-realtime-api-node), in plain Node with `ws` and no
+ * framework. Every frame is `JSON.parse`d whole and every message built with `JSON.stringify`;
+ * pcm16 audio goes through `Buffer.from(base64)`, a per-sample mu-law formula and the textbook
+ * FIR of bench/lib/naive-codec.ts, all allocating per frame; no validation, no signature checks,
+ * no backpressure, no logging.
+ *
+ * Run it in the service's place to get a ratio that one session can measure:
+ *   npm run bench:load -- --calls 50 --seconds 20 --format g711_ulaw \
+ *     --service-main dist-tools/bench/load/naive-bridge.js
+ * It reads the variables the bench sets for the service (PORT, OPENAI_REALTIME_URL,
+ * OPENAI_API_KEY, AUDIO_INPUT_FORMAT) and answers what the bench asks: POST /api/twiml, the
+ * media WebSocket, GET /health with `activeCalls`.
+ */
+import { createServer } from 'node:http';
+import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import { mulawToLinear } from '../../src/audio/mulaw.js';
+import { NaiveUpsampler } from '../lib/naive-codec.js';
+
+const port = Number(process.env.PORT ?? 8080);
+const realtimeUrl = `${process.env.OPENAI_REALTIME_URL ?? 'wss://api.openai.com/v1/realtime'}?model=gpt-realtime`;
+const apiKey = process.env.OPENAI_API_KEY ?? '';
+const pcm16 = (process.env.AUDIO_INPUT_FORMAT ?? 'pcm16') === 'pcm16';
+let activeCalls = 0;
+
+interface TwilioMessage {
+  event: string;
+  start?: { streamSid: string };
+  media?: { payload: string };
+}
+
+interface RealtimeMessage {
+  type: string;
+  item_id?: string;
+  delta?: string;
+}
+
+function toPcm24k(payload: string, upsampler: NaiveUpsampler): string {
+  const mulaw = Buffer.from(payload, 'base64');
+  const samples = Array.from(mulaw, (code) => mulawToLinear(code));
+  const upsampled = upsampler.process(samples);
+  const pcm = Buffer.alloc(upsampled.length * 2);
+  upsampled.forEach((sample, i) => pcm.writeInt16LE(sample, 2 * i));
+  return pcm.toString('base64');
+}
+
+function bridge(twilio: WebSocket): void {
+  let streamSid = '';
+  let marks = 0;
+  const upsampler = new NaiveUpsampler();
+  const openai = new WebSocket(realtimeUrl, { headers: { Authorization: `Bearer ${apiKey}` } });
+  activeCalls++;
+
+  openai.on('open', () => {
+    openai.send(
+      JSON.stringify({
+        type: 'session.update',
+        session: {
+          type: 'realtime',
+          audio: {
+            input: { format: pcm16 ? { type: 'audio/pcm', rate: 24000 } : { type: 'audio/pcmu' } },
+            output: { format: { type: 'audio/pcmu' } },
+          },
+        },
+      }),
+    );
+  });
+  openai.on('message', (data: RawData) => {
+    const message = JSON.parse((data as Buffer).toString()) as RealtimeMessage;
+    if (message.type === 'response.output_audio.delta' && message.delta) {
+      twilio.send(JSON.stringify({ event: 'media', streamSid, media: { payload: message.delta } }));
+      twilio.send(
+        JSON.stringify({
+          event: 'mark',
+          streamSid,
+          mark: { name: `${message.item_id}:${++marks}` },
+        }),
+      );
+    }
+  });
+  openai.on('error', () => undefined);
+
+  twilio.on('message', (data: RawData) => {
+    const message = JSON.parse((data as Buffer).toString()) as TwilioMessage;
+    switch (message.event) {
+      case 'start':
+        streamSid = message.start?.streamSid ?? '';
+        return;
+      case 'media':
+        if (openai.readyState === WebSocket.OPEN && message.media) {
+          const audio = pcm16 ? toPcm24k(message.media.payload, upsampler) : message.media.payload;
+          openai.send(JSON.stringify({ type: 'input_audio_buffer.append', audio }));
+        }
+        return;
+      default:
+        return;
+    }
+  });
+  twilio.on('close', () => {
+    activeCalls--;
+    openai.close();
+  });
+}
+
+const server = createServer((req, res) => {
+  if (req.method === 'POST' && req.url?.startsWith('/api/twiml')) {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><Response><Connect>` +
+        `<Stream url="ws://${req.headers.host}/media-stream"/></Connect></Response>`,
+    );
+  } else if (req.url === '/health') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: 'ok', activeCalls }));
+  } else {
+    res.writeHead(404).end();
+  }
+});
+new WebSocketServer({ server, path: '/media-stream' }).on('connection', bridge);
+server.listen(port);
+process.on('SIGTERM', () => process.exit(0));
