@@ -1,3 +1,5 @@
+import { isBase64, isObject, isString } from '../common/json-guards.js';
+
 /**
  * OpenAI Realtime API (GA) server events the bridge acts on, validated at the edge. Anything else
  * is passed along as `other` (logged at debug level), since the API adds events over time.
@@ -83,12 +85,6 @@ export interface RealtimeResponse {
 export type RealtimeEventParseResult =
   { ok: true; event: RealtimeServerEvent } | { ok: false; reason: string };
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const isString = (value: unknown): value is string => typeof value === 'string';
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 const fail = (reason: string): RealtimeEventParseResult => ({ ok: false, reason });
 const ok = (event: RealtimeServerEvent): RealtimeEventParseResult => ({ ok: true, event });
 
@@ -126,8 +122,7 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       if (!isString(v.response_id) || !isString(v.item_id) || !isString(v.delta)) {
         return fail('audio delta without response_id/item_id/delta');
       }
-      if (v.delta.length % 4 !== 0 || !BASE64.test(v.delta))
-        return fail('audio delta is not base64');
+      if (!isBase64(v.delta)) return fail('audio delta is not base64');
       return ok({
         type: v.type,
         response_id: v.response_id,

@@ -9,6 +9,7 @@ import {
   spells,
   textAt,
 } from '../common/json-bytes.js';
+import { isBase64, isObject, isString, type Json } from '../common/json-guards.js';
 
 /**
  * Twilio Media Streams WebSocket messages (https://www.twilio.com/docs/voice/media-streams/websocket-messages),
@@ -65,18 +66,8 @@ export type TwilioInboundFrame =
 export type FrameParseResult =
   { ok: true; frame: TwilioInboundFrame } | { ok: false; reason: string };
 
-type Json = Record<string, unknown>;
-
 const SID = /^[A-Za-z0-9_-]{1,64}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export function isBase64(value: string): boolean {
-  return BASE64.test(value);
-}
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const isString = (value: unknown): value is string => typeof value === 'string';
 const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0;
 const isOptionalString = (value: unknown): boolean => value === undefined || isString(value);
