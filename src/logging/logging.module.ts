@@ -25,7 +25,9 @@ const QUIET_PATHS = /^\/(health|metrics)(\/|\?|$)/;
       inject: [serverConfig.KEY],
       useFactory: (server: ServerConfig) => ({
         pinoHttp: {
-          level: server.logLevel,
+          // Under Jest the tests read the app's logs through their own logger; pino-http's
+          // request lines would only bury the test report.
+          level: process.env.NODE_ENV === 'test' ? 'silent' : server.logLevel,
           redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
           autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
           transport:
