@@ -100,7 +100,6 @@ export class CallSession implements CallControl {
   readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   private readonly log: CallLogger;
   private state: SessionState = 'new';
-  private endReason?: string;
   private settings!: CallSettings;
   private twilio?: WebSocket;
   private twilioOut?: BoundedSender;
@@ -163,14 +162,6 @@ export class CallSession implements CallControl {
       (action) => this.guard(action),
     );
     if (callControl.dtmfToModel) this.dtmf = new DtmfRelay((text) => this.tellModel(text));
-  }
-
-  get isClosed(): boolean {
-    return this.state === 'closed';
-  }
-
-  get reason(): string | undefined {
-    return this.endReason;
   }
 
   /** Takes over the caller's socket and opens the Realtime session. */
@@ -247,7 +238,6 @@ export class CallSession implements CallControl {
   close(reason: string, level: 'log' | 'warn' = 'log', outcome: CallOutcome = 'completed'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.endReason = reason;
     clearInterval(this.tickTimer);
     this.toolCalls.dispose();
     this.dtmf?.dispose();

@@ -29,14 +29,6 @@ export class OpenAIRealtimeService {
     return url.toString();
   }
 
-  get defaultSettings(): RealtimeSessionSettings {
-    return { instructions: this.openai.instructions, voice: this.openai.voice };
-  }
-
-  get greeting(): string | undefined {
-    return this.openai.greeting;
-  }
-
   connect(handlers: RealtimeConnectionHandlers): RealtimeConnection {
     return new RealtimeConnection(
       {

@@ -1,0 +1,14 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Secret } from '../config/secret.js';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** The token of an `Authorization: Bearer <token>` header, or '' when there is none. */
+export function bearerToken(authorization: string | undefined): string {
+  return /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
+}
+
+/** Compares in constant time whatever the lengths (both sides are hashed first). */
+export function bearerTokenMatches(authorization: string | undefined, expected: Secret): boolean {
+  return timingSafeEqual(digest(bearerToken(authorization)), digest(expected.reveal()));
+}
