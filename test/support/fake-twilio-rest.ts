@@ -59,10 +59,14 @@ export class FakeTwilioRest {
     timeoutMs = 5000,
   ): Promise<RecordedRestRequest> {
     let found: RecordedRestRequest | undefined;
-    await waitUntil(() => {
-      found = this.requests.find(predicate);
-      return found !== undefined;
-    }, 'a Twilio REST request', timeoutMs);
+    await waitUntil(
+      () => {
+        found = this.requests.find(predicate);
+        return found !== undefined;
+      },
+      'a Twilio REST request',
+      timeoutMs,
+    );
     return found!;
   }
 
