@@ -269,14 +269,31 @@ describe('a call through the bridge', () => {
 
     it('refuses the webhook with a wrong or missing signature (403)', async () => {
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' }, { signature: 'bm9wZQ==' })).status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { signature: 'bm9wZQ==' },
+          )
+        ).status,
       ).toBe(403);
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' }, { signature: null })).status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { signature: null },
+          )
+        ).status,
       ).toBe(403);
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' }, { authToken: 'another-token' }))
-          .status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { authToken: 'another-token' },
+          )
+        ).status,
       ).toBe(403);
     });
 
@@ -289,12 +306,16 @@ describe('a call through the bridge', () => {
         },
       });
       expect(response.status).toBe(200);
-      expect(parseStreamTwiml(await response.text()).parameters.CallSid).toBe('CAd40b31764c7f77dad3fa57e01d2c19fd');
+      expect(parseStreamTwiml(await response.text()).parameters.CallSid).toBe(
+        'CAd40b31764c7f77dad3fa57e01d2c19fd',
+      );
     });
 
     it('refuses a media stream upgrade whose signature is present and wrong (HTTP 403)', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA739969b53246b2c727850dbb3490ede6' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CA739969b53246b2c727850dbb3490ede6' })
+        ).text(),
       );
       await expect(FakeTwilioCall.open(stream, { signature: 'd3Jvbmc=' })).rejects.toThrow(
         'HTTP 403',
@@ -303,33 +324,51 @@ describe('a call through the bridge', () => {
 
     it('accepts an unsigned upgrade and lets the stream token decide', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CAc1a8e059bfd1e911cf10b626340c9a54' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAc1a8e059bfd1e911cf10b626340c9a54' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { signature: null, callSid: 'CAc1a8e059bfd1e911cf10b626340c9a54' });
+      const call = await FakeTwilioCall.open(stream, {
+        signature: null,
+        callSid: 'CAc1a8e059bfd1e911cf10b626340c9a54',
+      });
       call.start();
       await openai.connection(0);
     });
 
     it('closes a stream whose start has no token, within 2 s, without reaching OpenAI', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CAf696282aa4cd4f614aa995190cf442fe' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAf696282aa4cd4f614aa995190cf442fe' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { callSid: 'CAf696282aa4cd4f614aa995190cf442fe' });
+      const call = await FakeTwilioCall.open(stream, {
+        callSid: 'CAf696282aa4cd4f614aa995190cf442fe',
+      });
       const { token: _token, ...withoutToken } = stream.parameters;
       call.start({ customParameters: withoutToken });
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(openai.connections).toHaveLength(0);
       expect(
-        bridge.logs.matching(/refused media stream for callSid=CAf696282aa4cd4f614aa995190cf442fe: stream token missing/),
+        bridge.logs.matching(
+          /refused media stream for callSid=CAf696282aa4cd4f614aa995190cf442fe: stream token missing/,
+        ),
       ).toHaveLength(1);
     });
 
     it("refuses a start that replays another call's whole parameter set", async () => {
       const issued = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA48ef9de4a713a47a9109129ac920874a' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CA48ef9de4a713a47a9109129ac920874a' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(issued, { callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d' });
-      call.start({ callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d', customParameters: issued.parameters });
+      const call = await FakeTwilioCall.open(issued, {
+        callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d',
+      });
+      call.start({
+        callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d',
+        customParameters: issued.parameters,
+      });
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(openai.connections).toHaveLength(0);
     });
