@@ -364,7 +364,7 @@ export class CallSession implements CallControl {
     const twiml = fallbackTwiml(this.twilioCfg.fallbackMessage, this.twilioCfg.fallbackDial);
     void this.controlLiveCall('fallback redirect', () =>
       this.twilioRest.redirect(this.context.accountSid, this.context.callSid, twiml),
-    ).finally(() => this.close(reason, 'warn', 'failed'));
+    ).finally(() => this.guard(() => this.close(reason, 'warn', 'failed')));
   }
 
   // --- OpenAI -> caller ---------------------------------------------------------------
@@ -616,7 +616,7 @@ export class CallSession implements CallControl {
         ? () => this.twilioRest.hangUp(accountSid, callSid)
         : () => this.twilioRest.redirect(accountSid, callSid, transferTwiml(action.number));
     void this.controlLiveCall(action.kind, request).finally(() =>
-      this.close(reason, 'log', outcome),
+      this.guard(() => this.close(reason, 'log', outcome)),
     );
   }
 

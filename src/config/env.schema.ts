@@ -131,7 +131,7 @@ export const envSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_VALIDATE_SIGNATURES: booleanString(true),
-  STREAM_TOKEN_TTL_S: integer(60, 5, 3600),
+  STREAM_TOKEN_TTL_S: integer(60, 5, 86400),
   TWILIO_API_BASE_URL: url(['http', 'https']),
   FALLBACK_MESSAGE: textWithDefault(
     'Sorry, our assistant is having technical difficulties right now.',
