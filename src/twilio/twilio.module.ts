@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { StreamTokenService } from './stream-token.service.js';
+import { StreamUrlService } from './stream-url.service.js';
 import { TwilioController } from './twilio.controller.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
@@ -8,7 +9,7 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
 @Module({
   imports: [CallModule],
   controllers: [TwilioController],
-  providers: [TwilioSignatureService, StreamTokenService, TwilioSignatureGuard],
+  providers: [TwilioSignatureService, StreamTokenService, StreamUrlService, TwilioSignatureGuard],
   exports: [TwilioSignatureService, StreamTokenService],
 })
 export class TwilioModule {}
