@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       'dist/',
       'dist-tools/',
+      '.readme-check-*/',
       'coverage/',
       'node_modules/',
       '*.config.js',

@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { defaultSamplePath } from './lib/caller-audio.js';
+import { startDemo, type DemoSetup } from './lib/demo-bridge.js';
 import { Simulation, type SimulationOptions } from './lib/simulation.js';
 
 const USAGE = `usage: npm run simulate -- [options]
@@ -25,13 +26,16 @@ stream, caller audio at real-time pace, marks echoed after playback and clear ho
 Twilio's player does. Writes what the caller heard to a WAV. No phone, tunnel or audio
 hardware needed.
 
+  --demo              no bridge needed: start one here, against the demo model (a local
+                      OpenAI Realtime stand-in; no account, no network), and call it
   --url URL           the bridge (default http://localhost:PORT, PORT from the environment
                       or ./.env, else 8080)
   --audio FILE        caller audio: a WAV of any common rate, PCM 8/16/24/32-bit, float or
                       mu-law, mono or stereo (default samples/caller.wav)
   --out FILE          what the caller heard: 8 kHz 16-bit mono WAV, sample 0 = stream start,
-                      silence where nothing played (default reply.wav)
-  --tail SECONDS      silence sent after the audio so the assistant can answer (default 8);
+                      silence where nothing played (default .simulate/reply.wav)
+  --tail SECONDS      silence sent after the audio so the assistant can answer (default 8,
+                      4 with --demo);
                       the line stays open up to 30 s more while the assistant is still talking
   --auth-token TOKEN  the bridge's TWILIO_AUTH_TOKEN (default TWILIO_AUTH_TOKEN from the
                       environment or ./.env; not needed if TWILIO_VALIDATE_SIGNATURES=false)
@@ -53,9 +57,11 @@ hardware needed.
 Status (stderr): elapsed, caller audio sent, assistant audio received, first audio (ms from
 stream start to the first assistant audio), reply (ms from the end of the caller's speech to
 the first assistant audio after it), marks echoed/received, barge-ins (clears).
-Exit status: 0 when the call ran, 1 on any error.`;
+Exit status: 0 when the call ran; 1 when it could not be placed, the bridge refused it or
+ended it as failed (e.g. OpenAI unreachable), and the reason is the last line on stderr.`;
 
 const OPTIONS = {
+  demo: { type: 'boolean' },
   url: { type: 'string' },
   audio: { type: 'string' },
   out: { type: 'string' },
@@ -120,7 +126,15 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value?.trim() ? value.trim() : undefined;
 }
 
-function parseOptions(argv: string[]): SimulationOptions | 'help' {
+/** Where output goes unless --out says otherwise: gitignored, in the package root. */
+const DEFAULT_OUT = join(process.cwd(), '.simulate', 'reply.wav');
+
+/** Flags that name a bridge of your own, which --demo replaces. */
+const BRIDGE_FLAGS = ['url', 'auth-token', 'api-token', 'public-url', 'stream-url'] as const;
+
+type Parsed = { demo: boolean; options: SimulationOptions };
+
+function parseOptions(argv: string[]): Parsed | 'help' {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
@@ -130,6 +144,9 @@ function parseOptions(argv: string[]): SimulationOptions | 'help' {
   const values = parsed.values;
   if (values.help) return 'help';
   if (values.mic && values.audio) throw new UsageError('--mic and --audio exclude each other');
+  const demo = values.demo ?? false;
+  const clash = demo ? BRIDGE_FLAGS.find((flag) => values[flag] !== undefined) : undefined;
+  if (clash) throw new UsageError(`--demo starts its own bridge: drop --${clash}`);
 
   const file = dotEnv();
   const setting = (name: string) => nonEmpty(process.env[name]) ?? nonEmpty(file[name]);
@@ -139,7 +156,7 @@ function parseOptions(argv: string[]): SimulationOptions | 'help' {
   // PUBLIC_URL describes the local bridge that .env configures; for --url elsewhere, say it.
   const publicUrl = values['public-url'] ?? (values.url ? undefined : setting('PUBLIC_URL'));
 
-  return {
+  const options: SimulationOptions = {
     url,
     publicUrl: publicUrl ? httpUrl(publicUrl, '--public-url') : undefined,
     streamUrl: values['stream-url'] ? wsUrl(values['stream-url']) : undefined,
@@ -152,27 +169,43 @@ function parseOptions(argv: string[]): SimulationOptions | 'help' {
       ? { kind: 'mic' }
       : { kind: 'file', path: values.audio ? userPath(values.audio) : defaultSamplePath() },
     speaker: values.speaker ?? false,
-    outPath: userPath(values.out ?? 'reply.wav'),
-    tailMs: seconds(values.tail, 8, '--tail') * 1000,
+    outPath: values.out ? userPath(values.out) : DEFAULT_OUT,
+    tailMs: seconds(values.tail, demo ? 4 : 8, '--tail') * 1000,
     maxReplyWaitMs: 30_000,
     verbose: values.verbose ?? false,
   };
+  return { demo, options };
 }
 
 async function main(): Promise<number> {
-  let options: SimulationOptions | 'help';
+  let parsed: Parsed | 'help';
   try {
-    options = parseOptions(process.argv.slice(2));
+    parsed = parseOptions(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`error: ${error.message} (see --help)\n`);
     return 1;
   }
-  if (options === 'help') {
+  if (parsed === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (!parsed.demo) return call(parsed.options);
+  const demo: DemoSetup = await startDemo((line) => process.stderr.write(`${line}\n`));
+  try {
+    return await call({
+      ...parsed.options,
+      url: demo.url,
+      publicUrl: undefined,
+      authToken: demo.authToken,
+      apiToken: demo.apiToken,
+    });
+  } finally {
+    await demo.close();
+  }
+}
 
+async function call(options: SimulationOptions): Promise<number> {
   const simulation = new Simulation(options, process.stderr);
   let interrupts = 0;
   process.on('SIGINT', () => {
@@ -181,9 +214,8 @@ async function main(): Promise<number> {
     simulation.hangUp('you hung up (Ctrl-C)');
   });
   const result = await simulation.run();
-  if (result.exitCode !== 0 && result.stats === undefined) {
-    process.stderr.write(`error: ${result.endReason}\n`);
-  }
+  // The last line says why, whatever was printed before it.
+  if (result.exitCode !== 0) process.stderr.write(`error: ${result.endReason}\n`);
   return result.exitCode;
 }
 

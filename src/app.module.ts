@@ -3,6 +3,7 @@ import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
 import { CallsModule } from './calls/calls.module.js';
 import { AppConfigModule } from './config/config.module.js';
+import { loadBridgeConfig, type BridgeConfig } from './config/load-config.js';
 import { CallEventsModule } from './events/call-events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -15,14 +16,18 @@ import { TwilioModule } from './twilio/twilio.module.js';
 @Module({})
 export class AppModule {
   /**
-   * The bridge, configured from the environment. A function rather than a static `@Module` so
-   * that configuration is read when the app is built (tests build several, each with its own).
+   * The bridge with its configuration (default: the environment over `./.env`). A function
+   * rather than a static `@Module` so that configuration is read when the app is built (tests
+   * build several, each with its own).
    */
-  static async forRoot(extraModules: DynamicModule['imports'] = []): Promise<DynamicModule> {
+  static async forRoot(
+    extraModules: DynamicModule['imports'] = [],
+    config: BridgeConfig = loadBridgeConfig(),
+  ): Promise<DynamicModule> {
     return {
       module: AppModule,
       imports: [
-        await AppConfigModule.forRoot(),
+        await AppConfigModule.forRoot(config),
         LoggingModule,
         MetricsModule,
         CallContextModule,

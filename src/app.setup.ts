@@ -4,8 +4,10 @@ import { ConfigService } from '@nestjs/config';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { LogLevel } from './config/env.schema.js';
+import { QuietStartupLogger } from './logging/quiet-startup.logger.js';
 import { MediaStreamWsAdapter } from './media-stream/media-stream-ws.adapter.js';
 import { MediaStreamGateway } from './media-stream/media-stream.gateway.js';
+import { isLocalEnvironment, mediaStreamUrl } from './twilio/public-url.js';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -26,7 +28,7 @@ export function configureApp(app: INestApplication, options: AppSetupOptions = {
   const config = app.get(ConfigService);
   const level = config.getOrThrow<LogLevel>('server.logLevel');
   if (options.customLogger) app.useLogger(NEST_LEVELS[level]);
-  else app.useLogger(app.get(PinoLogger));
+  else app.useLogger(new QuietStartupLogger(app.get(PinoLogger)));
   // Nest's own level filter also decides what `Logger.isLevelEnabled` says (cheap debug checks).
   Logger.overrideLogger(NEST_LEVELS[level]);
   const gateway = app.get(MediaStreamGateway);
@@ -41,6 +43,12 @@ export function configureApp(app: INestApplication, options: AppSetupOptions = {
         .build(),
     );
     SwaggerModule.setup('docs', app, document);
+  }
+  const publicUrl = config.get<string>('server.publicUrl');
+  if (publicUrl?.startsWith('http://') && !isLocalEnvironment()) {
+    new Logger('Security').warn(
+      `PUBLIC_URL=${publicUrl} gives Twilio a ws:// Stream URL (${mediaStreamUrl(publicUrl)}), but Twilio connects only to wss:// (error 31922): use an https:// PUBLIC_URL`,
+    );
   }
   if (!config.getOrThrow<boolean>('twilio.validateSignatures')) {
     new Logger('Security').warn(

@@ -2,29 +2,30 @@ import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
+import { loadBridgeConfig, type BridgeConfig } from './config/load-config.js';
+import { QuietStartupLogger } from './logging/quiet-startup.logger.js';
 
 export interface BridgeOptions {
   /** Your own Nest modules: tools (`@RealtimeTool`), event handlers (`@OnEvent('call.*')`), per-call providers. */
   imports?: DynamicModule['imports'];
+  /** A logger of your own instead of the structured pino logger. */
   logger?: LoggerService;
+  /** Configuration already loaded with `loadBridgeConfig`; default: the environment over `./.env`. */
+  config?: BridgeConfig;
 }
 
 /**
- * The bridge as an application you can extend without forking it:
- *
- * ```ts
- * const app = await createBridgeApp({ imports: [MyToolsModule] });
- * app.enableShutdownHooks(['SIGTERM'], { useProcessExit: true });
- * await app.listen(8080);
- * ```
+ * The bridge as a Nest application you can extend without forking it. It does not listen yet,
+ * and installs no process handlers: `bootstrapBridge` does both, as `src/main.ts` runs it.
  */
 export async function createBridgeApp(options: BridgeOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(await AppModule.forRoot(options.imports), {
+  const config = options.config ?? loadBridgeConfig();
+  const app = await NestFactory.create(await AppModule.forRoot(options.imports, config), {
     bufferLogs: !options.logger,
-    logger: options.logger,
+    logger: options.logger && new QuietStartupLogger(options.logger),
     // Keep-alive HTTP connections must not hold the shutdown open.
     forceCloseConnections: true,
-    // Throw start-up errors to the caller (main.ts reports them) instead of exiting here.
+    // Throw start-up errors to the caller (bootstrapBridge reports them) instead of exiting here.
     abortOnError: false,
   });
   configureApp(app, { customLogger: options.logger !== undefined });

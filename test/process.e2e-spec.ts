@@ -1,17 +1,30 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioCall, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
 import { waitUntil } from './support/wait.js';
 
 // The built service as operators run it (`node dist/main.js`; `npm test` builds first).
 
+const MAIN = resolve('dist/main.js');
+
+/** Starts `node dist/main.js` (PORT=0 unless given: the log names the real port). */
+/** An empty working directory: a developer's own .env in the repository must not leak in. */
+const EMPTY_DIR = mkdtempSync(join(tmpdir(), 'bridge-cwd-'));
+afterAll(() => rmSync(EMPTY_DIR, { recursive: true, force: true }));
+
 async function startService(
   env: Record<string, string>,
+  cwd = EMPTY_DIR,
 ): Promise<{ child: ChildProcess; output: () => string; baseUrl: string }> {
   let output = '';
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env },
+  const child = spawn(process.execPath, [MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -21,7 +34,14 @@ async function startService(
     'the service to start',
     15000,
   );
-  return { child, output: () => output, baseUrl: `http://127.0.0.1:${env.PORT}` };
+  const port = /listening on port (\d+)/.exec(output)?.[1] ?? '0';
+  return { child, output: () => output, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
 }
 
 describe('the built service', () => {
@@ -34,28 +54,107 @@ describe('the built service', () => {
   });
 
   it('warns at start-up when signature validation is switched off', async () => {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
     const { child, output } = await startService({
       OPENAI_API_KEY: 'sk-x',
       TWILIO_VALIDATE_SIGNATURES: 'false',
-      PORT: port,
+      PORT: '0',
     });
     try {
       expect(output()).toMatch(/"level":40,.*TWILIO_VALIDATE_SIGNATURES=false/);
     } finally {
-      child.kill('SIGKILL');
+      await stop(child);
+    }
+  });
+
+  it('starts with nothing but a .env file, and the process environment wins over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-dotenv-'));
+    // PORT=1 in the file would fail (privileged); the environment's PORT=0 must win.
+    writeFileSync(
+      join(dir, '.env'),
+      'OPENAI_API_KEY=sk-from-dotenv-secret\nTWILIO_AUTH_TOKEN="token from dotenv"\nPORT=1\n# a comment\nAPI_TOKEN=dotenv-api\n',
+    );
+    const { child, output, baseUrl } = await startService({ PORT: '0' }, dir);
+    try {
+      expect(child.exitCode).toBeNull();
+      const port = Number(/listening on port (\d+)/.exec(output())?.[1]);
+      expect(port).toBeGreaterThan(1); // the real port, not "0", and not the file's PORT
+      expect(output()).toContain(join(dir, '.env'));
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+      // API_TOKEN came from the file: the call-control API exists and wants that token.
+      const calls = await fetch(`${baseUrl}/api/calls`, {
+        headers: { authorization: 'Bearer dotenv-api' },
+      });
+      expect(calls.status).toBe(200);
+      expect(output()).not.toContain('sk-from-dotenv-secret');
+    } finally {
+      await stop(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says in one line that the port is in use, and exits 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, done));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const { child, output } = await startService({
+        OPENAI_API_KEY: 'sk-x',
+        TWILIO_AUTH_TOKEN: 'tok',
+        PORT: String(port),
+      });
+      if (child.exitCode === null) await once(child, 'exit');
+      expect(child.exitCode).toBe(1);
+      expect(output()).toContain(`Cannot listen on port ${port}: it is already in use`);
+      expect(output()).not.toMatch(/\n\s+at /);
+      expect(output()).not.toContain('successfully started');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('says at info in a few lines that it is up, and names process metrics bridge_process_*', async () => {
+    const { child, output, baseUrl } = await startService({
+      OPENAI_API_KEY: 'sk-x',
+      TWILIO_AUTH_TOKEN: 'tok',
+      PUBLIC_URL: 'https://voice.example.com',
+    });
+    try {
+      const lines = output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'));
+      expect(lines.length).toBeLessThanOrEqual(4);
+      expect(output()).not.toContain('Mapped {');
+      const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+      expect(metrics).toContain('bridge_process_cpu_user_seconds_total');
+      expect(metrics).not.toContain('bridge_process_process_');
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('warns loudly when Twilio would be given a ws:// Stream URL outside development', async () => {
+    const { child, output } = await startService({
+      OPENAI_API_KEY: 'sk-x',
+      TWILIO_AUTH_TOKEN: 'tok',
+      PUBLIC_URL: 'http://voice.example.com/edge',
+    });
+    try {
+      expect(output()).toMatch(
+        /"level":40,.*ws:\/\/voice.example.com\/edge\/media-stream.*only to wss:\/\//,
+      );
+    } finally {
+      await stop(child);
     }
   });
 
   it('drains on SIGTERM and exits with code 0 within SHUTDOWN_DRAIN_S + 5 s, whatever OpenAI does', async () => {
     const openai = new FakeRealtimeServer();
     await openai.start();
-    const port = String(20000 + Math.floor(Math.random() * 20000));
     const { child, baseUrl, output } = await startService({
       OPENAI_API_KEY: 'sk-x-secret',
       TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
       OPENAI_REALTIME_URL: openai.url,
-      PORT: port,
+      PORT: '0',
       SHUTDOWN_DRAIN_S: '2',
     });
     await fetch(`${baseUrl}/health`);

@@ -79,6 +79,61 @@ export function transcriptOf(event: ServerSentEvent): TranscriptLine | undefined
   return { role, text };
 }
 
+function parseData(event: ServerSentEvent): Record<string, unknown> | undefined {
+  try {
+    const data: unknown = JSON.parse(event.data);
+    return typeof data === 'object' && data !== null
+      ? (data as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `call.tool` event as one readable line: `tool name({...}) -> output (12 ms)`. */
+export function toolCallOf(event: ServerSentEvent): string | undefined {
+  if (event.event !== 'call.tool') return undefined;
+  const data = parseData(event);
+  if (!data || typeof data.name !== 'string') return undefined;
+  const output = typeof data.output === 'string' ? data.output : JSON.stringify(data.output);
+  const verdict = data.ok === false ? 'failed' : '->';
+  const ms = typeof data.durationMs === 'number' ? ` (${data.durationMs} ms)` : '';
+  return `tool ${data.name}(${JSON.stringify(data.arguments ?? {})}) ${verdict} ${output}${ms}`;
+}
+
+/** The bridge's record of a call, from its `call.ended` event (fields as the bridge sends them). */
+export interface CallRecord {
+  reason: string;
+  outcome: string;
+  durationS?: number;
+  turns?: { caller?: number; assistant?: number };
+  interruptions?: number;
+  reconnects?: number;
+  latency?: { firstAudioMs?: number; responseAvgMs?: number; responseMaxMs?: number };
+  usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number };
+  frames?: { in?: number; out?: number; dropped?: number };
+}
+
+export function callRecordOf(event: ServerSentEvent): CallRecord | undefined {
+  if (event.event !== 'call.ended') return undefined;
+  const data = parseData(event);
+  if (!data || typeof data.reason !== 'string' || typeof data.outcome !== 'string')
+    return undefined;
+  return data as unknown as CallRecord;
+}
+
+export function formatCallRecord(record: CallRecord): string {
+  const ms = (value: number | undefined) => (value === undefined ? '-' : `${Math.round(value)} ms`);
+  return [
+    `the bridge's call record: ${record.outcome} (${record.reason})`,
+    `  duration           ${record.durationS?.toFixed(1) ?? '-'} s`,
+    `  turns              ${record.turns?.caller ?? 0} caller, ${record.turns?.assistant ?? 0} assistant; ${record.interruptions ?? 0} interruptions, ${record.reconnects ?? 0} reconnects`,
+    `  latency            first audio ${ms(record.latency?.firstAudioMs)}, response avg ${ms(record.latency?.responseAvgMs)}, max ${ms(record.latency?.responseMaxMs)}`,
+    `  frames             ${record.frames?.in ?? 0} in, ${record.frames?.out ?? 0} out, ${record.frames?.dropped ?? 0} dropped`,
+    `  tokens             ${record.usage?.totalTokens ?? 0} (${record.usage?.inputTokens ?? 0} in, ${record.usage?.outputTokens ?? 0} out)`,
+  ].join('\n');
+}
+
 export interface CallEventFeedOptions {
   baseUrl: string;
   callSid: string;
@@ -109,6 +164,16 @@ export class CallEventFeed {
   async close(): Promise<void> {
     this.abort.abort();
     await this.done;
+  }
+
+  /** Waits until `condition` holds, the feed ends, or `timeoutMs` passes, whichever is first. */
+  async waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    void this.done?.then(() => (ended = true));
+    while (!condition() && !ended && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   private async run(): Promise<void> {

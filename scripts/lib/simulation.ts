@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import WebSocket from 'ws';
 import twilio from 'twilio';
 import { AudioDeviceError, Microphone, Speaker } from './audio-devices.js';
@@ -11,7 +12,15 @@ import {
   pcm16ToMulaw,
   type CallerAudio,
 } from './caller-audio.js';
-import { CallEventFeed, transcriptOf, type ServerSentEvent } from './call-events.js';
+import {
+  CallEventFeed,
+  callRecordOf,
+  formatCallRecord,
+  toolCallOf,
+  transcriptOf,
+  type CallRecord,
+  type ServerSentEvent,
+} from './call-events.js';
 import { decodeMulawInto } from '../../src/audio/mulaw.js';
 import {
   formatStatus,
@@ -64,6 +73,8 @@ export interface SimulationResult {
   stats?: CallStats;
   /** The heard WAV, when one was written. */
   outPath?: string;
+  /** The bridge's record of the call (`call.ended`), when its event feed was readable. */
+  record?: CallRecord;
 }
 
 export class SimulationError extends Error {
@@ -75,6 +86,10 @@ const TICK_MS = 10;
 const STATUS_EVERY_MS = 250;
 /** The assistant counts as done once nothing has arrived for this long and nothing is queued. */
 const ASSISTANT_QUIET_MS = 1500;
+/** After the stream closes, how long the bridge's `call.ended` may take to arrive on the feed. */
+const CALL_RECORD_WAIT_MS = 3000;
+/** Outcomes in the bridge's call record that mean the call did not work. */
+const FAILED_OUTCOMES = new Set(['failed', 'refused']);
 
 /** Which URL to open and which to sign: Twilio signs the URL from the TwiML, wherever we connect. */
 export function streamTarget(
@@ -140,6 +155,7 @@ export class Simulation {
   private endReason?: string;
   private failed = false;
   private feed?: CallEventFeed;
+  private record?: CallRecord;
   private microphone?: Microphone;
   private speaker?: Speaker;
   private hangUpRequested?: string;
@@ -324,15 +340,26 @@ export class Simulation {
 
   private async finish(caller: TwilioCaller, close: CloseInfo): Promise<SimulationResult> {
     caller.advancePlayback();
-    await this.feed?.close();
+    if (this.feed) {
+      await this.feed.waitFor(() => this.record !== undefined, CALL_RECORD_WAIT_MS);
+      await this.feed.close();
+    }
     if (!close.byCaller) {
       const normal = close.code === 1000 || close.code === 1005;
-      this.endReason ??= `the bridge closed the stream (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
+      this.endReason ??= normal
+        ? `the bridge closed the stream (${close.code}${close.reason ? ` ${close.reason}` : ''})`
+        : `the call failed: ${close.reason || `the bridge closed the stream with code ${close.code}`}`;
       this.failed ||= !normal;
+    }
+    // The bridge's own verdict wins: a call it ended as failed did not work, however it closed.
+    if (this.record && FAILED_OUTCOMES.has(this.record.outcome)) {
+      this.failed = true;
+      this.endReason = `the call failed: ${this.record.reason}`;
     }
     const stats = caller.stats();
     let outPath: string | undefined = this.options.outPath;
     try {
+      mkdirSync(dirname(outPath), { recursive: true });
       writeFileSync(outPath, encodeWavPcm16(caller.heardPcm(), 8000));
     } catch (error) {
       this.note(`error: cannot write ${outPath}: ${(error as Error).message}`);
@@ -341,6 +368,7 @@ export class Simulation {
     }
     this.status.finish(formatStatus(stats));
     this.note(formatSummary(stats, outPath ?? '(not written)', this.endReason ?? 'ended'));
+    if (this.record) this.note(formatCallRecord(this.record));
     return {
       exitCode: this.failed ? 1 : 0,
       endReason: this.endReason ?? 'ended',
@@ -348,6 +376,7 @@ export class Simulation {
       streamSid: caller.identity.streamSid,
       stats,
       outPath,
+      record: this.record,
     };
   }
 
@@ -366,7 +395,11 @@ export class Simulation {
       onNote: (line) => this.note(line),
       onEvent: (event: ServerSentEvent) => {
         const transcript = transcriptOf(event);
+        const tool = toolCallOf(event);
+        const record = callRecordOf(event);
         if (transcript) this.note(`${transcript.role}: ${transcript.text}`);
+        else if (tool) this.note(tool);
+        else if (record) this.record = record;
         else if (verbose) this.note(`${event.event} ${event.data}`);
       },
     });

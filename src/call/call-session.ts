@@ -245,7 +245,12 @@ export class CallSession implements CallControl {
     this.dtmf?.dispose();
     this.link.close(reason);
     this.twilioOut?.dispose();
-    if (this.twilio?.readyState === WebSocket.OPEN) this.twilio.close(1000, 'call ended');
+    // 1011 tells whoever plays Twilio (the simulator, a test) that the call failed, and why;
+    // Twilio itself ends <Connect> the same way for any code.
+    if (this.twilio?.readyState === WebSocket.OPEN) {
+      if (outcome === 'failed') this.twilio.close(1011, closeReason(reason));
+      else this.twilio.close(1000, 'call ended');
+    }
     this.registry.remove(this);
     const dropped =
       this.stats.framesDropped + (this.twilioOut?.dropped ?? 0) + this.link.droppedAudioFrames;
@@ -678,6 +683,13 @@ function average(values: number[]): number | undefined {
   return values.length
     ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100
     : undefined;
+}
+
+/** A WebSocket close reason: at most 123 bytes of UTF-8 (RFC 6455). */
+function closeReason(reason: string): string {
+  let text = reason;
+  while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
+  return text;
 }
 
 /** Decoded size of a base64 string, without decoding it. */

@@ -1,39 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import {
-  audioConfig,
-  callControlConfig,
-  limitsConfig,
-  openaiConfig,
-  serverConfig,
-  twilioConfig,
-} from './config.namespaces.js';
-import { parseEnv } from './env.schema.js';
+import { configFactories } from './config.namespaces.js';
+import type { BridgeConfig } from './load-config.js';
 
 @Module({})
 export class AppConfigModule {
-  /** Validates the environment once (every problem listed) and exposes the typed namespaces. */
-  static async forRoot(): Promise<DynamicModule> {
+  /**
+   * Exposes the typed namespaces of a configuration that `loadBridgeConfig` already read and
+   * validated: ConfigModule reads no file and validates nothing a second time.
+   */
+  static async forRoot(config: BridgeConfig): Promise<DynamicModule> {
     return {
       module: AppConfigModule,
       global: true,
       imports: [
         await ConfigModule.forRoot({
           cache: true,
-          // Tests set their environment explicitly; a developer's .env must not leak into them.
-          ignoreEnvFile: process.env.NODE_ENV === 'test',
-          load: [
-            serverConfig,
-            openaiConfig,
-            audioConfig,
-            twilioConfig,
-            limitsConfig,
-            callControlConfig,
-          ],
-          validate: (raw) => {
-            parseEnv(raw);
-            return raw;
-          },
+          ignoreEnvFile: true,
+          load: configFactories(config.env),
         }),
       ],
       exports: [ConfigModule],

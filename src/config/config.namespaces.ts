@@ -1,12 +1,25 @@
-import { registerAs, type ConfigType } from '@nestjs/config';
-import { parseEnv } from './env.schema.js';
+import { getConfigToken, registerAs, type ConfigFactory } from '@nestjs/config';
+import type { ParsedEnv } from './env.schema.js';
 import { Secret } from './secret.js';
 
-// Each namespace re-reads the environment that ConfigModule already validated (and merged with
-// `.env`); parsing is cheap and happens once per namespace at start-up.
+/**
+ * A typed slice of the configuration, built from the environment parsed once at start-up
+ * (`loadBridgeConfig`). Inject it with `@Inject(serverConfig.KEY) server: ServerConfig`.
+ */
+export interface ConfigNamespace<T extends Record<string, unknown>> {
+  readonly KEY: string;
+  readonly name: string;
+  build(env: ParsedEnv): T;
+}
 
-export const serverConfig = registerAs('server', () => {
-  const env = parseEnv(process.env);
+function namespace<T extends Record<string, unknown>>(
+  name: string,
+  build: (env: ParsedEnv) => T,
+): ConfigNamespace<T> {
+  return { KEY: getConfigToken(name), name, build };
+}
+
+export const serverConfig = namespace('server', (env) => {
   return {
     port: env.PORT,
     publicUrl: env.PUBLIC_URL,
@@ -17,8 +30,7 @@ export const serverConfig = registerAs('server', () => {
   };
 });
 
-export const openaiConfig = registerAs('openai', () => {
-  const env = parseEnv(process.env);
+export const openaiConfig = namespace('openai', (env) => {
   return {
     apiKey: new Secret(env.OPENAI_API_KEY ?? ''),
     realtimeUrl: env.OPENAI_REALTIME_URL as string,
@@ -33,13 +45,11 @@ export const openaiConfig = registerAs('openai', () => {
   };
 });
 
-export const audioConfig = registerAs('audio', () => {
-  const env = parseEnv(process.env);
+export const audioConfig = namespace('audio', (env) => {
   return { inputFormat: env.AUDIO_INPUT_FORMAT };
 });
 
-export const twilioConfig = registerAs('twilio', () => {
-  const env = parseEnv(process.env);
+export const twilioConfig = namespace('twilio', (env) => {
   return {
     authToken: env.TWILIO_AUTH_TOKEN ? new Secret(env.TWILIO_AUTH_TOKEN) : undefined,
     accountSid: env.TWILIO_ACCOUNT_SID,
@@ -52,8 +62,7 @@ export const twilioConfig = registerAs('twilio', () => {
   };
 });
 
-export const limitsConfig = registerAs('limits', () => {
-  const env = parseEnv(process.env);
+export const limitsConfig = namespace('limits', (env) => {
   return {
     maxConcurrentCalls: env.MAX_CONCURRENT_CALLS,
     maxCallDurationS: env.MAX_CALL_DURATION_S,
@@ -68,8 +77,7 @@ export const limitsConfig = registerAs('limits', () => {
   };
 });
 
-export const callControlConfig = registerAs('callControl', () => {
-  const env = parseEnv(process.env);
+export const callControlConfig = namespace('callControl', (env) => {
   return {
     apiToken: env.API_TOKEN ? new Secret(env.API_TOKEN) : undefined,
     toolTimeoutMs: env.TOOL_TIMEOUT_MS,
@@ -86,9 +94,24 @@ export const callControlConfig = registerAs('callControl', () => {
   };
 });
 
-export type ServerConfig = ConfigType<typeof serverConfig>;
-export type OpenAIConfig = ConfigType<typeof openaiConfig>;
-export type AudioConfig = ConfigType<typeof audioConfig>;
-export type TwilioConfig = ConfigType<typeof twilioConfig>;
-export type LimitsConfig = ConfigType<typeof limitsConfig>;
-export type CallControlConfig = ConfigType<typeof callControlConfig>;
+type Of<N> = N extends ConfigNamespace<infer T> ? T : never;
+export type ServerConfig = Of<typeof serverConfig>;
+export type OpenAIConfig = Of<typeof openaiConfig>;
+export type AudioConfig = Of<typeof audioConfig>;
+export type TwilioConfig = Of<typeof twilioConfig>;
+export type LimitsConfig = Of<typeof limitsConfig>;
+export type CallControlConfig = Of<typeof callControlConfig>;
+
+const NAMESPACES = [
+  serverConfig,
+  openaiConfig,
+  audioConfig,
+  twilioConfig,
+  limitsConfig,
+  callControlConfig,
+] as const;
+
+/** One ConfigModule factory per namespace, each reading this already-parsed environment. */
+export function configFactories(env: ParsedEnv): ConfigFactory[] {
+  return NAMESPACES.map((ns) => registerAs(ns.name, () => ns.build(env)));
+}

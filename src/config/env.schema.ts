@@ -111,7 +111,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const envSchema = z.object({
   PORT: integer(8080, 0, 65535),
-  PUBLIC_URL: url(['http', 'https']),
+  PUBLIC_URL: url(['http', 'https']).refine((value) => !value || !/[?#]/.test(value), {
+    message: 'must be scheme://host[:port][/path] without ? or # (a path is kept as a prefix)',
+  }),
   TRUST_PROXY: booleanString(false),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
 

@@ -92,7 +92,8 @@ export class BridgeMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'bridge_process_' });
+    // prom-client's names already start with process_ / nodejs_: bridge_process_cpu_seconds_total.
+    collectDefaultMetrics({ register: this.registry, prefix: 'bridge_' });
     const activeCalls: Gauge = new Gauge({
       name: 'bridge_active_calls',
       help: 'Calls in progress',

@@ -59,9 +59,24 @@ export function publicBaseUrl(req: IncomingMessage, options: PublicUrlOptions): 
   return `${proto}://${host}`;
 }
 
-/** `wss://host[:port]/media-stream` for an https base, `ws://...` for http. */
+/**
+ * `wss://host[:port][/prefix]/media-stream` for an https base, `ws://...` for http. A path in
+ * PUBLIC_URL is the prefix a proxy strips before the request reaches us (e.g. an ingress that
+ * routes https://example.com/voice/* here): Twilio must connect, and signs, with the prefix.
+ */
 export function mediaStreamUrl(baseUrl: string): string {
   const url = new URL(baseUrl);
   const scheme = url.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${url.host}${MEDIA_STREAM_PATH}`;
+  const prefix = url.pathname.replace(/\/+$/, '');
+  return `${scheme}://${url.host}${prefix}${MEDIA_STREAM_PATH}`;
+}
+
+/** Twilio accepts only wss:// Stream URLs (error 31922); ws:// works only with local fakes. */
+export function isInsecureStreamUrl(streamUrl: string): boolean {
+  return streamUrl.startsWith('ws://');
+}
+
+/** NODE_ENV values under which a ws:// Stream URL is expected (local runs, tests). */
+export function isLocalEnvironment(nodeEnv = process.env.NODE_ENV): boolean {
+  return nodeEnv === 'development' || nodeEnv === 'test';
 }

@@ -14,12 +14,11 @@ import type { Request } from 'express';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
-import { mediaStreamUrl } from './public-url.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
+import { StreamUrlService } from './stream-url.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
-import { TwilioSignatureService } from './twilio-signature.service.js';
 import { busyTwiml, noStreamTwiml, streamTwiml } from './twiml.js';
 
 /** The voice webhook Twilio calls when a call comes in: TwiML that opens the media stream. */
@@ -29,7 +28,7 @@ export class TwilioController {
   private readonly log = new Logger(TwilioController.name);
 
   constructor(
-    private readonly signatures: TwilioSignatureService,
+    private readonly streamUrls: StreamUrlService,
     private readonly streamTokens: StreamTokenService,
     private readonly registry: CallRegistry,
     private readonly settings: CallSettingsService,
@@ -74,7 +73,7 @@ export class TwilioController {
     // The profile travels as a short key, so the stream may land on any instance.
     const profile = this.settings.profileFor(text(req.query, 'profile'), to);
     return streamTwiml({
-      streamUrl: mediaStreamUrl(this.signatures.baseUrlOf(req)),
+      streamUrl: this.streamUrls.forRequest(req),
       parameters: {
         // Parameters an outbound call was started with; ours below win on a name clash.
         ...this.plans.get(callSid)?.parameters,

@@ -3,6 +3,7 @@ import { CallModule } from '../call/call.module.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import { InMemoryStreamReplayMemory, StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
+import { StreamUrlService } from './stream-url.service.js';
 import { TwilioController } from './twilio.controller.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
@@ -13,6 +14,7 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
   providers: [
     TwilioSignatureService,
     StreamTokenService,
+    StreamUrlService,
     TwilioSignatureGuard,
     {
       // In this process for now; the cluster work provides a shared store under the same token.

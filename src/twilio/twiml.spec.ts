@@ -35,13 +35,16 @@ describe('public URLs', () => {
   const req = (headers: Record<string, string>) =>
     ({ headers, socket: {} }) as unknown as IncomingMessage;
 
-  it('keeps host and port and maps https to wss, http to ws', () => {
+  it('keeps host, port and path prefix and maps https to wss, http to ws', () => {
     expect(mediaStreamUrl('https://voice.example.com')).toBe(
       'wss://voice.example.com/media-stream',
     );
     expect(mediaStreamUrl('http://localhost:8080')).toBe('ws://localhost:8080/media-stream');
     expect(mediaStreamUrl('https://voice.example.com:8443/prefix')).toBe(
-      'wss://voice.example.com:8443/media-stream',
+      'wss://voice.example.com:8443/prefix/media-stream',
+    );
+    expect(mediaStreamUrl('https://example.com/voice/')).toBe(
+      'wss://example.com/voice/media-stream',
     );
   });
 

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigValidationError } from './env.schema.js';
+import { loadBridgeConfig } from './load-config.js';
+
+describe('loadBridgeConfig', () => {
+  let dir: string;
+  let envFile: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'load-config-'));
+    envFile = join(dir, '.env');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads .env under the process environment, which wins, and parses the result once', () => {
+    writeFileSync(envFile, 'OPENAI_API_KEY=sk-file\nTWILIO_AUTH_TOKEN="tok file"\nPORT=9000\n');
+    const config = loadBridgeConfig({ env: { PORT: '7000' }, envFile });
+    expect(config.env).toMatchObject({
+      OPENAI_API_KEY: 'sk-file',
+      TWILIO_AUTH_TOKEN: 'tok file',
+      PORT: 7000,
+    });
+    expect(config.envFile).toBe(envFile);
+  });
+
+  it('needs no file, and reports every problem of the merged environment at once', () => {
+    expect(
+      loadBridgeConfig({
+        env: { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: 't' },
+        envFile: join(dir, 'none'),
+      }).envFile,
+    ).toBeUndefined();
+    writeFileSync(envFile, 'PORT=eighty\n');
+    expect(() => loadBridgeConfig({ env: {}, envFile })).toThrow(ConfigValidationError);
+    try {
+      loadBridgeConfig({ env: {}, envFile });
+    } catch (error) {
+      expect((error as ConfigValidationError).problems).toEqual([
+        expect.stringMatching(/^PORT: /),
+        expect.stringMatching(/^OPENAI_API_KEY: is required/),
+        expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
+      ]);
+    }
+  });
+
+  it('reads no .env under NODE_ENV=test unless told to', () => {
+    const cwd = process.cwd();
+    writeFileSync(envFile, 'OPENAI_API_KEY=sk-file\nTWILIO_AUTH_TOKEN=t\n');
+    process.chdir(dir);
+    try {
+      expect(() => loadBridgeConfig({ env: { NODE_ENV: 'test' } })).toThrow(/OPENAI_API_KEY/);
+      expect(loadBridgeConfig({ env: { NODE_ENV: 'production' } }).env.OPENAI_API_KEY).toBe(
+        'sk-file',
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});

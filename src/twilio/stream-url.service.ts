@@ -1,0 +1,26 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { isInsecureStreamUrl, isLocalEnvironment, mediaStreamUrl } from './public-url.js';
+import { TwilioSignatureService } from './twilio-signature.service.js';
+
+/** The `<Stream url>` our TwiML gives Twilio for a webhook request. */
+@Injectable()
+export class StreamUrlService {
+  private readonly log = new Logger('Security');
+  /** Base URLs already warned about: one warning per address, not one per call. */
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly signatures: TwilioSignatureService) {}
+
+  forRequest(req: IncomingMessage): string {
+    const url = mediaStreamUrl(this.signatures.baseUrlOf(req));
+    if (isInsecureStreamUrl(url) && !isLocalEnvironment() && !this.warned.has(url)) {
+      this.warned.add(url);
+      this.log.warn(
+        `Stream URL ${url} is ws://: Twilio connects only to wss:// (error 31922), so calls will fail. ` +
+          'Serve the bridge over TLS and set PUBLIC_URL=https://..., or TRUST_PROXY=true behind a TLS proxy.',
+      );
+    }
+    return url;
+  }
+}
