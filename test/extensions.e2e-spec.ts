@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallContext } from '../src/call/call-context.js';
 import type { AnyCallEvent } from '../src/events/call-events.js';
-import { StoreHoursModule } from '../src/examples/store-hours.module.js';
+import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { RealtimeTool } from '../src/tools/realtime-tool.decorator.js';
 import { mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
