@@ -34,7 +34,9 @@ function compileZod(schema: z.core.$ZodType<object>): CompiledParameters {
     // "input": the model writes what the schema reads (fields with defaults are optional).
     converted = z.toJSONSchema(schema, { io: 'input' });
   } catch (error) {
-    throw new Error(`parameters cannot be expressed as JSON Schema: ${(error as Error).message}`);
+    throw new Error(`parameters cannot be expressed as JSON Schema: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const { $schema: _dialect, ...jsonSchema } = converted;
   requireObjectSchema(jsonSchema);

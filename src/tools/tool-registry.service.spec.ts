@@ -12,7 +12,9 @@ const call = new Proxy({} as CallContext, {
 
 describe('ToolRegistry', () => {
   let registry: ToolRegistry;
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
   beforeEach(() => (registry = new ToolRegistry()));
 
   it('runs the handler with validated, typed arguments', async () => {

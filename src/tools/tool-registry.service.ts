@@ -71,7 +71,9 @@ export class ToolRegistry {
     try {
       compiled = compileParameters(options.parameters);
     } catch (error) {
-      throw new Error(`Realtime tool "${name}" (${source}): ${(error as Error).message}`);
+      throw new Error(`Realtime tool "${name}" (${source}): ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     this.tools.set(name, {
       name,

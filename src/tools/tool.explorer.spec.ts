@@ -63,7 +63,9 @@ function callIn(app: INestApplicationContext, callSid: string): CallContext {
 }
 
 describe('ToolExplorer', () => {
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
 
   it("runs a singleton's tool on its one instance", async () => {
     const app = await start([Counter]);
