@@ -5,6 +5,8 @@ import * as bridge from 'twilio-realtime-bridge';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const indexFile = `${root}src/index.ts`;
 const typeChecks = `${root}test/types/realtime-tool.types.ts`;
+// Never built into dist and only transpiled by the tests, so type-checked here.
+const examples = ts.sys.readDirectory(`${root}examples`, ['.ts']);
 
 /** Exactly what README's "Extending the bridge" documents: anything else stays internal. */
 const PUBLIC_VALUES = ['CallContext', 'CallEvent', 'RealtimeTool', 'createBridgeApp'];
@@ -36,7 +38,10 @@ function compile(): ts.Program {
       },
     },
   )!;
-  return ts.createProgram([indexFile, typeChecks], { ...config.options, noEmit: true });
+  return ts.createProgram([indexFile, typeChecks, ...examples], {
+    ...config.options,
+    noEmit: true,
+  });
 }
 
 function describeDiagnostic(d: ts.Diagnostic): string {
@@ -71,5 +76,13 @@ describe('the public API', () => {
     expect(diagnostics.map(describeDiagnostic)).toEqual([]);
     const expected = ts.sys.readFile(typeChecks)!.match(/@ts-expect-error/g);
     expect(expected).toHaveLength(11);
+  });
+
+  it('compiles the examples', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    const diagnostics = examples.flatMap((file) =>
+      ts.getPreEmitDiagnostics(program, program.getSourceFile(file)),
+    );
+    expect(diagnostics.map(describeDiagnostic)).toEqual([]);
   });
 });

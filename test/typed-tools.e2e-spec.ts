@@ -1,6 +1,7 @@
 import { Injectable, Module, Scope } from '@nestjs/common';
 import { CallContext, RealtimeTool } from 'twilio-realtime-bridge';
 import { z } from 'zod';
+import { TableBookingModule } from '../examples/table-booking.module.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
@@ -146,5 +147,58 @@ describe('typed tools on per-call providers', () => {
     const counts = [0, 1].map((n) => outputOf(first.upstream, n).output.bookedThisCall);
     expect(counts.sort()).toEqual([1, 2]);
     expect(outputOf(second.upstream, 0).output.bookedThisCall).toBe(1);
+  });
+});
+
+describe('examples/table-booking.module.ts', () => {
+  let openai: FakeRealtimeServer;
+  let bridge: RunningBridge;
+
+  beforeEach(async () => {
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge(
+      { OPENAI_REALTIME_URL: openai.url, AUDIO_INPUT_FORMAT: 'g711_ulaw' },
+      [TableBookingModule],
+    );
+  });
+
+  afterEach(async () => {
+    await bridge.close();
+    await openai.stop();
+  });
+
+  it("keeps each call's bookings to itself, up to the limit", async () => {
+    const book = async (upstream: FakeRealtimeConnection, callId: string) => {
+      const before = outputsOf(upstream).length;
+      modelCallsTool(upstream, `r_${callId}`, callId, 'book_table', {
+        date: '2026-12-05',
+        guests: 2,
+      }).done();
+      await waitUntil(() => outputsOf(upstream).length === before + 1, `output of ${callId}`);
+      return outputOf(upstream, before).output;
+    };
+    const first = await FakeTwilioCall.dial(bridge.baseUrl);
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+    const sid = first.callSid.slice(-4);
+    expect(await book(upstream, 'c1')).toEqual({
+      ok: true,
+      reference: `${sid}-1`,
+      under: '+15550001111',
+    });
+    expect(await book(upstream, 'c2')).toMatchObject({ ok: true, reference: `${sid}-2` });
+    expect(await book(upstream, 'c3')).toEqual({
+      ok: false,
+      reason: 'At most 2 bookings per call.',
+    });
+
+    const second = await FakeTwilioCall.dial(bridge.baseUrl);
+    const next = await openai.connection(1);
+    await next.waitFor('session.update');
+    expect(await book(next, 'c4')).toMatchObject({
+      ok: true,
+      reference: `${second.callSid.slice(-4)}-1`,
+    });
   });
 });
