@@ -32,7 +32,7 @@ class TableBooking {
   }
 
   @RealtimeTool({ name: 'book_table', description: 'Books a table.', parameters: BookTable })
-  book(args: z.infer<typeof BookTable>, call: CallContext) {
+  async book(args: z.infer<typeof BookTable>, call: CallContext) {
     TableBooking.handled.push({ callSid: call.callSid, args });
     this.booked++;
     return {
@@ -41,6 +41,8 @@ class TableBooking {
       guests: args.guests,
       bookedThisCall: this.booked,
       sameCall: call === this.call,
+      // The instance the tool runs on is the one the rest of the call resolves.
+      sameInstance: (await call.resolve(TableBooking)) === this,
     };
   }
 }
@@ -111,7 +113,7 @@ describe('typed tools on per-call providers', () => {
 
     expect(outputOf(upstream, 0)).toEqual({
       callId: 'c1',
-      output: { weekday: 6, guests: 4, bookedThisCall: 1, sameCall: true },
+      output: { weekday: 6, guests: 4, bookedThisCall: 1, sameCall: true, sameInstance: true },
     });
     expect(TableBooking.handled).toEqual([
       { callSid: call.callSid, args: { date: new Date('2026-12-05T00:00:00Z'), guests: 4 } },
