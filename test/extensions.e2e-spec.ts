@@ -5,11 +5,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallContext } from '../src/call/call-context.js';
 import type { AnyCallEvent } from '../src/events/call-events.js';
-import { StoreHoursModule } from '../src/examples/store-hours.module.js';
+import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { RealtimeTool } from '../src/tools/realtime-tool.decorator.js';
 import { mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
-import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioRest } from './support/fake-twilio-rest.js';
 import {
   FakeTwilioCall,
@@ -17,6 +17,7 @@ import {
   postTwiml,
   TEST_ACCOUNT_SID,
 } from './support/fake-twilio.js';
+import { modelCallsTool, outputsOf } from './support/tool-calls.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 const seenEvents: AnyCallEvent[] = [];
@@ -60,60 +61,6 @@ class TestTools {
 
 @Module({ providers: [TestTools, PerCallLookup] })
 class TestToolsModule {}
-
-/** The model calls a function: the server events of one response that carries it. */
-function modelCallsTool(
-  upstream: FakeRealtimeConnection,
-  responseId: string,
-  callId: string,
-  name: string,
-  args: object,
-) {
-  const item = {
-    id: `item_${callId}`,
-    type: 'function_call',
-    status: 'completed',
-    call_id: callId,
-    name,
-    arguments: JSON.stringify(args),
-  };
-  upstream.send({
-    type: 'response.created',
-    response: { id: responseId, status: 'in_progress', output: [] },
-  });
-  upstream.send({
-    type: 'response.function_call_arguments.done',
-    response_id: responseId,
-    item_id: item.id,
-    output_index: 0,
-    call_id: callId,
-    name,
-    arguments: item.arguments,
-  });
-  upstream.send({
-    type: 'response.output_item.done',
-    response_id: responseId,
-    output_index: 0,
-    item,
-  });
-  return {
-    done: () =>
-      upstream.send({
-        type: 'response.done',
-        response: {
-          id: responseId,
-          status: 'completed',
-          output: [item],
-          usage: { total_tokens: 30, input_tokens: 20, output_tokens: 10 },
-        },
-      }),
-  };
-}
-
-const outputsOf = (upstream: FakeRealtimeConnection) =>
-  upstream
-    .eventsOfType('conversation.item.create')
-    .filter((e) => (e.item as { type: string }).type === 'function_call_output');
 
 describe('extension points and call control', () => {
   let openai: FakeRealtimeServer;

@@ -3,7 +3,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createBridgeApp } from '../../src/bridge.js';
 import { loadBridgeConfig } from '../../src/config/load-config.js';
-import { StoreHoursModule } from '../../src/examples/store-hours.module.js';
+import { DemoToolsModule } from './demo-tools.module.js';
 import { DemoModel } from './demo-model/demo-model.js';
 
 /**
@@ -70,7 +70,7 @@ export async function startDemo(write: (line: string) => void): Promise<DemoSetu
     });
     app = await createBridgeApp({
       config,
-      imports: [StoreHoursModule],
+      imports: [DemoToolsModule],
       logger: new DemoBridgeLogger(write),
     });
     await app.listen(0, '127.0.0.1');

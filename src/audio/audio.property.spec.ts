@@ -42,32 +42,6 @@ describe('audio codec properties', () => {
     );
   });
 
-  it('converts any PCM16 chunks into one mu-law byte per three complete samples so far', () => {
-    fc.assert(
-      fc.property(byteChunks, (chunks) => {
-        const converter = codec.createOutboundConverter();
-        let bytesIn = 0;
-        let bytesOut = 0;
-        return chunks.every((chunk) => {
-          bytesIn += chunk.length;
-          bytesOut += converter.convert(chunk).length;
-          return bytesOut === Math.ceil(Math.floor(bytesIn / 2) / 3);
-        });
-      }),
-    );
-  });
-
-  it('gives the same mu-law wherever the PCM16 byte stream is split', () => {
-    fc.assert(
-      fc.property(byteChunks, (chunks) => {
-        const converter = codec.createOutboundConverter();
-        const split = Buffer.concat(chunks.map((chunk) => Buffer.from(converter.convert(chunk))));
-        const whole = codec.createOutboundConverter().convert(Buffer.concat(chunks));
-        return split.equals(whole);
-      }),
-    );
-  });
-
   it('upsamples like a direct-form FIR on the zero-stuffed signal, within 1 LSB', () => {
     fc.assert(
       fc.property(sampleChunks, (chunks) => {
@@ -100,15 +74,6 @@ describe('audio codec properties', () => {
       fc.property(payloads, (payload) => {
         const output = codec.createInboundConverter().convertBase64(payload);
         return decodedLength(output) === 6 * decodedLength(payload);
-      }),
-    );
-  });
-
-  it('decodes malformed base64 as Buffer.from would, without throwing, on the way out', () => {
-    fc.assert(
-      fc.property(payloads, (payload) => {
-        const output = codec.createOutboundConverter().convertBase64(payload);
-        return decodedLength(output) === Math.ceil(Math.floor(decodedLength(payload) / 2) / 3);
       }),
     );
   });

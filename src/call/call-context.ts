@@ -1,5 +1,4 @@
 import type { Type } from '@nestjs/common';
-import type { ContextId } from '@nestjs/core';
 
 export interface TranscriptTurn {
   role: 'caller' | 'assistant';
@@ -7,77 +6,40 @@ export interface TranscriptTurn {
   at: Date;
 }
 
-/** What the session behind a CallContext lets tools and hooks do to the call. */
-export interface CallControl {
-  end(reason: string): void;
-  transfer(number: string): void;
-}
-
 /**
  * Everything known about one call, available by injection to every per-call provider
  * (`constructor(private readonly call: CallContext)` in a `Scope.REQUEST` provider) and passed to
  * every tool handler.
+ *
+ * An interface in all but name: every member is abstract and the bridge's own implementation
+ * (LiveCallContext) is not exported. It is declared as an abstract class only because a class
+ * is both a type and a runtime value, so it can be the DI token that plain constructor injection
+ * uses (an interface is erased and would need `@Inject(TOKEN)` everywhere).
  */
-export class CallContext {
-  readonly startedAt = new Date();
-  private control?: CallControl;
-  private turns: readonly TranscriptTurn[] = [];
-
-  constructor(
-    /** The DI context of this call's provider sub-tree (for `moduleRef.resolve(X, contextId)`). */
-    readonly contextId: ContextId,
-    readonly callSid: string,
-    readonly streamSid: string,
-    readonly accountSid: string,
-    /** The stream's `<Parameter>`s (From, To, profile, and any the webhook or API added). */
-    readonly customParameters: Readonly<Record<string, string>>,
-    private readonly resolver: <T>(type: Type<T>, contextId: ContextId) => Promise<T>,
-  ) {}
+export abstract class CallContext {
+  abstract readonly callSid: string;
+  abstract readonly streamSid: string;
+  abstract readonly accountSid: string;
+  /** The stream's `<Parameter>`s (From, To, profile, and any the webhook or API added). */
+  abstract readonly customParameters: Readonly<Record<string, string>>;
+  abstract readonly startedAt: Date;
+  /** The caller's number (inbound) or the number called (outbound), as Twilio gave it. */
+  abstract readonly from: string | undefined;
+  abstract readonly to: string | undefined;
+  /** The named profile this call runs with, if any. */
+  abstract readonly profile: string | undefined;
+  /** The conversation so far (final texts; caller turns need input transcription). */
+  abstract readonly transcript: readonly TranscriptTurn[];
 
   /**
    * This call's instance of a per-call (`Scope.REQUEST`) provider from any module, created on
    * first use and shared for the rest of the call: e.g. a CRM lookup keyed by the caller's number.
    */
-  resolve<T>(type: Type<T>): Promise<T> {
-    return this.resolver(type, this.contextId);
-  }
-
-  get from(): string | undefined {
-    return this.customParameters.From;
-  }
-
-  get to(): string | undefined {
-    return this.customParameters.To;
-  }
-
-  /** The named profile this call runs with, if any. */
-  get profile(): string | undefined {
-    return this.customParameters.profile;
-  }
-
-  /** The conversation so far (final texts; caller turns need input transcription). */
-  get transcript(): readonly TranscriptTurn[] {
-    return this.turns;
-  }
+  abstract resolve<T>(type: Type<T>): Promise<T>;
 
   /** The assistant says goodbye, then the call ends once the goodbye has played. */
-  end(reason = 'ended by the application'): void {
-    this.requireControl().end(reason);
-  }
+  abstract end(reason?: string): void;
 
   /** A short handover sentence plays, then the live call is redirected to `<Dial>number</Dial>`. */
-  transfer(number: string): void {
-    this.requireControl().transfer(number);
-  }
-
-  /** Called once by the call's session. */
-  attach(control: CallControl, transcript: readonly TranscriptTurn[]): void {
-    this.control = control;
-    this.turns = transcript;
-  }
-
-  private requireControl(): CallControl {
-    if (!this.control) throw new Error(`call ${this.callSid} has no session yet`);
-    return this.control;
-  }
+  abstract transfer(number: string): void;
 }

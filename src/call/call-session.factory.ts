@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
-import { CallContext } from './call-context.js';
 import { CallSession } from './call-session.js';
+import { LiveCallContext } from './live-call-context.js';
 
 export interface NewCall {
   callSid: string;
@@ -22,13 +22,8 @@ export class CallSessionFactory {
 
   async create(call: NewCall): Promise<CallSession> {
     const contextId = ContextIdFactory.create();
-    const context = new CallContext(
-      contextId,
-      call.callSid,
-      call.streamSid,
-      call.accountSid,
-      call.customParameters,
-      (type, id) => this.moduleRef.resolve(type, id, { strict: false }),
+    const context = new LiveCallContext(contextId, call, (type, id) =>
+      this.moduleRef.resolve(type, id, { strict: false }),
     );
     this.moduleRef.registerRequestByContextId(context, contextId);
     return this.moduleRef.resolve(CallSession, contextId, { strict: false });

@@ -30,7 +30,8 @@ import { twilioOutbound, type TwilioInboundFrame } from '../twilio/media-stream.
 import { fallbackTwiml, transferTwiml } from '../twilio/twiml.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { RealtimeHealth } from '../realtime/realtime-health.service.js';
-import { CallContext, type CallControl, type TranscriptTurn } from './call-context.js';
+import type { TranscriptTurn } from './call-context.js';
+import { LiveCallContext, type CallControl } from './live-call-context.js';
 import { CallLogger } from './call-logger.js';
 import { CallPlans } from './call-plans.service.js';
 import { CallRegistry } from './call-registry.service.js';
@@ -127,7 +128,7 @@ export class CallSession implements CallControl {
   private speechStoppedAt?: number;
 
   constructor(
-    readonly context: CallContext,
+    readonly context: LiveCallContext,
     private readonly realtimeService: OpenAIRealtimeService,
     codec: AudioCodecService,
     private readonly registry: CallRegistry,

@@ -103,10 +103,8 @@ export class ToolCallCoordinator {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new ToolTimeoutError(this.timeoutMs)), this.timeoutMs);
       });
-      const output = await Promise.race([
-        Promise.resolve().then(() => tool.handler(args, this.context)),
-        timeout,
-      ]);
+      // Validation runs inside the time limit too: zod refinements may be async.
+      const output = await Promise.race([tool.invoke(args, this.context), timeout]);
       return result(args, output, true);
     } catch (error) {
       return result(args, { error: (error as Error).message || 'the tool failed' }, false);

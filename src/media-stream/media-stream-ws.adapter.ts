@@ -3,9 +3,6 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
-import type { RawData } from 'ws';
-import { rawDataToBuffer } from '../common/raw-data.js';
-import { parseTwilioMessage } from '../twilio/media-stream.messages.js';
 
 export type UpgradeVerdict = { ok: true } | { ok: false; status: number; message: string };
 export type UpgradeVerifier = (req: IncomingMessage) => UpgradeVerdict;
@@ -14,21 +11,16 @@ export type UpgradeVerifier = (req: IncomingMessage) => UpgradeVerdict;
  * Nest's WsAdapter with two changes for Twilio:
  * - upgrades are vetted before the WebSocket exists (`verifyClient`), so a bad signature or a
  *   full house gets a real HTTP 403/503 instead of an accepted-then-closed socket;
- * - messages are Twilio frames (`{"event": ...}` with no `data`), so the parser maps them to
- *   Nest's `{event, data}` shape for any `@SubscribeMessage` handler, and when a gateway has no
- *   handlers (ours reads its sockets directly, to keep the per-frame path flat) nothing is bound.
+ * - a gateway without `@SubscribeMessage` handlers gets no message listener: ours reads its
+ *   sockets directly, to keep the per-frame path flat, and a second listener would parse every
+ *   frame again for nothing.
  */
 export class MediaStreamWsAdapter extends WsAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly verifyUpgrade: UpgradeVerifier,
   ) {
-    super(app, {
-      messageParser: (data) => {
-        const result = parseTwilioMessage(rawDataToBuffer(data as RawData));
-        return result.ok ? { event: result.frame.event, data: result.frame } : undefined;
-      },
-    });
+    super(app);
   }
 
   override create(

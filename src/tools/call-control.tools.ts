@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { CallContext } from '../call/call-context.js';
+import { z } from 'zod';
 import { callControlConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
@@ -26,57 +26,37 @@ export class CallControlTools implements OnModuleInit {
           description:
             'End the phone call. Use it when the caller says goodbye or the conversation is over. ' +
             'After calling it, say a short goodbye: the line closes once it has been heard.',
-          parameters: {
-            type: 'object',
-            properties: {
-              reason: { type: 'string', description: 'Why the call ends, in a few words' },
-            },
-          },
+          parameters: z.object({
+            reason: z.string().optional().describe('Why the call ends, in a few words'),
+          }),
         },
-        (args, call) => this.endCall(args, call),
+        ({ reason }, call) => {
+          call.end(`end_call: ${reason || 'the assistant ended the call'}`);
+          return { ok: true, next: 'Say a short goodbye now; the call ends after it.' };
+        },
       );
     }
     const numbers = this.transferNumbers();
     if (this.cfg.transferTool && numbers.length > 0 && this.twilioRest.available) {
+      // The model may only choose from the configured numbers; with one, it need not choose.
+      const number = z.enum(numbers).describe('Where to transfer');
       this.registry.register(
         {
           name: 'transfer_call',
           description:
             'Transfer the caller to a human. Use it when the caller asks for a person or you cannot ' +
             'help. After calling it, tell the caller in one short sentence that you are transferring them.',
-          parameters: {
-            type: 'object',
-            properties: {
-              number: { type: 'string', enum: numbers, description: 'Where to transfer' },
-            },
-            required: numbers.length > 1 ? ['number'] : [],
-          },
+          parameters: z.object({ number: numbers.length > 1 ? number : number.optional() }),
         },
-        (args, call) => this.transferCall(args, call, numbers),
+        (args, call) => {
+          call.transfer(args.number ?? numbers[0]);
+          return {
+            ok: true,
+            next: 'Tell the caller in one short sentence that you are transferring them now.',
+          };
+        },
       );
     }
-  }
-
-  private endCall(args: Record<string, unknown>, call: CallContext): Record<string, unknown> {
-    const reason =
-      typeof args.reason === 'string' && args.reason ? args.reason : 'the assistant ended the call';
-    call.end(`end_call: ${reason}`);
-    return { ok: true, next: 'Say a short goodbye now; the call ends after it.' };
-  }
-
-  private transferCall(
-    args: Record<string, unknown>,
-    call: CallContext,
-    numbers: string[],
-  ): Record<string, unknown> {
-    const number = typeof args.number === 'string' ? args.number : numbers[0];
-    if (!numbers.includes(number))
-      throw new Error(`transfers may only go to ${numbers.join(', ')}`);
-    call.transfer(number);
-    return {
-      ok: true,
-      next: 'Tell the caller in one short sentence that you are transferring them now.',
-    };
   }
 
   /** TRANSFER_NUMBER first, then the allow-list. */

@@ -1,64 +1,94 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { Injectable, Logger } from '@nestjs/common';
 import type { CallContext } from '../call/call-context.js';
-import { REALTIME_TOOL_METADATA, type RealtimeToolOptions } from './realtime-tool.decorator.js';
+import type {
+  JsonSchema,
+  NoParameters,
+  RealtimeToolOptions,
+  ToolArguments,
+  ToolHandler,
+  ToolParameters,
+} from './realtime-tool.decorator.js';
+import { compileParameters } from './tool-parameters.js';
 
-export type ToolHandler = (args: Record<string, unknown>, call: CallContext) => unknown;
+/** Arguments the model sent that do not match the tool's schema; the message is for the model. */
+export class InvalidToolArgumentsError extends Error {
+  constructor(tool: string, problems: string) {
+    super(
+      `invalid arguments for ${tool}: ${problems}. ` +
+        `Call ${tool} again with arguments that match its parameters.`,
+    );
+  }
+}
 
 export interface RegisteredTool {
-  definition: RealtimeToolOptions;
-  handler: ToolHandler;
+  name: string;
+  description: string;
+  /** Where it was declared (`StoreHours.hours`), for start-up errors and logs. */
+  source: string;
+  parameters: JsonSchema;
+  /**
+   * Validates the arguments, then runs the handler. Rejects with InvalidToolArgumentsError
+   * (the handler not called) or with whatever the handler threw.
+   */
+  invoke(args: Record<string, unknown>, call: CallContext): Promise<unknown>;
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * Every tool the model may call: methods decorated with `@RealtimeTool` on any provider of any
- * module (found once at start-up with Nest's DiscoveryService), plus the bridge's own built-ins
- * registered in code.
+ * Every tool the model may call: `@RealtimeTool` methods (registered by the ToolExplorer at
+ * start-up) and the bridge's own built-ins (registered in code). Anything that cannot work as a
+ * tool is refused here, at start-up, with a message naming it.
  */
 @Injectable()
-export class ToolRegistry implements OnModuleInit {
+export class ToolRegistry {
   private readonly log = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
 
-  constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-    private readonly reflector: Reflector,
-  ) {}
-
-  onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance: unknown = wrapper.instance;
-      // Request-scoped providers have no instance at start-up; tools live on singletons.
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-        const method = (instance as Record<string, unknown>)[methodName];
-        if (typeof method !== 'function') continue;
-        const options = this.reflector.get<RealtimeToolOptions | undefined>(
-          REALTIME_TOOL_METADATA,
-          method as (...args: unknown[]) => unknown,
-        );
-        if (options) {
-          this.register(options, (args, call) =>
-            (method as ToolHandler).call(instance, args, call),
-          );
-        }
-      }
+  register<P extends ToolParameters = NoParameters>(
+    options: RealtimeToolOptions<P>,
+    handler: ToolHandler<P>,
+    source = 'the bridge',
+  ): void {
+    const { name, description } = options;
+    if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
+      throw new Error(
+        `Realtime tool name ${JSON.stringify(name)} (${source}) must match ${TOOL_NAME}`,
+      );
     }
-  }
-
-  register(definition: RealtimeToolOptions, handler: ToolHandler): void {
-    if (!TOOL_NAME.test(definition.name)) {
-      throw new Error(`Realtime tool name "${definition.name}" must match ${TOOL_NAME}`);
+    const existing = this.tools.get(name);
+    if (existing) {
+      throw new Error(
+        `Two Realtime tools are named "${name}": ${existing.source} and ${source}; tool names must be unique`,
+      );
     }
-    if (this.tools.has(definition.name)) {
-      throw new Error(`Two Realtime tools are named "${definition.name}"`);
+    if (typeof description !== 'string' || !description.trim()) {
+      throw new Error(
+        `Realtime tool "${name}" (${source}) needs a description: the model reads it`,
+      );
     }
-    this.tools.set(definition.name, { definition, handler });
-    this.log.log(`tool ${definition.name} registered`);
+    let compiled;
+    try {
+      compiled = compileParameters(options.parameters);
+    } catch (error) {
+      throw new Error(`Realtime tool "${name}" (${source}): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    this.tools.set(name, {
+      name,
+      description,
+      source,
+      parameters: compiled.jsonSchema,
+      invoke: async (args, call) => {
+        const parsed = await compiled.parse(args);
+        if (!parsed.ok) throw new InvalidToolArgumentsError(name, parsed.problems);
+        // parse() ran P's own schema (or, for a raw JSON Schema, checked for an object), so the
+        // value is what P produces: the one place the handler's argument type is asserted.
+        return handler(parsed.value as ToolArguments<P>, call);
+      },
+    });
+    this.log.log(`tool ${name} registered (${source})`);
   }
 
   get(name: string): RegisteredTool | undefined {
@@ -67,11 +97,11 @@ export class ToolRegistry implements OnModuleInit {
 
   /** The tools, in the shape `session.update` lists them. */
   sessionTools(): Array<Record<string, unknown>> {
-    return [...this.tools.values()].map(({ definition }) => ({
+    return [...this.tools.values()].map((tool) => ({
       type: 'function',
-      name: definition.name,
-      description: definition.description,
-      parameters: definition.parameters ?? { type: 'object', properties: {} },
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.parameters,
     }));
   }
 }

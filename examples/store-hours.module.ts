@@ -1,10 +1,13 @@
 import { Injectable, Logger, Module, Scope } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { CallContext } from '../call/call-context.js';
-import { CallEvent, type CallEndedEvent } from '../events/call-events.js';
-import { RealtimeTool } from '../tools/realtime-tool.decorator.js';
+import { CallContext, CallEvent, RealtimeTool, type CallEndedEvent } from 'twilio-realtime-bridge';
+import { z } from 'zod';
 
 const HOURS: Record<string, string> = { saturday: '10:00-16:00', sunday: 'closed' };
+
+const StoreHoursArgs = z.object({
+  day: z.string().describe('A day of the week, e.g. "monday"'),
+});
 
 /** Per call: created once for the call that first asks, with that call's context injected. */
 @Injectable({ scope: Scope.REQUEST })
@@ -22,13 +25,9 @@ export class StoreHours {
   @RealtimeTool({
     name: 'get_store_hours',
     description: 'Opening hours of the store on a given day of the week.',
-    parameters: {
-      type: 'object',
-      properties: { day: { type: 'string', description: 'e.g. "monday"' } },
-      required: ['day'],
-    },
+    parameters: StoreHoursArgs,
   })
-  async hours({ day }: { day: string }, call: CallContext) {
+  async hours({ day }: z.infer<typeof StoreHoursArgs>, call: CallContext) {
     const caller = await call.resolve(CallerGreeting);
     return { day, hours: HOURS[day.toLowerCase()] ?? '09:00-18:00', greet: caller.name };
   }

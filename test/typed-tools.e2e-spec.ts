@@ -1,0 +1,206 @@
+import { Injectable, Module, Scope } from '@nestjs/common';
+import { CallContext, RealtimeTool } from 'twilio-realtime-bridge';
+import { z } from 'zod';
+import { TableBookingModule } from '../examples/table-booking.module.js';
+import { startBridge, type RunningBridge } from './support/bridge.js';
+import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import { FakeTwilioCall } from './support/fake-twilio.js';
+import { modelCallsTool, outputsOf } from './support/tool-calls.js';
+import { waitUntil } from './support/wait.js';
+
+// What a team writes: everything below comes from the package's name, not from src/.
+const BookTable = z.object({
+  date: z.iso.date().transform((day) => new Date(`${day}T00:00:00Z`)),
+  guests: z.number().int().min(1).max(8).describe('How many people, 1 to 8'),
+  note: z.string().optional(),
+});
+
+interface Booking {
+  callSid: string;
+  args: z.infer<typeof BookTable>;
+}
+
+/** A per-call provider holding the call's state; its tool runs on the call's own instance. */
+@Injectable({ scope: Scope.REQUEST })
+class TableBooking {
+  static readonly created: string[] = [];
+  static readonly handled: Booking[] = [];
+  private booked = 0;
+
+  constructor(private readonly call: CallContext) {
+    TableBooking.created.push(call.callSid);
+  }
+
+  @RealtimeTool({ name: 'book_table', description: 'Books a table.', parameters: BookTable })
+  async book(args: z.infer<typeof BookTable>, call: CallContext) {
+    TableBooking.handled.push({ callSid: call.callSid, args });
+    this.booked++;
+    return {
+      // Only a Date (the schema's output), not the model's string, has getUTCDay().
+      weekday: args.date.getUTCDay(),
+      guests: args.guests,
+      bookedThisCall: this.booked,
+      sameCall: call === this.call,
+      // The instance the tool runs on is the one the rest of the call resolves.
+      sameInstance: (await call.resolve(TableBooking)) === this,
+    };
+  }
+}
+
+@Module({ providers: [TableBooking] })
+class BookingModule {}
+
+const outputOf = (upstream: FakeRealtimeConnection, n: number) => {
+  const item = outputsOf(upstream)[n].item as { call_id: string; output: string };
+  return { callId: item.call_id, output: JSON.parse(item.output) as Record<string, unknown> };
+};
+
+describe('typed tools on per-call providers', () => {
+  let openai: FakeRealtimeServer;
+  let bridge: RunningBridge;
+
+  beforeEach(async () => {
+    TableBooking.created.length = 0;
+    TableBooking.handled.length = 0;
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge(
+      { OPENAI_REALTIME_URL: openai.url, AUDIO_INPUT_FORMAT: 'g711_ulaw' },
+      [BookingModule],
+    );
+  });
+
+  afterEach(async () => {
+    await bridge.close();
+    await openai.stop();
+  });
+
+  async function callIn() {
+    const call = await FakeTwilioCall.dial(bridge.baseUrl);
+    const upstream = await openai.connection(openai.connections.length);
+    await upstream.waitFor('session.update');
+    return { call, upstream };
+  }
+
+  it('shows the model the JSON Schema derived from the zod schema', async () => {
+    const { upstream } = await callIn();
+    const tools = (upstream.received[0].session as { tools: Array<Record<string, unknown>> }).tools;
+    expect(tools.find((tool) => tool.name === 'book_table')).toEqual({
+      type: 'function',
+      name: 'book_table',
+      description: 'Books a table.',
+      parameters: {
+        type: 'object',
+        properties: {
+          date: expect.objectContaining({ type: 'string', format: 'date' }),
+          guests: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 8,
+            description: 'How many people, 1 to 8',
+          },
+          note: { type: 'string' },
+        },
+        required: ['date', 'guests'],
+      },
+    });
+  });
+
+  it("hands valid arguments to the handler as the schema's output, on the call's own instance", async () => {
+    const { call, upstream } = await callIn();
+    modelCallsTool(upstream, 'r1', 'c1', 'book_table', { date: '2026-12-05', guests: 4 }).done();
+    await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
+
+    expect(outputOf(upstream, 0)).toEqual({
+      callId: 'c1',
+      output: { weekday: 6, guests: 4, bookedThisCall: 1, sameCall: true, sameInstance: true },
+    });
+    expect(TableBooking.handled).toEqual([
+      { callSid: call.callSid, args: { date: new Date('2026-12-05T00:00:00Z'), guests: 4 } },
+    ]);
+    await upstream.waitFor('response.create');
+  });
+
+  it('answers invalid arguments with an error output saying what was wrong, without calling the handler', async () => {
+    const { upstream } = await callIn();
+    modelCallsTool(upstream, 'r1', 'c1', 'book_table', { date: 'next friday', guests: 12 }).done();
+    await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
+
+    const { output } = outputOf(upstream, 0);
+    expect(output.error).toMatch(/^invalid arguments for book_table: /);
+    expect(output.error).toMatch(/date: [^;]*date/i);
+    expect(output.error).toMatch(/guests: [^;]*8/);
+    expect(output.error).toMatch(/Call book_table again/);
+    expect(TableBooking.handled).toEqual([]);
+    // The model is asked to go on, so it can call again with corrected arguments.
+    await upstream.waitFor('response.create');
+  });
+
+  it('creates the per-call provider once per call, however many times its tool runs', async () => {
+    const first = await callIn();
+    modelCallsTool(first.upstream, 'r1', 'c1', 'book_table', { date: '2026-12-05', guests: 2 });
+    modelCallsTool(first.upstream, 'r1', 'c2', 'book_table', { date: '2026-12-06', guests: 3 });
+    await waitUntil(() => outputsOf(first.upstream).length === 2, 'both outputs');
+    const second = await callIn();
+    modelCallsTool(second.upstream, 'r2', 'c3', 'book_table', { date: '2026-12-07', guests: 5 });
+    await waitUntil(() => outputsOf(second.upstream).length === 1, 'the output');
+
+    expect(TableBooking.created).toEqual([first.call.callSid, second.call.callSid]);
+    const counts = [0, 1].map((n) => outputOf(first.upstream, n).output.bookedThisCall);
+    expect(counts.sort()).toEqual([1, 2]);
+    expect(outputOf(second.upstream, 0).output.bookedThisCall).toBe(1);
+  });
+});
+
+describe('examples/table-booking.module.ts', () => {
+  let openai: FakeRealtimeServer;
+  let bridge: RunningBridge;
+
+  beforeEach(async () => {
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge(
+      { OPENAI_REALTIME_URL: openai.url, AUDIO_INPUT_FORMAT: 'g711_ulaw' },
+      [TableBookingModule],
+    );
+  });
+
+  afterEach(async () => {
+    await bridge.close();
+    await openai.stop();
+  });
+
+  it("keeps each call's bookings to itself, up to the limit", async () => {
+    const book = async (upstream: FakeRealtimeConnection, callId: string) => {
+      const before = outputsOf(upstream).length;
+      modelCallsTool(upstream, `r_${callId}`, callId, 'book_table', {
+        date: '2026-12-05',
+        guests: 2,
+      }).done();
+      await waitUntil(() => outputsOf(upstream).length === before + 1, `output of ${callId}`);
+      return outputOf(upstream, before).output;
+    };
+    const first = await FakeTwilioCall.dial(bridge.baseUrl);
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+    const sid = first.callSid.slice(-4);
+    expect(await book(upstream, 'c1')).toEqual({
+      ok: true,
+      reference: `${sid}-1`,
+      under: '+15550001111',
+    });
+    expect(await book(upstream, 'c2')).toMatchObject({ ok: true, reference: `${sid}-2` });
+    expect(await book(upstream, 'c3')).toEqual({
+      ok: false,
+      reason: 'At most 2 bookings per call.',
+    });
+
+    const second = await FakeTwilioCall.dial(bridge.baseUrl);
+    const next = await openai.connection(1);
+    await next.waitFor('session.update');
+    expect(await book(next, 'c4')).toMatchObject({
+      ok: true,
+      reference: `${second.callSid.slice(-4)}-1`,
+    });
+  });
+});
