@@ -311,7 +311,14 @@ export class Simulation {
           caller.sendAudio(k < fileFrames ? frameOf(fileAudio, k) : silenceFrame());
         }
         const sent = caller.framesSent;
-        if (sent >= fileFrames + tailFrames && !caller.assistantBusy(ASSISTANT_QUIET_MS)) {
+        // Until the assistant has said something, the caller stays on the line (up to the reply
+        // wait): a bridge still retrying its model connection must get the chance to say so.
+        const replied = caller.stats().receivedMs > 0;
+        if (
+          replied &&
+          sent >= fileFrames + tailFrames &&
+          !caller.assistantBusy(ASSISTANT_QUIET_MS)
+        ) {
           this.end('caller audio and tail sent', false);
         } else if (sent >= lastWaitFrame) {
           this.end('caller audio and tail sent (the assistant was still talking)', false);
