@@ -9,6 +9,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MediaStreamModule } from './media-stream/media-stream.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { SipModule } from './sip/sip.module.js';
 import { ToolsModule } from './tools/tools.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
 
@@ -19,10 +20,13 @@ export class AppModule {
    * that configuration is read when the app is built (tests build several, each with its own).
    */
   static async forRoot(extraModules: DynamicModule['imports'] = []): Promise<DynamicModule> {
+    const config = await AppConfigModule.forRoot();
+    // Read after the config module has validated the environment (and merged `.env` into it).
+    const sipTransport = process.env.OPENAI_WEBHOOK_SECRET?.trim() ? [SipModule] : [];
     return {
       module: AppModule,
       imports: [
-        await AppConfigModule.forRoot(),
+        config,
         LoggingModule,
         MetricsModule,
         CallContextModule,
@@ -34,6 +38,7 @@ export class AppModule {
         MediaStreamModule,
         HealthModule,
         CallsModule,
+        ...sipTransport,
         ...extraModules,
       ],
     };

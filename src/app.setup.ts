@@ -6,6 +6,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import type { LogLevel } from './config/env.schema.js';
 import { MediaStreamWsAdapter } from './media-stream/media-stream-ws.adapter.js';
 import { MediaStreamGateway } from './media-stream/media-stream.gateway.js';
+import { useSipWebhookBody } from './sip/sip.module.js';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -31,6 +32,7 @@ export function configureApp(app: INestApplication, options: AppSetupOptions = {
   Logger.overrideLogger(NEST_LEVELS[level]);
   const gateway = app.get(MediaStreamGateway);
   app.useWebSocketAdapter(new MediaStreamWsAdapter(app, (req) => gateway.verifyUpgrade(req)));
+  useSipWebhookBody(app);
   if (config.getOrThrow<boolean>('server.apiDocs')) {
     const document = SwaggerModule.createDocument(
       app,

@@ -1,6 +1,9 @@
 import type { Type } from '@nestjs/common';
 import type { ContextId } from '@nestjs/core';
 
+/** How the call reaches the bridge: Twilio Media Streams (audio through us) or OpenAI SIP (a sideband). */
+export type CallTransport = 'media' | 'sip';
+
 export interface TranscriptTurn {
   role: 'caller' | 'assistant';
   text: string;
@@ -32,6 +35,7 @@ export class CallContext {
     /** The stream's `<Parameter>`s (From, To, profile, and any the webhook or API added). */
     readonly customParameters: Readonly<Record<string, string>>,
     private readonly resolver: <T>(type: Type<T>, contextId: ContextId) => Promise<T>,
+    readonly transport: CallTransport = 'media',
   ) {}
 
   /**

@@ -1,4 +1,5 @@
 import {
+  BadGatewayException,
   BadRequestException,
   Body,
   Controller,
@@ -18,12 +19,14 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CallPlans } from '../call/call-plans.service.js';
+import type { CallTransport } from '../call/call-context.js';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { twilioConfig } from '../config/config.namespaces.js';
-import type { TwilioConfig } from '../config/config.namespaces.js';
+import { callControlConfig, twilioConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, TwilioConfig } from '../config/config.namespaces.js';
 import { CallEvent, type AnyCallEvent } from '../events/call-events.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
+import { transferTwiml } from '../twilio/twiml.js';
 import { ApiTokenGuard } from './api-token.guard.js';
 
 const outboundCallSchema = z.strictObject({
@@ -38,9 +41,20 @@ const outboundCallSchema = z.strictObject({
     .optional(),
 });
 
+const transferSchema = z.strictObject({
+  to: z
+    .string()
+    .regex(
+      /^\+[1-9][0-9]{6,14}$|^(sips?|tel):[^\s<>"]{1,200}$/,
+      'expected an E.164 number such as +15551234567, or a sip:/tel: URI',
+    ),
+});
+
 export interface ActiveCall {
   callSid: string;
   streamSid: string;
+  /** `media` (Twilio Media Streams) or `sip` (OpenAI SIP). */
+  transport: CallTransport;
   from?: string;
   to?: string;
   profile?: string;
@@ -61,6 +75,7 @@ export class CallsController {
     private readonly signatures: TwilioSignatureService,
     private readonly events: EventEmitter2,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
+    @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
   ) {}
 
   /**
@@ -108,6 +123,7 @@ export class CallsController {
       calls: this.registry.all().map(({ context }) => ({
         callSid: context.callSid,
         streamSid: context.streamSid,
+        transport: context.transport,
         from: context.from,
         to: context.to,
         profile: context.profile,
@@ -124,11 +140,68 @@ export class CallsController {
     @Param('callSid') callSid: string,
   ): Promise<{ callSid: string; status: 'completed' }> {
     const session = this.registry.get(callSid);
+    if (session?.hangUpNow) {
+      // A SIP call: hung up through OpenAI's calls API, which owns its line.
+      await this.controlRemote(() => session.hangUpNow!('hung up through the API'));
+      return { callSid, status: 'completed' };
+    }
     const accountSid = session?.context.accountSid ?? this.twilioCfg.accountSid;
     if (!accountSid) throw new NotFoundException(`no active call ${callSid}`);
     if (this.twilioRest.available) await this.twilioRest.hangUp(accountSid, callSid);
     session?.close('hung up through the API');
     return { callSid, status: 'completed' };
+  }
+
+  /**
+   * Transfers a live call at once, without a handover sentence (the `transfer_call` tool has one):
+   * a SIP call through OpenAI's REFER, a media call by redirecting it to `<Dial>`. When
+   * TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS is set, only those destinations are allowed.
+   */
+  @Post(':callSid/transfer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Transfer a live call ({ to: "+1555..." | "sip:..." })' })
+  @ApiBody({ schema: z.toJSONSchema(transferSchema) as Record<string, unknown> })
+  async transfer(
+    @Param('callSid') callSid: string,
+    @Body() body: unknown,
+  ): Promise<{ callSid: string; status: 'transferred'; to: string }> {
+    const parsed = transferSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadRequestException(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`),
+      );
+    }
+    const { to } = parsed.data;
+    const allowed = [this.callControl.transferNumber, ...this.callControl.transferAllowedNumbers];
+    if (allowed.some(Boolean) && !allowed.includes(to)) {
+      throw new BadRequestException(
+        `transfers may only go to ${allowed.filter(Boolean).join(', ')}`,
+      );
+    }
+    const session = this.registry.get(callSid);
+    if (!session) throw new NotFoundException(`no active call ${callSid}`);
+    if (session.transferNow) {
+      await this.controlRemote(() => session.transferNow!(to));
+    } else {
+      if (!this.twilioRest.available) {
+        throw new ServiceUnavailableException('transfers of media calls need TWILIO_AUTH_TOKEN');
+      }
+      if (!to.startsWith('+')) {
+        throw new BadRequestException('a media call transfers to an E.164 number (<Dial>)');
+      }
+      await this.twilioRest.redirect(session.context.accountSid, callSid, transferTwiml(to));
+      session.close(`transferred to ${to} through the API`, 'log', 'transferred');
+    }
+    return { callSid, status: 'transferred', to };
+  }
+
+  /** A request to the carrier's API of a call; its failure is a 502, not a 500. */
+  private async controlRemote(request: () => Promise<void>): Promise<void> {
+    try {
+      await request();
+    } catch (error) {
+      throw new BadGatewayException(`the carrier refused: ${(error as Error).message}`);
+    }
   }
 
   /** The call's events as they happen (server-sent events), until it ends. */
