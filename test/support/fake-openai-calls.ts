@@ -28,7 +28,7 @@ export class FakeOpenAICalls {
       void readBody(req).then((text) => {
         const path = req.url ?? '';
         const match = /\/realtime\/calls\/([^/]+)\/([a-z]+)$/.exec(path);
-        let body: unknown = undefined;
+        let body: unknown;
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
