@@ -112,7 +112,7 @@ export class OpenAICallsClient {
         signal: AbortSignal.timeout(CALLS_API_TIMEOUT_MS),
       });
     } catch (error) {
-      const err = error as Error & { cause?: { code?: string } };
+      const err = error as Error & { cause?: { code?: string; message?: string } };
       const code = err.cause?.code;
       if (err.name === 'TimeoutError') {
         return {
@@ -123,7 +123,7 @@ export class OpenAICallsClient {
       }
       return {
         ok: false,
-        detail: `request failed (${code ?? err.message})`,
+        detail: `request failed (${code ?? err.cause?.message ?? err.message})`,
         transient: code && UNSENT_ERRORS.has(code) ? 'unsent' : 'maybe',
       };
     }
