@@ -2,6 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Webhook } from 'standardwebhooks';
 import type { AnyCallEvent } from '../src/events/call-events.js';
+import { CallRegistry } from '../src/call/call-registry.service.js';
 import { StoreHoursModule } from '../src/examples/store-hours.module.js';
 import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
@@ -120,6 +121,48 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     const accept = await calls.waitFor('accept', callId);
     const sideband = await sidebandOf(callId);
     return { accept, sideband };
+  }
+
+  /** The model calls a tool in one response, as the server reports it. */
+  function modelCalls(
+    sideband: FakeRealtimeConnection,
+    responseId: string,
+    name: string,
+    args: object,
+  ) {
+    const item = {
+      id: `item_${responseId}`,
+      type: 'function_call',
+      call_id: `call_${responseId}`,
+      name,
+      arguments: JSON.stringify(args),
+    };
+    sideband.send({ type: 'response.created', response: { id: responseId, output: [] } });
+    sideband.send({
+      type: 'response.output_item.done',
+      response_id: responseId,
+      output_index: 0,
+      item,
+    });
+    sideband.send({
+      type: 'response.done',
+      response: { id: responseId, status: 'completed', output: [item] },
+    });
+  }
+
+  /** The last sentence the bridge asked for, spoken: its response.done with a transcript. */
+  async function lastSentenceDone(sideband: FakeRealtimeConnection, transcript: string) {
+    await sideband.waitFor('response.create');
+    const id = sideband.responseIds[0];
+    sideband.send({
+      type: 'response.done',
+      response: {
+        id,
+        status: 'completed',
+        output: [{ type: 'message', content: [{ type: 'output_audio', transcript }] }],
+      },
+    });
+    return id;
   }
 
   beforeEach(async () => {
@@ -354,6 +397,8 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     });
     const list = (await (await api('/api/calls')).json()) as { calls: unknown[] };
     expect(list.calls).toEqual([]);
+    // The caller's side ended it: nothing to hang up.
+    expect(calls.of('hangup')).toHaveLength(0);
   });
 
   it('hangs up through /hangup from the call-control API', async () => {
@@ -365,6 +410,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(hangup.authorization).toBe(`Bearer ${TEST_API_KEY}`);
     await sideband.waitForClose();
     expect(seenEvents.filter((e) => e.event === 'call.ended')).toHaveLength(1);
+    expect(calls.of('hangup')).toHaveLength(1);
   });
 
   it('transfers through /refer from the call-control API, to an allowed number only', async () => {
@@ -444,6 +490,67 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     const list = (await (await api('/api/calls')).json()) as { calls: unknown[] };
     expect(list.calls).toHaveLength(1);
     expect(seenEvents.some((e) => e.event === 'call.ended')).toBe(false);
+  });
+
+  it('times the goodbye from its transcript when the server sends no output-audio events', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_quiet');
+    modelCalls(sideband, 'resp_q', 'end_call', {});
+    const doneAt = Date.now();
+    await lastSentenceDone(sideband, 'Thanks for calling, goodbye!');
+    await calls.waitFor('hangup', 'rtc_quiet');
+    // 28 characters at 15 a second + 750 ms: about 2.6 s after the goodbye's response.done.
+    expect(Date.now() - doneAt).toBeGreaterThanOrEqual(2000);
+    await waitUntil(() => seenEvents.some((e) => e.event === 'call.ended'), 'the call to end');
+    expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({
+      outcome: 'completed',
+    });
+  });
+
+  it('transfers with transfer_call after the handover sentence, through /refer', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_handover');
+    modelCalls(sideband, 'resp_h', 'transfer_call', { number: '+15559990000' });
+    const id = await lastSentenceDone(sideband, 'Transferring you now.');
+    sideband.send({ type: 'output_audio_buffer.stopped', response_id: id });
+    const refer = await calls.waitFor('refer', 'rtc_handover');
+    expect(refer.body).toEqual({ target_uri: 'tel:+15559990000' });
+    await waitUntil(() => seenEvents.some((e) => e.event === 'call.ended'), 'the call to end');
+    expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({
+      outcome: 'transferred',
+    });
+    expect(calls.of('hangup')).toHaveLength(0);
+  });
+
+  it('hangs up when a dropped sideband cannot be reopened within its attempts', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_lost');
+    openai.rejectWithStatus = 503;
+    sideband.socket.terminate();
+    const hangup = await calls.waitFor('hangup', 'rtc_lost');
+    expect(hangup.callId).toBe('rtc_lost');
+    await waitUntil(() => seenEvents.some((e) => e.event === 'call.ended'), 'the call to end');
+    expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({ outcome: 'failed' });
+    expect(
+      bridge.logs.matching(/could not open the sideband after 4 attempts/).length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('answers 503 while draining, with no calls-API request', async () => {
+    await startWith();
+    bridge.app.get(CallRegistry).stopAdmitting();
+    expect((await postWebhook(incomingCall('rtc_drain'))).status).toBe(503);
+    expect(calls.requests).toHaveLength(0);
+  });
+
+  it('hangs up a SIP call still live when the bridge shuts down (not left talking without tools)', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_shutdown');
+    await bridge.close();
+    bridge = undefined as unknown as RunningBridge;
+    await calls.waitFor('hangup', 'rtc_shutdown');
+    await sideband.waitForClose();
+    expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({ outcome: 'shutdown' });
   });
 
   it('ends the call record when accept fails, without opening a sideband', async () => {

@@ -148,6 +148,8 @@ export class SidebandLink {
       return this.gone(`OpenAI refused the sideband (${detail}): the call is over`, 'ended');
     }
     this.state = 'connecting';
+    // A socket lost mid-call starts a new budget of attempts, the first of them at once.
+    if (info.wasOpen) this.attempt = -1;
     const next = this.attempt + 1;
     if (next >= SIDEBAND_BACKOFF_MS.length) {
       return this.gone(`could not open the sideband after ${next} attempts (${detail})`, 'failed');

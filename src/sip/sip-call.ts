@@ -75,6 +75,10 @@ export class SipCall implements CallControl, LiveCall {
   readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   private readonly log: CallLogger;
   private state: State = 'new';
+  /** OpenAI answered the call for us: from here on, the line is ours to hang up. */
+  private accepted = false;
+  /** The line is down or handed on (OpenAI closed the sideband; we hung up or referred). */
+  private lineClosed = false;
   private settings!: CallSettings;
   private readonly sideband: SidebandLink;
   private readonly toolCalls: ToolCallCoordinator;
@@ -118,10 +122,11 @@ export class SipCall implements CallControl, LiveCall {
       {
         onOpen: (reconnected) => this.onSidebandOpen(reconnected),
         onEvent: (event) => this.onEvent(event),
-        onGone: (reason, kind) =>
-          kind === 'ended'
-            ? this.close(`call ended: ${reason}`)
-            : this.hangUpAfterFailure(`sideband lost: ${reason}`),
+        onGone: (reason, kind) => {
+          if (kind === 'failed') return this.hangUpAfterFailure(`sideband lost: ${reason}`);
+          this.lineClosed = true;
+          this.close(`call ended: ${reason}`);
+        },
       },
       (action) => this.guard(action),
     );
@@ -163,7 +168,9 @@ export class SipCall implements CallControl, LiveCall {
       this.close(`accept failed: ${(error as Error).message}`, 'warn', 'failed');
       return;
     }
-    if (this.state !== 'accepting') return;
+    this.accepted = true;
+    // Closed while the accept was on its way (shutdown, API hang-up): close() hangs up.
+    if (this.state !== 'accepting') return this.hangUpIfLive();
     this.state = 'active';
     this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
     this.sideband.start();
@@ -188,6 +195,7 @@ export class SipCall implements CallControl, LiveCall {
   async hangUpNow(reason: string): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'ending';
+    this.lineClosed = true;
     try {
       await this.calls.hangup(this.context.callSid);
     } finally {
@@ -198,6 +206,7 @@ export class SipCall implements CallControl, LiveCall {
   async transferNow(target: string): Promise<void> {
     if (this.state === 'closed') throw new Error('the call has ended');
     await this.calls.refer(this.context.callSid, sipReferTarget(target));
+    this.lineClosed = true;
     this.close(`transferred to ${target} through the API`, 'log', 'transferred');
   }
 
@@ -209,6 +218,7 @@ export class SipCall implements CallControl, LiveCall {
     clearTimeout(this.wrapUp?.estimateTimer);
     this.toolCalls.dispose();
     this.sideband.close(reason);
+    this.hangUpIfLive();
     this.registry.remove(this);
     const durationS = (Date.now() - this.context.startedAt.getTime()) / 1000;
     const turns = (role: TranscriptTurn['role']) =>
@@ -240,6 +250,16 @@ export class SipCall implements CallControl, LiveCall {
       usage: { ...this.usage },
       frames: { in: 0, out: 0, dropped: 0 },
     });
+  }
+
+  /**
+   * A call whose record ends while its line is still up (shutdown drain, internal error) is hung
+   * up: OpenAI would otherwise go on talking to the caller with no one running tools.
+   */
+  private hangUpIfLive(): void {
+    if (!this.accepted || this.lineClosed) return;
+    this.lineClosed = true;
+    void this.controlLiveCall('hangup', () => this.calls.hangup(this.context.callSid));
   }
 
   // --- the sideband -------------------------------------------------------------------
@@ -387,6 +407,7 @@ export class SipCall implements CallControl, LiveCall {
     const request = fallback
       ? () => this.calls.refer(this.context.callSid, sipReferTarget(fallback))
       : () => this.calls.hangup(this.context.callSid);
+    this.lineClosed = true;
     void this.controlLiveCall(fallback ? 'fallback transfer' : 'hangup', request).finally(() =>
       this.close(reason, 'warn', 'failed'),
     );
@@ -463,6 +484,7 @@ export class SipCall implements CallControl, LiveCall {
     clearTimeout(wrapUp.estimateTimer);
     const { action, reason } = wrapUp;
     const callId = this.context.callSid;
+    this.lineClosed = true;
     if (action.kind === 'hangup') {
       void this.controlLiveCall('hangup', () => this.calls.hangup(callId)).finally(() =>
         this.close(reason, 'log', action.outcome),
