@@ -169,7 +169,7 @@ export class SipCall implements CallControl, LiveCall {
       return;
     }
     this.accepted = true;
-    // Closed while the accept was on its way (shutdown, API hang-up): close() hangs up.
+    // Closed while the accept was on its way (shutdown): the line it just opened is hung up.
     if (this.state !== 'accepting') return this.hangUpIfLive();
     this.state = 'active';
     this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
