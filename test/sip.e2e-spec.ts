@@ -421,11 +421,19 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
       body: JSON.stringify({ to: '+15550000000' }),
     });
     expect(refused.status).toBe(400);
+    for (const body of [{}, { to: 'somewhere' }, { to: '+15559990000', number: '+15559990000' }]) {
+      const bad = await api('/api/calls/rtc_xfer/transfer', {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+      expect(bad.status).toBe(400);
+    }
     expect(calls.of('refer')).toHaveLength(0);
 
     const response = await api('/api/calls/rtc_xfer/transfer', {
       method: 'POST',
-      body: JSON.stringify({ to: '+15559990000' }),
+      // `number` is taken as `to` (the transfer_call tool's name for it).
+      body: JSON.stringify({ number: '+15559990000' }),
     });
     expect(response.status).toBe(200);
     const refer = await calls.waitFor('refer', 'rtc_xfer');

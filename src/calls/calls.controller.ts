@@ -41,14 +41,18 @@ const outboundCallSchema = z.strictObject({
     .optional(),
 });
 
-const transferSchema = z.strictObject({
-  to: z
-    .string()
-    .regex(
-      /^\+[1-9][0-9]{6,14}$|^(sips?|tel):[^\s<>"]{1,200}$/,
-      'expected an E.164 number such as +15551234567, or a sip:/tel: URI',
-    ),
-});
+const transferTarget = z
+  .string()
+  .regex(
+    /^\+[1-9][0-9]{6,14}$|^(sips?|tel):[^\s<>"]{1,200}$/,
+    'expected an E.164 number such as +15551234567, or a sip:/tel: URI',
+  );
+/** `{to}`; `{number}` is taken too, the name the transfer_call tool's argument has. */
+const transferSchema = z
+  .strictObject({ to: transferTarget.optional(), number: transferTarget.optional() })
+  .refine((body) => (body.to === undefined) !== (body.number === undefined), {
+    message: 'give the destination as "to"',
+  });
 
 export interface ActiveCall {
   callSid: string;
@@ -171,7 +175,7 @@ export class CallsController {
         parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`),
       );
     }
-    const { to } = parsed.data;
+    const to = (parsed.data.to ?? parsed.data.number) as string;
     const allowed = [this.callControl.transferNumber, ...this.callControl.transferAllowedNumbers];
     if (allowed.some(Boolean) && !allowed.includes(to)) {
       throw new BadRequestException(
