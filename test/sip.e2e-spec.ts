@@ -371,8 +371,6 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
   it("shows the caller's transcript in GET /api/calls/:id/events, and the sideband closing ends the call record", async () => {
     await startWith();
     const { sideband } = await sipCallIn('rtc_words');
-    const events = await api('/api/calls/rtc_words/events');
-    expect(events.headers.get('content-type')).toBe('text/event-stream');
     sideband.send({
       type: 'conversation.item.input_audio_transcription.completed',
       item_id: 'item_u1',
@@ -383,17 +381,45 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
       () => seenEvents.some((e) => e.event === 'call.transcript'),
       'the transcript event',
     );
+    // A follower that connects after the words were said still gets them, then what follows.
+    const events = await api('/api/calls/rtc_words/events');
+    expect(events.headers.get('content-type')).toBe('text/event-stream');
+    sideband.send({
+      type: 'response.output_audio_transcript.done',
+      response_id: 'resp_a',
+      item_id: 'item_a1',
+      output_index: 0,
+      content_index: 0,
+      transcript: 'Yes, from ten to four.',
+    });
+    await waitUntil(
+      () => seenEvents.filter((e) => e.event === 'call.transcript').length === 2,
+      'the assistant transcript event',
+    );
     // OpenAI closes the sideband when the call is over (the caller hung up).
     sideband.socket.close(1000, 'call ended');
     const text = await events.text();
     expect(text).toMatch(
       /event: call.transcript\ndata: \{.*"role":"caller".*"text":"Are you open on Saturday\?"/,
     );
+    expect(text).toMatch(
+      /event: call.transcript\ndata: \{.*"role":"assistant".*"text":"Yes, from ten to four."/,
+    );
     expect(text).toMatch(/event: call.ended\ndata: \{.*"transport":"sip"/);
+    expect(text.match(/"role":"caller"/g)).toHaveLength(1);
+    expect(text.match(/event: call.started/g)).toHaveLength(1);
+    // Just after the end, a new follower gets the whole story and the stream closes.
+    const late = await (await api('/api/calls/rtc_words/events')).text();
+    expect(late.match(/event: call\.[a-z]+/g)).toEqual([
+      'event: call.started',
+      'event: call.transcript',
+      'event: call.transcript',
+      'event: call.ended',
+    ]);
     expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({
       callSid: 'rtc_words',
       outcome: 'completed',
-      turns: { caller: 1, assistant: 0 },
+      turns: { caller: 1, assistant: 1 },
     });
     const list = (await (await api('/api/calls')).json()) as { calls: unknown[] };
     expect(list.calls).toEqual([]);

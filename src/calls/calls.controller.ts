@@ -28,6 +28,7 @@ import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { transferTwiml } from '../twilio/twiml.js';
 import { ApiTokenGuard } from './api-token.guard.js';
+import { CallEventHistory } from './call-event-history.service.js';
 
 const outboundCallSchema = z.strictObject({
   to: z
@@ -78,6 +79,7 @@ export class CallsController {
     private readonly twilioRest: TwilioRestService,
     private readonly signatures: TwilioSignatureService,
     private readonly events: EventEmitter2,
+    private readonly history: CallEventHistory,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
   ) {}
@@ -208,9 +210,12 @@ export class CallsController {
     }
   }
 
-  /** The call's events as they happen (server-sent events), until it ends. */
+  /** The call's events so far, then as they happen (server-sent events), until it ends. */
   @Get(':callSid/events')
-  @ApiOperation({ summary: "A call's events (call.*) as server-sent events, until call.ended" })
+  @ApiOperation({
+    summary:
+      "A call's events (call.*) so far, then as they happen (server-sent events), until call.ended",
+  })
   followEvents(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -218,10 +223,17 @@ export class CallsController {
       connection: 'keep-alive',
     });
     res.write(': following call events\n\n');
-    const listener = (event: AnyCallEvent) => {
-      if (event.callSid !== callSid) return;
+    const write = (event: AnyCallEvent): boolean => {
       res.write(`event: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`);
-      if (event.event === CallEvent.Ended) res.end();
+      if (event.event !== CallEvent.Ended) return false;
+      res.end();
+      return true;
+    };
+    // What already happened first, then live: both in this tick, so nothing is missed or doubled
+    // (events are emitted synchronously).
+    for (const event of this.history.of(callSid)) if (write(event)) return;
+    const listener = (event: AnyCallEvent) => {
+      if (event.callSid === callSid) write(event);
     };
     this.events.on('call.*', listener);
     const stop = () => this.events.off('call.*', listener);
