@@ -570,6 +570,18 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('ends the call record without a hang-up when the reopened sideband says the call is gone (404)', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_gone404');
+    openai.rejectWithStatus = 404;
+    sideband.socket.terminate();
+    await waitUntil(() => seenEvents.some((e) => e.event === 'call.ended'), 'the call to end');
+    expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({
+      outcome: 'completed',
+    });
+    expect(calls.of('hangup')).toHaveLength(0);
+  });
+
   it('answers 503 while draining, with no calls-API request', async () => {
     await startWith();
     bridge.app.get(CallRegistry).stopAdmitting();

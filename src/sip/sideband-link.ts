@@ -143,9 +143,13 @@ export class SidebandLink {
     if (status === 401 || status === 403) {
       return this.gone(`OpenAI refused the sideband (${detail}); check OPENAI_API_KEY`, 'failed');
     }
-    if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
-      // The call no longer exists at OpenAI (404) or cannot be joined: it is over.
+    if (status === 404 || status === 410) {
+      // The call no longer exists at OpenAI: it is over.
       return this.gone(`OpenAI refused the sideband (${detail}): the call is over`, 'ended');
+    }
+    if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
+      // Refused for a reason retrying will not change; the call may still be up.
+      return this.gone(`OpenAI refused the sideband (${detail})`, 'failed');
     }
     this.state = 'connecting';
     // A socket lost mid-call starts a new budget of attempts, the first of them at once.
