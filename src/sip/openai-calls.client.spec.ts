@@ -110,6 +110,24 @@ describe('OpenAICallsClient', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   });
 
+  it('never repeats the API key in an error, even when the server echoes it', async () => {
+    const echoing = createServer((req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `bad key ${req.headers.authorization}` } }));
+    });
+    await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
+    const { port } = echoing.address() as AddressInfo;
+    try {
+      const error = await clientFor(`http://127.0.0.1:${port}/v1`)
+        .hangup('rtc_6')
+        .catch((e: Error) => e);
+      expect(String(error)).toContain('HTTP 401');
+      expect(String(error)).not.toContain('sk-unit');
+    } finally {
+      await new Promise<void>((resolve) => echoing.close(() => resolve()));
+    }
+  });
+
   it('refuses a malformed call id without a request', async () => {
     await expect(client.hangup('rtc_1/../../files')).rejects.toThrow(/malformed/);
     expect(api.seen).toHaveLength(0);

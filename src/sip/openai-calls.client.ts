@@ -131,10 +131,12 @@ export class OpenAICallsClient {
     const text = await response.text().catch(() => '');
     if (response.ok) return { ok: true };
     const status = response.status;
+    // OpenAI masks keys in its errors; a proxy in between might not: never log ours.
+    const said = text.split(this.openai.apiKey.reveal()).join('[redacted]');
     return {
       ok: false,
       status,
-      detail: `HTTP ${status} ${text.slice(0, CALLS_API_MAX_ERROR_CHARS)}`.trim(),
+      detail: `HTTP ${status} ${said.slice(0, CALLS_API_MAX_ERROR_CHARS)}`.trim(),
       // 429 and 503 say the request was not taken; other 5xx may have been acted on.
       transient: status === 429 || status === 503 ? 'unsent' : status >= 500 ? 'maybe' : false,
     };
