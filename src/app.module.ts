@@ -10,6 +10,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MediaStreamModule } from './media-stream/media-stream.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { SipModule } from './sip/sip.module.js';
 import { ToolsModule } from './tools/tools.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
 
@@ -24,6 +25,7 @@ export class AppModule {
     extraModules: DynamicModule['imports'] = [],
     config: BridgeConfig = loadBridgeConfig(),
   ): Promise<DynamicModule> {
+    const sipTransport = config.env.OPENAI_WEBHOOK_SECRET ? [SipModule] : [];
     return {
       module: AppModule,
       imports: [
@@ -39,6 +41,7 @@ export class AppModule {
         MediaStreamModule,
         HealthModule,
         CallsModule,
+        ...sipTransport,
         ...extraModules,
       ],
     };

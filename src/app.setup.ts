@@ -8,6 +8,7 @@ import { QuietStartupLogger } from './logging/quiet-startup.logger.js';
 import { MediaStreamWsAdapter } from './media-stream/media-stream-ws.adapter.js';
 import { MediaStreamGateway } from './media-stream/media-stream.gateway.js';
 import { isLocalEnvironment, mediaStreamUrl } from './twilio/public-url.js';
+import { useSipWebhookBody } from './sip/sip.module.js';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -33,6 +34,7 @@ export function configureApp(app: INestApplication, options: AppSetupOptions = {
   Logger.overrideLogger(NEST_LEVELS[level]);
   const gateway = app.get(MediaStreamGateway);
   app.useWebSocketAdapter(new MediaStreamWsAdapter(app, (req) => gateway.verifyUpgrade(req)));
+  useSipWebhookBody(app);
   if (config.getOrThrow<boolean>('server.apiDocs')) {
     const document = SwaggerModule.createDocument(
       app,

@@ -480,6 +480,35 @@ describe('extension points and call control', () => {
       expect(rest.requests).toHaveLength(0);
     });
 
+    it('lists a media call with transport "media" and transfers it at once through the API (<Dial>)', async () => {
+      await startWith({ API_TOKEN: 'api-secret', TRANSFER_NUMBER: '+15559990000' });
+      const { call } = await callIn();
+      const listed = (await (await api('/api/calls')).json()) as {
+        calls: Array<{ callSid: string; transport: string }>;
+      };
+      expect(listed.calls).toEqual([
+        expect.objectContaining({ callSid: call.callSid, transport: 'media' }),
+      ]);
+      const refused = await api(`/api/calls/${call.callSid}/transfer`, {
+        method: 'POST',
+        body: JSON.stringify({ to: '+15550000001' }),
+      });
+      expect(refused.status).toBe(400);
+      const response = await api(`/api/calls/${call.callSid}/transfer`, {
+        method: 'POST',
+        body: JSON.stringify({ to: '+15559990000' }),
+      });
+      expect(response.status).toBe(200);
+      const redirect = await rest.waitForRequest((r) => typeof r.form.Twiml === 'string');
+      expect(redirect.path).toContain(`/Calls/${call.callSid}.json`);
+      expect(redirect.form.Twiml).toContain('<Dial>+15559990000</Dial>');
+      await call.waitForClose();
+      expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({
+        outcome: 'transferred',
+        transport: 'media',
+      });
+    });
+
     it("streams a call's events as server-sent events", async () => {
       await startWith({ API_TOKEN: 'api-secret' });
       const { call, upstream } = await callIn();

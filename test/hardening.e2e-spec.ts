@@ -189,7 +189,11 @@ describe('hardening', () => {
         if (i % 500 === 0) await sleep(1);
       }
       const session = app.get(CallRegistry).get(call.callSid)!;
-      await waitUntil(() => session.transcript.length === 5000, 'every event published', 30000);
+      await waitUntil(
+        () => session.context.transcript.length === 5000,
+        'every event published',
+        30000,
+      );
       const growthMb = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
       expect(growthMb).toBeLessThan(50);
       // The followers that did not read were dropped, each with a last comment line.

@@ -1,5 +1,8 @@
 import type { Type } from '@nestjs/common';
 
+/** How a call reaches the bridge: Twilio Media Streams (audio through us) or OpenAI SIP (sideband). */
+export type CallTransport = 'media' | 'sip';
+
 export interface TranscriptTurn {
   role: 'caller' | 'assistant';
   text: string;
@@ -30,6 +33,8 @@ export abstract class CallContext {
   abstract readonly profile: string | undefined;
   /** The conversation so far (final texts; caller turns need input transcription). */
   abstract readonly transcript: readonly TranscriptTurn[];
+  /** How the call reaches the bridge. */
+  abstract readonly transport: CallTransport;
 
   /**
    * This call's instance of a per-call (`Scope.REQUEST`) provider from any module, created on

@@ -1,8 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
-import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
-import type { CallSession } from './call-session.js';
+import {
+  BridgeMetrics,
+  type CallOutcome,
+  type LiveCallStats,
+} from '../metrics/bridge-metrics.service.js';
+import type { CallContext } from './call-context.js';
+
+/**
+ * A call in progress, whatever its transport: a Media Streams `CallSession` or a SIP call
+ * (src/sip/). The registry, the drain and the call-control API only need this much.
+ */
+export interface LiveCall {
+  readonly context: CallContext;
+  readonly stats: LiveCallStats;
+  close(reason: string, level?: 'log' | 'warn', outcome?: CallOutcome): void;
+  /**
+   * Hangs up at once through the call's own carrier API. Absent for Media Streams calls, which
+   * the API hangs up through Twilio's REST API.
+   */
+  hangUpNow?(reason: string): Promise<void>;
+  /** Transfers at once through the call's own carrier API (SIP REFER); absent like hangUpNow. */
+  transferNow?(target: string): Promise<void>;
+}
 
 /** How long an ended call's sid is remembered, so a replayed `start` for it is refused. */
 const ENDED_CALL_MEMORY_MS = 60 * 60 * 1000;
@@ -16,7 +37,7 @@ const ENDED_CALL_MEMORY_MS = 60 * 60 * 1000;
  */
 @Injectable()
 export class CallRegistry {
-  private readonly sessions = new Map<string, CallSession>();
+  private readonly sessions = new Map<string, LiveCall>();
   private readonly endedAt = new Map<string, number>();
   /** Authenticated streams whose session is still being created. */
   private reservedSlots = 0;
@@ -107,22 +128,22 @@ export class CallRegistry {
     return undefined;
   }
 
-  add(session: CallSession): void {
+  add(session: LiveCall): void {
     this.sessions.set(session.context.callSid, session);
   }
 
-  remove(session: CallSession): void {
+  remove(session: LiveCall): void {
     const { callSid } = session.context;
     if (this.sessions.get(callSid) !== session) return;
     this.sessions.delete(callSid);
     this.rememberEnded(callSid);
   }
 
-  get(callSid: string): CallSession | undefined {
+  get(callSid: string): LiveCall | undefined {
     return this.sessions.get(callSid);
   }
 
-  all(): CallSession[] {
+  all(): LiveCall[] {
     return [...this.sessions.values()];
   }
 

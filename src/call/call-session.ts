@@ -661,6 +661,7 @@ export class CallSession implements CallControl {
     return {
       callSid: this.context.callSid,
       streamSid: this.context.streamSid,
+      transport: this.context.transport,
       at: new Date().toISOString(),
     };
   }

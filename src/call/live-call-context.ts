@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { ContextId } from '@nestjs/core';
-import { CallContext, type TranscriptTurn } from './call-context.js';
+import { CallContext, type CallTransport, type TranscriptTurn } from './call-context.js';
 
 /** What the session behind a CallContext lets tools and hooks do to the call. */
 export interface CallControl {
@@ -13,6 +13,8 @@ export interface CallIdentity {
   streamSid: string;
   accountSid: string;
   customParameters: Readonly<Record<string, string>>;
+  /** Default `media`. */
+  transport?: CallTransport;
 }
 
 type Resolver = <T>(type: Type<T>, contextId: ContextId) => Promise<T>;
@@ -27,6 +29,7 @@ export class LiveCallContext extends CallContext {
   readonly streamSid: string;
   readonly accountSid: string;
   readonly customParameters: Readonly<Record<string, string>>;
+  readonly transport: CallTransport;
   private control?: CallControl;
   private turns: readonly TranscriptTurn[] = [];
 
@@ -41,6 +44,7 @@ export class LiveCallContext extends CallContext {
     this.streamSid = identity.streamSid;
     this.accountSid = identity.accountSid;
     this.customParameters = identity.customParameters;
+    this.transport = identity.transport ?? 'media';
   }
 
   resolve<T>(type: Type<T>): Promise<T> {

@@ -51,14 +51,18 @@ export class CallEventFollowers implements OnModuleDestroy {
     return undefined;
   }
 
-  /** Starts the event stream on `res` (the caller has checked refusalFor). */
-  follow(callSid: string, res: Response): void {
+  /**
+   * Starts the event stream on `res` with the call's past events, then follows it live (the
+   * caller has checked refusalFor).
+   */
+  follow(callSid: string, res: Response, past: readonly AnyCallEvent[] = []): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
     res.write(': following call events\n\n');
+    for (const event of past) res.write(sseFrame(event));
     const follower: Follower = {
       callSid,
       res,
@@ -74,9 +78,10 @@ export class CallEventFollowers implements OnModuleDestroy {
     res.on('close', () => this.remove(follower));
   }
 
-  /** A stream for a call that has already ended: says so, and ends. */
-  ended(res: Response): void {
+  /** A stream for a call that has already ended: its past events, then says so, and ends. */
+  ended(res: Response, past: readonly AnyCallEvent[] = []): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (const event of past) res.write(sseFrame(event));
     res.end(': the call has already ended\n\n');
   }
 
@@ -90,7 +95,7 @@ export class CallEventFollowers implements OnModuleDestroy {
   private publish(event: AnyCallEvent): void {
     const set = this.byCall.get(event.callSid);
     if (!set) return;
-    const frame = `event: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`;
+    const frame = sseFrame(event);
     for (const follower of [...set]) {
       if (event.event === CallEvent.Ended) {
         follower.res.write(frame);
@@ -122,4 +127,8 @@ export class CallEventFollowers implements OnModuleDestroy {
     clearTimeout(follower.timer);
     return true;
   }
+}
+
+function sseFrame(event: AnyCallEvent): string {
+  return `event: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`;
 }

@@ -1,4 +1,5 @@
 import {
+  BadGatewayException,
   BadRequestException,
   Body,
   Controller,
@@ -19,14 +20,18 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CallPlans } from '../call/call-plans.service.js';
+import type { CallTransport } from '../call/call-context.js';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { twilioConfig } from '../config/config.namespaces.js';
-import type { TwilioConfig } from '../config/config.namespaces.js';
+import { callControlConfig, twilioConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, TwilioConfig } from '../config/config.namespaces.js';
+import { isSipCallId } from '../sip/sip.constants.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { isCallSid } from '../twilio/sids.js';
+import { transferTwiml } from '../twilio/twiml.js';
 import { ApiTokenGuard } from './api-token.guard.js';
 import { CallEventFollowers } from './call-event-followers.service.js';
+import { CallEventHistory } from './call-event-history.service.js';
 
 const outboundCallSchema = z.strictObject({
   to: z
@@ -40,9 +45,24 @@ const outboundCallSchema = z.strictObject({
     .optional(),
 });
 
+const transferTarget = z
+  .string()
+  .regex(
+    /^\+[1-9][0-9]{6,14}$|^(sips?|tel):[^\s<>"]{1,200}$/,
+    'expected an E.164 number such as +15551234567, or a sip:/tel: URI',
+  );
+/** `{to}`; `{number}` is taken too, the name the transfer_call tool's argument has. */
+const transferSchema = z
+  .strictObject({ to: transferTarget.optional(), number: transferTarget.optional() })
+  .refine((body) => (body.to === undefined) !== (body.number === undefined), {
+    message: 'give the destination as "to"',
+  });
+
 export interface ActiveCall {
   callSid: string;
   streamSid: string;
+  /** `media` (Twilio Media Streams) or `sip` (OpenAI SIP). */
+  transport: CallTransport;
   from?: string;
   to?: string;
   profile?: string;
@@ -62,7 +82,9 @@ export class CallsController {
     private readonly twilioRest: TwilioRestService,
     private readonly signatures: TwilioSignatureService,
     private readonly followers: CallEventFollowers,
+    private readonly history: CallEventHistory,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
+    @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
   ) {}
 
   /**
@@ -110,6 +132,7 @@ export class CallsController {
       calls: this.registry.all().map(({ context }) => ({
         callSid: context.callSid,
         streamSid: context.streamSid,
+        transport: context.transport,
         from: context.from,
         to: context.to,
         profile: context.profile,
@@ -128,6 +151,11 @@ export class CallsController {
     // Only calls this bridge is carrying: never any CallSid of the account.
     const session = this.registry.get(this.validSid(callSid));
     if (!session) throw new NotFoundException(`no active call ${callSid}`);
+    if (session.hangUpNow) {
+      // A SIP call: hung up through OpenAI's calls API, which owns its line.
+      await this.controlRemote(() => session.hangUpNow!('hung up through the API'));
+      return { callSid, status: 'completed' };
+    }
     if (this.twilioRest.available)
       await this.twilioRest.hangUp(session.context.accountSid, callSid);
     session.close('hung up through the API');
@@ -135,15 +163,70 @@ export class CallsController {
   }
 
   /**
-   * The call's events as they happen (server-sent events), until it ends or SSE_MAX_DURATION_S;
-   * 404 for a call that is neither live nor recently ended, 429 beyond the follower limits.
+   * Transfers a live call at once, without a handover sentence (the `transfer_call` tool has one):
+   * a SIP call through OpenAI's REFER, a media call by redirecting it to `<Dial>`. When
+   * TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS is set, only those destinations are allowed.
+   */
+  @Post(':callSid/transfer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Transfer a live call ({ to: "+1555..." | "sip:..." })' })
+  @ApiBody({ schema: z.toJSONSchema(transferSchema) as Record<string, unknown> })
+  async transfer(
+    @Param('callSid') callSid: string,
+    @Body() body: unknown,
+  ): Promise<{ callSid: string; status: 'transferred'; to: string }> {
+    const parsed = transferSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadRequestException(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`),
+      );
+    }
+    const to = (parsed.data.to ?? parsed.data.number) as string;
+    const allowed = [this.callControl.transferNumber, ...this.callControl.transferAllowedNumbers];
+    if (allowed.some(Boolean) && !allowed.includes(to)) {
+      throw new BadRequestException(
+        `transfers may only go to ${allowed.filter(Boolean).join(', ')}`,
+      );
+    }
+    const session = this.registry.get(this.validSid(callSid));
+    if (!session) throw new NotFoundException(`no active call ${callSid}`);
+    if (session.transferNow) {
+      await this.controlRemote(() => session.transferNow!(to));
+    } else {
+      if (!this.twilioRest.available) {
+        throw new ServiceUnavailableException('transfers of media calls need TWILIO_AUTH_TOKEN');
+      }
+      if (!to.startsWith('+')) {
+        throw new BadRequestException('a media call transfers to an E.164 number (<Dial>)');
+      }
+      await this.twilioRest.redirect(session.context.accountSid, callSid, transferTwiml(to));
+      session.close(`transferred to ${to} through the API`, 'log', 'transferred');
+    }
+    return { callSid, status: 'transferred', to };
+  }
+
+  /** A request to the carrier's API of a call; its failure is a 502, not a 500. */
+  private async controlRemote(request: () => Promise<void>): Promise<void> {
+    try {
+      await request();
+    } catch (error) {
+      throw new BadGatewayException(`the carrier refused: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The call's events so far, then as they happen (server-sent events), until it ends or
+   * SSE_MAX_DURATION_S; 404 for a call that is neither live nor recently ended, 429 beyond the
+   * follower limits.
    */
   @Get(':callSid/events')
   @ApiOperation({ summary: "A call's events (call.*) as server-sent events, until call.ended" })
   followEvents(@Param('callSid') callSid: string, @Res() res: Response): void {
     this.validSid(callSid);
     if (!this.registry.get(callSid)) {
-      if (this.registry.recentlyEnded(callSid)) return this.followers.ended(res);
+      if (this.registry.recentlyEnded(callSid)) {
+        return this.followers.ended(res, this.history.of(callSid));
+      }
       throw new NotFoundException(`no live or recently ended call ${callSid}`);
     }
     const refusal = this.followers.refusalFor(callSid);
@@ -155,11 +238,15 @@ export class CallsController {
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
-    this.followers.follow(callSid, res);
+    // What already happened first (a follower that connects after the first transcript still
+    // sees it), then live: both in this tick, so nothing is missed or doubled (events are
+    // emitted synchronously).
+    this.followers.follow(callSid, res, this.history.of(callSid));
   }
 
   private validSid(callSid: string): string {
-    if (!isCallSid(callSid)) throw new BadRequestException('not a Twilio call SID (CA + 32 hex)');
-    return callSid;
+    // A media call is a Twilio CallSid; a SIP call is OpenAI's call id (`rtc_...`).
+    if (isCallSid(callSid) || isSipCallId(callSid)) return callSid;
+    throw new BadRequestException('not a call id (a Twilio CallSid CA + 32 hex, or rtc_...)');
   }
 }

@@ -4,11 +4,12 @@ import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
 import { ApiTokenGuard } from './api-token.guard.js';
 import { CallEventFollowers } from './call-event-followers.service.js';
+import { CallEventHistory } from './call-event-history.service.js';
 import { CallsController } from './calls.controller.js';
 
 @Module({
   imports: [CallModule, TwilioModule, TwilioRestModule],
   controllers: [CallsController],
-  providers: [ApiTokenGuard, CallEventFollowers],
+  providers: [ApiTokenGuard, CallEventFollowers, CallEventHistory],
 })
 export class CallsModule {}

@@ -103,4 +103,31 @@ describe('parseEnv', () => {
     })();
     expect(error?.message).not.toContain('sk-very-secret');
   });
+
+  it('takes the SIP settings: a whsec_ webhook secret, and the REST base URL with its default', () => {
+    expect(parseEnv(minimal)).toMatchObject({
+      OPENAI_WEBHOOK_SECRET: undefined,
+      OPENAI_API_BASE_URL: 'https://api.openai.com/v1',
+    });
+    const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    expect(
+      parseEnv({
+        ...minimal,
+        OPENAI_WEBHOOK_SECRET: secret,
+        OPENAI_API_BASE_URL: 'http://127.0.0.1:4010/v1/',
+      }),
+    ).toMatchObject({
+      OPENAI_WEBHOOK_SECRET: secret,
+      OPENAI_API_BASE_URL: 'http://127.0.0.1:4010/v1',
+    });
+  });
+
+  it('refuses a webhook secret that is not whsec_ + base64, without printing it', () => {
+    const problems = problemsOf({ ...minimal, OPENAI_WEBHOOK_SECRET: 'my-plain-secret!' });
+    expect(problems).toEqual([expect.stringMatching(/^OPENAI_WEBHOOK_SECRET: expected .*whsec_/)]);
+    expect(problems.join()).not.toContain('my-plain-secret');
+    expect(problemsOf({ ...minimal, OPENAI_API_BASE_URL: 'ftp://x' })).toEqual([
+      expect.stringMatching(/^OPENAI_API_BASE_URL:/),
+    ]);
+  });
 });

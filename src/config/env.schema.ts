@@ -89,6 +89,9 @@ const url = (schemes: readonly string[], defaultValue?: string) =>
     return candidate.replace(/\/+$/, '');
   });
 
+/** Standard Webhooks secret: `whsec_` + the base64 of the HMAC key. */
+const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]{4,}={0,2}$/;
+
 const PHONE = /^\+?[0-9*#]{3,20}$|^sip:\S+$/;
 const phoneNumber = optionalText.refine((value) => value === undefined || PHONE.test(value), {
   message: 'expected a phone number such as +15551234567 (or a sip: URI)',
@@ -129,6 +132,15 @@ export const envSchema = z.object({
   AUDIO_INPUT_FORMAT: oneOf(['pcm16', 'g711_ulaw'] as const, 'pcm16'),
   INPUT_TRANSCRIPTION_MODEL: textWithDefault('gpt-4o-mini-transcribe'),
   OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
+  // The SIP transport (src/sip/): set, OpenAI's `realtime.call.incoming` webhook is served.
+  OPENAI_WEBHOOK_SECRET: optionalText.refine(
+    (value) => value === undefined || WEBHOOK_SECRET.test(value),
+    {
+      message:
+        'expected the signing secret OpenAI shows for the webhook: whsec_ followed by base64',
+    },
+  ),
+  OPENAI_API_BASE_URL: url(['http', 'https'], 'https://api.openai.com/v1'),
 
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,

@@ -1,3 +1,5 @@
+import type { CallTransport } from '../call/call-context.js';
+
 /**
  * Call lifecycle events, delivered through @nestjs/event-emitter: a module subscribes with
  * `@OnEvent(CallEvent.Ended)` (or `'call.*'` for all). Every payload names its own `event`, so
@@ -16,8 +18,12 @@ export type CallEventName = (typeof CallEvent)[keyof typeof CallEvent];
 
 interface CallEventBase<E extends CallEventName> {
   event: E;
+  /** Twilio's CallSid, or OpenAI's `rtc_...` call id for a SIP call. */
   callSid: string;
+  /** The media stream's sid; a SIP call has no stream, and repeats its call id here. */
   streamSid: string;
+  /** `media` (Twilio Media Streams) or `sip` (OpenAI SIP with a sideband). */
+  transport?: CallTransport;
   /** ISO time the event happened. */
   at: string;
 }

@@ -8,6 +8,8 @@ import type { ServerConfig } from '../config/config.namespaces.js';
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers["x-twilio-signature"]',
+  // OpenAI's webhook signature (a MAC, not the secret, but no more use in a log than Twilio's).
+  'req.headers["webhook-signature"]',
   'req.headers.cookie',
   'req.headers["api-key"]',
   'res.headers["set-cookie"]',

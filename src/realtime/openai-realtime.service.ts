@@ -41,6 +41,15 @@ export class OpenAIRealtimeService {
   }
 
   sessionUpdate(settings: RealtimeSessionSettings): Record<string, unknown> {
+    return { type: 'session.update', session: this.session(settings) };
+  }
+
+  /**
+   * The session object for these settings, as the media path runs it. The SIP transport accepts
+   * its calls with a session derived from this one (src/sip/sip-session.ts), so both transports
+   * are configured from the same resolved settings.
+   */
+  session(settings: RealtimeSessionSettings): Record<string, unknown> {
     const input: Record<string, unknown> = {
       format:
         this.audio.inputFormat === 'pcm16'
@@ -67,7 +76,7 @@ export class OpenAIRealtimeService {
       session.tools = settings.tools;
       session.tool_choice = 'auto';
     }
-    return { type: 'session.update', session };
+    return session;
   }
 
   /**

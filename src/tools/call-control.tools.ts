@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { z } from 'zod';
-import { callControlConfig } from '../config/config.namespaces.js';
-import type { CallControlConfig } from '../config/config.namespaces.js';
+import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { ToolRegistry } from './tool-registry.service.js';
 
@@ -16,6 +16,7 @@ export class CallControlTools implements OnModuleInit {
     private readonly registry: ToolRegistry,
     private readonly twilioRest: TwilioRestService,
     @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
+    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
   ) {}
 
   onModuleInit(): void {
@@ -37,7 +38,9 @@ export class CallControlTools implements OnModuleInit {
       );
     }
     const numbers = this.transferNumbers();
-    if (this.cfg.transferTool && numbers.length > 0 && this.twilioRest.available) {
+    // Media calls transfer through Twilio's REST API, SIP calls through OpenAI's (REFER).
+    const canTransfer = this.twilioRest.available || this.openai.webhookSecret !== undefined;
+    if (this.cfg.transferTool && numbers.length > 0 && canTransfer) {
       // The model may only choose from the configured numbers; with one, it need not choose.
       const number = z.enum(numbers).describe('Where to transfer');
       this.registry.register(

@@ -1,0 +1,76 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ContextIdFactory, ModuleRef } from '@nestjs/core';
+import { LiveCallContext } from '../call/live-call-context.js';
+import { CallRegistry } from '../call/call-registry.service.js';
+import { CallSettingsService } from '../call/call-settings.service.js';
+import { OpenAICallsClient } from './openai-calls.client.js';
+import { SipCall } from './sip-call.js';
+import type { IncomingSipCall } from './sip-webhook.event.js';
+import { SIP_BUSY } from './sip.constants.js';
+
+/**
+ * Takes an incoming SIP call from the webhook to a running SipCall: admission against the same
+ * registry and MAX_CONCURRENT_CALLS as media calls (at capacity: `reject` 486), the profile by
+ * the dialled number, and the call's own DI context.
+ */
+@Injectable()
+export class SipCallsService {
+  private readonly log = new Logger('SipCalls');
+
+  constructor(
+    private readonly registry: CallRegistry,
+    private readonly settings: CallSettingsService,
+    private readonly calls: OpenAICallsClient,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** Runs after the webhook has been answered; never rejects. */
+  async admit(incoming: IncomingSipCall): Promise<void> {
+    const { callId } = incoming;
+    try {
+      // A second delivery of the same call under another webhook-id, or a late one.
+      const refusal = this.registry.refusalFor(callId);
+      if (refusal) {
+        this.log.warn(`ignored realtime.call.incoming for ${callId}: ${refusal}`);
+        return;
+      }
+      if (!this.registry.reserveSlot()) {
+        this.log.warn(`rejected SIP call ${callId} (${SIP_BUSY} busy): no call slot free`);
+        await this.calls.reject(callId, SIP_BUSY);
+        return;
+      }
+      try {
+        const call = await this.create(incoming);
+        await call.start();
+      } finally {
+        this.registry.releaseSlot();
+      }
+    } catch (error) {
+      this.log.error(`SIP call ${callId} could not be handled: ${(error as Error).message}`);
+    }
+  }
+
+  private async create(incoming: IncomingSipCall): Promise<SipCall> {
+    const contextId = ContextIdFactory.create();
+    const profile = this.settings.profileFor(undefined, incoming.to);
+    const parameters: Record<string, string> = {};
+    if (incoming.from) parameters.From = incoming.from;
+    if (incoming.to) parameters.To = incoming.to;
+    if (profile) parameters.profile = profile;
+    if (incoming.sipCallId) parameters.SipCallId = incoming.sipCallId;
+    const context = new LiveCallContext(
+      contextId,
+      {
+        callSid: incoming.callId,
+        // A SIP call has no media stream; the sideband is addressed by the call id.
+        streamSid: incoming.callId,
+        accountSid: '',
+        customParameters: parameters,
+        transport: 'sip',
+      },
+      (type, id) => this.moduleRef.resolve(type, id, { strict: false }),
+    );
+    this.moduleRef.registerRequestByContextId(context, contextId);
+    return this.moduleRef.resolve(SipCall, contextId, { strict: false });
+  }
+}

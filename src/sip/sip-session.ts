@@ -1,0 +1,37 @@
+/**
+ * `turn_detection` fields the SIP path refuses though the WebSocket path takes them (OpenAI's
+ * Agents SDK checks the same three before it accepts a SIP call): the SIP session is built
+ * without them.
+ */
+export const SIP_UNSUPPORTED_TURN_DETECTION_FIELDS = [
+  'threshold',
+  'prefix_padding_ms',
+  'silence_duration_ms',
+] as const;
+
+type Json = Record<string, unknown>;
+
+const isJson = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The session to `accept` a SIP call with, derived from the session the media path would run
+ * for the same resolved settings (`OpenAIRealtimeService.session`), so one set of settings
+ * configures both transports. Two differences: no audio `format` (the SIP leg negotiates its
+ * codec with the carrier; the media path's formats describe audio the bridge itself sends and
+ * receives), and no turn-detection tuning the SIP path rejects. The input is not modified.
+ */
+export function sipAcceptSession(mediaSession: Json): Json {
+  const session = structuredClone(mediaSession);
+  const audio = session.audio;
+  if (!isJson(audio)) return session;
+  for (const direction of ['input', 'output'] as const) {
+    const side = audio[direction];
+    if (isJson(side)) delete side.format;
+  }
+  const input = audio.input;
+  if (isJson(input) && isJson(input.turn_detection)) {
+    for (const field of SIP_UNSUPPORTED_TURN_DETECTION_FIELDS) delete input.turn_detection[field];
+  }
+  return session;
+}

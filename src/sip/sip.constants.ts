@@ -1,0 +1,68 @@
+/** Where OpenAI posts `realtime.call.incoming` (the project webhook's URL path). */
+export const SIP_WEBHOOK_PATH = '/api/openai/webhook';
+
+/**
+ * Largest webhook body read. A `realtime.call.incoming` event is a few KiB even with every SIP
+ * header a carrier adds; anything bigger is answered 413 without being read to the end.
+ */
+export const SIP_WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
+
+/** Standard Webhooks: a timestamp further than this from our clock is refused (replays). */
+export const WEBHOOK_TOLERANCE_S = 300;
+
+/** Bounds on the signature headers themselves, checked before any HMAC is computed. */
+export const MAX_WEBHOOK_ID_LENGTH = 256;
+export const MAX_SIGNATURE_HEADER_LENGTH = 2048;
+export const MAX_SIGNATURES = 8;
+
+/**
+ * Delivery ids remembered to drop OpenAI's retries of a webhook it already delivered. Ten minutes
+ * is twice the timestamp tolerance: a retry older than that is refused by its timestamp anyway.
+ * The size bound keeps a flood of valid deliveries from growing memory; past it the oldest ids are
+ * forgotten, and the call registry's memory of live and ended calls still stops a second accept.
+ */
+export const WEBHOOK_DEDUPE_TTL_MS = 2 * WEBHOOK_TOLERANCE_S * 1000;
+export const WEBHOOK_DEDUPE_MAX_ENTRIES = 10_000;
+
+/**
+ * SIP headers come from whoever placed the call: bounded in count, name and value length, and
+ * characters (no control characters), before anything reads them.
+ */
+export const MAX_SIP_HEADERS = 64;
+export const MAX_SIP_HEADER_NAME_LENGTH = 64;
+export const MAX_SIP_HEADER_VALUE_LENGTH = 1024;
+
+/** OpenAI's call ids (`rtc_...`) go into URL paths and query strings: a strict shape. */
+export const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** An id of OpenAI's calls API as the call-control routes accept it (`rtc_...`). */
+export function isSipCallId(value: string): boolean {
+  return value.startsWith('rtc_') && CALL_ID_PATTERN.test(value);
+}
+
+/** Each calls-API request (accept, reject, refer, hangup) gives up after this. */
+export const CALLS_API_TIMEOUT_MS = 5000;
+/** Waits before each attempt of a calls-API request: at most three attempts. */
+export const CALLS_API_BACKOFF_MS = [0, 250, 750] as const;
+/** Error bodies from the calls API are logged up to this many characters. */
+export const CALLS_API_MAX_ERROR_CHARS = 500;
+
+/**
+ * Waits before each sideband connection attempt, per outage: the first at once, at most four. A
+ * sideband lost mid-call is reopened with the same budget; past it the call is hung up.
+ */
+export const SIDEBAND_BACKOFF_MS = [0, 250, 750, 1500] as const;
+
+/** How long a goodbye or handover sentence may take before the call is ended anyway. */
+export const SIP_WRAP_UP_LIMIT_MS = 15_000;
+
+/**
+ * When the server sends no `output_audio_buffer.*` events for the goodbye, its length is
+ * estimated from its transcript: speech runs at about 15 characters a second, plus a margin for
+ * the audio still on its way to the caller.
+ */
+export const SPOKEN_CHARS_PER_S = 15;
+export const SPOKEN_MARGIN_MS = 750;
+
+/** SIP status codes the bridge answers calls with. */
+export const SIP_BUSY = 486;

@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { waitUntil } from './wait.js';
+
+export interface RecordedCallsRequest {
+  method: string;
+  /** Path under the API base, e.g. `/v1/realtime/calls/rtc_1/accept`. */
+  path: string;
+  callId?: string;
+  action?: string;
+  body: unknown;
+  authorization?: string;
+}
+
+/**
+ * A loopback stand-in for OpenAI's REST calls API (`POST /v1/realtime/calls/{id}/accept |
+ * reject | refer | hangup`): records every request and answers 200 with an empty body, as
+ * OpenAI does, or a status a test chose for an action.
+ */
+export class FakeOpenAICalls {
+  readonly requests: RecordedCallsRequest[] = [];
+  /** Answers per action (e.g. `{ accept: 404 }`); unset actions get 200. */
+  statusFor: Record<string, number> = {};
+  private server?: Server;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      void readBody(req).then((text) => {
+        const path = req.url ?? '';
+        const match = /\/realtime\/calls\/([^/]+)\/([a-z]+)$/.exec(path);
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = text;
+        }
+        this.requests.push({
+          method: req.method ?? '',
+          path,
+          callId: match ? decodeURIComponent(match[1]) : undefined,
+          action: match?.[2],
+          body,
+          authorization: req.headers.authorization,
+        });
+        const status = (match && this.statusFor[match[2]]) || (match ? 200 : 404);
+        res.writeHead(status, status === 200 ? {} : { 'content-type': 'application/json' });
+        res.end(status === 200 ? '' : JSON.stringify({ error: { message: `fake ${status}` } }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+  }
+
+  /** The value for OPENAI_API_BASE_URL. */
+  get url(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
+  }
+
+  of(action: string, callId?: string): RecordedCallsRequest[] {
+    return this.requests.filter(
+      (r) => r.action === action && (callId === undefined || r.callId === callId),
+    );
+  }
+
+  async waitFor(action: string, callId?: string): Promise<RecordedCallsRequest> {
+    await waitUntil(() => this.of(action, callId).length > 0, `a calls-API ${action}`);
+    return this.of(action, callId)[0];
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
