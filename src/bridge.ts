@@ -20,7 +20,7 @@ export interface BridgeOptions {
  */
 export async function createBridgeApp(options: BridgeOptions = {}): Promise<INestApplication> {
   const config = options.config ?? loadBridgeConfig();
-  const app = await NestFactory.create(await AppModule.forRoot(options.imports, config), {
+  const app = await NestFactory.create(AppModule.forRoot(config, options.imports), {
     bufferLogs: !options.logger,
     logger: options.logger && new QuietStartupLogger(options.logger),
     // Keep-alive HTTP connections must not hold the shutdown open.
