@@ -1,5 +1,6 @@
 import type { INestApplication, LogLevel as NestLogLevel } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import {
@@ -25,8 +26,10 @@ const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
 
 /** The bridge's setting of this application (each application has its own). */
 function setting<T>(app: INestApplication, token: string): T {
+  // Through ModuleRef: a failed `app.get` exits the process (Nest's abortOnError) before this
+  // could say what is missing.
   try {
-    return app.get<string, T>(token);
+    return app.get(ModuleRef).get<string, T>(token, { strict: false });
   } catch {
     throw new Error(
       'useTwilioBridge(app): this application does not import the bridge; add TwilioBridgeModule.forRoot(...) or TwilioBridgeModule.forRootAsync(...) to the imports of its module',
