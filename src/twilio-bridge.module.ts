@@ -5,7 +5,6 @@ import { CallsModule } from './calls/calls.module.js';
 import {
   ASYNC_OPTIONS_TYPE,
   BridgeConfigModule,
-  OPTIONS_TYPE,
   type TwilioBridgeOptions,
 } from './config/config.module.js';
 import { CallEventsModule } from './events/call-events.module.js';
@@ -34,7 +33,7 @@ export type TwilioBridgeAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 export class TwilioBridgeModule {
   /** Settings given here, or (by default) read from the environment over `./.env`. */
   static forRoot(options: TwilioBridgeOptions = {}): DynamicModule {
-    return TwilioBridgeModule.with(BridgeConfigModule.forRoot(options as typeof OPTIONS_TYPE));
+    return TwilioBridgeModule.with(BridgeConfigModule.forRoot(options));
   }
 
   /** Settings from a factory that may inject other providers (`ConfigService`, say) and be async. */
