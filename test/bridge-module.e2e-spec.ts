@@ -1,6 +1,7 @@
 import { Controller, Get, Module, type INestApplication, type Type } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { WsAdapter } from '@nestjs/platform-ws';
 import {
   ConfigValidationError,
   TwilioBridgeModule,
@@ -209,6 +210,32 @@ describe('TwilioBridgeModule imported into a team application', () => {
       expect.stringMatching(/^MAX_CONCURRENT_CALLS: expected a whole number from 1 /),
       expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
     ]);
+  });
+
+  it('fails the start with a message naming useTwilioBridge when it was not called', async () => {
+    const openai = await fakeModel();
+    const app = await NestFactory.create(
+      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: 't' })),
+      { logger: new CapturedLogs(), abortOnError: false },
+    );
+    started.push(app);
+    await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(
+      /call useTwilioBridge\(app\) \(from twilio-realtime-bridge\) before app.listen\(\)/,
+    );
+  });
+
+  it('fails the start when another WebSocket adapter replaced the bridge’s', async () => {
+    const openai = await fakeModel();
+    const app = await NestFactory.create(
+      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: 't' })),
+      { logger: new CapturedLogs(), abortOnError: false },
+    );
+    started.push(app);
+    useTwilioBridge(app);
+    app.useWebSocketAdapter(new WsAdapter(app));
+    await expect(app.init()).rejects.toThrow(
+      /WebSocket adapter is WsAdapter, not the bridge's: call useTwilioBridge\(app\) after any app.useWebSocketAdapter/,
+    );
   });
 
   it('says what is missing when useTwilioBridge is called on an application without the module', async () => {
