@@ -15,7 +15,8 @@ export interface BridgeOptions {
 }
 
 /**
- * The bridge as a Nest application you can extend without forking it. It does not listen yet,
+ * The bridge as a Nest application you can extend without forking it: `TwilioBridgeModule`,
+ * structured logging and your modules, with `useTwilioBridge` applied. It does not listen yet,
  * and installs no process handlers: `bootstrapBridge` does both, as `src/main.ts` runs it.
  */
 export async function createBridgeApp(options: BridgeOptions = {}): Promise<INestApplication> {
