@@ -15,12 +15,13 @@ export interface BridgeOptions {
 }
 
 /**
- * The bridge as a Nest application you can extend without forking it. It does not listen yet,
+ * The bridge as a Nest application you can extend without forking it: `TwilioBridgeModule`,
+ * structured logging and your modules, with `useTwilioBridge` applied. It does not listen yet,
  * and installs no process handlers: `bootstrapBridge` does both, as `src/main.ts` runs it.
  */
 export async function createBridgeApp(options: BridgeOptions = {}): Promise<INestApplication> {
   const config = options.config ?? loadBridgeConfig();
-  const app = await NestFactory.create(await AppModule.forRoot(options.imports, config), {
+  const app = await NestFactory.create(AppModule.forRoot(config, options.imports), {
     bufferLogs: !options.logger,
     logger: options.logger && new QuietStartupLogger(options.logger),
     // Keep-alive HTTP connections must not hold the shutdown open.

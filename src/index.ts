@@ -1,10 +1,14 @@
 // The public API for teams that extend the bridge with their own Nest modules: exactly what the
 // README's "Extending the bridge" section documents (test/public-api.spec.ts pins this list).
+export { TwilioBridgeModule, type TwilioBridgeAsyncOptions } from './twilio-bridge.module.js';
+export type { TwilioBridgeOptions } from './config/config.module.js';
+export { useTwilioBridge } from './app.setup.js';
 export { createBridgeApp, type BridgeOptions } from './bridge.js';
 export { bootstrapBridge, type BootstrapOptions } from './bootstrap.js';
 export {
   loadBridgeConfig,
   type BridgeConfig,
+  type BridgeSettings,
   type LoadConfigOptions,
 } from './config/load-config.js';
 export { ConfigValidationError, type ParsedEnv } from './config/env.schema.js';

@@ -14,15 +14,18 @@ const PUBLIC_VALUES = [
   'CallEvent',
   'ConfigValidationError',
   'RealtimeTool',
+  'TwilioBridgeModule',
   'bootstrapBridge',
   'createBridgeApp',
   'loadBridgeConfig',
+  'useTwilioBridge',
 ];
 const PUBLIC_TYPES = [
   'AnyCallEvent',
   'BootstrapOptions',
   'BridgeConfig',
   'BridgeOptions',
+  'BridgeSettings',
   'CallDtmfEvent',
   'CallEndedEvent',
   'CallEventName',
@@ -36,6 +39,8 @@ const PUBLIC_TYPES = [
   'RealtimeToolOptions',
   'TokenUsage',
   'TranscriptTurn',
+  'TwilioBridgeAsyncOptions',
+  'TwilioBridgeOptions',
 ];
 
 /** One program over the public entry point and the type checks, with the repo's own settings. */

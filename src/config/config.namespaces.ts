@@ -1,5 +1,6 @@
-import { getConfigToken, registerAs, type ConfigFactory } from '@nestjs/config';
+import type { FactoryProvider } from '@nestjs/common';
 import type { ParsedEnv } from './env.schema.js';
+import type { BridgeConfig } from './load-config.js';
 import { Secret } from './secret.js';
 
 /**
@@ -16,7 +17,9 @@ function namespace<T extends Record<string, unknown>>(
   name: string,
   build: (env: ParsedEnv) => T,
 ): ConfigNamespace<T> {
-  return { KEY: getConfigToken(name), name, build };
+  // Tokens of the bridge's own, not @nestjs/config's `CONFIGURATION(name)`: an app that imports
+  // the bridge may well register a `server` namespace of its own.
+  return { KEY: `TWILIO_BRIDGE_CONFIG(${name})`, name, build };
 }
 
 export const serverConfig = namespace('server', (env) => {
@@ -115,7 +118,13 @@ const NAMESPACES = [
   callControlConfig,
 ] as const;
 
-/** One ConfigModule factory per namespace, each reading this already-parsed environment. */
-export function configFactories(env: ParsedEnv): ConfigFactory[] {
-  return NAMESPACES.map((ns) => registerAs(ns.name, () => ns.build(env)));
+/** The namespaces as providers, each built once from the configuration under `configToken`. */
+export function configProviders(configToken: string): FactoryProvider[] {
+  return NAMESPACES.map((ns) => ({
+    provide: ns.KEY,
+    useFactory: (config: BridgeConfig) => ns.build(config.env),
+    inject: [configToken],
+  }));
 }
+
+export const CONFIG_KEYS: readonly string[] = NAMESPACES.map((ns) => ns.KEY);

@@ -59,3 +59,30 @@ describe('loadBridgeConfig', () => {
     }
   });
 });
+
+describe('loadBridgeConfig with settings given in code', () => {
+  it('lets settings win over the environment, numbers and booleans written as in it', () => {
+    const config = loadBridgeConfig({
+      env: { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: 't', PORT: '7000' },
+      envFile: false,
+      settings: { PORT: 9000, API_DOCS: true, AI_GREETING: undefined },
+    });
+    expect(config.env).toMatchObject({ PORT: 9000, API_DOCS: true, AI_GREETING: undefined });
+  });
+
+  it('lists unknown names and values of the wrong type with every problem of the schema', () => {
+    const settings = { OPENAI_VOCE: 'marin', OPENAI_VOICE: { name: 'marin' }, PORT: 'eighty' };
+    try {
+      loadBridgeConfig({ env: {}, envFile: false, settings: settings as never });
+      throw new Error('no error');
+    } catch (error) {
+      expect((error as ConfigValidationError).problems).toEqual([
+        'OPENAI_VOCE: not a setting of the bridge (docs/configuration.md lists them)',
+        'OPENAI_VOICE: expected a string, number or boolean, got a value of type object',
+        expect.stringMatching(/^PORT: expected a whole number/),
+        expect.stringMatching(/^OPENAI_API_KEY: is required/),
+        expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
+      ]);
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
+import { MEDIA_STREAM_PATH } from '../twilio/public-url.js';
 
 export type UpgradeVerdict = { ok: true } | { ok: false; status: number; message: string };
 export type UpgradeVerifier = (req: IncomingMessage) => UpgradeVerdict;
@@ -10,7 +11,8 @@ export type UpgradeVerifier = (req: IncomingMessage) => UpgradeVerdict;
 /**
  * Nest's WsAdapter with two changes for Twilio:
  * - upgrades are vetted before the WebSocket exists (`verifyClient`), so a bad signature or a
- *   full house gets a real HTTP 403/503 instead of an accepted-then-closed socket;
+ *   full house gets a real HTTP 403/503 instead of an accepted-then-closed socket; only the
+ *   media stream's: an application that imports the bridge may have gateways of its own;
  * - a gateway without `@SubscribeMessage` handlers gets no message listener: ours reads its
  *   sockets directly, to keep the per-frame path flat, and a second listener would parse every
  *   frame again for nothing.
@@ -27,6 +29,7 @@ export class MediaStreamWsAdapter extends WsAdapter {
     port: number,
     options?: Record<string, unknown> & { namespace?: string; server?: unknown; path?: string },
   ): unknown {
+    if (options?.path !== MEDIA_STREAM_PATH) return super.create(port, options);
     return super.create(port, {
       ...options,
       verifyClient: (

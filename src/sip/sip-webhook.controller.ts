@@ -5,6 +5,7 @@ import {
   HttpException,
   Inject,
   Logger,
+  NotFoundException,
   Post,
   Req,
   ServiceUnavailableException,
@@ -33,7 +34,8 @@ export class SipWebhookController {
   private readonly log = new Logger('SipWebhook');
 
   constructor(
-    private readonly verifier: WebhookVerifier,
+    /** Null without OPENAI_WEBHOOK_SECRET: the SIP transport is off. */
+    @Inject(WebhookVerifier) private readonly verifier: WebhookVerifier | null,
     @Inject(WEBHOOK_DELIVERIES) private readonly deliveries: WebhookDeliveries,
     private readonly registry: CallRegistry,
     private readonly sipCalls: SipCallsService,
@@ -43,6 +45,8 @@ export class SipWebhookController {
   @HttpCode(200)
   @ApiExcludeEndpoint()
   async receive(@Req() req: Request): Promise<{ received: true }> {
+    // The transport is off: the same answer as for a route that does not exist.
+    if (!this.verifier) throw new NotFoundException(`Cannot POST ${req.originalUrl}`);
     const body: unknown = req.body;
     if (!Buffer.isBuffer(body)) throw new BadRequestException('the webhook has no body');
     const verdict = this.verifier.verify(

@@ -1,5 +1,4 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { CallModule } from '../call/call.module.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
@@ -14,8 +13,8 @@ import { WebhookVerifier } from './webhook-signature.js';
 
 /**
  * The SIP transport: OpenAI's `realtime.call.incoming` webhook, the calls API client and the
- * per-call sideband. Imported only when OPENAI_WEBHOOK_SECRET is set (see AppModule), so
- * without it the route does not exist.
+ * per-call sideband. Always part of the bridge module (whose settings may come from an async
+ * factory, known only at start-up); without OPENAI_WEBHOOK_SECRET its route answers 404.
  */
 @Module({
   imports: [CallModule, RealtimeModule],
@@ -26,10 +25,8 @@ import { WebhookVerifier } from './webhook-signature.js';
     SipCall,
     {
       provide: WebhookVerifier,
-      useFactory: (openai: OpenAIConfig) => {
-        if (!openai.webhookSecret) throw new Error('SipModule needs OPENAI_WEBHOOK_SECRET');
-        return new WebhookVerifier(openai.webhookSecret.reveal());
-      },
+      useFactory: (openai: OpenAIConfig) =>
+        openai.webhookSecret ? new WebhookVerifier(openai.webhookSecret.reveal()) : null,
       inject: [openaiConfig.KEY],
     },
     // This instance's memory; cluster mode provides a shared one under the same token.
@@ -40,8 +37,7 @@ import { WebhookVerifier } from './webhook-signature.js';
 export class SipModule {}
 
 /** The raw-body reader for the webhook route, ahead of the JSON parser (see sipWebhookBodyReader). */
-export function useSipWebhookBody(app: INestApplication): void {
-  const config = app.get(ConfigService);
-  if (!config.get<unknown>('openai.webhookSecret')) return;
+export function useSipWebhookBody(app: INestApplication, openai: OpenAIConfig): void {
+  if (!openai.webhookSecret) return;
   app.use(SIP_WEBHOOK_PATH, sipWebhookBodyReader());
 }

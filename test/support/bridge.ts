@@ -1,6 +1,6 @@
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { createBridgeApp, type BridgeOptions } from '../../src/bridge.js';
-import { envSchema } from '../../src/config/env.schema.js';
+import { loadBridgeConfig } from '../../src/config/load-config.js';
 import { TEST_AUTH_TOKEN } from './fake-twilio.js';
 
 export const TEST_API_KEY = 'sk-test-SECRET-key-never-logged-42';
@@ -67,33 +67,30 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
-const BRIDGE_ENV_KEYS = Object.keys(envSchema.shape);
-
-/** Sets exactly these bridge variables (others unset) in process.env. */
-export function setBridgeEnv(env: Record<string, string | undefined>): void {
-  for (const key of BRIDGE_ENV_KEYS) delete process.env[key];
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined) process.env[key] = value;
-  }
-}
-
-/** Starts the real application on an ephemeral loopback port, as `main.ts` would. */
+/**
+ * Starts the real application on an ephemeral loopback port, as `main.ts` would. `env` is the
+ * whole environment the bridge sees: process.env is neither read nor changed, so apps started
+ * side by side each keep their own settings.
+ */
 export async function startBridge(
   env: Record<string, string | undefined>,
   imports: BridgeOptions['imports'] = [],
 ): Promise<RunningBridge> {
-  setBridgeEnv({
-    OPENAI_API_KEY: TEST_API_KEY,
-    TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-    LOG_LEVEL: 'debug',
-    // Tests close the app with calls still up; draining them for 30 s would only slow the suite.
-    SHUTDOWN_DRAIN_S: '0',
-    // Never api.twilio.com from a test: a closed loopback port unless a test brings a fake.
-    TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
-    ...env,
+  const config = loadBridgeConfig({
+    envFile: false,
+    env: {
+      OPENAI_API_KEY: TEST_API_KEY,
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+      LOG_LEVEL: 'debug',
+      // Tests close the app with calls still up; draining them for 30 s would only slow the suite.
+      SHUTDOWN_DRAIN_S: '0',
+      // Never api.twilio.com from a test: a closed loopback port unless a test brings a fake.
+      TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+      ...env,
+    },
   });
   const logs = new CapturedLogs();
-  const app = await createBridgeApp({ logger: logs, imports });
+  const app = await createBridgeApp({ config, logger: logs, imports });
   await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, baseUrl, logs, close: () => app.close() };

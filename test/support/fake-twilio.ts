@@ -66,6 +66,8 @@ export interface CallerOptions {
   signature?: string | null;
   /** Echo marks back as Twilio does after playing (true by default). */
   acknowledgeMarks?: boolean;
+  /** The account's auth token that signs the webhook and the upgrade (default TEST_AUTH_TOKEN). */
+  authToken?: string;
 }
 
 let counter = 0;
@@ -108,12 +110,11 @@ export class FakeTwilioCall {
   /** Webhook, then stream: the whole of what Twilio does when a call comes in. */
   static async dial(baseUrl: string, options: CallerOptions = {}): Promise<FakeTwilioCall> {
     const callSid = options.callSid ?? sid('CA');
-    const response = await postTwiml(baseUrl, {
-      CallSid: callSid,
-      From: '+15550001111',
-      To: '+15550002222',
-      AccountSid: TEST_ACCOUNT_SID,
-    });
+    const response = await postTwiml(
+      baseUrl,
+      { CallSid: callSid, From: '+15550001111', To: '+15550002222', AccountSid: TEST_ACCOUNT_SID },
+      { authToken: options.authToken },
+    );
     if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
     const stream = parseStreamTwiml(await response.text());
     const call = await FakeTwilioCall.open(stream, { ...options, callSid });
@@ -128,7 +129,7 @@ export class FakeTwilioCall {
   ): Promise<FakeTwilioCall> {
     const signature =
       options.signature === undefined
-        ? twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, stream.url, {})
+        ? twilio.getExpectedTwilioSignature(options.authToken ?? TEST_AUTH_TOKEN, stream.url, {})
         : options.signature;
     const socket = new WebSocket(stream.url, {
       headers: signature === null ? {} : { 'x-twilio-signature': signature },

@@ -1,0 +1,253 @@
+import { Controller, Get, Module, type INestApplication, type Type } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { WsAdapter } from '@nestjs/platform-ws';
+import {
+  ConfigValidationError,
+  TwilioBridgeModule,
+  useTwilioBridge,
+  type BridgeSettings,
+} from 'twilio-realtime-bridge';
+import { TableBookingModule } from '../examples/table-booking.module.js';
+import { CapturedLogs, TEST_API_KEY } from './support/bridge.js';
+import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import { FakeTwilioCall, postTwiml, TEST_ACCOUNT_SID } from './support/fake-twilio.js';
+import { modelCallsTool, outputsOf } from './support/tool-calls.js';
+import { waitUntil } from './support/wait.js';
+
+// What a team with an application of its own writes: its module imports the bridge, configured
+// from its own ConfigService, next to its other modules; main.ts adds useTwilioBridge(app).
+
+@Controller('orders')
+class OrdersController {
+  @Get()
+  list(): string[] {
+    return ['order-1'];
+  }
+}
+
+/** A team's application module; its settings come from its own configuration, not process.env. */
+function teamAppModule(bridgeSettings: BridgeSettings): Type {
+  @Module({
+    imports: [
+      ConfigModule.forRoot({
+        isGlobal: true,
+        ignoreEnvFile: true,
+        load: [() => ({ bridge: bridgeSettings })],
+      }),
+      TwilioBridgeModule.forRootAsync({
+        inject: [ConfigService],
+        // env: {} -> nothing from the process environment: only these settings and the defaults.
+        useFactory: (config: ConfigService) => ({
+          env: {},
+          settings: config.getOrThrow<BridgeSettings>('bridge'),
+        }),
+      }),
+      TableBookingModule,
+    ],
+    controllers: [OrdersController],
+  })
+  class TeamAppModule {}
+  return TeamAppModule;
+}
+
+interface TeamApp {
+  app: INestApplication;
+  baseUrl: string;
+  logs: CapturedLogs;
+}
+
+async function startTeamApp(settings: BridgeSettings): Promise<TeamApp> {
+  const logs = new CapturedLogs();
+  const app = await NestFactory.create(teamAppModule(settings), {
+    logger: logs,
+    forceCloseConnections: true,
+    abortOnError: false,
+  });
+  useTwilioBridge(app);
+  await app.listen(0, '127.0.0.1');
+  return { app, logs, baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+}
+
+function settingsFor(openai: FakeRealtimeServer, extra: BridgeSettings): BridgeSettings {
+  return {
+    OPENAI_API_KEY: TEST_API_KEY,
+    OPENAI_REALTIME_URL: openai.url,
+    AUDIO_INPUT_FORMAT: 'g711_ulaw',
+    SHUTDOWN_DRAIN_S: 0,
+    TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+    ...extra,
+  };
+}
+
+async function callInto(team: TeamApp, openai: FakeRealtimeServer, authToken: string) {
+  const call = await FakeTwilioCall.dial(team.baseUrl, { authToken });
+  const upstream = await openai.connection(openai.connections.length);
+  await upstream.waitFor('session.update');
+  return { call, upstream };
+}
+
+const sessionOf = (upstream: FakeRealtimeConnection) =>
+  upstream.received[0].session as {
+    instructions: string;
+    audio: { output: { voice: string } };
+    tools: Array<{ name: string }>;
+  };
+
+describe('TwilioBridgeModule imported into a team application', () => {
+  const started: INestApplication[] = [];
+  const models: FakeRealtimeServer[] = [];
+
+  async function fakeModel(): Promise<FakeRealtimeServer> {
+    const model = new FakeRealtimeServer();
+    await model.start();
+    models.push(model);
+    return model;
+  }
+
+  async function start(settings: BridgeSettings): Promise<TeamApp> {
+    const team = await startTeamApp(settings);
+    started.push(team.app);
+    return team;
+  }
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((app) => app.close()));
+    await Promise.all(models.splice(0).map((model) => model.stop()));
+  });
+
+  it('runs a call end to end with a zod-typed tool on a per-call provider, beside the app’s own routes', async () => {
+    const openai = await fakeModel();
+    const team = await start(settingsFor(openai, { TWILIO_AUTH_TOKEN: 'token-of-the-team' }));
+
+    const { call, upstream } = await callInto(team, openai, 'token-of-the-team');
+    expect(sessionOf(upstream).tools.map((tool) => tool.name)).toContain('book_table');
+    modelCallsTool(upstream, 'r1', 'c1', 'book_table', { date: '2026-12-05', guests: 2 }).done();
+    await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
+
+    const output = outputsOf(upstream)[0].item as { call_id: string; output: string };
+    expect(output.call_id).toBe('c1');
+    expect(JSON.parse(output.output)).toEqual({
+      ok: true,
+      reference: `${call.callSid.slice(-4)}-1`,
+      under: '+15550001111',
+    });
+    await upstream.waitFor('response.create');
+    // The team's own controller is served by the same application.
+    const orders = await fetch(`${team.baseUrl}/orders`);
+    expect(await orders.json()).toEqual(['order-1']);
+  }, 30_000);
+
+  it('runs two differently configured applications in one process, each call with its own settings', async () => {
+    const envBefore = { ...process.env };
+    const [openaiA, openaiB] = await Promise.all([fakeModel(), fakeModel()]);
+    const [a, b] = await Promise.all([
+      start(
+        settingsFor(openaiA, {
+          TWILIO_AUTH_TOKEN: 'token-of-a',
+          AI_INSTRUCTIONS: 'You take orders for bakery A.',
+          OPENAI_VOICE: 'marin',
+        }),
+      ),
+      start(
+        settingsFor(openaiB, {
+          TWILIO_AUTH_TOKEN: 'token-of-b',
+          AI_INSTRUCTIONS: 'You book tables at restaurant B.',
+          OPENAI_VOICE: 'cedar',
+          END_CALL_TOOL: false,
+        }),
+      ),
+    ]);
+
+    const [callA, callB] = await Promise.all([
+      callInto(a, openaiA, 'token-of-a'),
+      callInto(b, openaiB, 'token-of-b'),
+    ]);
+
+    expect(sessionOf(callA.upstream)).toMatchObject({
+      instructions: 'You take orders for bakery A.',
+      audio: { output: { voice: 'marin' } },
+    });
+    expect(sessionOf(callB.upstream)).toMatchObject({
+      instructions: 'You book tables at restaurant B.',
+      audio: { output: { voice: 'cedar' } },
+    });
+    expect(sessionOf(callA.upstream).tools.map((t) => t.name)).toContain('end_call');
+    expect(sessionOf(callB.upstream).tools.map((t) => t.name)).not.toContain('end_call');
+    // Each application checks signatures with its own account's token, and only that one.
+    const call = {
+      CallSid: 'CA' + 'f'.repeat(32),
+      From: '+15550001111',
+      AccountSid: TEST_ACCOUNT_SID,
+    };
+    expect((await postTwiml(b.baseUrl, call, { authToken: 'token-of-a' })).status).toBe(403);
+    expect((await postTwiml(a.baseUrl, call, { authToken: 'token-of-b' })).status).toBe(403);
+    expect((await postTwiml(a.baseUrl, call, { authToken: 'token-of-a' })).status).toBe(200);
+    expect(process.env).toEqual(envBefore);
+  }, 30_000);
+
+  it('refuses to start with invalid options, listing every problem', async () => {
+    const creating = NestFactory.create(
+      teamAppModule({
+        OPENAI_VOCE: 'marin',
+        MAX_CONCURRENT_CALLS: 0,
+        TURN_DETECTION: 'vad',
+        END_CALL_TOOL: 'maybe',
+      } as BridgeSettings),
+      { logger: new CapturedLogs(), abortOnError: false },
+    );
+
+    const error = (await creating.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as ConfigValidationError;
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(error.problems).toEqual([
+      'OPENAI_VOCE: not a setting of the bridge (docs/configuration.md lists them)',
+      expect.stringMatching(/^OPENAI_API_KEY: is required/),
+      expect.stringMatching(/^TURN_DETECTION: expected one of semantic_vad, server_vad, got "vad"/),
+      expect.stringMatching(/^END_CALL_TOOL: expected true or false, got "maybe"/),
+      expect.stringMatching(/^MAX_CONCURRENT_CALLS: expected a whole number from 1 /),
+      expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
+    ]);
+  });
+
+  it('fails the start with a message naming useTwilioBridge when it was not called', async () => {
+    const openai = await fakeModel();
+    const app = await NestFactory.create(
+      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: 't' })),
+      { logger: new CapturedLogs(), abortOnError: false },
+    );
+    started.push(app);
+    await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(
+      /call useTwilioBridge\(app\) \(from twilio-realtime-bridge\) before app.listen\(\)/,
+    );
+  });
+
+  it('fails the start when another WebSocket adapter replaced the bridge’s', async () => {
+    const openai = await fakeModel();
+    const app = await NestFactory.create(
+      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: 't' })),
+      { logger: new CapturedLogs(), abortOnError: false },
+    );
+    started.push(app);
+    useTwilioBridge(app);
+    app.useWebSocketAdapter(new WsAdapter(app));
+    await expect(app.init()).rejects.toThrow(
+      /WebSocket adapter is WsAdapter, not the bridge's: call useTwilioBridge\(app\) after any app.useWebSocketAdapter/,
+    );
+  });
+
+  it('says what is missing when useTwilioBridge is called on an application without the module', async () => {
+    @Module({ controllers: [OrdersController] })
+    class PlainModule {}
+    const app = await NestFactory.create(PlainModule, { logger: false });
+    try {
+      expect(() => useTwilioBridge(app)).toThrow(
+        /does not import the bridge; add TwilioBridgeModule.forRoot\(...\) or TwilioBridgeModule.forRootAsync\(...\)/,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
