@@ -9,8 +9,11 @@ describe('the configuration reference', () => {
   const docs = read('docs/configuration.md');
   const example = read('.env.example');
 
-  it.each(Object.keys(envSchema.shape))('documents %s in docs/configuration.md and .env.example', (key) => {
-    expect(docs).toContain(`\`${key}\``);
-    expect(example).toContain(key);
-  });
+  it.each(Object.keys(envSchema.shape))(
+    'documents %s in docs/configuration.md and .env.example',
+    (key) => {
+      expect(docs).toContain(`\`${key}\``);
+      expect(example).toContain(key);
+    },
+  );
 });
