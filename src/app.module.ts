@@ -3,6 +3,7 @@ import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
 import { CallsModule } from './calls/calls.module.js';
 import { AppConfigModule } from './config/config.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { CallEventsModule } from './events/call-events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         MediaStreamModule,
         HealthModule,
         CallsModule,
+        ConsoleModule,
         ...extraModules,
       ],
     };

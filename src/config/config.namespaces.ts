@@ -22,6 +22,7 @@ export const openaiConfig = registerAs('openai', () => {
   return {
     apiKey: new Secret(env.OPENAI_API_KEY ?? ''),
     realtimeUrl: env.OPENAI_REALTIME_URL as string,
+    apiBaseUrl: env.OPENAI_API_BASE_URL as string,
     model: env.OPENAI_REALTIME_MODEL,
     voice: env.OPENAI_VOICE,
     instructions: env.AI_INSTRUCTIONS,

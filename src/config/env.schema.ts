@@ -127,6 +127,8 @@ export const envSchema = z.object({
   AUDIO_INPUT_FORMAT: oneOf(['pcm16', 'g711_ulaw'] as const, 'pcm16'),
   INPUT_TRANSCRIPTION_MODEL: textWithDefault('gpt-4o-mini-transcribe'),
   OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
+  /** OpenAI's REST API (the console's key check; the SIP transport's calls API). */
+  OPENAI_API_BASE_URL: url(['http', 'https'], 'https://api.openai.com/v1'),
 
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,
