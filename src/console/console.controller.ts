@@ -60,6 +60,15 @@ export class ConsoleController {
     this.serve(`vendor/${name}`, req, res);
   }
 
+  /**
+   * Whether this browser holds a console session. Answered 200 either way, so the page can ask
+   * before logging in without a failed request in its console.
+   */
+  @Get('session')
+  session(@Req() req: Request): { authenticated: boolean } {
+    return { authenticated: this.sessions.isValid(cookieValue(req.headers.cookie, SESSION_COOKIE)) };
+  }
+
   /** Exchanges the API token for a session cookie. */
   @Post('login')
   @HttpCode(204)

@@ -1,0 +1,480 @@
+import { jest } from '@jest/globals';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { StoreHoursModule } from '../src/examples/store-hours.module.js';
+import { mulawTone, frames20ms } from './support/audio.js';
+import { artifactPath, launchChromium, openPage } from './support/browser.js';
+import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
+import { FakeOpenAIRest } from './support/fake-openai-rest.js';
+import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import { FakeTwilioRest } from './support/fake-twilio-rest.js';
+import { FakeTwilioCall, TEST_ACCOUNT_SID } from './support/fake-twilio.js';
+import { sleep } from './support/wait.js';
+
+// The operator console in a real browser (Debian's Chromium through playwright-core) against the
+// real application and the usual loopback fakes: Twilio's media stream and REST API, OpenAI's
+// Realtime socket and REST API. Nothing leaves the machine.
+
+jest.setTimeout(60_000);
+
+const API_TOKEN = 'console-test-token-0123456789';
+const PUBLIC_URL = 'https://voice.example.test';
+const NUMBER_HERE = {
+  sid: 'PN00000000000000000000000000000001',
+  phone_number: '+15550002222',
+  friendly_name: 'Main line',
+  voice_url: `${PUBLIC_URL}/api/twiml`,
+  voice_method: 'POST',
+};
+const NUMBER_ELSEWHERE = {
+  sid: 'PN00000000000000000000000000000002',
+  phone_number: '+15550003333',
+  friendly_name: 'Sales line',
+  voice_url: 'https://old-voice-app.example.com/incoming',
+  voice_method: 'POST',
+};
+
+/** Every route the console's page reads or acts through (the page and its assets are public). */
+const DATA_ROUTES: Array<[method: 'GET' | 'POST', path: string]> = [
+  ['GET', '/console/api/me'],
+  ['GET', '/console/api/checklist'],
+  ['GET', '/console/api/calls'],
+  ['GET', '/console/api/live'],
+  ['GET', '/console/api/recent'],
+  ['GET', '/console/api/profiles'],
+  ['GET', '/console/api/calls/CA0123/live'],
+  ['GET', '/console/api/calls/CA0123'],
+  ['POST', '/console/api/calls/CA0123/hangup'],
+  ['POST', '/console/api/calls/CA0123/transfer'],
+  ['POST', `/console/api/numbers/${NUMBER_ELSEWHERE.sid}/point-here`],
+];
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function logIn(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/console`);
+  await page.locator('[data-testid="token"]').fill(API_TOKEN);
+  await page.locator('[data-action="login"]').click();
+  await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+}
+
+async function loginCookie(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/console/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: API_TOKEN }),
+  });
+  expect(response.status).toBe(204);
+  return response.headers.get('set-cookie')!;
+}
+
+describe('operator console on a configured bridge', () => {
+  let bridge: RunningBridge;
+  let rest: FakeTwilioRest;
+  let openaiRest: FakeOpenAIRest;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    rest = new FakeTwilioRest();
+    rest.numbers = [{ ...NUMBER_HERE }, { ...NUMBER_ELSEWHERE }];
+    await rest.start();
+    openaiRest = new FakeOpenAIRest(TEST_API_KEY);
+    await openaiRest.start();
+    bridge = await startBridge({
+      API_TOKEN,
+      PUBLIC_URL,
+      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+      TWILIO_API_BASE_URL: rest.url,
+      OPENAI_API_BASE_URL: openaiRest.url,
+      CALL_PROFILES: JSON.stringify({
+        sales: { instructions: 'You sell things.', voice: 'marin', numbers: ['+15550003333'] },
+      }),
+    });
+    context = await browser.newContext();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await bridge?.close();
+    await rest?.stop();
+    await openaiRest?.stop();
+  });
+
+  it('answers 401 on every data route without a session or token', async () => {
+    for (const [method, path] of DATA_ROUTES) {
+      const response = await fetch(`${bridge.baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', cookie: 'bridge_console=forged' },
+        body: method === 'POST' ? '{}' : undefined,
+      });
+      expect([method, path, response.status]).toEqual([method, path, 401]);
+    }
+  });
+
+  it('accepts the Bearer token on data routes, so scripts can read them', async () => {
+    const response = await fetch(`${bridge.baseUrl}/console/api/calls`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ calls: [] });
+  });
+
+  it('exchanges the token for an HttpOnly, SameSite=Strict session cookie that is not the token', async () => {
+    const cookie = await loginCookie(bridge.baseUrl);
+    expect(cookie).toMatch(/^bridge_console=[A-Za-z0-9_-]{40,};/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('Path=/console');
+    expect(cookie).not.toContain(API_TOKEN);
+    const session = cookie.split(';')[0];
+    const response = await fetch(`${bridge.baseUrl}/console/api/me`, { headers: { cookie: session } });
+    expect(response.status).toBe(200);
+    expect(bridge.logs.lines.join('\n')).not.toContain(API_TOKEN);
+
+    const logout = await fetch(`${bridge.baseUrl}/console/logout`, {
+      method: 'POST',
+      headers: { cookie: session },
+    });
+    expect(logout.status).toBe(204);
+    const after = await fetch(`${bridge.baseUrl}/console/api/me`, { headers: { cookie: session } });
+    expect(after.status).toBe(401);
+  });
+
+  it('serves the page with a strict Content-Security-Policy and no inline script', async () => {
+    const response = await fetch(`${bridge.baseUrl}/console`);
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toMatch(/https?:/);
+    const body = await response.text();
+    expect(body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(body).not.toMatch(/\sstyle=|<style/);
+
+    const { page } = await openPage(context);
+    await page.goto(`${bridge.baseUrl}/console`);
+    await page.locator('[data-testid="token"]').waitFor();
+    const scripts = await page.$$eval('script', (all) =>
+      all.map((s) => ({ src: s.getAttribute('src'), text: s.textContent ?? '' })),
+    );
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      expect(script.src).toMatch(/^\/console\/assets\//);
+      expect(script.text.trim()).toBe('');
+    }
+    // And the policy is in force: an injected inline script does not run.
+    const ran = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true';
+      document.body.append(script);
+      return window.__injected === true;
+    })()`);
+    expect(ran).toBe(false);
+    await page.close();
+  });
+
+  it('shows every checklist item green, with the numbers and where they point', async () => {
+    const { page, errors } = await openPage(context);
+    await logIn(page, bridge.baseUrl);
+    for (const name of ['config', 'public-url', 'openai-key', 'twilio-account', 'twilio-webhook']) {
+      await page.locator(`[data-check="${name}"][data-state="ok"]`).waitFor({ timeout: 10_000 });
+    }
+    expect(openaiRest.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/v1/models',
+      authorization: `Bearer ${TEST_API_KEY}`,
+    });
+    await page.locator('[data-number="+15550002222"]').getByText('here').waitFor();
+    await page.locator('[data-number="+15550003333"] [data-action="point-here"]').waitFor();
+    // Profiles and tools, read-only.
+    await page.getByText('sales').first().waitFor();
+    await page.getByText('end_call').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('points a number at this bridge through the Twilio API after confirmation', async () => {
+    const { page, errors } = await openPage(context);
+    await page.goto(`${bridge.baseUrl}/console`);
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.locator('[data-number="+15550003333"] [data-action="point-here"]').click();
+    const update = await rest.waitForRequest(
+      (r) => r.method === 'POST' && r.path.endsWith(`/IncomingPhoneNumbers/${NUMBER_ELSEWHERE.sid}.json`),
+    );
+    expect(update.form).toMatchObject({ VoiceUrl: `${PUBLIC_URL}/api/twiml`, VoiceMethod: 'POST' });
+    expect(dialogs[0]).toContain('+15550003333');
+    await page.locator('[data-number="+15550003333"]').getByText('here').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('refuses logins for a while after repeated wrong tokens', async () => {
+    const attempt = (token: string) =>
+      fetch(`${bridge.baseUrl}/console/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status).toBe(401);
+    const blocked = await attempt(API_TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('operator console on an unconfigured bridge, with live calls', () => {
+  let bridge: RunningBridge;
+  let rest: FakeTwilioRest;
+  let openai: FakeRealtimeServer;
+  let openaiRest: FakeOpenAIRest;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let call: FakeTwilioCall;
+  let upstream: FakeRealtimeConnection;
+
+  beforeAll(async () => {
+    rest = new FakeTwilioRest();
+    await rest.start();
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    // Knows another key only: ours is refused, as a revoked key would be.
+    openaiRest = new FakeOpenAIRest('sk-some-other-key');
+    await openaiRest.start();
+    bridge = await startBridge(
+      {
+        API_TOKEN,
+        OPENAI_REALTIME_URL: openai.url,
+        OPENAI_API_BASE_URL: openaiRest.url,
+        TWILIO_API_BASE_URL: rest.url,
+        TRANSFER_ALLOWED_NUMBERS: '+15550009999,+15550008888',
+      },
+      [StoreHoursModule],
+    );
+    context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    ({ page, errors } = await openPage(context));
+    page.on('dialog', (dialog) => void dialog.accept(dialog.type() === 'prompt' ? '+15550008888' : undefined));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await bridge?.close();
+    await openai?.stop();
+    await openaiRest?.stop();
+    await rest?.stop();
+  });
+
+  it('logs in with the API token', async () => {
+    await logIn(page, bridge.baseUrl);
+    await page.getByText('No calls right now').waitFor();
+  });
+
+  it('shows what is missing in the checklist, each with the reason and the fix', async () => {
+    await page.locator('[data-check="config"][data-state="ok"]').waitFor({ timeout: 10_000 });
+    for (const name of ['public-url', 'openai-key', 'twilio-account', 'twilio-webhook']) {
+      await page.locator(`[data-check="${name}"][data-state="fail"]`).waitFor();
+    }
+    await expectText(page.locator('[data-check="openai-key"]'), /refused \(HTTP 401\)/);
+    await expectText(page.locator('[data-check="public-url"]'), /Fix: set PUBLIC_URL/);
+  });
+
+  it('lists a new call within 2 s of its stream starting', async () => {
+    call = await FakeTwilioCall.dial(bridge.baseUrl, { acknowledgeMarks: false });
+    const started = Date.now();
+    await page.locator(`tr[data-call-sid="${call.callSid}"]`).waitFor({ timeout: 2000 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    const row = page.locator(`tr[data-call-sid="${call.callSid}"]`);
+    await expectText(row, /\+15550001111/);
+    await expectText(row, /\+15550002222/);
+    upstream = await openai.connection(0);
+    await page.locator('[data-testid="call-view"]').waitFor();
+  });
+
+  it('streams transcript lines as they happen', async () => {
+    const transcript = page.locator('[data-testid="transcript"]');
+    upstream.send({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: 'item_caller_1',
+      content_index: 0,
+      transcript: 'Hi, when are you open on Saturday?',
+    });
+    await transcript.getByText('Hi, when are you open on Saturday?').waitFor();
+    upstream.send({
+      type: 'response.output_audio_transcript.done',
+      response_id: 'resp_1',
+      item_id: 'item_assistant_1',
+      output_index: 0,
+      content_index: 0,
+      transcript: 'Let me look that up for you.',
+    });
+    await transcript.getByText('Let me look that up for you.').waitFor();
+    await expectText(transcript.locator('[data-role="caller"]'), /Caller/);
+  });
+
+  it('shows a tool call with its name, arguments and output', async () => {
+    modelCallsTool(upstream, 'resp_tool_1', 'call_hours_1', 'get_store_hours', { day: 'saturday' }).done();
+    const tool = page.locator('[data-testid="transcript"] [data-tool="get_store_hours"]');
+    await tool.waitFor();
+    await expectText(tool.locator('[data-testid="tool-name"]'), /get_store_hours/);
+    await expectText(tool.locator('[data-testid="tool-arguments"]'), /"day":\s*"saturday"/);
+    await expectText(tool.locator('[data-testid="tool-output"]'), /10:00-16:00/);
+  });
+
+  it('meters the caller, and counts a barge-in when the caller talks over the assistant', async () => {
+    const bargeIns = page.locator('[data-testid="barge-ins"]');
+    await expectText(bargeIns, /^0$/);
+    // The caller speaks (a tone at real-time pace) while the assistant's answer is playing.
+    const speaking = (async () => {
+      for (const frame of frames20ms(mulawTone(440, 1500, 12000))) {
+        call.sendMedia(frame);
+        await sleep(20);
+      }
+    })();
+    upstream.audioDelta('resp_2', 'item_assistant_2', mulawTone(300, 3000, 9000));
+    upstream.send({
+      type: 'response.output_audio_transcript.done',
+      response_id: 'resp_2',
+      item_id: 'item_assistant_2',
+      output_index: 0,
+      content_index: 0,
+      transcript: 'On Saturday we are open from ten to four, and on Sunday we are closed.',
+    });
+    await waitForMeter(page, 'caller', -30);
+    await waitForMeter(page, 'assistant', -30);
+    await page.screenshot({ path: artifactPath('console-live-call.png'), fullPage: true });
+
+    upstream.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: 900, item_id: 'item_caller_2' });
+    await expectText(bargeIns, /^1$/);
+    await call.waitFor('clear');
+    // The answer the caller cut short is marked in the transcript.
+    await page
+      .locator('[data-testid="transcript"] .turn.interrupted')
+      .getByText('On Saturday we are open')
+      .waitFor();
+    await speaking;
+  });
+
+  it('hangs up from the table: Twilio gets the request and the row leaves', async () => {
+    const row = page.locator(`tr[data-call-sid="${call.callSid}"]`);
+    await row.locator('[data-action="hangup"]').click();
+    const request = await rest.waitForRequest((r) => r.path.includes(`/Calls/${call.callSid}.json`));
+    expect(request.form.Status).toBe('completed');
+    await row.waitFor({ state: 'detached' });
+    await call.waitForClose();
+    // The call record shows in its view, and the call is listed among recent calls.
+    await page.locator('[data-testid="call-record"]').waitFor();
+    await page.locator(`tr[data-recent-call-sid="${call.callSid}"]`).waitFor();
+  });
+
+  it('transfers a call to an allowed number the operator picks', async () => {
+    const second = await FakeTwilioCall.dial(bridge.baseUrl);
+    const row = page.locator(`tr[data-call-sid="${second.callSid}"]`);
+    await row.waitFor();
+    const secondUpstream = await openai.connection(1);
+    await row.locator('[data-action="transfer"]').click();
+    // The handover sentence is asked for first; the <Dial> follows once it has played.
+    await secondUpstream.waitFor('response.create', (e) =>
+      JSON.stringify(e.response ?? {}).includes('transferring'),
+    );
+    const refused = await fetch(
+      `${bridge.baseUrl}/console/api/calls/${second.callSid}/transfer`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to: '+15551230000' }),
+      },
+    );
+    expect(refused.status).toBe(400);
+    second.hangUp();
+    await row.waitFor({ state: 'detached' });
+  });
+
+  it('wrote no error to the page console', () => {
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('operator console without API_TOKEN', () => {
+  let bridge: RunningBridge;
+
+  beforeAll(async () => {
+    bridge = await startBridge({});
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+  });
+
+  it('does not exist', async () => {
+    for (const path of ['/console', '/console/assets/app.js', '/console/api/calls']) {
+      expect((await fetch(`${bridge.baseUrl}${path}`)).status).toBe(404);
+    }
+    const login = await fetch(`${bridge.baseUrl}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'anything' }),
+    });
+    expect(login.status).toBe(404);
+  });
+});
+
+async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
+  await locator.filter({ hasText: pattern }).first().waitFor({ timeout: 10_000 });
+}
+
+async function waitForMeter(page: Page, side: 'caller' | 'assistant', aboveDb: number): Promise<void> {
+  // A string: it runs in the page, whose DOM types this (Node) project does not load.
+  await page.waitForFunction(
+    `Number(document.querySelector('[data-testid="meter-${side}"]')?.getAttribute('data-db') ?? -999) > ${aboveDb}`,
+    undefined,
+    { timeout: 10_000 },
+  );
+}
+
+/** The model calls a function: the server events of one response that carries it. */
+function modelCallsTool(
+  upstream: FakeRealtimeConnection,
+  responseId: string,
+  callId: string,
+  name: string,
+  args: object,
+) {
+  const item = {
+    id: `item_${callId}`,
+    type: 'function_call',
+    status: 'completed',
+    call_id: callId,
+    name,
+    arguments: JSON.stringify(args),
+  };
+  upstream.send({ type: 'response.created', response: { id: responseId, status: 'in_progress', output: [] } });
+  upstream.send({
+    type: 'response.function_call_arguments.done',
+    response_id: responseId,
+    item_id: item.id,
+    output_index: 0,
+    call_id: callId,
+    name,
+    arguments: item.arguments,
+  });
+  return {
+    done: () =>
+      upstream.send({
+        type: 'response.done',
+        response: { id: responseId, status: 'completed', output: [item] },
+      }),
+  };
+}
