@@ -1,4 +1,6 @@
 import { jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import twilio from 'twilio';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { StoreHoursModule } from '../src/examples/store-hours.module.js';
 import { mulawTone, frames20ms } from './support/audio.js';
@@ -7,7 +9,13 @@ import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.
 import { FakeOpenAIRest } from './support/fake-openai-rest.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioRest } from './support/fake-twilio-rest.js';
-import { FakeTwilioCall, TEST_ACCOUNT_SID } from './support/fake-twilio.js';
+import {
+  FakeTwilioCall,
+  parseStreamTwiml,
+  postTwiml,
+  TEST_ACCOUNT_SID,
+  TEST_AUTH_TOKEN,
+} from './support/fake-twilio.js';
 import { sleep } from './support/wait.js';
 
 // The operator console in a real browser (Debian's Chromium through playwright-core) against the
@@ -78,31 +86,41 @@ async function loginCookie(baseUrl: string): Promise<string> {
 describe('operator console on a configured bridge', () => {
   let bridge: RunningBridge;
   let rest: FakeTwilioRest;
+  let openai: FakeRealtimeServer;
   let openaiRest: FakeOpenAIRest;
   let context: BrowserContext;
 
   beforeAll(async () => {
+    openai = new FakeRealtimeServer();
+    await openai.start();
     rest = new FakeTwilioRest();
     rest.numbers = [{ ...NUMBER_HERE }, { ...NUMBER_ELSEWHERE }];
     await rest.start();
     openaiRest = new FakeOpenAIRest(TEST_API_KEY);
     await openaiRest.start();
-    bridge = await startBridge({
-      API_TOKEN,
-      PUBLIC_URL,
-      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
-      TWILIO_API_BASE_URL: rest.url,
-      OPENAI_API_BASE_URL: openaiRest.url,
-      CALL_PROFILES: JSON.stringify({
-        sales: { instructions: 'You sell things.', voice: 'marin', numbers: ['+15550003333'] },
-      }),
-    });
-    context = await browser.newContext();
+    bridge = await startBridge(
+      {
+        API_TOKEN,
+        PUBLIC_URL,
+        TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+        TWILIO_API_BASE_URL: rest.url,
+        OPENAI_API_BASE_URL: openaiRest.url,
+        OPENAI_REALTIME_URL: openai.url,
+        AI_GREETING: "Thanks for calling Ada's Hardware, how can I help?",
+        TRANSFER_NUMBER: '+15550009999',
+        CALL_PROFILES: JSON.stringify({
+          sales: { instructions: 'You sell things.', voice: 'marin', numbers: ['+15550003333'] },
+        }),
+      },
+      [StoreHoursModule],
+    );
+    context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
   });
 
   afterAll(async () => {
     await context?.close();
     await bridge?.close();
+    await openai?.stop();
     await rest?.stop();
     await openaiRest?.stop();
   });
@@ -134,7 +152,9 @@ describe('operator console on a configured bridge', () => {
     expect(cookie).toContain('Path=/console');
     expect(cookie).not.toContain(API_TOKEN);
     const session = cookie.split(';')[0];
-    const response = await fetch(`${bridge.baseUrl}/console/api/me`, { headers: { cookie: session } });
+    const response = await fetch(`${bridge.baseUrl}/console/api/me`, {
+      headers: { cookie: session },
+    });
     expect(response.status).toBe(200);
     expect(bridge.logs.lines.join('\n')).not.toContain(API_TOKEN);
 
@@ -212,11 +232,65 @@ describe('operator console on a configured bridge', () => {
     });
     await page.locator('[data-number="+15550003333"] [data-action="point-here"]').click();
     const update = await rest.waitForRequest(
-      (r) => r.method === 'POST' && r.path.endsWith(`/IncomingPhoneNumbers/${NUMBER_ELSEWHERE.sid}.json`),
+      (r) =>
+        r.method === 'POST' &&
+        r.path.endsWith(`/IncomingPhoneNumbers/${NUMBER_ELSEWHERE.sid}.json`),
     );
     expect(update.form).toMatchObject({ VoiceUrl: `${PUBLIC_URL}/api/twiml`, VoiceMethod: 'POST' });
     expect(dialogs[0]).toContain('+15550003333');
     await page.locator('[data-number="+15550003333"]').getByText('here').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a call from start to record, and keeps it among recent calls', async () => {
+    const { page, errors } = await openPage(context);
+    await page.goto(`${bridge.baseUrl}/console`);
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+
+    // A first, short call: it ends and is listed among recent calls with its record.
+    const first = await dialThroughPublicUrl(bridge.baseUrl, '+15550004444');
+    const firstUpstream = await openai.connection(0);
+    await page.locator(`tr[data-call-sid="${first.callSid}"]`).waitFor();
+    playTurn(firstUpstream, 'caller', 'item_f1', 'Do you sell garden hoses?');
+    playTurn(firstUpstream, 'assistant', 'item_f2', 'We do, in three lengths. Anything else?');
+    await page.locator('[data-testid="transcript"]').getByText('We do, in three lengths').waitFor();
+    first.stop();
+    await page.locator(`tr[data-recent-call-sid="${first.callSid}"]`).waitFor();
+    await page.locator('[data-testid="call-record"]').waitFor();
+
+    // A second call, live: greeting, a question, a tool, the answer playing.
+    const second = await dialThroughPublicUrl(bridge.baseUrl, '+15550005555');
+    const upstream = await openai.connection(1);
+    const row = page.locator(`tr[data-call-sid="${second.callSid}"]`);
+    await row.waitFor();
+    await page.locator(`[data-view-call-sid="${second.callSid}"]`).waitFor();
+    upstream.audioDelta('resp_g', 'item_g', mulawTone(320, 600, 7000));
+    playTurn(upstream, 'assistant', 'item_g', "Thanks for calling Ada's Hardware, how can I help?");
+    const speaking = (async () => {
+      for (const frame of frames20ms(mulawTone(440, 2500, 10000))) {
+        second.sendMedia(frame);
+        await sleep(20);
+      }
+    })();
+    playTurn(upstream, 'caller', 'item_q', 'Are you open this Saturday, and until when?');
+    upstream.send({
+      type: 'input_audio_buffer.speech_stopped',
+      audio_end_ms: 2400,
+      item_id: 'item_q',
+    });
+    await sleep(250);
+    modelCallsTool(upstream, 'resp_t', 'call_hours', 'get_store_hours', { day: 'saturday' }).done();
+    await page.locator('[data-tool="get_store_hours"]').waitFor();
+    upstream.audioDelta('resp_a', 'item_a', mulawTone(280, 4000, 9000));
+    playTurn(upstream, 'assistant', 'item_a', 'Yes, on Saturday we are open from ten until four.');
+    await waitForMeter(page, 'caller', -30);
+    await waitForMeter(page, 'assistant', -30);
+    await page.locator('[data-testid="transcript"]').getByText('from ten until four').waitFor();
+    await page.screenshot({ path: artifactPath('console-overview.png'), fullPage: true });
+    await speaking;
+    second.stop();
+    await row.waitFor({ state: 'detached' });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -261,12 +335,16 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
         OPENAI_API_BASE_URL: openaiRest.url,
         TWILIO_API_BASE_URL: rest.url,
         TRANSFER_ALLOWED_NUMBERS: '+15550009999,+15550008888',
+        CALL_PROFILES: JSON.stringify({ support: { voice: 'marin', numbers: ['+15550002222'] } }),
       },
       [StoreHoursModule],
     );
     context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     ({ page, errors } = await openPage(context));
-    page.on('dialog', (dialog) => void dialog.accept(dialog.type() === 'prompt' ? '+15550008888' : undefined));
+    page.on(
+      'dialog',
+      (dialog) => void dialog.accept(dialog.type() === 'prompt' ? '+15550008888' : undefined),
+    );
   });
 
   afterAll(async () => {
@@ -299,6 +377,7 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
     const row = page.locator(`tr[data-call-sid="${call.callSid}"]`);
     await expectText(row, /\+15550001111/);
     await expectText(row, /\+15550002222/);
+    await expectText(row, /support/);
     upstream = await openai.connection(0);
     await page.locator('[data-testid="call-view"]').waitFor();
   });
@@ -325,7 +404,9 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
   });
 
   it('shows a tool call with its name, arguments and output', async () => {
-    modelCallsTool(upstream, 'resp_tool_1', 'call_hours_1', 'get_store_hours', { day: 'saturday' }).done();
+    modelCallsTool(upstream, 'resp_tool_1', 'call_hours_1', 'get_store_hours', {
+      day: 'saturday',
+    }).done();
     const tool = page.locator('[data-testid="transcript"] [data-tool="get_store_hours"]');
     await tool.waitFor();
     await expectText(tool.locator('[data-testid="tool-name"]'), /get_store_hours/);
@@ -343,6 +424,13 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
         await sleep(20);
       }
     })();
+    // The caller's question ends; the answer's first audio comes some 300 ms later.
+    upstream.send({
+      type: 'input_audio_buffer.speech_stopped',
+      audio_end_ms: 400,
+      item_id: 'item_caller_q',
+    });
+    await sleep(300);
     upstream.audioDelta('resp_2', 'item_assistant_2', mulawTone(300, 3000, 9000));
     upstream.send({
       type: 'response.output_audio_transcript.done',
@@ -354,9 +442,14 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
     });
     await waitForMeter(page, 'caller', -30);
     await waitForMeter(page, 'assistant', -30);
+    await expectText(page.locator('[data-testid="tokens"]'), /^412$/);
     await page.screenshot({ path: artifactPath('console-live-call.png'), fullPage: true });
 
-    upstream.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: 900, item_id: 'item_caller_2' });
+    upstream.send({
+      type: 'input_audio_buffer.speech_started',
+      audio_start_ms: 900,
+      item_id: 'item_caller_2',
+    });
     await expectText(bargeIns, /^1$/);
     await call.waitFor('clear');
     // The answer the caller cut short is marked in the transcript.
@@ -370,7 +463,9 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
   it('hangs up from the table: Twilio gets the request and the row leaves', async () => {
     const row = page.locator(`tr[data-call-sid="${call.callSid}"]`);
     await row.locator('[data-action="hangup"]').click();
-    const request = await rest.waitForRequest((r) => r.path.includes(`/Calls/${call.callSid}.json`));
+    const request = await rest.waitForRequest((r) =>
+      r.path.includes(`/Calls/${call.callSid}.json`),
+    );
     expect(request.form.Status).toBe('completed');
     await row.waitFor({ state: 'detached' });
     await call.waitForClose();
@@ -389,14 +484,11 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
     await secondUpstream.waitFor('response.create', (e) =>
       JSON.stringify(e.response ?? {}).includes('transferring'),
     );
-    const refused = await fetch(
-      `${bridge.baseUrl}/console/api/calls/${second.callSid}/transfer`,
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ to: '+15551230000' }),
-      },
-    );
+    const refused = await fetch(`${bridge.baseUrl}/console/api/calls/${second.callSid}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '+15551230000' }),
+    });
     expect(refused.status).toBe(400);
     second.hangUp();
     await row.waitFor({ state: 'detached' });
@@ -431,11 +523,72 @@ describe('operator console without API_TOKEN', () => {
   });
 });
 
+/**
+ * Twilio's side of a call to a bridge whose PUBLIC_URL is not this loopback address: the webhook
+ * is signed for the public URL, and the stream reaches the same bridge on loopback (an unsigned
+ * upgrade is allowed; the stream token from the TwiML authenticates the stream).
+ */
+async function dialThroughPublicUrl(baseUrl: string, from: string): Promise<FakeTwilioCall> {
+  const callSid = `CA${randomBytes(16).toString('hex')}`;
+  const fields = {
+    CallSid: callSid,
+    From: from,
+    To: '+15550002222',
+    AccountSid: TEST_ACCOUNT_SID,
+    Direction: 'inbound',
+  };
+  const signature = twilio.getExpectedTwilioSignature(
+    TEST_AUTH_TOKEN,
+    `${PUBLIC_URL}/api/twiml`,
+    fields,
+  );
+  const response = await postTwiml(baseUrl, fields, { signature });
+  expect(response.status).toBe(200);
+  const stream = parseStreamTwiml(await response.text());
+  expect(stream.url).toBe('wss://voice.example.test/media-stream');
+  const call = await FakeTwilioCall.open(
+    { ...stream, url: `${baseUrl.replace(/^http/, 'ws')}/media-stream` },
+    { callSid, signature: null },
+  );
+  call.start();
+  return call;
+}
+
+/** A final transcript of one side, as OpenAI sends it. */
+function playTurn(
+  upstream: FakeRealtimeConnection,
+  role: 'caller' | 'assistant',
+  itemId: string,
+  text: string,
+): void {
+  upstream.send(
+    role === 'caller'
+      ? {
+          type: 'conversation.item.input_audio_transcription.completed',
+          item_id: itemId,
+          content_index: 0,
+          transcript: text,
+        }
+      : {
+          type: 'response.output_audio_transcript.done',
+          response_id: `resp_${itemId}`,
+          item_id: itemId,
+          output_index: 0,
+          content_index: 0,
+          transcript: text,
+        },
+  );
+}
+
 async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
   await locator.filter({ hasText: pattern }).first().waitFor({ timeout: 10_000 });
 }
 
-async function waitForMeter(page: Page, side: 'caller' | 'assistant', aboveDb: number): Promise<void> {
+async function waitForMeter(
+  page: Page,
+  side: 'caller' | 'assistant',
+  aboveDb: number,
+): Promise<void> {
   // A string: it runs in the page, whose DOM types this (Node) project does not load.
   await page.waitForFunction(
     `Number(document.querySelector('[data-testid="meter-${side}"]')?.getAttribute('data-db') ?? -999) > ${aboveDb}`,
@@ -460,7 +613,10 @@ function modelCallsTool(
     name,
     arguments: JSON.stringify(args),
   };
-  upstream.send({ type: 'response.created', response: { id: responseId, status: 'in_progress', output: [] } });
+  upstream.send({
+    type: 'response.created',
+    response: { id: responseId, status: 'in_progress', output: [] },
+  });
   upstream.send({
     type: 'response.function_call_arguments.done',
     response_id: responseId,
@@ -474,7 +630,12 @@ function modelCallsTool(
     done: () =>
       upstream.send({
         type: 'response.done',
-        response: { id: responseId, status: 'completed', output: [item] },
+        response: {
+          id: responseId,
+          status: 'completed',
+          output: [item],
+          usage: { total_tokens: 412, input_tokens: 380, output_tokens: 32 },
+        },
       }),
   };
 }

@@ -122,7 +122,13 @@ export class CallActivity {
       case 'response.output_item.done':
         this.pendingTools.add(event.call_id);
         return;
-      default:
+      case 'response.output_audio.delta':
+      case 'response.output_audio.done':
+      case 'response.created':
+      case 'response.done':
+      case 'conversation.item.input_audio_transcription.completed':
+      case 'error':
+      case 'other':
         return;
     }
   }

@@ -123,7 +123,10 @@ export class CallMonitor implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.sampler);
-    for (const stream of [...this.listFollowers, ...[...this.callFollowers.values()].flatMap((s) => [...s])])
+    for (const stream of [
+      ...this.listFollowers,
+      ...[...this.callFollowers.values()].flatMap((s) => [...s]),
+    ])
       stream.close();
   }
 

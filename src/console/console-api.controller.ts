@@ -43,7 +43,12 @@ import {
   type RecentCallSummary,
 } from './call-monitor.service.js';
 import { ConsoleAuthGuard } from './console-auth.guard.js';
-import { SetupChecks, SetupError, type ConsoleNumber, type SetupReport } from './setup-checks.service.js';
+import {
+  SetupChecks,
+  SetupError,
+  type ConsoleNumber,
+  type SetupReport,
+} from './setup-checks.service.js';
 import { SseStream } from './sse-stream.js';
 
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -133,7 +138,8 @@ export class ConsoleApiController {
   /** One call as server-sent events: `snapshot`, then `entry`, `stats`, and `ended`. */
   @Get('calls/:callSid/live')
   followCall(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
-    if (!this.monitor.detail(callSid)) throw new NotFoundException(`no live or recent call ${callSid}`);
+    if (!this.monitor.detail(callSid))
+      throw new NotFoundException(`no live or recent call ${callSid}`);
     this.monitor.assertFollowerRoom();
     this.monitor.followCall(callSid, new SseStream(req, res));
   }
@@ -173,15 +179,20 @@ export class ConsoleApiController {
     if (!parsed.success) throw new BadRequestException('expected {"to": "+1555..."}');
     const allowed = this.transferNumbers();
     if (allowed.length === 0) {
-      throw new ConflictException('no transfer numbers: set TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS');
+      throw new ConflictException(
+        'no transfer numbers: set TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS',
+      );
     }
     const to = parsed.data.to.trim();
     if (!allowed.includes(to)) {
-      throw new BadRequestException(`${to} is not an allowed transfer number (${allowed.join(', ')})`);
+      throw new BadRequestException(
+        `${to} is not an allowed transfer number (${allowed.join(', ')})`,
+      );
     }
     const session = CALL_SID.test(callSid) ? this.registry.get(callSid) : undefined;
     if (!session) throw new NotFoundException(`no live call ${callSid}`);
-    if (!this.twilioRest.available) throw new ServiceUnavailableException('transfers need TWILIO_AUTH_TOKEN');
+    if (!this.twilioRest.available)
+      throw new ServiceUnavailableException('transfers need TWILIO_AUTH_TOKEN');
     session.context.transfer(to);
     this.log.log(`call ${callSid} transferred to ${to} from the console`);
     return { callSid, to, status: 'transferring' };

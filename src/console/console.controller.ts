@@ -66,13 +66,19 @@ export class ConsoleController {
    */
   @Get('session')
   session(@Req() req: Request): { authenticated: boolean } {
-    return { authenticated: this.sessions.isValid(cookieValue(req.headers.cookie, SESSION_COOKIE)) };
+    return {
+      authenticated: this.sessions.isValid(cookieValue(req.headers.cookie, SESSION_COOKIE)),
+    };
   }
 
   /** Exchanges the API token for a session cookie. */
   @Post('login')
   @HttpCode(204)
-  login(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): void {
+  login(
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): void {
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const waitS = this.sessions.loginBlockedFor(address);
     if (waitS > 0) {
@@ -129,7 +135,9 @@ export class ConsoleController {
       return true;
     }
     const publicUrl = this.server.publicUrl;
-    return Boolean(publicUrl?.startsWith('https://') && new URL(publicUrl).host === req.headers.host);
+    return Boolean(
+      publicUrl?.startsWith('https://') && new URL(publicUrl).host === req.headers.host,
+    );
   }
 }
 
@@ -144,4 +152,3 @@ function sessionCookie(value: string, maxAgeS: number, secure: boolean): string 
     ...(secure ? ['Secure'] : []),
   ].join('; ');
 }
-

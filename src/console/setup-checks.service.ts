@@ -15,7 +15,8 @@ import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService, type PhoneNumberInfo } from '../twilio-rest/twilio-rest.service.js';
 import { CHECK_TIMEOUT_MS, MAX_LISTED_NUMBERS } from './console.constants.js';
 
-export type CheckName = 'config' | 'public-url' | 'openai-key' | 'twilio-account' | 'twilio-webhook';
+export type CheckName =
+  'config' | 'public-url' | 'openai-key' | 'twilio-account' | 'twilio-webhook';
 
 export interface SetupCheck {
   name: CheckName;
@@ -71,7 +72,8 @@ export class SetupChecks {
   /** Points one of the account's numbers at this bridge; only with PUBLIC_URL set. */
   async pointNumberHere(numberSid: string): Promise<ConsoleNumber> {
     const accountSid = this.twilio.accountSid;
-    if (!this.server.publicUrl) throw new SetupError('set PUBLIC_URL first (the address Twilio reaches)');
+    if (!this.server.publicUrl)
+      throw new SetupError('set PUBLIC_URL first (the address Twilio reaches)');
     if (!accountSid || !this.twilioRest.available)
       throw new SetupError('set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN first');
     const url = `${this.server.publicUrl}/api/twiml`;
@@ -83,9 +85,18 @@ export class SetupChecks {
   private async runChecks(baseUrl: string): Promise<SetupReport> {
     const webhookUrl = `${baseUrl}/api/twiml`;
     const [openai, twilio] = await Promise.all([this.checkOpenAI(), this.checkTwilio()]);
-    const numbers = twilio.numbers.map((n) => ({ ...n, pointsHere: pointsAt(n.voiceUrl, webhookUrl) }));
+    const numbers = twilio.numbers.map((n) => ({
+      ...n,
+      pointsHere: pointsAt(n.voiceUrl, webhookUrl),
+    }));
     return {
-      checks: [this.checkConfig(), this.checkPublicUrl(), openai, twilio.check, this.checkWebhook(twilio.check, numbers, webhookUrl)],
+      checks: [
+        this.checkConfig(),
+        this.checkPublicUrl(),
+        openai,
+        twilio.check,
+        this.checkWebhook(twilio.check, numbers, webhookUrl),
+      ],
       numbers,
       webhookUrl,
       canSetWebhook: this.server.publicUrl !== undefined,
@@ -101,7 +112,8 @@ export class SetupChecks {
         name: 'config',
         title,
         state: 'fail',
-        detail: 'TWILIO_VALIDATE_SIGNATURES=false: anyone who finds this bridge can open calls on it',
+        detail:
+          'TWILIO_VALIDATE_SIGNATURES=false: anyone who finds this bridge can open calls on it',
         fix: 'set TWILIO_VALIDATE_SIGNATURES=true and TWILIO_AUTH_TOKEN',
       };
     }
@@ -173,7 +185,10 @@ export class SetupChecks {
       );
     }
     if (!response.ok) {
-      return fail(`OpenAI answered HTTP ${response.status}`, 'try again later; check status.openai.com');
+      return fail(
+        `OpenAI answered HTTP ${response.status}`,
+        'try again later; check status.openai.com',
+      );
     }
     const models = countModels(body);
     return {
@@ -282,7 +297,11 @@ function countModels(body: string): number | undefined {
 }
 
 function describeFetchError(error: unknown): string {
-  const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = error as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
   if (err.name === 'TimeoutError') return `no answer within ${CHECK_TIMEOUT_MS} ms`;
   return err.cause?.code ?? err.cause?.message ?? err.message ?? String(error);
 }

@@ -28,9 +28,7 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** A page that records its console errors and uncaught exceptions, for a "no errors" check. */
-export async function openPage(
-  context: BrowserContext,
-): Promise<{ page: Page; errors: string[] }> {
+export async function openPage(context: BrowserContext): Promise<{ page: Page; errors: string[] }> {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {

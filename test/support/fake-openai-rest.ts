@@ -43,7 +43,9 @@ export class FakeOpenAIRest {
         });
         return;
       }
-      json(404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
+      json(404, {
+        error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' },
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
   }

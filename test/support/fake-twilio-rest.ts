@@ -112,7 +112,11 @@ export class FakeTwilioRest {
     if (method === 'POST' && update) {
       const number = this.numbers.find((n) => n.sid === update[1]);
       if (!number) {
-        return json(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+        return json(404, {
+          code: 20404,
+          message: 'The requested resource was not found',
+          status: 404,
+        });
       }
       if (typeof form.VoiceUrl === 'string') number.voice_url = form.VoiceUrl;
       if (typeof form.VoiceMethod === 'string') number.voice_method = form.VoiceMethod;

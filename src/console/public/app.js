@@ -19,26 +19,38 @@ function Login({ onLoggedIn }) {
       await api('/console/login', { method: 'POST', body: { token } });
       onLoggedIn();
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'That token is not right.' : err.message);
+      setError(
+        err instanceof ApiError && err.status === 401 ? 'That token is not right.' : err.message,
+      );
     } finally {
       setBusy(false);
     }
   };
 
-  return html`
-    <main class="login">
-      <form class="card login-card" onSubmit=${submit}>
-        <div class="brand"><span class="logo" aria-hidden="true"></span> Bridge console</div>
-        <p class="muted">Enter the bridge's API token. It is exchanged for a session cookie; the page never stores it.</p>
-        <label for="token">API token</label>
-        <input id="token" data-testid="token" type="password" autocomplete="current-password"
-          value=${token} onInput=${(e) => setToken(e.currentTarget.value)} autofocus required />
-        ${error && html`<p class="error" role="alert">${error}</p>`}
-        <button class="primary" type="submit" data-action="login" disabled=${busy || !token}>
-          ${busy ? 'Logging in…' : 'Log in'}
-        </button>
-      </form>
-    </main>`;
+  return html` <main class="login">
+    <form class="card login-card" onSubmit=${submit}>
+      <div class="brand"><span class="logo" aria-hidden="true"></span> Bridge console</div>
+      <p class="muted">
+        Enter the bridge's API token. It is exchanged for a session cookie; the page never stores
+        it.
+      </p>
+      <label for="token">API token</label>
+      <input
+        id="token"
+        data-testid="token"
+        type="password"
+        autocomplete="current-password"
+        value=${token}
+        onInput=${(e) => setToken(e.currentTarget.value)}
+        autofocus
+        required
+      />
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      <button class="primary" type="submit" data-action="login" disabled=${busy || !token}>
+        ${busy ? 'Logging in…' : 'Log in'}
+      </button>
+    </form>
+  </main>`;
 }
 
 /** Messages about actions (hang-up, transfer, webhook), shown for a few seconds. */
@@ -57,12 +69,17 @@ function Console({ onLoggedOut }) {
   // A call the operator picked stays open; otherwise the view follows the newest live call.
   const [selection, setSelection] = useState({ callSid: undefined, pinned: false });
   const selected = selection.callSid;
-  const pick = useCallback((callSid) => setSelection({ callSid, pinned: callSid !== undefined }), []);
+  const pick = useCallback(
+    (callSid) => setSelection({ callSid, pinned: callSid !== undefined }),
+    [],
+  );
   const [toasts, notify] = useToasts();
   const { calls, connected } = useLiveCalls(onLoggedOut);
 
   useEffect(() => {
-    api('/console/api/me').then(setMe, (err) => (err.status === 401 ? onLoggedOut() : notify(err.message, 'error')));
+    api('/console/api/me').then(setMe, (err) =>
+      err.status === 401 ? onLoggedOut() : notify(err.message, 'error'),
+    );
   }, []);
 
   useEffect(() => {
@@ -77,34 +94,47 @@ function Console({ onLoggedOut }) {
     onLoggedOut();
   };
 
-  return html`
-    <header class="topbar">
+  return html` <header class="topbar">
       <div class="brand"><span class="logo" aria-hidden="true"></span> Bridge console</div>
       <div class="topbar-status">
         <span class=${`dot ${connected ? 'dot-live' : 'dot-down'}`}></span>
         ${connected ? 'Live' : 'Reconnecting…'}
         <span class="sep">·</span>
         <strong>${calls.length}</strong> call${calls.length === 1 ? '' : 's'} in progress
-        ${me && html`<span class="muted"> of ${me.maxConcurrentCalls}</span>`}
+        ${me && html`<span class="muted">(limit ${me.maxConcurrentCalls})</span>`}
       </div>
       <button class="ghost" data-action="logout" onClick=${logout}>Log out</button>
     </header>
     <main class="layout">
-      <section class="area-calls">
-        <${CallsTable} calls=${calls} me=${me} selected=${selected} onSelect=${pick} notify=${notify} />
-      </section>
-      <section class="area-call">
-        ${selected
-          ? html`<${CallView} key=${selected} callSid=${selected} onClose=${() => pick(undefined)} />`
-          : html`<div class="card empty"><h2>No call selected</h2><p class="muted">Calls appear in the table as they start; pick one to follow its transcript, levels and latency.</p></div>`}
-      </section>
-      <aside class="area-side">
+      <div class="main-col">
+        <${CallsTable}
+          calls=${calls}
+          me=${me}
+          selected=${selected}
+          onSelect=${pick}
+          notify=${notify}
+        />
+        ${
+          selected
+            ? html`<${CallView}
+                key=${selected}
+                callSid=${selected}
+                onClose=${() => pick(undefined)}
+              />`
+            : html`<div class="card empty">
+                <h2>No call selected</h2>
+                <p class="muted">
+                  Calls appear in the table as they start; pick one to follow its transcript, levels
+                  and latency.
+                </p>
+              </div>`
+        }
+        <${RecentCalls} liveCount=${calls.length} selected=${selected} onSelect=${pick} />
+      </div>
+      <aside class="side-col">
         <${Checklist} notify=${notify} />
         <${Profiles} />
       </aside>
-      <section class="area-recent">
-        <${RecentCalls} liveCount=${calls.length} selected=${selected} onSelect=${pick} />
-      </section>
     </main>
     <div class="toasts" aria-live="polite">
       ${toasts.map((t) => html`<div key=${t.id} class=${`toast toast-${t.kind}`}>${t.text}</div>`)}

@@ -15,7 +15,10 @@ export function useLiveCalls(onLoggedOut) {
     source.onerror = () => {
       setConnected(false);
       // A stream refused for a lost session would retry forever: check once, then log out.
-      api('/console/session').then((s) => !s.authenticated && onLoggedOut(), () => undefined);
+      api('/console/session').then(
+        (s) => !s.authenticated && onLoggedOut(),
+        () => undefined,
+      );
     };
     return () => source.close();
   }, []);
@@ -41,7 +44,9 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
     event.stopPropagation();
     if (!window.confirm(`Hang up the call from ${call.from ?? 'unknown caller'}?`)) return;
     try {
-      await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/hangup`, { method: 'POST' });
+      await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/hangup`, {
+        method: 'POST',
+      });
       notify(`Hung up ${call.from ?? call.callSid}`, 'ok');
     } catch (err) {
       notify(`Hang-up failed: ${err.message}`, 'error');
@@ -51,14 +56,20 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
   const transfer = async (call, event) => {
     event.stopPropagation();
     const allowed = me?.transferNumbers ?? [];
-    const to = window.prompt(`Transfer ${call.from ?? 'the caller'} to which number?\nAllowed: ${allowed.join(', ')}`, allowed[0]);
+    const to = window.prompt(
+      `Transfer ${call.from ?? 'the caller'} to which number?\nAllowed: ${allowed.join(', ')}`,
+      allowed[0],
+    );
     if (to === null) return;
     if (!allowed.includes(to.trim())) {
       notify(`${to} is not an allowed transfer number`, 'error');
       return;
     }
     try {
-      await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/transfer`, { method: 'POST', body: { to: to.trim() } });
+      await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/transfer`, {
+        method: 'POST',
+        body: { to: to.trim() },
+      });
       notify(`Transferring ${call.from ?? call.callSid} to ${to.trim()}`, 'ok');
     } catch (err) {
       notify(`Transfer failed: ${err.message}`, 'error');
@@ -66,47 +77,79 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
   };
 
   const canTransfer = (me?.transferNumbers?.length ?? 0) > 0;
-  return html`
-    <div class="card">
-      <div class="card-head">
-        <h2>Live calls</h2>
-        <span class="muted">updates by itself</span>
-      </div>
-      <div class="table-wrap">
-        <table class="calls">
-          <thead>
-            <tr>
-              <th>Caller</th><th>Dialled</th><th>Direction</th><th>Profile</th><th class="num">Duration</th><th>State</th>
-              ${showInstance && html`<th>Instance</th>`}
-              ${showTransport && html`<th>Transport</th>`}
-              <th class="actions-col"><span class="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${calls.length === 0 &&
-            html`<tr class="no-calls"><td colspan="9">No calls right now. They appear here as soon as their stream starts.</td></tr>`}
-            ${calls.map(
-              (call) => html`
-                <tr key=${call.callSid} data-call-sid=${call.callSid}
-                  class=${call.callSid === selected ? 'selected' : ''} onClick=${() => onSelect(call.callSid)}>
-                  <td class="mono">${call.from ?? '–'}</td>
-                  <td class="mono">${call.to ?? '–'}</td>
-                  <td><span class=${`dir dir-${call.direction}`}>${call.direction === 'outbound' ? '↗ out' : '↙ in'}</span></td>
-                  <td>${call.profile ?? html`<span class="muted">default</span>`}</td>
-                  <td class="num mono">${formatDuration((now - Date.parse(call.startedAt)) / 1000)}</td>
-                  <td><${StatePill} state=${call.state} /></td>
-                  ${showInstance && html`<td class="mono">${call.instance ?? '–'}</td>`}
-                  ${showTransport && html`<td>${call.transport ?? '–'}</td>`}
-                  <td class="actions">
-                    <button class="danger small" data-action="hangup" onClick=${(e) => hangUp(call, e)}
-                      title="End this call now">Hang up</button>
-                    <button class="small" data-action="transfer" onClick=${(e) => transfer(call, e)}
-                      disabled=${!canTransfer} title=${canTransfer ? 'Hand the caller over to a number' : 'Set TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS to transfer'}>Transfer</button>
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-    </div>`;
+  return html` <div class="card">
+    <div class="card-head">
+      <h2>Live calls</h2>
+      <span class="muted">updates by itself</span>
+    </div>
+    <div class="table-wrap">
+      <table class="calls">
+        <thead>
+          <tr>
+            <th>Caller</th>
+            <th>Dialled</th>
+            <th>Direction</th>
+            <th>Profile</th>
+            <th class="num">Duration</th>
+            <th>State</th>
+            ${showInstance && html`<th>Instance</th>`} ${showTransport && html`<th>Transport</th>`}
+            <th class="actions-col"><span class="sr-only">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${
+            calls.length === 0 &&
+            html`<tr class="no-calls">
+              <td colspan="9">
+                No calls right now. They appear here as soon as their stream starts.
+              </td>
+            </tr>`
+          }
+          ${calls.map(
+            (call) =>
+              html` <tr
+                key=${call.callSid}
+                data-call-sid=${call.callSid}
+                class=${call.callSid === selected ? 'selected' : ''}
+                onClick=${() => onSelect(call.callSid)}
+              >
+                <td class="mono">${call.from ?? '–'}</td>
+                <td class="mono">${call.to ?? '–'}</td>
+                <td>
+                  <span class=${`dir dir-${call.direction}`}
+                    >${call.direction === 'outbound' ? '↗ out' : '↙ in'}</span
+                  >
+                </td>
+                <td>${call.profile ?? html`<span class="muted">default</span>`}</td>
+                <td class="num mono">
+                  ${formatDuration((now - Date.parse(call.startedAt)) / 1000)}
+                </td>
+                <td><${StatePill} state=${call.state} /></td>
+                ${showInstance && html`<td class="mono">${call.instance ?? '–'}</td>`}
+                ${showTransport && html`<td>${call.transport ?? '–'}</td>`}
+                <td class="actions">
+                  <button
+                    class="danger small"
+                    data-action="hangup"
+                    onClick=${(e) => hangUp(call, e)}
+                    title="End this call now"
+                  >
+                    Hang up
+                  </button>
+                  <button
+                    class="small"
+                    data-action="transfer"
+                    onClick=${(e) => transfer(call, e)}
+                    disabled=${!canTransfer}
+                    title=${canTransfer ? 'Hand the caller over to a number' : 'Set TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS to transfer'}
+                  >
+                    Transfer
+                  </button>
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </div>`;
 }

@@ -49,7 +49,11 @@ export function formatMs(ms) {
 }
 
 export function formatTime(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(iso).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 export const STATE_LABELS = {
@@ -61,5 +65,7 @@ export const STATE_LABELS = {
 };
 
 export function StatePill({ state }) {
-  return html`<span class=${`pill state-${state}`} data-call-state=${state}>${STATE_LABELS[state] ?? state}</span>`;
+  return html`<span class=${`pill state-${state}`} data-call-state=${state}
+    >${STATE_LABELS[state] ?? state}</span
+  >`;
 }
