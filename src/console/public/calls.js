@@ -56,21 +56,27 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
   const transfer = async (call, event) => {
     event.stopPropagation();
     const allowed = me?.transferNumbers ?? [];
-    const to = window.prompt(
-      `Transfer ${call.from ?? 'the caller'} to which number?\nAllowed: ${allowed.join(', ')}`,
-      allowed[0],
-    );
-    if (to === null) return;
-    if (!allowed.includes(to.trim())) {
-      notify(`${to} is not an allowed transfer number`, 'error');
-      return;
+    const who = call.from ?? 'the caller';
+    // One allowed number: confirm it; several: ask which (the server checks the list again).
+    let to = allowed[0];
+    if (allowed.length === 1) {
+      if (!window.confirm(`Transfer ${who} to ${to}?`)) return;
+    } else {
+      to = window
+        .prompt(`Transfer ${who} to which number?\nAllowed: ${allowed.join(', ')}`, to)
+        ?.trim();
+      if (!to) return;
+      if (!allowed.includes(to)) {
+        notify(`${to} is not an allowed transfer number`, 'error');
+        return;
+      }
     }
     try {
       await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/transfer`, {
         method: 'POST',
-        body: { to: to.trim() },
+        body: { to },
       });
-      notify(`Transferring ${call.from ?? call.callSid} to ${to.trim()}`, 'ok');
+      notify(`Transferring ${who} to ${to}`, 'ok');
     } catch (err) {
       notify(`Transfer failed: ${err.message}`, 'error');
     }
