@@ -73,6 +73,15 @@ async function logIn(page: Page, baseUrl: string): Promise<void> {
   await page.getByRole('heading', { name: 'Live calls' }).waitFor();
 }
 
+/** The console, logging in first unless this browser context already has a session. */
+async function openConsole(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/console`);
+  const token = page.locator('[data-testid="token"]');
+  const heading = page.getByRole('heading', { name: 'Live calls' });
+  await token.or(heading).first().waitFor();
+  if (await token.isVisible()) await logIn(page, baseUrl);
+}
+
 async function loginCookie(baseUrl: string): Promise<string> {
   const response = await fetch(`${baseUrl}/console/login`, {
     method: 'POST',
@@ -224,7 +233,7 @@ describe('operator console on a configured bridge', () => {
 
   it('points a number at this bridge through the Twilio API after confirmation', async () => {
     const { page, errors } = await openPage(context);
-    await page.goto(`${bridge.baseUrl}/console`);
+    await openConsole(page, bridge.baseUrl);
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
@@ -245,8 +254,7 @@ describe('operator console on a configured bridge', () => {
 
   it('shows a call from start to record, and keeps it among recent calls', async () => {
     const { page, errors } = await openPage(context);
-    await page.goto(`${bridge.baseUrl}/console`);
-    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+    await openConsole(page, bridge.baseUrl);
 
     // A first, short call: it ends and is listed among recent calls with its record.
     const first = await dialThroughPublicUrl(bridge.baseUrl, '+15550004444');

@@ -72,17 +72,15 @@ function LatencyBars({ values }) {
     class="bars"
     title="Response latency per turn (end of caller speech to first audio)"
   >
-    ${values
-      .slice(-24)
-      .map(
-        (ms, i) =>
-          html`<span
+    ${values.slice(-24).map(
+      (ms, i) =>
+        html`<span
             key=${i}
             class=${`bar ${ms > 1500 ? 'bar-slow' : ms > 800 ? 'bar-mid' : ''}`}
             style=${{ height: `${Math.max(6, (ms / max) * 100)}%` }}
             title=${formatMs(ms)}
           ></span>`,
-      )}
+    )}
   </div>`;
 }
 
@@ -256,7 +254,7 @@ export function CallView({ callSid, onClose }) {
 
     <h3 class="transcript-title">
       Transcript
-      ${detail.droppedEntries > 0 && html`<span class="muted small">(${detail.droppedEntries} earlier entries not kept)</span>`}
+      ${detail.droppedEntries > 0 && html`<span class="muted small aside-note">(${detail.droppedEntries} earlier entries not kept)</span>`}
     </h3>
     <ol class="transcript" data-testid="transcript" ref=${list}>
       ${entries.length === 0 && html`<li class="marker muted">Nothing said yet.</li>`}

@@ -83,7 +83,7 @@ export function Checklist({ notify }) {
                     <div>
                       <div class="mono">
                         ${n.phoneNumber}
-                        <span class="muted small"
+                        <span class="muted small aside-note"
                           >${n.friendlyName !== n.phoneNumber ? n.friendlyName : ''}</span
                         >
                       </div>

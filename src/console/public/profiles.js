@@ -35,10 +35,16 @@ export function Profiles() {
       <span class="muted small">read-only</span>
     </div>
     <p class="small muted">
-      ${d.model} · ${d.turnDetection} · input
-      ${d.inputFormat}${d.inputTranscriptionModel ? ` · transcription ${d.inputTranscriptionModel}` : ''}
+      ${[
+        d.model,
+        d.turnDetection,
+        `input ${d.inputFormat}`,
+        d.inputTranscriptionModel && `transcription ${d.inputTranscriptionModel}`,
+      ]
+        .filter(Boolean)
+        .join(' · ')}
     </p>
-    <details open>
+    <details>
       <summary>Default</summary>
       <${Settings} settings=${d} />
     </details>
@@ -47,7 +53,7 @@ export function Profiles() {
         html` <details key=${p.name}>
           <summary>
             ${p.name}
-            ${p.numbers.length > 0 && html`<span class="muted small mono">${p.numbers.join(', ')}</span>`}
+            ${p.numbers.length > 0 && html`<span class="muted small mono aside-note">${p.numbers.join(', ')}</span>`}
           </summary>
           <${Settings} settings=${p} />
         </details>`,
@@ -60,7 +66,7 @@ export function Profiles() {
             <details>
               <summary>
                 <span class="mono">${t.name}</span>
-                <span class="muted small">${t.description}</span>
+                <span class="muted small aside-note">${t.description}</span>
               </summary>
               <pre class="mono schema">${JSON.stringify(t.parameters, null, 2)}</pre>
             </details>
