@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { MAX_LIVE_FOLLOWERS } from '../src/console/console.constants.js';
 import { StoreHoursModule } from '../src/examples/store-hours.module.js';
 import { mulawTone, frames20ms } from './support/audio.js';
 import { artifactPath, launchChromium, openPage } from './support/browser.js';
@@ -301,6 +302,38 @@ describe('operator console on a configured bridge', () => {
     await row.waitFor({ state: 'detached' });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it(`keeps at most ${MAX_LIVE_FOLLOWERS} live streams open, and takes new ones once some close`, async () => {
+    const live = (signal: AbortSignal) =>
+      fetch(`${bridge.baseUrl}/console/api/live`, {
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+        signal,
+      });
+    const streams: AbortController[] = [];
+    let refused: Response | undefined;
+    try {
+      while (streams.length <= MAX_LIVE_FOLLOWERS && !refused) {
+        const controller = new AbortController();
+        const response = await live(controller.signal);
+        if (response.status === 503) refused = response;
+        else streams.push(controller);
+      }
+      expect(refused?.status).toBe(503);
+      expect(streams.length).toBeLessThanOrEqual(MAX_LIVE_FOLLOWERS);
+    } finally {
+      for (const stream of streams) stream.abort();
+    }
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const controller = new AbortController();
+      const response = await live(controller.signal);
+      controller.abort();
+      if (response.status === 200) break;
+      if (Date.now() > deadline)
+        throw new Error(`still ${response.status} after the streams closed`);
+      await sleep(50);
+    }
   });
 
   it('refuses logins for a while after repeated wrong tokens', async () => {

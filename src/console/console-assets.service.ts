@@ -39,6 +39,11 @@ export class ConsoleAssets implements OnModuleInit {
   onModuleInit(): void {
     if (!this.cfg.apiToken) return;
     const dir = fileURLToPath(new URL('./public/', import.meta.url));
+    if (!existsSync(dir)) {
+      // Calls matter more than the console: the bridge runs on, and /console answers 404.
+      this.log.error(`console files missing at ${dir}: build with "npm run build"`);
+      return;
+    }
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isFile() && CONTENT_TYPES[extname(name)]) {

@@ -79,7 +79,7 @@ export class ConsoleController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): void {
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const address = this.clientAddress(req);
     const waitS = this.sessions.loginBlockedFor(address);
     if (waitS > 0) {
       res.setHeader('retry-after', String(waitS));
@@ -123,6 +123,17 @@ export class ConsoleController {
       return;
     }
     res.status(200).end(asset.body);
+  }
+
+  /**
+   * Who is logging in, for throttling: behind a trusted proxy every request comes from the proxy,
+   * so the client is the first X-Forwarded-For address (anyone can send that header otherwise).
+   */
+  private clientAddress(req: Request): string {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (this.server.trustProxy && first) return first;
+    return req.ip ?? req.socket.remoteAddress ?? 'unknown';
   }
 
   /**
