@@ -215,7 +215,7 @@ describe('operator console on a configured bridge', () => {
   it('shows every checklist item green, with the numbers and where they point', async () => {
     const { page, errors } = await openPage(context);
     await logIn(page, bridge.baseUrl);
-    for (const name of ['config', 'public-url', 'openai-key', 'twilio-account', 'twilio-webhook']) {
+    for (const name of ['config', 'public-url', 'openai', 'twilio']) {
       await page.locator(`[data-check="${name}"][data-state="ok"]`).waitFor({ timeout: 10_000 });
     }
     expect(openaiRest.requests.at(-1)).toMatchObject({
@@ -223,7 +223,7 @@ describe('operator console on a configured bridge', () => {
       path: '/v1/models',
       authorization: `Bearer ${TEST_API_KEY}`,
     });
-    await page.locator('[data-number="+15550002222"]').getByText('here').waitFor();
+    await page.locator('[data-number="+15550002222"][data-webhook="here"]').waitFor();
     await page.locator('[data-number="+15550003333"] [data-action="point-here"]').waitFor();
     // Profiles and tools, read-only.
     await page.getByText('sales').first().waitFor();
@@ -248,7 +248,7 @@ describe('operator console on a configured bridge', () => {
     );
     expect(update.form).toMatchObject({ VoiceUrl: `${PUBLIC_URL}/api/twiml`, VoiceMethod: 'POST' });
     expect(dialogs[0]).toContain('+15550003333');
-    await page.locator('[data-number="+15550003333"]').getByText('here').waitFor();
+    await page.locator('[data-number="+15550003333"][data-webhook="here"]').waitFor();
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -403,10 +403,10 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
 
   it('shows what is missing in the checklist, each with the reason and the fix', async () => {
     await page.locator('[data-check="config"][data-state="ok"]').waitFor({ timeout: 10_000 });
-    for (const name of ['public-url', 'openai-key', 'twilio-account', 'twilio-webhook']) {
+    for (const name of ['public-url', 'openai', 'twilio']) {
       await page.locator(`[data-check="${name}"][data-state="fail"]`).waitFor();
     }
-    await expectText(page.locator('[data-check="openai-key"]'), /refused \(HTTP 401\)/);
+    await expectText(page.locator('[data-check="openai"]'), /refused \(HTTP 401\)/);
     await expectText(page.locator('[data-check="public-url"]'), /Fix: set PUBLIC_URL/);
   });
 

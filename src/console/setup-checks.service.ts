@@ -15,8 +15,7 @@ import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService, type PhoneNumberInfo } from '../twilio-rest/twilio-rest.service.js';
 import { CHECK_TIMEOUT_MS, MAX_LISTED_NUMBERS } from './console.constants.js';
 
-export type CheckName =
-  'config' | 'public-url' | 'openai-key' | 'twilio-account' | 'twilio-webhook';
+export type CheckName = 'config' | 'public-url' | 'openai' | 'twilio';
 
 export interface SetupCheck {
   name: CheckName;
@@ -84,20 +83,10 @@ export class SetupChecks {
 
   private async runChecks(baseUrl: string): Promise<SetupReport> {
     const webhookUrl = `${baseUrl}/api/twiml`;
-    const [openai, twilio] = await Promise.all([this.checkOpenAI(), this.checkTwilio()]);
-    const numbers = twilio.numbers.map((n) => ({
-      ...n,
-      pointsHere: pointsAt(n.voiceUrl, webhookUrl),
-    }));
+    const [openai, twilio] = await Promise.all([this.checkOpenAI(), this.checkTwilio(webhookUrl)]);
     return {
-      checks: [
-        this.checkConfig(),
-        this.checkPublicUrl(),
-        openai,
-        twilio.check,
-        this.checkWebhook(twilio.check, numbers, webhookUrl),
-      ],
-      numbers,
+      checks: [this.checkConfig(), this.checkPublicUrl(), openai, twilio.check],
+      numbers: twilio.numbers,
       webhookUrl,
       canSetWebhook: this.server.publicUrl !== undefined,
     };
@@ -158,7 +147,7 @@ export class SetupChecks {
     const title = 'OpenAI API key';
     const url = `${this.openai.apiBaseUrl}/models`;
     const fail = (detail: string, fix: string): SetupCheck => ({
-      name: 'openai-key',
+      name: 'openai',
       title,
       state: 'fail',
       detail,
@@ -192,18 +181,24 @@ export class SetupChecks {
     }
     const models = countModels(body);
     return {
-      name: 'openai-key',
+      name: 'openai',
       title,
       state: 'ok',
       detail: `key accepted${models === undefined ? '' : ` (${models} models)`}; Realtime model ${this.openai.model}`,
     };
   }
 
-  private async checkTwilio(): Promise<{ check: SetupCheck; numbers: PhoneNumberInfo[] }> {
-    const title = 'Twilio account';
+  /**
+   * The credentials, by listing the account's numbers; each number then shows whether its voice
+   * webhook is `webhookUrl` (the page offers to point the others here).
+   */
+  private async checkTwilio(
+    webhookUrl: string,
+  ): Promise<{ check: SetupCheck; numbers: ConsoleNumber[] }> {
+    const title = 'Twilio account and numbers';
     const accountSid = this.twilio.accountSid;
     const fail = (detail: string, fix: string) => ({
-      check: { name: 'twilio-account' as const, title, state: 'fail' as const, detail, fix },
+      check: { name: 'twilio' as const, title, state: 'fail' as const, detail, fix },
       numbers: [],
     });
     if (!accountSid || !this.twilioRest.available) {
@@ -213,16 +208,21 @@ export class SetupChecks {
       );
     }
     try {
-      const numbers = await withTimeout(
+      const listed = await withTimeout(
         this.twilioRest.listNumbers(accountSid, MAX_LISTED_NUMBERS),
         CHECK_TIMEOUT_MS,
       );
+      const numbers = listed.map((n) => ({ ...n, pointsHere: pointsAt(n.voiceUrl, webhookUrl) }));
+      const here = numbers.filter((n) => n.pointsHere).length;
       return {
         check: {
-          name: 'twilio-account',
+          name: 'twilio',
           title,
           state: 'ok',
-          detail: `credentials accepted for ${accountSid}; ${numbers.length} number(s)`,
+          detail:
+            `credentials accepted for ${accountSid}; ${numbers.length} number(s), ` +
+            `${here} pointing here` +
+            (numbers.length > here ? ' (use "Point here" below for the others)' : ''),
         },
         numbers,
       };
@@ -239,43 +239,6 @@ export class SetupChecks {
         'check egress to the Twilio API (or TWILIO_API_BASE_URL)',
       );
     }
-  }
-
-  private checkWebhook(
-    account: SetupCheck,
-    numbers: ConsoleNumber[],
-    webhookUrl: string,
-  ): SetupCheck {
-    const title = 'Voice webhook';
-    if (account.state !== 'ok') {
-      return {
-        name: 'twilio-webhook',
-        title,
-        state: 'fail',
-        detail: 'unknown until the Twilio account check passes',
-        fix: 'fix the Twilio account first',
-      };
-    }
-    const here = numbers.filter((n) => n.pointsHere);
-    if (here.length === 0) {
-      return {
-        name: 'twilio-webhook',
-        title,
-        state: 'fail',
-        detail: numbers.length
-          ? `no number's voice webhook points at ${webhookUrl}`
-          : 'the account has no phone number',
-        fix: numbers.length
-          ? 'use "Point here" on a number below (sets its voice webhook through the Twilio API)'
-          : 'buy a number in the Twilio Console',
-      };
-    }
-    return {
-      name: 'twilio-webhook',
-      title,
-      state: 'ok',
-      detail: `${here.map((n) => n.phoneNumber).join(', ')} → ${webhookUrl}`,
-    };
   }
 }
 

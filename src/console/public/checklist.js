@@ -79,7 +79,7 @@ export function Checklist({ notify }) {
             <ul class="numbers">
               ${report.numbers.map(
                 (n) =>
-                  html` <li key=${n.sid} class="number" data-number=${n.phoneNumber}>
+                  html` <li key=${n.sid} class="number" data-number=${n.phoneNumber} data-webhook=${n.pointsHere ? 'here' : 'elsewhere'}>
                     <div>
                       <div class="mono">
                         ${n.phoneNumber}
