@@ -123,11 +123,9 @@ export class CallMonitor implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.sampler);
-    for (const stream of [
-      ...this.listFollowers,
-      ...[...this.callFollowers.values()].flatMap((s) => [...s]),
-    ])
-      stream.close();
+    const streams = [...this.listFollowers];
+    for (const followers of this.callFollowers.values()) streams.push(...followers);
+    for (const stream of streams) stream.close();
   }
 
   // --- what the routes read ------------------------------------------------------------
@@ -186,8 +184,9 @@ export class CallMonitor implements OnModuleDestroy {
 
   /** The calls table: a snapshot now, then a new one whenever a row changes. */
   followCalls(stream: SseStream): void {
-    const rows = this.liveCalls();
-    stream.send('calls', { calls: rows });
+    // Bring the others up to date first, so the sampler does not resend this same table.
+    this.pushRows();
+    stream.send('calls', { calls: this.liveCalls() });
     this.listFollowers.add(stream);
     this.addFollower(stream, () => this.listFollowers.delete(stream));
   }
