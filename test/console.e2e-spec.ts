@@ -441,6 +441,13 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
       transcript: 'Let me look that up for you.',
     });
     await transcript.getByText('Let me look that up for you.').waitFor();
+    call.send({
+      event: 'dtmf',
+      streamSid: call.streamSid,
+      sequenceNumber: '900',
+      dtmf: { track: 'inbound_track', digit: '7' },
+    });
+    await expectText(transcript.locator('[data-kind="dtmf"]'), /7/);
     await expectText(transcript.locator('[data-role="caller"]'), /Caller/);
   });
 
