@@ -47,7 +47,7 @@ export class FakeTwilioRest {
         });
         if (this.answerOther(req.method ?? '', req.url ?? '', form, res)) return;
         const callSid =
-          /Calls\/(CA[^./]+)/.exec(req.url ?? '')?.[1] ?? 'CA_NEW_0000000000000000000000000001';
+          /Calls\/(CA[^./]+)/.exec(req.url ?? '')?.[1] ?? 'CA0000000000000000000000000000aaa1';
         res.writeHead(req.url?.includes('CA_GONE') ? 404 : 200, {
           'content-type': 'application/json',
         });
@@ -70,12 +70,17 @@ export class FakeTwilioRest {
 
   async waitForRequest(
     predicate: (request: RecordedRestRequest) => boolean = () => true,
+    timeoutMs = 5000,
   ): Promise<RecordedRestRequest> {
     let found: RecordedRestRequest | undefined;
-    await waitUntil(() => {
-      found = this.requests.find(predicate);
-      return found !== undefined;
-    }, 'a Twilio REST request');
+    await waitUntil(
+      () => {
+        found = this.requests.find(predicate);
+        return found !== undefined;
+      },
+      'a Twilio REST request',
+      timeoutMs,
+    );
     return found!;
   }
 
