@@ -547,6 +547,31 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
   });
 });
 
+describe('operator console event streams', () => {
+  let bridge: RunningBridge;
+
+  beforeAll(async () => {
+    bridge = await startBridge({ API_TOKEN, SSE_MAX_DURATION_S: '1' });
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+  });
+
+  it('end after SSE_MAX_DURATION_S, like the call-events route (the page reconnects)', async () => {
+    const started = Date.now();
+    const response = await fetch(`${bridge.baseUrl}/console/api/live`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const body = await response.text();
+    expect(body).toContain('event: calls\ndata: {"calls":[]}');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+});
+
 describe('operator console without API_TOKEN', () => {
   let bridge: RunningBridge;
 

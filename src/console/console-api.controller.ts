@@ -24,12 +24,14 @@ import { CallSettingsService } from '../call/call-settings.service.js';
 import {
   audioConfig,
   callControlConfig,
+  limitsConfig,
   openaiConfig,
   twilioConfig,
 } from '../config/config.namespaces.js';
 import type {
   AudioConfig,
   CallControlConfig,
+  LimitsConfig,
   OpenAIConfig,
   TwilioConfig,
 } from '../config/config.namespaces.js';
@@ -78,6 +80,7 @@ export class ConsoleApiController {
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
     @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
   /** Who the page is talking to, and what it may offer. */
@@ -120,7 +123,7 @@ export class ConsoleApiController {
   @Get('live')
   live(@Req() req: Request, @Res() res: Response): void {
     this.monitor.assertFollowerRoom();
-    this.monitor.followCalls(new SseStream(req, res));
+    this.monitor.followCalls(this.stream(req, res));
   }
 
   @Get('recent')
@@ -141,7 +144,7 @@ export class ConsoleApiController {
     if (!this.monitor.detail(callSid))
       throw new NotFoundException(`no live or recent call ${callSid}`);
     this.monitor.assertFollowerRoom();
-    this.monitor.followCall(callSid, new SseStream(req, res));
+    this.monitor.followCall(callSid, this.stream(req, res));
   }
 
   @Post('calls/:callSid/hangup')
@@ -218,6 +221,10 @@ export class ConsoleApiController {
       tools: this.tools.sessionTools(),
       phoneNumber: this.twilio.phoneNumber,
     };
+  }
+
+  private stream(req: Request, res: Response): SseStream {
+    return new SseStream(req, res, this.limits.sseMaxDurationS * 1000);
   }
 
   private transferNumbers(): string[] {

@@ -9,11 +9,17 @@ import { HEARTBEAT_MS, MAX_FOLLOWER_BACKLOG_BYTES } from './console.constants.js
 export class SseStream {
   private closed = false;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly lifetime: NodeJS.Timeout;
   private readonly closeHandlers: Array<() => void> = [];
 
+  /**
+   * `maxDurationMs`: the stream ends then, like the call-events route's (SSE_MAX_DURATION_S); the
+   * page's EventSource reconnects and starts from a fresh snapshot.
+   */
   constructor(
     req: Request,
     private readonly res: Response,
+    maxDurationMs: number,
   ) {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -25,6 +31,8 @@ export class SseStream {
     res.write('retry: 2000\n\n');
     this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.lifetime = setTimeout(() => this.close(), maxDurationMs);
+    this.lifetime.unref();
     req.on('close', () => this.close());
     res.on('close', () => this.close());
   }
@@ -46,6 +54,7 @@ export class SseStream {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.lifetime);
     if (!this.res.writableEnded) this.res.end();
     for (const handler of this.closeHandlers.splice(0)) handler();
   }
