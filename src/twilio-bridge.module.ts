@@ -8,6 +8,7 @@ import {
   type TwilioBridgeOptions,
 } from './config/config.module.js';
 import { CallEventsModule } from './events/call-events.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MediaStreamModule } from './media-stream/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -58,6 +59,7 @@ export class TwilioBridgeModule {
         HealthModule,
         CallsModule,
         SipModule,
+        ConsoleModule,
       ],
     };
   }

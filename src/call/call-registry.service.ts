@@ -6,6 +6,8 @@ import {
   type CallOutcome,
   type LiveCallStats,
 } from '../metrics/bridge-metrics.service.js';
+import type { TokenUsage } from '../events/call-events.js';
+import type { CallActivity } from './call-activity.js';
 import type { CallContext } from './call-context.js';
 
 /**
@@ -15,6 +17,9 @@ import type { CallContext } from './call-context.js';
 export interface LiveCall {
   readonly context: CallContext;
   readonly stats: LiveCallStats;
+  readonly usage: TokenUsage;
+  /** What the call is doing now (state, levels, latency), for the operator console. */
+  readonly activity: CallActivity;
   close(reason: string, level?: 'log' | 'warn', outcome?: CallOutcome): void;
   /**
    * Hangs up at once through the call's own carrier API. Absent for Media Streams calls, which

@@ -30,6 +30,7 @@ import { twilioOutbound, type TwilioInboundFrame } from '../twilio/media-stream.
 import { fallbackTwiml, transferTwiml } from '../twilio/twiml.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { RealtimeHealth } from '../realtime/realtime-health.service.js';
+import { CallActivity } from './call-activity.js';
 import type { TranscriptTurn } from './call-context.js';
 import { LiveCallContext, type CallControl } from './live-call-context.js';
 import { CallLogger } from './call-logger.js';
@@ -99,6 +100,8 @@ export class CallSession implements CallControl {
     reconnects: 0,
   };
   readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  /** State, audio levels and latency for the operator console (fed by the three hooks below). */
+  readonly activity = new CallActivity();
   private readonly log: CallLogger;
   private state: SessionState = 'new';
   private settings!: CallSettings;
@@ -297,6 +300,7 @@ export class CallSession implements CallControl {
   private onCallerAudio(payload: string): void {
     if (this.state !== 'active') return;
     this.stats.framesIn++;
+    this.activity.callerAudio(payload); // console hook
     this.link.appendAudio(this.inbound ? this.inbound.convertBase64(payload) : payload);
   }
 
@@ -377,6 +381,7 @@ export class CallSession implements CallControl {
 
   private onRealtimeEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'active') return;
+    this.activity.realtimeEvent(event); // console hook
     switch (event.type) {
       case 'response.output_audio.delta':
         this.playAssistantAudio(event.response_id, event.item_id, event.content_index, event.delta);
@@ -447,6 +452,7 @@ export class CallSession implements CallControl {
       twilioOutbound.mark(streamSid, markName),
     );
     this.stats.framesOut++;
+    this.activity.assistantAudio(delta); // console hook
   }
 
   /** The first audio of the call, or of the answer to what the caller just said. */

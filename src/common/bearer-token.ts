@@ -9,6 +9,10 @@ export function bearerToken(authorization: string | undefined): string {
 }
 
 /** Compares in constant time whatever the lengths (both sides are hashed first). */
+export function tokenMatches(given: string, expected: Secret): boolean {
+  return timingSafeEqual(digest(given), digest(expected.reveal()));
+}
+
 export function bearerTokenMatches(authorization: string | undefined, expected: Secret): boolean {
-  return timingSafeEqual(digest(bearerToken(authorization)), digest(expected.reveal()));
+  return tokenMatches(bearerToken(authorization), expected);
 }

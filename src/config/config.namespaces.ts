@@ -47,7 +47,7 @@ export const openaiConfig = namespace('openai', (env) => {
     connectTimeoutMs: env.OPENAI_CONNECT_TIMEOUT_MS,
     /** Set: the SIP transport is on (its webhook route exists). */
     webhookSecret: env.OPENAI_WEBHOOK_SECRET ? new Secret(env.OPENAI_WEBHOOK_SECRET) : undefined,
-    /** Base of OpenAI's REST API (the SIP calls API: accept, reject, refer, hangup). */
+    /** Base of OpenAI's REST API (the SIP calls API; the console's key check). */
     apiBaseUrl: env.OPENAI_API_BASE_URL as string,
   };
 });

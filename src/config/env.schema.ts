@@ -140,6 +140,7 @@ export const envSchema = z.object({
         'expected the signing secret OpenAI shows for the webhook: whsec_ followed by base64',
     },
   ),
+  // OpenAI's REST API: the SIP transport's calls API, the console's key check.
   OPENAI_API_BASE_URL: url(['http', 'https'], 'https://api.openai.com/v1'),
 
   TWILIO_AUTH_TOKEN: optionalText,

@@ -7,6 +7,8 @@ export interface LiveCallStats {
   framesOut: number;
   framesDropped: number;
   bargeIns: number;
+  /** Upstream reconnects (the console shows them; not a metric of their own). */
+  reconnects?: number;
 }
 
 export type CallOutcome =

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { CallActivity } from '../call/call-activity.js';
 import type { TranscriptTurn } from '../call/call-context.js';
 import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
 import { CallLogger } from '../call/call-logger.js';
@@ -74,6 +75,8 @@ export class SipCall implements CallControl, LiveCall {
   readonly transcript: TranscriptTurn[] = [];
   readonly stats = { framesIn: 0, framesOut: 0, framesDropped: 0, bargeIns: 0, reconnects: 0 };
   readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  /** State and latency for the console (no audio passes here, so no levels). */
+  readonly activity = new CallActivity();
   private readonly log: CallLogger;
   private state: State = 'new';
   /** OpenAI answered the call for us: from here on, the line is ours to hang up. */
@@ -279,6 +282,7 @@ export class SipCall implements CallControl, LiveCall {
 
   private onEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'active') return;
+    this.activity.realtimeEvent(event); // console hook
     switch (event.type) {
       case 'response.created':
         this.activeResponseId = event.response.id;

@@ -7,6 +7,22 @@ type TwilioClient = ReturnType<typeof twilio>;
 
 const REST_TIMEOUT_MS = 5000;
 
+const numberInfo = (n: PhoneNumberInfo & { voiceUrl: string; voiceMethod: string }) => ({
+  sid: n.sid,
+  phoneNumber: n.phoneNumber,
+  friendlyName: n.friendlyName,
+  voiceUrl: n.voiceUrl || undefined,
+  voiceMethod: n.voiceMethod || undefined,
+});
+
+export interface PhoneNumberInfo {
+  sid: string;
+  phoneNumber: string;
+  friendlyName: string;
+  voiceUrl?: string;
+  voiceMethod?: string;
+}
+
 /**
  * Live-call control through Twilio's REST API (the `twilio` package's client). One client per
  * account, made on first use; TWILIO_API_BASE_URL points it elsewhere (a proxy, or a test fake).
@@ -52,6 +68,20 @@ export class TwilioRestService {
       if ((error as { code?: number }).code === 20404) return;
       throw error;
     }
+  }
+
+  /** The account's phone numbers and where their voice webhook points (the console's checklist). */
+  async listNumbers(accountSid: string, limit: number): Promise<PhoneNumberInfo[]> {
+    const numbers = await this.client(accountSid).incomingPhoneNumbers.list({ limit });
+    return numbers.map(numberInfo);
+  }
+
+  /** Points a number's voice webhook at `url` (POST). */
+  async setVoiceUrl(accountSid: string, numberSid: string, url: string): Promise<PhoneNumberInfo> {
+    const n = await this.client(accountSid)
+      .incomingPhoneNumbers(numberSid)
+      .update({ voiceUrl: url, voiceMethod: 'POST' });
+    return numberInfo(n);
   }
 
   private client(accountSid: string): TwilioClient {

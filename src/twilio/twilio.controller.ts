@@ -80,6 +80,8 @@ export class TwilioController {
         CallSid: callSid,
         From: text(fields, 'From'),
         To: to,
+        // inbound | outbound-api | outbound-dial: the console shows it.
+        Direction: text(fields, 'Direction'),
         profile,
         token: this.streamTokens.issue(callSid),
       },

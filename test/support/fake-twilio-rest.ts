@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitUntil } from './wait.js';
 
@@ -10,12 +10,25 @@ export interface RecordedRestRequest {
   authorization?: string;
 }
 
+/** An IncomingPhoneNumber as Twilio's REST API returns it (the fields the bridge reads). */
+export interface FakePhoneNumber {
+  sid: string;
+  phone_number: string;
+  friendly_name: string;
+  voice_url: string;
+  voice_method: string;
+}
+
 /**
  * A loopback stand-in for api.twilio.com: records each request the `twilio` client makes and
- * answers like the Calls resource does.
+ * answers like the Calls and IncomingPhoneNumbers resources do.
  */
 export class FakeTwilioRest {
   readonly requests: RecordedRestRequest[] = [];
+  /** The account's numbers (listed, and updated by a POST to one of them). */
+  numbers: FakePhoneNumber[] = [];
+  /** Answer every request 401 (code 20003), as Twilio does for a wrong auth token. */
+  rejectAuth = false;
   private server?: Server;
 
   async start(): Promise<void> {
@@ -32,6 +45,7 @@ export class FakeTwilioRest {
           form,
           authorization: req.headers.authorization,
         });
+        if (this.answerOther(req.method ?? '', req.url ?? '', form, res)) return;
         const callSid =
           /Calls\/(CA[^./]+)/.exec(req.url ?? '')?.[1] ?? 'CA0000000000000000000000000000aaa1';
         res.writeHead(req.url?.includes('CA_GONE') ? 404 : 200, {
@@ -68,6 +82,52 @@ export class FakeTwilioRest {
       timeoutMs,
     );
     return found!;
+  }
+
+  /** Authentication failures and the IncomingPhoneNumbers resource; false for anything else. */
+  private answerOther(
+    method: string,
+    url: string,
+    form: Record<string, string | string[]>,
+    res: ServerResponse,
+  ): boolean {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+      return true;
+    };
+    if (this.rejectAuth) {
+      return json(401, { code: 20003, message: 'Authenticate', status: 401 });
+    }
+    const path = url.split('?')[0];
+    if (method === 'GET' && path.endsWith('/IncomingPhoneNumbers.json')) {
+      return json(200, {
+        incoming_phone_numbers: this.numbers,
+        page: 0,
+        page_size: 50,
+        start: 0,
+        end: this.numbers.length - 1,
+        uri: path,
+        first_page_uri: path,
+        next_page_uri: null,
+        previous_page_uri: null,
+      });
+    }
+    const update = /\/IncomingPhoneNumbers\/(PN[0-9a-f]+)\.json$/.exec(path);
+    if (method === 'POST' && update) {
+      const number = this.numbers.find((n) => n.sid === update[1]);
+      if (!number) {
+        return json(404, {
+          code: 20404,
+          message: 'The requested resource was not found',
+          status: 404,
+        });
+      }
+      if (typeof form.VoiceUrl === 'string') number.voice_url = form.VoiceUrl;
+      if (typeof form.VoiceMethod === 'string') number.voice_method = form.VoiceMethod;
+      return json(200, number);
+    }
+    return false;
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,21 @@
+// Build step of the operator console (run by `npm run build` after `nest build`): copies its
+// static files from src/console/public to dist/console/public, and vendors Preact and htm from
+// node_modules into dist/console/public/vendor (no CDN: the page loads only from the bridge).
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { VENDOR_FILES, vendorSourcePath, rewriteVendorImports } = await import(
+  join(root, 'dist/console/console-vendor.js')
+);
+
+const out = join(root, 'dist/console/public');
+cpSync(join(root, 'src/console/public'), out, { recursive: true });
+mkdirSync(join(out, 'vendor'), { recursive: true });
+for (const vendor of VENDOR_FILES) {
+  const source = vendorSourcePath(vendor, join(root, 'package.json'));
+  const text = rewriteVendorImports(readFileSync(source, 'utf8'), source);
+  writeFileSync(join(out, 'vendor', vendor.name), text);
+}
+console.log(`console assets: ${VENDOR_FILES.length} vendored modules -> ${out}`);

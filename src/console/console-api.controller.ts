@@ -1,0 +1,238 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Logger,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  UnsupportedMediaTypeException,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { CallRegistry } from '../call/call-registry.service.js';
+import { CallSettingsService } from '../call/call-settings.service.js';
+import {
+  audioConfig,
+  callControlConfig,
+  limitsConfig,
+  openaiConfig,
+  twilioConfig,
+} from '../config/config.namespaces.js';
+import type {
+  AudioConfig,
+  CallControlConfig,
+  LimitsConfig,
+  OpenAIConfig,
+  TwilioConfig,
+} from '../config/config.namespaces.js';
+import { ToolRegistry } from '../tools/tool-registry.service.js';
+import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
+import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
+import {
+  CallMonitor,
+  type CallDetail,
+  type ConsoleCallRow,
+  type RecentCallSummary,
+} from './call-monitor.service.js';
+import { ConsoleAuthGuard } from './console-auth.guard.js';
+import {
+  SetupChecks,
+  SetupError,
+  type ConsoleNumber,
+  type SetupReport,
+} from './setup-checks.service.js';
+import { SseStream } from './sse-stream.js';
+
+const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
+const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
+const transferSchema = z.strictObject({ to: z.string().min(1).max(100) });
+
+/**
+ * The console's data routes (all under /console/api): a session cookie or the Bearer token, 401
+ * otherwise. Mutations take JSON only: with the SameSite=Strict cookie, a cross-site page can
+ * neither send the cookie nor a JSON body without a CORS preflight, which we never allow.
+ */
+@ApiExcludeController()
+@Controller('console/api')
+@UseGuards(ConsoleAuthGuard)
+export class ConsoleApiController {
+  private readonly log = new Logger('Console');
+
+  constructor(
+    private readonly monitor: CallMonitor,
+    private readonly checks: SetupChecks,
+    private readonly registry: CallRegistry,
+    private readonly twilioRest: TwilioRestService,
+    private readonly signatures: TwilioSignatureService,
+    private readonly settings: CallSettingsService,
+    private readonly tools: ToolRegistry,
+    @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
+    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
+    @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
+    @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+  ) {}
+
+  /** Who the page is talking to, and what it may offer. */
+  @Get('me')
+  me(): { transferNumbers: string[]; canControlCalls: boolean; maxConcurrentCalls: number } {
+    return {
+      transferNumbers: this.transferNumbers(),
+      canControlCalls: this.twilioRest.available,
+      maxConcurrentCalls: this.registry.maxConcurrentCalls,
+    };
+  }
+
+  @Get('checklist')
+  checklist(@Req() req: Request): Promise<SetupReport> {
+    return this.checks.run(this.signatures.baseUrlOf(req));
+  }
+
+  /** Points a number's voice webhook at this bridge (the page asks for confirmation first). */
+  @Post('numbers/:sid/point-here')
+  @HttpCode(200)
+  async pointHere(@Param('sid') sid: string, @Req() req: Request): Promise<ConsoleNumber> {
+    requireJson(req);
+    if (!NUMBER_SID.test(sid)) throw new BadRequestException('not a phone number sid (PN...)');
+    try {
+      return await this.checks.pointNumberHere(sid);
+    } catch (error) {
+      if (error instanceof SetupError) throw new ConflictException(error.message);
+      const { status, message } = error as { status?: number; message?: string };
+      if (status === 404) throw new NotFoundException(`no number ${sid} in this account`);
+      throw new ServiceUnavailableException(`Twilio: ${message ?? 'request failed'}`);
+    }
+  }
+
+  @Get('calls')
+  calls(): { calls: ConsoleCallRow[] } {
+    return { calls: this.monitor.liveCalls() };
+  }
+
+  /** The calls table as server-sent events (`calls`), refreshed whenever a row changes. */
+  @Get('live')
+  live(@Req() req: Request, @Res() res: Response): void {
+    this.monitor.assertFollowerRoom();
+    this.monitor.followCalls(this.stream(req, res));
+  }
+
+  @Get('recent')
+  recent(): { calls: RecentCallSummary[] } {
+    return { calls: this.monitor.recentCalls() };
+  }
+
+  @Get('calls/:callSid')
+  call(@Param('callSid') callSid: string): CallDetail {
+    const detail = this.monitor.detail(callSid);
+    if (!detail) throw new NotFoundException(`no live or recent call ${callSid}`);
+    return detail;
+  }
+
+  /** One call as server-sent events: `snapshot`, then `entry`, `stats`, and `ended`. */
+  @Get('calls/:callSid/live')
+  followCall(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
+    if (!this.monitor.detail(callSid))
+      throw new NotFoundException(`no live or recent call ${callSid}`);
+    this.monitor.assertFollowerRoom();
+    this.monitor.followCall(callSid, this.stream(req, res));
+  }
+
+  @Post('calls/:callSid/hangup')
+  @HttpCode(200)
+  async hangUp(
+    @Param('callSid') callSid: string,
+    @Req() req: Request,
+  ): Promise<{ callSid: string; status: 'completed' }> {
+    requireJson(req);
+    const session = CALL_SID.test(callSid) ? this.registry.get(callSid) : undefined;
+    if (!session) throw new NotFoundException(`no live call ${callSid}`);
+    if (this.twilioRest.available) {
+      try {
+        await this.twilioRest.hangUp(session.context.accountSid, callSid);
+      } catch (error) {
+        // The media stream is closed below anyway; Twilio then ends the call by itself.
+        this.log.warn(`hang-up of ${callSid} through Twilio failed: ${(error as Error).message}`);
+      }
+    }
+    session.close('hung up from the console');
+    this.log.log(`call ${callSid} hung up from the console`);
+    return { callSid, status: 'completed' };
+  }
+
+  /** Hands the caller over (a short sentence, then `<Dial>`), to an allowed number only. */
+  @Post('calls/:callSid/transfer')
+  @HttpCode(202)
+  transfer(
+    @Param('callSid') callSid: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+  ): { callSid: string; to: string; status: 'transferring' } {
+    requireJson(req);
+    const parsed = transferSchema.safeParse(body);
+    if (!parsed.success) throw new BadRequestException('expected {"to": "+1555..."}');
+    const allowed = this.transferNumbers();
+    if (allowed.length === 0) {
+      throw new ConflictException(
+        'no transfer numbers: set TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS',
+      );
+    }
+    const to = parsed.data.to.trim();
+    if (!allowed.includes(to)) {
+      throw new BadRequestException(
+        `${to} is not an allowed transfer number (${allowed.join(', ')})`,
+      );
+    }
+    const session = CALL_SID.test(callSid) ? this.registry.get(callSid) : undefined;
+    if (!session) throw new NotFoundException(`no live call ${callSid}`);
+    if (!this.twilioRest.available)
+      throw new ServiceUnavailableException('transfers need TWILIO_AUTH_TOKEN');
+    session.context.transfer(to);
+    this.log.log(`call ${callSid} transferred to ${to} from the console`);
+    return { callSid, to, status: 'transferring' };
+  }
+
+  /** The default session and the named profiles, read-only, with the tools the model gets. */
+  @Get('profiles')
+  profiles() {
+    const defaults = this.settings.settingsFor(undefined, undefined);
+    return {
+      default: {
+        ...defaults,
+        model: this.openai.model,
+        turnDetection: this.openai.turnDetection,
+        inputFormat: this.audio.inputFormat,
+        inputTranscriptionModel: this.openai.inputTranscriptionModel,
+      },
+      profiles: Object.entries(this.callControl.profiles).map(([name, profile]) => ({
+        name,
+        ...this.settings.settingsFor(name, undefined),
+        numbers: profile.numbers ?? [],
+      })),
+      tools: this.tools.sessionTools(),
+      phoneNumber: this.twilio.phoneNumber,
+    };
+  }
+
+  private stream(req: Request, res: Response): SseStream {
+    return new SseStream(req, res, this.limits.sseMaxDurationS * 1000);
+  }
+
+  private transferNumbers(): string[] {
+    const { transferNumber, transferAllowedNumbers } = this.callControl;
+    return [...new Set([...(transferNumber ? [transferNumber] : []), ...transferAllowedNumbers])];
+  }
+}
+
+function requireJson(req: Request): void {
+  if (!req.is('application/json')) throw new UnsupportedMediaTypeException('send JSON');
+}

@@ -1,0 +1,64 @@
+import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
+import {
+  LOGIN_MAX_FAILURES,
+  LOGIN_WINDOW_S,
+  MAX_SESSIONS,
+  SESSION_TTL_S,
+} from './console.constants.js';
+
+const NOW = 1_700_000_000_000;
+
+describe('ConsoleSessions', () => {
+  it('issues random session ids that are valid until they expire', () => {
+    const sessions = new ConsoleSessions();
+    const id = sessions.create(NOW);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sessions.create(NOW)).not.toBe(id);
+    expect(sessions.isValid(id, NOW + SESSION_TTL_S * 1000 - 1)).toBe(true);
+    expect(sessions.isValid(id, NOW + SESSION_TTL_S * 1000)).toBe(false);
+    expect(sessions.isValid('not-a-session', NOW)).toBe(false);
+    expect(sessions.isValid(undefined, NOW)).toBe(false);
+  });
+
+  it('forgets a session on logout', () => {
+    const sessions = new ConsoleSessions();
+    const id = sessions.create(NOW);
+    sessions.revoke(id);
+    expect(sessions.isValid(id, NOW)).toBe(false);
+  });
+
+  it(`keeps at most ${MAX_SESSIONS} sessions, ending the oldest`, () => {
+    const sessions = new ConsoleSessions();
+    const first = sessions.create(NOW);
+    const ids = Array.from({ length: MAX_SESSIONS }, (_, i) => sessions.create(NOW + i + 1));
+    expect(sessions.size).toBe(MAX_SESSIONS);
+    expect(sessions.isValid(first, NOW + MAX_SESSIONS)).toBe(false);
+    expect(sessions.isValid(ids.at(-1), NOW + MAX_SESSIONS)).toBe(true);
+  });
+
+  it(`blocks an address after ${LOGIN_MAX_FAILURES} failures until the window passes`, () => {
+    const sessions = new ConsoleSessions();
+    for (let i = 0; i < LOGIN_MAX_FAILURES - 1; i++) sessions.loginFailed('10.0.0.1', NOW);
+    expect(sessions.loginBlockedFor('10.0.0.1', NOW)).toBe(0);
+    sessions.loginFailed('10.0.0.1', NOW);
+    expect(sessions.loginBlockedFor('10.0.0.1', NOW + 1000)).toBe(LOGIN_WINDOW_S - 1);
+    expect(sessions.loginBlockedFor('10.0.0.2', NOW)).toBe(0);
+    expect(sessions.loginBlockedFor('10.0.0.1', NOW + LOGIN_WINDOW_S * 1000)).toBe(0);
+  });
+
+  it('clears the failures of an address that logs in', () => {
+    const sessions = new ConsoleSessions();
+    for (let i = 0; i < LOGIN_MAX_FAILURES - 1; i++) sessions.loginFailed('10.0.0.1', NOW);
+    sessions.loginSucceeded('10.0.0.1');
+    sessions.loginFailed('10.0.0.1', NOW);
+    expect(sessions.loginBlockedFor('10.0.0.1', NOW)).toBe(0);
+  });
+});
+
+describe('cookieValue', () => {
+  it('finds one cookie among several', () => {
+    expect(cookieValue('a=1; bridge_console=abc_-9; b=2', 'bridge_console')).toBe('abc_-9');
+    expect(cookieValue('xbridge_console=1', 'bridge_console')).toBeUndefined();
+    expect(cookieValue(undefined, 'bridge_console')).toBeUndefined();
+  });
+});

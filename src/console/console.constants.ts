@@ -1,0 +1,35 @@
+/** Every bound of the operator console, named in one place (docs/console.md lists them). */
+
+/** The session cookie (`HttpOnly; SameSite=Strict; Path=/console`). */
+export const SESSION_COOKIE = 'bridge_console';
+/** A console session lasts this long after logging in, whatever it does meanwhile. */
+export const SESSION_TTL_S = 12 * 60 * 60;
+/** Sessions held at once; logging in beyond this ends the oldest one. */
+export const MAX_SESSIONS = 100;
+
+/** Failed logins allowed per client address within LOGIN_WINDOW_S; then 429 until it passes. */
+export const LOGIN_MAX_FAILURES = 5;
+export const LOGIN_WINDOW_S = 60;
+/** Client addresses whose failures are remembered (the oldest are forgotten first). */
+export const LOGIN_TRACKED_ADDRESSES = 1000;
+
+/** Server-sent event streams open at once across all console pages; beyond it: 503. */
+export const MAX_LIVE_FOLLOWERS = 32;
+/** How often followed calls are sampled (state, levels) and the calls table refreshed. */
+export const SAMPLE_INTERVAL_MS = 250;
+/** A comment line keeps idle event streams open through proxies. */
+export const HEARTBEAT_MS = 15_000;
+/** A follower that stops reading is dropped once this much is queued for it. */
+export const MAX_FOLLOWER_BACKLOG_BYTES = 256 * 1024;
+
+/** Timeline entries (turns, tools, key presses, interruptions) kept per call; oldest go first. */
+export const MAX_TIMELINE_ENTRIES = 500;
+/** Longest text kept per entry (a turn, a tool's arguments or output). */
+export const MAX_ENTRY_TEXT = 4000;
+/** Finished calls kept, with their records and timelines, for "Recent calls". */
+export const RECENT_CALLS = 50;
+
+/** Timeout of each setup check's request to OpenAI or Twilio. */
+export const CHECK_TIMEOUT_MS = 5000;
+/** Phone numbers of the account listed by the checklist. */
+export const MAX_LISTED_NUMBERS = 100;

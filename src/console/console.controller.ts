@@ -1,0 +1,165 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Logger,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+  UnsupportedMediaTypeException,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { tokenMatches } from '../common/bearer-token.js';
+import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
+import { publicBaseUrl } from '../twilio/public-url.js';
+import { ConsoleEnabledGuard } from './console-auth.guard.js';
+import { ConsoleAssets } from './console-assets.service.js';
+import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
+import { SESSION_COOKIE, SESSION_TTL_S } from './console.constants.js';
+
+const loginSchema = z.strictObject({ token: z.string().min(1).max(1000) });
+
+/** The page, its static files, and logging in and out. */
+@ApiExcludeController()
+@Controller('console')
+@UseGuards(ConsoleEnabledGuard)
+export class ConsoleController {
+  private readonly log = new Logger('Console');
+
+  constructor(
+    private readonly assets: ConsoleAssets,
+    private readonly sessions: ConsoleSessions,
+    @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
+    @Inject(serverConfig.KEY) private readonly server: ServerConfig,
+  ) {}
+
+  @Get()
+  page(@Req() req: Request, @Res() res: Response): void {
+    this.serve('index.html', req, res);
+  }
+
+  @Get('assets/:name')
+  asset(@Param('name') name: string, @Req() req: Request, @Res() res: Response): void {
+    this.serve(name, req, res);
+  }
+
+  @Get('assets/vendor/:name')
+  vendor(@Param('name') name: string, @Req() req: Request, @Res() res: Response): void {
+    this.serve(`vendor/${name}`, req, res);
+  }
+
+  /**
+   * Whether this browser holds a console session. Answered 200 either way, so the page can ask
+   * before logging in without a failed request in its console.
+   */
+  @Get('session')
+  session(@Req() req: Request): { authenticated: boolean } {
+    return {
+      authenticated: this.sessions.isValid(cookieValue(req.headers.cookie, SESSION_COOKIE)),
+    };
+  }
+
+  /** Exchanges the API token for a session cookie. */
+  @Post('login')
+  @HttpCode(204)
+  login(
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): void {
+    const address = this.clientAddress(req);
+    const waitS = this.sessions.loginBlockedFor(address);
+    if (waitS > 0) {
+      res.setHeader('retry-after', String(waitS));
+      throw new HttpException(
+        `too many failed logins: try again in ${waitS} s`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    // A cross-site form cannot send JSON without a CORS preflight, so this also stops CSRF.
+    if (!req.is('application/json')) throw new UnsupportedMediaTypeException('send JSON');
+    const parsed = loginSchema.safeParse(body);
+    if (!parsed.success) throw new BadRequestException('expected {"token": "..."}');
+    const expected = this.cfg.apiToken!;
+    if (!tokenMatches(parsed.data.token, expected)) {
+      this.sessions.loginFailed(address);
+      this.log.warn(`console login refused from ${address}: wrong token`);
+      throw new UnauthorizedException('wrong token');
+    }
+    this.sessions.loginSucceeded(address);
+    const id = this.sessions.create();
+    res.setHeader('set-cookie', sessionCookie(id, SESSION_TTL_S, this.isHttps(req)));
+    this.log.log(`console login from ${address}`);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): void {
+    this.sessions.revoke(cookieValue(req.headers.cookie, SESSION_COOKIE));
+    res.setHeader('set-cookie', sessionCookie('', 0, this.isHttps(req)));
+  }
+
+  private serve(name: string, req: Request, res: Response): void {
+    const asset = this.assets.get(name);
+    if (!asset) throw new NotFoundException();
+    res.setHeader('content-type', asset.contentType);
+    res.setHeader('etag', asset.etag);
+    // Revalidated every time (cheap: 304 by ETag), so a new build is picked up at once.
+    res.setHeader('cache-control', 'no-cache');
+    if (req.headers['if-none-match'] === asset.etag) {
+      res.status(304).end();
+      return;
+    }
+    res.status(200).end(asset.body);
+  }
+
+  /**
+   * Who is logging in, for throttling: behind a trusted proxy every request comes from the proxy,
+   * so the client is the first X-Forwarded-For address (anyone can send that header otherwise).
+   */
+  private clientAddress(req: Request): string {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (this.server.trustProxy && first) return first;
+    return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  }
+
+  /**
+   * Secure cookies only when the page was reached over https (a browser drops them on plain
+   * http, even on loopback): TLS here, a trusted proxy's X-Forwarded-Proto, or the https
+   * PUBLIC_URL's host.
+   */
+  private isHttps(req: Request): boolean {
+    if (publicBaseUrl(req, { trustProxy: this.server.trustProxy }).startsWith('https://')) {
+      return true;
+    }
+    const publicUrl = this.server.publicUrl;
+    return Boolean(
+      publicUrl?.startsWith('https://') && new URL(publicUrl).host === req.headers.host,
+    );
+  }
+}
+
+function sessionCookie(value: string, maxAgeS: number, secure: boolean): string {
+  // Path=/console: sent to the page and its data routes, nowhere else on this origin.
+  return [
+    `${SESSION_COOKIE}=${value}`,
+    'Path=/console',
+    `Max-Age=${maxAgeS}`,
+    'HttpOnly',
+    'SameSite=Strict',
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}

@@ -1,0 +1,35 @@
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { CallModule } from '../call/call.module.js';
+import { ToolsModule } from '../tools/tools.module.js';
+import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
+import { TwilioModule } from '../twilio/twilio.module.js';
+import { CallMonitor } from './call-monitor.service.js';
+import { ConsoleApiController } from './console-api.controller.js';
+import { ConsoleAssets } from './console-assets.service.js';
+import { ConsoleAuthGuard, ConsoleEnabledGuard } from './console-auth.guard.js';
+import { ConsoleHeadersMiddleware } from './console-headers.middleware.js';
+import { ConsoleSessions } from './console-sessions.service.js';
+import { ConsoleController } from './console.controller.js';
+import { SetupChecks } from './setup-checks.service.js';
+
+/**
+ * The operator console at /console (with API_TOKEN): a page to set up, watch and steer live
+ * calls, served by the bridge itself, and the data routes behind it under /console/api.
+ */
+@Module({
+  imports: [CallModule, ToolsModule, TwilioModule, TwilioRestModule],
+  controllers: [ConsoleController, ConsoleApiController],
+  providers: [
+    CallMonitor,
+    ConsoleAssets,
+    ConsoleSessions,
+    ConsoleEnabledGuard,
+    ConsoleAuthGuard,
+    SetupChecks,
+  ],
+})
+export class ConsoleModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ConsoleHeadersMiddleware).forRoutes('console', 'console/*path');
+  }
+}

@@ -1,0 +1,71 @@
+// Shared by the console's views: the view library (Preact + htm, vendored by the build), the
+// data routes, and formatting.
+import { h } from './vendor/preact.mjs';
+import htm from './vendor/htm.mjs';
+
+export { render } from './vendor/preact.mjs';
+export { useCallback, useEffect, useMemo, useRef, useState } from './vendor/hooks.mjs';
+
+/** JSX-like templates without a compiler: html`<p class=${c}>${text}</p>`. */
+export const html = htm.bind(h);
+
+/** An error a data route answered with (Nest's `{ message }`), or a network failure. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** Calls a data route; mutations send JSON (the server refuses anything else). */
+export async function api(path, { method = 'GET', body } = {}) {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
+    body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
+  });
+  if (response.status === 204) return undefined;
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    const message = Array.isArray(data?.message) ? data.message.join('; ') : data?.message;
+    throw new ApiError(response.status, message ?? `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const pad = (n) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m % 60)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+export function formatMs(ms) {
+  if (ms === undefined || ms === null) return '–';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+export function formatTime(iso) {
+  return new Date(iso).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+}
+
+export const STATE_LABELS = {
+  connecting: 'Connecting',
+  talking: 'Talking',
+  'assistant-speaking': 'Assistant speaking',
+  'on-tool': 'On tool',
+  ended: 'Ended',
+};
+
+export function StatePill({ state }) {
+  return html`<span class=${`pill state-${state}`} data-call-state=${state}
+    >${STATE_LABELS[state] ?? state}</span
+  >`;
+}

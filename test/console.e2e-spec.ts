@@ -1,0 +1,714 @@
+import { jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import twilio from 'twilio';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { MAX_LIVE_FOLLOWERS } from '../src/console/console.constants.js';
+import { StoreHoursModule } from '../examples/store-hours.module.js';
+import { mulawTone, frames20ms } from './support/audio.js';
+import { artifactPath, launchChromium, openPage } from './support/browser.js';
+import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
+import { FakeOpenAIRest } from './support/fake-openai-rest.js';
+import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import { FakeTwilioRest } from './support/fake-twilio-rest.js';
+import {
+  FakeTwilioCall,
+  parseStreamTwiml,
+  postTwiml,
+  TEST_ACCOUNT_SID,
+  TEST_AUTH_TOKEN,
+} from './support/fake-twilio.js';
+import { sleep } from './support/wait.js';
+
+// The operator console in a real browser (Debian's Chromium through playwright-core) against the
+// real application and the usual loopback fakes: Twilio's media stream and REST API, OpenAI's
+// Realtime socket and REST API. Nothing leaves the machine.
+
+jest.setTimeout(60_000);
+
+const API_TOKEN = 'console-test-token-0123456789';
+const PUBLIC_URL = 'https://voice.example.test';
+const NUMBER_HERE = {
+  sid: 'PN00000000000000000000000000000001',
+  phone_number: '+15550002222',
+  friendly_name: 'Main line',
+  voice_url: `${PUBLIC_URL}/api/twiml`,
+  voice_method: 'POST',
+};
+const NUMBER_ELSEWHERE = {
+  sid: 'PN00000000000000000000000000000002',
+  phone_number: '+15550003333',
+  friendly_name: 'Sales line',
+  voice_url: 'https://old-voice-app.example.com/incoming',
+  voice_method: 'POST',
+};
+
+/** Every route the console's page reads or acts through (the page and its assets are public). */
+const DATA_ROUTES: Array<[method: 'GET' | 'POST', path: string]> = [
+  ['GET', '/console/api/me'],
+  ['GET', '/console/api/checklist'],
+  ['GET', '/console/api/calls'],
+  ['GET', '/console/api/live'],
+  ['GET', '/console/api/recent'],
+  ['GET', '/console/api/profiles'],
+  ['GET', '/console/api/calls/CA0123/live'],
+  ['GET', '/console/api/calls/CA0123'],
+  ['POST', '/console/api/calls/CA0123/hangup'],
+  ['POST', '/console/api/calls/CA0123/transfer'],
+  ['POST', `/console/api/numbers/${NUMBER_ELSEWHERE.sid}/point-here`],
+];
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function logIn(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/console`);
+  await page.locator('[data-testid="token"]').fill(API_TOKEN);
+  await page.locator('[data-action="login"]').click();
+  await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+}
+
+/** The console, logging in first unless this browser context already has a session. */
+async function openConsole(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/console`);
+  const token = page.locator('[data-testid="token"]');
+  const heading = page.getByRole('heading', { name: 'Live calls' });
+  await token.or(heading).first().waitFor();
+  if (await token.isVisible()) await logIn(page, baseUrl);
+}
+
+async function loginCookie(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/console/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: API_TOKEN }),
+  });
+  expect(response.status).toBe(204);
+  return response.headers.get('set-cookie')!;
+}
+
+describe('operator console on a configured bridge', () => {
+  let bridge: RunningBridge;
+  let rest: FakeTwilioRest;
+  let openai: FakeRealtimeServer;
+  let openaiRest: FakeOpenAIRest;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    rest = new FakeTwilioRest();
+    rest.numbers = [{ ...NUMBER_HERE }, { ...NUMBER_ELSEWHERE }];
+    await rest.start();
+    openaiRest = new FakeOpenAIRest(TEST_API_KEY);
+    await openaiRest.start();
+    bridge = await startBridge(
+      {
+        API_TOKEN,
+        PUBLIC_URL,
+        TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+        TWILIO_API_BASE_URL: rest.url,
+        OPENAI_API_BASE_URL: openaiRest.url,
+        OPENAI_REALTIME_URL: openai.url,
+        AI_GREETING: "Thanks for calling Ada's Hardware, how can I help?",
+        TRANSFER_NUMBER: '+15550009999',
+        CALL_PROFILES: JSON.stringify({
+          sales: { instructions: 'You sell things.', voice: 'marin', numbers: ['+15550003333'] },
+        }),
+      },
+      [StoreHoursModule],
+    );
+    context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await bridge?.close();
+    await openai?.stop();
+    await rest?.stop();
+    await openaiRest?.stop();
+  });
+
+  it('answers 401 on every data route without a session or token', async () => {
+    for (const [method, path] of DATA_ROUTES) {
+      const response = await fetch(`${bridge.baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', cookie: 'bridge_console=forged' },
+        body: method === 'POST' ? '{}' : undefined,
+      });
+      expect([method, path, response.status]).toEqual([method, path, 401]);
+    }
+  });
+
+  it('accepts the Bearer token on data routes, so scripts can read them', async () => {
+    const response = await fetch(`${bridge.baseUrl}/console/api/calls`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ calls: [] });
+  });
+
+  it('exchanges the token for an HttpOnly, SameSite=Strict session cookie that is not the token', async () => {
+    const cookie = await loginCookie(bridge.baseUrl);
+    expect(cookie).toMatch(/^bridge_console=[A-Za-z0-9_-]{40,};/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('Path=/console');
+    expect(cookie).not.toContain(API_TOKEN);
+    const session = cookie.split(';')[0];
+    const response = await fetch(`${bridge.baseUrl}/console/api/me`, {
+      headers: { cookie: session },
+    });
+    expect(response.status).toBe(200);
+    expect(bridge.logs.lines.join('\n')).not.toContain(API_TOKEN);
+
+    const logout = await fetch(`${bridge.baseUrl}/console/logout`, {
+      method: 'POST',
+      headers: { cookie: session },
+    });
+    expect(logout.status).toBe(204);
+    const after = await fetch(`${bridge.baseUrl}/console/api/me`, { headers: { cookie: session } });
+    expect(after.status).toBe(401);
+  });
+
+  it('serves the page with a strict Content-Security-Policy and no inline script', async () => {
+    const response = await fetch(`${bridge.baseUrl}/console`);
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toMatch(/https?:/);
+    const body = await response.text();
+    expect(body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(body).not.toMatch(/\sstyle=|<style/);
+
+    const { page } = await openPage(context);
+    await page.goto(`${bridge.baseUrl}/console`);
+    await page.locator('[data-testid="token"]').waitFor();
+    const scripts = await page.$$eval('script', (all) =>
+      all.map((s) => ({ src: s.getAttribute('src'), text: s.textContent ?? '' })),
+    );
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      expect(script.src).toMatch(/^\/console\/assets\//);
+      expect(script.text.trim()).toBe('');
+    }
+    // And the policy is in force: an injected inline script does not run.
+    const ran = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true';
+      document.body.append(script);
+      return window.__injected === true;
+    })()`);
+    expect(ran).toBe(false);
+    await page.close();
+  });
+
+  it('shows every checklist item green, with the numbers and where they point', async () => {
+    const { page, errors } = await openPage(context);
+    await logIn(page, bridge.baseUrl);
+    for (const name of ['config', 'public-url', 'openai', 'twilio']) {
+      await page.locator(`[data-check="${name}"][data-state="ok"]`).waitFor({ timeout: 10_000 });
+    }
+    expect(openaiRest.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/v1/models',
+      authorization: `Bearer ${TEST_API_KEY}`,
+    });
+    await page.locator('[data-number="+15550002222"][data-webhook="here"]').waitFor();
+    await page.locator('[data-number="+15550003333"] [data-action="point-here"]').waitFor();
+    // Profiles and tools, read-only.
+    await page.getByText('sales').first().waitFor();
+    await page.getByText('end_call').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('points a number at this bridge through the Twilio API after confirmation', async () => {
+    const { page, errors } = await openPage(context);
+    await openConsole(page, bridge.baseUrl);
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.locator('[data-number="+15550003333"] [data-action="point-here"]').click();
+    const update = await rest.waitForRequest(
+      (r) =>
+        r.method === 'POST' &&
+        r.path.endsWith(`/IncomingPhoneNumbers/${NUMBER_ELSEWHERE.sid}.json`),
+    );
+    expect(update.form).toMatchObject({ VoiceUrl: `${PUBLIC_URL}/api/twiml`, VoiceMethod: 'POST' });
+    expect(dialogs[0]).toContain('+15550003333');
+    await page.locator('[data-number="+15550003333"][data-webhook="here"]').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a call from start to record, and keeps it among recent calls', async () => {
+    const { page, errors } = await openPage(context);
+    await openConsole(page, bridge.baseUrl);
+
+    // A first, short call: it ends and is listed among recent calls with its record.
+    const first = await dialThroughPublicUrl(bridge.baseUrl, '+15550004444');
+    const firstUpstream = await openai.connection(0);
+    await page.locator(`tr[data-call-sid="${first.callSid}"]`).waitFor();
+    playTurn(firstUpstream, 'caller', 'item_f1', 'Do you sell garden hoses?');
+    playTurn(firstUpstream, 'assistant', 'item_f2', 'We do, in three lengths. Anything else?');
+    await page.locator('[data-testid="transcript"]').getByText('We do, in three lengths').waitFor();
+    first.stop();
+    await page.locator(`tr[data-recent-call-sid="${first.callSid}"]`).waitFor();
+    await page.locator('[data-testid="call-record"]').waitFor();
+
+    // A second call, live: greeting, a question, a tool, the answer playing.
+    const second = await dialThroughPublicUrl(bridge.baseUrl, '+15550005555');
+    const upstream = await openai.connection(1);
+    const row = page.locator(`tr[data-call-sid="${second.callSid}"]`);
+    await row.waitFor();
+    await page.locator(`[data-view-call-sid="${second.callSid}"]`).waitFor();
+    upstream.audioDelta('resp_g', 'item_g', mulawTone(320, 600, 7000));
+    playTurn(upstream, 'assistant', 'item_g', "Thanks for calling Ada's Hardware, how can I help?");
+    const speaking = (async () => {
+      for (const frame of frames20ms(mulawTone(440, 2500, 10000))) {
+        second.sendMedia(frame);
+        await sleep(20);
+      }
+    })();
+    playTurn(upstream, 'caller', 'item_q', 'Are you open this Saturday, and until when?');
+    upstream.send({
+      type: 'input_audio_buffer.speech_stopped',
+      audio_end_ms: 2400,
+      item_id: 'item_q',
+    });
+    await sleep(250);
+    modelCallsTool(upstream, 'resp_t', 'call_hours', 'get_store_hours', { day: 'saturday' }).done();
+    await page.locator('[data-tool="get_store_hours"]').waitFor();
+    upstream.audioDelta('resp_a', 'item_a', mulawTone(280, 4000, 9000));
+    playTurn(upstream, 'assistant', 'item_a', 'Yes, on Saturday we are open from ten until four.');
+    await waitForMeter(page, 'caller', -30);
+    await waitForMeter(page, 'assistant', -30);
+    await page.locator('[data-testid="transcript"]').getByText('from ten until four').waitFor();
+    await page.screenshot({ path: artifactPath('console-overview.png'), fullPage: true });
+    await speaking;
+    second.stop();
+    await row.waitFor({ state: 'detached' });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it(`keeps at most ${MAX_LIVE_FOLLOWERS} live streams open, and takes new ones once some close`, async () => {
+    const live = (signal: AbortSignal) =>
+      fetch(`${bridge.baseUrl}/console/api/live`, {
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+        signal,
+      });
+    const streams: AbortController[] = [];
+    let refused: Response | undefined;
+    try {
+      while (streams.length <= MAX_LIVE_FOLLOWERS && !refused) {
+        const controller = new AbortController();
+        const response = await live(controller.signal);
+        if (response.status === 503) refused = response;
+        else streams.push(controller);
+      }
+      expect(refused?.status).toBe(503);
+      expect(streams.length).toBeLessThanOrEqual(MAX_LIVE_FOLLOWERS);
+    } finally {
+      for (const stream of streams) stream.abort();
+    }
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const controller = new AbortController();
+      const response = await live(controller.signal);
+      controller.abort();
+      if (response.status === 200) break;
+      if (Date.now() > deadline)
+        throw new Error(`still ${response.status} after the streams closed`);
+      await sleep(50);
+    }
+  });
+
+  it('refuses logins for a while after repeated wrong tokens', async () => {
+    const attempt = (token: string) =>
+      fetch(`${bridge.baseUrl}/console/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status).toBe(401);
+    const blocked = await attempt(API_TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('operator console on an unconfigured bridge, with live calls', () => {
+  let bridge: RunningBridge;
+  let rest: FakeTwilioRest;
+  let openai: FakeRealtimeServer;
+  let openaiRest: FakeOpenAIRest;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let call: FakeTwilioCall;
+  let upstream: FakeRealtimeConnection;
+
+  beforeAll(async () => {
+    rest = new FakeTwilioRest();
+    await rest.start();
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    // Knows another key only: ours is refused, as a revoked key would be.
+    openaiRest = new FakeOpenAIRest('sk-some-other-key');
+    await openaiRest.start();
+    bridge = await startBridge(
+      {
+        API_TOKEN,
+        OPENAI_REALTIME_URL: openai.url,
+        OPENAI_API_BASE_URL: openaiRest.url,
+        TWILIO_API_BASE_URL: rest.url,
+        TRANSFER_ALLOWED_NUMBERS: '+15550009999,+15550008888',
+        CALL_PROFILES: JSON.stringify({ support: { voice: 'marin', numbers: ['+15550002222'] } }),
+      },
+      [StoreHoursModule],
+    );
+    context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    ({ page, errors } = await openPage(context));
+    page.on(
+      'dialog',
+      (dialog) => void dialog.accept(dialog.type() === 'prompt' ? '+15550008888' : undefined),
+    );
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await bridge?.close();
+    await openai?.stop();
+    await openaiRest?.stop();
+    await rest?.stop();
+  });
+
+  it('logs in with the API token', async () => {
+    await logIn(page, bridge.baseUrl);
+    await page.getByText('No calls right now').waitFor();
+  });
+
+  it('shows what is missing in the checklist, each with the reason and the fix', async () => {
+    await page.locator('[data-check="config"][data-state="ok"]').waitFor({ timeout: 10_000 });
+    for (const name of ['public-url', 'openai', 'twilio']) {
+      await page.locator(`[data-check="${name}"][data-state="fail"]`).waitFor();
+    }
+    await expectText(page.locator('[data-check="openai"]'), /refused \(HTTP 401\)/);
+    await expectText(page.locator('[data-check="public-url"]'), /Fix: set PUBLIC_URL/);
+  });
+
+  it('lists a new call within 2 s of its stream starting', async () => {
+    call = await FakeTwilioCall.dial(bridge.baseUrl, { acknowledgeMarks: false });
+    const started = Date.now();
+    await page.locator(`tr[data-call-sid="${call.callSid}"]`).waitFor({ timeout: 2000 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    const row = page.locator(`tr[data-call-sid="${call.callSid}"]`);
+    await expectText(row, /\+15550001111/);
+    await expectText(row, /\+15550002222/);
+    await expectText(row, /support/);
+    upstream = await openai.connection(0);
+    await page.locator('[data-testid="call-view"]').waitFor();
+  });
+
+  it('streams transcript lines as they happen', async () => {
+    const transcript = page.locator('[data-testid="transcript"]');
+    upstream.send({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: 'item_caller_1',
+      content_index: 0,
+      transcript: 'Hi, when are you open on Saturday?',
+    });
+    await transcript.getByText('Hi, when are you open on Saturday?').waitFor();
+    upstream.send({
+      type: 'response.output_audio_transcript.done',
+      response_id: 'resp_1',
+      item_id: 'item_assistant_1',
+      output_index: 0,
+      content_index: 0,
+      transcript: 'Let me look that up for you.',
+    });
+    await transcript.getByText('Let me look that up for you.').waitFor();
+    call.send({
+      event: 'dtmf',
+      streamSid: call.streamSid,
+      sequenceNumber: '900',
+      dtmf: { track: 'inbound_track', digit: '7' },
+    });
+    await expectText(transcript.locator('[data-kind="dtmf"]'), /7/);
+    await expectText(transcript.locator('[data-role="caller"]'), /Caller/);
+  });
+
+  it('shows a tool call with its name, arguments and output', async () => {
+    modelCallsTool(upstream, 'resp_tool_1', 'call_hours_1', 'get_store_hours', {
+      day: 'saturday',
+    }).done();
+    const tool = page.locator('[data-testid="transcript"] [data-tool="get_store_hours"]');
+    await tool.waitFor();
+    await expectText(tool.locator('[data-testid="tool-name"]'), /get_store_hours/);
+    await expectText(tool.locator('[data-testid="tool-arguments"]'), /"day":\s*"saturday"/);
+    await expectText(tool.locator('[data-testid="tool-output"]'), /10:00-16:00/);
+  });
+
+  it('meters the caller, and counts a barge-in when the caller talks over the assistant', async () => {
+    const bargeIns = page.locator('[data-testid="barge-ins"]');
+    await expectText(bargeIns, /^0$/);
+    // The caller speaks (a tone at real-time pace) while the assistant's answer is playing.
+    const speaking = (async () => {
+      for (const frame of frames20ms(mulawTone(440, 1500, 12000))) {
+        call.sendMedia(frame);
+        await sleep(20);
+      }
+    })();
+    // The caller's question ends; the answer's first audio comes some 300 ms later.
+    upstream.send({
+      type: 'input_audio_buffer.speech_stopped',
+      audio_end_ms: 400,
+      item_id: 'item_caller_q',
+    });
+    await sleep(300);
+    upstream.audioDelta('resp_2', 'item_assistant_2', mulawTone(300, 3000, 9000));
+    upstream.send({
+      type: 'response.output_audio_transcript.done',
+      response_id: 'resp_2',
+      item_id: 'item_assistant_2',
+      output_index: 0,
+      content_index: 0,
+      transcript: 'On Saturday we are open from ten to four, and on Sunday we are closed.',
+    });
+    await waitForMeter(page, 'caller', -30);
+    await waitForMeter(page, 'assistant', -30);
+    await expectText(page.locator('[data-testid="tokens"]'), /^412$/);
+    await page.screenshot({ path: artifactPath('console-live-call.png'), fullPage: true });
+
+    upstream.send({
+      type: 'input_audio_buffer.speech_started',
+      audio_start_ms: 900,
+      item_id: 'item_caller_2',
+    });
+    await expectText(bargeIns, /^1$/);
+    await call.waitFor('clear');
+    // The answer the caller cut short is marked in the transcript.
+    await page
+      .locator('[data-testid="transcript"] .turn.interrupted')
+      .getByText('On Saturday we are open')
+      .waitFor();
+    await speaking;
+  });
+
+  it('hangs up from the table: Twilio gets the request and the row leaves', async () => {
+    const row = page.locator(`tr[data-call-sid="${call.callSid}"]`);
+    await row.locator('[data-action="hangup"]').click();
+    const request = await rest.waitForRequest((r) =>
+      r.path.includes(`/Calls/${call.callSid}.json`),
+    );
+    expect(request.form.Status).toBe('completed');
+    await row.waitFor({ state: 'detached' });
+    await call.waitForClose();
+    // The call record shows in its view, and the call is listed among recent calls.
+    await page.locator('[data-testid="call-record"]').waitFor();
+    await page.locator(`tr[data-recent-call-sid="${call.callSid}"]`).waitFor();
+  });
+
+  it('transfers a call to an allowed number the operator picks', async () => {
+    const second = await FakeTwilioCall.dial(bridge.baseUrl);
+    const row = page.locator(`tr[data-call-sid="${second.callSid}"]`);
+    await row.waitFor();
+    const secondUpstream = await openai.connection(1);
+    await row.locator('[data-action="transfer"]').click();
+    // The handover sentence is asked for first; the <Dial> follows once it has played.
+    await secondUpstream.waitFor('response.create', (e) =>
+      JSON.stringify(e.response ?? {}).includes('transferring'),
+    );
+    const refused = await fetch(`${bridge.baseUrl}/console/api/calls/${second.callSid}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '+15551230000' }),
+    });
+    expect(refused.status).toBe(400);
+    second.hangUp();
+    await row.waitFor({ state: 'detached' });
+  });
+
+  it('wrote no error to the page console', () => {
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('operator console event streams', () => {
+  let bridge: RunningBridge;
+
+  beforeAll(async () => {
+    bridge = await startBridge({ API_TOKEN, SSE_MAX_DURATION_S: '1' });
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+  });
+
+  it('end after SSE_MAX_DURATION_S, like the call-events route (the page reconnects)', async () => {
+    const started = Date.now();
+    const response = await fetch(`${bridge.baseUrl}/console/api/live`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const body = await response.text();
+    expect(body).toContain('event: calls\ndata: {"calls":[]}');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+});
+
+describe('operator console without API_TOKEN', () => {
+  let bridge: RunningBridge;
+
+  beforeAll(async () => {
+    bridge = await startBridge({});
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+  });
+
+  it('does not exist', async () => {
+    for (const path of ['/console', '/console/assets/app.js', '/console/api/calls']) {
+      expect((await fetch(`${bridge.baseUrl}${path}`)).status).toBe(404);
+    }
+    const login = await fetch(`${bridge.baseUrl}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'anything' }),
+    });
+    expect(login.status).toBe(404);
+  });
+});
+
+/**
+ * Twilio's side of a call to a bridge whose PUBLIC_URL is not this loopback address: the webhook
+ * is signed for the public URL, and the stream reaches the same bridge on loopback (an unsigned
+ * upgrade is allowed; the stream token from the TwiML authenticates the stream).
+ */
+async function dialThroughPublicUrl(baseUrl: string, from: string): Promise<FakeTwilioCall> {
+  const callSid = `CA${randomBytes(16).toString('hex')}`;
+  const fields = {
+    CallSid: callSid,
+    From: from,
+    To: '+15550002222',
+    AccountSid: TEST_ACCOUNT_SID,
+    Direction: 'inbound',
+  };
+  const signature = twilio.getExpectedTwilioSignature(
+    TEST_AUTH_TOKEN,
+    `${PUBLIC_URL}/api/twiml`,
+    fields,
+  );
+  const response = await postTwiml(baseUrl, fields, { signature });
+  expect(response.status).toBe(200);
+  const stream = parseStreamTwiml(await response.text());
+  expect(stream.url).toBe('wss://voice.example.test/media-stream');
+  const call = await FakeTwilioCall.open(
+    { ...stream, url: `${baseUrl.replace(/^http/, 'ws')}/media-stream` },
+    { callSid, signature: null },
+  );
+  call.start();
+  return call;
+}
+
+/** A final transcript of one side, as OpenAI sends it. */
+function playTurn(
+  upstream: FakeRealtimeConnection,
+  role: 'caller' | 'assistant',
+  itemId: string,
+  text: string,
+): void {
+  upstream.send(
+    role === 'caller'
+      ? {
+          type: 'conversation.item.input_audio_transcription.completed',
+          item_id: itemId,
+          content_index: 0,
+          transcript: text,
+        }
+      : {
+          type: 'response.output_audio_transcript.done',
+          response_id: `resp_${itemId}`,
+          item_id: itemId,
+          output_index: 0,
+          content_index: 0,
+          transcript: text,
+        },
+  );
+}
+
+async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
+  await locator.filter({ hasText: pattern }).first().waitFor({ timeout: 10_000 });
+}
+
+async function waitForMeter(
+  page: Page,
+  side: 'caller' | 'assistant',
+  aboveDb: number,
+): Promise<void> {
+  // A string: it runs in the page, whose DOM types this (Node) project does not load.
+  await page.waitForFunction(
+    `Number(document.querySelector('[data-testid="meter-${side}"]')?.getAttribute('data-db') ?? -999) > ${aboveDb}`,
+    undefined,
+    { timeout: 10_000 },
+  );
+}
+
+/** The model calls a function: the server events of one response that carries it. */
+function modelCallsTool(
+  upstream: FakeRealtimeConnection,
+  responseId: string,
+  callId: string,
+  name: string,
+  args: object,
+) {
+  const item = {
+    id: `item_${callId}`,
+    type: 'function_call',
+    status: 'completed',
+    call_id: callId,
+    name,
+    arguments: JSON.stringify(args),
+  };
+  upstream.send({
+    type: 'response.created',
+    response: { id: responseId, status: 'in_progress', output: [] },
+  });
+  upstream.send({
+    type: 'response.function_call_arguments.done',
+    response_id: responseId,
+    item_id: item.id,
+    output_index: 0,
+    call_id: callId,
+    name,
+    arguments: item.arguments,
+  });
+  return {
+    done: () =>
+      upstream.send({
+        type: 'response.done',
+        response: {
+          id: responseId,
+          status: 'completed',
+          output: [item],
+          usage: { total_tokens: 412, input_tokens: 380, output_tokens: 32 },
+        },
+      }),
+  };
+}
