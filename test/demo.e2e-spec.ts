@@ -141,6 +141,36 @@ describe('the demo model (a local OpenAI Realtime GA stand-in)', () => {
     expect(said.transcript).toMatch(/get_store_hours says hours 9-5/);
   });
 
+  it('cancels its answer when the caller talks over it, and truncates only audio it produced', async () => {
+    const client = await RealtimeClient.open(model.url);
+    client.send({ type: 'session.update', session: { ...SESSION, tools: [] } });
+    await client.next('session.updated');
+    client.send({ type: 'input_audio_buffer.append', audio: tone(1500).toString('base64') });
+    client.send({ type: 'input_audio_buffer.append', audio: silence(400).toString('base64') });
+    const delta = await client.next('response.output_audio.delta');
+    // The caller starts talking while the answer is still streaming.
+    client.send({ type: 'input_audio_buffer.append', audio: tone(300).toString('base64') });
+    const done = await client.next('response.done');
+    expect(done.response).toMatchObject({
+      status: 'cancelled',
+      status_details: { type: 'cancelled', reason: 'turn_detected' },
+    });
+    const before = client.events.indexOf(done);
+    const sent = client.events
+      .slice(0, before)
+      .filter((e) => e.type === 'response.output_audio.delta')
+      .reduce((ms, e) => ms + Buffer.from(e.delta as string, 'base64').length / 8, 0);
+    const item = { type: 'conversation.item.truncate', item_id: delta.item_id, content_index: 0 };
+    client.send({ ...item, audio_end_ms: Math.floor(sent) + 500 });
+    expect((await client.next('error', before)).error).toMatchObject({
+      message: expect.stringMatching(/is already shorter than/),
+    });
+    client.send({ ...item, audio_end_ms: 100 });
+    expect(await client.next('conversation.item.truncated', before)).toMatchObject({
+      audio_end_ms: 100,
+    });
+  });
+
   it('gives the errors the real server gives for misuse, and the session stays open', async () => {
     const client = await RealtimeClient.open(model.url);
     client.send({ type: 'session.update', session: { input_audio_format: 'g711_ulaw' } });

@@ -58,6 +58,8 @@ interface ActiveResponse {
   spokenWords: number;
   audio?: Buffer;
   sentBytes: number;
+  /** The caller audio this response answers, for its token usage. */
+  inputMs: number;
 }
 
 /** Audio items the model produced: how much audio each has, for truncate's bound. */
@@ -513,6 +515,7 @@ export class DemoSession {
       transcript: '',
       spokenWords: 0,
       sentBytes: 0,
+      inputMs: this.lastUtterance.length / 8,
     };
     this.active = response;
     this.send({
@@ -720,11 +723,7 @@ export class DemoSession {
         status,
         status_details: status === 'completed' ? null : { type: 'cancelled', reason },
         output,
-        usage: usage(
-          this.lastUtterance.length / 8,
-          response.transcript.split(/\s+/).length,
-          audioMs,
-        ),
+        usage: usage(response.inputMs, response.transcript.split(/\s+/).length, audioMs),
       },
     });
   }
