@@ -1,10 +1,19 @@
 import type { Type } from '@nestjs/common';
 import type { ContextId } from '@nestjs/core';
 
+/** One turn of the conversation, as the caller lived it (see ConversationMemory). */
 export interface TranscriptTurn {
-  role: 'caller' | 'assistant';
+  /** `tool`: a tool call and its output (`name(arguments) -> output`). */
+  role: 'caller' | 'assistant' | 'tool';
   text: string;
+  /** When the turn began (its place in the conversation, not when its words arrived). */
   at: Date;
+  /** An assistant turn the caller cut short: `text` is the part they heard. */
+  interrupted?: boolean;
+  /** A caller turn typed on the keypad. */
+  keypad?: boolean;
+  /** Caller speech the transcription could not make out (`text` is `[inaudible]`). */
+  inaudible?: boolean;
 }
 
 /** What the session behind a CallContext lets tools and hooks do to the call. */

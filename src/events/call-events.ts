@@ -29,9 +29,16 @@ export interface CallStartedEvent extends CallEventBase<'call.started'> {
   customParameters: Record<string, string>;
 }
 
+/** A turn once its words are final, in the shape of `CallContext.transcript`'s turns. */
 export interface CallTranscriptEvent extends CallEventBase<'call.transcript'> {
-  role: 'caller' | 'assistant';
+  role: 'caller' | 'assistant' | 'tool';
   text: string;
+  /** An assistant turn the caller cut short: `text` is the part they heard. */
+  interrupted?: boolean;
+  /** A caller turn typed on the keypad. */
+  keypad?: boolean;
+  /** Caller speech the transcription could not make out (`text` is `[inaudible]`). */
+  inaudible?: boolean;
 }
 
 export interface CallToolEvent extends CallEventBase<'call.tool'> {

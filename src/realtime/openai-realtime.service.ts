@@ -75,19 +75,21 @@ export class OpenAIRealtimeService {
    * where it was instead of starting over.
    */
   transcriptItems(
-    turns: ReadonlyArray<{ role: 'caller' | 'assistant'; text: string }>,
+    turns: ReadonlyArray<{ role: 'caller' | 'assistant' | 'tool'; text: string }>,
   ): Record<string, unknown>[] {
-    return turns.map((turn) => ({
-      type: 'conversation.item.create',
-      item:
-        turn.role === 'caller'
-          ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.text }] }
-          : {
-              type: 'message',
-              role: 'assistant',
-              content: [{ type: 'output_text', text: turn.text }],
-            },
-    }));
+    return turns
+      .filter((turn) => turn.role !== 'tool')
+      .map((turn) => ({
+        type: 'conversation.item.create',
+        item:
+          turn.role === 'caller'
+            ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.text }] }
+            : {
+                type: 'message',
+                role: 'assistant',
+                content: [{ type: 'output_text', text: turn.text }],
+              },
+      }));
   }
 
   /** Makes the assistant speak first, with the operator's exact words. */
