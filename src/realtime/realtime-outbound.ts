@@ -166,12 +166,14 @@ export const realtimeOutbound = {
       : { type: 'response.cancel', response_id: responseId },
 
   /** Makes the assistant say these exact words (a greeting, a recovery sentence). */
-  sayExactly: (words: string, metadata?: Record<string, string>): ResponseCreateEvent =>
-    realtimeOutbound.responseCreate({
-      instructions: `Say exactly this, and nothing else: "${words}"`,
-      ...(metadata ? { metadata } : {}),
-    }),
+  sayExactly: (words: string): ResponseCreateEvent =>
+    realtimeOutbound.responseCreate({ instructions: sayExactlyInstructions(words) }),
 };
+
+/** Response instructions that make the assistant say these exact words. */
+export function sayExactlyInstructions(words: string): string {
+  return `Say exactly this, and nothing else: "${words}"`;
+}
 
 /** Bound on the client events remembered for naming them in an `error` (a few seconds' worth). */
 const REMEMBERED_EVENTS = 64;
