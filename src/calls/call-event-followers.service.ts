@@ -8,7 +8,7 @@ import { CallEvent, type AnyCallEvent } from '../events/call-events.js';
  * Bytes a follower may leave unread in its response buffer. A follower that does not keep up is
  * dropped (with a last comment line saying so) instead of growing the bridge's memory.
  */
-export const MAX_FOLLOWER_BUFFER_BYTES = 256 * 1024;
+export const MAX_FOLLOWER_BUFFER_BYTES = 64 * 1024;
 
 export type FollowRefusal = 'too_many' | 'too_many_for_call';
 

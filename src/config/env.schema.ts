@@ -192,7 +192,7 @@ export const envSchema = z.object({
   STREAM_REPLAY_MEMORY_S: integer(86400, 86400, 30 * 86400),
   MAX_SSE_FOLLOWERS: integer(100, 1, 10000),
   MAX_SSE_FOLLOWERS_PER_CALL: integer(10, 1, 10000),
-  SSE_MAX_DURATION_S: integer(7200, 10, 86400),
+  SSE_MAX_DURATION_S: integer(7200, 1, 86400),
 });
 
 export type ParsedEnv = z.output<typeof envSchema>;

@@ -296,9 +296,10 @@ export class MediaStreamGateway implements OnGatewayConnection {
       if (verdict === 'close') {
         this.metrics.streamRefused('media_flood');
         session.countDrop('media faster than real time');
-        session.close('Twilio stream kept sending media faster than real time', 'warn', 'refused');
+        // Our close code first: the session's own close would say 1000.
         socket.close(1008, 'media faster than real time');
         setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
+        session.close('Twilio stream kept sending media faster than real time', 'warn', 'refused');
         return;
       }
     } else if (frame.event === 'dtmf' && rate.keyPress() === 'drop') {
