@@ -66,18 +66,17 @@ describe('a call through the bridge', () => {
       expect(upstream.appendedAudio().equals(audio)).toBe(true);
     });
 
-    it('plays model audio to the caller byte for byte, each chunk followed by a mark', async () => {
+    it('plays model audio to the caller byte for byte, with a mark per ~100 ms and a final one', async () => {
       const call = await FakeTwilioCall.dial(bridge.baseUrl);
       const upstream = await openai.connection(0);
       await upstream.waitFor('session.update');
       const reply = mulawTone(300, 300);
+      // 125 ms, 125 ms and 50 ms: the last is too short for a mark of its own until it ends.
       const chunks = [reply.subarray(0, 1000), reply.subarray(1000, 2000), reply.subarray(2000)];
       for (const chunk of chunks) upstream.audioDelta('resp_1', 'item_1', chunk);
+      upstream.audioDone('resp_1', 'item_1');
 
-      await waitUntil(
-        () => call.receivedAudio().length === reply.length,
-        'all reply audio at Twilio',
-      );
+      await waitUntil(() => call.framesOf('mark').length === 3, 'the final mark at Twilio');
       expect(call.receivedAudio().equals(reply)).toBe(true);
       const events = call.received.map((frame) => frame.event);
       expect(events).toEqual(['media', 'mark', 'media', 'mark', 'media', 'mark']);
@@ -172,18 +171,14 @@ describe('a call through the bridge', () => {
   describe('barge-in', () => {
     beforeEach(() => startWith({ AUDIO_INPUT_FORMAT: 'g711_ulaw' }));
 
-    it('clears Twilio and truncates the playing item at the milliseconds the caller heard', async () => {
-      const call = await FakeTwilioCall.dial(bridge.baseUrl, { acknowledgeMarks: false });
+    it('clears Twilio, truncates at what the caller heard and drops the rest of that response', async () => {
+      const call = await FakeTwilioCall.dial(bridge.baseUrl, { playInRealTime: true });
       const upstream = await openai.connection(0);
       await upstream.waitFor('session.update');
-      // Three chunks of 100 ms each; Twilio has played only the first two.
       const chunk = mulawTone(300, 100);
       for (let i = 0; i < 3; i++) upstream.audioDelta('resp_1', 'item_1', chunk);
-      await waitUntil(() => call.framesOf('mark').length === 3, 'three marks');
-      const marks = call.framesOf('mark').map((frame) => frame.mark.name as string);
-      call.ackMark(marks[0]);
-      call.ackMark(marks[1]);
-      await sleep(50);
+      await waitUntil(() => call.framesOf('media').length === 3, 'three chunks at Twilio');
+      await sleep(150);
 
       upstream.send({
         type: 'input_audio_buffer.speech_started',
@@ -191,8 +186,10 @@ describe('a call through the bridge', () => {
         item_id: 'item_user',
       });
       const truncate = await upstream.waitFor('conversation.item.truncate');
-      expect(truncate).toMatchObject({ item_id: 'item_1', content_index: 0, audio_end_ms: 200 });
       await call.waitFor('clear');
+      const heard = call.playback!.clears[0].playedMs;
+      expect(truncate).toMatchObject({ item_id: 'item_1', content_index: 0 });
+      expect(Math.abs((truncate.audio_end_ms as number) - heard)).toBeLessThanOrEqual(20);
 
       // Late deltas of the interrupted response are not played.
       const mediaBefore = call.framesOf('media').length;
@@ -206,21 +203,20 @@ describe('a call through the bridge', () => {
       expect(call.framesOf('media').at(-1)!.media.payload).toBe(chunk.toString('base64'));
     });
 
-    it('truncates at 0 ms when nothing has been heard yet', async () => {
-      const call = await FakeTwilioCall.dial(bridge.baseUrl, { acknowledgeMarks: false });
+    it('truncates at (nearly) 0 ms when nothing has been heard yet', async () => {
+      const call = await FakeTwilioCall.dial(bridge.baseUrl, { playInRealTime: true });
       const upstream = await openai.connection(0);
       await upstream.waitFor('session.update');
       upstream.audioDelta('resp_1', 'item_1', mulawTone(300, 200));
-      await call.waitFor('mark');
+      await call.waitFor('media');
       upstream.send({
         type: 'input_audio_buffer.speech_started',
         audio_start_ms: 10,
         item_id: 'item_user',
       });
-      expect(await upstream.waitFor('conversation.item.truncate')).toMatchObject({
-        item_id: 'item_1',
-        audio_end_ms: 0,
-      });
+      const truncate = await upstream.waitFor('conversation.item.truncate');
+      expect(truncate).toMatchObject({ item_id: 'item_1' });
+      expect(truncate.audio_end_ms as number).toBeLessThanOrEqual(20);
     });
 
     it('does nothing when the caller speaks after the reply finished playing', async () => {
@@ -269,14 +265,31 @@ describe('a call through the bridge', () => {
 
     it('refuses the webhook with a wrong or missing signature (403)', async () => {
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' }, { signature: 'bm9wZQ==' })).status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { signature: 'bm9wZQ==' },
+          )
+        ).status,
       ).toBe(403);
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' }, { signature: null })).status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { signature: null },
+          )
+        ).status,
       ).toBe(403);
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' }, { authToken: 'another-token' }))
-          .status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { authToken: 'another-token' },
+          )
+        ).status,
       ).toBe(403);
     });
 
@@ -289,12 +302,16 @@ describe('a call through the bridge', () => {
         },
       });
       expect(response.status).toBe(200);
-      expect(parseStreamTwiml(await response.text()).parameters.CallSid).toBe('CAd40b31764c7f77dad3fa57e01d2c19fd');
+      expect(parseStreamTwiml(await response.text()).parameters.CallSid).toBe(
+        'CAd40b31764c7f77dad3fa57e01d2c19fd',
+      );
     });
 
     it('refuses a media stream upgrade whose signature is present and wrong (HTTP 403)', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA739969b53246b2c727850dbb3490ede6' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CA739969b53246b2c727850dbb3490ede6' })
+        ).text(),
       );
       await expect(FakeTwilioCall.open(stream, { signature: 'd3Jvbmc=' })).rejects.toThrow(
         'HTTP 403',
@@ -303,33 +320,51 @@ describe('a call through the bridge', () => {
 
     it('accepts an unsigned upgrade and lets the stream token decide', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CAc1a8e059bfd1e911cf10b626340c9a54' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAc1a8e059bfd1e911cf10b626340c9a54' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { signature: null, callSid: 'CAc1a8e059bfd1e911cf10b626340c9a54' });
+      const call = await FakeTwilioCall.open(stream, {
+        signature: null,
+        callSid: 'CAc1a8e059bfd1e911cf10b626340c9a54',
+      });
       call.start();
       await openai.connection(0);
     });
 
     it('closes a stream whose start has no token, within 2 s, without reaching OpenAI', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CAf696282aa4cd4f614aa995190cf442fe' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAf696282aa4cd4f614aa995190cf442fe' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { callSid: 'CAf696282aa4cd4f614aa995190cf442fe' });
+      const call = await FakeTwilioCall.open(stream, {
+        callSid: 'CAf696282aa4cd4f614aa995190cf442fe',
+      });
       const { token: _token, ...withoutToken } = stream.parameters;
       call.start({ customParameters: withoutToken });
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(openai.connections).toHaveLength(0);
       expect(
-        bridge.logs.matching(/refused media stream for callSid=CAf696282aa4cd4f614aa995190cf442fe: stream token missing/),
+        bridge.logs.matching(
+          /refused media stream for callSid=CAf696282aa4cd4f614aa995190cf442fe: stream token missing/,
+        ),
       ).toHaveLength(1);
     });
 
     it("refuses a start that replays another call's whole parameter set", async () => {
       const issued = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA48ef9de4a713a47a9109129ac920874a' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CA48ef9de4a713a47a9109129ac920874a' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(issued, { callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d' });
-      call.start({ callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d', customParameters: issued.parameters });
+      const call = await FakeTwilioCall.open(issued, {
+        callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d',
+      });
+      call.start({
+        callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d',
+        customParameters: issued.parameters,
+      });
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(openai.connections).toHaveLength(0);
     });

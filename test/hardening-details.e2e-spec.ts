@@ -237,8 +237,7 @@ describe('hardening details', () => {
     });
 
     it('refuses an expired token', async () => {
-      let callSid = '';
-      callSid = await startUnsigned((own) => ({
+      const callSid = await startUnsigned((own) => ({
         ...own,
         token: tokens.issue(own.CallSid, Date.now() - 120_000),
       }));

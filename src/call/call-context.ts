@@ -30,7 +30,7 @@ export interface CallControl {
 export class CallContext {
   readonly startedAt = new Date();
   private control?: CallControl;
-  private turns: readonly TranscriptTurn[] = [];
+  private turns: () => readonly TranscriptTurn[] = () => [];
 
   constructor(
     /** The DI context of this call's provider sub-tree (for `moduleRef.resolve(X, contextId)`). */
@@ -64,9 +64,12 @@ export class CallContext {
     return this.customParameters.profile;
   }
 
-  /** The conversation so far (final texts; caller turns need input transcription). */
+  /**
+   * The conversation so far, in conversation order and as the caller lived it (assistant turns
+   * cut where the caller interrupted; caller turns need input transcription).
+   */
   get transcript(): readonly TranscriptTurn[] {
-    return this.turns;
+    return this.turns();
   }
 
   /** The assistant says goodbye, then the call ends once the goodbye has played. */
@@ -79,8 +82,8 @@ export class CallContext {
     this.requireControl().transfer(number);
   }
 
-  /** Called once by the call's session. */
-  attach(control: CallControl, transcript: readonly TranscriptTurn[]): void {
+  /** Called once by the call's orchestrator. */
+  attach(control: CallControl, transcript: () => readonly TranscriptTurn[]): void {
     this.control = control;
     this.turns = transcript;
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
-import type { CallSession } from './call-session.js';
+import type { CallOrchestrator } from './call-orchestrator.js';
 
 /** How long an ended call's sid is remembered, so a replayed `start` for it is refused. */
 const ENDED_CALL_MEMORY_MS = 60 * 60 * 1000;
@@ -16,7 +16,7 @@ const ENDED_CALL_MEMORY_MS = 60 * 60 * 1000;
  */
 @Injectable()
 export class CallRegistry {
-  private readonly sessions = new Map<string, CallSession>();
+  private readonly sessions = new Map<string, CallOrchestrator>();
   private readonly endedAt = new Map<string, number>();
   /** Authenticated streams whose session is still being created. */
   private reservedSlots = 0;
@@ -112,22 +112,22 @@ export class CallRegistry {
     return undefined;
   }
 
-  add(session: CallSession): void {
+  add(session: CallOrchestrator): void {
     this.sessions.set(session.context.callSid, session);
   }
 
-  remove(session: CallSession): void {
+  remove(session: CallOrchestrator): void {
     const { callSid } = session.context;
     if (this.sessions.get(callSid) !== session) return;
     this.sessions.delete(callSid);
     this.rememberEnded(callSid);
   }
 
-  get(callSid: string): CallSession | undefined {
+  get(callSid: string): CallOrchestrator | undefined {
     return this.sessions.get(callSid);
   }
 
-  all(): CallSession[] {
+  all(): CallOrchestrator[] {
     return [...this.sessions.values()];
   }
 

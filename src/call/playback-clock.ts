@@ -53,6 +53,8 @@ export class PlaybackClock {
   private anchorAt: number;
   private lastMarkMs = 0;
   private sequence = 0;
+  /** An item's final mark echoed: the caller heard it to the end. */
+  onItemHeard: (itemId: string) => void = () => undefined;
 
   constructor(
     private readonly now: () => number = () => performance.now(),
@@ -126,7 +128,10 @@ export class PlaybackClock {
     // Echoes come in queue order: any mark before this one has played too.
     for (const [pending, earlier] of this.marks) {
       this.marks.delete(pending);
-      if (earlier.finalOf) this.items.delete(earlier.finalOf.itemId);
+      if (earlier.finalOf) {
+        this.items.delete(earlier.finalOf.itemId);
+        this.onItemHeard(earlier.finalOf.itemId);
+      }
       if (pending === name) break;
     }
     this.anchorMs = mark.positionMs;

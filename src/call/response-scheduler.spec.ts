@@ -8,22 +8,27 @@ class Harness {
   readonly warnings: string[] = [];
   readonly problems: string[] = [];
   readonly gaveUp: string[] = [];
-  readonly scheduler = new ResponseScheduler(
-    {
-      isOpen: () => this.open,
-      send: (event) => {
-        this.sent.push(event);
-        return `evt-${this.sent.length}`;
+  readonly scheduler: ResponseScheduler;
+
+  constructor() {
+    const sent = this.sent;
+    const isOpen = () => this.open;
+    this.scheduler = new ResponseScheduler(
+      {
+        get isOpen() {
+          return isOpen();
+        },
+        send: (event) => {
+          sent.push(event);
+          return `evt-${sent.length}`;
+        },
       },
-      giveUp: (reason) => this.gaveUp.push(reason),
-    },
-    {
-      warn: (message) => this.warnings.push(message),
-      debug: () => undefined,
-      problem: (status, reason) => this.problems.push(`${status}:${reason}`),
-    },
-    'Sorry, could you say that again?',
-  );
+      { warn: (message) => this.warnings.push(message), debug: () => undefined },
+      { responseProblem: (status, reason) => this.problems.push(`${status}:${reason}`) },
+      { recoveryMessage: 'Sorry, could you say that again?' },
+    );
+    this.scheduler.onGiveUp = (reason) => this.gaveUp.push(reason);
+  }
 
   creates() {
     return this.sent.filter((event) => event.type === 'response.create');

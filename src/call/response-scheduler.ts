@@ -1,4 +1,6 @@
+import { Inject, Injectable, Scope } from '@nestjs/common';
 import { isObject, isString } from '../common/json-guards.js';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeErrorDetail, RealtimeResponse } from '../realtime/realtime.events.js';
 import {
   realtimeOutbound,
@@ -6,6 +8,10 @@ import {
   type RealtimeClientEvent,
 } from '../realtime/realtime-outbound.js';
 import type { RealtimeResponseCreateParams } from 'openai/resources/realtime/realtime';
+import { CallLogger } from './call-logger.js';
+import { CALL_SETTINGS } from './call-providers.js';
+import type { CallSettings } from './call-settings.service.js';
+import { RealtimeLink } from './realtime-link.js';
 
 /** Requests waiting for the active response to end; more (a flood of key presses) are dropped. */
 export const MAX_QUEUED_RESPONSES = 8;
@@ -23,19 +29,11 @@ export interface ResponseRequest {
   recovery?: boolean;
 }
 
+/** Where responses are asked for: the call's RealtimeLink. */
 export interface ResponseSink {
-  isOpen(): boolean;
+  readonly isOpen: boolean;
   /** Sends a client event; returns the `event_id` it went with. */
   send(event: RealtimeClientEvent): string;
-  /** Responses keep failing: the call cannot go on with the assistant. */
-  giveUp(reason: string): void;
-}
-
-export interface ResponseReporter {
-  warn(message: string): void;
-  debug(message: () => string): void;
-  /** A response that ended `failed` or `incomplete`, by reason. */
-  problem(status: 'failed' | 'incomplete', reason: string): void;
 }
 
 interface Sent {
@@ -52,8 +50,9 @@ interface Sent {
  * interrupted are discarded (their late deltas dropped). A response that `failed` is retried
  * once, then the call goes to its fallback; one cut short (`incomplete`: token limit, content
  * filter) is followed by a short spoken recovery sentence. Each such end is a warning and a
- * metric by reason.
+ * metric by reason. A per-call provider.
  */
+@Injectable({ scope: Scope.REQUEST })
 export class ResponseScheduler {
   private activeId?: string;
   /** Our `response.create` sent, its `response.created` not seen yet. */
@@ -63,12 +62,18 @@ export class ResponseScheduler {
   private readonly discarded = new Set<string>();
   private claim?: (responseId: string) => void;
   private sequence = 0;
+  private readonly recoveryMessage: string;
+  /** Responses keep failing: the call cannot go on with the assistant (set by CallEnding). */
+  onGiveUp: (reason: string) => void = () => undefined;
 
   constructor(
-    private readonly sink: ResponseSink,
-    private readonly report: ResponseReporter,
-    private readonly recoveryMessage: string,
-  ) {}
+    @Inject(RealtimeLink) private readonly sink: ResponseSink,
+    @Inject(CallLogger) private readonly log: Pick<CallLogger, 'warn' | 'debug'>,
+    @Inject(BridgeMetrics) private readonly metrics: Pick<BridgeMetrics, 'responseProblem'>,
+    @Inject(CALL_SETTINGS) settings: Pick<CallSettings, 'recoveryMessage'>,
+  ) {
+    this.recoveryMessage = settings.recoveryMessage;
+  }
 
   /** The response the server is generating, if any. */
   get activeResponseId(): string | undefined {
@@ -87,7 +92,7 @@ export class ResponseScheduler {
       return;
     }
     if (this.queue.length >= MAX_QUEUED_RESPONSES) {
-      this.report.warn(
+      this.log.warn(
         `dropped a response request (${request.reason}): ${this.queue.length} already waiting`,
       );
       return;
@@ -141,7 +146,7 @@ export class ResponseScheduler {
     const details = response.status_details ?? {};
     if (response.status === 'failed') this.failed(response.id, request, details);
     else if (response.status === 'incomplete') this.incomplete(response.id, request, details);
-    else this.report.debug(() => `response ${response.id} ${response.status ?? 'done'}`);
+    else this.log.debug(() => `response ${response.id} ${response.status ?? 'done'}`);
     this.flush();
   }
 
@@ -156,7 +161,7 @@ export class ResponseScheduler {
     if (error.code === 'conversation_already_has_active_response') {
       this.queue.unshift(awaiting.request);
     } else {
-      this.report.warn(
+      this.log.warn(
         `response.create (${awaiting.request.reason}) refused: ${error.code ?? error.message ?? 'error'}`,
       );
     }
@@ -175,14 +180,14 @@ export class ResponseScheduler {
 
   /** Sends the next waiting request if nothing is active and the session is open. */
   flush(): void {
-    if (this.busy || this.queue.length === 0 || !this.sink.isOpen()) return;
+    if (this.busy || this.queue.length === 0 || !this.sink.isOpen) return;
     const request = this.queue.shift()!;
     const id = `r${++this.sequence}`;
     const eventId = this.sink.send(
       realtimeOutbound.responseCreate({ ...request.params, metadata: { [REQUEST_KEY]: id } }),
     );
     this.awaiting = { id, request, eventId };
-    this.report.debug(() => `response.create (${request.reason})`);
+    this.log.debug(() => `response.create (${request.reason})`);
   }
 
   private failed(
@@ -192,14 +197,14 @@ export class ResponseScheduler {
   ): void {
     const error = isObject(details.error) ? details.error : {};
     const reason = text(error.code) ?? text(error.type) ?? 'unknown';
-    this.report.problem('failed', reason);
+    this.metrics.responseProblem('failed', reason);
     const what = `response ${id} failed (${reason}${text(error.message) ? `: ${text(error.message)}` : ''})`;
     if (request?.retried) {
-      this.report.warn(`${what} again after a retry; handing the caller to the fallback`);
-      this.sink.giveUp(`${what} twice`);
+      this.log.warn(`${what} again after a retry; handing the caller to the fallback`);
+      this.onGiveUp(`${what} twice`);
       return;
     }
-    this.report.warn(`${what}; retrying once`);
+    this.log.warn(`${what}; retrying once`);
     this.queue.unshift({ ...(request ?? { reason: 'server response' }), retried: true });
   }
 
@@ -209,14 +214,12 @@ export class ResponseScheduler {
     details: Record<string, unknown>,
   ): void {
     const reason = text(details.reason) ?? 'unknown';
-    this.report.problem('incomplete', reason);
+    this.metrics.responseProblem('incomplete', reason);
     if (request?.recovery) {
-      this.report.warn(`response ${id} incomplete (${reason}), and it was the recovery sentence`);
+      this.log.warn(`response ${id} incomplete (${reason}), and it was the recovery sentence`);
       return;
     }
-    this.report.warn(
-      `response ${id} incomplete (${reason}); the assistant says a recovery sentence`,
-    );
+    this.log.warn(`response ${id} incomplete (${reason}); the assistant says a recovery sentence`);
     this.queue.unshift({
       reason: 'recovery',
       params: { instructions: sayExactlyInstructions(this.recoveryMessage) },

@@ -34,7 +34,8 @@ function coordinator(timeoutMs = 1000) {
   const outputs: ToolCallResult[] = [];
   let continued = 0;
   const context = { callSid: 'CA1' } as CallContext;
-  const tools = new ToolCallCoordinator(registry(), context, timeoutMs, {
+  const tools = new ToolCallCoordinator(registry(), context, { toolTimeoutMs: timeoutMs });
+  tools.bind({
     sendOutput: (result) => outputs.push(result),
     continueResponse: () => continued++,
   });

@@ -78,6 +78,8 @@ export const callControlConfig = registerAs('callControl', () => {
     transferNumber: env.TRANSFER_NUMBER,
     transferAllowedNumbers: env.TRANSFER_ALLOWED_NUMBERS,
     dtmfToModel: env.DTMF_TO_MODEL,
+    dtmfInterrupts: env.DTMF_INTERRUPTS,
+    recoveryMessage: env.RECOVERY_MESSAGE,
     profiles: env.CALL_PROFILES,
     eventsWebhookUrl: env.CALL_EVENTS_WEBHOOK_URL,
     eventsWebhookSecret: env.CALL_EVENTS_WEBHOOK_SECRET

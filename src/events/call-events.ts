@@ -52,7 +52,10 @@ export interface CallToolEvent extends CallEventBase<'call.tool'> {
 
 export interface CallInterruptedEvent extends CallEventBase<'call.interrupted'> {
   itemId: string;
+  /** Where the item was cut: the ms of it the caller heard. */
   audioEndMs: number;
+  /** What interrupted it: the caller's speech, or a key press. */
+  by: 'speech' | 'keypad';
 }
 
 export interface CallDtmfEvent extends CallEventBase<'call.dtmf'> {
@@ -81,10 +84,15 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
     /** Caller stops speaking to the first audio of the answer, over the call's turns. */
     responseAvgMs?: number;
     responseMaxMs?: number;
-    /** Caller starts speaking to the Twilio `clear` being sent. */
+    /**
+     * Caller starts speaking (or presses a key) to Twilio confirming the `clear` (echoing the
+     * marks it flushed): how long the assistant talked over the caller.
+     */
     bargeInReactionAvgMs?: number;
   };
   turns: { caller: number; assistant: number };
+  /** The conversation as the caller lived it, in order (the same turns as `call.transcript`). */
+  transcript: Array<Omit<CallTranscriptEvent, 'event' | 'callSid' | 'streamSid'>>;
   interruptions: number;
   reconnects: number;
   usage: TokenUsage;

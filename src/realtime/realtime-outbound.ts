@@ -20,7 +20,7 @@ import type {
  * unit test (realtime-outbound.spec.ts) scans the sources for event literals outside this file.
  */
 
-export type { RealtimeClientEvent };
+export type { RealtimeClientEvent, SessionUpdateEvent };
 export type RealtimeItem = ConversationItem;
 export type RealtimeTool = RealtimeToolsConfigUnion;
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { CallContext } from '../call/call-context.js';
+import type { RealtimeTool } from '../realtime/realtime-outbound.js';
 import { REALTIME_TOOL_METADATA, type RealtimeToolOptions } from './realtime-tool.decorator.js';
 
 export type ToolHandler = (args: Record<string, unknown>, call: CallContext) => unknown;
@@ -66,9 +67,9 @@ export class ToolRegistry implements OnModuleInit {
   }
 
   /** The tools, in the shape `session.update` lists them. */
-  sessionTools(): Array<Record<string, unknown>> {
+  sessionTools(): RealtimeTool[] {
     return [...this.tools.values()].map(({ definition }) => ({
-      type: 'function',
+      type: 'function' as const,
       name: definition.name,
       description: definition.description,
       parameters: definition.parameters ?? { type: 'object', properties: {} },
