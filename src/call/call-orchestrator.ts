@@ -1,73 +1,53 @@
-import { Inject, Injectable, Scope } from '@nestjs/common';
+import { Injectable, Scope } from '@nestjs/common';
 import type WebSocket from 'ws';
-import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
-import { audioConfig, callControlConfig } from '../config/config.namespaces.js';
-import type { AudioConfig, CallControlConfig } from '../config/config.namespaces.js';
 import { base64DecodedLength } from '../common/json-guards.js';
-import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
-import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
-import { actionForRealtimeError } from '../realtime/realtime-failures.js';
-import { realtimeOutbound, sayExactlyInstructions } from '../realtime/realtime-outbound.js';
-import { functionCallsIn, type RealtimeErrorDetail } from '../realtime/realtime.events.js';
-import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
-import { ToolRegistry } from '../tools/tool-registry.service.js';
+import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
+import { realtimeOutbound } from '../realtime/realtime-outbound.js';
+import { functionCallsIn, type RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
+import { BargeIn } from './barge-in.js';
 import { CallContext, type CallControl } from './call-context.js';
 import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
-import { CALL_SETTINGS } from './call-providers.js';
 import { CallRecorder, isConversationEvent } from './call-recorder.js';
 import { CallRegistry } from './call-registry.service.js';
-import type { CallSettings } from './call-settings.service.js';
-import { DtmfRelay } from './dtmf-relay.js';
-import { RealtimeLink, type RealtimeLinkListener } from './realtime-link.js';
+import { Keypad } from './keypad.js';
+import { RealtimeLink } from './realtime-link.js';
 import { ResponseScheduler } from './response-scheduler.js';
+import { SessionSetup } from './session-setup.js';
 import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**
- * One phone call, wired: Twilio frames in, Realtime events in, and what each means for the two
- * links, the response scheduler, the tools, the ending and the record. Every piece is a per-call
- * provider in the call's own DI context (CallFactory), so any module can add its own beside them
- * and inject this call's CallContext.
+ * One phone call, wired: Twilio frames and Realtime events in, handed to the piece whose job each
+ * is. Every piece is a per-call provider in the call's own DI context (CallFactory), so a module
+ * can add its own beside them and inject this call's CallContext.
  */
 @Injectable({ scope: Scope.REQUEST })
 export class CallOrchestrator implements CallControl {
   private state: 'new' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
-  private readonly inbound?: MulawToPcm24kConverter;
-  private readonly dtmf?: DtmfRelay;
-  private readonly dtmfInterrupts: boolean;
 
   constructor(
     readonly context: CallContext,
     readonly recorder: CallRecorder,
     private readonly media: TwilioMediaLink,
     private readonly link: RealtimeLink,
+    private readonly session: SessionSetup,
     private readonly scheduler: ResponseScheduler,
     private readonly tools: ToolCallCoordinator,
+    private readonly bargeIn: BargeIn,
+    private readonly keypad: Keypad,
     private readonly ending: CallEnding,
     private readonly registry: CallRegistry,
-    private readonly realtime: OpenAIRealtimeService,
-    private readonly toolRegistry: ToolRegistry,
-    private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
-    codec: AudioCodecService,
-    @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
-    @Inject(audioConfig.KEY) audio: AudioConfig,
-    @Inject(callControlConfig.KEY) callControl: CallControlConfig,
   ) {
-    // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
-    if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
-    if (callControl.dtmfToModel) {
-      this.dtmf = new DtmfRelay((text) => this.guard(() => this.tellModel(text)));
-    }
-    this.dtmfInterrupts = callControl.dtmfInterrupts;
     tools.bind({
       sendOutput: (result) => this.guard(() => this.sendToolOutput(result)),
       continueResponse: () => this.guard(() => scheduler.request({ reason: 'tool output' })),
     });
     ending.bind((reason, level, outcome) => this.close(reason, level, outcome));
+    keypad.guard = (action) => this.guard(action);
     media.playback.onItemHeard = (itemId) => recorder.memory.assistantHeard(itemId);
   }
 
@@ -82,14 +62,20 @@ export class CallOrchestrator implements CallControl {
     this.media.attach(socket);
     this.context.attach(this, () => this.recorder.memory.turns());
     this.registry.add(this);
-    this.tickTimer = setInterval(
-      () => this.guard(() => this.ending.tick(this.stats.framesIn)),
-      1000,
-    );
+    const tick = () => this.ending.tick(this.stats.framesIn);
+    this.tickTimer = setInterval(() => this.guard(tick), 1000);
     const profile = this.context.profile;
     this.log.log(`Twilio stream started${profile ? ` (profile ${profile})` : ''}`);
     this.recorder.started();
-    this.link.start(this.realtimeListener, (action) => this.guard(action));
+    this.link.start(
+      {
+        onOpen: (reconnected) => this.session.opened(reconnected),
+        onReconnecting: () => this.session.replaced(),
+        onEvent: (event) => this.onRealtimeEvent(event),
+        onFailure: (reason) => this.ending.fail(reason),
+      },
+      (action) => this.guard(action),
+    );
   }
 
   /** One validated frame of this call's stream. */
@@ -99,29 +85,19 @@ export class CallOrchestrator implements CallControl {
         case 'media':
           if (this.state !== 'active') return;
           this.stats.framesIn++;
-          this.link.appendAudio(
-            this.inbound ? this.inbound.convertBase64(frame.media.payload) : frame.media.payload,
-          );
-          return;
+          return this.link.appendAudio(this.media.callerAudio(frame.media.payload));
         case 'mark': {
           const reactionMs = this.media.acknowledge(frame.mark.name);
           if (reactionMs !== undefined) this.recorder.bargeInConfirmed(reactionMs);
-          this.ending.finishIfPlayed();
-          return;
+          return this.ending.finishIfPlayed();
         }
         case 'dtmf':
-          this.recorder.dtmf(frame.dtmf.digit);
-          // A key press while the assistant speaks interrupts it, as speech does.
-          if (this.dtmfInterrupts) this.bargeIn(performance.now(), 'keypad');
-          this.dtmf?.press(frame.dtmf.digit);
-          return;
+          return this.keypad.press(frame.dtmf.digit);
         case 'stop':
-          this.close('Twilio sent stop (caller hung up or call ended)');
-          return;
+          return this.close('Twilio sent stop (caller hung up or call ended)');
         case 'connected':
         case 'start':
-          this.countDrop(`unexpected ${frame.event} during the call`);
-          return;
+          return this.countDrop(`unexpected ${frame.event} during the call`);
       }
     });
   }
@@ -145,7 +121,7 @@ export class CallOrchestrator implements CallControl {
     this.state = 'closed';
     clearInterval(this.tickTimer);
     this.tools.dispose();
-    this.dtmf?.dispose();
+    this.keypad.dispose();
     this.link.close(reason);
     this.media.close();
     this.registry.remove(this);
@@ -155,81 +131,34 @@ export class CallOrchestrator implements CallControl {
     });
   }
 
-  private readonly realtimeListener: RealtimeLinkListener = {
-    onOpen: (reconnected) => {
-      // session.update goes first, so no audio is ever read in the wrong format.
-      const { instructions, voice, greeting } = this.settings;
-      this.link.send(
-        this.realtime.sessionUpdate({
-          instructions,
-          voice,
-          tools: this.toolRegistry.sessionTools(),
-        }),
-      );
-      if (reconnected) {
-        const items = this.recorder.memory.reseedEvents();
-        for (const item of items) this.link.send(item);
-        this.stats.reconnects++;
-        this.log.log(`re-seeded the new session with ${items.length} conversation items`);
-      } else if (greeting) {
-        this.scheduler.request({
-          reason: 'greeting',
-          params: { instructions: sayExactlyInstructions(greeting) },
-        });
-      }
-      this.scheduler.flush();
-    },
-    // Audio still buffered at Twilio plays on; the new session cannot truncate the old one's items.
-    onReconnecting: () => {
-      this.media.playback.forgetItems();
-      this.scheduler.reset();
-      this.ending.onSessionReplaced();
-    },
-    onEvent: (event) => this.onRealtimeEvent(event),
-    onFailure: (reason) => this.ending.fail(reason),
-  };
-
   private onRealtimeEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'active') return;
     if (isConversationEvent(event)) return this.recorder.observe(event);
     switch (event.type) {
-      case 'response.output_audio.delta': {
-        const { response_id: responseId, item_id: itemId, delta } = event;
-        // Deltas of a response the caller interrupted keep coming until its response.done.
-        if (delta.length === 0 || this.ending.isEnding) return;
-        if (this.scheduler.isDiscarded(responseId))
-          return this.recorder.memory.assistantAudio(itemId, base64DecodedLength(delta) / 8);
-        const ms = this.media.play(responseId, itemId, event.content_index, delta);
-        this.recorder.memory.assistantAudio(itemId, ms);
-        this.recorder.audioOut();
-        return;
-      }
+      case 'response.output_audio.delta':
+        return this.play(event.response_id, event.item_id, event.content_index, event.delta);
       case 'response.output_audio.done':
         if (!this.scheduler.isDiscarded(event.response_id)) this.media.finished(event.item_id);
         return;
       case 'input_audio_buffer.speech_started':
-        return this.bargeIn(performance.now(), 'speech');
+        return this.bargeIn.interrupt(performance.now(), 'speech');
       case 'response.created':
         return this.scheduler.onCreated(event.response);
-      case 'response.done':
-        this.recorder.addUsage(event.response.usage);
+      case 'response.done': {
+        const { id, usage, output } = event.response;
+        this.recorder.addUsage(usage);
         this.scheduler.onDone(event.response);
-        this.tools.onResponseDone(
-          event.response.id,
-          functionCallsIn(event.response.id, event.response.output),
-        );
-        this.ending.onResponseDone(event.response.id);
-        return;
+        this.tools.onResponseDone(id, functionCallsIn(id, output));
+        return this.ending.onResponseDone(id);
+      }
       case 'response.function_call_arguments.done':
-      case 'response.output_item.done':
-        this.recorder.memory.toolCall({
-          callId: event.call_id,
-          name: event.name,
-          arguments: event.arguments,
-        });
+      case 'response.output_item.done': {
+        const { call_id: callId, name, arguments: args } = event;
+        this.recorder.memory.toolCall({ callId, name, arguments: args });
         return this.tools.onFunctionCall(event);
+      }
       case 'error':
-        return this.onRealtimeError(event.error);
+        return this.session.error(event.error);
       case 'session.created':
       case 'session.updated':
       case 'other':
@@ -239,47 +168,17 @@ export class CallOrchestrator implements CallControl {
     }
   }
 
-  /**
-   * Barge-in, by speech or key press, only while assistant audio is still playing (outstanding
-   * marks, not response.done: Twilio may hold seconds of audio after the model has finished).
-   * Twilio stops at once; each item is truncated where the caller stopped hearing it.
-   */
-  private bargeIn(since: number, by: 'speech' | 'keypad'): void {
-    if (!this.media.playback.isPlaying) return;
-    this.stats.bargeIns++;
-    const { cuts } = this.media.interrupt(since);
-    for (const cut of cuts) {
-      this.scheduler.discard(cut.responseId);
-      const truncate = realtimeOutbound.truncate(cut.itemId, cut.contentIndex, cut.audioEndMs);
-      this.link.send(truncate, `${cut.itemId} at ${truncate.audio_end_ms} ms`);
-      this.recorder.interrupted(cut, by);
+  /** The hot path out: one audio delta to the caller (unless the caller interrupted it). */
+  private play(responseId: string, itemId: string, contentIndex: number, delta: string): void {
+    if (delta.length === 0 || this.ending.isEnding) return;
+    // Deltas of an interrupted response keep coming until its response.done; the transcript
+    // still spans them, so they are counted, not played.
+    if (this.scheduler.isDiscarded(responseId)) {
+      return this.recorder.memory.assistantAudio(itemId, base64DecodedLength(delta) / 8);
     }
-    // The server cancels a response the caller talks over (interrupt_response); not a key press.
-    if (by === 'keypad') this.scheduler.cancelActive();
-    this.ending.finishIfPlayed();
-  }
-
-  private onRealtimeError(error: RealtimeErrorDetail): void {
-    if (this.scheduler.onError(error)) return;
-    const code = error.code ?? error.type ?? 'unknown';
-    this.metrics.openaiError(code);
-    const about = error.event_id ? ` (about ${this.link.describeEvent(error.event_id)})` : '';
-    const what = `${code}: ${error.message ?? ''}${about}`;
-    const action = actionForRealtimeError(error);
-    if (action === 'ignore') this.log.warn(`OpenAI error ${what}`);
-    else if (action === 'fail') this.ending.fail(`OpenAI error ${what}`);
-    else {
-      this.log.warn(`OpenAI error ${what}; opening a new session`);
-      this.link.reconnect(`OpenAI error ${code}`);
-    }
-  }
-
-  /** Key presses, as text for the model, answered once it is free. */
-  private tellModel(text: string): void {
-    if (this.state !== 'active') return;
-    const id = this.recorder.memory.addKeypad(text);
-    this.link.send(realtimeOutbound.userText(text, id));
-    this.scheduler.request({ reason: 'keypad' });
+    const ms = this.media.play(responseId, itemId, contentIndex, delta);
+    this.recorder.memory.assistantAudio(itemId, ms);
+    this.recorder.audioOut();
   }
 
   private sendToolOutput(result: ToolCallResult): void {

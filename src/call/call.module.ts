@@ -6,7 +6,10 @@ import { CallDrainService } from './call-drain.service.js';
 import { CallPlans } from './call-plans.service.js';
 import { CallSettingsService } from './call-settings.service.js';
 import { CallRegistry } from './call-registry.service.js';
+import { BargeIn } from './barge-in.js';
 import { CallEnding } from './call-ending.js';
+import { Keypad } from './keypad.js';
+import { SessionSetup } from './session-setup.js';
 import { CallOrchestrator } from './call-orchestrator.js';
 import { callValueProviders } from './call-providers.js';
 import { CallRecorder } from './call-recorder.js';
@@ -33,6 +36,9 @@ import { TwilioMediaLink } from './twilio-media-link.js';
     ToolCallCoordinator,
     CallEnding,
     CallRecorder,
+    SessionSetup,
+    BargeIn,
+    Keypad,
   ],
   exports: [CallRegistry, CallFactory, CallPlans, CallSettingsService],
 })

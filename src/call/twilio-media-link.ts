@@ -1,7 +1,9 @@
-import { Injectable, Scope } from '@nestjs/common';
+import { Inject, Injectable, Scope } from '@nestjs/common';
 import WebSocket from 'ws';
+import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
 import { BoundedSender } from '../common/bounded-sender.js';
 import { base64DecodedLength } from '../common/json-guards.js';
+import { audioConfig, type AudioConfig } from '../config/config.namespaces.js';
 import { twilioOutbound } from '../twilio/media-stream.messages.js';
 import { CallContext } from './call-context.js';
 import { PlaybackClock, type PlaybackInterruption } from './playback-clock.js';
@@ -12,7 +14,8 @@ const TWILIO_MAX_BACKLOG_FRAMES = 200;
 
 /**
  * One call's link to Twilio, the mirror of RealtimeLink: the caller's socket, a bounded sender
- * in front of it, the playback clock of what Twilio has played, and `clear`. Outbound frames
+ * in front of it, the caller's audio in the session's format, the playback clock of what Twilio
+ * has played, and `clear`. Outbound frames
  * are built by `twilioOutbound` only. A per-call provider.
  */
 @Injectable({ scope: Scope.REQUEST })
@@ -26,9 +29,21 @@ export class TwilioMediaLink {
   private clearSequence = 0;
   /** A barge-in waiting for Twilio to confirm its `clear`: when it began, and which echoes. */
   private clearing?: { since: number; marks: Set<string> };
+  private readonly inbound?: MulawToPcm24kConverter;
 
-  constructor(context: CallContext) {
+  constructor(
+    context: CallContext,
+    codec: AudioCodecService,
+    @Inject(audioConfig.KEY) audio: AudioConfig,
+  ) {
     this.streamSid = context.streamSid;
+    // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
+    if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
+  }
+
+  /** A caller `media` payload in the Realtime session's input format. */
+  callerAudio(payload: string): string {
+    return this.inbound ? this.inbound.convertBase64(payload) : payload;
   }
 
   /** Audio dropped because the caller's socket stopped reading. */
