@@ -46,7 +46,8 @@ export class CallOrchestrator implements CallControl {
       sendOutput: (result) => this.guard(() => this.sendToolOutput(result)),
       continueResponse: () => this.guard(() => scheduler.request({ reason: 'tool output' })),
     });
-    ending.bind((reason, level, outcome) => this.close(reason, level, outcome));
+    // Also after a REST request settles: a throw there must end this call only.
+    ending.bind((reason, level, outcome) => this.guard(() => this.close(reason, level, outcome)));
     keypad.guard = (action) => this.guard(action);
     media.playback.onItemHeard = (itemId) => recorder.memory.assistantHeard(itemId);
   }

@@ -6,6 +6,7 @@ import { CallRegistry } from '../call/call-registry.service.js';
 import { CallFactory } from '../call/call.factory.js';
 import type { CallOrchestrator } from '../call/call-orchestrator.js';
 import { closeReason } from '../common/close-reason.js';
+import { LogThrottle } from '../common/log-throttle.js';
 import { rawDataToBuffer } from '../common/raw-data.js';
 import {
   limitsConfig,
@@ -40,6 +41,9 @@ const MAX_LOGGED_DROPS = 5;
 const REFUSED_CLOSE_GRACE_MS = 1000;
 /** Custom parameters only the bridge itself reads; kept out of the call's context. */
 const INTERNAL_PARAMETERS = new Set(['token']);
+/** Lines a second (and burst) about refused or destroyed streams: strangers cause these. */
+const REFUSAL_LOG_LINES_PER_S = 10;
+const REFUSAL_LOG_BURST = 50;
 /** Set on an upgrade request whose X-Twilio-Signature was valid (or not checked at all). */
 const SIGNED = Symbol('signed media stream upgrade');
 
@@ -57,6 +61,7 @@ type VettedRequest = IncomingMessage & { [SIGNED]?: boolean };
 })
 export class MediaStreamGateway implements OnGatewayConnection {
   private readonly log = new Logger(MediaStreamGateway.name);
+  private readonly refusals = new LogThrottle(REFUSAL_LOG_LINES_PER_S, REFUSAL_LOG_BURST);
 
   constructor(
     private readonly signatures: TwilioSignatureService,
@@ -76,7 +81,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
    */
   verifyUpgrade(req: IncomingMessage): UpgradeVerdict {
     const refuse = (status: number, message: string, reason: string): UpgradeVerdict => {
-      this.log.warn(`refused media stream upgrade from ${req.socket.remoteAddress}: ${reason}`);
+      this.warnRefusal(`refused media stream upgrade from ${req.socket.remoteAddress}: ${reason}`);
       return { ok: false, status, message };
     };
     let verdict;
@@ -144,14 +149,16 @@ export class MediaStreamGateway implements OnGatewayConnection {
       clearTimeout(startTimer);
       release();
       this.metrics.streamRefused(why);
-      this.log.warn(`refused media stream${callSid ? ` for callSid=${callSid}` : ''}: ${reason}`);
+      this.warnRefusal(
+        `refused media stream${callSid ? ` for callSid=${callSid}` : ''}: ${reason}`,
+      );
       socket.close(code, closeReason(reason));
       setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
     };
     const drop = (reason: string) => {
       if (session) session.countDrop(reason);
       else if (++dropsBeforeSession <= MAX_LOGGED_DROPS) {
-        this.log.warn(`dropped Twilio frame before start: ${reason}`);
+        this.warnRefusal(`dropped Twilio frame before start: ${reason}`);
       }
     };
     // A stream that has not proved itself in time is destroyed, not politely closed.
@@ -160,7 +167,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
       refused = true;
       release();
       this.metrics.streamRefused('start_timeout');
-      this.log.warn(
+      this.warnRefusal(
         `destroyed a media stream with no valid start within ${this.limits.streamStartTimeoutMs} ms`,
       );
       socket.terminate();
@@ -269,7 +276,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
       'error',
       guarded('error', (error: Error & { code?: string }) => {
         oversized ||= error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-        this.log.warn(
+        this.warnRefusal(
           `${session ? `[callSid=${session.context.callSid}] ` : ''}media stream socket error: ${error.message}`,
         );
       }),
@@ -306,6 +313,11 @@ export class MediaStreamGateway implements OnGatewayConnection {
       return session.countDrop('key presses faster than a person types');
     }
     session.handleTwilioFrame(frame);
+  }
+
+  private warnRefusal(message: string): void {
+    const line = this.refusals.line(message);
+    if (line) this.log.warn(line);
   }
 
   /** Layer two: the per-call token from our TwiML, bound to this start's own CallSid. */
