@@ -65,3 +65,11 @@ export function mediaStreamUrl(baseUrl: string): string {
   const scheme = url.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${url.host}${MEDIA_STREAM_PATH}`;
 }
+
+/** The route Twilio reports `<Stream>` status to (see StreamStatusController). */
+export const STREAM_STATUS_PATH = '/api/stream-status';
+
+/** `statusCallback` of our `<Stream>`: the same public base the webhook was reached at. */
+export function streamStatusUrl(baseUrl: string): string {
+  return `${baseUrl}${STREAM_STATUS_PATH}`;
+}

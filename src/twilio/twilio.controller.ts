@@ -14,7 +14,7 @@ import type { Request } from 'express';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
-import { mediaStreamUrl } from './public-url.js';
+import { mediaStreamUrl, streamStatusUrl } from './public-url.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
@@ -73,8 +73,10 @@ export class TwilioController {
     const to = text(fields, 'To');
     // The profile travels as a short key, so the stream may land on any instance.
     const profile = this.settings.profileFor(text(req.query, 'profile'), to);
+    const baseUrl = this.signatures.baseUrlOf(req);
     return streamTwiml({
-      streamUrl: mediaStreamUrl(this.signatures.baseUrlOf(req)),
+      streamUrl: mediaStreamUrl(baseUrl),
+      statusCallbackUrl: streamStatusUrl(baseUrl),
       parameters: {
         // Parameters an outbound call was started with; ours below win on a name clash.
         ...this.plans.get(callSid)?.parameters,
