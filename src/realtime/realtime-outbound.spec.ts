@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { InputAudioBufferAppendEvent } from 'openai/resources/realtime/realtime';
 import { RealtimeEventIds, realtimeOutbound, type SessionSettings } from './realtime-outbound.js';
 
@@ -123,5 +125,26 @@ describe('RealtimeEventIds', () => {
     const old = ids.next('conversation.item.truncate', 'old');
     for (let i = 0; i < 100; i++) ids.next('response.cancel', `c${i}`);
     expect(ids.describe(old)).toBe(`conversation.item.truncate ${old}`);
+  });
+});
+
+/** The Realtime client event types, as they would appear in a hand-written literal. */
+const CLIENT_EVENT_LITERAL =
+  /type:\s*'(session\.update|input_audio_buffer\.(append|commit|clear)|conversation\.item\.(create|truncate|delete|retrieve)|response\.(create|cancel))'|"type":"(input_audio_buffer|conversation\.item|response|session)\.[a-z_]+"/;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith('.ts') && !path.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+describe('client events are built only by realtimeOutbound', () => {
+  it('no other source file writes a Realtime client event literal', () => {
+    const offenders = sourceFiles(join(process.cwd(), 'src'))
+      .filter((path) => !path.endsWith('realtime-outbound.ts'))
+      .filter((path) => CLIENT_EVENT_LITERAL.test(readFileSync(path, 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
