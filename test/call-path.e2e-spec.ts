@@ -252,7 +252,7 @@ describe('a call through the bridge', () => {
       expect(response.headers.get('content-type')).toMatch(/^text\/xml/);
       const xml = await response.text();
       expect(xml).toMatch(
-        /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="ws:\/\/127\.0\.0\.1:\d+\/media-stream">/,
+        /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="ws:\/\/127\.0\.0\.1:\d+\/media-stream" statusCallback="http:\/\/127\.0\.0\.1:\d+\/api\/stream-status" statusCallbackMethod="POST">/,
       );
       const { parameters } = parseStreamTwiml(xml);
       expect(parameters).toMatchObject({

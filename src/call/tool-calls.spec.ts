@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { FunctionCall } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
@@ -48,6 +49,9 @@ async function settled(predicate: () => boolean): Promise<void> {
 }
 
 describe('ToolCallCoordinator', () => {
+  // The registry logs each tool it registers; not wanted in a unit test's output.
+  beforeAll(() => Logger.overrideLogger(false));
+
   it('runs a call reported by several events exactly once, with parsed arguments', async () => {
     const { tools, outputs } = coordinator();
     tools.onFunctionCall(call('echo', 'c1', '{"id":7}'));
