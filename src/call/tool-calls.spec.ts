@@ -50,7 +50,9 @@ async function settled(predicate: () => boolean): Promise<void> {
 
 describe('ToolCallCoordinator', () => {
   // The registry logs each tool it registers; not wanted in a unit test's output.
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
 
   it('runs a call reported by several events exactly once, with parsed arguments', async () => {
     const { tools, outputs } = coordinator();
