@@ -1,10 +1,9 @@
 import type { RealtimeItemSummary } from '../realtime/realtime-items.js';
-import {
-  realtimeOutbound,
-  type RealtimeClientEvent,
-  type RealtimeItem,
-} from '../realtime/realtime-outbound.js';
+import type { RealtimeClientEvent } from '../realtime/realtime-outbound.js';
 import type { TranscriptTurn } from './call-context.js';
+import { reseedEventsOf, turnOf, type Entry } from './conversation-entries.js';
+
+export { cutAtWord } from './conversation-entries.js';
 
 /** What a caller turn the transcription could not make out is remembered as. */
 export const INAUDIBLE = '[inaudible]';
@@ -13,33 +12,6 @@ export const INAUDIBLE = '[inaudible]';
  * call should not grow without bound.
  */
 export const MAX_REMEMBERED_ITEMS = 400;
-
-type Entry =
-  | { kind: 'caller'; id: string; at: Date; text?: string; inaudible?: boolean }
-  | {
-      kind: 'assistant';
-      id: string;
-      at: Date;
-      text?: string;
-      /** Audio the model produced for it, in ms (what its transcript spans). */
-      audioMs: number;
-      /** Set when the caller cut it short: the ms they heard. */
-      heardMs?: number;
-      /** Heard to the end (its final mark echoed). */
-      heard?: boolean;
-      reported?: boolean;
-    }
-  | { kind: 'keypad'; id: string; at: Date; text: string }
-  | {
-      kind: 'tool';
-      id: string;
-      at: Date;
-      callId: string;
-      name: string;
-      arguments: string;
-      output?: string;
-      outputId?: string;
-    };
 
 /**
  * The conversation as the caller lived it, in the conversation's own order: the server's
@@ -159,50 +131,15 @@ export class ConversationMemory {
   turns(): TranscriptTurn[] {
     const turns: TranscriptTurn[] = [];
     for (const id of this.order) {
-      const turn = this.turnOf(this.entries.get(id)!);
+      const turn = turnOf(this.entries.get(id)!);
       if (turn) turns.push(turn);
     }
     return turns;
   }
 
-  /**
-   * Client events that rebuild the conversation in a new session, in order, with the old ids
-   * (so the new session's `previous_item_id`s place later items after them). Turns without
-   * words yet (a transcription still pending when the session was lost) are left out.
-   */
+  /** Client events that rebuild the conversation in a new session (see reseedEventsOf). */
   reseedEvents(): RealtimeClientEvent[] {
-    const events: RealtimeClientEvent[] = [];
-    for (const id of this.order) {
-      const entry = this.entries.get(id)!;
-      switch (entry.kind) {
-        case 'caller':
-        case 'keypad':
-          if (entry.text) events.push(realtimeOutbound.userText(entry.text, entry.id));
-          break;
-        case 'assistant': {
-          const text = this.heardText(entry);
-          if (!text) break;
-          const item: RealtimeItem = {
-            id: entry.id,
-            type: 'message',
-            role: 'assistant',
-            // An interrupted turn is marked incomplete: the caller heard only this much of it.
-            status: entry.heardMs !== undefined ? 'incomplete' : 'completed',
-            content: [{ type: 'output_text', text }],
-          };
-          events.push(realtimeOutbound.createItem(item));
-          break;
-        }
-        case 'tool':
-          if (entry.output === undefined) break;
-          events.push(realtimeOutbound.functionCall(entry, entry.id));
-          events.push(
-            realtimeOutbound.functionCallOutput(entry.callId, entry.output, entry.outputId),
-          );
-          break;
-      }
-    }
-    return events;
+    return reseedEventsOf(this.order.map((id) => this.entries.get(id)!));
   }
 
   /** At the end of the call: assistant turns still playing are reported as they stand. */
@@ -212,51 +149,12 @@ export class ConversationMemory {
     }
   }
 
-  /** What the caller heard of an assistant turn: all of it, or cut at a word boundary. */
-  private heardText(entry: Extract<Entry, { kind: 'assistant' }>): string | undefined {
-    const text = entry.text;
-    if (text === undefined || entry.heardMs === undefined) return text;
-    return cutAtWord(text, entry.audioMs > 0 ? entry.heardMs / entry.audioMs : 0);
-  }
-
-  private turnOf(entry: Entry): TranscriptTurn | undefined {
-    switch (entry.kind) {
-      case 'caller':
-        if (entry.text === undefined) return undefined;
-        return {
-          role: 'caller',
-          text: entry.text,
-          at: entry.at,
-          ...(entry.inaudible ? { inaudible: true } : {}),
-        };
-      case 'keypad':
-        return { role: 'caller', text: entry.text, at: entry.at, keypad: true };
-      case 'assistant': {
-        const text = this.heardText(entry);
-        if (text === undefined) return undefined;
-        return {
-          role: 'assistant',
-          text,
-          at: entry.at,
-          ...(entry.heardMs !== undefined ? { interrupted: true } : {}),
-        };
-      }
-      case 'tool':
-        if (entry.output === undefined) return undefined;
-        return {
-          role: 'tool',
-          text: `${entry.name}(${entry.arguments}) -> ${entry.output}`,
-          at: entry.at,
-        };
-    }
-  }
-
   private report(entry: Entry): void {
     if (entry.kind === 'assistant') {
       if (entry.reported) return;
       entry.reported = true;
     }
-    const turn = this.turnOf(entry);
+    const turn = turnOf(entry);
     if (turn) this.onTurn(turn);
   }
 
@@ -324,17 +222,4 @@ export class ConversationMemory {
   private localId(prefix: string): string {
     return `${prefix}_bridge_${++this.localSequence}`;
   }
-}
-
-/**
- * The first `fraction` of `text`, ending at a word boundary (a word the cut falls inside was not
- * heard whole, so it is dropped).
- */
-export function cutAtWord(text: string, fraction: number): string {
-  if (fraction >= 1) return text;
-  const limit = Math.max(0, Math.round(text.length * fraction));
-  if (limit === 0) return '';
-  if (/\s/.test(text[limit] ?? ' ')) return text.slice(0, limit).trimEnd();
-  const space = text.lastIndexOf(' ', limit);
-  return space <= 0 ? '' : text.slice(0, space).trimEnd();
 }
