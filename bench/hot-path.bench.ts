@@ -6,6 +6,8 @@
  * system calls, which bench:load does (see docs/performance.md).
  */
 import os from 'node:os';
+import { parseRealtimeMessage } from '../src/realtime/realtime-delta.fast.js';
+import { parseRealtimeEvent } from '../src/realtime/realtime.events.js';
 import { parseTwilioFrame, parseTwilioMessage } from '../src/twilio/media-stream.messages.js';
 
 const STREAM_SID = 'MZ0123456789abcdef0123456789abcdef';
@@ -47,6 +49,18 @@ const twilioMark = frames(
     `{"event":"mark","sequenceNumber":"${i + 2}","streamSid":"${STREAM_SID}",` +
     `"mark":{"name":"item_CL8n3cS0Dj0:${i}:g1:m${i}"}}`,
 );
+// OpenAI's audio deltas as the GA API writes them, at a small and at a common large size.
+const openaiDelta = (bytes: number) =>
+  frames(
+    256,
+    (i) =>
+      `{"type":"response.output_audio.delta","event_id":"event_CJ8lAVTJX0a2Sp${i}",` +
+      `"response_id":"resp_CJ8l9aQ2zEbyxWgS","item_id":"item_CJ8l9sx0UohqXtPX","output_index":0,` +
+      `"content_index":0,"delta":"${payload(bytes, i)}"}`,
+  );
+const openaiDelta20ms = openaiDelta(160);
+const openaiDelta600ms = openaiDelta(4800);
+
 interface Case {
   label: string;
   run: (i: number) => unknown;
@@ -121,6 +135,22 @@ function main(): void {
       run: (i) => parseTwilioMessage(twilioMark[i % n]),
     },
   );
+  for (const [title, deltas] of [
+    ['OpenAI audio delta, 20 ms (issue 13)', openaiDelta20ms],
+    ['OpenAI audio delta, 600 ms (issue 13)', openaiDelta600ms],
+  ] as const) {
+    compare(
+      title,
+      {
+        label: 'JSON.parse + checks (parseRealtimeEvent(buffer.toString()))',
+        run: (i) => parseRealtimeEvent(deltas[i % n].toString('utf8')),
+      },
+      {
+        label: 'exact fast path on the bytes (parseRealtimeMessage)',
+        run: (i) => parseRealtimeMessage(deltas[i % n]),
+      },
+    );
+  }
   if (sink === 42) console.log('');
 }
 

@@ -66,18 +66,17 @@ describe('a call through the bridge', () => {
       expect(upstream.appendedAudio().equals(audio)).toBe(true);
     });
 
-    it('plays model audio to the caller byte for byte, each chunk followed by a mark', async () => {
+    it('plays model audio to the caller byte for byte, with a mark per ~100 ms and a final one', async () => {
       const call = await FakeTwilioCall.dial(bridge.baseUrl);
       const upstream = await openai.connection(0);
       await upstream.waitFor('session.update');
       const reply = mulawTone(300, 300);
+      // 125 ms, 125 ms and 50 ms: the last is too short for a mark of its own until it ends.
       const chunks = [reply.subarray(0, 1000), reply.subarray(1000, 2000), reply.subarray(2000)];
       for (const chunk of chunks) upstream.audioDelta('resp_1', 'item_1', chunk);
+      upstream.audioDone('resp_1', 'item_1');
 
-      await waitUntil(
-        () => call.receivedAudio().length === reply.length,
-        'all reply audio at Twilio',
-      );
+      await waitUntil(() => call.framesOf('mark').length === 3, 'the final mark at Twilio');
       expect(call.receivedAudio().equals(reply)).toBe(true);
       const events = call.received.map((frame) => frame.event);
       expect(events).toEqual(['media', 'mark', 'media', 'mark', 'media', 'mark']);
@@ -172,18 +171,14 @@ describe('a call through the bridge', () => {
   describe('barge-in', () => {
     beforeEach(() => startWith({ AUDIO_INPUT_FORMAT: 'g711_ulaw' }));
 
-    it('clears Twilio and truncates the playing item at the milliseconds the caller heard', async () => {
-      const call = await FakeTwilioCall.dial(bridge.baseUrl, { acknowledgeMarks: false });
+    it('clears Twilio, truncates at what the caller heard and drops the rest of that response', async () => {
+      const call = await FakeTwilioCall.dial(bridge.baseUrl, { playInRealTime: true });
       const upstream = await openai.connection(0);
       await upstream.waitFor('session.update');
-      // Three chunks of 100 ms each; Twilio has played only the first two.
       const chunk = mulawTone(300, 100);
       for (let i = 0; i < 3; i++) upstream.audioDelta('resp_1', 'item_1', chunk);
-      await waitUntil(() => call.framesOf('mark').length === 3, 'three marks');
-      const marks = call.framesOf('mark').map((frame) => frame.mark.name as string);
-      call.ackMark(marks[0]);
-      call.ackMark(marks[1]);
-      await sleep(50);
+      await waitUntil(() => call.framesOf('media').length === 3, 'three chunks at Twilio');
+      await sleep(150);
 
       upstream.send({
         type: 'input_audio_buffer.speech_started',
@@ -191,8 +186,10 @@ describe('a call through the bridge', () => {
         item_id: 'item_user',
       });
       const truncate = await upstream.waitFor('conversation.item.truncate');
-      expect(truncate).toMatchObject({ item_id: 'item_1', content_index: 0, audio_end_ms: 200 });
       await call.waitFor('clear');
+      const heard = call.playback!.clears[0].playedMs;
+      expect(truncate).toMatchObject({ item_id: 'item_1', content_index: 0 });
+      expect(Math.abs((truncate.audio_end_ms as number) - heard)).toBeLessThanOrEqual(20);
 
       // Late deltas of the interrupted response are not played.
       const mediaBefore = call.framesOf('media').length;
@@ -206,21 +203,20 @@ describe('a call through the bridge', () => {
       expect(call.framesOf('media').at(-1)!.media.payload).toBe(chunk.toString('base64'));
     });
 
-    it('truncates at 0 ms when nothing has been heard yet', async () => {
-      const call = await FakeTwilioCall.dial(bridge.baseUrl, { acknowledgeMarks: false });
+    it('truncates at (nearly) 0 ms when nothing has been heard yet', async () => {
+      const call = await FakeTwilioCall.dial(bridge.baseUrl, { playInRealTime: true });
       const upstream = await openai.connection(0);
       await upstream.waitFor('session.update');
       upstream.audioDelta('resp_1', 'item_1', mulawTone(300, 200));
-      await call.waitFor('mark');
+      await call.waitFor('media');
       upstream.send({
         type: 'input_audio_buffer.speech_started',
         audio_start_ms: 10,
         item_id: 'item_user',
       });
-      expect(await upstream.waitFor('conversation.item.truncate')).toMatchObject({
-        item_id: 'item_1',
-        audio_end_ms: 0,
-      });
+      const truncate = await upstream.waitFor('conversation.item.truncate');
+      expect(truncate).toMatchObject({ item_id: 'item_1' });
+      expect(truncate.audio_end_ms as number).toBeLessThanOrEqual(20);
     });
 
     it('does nothing when the caller speaks after the reply finished playing', async () => {
@@ -256,7 +252,7 @@ describe('a call through the bridge', () => {
       expect(response.headers.get('content-type')).toMatch(/^text\/xml/);
       const xml = await response.text();
       expect(xml).toMatch(
-        /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="ws:\/\/127\.0\.0\.1:\d+\/media-stream">/,
+        /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="ws:\/\/127\.0\.0\.1:\d+\/media-stream" statusCallback="http:\/\/127\.0\.0\.1:\d+\/api\/stream-status" statusCallbackMethod="POST">/,
       );
       const { parameters } = parseStreamTwiml(xml);
       expect(parameters).toMatchObject({

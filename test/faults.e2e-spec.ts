@@ -80,13 +80,16 @@ describe('faults and limits', () => {
       const seeded = second.eventsOfType('conversation.item.create').map((event) => event.item);
       expect(seeded).toEqual([
         {
+          id: 'item_u1',
           type: 'message',
           role: 'user',
           content: [{ type: 'input_text', text: 'What are your opening hours?' }],
         },
         {
+          id: 'item_a1',
           type: 'message',
           role: 'assistant',
+          status: 'completed',
           content: [{ type: 'output_text', text: 'We are open nine to five.' }],
         },
       ]);
@@ -100,7 +103,7 @@ describe('faults and limits', () => {
       expect(call.closeCode).toBeUndefined();
       expect(bridge.logs.matching(/OpenAI Realtime reconnected in \d+ ms/)).toHaveLength(1);
       expect(
-        bridge.logs.matching(/re-seeded the new session with 2 transcript turns/),
+        bridge.logs.matching(/re-seeded the new session with 2 conversation items/),
       ).toHaveLength(1);
     });
 

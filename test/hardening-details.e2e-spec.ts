@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
-import { CallSession } from '../src/call/call-session.js';
+import { CallOrchestrator } from '../src/call/call-orchestrator.js';
 import { Secret } from '../src/config/secret.js';
 import type { TwilioConfig } from '../src/config/config.namespaces.js';
 import { StreamTokenService } from '../src/twilio/stream-token.service.js';
@@ -255,7 +255,7 @@ describe('hardening details', () => {
     const victim = await FakeTwilioCall.dial(baseUrl);
     await (await openai.connection(1)).waitFor('session.update');
     // A bug on the gateway's per-frame path (fault injected): the next invalid frame throws.
-    const spy = jest.spyOn(CallSession.prototype, 'countDrop').mockImplementationOnce(() => {
+    const spy = jest.spyOn(CallOrchestrator.prototype, 'countDrop').mockImplementationOnce(() => {
       throw new Error('injected fault');
     });
     try {

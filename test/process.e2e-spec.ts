@@ -178,7 +178,7 @@ describe('the built service', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown> & { req?: { url?: string } });
-    const callLines = lines.filter((line) => line.context === 'CallSession');
+    const callLines = lines.filter((line) => line.context === 'Call');
     expect(callLines.length).toBeGreaterThanOrEqual(3);
     for (const line of callLines)
       expect(line).toMatchObject({ callSid: call.callSid, streamSid: call.streamSid });

@@ -3,10 +3,19 @@ import type { Type } from '@nestjs/common';
 /** How a call reaches the bridge: Twilio Media Streams (audio through us) or OpenAI SIP (sideband). */
 export type CallTransport = 'media' | 'sip';
 
+/** One turn of the conversation, as the caller lived it (see ConversationMemory). */
 export interface TranscriptTurn {
-  role: 'caller' | 'assistant';
+  /** `tool`: a tool call and its output (`name(arguments) -> output`). */
+  role: 'caller' | 'assistant' | 'tool';
   text: string;
+  /** When the turn began (its place in the conversation, not when its words arrived). */
   at: Date;
+  /** An assistant turn the caller cut short: `text` is the part they heard. */
+  interrupted?: boolean;
+  /** A caller turn typed on the keypad. */
+  keypad?: boolean;
+  /** Caller speech the transcription could not make out (`text` is `[inaudible]`). */
+  inaudible?: boolean;
 }
 
 /**
@@ -31,7 +40,10 @@ export abstract class CallContext {
   abstract readonly to: string | undefined;
   /** The named profile this call runs with, if any. */
   abstract readonly profile: string | undefined;
-  /** The conversation so far (final texts; caller turns need input transcription). */
+  /**
+   * The conversation so far, in conversation order and as the caller lived it (assistant turns
+   * cut where the caller interrupted; caller turns need input transcription).
+   */
   abstract readonly transcript: readonly TranscriptTurn[];
   /** How the call reaches the bridge. */
   abstract readonly transport: CallTransport;

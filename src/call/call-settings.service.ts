@@ -7,6 +7,8 @@ export interface CallSettings {
   instructions: string;
   voice: string;
   greeting?: string;
+  /** Said after a response was cut short (RECOVERY_MESSAGE, or the profile's `recovery`). */
+  recoveryMessage: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export class CallSettingsService {
       instructions: plan?.instructions ?? profile.instructions ?? this.openai.instructions,
       voice: profile.voice ?? this.openai.voice,
       greeting: plan?.greeting ?? profile.greeting ?? this.openai.greeting,
+      recoveryMessage: profile.recovery ?? this.callControl.recoveryMessage,
     };
   }
 }

@@ -31,7 +31,7 @@ export class LiveCallContext extends CallContext {
   readonly customParameters: Readonly<Record<string, string>>;
   readonly transport: CallTransport;
   private control?: CallControl;
-  private turns: readonly TranscriptTurn[] = [];
+  private turns: () => readonly TranscriptTurn[] = () => [];
 
   constructor(
     /** The DI context of this call's provider sub-tree (for `moduleRef.resolve(X, contextId)`). */
@@ -64,7 +64,7 @@ export class LiveCallContext extends CallContext {
   }
 
   get transcript(): readonly TranscriptTurn[] {
-    return this.turns;
+    return this.turns();
   }
 
   end(reason = 'ended by the application'): void {
@@ -75,8 +75,8 @@ export class LiveCallContext extends CallContext {
     this.requireControl().transfer(number);
   }
 
-  /** Called once by the call's session. */
-  attach(control: CallControl, transcript: readonly TranscriptTurn[]): void {
+  /** Called once by the call's orchestrator. */
+  attach(control: CallControl, transcript: () => readonly TranscriptTurn[]): void {
     this.control = control;
     this.turns = transcript;
   }

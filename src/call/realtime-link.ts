@@ -1,10 +1,16 @@
-import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
-import type { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
+import { Injectable, Scope } from '@nestjs/common';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
+import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import type { RealtimeCloseInfo, RealtimeConnection } from '../realtime/realtime-connection.js';
 import { classifyConnectFailure } from '../realtime/realtime-failures.js';
-import type { RealtimeHealth } from '../realtime/realtime-health.service.js';
+import { RealtimeHealth } from '../realtime/realtime-health.service.js';
+import {
+  RealtimeEventIds,
+  realtimeOutbound,
+  type RealtimeClientEvent,
+} from '../realtime/realtime-outbound.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
-import type { CallLogger } from './call-logger.js';
+import { CallLogger } from './call-logger.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 
 /** Caller audio held while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
@@ -32,7 +38,11 @@ type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed';
  * open. Reconnects have memory (ReconnectPolicy): a session that drops (or expires) soon after it
  * opened is a failed attempt, not a fresh loss, so an upstream that accepts and resets every
  * connection gets a bounded, spaced-out handful of them and then the call's fallback.
+ *
+ * Every client event leaves through here, built by realtimeOutbound and stamped with an
+ * `event_id`, so an `error` that names one can be told apart (describeEvent). A per-call provider.
  */
+@Injectable({ scope: Scope.REQUEST })
 export class RealtimeLink {
   private state: LinkState = 'connecting';
   private connection?: RealtimeConnection;
@@ -41,15 +51,16 @@ export class RealtimeLink {
   private retryTimer?: NodeJS.Timeout;
   private readonly held: string[] = [];
   private heldDropped = 0;
+  private readonly ids = new RealtimeEventIds();
+  private listener!: RealtimeLinkListener;
+  /** Runs a callback so that a throw ends this call only. */
+  private guard: (action: () => void) => void = (action) => action();
 
   constructor(
     private readonly service: OpenAIRealtimeService,
     private readonly health: RealtimeHealth,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
-    private readonly listener: RealtimeLinkListener,
-    /** Runs a callback so that a throw ends this call only. */
-    private readonly guard: (action: () => void) => void,
   ) {}
 
   get isOpen(): boolean {
@@ -61,7 +72,9 @@ export class RealtimeLink {
     return this.heldDropped + (this.connection?.droppedAudioFrames ?? 0);
   }
 
-  start(): void {
+  start(listener: RealtimeLinkListener, guard: (action: () => void) => void): void {
+    this.listener = listener;
+    this.guard = guard;
     this.connect();
   }
 
@@ -70,14 +83,26 @@ export class RealtimeLink {
     return this.policy.attempts;
   }
 
-  send(event: Record<string, unknown>): void {
-    if (this.state === 'open') this.connection?.send(event);
+  /**
+   * Sends a client event while a session is open; returns its `event_id` ('' if not sent).
+   * `detail` is what an error naming the event will say about it (e.g. the item a truncate cut).
+   */
+  send(event: RealtimeClientEvent, detail?: string): string {
+    if (this.state !== 'open' || !this.connection) return '';
+    const json = this.ids.stamp(event, detail);
+    this.connection.sendRaw(json);
+    return event.event_id ?? '';
+  }
+
+  /** What an `error` naming this `event_id` was about. */
+  describeEvent(eventId: string): string {
+    return this.ids.describe(eventId);
   }
 
   /** Caller audio, already in the session's input format. */
   appendAudio(audio: string): void {
     if (this.state === 'open') {
-      this.connection?.appendAudio(audio);
+      this.connection?.appendAudio(this.appendJson(audio));
       return;
     }
     if (this.state === 'closed') return;
@@ -151,7 +176,7 @@ export class RealtimeLink {
       this.log.log('OpenAI Realtime connected');
     }
     this.listener.onOpen(reconnected);
-    for (const audio of this.held) this.connection?.appendAudio(audio);
+    for (const audio of this.held) this.connection?.appendAudio(this.appendJson(audio));
     this.held.length = 0;
   }
 
@@ -187,6 +212,10 @@ export class RealtimeLink {
       return;
     }
     this.fail(`could not connect to OpenAI Realtime after ${attempt} attempts (${detail})`);
+  }
+
+  private appendJson(audio: string): string {
+    return realtimeOutbound.appendAudioJson(audio, this.ids.next('input_audio_buffer.append'));
   }
 
   private fail(reason: string): void {

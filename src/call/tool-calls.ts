@@ -1,6 +1,8 @@
+import { Inject, Injectable, Scope } from '@nestjs/common';
+import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import type { FunctionCall } from '../realtime/realtime.events.js';
-import type { ToolRegistry } from '../tools/tool-registry.service.js';
-import type { CallContext } from './call-context.js';
+import { ToolRegistry } from '../tools/tool-registry.service.js';
+import { CallContext } from './call-context.js';
 
 export interface ToolCallResult {
   call: FunctionCall;
@@ -22,21 +24,30 @@ export interface ToolCallSink {
  * (`response.function_call_arguments.done`, `response.output_item.done`, `response.done`); each
  * `call_id` is run and answered exactly once, as soon as its handler settles. One
  * `response.create` follows once the response that carried the calls is done and every output
- * of it is sent: asking earlier gets `conversation_already_has_active_response`.
+ * of it is sent: asking earlier gets `conversation_already_has_active_response`. A per-call
+ * provider; the orchestrator binds where outputs go.
  */
+@Injectable({ scope: Scope.REQUEST })
 export class ToolCallCoordinator {
   private readonly seen = new Set<string>();
   private readonly pending = new Map<string, number>();
   private readonly finishedResponses = new Set<string>();
   private readonly responsesWithCalls = new Set<string>();
   private disposed = false;
+  private readonly timeoutMs: number;
+  private sink: ToolCallSink = { sendOutput: () => undefined, continueResponse: () => undefined };
 
   constructor(
     private readonly registry: ToolRegistry,
     private readonly context: CallContext,
-    private readonly timeoutMs: number,
-    private readonly sink: ToolCallSink,
-  ) {}
+    @Inject(callControlConfig.KEY) config: Pick<CallControlConfig, 'toolTimeoutMs'>,
+  ) {
+    this.timeoutMs = config.toolTimeoutMs;
+  }
+
+  bind(sink: ToolCallSink): void {
+    this.sink = sink;
+  }
 
   /** True while some handler has not settled. */
   get busy(): boolean {

@@ -93,6 +93,8 @@ export const callControlConfig = namespace('callControl', (env) => {
     transferNumber: env.TRANSFER_NUMBER,
     transferAllowedNumbers: env.TRANSFER_ALLOWED_NUMBERS,
     dtmfToModel: env.DTMF_TO_MODEL,
+    dtmfInterrupts: env.DTMF_INTERRUPTS,
+    recoveryMessage: env.RECOVERY_MESSAGE,
     profiles: env.CALL_PROFILES,
     eventsWebhookUrl: env.CALL_EVENTS_WEBHOOK_URL,
     eventsWebhookSecret: env.CALL_EVENTS_WEBHOOK_SECRET

@@ -104,6 +104,8 @@ const callProfilesSchema = z.record(
     instructions: z.string().min(1).optional(),
     voice: z.string().min(1).optional(),
     greeting: z.string().min(1).optional(),
+    /** What the assistant says after a response was cut short (token limit, content filter). */
+    recovery: z.string().min(1).max(500).optional(),
     numbers: z.array(z.string().regex(PHONE, 'not a phone number')).optional(),
   }),
 );
@@ -174,6 +176,10 @@ export const envSchema = z.object({
     return numbers;
   }),
   DTMF_TO_MODEL: booleanString(true),
+  DTMF_INTERRUPTS: booleanString(true),
+  RECOVERY_MESSAGE: textWithDefault(
+    'Sorry, I lost my train of thought there. Could you say that again?',
+  ),
   CALL_PROFILES: optionalText.transform((value, ctx) => {
     if (value === undefined) return {};
     let json: unknown;

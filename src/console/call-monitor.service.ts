@@ -294,6 +294,8 @@ export class CallMonitor implements OnModuleDestroy {
     const session = this.registry.get(event.callSid);
     switch (event.event) {
       case 'call.transcript': {
+        // Tool calls show as their own entries (call.tool).
+        if (event.role === 'tool') return undefined;
         // The session's hook has just seen this transcript's event, so the activity knows
         // which item it belongs to; the caller may already have cut that item short.
         const itemId =

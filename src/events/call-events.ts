@@ -35,9 +35,16 @@ export interface CallStartedEvent extends CallEventBase<'call.started'> {
   customParameters: Record<string, string>;
 }
 
+/** A turn once its words are final, in the shape of `CallContext.transcript`'s turns. */
 export interface CallTranscriptEvent extends CallEventBase<'call.transcript'> {
-  role: 'caller' | 'assistant';
+  role: 'caller' | 'assistant' | 'tool';
   text: string;
+  /** An assistant turn the caller cut short: `text` is the part they heard. */
+  interrupted?: boolean;
+  /** A caller turn typed on the keypad. */
+  keypad?: boolean;
+  /** Caller speech the transcription could not make out (`text` is `[inaudible]`). */
+  inaudible?: boolean;
 }
 
 export interface CallToolEvent extends CallEventBase<'call.tool'> {
@@ -51,7 +58,10 @@ export interface CallToolEvent extends CallEventBase<'call.tool'> {
 
 export interface CallInterruptedEvent extends CallEventBase<'call.interrupted'> {
   itemId: string;
+  /** Where the item was cut: the ms of it the caller heard. */
   audioEndMs: number;
+  /** What interrupted it: the caller's speech, or a key press. */
+  by: 'speech' | 'keypad';
 }
 
 export interface CallDtmfEvent extends CallEventBase<'call.dtmf'> {
@@ -80,10 +90,15 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
     /** Caller stops speaking to the first audio of the answer, over the call's turns. */
     responseAvgMs?: number;
     responseMaxMs?: number;
-    /** Caller starts speaking to the Twilio `clear` being sent. */
+    /**
+     * Caller starts speaking (or presses a key) to Twilio confirming the `clear` (echoing the
+     * marks it flushed): how long the assistant talked over the caller.
+     */
     bargeInReactionAvgMs?: number;
   };
   turns: { caller: number; assistant: number };
+  /** The conversation as the caller lived it, in order (the same turns as `call.transcript`). */
+  transcript: Array<Omit<CallTranscriptEvent, 'event' | 'callSid' | 'streamSid'>>;
   interruptions: number;
   reconnects: number;
   usage: TokenUsage;

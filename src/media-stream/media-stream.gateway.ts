@@ -3,8 +3,8 @@ import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { CallSessionFactory } from '../call/call-session.factory.js';
-import type { CallSession } from '../call/call-session.js';
+import { CallFactory } from '../call/call.factory.js';
+import type { CallOrchestrator } from '../call/call-orchestrator.js';
 import { closeReason } from '../common/close-reason.js';
 import { LogThrottle } from '../common/log-throttle.js';
 import { rawDataToBuffer } from '../common/raw-data.js';
@@ -51,7 +51,7 @@ type VettedRequest = IncomingMessage & { [SIGNED]?: boolean };
 
 /**
  * Accepts Twilio's media WebSocket: vets the upgrade, authenticates the stream's `start`, asks
- * for a CallSession, and hands it every frame it should see (its own stream's, at no more than
+ * for a CallOrchestrator, and hands it every frame it should see (its own stream's, at no more than
  * real time). Nothing else.
  */
 @WebSocketGateway({
@@ -67,7 +67,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
     private readonly signatures: TwilioSignatureService,
     private readonly streamTokens: StreamTokenService,
     private readonly registry: CallRegistry,
-    private readonly sessions: CallSessionFactory,
+    private readonly sessions: CallFactory,
     private readonly replays: StreamReplayMemory,
     private readonly metrics: BridgeMetrics,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
@@ -130,7 +130,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
       socket.terminate();
       return;
     }
-    let session: CallSession | undefined;
+    let session: CallOrchestrator | undefined;
     let starting = false;
     let refused = false;
     let dropsBeforeSession = 0;
@@ -288,7 +288,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
    * (plus a burst), so nobody can push more audio into a paid OpenAI session than a caller can.
    */
   private forward(
-    session: CallSession,
+    session: CallOrchestrator,
     frame: TwilioInboundFrame,
     rate: MediaRateLimiter,
     socket: WebSocket,

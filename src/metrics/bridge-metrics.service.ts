@@ -23,7 +23,8 @@ export type StreamRefusal =
   | 'media_flood';
 
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
-const REACTION_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+/** Barge-in: from speech_started to Twilio confirming the clear (a network round trip or so). */
+const REACTION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2];
 
 /**
  * The bridge's Prometheus metrics, in a registry of its own (several apps can share a process,
@@ -88,8 +89,22 @@ export class BridgeMetrics {
   });
   private readonly bargeInReaction = new Histogram({
     name: 'bridge_barge_in_reaction_seconds',
-    help: 'Caller starts speaking (speech_started) to the Twilio clear being sent',
+    help:
+      'Caller starts speaking (speech_started, or a key press) to Twilio echoing the marks the ' +
+      'clear flushed, i.e. playback has really stopped',
     buckets: REACTION_BUCKETS_S,
+    registers: [this.registry],
+  });
+  private readonly responseProblems = new Counter({
+    name: 'bridge_openai_response_problems_total',
+    help: 'Responses that ended failed or incomplete, by status and reason',
+    labelNames: ['status', 'reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly streamStatus = new Counter({
+    name: 'bridge_twilio_stream_events_total',
+    help: 'Twilio <Stream> status callbacks, by StreamEvent (stream-started, stream-stopped, stream-error)',
+    labelNames: ['event'] as const,
     registers: [this.registry],
   });
 
@@ -192,6 +207,16 @@ export class BridgeMetrics {
 
   observeResponseLatency(seconds: number): void {
     this.responseLatency.observe(seconds);
+  }
+
+  /** A response ended `failed` or `incomplete` (the reason is bounded by the API's own codes). */
+  responseProblem(status: 'failed' | 'incomplete', reason: string): void {
+    this.responseProblems.inc({ status, reason: reason.slice(0, 64) });
+  }
+
+  /** A stream status callback from Twilio; `event` is one of a few known names or `other`. */
+  twilioStreamEvent(event: string): void {
+    this.streamStatus.inc({ event });
   }
 
   observeBargeInReaction(seconds: number): void {

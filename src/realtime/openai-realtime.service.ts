@@ -2,18 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { audioConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { AudioConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeConnection, type RealtimeConnectionHandlers } from './realtime-connection.js';
-
-/** What a call may choose for its own Realtime session (later: per-call profiles and tools). */
-export interface RealtimeSessionSettings {
-  instructions: string;
-  voice: string;
-  tools?: Array<Record<string, unknown>>;
-}
+import {
+  realtimeOutbound,
+  type RealtimeTool,
+  type SessionUpdateEvent,
+} from './realtime-outbound.js';
 
 /**
- * Opens Realtime connections and speaks the GA session shape. The seed config mixed GA fields
- * with beta format names (`pcm16`, `g711_ulaw`); the GA API rejects those, so they are mapped
- * to `audio/pcm` @ 24 kHz and `audio/pcmu` here.
+ * Opens Realtime connections and configures their sessions from the environment. The config's
+ * format names (`pcm16`, `g711_ulaw`) are the beta API's; realtimeOutbound maps them to the GA
+ * `audio/pcm` @ 24 kHz and `audio/pcmu`.
  */
 @Injectable()
 export class OpenAIRealtimeService {
@@ -40,72 +38,28 @@ export class OpenAIRealtimeService {
     );
   }
 
-  sessionUpdate(settings: RealtimeSessionSettings): Record<string, unknown> {
-    return { type: 'session.update', session: this.session(settings) };
-  }
-
-  /**
-   * The session object for these settings, as the media path runs it. The SIP transport accepts
-   * its calls with a session derived from this one (src/sip/sip-session.ts), so both transports
-   * are configured from the same resolved settings.
-   */
-  session(settings: RealtimeSessionSettings): Record<string, unknown> {
-    const input: Record<string, unknown> = {
-      format:
-        this.audio.inputFormat === 'pcm16'
-          ? { type: 'audio/pcm', rate: 24000 }
-          : { type: 'audio/pcmu' },
-      turn_detection: {
-        type: this.openai.turnDetection,
-        create_response: true,
-        interrupt_response: true,
-      },
-    };
-    if (this.openai.inputTranscriptionModel) {
-      input.transcription = { model: this.openai.inputTranscriptionModel };
-    }
-    const session: Record<string, unknown> = {
-      type: 'realtime',
+  /** The session for one call (built by realtimeOutbound; the service only knows the config). */
+  sessionUpdate(call: {
+    instructions: string;
+    voice: string;
+    tools: RealtimeTool[];
+  }): SessionUpdateEvent {
+    return realtimeOutbound.sessionUpdate({
       model: this.openai.model,
-      instructions: settings.instructions,
-      output_modalities: ['audio'],
-      // Output is always mu-law: Twilio plays it as is, so model audio needs no conversion.
-      audio: { input, output: { format: { type: 'audio/pcmu' }, voice: settings.voice } },
-    };
-    if (settings.tools?.length) {
-      session.tools = settings.tools;
-      session.tool_choice = 'auto';
-    }
-    return session;
+      instructions: call.instructions,
+      voice: call.voice,
+      inputFormat: this.audio.inputFormat,
+      turnDetection: this.openai.turnDetection,
+      transcriptionModel: this.openai.inputTranscriptionModel,
+      tools: call.tools,
+    });
   }
 
   /**
-   * The conversation so far, as items for a new session (after a reconnect), so the model goes on
-   * where it was instead of starting over.
+   * The session object alone: the SIP transport accepts its calls with one derived from it
+   * (src/sip/sip-session.ts), so both transports are configured from the same settings.
    */
-  transcriptItems(
-    turns: ReadonlyArray<{ role: 'caller' | 'assistant'; text: string }>,
-  ): Record<string, unknown>[] {
-    return turns.map((turn) => ({
-      type: 'conversation.item.create',
-      item:
-        turn.role === 'caller'
-          ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.text }] }
-          : {
-              type: 'message',
-              role: 'assistant',
-              content: [{ type: 'output_text', text: turn.text }],
-            },
-    }));
-  }
-
-  /** Makes the assistant speak first, with the operator's exact words. */
-  greetingResponse(greeting: string): Record<string, unknown> {
-    return {
-      type: 'response.create',
-      response: {
-        instructions: `Greet the caller by saying exactly this, and nothing else: "${greeting}"`,
-      },
-    };
+  session(call: { instructions: string; voice: string; tools: RealtimeTool[] }) {
+    return this.sessionUpdate(call).session;
   }
 }

@@ -2,8 +2,9 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { BoundedSender } from '../common/bounded-sender.js';
 import { closeReason } from '../common/close-reason.js';
-import { rawDataToString } from '../common/raw-data.js';
-import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
+import { rawDataToBuffer } from '../common/raw-data.js';
+import { parseRealtimeMessage } from './realtime-delta.fast.js';
+import type { RealtimeServerEvent } from './realtime.events.js';
 
 export interface RealtimeCloseInfo {
   /** True when the socket had opened before it closed. */
@@ -62,6 +63,10 @@ export class RealtimeConnection {
       handshakeTimeout: options.connectTimeoutMs,
       perMessageDeflate: false,
       maxPayload: MAX_EVENT_BYTES,
+      // OpenAI is a trusted peer over TLS, and the bridge reads only ASCII from its audio deltas
+      // (the fast path refuses any other byte; the strict path decodes with replacement
+      // characters), so validating every frame's UTF-8 a second time buys nothing.
+      skipUTF8Validation: true,
     });
     this.audio = new BoundedSender(this.socket, AUDIO_HIGH_WATER_BYTES, AUDIO_MAX_BACKLOG_FRAMES);
     this.socket.on('open', () => {
@@ -94,17 +99,14 @@ export class RealtimeConnection {
     return this.audio.dropped;
   }
 
-  send(event: Record<string, unknown>): void {
-    this.sendRaw(JSON.stringify(event));
-  }
-
+  /** A client event, already serialised (by RealtimeEventIds.stamp). */
   sendRaw(text: string): void {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
   }
 
-  /** `input_audio_buffer.append`, built without an intermediate object (one per 20 ms frame). */
-  appendAudio(base64: string): void {
-    this.audio.send(`{"type":"input_audio_buffer.append","audio":"${base64}"}`);
+  /** An `input_audio_buffer.append` (realtimeOutbound.appendAudioJson), bounded if OpenAI lags. */
+  appendAudio(json: string): void {
+    this.audio.send(json);
   }
 
   close(reason = 'call ended'): void {
@@ -125,7 +127,7 @@ export class RealtimeConnection {
       this.handlers.onInvalidEvent('binary message');
       return;
     }
-    const result = parseRealtimeEvent(rawDataToString(data));
+    const result = parseRealtimeMessage(rawDataToBuffer(data));
     if (result.ok) this.handlers.onEvent(result.event);
     else this.handlers.onInvalidEvent(result.reason);
   }

@@ -1,4 +1,12 @@
 import { isBase64, isObject, isString } from '../common/json-guards.js';
+import {
+  asFunctionCall,
+  summariseItem,
+  type FunctionCall,
+  type RealtimeItemSummary,
+} from './realtime-items.js';
+
+export { functionCallsIn, type FunctionCall, type RealtimeItemSummary } from './realtime-items.js';
 
 /**
  * OpenAI Realtime API (GA) server events the bridge acts on, validated at the edge. Anything else
@@ -29,7 +37,7 @@ export type RealtimeServerEvent =
       item_id: string;
       content_index: number;
     }
-  | { type: 'response.created'; response: { id: string } }
+  | { type: 'response.created'; response: { id: string; metadata?: Record<string, string> } }
   | { type: 'response.done'; response: RealtimeResponse }
   | { type: 'input_audio_buffer.speech_started'; item_id?: string; audio_start_ms?: number }
   | { type: 'input_audio_buffer.speech_stopped'; item_id?: string; audio_end_ms?: number }
@@ -38,41 +46,28 @@ export type RealtimeServerEvent =
       item_id: string;
       transcript: string;
     }
+  | {
+      type: 'conversation.item.input_audio_transcription.failed';
+      item_id: string;
+      error: RealtimeErrorDetail;
+    }
   | { type: 'response.output_audio_transcript.done'; item_id: string; transcript: string }
+  | {
+      type: 'conversation.item.added' | 'conversation.item.done' | 'conversation.item.created';
+      /** The item it follows; null for the first item of the conversation. */
+      previous_item_id?: string | null;
+      item: RealtimeItemSummary;
+    }
+  | { type: 'input_audio_buffer.committed'; item_id: string; previous_item_id?: string | null }
+  | {
+      type: 'conversation.item.truncated';
+      item_id: string;
+      content_index: number;
+      audio_end_ms: number;
+    }
   | ({ type: 'response.function_call_arguments.done' } & FunctionCall)
   | ({ type: 'response.output_item.done' } & FunctionCall)
   | { type: 'other'; originalType: string; raw: Record<string, unknown> };
-
-/** A function call the model made, wherever the server reported it. */
-export interface FunctionCall {
-  response_id: string;
-  call_id: string;
-  name: string;
-  /** JSON text, as the model wrote it. */
-  arguments: string;
-}
-
-/** The function calls among a response's output items (`response.done`). */
-export function functionCallsIn(responseId: string, output: unknown[] | undefined): FunctionCall[] {
-  const calls: FunctionCall[] = [];
-  for (const item of output ?? []) {
-    const call = asFunctionCall(responseId, item);
-    if (call) calls.push(call);
-  }
-  return calls;
-}
-
-function asFunctionCall(responseId: string, item: unknown): FunctionCall | undefined {
-  if (!isObject(item) || item.type !== 'function_call') return undefined;
-  const { call_id: callId, name, arguments: args } = item;
-  if (!isString(callId) || !isString(name)) return undefined;
-  return {
-    response_id: responseId,
-    call_id: callId,
-    name,
-    arguments: isString(args) ? args : '{}',
-  };
-}
 
 export interface RealtimeResponse {
   id: string;
@@ -80,6 +75,8 @@ export interface RealtimeResponse {
   status_details?: Record<string, unknown> | null;
   usage?: Record<string, unknown> | null;
   output?: unknown[];
+  /** What the bridge put in `response.create`'s metadata, echoed by the server. */
+  metadata?: Record<string, string>;
 }
 
 export type RealtimeEventParseResult =
@@ -156,7 +153,10 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       });
     case 'response.created':
       return isObject(v.response) && isString(v.response.id)
-        ? ok({ type: v.type, response: { id: v.response.id } })
+        ? ok({
+            type: v.type,
+            response: { id: v.response.id, metadata: stringRecord(v.response.metadata) },
+          })
         : fail('response.created without response.id');
     case 'response.done': {
       const r = v.response;
@@ -169,12 +169,56 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
           status_details: isObject(r.status_details) ? r.status_details : null,
           usage: isObject(r.usage) ? r.usage : null,
           output: Array.isArray(r.output) ? r.output : [],
+          metadata: stringRecord(r.metadata),
         },
       });
     }
     case 'input_audio_buffer.speech_started':
+      return ok({
+        type: v.type,
+        item_id: optStr(v.item_id),
+        audio_start_ms: optNum(v.audio_start_ms),
+      });
     case 'input_audio_buffer.speech_stopped':
-      return ok({ type: v.type, item_id: optStr(v.item_id) });
+      return ok({ type: v.type, item_id: optStr(v.item_id), audio_end_ms: optNum(v.audio_end_ms) });
+    case 'input_audio_buffer.committed':
+      return isString(v.item_id)
+        ? ok({
+            type: v.type,
+            item_id: v.item_id,
+            previous_item_id: optPrevious(v.previous_item_id),
+          })
+        : fail('input_audio_buffer.committed without item_id');
+    case 'conversation.item.added':
+    case 'conversation.item.done':
+    case 'conversation.item.created': {
+      const item = summariseItem(v.item);
+      if (!item) return fail(`${v.type} without item.id/type`);
+      return ok({ type: v.type, item, previous_item_id: optPrevious(v.previous_item_id) });
+    }
+    case 'conversation.item.input_audio_transcription.failed': {
+      if (!isString(v.item_id)) return fail(`${v.type} without item_id`);
+      const e = isObject(v.error) ? v.error : {};
+      return ok({
+        type: v.type,
+        item_id: v.item_id,
+        error: {
+          type: optStr(e.type),
+          code: optStr(e.code),
+          message: optStr(e.message)?.slice(0, MAX_ERROR_TEXT_CHARS),
+        },
+      });
+    }
+    case 'conversation.item.truncated':
+      if (!isString(v.item_id) || typeof v.audio_end_ms !== 'number') {
+        return fail('conversation.item.truncated without item_id/audio_end_ms');
+      }
+      return ok({
+        type: v.type,
+        item_id: v.item_id,
+        content_index: typeof v.content_index === 'number' ? v.content_index : 0,
+        audio_end_ms: v.audio_end_ms,
+      });
     case 'conversation.item.input_audio_transcription.completed':
     case 'response.output_audio_transcript.done': {
       const { type, item_id: itemId, transcript } = v;
@@ -204,4 +248,22 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
 
 function optStr(value: unknown): string | undefined {
   return isString(value) ? value : undefined;
+}
+
+function optNum(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** `previous_item_id`: an id, null (the first item), or absent. */
+function optPrevious(value: unknown): string | null | undefined {
+  return value === null ? null : optStr(value);
+}
+
+/** Metadata is a map of strings (16 pairs at most, per the API); anything else is dropped. */
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (!isObject(value)) return undefined;
+  const entries = Object.entries(value).filter((entry): entry is [string, string] =>
+    isString(entry[1]),
+  );
+  return entries.length > 0 ? Object.fromEntries(entries.slice(0, 16)) : undefined;
 }

@@ -1,6 +1,7 @@
 import type { CallLogger } from '../call/call-logger.js';
 import type { RealtimeCloseInfo } from '../realtime/realtime-connection.js';
 import { RealtimeConnection } from '../realtime/realtime-connection.js';
+import { RealtimeEventIds, type RealtimeClientEvent } from '../realtime/realtime-outbound.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { SIDEBAND_BACKOFF_MS } from './sip.constants.js';
 
@@ -9,11 +10,10 @@ import { SIDEBAND_BACKOFF_MS } from './sip.constants.js';
  * the sideband never carries audio: `input_audio_buffer.*` has no place in this type, and
  * `send` refuses any other type at run time too.
  */
-export type SidebandClientEvent =
-  | { type: 'session.update'; session: Record<string, unknown> }
-  | { type: 'conversation.item.create'; item: Record<string, unknown> }
-  | { type: 'response.create'; response?: Record<string, unknown> }
-  | { type: 'response.cancel'; response_id?: string };
+export type SidebandClientEvent = Extract<
+  RealtimeClientEvent,
+  { type: 'session.update' | 'conversation.item.create' | 'response.create' | 'response.cancel' }
+>;
 
 const ALLOWED_TYPES: ReadonlySet<string> = new Set<SidebandClientEvent['type']>([
   'session.update',
@@ -58,6 +58,8 @@ type State = 'connecting' | 'open' | 'closed';
  * the call, so nothing needs to be re-sent.
  */
 export class SidebandLink {
+  /** Stamps `event_id` on what we send, so an `error` that names one can be traced. */
+  private readonly ids = new RealtimeEventIds('sb-');
   private state: State = 'connecting';
   private connection?: RealtimeConnection;
   private attempt = 0;
@@ -92,7 +94,7 @@ export class SidebandLink {
     if (!ALLOWED_TYPES.has(event.type)) {
       throw new Error(`${event.type} is not sent on a SIP sideband`);
     }
-    if (this.state === 'open') this.connection?.send(event);
+    if (this.state === 'open') this.connection?.sendRaw(this.ids.stamp(event));
   }
 
   /** Our explicit end: the socket is closed and nothing reopens it. */

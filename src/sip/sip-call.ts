@@ -23,6 +23,7 @@ import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-ev
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { actionForRealtimeError } from '../realtime/realtime-failures.js';
+import { realtimeOutbound } from '../realtime/realtime-outbound.js';
 import {
   functionCallsIn,
   type RealtimeErrorDetail,
@@ -111,7 +112,8 @@ export class SipCall implements CallControl, LiveCall {
       callSid: context.callSid,
       streamSid: context.streamSid,
     });
-    this.toolCalls = new ToolCallCoordinator(tools, context, callControl.toolTimeoutMs, {
+    this.toolCalls = new ToolCallCoordinator(tools, context, callControl);
+    this.toolCalls.bind({
       sendOutput: (result) => this.sendToolOutput(result),
       continueResponse: () => this.requestResponse(),
     });
@@ -145,7 +147,7 @@ export class SipCall implements CallControl, LiveCall {
     if (this.state !== 'new') return;
     this.state = 'accepting';
     this.settings = this.settingsService.settingsFor(this.context.profile, undefined);
-    this.context.attach(this, this.transcript);
+    this.context.attach(this, () => this.transcript);
     this.registry.add(this);
     this.log.log(
       `SIP call from ${this.context.from ?? 'unknown'} to ${this.context.to ?? 'unknown'}` +
@@ -253,6 +255,7 @@ export class SipCall implements CallControl, LiveCall {
       reconnects: this.stats.reconnects,
       usage: { ...this.usage },
       frames: { in: 0, out: 0, dropped: 0 },
+      transcript: this.transcript.map((turn) => ({ ...turn, at: turn.at.toISOString() })),
     });
   }
 
@@ -275,7 +278,7 @@ export class SipCall implements CallControl, LiveCall {
       this.metrics.reconnected();
       this.activeResponseId = undefined;
     } else if (this.settings.greeting) {
-      this.send(this.realtime.greetingResponse(this.settings.greeting) as SidebandClientEvent);
+      this.send(realtimeOutbound.sayExactly(this.settings.greeting));
     }
     if (this.wrapUp && !this.wrapUp.responseId) this.requestWrapUpResponse(this.wrapUp);
   }
@@ -423,14 +426,11 @@ export class SipCall implements CallControl, LiveCall {
   /** Asks the model to answer, once the active response (if any) is done. */
   private requestResponse(): void {
     if (this.activeResponseId) this.responseWanted = true;
-    else this.send({ type: 'response.create' });
+    else this.send(realtimeOutbound.responseCreate());
   }
 
   private sendToolOutput(result: ToolCallResult): void {
-    this.send({
-      type: 'conversation.item.create',
-      item: { type: 'function_call_output', call_id: result.call.call_id, output: result.output },
-    });
+    this.send(realtimeOutbound.functionCallOutput(result.call.call_id, result.output));
     this.log.log(
       `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
     );
@@ -475,7 +475,7 @@ export class SipCall implements CallControl, LiveCall {
       return;
     }
     wrapUp.pendingInstructions = undefined;
-    this.send({ type: 'response.create', response: { instructions } });
+    this.send(realtimeOutbound.responseCreate({ instructions }));
   }
 
   private finishWrapUpIfHeard(): void {

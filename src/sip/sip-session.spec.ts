@@ -20,7 +20,14 @@ const openai = {
 const settings = {
   instructions: 'You answer for the sales line.',
   voice: 'marin',
-  tools: [{ type: 'function', name: 'lookup_order', description: 'Find an order', parameters: {} }],
+  tools: [
+    {
+      type: 'function' as const,
+      name: 'lookup_order',
+      description: 'Find an order',
+      parameters: {},
+    },
+  ],
 };
 
 describe('the session of each transport, from the same resolved settings', () => {

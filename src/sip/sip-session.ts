@@ -21,8 +21,8 @@ const isJson = (value: unknown): value is Json =>
  * codec with the carrier; the media path's formats describe audio the bridge itself sends and
  * receives), and no turn-detection tuning the SIP path rejects. The input is not modified.
  */
-export function sipAcceptSession(mediaSession: Json): Json {
-  const session = structuredClone(mediaSession);
+export function sipAcceptSession(mediaSession: object): Json {
+  const session = structuredClone(mediaSession) as Json;
   const audio = session.audio;
   if (!isJson(audio)) return session;
   for (const direction of ['input', 'output'] as const) {

@@ -9,6 +9,7 @@ import type {
   ToolParameters,
 } from './realtime-tool.decorator.js';
 import { compileParameters } from './tool-parameters.js';
+import type { RealtimeTool } from '../realtime/realtime-outbound.js';
 
 /** Arguments the model sent that do not match the tool's schema; the message is for the model. */
 export class InvalidToolArgumentsError extends Error {
@@ -96,9 +97,9 @@ export class ToolRegistry {
   }
 
   /** The tools, in the shape `session.update` lists them. */
-  sessionTools(): Array<Record<string, unknown>> {
+  sessionTools(): RealtimeTool[] {
     return [...this.tools.values()].map((tool) => ({
-      type: 'function',
+      type: 'function' as const,
       name: tool.name,
       description: tool.description,
       parameters: tool.parameters,

@@ -102,7 +102,7 @@ describe('ToolExplorer', () => {
       app
         .get(ToolRegistry)
         .sessionTools()
-        .map((tool) => tool.name),
+        .map((tool) => (tool.type === 'function' ? tool.name : tool.type)),
     ).toEqual(['count']);
     await app.close();
   });

@@ -80,3 +80,11 @@ export function isInsecureStreamUrl(streamUrl: string): boolean {
 export function isLocalEnvironment(nodeEnv = process.env.NODE_ENV): boolean {
   return nodeEnv === 'development' || nodeEnv === 'test';
 }
+
+/** The route Twilio reports `<Stream>` status to (see StreamStatusController). */
+export const STREAM_STATUS_PATH = '/api/stream-status';
+
+/** `statusCallback` of our `<Stream>`: the same public base the webhook was reached at. */
+export function streamStatusUrl(baseUrl: string): string {
+  return `${baseUrl}${STREAM_STATUS_PATH}`;
+}

@@ -1,9 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { isInsecureStreamUrl, isLocalEnvironment, mediaStreamUrl } from './public-url.js';
+import {
+  isInsecureStreamUrl,
+  isLocalEnvironment,
+  mediaStreamUrl,
+  streamStatusUrl,
+} from './public-url.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
 
-/** The `<Stream url>` our TwiML gives Twilio for a webhook request. */
+/** The `<Stream url>` (and its status callback) our TwiML gives Twilio for a webhook request. */
 @Injectable()
 export class StreamUrlService {
   private readonly log = new Logger('Security');
@@ -22,5 +27,10 @@ export class StreamUrlService {
       );
     }
     return url;
+  }
+
+  /** Where Twilio reports the stream's own errors (`<Stream statusCallback>`), signed like the webhook. */
+  statusCallbackFor(req: IncomingMessage): string {
+    return streamStatusUrl(this.signatures.baseUrlOf(req));
   }
 }

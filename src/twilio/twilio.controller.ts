@@ -74,6 +74,7 @@ export class TwilioController {
     const profile = this.settings.profileFor(text(req.query, 'profile'), to);
     return streamTwiml({
       streamUrl: this.streamUrls.forRequest(req),
+      statusCallbackUrl: this.streamUrls.statusCallbackFor(req),
       parameters: {
         // Parameters an outbound call was started with; ours below win on a name clash.
         ...this.plans.get(callSid)?.parameters,

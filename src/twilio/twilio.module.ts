@@ -1,3 +1,4 @@
+import { StreamStatusController } from './stream-status.controller.js';
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
@@ -10,7 +11,7 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
 
 @Module({
   imports: [CallModule],
-  controllers: [TwilioController],
+  controllers: [TwilioController, StreamStatusController],
   providers: [
     TwilioSignatureService,
     StreamTokenService,

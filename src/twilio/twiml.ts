@@ -14,6 +14,8 @@ export function twimlText(value: string, maxLength = MAX_TWIML_VALUE_LENGTH): st
 
 export interface StreamTwimlOptions {
   streamUrl: string;
+  /** Where Twilio reports the stream's status (stream-started, -stopped, -error). */
+  statusCallbackUrl?: string;
   /** Passed to the stream as `<Parameter>`s; they come back in `start.customParameters`. */
   parameters: Record<string, string | undefined>;
 }
@@ -21,7 +23,12 @@ export interface StreamTwimlOptions {
 /** `<Response><Connect><Stream url=...>` with one `<Parameter>` per defined value. */
 export function streamTwiml(options: StreamTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
-  const stream = response.connect().stream({ url: options.streamUrl });
+  const stream = response.connect().stream({
+    url: options.streamUrl,
+    ...(options.statusCallbackUrl
+      ? { statusCallback: options.statusCallbackUrl, statusCallbackMethod: 'POST' as const }
+      : {}),
+  });
   for (const [name, value] of Object.entries(options.parameters)) {
     if (value !== undefined) stream.parameter({ name: twimlText(name), value: twimlText(value) });
   }

@@ -88,9 +88,11 @@ export class FakeRealtimeConnection {
         // As the real server does: every response starts with response.created.
         const id = `resp_auto_${++this.responses}`;
         this.responseIds.push(id);
+        // The server echoes the request's metadata in the response, as OpenAI does.
+        const metadata = (event.response as { metadata?: unknown } | undefined)?.metadata ?? null;
         this.send({
           type: 'response.created',
-          response: { id, status: 'in_progress', output: [] },
+          response: { id, status: 'in_progress', output: [], metadata },
         });
       }
       if (event.type === 'session.update') {

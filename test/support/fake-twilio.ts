@@ -1,6 +1,7 @@
 import twilio from 'twilio';
 import WebSocket from 'ws';
 import { rawDataToString } from '../../src/common/raw-data.js';
+import { TwilioPlayback } from './twilio-playback.js';
 import { waitUntil } from './wait.js';
 
 export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -68,6 +69,11 @@ export interface CallerOptions {
   acknowledgeMarks?: boolean;
   /** The account's auth token that signs the webhook and the upgrade (default TEST_AUTH_TOKEN). */
   authToken?: string;
+  /**
+   * Play outbound audio in real time and echo each mark when playback reaches it, as Twilio
+   * does (TwilioPlayback), instead of echoing marks at once.
+   */
+  playInRealTime?: boolean;
 }
 
 let counter = 0;
@@ -85,6 +91,8 @@ export class FakeTwilioCall {
   closeCode?: number;
   closeReason?: string;
   acknowledgeMarks: boolean;
+  /** Set with `playInRealTime`: Twilio's playback of what the bridge sent. */
+  playback?: TwilioPlayback;
   private sequence = 0;
   private chunk = 0;
 
@@ -96,9 +104,21 @@ export class FakeTwilioCall {
     options: CallerOptions,
   ) {
     this.acknowledgeMarks = options.acknowledgeMarks ?? true;
+    if (options.playInRealTime) {
+      this.playback = new TwilioPlayback((name) => this.ackMark(name));
+      socket.on('close', () => this.playback?.dispose());
+    }
     socket.on('message', (data) => {
       const frame = JSON.parse(rawDataToString(data)) as TwilioFrame;
       this.received.push(frame);
+      if (this.playback) {
+        if (frame.event === 'media') {
+          this.playback.media(Buffer.from(frame.media.payload as string, 'base64').length / 8);
+        }
+        if (frame.event === 'mark') this.playback.mark(frame.mark.name as string);
+        if (frame.event === 'clear') this.playback.clear();
+        return;
+      }
       if (frame.event === 'mark' && this.acknowledgeMarks) this.ackMark(frame.mark.name as string);
     });
     socket.on('close', (code, reason) => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
-import { CallSession } from './call-session.js';
+import { CallOrchestrator } from './call-orchestrator.js';
 import { LiveCallContext } from './live-call-context.js';
 
 export interface NewCall {
@@ -11,21 +11,21 @@ export interface NewCall {
 }
 
 /**
- * Creates one CallSession per call in a DI context of its own: once per call, never per frame.
- * The call's CallContext is registered as that context's "request", so every request-scoped
- * provider resolved in it (the session, and any per-call provider another module declares) can
- * inject it.
+ * Creates one call per call in a DI context of its own: once per call, never per frame. The
+ * call's CallContext is registered as that context's "request", so every request-scoped provider
+ * resolved in it (the orchestrator, its links, scheduler, ending and recorder, and any per-call
+ * provider another module declares) is created once for this call and can inject it.
  */
 @Injectable()
-export class CallSessionFactory {
+export class CallFactory {
   constructor(private readonly moduleRef: ModuleRef) {}
 
-  async create(call: NewCall): Promise<CallSession> {
+  async create(call: NewCall): Promise<CallOrchestrator> {
     const contextId = ContextIdFactory.create();
     const context = new LiveCallContext(contextId, call, (type, id) =>
       this.moduleRef.resolve(type, id, { strict: false }),
     );
     this.moduleRef.registerRequestByContextId(context, contextId);
-    return this.moduleRef.resolve(CallSession, contextId, { strict: false });
+    return this.moduleRef.resolve(CallOrchestrator, contextId, { strict: false });
   }
 }

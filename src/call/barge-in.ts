@@ -1,0 +1,43 @@
+import { Injectable, Scope } from '@nestjs/common';
+import { realtimeOutbound } from '../realtime/realtime-outbound.js';
+import { CallEnding } from './call-ending.js';
+import { CallRecorder } from './call-recorder.js';
+import { RealtimeLink } from './realtime-link.js';
+import { ResponseScheduler } from './response-scheduler.js';
+import { TwilioMediaLink } from './twilio-media-link.js';
+
+/**
+ * The caller interrupts the assistant, by speaking or by pressing a key: Twilio stops at once
+ * (`clear`), each item still playing is truncated where the caller stopped hearing it (the
+ * playback clock), and the rest of its response is dropped. A per-call provider.
+ */
+@Injectable({ scope: Scope.REQUEST })
+export class BargeIn {
+  constructor(
+    private readonly media: TwilioMediaLink,
+    private readonly link: RealtimeLink,
+    private readonly scheduler: ResponseScheduler,
+    private readonly recorder: CallRecorder,
+    private readonly ending: CallEnding,
+  ) {}
+
+  /**
+   * Only while assistant audio is still playing (outstanding marks, not response.done: Twilio may
+   * hold seconds of audio after the model has finished). `since` is when the caller began
+   * (performance.now()), for the reaction metric.
+   */
+  interrupt(since: number, by: 'speech' | 'keypad'): void {
+    if (!this.media.playback.isPlaying) return;
+    this.recorder.stats.bargeIns++;
+    const { cuts } = this.media.interrupt(since);
+    for (const cut of cuts) {
+      this.scheduler.discard(cut.responseId);
+      const truncate = realtimeOutbound.truncate(cut.itemId, cut.contentIndex, cut.audioEndMs);
+      this.link.send(truncate, `${cut.itemId} at ${truncate.audio_end_ms} ms`);
+      this.recorder.interrupted(cut, by);
+    }
+    // The server cancels a response the caller talks over (interrupt_response); not a key press.
+    if (by === 'keypad') this.scheduler.cancelActive();
+    this.ending.finishIfPlayed();
+  }
+}

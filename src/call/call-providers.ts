@@ -1,0 +1,33 @@
+import { Scope, type Provider } from '@nestjs/common';
+import { CallContext } from './call-context.js';
+import { CallLogger } from './call-logger.js';
+import { CallPlans } from './call-plans.service.js';
+import { CallSettingsService, type CallSettings } from './call-settings.service.js';
+
+/** This call's settings (instructions, voice, greeting, recovery), fixed when the call starts. */
+export const CALL_SETTINGS = Symbol('CALL_SETTINGS');
+
+/**
+ * Per-call values that are not classes of their own: the call's logger (one per call, so its
+ * warning cap is per call) and its settings (defaults < profile < the API's call plan, taken
+ * once: a plan is consumed by its call).
+ */
+export const callValueProviders: Provider[] = [
+  {
+    provide: CallLogger,
+    scope: Scope.REQUEST,
+    useFactory: (call: CallContext) =>
+      new CallLogger('Call', { callSid: call.callSid, streamSid: call.streamSid }),
+    inject: [CallContext],
+  },
+  {
+    provide: CALL_SETTINGS,
+    scope: Scope.REQUEST,
+    useFactory: (
+      call: CallContext,
+      settings: CallSettingsService,
+      plans: CallPlans,
+    ): CallSettings => settings.settingsFor(call.profile, plans.take(call.callSid)),
+    inject: [CallContext, CallSettingsService, CallPlans],
+  },
+];

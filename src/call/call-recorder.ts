@@ -1,0 +1,250 @@
+import { Injectable, Scope } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
+import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
+import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
+import { CallContext } from './call-context.js';
+import { CallLogger } from './call-logger.js';
+import { ConversationMemory } from './conversation-memory.js';
+import type { PlaybackCut } from './playback-clock.js';
+import type { ToolCallResult } from './tool-calls.js';
+
+const CONVERSATION_EVENTS = new Set<string>([
+  'conversation.item.added',
+  'conversation.item.done',
+  'conversation.item.created',
+  'input_audio_buffer.committed',
+  'conversation.item.input_audio_transcription.completed',
+  'conversation.item.input_audio_transcription.failed',
+  'response.output_audio_transcript.done',
+  'conversation.item.truncated',
+  'input_audio_buffer.speech_stopped',
+]);
+
+/** Server events that only the record reads (ConversationMemory, latencies). */
+export type ConversationEvent = Extract<
+  RealtimeServerEvent,
+  {
+    type:
+      | 'conversation.item.added'
+      | 'conversation.item.done'
+      | 'conversation.item.created'
+      | 'input_audio_buffer.committed'
+      | 'conversation.item.input_audio_transcription.completed'
+      | 'conversation.item.input_audio_transcription.failed'
+      | 'response.output_audio_transcript.done'
+      | 'conversation.item.truncated'
+      | 'input_audio_buffer.speech_stopped';
+  }
+>;
+
+export function isConversationEvent(event: RealtimeServerEvent): event is ConversationEvent {
+  return CONVERSATION_EVENTS.has(event.type);
+}
+
+export interface CallStats {
+  framesIn: number;
+  framesOut: number;
+  /** Invalid frames from Twilio, plus audio dropped under backpressure. */
+  framesDropped: number;
+  bargeIns: number;
+  reconnects: number;
+}
+
+/**
+ * What one call leaves behind: its counters, latencies and token usage, its conversation (the
+ * ConversationMemory, fed by the server's conversation events), the call events, and the call
+ * record written when it ends. Nothing here decides anything about the call. A per-call provider.
+ */
+@Injectable({ scope: Scope.REQUEST })
+export class CallRecorder {
+  readonly stats: CallStats = {
+    framesIn: 0,
+    framesOut: 0,
+    framesDropped: 0,
+    bargeIns: 0,
+    reconnects: 0,
+  };
+  readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  readonly memory: ConversationMemory;
+  private firstAudioMs?: number;
+  private readonly responseMs: number[] = [];
+  private readonly bargeInReactionMs: number[] = [];
+  private speechStoppedAt?: number;
+
+  constructor(
+    private readonly context: CallContext,
+    private readonly events: EventEmitter2,
+    private readonly metrics: BridgeMetrics,
+    private readonly log: CallLogger,
+  ) {
+    this.memory = new ConversationMemory((turn) => {
+      this.log.debug(() => `${turn.role}: ${turn.text}`);
+      this.emit({ ...turn, event: CallEvent.Transcript, ...this.base() });
+    });
+  }
+
+  started(): void {
+    const { context } = this;
+    this.emit({
+      event: CallEvent.Started,
+      ...this.base(),
+      from: context.from,
+      to: context.to,
+      profile: context.profile,
+      customParameters: { ...context.customParameters },
+    });
+  }
+
+  /** The server's view of the conversation: where items go, what was said, what was cut. */
+  observe(event: ConversationEvent): void {
+    const memory = this.memory;
+    switch (event.type) {
+      case 'conversation.item.added':
+      case 'conversation.item.done':
+      case 'conversation.item.created':
+        return memory.placeItem(event.item, event.previous_item_id);
+      case 'input_audio_buffer.committed':
+        return memory.callerCommitted(event.item_id, event.previous_item_id);
+      case 'conversation.item.input_audio_transcription.completed':
+        return memory.callerText(event.item_id, event.transcript);
+      case 'conversation.item.input_audio_transcription.failed':
+        this.log.warn(
+          `transcription of caller turn ${event.item_id} failed (${event.error.code ?? event.error.message ?? 'no detail'}); kept as [inaudible]`,
+        );
+        return memory.callerInaudible(event.item_id);
+      case 'response.output_audio_transcript.done':
+        return memory.assistantText(event.item_id, event.transcript);
+      case 'conversation.item.truncated':
+        return memory.assistantCut(event.item_id, event.audio_end_ms);
+      case 'input_audio_buffer.speech_stopped':
+        this.speechStoppedAt = Date.now();
+        return;
+    }
+  }
+
+  /** Assistant audio went out: the call's first audio, or the first of an answer. */
+  audioOut(): void {
+    // Cheap on the hot path: one increment and one comparison per delta.
+    if (this.stats.framesOut++ > 0 && this.speechStoppedAt === undefined) return;
+    const now = Date.now();
+    if (this.firstAudioMs === undefined) {
+      this.firstAudioMs = now - this.context.startedAt.getTime();
+      this.metrics.observeFirstAudio(this.firstAudioMs / 1000);
+    }
+    if (this.speechStoppedAt !== undefined) {
+      const ms = now - this.speechStoppedAt;
+      this.responseMs.push(ms);
+      this.metrics.observeResponseLatency(ms / 1000);
+      this.speechStoppedAt = undefined;
+    }
+  }
+
+  dtmf(digit: string): void {
+    this.log.debug(() => `DTMF ${digit}`);
+    this.emit({ event: CallEvent.Dtmf, ...this.base(), digit });
+  }
+
+  interrupted(cut: PlaybackCut, by: 'speech' | 'keypad'): void {
+    this.log.debug(() => `barge-in (${by}): truncated ${cut.itemId} at ${cut.audioEndMs} ms`);
+    this.memory.assistantCut(cut.itemId, cut.audioEndMs);
+    this.emit({
+      event: CallEvent.Interrupted,
+      ...this.base(),
+      itemId: cut.itemId,
+      audioEndMs: cut.audioEndMs,
+      by,
+    });
+  }
+
+  /** Twilio confirmed a barge-in's `clear`, `ms` after the caller began to speak. */
+  bargeInConfirmed(ms: number): void {
+    this.bargeInReactionMs.push(ms);
+    this.metrics.observeBargeInReaction(ms / 1000);
+  }
+
+  tool(result: ToolCallResult): void {
+    this.log.log(
+      `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
+    );
+    this.emit({
+      event: CallEvent.Tool,
+      ...this.base(),
+      name: result.call.name,
+      callId: result.call.call_id,
+      arguments: result.arguments,
+      output: result.output,
+      ok: result.ok,
+      durationMs: result.durationMs,
+    });
+  }
+
+  /** The call record: one log line and `call.ended`, with everything asked about a call later. */
+  ended(
+    reason: string,
+    level: 'log' | 'warn',
+    outcome: CallOutcome,
+    extra: { dropped: number; suppressedWarnings: number },
+  ): void {
+    this.memory.flush();
+    const { stats, usage } = this;
+    const durationS = (Date.now() - this.context.startedAt.getTime()) / 1000;
+    const transcript = this.memory.turns().map((turn) => ({ ...turn, at: turn.at.toISOString() }));
+    const count = (role: string) => transcript.filter((turn) => turn.role === role).length;
+    const latency = {
+      firstAudioMs: this.firstAudioMs,
+      responseAvgMs: average(this.responseMs),
+      responseMaxMs: this.responseMs.length ? Math.max(...this.responseMs) : undefined,
+      bargeInReactionAvgMs: average(this.bargeInReactionMs),
+    };
+    const turns = { caller: count('caller'), assistant: count('assistant') };
+    const dropped = stats.framesDropped + extra.dropped;
+    this.log[level](
+      `call ended after ${durationS.toFixed(1)}s: ${reason} (frames in ${stats.framesIn}, ` +
+        `out ${stats.framesOut}, dropped ${dropped}, barge-ins ${stats.bargeIns}, ` +
+        `reconnects ${stats.reconnects}, turns ${turns.caller}/${turns.assistant}, ` +
+        `first audio ${latency.firstAudioMs ?? '-'} ms, response avg ${latency.responseAvgMs ?? '-'} ms, ` +
+        `barge-in reaction avg ${latency.bargeInReactionAvgMs ?? '-'} ms, tokens ${usage.totalTokens}` +
+        `${extra.suppressedWarnings ? `, warnings not logged ${extra.suppressedWarnings}` : ''})`,
+    );
+    this.metrics.callEnded(outcome, { ...stats, framesDropped: dropped });
+    this.emit({
+      event: CallEvent.Ended,
+      ...this.base(),
+      reason,
+      outcome,
+      durationS,
+      latency,
+      turns,
+      transcript,
+      interruptions: stats.bargeIns,
+      reconnects: stats.reconnects,
+      usage: { ...usage },
+      frames: { in: stats.framesIn, out: stats.framesOut, dropped },
+    });
+  }
+
+  /** A response's token usage (`response.done`). */
+  addUsage(usage: Record<string, unknown> | null | undefined): void {
+    const count = (key: string) => (typeof usage?.[key] === 'number' ? usage[key] : 0);
+    this.usage.inputTokens += count('input_tokens');
+    this.usage.outputTokens += count('output_tokens');
+    this.usage.totalTokens += count('total_tokens');
+    this.metrics.tokensUsed(count('input_tokens'), count('output_tokens'));
+  }
+
+  private base() {
+    const { callSid, streamSid, transport } = this.context;
+    return { callSid, streamSid, transport, at: new Date().toISOString() };
+  }
+
+  private emit(event: AnyCallEvent): void {
+    this.events.emit(event.event, event);
+  }
+}
+
+function average(values: number[]): number | undefined {
+  return values.length
+    ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100
+    : undefined;
+}

@@ -1,0 +1,128 @@
+import {
+  realtimeOutbound,
+  type RealtimeClientEvent,
+  type RealtimeItem,
+} from '../realtime/realtime-outbound.js';
+import type { TranscriptTurn } from './call-context.js';
+
+/** One remembered conversation item (see ConversationMemory). */
+export type Entry =
+  | { kind: 'caller'; id: string; at: Date; text?: string; inaudible?: boolean }
+  | {
+      kind: 'assistant';
+      id: string;
+      at: Date;
+      text?: string;
+      /** Audio the model produced for it, in ms (what its transcript spans). */
+      audioMs: number;
+      /** Set when the caller cut it short: the ms they heard. */
+      heardMs?: number;
+      /** Heard to the end (its final mark echoed). */
+      heard?: boolean;
+      reported?: boolean;
+    }
+  | { kind: 'keypad'; id: string; at: Date; text: string }
+  | {
+      kind: 'tool';
+      id: string;
+      at: Date;
+      callId: string;
+      name: string;
+      arguments: string;
+      output?: string;
+      outputId?: string;
+    };
+
+type AssistantEntry = Extract<Entry, { kind: 'assistant' }>;
+
+/** What the caller heard of an assistant turn: all of it, or cut at a word boundary. */
+export function heardText(entry: AssistantEntry): string | undefined {
+  const text = entry.text;
+  if (text === undefined || entry.heardMs === undefined) return text;
+  return cutAtWord(text, entry.audioMs > 0 ? entry.heardMs / entry.audioMs : 0);
+}
+
+/** The turn an entry shows as (transcript, events, record), once it has words. */
+export function turnOf(entry: Entry): TranscriptTurn | undefined {
+  switch (entry.kind) {
+    case 'caller':
+      if (entry.text === undefined) return undefined;
+      return {
+        role: 'caller',
+        text: entry.text,
+        at: entry.at,
+        ...(entry.inaudible ? { inaudible: true } : {}),
+      };
+    case 'keypad':
+      return { role: 'caller', text: entry.text, at: entry.at, keypad: true };
+    case 'assistant': {
+      const text = heardText(entry);
+      if (text === undefined) return undefined;
+      return {
+        role: 'assistant',
+        text,
+        at: entry.at,
+        ...(entry.heardMs !== undefined ? { interrupted: true } : {}),
+      };
+    }
+    case 'tool':
+      if (entry.output === undefined) return undefined;
+      return {
+        role: 'tool',
+        text: `${entry.name}(${entry.arguments}) -> ${entry.output}`,
+        at: entry.at,
+      };
+  }
+}
+
+/**
+ * Client events that rebuild the conversation in a new session, in order, with the old ids (so
+ * the new session's `previous_item_id`s place later items after them). Turns without words yet
+ * (a transcription still pending when the session was lost) are left out.
+ */
+export function reseedEventsOf(entries: Iterable<Entry>): RealtimeClientEvent[] {
+  const events: RealtimeClientEvent[] = [];
+  for (const entry of entries) {
+    switch (entry.kind) {
+      case 'caller':
+      case 'keypad':
+        if (entry.text) events.push(realtimeOutbound.userText(entry.text, entry.id));
+        break;
+      case 'assistant': {
+        const text = heardText(entry);
+        if (!text) break;
+        const item: RealtimeItem = {
+          id: entry.id,
+          type: 'message',
+          role: 'assistant',
+          // An interrupted turn is marked incomplete: the caller heard only this much of it.
+          status: entry.heardMs !== undefined ? 'incomplete' : 'completed',
+          content: [{ type: 'output_text', text }],
+        };
+        events.push(realtimeOutbound.createItem(item));
+        break;
+      }
+      case 'tool':
+        if (entry.output === undefined) break;
+        events.push(realtimeOutbound.functionCall(entry, entry.id));
+        events.push(
+          realtimeOutbound.functionCallOutput(entry.callId, entry.output, entry.outputId),
+        );
+        break;
+    }
+  }
+  return events;
+}
+
+/**
+ * The first `fraction` of `text`, ending at a word boundary (a word the cut falls inside was not
+ * heard whole, so it is dropped).
+ */
+export function cutAtWord(text: string, fraction: number): string {
+  if (fraction >= 1) return text;
+  const limit = Math.max(0, Math.round(text.length * fraction));
+  if (limit === 0) return '';
+  if (/\s/.test(text[limit] ?? ' ')) return text.slice(0, limit).trimEnd();
+  const space = text.lastIndexOf(' ', limit);
+  return space <= 0 ? '' : text.slice(0, space).trimEnd();
+}

@@ -1,0 +1,49 @@
+import { Inject, Injectable, Scope } from '@nestjs/common';
+import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
+import { realtimeOutbound } from '../realtime/realtime-outbound.js';
+import { BargeIn } from './barge-in.js';
+import { CallRecorder } from './call-recorder.js';
+import { DtmfRelay } from './dtmf-relay.js';
+import { RealtimeLink } from './realtime-link.js';
+import { ResponseScheduler } from './response-scheduler.js';
+
+/**
+ * The caller's key presses: each one interrupts the assistant like speech (DTMF_INTERRUPTS), and
+ * the digits go to the model as one text turn once the caller stops typing (DTMF_TO_MODEL).
+ * A per-call provider.
+ */
+@Injectable({ scope: Scope.REQUEST })
+export class Keypad {
+  private readonly relay?: DtmfRelay;
+  private readonly interrupts: boolean;
+  /** Runs a callback so that a throw ends this call only (set by the orchestrator). */
+  guard: (action: () => void) => void = (action) => action();
+
+  constructor(
+    private readonly bargeIn: BargeIn,
+    private readonly recorder: CallRecorder,
+    private readonly link: RealtimeLink,
+    private readonly scheduler: ResponseScheduler,
+    @Inject(callControlConfig.KEY) config: CallControlConfig,
+  ) {
+    this.interrupts = config.dtmfInterrupts;
+    if (config.dtmfToModel) this.relay = new DtmfRelay((text) => this.guard(() => this.tell(text)));
+  }
+
+  press(digit: string): void {
+    this.recorder.dtmf(digit);
+    if (this.interrupts) this.bargeIn.interrupt(performance.now(), 'keypad');
+    this.relay?.press(digit);
+  }
+
+  dispose(): void {
+    this.relay?.dispose();
+  }
+
+  /** The digits, as text for the model, answered once it is free. */
+  private tell(text: string): void {
+    const id = this.recorder.memory.addKeypad(text);
+    this.link.send(realtimeOutbound.userText(text, id));
+    this.scheduler.request({ reason: 'keypad' });
+  }
+}

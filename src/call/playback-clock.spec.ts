@@ -1,0 +1,170 @@
+import { PlaybackClock } from './playback-clock.js';
+
+/**
+ * Twilio's side, simulated on a manual clock: audio plays in order, in real time, from the
+ * moment it arrives (after `latencyMs`), and each mark echoes `latencyMs` after playback reaches
+ * it.
+ */
+class SimulatedTwilio {
+  now = 0;
+  private queueEnd = 0;
+  private readonly echoes: Array<{ at: number; name: string }> = [];
+
+  constructor(
+    private readonly clock: PlaybackClock,
+    private readonly latencyMs: number,
+  ) {}
+
+  /** The bridge sends `ms` of audio (and maybe a mark) at the current time. */
+  send(itemId: string, ms: number): void {
+    const arrives = this.now + this.latencyMs;
+    this.queueEnd = Math.max(this.queueEnd, arrives) + ms;
+    const mark = this.clock.sent(itemId, 'resp_1', 0, ms, this.now);
+    if (mark) this.echoes.push({ at: this.queueEnd + this.latencyMs, name: mark });
+  }
+
+  finish(itemId: string): void {
+    const mark = this.clock.finished(itemId);
+    if (mark) this.echoes.push({ at: this.queueEnd + this.latencyMs, name: mark });
+  }
+
+  /** Advances time, delivering echoes that are due. */
+  advanceTo(time: number): void {
+    this.echoes.sort((a, b) => a.at - b.at);
+    while (this.echoes.length > 0 && this.echoes[0].at <= time) {
+      const echo = this.echoes.shift()!;
+      this.clock.acknowledge(echo.name, echo.at);
+    }
+    this.now = time;
+  }
+
+  get marksSent(): number {
+    return this.echoes.length;
+  }
+}
+
+function playAndInterrupt(deltaMs: number, interruptAtMs: number, latencyMs = 1) {
+  let now = 0;
+  const clock = new PlaybackClock(() => now);
+  const twilio = new SimulatedTwilio(clock, latencyMs);
+  // The model sends 6 s of audio much faster than real time (a delta every 5 ms), and stops
+  // when the caller interrupts.
+  let sentAt = 0;
+  for (let total = 0; total < 6000 && sentAt < interruptAtMs; total += deltaMs) {
+    twilio.advanceTo(sentAt);
+    twilio.send('item_1', deltaMs);
+    sentAt += 5;
+  }
+  twilio.advanceTo(interruptAtMs);
+  now = interruptAtMs;
+  // What the caller heard at that moment: playback began when the first audio arrived.
+  const heard = interruptAtMs - latencyMs;
+  return { cut: clock.interrupt().cuts[0], heard };
+}
+
+describe('PlaybackClock', () => {
+  it.each([20, 600, 3000])(
+    'truncates within 20 ms of what was heard for %i ms deltas',
+    (deltaMs) => {
+      for (const at of [150, 1500, 2750, 4200]) {
+        const { cut, heard } = playAndInterrupt(deltaMs, at);
+        expect(Math.abs(cut.audioEndMs - heard)).toBeLessThanOrEqual(20);
+      }
+    },
+  );
+
+  it('stays within 20 ms with 30 ms of network latency each way', () => {
+    for (const deltaMs of [20, 600, 3000]) {
+      const { cut, heard } = playAndInterrupt(deltaMs, 2000, 30);
+      expect(Math.abs(cut.audioEndMs - heard)).toBeLessThanOrEqual(30);
+    }
+  });
+
+  it('sends a mark per 100 ms of audio, not per delta', () => {
+    const clock = new PlaybackClock(() => 0);
+    const marks = Array.from({ length: 50 }, () => clock.sent('item_1', 'r', 0, 20)).filter(
+      (mark) => mark !== undefined,
+    );
+    expect(marks).toHaveLength(10);
+  });
+
+  it('never cuts beyond what was sent, even if playback was meant to be over', () => {
+    let now = 0;
+    const clock = new PlaybackClock(() => now);
+    clock.sent('item_1', 'r', 0, 300);
+    now = 10_000;
+    expect(clock.interrupt().cuts).toEqual([
+      { itemId: 'item_1', responseId: 'r', contentIndex: 0, audioEndMs: 300 },
+    ]);
+  });
+
+  it('holds at a mark that has not echoed (playback stalled)', () => {
+    let now = 0;
+    const clock = new PlaybackClock(() => now);
+    const first = clock.sent('item_1', 'r', 0, 200)!;
+    clock.sent('item_1', 'r', 0, 200);
+    now = 150;
+    expect(clock.heardMs('item_1')).toBe(150);
+    now = 350;
+    expect(clock.heardMs('item_1')).toBe(200);
+    clock.acknowledge(first, 400);
+    now = 450;
+    expect(clock.heardMs('item_1')).toBe(250);
+  });
+
+  it('cuts an item queued behind another at 0', () => {
+    let now = 0;
+    const clock = new PlaybackClock(() => now);
+    clock.sent('item_1', 'r1', 0, 1000);
+    clock.sent('item_2', 'r2', 0, 1000);
+    now = 500;
+    expect(clock.interrupt().cuts.map((cut) => cut.audioEndMs)).toEqual([500, 0]);
+  });
+
+  it('restarts the clock when audio arrives after the queue ran dry', () => {
+    let now = 0;
+    const clock = new PlaybackClock(() => now);
+    const fin = clock.sent('item_1', 'r', 0, 100)!;
+    clock.acknowledge(clock.finished('item_1')!, 100);
+    expect(clock.acknowledge(fin, 100)).toBe(false);
+    expect(clock.isPlaying).toBe(false);
+    now = 5000;
+    clock.sent('item_2', 'r2', 0, 1000);
+    now = 5400;
+    expect(clock.heardMs('item_2')).toBe(400);
+  });
+
+  it('is playing until the final mark echoes, then forgets the item', () => {
+    let now = 0;
+    const clock = new PlaybackClock(() => now);
+    const twilio = new SimulatedTwilio(clock, 1);
+    twilio.send('item_1', 250);
+    twilio.finish('item_1');
+    expect(clock.isPlaying).toBe(true);
+    twilio.advanceTo(240);
+    expect(clock.isPlaying).toBe(true);
+    twilio.advanceTo(260);
+    now = 260;
+    expect(clock.isPlaying).toBe(false);
+    expect(clock.interrupt().cuts).toEqual([]);
+  });
+
+  it('reports the marks a clear flushes and ignores their echoes', () => {
+    const clock = new PlaybackClock(() => 0);
+    const mark = clock.sent('item_1', 'r', 0, 200)!;
+    const { flushedMarks } = clock.interrupt();
+    expect(flushedMarks).toEqual([mark]);
+    expect(clock.acknowledge(mark)).toBe(false);
+    expect(clock.isPlaying).toBe(false);
+  });
+
+  it('keeps the clock over audio of a replaced session but cuts none of its items', () => {
+    let now = 0;
+    const clock = new PlaybackClock(() => now);
+    clock.sent('item_1', 'r', 0, 500);
+    clock.forgetItems();
+    now = 100;
+    expect(clock.isPlaying).toBe(true);
+    expect(clock.interrupt().cuts).toEqual([]);
+  });
+});

@@ -1,0 +1,180 @@
+/** One assistant audio item in Twilio's playback queue. */
+interface QueuedItem {
+  itemId: string;
+  responseId: string;
+  contentIndex: number;
+  /** Queue position (ms since the queue was last empty or cleared) of its first audio. */
+  startMs: number;
+  /** Milliseconds of it sent to Twilio. */
+  sentMs: number;
+}
+
+interface PendingMark {
+  /** Queue position the mark sits at: everything before it has played when it echoes. */
+  positionMs: number;
+  /** Set on an item's final mark: its echo means the item was heard to the end. */
+  finalOf?: QueuedItem;
+}
+
+export interface PlaybackCut {
+  itemId: string;
+  responseId: string;
+  contentIndex: number;
+  audioEndMs: number;
+}
+
+export interface PlaybackInterruption {
+  cuts: PlaybackCut[];
+  /** Marks Twilio will send back at once when it handles the `clear`. */
+  flushedMarks: string[];
+}
+
+/** A mark every this much audio: enough for the clock, a fifth of the echoes of one per 20 ms. */
+export const MARK_INTERVAL_MS = 100;
+
+/**
+ * How much of each assistant item the caller has heard, as a clock. Twilio plays the audio we
+ * send in order and in real time, and echoes a `mark` once the audio before it has played. So
+ * the queue position at any moment is the position of the last echoed mark plus the time since
+ * that echo, capped at the next mark not yet echoed (playback may have stalled) and at what was
+ * sent. Before any echo the clock runs from when audio was queued while the queue was empty,
+ * because Twilio starts playing on arrival. Unlike a mark-only tracker, which is up to a whole
+ * delta short (OpenAI sends deltas of hundreds of ms), this is exact to the echo's travel time at
+ * any delta size, so marks are needed only every MARK_INTERVAL_MS of audio, plus each item's
+ * final mark: its echo is the one sure sign that the item was heard to the end (the goodbye
+ * before a hang-up waits for it).
+ */
+export class PlaybackClock {
+  private readonly items = new Map<string, QueuedItem>();
+  /** In queue order (Maps iterate in insertion order), as Twilio echoes them. */
+  private readonly marks = new Map<string, PendingMark>();
+  private queuedMs = 0;
+  private anchorMs = 0;
+  private anchorAt: number;
+  private lastMarkMs = 0;
+  private sequence = 0;
+  /** An item's final mark echoed: the caller heard it to the end. */
+  onItemHeard: (itemId: string) => void = () => undefined;
+
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly markIntervalMs = MARK_INTERVAL_MS,
+  ) {
+    this.anchorAt = now();
+  }
+
+  /** True while some audio sent to Twilio is not known to have played out. */
+  get isPlaying(): boolean {
+    return this.items.size > 0 || this.marks.size > 0;
+  }
+
+  /** Queue position the caller has reached, in ms. */
+  positionMs(at = this.now()): number {
+    let cap = this.queuedMs;
+    for (const mark of this.marks.values()) {
+      cap = Math.min(cap, mark.positionMs);
+      break;
+    }
+    return Math.max(this.anchorMs, Math.min(this.anchorMs + (at - this.anchorAt), cap));
+  }
+
+  /** Milliseconds of this item the caller has heard so far. */
+  heardMs(itemId: string, at = this.now()): number {
+    const item = this.items.get(itemId);
+    if (!item) return 0;
+    return Math.min(Math.max(this.positionMs(at) - item.startMs, 0), item.sentMs);
+  }
+
+  /**
+   * Audio is being sent to Twilio. Returns the name of a mark to send right after it, when one
+   * is due.
+   */
+  sent(
+    itemId: string,
+    responseId: string,
+    contentIndex: number,
+    ms: number,
+    at = this.now(),
+  ): string | undefined {
+    if (this.positionMs(at) >= this.queuedMs) {
+      // Twilio's queue has run dry: this audio starts playing as it arrives.
+      this.anchorMs = this.queuedMs;
+      this.anchorAt = at;
+    }
+    let item = this.items.get(itemId);
+    if (!item) {
+      item = { itemId, responseId, contentIndex, startMs: this.queuedMs, sentMs: 0 };
+      this.items.set(itemId, item);
+    }
+    item.sentMs += ms;
+    this.queuedMs += ms;
+    if (this.queuedMs - this.lastMarkMs < this.markIntervalMs) return undefined;
+    return this.addMark({ positionMs: this.queuedMs });
+  }
+
+  /** The item's audio is complete; returns the name of its final mark, if it is queued. */
+  finished(itemId: string): string | undefined {
+    const item = this.items.get(itemId);
+    return item ? this.addMark({ positionMs: this.queuedMs, finalOf: item }) : undefined;
+  }
+
+  /**
+   * Twilio echoed a mark: the caller has just reached its position. Returns false for a name
+   * not pending (an echo of a mark a `clear` flushed).
+   */
+  acknowledge(name: string, at = this.now()): boolean {
+    const mark = this.marks.get(name);
+    if (!mark) return false;
+    // Echoes come in queue order: any mark before this one has played too.
+    for (const [pending, earlier] of this.marks) {
+      this.marks.delete(pending);
+      if (earlier.finalOf) {
+        this.items.delete(earlier.finalOf.itemId);
+        this.onItemHeard(earlier.finalOf.itemId);
+      }
+      if (pending === name) break;
+    }
+    this.anchorMs = mark.positionMs;
+    this.anchorAt = at;
+    return true;
+  }
+
+  /**
+   * The caller barged in and Twilio is told to `clear`: each item still queued is cut where the
+   * caller stopped hearing it (never beyond what was sent, which the Realtime API would reject;
+   * 0 for an item still waiting its turn), and the queue starts again empty.
+   */
+  interrupt(at = this.now()): PlaybackInterruption {
+    const position = this.positionMs(at);
+    const cuts = [...this.items.values()].map((item) => ({
+      itemId: item.itemId,
+      responseId: item.responseId,
+      contentIndex: item.contentIndex,
+      audioEndMs: Math.floor(Math.min(Math.max(position - item.startMs, 0), item.sentMs)),
+    }));
+    const flushedMarks = [...this.marks.keys()];
+    this.items.clear();
+    this.marks.clear();
+    this.queuedMs = 0;
+    this.lastMarkMs = 0;
+    this.anchorMs = 0;
+    this.anchorAt = at;
+    return { cuts, flushedMarks };
+  }
+
+  /**
+   * The Realtime session was replaced: its items can no longer be truncated, so they are
+   * forgotten, while the audio already at Twilio plays on and the clock keeps running over it.
+   */
+  forgetItems(): void {
+    this.items.clear();
+    for (const mark of this.marks.values()) mark.finalOf = undefined;
+  }
+
+  private addMark(mark: PendingMark): string {
+    const name = `m${(++this.sequence).toString(36)}`;
+    this.marks.set(name, mark);
+    this.lastMarkMs = mark.positionMs;
+    return name;
+  }
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, Scope } from '@nestjs/common';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
+import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
+import { actionForRealtimeError } from '../realtime/realtime-failures.js';
+import { sayExactlyInstructions } from '../realtime/realtime-outbound.js';
+import type { RealtimeErrorDetail } from '../realtime/realtime.events.js';
+import { ToolRegistry } from '../tools/tool-registry.service.js';
+import { CallEnding } from './call-ending.js';
+import { CallLogger } from './call-logger.js';
+import { CALL_SETTINGS } from './call-providers.js';
+import { CallRecorder } from './call-recorder.js';
+import type { CallSettings } from './call-settings.service.js';
+import { RealtimeLink } from './realtime-link.js';
+import { ResponseScheduler } from './response-scheduler.js';
+import { TwilioMediaLink } from './twilio-media-link.js';
+
+/**
+ * The Realtime session's life as the call sees it: what a new session is told (the session, then
+ * the greeting, or after a reconnect the conversation so far), what a lost one voids, and what an
+ * `error` event means. A per-call provider.
+ */
+@Injectable({ scope: Scope.REQUEST })
+export class SessionSetup {
+  constructor(
+    private readonly link: RealtimeLink,
+    private readonly realtime: OpenAIRealtimeService,
+    private readonly tools: ToolRegistry,
+    private readonly scheduler: ResponseScheduler,
+    private readonly recorder: CallRecorder,
+    private readonly media: TwilioMediaLink,
+    private readonly ending: CallEnding,
+    private readonly metrics: BridgeMetrics,
+    private readonly log: CallLogger,
+    @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
+  ) {}
+
+  opened(reconnected: boolean): void {
+    // session.update goes first, so no audio is ever read in the wrong format.
+    const { instructions, voice, greeting } = this.settings;
+    const tools = this.tools.sessionTools();
+    this.link.send(this.realtime.sessionUpdate({ instructions, voice, tools }));
+    if (reconnected) {
+      // What the caller heard and said, in order, so the new session goes on where it was.
+      const items = this.recorder.memory.reseedEvents();
+      for (const item of items) this.link.send(item);
+      this.recorder.stats.reconnects++;
+      this.log.log(`re-seeded the new session with ${items.length} conversation items`);
+    } else if (greeting) {
+      const params = { instructions: sayExactlyInstructions(greeting) };
+      this.scheduler.request({ reason: 'greeting', params });
+    }
+    this.scheduler.flush();
+  }
+
+  /** Audio still buffered at Twilio plays on; the new session cannot truncate the old one's items. */
+  replaced(): void {
+    this.media.playback.forgetItems();
+    this.scheduler.reset();
+    this.ending.onSessionReplaced();
+  }
+
+  error(error: RealtimeErrorDetail): void {
+    if (this.scheduler.onError(error)) return;
+    const code = error.code ?? error.type ?? 'unknown';
+    this.metrics.openaiError(code);
+    const about = error.event_id ? ` (about ${this.link.describeEvent(error.event_id)})` : '';
+    const what = `${code}: ${error.message ?? ''}${about}`;
+    switch (actionForRealtimeError(error)) {
+      case 'ignore':
+        return this.log.warn(`OpenAI error ${what}`);
+      case 'fail':
+        return this.ending.fail(`OpenAI error ${what}`);
+      case 'reconnect':
+        this.log.warn(`OpenAI error ${what}; opening a new session`);
+        return this.link.reconnect(`OpenAI error ${code}`);
+    }
+  }
+}

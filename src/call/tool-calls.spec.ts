@@ -1,0 +1,123 @@
+import { Logger } from '@nestjs/common';
+import type { FunctionCall } from '../realtime/realtime.events.js';
+import { ToolRegistry } from '../tools/tool-registry.service.js';
+import type { CallContext } from './call-context.js';
+import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
+
+/** A registry with tools registered in code (discovery is not needed for these tests). */
+function registry(): ToolRegistry {
+  const tools = new ToolRegistry();
+  tools.register({ name: 'echo', description: 'echo' }, (args) => ({ echoed: args }));
+  tools.register({ name: 'fails', description: 'fails' }, () => {
+    throw new Error('no such order');
+  });
+  tools.register({ name: 'slow', description: 'slow' }, () => new Promise(() => undefined));
+  tools.register({ name: 'later', description: 'later' }, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return 'done later';
+  });
+  return tools;
+}
+
+const call = (name: string, callId: string, args = '{}', responseId = 'resp_1'): FunctionCall => ({
+  response_id: responseId,
+  call_id: callId,
+  name,
+  arguments: args,
+});
+
+function coordinator(timeoutMs = 1000) {
+  const outputs: ToolCallResult[] = [];
+  let continued = 0;
+  const context = { callSid: 'CA1' } as CallContext;
+  const tools = new ToolCallCoordinator(registry(), context, { toolTimeoutMs: timeoutMs });
+  tools.bind({
+    sendOutput: (result) => outputs.push(result),
+    continueResponse: () => continued++,
+  });
+  return { tools, outputs, continued: () => continued };
+}
+
+async function settled(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(predicate()).toBe(true);
+}
+
+describe('ToolCallCoordinator', () => {
+  // The registry logs each tool it registers; not wanted in a unit test's output.
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  it('runs a call reported by several events exactly once, with parsed arguments', async () => {
+    const { tools, outputs } = coordinator();
+    tools.onFunctionCall(call('echo', 'c1', '{"id":7}'));
+    tools.onFunctionCall(call('echo', 'c1', '{"id":7}'));
+    tools.onResponseDone('resp_1', [call('echo', 'c1', '{"id":7}')]);
+    await settled(() => outputs.length === 1);
+    expect(outputs[0]).toMatchObject({
+      ok: true,
+      arguments: { id: 7 },
+      output: '{"echoed":{"id":7}}',
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(outputs).toHaveLength(1);
+  });
+
+  it('asks the model to go on once the response is done and every output is sent', async () => {
+    const { tools, outputs, continued } = coordinator();
+    tools.onFunctionCall(call('echo', 'c1'));
+    tools.onFunctionCall(call('later', 'c2'));
+    await settled(() => outputs.length === 1);
+    expect(continued()).toBe(0);
+    tools.onResponseDone('resp_1', []);
+    expect(continued()).toBe(0);
+    await settled(() => outputs.length === 2);
+    expect(continued()).toBe(1);
+    expect(tools.busy).toBe(false);
+  });
+
+  it('does not continue a response that carried no calls', () => {
+    const { tools, continued } = coordinator();
+    tools.onResponseDone('resp_plain', []);
+    expect(continued()).toBe(0);
+  });
+
+  it('runs calls found only in response.done', async () => {
+    const { tools, outputs, continued } = coordinator();
+    tools.onResponseDone('resp_1', [call('echo', 'c9')]);
+    await settled(() => continued() === 1);
+    expect(outputs.map((o) => o.call.call_id)).toEqual(['c9']);
+  });
+
+  it.each([
+    ['an unknown tool', call('nope', 'c1'), /unknown tool \\"nope/],
+    ['arguments that are not a JSON object', call('echo', 'c1', '[1,2'), /not a JSON object/],
+    ['a handler that throws', call('fails', 'c1'), /no such order/],
+  ])('answers %s with an error output', async (_what, fc, message) => {
+    const { tools, outputs } = coordinator();
+    tools.onFunctionCall(fc);
+    await settled(() => outputs.length === 1);
+    expect(outputs[0].ok).toBe(false);
+    expect(outputs[0].output).toMatch(message);
+  });
+
+  it('answers a handler that never settles with a timeout error', async () => {
+    const { tools, outputs } = coordinator(40);
+    tools.onFunctionCall(call('slow', 'c1'));
+    expect(tools.busy).toBe(true);
+    await settled(() => outputs.length === 1);
+    expect(outputs[0]).toMatchObject({ ok: false });
+    expect(outputs[0].output).toMatch(/did not answer within 40 ms/);
+  });
+
+  it('sends nothing once disposed (the call ended)', async () => {
+    const { tools, outputs, continued } = coordinator();
+    tools.onFunctionCall(call('later', 'c1'));
+    tools.onResponseDone('resp_1', []);
+    tools.dispose();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(outputs).toEqual([]);
+    expect(continued()).toBe(0);
+  });
+});

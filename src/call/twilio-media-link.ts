@@ -1,0 +1,115 @@
+import { Inject, Injectable, Scope } from '@nestjs/common';
+import WebSocket from 'ws';
+import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
+import { BoundedSender } from '../common/bounded-sender.js';
+import { closeReason } from '../common/close-reason.js';
+import { base64DecodedLength } from '../common/json-guards.js';
+import { audioConfig, type AudioConfig } from '../config/config.namespaces.js';
+import { twilioOutbound } from '../twilio/media-stream.messages.js';
+import { CallContext } from './call-context.js';
+import { PlaybackClock, type PlaybackInterruption } from './playback-clock.js';
+
+/** Frames queued for a Twilio socket that stopped reading (~2 s of audio + marks). */
+const TWILIO_HIGH_WATER_BYTES = 128 * 1024;
+const TWILIO_MAX_BACKLOG_FRAMES = 200;
+
+/**
+ * One call's link to Twilio, the mirror of RealtimeLink: the caller's socket, a bounded sender
+ * in front of it, the caller's audio in the session's format, the playback clock of what Twilio
+ * has played, and `clear`. Outbound frames
+ * are built by `twilioOutbound` only. A per-call provider.
+ */
+@Injectable({ scope: Scope.REQUEST })
+export class TwilioMediaLink {
+  readonly playback = new PlaybackClock();
+  /** Media frames sent to the caller. */
+  framesOut = 0;
+  private socket?: WebSocket;
+  private out?: BoundedSender;
+  private readonly streamSid: string;
+  private clearSequence = 0;
+  /** A barge-in waiting for Twilio to confirm its `clear`: when it began, and which echoes. */
+  private clearing?: { since: number; marks: Set<string> };
+  private readonly inbound?: MulawToPcm24kConverter;
+
+  constructor(
+    context: CallContext,
+    codec: AudioCodecService,
+    @Inject(audioConfig.KEY) audio: AudioConfig,
+  ) {
+    this.streamSid = context.streamSid;
+    // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
+    if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
+  }
+
+  /** A caller `media` payload in the Realtime session's input format. */
+  callerAudio(payload: string): string {
+    return this.inbound ? this.inbound.convertBase64(payload) : payload;
+  }
+
+  /** Audio dropped because the caller's socket stopped reading. */
+  get droppedFrames(): number {
+    return this.out?.dropped ?? 0;
+  }
+
+  attach(socket: WebSocket): void {
+    this.socket = socket;
+    this.out = new BoundedSender(socket, TWILIO_HIGH_WATER_BYTES, TWILIO_MAX_BACKLOG_FRAMES);
+  }
+
+  /** Plays an assistant audio delta (mu-law, base64) and, every ~100 ms of audio, a mark. */
+  play(responseId: string, itemId: string, contentIndex: number, delta: string): number {
+    const ms = base64DecodedLength(delta) / 8;
+    const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
+    const media = twilioOutbound.media(this.streamSid, delta);
+    // The audio and its mark leave in one write: one system call, one wake-up of the peer.
+    if (mark) this.out?.sendPair(media, twilioOutbound.mark(this.streamSid, mark));
+    else this.out?.send(media);
+    this.framesOut++;
+    return ms;
+  }
+
+  /** The item's audio is complete: its final mark says when the caller has heard all of it. */
+  finished(itemId: string): void {
+    const mark = this.playback.finished(itemId);
+    if (mark) this.out?.send(twilioOutbound.mark(this.streamSid, mark));
+  }
+
+  /**
+   * Twilio echoed a mark. Returns, when this echo confirms a barge-in's `clear`, the ms from the
+   * barge-in to now: what the caller experienced before the assistant fell silent.
+   */
+  acknowledge(name: string): number | undefined {
+    this.playback.acknowledge(name);
+    const clearing = this.clearing;
+    if (!clearing?.marks.has(name)) return undefined;
+    this.clearing = undefined;
+    return performance.now() - clearing.since;
+  }
+
+  /**
+   * Stops playback at once (`clear`) and says where each item was cut. Twilio answers a `clear`
+   * by echoing every pending mark; one more mark right behind it echoes at the same moment even
+   * when none was pending, so the barge-in's reaction is timed to Twilio really stopping.
+   */
+  interrupt(since: number): PlaybackInterruption {
+    const interruption = this.playback.interrupt();
+    const confirm = `c${(++this.clearSequence).toString(36)}`;
+    this.out?.send(twilioOutbound.clear(this.streamSid));
+    this.out?.send(twilioOutbound.mark(this.streamSid, confirm));
+    this.clearing = { since, marks: new Set([...interruption.flushedMarks, confirm]) };
+    return interruption;
+  }
+
+  /**
+   * A failed call closes with 1011 and the reason, which tells whoever plays Twilio (the
+   * simulator, a test) that it failed and why; Twilio itself ends `<Connect>` the same way for
+   * any code.
+   */
+  close(failure?: string): void {
+    this.out?.dispose();
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    if (failure === undefined) this.socket.close(1000, 'call ended');
+    else this.socket.close(1011, closeReason(failure));
+  }
+}

@@ -1,0 +1,81 @@
+import { isObject, isString } from '../common/json-guards.js';
+
+/** Longest text kept from one item (transcripts go into logs, events and the re-seed). */
+export const MAX_ITEM_TEXT_CHARS = 20_000;
+/** Longest tool output or arguments kept from one item. */
+export const MAX_ITEM_JSON_CHARS = 256 * 1024;
+
+/**
+ * What the bridge keeps of a conversation item the server reports (`conversation.item.added`,
+ * `.done`, `.created`): enough to place it in the conversation and to replay it into a new
+ * session. Audio is never kept.
+ */
+export interface RealtimeItemSummary {
+  id: string;
+  /** `message`, `function_call`, `function_call_output`, or a kind the bridge ignores. */
+  type: string;
+  role?: string;
+  status?: string;
+  /** The message's text, or its audio's transcript, when the server has one. */
+  text?: string;
+  call_id?: string;
+  name?: string;
+  arguments?: string;
+  output?: string;
+}
+
+/** A function call the model made, wherever the server reported it. */
+export interface FunctionCall {
+  response_id: string;
+  call_id: string;
+  name: string;
+  /** JSON text, as the model wrote it. */
+  arguments: string;
+}
+
+export function asFunctionCall(responseId: string, item: unknown): FunctionCall | undefined {
+  if (!isObject(item) || item.type !== 'function_call') return undefined;
+  const { call_id: callId, name, arguments: args } = item;
+  if (!isString(callId) || !isString(name)) return undefined;
+  return {
+    response_id: responseId,
+    call_id: callId,
+    name,
+    arguments: isString(args) ? args : '{}',
+  };
+}
+
+/** The function calls among a response's output items (`response.done`). */
+export function functionCallsIn(responseId: string, output: unknown[] | undefined): FunctionCall[] {
+  const calls: FunctionCall[] = [];
+  for (const item of output ?? []) {
+    const call = asFunctionCall(responseId, item);
+    if (call) calls.push(call);
+  }
+  return calls;
+}
+
+/** An item object from a server event, or undefined when it has no id. */
+export function summariseItem(item: unknown): RealtimeItemSummary | undefined {
+  if (!isObject(item) || !isString(item.id) || !isString(item.type)) return undefined;
+  const texts: string[] = [];
+  if (Array.isArray(item.content)) {
+    for (const part of item.content) {
+      if (!isObject(part)) continue;
+      const text = isString(part.text) ? part.text : part.transcript;
+      if (isString(text) && text.length > 0) texts.push(text);
+    }
+  }
+  const str = (value: unknown, max: number) => (isString(value) ? value.slice(0, max) : undefined);
+  return {
+    id: item.id,
+    type: item.type,
+    role: str(item.role, 20),
+    status: str(item.status, 20),
+    text: texts.length > 0 ? texts.join(' ').slice(0, MAX_ITEM_TEXT_CHARS) : undefined,
+    call_id: str(item.call_id, 200),
+    name: str(item.name, 200),
+    arguments: str(item.arguments, MAX_ITEM_JSON_CHARS),
+    output: str(item.output, MAX_ITEM_JSON_CHARS),
+  };
+}
