@@ -127,6 +127,12 @@ export class CallActivity {
       case 'response.created':
       case 'response.done':
       case 'conversation.item.input_audio_transcription.completed':
+      case 'conversation.item.input_audio_transcription.failed':
+      case 'conversation.item.added':
+      case 'conversation.item.created':
+      case 'conversation.item.done':
+      case 'conversation.item.truncated':
+      case 'input_audio_buffer.committed':
       case 'error':
       case 'other':
         return;

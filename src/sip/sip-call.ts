@@ -303,6 +303,10 @@ export class SipCall implements CallControl, LiveCall {
       case 'conversation.item.input_audio_transcription.completed':
         this.addTranscript('caller', event.transcript);
         return;
+      case 'conversation.item.input_audio_transcription.failed':
+        // The caller said something: the turn stays, marked as not understood.
+        this.addTranscript('caller', '[inaudible]');
+        return;
       case 'response.output_audio_transcript.done':
         this.addTranscript('assistant', event.transcript);
         return;
@@ -321,6 +325,11 @@ export class SipCall implements CallControl, LiveCall {
       case 'session.updated':
       case 'response.output_audio.delta':
       case 'response.output_audio.done':
+      case 'conversation.item.added':
+      case 'conversation.item.created':
+      case 'conversation.item.done':
+      case 'conversation.item.truncated':
+      case 'input_audio_buffer.committed':
         this.log.debug(() => `OpenAI ${event.type}`);
         return;
     }
