@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
 import { CallsModule } from './calls/calls.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { CallEventsModule } from './events/call-events.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -25,6 +26,7 @@ export class AppModule {
         await AppConfigModule.forRoot(),
         LoggingModule,
         MetricsModule,
+        ClusterModule,
         CallContextModule,
         CallEventsModule,
         ToolsModule,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createBridgeApp } from './bridge.js';
+import { probeRedis, RedisUnavailableError } from './cluster/redis-call-directory.js';
 import { ConfigValidationError, parseEnv } from './config/env.schema.js';
 
 /** After the drain, sockets may linger on peers that never answer; exit anyway by then. */
@@ -8,6 +9,8 @@ const EXIT_GRACE_S = 4;
 
 async function bootstrap(): Promise<void> {
   const env = parseEnv(process.env);
+  // Cluster mode needs Redis from the first call on: say so in one line rather than start blind.
+  if (env.REDIS_URL) await probeRedis(env.REDIS_URL);
   const app = await createBridgeApp();
   // useProcessExit: exit 0 after a clean drain instead of re-raising SIGTERM (status 143).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
@@ -32,7 +35,7 @@ process.on('uncaughtException', (error: Error) => {
 });
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigValidationError) {
+  if (error instanceof ConfigValidationError || error instanceof RedisUnavailableError) {
     // The operator's mistake, not a crash: say what is wrong, without a stack trace.
     console.error(error.message);
   } else {

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import {
   audioConfig,
   callControlConfig,
+  clusterConfig,
   limitsConfig,
   openaiConfig,
   serverConfig,
@@ -29,6 +30,7 @@ export class AppConfigModule {
             twilioConfig,
             limitsConfig,
             callControlConfig,
+            clusterConfig,
           ],
           validate: (raw) => {
             parseEnv(raw);

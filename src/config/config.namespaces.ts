@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { registerAs, type ConfigType } from '@nestjs/config';
 import { parseEnv } from './env.schema.js';
 import { Secret } from './secret.js';
@@ -80,9 +81,21 @@ export const callControlConfig = registerAs('callControl', () => {
   };
 });
 
+export const clusterConfig = registerAs('cluster', () => {
+  const env = parseEnv(process.env);
+  return {
+    /** Set: cluster mode, shared state in Redis. The URL may carry a password. */
+    redisUrl: env.REDIS_URL ? new Secret(env.REDIS_URL) : undefined,
+    /** Names this instance in the cluster (owner of its calls): hostname and pid by default. */
+    instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    clusterMaxCalls: env.CLUSTER_MAX_CALLS,
+  };
+});
+
 export type ServerConfig = ConfigType<typeof serverConfig>;
 export type OpenAIConfig = ConfigType<typeof openaiConfig>;
 export type AudioConfig = ConfigType<typeof audioConfig>;
 export type TwilioConfig = ConfigType<typeof twilioConfig>;
 export type LimitsConfig = ConfigType<typeof limitsConfig>;
 export type CallControlConfig = ConfigType<typeof callControlConfig>;
+export type ClusterConfig = ConfigType<typeof clusterConfig>;
