@@ -27,8 +27,8 @@ const byKind = (kind: string) => resources.filter((doc) => doc.kind === kind);
 const bridge = byKind('Deployment').find((doc) => doc.metadata.name === 'bridge') as Doc;
 const pod = bridge.spec.template.spec as Doc;
 const container = pod.containers[0] as Doc;
-const configMap = byKind('ConfigMap')[0] as Doc;
-const secret = byKind('Secret')[0] as Doc;
+const configMap = byKind('ConfigMap')[0];
+const secret = byKind('Secret')[0];
 
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([key, value]) => labels[key] === value);
@@ -78,7 +78,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 
   it('takes its settings from the ConfigMap and Secret, every name one the bridge knows', () => {
     const from = (container.envFrom as Doc[]).map(
-      (source) => source.configMapRef?.name ?? source.secretRef?.name,
+      (source): string => source.configMapRef?.name ?? source.secretRef?.name,
     );
     expect(from).toEqual([configMap.metadata.name, secret.metadata.name]);
     const names = [
@@ -107,7 +107,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const service = byKind('Service').find((doc) => doc.metadata.name === 'bridge') as Doc;
     expect(matches(service.spec.selector, labels)).toBe(true);
     expect(service.spec.ports[0].targetPort).toBe(container.ports[0].name);
-    const pdb = byKind('PodDisruptionBudget')[0] as Doc;
+    const pdb = byKind('PodDisruptionBudget')[0];
     expect(pdb.apiVersion).toBe('policy/v1');
     expect(matches(pdb.spec.selector.matchLabels, labels)).toBe(true);
     expect(pdb.spec.maxUnavailable ?? bridge.spec.replicas - pdb.spec.minAvailable).toBeLessThan(
