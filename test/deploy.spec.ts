@@ -77,8 +77,8 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   });
 
   it('takes its settings from the ConfigMap and Secret, every name one the bridge knows', () => {
-    const from = (container.envFrom as Doc[]).map(
-      (source): string => source.configMapRef?.name ?? source.secretRef?.name,
+    const from = (container.envFrom as Doc[]).map((source) =>
+      String(source.configMapRef?.name ?? source.secretRef?.name),
     );
     expect(from).toEqual([configMap.metadata.name, secret.metadata.name]);
     const names = [
