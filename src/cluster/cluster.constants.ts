@@ -18,7 +18,7 @@ export const MAX_PENDING_CONTROL = 1_000;
 export const RECENT_CALLS_MAX = 100;
 
 /** Keys held per memory scope in process memory (the oldest go first beyond it). */
-export const MAX_REMEMBERED_PER_SCOPE = 100_000;
+export const MAX_REMEMBERED_PER_SCOPE = 1_000_000;
 /** Replay-memory writes kept while Redis is down, written once it is back. */
 export const MAX_REPLAY_BACKLOG = 10_000;
 

@@ -101,14 +101,26 @@ export class MemoryCallDirectory extends CallDirectory {
     if (expiresAt !== undefined && expiresAt > now) return false;
     keys.delete(key);
     keys.set(key, now + ttlS * 1000);
-    // Bounded: beyond the cap the oldest entries go (a replay that old meets other checks too:
-    // the stream token has long expired).
+    this.cap(keys);
+    return true;
+  }
+
+  /** Bounded: beyond the cap the oldest entries go. */
+  private cap(keys: Map<string, number>): void {
     while (keys.size > MAX_REMEMBERED_PER_SCOPE) {
       const oldest = keys.keys().next().value;
       if (oldest === undefined) break;
       keys.delete(oldest);
     }
-    return true;
+  }
+
+  /** Remembers `key` whether or not it was remembered already (a copy of the shared store's). */
+  store(scope: MemoryScope, key: string, ttlS: number): void {
+    const now = Date.now();
+    const keys = this.scope(scope, now);
+    keys.delete(key);
+    keys.set(key, now + ttlS * 1000);
+    this.cap(keys);
   }
 
   recalls(scope: MemoryScope, key: string): Promise<boolean> {

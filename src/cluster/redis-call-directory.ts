@@ -340,24 +340,26 @@ export class RedisCallDirectory extends CallDirectory {
   // ---- replay memory ----
 
   async remember(scope: MemoryScope, key: string, ttlS: number): Promise<boolean> {
-    // This process's memory first: it holds even while Redis is away.
-    if (!this.local.rememberNow(scope, key, ttlS)) return false;
     const set = await this.attempt('remember', () =>
       this.client.set(this.keys.memory(scope, key), '1', 'EX', ttlS, 'NX'),
     );
     if (set === undefined) {
-      this.queueBacklog(this.keys.memory(scope, key), ttlS);
-      return true;
+      // Redis away: this process's memory decides, and Redis learns it once it is back.
+      const first = this.local.rememberNow(scope, key, ttlS);
+      if (first) this.queueBacklog(this.keys.memory(scope, key), ttlS);
+      return first;
     }
+    // Redis decides (another instance may have forgotten the key since); the copy here serves
+    // the next outage.
+    this.local.store(scope, key, ttlS);
     return set === 'OK';
   }
 
   async recalls(scope: MemoryScope, key: string): Promise<boolean> {
-    if (this.local.recallsNow(scope, key)) return true;
     const found = await this.attempt('recall', () =>
       this.client.exists(this.keys.memory(scope, key)),
     );
-    return found === 1;
+    return found === undefined ? this.local.recallsNow(scope, key) : found === 1;
   }
 
   async forget(scope: MemoryScope, key: string): Promise<void> {
