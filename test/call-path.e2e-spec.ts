@@ -248,7 +248,7 @@ describe('a call through the bridge', () => {
 
     it('answers the signed webhook with TwiML that streams to /media-stream with the call parameters', async () => {
       const response = await postTwiml(bridge.baseUrl, {
-        CallSid: 'CA123',
+        CallSid: 'CAcc03e747a6afbbcbf8be7668acfebee5',
         From: '+15551230001',
         To: '+15551230002',
       });
@@ -260,7 +260,7 @@ describe('a call through the bridge', () => {
       );
       const { parameters } = parseStreamTwiml(xml);
       expect(parameters).toMatchObject({
-        CallSid: 'CA123',
+        CallSid: 'CAcc03e747a6afbbcbf8be7668acfebee5',
         From: '+15551230001',
         To: '+15551230002',
       });
@@ -269,32 +269,53 @@ describe('a call through the bridge', () => {
 
     it('refuses the webhook with a wrong or missing signature (403)', async () => {
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { signature: 'bm9wZQ==' })).status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { signature: 'bm9wZQ==' },
+          )
+        ).status,
       ).toBe(403);
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { signature: null })).status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { signature: null },
+          )
+        ).status,
       ).toBe(403);
       expect(
-        (await postTwiml(bridge.baseUrl, { CallSid: 'CA1' }, { authToken: 'another-token' }))
-          .status,
+        (
+          await postTwiml(
+            bridge.baseUrl,
+            { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
+            { authToken: 'another-token' },
+          )
+        ).status,
       ).toBe(403);
     });
 
     it('accepts a signed GET webhook, signed over its query string', async () => {
       const twilio = (await import('twilio')).default;
-      const url = `${bridge.baseUrl}/api/twiml?CallSid=CA77&From=%2B15550001111&To=%2B15550002222`;
+      const url = `${bridge.baseUrl}/api/twiml?CallSid=CAd40b31764c7f77dad3fa57e01d2c19fd&From=%2B15550001111&To=%2B15550002222`;
       const response = await fetch(url, {
         headers: {
           'x-twilio-signature': twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, {}),
         },
       });
       expect(response.status).toBe(200);
-      expect(parseStreamTwiml(await response.text()).parameters.CallSid).toBe('CA77');
+      expect(parseStreamTwiml(await response.text()).parameters.CallSid).toBe(
+        'CAd40b31764c7f77dad3fa57e01d2c19fd',
+      );
     });
 
     it('refuses a media stream upgrade whose signature is present and wrong (HTTP 403)', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA9' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CA739969b53246b2c727850dbb3490ede6' })
+        ).text(),
       );
       await expect(FakeTwilioCall.open(stream, { signature: 'd3Jvbmc=' })).rejects.toThrow(
         'HTTP 403',
@@ -303,33 +324,51 @@ describe('a call through the bridge', () => {
 
     it('accepts an unsigned upgrade and lets the stream token decide', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA10' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAc1a8e059bfd1e911cf10b626340c9a54' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { signature: null, callSid: 'CA10' });
+      const call = await FakeTwilioCall.open(stream, {
+        signature: null,
+        callSid: 'CAc1a8e059bfd1e911cf10b626340c9a54',
+      });
       call.start();
       await openai.connection(0);
     });
 
     it('closes a stream whose start has no token, within 2 s, without reaching OpenAI', async () => {
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA11' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAf696282aa4cd4f614aa995190cf442fe' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { callSid: 'CA11' });
+      const call = await FakeTwilioCall.open(stream, {
+        callSid: 'CAf696282aa4cd4f614aa995190cf442fe',
+      });
       const { token: _token, ...withoutToken } = stream.parameters;
       call.start({ customParameters: withoutToken });
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(openai.connections).toHaveLength(0);
       expect(
-        bridge.logs.matching(/refused media stream for callSid=CA11: stream token missing/),
+        bridge.logs.matching(
+          /refused media stream for callSid=CAf696282aa4cd4f614aa995190cf442fe: stream token missing/,
+        ),
       ).toHaveLength(1);
     });
 
     it("refuses a start that replays another call's whole parameter set", async () => {
       const issued = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_A' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CA48ef9de4a713a47a9109129ac920874a' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(issued, { callSid: 'CA_B' });
-      call.start({ callSid: 'CA_B', customParameters: issued.parameters });
+      const call = await FakeTwilioCall.open(issued, {
+        callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d',
+      });
+      call.start({
+        callSid: 'CA0e72e88cfe5128b8985e5ee917c2d36d',
+        customParameters: issued.parameters,
+      });
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(openai.connections).toHaveLength(0);
     });
@@ -349,7 +388,7 @@ describe('a call through the bridge', () => {
     it('builds a wss:// stream URL from PUBLIC_URL and checks signatures against it', async () => {
       await startWith({ PUBLIC_URL: 'https://voice.example.com' });
       const twilio = (await import('twilio')).default;
-      const params = { CallSid: 'CA5', From: '+1', To: '+2' };
+      const params = { CallSid: 'CAe3d704f3542b44a621ebed70dc0efe13', From: '+1', To: '+2' };
       const signature = twilio.getExpectedTwilioSignature(
         TEST_AUTH_TOKEN,
         'https://voice.example.com/api/twiml',
@@ -387,10 +426,10 @@ describe('a call through the bridge', () => {
           'x-twilio-signature': (await import('twilio')).default.getExpectedTwilioSignature(
             TEST_AUTH_TOKEN,
             'https://edge.example.com/api/twiml',
-            { CallSid: 'CA6' },
+            { CallSid: 'CA4cfad7076129962ee70c36839a1e3e15' },
           ),
         },
-        body: 'CallSid=CA6',
+        body: 'CallSid=CA4cfad7076129962ee70c36839a1e3e15',
       });
       expect(response.status).toBe(200);
       expect(parseStreamTwiml(await response.text()).url).toBe(

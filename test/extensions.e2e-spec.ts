@@ -438,7 +438,7 @@ describe('extension points and call control', () => {
       await startWith({ CALL_PROFILES: profiles });
       const response = await postTwiml(
         bridge.baseUrl,
-        { CallSid: 'CA_P', To: '+15550002222' },
+        { CallSid: 'CA541c29c64f3f6afaa494ea320d5bf7ca', To: '+15550002222' },
         { path: '/api/twiml?profile=support' },
       );
       expect(parseStreamTwiml(await response.text()).parameters.profile).toBe('support');

@@ -151,13 +151,14 @@ describe('faults and limits', () => {
       openai.rejectWithStatus = 500;
       await startWith();
       const call = await FakeTwilioCall.dial(bridge.baseUrl);
-      const redirect = await rest.waitForRequest();
+      // Six attempts over ~8.5 s of growing backoff (ReconnectPolicy), then the fallback.
+      const redirect = await rest.waitForRequest(undefined, 15000);
       expect(redirect.form.Twiml).toMatch(
         /<Say>Sorry, our assistant is having technical difficulties right now.<\/Say><Hangup\/>/,
       );
       await call.waitForClose();
       expect(
-        bridge.logs.matching(/could not connect to OpenAI Realtime after 4 attempts \(HTTP 500\)/),
+        bridge.logs.matching(/could not connect to OpenAI Realtime after 6 attempts \(HTTP 500\)/),
       ).toHaveLength(2);
     });
 
@@ -238,13 +239,19 @@ describe('faults and limits', () => {
     it('refuses a start whose accountSid is not TWILIO_ACCOUNT_SID', async () => {
       await startWith({ TWILIO_ACCOUNT_SID: 'AC99999999999999999999999999999999' });
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_X' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAb1ea8fe89446b0e1be6a57e15fb8df81' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { callSid: 'CA_X' });
+      const call = await FakeTwilioCall.open(stream, {
+        callSid: 'CAb1ea8fe89446b0e1be6a57e15fb8df81',
+      });
       call.start();
       expect(await call.waitForClose(2000)).toBe(1008);
       expect(
-        bridge.logs.matching(/refused media stream for callSid=CA_X: start.accountSid/),
+        bridge.logs.matching(
+          /refused media stream for callSid=CAb1ea8fe89446b0e1be6a57e15fb8df81: start.accountSid/,
+        ),
       ).toHaveLength(1);
       expect(openai.connections).toHaveLength(0);
     });
@@ -252,19 +259,27 @@ describe('faults and limits', () => {
     it('refuses a replayed start for a call that has ended', async () => {
       await startWith();
       const stream = parseStreamTwiml(
-        await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_R' })).text(),
+        await (
+          await postTwiml(bridge.baseUrl, { CallSid: 'CAe20ecc86bf1f516d06c2de6d0e2bb656' })
+        ).text(),
       );
-      const call = await FakeTwilioCall.open(stream, { callSid: 'CA_R' });
+      const call = await FakeTwilioCall.open(stream, {
+        callSid: 'CAe20ecc86bf1f516d06c2de6d0e2bb656',
+      });
       call.start();
       await (await openai.connection(0)).waitFor('session.update');
       call.stop();
       await call.waitForClose();
 
-      const replay = await FakeTwilioCall.open(stream, { callSid: 'CA_R' });
+      const replay = await FakeTwilioCall.open(stream, {
+        callSid: 'CAe20ecc86bf1f516d06c2de6d0e2bb656',
+      });
       replay.start();
       expect(await replay.waitForClose(2000)).toBe(1008);
       expect(
-        bridge.logs.matching(/refused media stream for callSid=CA_R: this call has already ended/),
+        bridge.logs.matching(
+          /refused media stream for callSid=CAe20ecc86bf1f516d06c2de6d0e2bb656: this call has already ended/,
+        ),
       ).toHaveLength(1);
       expect(openai.connections).toHaveLength(1);
     });
@@ -275,7 +290,9 @@ describe('faults and limits', () => {
       await startWith({ MAX_CONCURRENT_CALLS: '1' });
       await FakeTwilioCall.dial(bridge.baseUrl);
       await (await openai.connection(0)).waitFor('session.update');
-      const busy = await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_BUSY' })).text();
+      const busy = await (
+        await postTwiml(bridge.baseUrl, { CallSid: 'CAc1f4116278851cff833359ff16f888e1' })
+      ).text();
       expect(busy).toMatch(/<Say>.*busy.*<\/Say><Hangup\/>/);
       expect(busy).not.toContain('<Stream');
       const stream = {
@@ -342,12 +359,22 @@ describe('faults and limits', () => {
     await startWith({ LOG_LEVEL: 'trace' });
     const call = await FakeTwilioCall.dial(bridge.baseUrl);
     await call.waitForClose();
-    await postTwiml(bridge.baseUrl, { CallSid: 'CA_BAD' }, { signature: 'bad' });
+    await postTwiml(
+      bridge.baseUrl,
+      { CallSid: 'CA185dda9216b0f288a7776bc17dab26ed' },
+      { signature: 'bad' },
+    );
     const outputs = [
       bridge.logs.lines.join('\n'),
       await (await fetch(`${bridge.baseUrl}/health`)).text(),
       await (await fetch(`${bridge.baseUrl}/health/ready`)).text(),
-      await (await postTwiml(bridge.baseUrl, { CallSid: 'CA_BAD' }, { signature: 'bad' })).text(),
+      await (
+        await postTwiml(
+          bridge.baseUrl,
+          { CallSid: 'CA185dda9216b0f288a7776bc17dab26ed' },
+          { signature: 'bad' },
+        )
+      ).text(),
     ];
     for (const output of outputs) {
       expect(output).not.toContain(TEST_API_KEY);
@@ -420,7 +447,9 @@ describe('graceful shutdown', () => {
     );
     expect((await fetch(`${bridge.baseUrl}/health/ready`)).status).toBe(503);
     expect((await fetch(`${bridge.baseUrl}/health`)).status).toBe(200);
-    expect((await postTwiml(bridge.baseUrl, { CallSid: 'CA_LATE' })).status).toBe(503);
+    expect(
+      (await postTwiml(bridge.baseUrl, { CallSid: 'CA53346b9f8ce3dd9bfd10666d4261b8a5' })).status,
+    ).toBe(503);
     const signature = (await import('twilio')).default.getExpectedTwilioSignature(
       TEST_AUTH_TOKEN,
       `${bridge.baseUrl.replace('http', 'ws')}/media-stream`,

@@ -6,11 +6,18 @@ export interface CallLogFields {
 }
 
 /**
+ * Warning lines one call may write; the rest are counted and the count goes into the call
+ * record. A peer sending a stream of bad events (or a storm of failures) cannot flood the logs.
+ */
+export const MAX_WARNINGS_PER_CALL = 50;
+
+/**
  * A logger whose every line carries the call's `callSid` and `streamSid` as structured fields
  * (pino merges the object into the JSON line; `msg` is the message).
  */
 export class CallLogger {
   private readonly logger: Logger;
+  private warnings = 0;
 
   constructor(
     context: string,
@@ -23,8 +30,20 @@ export class CallLogger {
     this.logger.log({ ...this.fields, msg });
   }
 
+  /** Warnings written past MAX_WARNINGS_PER_CALL: counted, not logged. */
+  get suppressedWarnings(): number {
+    return Math.max(0, this.warnings - MAX_WARNINGS_PER_CALL);
+  }
+
   warn(msg: string): void {
-    this.logger.warn({ ...this.fields, msg });
+    const count = ++this.warnings;
+    if (count < MAX_WARNINGS_PER_CALL) this.logger.warn({ ...this.fields, msg });
+    else if (count === MAX_WARNINGS_PER_CALL) {
+      this.logger.warn({
+        ...this.fields,
+        msg: `${msg} (warning limit of ${MAX_WARNINGS_PER_CALL} reached: further warnings of this call are only counted)`,
+      });
+    }
   }
 
   error(msg: string): void {

@@ -8,14 +8,20 @@ import type { CallSession } from './call-session.js';
 const ENDED_CALL_MEMORY_MS = 60 * 60 * 1000;
 
 /**
- * The active calls of this instance: admission against MAX_CONCURRENT_CALLS (counting streams
- * that are still authenticating), lookup by CallSid, and memory of recently ended calls.
+ * The active calls of this instance: admission against MAX_CONCURRENT_CALLS, lookup by CallSid,
+ * and memory of recently ended calls. Authenticate before you allocate: a call slot is reserved
+ * only for a stream that proved itself (a valid upgrade signature, or a valid `start` token);
+ * unsigned upgrades wait for their `start` in a small pool of their own (MAX_PENDING_STREAMS), so
+ * they can never take a slot from a real call.
  */
 @Injectable()
 export class CallRegistry {
   private readonly sessions = new Map<string, CallSession>();
   private readonly endedAt = new Map<string, number>();
-  private pendingStreams = 0;
+  /** Authenticated streams whose session is still being created. */
+  private reservedSlots = 0;
+  /** Unsigned upgrades that have not yet sent a valid `start`. */
+  private unauthenticated = 0;
   private draining = false;
 
   constructor(
@@ -23,6 +29,19 @@ export class CallRegistry {
     metrics: BridgeMetrics,
   ) {
     metrics.trackLiveCalls(() => [...this.sessions.values()].map((session) => session.stats));
+    metrics.trackPendingStreams(() => ({
+      unauthenticated: this.unauthenticated,
+      authenticated: this.reservedSlots,
+    }));
+  }
+
+  /** Streams not yet a call: unsigned ones waiting for `start`, authenticated ones starting. */
+  get pendingStreams(): { unauthenticated: number; authenticated: number; max: number } {
+    return {
+      unauthenticated: this.unauthenticated,
+      authenticated: this.reservedSlots,
+      max: this.limits.maxPendingStreams,
+    };
   }
 
   get activeCalls(): number {
@@ -42,22 +61,48 @@ export class CallRegistry {
     this.draining = true;
   }
 
-  /** True when one more call fits (streams still authenticating count too). */
+  /** True when one more call fits (authenticated streams still starting count too). */
   hasCapacity(): boolean {
     return (
-      !this.draining && this.sessions.size + this.pendingStreams < this.limits.maxConcurrentCalls
+      !this.draining && this.sessions.size + this.reservedSlots < this.limits.maxConcurrentCalls
     );
   }
 
-  /** Reserves a place for a stream that is still authenticating; false when full. */
-  reserveStream(): boolean {
+  /** Reserves a call slot for an authenticated stream until its session exists; false when full. */
+  reserveSlot(): boolean {
     if (!this.hasCapacity()) return false;
-    this.pendingStreams++;
+    this.reservedSlots++;
     return true;
   }
 
-  releaseStream(): void {
-    this.pendingStreams = Math.max(0, this.pendingStreams - 1);
+  releaseSlot(): void {
+    this.reservedSlots = Math.max(0, this.reservedSlots - 1);
+  }
+
+  /** True when one more unsigned upgrade may wait for its `start`. */
+  hasPendingRoom(): boolean {
+    return !this.draining && this.unauthenticated < this.limits.maxPendingStreams;
+  }
+
+  /** Takes a place in the unauthenticated pool; false when it is full. */
+  addPending(): boolean {
+    if (!this.hasPendingRoom()) return false;
+    this.unauthenticated++;
+    return true;
+  }
+
+  removePending(): void {
+    this.unauthenticated = Math.max(0, this.unauthenticated - 1);
+  }
+
+  /** True while the call is live, or ended within the last hour. */
+  knows(callSid: string): boolean {
+    return this.sessions.has(callSid) || this.endedAt.has(callSid);
+  }
+
+  /** True when the call ended (on this instance) within the last hour. */
+  recentlyEnded(callSid: string): boolean {
+    return this.endedAt.has(callSid);
   }
 
   /** Why this CallSid cannot start a stream now, if it cannot. */

@@ -150,8 +150,8 @@ export class CallSession implements CallControl {
     // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
     if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
     this.toolCalls = new ToolCallCoordinator(tools, context, callControl.toolTimeoutMs, {
-      sendOutput: (result) => this.sendToolOutput(result),
-      continueResponse: () => this.requestResponse(),
+      sendOutput: (result) => this.guard(() => this.sendToolOutput(result)),
+      continueResponse: () => this.guard(() => this.requestResponse()),
     });
     this.link = new RealtimeLink(
       realtimeService,
@@ -161,7 +161,9 @@ export class CallSession implements CallControl {
       this.realtimeListener,
       (action) => this.guard(action),
     );
-    if (callControl.dtmfToModel) this.dtmf = new DtmfRelay((text) => this.tellModel(text));
+    if (callControl.dtmfToModel) {
+      this.dtmf = new DtmfRelay((text) => this.guard(() => this.tellModel(text)));
+    }
   }
 
   /** Takes over the caller's socket and opens the Realtime session. */
@@ -268,7 +270,8 @@ export class CallSession implements CallControl {
         `out ${this.stats.framesOut}, dropped ${dropped}, barge-ins ${this.stats.bargeIns}, ` +
         `reconnects ${this.stats.reconnects}, turns ${record.turns.caller}/${record.turns.assistant}, ` +
         `first audio ${record.latency.firstAudioMs ?? '-'} ms, response avg ${record.latency.responseAvgMs ?? '-'} ms, ` +
-        `tokens ${this.usage.totalTokens})`,
+        `tokens ${this.usage.totalTokens}` +
+        `${this.log.suppressedWarnings ? `, warnings not logged ${this.log.suppressedWarnings}` : ''})`,
     );
     this.metrics.callEnded(outcome, { ...this.stats, framesDropped: dropped });
     this.emit({
@@ -361,7 +364,7 @@ export class CallSession implements CallControl {
     const twiml = fallbackTwiml(this.twilioCfg.fallbackMessage, this.twilioCfg.fallbackDial);
     void this.controlLiveCall('fallback redirect', () =>
       this.twilioRest.redirect(this.context.accountSid, this.context.callSid, twiml),
-    ).finally(() => this.close(reason, 'warn', 'failed'));
+    ).finally(() => this.guard(() => this.close(reason, 'warn', 'failed')));
   }
 
   // --- OpenAI -> caller ---------------------------------------------------------------
@@ -513,7 +516,7 @@ export class CallSession implements CallControl {
       this.log.warn(`OpenAI error ${what}`);
     } else if (action === 'reconnect') {
       this.log.warn(`OpenAI error ${what}; opening a new session`);
-      this.link.reconnect();
+      this.link.reconnect(`OpenAI error ${error.code ?? ''}`);
     } else {
       this.fail(`OpenAI error ${what}`);
     }
@@ -613,7 +616,7 @@ export class CallSession implements CallControl {
         ? () => this.twilioRest.hangUp(accountSid, callSid)
         : () => this.twilioRest.redirect(accountSid, callSid, transferTwiml(action.number));
     void this.controlLiveCall(action.kind, request).finally(() =>
-      this.close(reason, 'log', outcome),
+      this.guard(() => this.close(reason, 'log', outcome)),
     );
   }
 

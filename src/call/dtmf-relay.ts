@@ -1,5 +1,7 @@
 /** Quiet time after the last key press before the digits go to the model as one message. */
 const DTMF_QUIET_MS = 800;
+/** Digits kept for one message; more (a flood, not a person) are dropped. */
+const MAX_DIGITS_PER_MESSAGE = 64;
 
 /**
  * Collects key presses and hands them on as one text ("The caller pressed 1 2 3 #") once the
@@ -12,7 +14,7 @@ export class DtmfRelay {
   constructor(private readonly deliver: (text: string) => void) {}
 
   press(digit: string): void {
-    this.digits.push(digit);
+    if (this.digits.length < MAX_DIGITS_PER_MESSAGE) this.digits.push(digit);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), DTMF_QUIET_MS);
   }

@@ -1,10 +1,11 @@
 import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import type { RealtimeCloseInfo, RealtimeConnection } from '../realtime/realtime-connection.js';
-import { classifyConnectFailure, CONNECT_BACKOFF_MS } from '../realtime/realtime-failures.js';
+import { classifyConnectFailure } from '../realtime/realtime-failures.js';
 import type { RealtimeHealth } from '../realtime/realtime-health.service.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { CallLogger } from './call-logger.js';
+import { ReconnectPolicy } from './reconnect-policy.js';
 
 /** Caller audio held while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
 const MAX_HELD_FRAMES = 250;
@@ -28,12 +29,14 @@ type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed';
  * One call's link to the Realtime API, across connections: connects with bounded retries and
  * backoff (network errors, timeouts, 429, 5xx), fails at once on a refused key, replaces a lost
  * session while the caller stays on the line, and holds the caller's audio while no session is
- * open.
+ * open. Reconnects have memory (ReconnectPolicy): a session that drops (or expires) soon after it
+ * opened is a failed attempt, not a fresh loss, so an upstream that accepts and resets every
+ * connection gets a bounded, spaced-out handful of them and then the call's fallback.
  */
 export class RealtimeLink {
   private state: LinkState = 'connecting';
   private connection?: RealtimeConnection;
-  private attempt = 0;
+  private readonly policy = new ReconnectPolicy();
   private reconnectStartedAt = 0;
   private retryTimer?: NodeJS.Timeout;
   private readonly held: string[] = [];
@@ -62,6 +65,11 @@ export class RealtimeLink {
     this.connect();
   }
 
+  /** Connections opened in the current episode (the first connect, or since the last loss). */
+  get attempts(): number {
+    return this.policy.attempts;
+  }
+
   send(event: Record<string, unknown>): void {
     if (this.state === 'open') this.connection?.send(event);
   }
@@ -82,16 +90,29 @@ export class RealtimeLink {
 
   /**
    * The session is gone (socket lost, or its 60-minute limit): open a new one while the caller's
-   * socket stays open.
+   * socket stays open, at once after a session that was up a good while, after a growing backoff
+   * when sessions keep dying young, and not at all once the episode's attempts are used up.
    */
-  reconnect(): void {
+  reconnect(why = 'the session was lost'): void {
     if (this.state === 'closed') return;
-    this.connection?.close('replacing the session');
-    this.state = 'reconnecting';
-    this.reconnectStartedAt = Date.now();
-    this.attempt = 0;
-    this.listener.onReconnecting();
-    this.connect();
+    const previous = this.connection;
+    this.connection = undefined;
+    previous?.close('replacing the session');
+    const delay = this.policy.next(Date.now());
+    if (delay === undefined) {
+      this.fail(
+        `OpenAI Realtime sessions keep ending soon after they open (${why}); gave up after ${this.policy.attempts} connections`,
+      );
+      return;
+    }
+    if (this.state !== 'reconnecting') {
+      this.state = 'reconnecting';
+      this.reconnectStartedAt = Date.now();
+      this.listener.onReconnecting();
+    }
+    clearTimeout(this.retryTimer);
+    if (delay === 0) this.connect();
+    else this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
   }
 
   close(reason: string): void {
@@ -103,11 +124,15 @@ export class RealtimeLink {
   }
 
   private connect(): void {
+    if (this.state === 'closed') return;
+    this.policy.connecting();
     const connection: RealtimeConnection = this.service.connect({
       onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
       onEvent: (event) =>
         this.guard(() => connection === this.connection && this.listener.onEvent(event)),
-      onInvalidEvent: (reason) => this.log.warn(`dropped invalid OpenAI event: ${reason}`),
+      // The call logger caps warnings per call: a stream of bad events cannot flood the logs.
+      onInvalidEvent: (reason) =>
+        this.guard(() => this.log.warn(`dropped invalid OpenAI event: ${reason}`)),
       onClose: (info) => this.guard(() => connection === this.connection && this.onClose(info)),
     });
     this.connection = connection;
@@ -117,7 +142,7 @@ export class RealtimeLink {
     if (this.state !== 'connecting' && this.state !== 'reconnecting') return;
     const reconnected = this.state === 'reconnecting';
     this.state = 'open';
-    this.attempt = 0;
+    this.policy.opened(Date.now());
     this.health.connected();
     if (reconnected) {
       this.metrics.reconnected();
@@ -139,7 +164,7 @@ export class RealtimeLink {
     const detail = describeClose(info);
     if (info.wasOpen) {
       this.log.warn(`OpenAI Realtime socket closed mid-call (${detail}); reconnecting`);
-      this.reconnect();
+      this.reconnect(`socket closed: ${detail}`);
       return;
     }
     const kind = classifyConnectFailure(info);
@@ -152,17 +177,16 @@ export class RealtimeLink {
         `OpenAI rejected the API key (HTTP ${info.httpStatus}); check OPENAI_API_KEY`,
       );
     }
-    const next = this.attempt + 1;
-    if (kind === 'retryable' && next < CONNECT_BACKOFF_MS.length) {
-      const delay = CONNECT_BACKOFF_MS[next];
+    const attempt = this.policy.attempts;
+    const delay = kind === 'retryable' ? this.policy.next(Date.now()) : undefined;
+    if (delay !== undefined) {
       this.log.warn(
-        `OpenAI Realtime connection attempt ${next} failed (${detail}); retrying in ${delay} ms`,
+        `OpenAI Realtime connection attempt ${attempt} failed (${detail}); retrying in ${delay} ms`,
       );
-      this.attempt = next;
       this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
       return;
     }
-    this.fail(`could not connect to OpenAI Realtime after ${next} attempts (${detail})`);
+    this.fail(`could not connect to OpenAI Realtime after ${attempt} attempts (${detail})`);
   }
 
   private fail(reason: string): void {

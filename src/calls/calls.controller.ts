@@ -12,8 +12,9 @@ import {
   Res,
   ServiceUnavailableException,
   UseGuards,
+  HttpException,
+  HttpStatus,
 } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -21,10 +22,11 @@ import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { twilioConfig } from '../config/config.namespaces.js';
 import type { TwilioConfig } from '../config/config.namespaces.js';
-import { CallEvent, type AnyCallEvent } from '../events/call-events.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
+import { isCallSid } from '../twilio/sids.js';
 import { ApiTokenGuard } from './api-token.guard.js';
+import { CallEventFollowers } from './call-event-followers.service.js';
 
 const outboundCallSchema = z.strictObject({
   to: z
@@ -59,7 +61,7 @@ export class CallsController {
     private readonly plans: CallPlans,
     private readonly twilioRest: TwilioRestService,
     private readonly signatures: TwilioSignatureService,
-    private readonly events: EventEmitter2,
+    private readonly followers: CallEventFollowers,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
   ) {}
 
@@ -123,32 +125,41 @@ export class CallsController {
   async hangUp(
     @Param('callSid') callSid: string,
   ): Promise<{ callSid: string; status: 'completed' }> {
-    const session = this.registry.get(callSid);
-    const accountSid = session?.context.accountSid ?? this.twilioCfg.accountSid;
-    if (!accountSid) throw new NotFoundException(`no active call ${callSid}`);
-    if (this.twilioRest.available) await this.twilioRest.hangUp(accountSid, callSid);
-    session?.close('hung up through the API');
+    // Only calls this bridge is carrying: never any CallSid of the account.
+    const session = this.registry.get(this.validSid(callSid));
+    if (!session) throw new NotFoundException(`no active call ${callSid}`);
+    if (this.twilioRest.available)
+      await this.twilioRest.hangUp(session.context.accountSid, callSid);
+    session.close('hung up through the API');
     return { callSid, status: 'completed' };
   }
 
-  /** The call's events as they happen (server-sent events), until it ends. */
+  /**
+   * The call's events as they happen (server-sent events), until it ends or SSE_MAX_DURATION_S;
+   * 404 for a call that is neither live nor recently ended, 429 beyond the follower limits.
+   */
   @Get(':callSid/events')
   @ApiOperation({ summary: "A call's events (call.*) as server-sent events, until call.ended" })
-  followEvents(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-    res.write(': following call events\n\n');
-    const listener = (event: AnyCallEvent) => {
-      if (event.callSid !== callSid) return;
-      res.write(`event: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`);
-      if (event.event === CallEvent.Ended) res.end();
-    };
-    this.events.on('call.*', listener);
-    const stop = () => this.events.off('call.*', listener);
-    req.on('close', stop);
-    res.on('finish', stop);
+  followEvents(@Param('callSid') callSid: string, @Res() res: Response): void {
+    this.validSid(callSid);
+    if (!this.registry.get(callSid)) {
+      if (this.registry.recentlyEnded(callSid)) return this.followers.ended(res);
+      throw new NotFoundException(`no live or recently ended call ${callSid}`);
+    }
+    const refusal = this.followers.refusalFor(callSid);
+    if (refusal) {
+      throw new HttpException(
+        refusal === 'too_many'
+          ? 'too many event followers (MAX_SSE_FOLLOWERS)'
+          : 'too many event followers for this call (MAX_SSE_FOLLOWERS_PER_CALL)',
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    this.followers.follow(callSid, res);
+  }
+
+  private validSid(callSid: string): string {
+    if (!isCallSid(callSid)) throw new BadRequestException('not a Twilio call SID (CA + 32 hex)');
+    return callSid;
   }
 }

@@ -60,6 +60,12 @@ export const limitsConfig = registerAs('limits', () => {
     maxCallDurationS: env.MAX_CALL_DURATION_S,
     mediaIdleTimeoutS: env.MEDIA_IDLE_TIMEOUT_S,
     shutdownDrainS: env.SHUTDOWN_DRAIN_S,
+    maxPendingStreams: env.MAX_PENDING_STREAMS,
+    streamStartTimeoutMs: env.STREAM_START_TIMEOUT_MS,
+    streamReplayMemoryS: env.STREAM_REPLAY_MEMORY_S,
+    maxSseFollowers: env.MAX_SSE_FOLLOWERS,
+    maxSseFollowersPerCall: env.MAX_SSE_FOLLOWERS_PER_CALL,
+    sseMaxDurationS: env.SSE_MAX_DURATION_S,
   };
 });
 

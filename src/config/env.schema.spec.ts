@@ -31,6 +31,24 @@ describe('parseEnv', () => {
     expect(parseEnv(minimal).AI_INSTRUCTIONS).toMatch(/phone/);
   });
 
+  it('applies the hardening defaults (issue 11)', () => {
+    expect(parseEnv(minimal)).toMatchObject({
+      STREAM_TOKEN_TTL_S: 60,
+      MAX_PENDING_STREAMS: 50,
+      STREAM_START_TIMEOUT_MS: 5000,
+      STREAM_REPLAY_MEMORY_S: 86400,
+      MAX_SSE_FOLLOWERS: 100,
+      MAX_SSE_FOLLOWERS_PER_CALL: 10,
+      SSE_MAX_DURATION_S: 7200,
+    });
+  });
+
+  it('remembers streamed calls for at least a day', () => {
+    expect(problemsOf({ ...minimal, STREAM_REPLAY_MEMORY_S: '3600' })).toEqual([
+      expect.stringMatching(/^STREAM_REPLAY_MEMORY_S: expected a whole number from 86400/),
+    ]);
+  });
+
   it('requires OPENAI_API_KEY with a message that says what it is for', () => {
     expect(problemsOf({ TWILIO_AUTH_TOKEN: 'tok' })).toEqual([
       expect.stringMatching(/^OPENAI_API_KEY: is required/),

@@ -176,7 +176,7 @@ export const envSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_VALIDATE_SIGNATURES: booleanString(true),
-  STREAM_TOKEN_TTL_S: integer(300, 5, 86400),
+  STREAM_TOKEN_TTL_S: integer(60, 5, 86400),
   TWILIO_API_BASE_URL: url(['http', 'https']),
   FALLBACK_MESSAGE: textWithDefault(
     'Sorry, our assistant is having technical difficulties right now.',
@@ -232,6 +232,12 @@ export const envSchema = z.object({
   MAX_CALL_DURATION_S: integer(3600, 1, 86400),
   MEDIA_IDLE_TIMEOUT_S: integer(30, 2, 3600),
   SHUTDOWN_DRAIN_S: integer(30, 0, 3600),
+  MAX_PENDING_STREAMS: integer(50, 1, 10000),
+  STREAM_START_TIMEOUT_MS: integer(5000, 500, 60000),
+  STREAM_REPLAY_MEMORY_S: integer(86400, 86400, 30 * 86400),
+  MAX_SSE_FOLLOWERS: integer(100, 1, 10000),
+  MAX_SSE_FOLLOWERS_PER_CALL: integer(10, 1, 10000),
+  SSE_MAX_DURATION_S: integer(7200, 1, 86400),
 
   // Cluster mode (several instances, one Redis): see docs/deploy.md.
   REDIS_URL: redisUrl,

@@ -1,26 +1,116 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { createHmac } from 'node:crypto';
 import { callControlConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
-import type { AnyCallEvent } from './call-events.js';
+import { CallEvent, type AnyCallEvent, type CallDtmfEvent } from './call-events.js';
 
 const DELIVERY_TIMEOUT_MS = 5000;
+/** Deliveries in flight at once; the rest wait in the queue. */
+const MAX_CONCURRENT_DELIVERIES = 8;
+/** Events waiting for delivery; beyond this the oldest are dropped and counted. */
+const MAX_QUEUED_DELIVERIES = 1000;
+/** Key presses this close together are one burst, delivered as one `call.dtmf`... */
+const DTMF_QUIET_MS = 500;
+/** ...but a burst is delivered at the latest this long after its first key press. */
+const DTMF_MAX_WAIT_MS = 2000;
+/** Digits one coalesced event carries; more are counted in the log, not sent. */
+const MAX_DIGITS_PER_EVENT = 256;
+/** Dropped-delivery warnings logged; the rest are only counted. */
+const MAX_DROP_WARNINGS = 10;
+
+interface DtmfBurst {
+  first: CallDtmfEvent;
+  digits: string;
+  quiet?: NodeJS.Timeout;
+  deadline: NodeJS.Timeout;
+}
 
 /**
  * POSTs every call event as JSON to CALL_EVENTS_WEBHOOK_URL, signed so the receiver can trust
  * it: `X-Bridge-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` keyed by
  * CALL_EVENTS_WEBHOOK_SECRET, with the timestamp in `X-Bridge-Timestamp` (reject old ones to
  * stop replays). Best effort: a failed delivery is logged, never retried into the call path.
+ * Bounded: a burst of key presses is one event (with `digits`), at most
+ * MAX_CONCURRENT_DELIVERIES requests are in flight and MAX_QUEUED_DELIVERIES wait.
  */
 @Injectable()
-export class CallEventsWebhookService {
+export class CallEventsWebhookService implements OnModuleDestroy {
   private readonly log = new Logger('CallEventsWebhook');
+  private readonly bursts = new Map<string, DtmfBurst>();
+  private readonly queue: AnyCallEvent[] = [];
+  private inFlight = 0;
+  private dropped = 0;
 
   constructor(@Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig) {}
 
   @OnEvent('call.*')
-  async deliver(event: AnyCallEvent): Promise<void> {
+  deliver(event: AnyCallEvent): void {
+    if (!this.cfg.eventsWebhookUrl || !this.cfg.eventsWebhookSecret) return;
+    if (event.event === CallEvent.Dtmf) {
+      this.addKeyPress(event);
+      return;
+    }
+    // Keep the call's order: its pending key presses go before anything after them.
+    this.flushBurst(event.callSid);
+    this.enqueue(event);
+  }
+
+  onModuleDestroy(): void {
+    for (const callSid of [...this.bursts.keys()]) this.flushBurst(callSid);
+  }
+
+  private addKeyPress(event: CallDtmfEvent): void {
+    const burst = this.bursts.get(event.callSid);
+    if (!burst) {
+      const deadline = setTimeout(() => this.flushBurst(event.callSid), DTMF_MAX_WAIT_MS);
+      this.bursts.set(event.callSid, {
+        first: event,
+        digits: event.digit,
+        deadline,
+        quiet: setTimeout(() => this.flushBurst(event.callSid), DTMF_QUIET_MS),
+      });
+      return;
+    }
+    if (burst.digits.length < MAX_DIGITS_PER_EVENT) burst.digits += event.digit;
+    clearTimeout(burst.quiet);
+    burst.quiet = setTimeout(() => this.flushBurst(event.callSid), DTMF_QUIET_MS);
+  }
+
+  private flushBurst(callSid: string): void {
+    const burst = this.bursts.get(callSid);
+    if (!burst) return;
+    this.bursts.delete(callSid);
+    clearTimeout(burst.quiet);
+    clearTimeout(burst.deadline);
+    this.enqueue({ ...burst.first, digits: burst.digits });
+  }
+
+  private enqueue(event: AnyCallEvent): void {
+    this.queue.push(event);
+    if (this.queue.length > MAX_QUEUED_DELIVERIES) {
+      const lost = this.queue.shift()!;
+      if (++this.dropped <= MAX_DROP_WARNINGS) {
+        this.log.warn(
+          `${lost.event} for ${lost.callSid}: not delivered, ${MAX_QUEUED_DELIVERIES} events already waiting (${this.dropped} dropped so far)`,
+        );
+      }
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_CONCURRENT_DELIVERIES && this.queue.length > 0) {
+      const event = this.queue.shift()!;
+      this.inFlight++;
+      void this.post(event).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async post(event: AnyCallEvent): Promise<void> {
     const url = this.cfg.eventsWebhookUrl;
     const secret = this.cfg.eventsWebhookSecret;
     if (!url || !secret) return;

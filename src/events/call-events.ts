@@ -50,6 +50,11 @@ export interface CallInterruptedEvent extends CallEventBase<'call.interrupted'> 
 
 export interface CallDtmfEvent extends CallEventBase<'call.dtmf'> {
   digit: string;
+  /**
+   * Only on the events webhook, where a burst of key presses is delivered as one event: every
+   * digit of the burst in order (`digit` is the first).
+   */
+  digits?: string;
 }
 
 export interface TokenUsage {

@@ -58,9 +58,12 @@ export class HealthController {
   }
 
   private calls() {
-    return this.indicators
-      .check('calls')
-      .up({ active: this.registry.activeCalls, max: this.registry.maxConcurrentCalls });
+    return this.indicators.check('calls').up({
+      active: this.registry.activeCalls,
+      max: this.registry.maxConcurrentCalls,
+      // Streams not yet a call: unsigned ones waiting for a valid start, and starting ones.
+      pending: this.registry.pendingStreams,
+    });
   }
 
   private withCalls(result: HealthCheckResult): HealthReport {

@@ -12,6 +12,14 @@ export interface LiveCallStats {
 export type CallOutcome =
   'completed' | 'transferred' | 'timeout' | 'failed' | 'refused' | 'shutdown';
 
+export type StreamRefusal =
+  | 'pending_pool_full'
+  | 'no_capacity'
+  | 'start_timeout'
+  | 'unauthenticated'
+  | 'replay'
+  | 'media_flood';
+
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
 const REACTION_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
@@ -24,6 +32,10 @@ const REACTION_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 export class BridgeMetrics {
   readonly registry = new Registry();
   private liveCalls: () => Iterable<LiveCallStats> = () => [];
+  private pendingStreams: () => { unauthenticated: number; authenticated: number } = () => ({
+    unauthenticated: 0,
+    authenticated: 0,
+  });
   private readonly endedTotals: LiveCallStats = {
     framesIn: 0,
     framesOut: 0,
@@ -46,6 +58,12 @@ export class BridgeMetrics {
   private readonly reconnects = new Counter({
     name: 'bridge_openai_reconnects_total',
     help: 'Realtime sessions replaced mid-call (socket lost or session limit)',
+    registers: [this.registry],
+  });
+  private readonly refusedStreams = new Counter({
+    name: 'bridge_streams_refused_total',
+    help: 'Media streams refused or cut off before becoming a call, by reason',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
   private readonly tokens = new Counter({
@@ -103,6 +121,17 @@ export class BridgeMetrics {
       registers: [this.registry],
       collect: () => activeCalls.set([...this.liveCalls()].length),
     });
+    const pending: Gauge<'kind'> = new Gauge({
+      name: 'bridge_pending_streams',
+      help: 'Media streams not yet a call: unauthenticated (waiting for start) and authenticated (starting)',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect: () => {
+        const now = this.pendingStreams();
+        pending.set({ kind: 'unauthenticated' }, now.unauthenticated);
+        pending.set({ kind: 'authenticated' }, now.authenticated);
+      },
+    });
     const frames: Counter<'direction'> = new Counter({
       name: 'bridge_frames_total',
       help: 'Audio frames bridged, by direction (in: caller to OpenAI, out: OpenAI to caller)',
@@ -143,6 +172,16 @@ export class BridgeMetrics {
   /** Where the live calls' counters come from (the call registry). */
   trackLiveCalls(source: () => Iterable<LiveCallStats>): void {
     this.liveCalls = source;
+  }
+
+  /** Where the pending stream counts come from (the call registry). */
+  trackPendingStreams(source: () => { unauthenticated: number; authenticated: number }): void {
+    this.pendingStreams = source;
+  }
+
+  /** A media stream refused or cut off before it became a call, by reason. */
+  streamRefused(reason: StreamRefusal): void {
+    this.refusedStreams.inc({ reason });
   }
 
   callEnded(outcome: CallOutcome, stats: LiveCallStats): void {

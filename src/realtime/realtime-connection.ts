@@ -1,6 +1,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { BoundedSender } from '../common/bounded-sender.js';
+import { closeReason } from '../common/close-reason.js';
 import { rawDataToString } from '../common/raw-data.js';
 import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
 
@@ -26,6 +27,11 @@ export interface RealtimeConnectionHandlers {
 /** Audio queued on a slow OpenAI socket beyond this is dropped, oldest first (about 4 s of PCM16). */
 const AUDIO_HIGH_WATER_BYTES = 256 * 1024;
 const AUDIO_MAX_BACKLOG_FRAMES = 50;
+/**
+ * The largest message taken from OpenAI; a bigger one closes the socket (1009) and the session
+ * is replaced. Far above any real event; events over their own field bounds are dropped at parse.
+ */
+const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 export interface RealtimeConnectionOptions {
   url: string;
@@ -55,6 +61,7 @@ export class RealtimeConnection {
       headers: { Authorization: `Bearer ${options.apiKey}` },
       handshakeTimeout: options.connectTimeoutMs,
       perMessageDeflate: false,
+      maxPayload: MAX_EVENT_BYTES,
     });
     this.audio = new BoundedSender(this.socket, AUDIO_HIGH_WATER_BYTES, AUDIO_MAX_BACKLOG_FRAMES);
     this.socket.on('open', () => {
@@ -105,7 +112,7 @@ export class RealtimeConnection {
     this.closedByUs = true;
     this.audio.dispose();
     if (this.socket.readyState === WebSocket.OPEN) {
-      this.socket.close(1000, reason);
+      this.socket.close(1000, closeReason(reason));
       // Do not wait on the peer's close frame to free the call.
       setTimeout(() => this.socket.terminate(), 2000).unref();
     } else {

@@ -1,9 +1,6 @@
 import type { RealtimeErrorDetail } from './realtime.events.js';
 import type { RealtimeCloseInfo } from './realtime-connection.js';
 
-/** Waits before each connection attempt: the first at once, then backing off. */
-export const CONNECT_BACKOFF_MS = [0, 250, 750, 1500] as const;
-
 export type ConnectFailureKind = 'auth' | 'retryable' | 'permanent';
 
 /**

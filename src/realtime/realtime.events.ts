@@ -85,6 +85,19 @@ export interface RealtimeResponse {
 export type RealtimeEventParseResult =
   { ok: true; event: RealtimeServerEvent } | { ok: false; reason: string };
 
+/**
+ * Sizes are checked by length before anything else looks at a field. An audio delta is a few
+ * hundred ms in practice; 10 s of mu-law is far beyond any the API sends, and anything larger is
+ * dropped with a reason rather than played, decoded or matched.
+ */
+export const MAX_AUDIO_DELTA_CHARS = Math.ceil((10 * 8000) / 3) * 4;
+/** Transcripts longer than this are cut (they go into logs, events and the re-seed). */
+export const MAX_TRANSCRIPT_CHARS = 20_000;
+/** A tool call's JSON arguments beyond this are refused. */
+export const MAX_FUNCTION_ARGUMENTS_CHARS = 256 * 1024;
+/** Error messages are cut to this. */
+const MAX_ERROR_TEXT_CHARS = 1000;
+
 const fail = (reason: string): RealtimeEventParseResult => ({ ok: false, reason });
 const ok = (event: RealtimeServerEvent): RealtimeEventParseResult => ({ ok: true, event });
 
@@ -112,7 +125,7 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
         error: {
           type: optStr(e.type),
           code: optStr(e.code),
-          message: optStr(e.message),
+          message: optStr(e.message)?.slice(0, MAX_ERROR_TEXT_CHARS),
           param: optStr(e.param),
           event_id: optStr(e.event_id),
         },
@@ -121,6 +134,9 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
     case 'response.output_audio.delta':
       if (!isString(v.response_id) || !isString(v.item_id) || !isString(v.delta)) {
         return fail('audio delta without response_id/item_id/delta');
+      }
+      if (v.delta.length > MAX_AUDIO_DELTA_CHARS) {
+        return fail(`audio delta of ${v.delta.length} characters (over ${MAX_AUDIO_DELTA_CHARS})`);
       }
       if (!isBase64(v.delta)) return fail('audio delta is not base64');
       return ok({
@@ -164,12 +180,15 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       const { type, item_id: itemId, transcript } = v;
       if (!isString(itemId) || !isString(transcript))
         return fail(`${type} without item_id/transcript`);
-      return ok({ type, item_id: itemId, transcript });
+      return ok({ type, item_id: itemId, transcript: transcript.slice(0, MAX_TRANSCRIPT_CHARS) });
     }
     case 'response.function_call_arguments.done': {
       const { response_id: responseId, call_id: callId, name, arguments: args } = v;
       if (!isString(responseId) || !isString(callId) || !isString(name) || !isString(args)) {
         return fail('function_call_arguments.done without response_id/call_id/name/arguments');
+      }
+      if (args.length > MAX_FUNCTION_ARGUMENTS_CHARS) {
+        return fail(`function call arguments over ${MAX_FUNCTION_ARGUMENTS_CHARS} characters`);
       }
       return ok({ type: v.type, response_id: responseId, call_id: callId, name, arguments: args });
     }

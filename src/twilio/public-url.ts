@@ -16,6 +16,25 @@ function firstHeaderValue(value: string | string[] | undefined): string | undefi
 }
 
 /**
+ * A Host (or X-Forwarded-Host) we can build a URL from: a DNS name or IPv4 address, or an IPv6
+ * literal in brackets, with an optional port. Anything else is the client's mistake (400), never
+ * ours (it used to reach `new URL` and come out as a 500, even unsigned).
+ */
+const VALID_HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;
+/** Longer than any real host name (253) plus a port; checked before the regex runs. */
+const MAX_HOST_LENGTH = 300;
+const VALID_PROTOS = new Set(['http', 'https', 'ws', 'wss']);
+
+/** A request whose Host or X-Forwarded-* headers cannot name a URL. */
+export class InvalidHostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidHostError';
+  }
+}
+
+/**
  * The base URL (scheme://host[:port][/prefix], no trailing slash) under which Twilio reaches us.
  * Signatures are computed by Twilio over the URL it requested, so behind a TLS-terminating proxy
  * this must be the public one, never http://pod:8080. `X-Forwarded-*` is honoured only when the
@@ -30,6 +49,10 @@ export function publicBaseUrl(req: IncomingMessage, options: PublicUrlOptions): 
     proto = firstHeaderValue(req.headers['x-forwarded-proto'])?.toLowerCase() ?? proto;
     host = firstHeaderValue(req.headers['x-forwarded-host']) ?? host;
   }
+  if (host.length > MAX_HOST_LENGTH || !VALID_HOST.test(host)) {
+    throw new InvalidHostError(`invalid Host${options.trustProxy ? ' or X-Forwarded-Host' : ''}`);
+  }
+  if (!VALID_PROTOS.has(proto)) throw new InvalidHostError('invalid X-Forwarded-Proto');
   // A proxy may report the WebSocket scheme itself.
   if (proto === 'wss') proto = 'https';
   if (proto === 'ws') proto = 'http';

@@ -1,9 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import twilio from 'twilio';
 import { serverConfig, twilioConfig } from '../config/config.namespaces.js';
 import type { ServerConfig, TwilioConfig } from '../config/config.namespaces.js';
-import { mediaStreamUrl, publicBaseUrl } from './public-url.js';
+import { InvalidHostError, mediaStreamUrl, publicBaseUrl } from './public-url.js';
 
 export type SignatureVerdict = 'valid' | 'missing' | 'invalid' | 'disabled';
 
@@ -22,9 +22,17 @@ export class TwilioSignatureService {
     return this.twilioCfg.validateSignatures;
   }
 
-  /** The public base URL for this request (PUBLIC_URL, or derived from its headers). */
+  /**
+   * The public base URL for this request (PUBLIC_URL, or derived from its headers); a Host that
+   * cannot name a URL is a 400.
+   */
   baseUrlOf(req: IncomingMessage): string {
-    return publicBaseUrl(req, this.server);
+    try {
+      return publicBaseUrl(req, this.server);
+    } catch (error) {
+      if (error instanceof InvalidHostError) throw new BadRequestException(error.message);
+      throw error;
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   Get,
   Header,
   HttpCode,
+  Logger,
   Post,
   Req,
   ServiceUnavailableException,
@@ -14,43 +15,58 @@ import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
 import { mediaStreamUrl } from './public-url.js';
+import { isAccountSid, isCallSid } from './sids.js';
+import { StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
-import { busyTwiml, streamTwiml } from './twiml.js';
+import { busyTwiml, noStreamTwiml, streamTwiml } from './twiml.js';
 
 /** The voice webhook Twilio calls when a call comes in: TwiML that opens the media stream. */
 @Controller('api')
 @UseGuards(TwilioSignatureGuard)
 export class TwilioController {
+  private readonly log = new Logger(TwilioController.name);
+
   constructor(
     private readonly signatures: TwilioSignatureService,
     private readonly streamTokens: StreamTokenService,
     private readonly registry: CallRegistry,
     private readonly settings: CallSettingsService,
     private readonly plans: CallPlans,
+    private readonly replays: StreamReplayMemory,
   ) {}
 
   @Post('twiml')
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')
-  twimlForPost(@Req() req: Request): string {
+  twimlForPost(@Req() req: Request): Promise<string> {
     return this.twiml(req, req.body);
   }
 
   // For numbers whose voice webhook is configured as GET.
   @Get('twiml')
   @Header('Content-Type', 'text/xml')
-  twimlForGet(@Req() req: Request): string {
+  twimlForGet(@Req() req: Request): Promise<string> {
     return this.twiml(req, req.query);
   }
 
-  private twiml(req: Request, params: unknown): string {
+  private async twiml(req: Request, params: unknown): Promise<string> {
     const fields = (params ?? {}) as Record<string, unknown>;
-    const callSid = typeof fields.CallSid === 'string' ? fields.CallSid : undefined;
-    if (!callSid) throw new BadRequestException('CallSid is required');
+    const callSid = fields.CallSid;
+    if (callSid === undefined) throw new BadRequestException('CallSid is required');
+    // Strict formats before a token is signed: a re-split signed request is refused here.
+    if (!isCallSid(callSid)) throw new BadRequestException('CallSid is not a Twilio call SID');
+    if (fields.AccountSid !== undefined && !isAccountSid(fields.AccountSid)) {
+      throw new BadRequestException('AccountSid is not a Twilio account SID');
+    }
     // While draining for a deploy, 503 lets Twilio's fallback URL / the load balancer retry elsewhere.
     if (this.registry.isDraining) throw new ServiceUnavailableException('shutting down');
+    // One stream per call, ever: a replayed (or repeated) webhook gets no second stream token.
+    if (this.registry.get(callSid) || (await this.replays.hasStream(callSid))) {
+      this.log.warn(`webhook for callSid=${callSid}, which already has a stream: no new <Stream>`);
+      return noStreamTwiml();
+    }
     if (!this.registry.hasCapacity()) return busyTwiml();
     const text = (record: Record<string, unknown>, name: string) =>
       typeof record[name] === 'string' ? record[name] : undefined;

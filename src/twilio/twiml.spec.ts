@@ -1,5 +1,5 @@
-import { busyTwiml, streamTwiml } from './twiml.js';
-import { mediaStreamUrl, publicBaseUrl } from './public-url.js';
+import { busyTwiml, streamTwiml, twimlText } from './twiml.js';
+import { InvalidHostError, mediaStreamUrl, publicBaseUrl } from './public-url.js';
 import type { IncomingMessage } from 'node:http';
 
 describe('streamTwiml', () => {
@@ -13,6 +13,17 @@ describe('streamTwiml', () => {
       '<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://voice.example.com/media-stream">' +
         '<Parameter name="CallSid" value="CA1"/><Parameter name="From" value="+1 &amp; co"/></Stream></Connect></Response>',
     );
+  });
+
+  it('strips control characters and lone surrogates from values, keeping real text', () => {
+    expect(twimlText('+1555\u0000\u0007\u001b[31m\u007f\u0085 Zoë 😀\uD800\uFFFF')).toBe(
+      '+1555[31m Zoë 😀',
+    );
+    const xml = streamTwiml({
+      streamUrl: 'wss://voice.example.com/media-stream',
+      parameters: { From: 'a\u0001b\u000bc' },
+    });
+    expect(xml).toContain('<Parameter name="From" value="abc"/>');
   });
 
   it('tells the caller the line is busy and hangs up', () => {
@@ -51,5 +62,34 @@ describe('public URLs', () => {
     };
     expect(publicBaseUrl(req(headers), { trustProxy: false })).toBe('http://pod:8080');
     expect(publicBaseUrl(req(headers), { trustProxy: true })).toBe('https://edge.example.com');
+  });
+});
+
+describe('hosts that cannot name a URL', () => {
+  const req = (headers: Record<string, string>) =>
+    ({ headers, socket: {} }) as unknown as IncomingMessage;
+
+  it.each(['exa mple.com', 'a/b', 'host:port', 'x@y', '[::1', 'a'.repeat(400), 'h\u0000'])(
+    'refuses Host %p',
+    (host) => {
+      expect(() => publicBaseUrl(req({ host }), { trustProxy: false })).toThrow(InvalidHostError);
+    },
+  );
+
+  it('refuses a bad X-Forwarded-Host or -Proto only when proxies are trusted', () => {
+    const headers = { host: 'ok.example.com', 'x-forwarded-host': 'bad host' };
+    expect(publicBaseUrl(req(headers), { trustProxy: false })).toBe('http://ok.example.com');
+    expect(() => publicBaseUrl(req(headers), { trustProxy: true })).toThrow(InvalidHostError);
+    expect(() =>
+      publicBaseUrl(req({ host: 'ok.example.com', 'x-forwarded-proto': 'javascript' }), {
+        trustProxy: true,
+      }),
+    ).toThrow(InvalidHostError);
+  });
+
+  it('accepts names, IPv4 and bracketed IPv6 with ports', () => {
+    for (const host of ['voice.example.com', '127.0.0.1:8080', '[::1]:3000', 'localhost']) {
+      expect(publicBaseUrl(req({ host }), { trustProxy: false })).toBe(`http://${host}`);
+    }
   });
 });

@@ -1,5 +1,17 @@
 import twilio from 'twilio';
 
+/** A `<Parameter>` value longer than this is cut: Twilio's own fields are far shorter. */
+export const MAX_TWIML_VALUE_LENGTH = 500;
+
+/**
+ * Text that is safe in TwiML: control characters (XML 1.0 refuses most of them, and a caller ID
+ * has no use for any), unpaired surrogates and U+FFFE/U+FFFF removed, and a bounded length.
+ * The twilio builder escapes markup; it does not remove characters XML cannot hold at all.
+ */
+export function twimlText(value: string, maxLength = MAX_TWIML_VALUE_LENGTH): string {
+  return value.slice(0, maxLength).replace(/[\p{Cc}\p{Cs}\uFFFE\uFFFF]/gu, '');
+}
+
 export interface StreamTwimlOptions {
   streamUrl: string;
   /** Passed to the stream as `<Parameter>`s; they come back in `start.customParameters`. */
@@ -11,8 +23,18 @@ export function streamTwiml(options: StreamTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
   const stream = response.connect().stream({ url: options.streamUrl });
   for (const [name, value] of Object.entries(options.parameters)) {
-    if (value !== undefined) stream.parameter({ name, value });
+    if (value !== undefined) stream.parameter({ name: twimlText(name), value: twimlText(value) });
   }
+  return response.toString();
+}
+
+/**
+ * The answer to a webhook for a call that already has (or had) its stream: no `<Stream>`, so a
+ * replayed webhook gets no second stream token.
+ */
+export function noStreamTwiml(): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.hangup();
   return response.toString();
 }
 
@@ -30,7 +52,7 @@ export function busyTwiml(): string {
  */
 export function fallbackTwiml(message: string, dialNumber?: string): string {
   const response = new twilio.twiml.VoiceResponse();
-  response.say(message);
+  response.say(twimlText(message, 4000));
   if (dialNumber) response.dial(dialNumber);
   else response.hangup();
   return response.toString();

@@ -17,6 +17,10 @@ export class FakeRealtimeServer {
   rejectWithStatus?: number;
   /** Delay before accepting an upgrade, to keep the bridge's session "connecting" for a while. */
   acceptDelayMs = 0;
+  /** Called for each accepted connection (after `session.created`): a test plays the server. */
+  onConnection?: (connection: FakeRealtimeConnection) => void;
+  /** When each connection was accepted (Date.now()). */
+  readonly acceptedAt: number[] = [];
   private server?: WebSocketServer;
 
   async start(): Promise<void> {
@@ -31,7 +35,10 @@ export class FakeRealtimeServer {
       },
     });
     this.server.on('connection', (socket, req) => {
-      this.connections.push(new FakeRealtimeConnection(socket, req));
+      const connection = new FakeRealtimeConnection(socket, req);
+      this.connections.push(connection);
+      this.acceptedAt.push(Date.now());
+      this.onConnection?.(connection);
     });
     await new Promise<void>((resolve) => this.server!.once('listening', resolve));
   }
@@ -60,6 +67,9 @@ export class FakeRealtimeConnection {
   readonly url: URL;
   readonly headers: IncomingMessage['headers'];
   closed = false;
+  /** The close frame the bridge sent (code 1006 when the socket just died). */
+  closeCode?: number;
+  closeReason?: string;
   /** Ids of the responses created for the bridge's `response.create`s, in order. */
   readonly responseIds: string[] = [];
   private responses = 0;
@@ -87,7 +97,11 @@ export class FakeRealtimeConnection {
         this.send({ type: 'session.updated', session: event.session ?? {} });
       }
     });
-    socket.on('close', () => (this.closed = true));
+    socket.on('close', (code, reason) => {
+      this.closed = true;
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+    });
     this.send({ type: 'session.created', session: { id: 'sess_fake', model: 'gpt-realtime' } });
   }
 

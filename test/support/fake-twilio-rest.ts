@@ -33,7 +33,7 @@ export class FakeTwilioRest {
           authorization: req.headers.authorization,
         });
         const callSid =
-          /Calls\/(CA[^./]+)/.exec(req.url ?? '')?.[1] ?? 'CA_NEW_0000000000000000000000000001';
+          /Calls\/(CA[^./]+)/.exec(req.url ?? '')?.[1] ?? 'CA0000000000000000000000000000aaa1';
         res.writeHead(req.url?.includes('CA_GONE') ? 404 : 200, {
           'content-type': 'application/json',
         });
@@ -56,12 +56,17 @@ export class FakeTwilioRest {
 
   async waitForRequest(
     predicate: (request: RecordedRestRequest) => boolean = () => true,
+    timeoutMs = 5000,
   ): Promise<RecordedRestRequest> {
     let found: RecordedRestRequest | undefined;
-    await waitUntil(() => {
-      found = this.requests.find(predicate);
-      return found !== undefined;
-    }, 'a Twilio REST request');
+    await waitUntil(
+      () => {
+        found = this.requests.find(predicate);
+        return found !== undefined;
+      },
+      'a Twilio REST request',
+      timeoutMs,
+    );
     return found!;
   }
 

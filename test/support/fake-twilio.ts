@@ -71,6 +71,9 @@ export interface CallerOptions {
 let counter = 0;
 const sid = (prefix: string) => `${prefix}${(++counter).toString(16).padStart(32, '0')}`;
 
+/** A fresh SID in Twilio's format (prefix + 32 hex digits), e.g. `testSid('CA')`. */
+export const testSid = (prefix: 'CA' | 'MZ' | 'AC'): string => sid(prefix);
+
 /**
  * Plays Twilio's side of a Media Stream with a real `ws` client: the webhook, the signed
  * upgrade, `connected`/`start`, 20 ms `media` frames, mark echoes, `stop`.

@@ -1,0 +1,13 @@
+import { LogThrottle } from './log-throttle.js';
+
+describe('LogThrottle', () => {
+  it('writes a burst, then its rate, and reports what it held back', () => {
+    let now = 0;
+    const throttle = new LogThrottle(10, 3, () => now);
+    const written = Array.from({ length: 10 }, (_, i) => throttle.line(`line ${i}`));
+    expect(written.filter(Boolean)).toEqual(['line 0', 'line 1', 'line 2']);
+    now += 100;
+    expect(throttle.line('next')).toBe('next (7 similar lines not logged)');
+    expect(throttle.line('again')).toBeUndefined();
+  });
+});

@@ -1,0 +1,53 @@
+import { MEDIA_BYTES_PER_SECOND, MediaRateLimiter, TokenBucket } from './media-rate-limiter.js';
+
+const FRAME = Buffer.alloc(160).toString('base64'); // 20 ms of mu-law
+
+describe('TokenBucket', () => {
+  it('allows its burst at once, then its rate', () => {
+    const bucket = new TokenBucket(10, 5, 0);
+    for (let i = 0; i < 5; i++) expect(bucket.take(1, 0)).toBe(true);
+    expect(bucket.take(1, 0)).toBe(false);
+    expect(bucket.take(1, 100)).toBe(true);
+    expect(bucket.take(1, 100)).toBe(false);
+  });
+});
+
+describe('MediaRateLimiter', () => {
+  it('forwards a real-time stream untouched', () => {
+    let now = 0;
+    const limiter = new MediaRateLimiter(() => now);
+    for (let i = 0; i < 3000; i++, now += 20) expect(limiter.audio(FRAME)).toBe('forward');
+    expect(limiter.droppedFrames).toBe(0);
+  });
+
+  it('lets a burst of up to 2x over one second through', () => {
+    let now = 0;
+    const limiter = new MediaRateLimiter(() => now);
+    // 95 frames (1.9 s of audio) within one second.
+    for (let i = 0; i < 95; i++, now += 10) expect(limiter.audio(FRAME)).toBe('forward');
+  });
+
+  it('forwards no more than real time (plus the burst) of a 10x stream, then closes it', () => {
+    let now = 0;
+    const limiter = new MediaRateLimiter(() => now);
+    let forwardedBytes = 0;
+    let verdict = 'forward';
+    let frames = 0;
+    while (verdict !== 'close') {
+      verdict = limiter.audio(FRAME);
+      if (verdict === 'forward') forwardedBytes += 160;
+      now += 2;
+      frames++;
+    }
+    const elapsedS = now / 1000;
+    expect(forwardedBytes).toBeLessThanOrEqual((elapsedS + 1) * MEDIA_BYTES_PER_SECOND + 160);
+    expect(limiter.droppedFrames).toBeGreaterThan(500);
+    expect(frames).toBeLessThan(1000);
+  });
+
+  it('drops key presses beyond what a person can type', () => {
+    const limiter = new MediaRateLimiter(() => 0);
+    const verdicts = Array.from({ length: 50 }, () => limiter.keyPress());
+    expect(verdicts.filter((v) => v === 'forward')).toHaveLength(10);
+  });
+});
