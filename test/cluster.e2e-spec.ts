@@ -23,6 +23,8 @@ let redis: TestRedis;
 let openai: FakeRealtimeServer;
 let rest: FakeTwilioRest;
 const services = new Map<string, ServiceProcess>();
+/** Every caller a test opened: hung up after each test, so one failure does not cascade. */
+const opened: FakeTwilioCall[] = [];
 
 function env(instance: string): Record<string, string> {
   return {
@@ -77,6 +79,7 @@ async function dial(webhookOn: string, streamTo: string, callSid = newCallSid())
   const { status, xml } = await webhook(webhookOn, callSid);
   expect(status).toBe(200);
   const call = await FakeTwilioCall.open(streamOn(streamTo, xml), { callSid });
+  opened.push(call);
   const connections = openai.connections.length;
   call.start();
   // The call is up once its OpenAI session is configured.
@@ -176,6 +179,24 @@ beforeAll(async () => {
   await Promise.all(['A', 'B', 'C'].map(start));
 }, 60_000);
 
+afterEach(async () => {
+  for (const call of opened.splice(0)) if (call.closeCode === undefined) call.hangUp();
+  const running = [...services.values()].find((service) => !service.exited);
+  if (running && redis.running) {
+    await eventually(
+      async () => {
+        const response = await fetch(`${running.baseUrl}/api/calls`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        });
+        return ((await response.json()) as { calls: unknown[] }).calls.length;
+      },
+      (count) => count === 0,
+      'no call left after the test',
+      15_000,
+    ).catch(() => undefined);
+  }
+}, 30_000);
+
 afterAll(async () => {
   await Promise.all([...services.values()].map((service) => service.kill('SIGKILL')));
   await openai?.stop();
@@ -271,7 +292,8 @@ describe('cluster mode: three instances, one Redis', () => {
     }).catch((error: Error) => error);
     if (refused instanceof FakeTwilioCall) {
       refused.start();
-      expect(await refused.waitForClose(5000)).toBe(1008);
+      // 1013 "try again later": refused for capacity, as for MAX_CONCURRENT_CALLS.
+      expect(await refused.waitForClose(5000)).toBe(1013);
     } else {
       expect(refused.message).toMatch(/HTTP 503/);
     }

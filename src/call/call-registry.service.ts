@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CallDirectory } from '../cluster/call-directory.js';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
@@ -27,6 +28,7 @@ export class CallRegistry {
   constructor(
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
     metrics: BridgeMetrics,
+    private readonly directory: CallDirectory,
   ) {
     metrics.trackLiveCalls(() => [...this.sessions.values()].map((session) => session.stats));
     metrics.trackPendingStreams(() => ({
@@ -121,6 +123,8 @@ export class CallRegistry {
     if (this.sessions.get(callSid) !== session) return;
     this.sessions.delete(callSid);
     this.rememberEnded(callSid);
+    // Its cluster lease goes too (if that fails, the lease simply expires).
+    void this.directory.release(callSid);
   }
 
   get(callSid: string): CallSession | undefined {

@@ -20,8 +20,9 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { twilioConfig } from '../config/config.namespaces.js';
-import type { TwilioConfig } from '../config/config.namespaces.js';
+import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js';
+import { callControlConfig, twilioConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, TwilioConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { isCallSid } from '../twilio/sids.js';
@@ -40,13 +41,22 @@ const outboundCallSchema = z.strictObject({
     .optional(),
 });
 
+const transferSchema = z.strictObject({
+  to: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$|^sip:\S+$/, 'expected an E.164 number such as +15551234567'),
+});
+
+/** A live call of the cluster, whichever instance (`instance`) carries it. */
 export interface ActiveCall {
   callSid: string;
-  streamSid: string;
+  instance: string;
   from?: string;
   to?: string;
-  profile?: string;
   startedAt: string;
+  direction: 'inbound' | 'outbound';
+  streamSid?: string;
+  profile?: string;
   durationS: number;
 }
 
@@ -62,7 +72,9 @@ export class CallsController {
     private readonly twilioRest: TwilioRestService,
     private readonly signatures: TwilioSignatureService,
     private readonly followers: CallEventFollowers,
+    private readonly directory: CallDirectory,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
+    @Inject(callControlConfig.KEY) private readonly control: CallControlConfig,
   ) {}
 
   /**
@@ -90,7 +102,7 @@ export class CallsController {
         'outbound calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER',
       );
     }
-    if (!this.registry.hasCapacity())
+    if (!this.registry.hasCapacity() || !(await this.directory.hasClusterCapacity()))
       throw new ServiceUnavailableException('no capacity for another call');
     const { to, instructions, greeting, parameters } = parsed.data;
     const call = await this.twilioRest.createCall({
@@ -99,39 +111,66 @@ export class CallsController {
       from: phoneNumber,
       twimlUrl: `${this.signatures.baseUrlOf(req)}/api/twiml`,
     });
-    this.plans.set(call.sid, { instructions, greeting, parameters });
+    // Shared (cluster mode): Twilio's webhook and stream for this call may reach any instance.
+    await this.plans.set(call.sid, { instructions, greeting, parameters });
     return { callSid: call.sid, status: call.status };
   }
 
   @Get()
-  @ApiOperation({ summary: 'The calls in progress on this instance' })
-  list(): { calls: ActiveCall[] } {
+  @ApiOperation({ summary: 'The calls in progress, on every instance of the cluster' })
+  async list(): Promise<{ calls: ActiveCall[] }> {
+    const now = Date.now();
+    const calls = await this.directory.list();
     return {
-      calls: this.registry.all().map(({ context }) => ({
-        callSid: context.callSid,
-        streamSid: context.streamSid,
-        from: context.from,
-        to: context.to,
-        profile: context.profile,
-        startedAt: context.startedAt.toISOString(),
-        durationS: Math.round((Date.now() - context.startedAt.getTime()) / 1000),
+      calls: calls.map((call) => ({
+        callSid: call.callSid,
+        instance: call.instance,
+        from: call.from,
+        to: call.to,
+        startedAt: call.startedAt,
+        direction: call.direction,
+        streamSid: call.streamSid,
+        profile: call.profile,
+        durationS: Math.max(0, Math.round((now - Date.parse(call.startedAt)) / 1000)),
       })),
     };
   }
 
+  /** Any instance takes it; the instance carrying the call hangs it up (one REST request). */
   @Post(':callSid/hangup')
   @HttpCode(200)
   @ApiOperation({ summary: 'Hang up a live call' })
-  async hangUp(
-    @Param('callSid') callSid: string,
-  ): Promise<{ callSid: string; status: 'completed' }> {
+  async hangUp(@Param('callSid') callSid: string): Promise<Record<string, unknown>> {
     // Only calls this bridge is carrying: never any CallSid of the account.
-    const session = this.registry.get(this.validSid(callSid));
-    if (!session) throw new NotFoundException(`no active call ${callSid}`);
-    if (this.twilioRest.available)
-      await this.twilioRest.hangUp(session.context.accountSid, callSid);
-    session.close('hung up through the API');
-    return { callSid, status: 'completed' };
+    return this.runOnOwner(this.validSid(callSid), { action: 'hangup' });
+  }
+
+  /** A short handover sentence plays, then the call is redirected to `<Dial>` the number. */
+  @Post(':callSid/transfer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Transfer a live call to a number (TRANSFER_NUMBER or an allowed one)' })
+  @ApiBody({ schema: z.toJSONSchema(transferSchema) as Record<string, unknown> })
+  async transfer(
+    @Param('callSid') callSid: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
+    this.validSid(callSid);
+    const parsed = transferSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadRequestException(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`),
+      );
+    }
+    const { transferNumber, transferAllowedNumbers } = this.control;
+    const allowed = [transferNumber, ...transferAllowedNumbers].filter(Boolean);
+    if (!allowed.includes(parsed.data.to)) {
+      throw new BadRequestException(
+        allowed.length
+          ? 'to: not TRANSFER_NUMBER nor one of TRANSFER_ALLOWED_NUMBERS'
+          : 'transfers need TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS',
+      );
+    }
+    return this.runOnOwner(callSid, { action: 'transfer', number: parsed.data.to });
   }
 
   /**
@@ -140,10 +179,13 @@ export class CallsController {
    */
   @Get(':callSid/events')
   @ApiOperation({ summary: "A call's events (call.*) as server-sent events, until call.ended" })
-  followEvents(@Param('callSid') callSid: string, @Res() res: Response): void {
+  async followEvents(@Param('callSid') callSid: string, @Res() res: Response): Promise<void> {
     this.validSid(callSid);
-    if (!this.registry.get(callSid)) {
+    // Live here, or on another instance (cluster mode): its owner's events come through the bus.
+    if (!this.registry.get(callSid) && !(await this.directory.get(callSid))) {
       if (this.registry.recentlyEnded(callSid)) return this.followers.ended(res);
+      const recent = await this.directory.recentRecords();
+      if (recent.some((record) => record.callSid === callSid)) return this.followers.ended(res);
       throw new NotFoundException(`no live or recently ended call ${callSid}`);
     }
     const refusal = this.followers.refusalFor(callSid);
@@ -156,6 +198,21 @@ export class CallsController {
       );
     }
     this.followers.follow(callSid, res);
+  }
+
+  /** Runs a command where the call lives and answers with the owner's status and body. */
+  private async runOnOwner(
+    callSid: string,
+    command: ControlCommand,
+  ): Promise<Record<string, unknown>> {
+    const result = await this.directory.control(callSid, command);
+    if (result.status >= 400) {
+      throw new HttpException(
+        { statusCode: result.status, message: result.body.message ?? 'call control failed' },
+        result.status,
+      );
+    }
+    return result.body;
   }
 
   private validSid(callSid: string): string {

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
-import { InMemoryStreamReplayMemory, StreamReplayMemory } from './stream-replay-memory.js';
+import { CallDirectory } from '../cluster/call-directory.js';
+import { SharedStreamReplayMemory } from '../cluster/shared-stream-replay-memory.js';
+import { StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
 import { TwilioController } from './twilio.controller.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
@@ -15,11 +17,11 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
     StreamTokenService,
     TwilioSignatureGuard,
     {
-      // In this process for now; the cluster work provides a shared store under the same token.
+      // In the CallDirectory: this process's memory, or Redis (shared) in cluster mode.
       provide: StreamReplayMemory,
-      inject: [limitsConfig.KEY],
-      useFactory: (limits: LimitsConfig) =>
-        new InMemoryStreamReplayMemory(limits.streamReplayMemoryS * 1000),
+      inject: [CallDirectory, limitsConfig.KEY],
+      useFactory: (directory: CallDirectory, limits: LimitsConfig) =>
+        new SharedStreamReplayMemory(directory, limits.streamReplayMemoryS),
     },
   ],
   exports: [TwilioSignatureService, StreamTokenService, StreamReplayMemory],
