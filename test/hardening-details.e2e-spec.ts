@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jest } from '@jest/globals';
+import { CallSession } from '../src/call/call-session.js';
 import { Secret } from '../src/config/secret.js';
 import type { TwilioConfig } from '../src/config/config.namespaces.js';
 import { StreamTokenService } from '../src/twilio/stream-token.service.js';
@@ -245,6 +247,38 @@ describe('hardening details', () => {
         bridge!.logs.matching(new RegExp(`callSid=${callSid}: stream token expired`)),
       ).toHaveLength(1);
     });
+  });
+
+  it('ends only its own call when a socket handler throws', async () => {
+    const { baseUrl } = await startWith();
+    const { call: other, upstream: otherUpstream } = await callIn(baseUrl);
+    const victim = await FakeTwilioCall.dial(baseUrl);
+    await (await openai.connection(1)).waitFor('session.update');
+    // A bug on the gateway's per-frame path (fault injected): the next invalid frame throws.
+    const spy = jest.spyOn(CallSession.prototype, 'countDrop').mockImplementationOnce(() => {
+      throw new Error('injected fault');
+    });
+    try {
+      victim.socket.send('not json');
+      await victim.waitForClose(3000);
+    } finally {
+      spy.mockRestore();
+    }
+    await waitUntil(
+      () =>
+        bridge!.logs.matching(/internal error in media stream message: Error: injected fault/)
+          .length === 1,
+      'the error logged',
+    );
+    expect(
+      bridge!.logs.matching(new RegExp(`callSid=${victim.callSid}.*call ended.*internal error`)),
+    ).toHaveLength(1);
+    // The other call goes on.
+    const audio = mulawTone(440, 40);
+    other.sendMedia(audio.subarray(0, 160));
+    other.sendMedia(audio.subarray(160));
+    await waitUntil(() => otherUpstream.appendedAudio().length === audio.length, 'the other call');
+    expect(other.closeCode).toBeUndefined();
   });
 
   it('says why readiness is down while draining', async () => {

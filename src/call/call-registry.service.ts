@@ -97,11 +97,6 @@ export class CallRegistry {
     this.unauthenticated = Math.max(0, this.unauthenticated - 1);
   }
 
-  /** True while the call is live, or ended within the last hour. */
-  knows(callSid: string): boolean {
-    return this.sessions.has(callSid) || this.endedAt.has(callSid);
-  }
-
   /** True when the call ended (on this instance) within the last hour. */
   recentlyEnded(callSid: string): boolean {
     return this.endedAt.has(callSid);

@@ -235,8 +235,8 @@ export const envSchema = z.object({
   MAX_PENDING_STREAMS: integer(50, 1, 10000),
   STREAM_START_TIMEOUT_MS: integer(5000, 500, 60000),
   STREAM_REPLAY_MEMORY_S: integer(86400, 86400, 30 * 86400),
-  MAX_SSE_FOLLOWERS: integer(100, 1, 10000),
-  MAX_SSE_FOLLOWERS_PER_CALL: integer(10, 1, 10000),
+  MAX_SSE_FOLLOWERS: integer(500, 1, 10000),
+  MAX_SSE_FOLLOWERS_PER_CALL: integer(200, 1, 10000),
   SSE_MAX_DURATION_S: integer(7200, 1, 86400),
 
   // Cluster mode (several instances, one Redis): see docs/deploy.md.
