@@ -38,6 +38,8 @@ function env(instance: string): Record<string, string> {
     TWILIO_API_BASE_URL: rest.url,
     API_TOKEN,
     SHUTDOWN_DRAIN_S: '20',
+    TWILIO_PHONE_NUMBER: '+15550009999',
+    TRANSFER_NUMBER: '+15550003333',
     LOG_LEVEL: 'info',
   };
 }
@@ -265,6 +267,78 @@ describe('cluster mode: three instances, one Redis', () => {
       'the call to leave the list',
     );
     sse.close();
+  }, 60_000);
+
+  it('places an outbound call on A whose webhook reaches B and stream C, with its plan', async () => {
+    const created = await fetch(`${svc('A').baseUrl}/api/calls`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        to: '+15551112222',
+        instructions: 'Remind them of the dentist.',
+        greeting: 'Hi, it is the clinic.',
+        parameters: { patient: 'p-7' },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { callSid } = (await created.json()) as { callSid: string };
+
+    // The plan waited in Redis: B's TwiML carries its parameters, C's session its instructions.
+    const { xml } = await webhook('B', callSid);
+    expect(parseStreamTwiml(xml).parameters.patient).toBe('p-7');
+    const call = await FakeTwilioCall.open(streamOn('C', xml), { callSid });
+    opened.push(call);
+    const connections = openai.connections.length;
+    call.start();
+    await waitUntil(() => openai.connections.length > connections, 'OpenAI', 10_000);
+    const update = await openai.connections[connections].waitFor('session.update');
+    expect((update.session as { instructions: string }).instructions).toBe(
+      'Remind them of the dentist.',
+    );
+    const listed = await eventually(
+      () => listCalls('A'),
+      (calls) => calls.some((c) => c.callSid === callSid),
+      'the outbound call listed on A',
+    );
+    expect(listed.find((c) => c.callSid === callSid)).toMatchObject({
+      instance: 'C',
+      direction: 'outbound',
+    });
+
+    // The greeting is the first response; let it finish so the next one may start.
+    const upstream = openai.connections[connections];
+    await upstream.waitFor('response.create');
+    const done = (id: string) =>
+      upstream.send({ type: 'response.done', response: { id, status: 'completed', output: [] } });
+    done(upstream.responseIds[0]);
+
+    // Transfer from A: C plays the handover sentence, then redirects the call through REST.
+    const before = rest.requests.length;
+    const transfer = await fetch(`${svc('A').baseUrl}/api/calls/${callSid}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '+15550003333' }),
+    });
+    expect(transfer.status).toBe(200);
+    expect(await transfer.json()).toMatchObject({ callSid, status: 'transferring' });
+    // A number that is not allowed is refused by whichever instance is asked.
+    const refused = await fetch(`${svc('B').baseUrl}/api/calls/${callSid}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '+15559999999' }),
+    });
+    expect(refused.status).toBe(400);
+    await waitUntil(() => upstream.responseIds.length === 2, 'the handover response', 10_000);
+    const handover = upstream.responseIds[1];
+    upstream.audioDelta(handover, 'item_h', Buffer.alloc(800, 0xff));
+    upstream.audioDone(handover, 'item_h');
+    done(handover);
+    const redirect = await rest.waitForRequest(
+      (r) => r.path.includes(`/Calls/${callSid}.json`) && typeof r.form.Twiml === 'string',
+      10_000,
+    );
+    expect(redirect.form.Twiml).toContain('<Dial>+15550003333</Dial>');
+    expect(rest.requests.slice(before).filter((r) => r.path.includes(callSid))).toHaveLength(1);
   }, 60_000);
 
   it('refuses a call beyond CLUSTER_MAX_CALLS on every instance', async () => {
