@@ -310,6 +310,30 @@ describe('RedisCallDirectory', () => {
     expect(await b.directory.hasClusterCapacity()).toBe(false);
   }, 30_000);
 
+  it('never prints the password of REDIS_URL, connected or lost', async () => {
+    const secured = await TestRedis.start({ password: 'hunter2-secret' });
+    try {
+      const events = new EventEmitter2({ wildcard: true, delimiter: '.' });
+      const lines: string[] = [];
+      const directory = await RedisCallDirectory.connect({
+        url: secured.url,
+        instanceId: 'P',
+        events,
+        observer: { storeState: () => undefined, storeError: () => undefined },
+        log: { log: (line) => lines.push(line), warn: (line) => lines.push(line) },
+      });
+      expect((await directory.admit(call())).ok).toBe(true);
+      await secured.stop();
+      await waitUntil(() => directory.health().store === 'down', 'Redis down', 5000);
+      await directory.close();
+      expect(lines.join('\n')).toContain('redis://:***@127.0.0.1');
+      expect(lines.join('\n')).not.toContain('hunter2');
+      expect(lines.some((line) => line.startsWith('Redis connection lost'))).toBe(true);
+    } finally {
+      await secured.destroy();
+    }
+  });
+
   it('fails to start with one clear line when Redis cannot be reached, without the password', async () => {
     const port = await freePort();
     const url = `redis://:hunter2-secret@127.0.0.1:${port}/0`;

@@ -41,13 +41,17 @@ export class TestRedis {
   private child?: ChildProcess;
   private readonly dir = mkdtempSync(join(tmpdir(), 'bridge-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** With a password (`requirepass`), to check it never reaches a log. */
+    readonly password?: string,
+  ) {}
 
-  static async start(): Promise<TestRedis> {
+  static async start(options: { password?: string } = {}): Promise<TestRedis> {
     let lastError: unknown;
     // The port may be taken between freePort() and redis-server's bind: try a few.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const redis = new TestRedis(await freePort());
+      const redis = new TestRedis(await freePort(), options.password);
       try {
         await redis.start();
         return redis;
@@ -60,7 +64,8 @@ export class TestRedis {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}/0`;
+    const auth = this.password ? `:${encodeURIComponent(this.password)}@` : '';
+    return `redis://${auth}127.0.0.1:${this.port}/0`;
   }
 
   get running(): boolean {
@@ -84,6 +89,7 @@ export class TestRedis {
         'no',
         '--protected-mode',
         'no',
+        ...(this.password ? ['--requirepass', this.password] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
