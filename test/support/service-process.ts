@@ -56,12 +56,20 @@ export class ServiceProcess {
 
   async waitForExit(timeoutMs = 20_000): Promise<number | null> {
     if (!this.exited) {
-      await Promise.race([
-        once(this.child, 'exit'),
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error('the service did not exit in time')), timeoutMs),
-        ),
-      ]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          once(this.child, 'exit'),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error('the service did not exit in time')),
+              timeoutMs,
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     }
     return this.child.exitCode;
   }
