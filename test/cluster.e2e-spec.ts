@@ -88,7 +88,7 @@ async function dial(webhookOn: string, streamTo: string, callSid = newCallSid())
   await waitUntil(() => openai.connections.length > connections, `OpenAI for ${callSid}`, 10_000);
   const upstream = openai.connections[connections];
   await upstream.waitFor('session.update');
-  return { call, upstream, callSid };
+  return { call, upstream, callSid, xml };
 }
 
 interface ListedCall {
@@ -208,7 +208,7 @@ afterAll(async () => {
 
 describe('cluster mode: three instances, one Redis', () => {
   it('runs a call whose webhook reached A and stream B; C lists it, streams its events and hangs it up once', async () => {
-    const { call, callSid } = await dial('A', 'B');
+    const { call, callSid, xml } = await dial('A', 'B');
 
     const listed = await eventually(
       () => listCalls('C'),
@@ -267,6 +267,16 @@ describe('cluster mode: three instances, one Redis', () => {
       'the call to leave the list',
     );
     sse.close();
+
+    // One stream per CallSid, cluster-wide: a replayed webhook on C gets no <Stream>, and the
+    // captured stream (token and all) replayed on A is refused.
+    const again = await webhook('C', callSid);
+    expect(again.status).toBe(200);
+    expect(again.xml).not.toContain('<Stream');
+    const replay = await FakeTwilioCall.open(streamOn('A', xml), { callSid });
+    opened.push(replay);
+    replay.start();
+    expect(await replay.waitForClose(5000)).toBe(1008);
   }, 60_000);
 
   it('places an outbound call on A whose webhook reaches B and stream C, with its plan', async () => {

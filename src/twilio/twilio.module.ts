@@ -3,7 +3,7 @@ import { CallModule } from '../call/call.module.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import { CallDirectory } from '../cluster/call-directory.js';
 import { SharedStreamReplayMemory } from '../cluster/shared-stream-replay-memory.js';
-import { StreamReplayMemory } from './stream-replay-memory.js';
+import { InMemoryStreamReplayMemory, StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
 import { TwilioController } from './twilio.controller.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
@@ -17,11 +17,14 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
     StreamTokenService,
     TwilioSignatureGuard,
     {
-      // In the CallDirectory: this process's memory, or Redis (shared) in cluster mode.
+      // This process's memory; in cluster mode the CallDirectory's (Redis), shared by every
+      // instance and kept across restarts.
       provide: StreamReplayMemory,
       inject: [CallDirectory, limitsConfig.KEY],
       useFactory: (directory: CallDirectory, limits: LimitsConfig) =>
-        new SharedStreamReplayMemory(directory, limits.streamReplayMemoryS),
+        directory.health().mode === 'redis'
+          ? new SharedStreamReplayMemory(directory, limits.streamReplayMemoryS)
+          : new InMemoryStreamReplayMemory(limits.streamReplayMemoryS * 1000),
     },
   ],
   exports: [TwilioSignatureService, StreamTokenService, StreamReplayMemory],
