@@ -405,6 +405,8 @@ describe('cluster mode: three instances, one Redis', () => {
     // Full: no room anywhere.
     expect((await webhook('A', newCallSid())).xml).not.toContain('<Stream');
 
+    // A follower on C of a call of B: B will never send call.ended.
+    const sse = await SseReader.open(`${svc('C').baseUrl}/api/calls/${first.callSid}/events`);
     await svc('B').kill('SIGKILL');
     const killedAt = Date.now();
     await eventually(
@@ -414,6 +416,9 @@ describe('cluster mode: three instances, one Redis', () => {
       20_000,
     );
     expect(Date.now() - killedAt).toBeLessThan(20_000);
+    // C's follower of B's call is ended once the call is gone.
+    await waitUntil(() => sse.done, 'the event stream of a vanished call to end', 10_000);
+    expect(sse.text).toContain(': the call is no longer live');
     // Their sockets died with B.
     await first.call.waitForClose(5000);
     await second.call.waitForClose(5000);

@@ -10,6 +10,9 @@ import { CallEvent } from '../events/call-events.js';
  */
 export const MAX_FOLLOWER_BUFFER_BYTES = 64 * 1024;
 
+/** How often followed calls are checked for having vanished (a lease lives 10 s). */
+const GONE_CHECK_MS = 5_000;
+
 export type FollowRefusal = 'too_many' | 'too_many_for_call';
 
 interface CallFollowers {
@@ -34,6 +37,9 @@ interface Follower {
 export class CallEventFollowers implements OnModuleDestroy {
   private readonly byCall = new Map<string, CallFollowers>();
   private count = 0;
+
+  /** Ends followers of calls that are gone without a `call.ended` (their instance died). */
+  private readonly sweeper = setInterval(() => void this.sweep(), GONE_CHECK_MS).unref();
 
   constructor(
     private readonly directory: CallDirectory,
@@ -88,6 +94,7 @@ export class CallEventFollowers implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    clearInterval(this.sweeper);
     for (const call of [...this.byCall.values()]) {
       for (const follower of [...call.followers]) this.end(follower, 'the bridge is shutting down');
     }
@@ -107,6 +114,19 @@ export class CallEventFollowers implements OnModuleDestroy {
       } else {
         follower.res.write(frame);
       }
+    }
+  }
+
+  /**
+   * A call whose owner was killed never sends `call.ended`; once its lease has expired it is no
+   * longer live anywhere, and its followers are ended. Not while the store is down: the call
+   * may well be alive, its events only unable to arrive.
+   */
+  private async sweep(): Promise<void> {
+    if (this.byCall.size === 0 || this.directory.health().store !== 'up') return;
+    for (const [callSid, call] of [...this.byCall]) {
+      if (await this.directory.get(callSid)) continue;
+      for (const follower of [...call.followers]) this.end(follower, 'the call is no longer live');
     }
   }
 
