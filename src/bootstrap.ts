@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBridgeApp, type BridgeOptions } from './bridge.js';
+import { probeRedis, RedisUnavailableError } from './cluster/redis-call-directory.js';
 import { ConfigValidationError } from './config/env.schema.js';
 import { loadBridgeConfig } from './config/load-config.js';
 
@@ -36,7 +37,9 @@ function installCrashHandlers(): void {
 
 /** A start-up failure as one line an operator can act on. */
 function describeStartupError(error: unknown, port: number): string {
-  if (error instanceof ConfigValidationError) return error.message;
+  if (error instanceof ConfigValidationError || error instanceof RedisUnavailableError) {
+    return error.message;
+  }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
     return `Cannot listen on port ${port}: it is already in use (another bridge?). Stop that process or set PORT to a free port.`;
@@ -66,6 +69,8 @@ export async function bootstrapBridge(options: BootstrapOptions = {}): Promise<I
   try {
     const config = options.config ?? loadBridgeConfig();
     port = options.port ?? config.env.PORT;
+    // Cluster mode needs Redis from the first call on: say so in one line rather than start blind.
+    if (config.env.REDIS_URL) await probeRedis(config.env.REDIS_URL);
     const app = await createBridgeApp({ ...options, config });
     // useProcessExit: exit 0 after a clean drain instead of re-raising SIGTERM (status 143).
     app.enableShutdownHooks([...SIGNALS], { useProcessExit: true });

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
 import { CallsModule } from './calls/calls.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import {
   ASYNC_OPTIONS_TYPE,
   BridgeConfigModule,
@@ -49,6 +50,7 @@ export class TwilioBridgeModule {
       imports: [
         config,
         MetricsModule,
+        ClusterModule,
         CallContextModule,
         CallEventsModule,
         ToolsModule,

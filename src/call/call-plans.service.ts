@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CallDirectory } from '../cluster/call-directory.js';
 
 /** What an outbound call was started with, kept until its stream starts. */
 export interface CallPlan {
@@ -7,37 +8,63 @@ export interface CallPlan {
   parameters?: Record<string, string>;
 }
 
-const PLAN_TTL_MS = 10 * 60 * 1000;
+const PLAN_TTL_S = 10 * 60;
+/** Plans claimed by a starting stream whose session never took them are dropped after this. */
+const CLAIMED_TTL_MS = 60 * 1000;
 
 /**
  * Per-call settings chosen before the call exists on our side (`POST /api/calls`), by CallSid.
- * Held in this instance's memory: the TwiML webhook and the stream of an outbound call should
- * reach the instance that placed it (sticky routing), or use profiles, which need no state.
+ * Kept in the CallDirectory (this process's memory, or Redis in cluster mode), so the TwiML
+ * webhook and the stream of an outbound call may reach any instance. When the stream starts,
+ * the gateway claims the plan into this instance, where the call's session takes it.
  */
 @Injectable()
 export class CallPlans {
-  private readonly plans = new Map<string, { plan: CallPlan; expiresAt: number }>();
+  private readonly claimed = new Map<string, { plan: CallPlan; at: number }>();
 
-  set(callSid: string, plan: CallPlan): void {
-    this.prune();
-    this.plans.set(callSid, { plan, expiresAt: Date.now() + PLAN_TTL_MS });
+  constructor(private readonly directory: CallDirectory) {}
+
+  async set(callSid: string, plan: CallPlan): Promise<void> {
+    await this.directory.setPlan(callSid, plan, PLAN_TTL_S);
   }
 
-  get(callSid: string): CallPlan | undefined {
-    const entry = this.plans.get(callSid);
-    return entry && entry.expiresAt > Date.now() ? entry.plan : undefined;
+  async get(callSid: string): Promise<CallPlan | undefined> {
+    return asPlan(await this.directory.getPlan(callSid));
   }
 
-  /** The plan is used once: when the call's stream starts. */
-  take(callSid: string): CallPlan | undefined {
-    const plan = this.get(callSid);
-    this.plans.delete(callSid);
+  /** The stream of this call starts here: its plan (if any) moves to this instance. */
+  async claim(callSid: string): Promise<CallPlan | undefined> {
+    const plan = asPlan(await this.directory.takePlan(callSid));
+    const now = Date.now();
+    for (const [sid, entry] of this.claimed) {
+      if (now - entry.at < CLAIMED_TTL_MS) break;
+      this.claimed.delete(sid);
+    }
+    if (plan) this.claimed.set(callSid, { plan, at: now });
     return plan;
   }
 
-  private prune(): void {
-    const now = Date.now();
-    for (const [callSid, entry] of this.plans)
-      if (entry.expiresAt <= now) this.plans.delete(callSid);
+  /** The plan is used once: when the call's session begins. */
+  take(callSid: string): CallPlan | undefined {
+    const entry = this.claimed.get(callSid);
+    this.claimed.delete(callSid);
+    return entry?.plan;
   }
+}
+
+/** A plan read back from the store (JSON in Redis): only its known, well-typed fields. */
+function asPlan(value: unknown): CallPlan | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { instructions, greeting, parameters } = value as Record<string, unknown>;
+  const plan: CallPlan = {};
+  if (typeof instructions === 'string') plan.instructions = instructions;
+  if (typeof greeting === 'string') plan.greeting = greeting;
+  if (typeof parameters === 'object' && parameters !== null) {
+    plan.parameters = Object.fromEntries(
+      Object.entries(parameters).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    );
+  }
+  return plan;
 }

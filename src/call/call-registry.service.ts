@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CallDirectory } from '../cluster/call-directory.js';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
 import {
@@ -11,7 +12,7 @@ import type { CallActivity } from './call-activity.js';
 import type { CallContext } from './call-context.js';
 
 /**
- * A call in progress, whatever its transport: a Media Streams `CallSession` or a SIP call
+ * A call in progress, whatever its transport: a Media Streams `CallOrchestrator` or a SIP call
  * (src/sip/). The registry, the drain and the call-control API only need this much.
  */
 export interface LiveCall {
@@ -53,6 +54,7 @@ export class CallRegistry {
   constructor(
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
     metrics: BridgeMetrics,
+    private readonly directory: CallDirectory,
   ) {
     metrics.trackLiveCalls(() => [...this.sessions.values()].map((session) => session.stats));
     metrics.trackPendingStreams(() => ({
@@ -142,6 +144,8 @@ export class CallRegistry {
     if (this.sessions.get(callSid) !== session) return;
     this.sessions.delete(callSid);
     this.rememberEnded(callSid);
+    // Its cluster lease goes too (if that fails, the lease simply expires).
+    void this.directory.release(callSid);
   }
 
   get(callSid: string): LiveCall | undefined {

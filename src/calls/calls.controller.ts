@@ -25,6 +25,7 @@ import { CallRegistry } from '../call/call-registry.service.js';
 import { callControlConfig, twilioConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, TwilioConfig } from '../config/config.namespaces.js';
 import { isSipCallId } from '../sip/sip.constants.js';
+import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { isCallSid } from '../twilio/sids.js';
@@ -58,15 +59,18 @@ const transferSchema = z
     message: 'give the destination as "to"',
   });
 
+/** A live call of the cluster, whichever instance (`instance`) carries it. */
 export interface ActiveCall {
   callSid: string;
-  streamSid: string;
+  instance: string;
   /** `media` (Twilio Media Streams) or `sip` (OpenAI SIP). */
   transport: CallTransport;
   from?: string;
   to?: string;
-  profile?: string;
   startedAt: string;
+  direction: 'inbound' | 'outbound';
+  streamSid?: string;
+  profile?: string;
   durationS: number;
 }
 
@@ -83,6 +87,7 @@ export class CallsController {
     private readonly signatures: TwilioSignatureService,
     private readonly followers: CallEventFollowers,
     private readonly history: CallEventHistory,
+    private readonly directory: CallDirectory,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
   ) {}
@@ -112,7 +117,7 @@ export class CallsController {
         'outbound calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER',
       );
     }
-    if (!this.registry.hasCapacity())
+    if (!this.registry.hasCapacity() || !(await this.directory.hasClusterCapacity()))
       throw new ServiceUnavailableException('no capacity for another call');
     const { to, instructions, greeting, parameters } = parsed.data;
     const call = await this.twilioRest.createCall({
@@ -121,45 +126,39 @@ export class CallsController {
       from: phoneNumber,
       twimlUrl: `${this.signatures.baseUrlOf(req)}/api/twiml`,
     });
-    this.plans.set(call.sid, { instructions, greeting, parameters });
+    // Shared (cluster mode): Twilio's webhook and stream for this call may reach any instance.
+    await this.plans.set(call.sid, { instructions, greeting, parameters });
     return { callSid: call.sid, status: call.status };
   }
 
   @Get()
-  @ApiOperation({ summary: 'The calls in progress on this instance' })
-  list(): { calls: ActiveCall[] } {
+  @ApiOperation({ summary: 'The calls in progress, on every instance of the cluster' })
+  async list(): Promise<{ calls: ActiveCall[] }> {
+    const now = Date.now();
+    const calls = await this.directory.list();
     return {
-      calls: this.registry.all().map(({ context }) => ({
-        callSid: context.callSid,
-        streamSid: context.streamSid,
-        transport: context.transport,
-        from: context.from,
-        to: context.to,
-        profile: context.profile,
-        startedAt: context.startedAt.toISOString(),
-        durationS: Math.round((Date.now() - context.startedAt.getTime()) / 1000),
+      calls: calls.map((call) => ({
+        callSid: call.callSid,
+        instance: call.instance,
+        from: call.from,
+        to: call.to,
+        startedAt: call.startedAt,
+        direction: call.direction,
+        transport: call.transport ?? 'media',
+        streamSid: call.streamSid,
+        profile: call.profile,
+        durationS: Math.max(0, Math.round((now - Date.parse(call.startedAt)) / 1000)),
       })),
     };
   }
 
+  /** Any instance takes it; the instance carrying the call hangs it up (one REST request). */
   @Post(':callSid/hangup')
   @HttpCode(200)
   @ApiOperation({ summary: 'Hang up a live call' })
-  async hangUp(
-    @Param('callSid') callSid: string,
-  ): Promise<{ callSid: string; status: 'completed' }> {
+  async hangUp(@Param('callSid') callSid: string): Promise<Record<string, unknown>> {
     // Only calls this bridge is carrying: never any CallSid of the account.
-    const session = this.registry.get(this.validSid(callSid));
-    if (!session) throw new NotFoundException(`no active call ${callSid}`);
-    if (session.hangUpNow) {
-      // A SIP call: hung up through OpenAI's calls API, which owns its line.
-      await this.controlRemote(() => session.hangUpNow!('hung up through the API'));
-      return { callSid, status: 'completed' };
-    }
-    if (this.twilioRest.available)
-      await this.twilioRest.hangUp(session.context.accountSid, callSid);
-    session.close('hung up through the API');
-    return { callSid, status: 'completed' };
+    return this.runOnOwner(this.validSid(callSid), { action: 'hangup' });
   }
 
   /**
@@ -174,7 +173,7 @@ export class CallsController {
   async transfer(
     @Param('callSid') callSid: string,
     @Body() body: unknown,
-  ): Promise<{ callSid: string; status: 'transferred'; to: string }> {
+  ): Promise<Record<string, unknown>> {
     const parsed = transferSchema.safeParse(body);
     if (!parsed.success) {
       throw new BadRequestException(
@@ -188,30 +187,8 @@ export class CallsController {
         `transfers may only go to ${allowed.filter(Boolean).join(', ')}`,
       );
     }
-    const session = this.registry.get(this.validSid(callSid));
-    if (!session) throw new NotFoundException(`no active call ${callSid}`);
-    if (session.transferNow) {
-      await this.controlRemote(() => session.transferNow!(to));
-    } else {
-      if (!this.twilioRest.available) {
-        throw new ServiceUnavailableException('transfers of media calls need TWILIO_AUTH_TOKEN');
-      }
-      if (!to.startsWith('+')) {
-        throw new BadRequestException('a media call transfers to an E.164 number (<Dial>)');
-      }
-      await this.twilioRest.redirect(session.context.accountSid, callSid, transferTwiml(to));
-      session.close(`transferred to ${to} through the API`, 'log', 'transferred');
-    }
-    return { callSid, status: 'transferred', to };
-  }
-
-  /** A request to the carrier's API of a call; its failure is a 502, not a 500. */
-  private async controlRemote(request: () => Promise<void>): Promise<void> {
-    try {
-      await request();
-    } catch (error) {
-      throw new BadGatewayException(`the carrier refused: ${(error as Error).message}`);
-    }
+    // The owner acts, whichever instance was asked (cluster mode), and says how it went.
+    return this.runOnOwner(this.validSid(callSid), { action: 'transfer', number: to });
   }
 
   /**
@@ -221,10 +198,12 @@ export class CallsController {
    */
   @Get(':callSid/events')
   @ApiOperation({ summary: "A call's events (call.*) as server-sent events, until call.ended" })
-  followEvents(@Param('callSid') callSid: string, @Res() res: Response): void {
+  async followEvents(@Param('callSid') callSid: string, @Res() res: Response): Promise<void> {
     this.validSid(callSid);
-    if (!this.registry.get(callSid)) {
-      if (this.registry.recentlyEnded(callSid)) {
+    // Live here, or on another instance (cluster mode): its owner's events come through the bus.
+    if (!this.registry.get(callSid) && !(await this.directory.get(callSid))) {
+      const recent = await this.directory.recentRecords();
+      if (this.registry.recentlyEnded(callSid) || recent.some((r) => r.callSid === callSid)) {
         return this.followers.ended(res, this.history.of(callSid));
       }
       throw new NotFoundException(`no live or recently ended call ${callSid}`);
@@ -242,6 +221,21 @@ export class CallsController {
     // sees it), then live: both in this tick, so nothing is missed or doubled (events are
     // emitted synchronously).
     this.followers.follow(callSid, res, this.history.of(callSid));
+  }
+
+  /** Runs a command where the call lives and answers with the owner's status and body. */
+  private async runOnOwner(
+    callSid: string,
+    command: ControlCommand,
+  ): Promise<Record<string, unknown>> {
+    const result = await this.directory.control(callSid, command);
+    if (result.status >= 400) {
+      throw new HttpException(
+        { statusCode: result.status, message: result.body.message ?? 'call control failed' },
+        result.status,
+      );
+    }
+    return result.body;
   }
 
   private validSid(callSid: string): string {

@@ -3,6 +3,7 @@ import { CallModule } from '../call/call.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
 import { ApiTokenGuard } from './api-token.guard.js';
+import { CallControlHandler } from './call-control.handler.js';
 import { CallEventFollowers } from './call-event-followers.service.js';
 import { CallEventHistory } from './call-event-history.service.js';
 import { CallsController } from './calls.controller.js';
@@ -10,6 +11,6 @@ import { CallsController } from './calls.controller.js';
 @Module({
   imports: [CallModule, TwilioModule, TwilioRestModule],
   controllers: [CallsController],
-  providers: [ApiTokenGuard, CallEventFollowers, CallEventHistory],
+  providers: [ApiTokenGuard, CallEventFollowers, CallEventHistory, CallControlHandler],
 })
 export class CallsModule {}

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FactoryProvider } from '@nestjs/common';
 import type { ParsedEnv } from './env.schema.js';
 import type { BridgeConfig } from './load-config.js';
@@ -103,6 +104,16 @@ export const callControlConfig = namespace('callControl', (env) => {
   };
 });
 
+export const clusterConfig = namespace('cluster', (env) => {
+  return {
+    /** Set: cluster mode, shared state in Redis. The URL may carry a password. */
+    redisUrl: env.REDIS_URL ? new Secret(env.REDIS_URL) : undefined,
+    /** Names this instance in the cluster (owner of its calls): hostname and pid by default. */
+    instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    clusterMaxCalls: env.CLUSTER_MAX_CALLS,
+  };
+});
+
 type Of<N> = N extends ConfigNamespace<infer T> ? T : never;
 export type ServerConfig = Of<typeof serverConfig>;
 export type OpenAIConfig = Of<typeof openaiConfig>;
@@ -110,6 +121,7 @@ export type AudioConfig = Of<typeof audioConfig>;
 export type TwilioConfig = Of<typeof twilioConfig>;
 export type LimitsConfig = Of<typeof limitsConfig>;
 export type CallControlConfig = Of<typeof callControlConfig>;
+export type ClusterConfig = Of<typeof clusterConfig>;
 
 const NAMESPACES = [
   serverConfig,
@@ -118,6 +130,7 @@ const NAMESPACES = [
   twilioConfig,
   limitsConfig,
   callControlConfig,
+  clusterConfig,
 ] as const;
 
 /** The namespaces as providers, each built once from the configuration under `configToken`. */

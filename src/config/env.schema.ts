@@ -111,6 +111,51 @@ const callProfilesSchema = z.record(
 );
 export type CallProfiles = z.output<typeof callProfilesSchema>;
 
+/**
+ * REDIS_URL: `redis://` or `rediss://` (TLS). Its value is never echoed in an error: it may
+ * carry a password.
+ */
+const redisUrl = optionalText.transform((value, ctx): string | undefined => {
+  if (value === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0',
+    });
+    return z.NEVER;
+  }
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^(0|[1-9][0-9]?)$/.test(db)) {
+    ctx.addIssue({ code: 'custom', message: 'the database after the host must be a number (/0)' });
+    return z.NEVER;
+  }
+  return value;
+});
+
+const optionalInteger = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx): number | undefined => {
+      if (value === undefined || value === '') return undefined;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a whole number from ${min} to ${max}, got "${value}"`,
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -214,6 +259,16 @@ export const envSchema = z.object({
   MAX_SSE_FOLLOWERS: integer(500, 1, 10000),
   MAX_SSE_FOLLOWERS_PER_CALL: integer(200, 1, 10000),
   SSE_MAX_DURATION_S: integer(7200, 1, 86400),
+
+  // Cluster mode (several instances, one Redis): see docs/deploy.md.
+  REDIS_URL: redisUrl,
+  INSTANCE_ID: optionalText.refine(
+    (value) => value === undefined || /^[A-Za-z0-9._:-]{1,64}$/.test(value),
+    {
+      message: 'expected 1-64 letters, digits, ".", "_", ":" or "-"',
+    },
+  ),
+  CLUSTER_MAX_CALLS: optionalInteger(1, 1_000_000),
 });
 
 export type ParsedEnv = z.output<typeof envSchema>;

@@ -6,6 +6,7 @@ import {
   type HealthCheckResult,
 } from '@nestjs/terminus';
 import { CallRegistry } from '../call/call-registry.service.js';
+import { CallDirectory } from '../cluster/call-directory.js';
 import { RealtimeHealth } from '../realtime/realtime-health.service.js';
 
 type HealthReport = HealthCheckResult & { activeCalls: number };
@@ -22,6 +23,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly registry: CallRegistry,
     private readonly realtime: RealtimeHealth,
+    private readonly directory: CallDirectory,
   ) {}
 
   /**
@@ -31,7 +33,16 @@ export class HealthController {
   @Get()
   live(): HealthReport {
     const calls = this.calls();
-    return this.withCalls({ status: 'ok', info: calls, error: {}, details: calls });
+    const redis = this.redis();
+    // Redis down is reported (error, details) but stays 200: the process and its calls are fine,
+    // and a restart would only drop them.
+    const down = redis?.redis.status === 'down';
+    return this.withCalls({
+      status: 'ok',
+      info: { ...calls, ...(redis && !down ? redis : {}) },
+      error: down ? redis : {},
+      details: { ...calls, ...redis },
+    });
   }
 
   @Get('ready')
@@ -44,6 +55,9 @@ export class HealthController {
           this.registry.isDraining
             ? this.indicators.check('admission').down({ message: 'draining for shutdown' })
             : this.indicators.check('admission').up(),
+        // Cluster mode: Redis down leaves this instance ready (it admits calls under its own
+        // limit); unready pods everywhere would refuse every call instead.
+        ...this.redisReadiness(),
         () => {
           const rejected = this.realtime.keyRejected;
           return rejected
@@ -64,6 +78,32 @@ export class HealthController {
       // Streams not yet a call: unsigned ones waiting for a valid start, and starting ones.
       pending: this.registry.pendingStreams,
     });
+  }
+
+  /** Cluster mode only: whether Redis answers, and this instance's name. */
+  private redis() {
+    const state = this.directory.health();
+    if (state.mode !== 'redis') return undefined;
+    return {
+      redis: {
+        status: state.store,
+        instance: state.instance,
+        ...(state.downSince ? { since: state.downSince } : {}),
+      },
+    } as const;
+  }
+
+  private redisReadiness() {
+    const state = this.directory.health();
+    if (state.mode !== 'redis') return [];
+    return [
+      () =>
+        this.indicators.check('redis').up({
+          connection: state.store,
+          instance: state.instance,
+          ...(state.downSince ? { since: state.downSince } : {}),
+        }),
+    ];
   }
 
   private withCalls(result: HealthCheckResult): HealthReport {

@@ -2,7 +2,9 @@ import { BadRequestException, Inject, Logger } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
+import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
+import { CallDirectory } from '../cluster/call-directory.js';
 import { CallFactory } from '../call/call.factory.js';
 import type { CallOrchestrator } from '../call/call-orchestrator.js';
 import { closeReason } from '../common/close-reason.js';
@@ -69,6 +71,8 @@ export class MediaStreamGateway implements OnGatewayConnection {
     private readonly registry: CallRegistry,
     private readonly sessions: CallFactory,
     private readonly replays: StreamReplayMemory,
+    private readonly directory: CallDirectory,
+    private readonly plans: CallPlans,
     private readonly metrics: BridgeMetrics,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
@@ -138,6 +142,12 @@ export class MediaStreamGateway implements OnGatewayConnection {
     const early: TwilioInboundFrame[] = [];
     const rate = new MediaRateLimiter();
 
+    // The cluster lease of a call whose session never began (its session releases it otherwise).
+    let leased: string | undefined;
+    const releaseLease = () => {
+      if (leased && !session) void this.directory.release(leased);
+      leased = undefined;
+    };
     const release = () => {
       if (holds === 'slot') this.registry.releaseSlot();
       if (holds === 'pending') this.registry.removePending();
@@ -197,6 +207,23 @@ export class MediaStreamGateway implements OnGatewayConnection {
         }
         holds = 'slot';
       }
+      // Cluster-wide admission (CLUSTER_MAX_CALLS): a lease, renewed while the call lives here.
+      const { customParameters } = frame.start;
+      const plan = await this.plans.claim(callSid);
+      const admission = await this.directory.admit({
+        callSid,
+        instance: this.directory.instanceId,
+        streamSid: frame.streamSid,
+        from: customParameters.From,
+        to: customParameters.To,
+        profile: customParameters.profile,
+        startedAt: new Date().toISOString(),
+        direction: plan ? 'outbound' : 'inbound',
+        transport: 'media',
+      });
+      if (!admission.ok) return refuse(admission.reason, 'no_capacity', callSid, 1013);
+      leased = callSid;
+      if (refused || socket.readyState !== socket.OPEN) return releaseLease();
       clearTimeout(startTimer);
       const created = await this.sessions.create({
         callSid,
@@ -233,6 +260,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
           start(frame).catch((error: unknown) => {
             this.log.error(`could not start call ${frame.start.callSid}: ${String(error)}`);
             release();
+            releaseLease();
             socket.close(1011, 'internal error');
             setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
           });
@@ -266,6 +294,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
       guarded('close', (code: number) => {
         clearTimeout(startTimer);
         release();
+        releaseLease();
         const why = oversized
           ? 'Twilio frame over the 64 KiB limit'
           : `Twilio socket closed (${code})`;

@@ -108,7 +108,29 @@ export class BridgeMetrics {
     registers: [this.registry],
   });
 
+  private redisUp?: boolean;
+  private readonly redisErrors = new Counter({
+    name: 'bridge_redis_errors_total',
+    help: 'Redis commands that failed (the bridge went on without them), by operation',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  private readonly redisDisconnects = new Counter({
+    name: 'bridge_redis_disconnects_total',
+    help: 'Times the connection to Redis was lost (cluster mode)',
+    registers: [this.registry],
+  });
+
   constructor() {
+    const redisUp: Gauge = new Gauge({
+      name: 'bridge_redis_up',
+      help: 'Redis reachable (1) or not (0); absent without REDIS_URL',
+      registers: [this.registry],
+      collect: () => {
+        if (this.redisUp === undefined) redisUp.reset();
+        else redisUp.set(this.redisUp ? 1 : 0);
+      },
+    });
     // prom-client's names already start with process_ / nodejs_: bridge_process_cpu_seconds_total.
     collectDefaultMetrics({ register: this.registry, prefix: 'bridge_' });
     const activeCalls: Gauge = new Gauge({
@@ -186,6 +208,16 @@ export class BridgeMetrics {
     this.endedTotals.framesOut += stats.framesOut;
     this.endedTotals.framesDropped += stats.framesDropped;
     this.endedTotals.bargeIns += stats.bargeIns;
+  }
+
+  /** Cluster mode: Redis became reachable (true) or was lost (false). */
+  redisState(up: boolean): void {
+    if (this.redisUp === true && !up) this.redisDisconnects.inc();
+    this.redisUp = up;
+  }
+
+  redisError(operation: string): void {
+    this.redisErrors.inc({ operation });
   }
 
   openaiError(code: string): void {

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
 import { LiveCallContext } from '../call/live-call-context.js';
+import { CallDirectory } from '../cluster/call-directory.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
@@ -22,6 +23,7 @@ export class SipCallsService {
     private readonly settings: CallSettingsService,
     private readonly calls: OpenAICallsClient,
     private readonly moduleRef: ModuleRef,
+    private readonly directory: CallDirectory,
   ) {}
 
   /** Runs after the webhook has been answered; never rejects. */
@@ -40,8 +42,31 @@ export class SipCallsService {
         return;
       }
       try {
-        const call = await this.create(incoming);
-        await call.start();
+        // Cluster-wide admission (CLUSTER_MAX_CALLS), the same lease a media call takes.
+        const admission = await this.directory.admit({
+          callSid: callId,
+          instance: this.directory.instanceId,
+          streamSid: callId,
+          from: incoming.from,
+          to: incoming.to,
+          profile: this.settings.profileFor(undefined, incoming.to),
+          startedAt: new Date().toISOString(),
+          direction: 'inbound',
+          transport: 'sip',
+        });
+        if (!admission.ok) {
+          this.log.warn(`rejected SIP call ${callId} (${SIP_BUSY} busy): ${admission.reason}`);
+          await this.calls.reject(callId, SIP_BUSY);
+          return;
+        }
+        try {
+          const call = await this.create(incoming);
+          await call.start();
+        } finally {
+          // A call that never went live (accept refused) gives its lease back; a live one
+          // gives it back when it leaves the registry.
+          if (!this.registry.get(callId)) await this.directory.release(callId);
+        }
       } finally {
         this.registry.releaseSlot();
       }

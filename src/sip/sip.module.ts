@@ -1,5 +1,7 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
+import { CallDirectory } from '../cluster/call-directory.js';
+import { RedisCallDirectory } from '../cluster/redis-call-directory.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
@@ -7,8 +9,12 @@ import { SipCall } from './sip-call.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { sipWebhookBodyReader } from './sip-webhook-body.js';
 import { SipWebhookController } from './sip-webhook.controller.js';
-import { SIP_WEBHOOK_PATH } from './sip.constants.js';
-import { InMemoryWebhookDeliveries, WEBHOOK_DELIVERIES } from './webhook-deliveries.js';
+import { SIP_WEBHOOK_PATH, WEBHOOK_DEDUPE_TTL_MS } from './sip.constants.js';
+import {
+  InMemoryWebhookDeliveries,
+  WEBHOOK_DELIVERIES,
+  type WebhookDeliveries,
+} from './webhook-deliveries.js';
 import { WebhookVerifier } from './webhook-signature.js';
 
 /**
@@ -29,8 +35,18 @@ import { WebhookVerifier } from './webhook-signature.js';
         openai.webhookSecret ? new WebhookVerifier(openai.webhookSecret.reveal()) : null,
       inject: [openaiConfig.KEY],
     },
-    // This instance's memory; cluster mode provides a shared one under the same token.
-    { provide: WEBHOOK_DELIVERIES, useFactory: () => new InMemoryWebhookDeliveries() },
+    {
+      // Cluster mode: one memory for every instance (OpenAI's retry may reach another one).
+      provide: WEBHOOK_DELIVERIES,
+      inject: [CallDirectory],
+      useFactory: (directory: CallDirectory): WebhookDeliveries =>
+        directory instanceof RedisCallDirectory
+          ? {
+              firstDelivery: (id) =>
+                directory.remember('webhook-id', id, Math.ceil(WEBHOOK_DEDUPE_TTL_MS / 1000)),
+            }
+          : new InMemoryWebhookDeliveries(),
+    },
   ],
   exports: [OpenAICallsClient],
 })

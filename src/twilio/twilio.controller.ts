@@ -13,6 +13,7 @@ import {
 import type { Request } from 'express';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
+import { CallDirectory } from '../cluster/call-directory.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
@@ -34,6 +35,7 @@ export class TwilioController {
     private readonly settings: CallSettingsService,
     private readonly plans: CallPlans,
     private readonly replays: StreamReplayMemory,
+    private readonly directory: CallDirectory,
   ) {}
 
   @Post('twiml')
@@ -66,7 +68,10 @@ export class TwilioController {
       this.log.warn(`webhook for callSid=${callSid}, which already has a stream: no new <Stream>`);
       return noStreamTwiml();
     }
-    if (!this.registry.hasCapacity()) return busyTwiml();
+    // Room here (MAX_CONCURRENT_CALLS) and in the cluster (CLUSTER_MAX_CALLS, cluster mode).
+    if (!this.registry.hasCapacity() || !(await this.directory.hasClusterCapacity())) {
+      return busyTwiml();
+    }
     const text = (record: Record<string, unknown>, name: string) =>
       typeof record[name] === 'string' ? record[name] : undefined;
     const to = text(fields, 'To');
@@ -77,7 +82,7 @@ export class TwilioController {
       statusCallbackUrl: this.streamUrls.statusCallbackFor(req),
       parameters: {
         // Parameters an outbound call was started with; ours below win on a name clash.
-        ...this.plans.get(callSid)?.parameters,
+        ...(await this.plans.get(callSid))?.parameters,
         CallSid: callSid,
         From: text(fields, 'From'),
         To: to,

@@ -2,6 +2,8 @@ import { StreamStatusController } from './stream-status.controller.js';
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
+import { CallDirectory } from '../cluster/call-directory.js';
+import { SharedStreamReplayMemory } from '../cluster/shared-stream-replay-memory.js';
 import { InMemoryStreamReplayMemory, StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
 import { StreamUrlService } from './stream-url.service.js';
@@ -18,11 +20,14 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
     StreamUrlService,
     TwilioSignatureGuard,
     {
-      // In this process for now; the cluster work provides a shared store under the same token.
+      // This process's memory; in cluster mode the CallDirectory's (Redis), shared by every
+      // instance and kept across restarts.
       provide: StreamReplayMemory,
-      inject: [limitsConfig.KEY],
-      useFactory: (limits: LimitsConfig) =>
-        new InMemoryStreamReplayMemory(limits.streamReplayMemoryS * 1000),
+      inject: [CallDirectory, limitsConfig.KEY],
+      useFactory: (directory: CallDirectory, limits: LimitsConfig) =>
+        directory.health().mode === 'redis'
+          ? new SharedStreamReplayMemory(directory, limits.streamReplayMemoryS)
+          : new InMemoryStreamReplayMemory(limits.streamReplayMemoryS * 1000),
     },
   ],
   exports: [TwilioSignatureService, StreamTokenService, StreamReplayMemory],

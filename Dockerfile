@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# The bridge as a container: build with every dependency, run with production ones only.
+# docs/deploy.md shows how to run it alone, with docker compose, and on Kubernetes.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY src ./src
+# Build, then drop the dev dependencies (TypeScript, Jest, the Nest CLI...) from node_modules.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=8080
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# The image's unprivileged user (uid 1000): nothing here needs root, nothing is written at run time.
+USER node
+EXPOSE 8080
+# Liveness only (/health stays 200 during a drain); readiness (/health/ready) is the orchestrator's.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
+# Exec form: node is PID 1's child-free process and gets SIGTERM itself, so calls drain.
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,36 @@
+/**
+ * Every bound of the shared state, named. The lease numbers set how fast a crashed instance's
+ * calls disappear: at most LEASE_TTL_MS after its last heartbeat (the contract says 20 s).
+ */
+
+/** A lease lives this long unless renewed. */
+export const LEASE_TTL_MS = 10_000;
+/** Each instance renews the leases of its live calls this often (three tries per lease life). */
+export const HEARTBEAT_MS = 3_000;
+
+/** A control request (hang-up, transfer) waits this long for the owner's answer; the owner may
+ * itself wait on Twilio's REST API (5 s), so a little more than that. */
+export const CONTROL_TIMEOUT_MS = 8_000;
+/** Control requests waiting for an answer at once, per instance. */
+export const MAX_PENDING_CONTROL = 1_000;
+
+/** Finished call records kept (newest first) for "recent calls". */
+export const RECENT_CALLS_MAX = 100;
+
+/** Keys held per memory scope in process memory (the oldest go first beyond it). */
+export const MAX_REMEMBERED_PER_SCOPE = 1_000_000;
+/** Replay-memory writes kept while Redis is down, written once it is back. */
+export const MAX_REPLAY_BACKLOG = 10_000;
+
+/** Start-up: Redis must answer this soon, or the process exits with one clear line. */
+export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/** A single Redis command never holds a call up for longer than this. */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** Reconnect backoff cap while Redis is away. */
+export const REDIS_RETRY_MAX_MS = 2_000;
+
+/** Largest JSON message accepted from the bus (control, replies, events). */
+export const MAX_BUS_MESSAGE_BYTES = 256 * 1024;
+
+/** Every key and channel of the bridge in Redis starts with this. */
+export const KEY_PREFIX = 'bridge:';

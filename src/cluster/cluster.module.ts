@@ -1,0 +1,70 @@
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { clusterConfig, type ClusterConfig } from '../config/config.namespaces.js';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
+import { CallDirectory } from './call-directory.js';
+import { MemoryCallDirectory } from './memory-call-directory.js';
+import { RedisCallDirectory } from './redis-call-directory.js';
+
+/**
+ * Chooses the shared-state implementation once, at start-up: Redis when REDIS_URL is set (and
+ * then Redis must answer, or start-up fails with one line), this process's memory otherwise.
+ */
+async function createDirectory(
+  cfg: ClusterConfig,
+  events: EventEmitter2,
+  metrics: BridgeMetrics,
+): Promise<CallDirectory> {
+  if (!cfg.redisUrl) {
+    return new MemoryCallDirectory({
+      instanceId: cfg.instanceId,
+      clusterMaxCalls: cfg.clusterMaxCalls,
+      events,
+    });
+  }
+  const log = new Logger('Cluster');
+  return RedisCallDirectory.connect({
+    url: cfg.redisUrl.reveal(),
+    instanceId: cfg.instanceId,
+    clusterMaxCalls: cfg.clusterMaxCalls,
+    events,
+    observer: {
+      storeState: (up) => metrics.redisState(up),
+      storeError: (operation) => metrics.redisError(operation),
+    },
+    log: { log: (message) => log.log(message), warn: (message) => log.warn(message) },
+  });
+}
+
+/** Closes the Redis connections once the drain is over (Nest runs this after the drain hook). */
+@Injectable()
+export class ClusterLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(CallDirectory) private readonly directory: CallDirectory) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.directory instanceof RedisCallDirectory) await this.directory.close();
+    else if (this.directory instanceof MemoryCallDirectory) this.directory.dispose();
+  }
+}
+
+/** Global: the gateway, the webhook, the API, SSE and health all read the one CallDirectory. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: CallDirectory,
+      inject: [clusterConfig.KEY, EventEmitter2, BridgeMetrics],
+      useFactory: createDirectory,
+    },
+    ClusterLifecycle,
+  ],
+  exports: [CallDirectory],
+})
+export class ClusterModule {}

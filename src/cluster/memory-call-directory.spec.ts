@@ -1,0 +1,112 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { LiveCall, SharedCallEvent } from './call-directory.js';
+import { RECENT_CALLS_MAX } from './cluster.constants.js';
+import { MemoryCallDirectory } from './memory-call-directory.js';
+
+const events = () => new EventEmitter2({ wildcard: true, delimiter: '.' });
+
+function call(callSid: string): LiveCall {
+  return {
+    callSid,
+    instance: 'ignored',
+    startedAt: new Date().toISOString(),
+    direction: 'inbound',
+  };
+}
+
+describe('MemoryCallDirectory', () => {
+  it('admits up to CLUSTER_MAX_CALLS, once per CallSid, as the owner', async () => {
+    const directory = new MemoryCallDirectory({
+      instanceId: 'A',
+      clusterMaxCalls: 2,
+      events: events(),
+    });
+    expect(await directory.admit(call('CA1'))).toEqual({ ok: true, degraded: false });
+    expect((await directory.admit(call('CA1'))).ok).toBe(false);
+    expect((await directory.admit(call('CA2'))).ok).toBe(true);
+    expect(await directory.hasClusterCapacity()).toBe(false);
+    expect(await directory.admit(call('CA3'))).toEqual({
+      ok: false,
+      reason: 'CLUSTER_MAX_CALLS (2) calls already live',
+    });
+    expect((await directory.list()).map((c) => c.instance)).toEqual(['A', 'A']);
+    await directory.release('CA1');
+    expect(await directory.get('CA1')).toBeUndefined();
+    expect(await directory.hasClusterCapacity()).toBe(true);
+  });
+
+  it('has no cluster cap without CLUSTER_MAX_CALLS (the per-instance limit is the caller’s)', async () => {
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
+    for (let i = 0; i < 1000; i++) expect((await directory.admit(call(`CA${i}`))).ok).toBe(true);
+    expect(await directory.hasClusterCapacity()).toBe(true);
+  });
+
+  it('remembers keys per scope until their TTL, and forgets on request', async () => {
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
+    expect(await directory.remember('webhook-id', 'evt_1', 60)).toBe(true);
+    expect(await directory.remember('webhook-id', 'evt_1', 60)).toBe(false);
+    expect(await directory.recalls('stream-started', 'evt_1')).toBe(false);
+    expect(await directory.remember('stream-issued', 'CA1', 0)).toBe(true);
+    expect(await directory.recalls('stream-issued', 'CA1')).toBe(false); // expired at once
+    await directory.forget('webhook-id', 'evt_1');
+    expect(await directory.remember('webhook-id', 'evt_1', 60)).toBe(true);
+  });
+
+  it('keeps a plan until it is taken', async () => {
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
+    await directory.setPlan('CA1', { greeting: 'Hi' }, 600);
+    expect(await directory.getPlan('CA1')).toEqual({ greeting: 'Hi' });
+    expect(await directory.takePlan('CA1')).toEqual({ greeting: 'Hi' });
+    expect(await directory.takePlan('CA1')).toBeUndefined();
+  });
+
+  it('records ended calls, newest first, at most RECENT_CALLS_MAX', async () => {
+    const emitter = events();
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: emitter });
+    for (let i = 0; i < RECENT_CALLS_MAX + 5; i++) {
+      emitter.emit('call.ended', { event: 'call.ended', callSid: `CA${i}` });
+    }
+    const records = await directory.recentRecords();
+    expect(records).toHaveLength(RECENT_CALLS_MAX);
+    expect(records[0]).toEqual({
+      event: 'call.ended',
+      callSid: `CA${RECENT_CALLS_MAX + 4}`,
+      instance: 'A',
+    });
+    directory.dispose();
+    emitter.emit('call.ended', { event: 'call.ended', callSid: 'late' });
+    expect((await directory.recentRecords(1))[0].callSid).not.toBe('late');
+  });
+
+  it('runs control on its own calls only', async () => {
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
+    await directory.admit(call('CA1'));
+    expect((await directory.control('CA1', { action: 'hangup' })).status).toBe(503); // no handler
+    directory.onControl((callSid, command) =>
+      Promise.resolve({ status: 200, body: { callSid, action: command.action } }),
+    );
+    expect(await directory.control('CA1', { action: 'hangup' })).toEqual({
+      status: 200,
+      body: { callSid: 'CA1', action: 'hangup' },
+    });
+    expect((await directory.control('CA2', { action: 'hangup' })).status).toBe(404);
+    directory.onControl(() => Promise.reject(new Error('Twilio said no')));
+    expect(await directory.control('CA1', { action: 'hangup' })).toEqual({
+      status: 500,
+      body: { message: 'Twilio said no' },
+    });
+  });
+
+  it('follows one call’s events until unsubscribed', () => {
+    const emitter = events();
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: emitter });
+    const seen: SharedCallEvent[] = [];
+    const stop = directory.follow('CA1', (event) => seen.push(event));
+    emitter.emit('call.dtmf', { event: 'call.dtmf', callSid: 'CA1', digit: '1' });
+    emitter.emit('call.dtmf', { event: 'call.dtmf', callSid: 'CA2', digit: '2' });
+    stop();
+    emitter.emit('call.dtmf', { event: 'call.dtmf', callSid: 'CA1', digit: '3' });
+    expect(seen.map((e) => e.digit)).toEqual(['1']);
+    expect(directory.health()).toEqual({ mode: 'memory', instance: 'A', store: 'up' });
+  });
+});

@@ -1,0 +1,215 @@
+import type { EventEmitter2 } from '@nestjs/event-emitter';
+import {
+  CallDirectory,
+  type Admission,
+  type CallRecordEntry,
+  type ControlCommand,
+  type ControlResult,
+  type DirectoryHealth,
+  type LiveCall,
+  type LocalControlHandler,
+  type MemoryScope,
+  type SharedCallEvent,
+} from './call-directory.js';
+import { MAX_REMEMBERED_PER_SCOPE, RECENT_CALLS_MAX } from './cluster.constants.js';
+
+export interface MemoryDirectoryOptions {
+  instanceId: string;
+  /** CLUSTER_MAX_CALLS: in memory the cluster is this one process. */
+  clusterMaxCalls?: number;
+  /** Where the calls' `call.*` events are emitted (for `follow` and the recent records). */
+  events: EventEmitter2;
+}
+
+/**
+ * Shared state held in this process: the default, and what one instance behind no load balancer
+ * needs. The Redis directory also keeps one of these, so that its own calls, replay memory and
+ * plans survive while Redis is away.
+ */
+export class MemoryCallDirectory extends CallDirectory {
+  readonly instanceId: string;
+  private readonly calls = new Map<string, LiveCall>();
+  private readonly remembered = new Map<MemoryScope, Map<string, number>>();
+  private readonly plans = new Map<string, { plan: unknown; expiresAt: number }>();
+  private readonly records: CallRecordEntry[] = [];
+  private handler?: LocalControlHandler;
+  private readonly stopRecording: () => void;
+
+  constructor(private readonly options: MemoryDirectoryOptions) {
+    super();
+    this.instanceId = options.instanceId;
+    const onEnded = (event: SharedCallEvent) => this.addRecord(event);
+    options.events.on('call.ended', onEnded);
+    this.stopRecording = () => options.events.off('call.ended', onEnded);
+  }
+
+  /** Stops listening to the app's events (the app is closing). */
+  dispose(): void {
+    this.stopRecording();
+  }
+
+  /** The calls this process carries (the Redis directory re-registers them after an outage). */
+  localCalls(): LiveCall[] {
+    return [...this.calls.values()];
+  }
+
+  isLocal(callSid: string): boolean {
+    return this.calls.has(callSid);
+  }
+
+  hasClusterCapacity(): Promise<boolean> {
+    const max = this.options.clusterMaxCalls;
+    return Promise.resolve(max === undefined || this.calls.size < max);
+  }
+
+  admit(call: LiveCall): Promise<Admission> {
+    return Promise.resolve(this.admitNow(call));
+  }
+
+  /** Synchronous admission (the Redis directory's local half). */
+  admitNow(call: LiveCall): Admission {
+    if (this.calls.has(call.callSid)) return { ok: false, reason: 'this call is already live' };
+    const max = this.options.clusterMaxCalls;
+    if (max !== undefined && this.calls.size >= max) {
+      return { ok: false, reason: `CLUSTER_MAX_CALLS (${max}) calls already live` };
+    }
+    this.calls.set(call.callSid, { ...call, instance: this.instanceId });
+    return { ok: true, degraded: false };
+  }
+
+  release(callSid: string): Promise<void> {
+    this.calls.delete(callSid);
+    return Promise.resolve();
+  }
+
+  list(): Promise<LiveCall[]> {
+    return Promise.resolve(this.localCalls());
+  }
+
+  get(callSid: string): Promise<LiveCall | undefined> {
+    return Promise.resolve(this.calls.get(callSid));
+  }
+
+  remember(scope: MemoryScope, key: string, ttlS: number): Promise<boolean> {
+    return Promise.resolve(this.rememberNow(scope, key, ttlS));
+  }
+
+  rememberNow(scope: MemoryScope, key: string, ttlS: number): boolean {
+    const now = Date.now();
+    const keys = this.scope(scope, now);
+    const expiresAt = keys.get(key);
+    if (expiresAt !== undefined && expiresAt > now) return false;
+    keys.delete(key);
+    keys.set(key, now + ttlS * 1000);
+    this.cap(keys);
+    return true;
+  }
+
+  /** Bounded: beyond the cap the oldest entries go. */
+  private cap(keys: Map<string, number>): void {
+    while (keys.size > MAX_REMEMBERED_PER_SCOPE) {
+      const oldest = keys.keys().next().value;
+      if (oldest === undefined) break;
+      keys.delete(oldest);
+    }
+  }
+
+  /** Remembers `key` whether or not it was remembered already (a copy of the shared store's). */
+  store(scope: MemoryScope, key: string, ttlS: number): void {
+    const now = Date.now();
+    const keys = this.scope(scope, now);
+    keys.delete(key);
+    keys.set(key, now + ttlS * 1000);
+    this.cap(keys);
+  }
+
+  recalls(scope: MemoryScope, key: string): Promise<boolean> {
+    return Promise.resolve(this.recallsNow(scope, key));
+  }
+
+  recallsNow(scope: MemoryScope, key: string): boolean {
+    const now = Date.now();
+    const expiresAt = this.scope(scope, now).get(key);
+    return expiresAt !== undefined && expiresAt > now;
+  }
+
+  forget(scope: MemoryScope, key: string): Promise<void> {
+    this.remembered.get(scope)?.delete(key);
+    return Promise.resolve();
+  }
+
+  setPlan(callSid: string, plan: unknown, ttlS: number): Promise<void> {
+    const now = Date.now();
+    for (const [sid, entry] of this.plans) if (entry.expiresAt <= now) this.plans.delete(sid);
+    this.plans.set(callSid, { plan, expiresAt: now + ttlS * 1000 });
+    return Promise.resolve();
+  }
+
+  getPlan(callSid: string): Promise<unknown> {
+    return Promise.resolve(this.planNow(callSid));
+  }
+
+  planNow(callSid: string): unknown {
+    const entry = this.plans.get(callSid);
+    return entry && entry.expiresAt > Date.now() ? entry.plan : undefined;
+  }
+
+  takePlan(callSid: string): Promise<unknown> {
+    const plan = this.planNow(callSid);
+    this.plans.delete(callSid);
+    return Promise.resolve(plan);
+  }
+
+  addRecord(event: SharedCallEvent): void {
+    this.records.unshift({ ...event, instance: this.instanceId });
+    this.records.length = Math.min(this.records.length, RECENT_CALLS_MAX);
+  }
+
+  recentRecords(limit = RECENT_CALLS_MAX): Promise<CallRecordEntry[]> {
+    return Promise.resolve(this.records.slice(0, Math.max(0, limit)));
+  }
+
+  onControl(handler: LocalControlHandler): void {
+    this.handler = handler;
+  }
+
+  control(callSid: string, command: ControlCommand): Promise<ControlResult> {
+    if (!this.calls.has(callSid)) {
+      return Promise.resolve({ status: 404, body: { message: `no live call ${callSid}` } });
+    }
+    return this.controlLocal(callSid, command);
+  }
+
+  /** Runs a command on a call of this process through the registered handler. */
+  async controlLocal(callSid: string, command: ControlCommand): Promise<ControlResult> {
+    if (!this.handler) return { status: 503, body: { message: 'call control is not available' } };
+    try {
+      return await this.handler(callSid, command);
+    } catch (error) {
+      return { status: 500, body: { message: error instanceof Error ? error.message : 'error' } };
+    }
+  }
+
+  follow(callSid: string, listener: (event: SharedCallEvent) => void): () => void {
+    const onEvent = (event: SharedCallEvent) => {
+      if (event.callSid === callSid) listener(event);
+    };
+    this.options.events.on('call.*', onEvent);
+    return () => this.options.events.off('call.*', onEvent);
+  }
+
+  health(): DirectoryHealth {
+    return { mode: 'memory', instance: this.instanceId, store: 'up' };
+  }
+
+  private scope(scope: MemoryScope, now: number): Map<string, number> {
+    let keys = this.remembered.get(scope);
+    if (!keys) this.remembered.set(scope, (keys = new Map<string, number>()));
+    // Entries of one scope share a TTL, so insertion order is expiry order: drop from the front.
+    for (const [key, expiresAt] of keys) {
+      if (expiresAt > now) break;
+      keys.delete(key);
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,359 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Redis } from 'ioredis';
+import { freePort, TestRedis } from '../../test/support/redis-server.js';
+import { waitUntil } from '../../test/support/wait.js';
+import type { ControlCommand, LiveCall, SharedCallEvent } from './call-directory.js';
+import {
+  RedisCallDirectory,
+  RedisUnavailableError,
+  type RedisDirectoryOptions,
+} from './redis-call-directory.js';
+
+// Two (or three) directories on one real redis-server stand for instances of one cluster.
+
+let redis: TestRedis;
+const open: RedisCallDirectory[] = [];
+
+beforeAll(async () => {
+  redis = await TestRedis.start();
+});
+afterAll(async () => {
+  await redis.destroy();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((directory) => directory.close()));
+  if (!redis.running) await redis.start();
+  const admin = new Redis(redis.url);
+  await admin.flushall();
+  admin.disconnect();
+});
+
+interface Instance {
+  directory: RedisCallDirectory;
+  events: EventEmitter2;
+  states: boolean[];
+  errors: string[];
+  lines: string[];
+}
+
+async function instance(
+  instanceId: string,
+  options: Partial<RedisDirectoryOptions> = {},
+): Promise<Instance> {
+  const events = new EventEmitter2({ wildcard: true, delimiter: '.' });
+  const states: boolean[] = [];
+  const errors: string[] = [];
+  const lines: string[] = [];
+  const directory = await RedisCallDirectory.connect({
+    url: redis.url,
+    instanceId,
+    events,
+    observer: { storeState: (up) => states.push(up), storeError: (op) => errors.push(op) },
+    log: { log: (line) => lines.push(line), warn: (line) => lines.push(line) },
+    ...options,
+  });
+  open.push(directory);
+  return { directory, events, states, errors, lines };
+}
+
+/** Polls an async read until `accept` holds, returning the last value read. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  return value;
+}
+
+let n = 0;
+function call(overrides: Partial<LiveCall> = {}): LiveCall {
+  return {
+    callSid: `CA${(++n).toString(16).padStart(32, '0')}`,
+    instance: 'ignored',
+    from: '+15550001111',
+    to: '+15550002222',
+    startedAt: new Date().toISOString(),
+    direction: 'inbound',
+    ...overrides,
+  };
+}
+
+describe('RedisCallDirectory', () => {
+  it('lists a call admitted on one instance on every instance, with its owner', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const c = call({ direction: 'outbound', profile: 'sales' });
+
+    expect(await a.directory.admit(c)).toEqual({ ok: true, degraded: false });
+
+    const listed = await b.directory.list();
+    expect(listed).toEqual([{ ...c, instance: 'A' }]);
+    expect(await b.directory.get(c.callSid)).toEqual({ ...c, instance: 'A' });
+    await a.directory.release(c.callSid);
+    expect(await b.directory.list()).toEqual([]);
+    expect(await b.directory.get(c.callSid)).toBeUndefined();
+  });
+
+  it('refuses a call beyond CLUSTER_MAX_CALLS on every instance, and frees the slot on release', async () => {
+    const a = await instance('A', { clusterMaxCalls: 2 });
+    const b = await instance('B', { clusterMaxCalls: 2 });
+    const first = call();
+    expect((await a.directory.admit(first)).ok).toBe(true);
+    expect((await b.directory.admit(call())).ok).toBe(true);
+
+    expect(await a.directory.hasClusterCapacity()).toBe(false);
+    expect(await b.directory.hasClusterCapacity()).toBe(false);
+    expect(await a.directory.admit(call())).toEqual({
+      ok: false,
+      reason: 'CLUSTER_MAX_CALLS (2) calls already live',
+    });
+    expect((await b.directory.admit(call())).ok).toBe(false);
+    // The refused calls left nothing behind.
+    expect(await a.directory.list()).toHaveLength(2);
+
+    await a.directory.release(first.callSid);
+    expect(await b.directory.hasClusterCapacity()).toBe(true);
+    expect((await b.directory.admit(call())).ok).toBe(true);
+  });
+
+  it('admits concurrent calls atomically: never more than CLUSTER_MAX_CALLS', async () => {
+    const instances = await Promise.all(
+      ['A', 'B', 'C'].map((id) => instance(id, { clusterMaxCalls: 5 })),
+    );
+    const verdicts = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => instances[i % 3].directory.admit(call())),
+    );
+    expect(verdicts.filter((v) => v.ok)).toHaveLength(5);
+    expect(await instances[0].directory.list()).toHaveLength(5);
+  });
+
+  it('refuses a second stream for a CallSid that is live on another instance', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const c = call();
+    await a.directory.admit(c);
+    expect(await b.directory.admit(c)).toEqual({
+      ok: false,
+      reason: 'a stream for this call is already live on another instance',
+    });
+  });
+
+  it('keeps leases alive with the heartbeat, and drops a dead instance’s calls and slots', async () => {
+    const lease = { leaseTtlMs: 600, heartbeatMs: 150, clusterMaxCalls: 1 };
+    const a = await instance('A', lease);
+    const b = await instance('B', lease);
+    const c = call();
+    await a.directory.admit(c);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // 2.5 lease lives
+    expect((await b.directory.list()).map((x) => x.callSid)).toEqual([c.callSid]);
+
+    // A stops without releasing (as a killed process): nothing renews its lease any more.
+    await a.directory.close();
+    const gone = Date.now();
+    const listed = await eventually(
+      () => b.directory.list(),
+      (calls) => calls.length === 0,
+    );
+    expect(listed).toEqual([]);
+    expect(Date.now() - gone).toBeLessThan(2000);
+    expect(await b.directory.hasClusterCapacity()).toBe(true);
+    expect((await b.directory.admit(call())).ok).toBe(true);
+  });
+
+  it('remembers a CallSid cluster-wide: only the first instance to ask is first', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    expect(await a.directory.remember('stream-started', 'CA1', 86_400)).toBe(true);
+    expect(await b.directory.remember('stream-started', 'CA1', 86_400)).toBe(false);
+    expect(await b.directory.recalls('stream-started', 'CA1')).toBe(true);
+    expect(await b.directory.recalls('stream-issued', 'CA1')).toBe(false);
+    const admin = new Redis(redis.url);
+    const ttl = await admin.ttl('bridge:mem:stream-started:CA1');
+    admin.disconnect();
+    expect(ttl).toBeGreaterThan(86_000);
+
+    // Forgotten on one instance (the bridge moves the call to a new stream): on all of them.
+    await b.directory.forget('stream-started', 'CA1');
+    expect(await a.directory.recalls('stream-started', 'CA1')).toBe(false);
+    expect(await a.directory.remember('stream-started', 'CA1', 86_400)).toBe(true);
+  });
+
+  it('hands an outbound plan stored on one instance to the stream on another, once', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const plan = { instructions: 'Sell', greeting: 'Hi', parameters: { crm: '42' } };
+    await a.directory.setPlan('CA9', plan, 600);
+    expect(await b.directory.getPlan('CA9')).toEqual(plan);
+    expect(await b.directory.takePlan('CA9')).toEqual(plan);
+    expect(await a.directory.takePlan('CA9')).toBeUndefined();
+  });
+
+  it('keeps the records of finished calls, newest first, from every instance', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    a.events.emit('call.ended', { event: 'call.ended', callSid: 'CA1', outcome: 'completed' });
+    b.events.emit('call.ended', { event: 'call.ended', callSid: 'CA2', outcome: 'failed' });
+    const records = await eventually(
+      () => a.directory.recentRecords(),
+      (list) => list.length === 2,
+    );
+    expect(records).toEqual([
+      { event: 'call.ended', callSid: 'CA2', outcome: 'failed', instance: 'B' },
+      { event: 'call.ended', callSid: 'CA1', outcome: 'completed', instance: 'A' },
+    ]);
+    expect(await a.directory.recentRecords(1)).toHaveLength(1);
+  });
+
+  it('routes control to the owner, which acts once and answers', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const c = call();
+    await b.directory.admit(c);
+    const seen: [string, string, ControlCommand][] = [];
+    a.directory.onControl((sid, command) => {
+      seen.push(['A', sid, command]);
+      return Promise.resolve({ status: 200, body: {} });
+    });
+    b.directory.onControl((sid, command) => {
+      seen.push(['B', sid, command]);
+      return Promise.resolve({ status: 200, body: { callSid: sid, status: 'completed' } });
+    });
+
+    const result = await a.directory.control(c.callSid, { action: 'hangup' });
+
+    expect(result).toEqual({ status: 200, body: { callSid: c.callSid, status: 'completed' } });
+    expect(seen).toEqual([['B', c.callSid, { action: 'hangup' }]]);
+    expect((await a.directory.control('CA404', { action: 'hangup' })).status).toBe(404);
+  });
+
+  it('answers 504 when the owner does not answer in time, 503 when it is gone', async () => {
+    const a = await instance('A', { controlTimeoutMs: 300 });
+    const b = await instance('B');
+    const c = call();
+    await b.directory.admit(c);
+    b.directory.onControl(() => new Promise(() => undefined)); // never answers
+    expect((await a.directory.control(c.callSid, { action: 'hangup' })).status).toBe(504);
+
+    await b.directory.close(); // its lease is still there, nobody listens any more
+    expect((await a.directory.control(c.callSid, { action: 'hangup' })).status).toBe(503);
+  });
+
+  it('carries the owner’s events to followers on another instance, once each', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const c = call();
+    await b.directory.admit(c);
+    const onA: SharedCallEvent[] = [];
+    const onB: SharedCallEvent[] = [];
+    const stopA = a.directory.follow(c.callSid, (event) => onA.push(event));
+    b.directory.follow(c.callSid, (event) => onB.push(event));
+    // The subscription is asynchronous: wait until Redis has it.
+    const admin = new Redis(redis.url);
+    await eventually(
+      async () => (await admin.pubsub('NUMSUB', `bridge:events:${c.callSid}`)) as [string, number],
+      ([, count]) => count >= 2,
+    );
+    admin.disconnect();
+
+    const transcript = { event: 'call.transcript', callSid: c.callSid, role: 'caller', text: 'hi' };
+    b.events.emit('call.transcript', transcript);
+    b.events.emit('call.transcript', { ...transcript, callSid: 'CAother' });
+    await waitUntil(() => onA.length === 1, 'the event on A', 3000);
+    expect(onA).toEqual([transcript]);
+    expect(onB).toEqual([transcript]); // the owner's follower: from its own process, not twice
+    stopA();
+    b.events.emit('call.ended', { event: 'call.ended', callSid: c.callSid });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(onA).toHaveLength(1);
+  });
+
+  it('goes on through a Redis outage and re-registers its live calls when Redis is back', async () => {
+    const a = await instance('A', { clusterMaxCalls: 1, heartbeatMs: 100 });
+    const b = await instance('B', { clusterMaxCalls: 1, heartbeatMs: 100 });
+    const live = call();
+    await a.directory.admit(live);
+
+    await redis.stop();
+    await waitUntil(() => a.directory.health().store === 'down', 'A to see Redis down', 5000);
+    expect(a.states).toEqual([true, false]);
+    expect(a.directory.health()).toMatchObject({ mode: 'redis', instance: 'A', store: 'down' });
+    // Admission falls back to the local limit (the caller's); the cluster cap cannot be checked.
+    const degraded = call();
+    expect(await a.directory.admit(degraded)).toEqual({ ok: true, degraded: true });
+    expect((await a.directory.list()).map((x) => x.callSid).sort()).toEqual(
+      [live.callSid, degraded.callSid].sort(),
+    );
+    expect(await a.directory.remember('stream-started', degraded.callSid, 86_400)).toBe(true);
+    expect(await a.directory.remember('stream-started', degraded.callSid, 86_400)).toBe(false);
+    expect(a.lines.some((line) => line.includes('Redis connection lost'))).toBe(true);
+
+    // Redis comes back empty (no persistence): A writes its live calls and memory again.
+    await redis.start();
+    await waitUntil(() => a.directory.health().store === 'up', 'A to reconnect', 10_000);
+    await waitUntil(() => b.directory.health().store === 'up', 'B to reconnect', 10_000);
+    const seenByB = await eventually(
+      async () => (await b.directory.list()).map((x) => x.callSid),
+      (sids) => sids.length === 2,
+    );
+    expect(seenByB.sort()).toEqual([live.callSid, degraded.callSid].sort());
+    expect(await b.directory.recalls('stream-started', degraded.callSid)).toBe(true);
+    expect(
+      a.lines.some((line) => /Redis is back after \d+ s: re-registering 2 live calls/.test(line)),
+    ).toBe(true);
+    // Two calls live against a cap of one: the cluster is full until one ends.
+    expect(await b.directory.hasClusterCapacity()).toBe(false);
+  }, 30_000);
+
+  it('never prints the password of REDIS_URL, connected or lost', async () => {
+    const secured = await TestRedis.start({ password: 'hunter2-secret' });
+    try {
+      const events = new EventEmitter2({ wildcard: true, delimiter: '.' });
+      const lines: string[] = [];
+      const directory = await RedisCallDirectory.connect({
+        url: secured.url,
+        instanceId: 'P',
+        events,
+        observer: { storeState: () => undefined, storeError: () => undefined },
+        log: { log: (line) => lines.push(line), warn: (line) => lines.push(line) },
+      });
+      expect((await directory.admit(call())).ok).toBe(true);
+      await secured.stop();
+      await waitUntil(() => directory.health().store === 'down', 'Redis down', 5000);
+      await directory.close();
+      expect(lines.join('\n')).toContain('redis://:***@127.0.0.1');
+      expect(lines.join('\n')).not.toContain('hunter2');
+      expect(lines.some((line) => line.startsWith('Redis connection lost'))).toBe(true);
+    } finally {
+      await secured.destroy();
+    }
+  });
+
+  it('fails to start with one clear line when Redis cannot be reached, without the password', async () => {
+    const port = await freePort();
+    const url = `redis://:hunter2-secret@127.0.0.1:${port}/0`;
+    const started = Date.now();
+    const error = await RedisCallDirectory.connect({
+      url,
+      instanceId: 'A',
+      events: new EventEmitter2(),
+      observer: { storeState: () => undefined, storeError: () => undefined },
+      log: { log: () => undefined, warn: () => undefined },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    const message = (error as Error).message;
+    expect(message).toMatch(
+      new RegExp(
+        `^REDIS_URL: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0 \\(`,
+      ),
+    );
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('\n');
+    expect(Date.now() - started).toBeLessThan(7000);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * The Lua scripts behind admission and the live-call directory. Each runs atomically in Redis,
+ * and each reads the time from Redis itself (`TIME`), so instances with skewed clocks still agree
+ * on when a lease has expired. Redis >= 5 replicates a script's effects, not the script, so
+ * calling TIME before a write is allowed.
+ *
+ * Keys: `<prefix>leases` is a sorted set of CallSid -> lease expiry (ms); `<prefix>call:<sid>` a
+ * hash per live call with the same expiry. The list scripts build hash keys from the prefix, so
+ * these scripts expect a single Redis (or a primary with replicas), not Redis Cluster.
+ */
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * KEYS: leases, call hash. ARGV: sid, ttlMs, max (0: none), then hash field/value pairs.
+ * Returns 'ok', 'live' (this CallSid already holds a lease) or 'full' (CLUSTER_MAX_CALLS).
+ */
+export const ADMIT_LEASE = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'live' end
+local max = tonumber(ARGV[3])
+if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 'full' end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 'ok'
+`;
+
+/**
+ * The heartbeat, one call: renews the lease and the hash, or writes them again if they are gone
+ * (Redis restarted, or was unreachable longer than a lease). A live call is never refused here,
+ * even above CLUSTER_MAX_CALLS: it is already talking. KEYS/ARGV as ADMIT_LEASE, minus max.
+ */
+export const RENEW_LEASE = `${NOW}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
+/** KEYS: leases. Returns how many leases are unexpired. */
+export const COUNT_LEASES = `${NOW}
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+`;
+
+/**
+ * KEYS: leases. ARGV: key prefix of the call hashes, then optionally one sid (a lookup).
+ * Returns the flat HGETALL arrays of the live calls.
+ */
+export const LIST_LIVE = `${NOW}
+local sids
+if ARGV[2] then
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+  if not score or tonumber(score) <= now then return {} end
+  sids = { ARGV[2] }
+else
+  sids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+end
+local calls = {}
+for _, sid in ipairs(sids) do
+  local fields = redis.call('HGETALL', ARGV[1] .. sid)
+  if #fields > 0 then table.insert(calls, fields) end
+end
+return calls
+`;

@@ -1,0 +1,49 @@
+import { ConfigValidationError, parseEnv } from '../config/env.schema.js';
+import { redactRedisUrl } from './redis-url.js';
+
+const base = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: 'y' };
+
+describe('REDIS_URL', () => {
+  it('prints without its password', () => {
+    expect(redactRedisUrl('redis://:hunter2@redis:6379/0')).toBe('redis://:***@redis:6379/0');
+    expect(redactRedisUrl('rediss://bridge:hunter2@redis.example.com:6380/1')).toBe(
+      'rediss://bridge:***@redis.example.com:6380/1',
+    );
+    expect(redactRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(redactRedisUrl('not a url hunter2')).toBe('<invalid REDIS_URL>');
+  });
+
+  it('is accepted as redis:// or rediss:// with an optional database number', () => {
+    for (const url of [
+      'redis://127.0.0.1:6379/0',
+      'rediss://:pw@redis.example.com:6380',
+      'redis://redis',
+    ]) {
+      expect(parseEnv({ ...base, REDIS_URL: url }).REDIS_URL).toBe(url);
+    }
+    expect(parseEnv(base).REDIS_URL).toBeUndefined();
+  });
+
+  it('is refused with a reason that never echoes the value (it may carry a password)', () => {
+    for (const url of ['http://:hunter2@redis:6379', 'redis://:hunter2@redis:6379/x', 'hunter2']) {
+      let error: unknown;
+      try {
+        parseEnv({ ...base, REDIS_URL: url });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect((error as Error).message).toMatch(/REDIS_URL: /);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('comes with INSTANCE_ID and CLUSTER_MAX_CALLS, each checked', () => {
+    expect(
+      parseEnv({ ...base, INSTANCE_ID: 'bridge-7f9c:1', CLUSTER_MAX_CALLS: '40' }),
+    ).toMatchObject({ INSTANCE_ID: 'bridge-7f9c:1', CLUSTER_MAX_CALLS: 40 });
+    expect(() => parseEnv({ ...base, INSTANCE_ID: 'has space', CLUSTER_MAX_CALLS: '0' })).toThrow(
+      /INSTANCE_ID: expected 1-64[\s\S]*CLUSTER_MAX_CALLS: expected a whole number from 1/,
+    );
+  });
+});

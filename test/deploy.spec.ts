@@ -1,0 +1,207 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { envSchema } from '../src/config/env.schema.js';
+
+// No Docker engine and no Kubernetes cluster here: the deployment files are parsed and the
+// properties the issue names are checked on what they say (what `docker compose config` and
+// `kubectl apply --dry-run` would read).
+
+const ROOT = join(import.meta.dirname, '..');
+const K8S = join(ROOT, 'deploy/k8s');
+/** main.ts exits at the latest SHUTDOWN_DRAIN_S + this after SIGTERM. */
+const EXIT_GRACE_S = 4;
+const KNOWN_ENV = new Set(Object.keys(envSchema.shape));
+
+type Doc = Record<string, any>;
+
+function k8sDocuments(file: string): Doc[] {
+  const docs = parseAllDocuments(readFileSync(join(K8S, file), 'utf8'));
+  for (const doc of docs) expect(doc.errors).toEqual([]);
+  return docs.map((doc) => doc.toJS() as Doc).filter(Boolean);
+}
+
+const kustomization = parse(readFileSync(join(K8S, 'kustomization.yaml'), 'utf8')) as Doc;
+const resources = (kustomization.resources as string[]).flatMap(k8sDocuments);
+const byKind = (kind: string) => resources.filter((doc) => doc.kind === kind);
+const bridge = byKind('Deployment').find((doc) => doc.metadata.name === 'bridge') as Doc;
+const pod = bridge.spec.template.spec as Doc;
+const container = pod.containers[0] as Doc;
+const configMap = byKind('ConfigMap')[0];
+const secret = byKind('Secret')[0];
+
+const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+describe('Kubernetes manifests (deploy/k8s)', () => {
+  it('lists every manifest in the kustomization, each a valid Kubernetes object', () => {
+    const files = readdirSync(K8S).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect([...(kustomization.resources as string[])].sort()).toEqual(files.sort());
+    for (const doc of resources) {
+      expect(typeof doc.apiVersion).toBe('string');
+      expect(typeof doc.kind).toBe('string');
+      expect(doc.metadata?.name).toMatch(/^[a-z0-9-]+$/);
+    }
+    expect(kustomization.images).toEqual([
+      expect.objectContaining({ name: container.image as string }),
+    ]);
+  });
+
+  it('runs 2+ replicas and never takes one out of service before its successor is ready', () => {
+    expect(bridge.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(bridge.spec.strategy).toMatchObject({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0 },
+    });
+    expect(bridge.spec.strategy.rollingUpdate.maxSurge).toBeGreaterThanOrEqual(1);
+  });
+
+  it('probes readiness on /health/ready and liveness on /health, on the port the app listens on', () => {
+    const port = container.ports[0] as Doc;
+    expect(String(port.containerPort)).toBe(configMap.data.PORT);
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: port.name });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: port.name });
+  });
+
+  it('pauses before SIGTERM and gives the drain its whole time before SIGKILL', () => {
+    const command = container.lifecycle.preStop.exec.command as string[];
+    expect(command[0]).toBe('sleep');
+    const preStopS = Number(command[1]);
+    expect(preStopS).toBeGreaterThanOrEqual(5);
+    const drainS = Number(configMap.data.SHUTDOWN_DRAIN_S);
+    expect(drainS).toBeGreaterThan(0);
+    // A margin of at least 5 s beyond what the process itself may take.
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+      preStopS + drainS + EXIT_GRACE_S + 5,
+    );
+  });
+
+  it('takes its settings from the ConfigMap and Secret, every name one the bridge knows', () => {
+    const from = (container.envFrom as Doc[]).map((source) =>
+      String(source.configMapRef?.name ?? source.secretRef?.name),
+    );
+    expect(from).toEqual([configMap.metadata.name, secret.metadata.name]);
+    const names = [
+      ...Object.keys(configMap.data as object),
+      ...Object.keys(secret.stringData as object),
+      ...(container.env as Doc[]).map((e) => e.name as string),
+    ];
+    for (const name of names) expect(KNOWN_ENV).toContain(name);
+    // Cluster mode, with each pod named after itself; the Redis URL (a password) in the Secret.
+    expect(secret.stringData.REDIS_URL).toMatch(/^rediss?:\/\//);
+    expect(configMap.data.REDIS_URL).toBeUndefined();
+    expect(container.env).toContainEqual({
+      name: 'INSTANCE_ID',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
+    expect(configMap.data.TRUST_PROXY).toBe('true');
+    expect(configMap.data.PUBLIC_URL).toMatch(/^https:\/\//);
+    // The values parse as the bridge parses them (secrets aside, which are placeholders).
+    const parsed = envSchema.safeParse({ ...configMap.data, ...secret.stringData });
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  });
+
+  it('routes the Service and the disruption budget to the bridge pods only', () => {
+    const labels = bridge.spec.template.metadata.labels as Record<string, string>;
+    expect(bridge.spec.selector.matchLabels).toEqual(labels);
+    const service = byKind('Service').find((doc) => doc.metadata.name === 'bridge') as Doc;
+    expect(matches(service.spec.selector, labels)).toBe(true);
+    expect(service.spec.ports[0].targetPort).toBe(container.ports[0].name);
+    const pdb = byKind('PodDisruptionBudget')[0];
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(matches(pdb.spec.selector.matchLabels, labels)).toBe(true);
+    expect(pdb.spec.maxUnavailable ?? bridge.spec.replicas - pdb.spec.minAvailable).toBeLessThan(
+      bridge.spec.replicas,
+    );
+  });
+
+  it('runs as a non-root user', () => {
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as Doc;
+  const { redis, bridge: app, caddy } = compose.services as Record<string, Doc>;
+  const caddyfile = readFileSync(join(ROOT, 'deploy/compose/Caddyfile'), 'utf8');
+
+  it('runs Redis, two bridge replicas and a TLS proxy', () => {
+    expect(Object.keys(compose.services as object).sort()).toEqual(['bridge', 'caddy', 'redis']);
+    expect(redis.image).toMatch(/^redis:/);
+    expect(app.build).toBe('.');
+    expect(app.deploy.replicas).toBe(2);
+    expect(caddy.image).toMatch(/^caddy:2/);
+    expect(caddy.ports).toEqual(expect.arrayContaining(['80:80', '443:443']));
+  });
+
+  it('points the replicas at Redis and at the public https name, trusting the proxy', () => {
+    expect(app.environment.REDIS_URL).toBe('redis://redis:6379/0');
+    expect(app.environment.TRUST_PROXY).toBe('true');
+    expect(app.environment.PUBLIC_URL).toMatch(/^https:\/\/\$\{PUBLIC_HOST:\?[^}]+\}$/);
+    expect(caddy.environment.PUBLIC_HOST).toMatch(/^\$\{PUBLIC_HOST/);
+    for (const name of Object.keys(app.environment as object)) expect(KNOWN_ENV).toContain(name);
+    // Replicas have no port of their own and no fixed INSTANCE_ID (hostname-pid is unique).
+    expect(app.ports).toBeUndefined();
+    expect(app.container_name).toBeUndefined();
+    expect(app.environment.INSTANCE_ID).toBeUndefined();
+    expect(app.depends_on.redis.condition).toBe('service_healthy');
+  });
+
+  it('lets a stopping replica drain before it is killed', () => {
+    const grace = /^(\d+)s$/.exec(app.stop_grace_period as string);
+    const drain = Number(/:-(\d+)\}/.exec(app.environment.SHUTDOWN_DRAIN_S as string)?.[1]);
+    expect(grace).not.toBeNull();
+    expect(Number(grace?.[1])).toBeGreaterThanOrEqual(drain + EXIT_GRACE_S);
+  });
+
+  it('proxies HTTP and WebSockets for PUBLIC_HOST to every replica', () => {
+    const mount = (caddy.volumes as string[]).find((v) => v.endsWith(':/etc/caddy/Caddyfile:ro'));
+    expect(mount && existsSync(join(ROOT, mount.split(':')[0]))).toBe(true);
+    expect(caddyfile).toMatch(/^\{\$PUBLIC_HOST\} \{$/m);
+    expect(caddyfile).toMatch(/dynamic a \{\s*name bridge\s*port 8080/);
+    expect(caddyfile).toMatch(/unhealthy_status 503/);
+    // Braces balance (the Caddyfile parser would refuse it otherwise).
+    expect(caddyfile.split('{').length).toBe(caddyfile.split('}').length);
+  });
+
+  it('uses only well-formed variable substitutions', () => {
+    const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    for (const [expression] of text.matchAll(/\$\{[^}]*\}/g)) {
+      expect(expression).toMatch(/^\$\{[A-Z_][A-Z0-9_]*(?:(?::?[-?])[^}]*)?\}$/);
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const instructions = text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((line) => line.trim() && !line.trim().startsWith('#'));
+  const final = instructions.slice(instructions.findLastIndex((line) => line.startsWith('FROM')));
+
+  it('builds in one stage and runs in another, on Node 24 slim', () => {
+    expect(instructions.filter((line) => line.startsWith('FROM'))).toHaveLength(2);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24[\w.-]*-slim$/m);
+    expect(text).toMatch(/RUN npm ci\b/);
+    expect(text).toMatch(/npm prune --omit=dev/);
+  });
+
+  it('runs as a non-root user, with an exec-form CMD and a health check on /health', () => {
+    const user = final.find((line) => line.startsWith('USER '));
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/USER (root|0)\b/);
+    const cmd = final.find((line) => line.startsWith('CMD '));
+    expect(JSON.parse(cmd!.slice(4))).toEqual(['node', 'dist/main.js']);
+    expect(final.find((line) => line.startsWith('HEALTHCHECK '))).toMatch(/CMD \[.*\/health'/);
+  });
+
+  it('copies only files that exist into the build', () => {
+    for (const line of instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from'))) {
+      const sources = line.split(/\s+/).slice(1, -1);
+      for (const source of sources) expect(existsSync(join(ROOT, source))).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,81 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseStreamTwiml, postTwiml, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
+import { freePort, TestRedis } from './support/redis-server.js';
+import { waitUntil } from './support/wait.js';
+
+// The container image runs `dist/` with production dependencies only (`npm prune --omit=dev`).
+// This proves that is enough: a copy of the built service with `npm ci --omit=dev`, started
+// as the image starts it, in cluster mode (so the Redis client is among what it loads).
+
+const ROOT = join(import.meta.dirname, '..');
+
+describe('the built service with production dependencies only', () => {
+  let dir: string;
+  let redis: TestRedis;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bridge-prod-'));
+    for (const file of ['package.json', 'package-lock.json'])
+      cpSync(join(ROOT, file), join(dir, file));
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    const install = spawnSync(
+      'npm',
+      ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'],
+      { cwd: dir, encoding: 'utf8', timeout: 240_000 },
+    );
+    if (install.status !== 0) throw new Error(`npm ci --omit=dev failed: ${install.stderr}`);
+    redis = await TestRedis.start();
+  }, 300_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    await redis?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts, answers health and a signed webhook, without any dev dependency', async () => {
+    const port = await freePort();
+    let output = '';
+    child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        OPENAI_API_KEY: 'sk-prod-only',
+        TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+        REDIS_URL: redis.url,
+        INSTANCE_ID: 'prod-only',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitUntil(
+      () => /listening on port/.test(output) || child?.exitCode !== null,
+      'the service to start',
+      30_000,
+    );
+    expect(output).toMatch(/listening on port/);
+    expect(output).not.toMatch(/Cannot find (module|package)/);
+
+    const base = `http://127.0.0.1:${port}`;
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    const webhook = await postTwiml(base, {
+      CallSid: 'CA0123456789abcdef0123456789abcdef',
+      From: '+15550001111',
+      To: '+15550002222',
+    });
+    expect(webhook.status).toBe(200);
+    expect(parseStreamTwiml(await webhook.text()).url).toBe(`ws://127.0.0.1:${port}/media-stream`);
+  }, 60_000);
+});

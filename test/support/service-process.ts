@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { freePort } from './redis-server.js';
+import { waitUntil } from './wait.js';
+
+/**
+ * The built service (`node dist/main.js`, as operators and the container run it) as a child
+ * process on a free loopback port, its output kept for assertions.
+ */
+export class ServiceProcess {
+  private output = '';
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  /** Starts it and waits until it listens (or has exited, for start-up failures). */
+  static async start(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+    const port = env.PORT ? Number(env.PORT) : await freePort();
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(child, port);
+    await waitUntil(
+      () => /listening on port/.test(service.output) || child.exitCode !== null,
+      `the service (${env.INSTANCE_ID ?? 'bridge'}) to start`,
+      timeoutMs,
+    );
+    return service;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** Log lines (pino JSON) parsed; other lines skipped. */
+  jsonLines(): Record<string, unknown>[] {
+    return this.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  async waitForExit(timeoutMs = 20_000): Promise<number | null> {
+    if (!this.exited) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          once(this.child, 'exit'),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error('the service did not exit in time')),
+              timeoutMs,
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return this.child.exitCode;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.exited) return;
+    this.child.kill(signal);
+    if (signal === 'SIGKILL') await once(this.child, 'exit');
+  }
+}
