@@ -42,15 +42,26 @@ const DIGIT_9 = 0x39;
 /** Indexes beyond 15 digits would lose precision as numbers; the strict parser takes those. */
 const MAX_INDEX_DIGITS = 15;
 
+/** Which key bytes[start, end) spells (0 for none); the seven keys differ in length. */
 function keyAt(bytes: Buffer, start: number, end: number): number {
-  if (spells(bytes, start, end, 'delta')) return DELTA;
-  if (spells(bytes, start, end, 'type')) return TYPE;
-  if (spells(bytes, start, end, 'event_id')) return EVENT_ID;
-  if (spells(bytes, start, end, 'response_id')) return RESPONSE_ID;
-  if (spells(bytes, start, end, 'item_id')) return ITEM_ID;
-  if (spells(bytes, start, end, 'output_index')) return OUTPUT_INDEX;
-  if (spells(bytes, start, end, 'content_index')) return CONTENT_INDEX;
-  return 0;
+  switch (end - start) {
+    case 5:
+      return spells(bytes, start, end, 'delta') ? DELTA : 0;
+    case 4:
+      return spells(bytes, start, end, 'type') ? TYPE : 0;
+    case 8:
+      return spells(bytes, start, end, 'event_id') ? EVENT_ID : 0;
+    case 11:
+      return spells(bytes, start, end, 'response_id') ? RESPONSE_ID : 0;
+    case 7:
+      return spells(bytes, start, end, 'item_id') ? ITEM_ID : 0;
+    case 12:
+      return spells(bytes, start, end, 'output_index') ? OUTPUT_INDEX : 0;
+    case 13:
+      return spells(bytes, start, end, 'content_index') ? CONTENT_INDEX : 0;
+    default:
+      return 0;
+  }
 }
 
 /**
