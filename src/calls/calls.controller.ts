@@ -1,5 +1,4 @@
 import {
-  BadGatewayException,
   BadRequestException,
   Body,
   Controller,
@@ -29,7 +28,6 @@ import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { isCallSid } from '../twilio/sids.js';
-import { transferTwiml } from '../twilio/twiml.js';
 import { ApiTokenGuard } from './api-token.guard.js';
 import { CallEventFollowers } from './call-event-followers.service.js';
 import { CallEventHistory } from './call-event-history.service.js';
