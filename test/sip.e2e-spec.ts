@@ -406,7 +406,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
       /event: call.transcript\ndata: \{.*"role":"assistant".*"text":"Yes, from ten to four."/,
     );
     expect(text).toMatch(/event: call.ended\ndata: \{.*"transport":"sip"/);
-    expect(text.match(/"role":"caller"/g)).toHaveLength(1);
+    expect(text.match(/event: call.transcript\ndata: \{[^\n]*"role":"caller"/g)).toHaveLength(1);
     expect(text.match(/event: call.started/g)).toHaveLength(1);
     // Just after the end, a new follower gets the whole story and the stream closes.
     const late = await (await api('/api/calls/rtc_words/events')).text();

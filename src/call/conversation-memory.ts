@@ -75,7 +75,8 @@ export class ConversationMemory {
     const entry = this.ensure(itemId, 'assistant');
     if (entry.kind !== 'assistant') return;
     entry.text = text;
-    if (entry.heard || entry.heardMs !== undefined) this.report(entry);
+    // An item with no audio at all (a text-only answer) has nothing left to hear: it stands as is.
+    if (entry.heard || entry.heardMs !== undefined || entry.audioMs === 0) this.report(entry);
   }
 
   /** The caller heard the item to its end. */
