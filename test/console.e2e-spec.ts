@@ -495,7 +495,7 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
 
     // Twilio has played what it echoed so far (this caller does not echo by itself).
     for (const mark of call.framesOf('mark')) {
-      call.ackMark((mark as { mark: { name: string } }).mark.name);
+      call.ackMark((mark.mark as { name: string }).name);
     }
     upstream.send({
       type: 'input_audio_buffer.speech_started',

@@ -125,8 +125,10 @@ describe('hardening', () => {
       expect(accepted.length).toBeLessThanOrEqual(8);
       expect(fellBackAt - accepted[0]).toBeLessThan(12000);
       const gaps = accepted.slice(1).map((at, i) => at - accepted[i]);
+      // Never shrinking (timers on a loaded machine fire late by a few hundred ms at most), and
+      // growing overall: the last wait is several times the first.
       for (let i = 1; i < gaps.length; i++)
-        expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1] - 50);
+        expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1] - 500);
       expect(gaps.at(-1)!).toBeGreaterThan(gaps[0] * 4);
       await sleep(500);
       expect(openai.connections).toHaveLength(accepted.length); // nothing after the fallback

@@ -7,7 +7,11 @@ import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
 /** A registry with tools registered in code (discovery is not needed for these tests). */
 function registry(): ToolRegistry {
   const tools = new ToolRegistry();
-  tools.register({ name: 'echo', description: 'echo' }, (args) => ({ echoed: args }));
+  // A raw JSON Schema: the arguments reach the handler as the model sent them.
+  tools.register(
+    { name: 'echo', description: 'echo', parameters: { type: 'object', properties: {} } },
+    (args) => ({ echoed: args }),
+  );
   tools.register({ name: 'fails', description: 'fails' }, () => {
     throw new Error('no such order');
   });

@@ -627,7 +627,7 @@ function toLiveCall(flat: string[]): LiveCall | undefined {
     ...(fields.to ? { to: fields.to } : {}),
     ...(fields.streamSid ? { streamSid: fields.streamSid } : {}),
     ...(fields.profile ? { profile: fields.profile } : {}),
-    transport: fields.transport === 'sip' ? 'sip' : 'media',
+    ...(fields.transport ? { transport: fields.transport === 'sip' ? 'sip' : 'media' } : {}),
   };
 }
 

@@ -10,17 +10,20 @@ import { SIDEBAND_BACKOFF_MS } from './sip.constants.js';
  * the sideband never carries audio: `input_audio_buffer.*` has no place in this type, and
  * `send` refuses any other type at run time too.
  */
-export type SidebandClientEvent = Extract<
-  RealtimeClientEvent,
-  { type: 'session.update' | 'conversation.item.create' | 'response.create' | 'response.cancel' }
->;
-
-const ALLOWED_TYPES: ReadonlySet<string> = new Set<SidebandClientEvent['type']>([
+/** The client events a sideband may carry (no `input_audio_buffer.*`). */
+const SIDEBAND_EVENT_TYPES = [
   'session.update',
   'conversation.item.create',
   'response.create',
   'response.cancel',
-]);
+] as const;
+
+export type SidebandClientEvent = Extract<
+  RealtimeClientEvent,
+  { type: (typeof SIDEBAND_EVENT_TYPES)[number] }
+>;
+
+const ALLOWED_TYPES: ReadonlySet<string> = new Set(SIDEBAND_EVENT_TYPES);
 
 /**
  * Close codes after which the socket, not the call, is what went away: no close frame (1006: the
