@@ -8,6 +8,8 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { CallActivityState, CallLevels } from '../call/call-activity.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import type { LiveCall } from '../call/call-registry.service.js';
+import { CallDirectory, type CallRecordEntry } from '../cluster/call-directory.js';
+import type { LiveCall as DirectoryCall } from '../cluster/call-directory.js';
 import type { AnyCallEvent, CallEndedEvent, TokenUsage } from '../events/call-events.js';
 import { SILENCE_DBFS } from '../audio/audio-level.js';
 import {
@@ -27,7 +29,8 @@ export interface ConsoleCallRow {
   direction: 'inbound' | 'outbound';
   profile?: string;
   startedAt: string;
-  state: CallActivityState | 'ended';
+  /** `remote`: a live call another instance of the cluster carries (its detail is there). */
+  state: CallActivityState | 'ended' | 'remote';
   /** The owning instance, in cluster mode. */
   instance?: string;
   /** How the call reaches the bridge (e.g. media stream, SIP), when the bridge says. */
@@ -119,7 +122,10 @@ export class CallMonitor implements OnModuleDestroy {
   private sampler?: NodeJS.Timeout;
   private lastRowsJson = '';
 
-  constructor(private readonly registry: CallRegistry) {}
+  constructor(
+    private readonly registry: CallRegistry,
+    private readonly directory: CallDirectory,
+  ) {}
 
   onModuleDestroy(): void {
     clearInterval(this.sampler);
@@ -130,28 +136,75 @@ export class CallMonitor implements OnModuleDestroy {
 
   // --- what the routes read ------------------------------------------------------------
 
-  liveCalls(): ConsoleCallRow[] {
+  /**
+   * Every live call of the cluster (the directory), with this instance's own calls in detail
+   * (their state from the session); the others show as `remote`. Without the shared store (or
+   * when it fails), this instance's calls only.
+   */
+  async liveCalls(): Promise<ConsoleCallRow[]> {
     const now = Date.now();
-    return this.registry
-      .all()
-      .map((session) => ({
-        ...this.rowBase(session),
-        state: session.activity.status(now).state,
-      }))
-      .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const cluster = this.clusterMode;
+    const rows: ConsoleCallRow[] = this.registry.all().map((session) => ({
+      ...this.rowBase(session),
+      ...(cluster ? { instance: this.directory.instanceId } : {}),
+      state: session.activity.status(now).state,
+    }));
+    const local = new Set(rows.map((row) => row.callSid));
+    for (const entry of await this.directoryCalls()) {
+      // A call of this instance that is no longer in the registry has just ended.
+      if (local.has(entry.callSid) || entry.instance === this.directory.instanceId) continue;
+      rows.push(remoteRow(entry, cluster));
+    }
+    return rows.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   }
 
-  recentCalls(): RecentCallSummary[] {
-    return this.recent.map(({ call, record }) => ({
-      call,
-      endedAt: record!.at,
-      durationS: record!.durationS,
-      outcome: record!.outcome,
-      reason: record!.reason,
-      turns: record!.turns,
-      interruptions: record!.interruptions,
-      totalTokens: record!.usage.totalTokens,
-    }));
+  /**
+   * The last RECENT_CALLS finished calls, newest first: this instance's (with their timelines)
+   * and the cluster's records (the directory's; Redis in cluster mode).
+   */
+  async recentCalls(): Promise<RecentCallSummary[]> {
+    const rows = this.recent.map(({ call, record }) => summaryOf(call, record!));
+    const seen = new Set(rows.map((row) => row.call.callSid));
+    for (const record of await this.directoryRecords()) {
+      if (seen.has(record.callSid)) continue;
+      seen.add(record.callSid);
+      const ended = record as unknown as CallEndedEvent & CallRecordEntry;
+      rows.push(summaryOf(recordRow(ended, this.clusterMode), ended));
+    }
+    return rows.sort((a, b) => b.endedAt.localeCompare(a.endedAt)).slice(0, RECENT_CALLS);
+  }
+
+  /** A call another instance carried, from its record in the directory; undefined otherwise. */
+  async recordDetail(callSid: string): Promise<CallDetail | undefined> {
+    const record = (await this.directoryRecords()).find((r) => r.callSid === callSid);
+    if (!record) return undefined;
+    const ended = record as unknown as CallEndedEvent & CallRecordEntry;
+    return {
+      call: recordRow(ended, this.clusterMode),
+      entries: [],
+      droppedEntries: 0,
+      record: ended,
+    };
+  }
+
+  private get clusterMode(): boolean {
+    return this.directory.health().mode === 'redis';
+  }
+
+  private async directoryCalls(): Promise<DirectoryCall[]> {
+    try {
+      return await this.directory.list();
+    } catch {
+      return [];
+    }
+  }
+
+  private async directoryRecords(): Promise<CallRecordEntry[]> {
+    try {
+      return await this.directory.recentRecords(RECENT_CALLS);
+    } catch {
+      return [];
+    }
   }
 
   /** A live or recently finished call; undefined when it is neither. */
@@ -184,11 +237,14 @@ export class CallMonitor implements OnModuleDestroy {
 
   /** The calls table: a snapshot now, then a new one whenever a row changes. */
   followCalls(stream: SseStream): void {
-    // Bring the others up to date first, so the sampler does not resend this same table.
-    this.pushRows();
-    stream.send('calls', { calls: this.liveCalls() });
-    this.listFollowers.add(stream);
     this.addFollower(stream, () => this.listFollowers.delete(stream));
+    void this.liveCalls().then((calls) => {
+      // Bring the others up to date first, so the sampler does not resend this same table.
+      this.sendRows(calls);
+      if (stream.isClosed) return;
+      stream.send('calls', { calls });
+      this.listFollowers.add(stream);
+    });
   }
 
   /** One call: its detail now, then entries as they happen and figures a few times a second. */
@@ -243,7 +299,10 @@ export class CallMonitor implements OnModuleDestroy {
   }
 
   private pushRows(): void {
-    const calls = this.liveCalls();
+    void this.liveCalls().then((calls) => this.sendRows(calls));
+  }
+
+  private sendRows(calls: ConsoleCallRow[]): void {
     const json = JSON.stringify(calls);
     if (json === this.lastRowsJson) return;
     this.lastRowsJson = json;
@@ -393,6 +452,47 @@ export class CallMonitor implements OnModuleDestroy {
       },
     };
   }
+}
+
+function summaryOf(call: ConsoleCallRow, record: CallEndedEvent): RecentCallSummary {
+  return {
+    call,
+    endedAt: record.at,
+    durationS: record.durationS,
+    outcome: record.outcome,
+    reason: record.reason,
+    turns: record.turns,
+    interruptions: record.interruptions,
+    totalTokens: record.usage?.totalTokens ?? 0,
+  };
+}
+
+/** A live call of another instance, as the directory lists it. */
+function remoteRow(entry: DirectoryCall, cluster: boolean): ConsoleCallRow {
+  return {
+    callSid: entry.callSid,
+    from: entry.from,
+    to: entry.to,
+    direction: entry.direction,
+    profile: entry.profile,
+    startedAt: entry.startedAt,
+    state: 'remote',
+    ...(cluster ? { instance: entry.instance } : {}),
+    ...(entry.transport ? { transport: entry.transport } : {}),
+  };
+}
+
+/** A finished call known only from its record (the `call.ended` payload and its instance). */
+function recordRow(record: CallEndedEvent & CallRecordEntry, cluster: boolean): ConsoleCallRow {
+  const endedAt = Date.parse(record.at);
+  return {
+    callSid: record.callSid,
+    direction: 'inbound',
+    startedAt: new Date(endedAt - (record.durationS ?? 0) * 1000).toISOString(),
+    state: 'ended',
+    ...(cluster ? { instance: record.instance } : {}),
+    ...(record.transport ? { transport: record.transport } : {}),
+  };
 }
 
 /** Twilio's webhook says `inbound`, `outbound-api` or `outbound-dial`. */

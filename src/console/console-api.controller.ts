@@ -5,6 +5,7 @@ import {
   Controller,
   Get,
   HttpCode,
+  HttpException,
   Inject,
   Logger,
   NotFoundException,
@@ -21,6 +22,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
+import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js';
 import {
   audioConfig,
   callControlConfig,
@@ -76,6 +78,7 @@ export class ConsoleApiController {
     private readonly signatures: TwilioSignatureService,
     private readonly settings: CallSettingsService,
     private readonly tools: ToolRegistry,
+    private readonly directory: CallDirectory,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
@@ -115,8 +118,8 @@ export class ConsoleApiController {
   }
 
   @Get('calls')
-  calls(): { calls: ConsoleCallRow[] } {
-    return { calls: this.monitor.liveCalls() };
+  async calls(): Promise<{ calls: ConsoleCallRow[] }> {
+    return { calls: await this.monitor.liveCalls() };
   }
 
   /** The calls table as server-sent events (`calls`), refreshed whenever a row changes. */
@@ -127,13 +130,14 @@ export class ConsoleApiController {
   }
 
   @Get('recent')
-  recent(): { calls: RecentCallSummary[] } {
-    return { calls: this.monitor.recentCalls() };
+  async recent(): Promise<{ calls: RecentCallSummary[] }> {
+    return { calls: await this.monitor.recentCalls() };
   }
 
   @Get('calls/:callSid')
-  call(@Param('callSid') callSid: string): CallDetail {
-    const detail = this.monitor.detail(callSid);
+  async call(@Param('callSid') callSid: string): Promise<CallDetail> {
+    // Here, or a call another instance of the cluster carried (its record only).
+    const detail = this.monitor.detail(callSid) ?? (await this.monitor.recordDetail(callSid));
     if (!detail) throw new NotFoundException(`no live or recent call ${callSid}`);
     return detail;
   }
@@ -147,6 +151,7 @@ export class ConsoleApiController {
     this.monitor.followCall(callSid, this.stream(req, res));
   }
 
+  /** Hangs up a call of the cluster: its owner does it, whichever instance that is. */
   @Post('calls/:callSid/hangup')
   @HttpCode(200)
   async hangUp(
@@ -154,29 +159,23 @@ export class ConsoleApiController {
     @Req() req: Request,
   ): Promise<{ callSid: string; status: 'completed' }> {
     requireJson(req);
-    const session = CALL_SID.test(callSid) ? this.registry.get(callSid) : undefined;
-    if (!session) throw new NotFoundException(`no live call ${callSid}`);
-    if (this.twilioRest.available) {
-      try {
-        await this.twilioRest.hangUp(session.context.accountSid, callSid);
-      } catch (error) {
-        // The media stream is closed below anyway; Twilio then ends the call by itself.
-        this.log.warn(`hang-up of ${callSid} through Twilio failed: ${(error as Error).message}`);
-      }
-    }
-    session.close('hung up from the console');
+    if (!CALL_SID.test(callSid)) throw new NotFoundException(`no live call ${callSid}`);
+    await this.runOnOwner(callSid, { action: 'hangup' });
     this.log.log(`call ${callSid} hung up from the console`);
     return { callSid, status: 'completed' };
   }
 
-  /** Hands the caller over (a short sentence, then `<Dial>`), to an allowed number only. */
+  /**
+   * Hands the caller over, to an allowed number only: a call of this instance with a short
+   * sentence first, then `<Dial>`; a call of another instance at once, by its owner.
+   */
   @Post('calls/:callSid/transfer')
   @HttpCode(202)
-  transfer(
+  async transfer(
     @Param('callSid') callSid: string,
     @Body() body: unknown,
     @Req() req: Request,
-  ): { callSid: string; to: string; status: 'transferring' } {
+  ): Promise<{ callSid: string; to: string; status: 'transferring' }> {
     requireJson(req);
     const parsed = transferSchema.safeParse(body);
     if (!parsed.success) throw new BadRequestException('expected {"to": "+1555..."}');
@@ -192,11 +191,16 @@ export class ConsoleApiController {
         `${to} is not an allowed transfer number (${allowed.join(', ')})`,
       );
     }
-    const session = CALL_SID.test(callSid) ? this.registry.get(callSid) : undefined;
-    if (!session) throw new NotFoundException(`no live call ${callSid}`);
-    if (!this.twilioRest.available)
-      throw new ServiceUnavailableException('transfers need TWILIO_AUTH_TOKEN');
-    session.context.transfer(to);
+    if (!CALL_SID.test(callSid)) throw new NotFoundException(`no live call ${callSid}`);
+    const session = this.registry.get(callSid);
+    if (session) {
+      if (!this.twilioRest.available)
+        throw new ServiceUnavailableException('transfers need TWILIO_AUTH_TOKEN');
+      session.context.transfer(to);
+    } else {
+      // Another instance's call (cluster mode): its owner transfers it.
+      await this.runOnOwner(callSid, { action: 'transfer', number: to });
+    }
     this.log.log(`call ${callSid} transferred to ${to} from the console`);
     return { callSid, to, status: 'transferring' };
   }
@@ -221,6 +225,17 @@ export class ConsoleApiController {
       tools: this.tools.sessionTools(),
       phoneNumber: this.twilio.phoneNumber,
     };
+  }
+
+  /** Runs a command on the call's owner (this instance or another one) and fails as it does. */
+  private async runOnOwner(callSid: string, command: ControlCommand): Promise<void> {
+    const result = await this.directory.control(callSid, command);
+    if (result.status >= 400) {
+      throw new HttpException(
+        { statusCode: result.status, message: result.body.message ?? 'call control failed' },
+        result.status,
+      );
+    }
   }
 
   private stream(req: Request, res: Response): SseStream {

@@ -62,6 +62,7 @@ export const STATE_LABELS = {
   'assistant-speaking': 'Assistant speaking',
   'on-tool': 'On tool',
   ended: 'Ended',
+  remote: 'On another instance',
 };
 
 export function StatePill({ state }) {

@@ -1,0 +1,200 @@
+import type { Request } from 'express';
+import type { CallRegistry, LiveCall as LocalCall } from '../call/call-registry.service.js';
+import type {
+  CallDirectory,
+  CallRecordEntry,
+  ControlCommand,
+  ControlResult,
+  LiveCall,
+} from '../cluster/call-directory.js';
+import { CallMonitor } from './call-monitor.service.js';
+import { ConsoleApiController } from './console-api.controller.js';
+
+const HERE = 'bridge-a';
+const LOCAL_SID = `CA${'a'.repeat(32)}`;
+const REMOTE_SID = `CA${'b'.repeat(32)}`;
+const OLD_SID = `CA${'c'.repeat(32)}`;
+
+/** The shared directory of a two-instance cluster, seen from bridge-a. */
+class FakeDirectory {
+  readonly instanceId = HERE;
+  readonly commands: Array<{ callSid: string; command: ControlCommand }> = [];
+  calls: LiveCall[] = [
+    {
+      callSid: LOCAL_SID,
+      instance: HERE,
+      from: '+15550000001',
+      startedAt: '2026-01-01T10:00:00.000Z',
+      direction: 'inbound',
+    },
+    {
+      callSid: REMOTE_SID,
+      instance: 'bridge-b',
+      from: '+15550000002',
+      to: '+15559990000',
+      startedAt: '2026-01-01T10:01:00.000Z',
+      direction: 'outbound',
+      profile: 'sales',
+      transport: 'media',
+    },
+  ];
+  records: CallRecordEntry[] = [
+    {
+      callSid: OLD_SID,
+      instance: 'bridge-b',
+      event: 'call.ended',
+      at: '2026-01-01T09:00:30.000Z',
+      durationS: 30,
+      outcome: 'completed',
+      reason: 'caller hung up',
+      turns: { caller: 2, assistant: 3 },
+      interruptions: 1,
+      usage: { totalTokens: 1234 },
+    },
+  ];
+
+  health() {
+    return { mode: 'redis' as const, instance: HERE, store: 'up' as const };
+  }
+  list(): Promise<LiveCall[]> {
+    return Promise.resolve(this.calls);
+  }
+  recentRecords(): Promise<CallRecordEntry[]> {
+    return Promise.resolve(this.records);
+  }
+  control(callSid: string, command: ControlCommand): Promise<ControlResult> {
+    this.commands.push({ callSid, command });
+    const known = this.calls.some((call) => call.callSid === callSid);
+    return Promise.resolve(
+      known ? { status: 200, body: { callSid } } : { status: 404, body: { message: 'no call' } },
+    );
+  }
+}
+
+/** This instance's registry: one call of its own, and it must never act on a call itself. */
+function fakeRegistry(): CallRegistry {
+  const session = {
+    context: {
+      callSid: LOCAL_SID,
+      from: '+15550000001',
+      customParameters: {},
+      startedAt: new Date('2026-01-01T10:00:00.000Z'),
+      transport: 'media',
+      transfer: () => {
+        throw new Error('a remote transfer must not reach a local session');
+      },
+    },
+    activity: { status: () => ({ state: 'assistant-speaking' }) },
+    close: () => {
+      throw new Error('the console must hang up through the directory');
+    },
+  } as unknown as LocalCall;
+  return {
+    all: () => [session],
+    get: (callSid: string) => (callSid === LOCAL_SID ? session : undefined),
+  } as unknown as CallRegistry;
+}
+
+const jsonRequest = { is: () => 'application/json' } as unknown as Request;
+
+describe('console in cluster mode', () => {
+  let directory: FakeDirectory;
+  let monitor: CallMonitor;
+  let api: ConsoleApiController;
+
+  beforeEach(() => {
+    directory = new FakeDirectory();
+    const registry = fakeRegistry();
+    monitor = new CallMonitor(registry, directory as unknown as CallDirectory);
+    const none = {} as never;
+    api = new ConsoleApiController(
+      monitor,
+      none,
+      registry,
+      { available: true } as never,
+      none,
+      none,
+      none,
+      directory as unknown as CallDirectory,
+      { transferNumber: '+15551112222', transferAllowedNumbers: [] } as never,
+      none,
+      none,
+      none,
+      none,
+    );
+  });
+
+  it("lists every call of the cluster with its owner, this instance's in detail", async () => {
+    const { calls } = await api.calls();
+    expect(calls).toEqual([
+      expect.objectContaining({
+        callSid: LOCAL_SID,
+        instance: HERE,
+        state: 'assistant-speaking',
+      }),
+      {
+        callSid: REMOTE_SID,
+        instance: 'bridge-b',
+        from: '+15550000002',
+        to: '+15559990000',
+        direction: 'outbound',
+        profile: 'sales',
+        startedAt: '2026-01-01T10:01:00.000Z',
+        state: 'remote',
+        transport: 'media',
+      },
+    ]);
+  });
+
+  it("lists this instance's calls only when the shared store fails", async () => {
+    directory.list = () => Promise.reject(new Error('redis down'));
+    const { calls } = await api.calls();
+    expect(calls.map((call) => call.callSid)).toEqual([LOCAL_SID]);
+  });
+
+  it('hangs up a call of another instance through its owner', async () => {
+    await expect(api.hangUp(REMOTE_SID, jsonRequest)).resolves.toEqual({
+      callSid: REMOTE_SID,
+      status: 'completed',
+    });
+    expect(directory.commands).toEqual([{ callSid: REMOTE_SID, command: { action: 'hangup' } }]);
+  });
+
+  it('hangs up its own call through the directory too, and passes on a 404', async () => {
+    await api.hangUp(LOCAL_SID, jsonRequest);
+    expect(directory.commands).toEqual([{ callSid: LOCAL_SID, command: { action: 'hangup' } }]);
+    await expect(api.hangUp(OLD_SID, jsonRequest)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('transfers a call of another instance through its owner, to an allowed number', async () => {
+    await expect(
+      api.transfer(REMOTE_SID, { to: '+15551112222' }, jsonRequest),
+    ).resolves.toMatchObject({ status: 'transferring' });
+    expect(directory.commands).toEqual([
+      { callSid: REMOTE_SID, command: { action: 'transfer', number: '+15551112222' } },
+    ]);
+    await expect(
+      api.transfer(REMOTE_SID, { to: '+15550000000' }, jsonRequest),
+    ).rejects.toMatchObject({ status: 400 });
+    expect(directory.commands).toHaveLength(1);
+  });
+
+  it("lists the cluster's recent calls, and opens one's record", async () => {
+    const { calls } = await api.recent();
+    expect(calls).toEqual([
+      {
+        call: expect.objectContaining({ callSid: OLD_SID, instance: 'bridge-b', state: 'ended' }),
+        endedAt: '2026-01-01T09:00:30.000Z',
+        durationS: 30,
+        outcome: 'completed',
+        reason: 'caller hung up',
+        turns: { caller: 2, assistant: 3 },
+        interruptions: 1,
+        totalTokens: 1234,
+      },
+    ]);
+    const detail = await api.call(OLD_SID);
+    expect(detail.record).toMatchObject({ callSid: OLD_SID, outcome: 'completed' });
+    expect(detail.call.startedAt).toBe('2026-01-01T09:00:00.000Z');
+  });
+});
