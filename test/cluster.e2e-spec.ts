@@ -279,6 +279,47 @@ describe('cluster mode: three instances, one Redis', () => {
     expect(await replay.waitForClose(5000)).toBe(1008);
   }, 60_000);
 
+  it("shows B's call in C's console, hangs it up from there, and lists its record on A", async () => {
+    const { call, callSid } = await dial('A', 'B');
+    const consoleApi = (on: string, path: string, init: RequestInit = {}) =>
+      fetch(`${svc(on).baseUrl}/console/api${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      });
+    const rows = async (on: string, path: string) =>
+      ((await (await consoleApi(on, path)).json()) as { calls: Array<Record<string, unknown>> })
+        .calls;
+
+    const listed = await eventually(
+      () => rows('C', '/calls'),
+      (calls) => calls.some((c) => c.callSid === callSid),
+      "B's call in C's console",
+    );
+    expect(listed.find((c) => c.callSid === callSid)).toMatchObject({
+      instance: 'B',
+      state: 'remote',
+      from: '+15550001111',
+    });
+    const onB = await rows('B', '/calls');
+    expect(onB.find((c) => c.callSid === callSid)).toMatchObject({ instance: 'B' });
+    expect(onB.find((c) => c.callSid === callSid)?.state).not.toBe('remote');
+
+    const hangup = await consoleApi('C', `/calls/${callSid}/hangup`, { method: 'POST' });
+    expect(hangup.status).toBe(200);
+    await call.waitForClose(10_000);
+    const recent = await eventually(
+      () => rows('A', '/recent'),
+      (calls) => calls.some((c) => (c.call as { callSid: string }).callSid === callSid),
+      "the call's record among A's recent calls",
+    );
+    expect(recent.find((c) => (c.call as { callSid: string }).callSid === callSid)).toMatchObject({
+      call: { instance: 'B', state: 'ended' },
+    });
+    const detail = await consoleApi('A', `/calls/${callSid}`);
+    expect(detail.status).toBe(200);
+    expect(await detail.json()).toMatchObject({ record: { callSid, instance: 'B' } });
+  }, 60_000);
+
   it('places an outbound call on A whose webhook reaches B and stream C, with its plan', async () => {
     const created = await fetch(`${svc('A').baseUrl}/api/calls`, {
       method: 'POST',
