@@ -8,6 +8,7 @@ import {
   type CallSettingsResolver,
 } from 'twilio-realtime-bridge';
 import { jest } from '@jest/globals';
+import { CallerSettingsModule } from '../examples/caller-settings.module.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
@@ -175,4 +176,14 @@ describe('the per-call settings resolver', () => {
     );
     warn.mockRestore();
   }, 15_000);
+
+  it('examples/caller-settings.module.ts: a VIP from the CRM gets its voice and only end_call', async () => {
+    await start(CallerSettingsModule);
+    const vip = await callIn(VIP);
+    expect(vip.session.audio.output.voice).toBe('marin');
+    expect(vip.session.instructions).toBe(`${DEFAULT_INSTRUCTIONS} The caller is Grace, a VIP.`);
+    expect(vip.session.tools.map((tool) => tool.name)).toEqual(['end_call']);
+    const other = await callIn('+15550001111');
+    expect(other.session.audio.output.voice).toBe('alloy');
+  });
 });
