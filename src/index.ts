@@ -14,6 +14,13 @@ export {
 export { ConfigValidationError, type ParsedEnv } from './config/env.schema.js';
 export { CallContext, type TranscriptTurn } from './call/call-context.js';
 export {
+  CALL_SETTINGS_RESOLVER,
+  CALL_SETTINGS_TIMEOUT_MS,
+  type CallSettingsResolver,
+  type CallSettingsChoice,
+  type CallDescription,
+} from './call/call-settings-resolver.js';
+export {
   RealtimeTool,
   type RealtimeToolOptions,
   type JsonSchema,

@@ -10,6 +10,8 @@ const examples = ts.sys.readDirectory(`${root}examples`, ['.ts']);
 
 /** Exactly what README's "Extending the bridge" documents: anything else stays internal. */
 const PUBLIC_VALUES = [
+  'CALL_SETTINGS_RESOLVER',
+  'CALL_SETTINGS_TIMEOUT_MS',
   'CallContext',
   'CallEvent',
   'ConfigValidationError',
@@ -26,10 +28,13 @@ const PUBLIC_TYPES = [
   'BridgeConfig',
   'BridgeOptions',
   'BridgeSettings',
+  'CallDescription',
   'CallDtmfEvent',
   'CallEndedEvent',
   'CallEventName',
   'CallInterruptedEvent',
+  'CallSettingsChoice',
+  'CallSettingsResolver',
   'CallStartedEvent',
   'CallToolEvent',
   'CallTranscriptEvent',

@@ -4,13 +4,16 @@ import { CallLogger } from './call-logger.js';
 import { CallPlans } from './call-plans.service.js';
 import { CallSettingsService, type CallSettings } from './call-settings.service.js';
 
-/** This call's settings (instructions, voice, greeting, recovery), fixed when the call starts. */
+/**
+ * This call's settings (instructions, voice, greeting, recovery, the tools it is offered), fixed
+ * when the call starts.
+ */
 export const CALL_SETTINGS = Symbol('CALL_SETTINGS');
 
 /**
  * Per-call values that are not classes of their own: the call's logger (one per call, so its
  * warning cap is per call) and its settings (defaults < profile < the API's call plan, taken
- * once: a plan is consumed by its call).
+ * once: a plan is consumed by its call < the application's CALL_SETTINGS_RESOLVER).
  */
 export const callValueProviders: Provider[] = [
   {
@@ -27,7 +30,7 @@ export const callValueProviders: Provider[] = [
       call: CallContext,
       settings: CallSettingsService,
       plans: CallPlans,
-    ): CallSettings => settings.settingsFor(call.profile, plans.take(call.callSid)),
+    ): Promise<CallSettings> => settings.resolveFor(call, plans.take(call.callSid)),
     inject: [CallContext, CallSettingsService, CallPlans],
   },
 ];

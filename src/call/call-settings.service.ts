@@ -1,12 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
+import type { CallContext } from './call-context.js';
 import type { CallPlan } from './call-plans.service.js';
+import {
+  CALL_SETTINGS_RESOLVER,
+  CALL_SETTINGS_TIMEOUT_MS,
+  type CallSettingsChoice,
+  type CallSettingsResolver,
+} from './call-settings-resolver.js';
 
-export interface CallSettings {
-  instructions: string;
-  voice: string;
-  greeting?: string;
+export interface CallSettings extends CallSettingsChoice {
   /** Said after a response was cut short (RECOVERY_MESSAGE, or the profile's `recovery`). */
   recoveryMessage: string;
 }
@@ -14,16 +19,69 @@ export interface CallSettings {
 /**
  * What the assistant of one call is told and sounds like: the defaults (AI_INSTRUCTIONS,
  * OPENAI_VOICE, AI_GREETING), overridden by the call's named profile (CALL_PROFILES), overridden
- * by what `POST /api/calls` asked for.
+ * by what `POST /api/calls` asked for; then, for a media-stream call, by what the application's
+ * CALL_SETTINGS_RESOLVER chooses (if it answers within CALL_SETTINGS_TIMEOUT_MS).
  */
 @Injectable()
 export class CallSettingsService {
+  private readonly log = new Logger('CallSettings');
+  private resolver?: CallSettingsResolver | null;
+
   constructor(
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
+  /** The call's settings: the defaults for its profile and plan, overridden by the resolver's choice. */
+  async resolveFor(call: CallContext, plan: CallPlan | undefined): Promise<CallSettings> {
+    const defaults = this.settingsFor(call.profile, plan);
+    const resolver = this.findResolver();
+    if (!resolver) return defaults;
+    const description = {
+      callSid: call.callSid,
+      from: call.from,
+      to: call.to,
+      direction: plan ? ('outbound' as const) : ('inbound' as const),
+      customParameters: call.customParameters,
+      profile: call.profile,
+      defaults: { ...defaults },
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CALL_SETTINGS_TIMEOUT_MS} ms`)),
+          CALL_SETTINGS_TIMEOUT_MS,
+        );
+      });
+      const chosen = await Promise.race([resolver.resolve(description), timeout]);
+      return { ...defaults, ...definedFields(chosen ?? {}) };
+    } catch (error) {
+      this.log.warn(
+        `call ${call.callSid}: the settings resolver failed (${(error as Error).message}); using the defaults`,
+      );
+      return defaults;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The profile for a webhook request: `?profile=` if it names one, else the dialled number's. */
+  /** The application's resolver, looked up once across every module (none: null). */
+  private findResolver(): CallSettingsResolver | null {
+    if (this.resolver === undefined) {
+      try {
+        this.resolver = this.moduleRef.get<CallSettingsResolver>(CALL_SETTINGS_RESOLVER, {
+          strict: false,
+        });
+      } catch {
+        this.resolver = null;
+      }
+    }
+    return this.resolver;
+  }
+
   profileFor(requested: string | undefined, dialled: string | undefined): string | undefined {
     const profiles = this.callControl.profiles;
     if (requested && Object.hasOwn(profiles, requested)) return requested;
@@ -43,4 +101,15 @@ export class CallSettingsService {
       recoveryMessage: profile.recovery ?? this.callControl.recoveryMessage,
     };
   }
+}
+
+const CHOSEN_FIELDS = ['instructions', 'voice', 'greeting', 'tools'] as const;
+
+/** Only the fields a resolver may choose, and only those it set: `{ voice: undefined }` keeps the default. */
+function definedFields(chosen: Partial<CallSettingsChoice>): Partial<CallSettingsChoice> {
+  const fields: Partial<CallSettingsChoice> = {};
+  for (const field of CHOSEN_FIELDS) {
+    if (chosen[field] !== undefined) Object.assign(fields, { [field]: chosen[field] });
+  }
+  return fields;
 }

@@ -37,7 +37,7 @@ export class SessionSetup {
   opened(reconnected: boolean): void {
     // session.update goes first, so no audio is ever read in the wrong format.
     const { instructions, voice, greeting } = this.settings;
-    const tools = this.tools.sessionTools();
+    const tools = this.tools.sessionTools(this.settings.tools);
     this.link.send(this.realtime.sessionUpdate({ instructions, voice, tools }));
     if (reconnected) {
       // What the caller heard and said, in order, so the new session goes on where it was.

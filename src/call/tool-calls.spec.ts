@@ -30,11 +30,16 @@ const call = (name: string, callId: string, args = '{}', responseId = 'resp_1'):
   arguments: args,
 });
 
-function coordinator(timeoutMs = 1000) {
+function coordinator(timeoutMs = 1000, offered?: string[]) {
   const outputs: ToolCallResult[] = [];
   let continued = 0;
   const context = { callSid: 'CA1' } as CallContext;
-  const tools = new ToolCallCoordinator(registry(), context, { toolTimeoutMs: timeoutMs });
+  const tools = new ToolCallCoordinator(
+    registry(),
+    context,
+    { toolTimeoutMs: timeoutMs },
+    { tools: offered },
+  );
   tools.bind({
     sendOutput: (result) => outputs.push(result),
     continueResponse: () => continued++,
@@ -51,6 +56,19 @@ describe('ToolCallCoordinator', () => {
   // The registry logs each tool it registers; not wanted in a unit test's output.
   beforeAll(() => {
     Logger.overrideLogger(false);
+  });
+
+  it('answers a tool the call was not offered with an error, and still asks the model to go on', async () => {
+    const { tools, outputs, continued } = coordinator(1000, ['echo']);
+    tools.onFunctionCall(call('later', 'c1'));
+    tools.onResponseDone('resp_1', []);
+    await settled(() => continued() === 1);
+    expect(outputs).toMatchObject([
+      {
+        ok: false,
+        output: JSON.stringify({ error: 'tool "later" is not available on this call' }),
+      },
+    ]);
   });
 
   it('runs a call reported by several events exactly once, with parsed arguments', async () => {

@@ -1,8 +1,10 @@
-import { Inject, Injectable, Scope } from '@nestjs/common';
+import { Inject, Injectable, Optional, Scope } from '@nestjs/common';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import type { FunctionCall } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { CallContext } from './call-context.js';
+import { CALL_SETTINGS } from './call-providers.js';
+import type { CallSettings } from './call-settings.service.js';
 
 export interface ToolCallResult {
   call: FunctionCall;
@@ -41,6 +43,8 @@ export class ToolCallCoordinator {
     private readonly registry: ToolRegistry,
     private readonly context: CallContext,
     @Inject(callControlConfig.KEY) config: Pick<CallControlConfig, 'toolTimeoutMs'>,
+    /** The tools this call was offered (`tools` undefined, or no settings: every tool). */
+    @Optional() @Inject(CALL_SETTINGS) private readonly settings?: Pick<CallSettings, 'tools'>,
   ) {
     this.timeoutMs = config.toolTimeoutMs;
   }
@@ -100,6 +104,13 @@ export class ToolCallCoordinator {
     });
     const tool = this.registry.get(call.name);
     if (!tool) return result(undefined, { error: `unknown tool "${call.name}"` }, false);
+    const offered = this.settings?.tools;
+    if (offered && !offered.includes(call.name))
+      return result(
+        undefined,
+        { error: `tool "${call.name}" is not available on this call` },
+        false,
+      );
     let args: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(call.arguments || '{}');

@@ -96,9 +96,10 @@ export class ToolRegistry {
     return this.tools.get(name);
   }
 
-  /** The tools, in the shape `session.update` lists them. */
-  sessionTools(): RealtimeTool[] {
-    return [...this.tools.values()].map((tool) => ({
+  /** The tools (all, or those named in `only`), in the shape `session.update` lists them. */
+  sessionTools(only?: readonly string[]): RealtimeTool[] {
+    const tools = [...this.tools.values()].filter((tool) => !only || only.includes(tool.name));
+    return tools.map((tool) => ({
       type: 'function' as const,
       name: tool.name,
       description: tool.description,

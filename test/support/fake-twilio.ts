@@ -67,6 +67,8 @@ export interface CallerOptions {
   signature?: string | null;
   /** Echo marks back as Twilio does after playing (true by default). */
   acknowledgeMarks?: boolean;
+  /** The caller's number the webhook gives (default +15550001111). */
+  from?: string;
   /** The account's auth token that signs the webhook and the upgrade (default TEST_AUTH_TOKEN). */
   authToken?: string;
   /**
@@ -132,7 +134,12 @@ export class FakeTwilioCall {
     const callSid = options.callSid ?? sid('CA');
     const response = await postTwiml(
       baseUrl,
-      { CallSid: callSid, From: '+15550001111', To: '+15550002222', AccountSid: TEST_ACCOUNT_SID },
+      {
+        CallSid: callSid,
+        From: options.from ?? '+15550001111',
+        To: '+15550002222',
+        AccountSid: TEST_ACCOUNT_SID,
+      },
       { authToken: options.authToken },
     );
     if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);

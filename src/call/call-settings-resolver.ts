@@ -1,0 +1,40 @@
+/** The DI token a team provides its per-call settings resolver under (see docs/extending.md). */
+export const CALL_SETTINGS_RESOLVER = Symbol('CALL_SETTINGS_RESOLVER');
+
+/** How long the bridge waits for a resolver before the call goes on with its defaults. */
+export const CALL_SETTINGS_TIMEOUT_MS = 2000;
+
+/** What a call's settings are: the defaults, or what a resolver chose. */
+export interface CallSettingsChoice {
+  instructions: string;
+  voice: string;
+  greeting?: string;
+  /** The names of the tools this call is offered; `undefined`: every registered tool. */
+  tools?: readonly string[];
+}
+
+/** The call a resolver chooses settings for, as it is known when its stream starts. */
+export interface CallDescription {
+  callSid: string;
+  /** The caller's number (inbound) or the bridge's number (outbound), as Twilio gave it. */
+  from: string | undefined;
+  to: string | undefined;
+  /** `outbound`: started by `POST /api/calls`. */
+  direction: 'inbound' | 'outbound';
+  customParameters: Readonly<Record<string, string>>;
+  /** The named profile the call runs with, if any. */
+  profile: string | undefined;
+  /** What the call gets without the resolver: env < profile < the outbound call plan. */
+  defaults: Readonly<CallSettingsChoice>;
+}
+
+/**
+ * Chooses one call's settings when its stream starts (a CRM lookup by the caller's number, ...).
+ * What it returns overrides the defaults field by field; `undefined` keeps them all. A resolver
+ * that takes longer than CALL_SETTINGS_TIMEOUT_MS, or fails, leaves the call on its defaults.
+ */
+export interface CallSettingsResolver {
+  resolve(
+    call: CallDescription,
+  ): Partial<CallSettingsChoice> | undefined | Promise<Partial<CallSettingsChoice> | undefined>;
+}
