@@ -1,13 +1,14 @@
 import { Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
+import { addTokenUsage } from './token-usage.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallContext } from './call-context.js';
 import { CallLogger } from './call-logger.js';
 import { ConversationMemory } from './conversation-memory.js';
 import type { PlaybackCut } from './playback-clock.js';
-import type { ToolCallResult } from './tool-calls.js';
+import { toolCallReport, type ToolCallResult } from './tool-calls.js';
 
 const CONVERSATION_EVENTS = new Set<string>([
   'conversation.item.added',
@@ -164,19 +165,9 @@ export class CallRecorder {
   }
 
   tool(result: ToolCallResult): void {
-    this.log.log(
-      `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
-    );
-    this.emit({
-      event: CallEvent.Tool,
-      ...this.base(),
-      name: result.call.name,
-      callId: result.call.call_id,
-      arguments: result.arguments,
-      output: result.output,
-      ok: result.ok,
-      durationMs: result.durationMs,
-    });
+    const report = toolCallReport(result);
+    this.log.log(report.line);
+    this.emit({ event: CallEvent.Tool, ...this.base(), ...report.fields });
   }
 
   /** The call record: one log line and `call.ended`, with everything asked about a call later. */
@@ -226,11 +217,8 @@ export class CallRecorder {
 
   /** A response's token usage (`response.done`). */
   addUsage(usage: Record<string, unknown> | null | undefined): void {
-    const count = (key: string) => (typeof usage?.[key] === 'number' ? usage[key] : 0);
-    this.usage.inputTokens += count('input_tokens');
-    this.usage.outputTokens += count('output_tokens');
-    this.usage.totalTokens += count('total_tokens');
-    this.metrics.tokensUsed(count('input_tokens'), count('output_tokens'));
+    const added = addTokenUsage(this.usage, usage);
+    this.metrics.tokensUsed(added.input, added.output);
   }
 
   private base() {

@@ -14,6 +14,21 @@ export interface ToolCallResult {
   durationMs: number;
 }
 
+/** A settled tool call as the `call.tool` event and its log line tell it (both transports). */
+export function toolCallReport(result: ToolCallResult) {
+  return {
+    line: `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
+    fields: {
+      name: result.call.name,
+      callId: result.call.call_id,
+      arguments: result.arguments,
+      output: result.output,
+      ok: result.ok,
+      durationMs: result.durationMs,
+    },
+  };
+}
+
 export interface ToolCallSink {
   /** Send `conversation.item.create` with this function_call_output. */
   sendOutput(result: ToolCallResult): void;

@@ -6,7 +6,7 @@ import { LiveCallContext, type CallControl } from '../call/live-call-context.js'
 import { CallLogger } from '../call/call-logger.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
 import { CallSettingsService, type CallSettings } from '../call/call-settings.service.js';
-import { ToolCallCoordinator, type ToolCallResult } from '../call/tool-calls.js';
+import { ToolCallCoordinator, toolCallReport, type ToolCallResult } from '../call/tool-calls.js';
 import {
   callControlConfig,
   limitsConfig,
@@ -20,6 +20,7 @@ import type {
   TwilioConfig,
 } from '../config/config.namespaces.js';
 import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
+import { addTokenUsage } from '../call/token-usage.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { actionForRealtimeError } from '../realtime/realtime-failures.js';
@@ -440,19 +441,9 @@ export class SipCall implements CallControl, LiveCall {
 
   private sendToolOutput(result: ToolCallResult): void {
     this.send(realtimeOutbound.functionCallOutput(result.call.call_id, result.output));
-    this.log.log(
-      `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
-    );
-    this.emit({
-      event: CallEvent.Tool,
-      ...this.eventBase(),
-      name: result.call.name,
-      callId: result.call.call_id,
-      arguments: result.arguments,
-      output: result.output,
-      ok: result.ok,
-      durationMs: result.durationMs,
-    });
+    const report = toolCallReport(result);
+    this.log.log(report.line);
+    this.emit({ event: CallEvent.Tool, ...this.eventBase(), ...report.fields });
   }
 
   private send(event: SidebandClientEvent): void {
@@ -547,11 +538,8 @@ export class SipCall implements CallControl, LiveCall {
   }
 
   private addUsage(usage: Record<string, unknown> | null | undefined): void {
-    const count = (key: string) => (typeof usage?.[key] === 'number' ? usage[key] : 0);
-    this.usage.inputTokens += count('input_tokens');
-    this.usage.outputTokens += count('output_tokens');
-    this.usage.totalTokens += count('total_tokens');
-    this.metrics.tokensUsed(count('input_tokens'), count('output_tokens'));
+    const added = addTokenUsage(this.usage, usage);
+    this.metrics.tokensUsed(added.input, added.output);
   }
 
   private eventBase() {
