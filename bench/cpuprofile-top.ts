@@ -6,6 +6,8 @@
  * (all samples but `(idle)`), then the same grouped by where the code lives (our src/, ws, Nest,
  * Node internals, GC...). `--total` adds inclusive time (self + callees, counted once per sample
  * even when a function recurses). `--only RE` keeps the functions whose label matches RE.
+ * `--from S` / `--to S` keep only the samples between S seconds after the profile's start and
+ * S seconds before its end, e.g. to leave start-up (module loading) and shutdown out of a load run.
  */
 import { readFileSync } from 'node:fs';
 
@@ -31,7 +33,7 @@ interface CpuProfile {
 }
 
 const USAGE =
-  'usage: node dist-tools/bench/cpuprofile-top.js PROFILE.cpuprofile [--top N] [--total] [--only RE]';
+  'usage: node dist-tools/bench/cpuprofile-top.js PROFILE.cpuprofile [--top N] [--total] [--only RE] [--from S] [--to S]';
 
 function label(frame: CallFrame): string {
   const name = frame.functionName || '(anonymous)';
@@ -77,6 +79,8 @@ function main(): void {
   const keep = only ? (key: string) => new RegExp(only).test(key) : () => true;
   const withTotal = args.includes('--total');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const windowStart = profile.startTime + Number(option('--from') ?? 0) * 1e6;
+  const windowEnd = profile.endTime - Number(option('--to') ?? 0) * 1e6;
 
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -90,7 +94,10 @@ function main(): void {
   const areaUs = new Map<string, number>();
   let idleUs = 0;
   let busyUs = 0;
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i];
+    if (at < windowStart || at > windowEnd) continue;
     // timeDeltas[i] is the time before sample i; the time after it is the next delta.
     const dt = profile.timeDeltas[i + 1] ?? 0;
     const node = byId.get(profile.samples[i]);
@@ -119,7 +126,7 @@ function main(): void {
 
   const ms = (us: number) => (us / 1000).toFixed(0).padStart(7);
   const pct = (us: number) => `${((100 * us) / busyUs).toFixed(1).padStart(5)}%`;
-  const wallUs = profile.endTime - profile.startTime;
+  const wallUs = windowEnd - windowStart;
   console.log(
     `${file}\n  wall ${ms(wallUs)} ms, busy ${ms(busyUs)} ms ` +
       `(${((100 * busyUs) / wallUs).toFixed(1)}% of one core), idle ${ms(idleUs)} ms`,

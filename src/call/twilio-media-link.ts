@@ -54,7 +54,12 @@ export class TwilioMediaLink {
 
   attach(socket: WebSocket): void {
     this.socket = socket;
-    this.out = new BoundedSender(socket, TWILIO_HIGH_WATER_BYTES, TWILIO_MAX_BACKLOG_FRAMES);
+    this.out = new BoundedSender(
+      socket,
+      TWILIO_HIGH_WATER_BYTES,
+      TWILIO_MAX_BACKLOG_FRAMES,
+      'server',
+    );
   }
 
   /** Plays an assistant audio delta (mu-law, base64) and, every ~100 ms of audio, a mark. */

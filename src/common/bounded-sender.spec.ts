@@ -1,29 +1,16 @@
 import { jest } from '@jest/globals';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { BoundedSender, type TextSocket } from './bounded-sender.js';
 
 class SlowSocket implements TextSocket {
   readonly sent: string[] = [];
   bufferedAmount = 0;
   readyState = 1;
-  send(data: string | Buffer): void {
-    this.sent.push(data.toString());
+  send(data: string): void {
+    this.sent.push(data);
     this.bufferedAmount += data.length;
   }
-}
-
-/** A socket whose TCP socket (ws's `_socket`) records corking, as net.Socket would do it. */
-class CorkedSocket extends SlowSocket {
-  readonly _socket = {
-    corked: 0,
-    cork: () => {
-      this._socket.corked++;
-      this.sent.push('(cork)');
-    },
-    uncork: () => {
-      this._socket.corked--;
-      this.sent.push('(uncork)');
-    },
-  };
 }
 
 describe('BoundedSender', () => {
@@ -31,7 +18,7 @@ describe('BoundedSender', () => {
 
   it('sends straight through while the socket keeps up', () => {
     const socket = new SlowSocket();
-    const sender = new BoundedSender(socket, 1000, 3);
+    const sender = new BoundedSender(socket, 1000, 3, 'server');
     sender.send('a');
     sender.send('b');
     expect(socket.sent).toEqual(['a', 'b']);
@@ -41,7 +28,7 @@ describe('BoundedSender', () => {
   it('holds at most maxBacklog frames for a stalled socket, dropping the oldest', () => {
     const socket = new SlowSocket();
     socket.bufferedAmount = 5000;
-    const sender = new BoundedSender(socket, 1000, 3);
+    const sender = new BoundedSender(socket, 1000, 3, 'server');
     for (const frame of ['1', '2', '3', '4', '5']) sender.send(frame);
     expect(socket.sent).toEqual([]);
     expect(sender.backlogLength).toBe(3);
@@ -53,7 +40,7 @@ describe('BoundedSender', () => {
     jest.useFakeTimers();
     const socket = new SlowSocket();
     socket.bufferedAmount = 5000;
-    const sender = new BoundedSender(socket, 1000, 3);
+    const sender = new BoundedSender(socket, 1000, 3, 'server');
     for (const frame of ['1', '2', '3', '4']) sender.send(frame);
     socket.bufferedAmount = 0;
     jest.advanceTimersByTime(20);
@@ -63,20 +50,11 @@ describe('BoundedSender', () => {
     sender.dispose();
   });
 
-  it('sends a pair of frames in one corked write while the socket keeps up', () => {
-    const socket = new CorkedSocket();
-    const sender = new BoundedSender(socket, 1000, 3);
-    sender.sendPair('media', 'mark');
-    expect(socket.sent).toEqual(['(cork)', 'media', 'mark', '(uncork)']);
-    expect(socket._socket.corked).toBe(0);
-    sender.dispose();
-  });
-
   it('drops the oldest audio pair before any lone frame (a mark the tracker waits for)', () => {
     jest.useFakeTimers();
     const socket = new SlowSocket();
     socket.bufferedAmount = 5000;
-    const sender = new BoundedSender(socket, 1000, 4);
+    const sender = new BoundedSender(socket, 1000, 4, 'server');
     sender.send('final-mark');
     sender.sendPair('media1', 'mark1');
     sender.sendPair('media2', 'mark2');
@@ -88,18 +66,87 @@ describe('BoundedSender', () => {
     expect(socket.sent).toEqual(['final-mark', 'media2', 'mark2', 'media3']);
     sender.dispose();
   });
+});
 
-  it('delivers a backlog of pairs in order, in one corked write', () => {
-    jest.useFakeTimers();
-    const socket = new CorkedSocket();
-    socket.bufferedAmount = 5000;
-    const sender = new BoundedSender(socket, 1000, 10);
-    sender.sendPair('media1', 'mark1');
-    sender.send('clear');
-    socket.bufferedAmount = 0;
-    jest.advanceTimersByTime(20);
-    expect(socket.sent).toEqual(['(cork)', 'media1', 'mark1', 'clear', '(uncork)']);
-    expect(sender.backlogLength).toBe(0);
+/** A real ws connection on loopback: the server's socket, the client's, and what each received. */
+async function connectedPair(perMessageDeflate = false) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    perMessageDeflate,
+  });
+  await new Promise((resolve) => client.once('open', resolve));
+  const serverSide = await accepted;
+  const toClient: string[] = [];
+  const toServer: string[] = [];
+  client.on('message', (data: Buffer) => toClient.push(data.toString()));
+  serverSide.on('message', (data: Buffer) => toServer.push(data.toString()));
+  const close = async () => {
+    client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return { serverSide, client, toClient, toServer, close };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Counts the writes to the TCP socket under a ws WebSocket. */
+function countWrites(socket: WebSocket): () => number {
+  const raw = (socket as unknown as { _socket: { write: (...args: unknown[]) => boolean } })
+    ._socket;
+  const write = raw.write.bind(raw);
+  let writes = 0;
+  raw.write = (...args: unknown[]) => {
+    writes++;
+    return write(...args);
+  };
+  return () => writes;
+}
+
+describe('BoundedSender on a real ws connection', () => {
+  it('sends a pair as one write on the TCP socket, received as two messages in order', async () => {
+    const pair = await connectedPair();
+    const writes = countWrites(pair.serverSide);
+    const sender = new BoundedSender(pair.serverSide, 1000, 3, 'server');
+    sender.sendPair('{"event":"media"}', '{"event":"mark"}');
+    sender.send('{"event":"clear"}');
+    await until(() => pair.toClient.length === 3);
+    expect(pair.toClient).toEqual(['{"event":"media"}', '{"event":"mark"}', '{"event":"clear"}']);
+    expect(writes()).toBe(2);
     sender.dispose();
+    await pair.close();
+  });
+
+  it("masks a client's frames as the server requires, non-ASCII and long text included", async () => {
+    const pair = await connectedPair();
+    const sender = new BoundedSender(pair.client, 1 << 20, 3, 'client');
+    const long = 'x'.repeat(70_000);
+    sender.send('{"type":"input_audio_buffer.append","audio":"AAAA"}');
+    sender.sendPair('héllo ☎', long);
+    await until(() => pair.toServer.length === 3);
+    expect(pair.toServer).toEqual([
+      '{"type":"input_audio_buffer.append","audio":"AAAA"}',
+      'héllo ☎',
+      long,
+    ]);
+    sender.dispose();
+    await pair.close();
+  });
+
+  it('leaves framing to ws on a compressed connection', async () => {
+    const pair = await connectedPair(true);
+    expect(pair.serverSide.extensions).toContain('permessage-deflate');
+    const writes = countWrites(pair.serverSide);
+    const sender = new BoundedSender(pair.serverSide, 1000, 3, 'server');
+    sender.sendPair('media', 'mark');
+    await until(() => pair.toClient.length === 2);
+    expect(pair.toClient).toEqual(['media', 'mark']);
+    // ws compresses asynchronously and writes header and payload itself.
+    expect(writes()).not.toBe(1);
+    sender.dispose();
+    await pair.close();
   });
 });

@@ -1,12 +1,15 @@
+import { encodeTextFrame, encodeTextFramePair } from './ws-frame.js';
+
 /** The part of a `ws` WebSocket a BoundedSender needs. */
 export interface TextSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: string | Buffer): void;
+  send(data: string): void;
 }
 
 /** What `ws` keeps as `_socket`: the net.Socket under the WebSocket, once it is open. */
-interface Corkable {
+interface ByteStream {
+  write(chunk: Buffer): boolean;
   cork(): void;
   uncork(): void;
 }
@@ -15,18 +18,25 @@ const OPEN = 1;
 const FLUSH_INTERVAL_MS = 20;
 
 /**
- * The TCP socket under a `ws` WebSocket, to cork it around a group of frames. ws corks it around
- * each frame it writes (header + payload), and corks nest, so frames sent while it is corked
- * leave in one system call: one write and one wake-up of the peer instead of one per frame. ws
- * does not expose it publicly; without it, frames simply go one by one.
+ * The TCP socket under a `ws` WebSocket, to write ready-made frames to it (see ws-frame.ts):
+ * only when no extension was negotiated (a compressed connection needs ws's own framing). ws
+ * writes nothing of its own between our frames except control frames, which it writes to the
+ * same socket in order, and its `bufferedAmount` counts what this socket holds, so backpressure
+ * reads the same. ws does not expose the socket publicly; without it, frames go through `send`.
  */
-function corkable(socket: TextSocket): Corkable | undefined {
-  const raw = (socket as { _socket?: Partial<Corkable> | null })._socket;
-  return typeof raw?.cork === 'function' ? (raw as Corkable) : undefined;
+function byteStreamOf(socket: TextSocket): ByteStream | undefined {
+  const { _socket: raw, extensions } = socket as {
+    _socket?: Partial<ByteStream> | null;
+    extensions?: unknown;
+  };
+  if (extensions !== '' || typeof raw?.write !== 'function' || typeof raw.cork !== 'function') {
+    return undefined;
+  }
+  return raw as ByteStream;
 }
 
 /** A frame of the backlog: audio and its mark travel (and are dropped) together. */
-type Queued = string | Buffer | readonly [string, string];
+type Queued = string | readonly [string, string];
 
 /**
  * Sends text frames without letting a slow reader grow memory. Frames go straight to the socket
@@ -40,11 +50,14 @@ export class BoundedSender {
   private backlog: Queued[] = [];
   private backlogFrames = 0;
   private timer?: NodeJS.Timeout;
+  private stream?: ByteStream | null;
 
+  /** `role`: a client masks its frames (with a zero key, see ws-frame.ts), a server does not. */
   constructor(
     private readonly socket: TextSocket,
     private readonly highWaterBytes: number,
     private readonly maxBacklog: number,
+    private readonly role: 'client' | 'server',
   ) {}
 
   /** Frames waiting (a pair counts as two). */
@@ -52,10 +65,10 @@ export class BoundedSender {
     return this.backlogFrames;
   }
 
-  send(data: string | Buffer): void {
+  send(data: string): void {
     if (this.socket.readyState !== OPEN) return;
     if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
-      this.socket.send(data);
+      this.write(data);
       return;
     }
     this.enqueue(data);
@@ -68,11 +81,7 @@ export class BoundedSender {
   sendPair(first: string, second: string): void {
     if (this.socket.readyState !== OPEN) return;
     if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
-      const raw = corkable(this.socket);
-      raw?.cork();
-      this.socket.send(first);
-      this.socket.send(second);
-      raw?.uncork();
+      this.writePair(first, second);
       return;
     }
     this.enqueue([first, second]);
@@ -106,23 +115,46 @@ export class BoundedSender {
     this.dropped += frames;
   }
 
+  /** One frame, in one write when the TCP socket is reachable. */
+  private write(data: string): void {
+    const stream = this.byteStream();
+    if (stream) stream.write(encodeTextFrame(data, this.role === 'client'));
+    else this.socket.send(data);
+  }
+
+  /** Two frames, in one write: one system call, one wake-up of the peer. */
+  private writePair(first: string, second: string): void {
+    const stream = this.byteStream();
+    if (stream) {
+      stream.write(encodeTextFramePair(first, second, this.role === 'client'));
+    } else {
+      this.socket.send(first);
+      this.socket.send(second);
+    }
+  }
+
+  private byteStream(): ByteStream | undefined {
+    // Looked up once the socket is open (a client's opens after this sender is made).
+    if (this.stream === undefined) this.stream = byteStreamOf(this.socket) ?? null;
+    return this.stream ?? undefined;
+  }
+
   private flush(): void {
     if (this.socket.readyState !== OPEN) return this.dispose();
     let sent = 0;
-    const raw = corkable(this.socket);
-    raw?.cork();
+    const stream = this.byteStream();
+    stream?.cork();
     while (sent < this.backlog.length && this.socket.bufferedAmount <= this.highWaterBytes) {
       const entry = this.backlog[sent++];
-      if (typeof entry === 'string' || Buffer.isBuffer(entry)) {
-        this.socket.send(entry);
+      if (typeof entry === 'string') {
+        this.write(entry);
         this.backlogFrames--;
       } else {
-        this.socket.send(entry[0]);
-        this.socket.send(entry[1]);
+        this.writePair(entry[0], entry[1]);
         this.backlogFrames -= 2;
       }
     }
-    raw?.uncork();
+    stream?.uncork();
     this.backlog.splice(0, sent);
     if (this.backlog.length === 0) {
       clearInterval(this.timer);
@@ -132,5 +164,5 @@ export class BoundedSender {
 }
 
 function frameCount(entry: Queued): number {
-  return typeof entry === 'string' || Buffer.isBuffer(entry) ? 1 : 2;
+  return typeof entry === 'string' ? 1 : 2;
 }

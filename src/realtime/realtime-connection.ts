@@ -44,6 +44,10 @@ export interface RealtimeConnectionOptions {
  * One WebSocket to the Realtime API for one call. It turns the socket's events into typed,
  * validated Realtime events and a single `onClose`, whatever way the socket ends.
  */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 export class RealtimeConnection {
   private readonly socket: WebSocket;
   private closedByUs = false;
@@ -67,8 +71,16 @@ export class RealtimeConnection {
       // (the fast path refuses any other byte; the strict path decodes with replacement
       // characters), so validating every frame's UTF-8 a second time buys nothing.
       skipUTF8Validation: true,
+      // The same zero masking key as the audio frames written by BoundedSender (ws-frame.ts
+      // says why that is safe here): ws then neither copies nor XORs the other events either.
+      generateMask: zeroMask,
     });
-    this.audio = new BoundedSender(this.socket, AUDIO_HIGH_WATER_BYTES, AUDIO_MAX_BACKLOG_FRAMES);
+    this.audio = new BoundedSender(
+      this.socket,
+      AUDIO_HIGH_WATER_BYTES,
+      AUDIO_MAX_BACKLOG_FRAMES,
+      'client',
+    );
     this.socket.on('open', () => {
       this.opened = true;
       this.handlers.onOpen();
