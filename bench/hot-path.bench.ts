@@ -9,21 +9,11 @@ import os from 'node:os';
 import { parseRealtimeMessage } from '../src/realtime/realtime-delta.fast.js';
 import { parseRealtimeEvent } from '../src/realtime/realtime.events.js';
 import { parseTwilioFrame, parseTwilioMessage } from '../src/twilio/media-stream.messages.js';
+import { noisePayload as payload } from './lib/noise-payload.js';
 
 const STREAM_SID = 'MZ0123456789abcdef0123456789abcdef';
 const MIN_TIME_NS = 300e6;
 const ROUNDS = 7;
-
-/** Base64 of `bytes` pseudo-random bytes (mu-law noise). */
-function payload(bytes: number, seed: number): string {
-  const data = Buffer.alloc(bytes);
-  let x = seed;
-  for (let i = 0; i < bytes; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = x >>> 24;
-  }
-  return data.toString('base64');
-}
 
 /** Distinct frames, as the socket hands them over, so nothing is cached between iterations. */
 function frames(count: number, make: (i: number) => string): Buffer[] {

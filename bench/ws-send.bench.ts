@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { encodeTextFrame, encodeTextFramePair } from '../src/common/ws-frame.js';
+import { noisePayload as payload } from './lib/noise-payload.js';
 
 const CONNECTIONS = 50;
 const BATCH_GAP_MS = 2;
@@ -22,16 +23,6 @@ interface Variant {
   name: string;
   side: 'client' | 'server';
   send: (socket: WebSocket, i: number) => void;
-}
-
-function payload(bytes: number, seed: number): string {
-  const data = Buffer.alloc(bytes);
-  let x = seed;
-  for (let i = 0; i < bytes; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    data[i] = x >>> 24;
-  }
-  return data.toString('base64');
 }
 
 const AUDIO = Array.from({ length: 64 }, (_, i) => payload(160, i));
