@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import type { CallContext } from './call-context.js';
@@ -31,6 +32,7 @@ export class CallSettingsService {
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     private readonly moduleRef: ModuleRef,
+    private readonly realtime: OpenAIRealtimeService,
   ) {}
 
   /** The call's settings: the defaults for its profile and plan, overridden by the resolver's choice. */
@@ -99,13 +101,25 @@ export class CallSettingsService {
       voice: profile.voice ?? this.openai.voice,
       greeting: plan?.greeting ?? profile.greeting ?? this.openai.greeting,
       recoveryMessage: profile.recovery ?? this.callControl.recoveryMessage,
+      turnDetection: this.realtime.turnDetection,
+      transcription: this.realtime.transcription,
     };
   }
 }
 
-const CHOSEN_FIELDS = ['instructions', 'voice', 'greeting', 'tools'] as const;
+const CHOSEN_FIELDS = [
+  'instructions',
+  'voice',
+  'greeting',
+  'tools',
+  'turnDetection',
+  'transcription',
+] as const;
 
-/** Only the fields a resolver may choose, and only those it set: `{ voice: undefined }` keeps the default. */
+/**
+ * Only the fields a resolver may choose, and only those it set: `{ voice: undefined }` keeps the
+ * default, while `null` (turn detection, transcription) is a choice: switch it off.
+ */
 function definedFields(chosen: Partial<CallSettingsChoice>): Partial<CallSettingsChoice> {
   const fields: Partial<CallSettingsChoice> = {};
   for (const field of CHOSEN_FIELDS) {

@@ -36,9 +36,11 @@ export class SessionSetup {
 
   opened(reconnected: boolean): void {
     // session.update goes first, so no audio is ever read in the wrong format.
-    const { instructions, voice, greeting } = this.settings;
+    const { instructions, voice, greeting, turnDetection, transcription } = this.settings;
     const tools = this.tools.sessionTools(this.settings.tools);
-    this.link.send(this.realtime.sessionUpdate({ instructions, voice, tools }));
+    this.link.send(
+      this.realtime.sessionUpdate({ instructions, voice, tools, turnDetection, transcription }),
+    );
     if (reconnected) {
       // What the caller heard and said, in order, so the new session goes on where it was.
       const items = this.recorder.memory.reseedEvents();

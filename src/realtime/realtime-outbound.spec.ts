@@ -8,8 +8,8 @@ const settings: SessionSettings = {
   instructions: 'Be brief.',
   voice: 'marin',
   inputFormat: 'g711_ulaw',
-  turnDetection: 'server_vad',
-  transcriptionModel: 'gpt-4o-mini-transcribe',
+  turnDetection: { type: 'server_vad', create_response: true, interrupt_response: true },
+  transcription: { model: 'gpt-4o-mini-transcribe' },
   tools: [],
 };
 
@@ -32,12 +32,26 @@ describe('realtimeOutbound', () => {
     const pcm = realtimeOutbound.sessionUpdate({
       ...settings,
       inputFormat: 'pcm16',
-      transcriptionModel: undefined,
+      transcription: null,
     });
     expect(pcm.session).toMatchObject({
       audio: { input: { format: { type: 'audio/pcm', rate: 24000 } } },
     });
     expect(JSON.stringify(pcm)).not.toContain('transcription');
+  });
+
+  it('sends the turn detection it is given, its tuning included, and null to switch it off', () => {
+    const semantic = realtimeOutbound.sessionUpdate({
+      ...settings,
+      turnDetection: { type: 'semantic_vad', eagerness: 'low' },
+      transcription: { model: 'gpt-4o-transcribe', language: 'de' },
+    });
+    expect(semantic.session.audio?.input).toMatchObject({
+      turn_detection: { type: 'semantic_vad', eagerness: 'low' },
+      transcription: { model: 'gpt-4o-transcribe', language: 'de' },
+    });
+    const off = realtimeOutbound.sessionUpdate({ ...settings, turnDetection: null });
+    expect(off.session.audio?.input?.turn_detection).toBeNull();
   });
 
   it('offers tools with tool_choice auto only when there are some', () => {

@@ -1,8 +1,10 @@
 import type {
+  AudioTranscription,
   ConversationItem,
   ConversationItemCreateEvent,
   ConversationItemTruncateEvent,
   InputAudioBufferAppendEvent,
+  RealtimeAudioInputTurnDetection,
   RealtimeClientEvent,
   RealtimeResponseCreateParams,
   RealtimeSessionCreateRequest,
@@ -26,15 +28,23 @@ export type RealtimeTool = RealtimeToolsConfigUnion;
 
 export type RealtimeInputFormat = 'pcm16' | 'g711_ulaw';
 
+/**
+ * How the session finds the end of the caller's turn (GA `audio.input.turn_detection`):
+ * `server_vad` or `semantic_vad` with their tuning; `null` switches it off, and then nothing
+ * answers the caller's speech on its own.
+ */
+export type TurnDetection = RealtimeAudioInputTurnDetection | null;
+/** Transcription of the caller's speech (GA `audio.input.transcription`); `null`: none. */
+export type InputTranscription = AudioTranscription | null;
+
 /** What one call's session is configured with. */
 export interface SessionSettings {
   model: string;
   instructions: string;
   voice: string;
   inputFormat: RealtimeInputFormat;
-  turnDetection: 'semantic_vad' | 'server_vad';
-  /** Transcription of the caller's speech; undefined switches it off. */
-  transcriptionModel?: string;
+  turnDetection: TurnDetection;
+  transcription: InputTranscription;
   tools: RealtimeTool[];
 }
 
@@ -50,16 +60,8 @@ function session(settings: SessionSettings): RealtimeSessionCreateRequest {
           settings.inputFormat === 'pcm16'
             ? { type: 'audio/pcm', rate: 24000 }
             : { type: 'audio/pcmu' },
-        // The server answers speech itself and cancels its own response when the caller talks
-        // over it; the bridge still stops Twilio's playback and truncates what was not heard.
-        turn_detection: {
-          type: settings.turnDetection,
-          create_response: true,
-          interrupt_response: true,
-        },
-        ...(settings.transcriptionModel
-          ? { transcription: { model: settings.transcriptionModel } }
-          : {}),
+        turn_detection: settings.turnDetection,
+        ...(settings.transcription ? { transcription: settings.transcription } : {}),
       },
       // Output is always mu-law: Twilio plays it as is, so model audio needs no conversion.
       output: { format: { type: 'audio/pcmu' }, voice: settings.voice },
