@@ -392,6 +392,8 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
       content_index: 0,
       transcript: 'Yes, from ten to four.',
     });
+    // An assistant turn is final once the caller has heard it: the server sent all its audio.
+    sideband.send({ type: 'output_audio_buffer.stopped', response_id: 'resp_a' });
     await waitUntil(
       () => seenEvents.filter((e) => e.event === 'call.transcript').length === 2,
       'the assistant transcript event',

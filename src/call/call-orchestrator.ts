@@ -2,21 +2,21 @@ import { Injectable, Scope } from '@nestjs/common';
 import type WebSocket from 'ws';
 import { base64DecodedLength } from '../common/json-guards.js';
 import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
-import { realtimeOutbound } from '../realtime/realtime-outbound.js';
-import { functionCallsIn, type RealtimeServerEvent } from '../realtime/realtime.events.js';
+import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { BargeIn } from './barge-in.js';
 import { CallActivity } from './call-activity.js';
 import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
-import { CallRecorder, isConversationEvent } from './call-recorder.js';
+import { CallRecorder } from './call-recorder.js';
 import { CallRegistry, type LiveCall } from './call-registry.service.js';
 import { Keypad } from './keypad.js';
 import { LiveCallContext, type CallControl } from './live-call-context.js';
 import { RealtimeLink } from './realtime-link.js';
+import { ResponseFlow, isFlowEvent } from './response-flow.js';
 import { ResponseScheduler } from './response-scheduler.js';
 import { SessionSetup } from './session-setup.js';
-import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
+import { ToolCallCoordinator } from './tool-calls.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**
@@ -38,6 +38,7 @@ export class CallOrchestrator implements CallControl, LiveCall {
     private readonly link: RealtimeLink,
     private readonly session: SessionSetup,
     private readonly scheduler: ResponseScheduler,
+    private readonly flow: ResponseFlow,
     private readonly tools: ToolCallCoordinator,
     private readonly bargeIn: BargeIn,
     private readonly keypad: Keypad,
@@ -45,10 +46,7 @@ export class CallOrchestrator implements CallControl, LiveCall {
     private readonly registry: CallRegistry,
     private readonly log: CallLogger,
   ) {
-    tools.bind({
-      sendOutput: (result) => this.guard(() => this.sendToolOutput(result)),
-      continueResponse: () => this.guard(() => scheduler.request({ reason: 'tool output' })),
-    });
+    flow.bind((action) => this.guard(action));
     // Also after a REST request settles: a throw there must end this call only.
     ending.bind((reason, level, outcome) => this.guard(() => this.close(reason, level, outcome)));
     keypad.guard = (action) => this.guard(action);
@@ -143,7 +141,7 @@ export class CallOrchestrator implements CallControl, LiveCall {
   private onRealtimeEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'active') return;
     this.activity.realtimeEvent(event); // console hook
-    if (isConversationEvent(event)) return this.recorder.observe(event);
+    if (isFlowEvent(event)) return this.flow.handle(event);
     switch (event.type) {
       case 'response.output_audio.delta':
         return this.play(event.response_id, event.item_id, event.content_index, event.delta);
@@ -152,25 +150,15 @@ export class CallOrchestrator implements CallControl, LiveCall {
         return;
       case 'input_audio_buffer.speech_started':
         return this.bargeIn.interrupt(performance.now(), 'speech');
-      case 'response.created':
-        return this.scheduler.onCreated(event.response);
-      case 'response.done': {
-        const { id, usage, output } = event.response;
-        this.recorder.addUsage(usage);
-        this.scheduler.onDone(event.response);
-        this.tools.onResponseDone(id, functionCallsIn(id, output));
-        return this.ending.onResponseDone(id);
-      }
-      case 'response.function_call_arguments.done':
-      case 'response.output_item.done': {
-        const { call_id: callId, name, arguments: args } = event;
-        this.recorder.memory.toolCall({ callId, name, arguments: args });
-        return this.tools.onFunctionCall(event);
-      }
       case 'error':
         return this.session.error(event.error);
       case 'session.created':
       case 'session.updated':
+      // SIP-only server events (the server plays the audio there): nothing to do on a media call.
+      case 'output_audio_buffer.started':
+      case 'output_audio_buffer.stopped':
+      case 'output_audio_buffer.cleared':
+      case 'input_audio_buffer.dtmf_event_received':
       case 'other':
         return this.log.debug(
           () => `OpenAI ${event.type === 'other' ? event.originalType : event.type}`,
@@ -190,13 +178,6 @@ export class CallOrchestrator implements CallControl, LiveCall {
     this.activity.assistantAudio(delta); // console hook
     this.recorder.memory.assistantAudio(itemId, ms);
     this.recorder.audioOut();
-  }
-
-  private sendToolOutput(result: ToolCallResult): void {
-    const { call_id: callId } = result.call;
-    const id = this.recorder.memory.toolOutput(callId, result.output);
-    this.link.send(realtimeOutbound.functionCallOutput(callId, result.output, id));
-    this.recorder.tool(result);
   }
 
   /** A bug in one call's handling ends that call, never the process. */

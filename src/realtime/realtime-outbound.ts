@@ -4,6 +4,7 @@ import type {
   ConversationItemCreateEvent,
   ConversationItemTruncateEvent,
   InputAudioBufferAppendEvent,
+  OutputAudioBufferClearEvent,
   RealtimeAudioInputTurnDetection,
   RealtimeClientEvent,
   RealtimeResponseCreateParams,
@@ -166,6 +167,12 @@ export const realtimeOutbound = {
     responseId === undefined
       ? { type: 'response.cancel' }
       : { type: 'response.cancel', response_id: responseId },
+
+  /**
+   * SIP and WebRTC only: the server stops playing the audio it still holds for the caller (it
+   * answers with `output_audio_buffer.cleared`, and truncates the item itself).
+   */
+  outputAudioClear: (): OutputAudioBufferClearEvent => ({ type: 'output_audio_buffer.clear' }),
 
   /** Makes the assistant say these exact words (a greeting, a recovery sentence). */
   sayExactly: (words: string): ResponseCreateEvent =>
