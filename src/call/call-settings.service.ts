@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
+import { OpenAIRealtimeService, type CallSession } from '../realtime/openai-realtime.service.js';
+import type { ToolRegistry } from '../tools/tool-registry.service.js';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import type { CallContext } from './call-context.js';
@@ -105,6 +106,24 @@ export class CallSettingsService {
       transcription: this.realtime.transcription,
     };
   }
+}
+
+/**
+ * What a call's session is configured with, from its resolved settings: the same for both
+ * transports (the media path's `session.update`, the SIP accept), only the tools it is offered.
+ */
+export function sessionOf(
+  settings: CallSettings,
+  tools: Pick<ToolRegistry, 'sessionTools'>,
+): CallSession {
+  const { instructions, voice, turnDetection, transcription } = settings;
+  return {
+    instructions,
+    voice,
+    turnDetection,
+    transcription,
+    tools: tools.sessionTools(settings.tools),
+  };
 }
 
 const CHOSEN_FIELDS = [

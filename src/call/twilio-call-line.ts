@@ -51,9 +51,7 @@ export class TwilioCallLine implements CallLine {
     this.log.error(`${reason}; handing the caller to the fallback`);
     const twiml = fallbackTwiml(this.twilio.fallbackMessage, this.twilio.fallbackDial);
     const { accountSid, callSid } = this.context;
-    return this.request('fallback redirect', () =>
-      this.rest.redirect(accountSid, callSid, twiml),
-    );
+    return this.request('fallback redirect', () => this.rest.redirect(accountSid, callSid, twiml));
   }
 
   /** Without a REST client the stream's end is the call's end: nothing to request. */

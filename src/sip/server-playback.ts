@@ -151,7 +151,11 @@ function assistantItemIds(output: readonly unknown[] | undefined): string[] {
   const ids: string[] = [];
   for (const item of output ?? []) {
     const { id, type, role } = item as { id?: unknown; type?: unknown; role?: unknown };
-    if (typeof id === 'string' && type === 'message' && (role === undefined || role === 'assistant'))
+    if (
+      typeof id === 'string' &&
+      type === 'message' &&
+      (role === undefined || role === 'assistant')
+    )
       ids.push(id);
   }
   return ids;

@@ -43,7 +43,9 @@ export class SipCallLine implements CallLine {
 
   async transfer(number: string): Promise<boolean> {
     const target = sipReferTarget(number);
-    if (await this.request('transfer (refer)', () => this.calls.refer(this.context.callSid, target)))
+    if (
+      await this.request('transfer (refer)', () => this.calls.refer(this.context.callSid, target))
+    )
       return true;
     // A transfer that did not happen must not leave the caller with a silent assistant.
     await this.request('hangup', () => this.calls.hangup(this.context.callSid));

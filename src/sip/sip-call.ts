@@ -5,7 +5,7 @@ import { CallLogger } from '../call/call-logger.js';
 import { CALL_SETTINGS } from '../call/call-providers.js';
 import { CallRecorder } from '../call/call-recorder.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
-import type { CallSettings } from '../call/call-settings.service.js';
+import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
 import { Keypad } from '../call/keypad.js';
 import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
 import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
@@ -119,11 +119,7 @@ export class SipCall implements CallControl, LiveCall {
    * detection, transcription), in the shape the SIP accept takes (see sipAcceptSession).
    */
   private acceptSession(): Record<string, unknown> {
-    const { instructions, voice, turnDetection, transcription } = this.settings;
-    const tools = this.toolRegistry.sessionTools(this.settings.tools);
-    return sipAcceptSession(
-      this.realtime.session({ instructions, voice, tools, turnDetection, transcription }),
-    );
+    return sipAcceptSession(this.realtime.session(sessionOf(this.settings, this.toolRegistry)));
   }
 
   // --- CallControl (tools and hooks) and LiveCall (the call-control API) ---------------
