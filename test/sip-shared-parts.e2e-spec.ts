@@ -1,15 +1,14 @@
-import { Injectable, Module } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
+import { Injectable, Module, type Type } from '@nestjs/common';
 import {
   CALL_SETTINGS_RESOLVER,
   CALL_SETTINGS_TIMEOUT_MS,
-  RealtimeTool,
   type CallDescription,
   type CallSettingsChoice,
   type CallSettingsResolver,
 } from 'twilio-realtime-bridge';
-import type { AnyCallEvent } from '../src/events/call-events.js';
+import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
+import { CallEventLogModule, seenCallEvents as seen } from './support/call-event-log.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { incomingCall, postSignedWebhook, sidebandOf } from './support/sip-webhooks.js';
@@ -24,32 +23,6 @@ import { waitUntil } from './support/wait.js';
 const SECRET = `whsec_${Buffer.from('the e2e key of the SIP shared-parts tests').toString('base64')}`;
 const SHOP_NUMBER = '+15551230002';
 const VIP = '+15550009999';
-const seen: AnyCallEvent[] = [];
-
-@Injectable()
-class EventLog {
-  @OnEvent('call.*')
-  record(event: AnyCallEvent): void {
-    seen.push(event);
-  }
-}
-
-@Injectable()
-class ShopTools {
-  static readonly handled: string[] = [];
-
-  @RealtimeTool({ name: 'order_status', description: 'Where an order is.' })
-  status() {
-    ShopTools.handled.push('order_status');
-    return { status: 'shipped' };
-  }
-
-  @RealtimeTool({ name: 'refund', description: 'Refunds an order.' })
-  refund() {
-    ShopTools.handled.push('refund');
-    return { refunded: true };
-  }
-}
 
 /** A team's CRM: the VIP gets other instructions, one tool, and semantic VAD. */
 @Injectable()
@@ -61,7 +34,7 @@ class CrmSettings implements CallSettingsResolver {
     if (call.from !== VIP) return undefined;
     return {
       instructions: 'Greet the VIP by name.',
-      tools: ['order_status'],
+      tools: ['get_store_hours'],
       turnDetection: { type: 'semantic_vad', eagerness: 'low' },
       transcription: { model: 'gpt-4o-transcribe', language: 'de' },
     };
@@ -69,19 +42,15 @@ class CrmSettings implements CallSettingsResolver {
 }
 
 @Module({
-  providers: [
-    EventLog,
-    ShopTools,
-    CrmSettings,
-    { provide: CALL_SETTINGS_RESOLVER, useExisting: CrmSettings },
-  ],
+  imports: [CallEventLogModule, StoreHoursModule],
+  providers: [CrmSettings, { provide: CALL_SETTINGS_RESOLVER, useExisting: CrmSettings }],
 })
 class CrmModule {}
 
 /** A CRM that never answers. */
 @Module({
+  imports: [CallEventLogModule],
   providers: [
-    EventLog,
     {
       provide: CALL_SETTINGS_RESOLVER,
       useValue: {
@@ -97,7 +66,7 @@ describe('SIP calls on the shared per-call parts', () => {
   let openai: FakeRealtimeServer;
   let bridge: RunningBridge | undefined;
 
-  async function startWith(module: object, env: Record<string, string> = {}) {
+  async function startWith(module: Type, env: Record<string, string> = {}) {
     bridge = await startBridge(
       {
         OPENAI_WEBHOOK_SECRET: SECRET,
@@ -125,7 +94,6 @@ describe('SIP calls on the shared per-call parts', () => {
 
   beforeEach(async () => {
     seen.length = 0;
-    ShopTools.handled.length = 0;
     CrmSettings.asked.length = 0;
     calls = new FakeOpenAICalls();
     openai = new FakeRealtimeServer();
@@ -152,7 +120,7 @@ describe('SIP calls on the shared per-call parts', () => {
     ]);
     const session = accept.body as Record<string, any>;
     expect(session.instructions).toBe('Greet the VIP by name.');
-    expect(session.tools.map((tool: { name: string }) => tool.name)).toEqual(['order_status']);
+    expect(session.tools.map((tool: { name: string }) => tool.name)).toEqual(['get_store_hours']);
     expect(session.audio.input.turn_detection).toEqual({ type: 'semantic_vad', eagerness: 'low' });
     expect(session.audio.input.transcription).toEqual({
       model: 'gpt-4o-transcribe',
@@ -160,22 +128,28 @@ describe('SIP calls on the shared per-call parts', () => {
     });
 
     // The model calls a tool the call was not offered (a stale or hallucinated name).
-    modelCallsTool(sideband, 'resp_refund', 'call_refund', 'refund', {}).done();
-    await waitUntil(() => outputsOf(sideband).length === 1, 'the refund output');
+    modelCallsTool(sideband, 'resp_end', 'call_end', 'end_call', { reason: 'bye' }).done();
+    await waitUntil(() => outputsOf(sideband).length === 1, 'the end_call output');
     const output = JSON.parse((outputsOf(sideband)[0].item as { output: string }).output);
-    expect(output).toEqual({ error: 'tool "refund" is not available on this call' });
-    expect(ShopTools.handled).toEqual([]);
-    // The offered one runs.
-    modelCallsTool(sideband, 'resp_status', 'call_status', 'order_status', {}).done();
-    await waitUntil(() => outputsOf(sideband).length === 2, 'the order_status output');
-    expect(ShopTools.handled).toEqual(['order_status']);
+    expect(output).toEqual({ error: 'tool "end_call" is not available on this call' });
+    // The offered one runs, with this call's context.
+    modelCallsTool(sideband, 'resp_hours', 'call_hours', 'get_store_hours', {
+      day: 'sunday',
+    }).done();
+    await waitUntil(() => outputsOf(sideband).length === 2, 'the get_store_hours output');
+    expect(JSON.parse((outputsOf(sideband)[1].item as { output: string }).output)).toMatchObject({
+      hours: 'closed',
+    });
+    // end_call never ran: no goodbye was asked for, nothing was hung up.
+    expect(JSON.stringify(sideband.eventsOfType('response.create'))).not.toMatch(/goodbye/i);
+    expect(calls.of('hangup')).toHaveLength(0);
 
     // Another caller gets the defaults: every tool.
     const other = await callIn('rtc_other');
     const names = (other.accept.body as { tools: Array<{ name: string }> }).tools.map(
       (t) => t.name,
     );
-    expect(names).toEqual(expect.arrayContaining(['order_status', 'refund', 'end_call']));
+    expect(names).toEqual(expect.arrayContaining(['get_store_hours', 'end_call']));
   });
 
   it('accepts with the defaults when the resolver does not answer in time', async () => {

@@ -152,9 +152,9 @@ export class CallOrchestrator implements CallControl, LiveCall {
         return this.bargeIn.interrupt(performance.now(), 'speech');
       case 'error':
         return this.session.error(event.error);
+      // Besides the session's, SIP-only server events (the server plays the audio there).
       case 'session.created':
       case 'session.updated':
-      // SIP-only server events (the server plays the audio there): nothing to do on a media call.
       case 'output_audio_buffer.started':
       case 'output_audio_buffer.stopped':
       case 'output_audio_buffer.cleared':

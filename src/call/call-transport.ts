@@ -1,4 +1,5 @@
 import type { RealtimeClientEvent } from '../realtime/realtime-outbound.js';
+import type { CallLogger } from './call-logger.js';
 
 /**
  * The seams between the per-call parts both transports share (ResponseScheduler, CallEnding,
@@ -53,4 +54,23 @@ export interface CallLine {
 export interface CallBargeIn {
   /** `since`: when the caller began (performance.now()), for the reaction metric. */
   interrupt(since: number, by: 'speech' | 'keypad'): void;
+}
+
+/**
+ * A request about the live call through its carrier's API (`api`: for the log line); a failure
+ * is logged and reported as false, so the caller closes the call whatever the answer.
+ */
+export async function lineRequest(
+  log: Pick<CallLogger, 'error'>,
+  api: string,
+  what: string,
+  request: () => Promise<void>,
+): Promise<boolean> {
+  try {
+    await request();
+    return true;
+  } catch (error) {
+    log.error(`${what} through the ${api} failed: ${(error as Error).message}`);
+    return false;
+  }
 }

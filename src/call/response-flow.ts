@@ -57,6 +57,7 @@ export class ResponseFlow {
   }
 
   handle(event: FlowEvent): void {
+    if (isConversationEvent(event)) return this.recorder.observe(event);
     switch (event.type) {
       case 'response.created':
         return this.scheduler.onCreated(event.response);
@@ -73,8 +74,6 @@ export class ResponseFlow {
         this.recorder.memory.toolCall({ callId, name, arguments: args });
         return this.tools.onFunctionCall(event);
       }
-      default:
-        return this.recorder.observe(event);
     }
   }
 

@@ -4,7 +4,7 @@ import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { fallbackTwiml, transferTwiml } from '../twilio/twiml.js';
 import { CallContext } from './call-context.js';
 import { CallLogger } from './call-logger.js';
-import type { CallLine } from './call-transport.js';
+import { lineRequest, type CallLine } from './call-transport.js';
 
 /**
  * A media call's line: Twilio's REST API acts on the live call. Without TWILIO_AUTH_TOKEN there
@@ -57,12 +57,6 @@ export class TwilioCallLine implements CallLine {
   /** Without a REST client the stream's end is the call's end: nothing to request. */
   private async request(what: string, request: () => Promise<void>): Promise<boolean> {
     if (!this.rest.available) return true;
-    try {
-      await request();
-      return true;
-    } catch (error) {
-      this.log.error(`${what} through the Twilio REST API failed: ${(error as Error).message}`);
-      return false;
-    }
+    return lineRequest(this.log, 'Twilio REST API', what, request);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { CallContext } from '../call/call-context.js';
 import { CallLogger } from '../call/call-logger.js';
-import type { CallLine } from '../call/call-transport.js';
+import { lineRequest, type CallLine } from '../call/call-transport.js';
 import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
 
@@ -82,16 +82,10 @@ export class SipCallLine implements CallLine {
     this.down = true;
   }
 
-  /** A calls-API request about this call; a failure is logged and reported as false. */
-  private async request(what: string, request: () => Promise<void>): Promise<boolean> {
+  /** A calls-API request about this call: from here on the line is not ours to hang up. */
+  private request(what: string, request: () => Promise<void>): Promise<boolean> {
     this.down = true;
-    try {
-      await request();
-      return true;
-    } catch (error) {
-      this.log.error(`${what} through the OpenAI calls API failed: ${(error as Error).message}`);
-      return false;
-    }
+    return lineRequest(this.log, 'OpenAI calls API', what, request);
   }
 }
 
