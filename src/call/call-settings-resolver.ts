@@ -27,10 +27,16 @@ export interface CallSettingsChoice {
   transcription: InputTranscription;
 }
 
-/** The call a resolver chooses settings for, as it is known when its stream starts. */
+/**
+ * The call a resolver chooses settings for, as it is known when its stream starts (a SIP call:
+ * before it is accepted, from its SIP headers).
+ */
 export interface CallDescription {
   callSid: string;
-  /** The caller's number (inbound) or the bridge's number (outbound), as Twilio gave it. */
+  /**
+   * The caller's number (inbound) or the bridge's number (outbound), as Twilio gave it; on a SIP
+   * call, the user part of the `From` header (`to`: of `To`, the dialled number).
+   */
   from: string | undefined;
   to: string | undefined;
   /** `outbound`: started by `POST /api/calls`. */

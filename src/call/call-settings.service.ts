@@ -21,8 +21,8 @@ export interface CallSettings extends CallSettingsChoice {
 /**
  * What the assistant of one call is told and sounds like: the defaults (AI_INSTRUCTIONS,
  * OPENAI_VOICE, AI_GREETING), overridden by the call's named profile (CALL_PROFILES), overridden
- * by what `POST /api/calls` asked for; then, for a media-stream call, by what the application's
- * CALL_SETTINGS_RESOLVER chooses (if it answers within CALL_SETTINGS_TIMEOUT_MS).
+ * by what `POST /api/calls` asked for; then, for every call (media stream or SIP), by what the
+ * application's CALL_SETTINGS_RESOLVER chooses (if it answers within CALL_SETTINGS_TIMEOUT_MS).
  */
 @Injectable()
 export class CallSettingsService {

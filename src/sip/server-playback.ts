@@ -118,7 +118,11 @@ export class ServerPlayback implements CallPlayback, CallBargeIn {
     this.channel.send(realtimeOutbound.outputAudioClear());
   }
 
-  dispose(): void {
+  /**
+   * What the server was playing is no longer known (the sideband dropped, and events with it; or
+   * the call ended): nothing is taken as playing, so a wrap-up is not held up by a lost `stopped`.
+   */
+  reset(): void {
     for (const played of this.responses.values()) clearTimeout(played.estimate);
     this.responses.clear();
   }

@@ -154,7 +154,7 @@ export class SipCall implements CallControl, LiveCall {
     clearInterval(this.tickTimer);
     this.tools.dispose();
     this.keypad.dispose();
-    this.playback.dispose();
+    this.playback.reset();
     this.sideband.close(reason);
     this.line.hangUpIfLive();
     this.registry.remove(this);
@@ -169,9 +169,12 @@ export class SipCall implements CallControl, LiveCall {
   private onSidebandOpen(reconnected: boolean): void {
     if (reconnected) {
       // The session lives on at OpenAI with the call: only our view of it is stale.
+      // Events sent meanwhile are lost: a response.done or output_audio_buffer.stopped that never
+      // comes must not hold up the next response or the wrap-up (15 s) for good.
       this.recorder.stats.reconnects++;
       this.metrics.reconnected();
       this.scheduler.reset();
+      this.playback.reset();
     } else if (this.settings.greeting) {
       const params = { instructions: sayExactlyInstructions(this.settings.greeting) };
       this.scheduler.request({ reason: 'greeting', params });
