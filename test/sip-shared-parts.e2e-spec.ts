@@ -266,6 +266,20 @@ describe('SIP calls on the shared per-call parts', () => {
     ]);
   });
 
+  it('drops key presses beyond 10 a second, as on a media stream', async () => {
+    await startWith(CrmModule, { DTMF_TO_MODEL: 'false' });
+    const { sideband } = await callIn('rtc_keyflood');
+    for (let i = 0; i < 25; i++) {
+      sideband.send({ type: 'input_audio_buffer.dtmf_event_received', event: '1', received_at: 1 });
+    }
+    sideband.socket.close(1000, 'call ended');
+    await waitUntil(() => ended() !== undefined, 'the call record');
+    const keys = seen.filter((e) => e.event === 'call.dtmf').length;
+    expect(keys).toBeGreaterThanOrEqual(10);
+    expect(keys).toBeLessThan(13);
+    expect(ended()!.frames.dropped).toBe(25 - keys);
+  });
+
   it('cancels the playing answer on a key press (DTMF_INTERRUPTS) and records the server cut as by keypad', async () => {
     await startWith(CrmModule, { DTMF_TO_MODEL: 'false' });
     const { sideband } = await callIn('rtc_keycut');

@@ -11,6 +11,7 @@ import { LiveCallContext, type CallControl } from '../call/live-call-context.js'
 import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
 import { ToolCallCoordinator } from '../call/tool-calls.js';
+import { MAX_DTMF_PER_S, TokenBucket } from '../media-stream/media-rate-limiter.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { actionForRealtimeError } from '../realtime/realtime-failures.js';
@@ -38,6 +39,8 @@ export class SipCall implements CallControl, LiveCall {
   readonly activity = new CallActivity();
   private state: 'new' | 'accepting' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
+  /** Key presses are the caller's to send (tone generators too): bounded as on a media stream. */
+  private readonly keys = new TokenBucket(MAX_DTMF_PER_S, MAX_DTMF_PER_S, performance.now());
 
   constructor(
     readonly context: LiveCallContext,
@@ -206,7 +209,9 @@ export class SipCall implements CallControl, LiveCall {
       case 'output_audio_buffer.cleared':
         return this.playback.cleared(event.response_id);
       case 'input_audio_buffer.dtmf_event_received':
-        return this.keypad.press(event.event);
+        if (this.keys.take(1, performance.now())) return this.keypad.press(event.event);
+        this.recorder.stats.framesDropped++;
+        return;
       case 'error':
         return this.onRealtimeError(event.error);
       // The audio travels over SIP, and the server stops its own playback on speech.
