@@ -12,6 +12,7 @@ import { CallLogger } from './call-logger.js';
 import { CallRecorder, isConversationEvent } from './call-recorder.js';
 import { CallRegistry, type LiveCall } from './call-registry.service.js';
 import { Keypad } from './keypad.js';
+import type { CallSessionUpdate } from './call-context.js';
 import { LiveCallContext, type CallControl } from './live-call-context.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseScheduler } from './response-scheduler.js';
@@ -122,6 +123,14 @@ export class CallOrchestrator implements CallControl, LiveCall {
 
   transfer(number: string): void {
     this.ending.transfer(number);
+  }
+
+  updateSession(update: CallSessionUpdate): void {
+    this.session.update(update);
+  }
+
+  say(text: string): void {
+    this.session.say(text);
   }
 
   /** Ends the call and frees everything it holds; safe to call more than once. */

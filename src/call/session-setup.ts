@@ -2,9 +2,10 @@ import { Inject, Injectable, Scope } from '@nestjs/common';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { actionForRealtimeError } from '../realtime/realtime-failures.js';
-import { sayExactlyInstructions } from '../realtime/realtime-outbound.js';
+import { realtimeOutbound, sayExactlyInstructions } from '../realtime/realtime-outbound.js';
 import type { RealtimeErrorDetail } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
+import type { CallSessionUpdate } from './call-context.js';
 import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
 import { CALL_SETTINGS } from './call-providers.js';
@@ -12,6 +13,7 @@ import { CallRecorder } from './call-recorder.js';
 import type { CallSettings } from './call-settings.service.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseScheduler } from './response-scheduler.js';
+import { ToolCallCoordinator } from './tool-calls.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**
@@ -31,6 +33,8 @@ export class SessionSetup {
     private readonly ending: CallEnding,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
+    private readonly toolCalls: ToolCallCoordinator,
+    /** The call's settings, as the call goes on: `update` changes them, a new session gets them. */
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {}
 
@@ -52,6 +56,35 @@ export class SessionSetup {
       this.scheduler.request({ reason: 'greeting', params });
     }
     this.scheduler.flush();
+  }
+
+  /**
+   * `CallContext.updateSession`: one `session.update` with the fields given. They are kept in
+   * the call's settings too, so a session opened after a reconnect is configured with them.
+   * While no session is open nothing is sent: the next one gets them from the settings.
+   */
+  update(update: CallSessionUpdate): void {
+    if (update.tools !== undefined) this.toolCalls.offer(update.tools); // throws on an unknown name
+    const { instructions, tools, turnDetection } = update;
+    if (instructions !== undefined) this.settings.instructions = instructions;
+    if (tools !== undefined) this.settings.tools = tools;
+    if (turnDetection !== undefined) this.settings.turnDetection = turnDetection;
+    this.link.send(
+      realtimeOutbound.sessionChange({
+        instructions,
+        turnDetection,
+        tools: tools && this.tools.sessionTools(tools),
+      }),
+    );
+    this.log.log(`session updated (${Object.keys(update).join(', ')})`);
+  }
+
+  /** `CallContext.say`: the sentence is the next response, once none is active. */
+  say(text: string): void {
+    this.scheduler.request({
+      reason: 'say',
+      params: { instructions: sayExactlyInstructions(text) },
+    });
   }
 
   /** Audio still buffered at Twilio plays on; the new session cannot truncate the old one's items. */

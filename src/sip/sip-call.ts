@@ -1,7 +1,7 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { CallActivity } from '../call/call-activity.js';
-import type { TranscriptTurn } from '../call/call-context.js';
+import type { CallSessionUpdate, TranscriptTurn } from '../call/call-context.js';
 import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
@@ -90,6 +90,8 @@ export class SipCall implements CallControl, LiveCall {
   private readonly toolCalls: ToolCallCoordinator;
   private activeResponseId?: string;
   private responseWanted = false;
+  /** `say` sentences waiting for the active response to end, spoken in order. */
+  private readonly sayings: string[] = [];
   private wrapUp?: WrapUp;
   private tickTimer?: NodeJS.Timeout;
   private speechStoppedAt?: number;
@@ -195,6 +197,31 @@ export class SipCall implements CallControl, LiveCall {
       `transferred to ${number}`,
       HANDOVER,
     );
+  }
+
+  /** Over the sideband; the SIP leg may refuse VAD tuning its accept refuses (sip-session.ts). */
+  updateSession(update: CallSessionUpdate): void {
+    if (update.tools !== undefined) this.toolCalls.offer(update.tools); // throws on an unknown name
+    const { instructions, tools, turnDetection } = update;
+    // Kept for the record and for what the call reports as its settings.
+    if (instructions !== undefined) this.settings.instructions = instructions;
+    if (tools !== undefined) this.settings.tools = tools;
+    if (turnDetection !== undefined) this.settings.turnDetection = turnDetection;
+    const sessionTools = tools && this.tools.sessionTools(tools);
+    this.send(realtimeOutbound.sessionChange({ instructions, turnDetection, tools: sessionTools }));
+  }
+
+  /** Spoken as the next response: now, or when the active one is done (onResponseDone). */
+  say(text: string): void {
+    if (this.wrapUp || this.state !== 'active') return;
+    this.sayings.push(text);
+    if (!this.activeResponseId && this.sayings.length === 1) this.sayNext();
+  }
+
+  private sayNext(): boolean {
+    const words = this.sayings.shift();
+    if (words !== undefined) this.send(realtimeOutbound.sayExactly(words));
+    return words !== undefined;
   }
 
   // --- LiveCall: what the call-control API may do -------------------------------------
@@ -382,7 +409,9 @@ export class SipCall implements CallControl, LiveCall {
     if (this.activeResponseId === response.id) this.activeResponseId = undefined;
     this.addUsage(response.usage);
     this.toolCalls.onResponseDone(response.id, functionCallsIn(response.id, response.output));
-    if (this.responseWanted && !this.activeResponseId) {
+    // A waiting `say` goes first; a wanted "go on" then follows that sentence's own done.
+    const spoke = !this.activeResponseId && !this.wrapUp && this.sayNext();
+    if (!spoke && this.responseWanted && !this.activeResponseId) {
       this.responseWanted = false;
       this.requestResponse();
     }
