@@ -5,6 +5,7 @@ import type { CallSessionUpdate, TranscriptTurn } from '../call/call-context.js'
 import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
+import { CallScope } from '../call/call-scope.js';
 import { CallSettingsService, type CallSettings } from '../call/call-settings.service.js';
 import { ToolCallCoordinator, toolCallReport, type ToolCallResult } from '../call/tool-calls.js';
 import {
@@ -80,6 +81,8 @@ export class SipCall implements CallControl, LiveCall {
   /** State and latency for the console (no audio passes here, so no levels). */
   readonly activity = new CallActivity();
   private readonly log: CallLogger;
+  /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
+  readonly scope: CallScope;
   private state: State = 'new';
   /** OpenAI answered the call for us: from here on, the line is ours to hang up. */
   private accepted = false;
@@ -115,6 +118,19 @@ export class SipCall implements CallControl, LiveCall {
       callSid: context.callSid,
       streamSid: context.streamSid,
     });
+    this.scope = new CallScope(
+      {
+        callSid: context.callSid,
+        fail: (reason) => {
+          const live = this.state !== 'closed';
+          // Already wrapping up (goodbye, transfer): hangUpAfterFailure leaves that alone.
+          if (this.state === 'ending') this.close(reason, 'warn', 'failed');
+          else this.hangUpAfterFailure(reason);
+          return live;
+        },
+      },
+      this.log,
+    );
     this.toolCalls = new ToolCallCoordinator(tools, context, callControl);
     this.toolCalls.bind({
       sendOutput: (result) => this.sendToolOutput(result),
@@ -181,8 +197,11 @@ export class SipCall implements CallControl, LiveCall {
     // Closed while the accept was on its way (shutdown): the line it just opened is hung up.
     if (this.state !== 'accepting') return this.hangUpIfLive();
     this.state = 'active';
-    this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
-    this.sideband.start();
+    // In the call's scope: the timer and the sideband socket carry the call with them.
+    this.guard(() => {
+      this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
+      this.sideband.start();
+    });
   }
 
   // --- CallControl: what tools and hooks may do ----------------------------------------
@@ -584,14 +603,9 @@ export class SipCall implements CallControl, LiveCall {
     this.events.emit(event.event, event);
   }
 
-  /** A bug in one call's handling ends that call, never the process. */
+  /** A bug in one call's handling ends that call, never the process (see CallScope). */
   private guard(action: () => void): void {
-    try {
-      action();
-    } catch (error) {
-      this.log.error(`internal error: ${(error as Error).stack ?? String(error)}`);
-      this.hangUpAfterFailure('internal error');
-    }
+    this.scope.run(action);
   }
 }
 
