@@ -6,6 +6,7 @@ import { LiveCallContext, type CallControl } from '../call/live-call-context.js'
 import { CallLogger } from '../call/call-logger.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
 import { CallScope } from '../call/call-scope.js';
+import { MAX_QUEUED_RESPONSES } from '../call/response-scheduler.js';
 import { CallSettingsService, type CallSettings } from '../call/call-settings.service.js';
 import { ToolCallCoordinator, toolCallReport, type ToolCallResult } from '../call/tool-calls.js';
 import {
@@ -95,6 +96,8 @@ export class SipCall implements CallControl, LiveCall {
   private responseWanted = false;
   /** `say` sentences waiting for the active response to end, spoken in order. */
   private readonly sayings: string[] = [];
+  /** A `say` response.create is on its way (no response.created yet): nothing else is sent. */
+  private saying = false;
   private wrapUp?: WrapUp;
   private tickTimer?: NodeJS.Timeout;
   private speechStoppedAt?: number;
@@ -233,14 +236,19 @@ export class SipCall implements CallControl, LiveCall {
   /** Spoken as the next response: now, or when the active one is done (onResponseDone). */
   say(text: string): void {
     if (this.wrapUp || this.state !== 'active') return;
+    if (this.sayings.length >= MAX_QUEUED_RESPONSES) {
+      return this.log.warn(`dropped a say: ${this.sayings.length} sentences already waiting`);
+    }
     this.sayings.push(text);
-    if (!this.activeResponseId && this.sayings.length === 1) this.sayNext();
+    if (!this.activeResponseId && !this.saying) this.sayNext();
   }
 
   private sayNext(): boolean {
     const words = this.sayings.shift();
-    if (words !== undefined) this.send(realtimeOutbound.sayExactly(words));
-    return words !== undefined;
+    if (words === undefined) return false;
+    this.saying = true;
+    this.send(realtimeOutbound.sayExactly(words));
+    return true;
   }
 
   // --- LiveCall: what the call-control API may do -------------------------------------
@@ -335,6 +343,7 @@ export class SipCall implements CallControl, LiveCall {
     this.activity.realtimeEvent(event); // console hook
     switch (event.type) {
       case 'response.created':
+        this.saying = false;
         this.activeResponseId = event.response.id;
         if (this.wrapUp && !this.wrapUp.responseId && !this.wrapUp.pendingInstructions) {
           this.wrapUp.responseId = event.response.id;
@@ -429,7 +438,7 @@ export class SipCall implements CallControl, LiveCall {
     this.addUsage(response.usage);
     this.toolCalls.onResponseDone(response.id, functionCallsIn(response.id, response.output));
     // A waiting `say` goes first; a wanted "go on" then follows that sentence's own done.
-    const spoke = !this.activeResponseId && !this.wrapUp && this.sayNext();
+    const spoke = !this.activeResponseId && !this.saying && !this.wrapUp && this.sayNext();
     if (!spoke && this.responseWanted && !this.activeResponseId) {
       this.responseWanted = false;
       this.requestResponse();
@@ -483,7 +492,7 @@ export class SipCall implements CallControl, LiveCall {
 
   /** Asks the model to answer, once the active response (if any) is done. */
   private requestResponse(): void {
-    if (this.activeResponseId) this.responseWanted = true;
+    if (this.activeResponseId || this.saying) this.responseWanted = true;
     else this.send(realtimeOutbound.responseCreate());
   }
 
