@@ -76,6 +76,11 @@ export class CallEnding {
     return this.ending;
   }
 
+  /** True from the moment the last sentence (goodbye, handover) was asked for. */
+  get isWrappingUp(): boolean {
+    return this.ending || this.wrapUp !== undefined;
+  }
+
   end(reason: string): void {
     this.beginWrapUp({ kind: 'hangup' }, reason, GOODBYE);
   }

@@ -10,11 +10,14 @@ import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallRegistry, type LiveCall } from './call-registry.service.js';
+import { CallScope } from './call-scope.js';
 import { Keypad } from './keypad.js';
+import type { CallSessionUpdate } from './call-context.js';
 import { LiveCallContext, type CallControl } from './live-call-context.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseFlow, isFlowEvent } from './response-flow.js';
 import { ResponseScheduler } from './response-scheduler.js';
+import { SessionChanges } from './session-changes.js';
 import { SessionSetup } from './session-setup.js';
 import { ToolCallCoordinator } from './tool-calls.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
@@ -28,6 +31,8 @@ import { TwilioMediaLink } from './twilio-media-link.js';
 export class CallOrchestrator implements CallControl, LiveCall {
   /** State, audio levels and latency for the operator console (fed by the hooks below). */
   readonly activity = new CallActivity();
+  /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
+  readonly scope: CallScope;
   private state: 'new' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
 
@@ -37,6 +42,7 @@ export class CallOrchestrator implements CallControl, LiveCall {
     private readonly media: TwilioMediaLink,
     private readonly link: RealtimeLink,
     private readonly session: SessionSetup,
+    private readonly changes: SessionChanges,
     private readonly scheduler: ResponseScheduler,
     private readonly flow: ResponseFlow,
     private readonly tools: ToolCallCoordinator,
@@ -46,6 +52,17 @@ export class CallOrchestrator implements CallControl, LiveCall {
     private readonly registry: CallRegistry,
     private readonly log: CallLogger,
   ) {
+    this.scope = new CallScope(
+      {
+        callSid: context.callSid,
+        fail: (reason) => {
+          const live = this.state !== 'closed';
+          this.close(reason, 'warn', 'failed');
+          return live;
+        },
+      },
+      log,
+    );
     flow.bind((action) => this.guard(action));
     // Also after a REST request settles: a throw there must end this call only.
     ending.bind((reason, level, outcome) => this.guard(() => this.close(reason, level, outcome)));
@@ -61,8 +78,15 @@ export class CallOrchestrator implements CallControl, LiveCall {
     return this.recorder.usage;
   }
 
-  /** Takes over the caller's socket and opens the Realtime session. */
+  /**
+   * Takes over the caller's socket and opens the Realtime session, inside the call's scope: the
+   * timers and the Realtime socket started here carry the call with them.
+   */
   begin(socket: WebSocket): void {
+    this.scope.run(this.beginInScope, socket);
+  }
+
+  private readonly beginInScope = (socket: WebSocket): void => {
     if (this.state !== 'new') return;
     this.state = 'active';
     this.media.attach(socket);
@@ -82,32 +106,35 @@ export class CallOrchestrator implements CallControl, LiveCall {
       },
       (action) => this.guard(action),
     );
-  }
+  };
 
   /** One validated frame of this call's stream. */
   handleTwilioFrame(frame: TwilioInboundFrame): void {
-    this.guard(() => {
-      switch (frame.event) {
-        case 'media':
-          if (this.state !== 'active') return;
-          this.stats.framesIn++;
-          this.activity.callerAudio(frame.media.payload); // console hook
-          return this.link.appendAudio(this.media.callerAudio(frame.media.payload));
-        case 'mark': {
-          const reactionMs = this.media.acknowledge(frame.mark.name);
-          if (reactionMs !== undefined) this.recorder.bargeInConfirmed(reactionMs);
-          return this.ending.finishIfPlayed();
-        }
-        case 'dtmf':
-          return this.keypad.press(frame.dtmf.digit);
-        case 'stop':
-          return this.close('Twilio sent stop (caller hung up or call ended)');
-        case 'connected':
-        case 'start':
-          return this.countDrop(`unexpected ${frame.event} during the call`);
-      }
-    });
+    // A bound handler and its argument: no closure per 20 ms frame.
+    this.scope.run(this.onTwilioFrame, frame);
   }
+
+  private readonly onTwilioFrame = (frame: TwilioInboundFrame): void => {
+    switch (frame.event) {
+      case 'media':
+        if (this.state !== 'active') return;
+        this.stats.framesIn++;
+        this.activity.callerAudio(frame.media.payload); // console hook
+        return this.link.appendAudio(this.media.callerAudio(frame.media.payload));
+      case 'mark': {
+        const reactionMs = this.media.acknowledge(frame.mark.name);
+        if (reactionMs !== undefined) this.recorder.bargeInConfirmed(reactionMs);
+        return this.ending.finishIfPlayed();
+      }
+      case 'dtmf':
+        return this.keypad.press(frame.dtmf.digit);
+      case 'stop':
+        return this.close('Twilio sent stop (caller hung up or call ended)');
+      case 'connected':
+      case 'start':
+        return this.countDrop(`unexpected ${frame.event} during the call`);
+    }
+  };
 
   /** A frame that failed validation, counted against this call. */
   countDrop(reason: string): void {
@@ -120,6 +147,14 @@ export class CallOrchestrator implements CallControl, LiveCall {
 
   transfer(number: string): void {
     this.ending.transfer(number);
+  }
+
+  updateSession(update: CallSessionUpdate): void {
+    this.changes.update(update);
+  }
+
+  say(text: string): void {
+    this.changes.say(text);
   }
 
   /** Ends the call and frees everything it holds; safe to call more than once. */
@@ -180,13 +215,8 @@ export class CallOrchestrator implements CallControl, LiveCall {
     this.recorder.audioOut();
   }
 
-  /** A bug in one call's handling ends that call, never the process. */
+  /** A bug in one call's handling ends that call, never the process (see CallScope). */
   private guard(action: () => void): void {
-    try {
-      action();
-    } catch (error) {
-      this.log.error(`internal error: ${(error as Error).stack ?? String(error)}`);
-      this.close('internal error', 'warn', 'failed');
-    }
+    this.scope.run(action);
   }
 }

@@ -5,6 +5,7 @@ import { CallRecorder } from './call-recorder.js';
 import { Keypad } from './keypad.js';
 import { ResponseFlow } from './response-flow.js';
 import { ResponseScheduler } from './response-scheduler.js';
+import { SessionChanges } from './session-changes.js';
 import { ToolCallCoordinator } from './tool-calls.js';
 
 /**
@@ -20,4 +21,5 @@ export const sharedCallParts: Provider[] = [
   CallEnding,
   CallRecorder,
   Keypad,
+  SessionChanges,
 ];

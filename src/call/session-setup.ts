@@ -31,6 +31,7 @@ export class SessionSetup {
     private readonly ending: CallEnding,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
+    /** The call's settings as the call goes on (SessionChanges updates them): a new session gets them. */
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {}
 

@@ -54,6 +54,34 @@ describe('realtimeOutbound', () => {
     expect(off.session.audio?.input?.turn_detection).toBeNull();
   });
 
+  it('changes a live session with only the fields given, and never its voice', () => {
+    const only = realtimeOutbound.sessionChange({ instructions: 'Help with the booking only.' });
+    expect(only).toEqual({
+      type: 'session.update',
+      session: { type: 'realtime', instructions: 'Help with the booking only.' },
+    });
+    const tool = {
+      type: 'function' as const,
+      name: 'cancel',
+      description: 'Cancel',
+      parameters: { type: 'object', properties: {} },
+    };
+    const more = realtimeOutbound.sessionChange({
+      tools: [tool],
+      turnDetection: { type: 'semantic_vad', eagerness: 'high' },
+    });
+    expect(more.session).toEqual({
+      type: 'realtime',
+      tools: [tool],
+      tool_choice: 'auto',
+      audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'high' } } },
+    });
+    expect(realtimeOutbound.sessionChange({ tools: [] }).session).toMatchObject({
+      tools: [],
+      tool_choice: 'none',
+    });
+  });
+
   it('offers tools with tool_choice auto only when there are some', () => {
     const tool = {
       type: 'function' as const,

@@ -49,6 +49,13 @@ export interface SessionSettings {
   tools: RealtimeTool[];
 }
 
+/** The parts of a live session a call may change (`CallContext.updateSession`). */
+export interface SessionChange {
+  instructions?: string;
+  turnDetection?: TurnDetection;
+  tools?: RealtimeTool[];
+}
+
 function session(settings: SessionSettings): RealtimeSessionCreateRequest {
   const request: RealtimeSessionCreateRequest = {
     type: 'realtime',
@@ -94,6 +101,23 @@ export const realtimeOutbound = {
     type: 'session.update',
     session: session(settings),
   }),
+
+  /**
+   * A change to a live session: only the fields given, the rest stays as it is. No voice: the
+   * API refuses to change it once the model has spoken in the session.
+   */
+  sessionChange: (change: SessionChange): SessionUpdateEvent => {
+    const session: RealtimeSessionCreateRequest = { type: 'realtime' };
+    if (change.instructions !== undefined) session.instructions = change.instructions;
+    if (change.turnDetection !== undefined) {
+      session.audio = { input: { turn_detection: change.turnDetection } };
+    }
+    if (change.tools !== undefined) {
+      session.tools = change.tools;
+      session.tool_choice = change.tools.length > 0 ? 'auto' : 'none';
+    }
+    return { type: 'session.update', session };
+  },
 
   /**
    * `input_audio_buffer.append`, written as a string: it is the one event sent per 20 ms frame,

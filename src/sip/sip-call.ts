@@ -4,12 +4,15 @@ import { CallEnding } from '../call/call-ending.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CALL_SETTINGS } from '../call/call-providers.js';
 import { CallRecorder } from '../call/call-recorder.js';
+import type { CallSessionUpdate } from '../call/call-context.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
+import { CallScope } from '../call/call-scope.js';
 import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
 import { Keypad } from '../call/keypad.js';
 import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
 import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
+import { SessionChanges } from '../call/session-changes.js';
 import { ToolCallCoordinator } from '../call/tool-calls.js';
 import { MAX_DTMF_PER_S, TokenBucket } from '../media-stream/media-rate-limiter.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
@@ -37,6 +40,8 @@ import { sipAcceptSession } from './sip-session.js';
 export class SipCall implements CallControl, LiveCall {
   /** State and latency for the console (no audio passes here, so no levels). */
   readonly activity = new CallActivity();
+  /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
+  readonly scope: CallScope;
   private state: 'new' | 'accepting' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
   /** Key presses are the caller's to send (tone generators too): bounded as on a media stream. */
@@ -53,6 +58,7 @@ export class SipCall implements CallControl, LiveCall {
     private readonly tools: ToolCallCoordinator,
     private readonly keypad: Keypad,
     private readonly ending: CallEnding,
+    private readonly changes: SessionChanges,
     private readonly registry: CallRegistry,
     private readonly realtime: OpenAIRealtimeService,
     private readonly toolRegistry: ToolRegistry,
@@ -60,6 +66,7 @@ export class SipCall implements CallControl, LiveCall {
     private readonly log: CallLogger,
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {
+    this.scope = new CallScope({ callSid: context.callSid, fail: (why) => this.fail(why) }, log);
     const guard = (action: () => void) => this.guard(action);
     flow.bind(guard);
     keypad.guard = guard;
@@ -102,6 +109,11 @@ export class SipCall implements CallControl, LiveCall {
     // Closed while the accept was on its way (shutdown): the line it just opened is hung up.
     if (this.state !== 'accepting') return this.line.hangUpIfLive();
     this.state = 'active';
+    // In the call's scope: the timer and the sideband socket carry the call with them.
+    this.guard(() => this.goLive());
+  }
+
+  private goLive(): void {
     this.tickTimer = setInterval(() => this.guard(() => this.ending.tick()), 1000);
     this.sideband.start(
       {
@@ -133,6 +145,15 @@ export class SipCall implements CallControl, LiveCall {
 
   transfer(number: string): void {
     this.ending.transfer(number);
+  }
+
+  /** Over the sideband, as on a media call's session (SessionChanges). */
+  updateSession(update: CallSessionUpdate): void {
+    this.changes.update(update);
+  }
+
+  say(text: string): void {
+    this.changes.say(text);
   }
 
   async hangUpNow(reason: string): Promise<void> {
@@ -238,15 +259,20 @@ export class SipCall implements CallControl, LiveCall {
     else this.ending.fail(`OpenAI error ${what}`);
   }
 
-  /** A bug in one call's handling ends that call, never the process. */
+  /** A bug in one call's handling ends that call, never the process (see CallScope). */
   private guard(action: () => void): void {
-    try {
-      action();
-    } catch (error) {
-      this.log.error(`internal error: ${(error as Error).stack ?? String(error)}`);
-      if (this.state === 'closed') return;
-      // The line's fallback (FALLBACK_DIAL or a hang-up), rather than a caller left with no tools.
-      this.ending.fail('internal error');
-    }
+    this.scope.run(action);
+  }
+
+  /**
+   * After an internal error: the line's fallback (FALLBACK_DIAL or a hang-up) rather than a
+   * caller left with no one running tools; a call already handing over just closes. False when
+   * the call had ended: the error belongs to no live call.
+   */
+  private fail(reason: string): boolean {
+    if (this.state === 'closed') return false;
+    if (this.ending.isEnding) this.close(reason, 'warn', 'failed');
+    else this.ending.fail(reason);
+    return true;
   }
 }
