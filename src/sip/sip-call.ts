@@ -36,7 +36,7 @@ import {
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
 import { SidebandLink, type SidebandClientEvent } from './sideband-link.js';
-import { sipAcceptSession } from './sip-session.js';
+import { SIP_UNSUPPORTED_TURN_DETECTION_FIELDS, sipAcceptSession } from './sip-session.js';
 import { SIP_WRAP_UP_LIMIT_MS, SPOKEN_CHARS_PER_S, SPOKEN_MARGIN_MS } from './sip.constants.js';
 
 const GOODBYE_AT_LIMIT =
@@ -221,10 +221,16 @@ export class SipCall implements CallControl, LiveCall {
     );
   }
 
-  /** Over the sideband; the SIP leg may refuse VAD tuning its accept refuses (sip-session.ts). */
+  /** Over the sideband, without the VAD tuning the SIP path refuses (as at accept). */
   updateSession(update: CallSessionUpdate): void {
     if (update.tools !== undefined) this.toolCalls.offer(update.tools); // throws on an unknown name
-    const { instructions, tools, turnDetection } = update;
+    const { instructions, tools } = update;
+    const turnDetection = update.turnDetection && { ...update.turnDetection };
+    if (turnDetection) {
+      for (const field of SIP_UNSUPPORTED_TURN_DETECTION_FIELDS) {
+        delete (turnDetection as Record<string, unknown>)[field];
+      }
+    }
     // Kept for the record and for what the call reports as its settings.
     if (instructions !== undefined) this.settings.instructions = instructions;
     if (tools !== undefined) this.settings.tools = tools;
