@@ -7,13 +7,13 @@ import { functionCallsIn, type RealtimeServerEvent } from '../realtime/realtime.
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { BargeIn } from './barge-in.js';
 import { CallActivity } from './call-activity.js';
+import type { CallSessionUpdate } from './call-context.js';
 import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
 import { CallRecorder, isConversationEvent } from './call-recorder.js';
 import { CallRegistry, type LiveCall } from './call-registry.service.js';
 import { CallScope } from './call-scope.js';
 import { Keypad } from './keypad.js';
-import type { CallSessionUpdate } from './call-context.js';
 import { LiveCallContext, type CallControl } from './live-call-context.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseScheduler } from './response-scheduler.js';
