@@ -466,6 +466,8 @@ export class SipCall implements CallControl, LiveCall {
   }
 
   private onRealtimeError(error: RealtimeErrorDetail): void {
+    // A refused say gets no response.created: waiting on it would hold every later response.
+    this.saying = false;
     const action = actionForRealtimeError(error);
     this.metrics.openaiError(error.code ?? error.type ?? 'unknown');
     const what = `${error.code ?? error.type ?? 'unknown'}: ${error.message ?? ''}`;
