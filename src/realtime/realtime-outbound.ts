@@ -103,8 +103,9 @@ export const realtimeOutbound = {
   }),
 
   /**
-   * A change to a live session: only the fields given, the rest stays as it is. No voice: the
-   * API refuses to change it once the model has spoken in the session.
+   * A change to a live session. The API updates only the fields present, nested ones included
+   * (`audio.input.turn_detection` alone leaves the input format as it is), so only the fields
+   * given are sent. No voice: the API refuses to change it once the model has spoken.
    */
   sessionChange: (change: SessionChange): SessionUpdateEvent => {
     const session: RealtimeSessionCreateRequest = { type: 'realtime' };

@@ -24,7 +24,7 @@ import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { ServerPlayback } from './server-playback.js';
 import { SidebandLink } from './sideband-link.js';
 import { SipCallLine } from './sip-call-line.js';
-import { sipAcceptSession } from './sip-session.js';
+import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
 
 /**
  * One SIP call: OpenAI holds the audio (the caller's carrier talks SIP to OpenAI directly); the
@@ -147,9 +147,9 @@ export class SipCall implements CallControl, LiveCall {
     this.ending.transfer(number);
   }
 
-  /** Over the sideband, as on a media call's session (SessionChanges). */
+  /** Over the sideband as on a media call, without the VAD tuning the SIP path refuses. */
   updateSession(update: CallSessionUpdate): void {
-    this.changes.update(update);
+    this.changes.update(sipSessionUpdate(update));
   }
 
   say(text: string): void {

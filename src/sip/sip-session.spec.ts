@@ -3,7 +3,7 @@ import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import type { AudioConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
-import { sipAcceptSession } from './sip-session.js';
+import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
 
 const openai = {
   apiKey: new Secret('sk-test'),
@@ -154,5 +154,20 @@ describe('one resolved CallSettings, two transports', () => {
       expect(session.audio.input.turn_detection).toBeNull();
       expect(session.audio.input).not.toHaveProperty('transcription');
     }
+  });
+});
+
+describe('updateSession on a SIP call', () => {
+  it('sends the turn detection without the tuning the SIP path refuses, and leaves the rest', () => {
+    const update = {
+      instructions: 'Offer to cancel.',
+      turnDetection: { type: 'server_vad' as const, threshold: 0.8, silence_duration_ms: 900 },
+    };
+    expect(sipSessionUpdate(update)).toEqual({
+      instructions: 'Offer to cancel.',
+      turnDetection: { type: 'server_vad' },
+    });
+    expect(update.turnDetection.threshold).toBe(0.8);
+    expect(sipSessionUpdate({ turnDetection: null })).toEqual({ turnDetection: null });
   });
 });
