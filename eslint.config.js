@@ -43,9 +43,9 @@ export default tseslint.config(
     },
   },
   {
-    // The console's front end (plain browser ES modules) and the build script: JavaScript outside
-    // the TypeScript project, linted without type information.
-    files: ['src/console/public/**/*.js', 'scripts/**/*.mjs'],
+    // The console's front end (plain browser ES modules), the build script and the tests' child
+    // process fixtures: JavaScript outside the TypeScript project, linted without type information.
+    files: ['src/console/public/**/*.js', 'scripts/**/*.mjs', 'test/fixtures/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
@@ -66,6 +66,10 @@ export default tseslint.config(
   {
     files: ['scripts/**/*.mjs'],
     languageOptions: { sourceType: 'module', globals: { console: 'readonly' } },
+  },
+  {
+    files: ['test/fixtures/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { setTimeout: 'readonly' } },
   },
   prettier,
 );

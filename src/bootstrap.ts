@@ -6,6 +6,7 @@ import { createBridgeApp, type BridgeOptions } from './bridge.js';
 import { probeRedis, RedisUnavailableError } from './cluster/redis-call-directory.js';
 import { ConfigValidationError } from './config/env.schema.js';
 import { loadBridgeConfig } from './config/load-config.js';
+import { CrashHandlers } from './crash-handlers.js';
 
 /** After the drain, sockets may linger on peers that never answer; exit anyway by then. */
 const EXIT_GRACE_S = 4;
@@ -18,21 +19,15 @@ export interface BootstrapOptions extends BridgeOptions {
   host?: string;
 }
 
-let crashHandlersInstalled = false;
+let crashHandlers: CrashHandlers | undefined;
 
-/** One call's bug must never take down every other call: log it and carry on. */
-function installCrashHandlers(): void {
-  if (crashHandlersInstalled) return;
-  crashHandlersInstalled = true;
-  const crashLog = new Logger('Process');
-  process.on('unhandledRejection', (reason: unknown) => {
-    crashLog.error(
-      `unhandled promise rejection: ${reason instanceof Error ? reason.stack : String(reason)}`,
-    );
-  });
-  process.on('uncaughtException', (error: Error) => {
-    crashLog.error(`uncaught exception: ${error.stack ?? error.message}`);
-  });
+/** Once per process: one call's bug must never take down every other call (CrashHandlers). */
+function installCrashHandlers(): CrashHandlers {
+  if (!crashHandlers) {
+    crashHandlers = new CrashHandlers();
+    crashHandlers.install();
+  }
+  return crashHandlers;
 }
 
 /** A start-up failure as one line an operator can act on. */
@@ -53,9 +48,10 @@ function describeStartupError(error: unknown, port: number): string {
 
 /**
  * Runs the bridge as a service, exactly as `src/main.ts` does: configuration read once (the
- * environment over `./.env`), process-wide exception handlers, graceful shutdown on SIGTERM and
- * SIGINT (active calls drain for SHUTDOWN_DRAIN_S, then the process exits 0, forced at the
- * latest SHUTDOWN_DRAIN_S + 4 s), and a "listening" line with the real port. A start-up
+ * environment over `./.env`), process-wide exception handlers (CrashHandlers: a call's unhandled
+ * rejection ends that call; an uncaught exception drains and exits 1), graceful shutdown on
+ * SIGTERM and SIGINT (active calls drain for SHUTDOWN_DRAIN_S, then the process exits 0, forced
+ * at the latest SHUTDOWN_DRAIN_S + 4 s), and a "listening" line with the real port. A start-up
  * failure (bad configuration, port in use) prints one line to stderr and exits with status 1.
  *
  * ```ts
@@ -64,7 +60,7 @@ function describeStartupError(error: unknown, port: number): string {
  * ```
  */
 export async function bootstrapBridge(options: BootstrapOptions = {}): Promise<INestApplication> {
-  installCrashHandlers();
+  const crashes = installCrashHandlers();
   let port = options.port ?? 0;
   try {
     const config = options.config ?? loadBridgeConfig();
@@ -78,6 +74,7 @@ export async function bootstrapBridge(options: BootstrapOptions = {}): Promise<I
     for (const signal of SIGNALS) {
       process.once(signal, () => setTimeout(() => process.exit(0), forcedExitMs).unref());
     }
+    crashes.drainOnCrash(app, forcedExitMs);
     await (options.host === undefined ? app.listen(port) : app.listen(port, options.host));
     const server = app.getHttpServer() as Server;
     const address = server.address() as AddressInfo;

@@ -12,7 +12,12 @@ export {
   type LoadConfigOptions,
 } from './config/load-config.js';
 export { ConfigValidationError, type ParsedEnv } from './config/env.schema.js';
-export { CallContext, type TranscriptTurn } from './call/call-context.js';
+export {
+  CallContext,
+  MAX_SAY_CHARS,
+  type CallSessionUpdate,
+  type TranscriptTurn,
+} from './call/call-context.js';
 export {
   CALL_SETTINGS_RESOLVER,
   CALL_SETTINGS_TIMEOUT_MS,

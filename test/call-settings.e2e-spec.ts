@@ -44,7 +44,14 @@ class CrmSettings implements CallSettingsResolver {
     CrmSettings.asked.push(call);
     await new Promise((resolve) => setTimeout(resolve, 20)); // the CRM lookup
     if (call.from !== VIP) return undefined;
-    return { voice: 'marin', instructions: 'Greet the VIP by name.', tools: ['order_status'] };
+    return {
+      voice: 'marin',
+      instructions: 'Greet the VIP by name.',
+      tools: ['order_status'],
+      // VIPs get a patient turn end and their language's transcription.
+      turnDetection: { type: 'semantic_vad', eagerness: 'low' },
+      transcription: { model: 'gpt-4o-transcribe', language: 'de' },
+    };
   }
 }
 
@@ -73,7 +80,10 @@ class HangingCrmModule {}
 
 interface Session {
   instructions: string;
-  audio: { output: { voice: string } };
+  audio: {
+    input: { turn_detection: unknown; transcription?: unknown };
+    output: { voice: string };
+  };
   tools: Array<{ name: string }>;
 }
 
@@ -88,6 +98,8 @@ describe('the per-call settings resolver', () => {
         AUDIO_INPUT_FORMAT: 'g711_ulaw',
         OPENAI_VOICE: 'alloy',
         AI_INSTRUCTIONS: DEFAULT_INSTRUCTIONS,
+        TURN_DETECTION: 'server_vad',
+        INPUT_TRANSCRIPTION_MODEL: 'gpt-4o-mini-transcribe',
       },
       [module as never],
     );
@@ -141,6 +153,31 @@ describe('the per-call settings resolver', () => {
       }),
       expect.objectContaining({ callSid: b.call.callSid, from: '+15550001111' }),
     ]);
+  });
+
+  it("sends the resolver's turn detection and transcription in the session.update, the env's otherwise", async () => {
+    await start(CrmModule);
+    const vip = await callIn(VIP);
+    expect(vip.session.audio.input.turn_detection).toEqual({
+      type: 'semantic_vad',
+      eagerness: 'low',
+    });
+    expect(vip.session.audio.input.transcription).toEqual({
+      model: 'gpt-4o-transcribe',
+      language: 'de',
+    });
+
+    const other = await callIn('+15550001111');
+    expect(other.session.audio.input.turn_detection).toEqual({
+      type: 'server_vad',
+      create_response: true,
+      interrupt_response: true,
+    });
+    expect(other.session.audio.input.transcription).toEqual({ model: 'gpt-4o-mini-transcribe' });
+    expect(CrmSettings.asked[1].defaults).toMatchObject({
+      turnDetection: { type: 'server_vad' },
+      transcription: { model: 'gpt-4o-mini-transcribe' },
+    });
   });
 
   it('answers a call of a tool outside the subset with an error output, without its handler', async () => {

@@ -9,20 +9,24 @@ import ts from 'typescript';
 const ROOT = resolve('.');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-/** Fenced blocks of one language, in order. */
-function blocks(language: string): string[] {
-  return [...README.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map(
-    (match) => match[1],
+/** Fenced blocks of one language, in order; `quotes`: the file a `<!-- examples/x.ts -->` names. */
+function blocks(language: string): Array<{ code: string; quotes?: string }> {
+  const pattern = new RegExp(
+    '(?:<!-- (examples/[\\w.-]+\\.ts) -->\\n)?```' + language + '\\n([\\s\\S]*?)```',
+    'g',
   );
+  return [...README.matchAll(pattern)].map((match) => ({ quotes: match[1], code: match[2] }));
 }
 
 describe('the README', () => {
   it('has an extension example and a main.ts that compile against the package, imports included', () => {
-    const files = blocks('ts').map((code) => {
-      const name = /^\/\/ ([\w.-]+\.ts)\n/.exec(code)?.[1];
-      if (!name) throw new Error(`a README ts block without a "// file.ts" first line:\n${code}`);
-      return { name, code };
-    });
+    const files = blocks('ts')
+      .filter((block) => block.quotes === undefined)
+      .map(({ code }) => {
+        const name = /^\/\/ ([\w.-]+\.ts)\n/.exec(code)?.[1];
+        if (!name) throw new Error(`a README ts block without a "// file.ts" first line:\n${code}`);
+        return { name, code };
+      });
     expect(files.map((file) => file.name).sort()).toEqual(['main.ts', 'store-hours.module.ts']);
 
     // Inside the package directory, so that the package's own name resolves (self-reference).
@@ -52,6 +56,14 @@ describe('the README', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60000);
+
+  it('quotes excerpts of examples/ verbatim (the examples are compiled and run by the tests)', () => {
+    const quoted = blocks('ts').filter((block) => block.quotes !== undefined);
+    expect(quoted.map((block) => block.quotes)).toEqual(['examples/concierge.module.ts']);
+    for (const { quotes, code } of quoted) {
+      expect(readFileSync(join(ROOT, quotes!), 'utf8')).toContain(code);
+    }
+  });
 
   it('mentions only npm scripts that exist', () => {
     const scripts = Object.keys(

@@ -1,12 +1,14 @@
-import { Injectable, Module } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { Webhook } from 'standardwebhooks';
-import type { AnyCallEvent } from '../src/events/call-events.js';
 import { CallRegistry } from '../src/call/call-registry.service.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
+import { CallEventLogModule, seenCallEvents as seenEvents } from './support/call-event-log.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import {
+  incomingCall as incomingSipCall,
+  sidebandOf as sidebandFor,
+} from './support/sip-webhooks.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 const SECRET = `whsec_${Buffer.from('the e2e key of the SIP webhook tests').toString('base64')}`;
@@ -20,40 +22,14 @@ const PROFILES = JSON.stringify({
   },
 });
 
-const seenEvents: AnyCallEvent[] = [];
-
-@Injectable()
-class EventLog {
-  @OnEvent('call.*')
-  record(event: AnyCallEvent): void {
-    seenEvents.push(event);
-  }
-}
-
-@Module({ providers: [EventLog] })
-class EventLogModule {}
-
 let webhookSeq = 0;
 
-/** A `realtime.call.incoming` as OpenAI sends it. */
+/** A `realtime.call.incoming` as OpenAI sends it (by default from a caller to the sales line). */
 function incomingCall(
   callId: string,
   { from = '+15550001111', to = SALES_NUMBER } = {},
 ): Record<string, unknown> {
-  return {
-    object: 'event',
-    id: `evt_${callId}`,
-    type: 'realtime.call.incoming',
-    created_at: Math.floor(Date.now() / 1000),
-    data: {
-      call_id: callId,
-      sip_headers: [
-        { name: 'From', value: `"Caller" <sip:${from}@pstn.twilio.com>;tag=abc` },
-        { name: 'To', value: `<sip:${to}@proj_test.sip.api.openai.com;transport=tls>` },
-        { name: 'Call-ID', value: `${callId}-dialog@10.0.0.1` },
-      ],
-    },
-  };
+  return incomingSipCall(callId, { from, to });
 }
 
 describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
@@ -72,7 +48,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
         TRANSFER_NUMBER: '+15559990000',
         ...env,
       },
-      [StoreHoursModule, EventLogModule],
+      [StoreHoursModule, CallEventLogModule],
     );
   }
 
@@ -108,11 +84,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
       },
     });
 
-  async function sidebandOf(callId: string, nth = 0): Promise<FakeRealtimeConnection> {
-    const of = () => openai.connections.filter((c) => c.url.searchParams.get('call_id') === callId);
-    await waitUntil(() => of().length > nth, `sideband #${nth + 1} of ${callId}`);
-    return of()[nth];
-  }
+  const sidebandOf = (callId: string, nth = 0) => sidebandFor(openai, callId, nth);
 
   /** A call that has been accepted and whose sideband is open. */
   async function sipCallIn(callId: string, options?: { from?: string; to?: string }) {
@@ -392,6 +364,8 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
       content_index: 0,
       transcript: 'Yes, from ten to four.',
     });
+    // An assistant turn is final once the caller has heard it: the server sent all its audio.
+    sideband.send({ type: 'output_audio_buffer.stopped', response_id: 'resp_a' });
     await waitUntil(
       () => seenEvents.filter((e) => e.event === 'call.transcript').length === 2,
       'the assistant transcript event',

@@ -133,6 +133,10 @@ export class CallActivity {
       case 'conversation.item.done':
       case 'conversation.item.truncated':
       case 'input_audio_buffer.committed':
+      case 'input_audio_buffer.dtmf_event_received':
+      case 'output_audio_buffer.started':
+      case 'output_audio_buffer.stopped':
+      case 'output_audio_buffer.cleared':
       case 'error':
       case 'other':
         return;

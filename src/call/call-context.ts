@@ -1,4 +1,22 @@
 import type { Type } from '@nestjs/common';
+import type { TurnDetection } from '../realtime/realtime-outbound.js';
+
+/** The longest sentence `CallContext.say` takes: a sentence to speak, not a script to read. */
+export const MAX_SAY_CHARS = 1000;
+
+/**
+ * What `CallContext.updateSession` may change in a live call. Each field given replaces the
+ * call's current one, for the rest of the call (a replaced Realtime session gets it too). The
+ * voice is not here: the Realtime API refuses a new voice once the model has spoken, so it is
+ * chosen once, by the CALL_SETTINGS_RESOLVER.
+ */
+export interface CallSessionUpdate {
+  instructions?: string;
+  /** The names of the registered tools the model is offered from now on (an unknown one throws). */
+  tools?: readonly string[];
+  /** As in CallSettingsChoice: `server_vad` / `semantic_vad` with their tuning, or `null`. */
+  turnDetection?: TurnDetection;
+}
 
 /** How a call reaches the bridge: Twilio Media Streams (audio through us) or OpenAI SIP (sideband). */
 export type CallTransport = 'media' | 'sip';
@@ -59,4 +77,18 @@ export abstract class CallContext {
 
   /** A short handover sentence plays, then the live call is redirected to `<Dial>number</Dial>`. */
   abstract transfer(number: string): void;
+
+  /**
+   * Changes this call's instructions, offered tools or turn detection now: one `session.update`
+   * with the fields given. Throws on a tool name that is not registered, or a field it cannot
+   * change (`voice`), and then changes nothing.
+   */
+  abstract updateSession(update: CallSessionUpdate): void;
+
+  /**
+   * The assistant says this sentence, word for word, as its next response: at once, or after the
+   * response it is giving now (never over it). Throws on an empty text or one longer than
+   * MAX_SAY_CHARS.
+   */
+  abstract say(text: string): void;
 }

@@ -1,18 +1,22 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
-import { limitsConfig, twilioConfig } from '../config/config.namespaces.js';
-import type { LimitsConfig, TwilioConfig } from '../config/config.namespaces.js';
+import { limitsConfig } from '../config/config.namespaces.js';
+import type { LimitsConfig } from '../config/config.namespaces.js';
 import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
-import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
-import { fallbackTwiml, transferTwiml } from '../twilio/twiml.js';
 import { CallContext } from './call-context.js';
 import { CallLogger } from './call-logger.js';
-import { RealtimeLink } from './realtime-link.js';
+import {
+  CALL_CHANNEL,
+  CALL_LINE,
+  CALL_PLAYBACK,
+  type CallChannel,
+  type CallLine,
+  type CallPlayback,
+} from './call-transport.js';
 import { ResponseScheduler } from './response-scheduler.js';
 import { ToolCallCoordinator } from './tool-calls.js';
-import { TwilioMediaLink } from './twilio-media-link.js';
 
 /** How long a goodbye or handover sentence may take before the call is ended anyway. */
-const WRAP_UP_LIMIT_MS = 15_000;
+export const WRAP_UP_LIMIT_MS = 15_000;
 const GOODBYE_AT_LIMIT =
   'The call has reached its time limit. In one short sentence, tell the caller you have to end ' +
   'the call now, and say goodbye.';
@@ -20,7 +24,7 @@ const GOODBYE = 'Say a short, friendly goodbye to the caller now.';
 const HANDOVER =
   'In one short sentence, tell the caller you are transferring them to a colleague now.';
 
-type WrapUpAction = { kind: 'close' } | { kind: 'hangup' } | { kind: 'transfer'; number: string };
+type WrapUpAction = { kind: 'limit' } | { kind: 'hangup' } | { kind: 'transfer'; number: string };
 
 /** The call is ending after one last assistant response (goodbye or handover) has played. */
 interface WrapUp {
@@ -36,10 +40,11 @@ interface WrapUp {
 export type CloseCall = (reason: string, level: 'log' | 'warn', outcome: CallOutcome) => void;
 
 /**
- * How a call ends: after a last sentence (a goodbye, a handover, the duration limit) that the
- * caller has heard to its final mark, then a hang-up or transfer through Twilio's REST API; at
- * once when Twilio goes quiet; or through the fallback (an apology and FALLBACK_DIAL) when the
- * assistant cannot go on. A per-call provider; the orchestrator binds how the call closes.
+ * How a call ends, on either transport: after a last sentence (a goodbye, a handover, the
+ * duration limit) that the caller has heard (the call's CALL_PLAYBACK: Twilio's final mark on a
+ * media call, the server's output-audio events on SIP), then a hang-up or transfer through the
+ * call's CALL_LINE; at once when Twilio goes quiet (media only); or through the line's fallback
+ * when the assistant cannot go on. A per-call provider; the transport binds how the call closes.
  */
 @Injectable({ scope: Scope.REQUEST })
 export class CallEnding {
@@ -52,12 +57,11 @@ export class CallEnding {
   constructor(
     private readonly context: CallContext,
     private readonly scheduler: ResponseScheduler,
-    private readonly media: TwilioMediaLink,
     private readonly tools: ToolCallCoordinator,
-    private readonly twilioRest: TwilioRestService,
-    private readonly link: RealtimeLink,
+    @Inject(CALL_PLAYBACK) private readonly playback: CallPlayback,
+    @Inject(CALL_LINE) private readonly line: CallLine,
+    @Inject(CALL_CHANNEL) private readonly channel: CallChannel,
     private readonly log: CallLogger,
-    @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {
     scheduler.onGiveUp = (reason) => this.fail(reason);
@@ -72,30 +76,26 @@ export class CallEnding {
     return this.ending;
   }
 
+  /** True from the moment the last sentence (goodbye, handover) was asked for. */
+  get isWrappingUp(): boolean {
+    return this.ending || this.wrapUp !== undefined;
+  }
+
   end(reason: string): void {
     this.beginWrapUp({ kind: 'hangup' }, reason, GOODBYE);
   }
 
   transfer(number: string): void {
-    if (!this.twilioRest.available) throw new Error('transfers need TWILIO_AUTH_TOKEN');
+    this.line.checkTransfer();
     this.beginWrapUp({ kind: 'transfer', number }, `transferred to ${number}`, HANDOVER);
   }
 
-  /**
-   * The assistant cannot go on: the caller hears FALLBACK_MESSAGE (and is put through to
-   * FALLBACK_DIAL if set) through a REST redirect of the live call, rather than dead air. Verbs
-   * after `<Connect>` would do the same but would also play after every normal end.
-   */
+  /** The assistant cannot go on: the line's fallback, then the call closes as failed. */
   fail(reason: string): void {
     if (this.ending) return;
     this.ending = true;
-    this.link.close(reason);
-    if (!this.twilioRest.available) return this.closeCall(reason, 'warn', 'failed');
-    this.log.error(`${reason}; handing the caller to the fallback`);
-    const twiml = fallbackTwiml(this.twilio.fallbackMessage, this.twilio.fallbackDial);
-    void this.controlLiveCall('fallback redirect', () =>
-      this.twilioRest.redirect(this.context.accountSid, this.context.callSid, twiml),
-    ).finally(() => this.closeCall(reason, 'warn', 'failed'));
+    this.channel.close(reason);
+    void this.line.fallback(reason).finally(() => this.closeCall(reason, 'warn', 'failed'));
   }
 
   onResponseDone(responseId: string): void {
@@ -105,10 +105,10 @@ export class CallEnding {
     this.finishIfPlayed();
   }
 
-  /** Playback moved on (a mark echoed, a barge-in): the last sentence may have been heard. */
+  /** Playback moved on (a mark echoed, the server's buffer stopped): the last sentence may be heard. */
   finishIfPlayed(): void {
     const wrapUp = this.wrapUp;
-    if (wrapUp?.responseDone && !this.media.playback.isPlaying) this.execute(wrapUp);
+    if (wrapUp?.responseDone && !this.playback.isPlaying) this.execute(wrapUp);
   }
 
   /** A new Realtime session replaced a lost one: a last sentence it was saying is asked again. */
@@ -119,12 +119,12 @@ export class CallEnding {
     this.requestLastSentence(wrapUp);
   }
 
-  /** Once a second: the idle timeout, the maximum call duration, a wrap-up that took too long. */
-  tick(framesIn: number): void {
-    if (framesIn === this.framesAtLastTick) this.idleSeconds++;
-    else this.idleSeconds = 0;
-    this.framesAtLastTick = framesIn;
-    if (this.idleSeconds >= this.limits.mediaIdleTimeoutS) {
+  /**
+   * Once a second: the idle timeout (media calls pass the frames received so far; a SIP call has
+   * no media to watch), the maximum call duration, a wrap-up that took too long.
+   */
+  tick(framesIn?: number): void {
+    if (framesIn !== undefined && this.idle(framesIn)) {
       this.ending = true;
       this.closeCall(`no media from Twilio for ${this.idleSeconds} s`, 'warn', 'timeout');
       return;
@@ -132,12 +132,19 @@ export class CallEnding {
     const elapsedS = (Date.now() - this.context.startedAt.getTime()) / 1000;
     if (!this.wrapUp && elapsedS >= this.limits.maxCallDurationS) {
       this.beginWrapUp(
-        { kind: 'close' },
+        { kind: 'limit' },
         `maximum call duration (${this.limits.maxCallDurationS} s) reached`,
         GOODBYE_AT_LIMIT,
       );
     }
     if (this.wrapUp && Date.now() >= this.wrapUp.deadline) this.execute(this.wrapUp);
+  }
+
+  private idle(framesIn: number): boolean {
+    if (framesIn === this.framesAtLastTick) this.idleSeconds++;
+    else this.idleSeconds = 0;
+    this.framesAtLastTick = framesIn;
+    return this.idleSeconds >= this.limits.mediaIdleTimeoutS;
   }
 
   /**
@@ -166,31 +173,24 @@ export class CallEnding {
     if (this.ending) return;
     this.ending = true;
     const { action, reason } = wrapUp;
-    const outcome: CallOutcome =
-      action.kind === 'transfer'
-        ? 'transferred'
-        : action.kind === 'close'
-          ? 'timeout'
-          : 'completed';
-    if (action.kind === 'close' || !this.twilioRest.available) {
-      return this.closeCall(reason, 'log', outcome);
+    switch (action.kind) {
+      case 'limit':
+        return this.after(this.line.endAtLimit(), reason, 'timeout');
+      case 'hangup':
+        return this.after(this.line.hangUp(), reason, 'completed');
+      case 'transfer':
+        return this.after(this.line.transfer(action.number), reason, 'transferred');
     }
-    const { accountSid, callSid } = this.context;
-    const request =
-      action.kind === 'hangup'
-        ? () => this.twilioRest.hangUp(accountSid, callSid)
-        : () => this.twilioRest.redirect(accountSid, callSid, transferTwiml(action.number));
-    void this.controlLiveCall(action.kind, request).finally(() =>
-      this.closeCall(reason, 'log', outcome),
-    );
   }
 
-  /** A REST request about this call; a failure is logged, and the call is closed by the caller. */
-  private async controlLiveCall(what: string, request: () => Promise<void>): Promise<void> {
-    try {
-      await request();
-    } catch (error) {
-      this.log.error(`${what} through the Twilio REST API failed: ${(error as Error).message}`);
-    }
+  /** Closes the call once the line has acted; a transfer that did not happen is a failure. */
+  private after(request: Promise<boolean>, reason: string, outcome: CallOutcome): void {
+    void request.then(
+      (ok) =>
+        outcome === 'transferred' && !ok
+          ? this.closeCall(reason, 'warn', 'failed')
+          : this.closeCall(reason, 'log', outcome),
+      () => this.closeCall(reason, 'warn', 'failed'),
+    );
   }
 }

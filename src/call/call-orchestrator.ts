@@ -2,21 +2,24 @@ import { Injectable, Scope } from '@nestjs/common';
 import type WebSocket from 'ws';
 import { base64DecodedLength } from '../common/json-guards.js';
 import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
-import { realtimeOutbound } from '../realtime/realtime-outbound.js';
-import { functionCallsIn, type RealtimeServerEvent } from '../realtime/realtime.events.js';
+import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { BargeIn } from './barge-in.js';
 import { CallActivity } from './call-activity.js';
+import type { CallSessionUpdate } from './call-context.js';
 import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
-import { CallRecorder, isConversationEvent } from './call-recorder.js';
+import { CallRecorder } from './call-recorder.js';
 import { CallRegistry, type LiveCall } from './call-registry.service.js';
+import { CallScope } from './call-scope.js';
 import { Keypad } from './keypad.js';
 import { LiveCallContext, type CallControl } from './live-call-context.js';
 import { RealtimeLink } from './realtime-link.js';
+import { ResponseFlow, isFlowEvent } from './response-flow.js';
 import { ResponseScheduler } from './response-scheduler.js';
+import { SessionChanges } from './session-changes.js';
 import { SessionSetup } from './session-setup.js';
-import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
+import { ToolCallCoordinator } from './tool-calls.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**
@@ -28,6 +31,8 @@ import { TwilioMediaLink } from './twilio-media-link.js';
 export class CallOrchestrator implements CallControl, LiveCall {
   /** State, audio levels and latency for the operator console (fed by the hooks below). */
   readonly activity = new CallActivity();
+  /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
+  readonly scope: CallScope;
   private state: 'new' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
 
@@ -37,7 +42,9 @@ export class CallOrchestrator implements CallControl, LiveCall {
     private readonly media: TwilioMediaLink,
     private readonly link: RealtimeLink,
     private readonly session: SessionSetup,
+    private readonly changes: SessionChanges,
     private readonly scheduler: ResponseScheduler,
+    private readonly flow: ResponseFlow,
     private readonly tools: ToolCallCoordinator,
     private readonly bargeIn: BargeIn,
     private readonly keypad: Keypad,
@@ -45,10 +52,18 @@ export class CallOrchestrator implements CallControl, LiveCall {
     private readonly registry: CallRegistry,
     private readonly log: CallLogger,
   ) {
-    tools.bind({
-      sendOutput: (result) => this.guard(() => this.sendToolOutput(result)),
-      continueResponse: () => this.guard(() => scheduler.request({ reason: 'tool output' })),
-    });
+    this.scope = new CallScope(
+      {
+        callSid: context.callSid,
+        fail: (reason) => {
+          const live = this.state !== 'closed';
+          this.close(reason, 'warn', 'failed');
+          return live;
+        },
+      },
+      log,
+    );
+    flow.bind((action) => this.guard(action));
     // Also after a REST request settles: a throw there must end this call only.
     ending.bind((reason, level, outcome) => this.guard(() => this.close(reason, level, outcome)));
     keypad.guard = (action) => this.guard(action);
@@ -63,8 +78,15 @@ export class CallOrchestrator implements CallControl, LiveCall {
     return this.recorder.usage;
   }
 
-  /** Takes over the caller's socket and opens the Realtime session. */
+  /**
+   * Takes over the caller's socket and opens the Realtime session, inside the call's scope: the
+   * timers and the Realtime socket started here carry the call with them.
+   */
   begin(socket: WebSocket): void {
+    this.scope.run(this.beginInScope, socket);
+  }
+
+  private readonly beginInScope = (socket: WebSocket): void => {
     if (this.state !== 'new') return;
     this.state = 'active';
     this.media.attach(socket);
@@ -84,32 +106,35 @@ export class CallOrchestrator implements CallControl, LiveCall {
       },
       (action) => this.guard(action),
     );
-  }
+  };
 
   /** One validated frame of this call's stream. */
   handleTwilioFrame(frame: TwilioInboundFrame): void {
-    this.guard(() => {
-      switch (frame.event) {
-        case 'media':
-          if (this.state !== 'active') return;
-          this.stats.framesIn++;
-          this.activity.callerAudio(frame.media.payload); // console hook
-          return this.link.appendAudio(this.media.callerAudio(frame.media.payload));
-        case 'mark': {
-          const reactionMs = this.media.acknowledge(frame.mark.name);
-          if (reactionMs !== undefined) this.recorder.bargeInConfirmed(reactionMs);
-          return this.ending.finishIfPlayed();
-        }
-        case 'dtmf':
-          return this.keypad.press(frame.dtmf.digit);
-        case 'stop':
-          return this.close('Twilio sent stop (caller hung up or call ended)');
-        case 'connected':
-        case 'start':
-          return this.countDrop(`unexpected ${frame.event} during the call`);
-      }
-    });
+    // A bound handler and its argument: no closure per 20 ms frame.
+    this.scope.run(this.onTwilioFrame, frame);
   }
+
+  private readonly onTwilioFrame = (frame: TwilioInboundFrame): void => {
+    switch (frame.event) {
+      case 'media':
+        if (this.state !== 'active') return;
+        this.stats.framesIn++;
+        this.activity.callerAudio(frame.media.payload); // console hook
+        return this.link.appendAudio(this.media.callerAudio(frame.media.payload));
+      case 'mark': {
+        const reactionMs = this.media.acknowledge(frame.mark.name);
+        if (reactionMs !== undefined) this.recorder.bargeInConfirmed(reactionMs);
+        return this.ending.finishIfPlayed();
+      }
+      case 'dtmf':
+        return this.keypad.press(frame.dtmf.digit);
+      case 'stop':
+        return this.close('Twilio sent stop (caller hung up or call ended)');
+      case 'connected':
+      case 'start':
+        return this.countDrop(`unexpected ${frame.event} during the call`);
+    }
+  };
 
   /** A frame that failed validation, counted against this call. */
   countDrop(reason: string): void {
@@ -122,6 +147,14 @@ export class CallOrchestrator implements CallControl, LiveCall {
 
   transfer(number: string): void {
     this.ending.transfer(number);
+  }
+
+  updateSession(update: CallSessionUpdate): void {
+    this.changes.update(update);
+  }
+
+  say(text: string): void {
+    this.changes.say(text);
   }
 
   /** Ends the call and frees everything it holds; safe to call more than once. */
@@ -143,7 +176,7 @@ export class CallOrchestrator implements CallControl, LiveCall {
   private onRealtimeEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'active') return;
     this.activity.realtimeEvent(event); // console hook
-    if (isConversationEvent(event)) return this.recorder.observe(event);
+    if (isFlowEvent(event)) return this.flow.handle(event);
     switch (event.type) {
       case 'response.output_audio.delta':
         return this.play(event.response_id, event.item_id, event.content_index, event.delta);
@@ -152,25 +185,15 @@ export class CallOrchestrator implements CallControl, LiveCall {
         return;
       case 'input_audio_buffer.speech_started':
         return this.bargeIn.interrupt(performance.now(), 'speech');
-      case 'response.created':
-        return this.scheduler.onCreated(event.response);
-      case 'response.done': {
-        const { id, usage, output } = event.response;
-        this.recorder.addUsage(usage);
-        this.scheduler.onDone(event.response);
-        this.tools.onResponseDone(id, functionCallsIn(id, output));
-        return this.ending.onResponseDone(id);
-      }
-      case 'response.function_call_arguments.done':
-      case 'response.output_item.done': {
-        const { call_id: callId, name, arguments: args } = event;
-        this.recorder.memory.toolCall({ callId, name, arguments: args });
-        return this.tools.onFunctionCall(event);
-      }
       case 'error':
         return this.session.error(event.error);
+      // Besides the session's, SIP-only server events (the server plays the audio there).
       case 'session.created':
       case 'session.updated':
+      case 'output_audio_buffer.started':
+      case 'output_audio_buffer.stopped':
+      case 'output_audio_buffer.cleared':
+      case 'input_audio_buffer.dtmf_event_received':
       case 'other':
         return this.log.debug(
           () => `OpenAI ${event.type === 'other' ? event.originalType : event.type}`,
@@ -192,20 +215,8 @@ export class CallOrchestrator implements CallControl, LiveCall {
     this.recorder.audioOut();
   }
 
-  private sendToolOutput(result: ToolCallResult): void {
-    const { call_id: callId } = result.call;
-    const id = this.recorder.memory.toolOutput(callId, result.output);
-    this.link.send(realtimeOutbound.functionCallOutput(callId, result.output, id));
-    this.recorder.tool(result);
-  }
-
-  /** A bug in one call's handling ends that call, never the process. */
+  /** A bug in one call's handling ends that call, never the process (see CallScope). */
   private guard(action: () => void): void {
-    try {
-      action();
-    } catch (error) {
-      this.log.error(`internal error: ${(error as Error).stack ?? String(error)}`);
-      this.close('internal error', 'warn', 'failed');
-    }
+    this.scope.run(action);
   }
 }

@@ -79,10 +79,12 @@ export class CallRecorder {
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
   ) {
+    // On SIP the bridge never sees the assistant's audio: the server says when it was heard.
+    const audioSeen = context.transport !== 'sip';
     this.memory = new ConversationMemory((turn) => {
       this.log.debug(() => `${turn.role}: ${turn.text}`);
       this.emit({ ...turn, event: CallEvent.Transcript, ...this.base() });
-    });
+    }, audioSeen);
   }
 
   started(): void {
@@ -128,6 +130,14 @@ export class CallRecorder {
   audioOut(): void {
     // Cheap on the hot path: one increment and one comparison per delta.
     if (this.stats.framesOut++ > 0 && this.speechStoppedAt === undefined) return;
+    this.assistantAudible();
+  }
+
+  /**
+   * The assistant's voice reaches the caller (media: its first delta went out; SIP: the server
+   * started playing a response): the first-audio and response latencies.
+   */
+  assistantAudible(): void {
     const now = Date.now();
     if (this.firstAudioMs === undefined) {
       this.firstAudioMs = now - this.context.startedAt.getTime();
@@ -146,7 +156,8 @@ export class CallRecorder {
     this.emit({ event: CallEvent.Dtmf, ...this.base(), digit });
   }
 
-  interrupted(cut: PlaybackCut, by: 'speech' | 'keypad'): void {
+  /** An assistant item cut short: by our truncate (media), or the server's own (SIP). */
+  interrupted(cut: Pick<PlaybackCut, 'itemId' | 'audioEndMs'>, by: 'speech' | 'keypad'): void {
     this.log.debug(() => `barge-in (${by}): truncated ${cut.itemId} at ${cut.audioEndMs} ms`);
     this.memory.assistantCut(cut.itemId, cut.audioEndMs);
     this.emit({

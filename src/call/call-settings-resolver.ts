@@ -1,3 +1,5 @@
+import type { InputTranscription, TurnDetection } from '../realtime/realtime-outbound.js';
+
 /** The DI token a team provides its per-call settings resolver under (see docs/extending.md). */
 export const CALL_SETTINGS_RESOLVER = Symbol('CALL_SETTINGS_RESOLVER');
 
@@ -11,12 +13,30 @@ export interface CallSettingsChoice {
   greeting?: string;
   /** The names of the tools this call is offered; `undefined`: every registered tool. */
   tools?: readonly string[];
+  /**
+   * How the end of the caller's turn is found, as the Realtime API's `turn_detection` (the
+   * `openai` package's GA type): `{ type: 'server_vad' | 'semantic_vad', ... }`, or `null` for
+   * none (then nothing answers the caller on its own). Default: TURN_DETECTION.
+   */
+  turnDetection: TurnDetection;
+  /**
+   * Transcription of the caller's speech, as the API's `audio.input.transcription` (`{ model,
+   * language?, prompt? }`), or `null` for none (the transcript then has no caller turns).
+   * Default: INPUT_TRANSCRIPTION_MODEL.
+   */
+  transcription: InputTranscription;
 }
 
-/** The call a resolver chooses settings for, as it is known when its stream starts. */
+/**
+ * The call a resolver chooses settings for, as it is known when its stream starts (a SIP call:
+ * before it is accepted, from its SIP headers).
+ */
 export interface CallDescription {
   callSid: string;
-  /** The caller's number (inbound) or the bridge's number (outbound), as Twilio gave it. */
+  /**
+   * The caller's number (inbound) or the bridge's number (outbound), as Twilio gave it; on a SIP
+   * call, the user part of the `From` header (`to`: of `To`, the dialled number).
+   */
   from: string | undefined;
   to: string | undefined;
   /** `outbound`: started by `POST /api/calls`. */

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { OpenAIRealtimeService, type CallSession } from '../realtime/openai-realtime.service.js';
+import type { ToolRegistry } from '../tools/tool-registry.service.js';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import type { CallContext } from './call-context.js';
@@ -19,8 +21,8 @@ export interface CallSettings extends CallSettingsChoice {
 /**
  * What the assistant of one call is told and sounds like: the defaults (AI_INSTRUCTIONS,
  * OPENAI_VOICE, AI_GREETING), overridden by the call's named profile (CALL_PROFILES), overridden
- * by what `POST /api/calls` asked for; then, for a media-stream call, by what the application's
- * CALL_SETTINGS_RESOLVER chooses (if it answers within CALL_SETTINGS_TIMEOUT_MS).
+ * by what `POST /api/calls` asked for; then, for every call (media stream or SIP), by what the
+ * application's CALL_SETTINGS_RESOLVER chooses (if it answers within CALL_SETTINGS_TIMEOUT_MS).
  */
 @Injectable()
 export class CallSettingsService {
@@ -31,6 +33,7 @@ export class CallSettingsService {
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     private readonly moduleRef: ModuleRef,
+    private readonly realtime: OpenAIRealtimeService,
   ) {}
 
   /** The call's settings: the defaults for its profile and plan, overridden by the resolver's choice. */
@@ -99,13 +102,43 @@ export class CallSettingsService {
       voice: profile.voice ?? this.openai.voice,
       greeting: plan?.greeting ?? profile.greeting ?? this.openai.greeting,
       recoveryMessage: profile.recovery ?? this.callControl.recoveryMessage,
+      turnDetection: this.realtime.turnDetection,
+      transcription: this.realtime.transcription,
     };
   }
 }
 
-const CHOSEN_FIELDS = ['instructions', 'voice', 'greeting', 'tools'] as const;
+/**
+ * What a call's session is configured with, from its resolved settings: the same for both
+ * transports (the media path's `session.update`, the SIP accept), only the tools it is offered.
+ */
+export function sessionOf(
+  settings: CallSettings,
+  tools: Pick<ToolRegistry, 'sessionTools'>,
+): CallSession {
+  const { instructions, voice, turnDetection, transcription } = settings;
+  return {
+    instructions,
+    voice,
+    turnDetection,
+    transcription,
+    tools: tools.sessionTools(settings.tools),
+  };
+}
 
-/** Only the fields a resolver may choose, and only those it set: `{ voice: undefined }` keeps the default. */
+const CHOSEN_FIELDS = [
+  'instructions',
+  'voice',
+  'greeting',
+  'tools',
+  'turnDetection',
+  'transcription',
+] as const;
+
+/**
+ * Only the fields a resolver may choose, and only those it set: `{ voice: undefined }` keeps the
+ * default, while `null` (turn detection, transcription) is a choice: switch it off.
+ */
 function definedFields(chosen: Partial<CallSettingsChoice>): Partial<CallSettingsChoice> {
   const fields: Partial<CallSettingsChoice> = {};
   for (const field of CHOSEN_FIELDS) {

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, Scope } from '@nestjs/common';
 import { AudioModule } from '../audio/audio.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
@@ -7,16 +7,13 @@ import { CallPlans } from './call-plans.service.js';
 import { CallSettingsService } from './call-settings.service.js';
 import { CallRegistry } from './call-registry.service.js';
 import { BargeIn } from './barge-in.js';
-import { CallEnding } from './call-ending.js';
-import { Keypad } from './keypad.js';
 import { SessionSetup } from './session-setup.js';
 import { CallOrchestrator } from './call-orchestrator.js';
-import { callValueProviders } from './call-providers.js';
-import { CallRecorder } from './call-recorder.js';
+import { sharedCallParts } from './call-parts.js';
+import { CALL_BARGE_IN, CALL_CHANNEL, CALL_LINE, CALL_PLAYBACK } from './call-transport.js';
 import { CallFactory } from './call.factory.js';
 import { RealtimeLink } from './realtime-link.js';
-import { ResponseScheduler } from './response-scheduler.js';
-import { ToolCallCoordinator } from './tool-calls.js';
+import { TwilioCallLine } from './twilio-call-line.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 @Module({
@@ -28,17 +25,23 @@ import { TwilioMediaLink } from './twilio-media-link.js';
     CallSettingsService,
     CallFactory,
     // Per call (Scope.REQUEST), resolved together in the call's own DI context:
-    ...callValueProviders,
+    ...sharedCallParts,
     CallOrchestrator,
     TwilioMediaLink,
     RealtimeLink,
-    ResponseScheduler,
-    ToolCallCoordinator,
-    CallEnding,
-    CallRecorder,
+    TwilioCallLine,
     SessionSetup,
     BargeIn,
-    Keypad,
+    // ...and what the shared parts run on for a media call (see call-transport.ts):
+    { provide: CALL_CHANNEL, useExisting: RealtimeLink },
+    {
+      provide: CALL_PLAYBACK,
+      scope: Scope.REQUEST,
+      useFactory: (media: TwilioMediaLink) => media.playback,
+      inject: [TwilioMediaLink],
+    },
+    { provide: CALL_LINE, useExisting: TwilioCallLine },
+    { provide: CALL_BARGE_IN, useExisting: BargeIn },
   ],
   exports: [CallRegistry, CallFactory, CallPlans, CallSettingsService],
 })

@@ -4,6 +4,7 @@ import {
   type RealtimeItem,
 } from '../realtime/realtime-outbound.js';
 import type { TranscriptTurn } from './call-context.js';
+import { spokenMs } from './spoken-length.js';
 
 /** One remembered conversation item (see ConversationMemory). */
 export type Entry =
@@ -13,7 +14,7 @@ export type Entry =
       id: string;
       at: Date;
       text?: string;
-      /** Audio the model produced for it, in ms (what its transcript spans). */
+      /** Audio the model produced for it, in ms (what its transcript spans); 0: not seen (SIP). */
       audioMs: number;
       /** Set when the caller cut it short: the ms they heard. */
       heardMs?: number;
@@ -35,11 +36,16 @@ export type Entry =
 
 type AssistantEntry = Extract<Entry, { kind: 'assistant' }>;
 
-/** What the caller heard of an assistant turn: all of it, or cut at a word boundary. */
+/**
+ * What the caller heard of an assistant turn: all of it, or cut at a word boundary. Where the
+ * bridge never saw the audio (SIP: the server played it and reports only where it cut), the
+ * audio's length is estimated from the transcript.
+ */
 export function heardText(entry: AssistantEntry): string | undefined {
   const text = entry.text;
   if (text === undefined || entry.heardMs === undefined) return text;
-  return cutAtWord(text, entry.audioMs > 0 ? entry.heardMs / entry.audioMs : 0);
+  const audioMs = entry.audioMs > 0 ? entry.audioMs : spokenMs(text);
+  return cutAtWord(text, audioMs > 0 ? entry.heardMs / audioMs : 0);
 }
 
 /** The turn an entry shows as (transcript, events, record), once it has words. */

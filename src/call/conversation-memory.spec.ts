@@ -190,3 +190,33 @@ describe('cutAtWord', () => {
     expect(cutAtWord(text, fraction)).toBe(expected);
   });
 });
+
+describe('ConversationMemory where the server plays the audio (SIP)', () => {
+  function sipMemory() {
+    const reported: TranscriptTurn[] = [];
+    const memory = new ConversationMemory((turn) => reported.push(turn), false);
+    return { memory, reported };
+  }
+
+  it('holds an assistant turn until the server says it was heard', () => {
+    const { memory, reported } = sipMemory();
+    memory.placeItem(assistant('item_a1'), null);
+    memory.assistantText('item_a1', 'We open at nine.');
+    expect(reported).toEqual([]);
+    memory.assistantHeard('item_a1');
+    expect(reported.map((turn) => turn.text)).toEqual(['We open at nine.']);
+  });
+
+  it('cuts a turn the server truncated, its length estimated from the transcript', () => {
+    const { memory, reported } = sipMemory();
+    // 60 characters: about 4 s of speech; the caller heard 2 s of it.
+    const text = 'We open at nine on weekdays and at ten on Saturday mornings.';
+    memory.assistantText('item_a1', text);
+    memory.assistantCut('item_a1', 2000);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({ interrupted: true, text: 'We open at nine on weekdays' });
+    // The transcript of a cut turn is not re-reported when the audio later "stops".
+    memory.assistantHeard('item_a1');
+    expect(reported).toHaveLength(1);
+  });
+});

@@ -26,8 +26,16 @@ export class ConversationMemory {
   private order: string[] = [];
   private localSequence = 0;
 
-  /** Called once per turn, when its text is final (the `call.transcript` event). */
-  constructor(private readonly onTurn: (turn: TranscriptTurn) => void = () => undefined) {}
+  /**
+   * `onTurn` is called once per turn, when its text is final (the `call.transcript` event).
+   * `audioSeen`: the bridge plays the assistant's audio itself (media calls), so an item with no
+   * audio has nothing left to hear; on SIP the server plays it, and a turn is final only when
+   * the transport reports it heard (assistantHeard) or cut (assistantCut).
+   */
+  constructor(
+    private readonly onTurn: (turn: TranscriptTurn) => void = () => undefined,
+    private readonly audioSeen = true,
+  ) {}
 
   /** A server event placed an item: `previous_item_id` says where. */
   placeItem(item: RealtimeItemSummary, previousItemId?: string | null): void {
@@ -76,12 +84,13 @@ export class ConversationMemory {
     if (entry.kind !== 'assistant') return;
     entry.text = text;
     // An item with no audio at all (a text-only answer) has nothing left to hear: it stands as is.
-    if (entry.heard || entry.heardMs !== undefined || entry.audioMs === 0) this.report(entry);
+    const silent = this.audioSeen && entry.audioMs === 0;
+    if (entry.heard || entry.heardMs !== undefined || silent) this.report(entry);
   }
 
-  /** The caller heard the item to its end. */
+  /** The caller heard the item to its end (its final mark echoed; on SIP, the server's word). */
   assistantHeard(itemId: string): void {
-    const entry = this.entries.get(itemId);
+    const entry = this.ensure(itemId, 'assistant');
     if (entry?.kind !== 'assistant' || entry.heardMs !== undefined) return;
     entry.heard = true;
     if (entry.text !== undefined) this.report(entry);

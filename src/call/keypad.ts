@@ -1,16 +1,21 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import { realtimeOutbound } from '../realtime/realtime-outbound.js';
-import { BargeIn } from './barge-in.js';
 import { CallRecorder } from './call-recorder.js';
 import { DtmfRelay } from './dtmf-relay.js';
-import { RealtimeLink } from './realtime-link.js';
+import {
+  CALL_BARGE_IN,
+  CALL_CHANNEL,
+  type CallBargeIn,
+  type CallChannel,
+} from './call-transport.js';
 import { ResponseScheduler } from './response-scheduler.js';
 
 /**
  * The caller's key presses: each one interrupts the assistant like speech (DTMF_INTERRUPTS), and
  * the digits go to the model as one text turn once the caller stops typing (DTMF_TO_MODEL).
- * A per-call provider.
+ * A per-call provider on both transports (Twilio `dtmf` frames; the SIP sideband's
+ * `input_audio_buffer.dtmf_event_received`).
  */
 @Injectable({ scope: Scope.REQUEST })
 export class Keypad {
@@ -20,9 +25,9 @@ export class Keypad {
   guard: (action: () => void) => void = (action) => action();
 
   constructor(
-    private readonly bargeIn: BargeIn,
+    @Inject(CALL_BARGE_IN) private readonly bargeIn: CallBargeIn,
     private readonly recorder: CallRecorder,
-    private readonly link: RealtimeLink,
+    @Inject(CALL_CHANNEL) private readonly link: CallChannel,
     private readonly scheduler: ResponseScheduler,
     @Inject(callControlConfig.KEY) config: CallControlConfig,
   ) {

@@ -1,11 +1,21 @@
 import type { Type } from '@nestjs/common';
 import type { ContextId } from '@nestjs/core';
-import { CallContext, type CallTransport, type TranscriptTurn } from './call-context.js';
+import {
+  CallContext,
+  MAX_SAY_CHARS,
+  type CallSessionUpdate,
+  type CallTransport,
+  type TranscriptTurn,
+} from './call-context.js';
 
 /** What the session behind a CallContext lets tools and hooks do to the call. */
 export interface CallControl {
   end(reason: string): void;
   transfer(number: string): void;
+  /** Already checked by checkedSessionUpdate, except the tool names (the control knows those). */
+  updateSession(update: CallSessionUpdate): void;
+  /** A non-empty text of at most MAX_SAY_CHARS. */
+  say(text: string): void;
 }
 
 export interface CallIdentity {
@@ -75,6 +85,21 @@ export class LiveCallContext extends CallContext {
     this.requireControl().transfer(number);
   }
 
+  updateSession(update: CallSessionUpdate): void {
+    const checked = checkedSessionUpdate(update);
+    if (Object.keys(checked).length > 0) this.requireControl().updateSession(checked);
+  }
+
+  say(text: string): void {
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new Error('say(text) needs a non-empty text');
+    }
+    if (text.length > MAX_SAY_CHARS) {
+      throw new Error(`say(text) takes at most ${MAX_SAY_CHARS} characters; got ${text.length}`);
+    }
+    this.requireControl().say(text);
+  }
+
   /** Called once by the call's orchestrator. */
   attach(control: CallControl, transcript: () => readonly TranscriptTurn[]): void {
     this.control = control;
@@ -85,6 +110,55 @@ export class LiveCallContext extends CallContext {
     if (!this.control) throw new Error(`call ${this.callSid} has no session yet`);
     return this.control;
   }
+}
+
+const UPDATABLE = new Set(['instructions', 'tools', 'turnDetection']);
+const TURN_DETECTION_TYPES = new Set(['server_vad', 'semantic_vad']);
+
+/**
+ * The update with only the fields given, after checking their shapes (a tool is written in
+ * JavaScript too, or passes on what a model produced): a wrong one throws before anything is
+ * sent, with a message that names it.
+ */
+export function checkedSessionUpdate(update: CallSessionUpdate): CallSessionUpdate {
+  if (typeof update !== 'object' || update === null) {
+    throw new Error('updateSession(update) needs an object');
+  }
+  for (const [key, value] of Object.entries(update)) {
+    if (key === 'voice') {
+      throw new Error(
+        'updateSession cannot change the voice: the Realtime API refuses a new voice once the ' +
+          'model has spoken; choose it in the CALL_SETTINGS_RESOLVER',
+      );
+    }
+    if (!UPDATABLE.has(key) && value !== undefined) {
+      throw new Error(
+        `updateSession cannot change "${key}"; it changes instructions, tools and turnDetection`,
+      );
+    }
+  }
+  const { instructions, tools, turnDetection } = update;
+  const checked: CallSessionUpdate = {};
+  if (instructions !== undefined) {
+    if (typeof instructions !== 'string')
+      throw new Error('updateSession: instructions must be a string');
+    checked.instructions = instructions;
+  }
+  if (tools !== undefined) {
+    if (!Array.isArray(tools) || tools.some((name) => typeof name !== 'string')) {
+      throw new Error('updateSession: tools must be an array of tool names');
+    }
+    checked.tools = [...new Set(tools)];
+  }
+  if (turnDetection !== undefined) {
+    if (turnDetection !== null && !TURN_DETECTION_TYPES.has(turnDetection?.type)) {
+      throw new Error(
+        'updateSession: turnDetection must be null or have type "server_vad" or "semantic_vad"',
+      );
+    }
+    checked.turnDetection = turnDetection;
+  }
+  return checked;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { RealtimeResponseCreateParams } from 'openai/resources/realtime/rea
 import { CallLogger } from './call-logger.js';
 import { CALL_SETTINGS } from './call-providers.js';
 import type { CallSettings } from './call-settings.service.js';
-import { RealtimeLink } from './realtime-link.js';
+import { CALL_CHANNEL } from './call-transport.js';
 
 /** Requests waiting for the active response to end; more (a flood of key presses) are dropped. */
 export const MAX_QUEUED_RESPONSES = 8;
@@ -29,7 +29,7 @@ export interface ResponseRequest {
   recovery?: boolean;
 }
 
-/** Where responses are asked for: the call's RealtimeLink. */
+/** Where responses are asked for: the call's CALL_CHANNEL (RealtimeLink, or a SIP sideband). */
 export interface ResponseSink {
   readonly isOpen: boolean;
   /** Sends a client event; returns the `event_id` it went with. */
@@ -67,7 +67,7 @@ export class ResponseScheduler {
   onGiveUp: (reason: string) => void = () => undefined;
 
   constructor(
-    @Inject(RealtimeLink) private readonly sink: ResponseSink,
+    @Inject(CALL_CHANNEL) private readonly sink: ResponseSink,
     @Inject(CallLogger) private readonly log: Pick<CallLogger, 'warn' | 'debug'>,
     @Inject(BridgeMetrics) private readonly metrics: Pick<BridgeMetrics, 'responseProblem'>,
     @Inject(CALL_SETTINGS) settings: Pick<CallSettings, 'recoveryMessage'>,

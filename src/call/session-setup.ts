@@ -9,7 +9,7 @@ import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
 import { CALL_SETTINGS } from './call-providers.js';
 import { CallRecorder } from './call-recorder.js';
-import type { CallSettings } from './call-settings.service.js';
+import { sessionOf, type CallSettings } from './call-settings.service.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseScheduler } from './response-scheduler.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
@@ -31,14 +31,14 @@ export class SessionSetup {
     private readonly ending: CallEnding,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
+    /** The call's settings as the call goes on (SessionChanges updates them): a new session gets them. */
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {}
 
   opened(reconnected: boolean): void {
     // session.update goes first, so no audio is ever read in the wrong format.
-    const { instructions, voice, greeting } = this.settings;
-    const tools = this.tools.sessionTools(this.settings.tools);
-    this.link.send(this.realtime.sessionUpdate({ instructions, voice, tools }));
+    const { greeting } = this.settings;
+    this.link.send(this.realtime.sessionUpdate(sessionOf(this.settings, this.tools)));
     if (reconnected) {
       // What the caller heard and said, in order, so the new session goes on where it was.
       const items = this.recorder.memory.reseedEvents();

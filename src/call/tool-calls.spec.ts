@@ -58,6 +58,29 @@ describe('ToolCallCoordinator', () => {
     Logger.overrideLogger(false);
   });
 
+  it('answers a tool no longer offered after offer() with an error, and runs the newly offered one', async () => {
+    const { tools, outputs } = coordinator(1000, ['later']);
+    tools.offer(['echo']);
+    tools.onFunctionCall(call('later', 'c1'));
+    tools.onFunctionCall(call('echo', 'c2', '{"a":1}'));
+    await settled(() => outputs.length === 2);
+    const byId = Object.fromEntries(outputs.map((o) => [o.call.call_id, o]));
+    expect(byId.c1).toMatchObject({
+      ok: false,
+      output: JSON.stringify({ error: 'tool "later" is not available on this call' }),
+    });
+    expect(byId.c2).toMatchObject({ ok: true, output: JSON.stringify({ echoed: { a: 1 } }) });
+  });
+
+  it('refuses to offer a tool that is not registered, naming it and keeping the offer as it was', () => {
+    const { tools, outputs } = coordinator(1000, ['echo']);
+    expect(() => tools.offer(['echo', 'refund'])).toThrow(
+      'no registered tool is named "refund" (registered: echo, fails, slow, later)',
+    );
+    tools.onFunctionCall(call('echo', 'c1'));
+    return settled(() => outputs.length === 1 && outputs[0].ok);
+  });
+
   it('answers a tool the call was not offered with an error, and still asks the model to go on', async () => {
     const { tools, outputs, continued } = coordinator(1000, ['echo']);
     tools.onFunctionCall(call('later', 'c1'));

@@ -53,6 +53,8 @@ export class ToolCallCoordinator {
   private disposed = false;
   private readonly timeoutMs: number;
   private sink: ToolCallSink = { sendOutput: () => undefined, continueResponse: () => undefined };
+  /** The tools this call is offered now (`undefined`: every tool); `offer` changes it. */
+  private offered?: readonly string[];
 
   constructor(
     private readonly registry: ToolRegistry,
@@ -62,6 +64,23 @@ export class ToolCallCoordinator {
     @Optional() @Inject(CALL_SETTINGS) private readonly settings?: Pick<CallSettings, 'tools'>,
   ) {
     this.timeoutMs = config.toolTimeoutMs;
+    this.offered = settings?.tools;
+  }
+
+  /**
+   * From now on the model is offered these tools only: a later call of any other gets an error
+   * output. Throws, changing nothing, on a name no registered tool has.
+   */
+  offer(names: readonly string[]): void {
+    const unknown = names.filter((name) => !this.registry.get(name));
+    if (unknown.length > 0) {
+      const known = this.registry.names();
+      throw new Error(
+        `no registered tool is named ${unknown.map((name) => `"${name}"`).join(', ')}` +
+          ` (registered: ${known.join(', ') || 'none'})`,
+      );
+    }
+    this.offered = names;
   }
 
   bind(sink: ToolCallSink): void {
@@ -119,7 +138,7 @@ export class ToolCallCoordinator {
     });
     const tool = this.registry.get(call.name);
     if (!tool) return result(undefined, { error: `unknown tool "${call.name}"` }, false);
-    const offered = this.settings?.tools;
+    const offered = this.offered;
     if (offered && !offered.includes(call.name))
       return result(
         undefined,

@@ -298,7 +298,11 @@ export class MediaStreamGateway implements OnGatewayConnection {
         const why = oversized
           ? 'Twilio frame over the 64 KiB limit'
           : `Twilio socket closed (${code})`;
-        session?.close(why, oversized ? 'warn' : 'log', oversized ? 'refused' : 'completed');
+        // In the call's scope, like every handler of the call (frames are, in handleTwilioFrame).
+        const call = session;
+        call?.scope.run(() =>
+          call.close(why, oversized ? 'warn' : 'log', oversized ? 'refused' : 'completed'),
+        );
       }),
     );
     socket.on(

@@ -4,9 +4,20 @@ import type { AudioConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeConnection, type RealtimeConnectionHandlers } from './realtime-connection.js';
 import {
   realtimeOutbound,
+  type InputTranscription,
   type RealtimeTool,
   type SessionUpdateEvent,
+  type TurnDetection,
 } from './realtime-outbound.js';
+
+/** One call's part of its session; turn detection and transcription default to the env's. */
+export interface CallSession {
+  instructions: string;
+  voice: string;
+  tools: RealtimeTool[];
+  turnDetection?: TurnDetection;
+  transcription?: InputTranscription;
+}
 
 /**
  * Opens Realtime connections and configures their sessions from the environment. The config's
@@ -39,27 +50,38 @@ export class OpenAIRealtimeService {
   }
 
   /** The session for one call (built by realtimeOutbound; the service only knows the config). */
-  sessionUpdate(call: {
-    instructions: string;
-    voice: string;
-    tools: RealtimeTool[];
-  }): SessionUpdateEvent {
+  sessionUpdate(call: CallSession): SessionUpdateEvent {
     return realtimeOutbound.sessionUpdate({
       model: this.openai.model,
       instructions: call.instructions,
       voice: call.voice,
       inputFormat: this.audio.inputFormat,
-      turnDetection: this.openai.turnDetection,
-      transcriptionModel: this.openai.inputTranscriptionModel,
+      turnDetection: call.turnDetection !== undefined ? call.turnDetection : this.turnDetection,
+      transcription: call.transcription !== undefined ? call.transcription : this.transcription,
       tools: call.tools,
     });
+  }
+
+  /**
+   * TURN_DETECTION as a session's `turn_detection`. The server answers speech itself and cancels
+   * its own response when the caller talks over it; the bridge still stops Twilio's playback and
+   * truncates what was not heard.
+   */
+  get turnDetection(): TurnDetection {
+    return { type: this.openai.turnDetection, create_response: true, interrupt_response: true };
+  }
+
+  /** INPUT_TRANSCRIPTION_MODEL as a session's `transcription` (`none`: null). */
+  get transcription(): InputTranscription {
+    const model = this.openai.inputTranscriptionModel;
+    return model ? { model } : null;
   }
 
   /**
    * The session object alone: the SIP transport accepts its calls with one derived from it
    * (src/sip/sip-session.ts), so both transports are configured from the same settings.
    */
-  session(call: { instructions: string; voice: string; tools: RealtimeTool[] }) {
+  session(call: CallSession) {
     return this.sessionUpdate(call).session;
   }
 }

@@ -8,8 +8,8 @@ const settings: SessionSettings = {
   instructions: 'Be brief.',
   voice: 'marin',
   inputFormat: 'g711_ulaw',
-  turnDetection: 'server_vad',
-  transcriptionModel: 'gpt-4o-mini-transcribe',
+  turnDetection: { type: 'server_vad', create_response: true, interrupt_response: true },
+  transcription: { model: 'gpt-4o-mini-transcribe' },
   tools: [],
 };
 
@@ -32,12 +32,54 @@ describe('realtimeOutbound', () => {
     const pcm = realtimeOutbound.sessionUpdate({
       ...settings,
       inputFormat: 'pcm16',
-      transcriptionModel: undefined,
+      transcription: null,
     });
     expect(pcm.session).toMatchObject({
       audio: { input: { format: { type: 'audio/pcm', rate: 24000 } } },
     });
     expect(JSON.stringify(pcm)).not.toContain('transcription');
+  });
+
+  it('sends the turn detection it is given, its tuning included, and null to switch it off', () => {
+    const semantic = realtimeOutbound.sessionUpdate({
+      ...settings,
+      turnDetection: { type: 'semantic_vad', eagerness: 'low' },
+      transcription: { model: 'gpt-4o-transcribe', language: 'de' },
+    });
+    expect(semantic.session.audio?.input).toMatchObject({
+      turn_detection: { type: 'semantic_vad', eagerness: 'low' },
+      transcription: { model: 'gpt-4o-transcribe', language: 'de' },
+    });
+    const off = realtimeOutbound.sessionUpdate({ ...settings, turnDetection: null });
+    expect(off.session.audio?.input?.turn_detection).toBeNull();
+  });
+
+  it('changes a live session with only the fields given, and never its voice', () => {
+    const only = realtimeOutbound.sessionChange({ instructions: 'Help with the booking only.' });
+    expect(only).toEqual({
+      type: 'session.update',
+      session: { type: 'realtime', instructions: 'Help with the booking only.' },
+    });
+    const tool = {
+      type: 'function' as const,
+      name: 'cancel',
+      description: 'Cancel',
+      parameters: { type: 'object', properties: {} },
+    };
+    const more = realtimeOutbound.sessionChange({
+      tools: [tool],
+      turnDetection: { type: 'semantic_vad', eagerness: 'high' },
+    });
+    expect(more.session).toEqual({
+      type: 'realtime',
+      tools: [tool],
+      tool_choice: 'auto',
+      audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'high' } } },
+    });
+    expect(realtimeOutbound.sessionChange({ tools: [] }).session).toMatchObject({
+      tools: [],
+      tool_choice: 'none',
+    });
   });
 
   it('offers tools with tool_choice auto only when there are some', () => {

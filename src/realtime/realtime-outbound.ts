@@ -1,8 +1,11 @@
 import type {
+  AudioTranscription,
   ConversationItem,
   ConversationItemCreateEvent,
   ConversationItemTruncateEvent,
   InputAudioBufferAppendEvent,
+  OutputAudioBufferClearEvent,
+  RealtimeAudioInputTurnDetection,
   RealtimeClientEvent,
   RealtimeResponseCreateParams,
   RealtimeSessionCreateRequest,
@@ -26,16 +29,31 @@ export type RealtimeTool = RealtimeToolsConfigUnion;
 
 export type RealtimeInputFormat = 'pcm16' | 'g711_ulaw';
 
+/**
+ * How the session finds the end of the caller's turn (GA `audio.input.turn_detection`):
+ * `server_vad` or `semantic_vad` with their tuning; `null` switches it off, and then nothing
+ * answers the caller's speech on its own.
+ */
+export type TurnDetection = RealtimeAudioInputTurnDetection | null;
+/** Transcription of the caller's speech (GA `audio.input.transcription`); `null`: none. */
+export type InputTranscription = AudioTranscription | null;
+
 /** What one call's session is configured with. */
 export interface SessionSettings {
   model: string;
   instructions: string;
   voice: string;
   inputFormat: RealtimeInputFormat;
-  turnDetection: 'semantic_vad' | 'server_vad';
-  /** Transcription of the caller's speech; undefined switches it off. */
-  transcriptionModel?: string;
+  turnDetection: TurnDetection;
+  transcription: InputTranscription;
   tools: RealtimeTool[];
+}
+
+/** The parts of a live session a call may change (`CallContext.updateSession`). */
+export interface SessionChange {
+  instructions?: string;
+  turnDetection?: TurnDetection;
+  tools?: RealtimeTool[];
 }
 
 function session(settings: SessionSettings): RealtimeSessionCreateRequest {
@@ -50,16 +68,8 @@ function session(settings: SessionSettings): RealtimeSessionCreateRequest {
           settings.inputFormat === 'pcm16'
             ? { type: 'audio/pcm', rate: 24000 }
             : { type: 'audio/pcmu' },
-        // The server answers speech itself and cancels its own response when the caller talks
-        // over it; the bridge still stops Twilio's playback and truncates what was not heard.
-        turn_detection: {
-          type: settings.turnDetection,
-          create_response: true,
-          interrupt_response: true,
-        },
-        ...(settings.transcriptionModel
-          ? { transcription: { model: settings.transcriptionModel } }
-          : {}),
+        turn_detection: settings.turnDetection,
+        ...(settings.transcription ? { transcription: settings.transcription } : {}),
       },
       // Output is always mu-law: Twilio plays it as is, so model audio needs no conversion.
       output: { format: { type: 'audio/pcmu' }, voice: settings.voice },
@@ -91,6 +101,24 @@ export const realtimeOutbound = {
     type: 'session.update',
     session: session(settings),
   }),
+
+  /**
+   * A change to a live session. The API updates only the fields present, nested ones included
+   * (`audio.input.turn_detection` alone leaves the input format as it is), so only the fields
+   * given are sent. No voice: the API refuses to change it once the model has spoken.
+   */
+  sessionChange: (change: SessionChange): SessionUpdateEvent => {
+    const session: RealtimeSessionCreateRequest = { type: 'realtime' };
+    if (change.instructions !== undefined) session.instructions = change.instructions;
+    if (change.turnDetection !== undefined) {
+      session.audio = { input: { turn_detection: change.turnDetection } };
+    }
+    if (change.tools !== undefined) {
+      session.tools = change.tools;
+      session.tool_choice = change.tools.length > 0 ? 'auto' : 'none';
+    }
+    return { type: 'session.update', session };
+  },
 
   /**
    * `input_audio_buffer.append`, written as a string: it is the one event sent per 20 ms frame,
@@ -164,6 +192,12 @@ export const realtimeOutbound = {
     responseId === undefined
       ? { type: 'response.cancel' }
       : { type: 'response.cancel', response_id: responseId },
+
+  /**
+   * SIP and WebRTC only: the server stops playing the audio it still holds for the caller (it
+   * answers with `output_audio_buffer.cleared`, and truncates the item itself).
+   */
+  outputAudioClear: (): OutputAudioBufferClearEvent => ({ type: 'output_audio_buffer.clear' }),
 
   /** Makes the assistant say these exact words (a greeting, a recovery sentence). */
   sayExactly: (words: string): ResponseCreateEvent =>

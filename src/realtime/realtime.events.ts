@@ -51,7 +51,25 @@ export type RealtimeServerEvent =
       item_id: string;
       error: RealtimeErrorDetail;
     }
-  | { type: 'response.output_audio_transcript.done'; item_id: string; transcript: string }
+  | {
+      type: 'response.output_audio_transcript.done';
+      item_id: string;
+      transcript: string;
+      response_id?: string;
+    }
+  | {
+      /**
+       * SIP and WebRTC only: the server began playing a response to the caller, sent all of it,
+       * or dropped the rest because the caller interrupted it.
+       */
+      type:
+        | 'output_audio_buffer.started'
+        | 'output_audio_buffer.stopped'
+        | 'output_audio_buffer.cleared';
+      response_id?: string;
+    }
+  /** SIP only: the caller pressed a key (`event`: 0-9, *, #, A-D). */
+  | { type: 'input_audio_buffer.dtmf_event_received'; event: string }
   | {
       type: 'conversation.item.added' | 'conversation.item.done' | 'conversation.item.created';
       /** The item it follows; null for the first item of the conversation. */
@@ -224,8 +242,20 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       const { type, item_id: itemId, transcript } = v;
       if (!isString(itemId) || !isString(transcript))
         return fail(`${type} without item_id/transcript`);
-      return ok({ type, item_id: itemId, transcript: transcript.slice(0, MAX_TRANSCRIPT_CHARS) });
+      const text = transcript.slice(0, MAX_TRANSCRIPT_CHARS);
+      return type === 'response.output_audio_transcript.done' && isString(v.response_id)
+        ? ok({ type, item_id: itemId, transcript: text, response_id: v.response_id })
+        : ok({ type, item_id: itemId, transcript: text });
     }
+    case 'output_audio_buffer.started':
+    case 'output_audio_buffer.stopped':
+    case 'output_audio_buffer.cleared':
+      return ok({ type: v.type, response_id: optStr(v.response_id) });
+    case 'input_audio_buffer.dtmf_event_received':
+      // Caller-controlled: one keypad symbol, nothing else reaches the transcript or the model.
+      return isString(v.event) && /^[0-9*#A-D]$/.test(v.event)
+        ? ok({ type: v.type, event: v.event })
+        : fail('dtmf_event_received without a keypad symbol');
     case 'response.function_call_arguments.done': {
       const { response_id: responseId, call_id: callId, name, arguments: args } = v;
       if (!isString(responseId) || !isString(callId) || !isString(name) || !isString(args)) {

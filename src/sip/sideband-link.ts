@@ -1,4 +1,8 @@
-import type { CallLogger } from '../call/call-logger.js';
+import { Inject, Injectable, Scope } from '@nestjs/common';
+import { CallContext } from '../call/call-context.js';
+import { CallLogger } from '../call/call-logger.js';
+import type { CallChannel } from '../call/call-transport.js';
+import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import type { RealtimeCloseInfo } from '../realtime/realtime-connection.js';
 import { RealtimeConnection } from '../realtime/realtime-connection.js';
 import { RealtimeEventIds, type RealtimeClientEvent } from '../realtime/realtime-outbound.js';
@@ -6,22 +10,18 @@ import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { SIDEBAND_BACKOFF_MS } from './sip.constants.js';
 
 /**
- * What the application may send on a sideband. The caller's audio reaches OpenAI over SIP, so
- * the sideband never carries audio: `input_audio_buffer.*` has no place in this type, and
- * `send` refuses any other type at run time too.
+ * The client events a sideband may carry. The caller's audio reaches OpenAI over SIP, so the
+ * sideband never carries audio: `input_audio_buffer.*` is refused at run time (the shared parts
+ * send through the CallChannel type, which both transports implement).
  */
-/** The client events a sideband may carry (no `input_audio_buffer.*`). */
 const SIDEBAND_EVENT_TYPES = [
   'session.update',
   'conversation.item.create',
   'response.create',
   'response.cancel',
+  // SIP and WebRTC only: stops what the server is still playing to the caller (a key press).
+  'output_audio_buffer.clear',
 ] as const;
-
-export type SidebandClientEvent = Extract<
-  RealtimeClientEvent,
-  { type: (typeof SIDEBAND_EVENT_TYPES)[number] }
->;
 
 const ALLOWED_TYPES: ReadonlySet<string> = new Set(SIDEBAND_EVENT_TYPES);
 
@@ -43,14 +43,6 @@ export interface SidebandListener {
   onGone(reason: string, kind: 'ended' | 'failed'): void;
 }
 
-export interface SidebandOptions {
-  /** The Realtime URL (OPENAI_REALTIME_URL), to which `?call_id=` is added. */
-  realtimeUrl: string;
-  callId: string;
-  apiKey: string;
-  connectTimeoutMs: number;
-}
-
 type State = 'connecting' | 'open' | 'closed';
 
 /**
@@ -58,9 +50,11 @@ type State = 'connecting' | 'open' | 'closed';
  * `model`: the session was configured when the call was accepted), speaking the same server
  * events as the media path's socket, parsed by the same parser. A socket lost while the call is
  * live is reopened, within SIDEBAND_BACKOFF_MS attempts; the session lives on at OpenAI with
- * the call, so nothing needs to be re-sent.
+ * the call, so nothing needs to be re-sent. The SIP call's CALL_CHANNEL: the shared per-call
+ * parts (scheduler, tools, keypad) send through it. A per-call provider.
  */
-export class SidebandLink {
+@Injectable({ scope: Scope.REQUEST })
+export class SidebandLink implements CallChannel {
   /** Stamps `event_id` on what we send, so an `error` that names one can be traced. */
   private readonly ids = new RealtimeEventIds('sb-');
   private state: State = 'connecting';
@@ -68,13 +62,14 @@ export class SidebandLink {
   private attempt = 0;
   private everOpened = false;
   private retryTimer?: NodeJS.Timeout;
+  private listener!: SidebandListener;
+  /** Runs a callback so that a throw ends this call only. */
+  private guard: (action: () => void) => void = (action) => action();
 
   constructor(
-    private readonly options: SidebandOptions,
+    private readonly context: CallContext,
+    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     private readonly log: CallLogger,
-    private readonly listener: SidebandListener,
-    /** Runs a callback so that a throw ends this call only. */
-    private readonly guard: (action: () => void) => void,
   ) {}
 
   get isOpen(): boolean {
@@ -83,21 +78,31 @@ export class SidebandLink {
 
   /** `${OPENAI_REALTIME_URL}?call_id=<id>` */
   get url(): string {
-    const url = new URL(this.options.realtimeUrl);
+    const url = new URL(this.openai.realtimeUrl);
     url.searchParams.delete('model');
-    url.searchParams.set('call_id', this.options.callId);
+    url.searchParams.set('call_id', this.context.callSid);
     return url.toString();
   }
 
-  start(): void {
+  start(listener: SidebandListener, guard: (action: () => void) => void): void {
+    this.listener = listener;
+    this.guard = guard;
     this.connect();
   }
 
-  send(event: SidebandClientEvent): void {
+  /** Returns the `event_id` the event went with ('' when the sideband is not open). */
+  send(event: RealtimeClientEvent, detail?: string): string {
     if (!ALLOWED_TYPES.has(event.type)) {
       throw new Error(`${event.type} is not sent on a SIP sideband`);
     }
-    if (this.state === 'open') this.connection?.sendRaw(this.ids.stamp(event));
+    if (this.state !== 'open' || !this.connection) return '';
+    this.connection.sendRaw(this.ids.stamp(event, detail));
+    return event.event_id ?? '';
+  }
+
+  /** What an `error` naming this `event_id` was about. */
+  describeEvent(eventId: string): string {
+    return this.ids.describe(eventId);
   }
 
   /** Our explicit end: the socket is closed and nothing reopens it. */
@@ -112,8 +117,8 @@ export class SidebandLink {
     const connection: RealtimeConnection = new RealtimeConnection(
       {
         url: this.url,
-        apiKey: this.options.apiKey,
-        connectTimeoutMs: this.options.connectTimeoutMs,
+        apiKey: this.openai.apiKey.reveal(),
+        connectTimeoutMs: this.openai.connectTimeoutMs,
       },
       {
         onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),

@@ -1,142 +1,87 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { CallActivity } from '../call/call-activity.js';
-import type { TranscriptTurn } from '../call/call-context.js';
-import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
+import { CallEnding } from '../call/call-ending.js';
 import { CallLogger } from '../call/call-logger.js';
+import { CALL_SETTINGS } from '../call/call-providers.js';
+import { CallRecorder } from '../call/call-recorder.js';
+import type { CallSessionUpdate } from '../call/call-context.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
-import { CallSettingsService, type CallSettings } from '../call/call-settings.service.js';
-import { ToolCallCoordinator, toolCallReport, type ToolCallResult } from '../call/tool-calls.js';
-import {
-  callControlConfig,
-  limitsConfig,
-  openaiConfig,
-  twilioConfig,
-} from '../config/config.namespaces.js';
-import type {
-  CallControlConfig,
-  LimitsConfig,
-  OpenAIConfig,
-  TwilioConfig,
-} from '../config/config.namespaces.js';
-import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
-import { addTokenUsage } from '../call/token-usage.js';
+import { CallScope } from '../call/call-scope.js';
+import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
+import { Keypad } from '../call/keypad.js';
+import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
+import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
+import { ResponseScheduler } from '../call/response-scheduler.js';
+import { SessionChanges } from '../call/session-changes.js';
+import { ToolCallCoordinator } from '../call/tool-calls.js';
+import { MAX_DTMF_PER_S, TokenBucket } from '../media-stream/media-rate-limiter.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { actionForRealtimeError } from '../realtime/realtime-failures.js';
-import { realtimeOutbound } from '../realtime/realtime-outbound.js';
-import {
-  functionCallsIn,
-  type RealtimeErrorDetail,
-  type RealtimeResponse,
-  type RealtimeServerEvent,
-} from '../realtime/realtime.events.js';
+import { sayExactlyInstructions } from '../realtime/realtime-outbound.js';
+import type { RealtimeErrorDetail, RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
-import { OpenAICallsClient } from './openai-calls.client.js';
-import { SidebandLink, type SidebandClientEvent } from './sideband-link.js';
-import { sipAcceptSession } from './sip-session.js';
-import { SIP_WRAP_UP_LIMIT_MS, SPOKEN_CHARS_PER_S, SPOKEN_MARGIN_MS } from './sip.constants.js';
-
-const GOODBYE_AT_LIMIT =
-  'The call has reached its time limit. In one short sentence, tell the caller you have to end ' +
-  'the call now, and say goodbye.';
-const GOODBYE = 'Say a short, friendly goodbye to the caller now.';
-const HANDOVER =
-  'In one short sentence, tell the caller you are transferring them to a colleague now.';
-
-type State = 'new' | 'accepting' | 'active' | 'ending' | 'closed';
-
-type WrapUpAction = { kind: 'hangup'; outcome: CallOutcome } | { kind: 'transfer'; target: string };
-
-/** The call ends after one last assistant response (goodbye or handover) has been heard. */
-interface WrapUp {
-  action: WrapUpAction;
-  reason: string;
-  deadline: number;
-  pendingInstructions?: string;
-  responseId?: string;
-  responseDone: boolean;
-  /** `output_audio_buffer.started` was seen for the response: wait for its stop. */
-  audioStarted: boolean;
-  audioStopped: boolean;
-  /** Set when the end is timed from the transcript (no output-audio events). */
-  estimateTimer?: NodeJS.Timeout;
-}
+import { ServerPlayback } from './server-playback.js';
+import { SidebandLink } from './sideband-link.js';
+import { SipCallLine } from './sip-call-line.js';
+import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
 
 /**
  * One SIP call: OpenAI holds the audio (the caller's carrier talks SIP to OpenAI directly); the
- * bridge accepts the call with the call's resolved settings, then runs it over the sideband
- * socket with what a media call has except audio: the same tools (`ToolCallCoordinator`, one
- * `function_call_output` per call and one `response.create` per finished response), one
- * response at a time, the goodbye and transfer wrap-up, transcript, call events, call record and
- * metrics. Resolved once per call in its own DI context, like `CallSession`, so per-call
- * providers and tools get this call's `CallContext`.
+ * bridge accepts the call with the call's resolved settings (CALL_SETTINGS, the same resolver as
+ * a media call), then runs it over the sideband on the media path's own per-call parts: the
+ * ResponseFlow (record, tools), ResponseScheduler (one response at a time), CallEnding (goodbye
+ * and transfer wrap-up), CallRecorder (conversation memory, events, call record) and Keypad,
+ * bound to the SIP side of each seam (SidebandLink, ServerPlayback, SipCallLine; see
+ * call-transport.ts). This class only wires them and owns the call's life: accept, sideband,
+ * close.
  */
 @Injectable({ scope: Scope.REQUEST })
 export class SipCall implements CallControl, LiveCall {
-  readonly transcript: TranscriptTurn[] = [];
-  readonly stats = { framesIn: 0, framesOut: 0, framesDropped: 0, bargeIns: 0, reconnects: 0 };
-  readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   /** State and latency for the console (no audio passes here, so no levels). */
   readonly activity = new CallActivity();
-  private readonly log: CallLogger;
-  private state: State = 'new';
-  /** OpenAI answered the call for us: from here on, the line is ours to hang up. */
-  private accepted = false;
-  /** The line is down or handed on (OpenAI closed the sideband; we hung up or referred). */
-  private lineClosed = false;
-  private settings!: CallSettings;
-  private readonly sideband: SidebandLink;
-  private readonly toolCalls: ToolCallCoordinator;
-  private activeResponseId?: string;
-  private responseWanted = false;
-  private wrapUp?: WrapUp;
+  /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
+  readonly scope: CallScope;
+  private state: 'new' | 'accepting' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
-  private speechStoppedAt?: number;
-  private readonly latency: { firstAudioMs?: number; responseMs: number[] } = { responseMs: [] };
+  /** Key presses are the caller's to send (tone generators too): bounded as on a media stream. */
+  private readonly keys = new TokenBucket(MAX_DTMF_PER_S, MAX_DTMF_PER_S, performance.now());
 
   constructor(
     readonly context: LiveCallContext,
-    private readonly calls: OpenAICallsClient,
-    private readonly realtime: OpenAIRealtimeService,
+    readonly recorder: CallRecorder,
+    private readonly sideband: SidebandLink,
+    private readonly line: SipCallLine,
+    private readonly playback: ServerPlayback,
+    private readonly flow: ResponseFlow,
+    private readonly scheduler: ResponseScheduler,
+    private readonly tools: ToolCallCoordinator,
+    private readonly keypad: Keypad,
+    private readonly ending: CallEnding,
+    private readonly changes: SessionChanges,
     private readonly registry: CallRegistry,
-    private readonly tools: ToolRegistry,
-    private readonly events: EventEmitter2,
-    private readonly settingsService: CallSettingsService,
+    private readonly realtime: OpenAIRealtimeService,
+    private readonly toolRegistry: ToolRegistry,
     private readonly metrics: BridgeMetrics,
-    @Inject(openaiConfig.KEY) openai: OpenAIConfig,
-    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
-    @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
-    @Inject(callControlConfig.KEY) callControl: CallControlConfig,
+    private readonly log: CallLogger,
+    @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {
-    this.log = new CallLogger(SipCall.name, {
-      callSid: context.callSid,
-      streamSid: context.streamSid,
-    });
-    this.toolCalls = new ToolCallCoordinator(tools, context, callControl);
-    this.toolCalls.bind({
-      sendOutput: (result) => this.sendToolOutput(result),
-      continueResponse: () => this.requestResponse(),
-    });
-    this.sideband = new SidebandLink(
-      {
-        realtimeUrl: openai.realtimeUrl,
-        callId: context.callSid,
-        apiKey: openai.apiKey.reveal(),
-        connectTimeoutMs: openai.connectTimeoutMs,
-      },
-      this.log,
-      {
-        onOpen: (reconnected) => this.onSidebandOpen(reconnected),
-        onEvent: (event) => this.onEvent(event),
-        onGone: (reason, kind) => {
-          if (kind === 'failed') return this.hangUpAfterFailure(`sideband lost: ${reason}`);
-          this.lineClosed = true;
-          this.close(`call ended: ${reason}`);
-        },
-      },
-      (action) => this.guard(action),
-    );
+    this.scope = new CallScope({ callSid: context.callSid, fail: (why) => this.fail(why) }, log);
+    const guard = (action: () => void) => this.guard(action);
+    flow.bind(guard);
+    keypad.guard = guard;
+    playback.guard = guard;
+    playback.onIdle = () => ending.finishIfPlayed();
+    // Also after a calls-API request settles: a throw there must end this call only.
+    ending.bind((reason, level, outcome) => this.guard(() => this.close(reason, level, outcome)));
+  }
+
+  get stats() {
+    return this.recorder.stats;
+  }
+
+  get usage() {
+    return this.recorder.usage;
   }
 
   /**
@@ -147,64 +92,74 @@ export class SipCall implements CallControl, LiveCall {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'accepting';
-    this.settings = this.settingsService.settingsFor(this.context.profile, undefined);
-    this.context.attach(this, () => this.transcript);
+    this.context.attach(this, () => this.recorder.memory.turns());
     this.registry.add(this);
+    const { from, to, profile } = this.context;
     this.log.log(
-      `SIP call from ${this.context.from ?? 'unknown'} to ${this.context.to ?? 'unknown'}` +
-        `${this.context.profile ? ` (profile ${this.context.profile})` : ''}: accepting`,
+      `SIP call from ${from ?? 'unknown'} to ${to ?? 'unknown'}` +
+        `${profile ? ` (profile ${profile})` : ''}: accepting`,
     );
-    this.emit({
-      event: CallEvent.Started,
-      ...this.eventBase(),
-      from: this.context.from,
-      to: this.context.to,
-      profile: this.context.profile,
-      customParameters: { ...this.context.customParameters },
-    });
-    const session = sipAcceptSession(
-      this.realtime.session({
-        instructions: this.settings.instructions,
-        voice: this.settings.voice,
-        tools: this.tools.sessionTools(),
-      }),
-    );
+    this.recorder.started();
     try {
-      await this.calls.accept(this.context.callSid, session);
+      await this.line.accept(this.acceptSession());
     } catch (error) {
       this.close(`accept failed: ${(error as Error).message}`, 'warn', 'failed');
       return;
     }
-    this.accepted = true;
     // Closed while the accept was on its way (shutdown): the line it just opened is hung up.
-    if (this.state !== 'accepting') return this.hangUpIfLive();
+    if (this.state !== 'accepting') return this.line.hangUpIfLive();
     this.state = 'active';
-    this.tickTimer = setInterval(() => this.guard(() => this.tick()), 1000);
-    this.sideband.start();
+    // In the call's scope: the timer and the sideband socket carry the call with them.
+    this.guard(() => this.goLive());
   }
 
-  // --- CallControl: what tools and hooks may do ----------------------------------------
-
-  end(reason: string): void {
-    this.beginWrapUp({ kind: 'hangup', outcome: 'completed' }, reason, GOODBYE);
-  }
-
-  transfer(number: string): void {
-    this.beginWrapUp(
-      { kind: 'transfer', target: sipReferTarget(number) },
-      `transferred to ${number}`,
-      HANDOVER,
+  private goLive(): void {
+    this.tickTimer = setInterval(() => this.guard(() => this.ending.tick()), 1000);
+    this.sideband.start(
+      {
+        onOpen: (reconnected) => this.onSidebandOpen(reconnected),
+        onEvent: (event) => this.onEvent(event),
+        onGone: (reason, kind) => {
+          if (kind === 'failed') return this.ending.fail(`sideband lost: ${reason}`);
+          this.line.closed();
+          this.close(`call ended: ${reason}`);
+        },
+      },
+      (action) => this.guard(action),
     );
   }
 
-  // --- LiveCall: what the call-control API may do -------------------------------------
+  /**
+   * The media path's session for the same settings (instructions, voice, the offered tools, turn
+   * detection, transcription), in the shape the SIP accept takes (see sipAcceptSession).
+   */
+  private acceptSession(): Record<string, unknown> {
+    return sipAcceptSession(this.realtime.session(sessionOf(this.settings, this.toolRegistry)));
+  }
+
+  // --- CallControl (tools and hooks) and LiveCall (the call-control API) ---------------
+
+  end(reason: string): void {
+    this.ending.end(reason);
+  }
+
+  transfer(number: string): void {
+    this.ending.transfer(number);
+  }
+
+  /** Over the sideband as on a media call, without the VAD tuning the SIP path refuses. */
+  updateSession(update: CallSessionUpdate): void {
+    this.changes.update(sipSessionUpdate(update));
+  }
+
+  say(text: string): void {
+    this.changes.say(text);
+  }
 
   async hangUpNow(reason: string): Promise<void> {
     if (this.state === 'closed') return;
-    this.state = 'ending';
-    this.lineClosed = true;
     try {
-      await this.calls.hangup(this.context.callSid);
+      await this.line.hangUpNow();
     } finally {
       this.close(reason);
     }
@@ -212,8 +167,7 @@ export class SipCall implements CallControl, LiveCall {
 
   async transferNow(target: string): Promise<void> {
     if (this.state === 'closed') throw new Error('the call has ended');
-    await this.calls.refer(this.context.callSid, sipReferTarget(target));
-    this.lineClosed = true;
+    await this.line.transferNow(target);
     this.close(`transferred to ${target} through the API`, 'log', 'transferred');
   }
 
@@ -222,52 +176,16 @@ export class SipCall implements CallControl, LiveCall {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearInterval(this.tickTimer);
-    clearTimeout(this.wrapUp?.estimateTimer);
-    this.toolCalls.dispose();
+    this.tools.dispose();
+    this.keypad.dispose();
+    this.playback.reset();
     this.sideband.close(reason);
-    this.hangUpIfLive();
+    this.line.hangUpIfLive();
     this.registry.remove(this);
-    const durationS = (Date.now() - this.context.startedAt.getTime()) / 1000;
-    const turns = (role: TranscriptTurn['role']) =>
-      this.transcript.filter((turn) => turn.role === role).length;
-    const responseMs = this.latency.responseMs;
-    const record = {
-      durationS,
-      turns: { caller: turns('caller'), assistant: turns('assistant') },
-      interruptions: this.stats.bargeIns,
-      latency: {
-        firstAudioMs: this.latency.firstAudioMs,
-        responseAvgMs: average(responseMs),
-        responseMaxMs: responseMs.length ? Math.max(...responseMs) : undefined,
-      },
-    };
-    this.log[level](
-      `SIP call ended after ${durationS.toFixed(1)}s: ${reason} (barge-ins ${this.stats.bargeIns}, ` +
-        `sideband reconnects ${this.stats.reconnects}, turns ${record.turns.caller}/${record.turns.assistant}, ` +
-        `first audio ${record.latency.firstAudioMs ?? '-'} ms, tokens ${this.usage.totalTokens})`,
-    );
-    this.metrics.callEnded(outcome, this.stats);
-    this.emit({
-      event: CallEvent.Ended,
-      ...this.eventBase(),
-      reason,
-      outcome,
-      ...record,
-      reconnects: this.stats.reconnects,
-      usage: { ...this.usage },
-      frames: { in: 0, out: 0, dropped: 0 },
-      transcript: this.transcript.map((turn) => ({ ...turn, at: turn.at.toISOString() })),
+    this.recorder.ended(reason, level, outcome, {
+      dropped: 0,
+      suppressedWarnings: this.log.suppressedWarnings,
     });
-  }
-
-  /**
-   * A call whose record ends while its line is still up (shutdown drain, internal error) is hung
-   * up: OpenAI would otherwise go on talking to the caller with no one running tools.
-   */
-  private hangUpIfLive(): void {
-    if (!this.accepted || this.lineClosed) return;
-    this.lineClosed = true;
-    void this.controlLiveCall('hangup', () => this.calls.hangup(this.context.callSid));
   }
 
   // --- the sideband -------------------------------------------------------------------
@@ -275,318 +193,86 @@ export class SipCall implements CallControl, LiveCall {
   private onSidebandOpen(reconnected: boolean): void {
     if (reconnected) {
       // The session lives on at OpenAI with the call: only our view of it is stale.
-      this.stats.reconnects++;
+      // Events sent meanwhile are lost: a response.done or output_audio_buffer.stopped that never
+      // comes must not hold up the next response or the wrap-up (15 s) for good.
+      this.recorder.stats.reconnects++;
       this.metrics.reconnected();
-      this.activeResponseId = undefined;
+      this.scheduler.reset();
+      this.playback.reset();
     } else if (this.settings.greeting) {
-      this.send(realtimeOutbound.sayExactly(this.settings.greeting));
+      const params = { instructions: sayExactlyInstructions(this.settings.greeting) };
+      this.scheduler.request({ reason: 'greeting', params });
     }
-    if (this.wrapUp && !this.wrapUp.responseId) this.requestWrapUpResponse(this.wrapUp);
+    this.scheduler.flush();
   }
 
   private onEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'active') return;
     this.activity.realtimeEvent(event); // console hook
+    // A silent server's response is timed from its transcript before the wrap-up looks at it.
+    if (event.type === 'response.done') this.playback.responseDone(event.response);
+    // OpenAI truncates an item the caller talked over itself, and says where.
+    if (event.type === 'conversation.item.truncated') {
+      return this.playback.truncated(event.item_id, event.audio_end_ms);
+    }
+    if (isFlowEvent(event)) {
+      this.flow.handle(event);
+      if (event.type === 'response.output_audio_transcript.done') {
+        this.playback.transcript(event.item_id, event.response_id);
+      }
+      return;
+    }
     switch (event.type) {
-      case 'response.created':
-        this.activeResponseId = event.response.id;
-        if (this.wrapUp && !this.wrapUp.responseId && !this.wrapUp.pendingInstructions) {
-          this.wrapUp.responseId = event.response.id;
-        }
-        return;
-      case 'response.done':
-        this.onResponseDone(event.response);
-        return;
-      case 'response.function_call_arguments.done':
-      case 'response.output_item.done':
-        this.toolCalls.onFunctionCall(event);
-        return;
-      case 'conversation.item.input_audio_transcription.completed':
-        this.addTranscript('caller', event.transcript);
-        return;
-      case 'conversation.item.input_audio_transcription.failed':
-        // The caller said something: the turn stays, marked as not understood.
-        this.addTranscript('caller', '[inaudible]');
-        return;
-      case 'response.output_audio_transcript.done':
-        this.addTranscript('assistant', event.transcript);
-        return;
-      case 'input_audio_buffer.speech_stopped':
-        this.speechStoppedAt = Date.now();
+      case 'output_audio_buffer.started':
+        return this.playback.started(event.response_id);
+      case 'output_audio_buffer.stopped':
+        return this.playback.stopped(event.response_id);
+      case 'output_audio_buffer.cleared':
+        return this.playback.cleared(event.response_id);
+      case 'input_audio_buffer.dtmf_event_received':
+        if (this.keys.take(1, performance.now())) return this.keypad.press(event.event);
+        this.recorder.stats.framesDropped++;
         return;
       case 'error':
-        this.onRealtimeError(event.error);
-        return;
-      case 'other':
-        this.onOtherEvent(event.originalType, event.raw);
-        return;
-      // The audio itself travels over SIP: a sideband carries none, and nothing here needs it.
+        return this.onRealtimeError(event.error);
+      // The audio travels over SIP, and the server stops its own playback on speech.
       case 'input_audio_buffer.speech_started':
-      case 'session.created':
-      case 'session.updated':
       case 'response.output_audio.delta':
       case 'response.output_audio.done':
-      case 'conversation.item.added':
-      case 'conversation.item.created':
-      case 'conversation.item.done':
-      case 'conversation.item.truncated':
-      case 'input_audio_buffer.committed':
-        this.log.debug(() => `OpenAI ${event.type}`);
-        return;
-    }
-  }
-
-  /**
-   * WebRTC and SIP sessions report the server's output audio buffer: `started` when it begins
-   * playing a response to the caller, `stopped` once all of it has been sent, `cleared` when the
-   * caller interrupted it. They stand in for the media path's Twilio marks.
-   */
-  private onOtherEvent(type: string, raw: Record<string, unknown>): void {
-    const responseId = typeof raw.response_id === 'string' ? raw.response_id : undefined;
-    const wrapUp = this.wrapUp;
-    const ofWrapUp = wrapUp !== undefined && responseId === wrapUp.responseId;
-    switch (type) {
-      case 'output_audio_buffer.started':
-        this.noteFirstAudio();
-        if (wrapUp && ofWrapUp) wrapUp.audioStarted = true;
-        return;
-      case 'output_audio_buffer.cleared':
-        this.stats.bargeIns++;
-        if (wrapUp && ofWrapUp) wrapUp.audioStopped = true;
-        this.finishWrapUpIfHeard();
-        return;
-      case 'output_audio_buffer.stopped':
-        if (wrapUp && ofWrapUp) wrapUp.audioStopped = true;
-        this.finishWrapUpIfHeard();
-        return;
-      default:
-        this.log.debug(() => `OpenAI ${type}`);
-    }
-  }
-
-  private noteFirstAudio(): void {
-    const now = Date.now();
-    if (this.latency.firstAudioMs === undefined) {
-      this.latency.firstAudioMs = now - this.context.startedAt.getTime();
-      this.metrics.observeFirstAudio(this.latency.firstAudioMs / 1000);
-    }
-    if (this.speechStoppedAt !== undefined) {
-      const ms = now - this.speechStoppedAt;
-      this.latency.responseMs.push(ms);
-      this.metrics.observeResponseLatency(ms / 1000);
-      this.speechStoppedAt = undefined;
-    }
-  }
-
-  private onResponseDone(response: RealtimeResponse): void {
-    if (this.activeResponseId === response.id) this.activeResponseId = undefined;
-    this.addUsage(response.usage);
-    this.toolCalls.onResponseDone(response.id, functionCallsIn(response.id, response.output));
-    if (this.responseWanted && !this.activeResponseId) {
-      this.responseWanted = false;
-      this.requestResponse();
-    }
-    const wrapUp = this.wrapUp;
-    if (!wrapUp) return;
-    if (wrapUp.pendingInstructions) {
-      this.requestWrapUpResponse(wrapUp);
-    } else if (wrapUp.responseId === response.id) {
-      wrapUp.responseDone = true;
-      if (!wrapUp.audioStarted && !wrapUp.audioStopped) {
-        // No output-audio events for it (yet): time the goodbye from its transcript instead.
-        const ms = spokenMs(response.output);
-        this.log.debug(() => `goodbye done; ending in ~${ms} ms (estimated from its transcript)`);
-        wrapUp.estimateTimer = setTimeout(() => this.guard(() => this.executeWrapUp(wrapUp)), ms);
-      }
-      this.finishWrapUpIfHeard();
+      case 'session.created':
+      case 'session.updated':
+      case 'other':
+        return this.log.debug(
+          () => `OpenAI ${event.type === 'other' ? event.originalType : event.type}`,
+        );
     }
   }
 
   private onRealtimeError(error: RealtimeErrorDetail): void {
-    const action = actionForRealtimeError(error);
-    this.metrics.openaiError(error.code ?? error.type ?? 'unknown');
-    const what = `${error.code ?? error.type ?? 'unknown'}: ${error.message ?? ''}`;
-    if (action === 'ignore') this.log.warn(`OpenAI error ${what}`);
+    if (this.scheduler.onError(error)) return;
+    const code = error.code ?? error.type ?? 'unknown';
+    this.metrics.openaiError(code);
+    const about = error.event_id ? ` (about ${this.sideband.describeEvent(error.event_id)})` : '';
+    const what = `${code}: ${error.message ?? ''}${about}`;
+    if (actionForRealtimeError(error) === 'ignore') this.log.warn(`OpenAI error ${what}`);
     // A SIP call's session cannot be replaced from here: an expired or broken one ends the call.
-    else this.hangUpAfterFailure(`OpenAI error ${what}`);
+    else this.ending.fail(`OpenAI error ${what}`);
+  }
+
+  /** A bug in one call's handling ends that call, never the process (see CallScope). */
+  private guard(action: () => void): void {
+    this.scope.run(action);
   }
 
   /**
-   * The assistant cannot go on: the caller is put through to FALLBACK_DIAL when it is set
-   * (REFER), else hung up, rather than left in silence.
+   * After an internal error: the line's fallback (FALLBACK_DIAL or a hang-up) rather than a
+   * caller left with no one running tools; a call already handing over just closes. False when
+   * the call had ended: the error belongs to no live call.
    */
-  private hangUpAfterFailure(reason: string): void {
-    if (this.state === 'closed' || this.state === 'ending') return;
-    this.state = 'ending';
-    this.log.error(
-      `${reason}; ${this.twilioCfg.fallbackDial ? 'transferring to FALLBACK_DIAL' : 'hanging up'}`,
-    );
-    const fallback = this.twilioCfg.fallbackDial;
-    const request = fallback
-      ? () => this.calls.refer(this.context.callSid, sipReferTarget(fallback))
-      : () => this.calls.hangup(this.context.callSid);
-    this.lineClosed = true;
-    void this.controlLiveCall(fallback ? 'fallback transfer' : 'hangup', request).finally(() =>
-      this.close(reason, 'warn', 'failed'),
-    );
+  private fail(reason: string): boolean {
+    if (this.state === 'closed') return false;
+    if (this.ending.isEnding) this.close(reason, 'warn', 'failed');
+    else this.ending.fail(reason);
+    return true;
   }
-
-  // --- responses: one at a time --------------------------------------------------------
-
-  /** Asks the model to answer, once the active response (if any) is done. */
-  private requestResponse(): void {
-    if (this.activeResponseId) this.responseWanted = true;
-    else this.send(realtimeOutbound.responseCreate());
-  }
-
-  private sendToolOutput(result: ToolCallResult): void {
-    this.send(realtimeOutbound.functionCallOutput(result.call.call_id, result.output));
-    const report = toolCallReport(result);
-    this.log.log(report.line);
-    this.emit({ event: CallEvent.Tool, ...this.eventBase(), ...report.fields });
-  }
-
-  private send(event: SidebandClientEvent): void {
-    this.sideband.send(event);
-  }
-
-  // --- ending after a last sentence ---------------------------------------------------
-
-  private beginWrapUp(action: WrapUpAction, reason: string, instructions: string): void {
-    if (this.wrapUp || this.state !== 'active') return;
-    this.log.log(`ending the call after a last response: ${reason}`);
-    const wrapUp: WrapUp = {
-      action,
-      reason,
-      deadline: Date.now() + SIP_WRAP_UP_LIMIT_MS,
-      responseDone: false,
-      audioStarted: false,
-      audioStopped: false,
-    };
-    this.wrapUp = wrapUp;
-    // From a tool, the response that follows the tool's output is the last sentence.
-    if (!this.toolCalls.busy) this.requestWrapUpResponse(wrapUp, instructions);
-  }
-
-  private requestWrapUpResponse(wrapUp: WrapUp, instructions = wrapUp.pendingInstructions): void {
-    if (!instructions) return;
-    if (!this.sideband.isOpen || this.activeResponseId) {
-      wrapUp.pendingInstructions = instructions;
-      return;
-    }
-    wrapUp.pendingInstructions = undefined;
-    this.send(realtimeOutbound.responseCreate({ instructions }));
-  }
-
-  private finishWrapUpIfHeard(): void {
-    const wrapUp = this.wrapUp;
-    if (wrapUp?.responseDone && wrapUp.audioStopped) this.executeWrapUp(wrapUp);
-  }
-
-  private executeWrapUp(wrapUp: WrapUp): void {
-    if (this.state !== 'active') return;
-    this.state = 'ending';
-    clearTimeout(wrapUp.estimateTimer);
-    const { action, reason } = wrapUp;
-    const callId = this.context.callSid;
-    this.lineClosed = true;
-    if (action.kind === 'hangup') {
-      void this.controlLiveCall('hangup', () => this.calls.hangup(callId)).finally(() =>
-        this.close(reason, 'log', action.outcome),
-      );
-      return;
-    }
-    void this.controlLiveCall('transfer (refer)', () => this.calls.refer(callId, action.target))
-      .then(async (ok) => {
-        // A transfer that did not happen must not leave the caller with a silent assistant.
-        if (!ok) await this.controlLiveCall('hangup', () => this.calls.hangup(callId));
-        return ok;
-      })
-      .then((ok) => this.close(reason, ok ? 'log' : 'warn', ok ? 'transferred' : 'failed'));
-  }
-
-  /** A calls-API request about this call; a failure is logged and reported as false. */
-  private async controlLiveCall(what: string, request: () => Promise<void>): Promise<boolean> {
-    try {
-      await request();
-      return true;
-    } catch (error) {
-      this.log.error(`${what} through the OpenAI calls API failed: ${(error as Error).message}`);
-      return false;
-    }
-  }
-
-  /** Once a second: the maximum call duration, and a wrap-up that took too long. */
-  private tick(): void {
-    const elapsedS = (Date.now() - this.context.startedAt.getTime()) / 1000;
-    if (!this.wrapUp && elapsedS >= this.limits.maxCallDurationS) {
-      this.beginWrapUp(
-        { kind: 'hangup', outcome: 'timeout' },
-        `maximum call duration (${this.limits.maxCallDurationS} s) reached`,
-        GOODBYE_AT_LIMIT,
-      );
-    }
-    if (this.wrapUp && Date.now() >= this.wrapUp.deadline) this.executeWrapUp(this.wrapUp);
-  }
-
-  // --- record -------------------------------------------------------------------------
-
-  private addTranscript(role: TranscriptTurn['role'], text: string): void {
-    this.transcript.push({ role, text, at: new Date() });
-    this.log.debug(() => `${role}: ${text}`);
-    this.emit({ event: CallEvent.Transcript, ...this.eventBase(), role, text });
-  }
-
-  private addUsage(usage: Record<string, unknown> | null | undefined): void {
-    const added = addTokenUsage(this.usage, usage);
-    this.metrics.tokensUsed(added.input, added.output);
-  }
-
-  private eventBase() {
-    return {
-      callSid: this.context.callSid,
-      streamSid: this.context.streamSid,
-      transport: this.context.transport,
-      at: new Date().toISOString(),
-    };
-  }
-
-  private emit(event: AnyCallEvent): void {
-    this.events.emit(event.event, event);
-  }
-
-  /** A bug in one call's handling ends that call, never the process. */
-  private guard(action: () => void): void {
-    try {
-      action();
-    } catch (error) {
-      this.log.error(`internal error: ${(error as Error).stack ?? String(error)}`);
-      this.hangUpAfterFailure('internal error');
-    }
-  }
-}
-
-/** `+15551230003` -> `tel:+15551230003`; `sip:` and `tel:` URIs as they are. */
-export function sipReferTarget(target: string): string {
-  return /^(sips?|tel):/i.test(target) ? target : `tel:${target}`;
-}
-
-/** Roughly how long the assistant's spoken output of a response takes, from its transcript. */
-function spokenMs(output: unknown[] | undefined): number {
-  let chars = 0;
-  for (const item of output ?? []) {
-    const content = (item as { content?: unknown }).content;
-    if (!Array.isArray(content)) continue;
-    for (const part of content as Array<{ transcript?: unknown; text?: unknown }>) {
-      const text = typeof part.transcript === 'string' ? part.transcript : part.text;
-      if (typeof text === 'string') chars += text.length;
-    }
-  }
-  return Math.round((chars / SPOKEN_CHARS_PER_S) * 1000) + SPOKEN_MARGIN_MS;
-}
-
-function average(values: number[]): number | undefined {
-  return values.length
-    ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100
-    : undefined;
 }

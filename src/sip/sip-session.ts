@@ -1,3 +1,5 @@
+import type { CallSessionUpdate } from '../call/call-context.js';
+
 /**
  * `turn_detection` fields the SIP path refuses though the WebSocket path takes them (OpenAI's
  * Agents SDK checks the same three before it accepts a SIP call): the SIP session is built
@@ -31,7 +33,23 @@ export function sipAcceptSession(mediaSession: object): Json {
   }
   const input = audio.input;
   if (isJson(input) && isJson(input.turn_detection)) {
-    for (const field of SIP_UNSUPPORTED_TURN_DETECTION_FIELDS) delete input.turn_detection[field];
+    input.turn_detection = withoutRefusedTuning(input.turn_detection);
   }
   return session;
+}
+
+/**
+ * `CallContext.updateSession` on a SIP call: the same change, with a turn detection the SIP path
+ * takes (as at accept). The input is not modified.
+ */
+export function sipSessionUpdate(update: CallSessionUpdate): CallSessionUpdate {
+  const { turnDetection } = update;
+  if (!turnDetection) return update;
+  return { ...update, turnDetection: withoutRefusedTuning(turnDetection) };
+}
+
+function withoutRefusedTuning<T extends object>(turnDetection: T): T {
+  const kept = { ...turnDetection } as Record<string, unknown>;
+  for (const field of SIP_UNSUPPORTED_TURN_DETECTION_FIELDS) delete kept[field];
+  return kept as T;
 }

@@ -53,16 +53,5 @@ export const CALLS_API_MAX_ERROR_CHARS = 500;
  */
 export const SIDEBAND_BACKOFF_MS = [0, 250, 750, 1500] as const;
 
-/** How long a goodbye or handover sentence may take before the call is ended anyway. */
-export const SIP_WRAP_UP_LIMIT_MS = 15_000;
-
-/**
- * When the server sends no `output_audio_buffer.*` events for the goodbye, its length is
- * estimated from its transcript: speech runs at about 15 characters a second, plus a margin for
- * the audio still on its way to the caller.
- */
-export const SPOKEN_CHARS_PER_S = 15;
-export const SPOKEN_MARGIN_MS = 750;
-
 /** SIP status codes the bridge answers calls with. */
 export const SIP_BUSY = 486;

@@ -1,11 +1,16 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
+import { sharedCallParts } from '../call/call-parts.js';
+import { CALL_BARGE_IN, CALL_CHANNEL, CALL_LINE, CALL_PLAYBACK } from '../call/call-transport.js';
 import { CallDirectory } from '../cluster/call-directory.js';
 import { RedisCallDirectory } from '../cluster/redis-call-directory.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
+import { ServerPlayback } from './server-playback.js';
+import { SidebandLink } from './sideband-link.js';
 import { SipCall } from './sip-call.js';
+import { SipCallLine } from './sip-call-line.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { sipWebhookBodyReader } from './sip-webhook-body.js';
 import { SipWebhookController } from './sip-webhook.controller.js';
@@ -28,7 +33,17 @@ import { WebhookVerifier } from './webhook-signature.js';
   providers: [
     OpenAICallsClient,
     SipCallsService,
+    // Per SIP call (Scope.REQUEST), in the call's own DI context: the media path's shared parts,
+    // bound here to the SIP side of each seam (see call-transport.ts).
     SipCall,
+    ...sharedCallParts,
+    SidebandLink,
+    ServerPlayback,
+    SipCallLine,
+    { provide: CALL_CHANNEL, useExisting: SidebandLink },
+    { provide: CALL_PLAYBACK, useExisting: ServerPlayback },
+    { provide: CALL_LINE, useExisting: SipCallLine },
+    { provide: CALL_BARGE_IN, useExisting: ServerPlayback },
     {
       provide: WebhookVerifier,
       useFactory: (openai: OpenAIConfig) =>

@@ -96,6 +96,11 @@ export class ToolRegistry {
     return this.tools.get(name);
   }
 
+  /** Every registered tool's name, in registration order. */
+  names(): string[] {
+    return [...this.tools.keys()];
+  }
+
   /** The tools (all, or those named in `only`), in the shape `session.update` lists them. */
   sessionTools(only?: readonly string[]): RealtimeTool[] {
     const tools = [...this.tools.values()].filter((tool) => !only || only.includes(tool.name));

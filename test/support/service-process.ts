@@ -18,10 +18,17 @@ export class ServiceProcess {
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
-  /** Starts it and waits until it listens (or has exited, for start-up failures). */
-  static async start(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+  /**
+   * Starts it and waits until it listens (or has exited, for start-up failures). `script`: a
+   * fixture that runs the built service with modules of its own (test/fixtures/).
+   */
+  static async start(
+    env: Record<string, string>,
+    timeoutMs = 30_000,
+    script = 'dist/main.js',
+  ): Promise<ServiceProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    const child = spawn(process.execPath, [script], {
       env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,25 @@
+import type { Provider } from '@nestjs/common';
+import { CallEnding } from './call-ending.js';
+import { callValueProviders } from './call-providers.js';
+import { CallRecorder } from './call-recorder.js';
+import { Keypad } from './keypad.js';
+import { ResponseFlow } from './response-flow.js';
+import { ResponseScheduler } from './response-scheduler.js';
+import { SessionChanges } from './session-changes.js';
+import { ToolCallCoordinator } from './tool-calls.js';
+
+/**
+ * The per-call parts both transports run on. Each transport's module declares them next to its
+ * own bindings of the call-transport tokens (CALL_CHANNEL, CALL_PLAYBACK, CALL_LINE,
+ * CALL_BARGE_IN), so the same classes resolve, per call, against that transport's parts.
+ */
+export const sharedCallParts: Provider[] = [
+  ...callValueProviders,
+  ResponseScheduler,
+  ResponseFlow,
+  ToolCallCoordinator,
+  CallEnding,
+  CallRecorder,
+  Keypad,
+  SessionChanges,
+];

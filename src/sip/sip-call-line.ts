@@ -1,0 +1,95 @@
+import { Inject, Injectable, Scope } from '@nestjs/common';
+import { CallContext } from '../call/call-context.js';
+import { CallLogger } from '../call/call-logger.js';
+import { lineRequest, type CallLine } from '../call/call-transport.js';
+import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
+import { OpenAICallsClient } from './openai-calls.client.js';
+
+/**
+ * A SIP call's line: OpenAI's calls API (accept, hangup, refer) acts on it. It remembers whether
+ * the line is ours to hang up (accepted, not yet hung up, referred or closed by OpenAI), so a
+ * call that ends for any other reason (shutdown, an internal error) never leaves OpenAI talking
+ * to the caller with no one running its tools. A per-call provider (CALL_LINE on SIP).
+ */
+@Injectable({ scope: Scope.REQUEST })
+export class SipCallLine implements CallLine {
+  private accepted = false;
+  private down = false;
+
+  constructor(
+    private readonly context: CallContext,
+    private readonly calls: OpenAICallsClient,
+    private readonly log: CallLogger,
+    @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
+  ) {}
+
+  /** Answers the call with its session; throws when OpenAI refuses. */
+  async accept(session: Record<string, unknown>): Promise<void> {
+    await this.calls.accept(this.context.callSid, session);
+    this.accepted = true;
+  }
+
+  /** OpenAI closed the sideband, or the line was handed on: nothing left to hang up. */
+  closed(): void {
+    this.down = true;
+  }
+
+  /** A SIP REFER needs nothing the bridge could lack (the trunk must allow it). */
+  checkTransfer(): void {}
+
+  hangUp(): Promise<boolean> {
+    return this.request('hangup', () => this.calls.hangup(this.context.callSid));
+  }
+
+  async transfer(number: string): Promise<boolean> {
+    const target = sipReferTarget(number);
+    if (
+      await this.request('transfer (refer)', () => this.calls.refer(this.context.callSid, target))
+    )
+      return true;
+    // A transfer that did not happen must not leave the caller with a silent assistant.
+    await this.request('hangup', () => this.calls.hangup(this.context.callSid));
+    return false;
+  }
+
+  endAtLimit(): Promise<boolean> {
+    return this.hangUp();
+  }
+
+  /** The caller is put through to FALLBACK_DIAL when it is set (REFER), else hung up. */
+  fallback(reason: string): Promise<boolean> {
+    const dial = this.twilio.fallbackDial;
+    this.log.error(`${reason}; ${dial ? 'transferring to FALLBACK_DIAL' : 'hanging up'}`);
+    const callId = this.context.callSid;
+    return dial
+      ? this.request('fallback transfer', () => this.calls.refer(callId, sipReferTarget(dial)))
+      : this.hangUp();
+  }
+
+  /** The call record ends while the line is still up (shutdown drain, internal error). */
+  hangUpIfLive(): void {
+    if (this.accepted && !this.down) void this.hangUp();
+  }
+
+  /** The call-control API: at once, and a refusal reaches the API's caller (502). */
+  async hangUpNow(): Promise<void> {
+    this.down = true;
+    await this.calls.hangup(this.context.callSid);
+  }
+
+  async transferNow(target: string): Promise<void> {
+    await this.calls.refer(this.context.callSid, sipReferTarget(target));
+    this.down = true;
+  }
+
+  /** A calls-API request about this call: from here on the line is not ours to hang up. */
+  private request(what: string, request: () => Promise<void>): Promise<boolean> {
+    this.down = true;
+    return lineRequest(this.log, 'OpenAI calls API', what, request);
+  }
+}
+
+/** `+15551230003` -> `tel:+15551230003`; `sip:` and `tel:` URIs as they are. */
+export function sipReferTarget(target: string): string {
+  return /^(sips?|tel):/i.test(target) ? target : `tel:${target}`;
+}
