@@ -1,5 +1,14 @@
-import { Receiver } from 'ws';
+import { EventEmitter } from 'node:events';
+import * as wsExports from 'ws';
 import { encodeTextFrame, encodeTextFramePair } from './ws-frame.js';
+
+/** ws's frame parser: exported at run time, left out of @types/ws. */
+interface FrameReceiver extends EventEmitter {
+  write(chunk: Buffer): void;
+}
+const { Receiver } = wsExports as unknown as {
+  Receiver: new (options: { isServer: boolean; maxPayload: number }) => FrameReceiver;
+};
 
 /** What ws's own frame parser makes of `bytes`, as the peer of a client or of a server. */
 function parse(bytes: Buffer, fromClient: boolean): string[] {
