@@ -17,7 +17,11 @@ import {
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
 } from './support/fake-twilio.js';
+import { modelCallsTool } from './support/tool-calls.js';
 import { sleep } from './support/wait.js';
+
+/** The usage the tool responses report: the console shows its total (412). */
+const TOOL_RESPONSE_USAGE = { total_tokens: 412, input_tokens: 380, output_tokens: 32 };
 
 // The operator console in a real browser (Debian's Chromium through playwright-core) against the
 // real application and the usual loopback fakes: Twilio's media stream and REST API, OpenAI's
@@ -289,7 +293,14 @@ describe('operator console on a configured bridge', () => {
       item_id: 'item_q',
     });
     await sleep(250);
-    modelCallsTool(upstream, 'resp_t', 'call_hours', 'get_store_hours', { day: 'saturday' }).done();
+    modelCallsTool(
+      upstream,
+      'resp_t',
+      'call_hours',
+      'get_store_hours',
+      { day: 'saturday' },
+      TOOL_RESPONSE_USAGE,
+    ).done();
     await page.locator('[data-tool="get_store_hours"]').waitFor();
     upstream.audioDelta('resp_a', 'item_a', mulawTone(280, 4000, 9000));
     playTurn(upstream, 'assistant', 'item_a', 'Yes, on Saturday we are open from ten until four.');
@@ -452,9 +463,14 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
   });
 
   it('shows a tool call with its name, arguments and output', async () => {
-    modelCallsTool(upstream, 'resp_tool_1', 'call_hours_1', 'get_store_hours', {
-      day: 'saturday',
-    }).done();
+    modelCallsTool(
+      upstream,
+      'resp_tool_1',
+      'call_hours_1',
+      'get_store_hours',
+      { day: 'saturday' },
+      TOOL_RESPONSE_USAGE,
+    ).done();
     const tool = page.locator('[data-testid="transcript"] [data-tool="get_store_hours"]');
     await tool.waitFor();
     await expectText(tool.locator('[data-testid="tool-name"]'), /get_store_hours/);
@@ -687,47 +703,4 @@ async function waitForMeter(
     if (Date.now() > deadline) throw new Error(`the ${side} meter stayed at ${db} dB`);
     await sleep(100);
   }
-}
-
-/** The model calls a function: the server events of one response that carries it. */
-function modelCallsTool(
-  upstream: FakeRealtimeConnection,
-  responseId: string,
-  callId: string,
-  name: string,
-  args: object,
-) {
-  const item = {
-    id: `item_${callId}`,
-    type: 'function_call',
-    status: 'completed',
-    call_id: callId,
-    name,
-    arguments: JSON.stringify(args),
-  };
-  upstream.send({
-    type: 'response.created',
-    response: { id: responseId, status: 'in_progress', output: [] },
-  });
-  upstream.send({
-    type: 'response.function_call_arguments.done',
-    response_id: responseId,
-    item_id: item.id,
-    output_index: 0,
-    call_id: callId,
-    name,
-    arguments: item.arguments,
-  });
-  return {
-    done: () =>
-      upstream.send({
-        type: 'response.done',
-        response: {
-          id: responseId,
-          status: 'completed',
-          output: [item],
-          usage: { total_tokens: 412, input_tokens: 380, output_tokens: 32 },
-        },
-      }),
-  };
 }

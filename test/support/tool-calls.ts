@@ -1,12 +1,18 @@
 import type { FakeRealtimeConnection } from './fake-realtime-server.js';
 
-/** The model calls a function: the server events of one response that carries it. */
+const DEFAULT_USAGE = { total_tokens: 30, input_tokens: 20, output_tokens: 10 };
+
+/**
+ * The model calls a function: the server events of one response that carries it; `done()` ends
+ * the response, reporting `usage`.
+ */
 export function modelCallsTool(
   upstream: FakeRealtimeConnection,
   responseId: string,
   callId: string,
   name: string,
   args: object,
+  usage: { total_tokens: number; input_tokens: number; output_tokens: number } = DEFAULT_USAGE,
 ) {
   const item = {
     id: `item_${callId}`,
@@ -43,7 +49,7 @@ export function modelCallsTool(
           id: responseId,
           status: 'completed',
           output: [item],
-          usage: { total_tokens: 30, input_tokens: 20, output_tokens: 10 },
+          usage,
         },
       }),
   };
