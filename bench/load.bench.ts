@@ -74,6 +74,8 @@ interface Options {
   seconds: number;
   format: InputFormat;
   json?: string;
+  /** The service's INPUT_AUDIO_CHUNK_MS (0: an append per frame, the default). */
+  inputChunkMs: number;
   /** Extra `node` flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
   serviceNodeArgs: string[];
   /** Another build's main.js (a baseline, for before/after ratios in one session). */
@@ -82,7 +84,8 @@ interface Options {
 
 const USAGE =
   'usage: npm run bench:load -- --calls N --seconds S --format pcm16|g711_ulaw [--json out.json]\n' +
-  '         [--service-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--service-main other/dist/main.js]';
+  '         [--input-chunk-ms 0..200] [--service-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]\n' +
+  '         [--service-main other/dist/main.js]';
 
 const UP_TIMEOUT_MS = 10_000;
 const DRAIN_MS = 2000;
@@ -101,7 +104,7 @@ const SERVICE_ENV_KEYS = [
   'OPENAI_REALTIME_MODEL', 'OPENAI_VOICE', 'AI_INSTRUCTIONS', 'AI_GREETING', 'TURN_DETECTION',
   'AUDIO_INPUT_FORMAT', 'INPUT_TRANSCRIPTION_MODEL', 'OPENAI_CONNECT_TIMEOUT_MS', 'TWILIO_AUTH_TOKEN',
   'TWILIO_ACCOUNT_SID', 'TWILIO_VALIDATE_SIGNATURES', 'STREAM_TOKEN_TTL_S', 'MAX_CONCURRENT_CALLS',
-  'MAX_CALL_DURATION_S', 'MEDIA_IDLE_TIMEOUT_S', 'SHUTDOWN_DRAIN_S',
+  'MAX_CALL_DURATION_S', 'MEDIA_IDLE_TIMEOUT_S', 'SHUTDOWN_DRAIN_S', 'INPUT_AUDIO_CHUNK_MS',
 ]; // prettier-ignore
 
 class UsageError extends Error {}
@@ -130,7 +133,15 @@ function parseOptions(argv: string[]): Options {
     throw new UsageError(`--format must be pcm16 or g711_ulaw\n${USAGE}`);
   }
   for (const name of values.keys()) {
-    const known = ['calls', 'seconds', 'format', 'json', 'service-node-args', 'service-main'];
+    const known = [
+      'calls',
+      'seconds',
+      'format',
+      'json',
+      'input-chunk-ms',
+      'service-node-args',
+      'service-main',
+    ];
     if (!known.includes(name)) {
       throw new UsageError(`unknown option --${name}\n${USAGE}`);
     }
@@ -140,6 +151,7 @@ function parseOptions(argv: string[]): Options {
     seconds: number('seconds', 3, 3600),
     format,
     json: values.get('json'),
+    inputChunkMs: values.has('input-chunk-ms') ? number('input-chunk-ms', 0, 200) : 0,
     serviceNodeArgs: (values.get('service-node-args') ?? '').split(/\s+/).filter(Boolean),
     serviceMain: values.get('service-main'),
   };
@@ -208,7 +220,7 @@ class ProgressLine {
     const line =
       `[${((g?.elapsedMs ?? 0) / 1000).toFixed(0).padStart(4)}s/${this.options.seconds}s] ` +
       `calls up ${g?.callsUp ?? 0}/${this.options.calls} failed ${g?.callsFailed ?? 0} | ` +
-      `in: sent ${g?.framesSent ?? 0} appended ${f?.appends ?? 0} | ` +
+      `in: sent ${g?.framesSent ?? 0} appended ${f?.frames ?? 0} | ` +
       `out: echoed ${f?.echoes ?? 0} received ${g?.echoesReceived ?? 0} | ` +
       `service ${Number.isFinite(cpu) ? cpu.toFixed(0) : '-'}% CPU ` +
       `${service ? kbToMb(service.rssKb).toFixed(0) : '-'} MB`;
@@ -301,6 +313,7 @@ class LoadRun {
       OPENAI_REALTIME_URL: `ws://127.0.0.1:${fakePort}/v1/realtime`,
       TWILIO_AUTH_TOKEN: this.authToken,
       AUDIO_INPUT_FORMAT: this.options.format,
+      INPUT_AUDIO_CHUNK_MS: String(this.options.inputChunkMs),
       MAX_CONCURRENT_CALLS: '10000',
       // The service's own limit must not end the calls before the bench does.
       MAX_CALL_DURATION_S: String(Math.max(3600, Math.ceil(this.options.seconds) + 600)),
@@ -442,6 +455,7 @@ class LoadRun {
         calls: this.options.calls,
         seconds: this.options.seconds,
         format: this.options.format,
+        inputChunkMs: this.options.inputChunkMs,
         rampMs: this.rampMs,
         drainMs: DRAIN_MS,
         serviceMain: this.serviceMain ?? '',

@@ -36,11 +36,11 @@ export interface DirectionSummary {
 
 export interface InboundSummary extends DirectionSummary {
   matching: 'tag' | 'order';
-  /** Appends no sent frame accounts for (extra, or on a connection of no call). */
+  /** Appended frames no sent frame accounts for (extra, or on a connection of no call). */
   unmatched: number;
-  /** g711_ulaw: appends carrying another call's tag than their connection's. */
+  /** g711_ulaw: appended frames carrying another call's tag than their connection's. */
   misrouted: number;
-  /** pcm16: appends whose tone level contradicts their position (order matching broken). */
+  /** pcm16: appended frames whose tone level contradicts their position (order broken). */
   levelMismatches: number;
   badSize: number;
   /** g711_ulaw: calls whose connection per echo tags and per append tags disagree. */
@@ -71,6 +71,9 @@ export interface Analysis {
   outbound: OutboundSummary;
   generatorLateness: LatenessSummary;
   marksEchoed: number;
+  /** `input_audio_buffer.append` messages, and the 20 ms frames they carried. */
+  appendMessages: number;
+  appendedFrames: number;
   sessionUpdates: number;
   unauthorizedConnections: number;
 }
@@ -196,7 +199,7 @@ function analyseInbound(
       unmatched += conn.recvNs.length - matched;
     }
   }
-  for (const conn of connections) if (!served[conn.connId]) unmatched += conn.appends;
+  for (const conn of connections) if (!served[conn.connId]) unmatched += conn.frames;
   return {
     sent,
     received,
@@ -298,6 +301,8 @@ export function analyse(
     outbound: analyseOutbound(calls, connections, connOfCall, window),
     generatorLateness: analyseLateness(calls),
     marksEchoed: calls.reduce((sum, call) => sum + call.marksEchoed, 0),
+    appendMessages: connections.reduce((sum, conn) => sum + conn.appendMessages, 0),
+    appendedFrames: connections.reduce((sum, conn) => sum + conn.frames, 0),
     sessionUpdates: connections.reduce((sum, conn) => sum + conn.sessionUpdates, 0),
     unauthorizedConnections: connections.filter((conn) => !conn.authorized).length,
   };

@@ -4,10 +4,12 @@
  * event loop.
  *
  * Per connection it greets with `session.created`, answers `session.update`, and echoes every
- * `input_audio_buffer.append` at once as one 160-byte mu-law `response.output_audio.delta` that
- * carries a tag (this connection's id, the append's number). It time-stamps each append's
- * arrival and each echo's departure in typed arrays, reads the caller's tag from g711_ulaw
- * appends, and checks the tone level of pcm16 appends (see audio.ts).
+ * 20 ms frame of appended audio at once as one 160-byte mu-law `response.output_audio.delta`
+ * that carries a tag (this connection's id, the frame's number). An append that carries several
+ * frames (a service that coalesces caller audio) is split and echoed frame by frame, so the
+ * service's outbound work is the same however it appends. It time-stamps each frame's arrival
+ * and each echo's departure in typed arrays, reads the caller's tag from g711_ulaw frames, and
+ * checks the tone level of pcm16 frames (see audio.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -21,7 +23,7 @@ import {
   nowNs,
   parseJsonRecord,
   rawText,
-  readTag,
+  readTagAt,
   sendToParent,
   setClockBase,
   tagBase64,
@@ -33,7 +35,8 @@ import {
 } from './protocol.js';
 
 const PCM16_FRAME_BYTES = 960; // 20 ms of 24 kHz PCM16
-const MULAW_FRAME_BASE64_CHARS = Math.ceil(FRAME_BYTES / 3) * 4;
+/** Room for the largest append a service may send (200 ms of PCM16 is 9600 bytes). */
+const APPEND_SCRATCH_BYTES = 64 * 1024;
 
 class FakeConnection {
   readonly record: ConnectionRecord;
@@ -48,7 +51,8 @@ class FakeConnection {
     const url = new URL(req.url ?? '/', 'ws://127.0.0.1');
     this.record = {
       connId,
-      appends: 0,
+      frames: 0,
+      appendMessages: 0,
       recvNs: new Float64Array(maxFrames).fill(NaN),
       echoNs: new Float64Array(maxFrames).fill(NaN),
       echoes: 0,
@@ -74,13 +78,16 @@ class FakeRealtimeServer {
   private readonly connections: FakeConnection[] = [];
   private readonly tagScratch = Buffer.alloc(16);
   private readonly tag: Tag = { a: 0, b: 0 };
-  private readonly pcmScratch = Buffer.alloc(4096);
+  private readonly audioScratch = Buffer.alloc(APPEND_SCRATCH_BYTES);
   private readonly echoTail = silenceTailBase64();
-  private appendsTotal = 0;
+  private readonly frameBytes: number;
+  private framesTotal = 0;
   private echoesTotal = 0;
   private server?: WebSocketServer;
 
-  constructor(private readonly config: FakeConfig) {}
+  constructor(private readonly config: FakeConfig) {
+    this.frameBytes = config.format === 'g711_ulaw' ? FRAME_BYTES : PCM16_FRAME_BYTES;
+  }
 
   async listen(): Promise<number> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
@@ -92,10 +99,10 @@ class FakeRealtimeServer {
     return address.port;
   }
 
-  progress(): { connections: number; appends: number; echoes: number } {
+  progress(): { connections: number; frames: number; echoes: number } {
     return {
       connections: this.connections.length,
-      appends: this.appendsTotal,
+      frames: this.framesTotal,
       echoes: this.echoesTotal,
     };
   }
@@ -103,9 +110,9 @@ class FakeRealtimeServer {
   result(): ConnectionRecord[] {
     return this.connections.map(({ record }) => ({
       ...record,
-      recvNs: record.recvNs.slice(0, record.appends),
-      echoNs: record.echoNs.slice(0, record.appends),
-      tagFrame: record.tagFrame.slice(0, record.appends),
+      recvNs: record.recvNs.slice(0, record.frames),
+      echoNs: record.echoNs.slice(0, record.frames),
+      tagFrame: record.tagFrame.slice(0, record.frames),
     }));
   }
 
@@ -142,33 +149,34 @@ class FakeRealtimeServer {
 
   private onAppend(connection: FakeConnection, audio: string, recvNs: number): void {
     const record = connection.record;
-    const n = record.appends++;
-    this.appendsTotal++;
-    if (n >= record.recvNs.length) {
-      record.overflow++;
-      return;
+    record.appendMessages++;
+    const bytes = this.audioScratch;
+    const length = bytes.write(audio, 0, 'base64');
+    if (length === 0 || length % this.frameBytes !== 0) record.badSize++;
+    for (let offset = 0; offset < length; offset += this.frameBytes) {
+      const n = record.frames++;
+      this.framesTotal++;
+      if (n >= record.recvNs.length) {
+        record.overflow++;
+        continue;
+      }
+      record.recvNs[n] = recvNs;
+      const frameLength = Math.min(this.frameBytes, length - offset);
+      if (this.config.format === 'g711_ulaw') this.inspectMulaw(record, n, bytes, offset);
+      else this.inspectPcm16(record, n, bytes.subarray(offset, offset + frameLength));
+      this.echo(connection, n);
     }
-    record.recvNs[n] = recvNs;
-    if (this.config.format === 'g711_ulaw') this.inspectMulaw(record, n, audio);
-    else this.inspectPcm16(record, n, audio);
-    this.echo(connection, n);
   }
 
-  private inspectMulaw(record: ConnectionRecord, n: number, audio: string): void {
-    if (audio.length !== MULAW_FRAME_BASE64_CHARS) record.badSize++;
-    if (!readTag(audio, this.tagScratch, this.tag)) return;
+  private inspectMulaw(record: ConnectionRecord, n: number, bytes: Buffer, offset: number): void {
+    if (!readTagAt(bytes, offset, this.tag)) return;
     if (record.tagCall === -1) record.tagCall = this.tag.a;
     else if (record.tagCall !== this.tag.a) record.tagCallMismatches++;
     record.tagFrame[n] = this.tag.b;
   }
 
-  private inspectPcm16(record: ConnectionRecord, n: number, audio: string): void {
-    const length = this.pcmScratch.write(audio, 0, 'base64');
-    if (length !== PCM16_FRAME_BYTES) {
-      record.badSize++;
-      return;
-    }
-    if (classifyPcm16Level(this.pcmScratch, length) !== levelOfFrame(n)) record.levelMismatches++;
+  private inspectPcm16(record: ConnectionRecord, n: number, frame: Buffer): void {
+    if (classifyPcm16Level(frame, frame.length) !== levelOfFrame(n)) record.levelMismatches++;
   }
 
   private echo(connection: FakeConnection, n: number): void {

@@ -55,6 +55,14 @@ export function tagBase64(scratch: Buffer, a: number, b: number): string {
   return scratch.toString('base64', 0, TAG_BYTES);
 }
 
+/** Reads the tag at `offset` of raw audio bytes into `out`; false when there is none. */
+export function readTagAt(bytes: Buffer, offset: number, out: Tag): boolean {
+  if (bytes.length - offset < TAG_BYTES || bytes[offset] !== TAG_MARKER) return false;
+  out.a = bytes.readUInt32BE(offset + 1);
+  out.b = bytes.readUInt32BE(offset + 5);
+  return true;
+}
+
 /** Reads the tag at the start of a base64 payload into `out`; false when there is none. */
 export function readTag(payloadBase64: string, scratch: Buffer, out: Tag): boolean {
   if (payloadBase64.length < TAG_BASE64_CHARS) return false;
@@ -128,21 +136,27 @@ export interface GeneratorResult {
 /** What the fake Realtime server knows about one connection when asked. */
 export interface ConnectionRecord {
   connId: number;
-  appends: number;
-  /** Receive time of append k. */
+  /**
+   * 20 ms frames of caller audio received. An append may carry several (a service that
+   * coalesces caller audio, INPUT_AUDIO_CHUNK_MS): each is recorded, checked and echoed alone.
+   */
+  frames: number;
+  /** `input_audio_buffer.append` messages that carried them. */
+  appendMessages: number;
+  /** Receive time of frame k (that of the append that carried it). */
   recvNs: Float64Array;
-  /** Send time of the echo of append k (NaN: the socket had closed). */
+  /** Send time of the echo of frame k (NaN: the socket had closed). */
   echoNs: Float64Array;
   echoes: number;
-  /** g711_ulaw: call index from the appends' tags (-1: none seen). */
+  /** g711_ulaw: call index from the frames' tags (-1: none seen). */
   tagCall: number;
-  /** g711_ulaw: frame number carried by append k (-1: untagged). */
+  /** g711_ulaw: frame number carried by frame k (-1: untagged). */
   tagFrame: Int32Array;
-  /** g711_ulaw: appends tagged with another call than the first one seen. */
+  /** g711_ulaw: frames tagged with another call than the first one seen. */
   tagCallMismatches: number;
-  /** pcm16: appends whose level was not the one their position predicts (see audio.ts). */
+  /** pcm16: frames whose level was not the one their position predicts (see audio.ts). */
   levelMismatches: number;
-  /** Appends of an unexpected size (pcm16: not 960 bytes; g711_ulaw: not 160). */
+  /** Appends that are not whole frames (pcm16: 960 bytes each; g711_ulaw: 160). */
   badSize: number;
   overflow: number;
   sessionUpdates: number;
@@ -166,7 +180,8 @@ export interface Progress {
 
 export interface FakeProgress {
   connections: number;
-  appends: number;
+  /** 20 ms frames received (see ConnectionRecord.frames). */
+  frames: number;
   echoes: number;
 }
 

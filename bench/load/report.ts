@@ -7,6 +7,8 @@ export interface LoadReport {
     calls: number;
     seconds: number;
     format: InputFormat;
+    /** INPUT_AUDIO_CHUNK_MS given to the service. */
+    inputChunkMs: number;
     rampMs: number;
     drainMs: number;
     /** The main.js that ran, and any extra node flags. */
@@ -101,14 +103,15 @@ function checkLines(report: LoadReport): string[] {
       ? 'inbound by tag (call, frame) in the mu-law payload'
       : 'inbound by order per connection, verified by tone level';
   const lines = [
-    `Matching: ${matchedBy}; outbound by tag (connection, append)`,
-    `  inbound: unmatched appends ${inbound.unmatched}, misrouted ${inbound.misrouted}, ` +
+    `Matching: ${matchedBy}; outbound by tag (connection, echoed frame)`,
+    `  inbound: unmatched frames ${inbound.unmatched}, misrouted ${inbound.misrouted}, ` +
       `wrong size ${inbound.badSize}` +
       (inbound.matching === 'order' ? `, level mismatches ${inbound.levelMismatches}` : '') +
       (inbound.matching === 'tag' ? `, association conflicts ${inbound.associationConflicts}` : ''),
     `  outbound: cross-talk ${outbound.crossTalk}, untagged media ${outbound.untagged}, ` +
       `marks echoed ${report.analysis.marksEchoed}`,
-    `  service: session.update ${report.analysis.sessionUpdates}, ` +
+    `  service: appends ${report.analysis.appendMessages} carrying ${report.analysis.appendedFrames} frames, ` +
+      `session.update ${report.analysis.sessionUpdates}, ` +
       `unauthorized OpenAI connections ${report.analysis.unauthorizedConnections}, ` +
       `activeCalls at steady start ${count(report.service.activeCallsAtSteadyStart)}, ` +
       `after hang-up ${count(report.service.activeCallsAfterHangUp)}`,
@@ -178,6 +181,12 @@ function verdictLines(report: LoadReport): string[] {
   return [
     `Latency target p99 <= ${LATENESS_LIMIT_MS} ms: inbound ${target(inbound)}, ` +
       `outbound ${target(outbound)}`,
+    ...(report.config.inputChunkMs > 20
+      ? [
+          `  (inbound includes the chunk's own wait, by design: a frame waits up to ` +
+            `${report.config.inputChunkMs - 20} ms for the rest of its ${report.config.inputChunkMs} ms chunk)`,
+        ]
+      : []),
   ];
 }
 
@@ -186,6 +195,7 @@ export function formatReport(report: LoadReport): string {
   const lines = [
     '',
     `Load bench: ${config.calls} calls x ${config.seconds} s, AUDIO_INPUT_FORMAT=${config.format}, ` +
+      `INPUT_AUDIO_CHUNK_MS=${config.inputChunkMs}, ` +
       `ramp ${(config.rampMs / 1000).toFixed(2)} s, drain ${(config.drainMs / 1000).toFixed(1)} s`,
     `Host: ${host.cpus} CPUs (shared, so figures are noisy), Node ${host.node}`,
     `Service: node ${[...config.serviceNodeArgs, config.serviceMain].join(' ')}`,

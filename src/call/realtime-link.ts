@@ -1,4 +1,5 @@
-import { Injectable, Scope } from '@nestjs/common';
+import { Inject, Injectable, Scope } from '@nestjs/common';
+import { audioConfig, type AudioConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import type { RealtimeCloseInfo, RealtimeConnection } from '../realtime/realtime-connection.js';
@@ -11,10 +12,19 @@ import {
 } from '../realtime/realtime-outbound.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallLogger } from './call-logger.js';
+import { InputAudioChunker } from './input-audio-chunker.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 
 /** Caller audio held while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
 const MAX_HELD_FRAMES = 250;
+/** Bytes per millisecond of caller audio in each input format (mu-law 8 kHz, PCM16 24 kHz). */
+const INPUT_BYTES_PER_MS = { g711_ulaw: 8, pcm16: 48 } as const;
+/**
+ * A chunk waits at most this long past its length for the frame that completes it: frames come
+ * every 20 ms, so while they flow the size sends each chunk and this timer never fires; it only
+ * sends the tail when the caller's frames stop.
+ */
+const CHUNK_GRACE_MS = 20;
 
 export interface RealtimeLinkListener {
   /**
@@ -51,6 +61,9 @@ export class RealtimeLink {
   private retryTimer?: NodeJS.Timeout;
   private readonly held: string[] = [];
   private heldDropped = 0;
+  /** Undefined when INPUT_AUDIO_CHUNK_MS is 0: every frame is its own append. */
+  private readonly chunker?: InputAudioChunker;
+  private chunkTimer?: NodeJS.Timeout;
   private readonly ids = new RealtimeEventIds();
   private listener!: RealtimeLinkListener;
   /** Runs a callback so that a throw ends this call only. */
@@ -61,7 +74,15 @@ export class RealtimeLink {
     private readonly health: RealtimeHealth,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
-  ) {}
+    @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
+  ) {
+    if (audio.inputChunkMs > 0) {
+      this.chunker = new InputAudioChunker(
+        audio.inputChunkMs * INPUT_BYTES_PER_MS[audio.inputFormat],
+        (chunk) => this.connection?.appendAudio(this.appendJson(chunk)),
+      );
+    }
+  }
 
   get isOpen(): boolean {
     return this.state === 'open';
@@ -89,6 +110,8 @@ export class RealtimeLink {
    */
   send(event: RealtimeClientEvent, detail?: string): string {
     if (this.state !== 'open' || !this.connection) return '';
+    // Audio the caller spoke before this event reaches OpenAI before it.
+    this.chunker?.flush();
     const json = this.ids.stamp(event, detail);
     this.connection.sendRaw(json);
     return event.event_id ?? '';
@@ -102,7 +125,8 @@ export class RealtimeLink {
   /** Caller audio, already in the session's input format. */
   appendAudio(audio: string): void {
     if (this.state === 'open') {
-      this.connection?.appendAudio(this.appendJson(audio));
+      if (!this.chunker) this.connection?.appendAudio(this.appendJson(audio));
+      else if (this.chunker.add(audio)) this.armChunkTimer();
       return;
     }
     if (this.state === 'closed') return;
@@ -120,6 +144,10 @@ export class RealtimeLink {
    */
   reconnect(why = 'the session was lost'): void {
     if (this.state === 'closed') return;
+    // The part-chunk is the caller's latest audio: held, it reaches the next session after its
+    // session.update, in order with what the caller says meanwhile.
+    const partial = this.chunker?.take();
+    if (partial !== undefined) this.held.push(partial);
     const previous = this.connection;
     this.connection = undefined;
     previous?.close('replacing the session');
@@ -144,6 +172,8 @@ export class RealtimeLink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.retryTimer);
+    clearTimeout(this.chunkTimer);
+    this.chunker?.clear();
     this.held.length = 0;
     this.connection?.close(reason);
   }
@@ -176,8 +206,26 @@ export class RealtimeLink {
       this.log.log('OpenAI Realtime connected');
     }
     this.listener.onOpen(reconnected);
-    for (const audio of this.held) this.connection?.appendAudio(this.appendJson(audio));
+    // Held audio is late already: it leaves at once, in as few appends as the chunks allow.
+    for (const audio of this.held) {
+      if (this.chunker) this.chunker.add(audio);
+      else this.connection?.appendAudio(this.appendJson(audio));
+    }
+    this.chunker?.flush();
     this.held.length = 0;
+  }
+
+  /** Sends a chunk's tail if the frames that would complete it stop coming. */
+  private armChunkTimer(): void {
+    if (this.chunkTimer) {
+      this.chunkTimer.refresh();
+      return;
+    }
+    this.chunkTimer = setTimeout(
+      () => this.guard(() => this.state === 'open' && this.chunker?.flush()),
+      this.audio.inputChunkMs + CHUNK_GRACE_MS,
+    );
+    this.chunkTimer.unref();
   }
 
   private onClose(info: RealtimeCloseInfo): void {

@@ -120,6 +120,45 @@ describe('BoundedSender on a real ws connection', () => {
     await pair.close();
   });
 
+  it('sends the frames of one tick in one system call (corked until the tick ends)', async () => {
+    const pair = await connectedPair();
+    const raw = (
+      pair.serverSide as unknown as {
+        _socket: { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+      }
+    )._socket;
+    const calls: number[] = []; // chunks per call of the socket's own write or writev
+    const write = raw._write.bind(raw);
+    const writev = raw._writev.bind(raw);
+    raw._write = (...args: unknown[]) => (calls.push(1), write(...args));
+    raw._writev = (...args: unknown[]) => (
+      calls.push((args[0] as unknown[]).length),
+      writev(...args)
+    );
+    const sender = new BoundedSender(pair.serverSide, 1 << 20, 3, 'server');
+    try {
+      const deltas = [
+        '{"event":"media","n":1}',
+        '{"event":"media","n":2}',
+        '{"event":"media","n":3}',
+      ];
+      sender.send(deltas[0]);
+      sender.sendPair(deltas[1], '{"event":"mark"}');
+      sender.send(deltas[2]);
+      expect(calls).toEqual([]); // nothing leaves before the tick ends
+      await until(() => pair.toClient.length === 4);
+      expect(calls).toEqual([3]);
+      expect(pair.toClient).toEqual([deltas[0], deltas[1], '{"event":"mark"}', deltas[2]]);
+      // A frame of a later tick is a write of its own.
+      sender.send('{"event":"clear"}');
+      await until(() => pair.toClient.length === 5);
+      expect(calls).toEqual([3, 1]);
+    } finally {
+      sender.dispose();
+      await pair.close();
+    }
+  });
+
   it("masks a client's frames as the server requires, non-ASCII and long text included", async () => {
     const pair = await connectedPair();
     const sender = new BoundedSender(pair.client, 1 << 20, 3, 'client');

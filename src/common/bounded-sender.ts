@@ -51,6 +51,8 @@ export class BoundedSender {
   private backlogFrames = 0;
   private timer?: NodeJS.Timeout;
   private stream?: ByteStream | null;
+  /** Corked until the end of this tick: the frames sent meanwhile leave in one write. */
+  private corked = false;
 
   /** `role`: a client masks its frames (with a zero key, see ws-frame.ts), a server does not. */
   constructor(
@@ -117,14 +119,14 @@ export class BoundedSender {
 
   /** One frame, in one write when the TCP socket is reachable. */
   private write(data: string): void {
-    const stream = this.byteStream();
+    const stream = this.corkedStream();
     if (stream) stream.write(encodeTextFrame(data, this.role === 'client'));
     else this.socket.send(data);
   }
 
   /** Two frames, in one write: one system call, one wake-up of the peer. */
   private writePair(first: string, second: string): void {
-    const stream = this.byteStream();
+    const stream = this.corkedStream();
     if (stream) {
       stream.write(encodeTextFramePair(first, second, this.role === 'client'));
     } else {
@@ -132,6 +134,26 @@ export class BoundedSender {
       this.socket.send(second);
     }
   }
+
+  /**
+   * The TCP socket, corked until the current tick ends: frames sent in one tick (the audio
+   * deltas of one read from OpenAI, a backlog flush) leave in one `writev`, with no wait, since
+   * the tick ends as soon as the frames that arrived together are handled.
+   */
+  private corkedStream(): ByteStream | undefined {
+    const stream = this.byteStream();
+    if (stream && !this.corked) {
+      this.corked = true;
+      stream.cork();
+      process.nextTick(this.uncork);
+    }
+    return stream;
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.stream?.uncork();
+  };
 
   private byteStream(): ByteStream | undefined {
     // Looked up once the socket is open (a client's opens after this sender is made).
@@ -142,8 +164,6 @@ export class BoundedSender {
   private flush(): void {
     if (this.socket.readyState !== OPEN) return this.dispose();
     let sent = 0;
-    const stream = this.byteStream();
-    stream?.cork();
     while (sent < this.backlog.length && this.socket.bufferedAmount <= this.highWaterBytes) {
       const entry = this.backlog[sent++];
       if (typeof entry === 'string') {
@@ -154,7 +174,6 @@ export class BoundedSender {
         this.backlogFrames -= 2;
       }
     }
-    stream?.uncork();
     this.backlog.splice(0, sent);
     if (this.backlog.length === 0) {
       clearInterval(this.timer);

@@ -54,7 +54,7 @@ export const openaiConfig = namespace('openai', (env) => {
 });
 
 export const audioConfig = namespace('audio', (env) => {
-  return { inputFormat: env.AUDIO_INPUT_FORMAT };
+  return { inputFormat: env.AUDIO_INPUT_FORMAT, inputChunkMs: env.INPUT_AUDIO_CHUNK_MS };
 });
 
 export const twilioConfig = namespace('twilio', (env) => {

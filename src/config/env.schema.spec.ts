@@ -43,6 +43,14 @@ describe('parseEnv', () => {
     });
   });
 
+  it('appends each caller frame as it comes unless INPUT_AUDIO_CHUNK_MS asks for chunks', () => {
+    expect(parseEnv(minimal).INPUT_AUDIO_CHUNK_MS).toBe(0);
+    expect(parseEnv({ ...minimal, INPUT_AUDIO_CHUNK_MS: '100' }).INPUT_AUDIO_CHUNK_MS).toBe(100);
+    expect(problemsOf({ ...minimal, INPUT_AUDIO_CHUNK_MS: '1000' })).toEqual([
+      expect.stringMatching(/^INPUT_AUDIO_CHUNK_MS: expected a whole number from 0 to 200/),
+    ]);
+  });
+
   it('remembers streamed calls for at least a day', () => {
     expect(problemsOf({ ...minimal, STREAM_REPLAY_MEMORY_S: '3600' })).toEqual([
       expect.stringMatching(/^STREAM_REPLAY_MEMORY_S: expected a whole number from 86400/),

@@ -177,6 +177,7 @@ export const envSchema = z.object({
   AI_GREETING: optionalText,
   TURN_DETECTION: oneOf(['semantic_vad', 'server_vad'] as const, 'semantic_vad'),
   AUDIO_INPUT_FORMAT: oneOf(['pcm16', 'g711_ulaw'] as const, 'pcm16'),
+  INPUT_AUDIO_CHUNK_MS: integer(0, 0, 200),
   INPUT_TRANSCRIPTION_MODEL: textWithDefault('gpt-4o-mini-transcribe'),
   OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
   // The SIP transport (src/sip/): set, OpenAI's `realtime.call.incoming` webhook is served.

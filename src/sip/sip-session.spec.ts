@@ -33,7 +33,10 @@ const settings = {
 };
 
 describe('the session of each transport, from the same resolved settings', () => {
-  const service = new OpenAIRealtimeService(openai, { inputFormat: 'pcm16' } satisfies AudioConfig);
+  const service = new OpenAIRealtimeService(openai, {
+    inputFormat: 'pcm16',
+    inputChunkMs: 0,
+  } satisfies AudioConfig);
 
   it('is the media session without audio formats (the SIP leg has its own codec)', () => {
     const media = service.session(settings);
@@ -91,6 +94,7 @@ describe('the session of each transport, from the same resolved settings', () =>
 describe('one resolved CallSettings, two transports', () => {
   const service = new OpenAIRealtimeService(openai, {
     inputFormat: 'g711_ulaw',
+    inputChunkMs: 0,
   } satisfies AudioConfig);
   const registry = new ToolRegistry();
   for (const name of ['lookup_order', 'refund', 'end_call']) {
