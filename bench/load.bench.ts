@@ -76,6 +76,8 @@ interface Options {
   json?: string;
   /** The service's INPUT_AUDIO_CHUNK_MS (0: an append per frame, the default). */
   inputChunkMs: number;
+  /** The fake's answer pacing: 0, a delta the moment a frame arrives; else bursts (see fake). */
+  echoBurstMs: number;
   /** Extra `node` flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
   serviceNodeArgs: string[];
   /** Another build's main.js (a baseline, for before/after ratios in one session). */
@@ -84,7 +86,7 @@ interface Options {
 
 const USAGE =
   'usage: npm run bench:load -- --calls N --seconds S --format pcm16|g711_ulaw [--json out.json]\n' +
-  '         [--input-chunk-ms 0..200] [--service-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]\n' +
+  '         [--input-chunk-ms 0..200] [--echo-burst-ms 0..1000] [--service-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]\n' +
   '         [--service-main other/dist/main.js]';
 
 const UP_TIMEOUT_MS = 10_000;
@@ -139,6 +141,7 @@ function parseOptions(argv: string[]): Options {
       'format',
       'json',
       'input-chunk-ms',
+      'echo-burst-ms',
       'service-node-args',
       'service-main',
     ];
@@ -152,6 +155,7 @@ function parseOptions(argv: string[]): Options {
     format,
     json: values.get('json'),
     inputChunkMs: values.has('input-chunk-ms') ? number('input-chunk-ms', 0, 200) : 0,
+    echoBurstMs: values.has('echo-burst-ms') ? number('echo-burst-ms', 0, 1000) : 0,
     serviceNodeArgs: (values.get('service-node-args') ?? '').split(/\s+/).filter(Boolean),
     serviceMain: values.get('service-main'),
   };
@@ -293,7 +297,12 @@ class LoadRun {
     const listening = fake.next('listening', 10_000);
     fake.send({
       kind: 'run',
-      config: { clockBase: this.clockBase, format: this.options.format, maxFrames: this.maxFrames },
+      config: {
+        clockBase: this.clockBase,
+        format: this.options.format,
+        maxFrames: this.maxFrames,
+        echoBurstMs: this.options.echoBurstMs,
+      },
     });
     return (await listening).port;
   }
@@ -456,6 +465,7 @@ class LoadRun {
         seconds: this.options.seconds,
         format: this.options.format,
         inputChunkMs: this.options.inputChunkMs,
+        echoBurstMs: this.options.echoBurstMs,
         rampMs: this.rampMs,
         drainMs: DRAIN_MS,
         serviceMain: this.serviceMain ?? '',

@@ -10,6 +10,11 @@
  * service's outbound work is the same however it appends. It time-stamps each frame's arrival
  * and each echo's departure in typed arrays, reads the caller's tag from g711_ulaw frames, and
  * checks the tone level of pcm16 frames (see audio.ts).
+ *
+ * With `echoBurstMs` set, each connection holds its echoes and sends what it holds every that
+ * many ms, back to back: the way OpenAI delivers a spoken answer (generated faster than real
+ * time, arriving in bursts), rather than one delta every 20 ms. Echo times are stamped when
+ * each leaves, so outbound latency still measures the service alone.
  */
 import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -40,6 +45,9 @@ const APPEND_SCRATCH_BYTES = 64 * 1024;
 
 class FakeConnection {
   readonly record: ConnectionRecord;
+  /** Frames whose echo waits for the next burst (echoBurstMs). */
+  readonly heldEchoes: number[] = [];
+  burstTimer?: NodeJS.Timeout;
   private eventSequence = 0;
 
   constructor(
@@ -130,6 +138,7 @@ class FakeRealtimeServer {
     );
     this.connections.push(connection);
     socket.on('message', (data: RawData) => this.onMessage(connection, data));
+    socket.on('close', () => clearInterval(connection.burstTimer));
     socket.on('error', () => undefined); // a reset socket is reported by 'close'
     connection.send('session.created', ',"session":{"id":"sess_load","model":"gpt-realtime"}');
   }
@@ -164,8 +173,17 @@ class FakeRealtimeServer {
       const frameLength = Math.min(this.frameBytes, length - offset);
       if (this.config.format === 'g711_ulaw') this.inspectMulaw(record, n, bytes, offset);
       else this.inspectPcm16(record, n, bytes.subarray(offset, offset + frameLength));
-      this.echo(connection, n);
+      if (this.config.echoBurstMs > 0) this.holdEcho(connection, n);
+      else this.echo(connection, n);
     }
+  }
+
+  private holdEcho(connection: FakeConnection, n: number): void {
+    connection.heldEchoes.push(n);
+    connection.burstTimer ??= setInterval(() => {
+      for (const held of connection.heldEchoes) this.echo(connection, held);
+      connection.heldEchoes.length = 0;
+    }, this.config.echoBurstMs);
   }
 
   private inspectMulaw(record: ConnectionRecord, n: number, bytes: Buffer, offset: number): void {

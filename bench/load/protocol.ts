@@ -78,6 +78,8 @@ export interface FakeConfig {
   format: InputFormat;
   /** Size of each connection's per-append record arrays. */
   maxFrames: number;
+  /** 0: each frame echoed at once; else echoes leave in bursts this many ms apart. */
+  echoBurstMs: number;
 }
 
 export interface GeneratorConfig {

@@ -9,6 +9,8 @@ export interface LoadReport {
     format: InputFormat;
     /** INPUT_AUDIO_CHUNK_MS given to the service. */
     inputChunkMs: number;
+    /** The fake's answer bursts (0: an echo per frame at once). */
+    echoBurstMs: number;
     rampMs: number;
     drainMs: number;
     /** The main.js that ran, and any extra node flags. */
@@ -196,6 +198,7 @@ export function formatReport(report: LoadReport): string {
     '',
     `Load bench: ${config.calls} calls x ${config.seconds} s, AUDIO_INPUT_FORMAT=${config.format}, ` +
       `INPUT_AUDIO_CHUNK_MS=${config.inputChunkMs}, ` +
+      `answers ${config.echoBurstMs > 0 ? `in ${config.echoBurstMs} ms bursts` : 'frame by frame'}, ` +
       `ramp ${(config.rampMs / 1000).toFixed(2)} s, drain ${(config.drainMs / 1000).toFixed(1)} s`,
     `Host: ${host.cpus} CPUs (shared, so figures are noisy), Node ${host.node}`,
     `Service: node ${[...config.serviceNodeArgs, config.serviceMain].join(' ')}`,
