@@ -15,6 +15,14 @@ describe('caller audio in chunks (INPUT_AUDIO_CHUNK_MS)', () => {
     bridge = await startBridge({ OPENAI_REALTIME_URL: openai.url, ...env });
   }
 
+  /** A call whose Realtime session is configured, ready for caller audio. */
+  async function dialed() {
+    const call = await FakeTwilioCall.dial(bridge.baseUrl);
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+    return { call, upstream };
+  }
+
   afterEach(async () => {
     await bridge?.close();
     await openai?.stop();
@@ -27,9 +35,7 @@ describe('caller audio in chunks (INPUT_AUDIO_CHUNK_MS)', () => {
 
   it('joins 20 ms mu-law frames into 100 ms appends, byte for byte, and sends the tail when the frames stop', async () => {
     await startWith({ AUDIO_INPUT_FORMAT: 'g711_ulaw', INPUT_AUDIO_CHUNK_MS: '100' });
-    const call = await FakeTwilioCall.dial(bridge.baseUrl);
-    const upstream = await openai.connection(0);
-    await upstream.waitFor('session.update');
+    const { call, upstream } = await dialed();
     // 440 ms: four whole chunks and a 40 ms tail that no later frame completes.
     const audio = mulawTone(440, 440);
     for (const frame of frames20ms(audio)) call.sendMedia(frame);
@@ -41,9 +47,7 @@ describe('caller audio in chunks (INPUT_AUDIO_CHUNK_MS)', () => {
 
   it('converts pcm16 per frame and appends 24 kHz PCM16 in chunks of the same length of time', async () => {
     await startWith({ AUDIO_INPUT_FORMAT: 'pcm16', INPUT_AUDIO_CHUNK_MS: '60' });
-    const call = await FakeTwilioCall.dial(bridge.baseUrl);
-    const upstream = await openai.connection(0);
-    await upstream.waitFor('session.update');
+    const { call, upstream } = await dialed();
     for (const frame of frames20ms(mulawTone(440, 120))) call.sendMedia(frame);
     // 60 ms of 24 kHz PCM16 is 2880 bytes (three 960-byte frames).
     await waitUntil(() => appendSizes(upstream).length === 2, 'two appends');
@@ -52,9 +56,7 @@ describe('caller audio in chunks (INPUT_AUDIO_CHUNK_MS)', () => {
 
   it('sends the audio the caller spoke before anything else the call sends to OpenAI', async () => {
     await startWith({ AUDIO_INPUT_FORMAT: 'g711_ulaw', INPUT_AUDIO_CHUNK_MS: '200' });
-    const call = await FakeTwilioCall.dial(bridge.baseUrl);
-    const upstream = await openai.connection(0);
-    await upstream.waitFor('session.update');
+    const { call, upstream } = await dialed();
     const audio = mulawTone(300, 60);
     for (const frame of frames20ms(audio)) call.sendMedia(frame);
     await sleep(50); // the frames are in, held for their chunk
@@ -75,9 +77,7 @@ describe('caller audio in chunks (INPUT_AUDIO_CHUNK_MS)', () => {
 
   it('gives a part-chunk held when the session drops to the session that replaces it', async () => {
     await startWith({ AUDIO_INPUT_FORMAT: 'g711_ulaw', INPUT_AUDIO_CHUNK_MS: '200' });
-    const call = await FakeTwilioCall.dial(bridge.baseUrl);
-    const first = await openai.connection(0);
-    await first.waitFor('session.update');
+    const { call, upstream: first } = await dialed();
     const audio = mulawTone(500, 80);
     for (const frame of frames20ms(audio)) call.sendMedia(frame);
     await sleep(50);

@@ -19,6 +19,8 @@ import { ReconnectPolicy } from './reconnect-policy.js';
 const MAX_HELD_FRAMES = 250;
 /** Bytes per millisecond of caller audio in each input format (mu-law 8 kHz, PCM16 24 kHz). */
 const INPUT_BYTES_PER_MS = { g711_ulaw: 8, pcm16: 48 } as const;
+/** Twilio's own frame: a chunk no longer than this is a frame, appended as it comes. */
+const TWILIO_FRAME_MS = 20;
 /**
  * A chunk waits at most this long past its length for the frame that completes it: frames come
  * every 20 ms, so while they flow the size sends each chunk and this timer never fires; it only
@@ -61,7 +63,7 @@ export class RealtimeLink {
   private retryTimer?: NodeJS.Timeout;
   private readonly held: string[] = [];
   private heldDropped = 0;
-  /** Undefined when INPUT_AUDIO_CHUNK_MS is 0: every frame is its own append. */
+  /** Undefined when INPUT_AUDIO_CHUNK_MS is 0 (or up to 20): every frame is its own append. */
   private readonly chunker?: InputAudioChunker;
   private chunkTimer?: NodeJS.Timeout;
   private readonly ids = new RealtimeEventIds();
@@ -76,7 +78,7 @@ export class RealtimeLink {
     private readonly log: CallLogger,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
   ) {
-    if (audio.inputChunkMs > 0) {
+    if (audio.inputChunkMs > TWILIO_FRAME_MS) {
       this.chunker = new InputAudioChunker(
         audio.inputChunkMs * INPUT_BYTES_PER_MS[audio.inputFormat],
         (chunk) => this.connection?.appendAudio(this.appendJson(chunk)),
