@@ -1,5 +1,6 @@
 import { ConciergeModule } from '../examples/concierge.module.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
+import { reservedSessionChange } from './support/concierge.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { incomingCall, postSignedWebhook, sidebandOf } from './support/sip-webhooks.js';
@@ -60,15 +61,7 @@ describe('updateSession and say on a SIP call', () => {
     await waitUntil(() => outputs(sideband).length === 1, 'the tool output');
     await sideband.waitFor('session.update');
     expect(sideband.eventsOfType('session.update').map((event) => event.session)).toEqual([
-      {
-        type: 'realtime',
-        instructions: 'A table for 2 at 19:30 is reserved. Help with it; offer to cancel.',
-        tools: [
-          expect.objectContaining({ name: 'cancel_reservation' }),
-          expect.objectContaining({ name: 'end_call' }),
-        ],
-        tool_choice: 'auto',
-      },
+      reservedSessionChange(),
     ]);
     await sideband.waitFor('response.create');
     // The sentence first; the model's answer to the output only after the sentence's response.

@@ -16,7 +16,7 @@ import { ResponseScheduler } from './response-scheduler.js';
 import { ToolCallCoordinator } from './tool-calls.js';
 
 /** How long a goodbye or handover sentence may take before the call is ended anyway. */
-export const WRAP_UP_LIMIT_MS = 15_000;
+const WRAP_UP_LIMIT_MS = 15_000;
 const GOODBYE_AT_LIMIT =
   'The call has reached its time limit. In one short sentence, tell the caller you have to end ' +
   'the call now, and say goodbye.';

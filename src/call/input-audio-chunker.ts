@@ -47,10 +47,8 @@ export class InputAudioChunker {
 
   /** Emits what is held, however short. */
   flush(): void {
-    if (this.length === 0) return;
-    const chunk = this.buffer.toString('base64', 0, this.length);
-    this.length = 0;
-    this.emit(chunk);
+    const chunk = this.take();
+    if (chunk !== undefined) this.emit(chunk);
   }
 
   /** Returns what is held without emitting it (its session went away), and empties. */

@@ -120,7 +120,7 @@ const TURN_DETECTION_TYPES = new Set(['server_vad', 'semantic_vad']);
  * JavaScript too, or passes on what a model produced): a wrong one throws before anything is
  * sent, with a message that names it.
  */
-export function checkedSessionUpdate(update: CallSessionUpdate): CallSessionUpdate {
+function checkedSessionUpdate(update: CallSessionUpdate): CallSessionUpdate {
   if (typeof update !== 'object' || update === null) {
     throw new Error('updateSession(update) needs an object');
   }

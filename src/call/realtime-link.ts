@@ -14,13 +14,12 @@ import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallLogger } from './call-logger.js';
 import { InputAudioChunker } from './input-audio-chunker.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import { TWILIO_FRAME_MS } from '../twilio/media-stream.messages.js';
 
 /** Caller audio held while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
 const MAX_HELD_FRAMES = 250;
 /** Bytes per millisecond of caller audio in each input format (mu-law 8 kHz, PCM16 24 kHz). */
 const INPUT_BYTES_PER_MS = { g711_ulaw: 8, pcm16: 48 } as const;
-/** Twilio's own frame: a chunk no longer than this is a frame, appended as it comes. */
-const TWILIO_FRAME_MS = 20;
 /**
  * A chunk waits at most this long past its length for the frame that completes it: frames come
  * every 20 ms, so while they flow the size sends each chunk and this timer never fires; it only

@@ -4,7 +4,7 @@
  * second. The margin covers the audio still on its way to the caller when a whole response's
  * length decides when to hang up.
  */
-export const SPOKEN_CHARS_PER_S = 15;
+const SPOKEN_CHARS_PER_S = 15;
 export const SPOKEN_MARGIN_MS = 750;
 
 /** Roughly how long these words take to say, in ms. */

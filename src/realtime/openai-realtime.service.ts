@@ -9,6 +9,7 @@ import {
   type SessionUpdateEvent,
   type TurnDetection,
 } from './realtime-outbound.js';
+import { TWILIO_FRAME_MS } from '../twilio/media-stream.messages.js';
 
 /** One call's part of its session; turn detection and transcription default to the env's. */
 export interface CallSession {
@@ -18,6 +19,9 @@ export interface CallSession {
   turnDetection?: TurnDetection;
   transcription?: InputTranscription;
 }
+
+/** Caller audio held back while OpenAI does not read, past the socket's send buffer. */
+const AUDIO_BACKLOG_MS = 1000;
 
 /**
  * Opens Realtime connections and configures their sessions from the environment. The config's
@@ -44,6 +48,11 @@ export class OpenAIRealtimeService {
         url: this.endpoint,
         apiKey: this.openai.apiKey.reveal(),
         connectTimeoutMs: this.openai.connectTimeoutMs,
+        // About 1 s of caller audio however it is chunked (INPUT_AUDIO_CHUNK_MS), so larger
+        // appends do not stretch the backlog's bound.
+        audioBacklogFrames: Math.ceil(
+          AUDIO_BACKLOG_MS / Math.max(TWILIO_FRAME_MS, this.audio.inputChunkMs),
+        ),
       },
       handlers,
     );

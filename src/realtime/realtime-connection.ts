@@ -27,6 +27,7 @@ export interface RealtimeConnectionHandlers {
 
 /** Audio queued on a slow OpenAI socket beyond this is dropped, oldest first (about 4 s of PCM16). */
 const AUDIO_HIGH_WATER_BYTES = 256 * 1024;
+/** Appends held past that, by default: 1 s of 20 ms frames. */
 const AUDIO_MAX_BACKLOG_FRAMES = 50;
 /**
  * The largest message taken from OpenAI; a bigger one closes the socket (1009) and the session
@@ -38,16 +39,19 @@ export interface RealtimeConnectionOptions {
   url: string;
   apiKey: string;
   connectTimeoutMs: number;
+  /** Appends held back while OpenAI does not read (AUDIO_MAX_BACKLOG_FRAMES if not given). */
+  audioBacklogFrames?: number;
+}
+
+/** ws's `generateMask` hook: the all-zero masking key (see the socket's options below). */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
 }
 
 /**
  * One WebSocket to the Realtime API for one call. It turns the socket's events into typed,
  * validated Realtime events and a single `onClose`, whatever way the socket ends.
  */
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
-}
-
 export class RealtimeConnection {
   private readonly socket: WebSocket;
   private closedByUs = false;
@@ -78,7 +82,7 @@ export class RealtimeConnection {
     this.audio = new BoundedSender(
       this.socket,
       AUDIO_HIGH_WATER_BYTES,
-      AUDIO_MAX_BACKLOG_FRAMES,
+      options.audioBacklogFrames ?? AUDIO_MAX_BACKLOG_FRAMES,
       'client',
     );
     this.socket.on('open', () => {

@@ -90,6 +90,6 @@ export class SipCallLine implements CallLine {
 }
 
 /** `+15551230003` -> `tel:+15551230003`; `sip:` and `tel:` URIs as they are. */
-export function sipReferTarget(target: string): string {
+function sipReferTarget(target: string): string {
   return /^(sips?|tel):/i.test(target) ? target : `tel:${target}`;
 }

@@ -60,6 +60,9 @@ export interface StopFrame {
   stop?: { accountSid?: string; callSid?: string };
 }
 
+/** Twilio's inbound frame: 20 ms in practice (not a contract: durations come from byte counts). */
+export const TWILIO_FRAME_MS = 20;
+
 export type TwilioInboundFrame =
   ConnectedFrame | StartFrame | MediaFrame | MarkFrame | DtmfFrame | StopFrame;
 
