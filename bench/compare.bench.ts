@@ -1,0 +1,170 @@
+/**
+ * Side-by-side comparison (issue 13): this bridge against the naive one, in one command.
+ *   npm run bench:compare -- [--calls 50,200] [--seconds 15] [--rounds 3]
+ *     [--ours-args "--input-chunk-ms 100"] [--json out.json]
+ * Each round runs bench:load once per variant: the naive bridge on g711_ulaw (the baseline,
+ * bench/load/naive-bridge.ts), then this bridge on g711_ulaw and on pcm16 (with --ours-args), the
+ * starting variant rotating from round to round so that none always runs first. Every run's CPU
+ * is divided by the baseline's of its own round, and the table gives the median of those ratios;
+ * see bench/load/compare.ts for why pairs, not averages.
+ *
+ * Exits 0 when every run completed (whatever the ratios), 1 when a run failed, 2 on bad
+ * arguments, 130 on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  formatComparison,
+  runFigures,
+  summarise,
+  type RunFigures,
+  type Variant,
+} from './load/compare.js';
+import type { LoadReport } from './load/report.js';
+
+const USAGE =
+  'usage: npm run bench:compare -- [--calls 50,200] [--seconds 15] [--rounds 3]\n' +
+  '         [--ours-args "--input-chunk-ms 100"] [--json out.json]';
+const MAX_ROUNDS = 20;
+const MAX_CALLS = 10_000;
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const LOAD_BENCH = resolve(here, 'load.bench.js');
+const NAIVE_MAIN = resolve(here, 'load/naive-bridge.js');
+
+interface Options {
+  calls: number[];
+  seconds: number;
+  rounds: number;
+  oursArgs: string[];
+  json?: string;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--help' || flag === '-h') throw new UsageError(USAGE);
+    if (!['--calls', '--seconds', '--rounds', '--ours-args', '--json'].includes(flag)) {
+      throw new UsageError(`unknown option ${flag}\n${USAGE}`);
+    }
+    if (value === undefined) throw new UsageError(`${flag} needs a value\n${USAGE}`);
+    values.set(flag.slice(2), value);
+  }
+  const integer = (text: string, name: string, min: number, max: number): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new UsageError(`--${name} must be a whole number from ${min} to ${max}\n${USAGE}`);
+    }
+    return value;
+  };
+  const oursArgs = (values.get('ours-args') ?? '').split(/\s+/).filter(Boolean);
+  if (oursArgs.some((arg) => ['--calls', '--seconds', '--json', '--format'].includes(arg))) {
+    throw new UsageError(`--ours-args sets neither --calls, --seconds, --json nor --format`);
+  }
+  return {
+    calls: (values.get('calls') ?? '50,200')
+      .split(',')
+      .map((text) => integer(text, 'calls', 1, MAX_CALLS)),
+    seconds: integer(values.get('seconds') ?? '15', 'seconds', 3, 3600),
+    rounds: integer(values.get('rounds') ?? '3', 'rounds', 1, MAX_ROUNDS),
+    oursArgs,
+    json: values.get('json'),
+  };
+}
+
+function variantsOf(options: Options): Variant[] {
+  const ours = options.oursArgs.length ? ` (${options.oursArgs.join(' ')})` : '';
+  return [
+    {
+      label: 'naive, g711_ulaw (baseline)',
+      args: ['--format', 'g711_ulaw', '--service-main', NAIVE_MAIN],
+    },
+    { label: `ours, g711_ulaw${ours}`, args: ['--format', 'g711_ulaw', ...options.oursArgs] },
+    { label: `ours, pcm16${ours}`, args: ['--format', 'pcm16', ...options.oursArgs] },
+  ];
+}
+
+let current: ChildProcess | undefined;
+
+/** One bench:load run, its report read back from --json. */
+async function runLoadBench(args: string[], jsonPath: string): Promise<LoadReport> {
+  const child = spawn(process.execPath, [LOAD_BENCH, ...args, '--json', jsonPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  current = child;
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  const code = await new Promise<number | null>((done) => child.on('exit', done));
+  current = undefined;
+  if (code !== 0) throw new Error(`bench:load ${args.join(' ')} exited ${code}\n${stderr}`);
+  return JSON.parse(readFileSync(jsonPath, 'utf8')) as LoadReport;
+}
+
+async function main(): Promise<void> {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+  process.once('SIGINT', () => {
+    current?.kill('SIGINT'); // bench:load stops its own children on SIGINT
+    process.exitCode = 130;
+  });
+  const variants = variantsOf(options);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-compare-'));
+  const tables: string[] = [];
+  const results: Record<string, unknown> = {};
+  try {
+    for (const calls of options.calls) {
+      const rounds: RunFigures[][] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        const figures: RunFigures[] = [];
+        for (let step = 0; step < variants.length; step++) {
+          const index = (round + step) % variants.length;
+          const variant = variants[index];
+          const report = await runLoadBench(
+            [...variant.args, '--calls', String(calls), '--seconds', String(options.seconds)],
+            join(dir, 'run.json'),
+          );
+          figures[index] = runFigures(report);
+          console.log(
+            `round ${round + 1}/${options.rounds}, ${calls} calls, ${variant.label}: ` +
+              `${figures[index].cpuMsPerCallSecond.toFixed(2)} ms per call-second`,
+          );
+        }
+        rounds.push(figures);
+      }
+      const summaries = summarise(variants, rounds, 0);
+      tables.push(formatComparison(calls, summaries));
+      results[String(calls)] = summaries;
+    }
+  } catch (error) {
+    if (process.exitCode === 130) return;
+    console.error(`\ncompare failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+    return;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\n${tables.join('\n\n')}`);
+  console.log(
+    '\nTargets (issue 13): ours g711_ulaw <= 0.75 and ours pcm16 <= 0.9 of the baseline, ' +
+      'p99 <= 5 ms at 100 calls, 0 frames lost.',
+  );
+  if (options.json) {
+    writeFileSync(options.json, `${JSON.stringify({ options, results }, null, 2)}\n`);
+    console.log(`Wrote ${options.json}`);
+  }
+}
+
+await main();
