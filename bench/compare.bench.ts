@@ -91,11 +91,15 @@ function variantsOf(options: Options): Variant[] {
 }
 
 let current: ChildProcess | undefined;
+let interrupted = false;
 
 /** One bench:load run, its report read back from --json. */
 async function runLoadBench(args: string[], jsonPath: string): Promise<LoadReport> {
+  if (interrupted) throw new Error('interrupted');
+  // Its own process group, so that a Ctrl-C reaches it once, from us, and it can stop its children.
   const child = spawn(process.execPath, [LOAD_BENCH, ...args, '--json', jsonPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   current = child;
   let stderr = '';
@@ -116,10 +120,13 @@ async function main(): Promise<void> {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(2);
   }
-  process.once('SIGINT', () => {
-    current?.kill('SIGINT'); // bench:load stops its own children on SIGINT
+  const interrupt = () => {
+    interrupted = true;
     process.exitCode = 130;
-  });
+    current?.kill('SIGINT'); // bench:load stops its own children on SIGINT
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   const variants = variantsOf(options);
   const dir = mkdtempSync(join(tmpdir(), 'bench-compare-'));
   const tables: string[] = [];
@@ -149,7 +156,7 @@ async function main(): Promise<void> {
       results[String(calls)] = summaries;
     }
   } catch (error) {
-    if (process.exitCode === 130) return;
+    if (interrupted) return;
     console.error(`\ncompare failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
     return;
