@@ -24,6 +24,7 @@ import {
   type Variant,
 } from './load/compare.js';
 import type { LoadReport } from './load/report.js';
+import { flagValues, optionsOrExit, UsageError } from './lib/cli.js';
 
 const USAGE =
   'usage: npm run bench:compare -- [--calls 50,200] [--seconds 15] [--rounds 3]\n' +
@@ -43,19 +44,8 @@ interface Options {
   json?: string;
 }
 
-class UsageError extends Error {}
-
 function parseOptions(argv: string[]): Options {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--help' || flag === '-h') throw new UsageError(USAGE);
-    if (!['--calls', '--seconds', '--rounds', '--ours-args', '--json'].includes(flag)) {
-      throw new UsageError(`unknown option ${flag}\n${USAGE}`);
-    }
-    if (value === undefined) throw new UsageError(`${flag} needs a value\n${USAGE}`);
-    values.set(flag.slice(2), value);
-  }
+  const values = flagValues(argv, ['calls', 'seconds', 'rounds', 'ours-args', 'json'], USAGE);
   const integer = (text: string, name: string, min: number, max: number): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value < min || value > max) {
@@ -113,13 +103,7 @@ async function runLoadBench(args: string[], jsonPath: string): Promise<LoadRepor
 }
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(2);
-  }
+  const options = optionsOrExit(parseOptions);
   const interrupt = () => {
     interrupted = true;
     process.exitCode = 130;

@@ -68,6 +68,7 @@ import {
   type ToGenerator,
 } from './load/protocol.js';
 import { formatReport, type LoadReport } from './load/report.js';
+import { flagValues, optionsOrExit, UsageError } from './lib/cli.js';
 
 interface Options {
   calls: number;
@@ -109,20 +110,19 @@ const SERVICE_ENV_KEYS = [
   'MAX_CALL_DURATION_S', 'MEDIA_IDLE_TIMEOUT_S', 'SHUTDOWN_DRAIN_S', 'INPUT_AUDIO_CHUNK_MS',
 ]; // prettier-ignore
 
-class UsageError extends Error {}
+const KNOWN_FLAGS = [
+  'calls',
+  'seconds',
+  'format',
+  'json',
+  'input-chunk-ms',
+  'echo-burst-ms',
+  'service-node-args',
+  'service-main',
+];
 
 function parseOptions(argv: string[]): Options {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--help' || flag === '-h') throw new UsageError(USAGE);
-    const value = argv[i + 1];
-    if (!flag.startsWith('--') || value === undefined) {
-      throw new UsageError(`bad argument ${flag}\n${USAGE}`);
-    }
-    values.set(flag.slice(2), value);
-    i++;
-  }
+  const values = flagValues(argv, KNOWN_FLAGS, USAGE);
   const number = (name: string, min: number, max: number): number => {
     const value = Number(values.get(name));
     if (!Number.isFinite(value) || value < min || value > max) {
@@ -133,21 +133,6 @@ function parseOptions(argv: string[]): Options {
   const format = values.get('format');
   if (format !== 'pcm16' && format !== 'g711_ulaw') {
     throw new UsageError(`--format must be pcm16 or g711_ulaw\n${USAGE}`);
-  }
-  for (const name of values.keys()) {
-    const known = [
-      'calls',
-      'seconds',
-      'format',
-      'json',
-      'input-chunk-ms',
-      'echo-burst-ms',
-      'service-node-args',
-      'service-main',
-    ];
-    if (!known.includes(name)) {
-      throw new UsageError(`unknown option --${name}\n${USAGE}`);
-    }
   }
   const options: Options = {
     calls: Math.floor(number('calls', 1, 10_000)),
@@ -512,13 +497,7 @@ class LoadRun {
 }
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(2);
-  }
+  const options = optionsOrExit(parseOptions);
   const run = new LoadRun(options);
   // Children must never outlive the bench, however it ends.
   process.on('exit', killAllNow);

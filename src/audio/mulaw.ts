@@ -7,6 +7,8 @@
 
 /** Digital silence: decodes to +0. Fill mu-law buffers with this, not 0x00 (which is -32124). */
 export const MULAW_SILENCE = 0xff;
+/** 8 kHz, one byte a sample: the bytes in each millisecond of mu-law audio. */
+export const MULAW_BYTES_PER_MS = 8;
 
 const BIAS = 0x84;
 const CLIP = 32635;

@@ -9,6 +9,8 @@
  */
 
 const HIGH_RATE = 24000;
+/** The bytes in each millisecond of 24 kHz PCM16 (two bytes a sample). */
+export const PCM16_24K_BYTES_PER_MS = (HIGH_RATE / 1000) * 2;
 const FACTOR = 3;
 // Inputs copied into the linear history per pass; any chunk length is processed in blocks of this.
 // Each converter keeps a Float64Array of BLOCK + taps, for every call: 256 (a 20 ms frame is 160

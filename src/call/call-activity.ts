@@ -1,4 +1,5 @@
 import { energyToDbfs, mulawEnergy, SILENCE_DBFS } from '../audio/audio-level.js';
+import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 
 /** What a call is doing right now, as an operator sees it. */
@@ -26,7 +27,6 @@ const MAX_LATENCIES = 50;
 const MAX_PLAYOUT_CHUNKS = 64;
 /** Mu-law bytes decoded per chunk for metering; a larger chunk is measured on its start. */
 const METER_SCRATCH_BYTES = 16 * 1024;
-const MULAW_BYTES_PER_MS = 8;
 
 interface PlayoutChunk {
   startMs: number;

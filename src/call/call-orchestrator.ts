@@ -1,5 +1,6 @@
 import { Injectable, Scope } from '@nestjs/common';
 import type WebSocket from 'ws';
+import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { base64DecodedLength } from '../common/json-guards.js';
 import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
@@ -207,7 +208,8 @@ export class CallOrchestrator implements CallControl, LiveCall {
     // Deltas of an interrupted response keep coming until its response.done; the transcript
     // still spans them, so they are counted, not played.
     if (this.scheduler.isDiscarded(responseId)) {
-      return this.recorder.memory.assistantAudio(itemId, base64DecodedLength(delta) / 8);
+      const audioMs = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
+      return this.recorder.memory.assistantAudio(itemId, audioMs);
     }
     const ms = this.media.play(responseId, itemId, contentIndex, delta);
     this.activity.assistantAudio(delta); // console hook

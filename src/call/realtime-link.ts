@@ -1,4 +1,6 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
+import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
+import { PCM16_24K_BYTES_PER_MS } from '../audio/resampler.js';
 import { audioConfig, type AudioConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
@@ -18,8 +20,11 @@ import { TWILIO_FRAME_MS } from '../twilio/media-stream.messages.js';
 
 /** Caller audio held while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */
 const MAX_HELD_FRAMES = 250;
-/** Bytes per millisecond of caller audio in each input format (mu-law 8 kHz, PCM16 24 kHz). */
-const INPUT_BYTES_PER_MS = { g711_ulaw: 8, pcm16: 48 } as const;
+/** Bytes per millisecond of caller audio in each input format. */
+const INPUT_BYTES_PER_MS = {
+  g711_ulaw: MULAW_BYTES_PER_MS,
+  pcm16: PCM16_24K_BYTES_PER_MS,
+} as const;
 /**
  * A chunk waits at most this long past its length for the frame that completes it: frames come
  * every 20 ms, so while they flow the size sends each chunk and this timer never fires; it only
@@ -130,12 +135,8 @@ export class RealtimeLink {
       else if (this.chunker.add(audio)) this.armChunkTimer();
       return;
     }
-    if (this.state === 'closed') return;
     // Connecting or reconnecting: keep the audio so the caller's words are not lost.
-    if (this.held.push(audio) > MAX_HELD_FRAMES) {
-      this.held.shift();
-      this.heldDropped++;
-    }
+    if (this.state !== 'closed') this.hold(audio);
   }
 
   /**
@@ -148,7 +149,7 @@ export class RealtimeLink {
     // The part-chunk is the caller's latest audio: held, it reaches the next session after its
     // session.update, in order with what the caller says meanwhile.
     const partial = this.chunker?.take();
-    if (partial !== undefined) this.held.push(partial);
+    if (partial !== undefined) this.hold(partial);
     const previous = this.connection;
     this.connection = undefined;
     previous?.close('replacing the session');
@@ -214,6 +215,14 @@ export class RealtimeLink {
     }
     this.chunker?.flush();
     this.held.length = 0;
+  }
+
+  /** Keeps caller audio for the next session, the oldest dropped past MAX_HELD_FRAMES. */
+  private hold(audio: string): void {
+    if (this.held.push(audio) > MAX_HELD_FRAMES) {
+      this.held.shift();
+      this.heldDropped++;
+    }
   }
 
   /** Sends a chunk's tail if the frames that would complete it stop coming. */

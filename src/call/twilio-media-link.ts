@@ -1,6 +1,7 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import WebSocket from 'ws';
 import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
+import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { BoundedSender } from '../common/bounded-sender.js';
 import { closeReason } from '../common/close-reason.js';
 import { base64DecodedLength } from '../common/json-guards.js';
@@ -64,7 +65,7 @@ export class TwilioMediaLink {
 
   /** Plays an assistant audio delta (mu-law, base64) and, every ~100 ms of audio, a mark. */
   play(responseId: string, itemId: string, contentIndex: number, delta: string): number {
-    const ms = base64DecodedLength(delta) / 8;
+    const ms = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
     const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
     const media = twilioOutbound.media(this.streamSid, delta);
     // The audio and its mark leave in one write: one system call, one wake-up of the peer.

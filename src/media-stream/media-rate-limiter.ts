@@ -1,7 +1,8 @@
+import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { base64DecodedLength } from '../common/json-guards.js';
 
 /** Twilio's media is 8 kHz mu-law: 8,000 bytes are one second of the caller. */
-export const MEDIA_BYTES_PER_SECOND = 8000;
+export const MEDIA_BYTES_PER_SECOND = 1000 * MULAW_BYTES_PER_MS;
 /**
  * Extra audio a stream may send ahead of real time: network jitter delivers frames in clumps,
  * so up to 2x real time over one second passes; beyond that, frames are dropped.
