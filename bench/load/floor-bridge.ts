@@ -12,22 +12,18 @@
  *   npm run bench:load -- --calls 50 --seconds 15 --format g711_ulaw \
  *     --service-main dist-tools/bench/load/floor-bridge.js
  */
-import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import { encodeTextFrame, encodeTextFramePair } from '../../src/common/ws-frame.js';
+import { baselineEnv, serveBaselineBridge } from './baseline-server.js';
 
-const port = Number(process.env.PORT ?? 8080);
-const realtimeUrl = `${process.env.OPENAI_REALTIME_URL ?? 'wss://api.openai.com/v1/realtime'}?model=gpt-realtime`;
-const apiKey = process.env.OPENAI_API_KEY ?? '';
 const MARK_EVERY_DELTAS = 5;
 const PAYLOAD_KEY = Buffer.from('"payload":"');
 const DELTA_KEY = Buffer.from('"delta":"');
 const DELTA_TYPE = Buffer.from('"response.output_audio.delta"');
 const QUOTE = 0x22;
-let activeCalls = 0;
 
-if ((process.env.AUDIO_INPUT_FORMAT ?? 'g711_ulaw') !== 'g711_ulaw') {
+if (baselineEnv.inputFormat !== 'g711_ulaw') {
   console.error(
     'floor-bridge passes g711_ulaw through and converts nothing: run it with --format g711_ulaw',
   );
@@ -51,13 +47,12 @@ function valueAfter(data: Buffer, key: Buffer): string | undefined {
 function bridge(twilio: WebSocket): void {
   let streamSid = '';
   let deltas = 0;
-  const openai = new WebSocket(realtimeUrl, {
-    headers: { Authorization: `Bearer ${apiKey}` },
+  const openai = new WebSocket(baselineEnv.realtimeUrl, {
+    headers: { Authorization: `Bearer ${baselineEnv.apiKey}` },
     perMessageDeflate: false,
     skipUTF8Validation: true,
     generateMask: (mask) => mask.fill(0),
   });
-  activeCalls++;
 
   openai.on('open', () => {
     openai.send(
@@ -107,32 +102,7 @@ function bridge(twilio: WebSocket): void {
       encodeTextFrame(`{"type":"input_audio_buffer.append","audio":"${payload}"}`, true),
     );
   });
-  twilio.on('close', () => {
-    activeCalls--;
-    openai.close();
-  });
+  twilio.on('close', () => openai.close());
 }
 
-const server = createServer((req, res) => {
-  if (req.method === 'POST' && req.url?.startsWith('/api/twiml')) {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/xml' });
-    res.end(
-      `<?xml version="1.0" encoding="UTF-8"?><Response><Connect>` +
-        `<Stream url="ws://${req.headers.host}/media-stream"/></Connect></Response>`,
-    );
-  } else if (req.url === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'ok', activeCalls }));
-  } else {
-    res.writeHead(404).end();
-  }
-});
-new WebSocketServer({
-  server,
-  path: '/media-stream',
-  perMessageDeflate: false,
-  skipUTF8Validation: true,
-}).on('connection', bridge);
-server.listen(port);
-process.on('SIGTERM', () => process.exit(0));
+serveBaselineBridge(bridge, { perMessageDeflate: false, skipUTF8Validation: true });

@@ -9,20 +9,15 @@
  * Run it in the service's place to get a ratio that one session can measure:
  *   npm run bench:load -- --calls 50 --seconds 20 --format g711_ulaw \
  *     --service-main dist-tools/bench/load/naive-bridge.js
- * It reads the variables the bench sets for the service (PORT, OPENAI_REALTIME_URL,
- * OPENAI_API_KEY, AUDIO_INPUT_FORMAT) and answers what the bench asks: POST /api/twiml, the
- * media WebSocket, GET /health with `activeCalls`.
+ * bench/load/baseline-server.ts reads the variables the bench sets for the service and answers
+ * what the bench asks besides the media stream.
  */
-import { createServer } from 'node:http';
-import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import { mulawToLinear } from '../../src/audio/mulaw.js';
 import { NaiveUpsampler } from '../lib/naive-codec.js';
+import { baselineEnv, serveBaselineBridge } from './baseline-server.js';
 
-const port = Number(process.env.PORT ?? 8080);
-const realtimeUrl = `${process.env.OPENAI_REALTIME_URL ?? 'wss://api.openai.com/v1/realtime'}?model=gpt-realtime`;
-const apiKey = process.env.OPENAI_API_KEY ?? '';
-const pcm16 = (process.env.AUDIO_INPUT_FORMAT ?? 'pcm16') === 'pcm16';
-let activeCalls = 0;
+const pcm16 = baselineEnv.inputFormat === 'pcm16';
 
 interface TwilioMessage {
   event: string;
@@ -49,8 +44,9 @@ function bridge(twilio: WebSocket): void {
   let streamSid = '';
   let marks = 0;
   const upsampler = new NaiveUpsampler();
-  const openai = new WebSocket(realtimeUrl, { headers: { Authorization: `Bearer ${apiKey}` } });
-  activeCalls++;
+  const openai = new WebSocket(baselineEnv.realtimeUrl, {
+    headers: { Authorization: `Bearer ${baselineEnv.apiKey}` },
+  });
 
   openai.on('open', () => {
     openai.send(
@@ -97,27 +93,7 @@ function bridge(twilio: WebSocket): void {
         return;
     }
   });
-  twilio.on('close', () => {
-    activeCalls--;
-    openai.close();
-  });
+  twilio.on('close', () => openai.close());
 }
 
-const server = createServer((req, res) => {
-  if (req.method === 'POST' && req.url?.startsWith('/api/twiml')) {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/xml' });
-    res.end(
-      `<?xml version="1.0" encoding="UTF-8"?><Response><Connect>` +
-        `<Stream url="ws://${req.headers.host}/media-stream"/></Connect></Response>`,
-    );
-  } else if (req.url === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'ok', activeCalls }));
-  } else {
-    res.writeHead(404).end();
-  }
-});
-new WebSocketServer({ server, path: '/media-stream' }).on('connection', bridge);
-server.listen(port);
-process.on('SIGTERM', () => process.exit(0));
+serveBaselineBridge(bridge);
