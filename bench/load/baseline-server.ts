@@ -14,6 +14,20 @@ export const baselineEnv = {
   inputFormat: process.env.AUDIO_INPUT_FORMAT ?? 'pcm16',
 };
 
+/** The one client event these bridges send besides audio: the session's audio formats. */
+export function baselineSessionUpdate(pcm16Input: boolean): string {
+  return JSON.stringify({
+    type: 'session.update',
+    session: {
+      type: 'realtime',
+      audio: {
+        input: { format: pcm16Input ? { type: 'audio/pcm', rate: 24000 } : { type: 'audio/pcmu' } },
+        output: { format: { type: 'audio/pcmu' } },
+      },
+    },
+  });
+}
+
 /** Serves `bridge` for every media WebSocket, with the socket options given. */
 export function serveBaselineBridge(
   bridge: (twilio: WebSocket) => void,

@@ -15,7 +15,7 @@
 import type { Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { encodeTextFrame, encodeTextFramePair } from '../../src/common/ws-frame.js';
-import { baselineEnv, serveBaselineBridge } from './baseline-server.js';
+import { baselineEnv, baselineSessionUpdate, serveBaselineBridge } from './baseline-server.js';
 
 const MARK_EVERY_DELTAS = 5;
 const PAYLOAD_KEY = Buffer.from('"payload":"');
@@ -54,20 +54,7 @@ function bridge(twilio: WebSocket): void {
     generateMask: (mask) => mask.fill(0),
   });
 
-  openai.on('open', () => {
-    openai.send(
-      JSON.stringify({
-        type: 'session.update',
-        session: {
-          type: 'realtime',
-          audio: {
-            input: { format: { type: 'audio/pcmu' } },
-            output: { format: { type: 'audio/pcmu' } },
-          },
-        },
-      }),
-    );
-  });
+  openai.on('open', () => openai.send(baselineSessionUpdate(false)));
   openai.on('message', (data: RawData) => {
     const bytes = data as Buffer;
     if (bytes.indexOf(DELTA_TYPE) < 0) return;

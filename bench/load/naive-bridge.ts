@@ -15,7 +15,7 @@
 import WebSocket, { type RawData } from 'ws';
 import { mulawToLinear } from '../../src/audio/mulaw.js';
 import { NaiveUpsampler } from '../lib/naive-codec.js';
-import { baselineEnv, serveBaselineBridge } from './baseline-server.js';
+import { baselineEnv, baselineSessionUpdate, serveBaselineBridge } from './baseline-server.js';
 
 const pcm16 = baselineEnv.inputFormat === 'pcm16';
 
@@ -48,20 +48,7 @@ function bridge(twilio: WebSocket): void {
     headers: { Authorization: `Bearer ${baselineEnv.apiKey}` },
   });
 
-  openai.on('open', () => {
-    openai.send(
-      JSON.stringify({
-        type: 'session.update',
-        session: {
-          type: 'realtime',
-          audio: {
-            input: { format: pcm16 ? { type: 'audio/pcm', rate: 24000 } : { type: 'audio/pcmu' } },
-            output: { format: { type: 'audio/pcmu' } },
-          },
-        },
-      }),
-    );
-  });
+  openai.on('open', () => openai.send(baselineSessionUpdate(pcm16)));
   openai.on('message', (data: RawData) => {
     const message = JSON.parse((data as Buffer).toString()) as RealtimeMessage;
     if (message.type === 'response.output_audio.delta' && message.delta) {
