@@ -136,7 +136,7 @@ describe('the call simulator (npm run simulate)', () => {
     const done: Promise<SimulationResult & { wallMs: number }> = simulation
       .run()
       .then((result) => ({ ...result, wallMs: Date.now() - started }));
-    return { done, stderr, options };
+    return { done, stderr, options, started };
   }
 
   async function upstreamWithAudio(bytes: number): Promise<FakeRealtimeConnection> {
@@ -147,11 +147,14 @@ describe('the call simulator (npm run simulate)', () => {
 
   it('streams the sample WAV at real-time pace and writes exactly the reply the assistant sent', async () => {
     const sample = loadCallerAudio(defaultSamplePath()).mulaw;
-    const { done, stderr } = simulate({ apiToken: 'api-secret' });
+    const { done, stderr, started } = simulate({ apiToken: 'api-secret' });
 
     const upstream = await upstreamWithAudio(8000);
-    // Real-time pace: at the moment one second has arrived, not much more than that has.
-    expect(upstream.appendedAudio().length).toBeLessThanOrEqual(8000 + 2 * 160);
+    // Real-time pace: one second of audio (50 frames) cannot arrive sooner than the 49 frame
+    // intervals after the first frame. A busy machine only makes it later (the simulator then
+    // sends its overdue frames at once), so this bound holds under load, where counting the
+    // bytes that arrived past the second would not.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000 - 2 * 20);
     const reply = mulawOf(toneSamples(660, 600, 8000));
     upstream.audioDelta('resp_1', 'item_1', reply.subarray(0, 1600));
     upstream.audioDelta('resp_1', 'item_1', reply.subarray(1600, 3200));
