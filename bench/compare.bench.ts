@@ -6,9 +6,9 @@
  * bench/load/naive-bridge.ts), the floor (bench/load/floor-bridge.ts: the same messages as ours
  * with next to no code per message, so its ratio is the least any bridge that forwards every
  * frame at once can reach on this machine), then this bridge on g711_ulaw and on pcm16 (with
- * --ours-args), the starting variant rotating from round to round so that none always runs first. Every run's CPU
- * is divided by the baseline's of its own round, and the table gives the median of those ratios;
- * see bench/load/compare.ts for why pairs, not averages.
+ * --ours-args), the starting variant rotating from round to round so that none always runs
+ * first. Every run's CPU is divided by the baseline's of its own round, and the table gives the
+ * median of those ratios; see bench/load/compare.ts for why pairs, not averages.
  *
  * Exits 0 when every run completed (whatever the ratios), 1 when a run failed, 2 on bad
  * arguments, 130 on Ctrl-C.

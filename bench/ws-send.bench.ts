@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { encodeTextFrame, encodeTextFramePair } from '../src/common/ws-frame.js';
+import { encodeTextFrame, encodeTextFramePair, zeroMask } from '../src/common/ws-frame.js';
+import { rawSocketOf } from './lib/raw-socket.js';
 import { noisePayload as payload } from './lib/noise-payload.js';
 
 const CONNECTIONS = 50;
@@ -34,37 +35,25 @@ const media = (i: number) =>
 const mark = (i: number) =>
   `{"event":"mark","streamSid":"${STREAM_SID}","mark":{"name":"m${i.toString(36)}"}}`;
 
-interface RawSocket {
-  write(data: Buffer): boolean;
-  cork(): void;
-  uncork(): void;
-}
-
-const raw = (socket: WebSocket) => (socket as unknown as { _socket: RawSocket })._socket;
-
-const zeroMask = (mask: Buffer) => {
-  mask.fill(0);
-};
-
 const variants: Variant[] = [
   { name: 'client: ws.send, random mask', side: 'client', send: (s, i) => s.send(append(i)) },
   { name: 'client: ws.send, zero mask', side: 'client', send: (s, i) => s.send(append(i)) },
   {
     name: 'client: one ready-made frame',
     side: 'client',
-    send: (s, i) => raw(s).write(encodeTextFrame(append(i), true)),
+    send: (s, i) => rawSocketOf(s).write(encodeTextFrame(append(i), true)),
   },
   { name: 'server: ws.send media', side: 'server', send: (s, i) => s.send(media(i)) },
   {
     name: 'server: one ready-made frame',
     side: 'server',
-    send: (s, i) => raw(s).write(encodeTextFrame(media(i), false)),
+    send: (s, i) => rawSocketOf(s).write(encodeTextFrame(media(i), false)),
   },
   {
     name: 'server: media+mark, ws.send corked',
     side: 'server',
     send: (s, i) => {
-      const r = raw(s);
+      const r = rawSocketOf(s);
       r.cork();
       s.send(media(i));
       s.send(mark(i));
@@ -74,7 +63,7 @@ const variants: Variant[] = [
   {
     name: 'server: media+mark, one ready-made buffer',
     side: 'server',
-    send: (s, i) => raw(s).write(encodeTextFramePair(media(i), mark(i), false)),
+    send: (s, i) => rawSocketOf(s).write(encodeTextFramePair(media(i), mark(i), false)),
   },
 ];
 

@@ -150,10 +150,10 @@ describe('the call simulator (npm run simulate)', () => {
     const { done, stderr, started } = simulate({ apiToken: 'api-secret' });
 
     const upstream = await upstreamWithAudio(8000);
-    // Real-time pace: one second of audio (50 frames) cannot arrive sooner than the 49 frame
-    // intervals after the first frame. A busy machine only makes it later (the simulator then
-    // sends its overdue frames at once), so this bound holds under load, where counting the
-    // bytes that arrived past the second would not.
+    // Real-time pace: the simulator's grid lets frame k go at k x 20 ms at the earliest, so one
+    // second of audio (50 frames) takes at least 1000 ms (two frames' slack here). A busy machine
+    // only makes it later (the simulator then sends its overdue frames at once), so this bound
+    // holds under load, where counting the bytes that arrived past the second would not.
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000 - 2 * 20);
     const reply = mulawOf(toneSamples(660, 600, 8000));
     upstream.audioDelta('resp_1', 'item_1', reply.subarray(0, 1600));

@@ -12,9 +12,9 @@
  *   npm run bench:load -- --calls 50 --seconds 15 --format g711_ulaw \
  *     --service-main dist-tools/bench/load/floor-bridge.js
  */
-import type { Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
-import { encodeTextFrame, encodeTextFramePair } from '../../src/common/ws-frame.js';
+import { encodeTextFrame, encodeTextFramePair, zeroMask } from '../../src/common/ws-frame.js';
+import { rawSocketOf } from '../lib/raw-socket.js';
 import { baselineEnv, baselineSessionUpdate, serveBaselineBridge } from './baseline-server.js';
 
 const MARK_EVERY_DELTAS = 5;
@@ -28,11 +28,6 @@ if (baselineEnv.inputFormat !== 'g711_ulaw') {
     'floor-bridge passes g711_ulaw through and converts nothing: run it with --format g711_ulaw',
   );
   process.exit(2);
-}
-
-/** The net.Socket under an open WebSocket (ws keeps it as `_socket`), for one plain write. */
-function rawSocket(socket: WebSocket): Socket {
-  return (socket as unknown as { _socket: Socket })._socket;
 }
 
 /** The string value after `key` in `data`, or undefined; base64 holds no escapes. */
@@ -51,7 +46,7 @@ function bridge(twilio: WebSocket): void {
     headers: { Authorization: `Bearer ${baselineEnv.apiKey}` },
     perMessageDeflate: false,
     skipUTF8Validation: true,
-    generateMask: (mask) => mask.fill(0),
+    generateMask: zeroMask,
   });
 
   openai.on('open', () => openai.send(baselineSessionUpdate(false)));
@@ -69,7 +64,7 @@ function bridge(twilio: WebSocket): void {
             false,
           )
         : encodeTextFrame(media, false);
-    rawSocket(twilio).write(frame);
+    rawSocketOf(twilio).write(frame);
   });
   openai.on('error', () => undefined);
 
@@ -85,7 +80,7 @@ function bridge(twilio: WebSocket): void {
     }
     const payload = valueAfter(bytes, PAYLOAD_KEY);
     if (payload === undefined || openai.readyState !== WebSocket.OPEN) return;
-    rawSocket(openai).write(
+    rawSocketOf(openai).write(
       encodeTextFrame(`{"type":"input_audio_buffer.append","audio":"${payload}"}`, true),
     );
   });

@@ -12,6 +12,12 @@
  * from a random one.
  */
 const OPCODE_TEXT_FIN = 0x81;
+
+/** ws's `generateMask` option for a client socket: the same all-zero key as these frames. */
+export function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 const MASK_BIT = 0x80;
 const MASK_KEY_BYTES = 4;
 

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { BoundedSender } from '../common/bounded-sender.js';
 import { closeReason } from '../common/close-reason.js';
 import { rawDataToBuffer } from '../common/raw-data.js';
+import { zeroMask } from '../common/ws-frame.js';
 import { parseRealtimeMessage } from './realtime-delta.fast.js';
 import type { RealtimeServerEvent } from './realtime.events.js';
 
@@ -41,11 +42,6 @@ export interface RealtimeConnectionOptions {
   connectTimeoutMs: number;
   /** Appends held back while OpenAI does not read (AUDIO_MAX_BACKLOG_FRAMES if not given). */
   audioBacklogFrames?: number;
-}
-
-/** ws's `generateMask` hook: the all-zero masking key (see the socket's options below). */
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
 }
 
 /**
