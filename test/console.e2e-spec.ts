@@ -538,7 +538,10 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
       try {
         await page.locator(`tr[data-call-sid="${call.callSid}"] [data-action="hangup"]`).waitFor();
         await page.locator('[data-testid="call-view"] .live-grid').waitFor();
-        await page.screenshot({ path: artifactPath(`console-live-call-${width}.png`) });
+        await page.screenshot({
+          path: artifactPath(`console-live-call-${width}.png`),
+          fullPage: true,
+        });
         expect(await layoutProblems(page)).toEqual([]);
       } finally {
         await page.setViewportSize({ width: 1440, height: 1000 });
