@@ -105,7 +105,8 @@ export class StageBuilder {
 
   private copy(state: BuiltStage, step: CopyStep): void {
     const fromStage = step.from === undefined ? undefined : this.built.get(step.from);
-    if (step.from !== undefined && !fromStage) throw new Error(`COPY --from=${step.from}: no such stage`);
+    if (step.from !== undefined && !fromStage)
+      throw new Error(`COPY --from=${step.from}: no such stage`);
     const dest = this.onDisk(state, step.dest);
     const intoDirectory = step.dest.endsWith('/') || step.sources.length > 1;
     for (const source of step.sources) {
