@@ -1,4 +1,4 @@
-import ignore from '@balena/dockerignore';
+import dockerignore from '@balena/dockerignore';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
@@ -20,7 +20,8 @@ const FAILED_OUTPUT_CHARS = 4_000;
 export function layOutContext(root: string, into: string): string[] {
   const ignoreFile = join(root, '.dockerignore');
   const rules = existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8').split('\n') : [];
-  const excluded = ignore().add(rules);
+  // A CommonJS module whose typings declare `export default`: from ES modules, that is `.default`.
+  const excluded = dockerignore.default().add(rules);
   // As Docker does: an excluded directory is skipped whole unless some `!` rule may re-include
   // something below it.
   const hasExceptions = rules.some((rule) => rule.trim().startsWith('!'));
