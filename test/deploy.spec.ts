@@ -1,7 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { envSchema } from '../src/config/env.schema.js';
+import { parseDockerfile } from './support/dockerfile.js';
+import { layOutContext } from './support/image-build.js';
 
 // No Docker engine and no Kubernetes cluster here: the deployment files are parsed and the
 // properties the issue names are checked on what they say (what `docker compose config` and
@@ -198,10 +201,23 @@ describe('Dockerfile', () => {
     expect(final.find((line) => line.startsWith('HEALTHCHECK '))).toMatch(/CMD \[.*\/health'/);
   });
 
-  it('copies only files that exist into the build', () => {
-    for (const line of instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from'))) {
-      const sources = line.split(/\s+/).slice(1, -1);
-      for (const source of sources) expect(existsSync(join(ROOT, source))).toBe(true);
+  it('copies only what the build context holds (files that exist, not excluded by .dockerignore)', () => {
+    const context = mkdtempSync(join(tmpdir(), 'bridge-context-'));
+    try {
+      const files = layOutContext(ROOT, context);
+      const sources = parseDockerfile(text)
+        .flatMap((stage) => stage.steps)
+        .flatMap((step) => (step.kind === 'COPY' && step.from === undefined ? step.sources : []));
+      expect(sources).toContain('src');
+      for (const source of sources) {
+        const path = posix.normalize(source).replace(/\/$/, '');
+        expect([
+          source,
+          files.some((file) => file === path || file.startsWith(`${path}/`)),
+        ]).toEqual([source, true]);
+      }
+    } finally {
+      rmSync(context, { recursive: true, force: true });
     }
   });
 });
