@@ -22,8 +22,8 @@ export function answerAndClose(
  */
 export function closeOnErrorStatus(res: ServerResponse): void {
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = ((statusCode: number, ...rest: unknown[]) => {
+  res.writeHead = (statusCode: number, ...rest: unknown[]) => {
     if (statusCode >= 400 && !res.headersSent) res.setHeader('connection', 'close');
     return writeHead(statusCode, ...rest);
-  }) as ServerResponse['writeHead'];
+  };
 }
