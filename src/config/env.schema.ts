@@ -165,6 +165,9 @@ export const envSchema = z.object({
     message: 'must be scheme://host[:port][/path] without ? or # (a path is kept as a prefix)',
   }),
   TRUST_PROXY: booleanString(false),
+  // Whole request (headers and body) / headers alone; a webhook needs far less (docs/security.md).
+  HTTP_REQUEST_TIMEOUT_MS: integer(30000, 1000, 300000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(10000, 500, 300000),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
 
   OPENAI_API_KEY: optionalText.refine((value) => value !== undefined, {
@@ -305,6 +308,11 @@ export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   if (strings.CALL_EVENTS_WEBHOOK_URL?.trim() && !strings.CALL_EVENTS_WEBHOOK_SECRET?.trim()) {
     problems.push(
       'CALL_EVENTS_WEBHOOK_SECRET: is required with CALL_EVENTS_WEBHOOK_URL (it signs each delivery)',
+    );
+  }
+  if (result.success && result.data.HTTP_HEADERS_TIMEOUT_MS > result.data.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${result.data.HTTP_REQUEST_TIMEOUT_MS})`,
     );
   }
   if (!result.success || problems.length > 0) throw new ConfigValidationError(problems);

@@ -14,7 +14,6 @@ import {
   Req,
   Res,
   ServiceUnavailableException,
-  UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -46,6 +45,7 @@ import {
   type ConsoleCallRow,
   type RecentCallSummary,
 } from './call-monitor.service.js';
+import { requireJson } from './require-json.js';
 import { ConsoleAuthGuard } from './console-auth.guard.js';
 import {
   SetupChecks,
@@ -246,8 +246,4 @@ export class ConsoleApiController {
     const { transferNumber, transferAllowedNumbers } = this.callControl;
     return [...new Set([...(transferNumber ? [transferNumber] : []), ...transferAllowedNumbers])];
   }
-}
-
-function requireJson(req: Request): void {
-  if (!req.is('application/json')) throw new UnsupportedMediaTypeException('send JSON');
 }

@@ -7,10 +7,15 @@ export const SESSION_TTL_S = 12 * 60 * 60;
 /** Sessions held at once; logging in beyond this ends the oldest one. */
 export const MAX_SESSIONS = 100;
 
-/** Failed logins allowed per client address within LOGIN_WINDOW_S; then 429 until it passes. */
+/**
+ * Wrong tokens answered 401 per client address within LOGIN_WINDOW_S; beyond, 429 until the
+ * window passes. The right token is still accepted meanwhile (LoginThrottle).
+ */
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_S = 60;
-/** Client addresses whose failures are remembered (the oldest are forgotten first). */
+/** Logins with the right token per client address within LOGIN_WINDOW_S; beyond, 429. */
+export const LOGIN_MAX_SUCCESSES = 30;
+/** Client addresses remembered by each login bound (the oldest are forgotten first). */
 export const LOGIN_TRACKED_ADDRESSES = 1000;
 
 /** Server-sent event streams open at once across all console pages; beyond it: 503. */

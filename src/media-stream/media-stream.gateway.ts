@@ -9,6 +9,7 @@ import { CallFactory } from '../call/call.factory.js';
 import type { CallOrchestrator } from '../call/call-orchestrator.js';
 import { closeReason } from '../common/close-reason.js';
 import { LogThrottle } from '../common/log-throttle.js';
+import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from '../common/refusal-log.js';
 import { rawDataToBuffer } from '../common/raw-data.js';
 import {
   limitsConfig,
@@ -43,9 +44,6 @@ const MAX_LOGGED_DROPS = 5;
 const REFUSED_CLOSE_GRACE_MS = 1000;
 /** Custom parameters only the bridge itself reads; kept out of the call's context. */
 const INTERNAL_PARAMETERS = new Set(['token']);
-/** Lines a second (and burst) about refused or destroyed streams: strangers cause these. */
-const REFUSAL_LOG_LINES_PER_S = 10;
-const REFUSAL_LOG_BURST = 50;
 /** Set on an upgrade request whose X-Twilio-Signature was valid (or not checked at all). */
 const SIGNED = Symbol('signed media stream upgrade');
 
