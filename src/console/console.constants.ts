@@ -13,6 +13,13 @@ export const MAX_SESSIONS = 100;
  */
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_S = 60;
+/**
+ * Wrong tokens within LOGIN_WINDOW_S from all addresses together; beyond, 429 for every wrong
+ * token. Addresses are only as real as the proxy in front says (a client that can set the
+ * rightmost X-Forwarded-For entry gets a new address per request): this bound holds whatever
+ * the addresses. The right token is still accepted, so it locks nobody out.
+ */
+export const LOGIN_MAX_FAILURES_TOTAL = 100;
 /** Logins with the right token per client address within LOGIN_WINDOW_S; beyond, 429. */
 export const LOGIN_MAX_SUCCESSES = 30;
 /** Client addresses remembered by each login bound (the oldest are forgotten first). */

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import {
   LOGIN_MAX_FAILURES,
+  LOGIN_MAX_FAILURES_TOTAL,
   LOGIN_MAX_SUCCESSES,
   LOGIN_TRACKED_ADDRESSES,
   LOGIN_WINDOW_S,
 } from './console.constants.js';
+
+const ALL_ADDRESSES = '*';
 
 /** Events per key in a fixed window from the key's first event; at most `maxKeys` keys. */
 class WindowCounter {
@@ -46,7 +49,8 @@ class WindowCounter {
  * The console login's two throttles, per client address (clientAddress: the socket's peer, or
  * the rightmost X-Forwarded-For entry behind a trusted proxy). Failures and correct logins are
  * counted apart, so failures never lock out the right token, from any address: a wrong token
- * is answered 429 once its address has LOGIN_MAX_FAILURES in the window, and the right one is
+ * is answered 429 once its address has LOGIN_MAX_FAILURES in the window (or all addresses
+ * together LOGIN_MAX_FAILURES_TOTAL), and the right one is
  * still checked and accepted. The right token has its own, generous bound, so a script looping
  * on the login cannot churn through the MAX_SESSIONS sessions every operator shares.
  */
@@ -57,6 +61,12 @@ export class LoginThrottle {
     LOGIN_WINDOW_S * 1000,
     LOGIN_TRACKED_ADDRESSES,
   );
+  /** Every address's failures under one key: rotating addresses cannot get past it. */
+  private readonly allFailures = new WindowCounter(
+    LOGIN_MAX_FAILURES_TOTAL,
+    LOGIN_WINDOW_S * 1000,
+    1,
+  );
   private readonly successes = new WindowCounter(
     LOGIN_MAX_SUCCESSES,
     LOGIN_WINDOW_S * 1000,
@@ -65,11 +75,15 @@ export class LoginThrottle {
 
   /** Seconds until this address may fail again without a 429 (0: now). */
   failureBlockedFor(address: string, now = Date.now()): number {
-    return this.failures.blockedFor(address, now);
+    return Math.max(
+      this.failures.blockedFor(address, now),
+      this.allFailures.blockedFor(ALL_ADDRESSES, now),
+    );
   }
 
   failed(address: string, now = Date.now()): void {
     this.failures.add(address, now);
+    this.allFailures.add(ALL_ADDRESSES, now);
   }
 
   /** Seconds until this address may log in again with the right token (0: now). */
