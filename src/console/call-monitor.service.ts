@@ -12,6 +12,7 @@ import { CallDirectory, type CallRecordEntry } from '../cluster/call-directory.j
 import type { LiveCall as DirectoryCall } from '../cluster/call-directory.js';
 import type { AnyCallEvent, CallEndedEvent, TokenUsage } from '../events/call-events.js';
 import { SILENCE_DBFS } from '../audio/audio-level.js';
+import { truncateText } from '../common/text-bound.js';
 import {
   MAX_ENTRY_TEXT,
   MAX_LIVE_FOLLOWERS,
@@ -102,8 +103,7 @@ interface CallView {
   interruptedItems: Set<string>;
 }
 
-const clip = (text: string) =>
-  text.length > MAX_ENTRY_TEXT ? `${text.slice(0, MAX_ENTRY_TEXT)}…` : text;
+const clip = (text: string) => truncateText(text, MAX_ENTRY_TEXT);
 
 /**
  * What the console shows about calls, kept as calls happen: each live call's timeline (from the
