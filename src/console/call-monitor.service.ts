@@ -20,7 +20,8 @@ import {
   RECENT_CALLS,
   SAMPLE_INTERVAL_MS,
 } from './console.constants.js';
-import type { SseStream } from './sse-stream.js';
+import { SseFollowerLimits } from '../http/sse-follower-limits.js';
+import type { SseStream } from '../http/sse-stream.js';
 
 /** One row of the live calls table. */
 export interface ConsoleCallRow {
@@ -118,7 +119,7 @@ export class CallMonitor implements OnModuleDestroy {
   private readonly recent: CallDetail[] = [];
   private readonly listFollowers = new Set<SseStream>();
   private readonly callFollowers = new Map<string, Set<SseStream>>();
-  private followers = 0;
+  private readonly followers = new SseFollowerLimits(MAX_LIVE_FOLLOWERS);
   private sampler?: NodeJS.Timeout;
   private lastRowsJson = '';
 
@@ -228,7 +229,7 @@ export class CallMonitor implements OnModuleDestroy {
 
   /** Throws 503 when the console already has MAX_LIVE_FOLLOWERS streams open. */
   assertFollowerRoom(): void {
-    if (this.followers >= MAX_LIVE_FOLLOWERS) {
+    if (this.followers.refusal()) {
       throw new ServiceUnavailableException(
         `the console already has ${MAX_LIVE_FOLLOWERS} live streams open`,
       );
@@ -274,11 +275,10 @@ export class CallMonitor implements OnModuleDestroy {
   }
 
   private addFollower(stream: SseStream, remove: () => void): void {
-    this.followers++;
+    this.followers.track(stream);
     stream.onClose(() => {
-      this.followers--;
       remove();
-      if (this.followers === 0) {
+      if (this.followers.size === 0) {
         clearInterval(this.sampler);
         this.sampler = undefined;
       }
