@@ -184,15 +184,18 @@ export class RealtimeLink {
   private connect(): void {
     if (this.state === 'closed') return;
     const timeoutMs = this.policy.connecting(Date.now(), this.service.connectTimeoutMs);
-    const connection: RealtimeConnection = this.service.connect({
-      onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
-      onEvent: (event) =>
-        this.guard(() => connection === this.connection && this.listener.onEvent(event)),
-      // The call logger caps warnings per call: a stream of bad events cannot flood the logs.
-      onInvalidEvent: (reason) =>
-        this.guard(() => this.log.warn(`dropped invalid OpenAI event: ${reason}`)),
-      onClose: (info) => this.guard(() => connection === this.connection && this.onClose(info)),
-    }, timeoutMs);
+    const connection: RealtimeConnection = this.service.connect(
+      {
+        onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
+        onEvent: (event) =>
+          this.guard(() => connection === this.connection && this.listener.onEvent(event)),
+        // The call logger caps warnings per call: a stream of bad events cannot flood the logs.
+        onInvalidEvent: (reason) =>
+          this.guard(() => this.log.warn(`dropped invalid OpenAI event: ${reason}`)),
+        onClose: (info) => this.guard(() => connection === this.connection && this.onClose(info)),
+      },
+      timeoutMs,
+    );
     this.connection = connection;
   }
 
