@@ -4,7 +4,7 @@ import { CallDirectory, type SharedCallEvent } from '../cluster/call-directory.j
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import { CallEvent } from '../events/call-events.js';
 import { SseFollowerLimits } from '../http/sse-follower-limits.js';
-import { SseStream } from '../http/sse-stream.js';
+import { SseStream, sseFrame } from '../http/sse-stream.js';
 
 /** How often followed calls are checked for having vanished (a lease lives 10 s). */
 const GONE_CHECK_MS = 5_000;
@@ -89,8 +89,9 @@ export class CallEventFollowers implements OnModuleDestroy {
   private publish(event: SharedCallEvent): void {
     const streams = this.byCall.get(event.callSid)?.streams;
     if (!streams) return;
+    const frame = sseFrame(event.event, event);
     for (const stream of [...streams]) {
-      stream.send(event.event, event);
+      stream.sendFrame(frame);
       if (event.event === CallEvent.Ended) stream.close();
     }
   }

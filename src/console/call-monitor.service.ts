@@ -21,7 +21,7 @@ import {
   SAMPLE_INTERVAL_MS,
 } from './console.constants.js';
 import { SseFollowerLimits } from '../http/sse-follower-limits.js';
-import type { SseStream } from '../http/sse-stream.js';
+import { sseFrame, type SseStream } from '../http/sse-stream.js';
 
 /** One row of the live calls table. */
 export interface ConsoleCallRow {
@@ -293,8 +293,8 @@ export class CallMonitor implements OnModuleDestroy {
     for (const [callSid, streams] of this.callFollowers) {
       const session = this.registry.get(callSid);
       if (!session) continue;
-      const stats = this.statsOf(session, session.activity.readLevels(now), now);
-      for (const stream of streams) stream.send('stats', stats);
+      const frame = sseFrame('stats', this.statsOf(session, session.activity.readLevels(now), now));
+      for (const stream of streams) stream.sendFrame(frame);
     }
   }
 
@@ -306,7 +306,8 @@ export class CallMonitor implements OnModuleDestroy {
     const json = JSON.stringify(calls);
     if (json === this.lastRowsJson) return;
     this.lastRowsJson = json;
-    for (const stream of this.listFollowers) stream.send('calls', { calls });
+    const frame = sseFrame('calls', { calls });
+    for (const stream of this.listFollowers) stream.sendFrame(frame);
   }
 
   // --- call events ---------------------------------------------------------------------
@@ -346,7 +347,8 @@ export class CallMonitor implements OnModuleDestroy {
       view.entries.shift();
       view.droppedEntries++;
     }
-    for (const stream of this.callFollowers.get(event.callSid) ?? []) stream.send('entry', entry);
+    const frame = sseFrame('entry', entry);
+    for (const stream of this.callFollowers.get(event.callSid) ?? []) stream.sendFrame(frame);
   }
 
   private entryFor(event: AnyCallEvent, view: CallView): TimelineEntry | undefined {

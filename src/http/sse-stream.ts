@@ -7,6 +7,14 @@ import {
 } from './sse.constants.js';
 import { sseEventJson } from './sse-event.js';
 
+/** One event as written on the wire (sseFrame). */
+export type SseFrame = string & { readonly __sseFrame: true };
+
+/** `event` with `data` as its JSON, cut to MAX_SSE_EVENT_BYTES if it is bigger (sseEventJson). */
+export function sseFrame(event: string, data: unknown): SseFrame {
+  return `event: ${event}\ndata: ${sseEventJson(data, MAX_SSE_EVENT_BYTES)}\n\n` as SseFrame;
+}
+
 /**
  * One server-sent event stream, the same for every streaming route (the call-events API and the
  * console): the same headers, a heartbeat comment every SSE_HEARTBEAT_MS, an end after
@@ -49,7 +57,12 @@ export class SseStream {
 
   /** One event; its data cut to MAX_SSE_EVENT_BYTES if it is bigger (sseEventJson). */
   send(event: string, data: unknown): void {
-    this.write(`event: ${event}\ndata: ${sseEventJson(data, MAX_SSE_EVENT_BYTES)}\n\n`);
+    this.write(sseFrame(event, data));
+  }
+
+  /** An event already framed by sseFrame: one event fanned out to many streams is built once. */
+  sendFrame(frame: SseFrame): void {
+    this.write(frame);
   }
 
   /** A comment line (ignored by EventSource; read by people and tests). */

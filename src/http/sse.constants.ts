@@ -11,9 +11,10 @@ export const SSE_RETRY_MS = 2000;
  */
 export const MAX_SSE_EVENT_BYTES = 64 * 1024;
 /**
- * Unread bytes a stream may hold for a reader. A reader this far behind is not reading: the
- * stream ends with a last `: dropped: not reading fast enough` comment (and is destroyed if even
- * that cannot be queued), rather than holding ever more for it. Twice MAX_SSE_EVENT_BYTES, so a
- * reader that keeps up is never dropped for one large event.
+ * Unread bytes a stream may hold for a reader before the next write. A reader this far behind is
+ * not reading: the stream ends with a last `: dropped: not reading fast enough` comment (and is
+ * destroyed if even that cannot be queued), rather than holding ever more for it. At least one
+ * whole event (MAX_SSE_EVENT_BYTES), so a reader that keeps up is never dropped for one large
+ * event; at most this plus one event is held per reader.
  */
-export const MAX_SSE_BACKLOG_BYTES = 2 * MAX_SSE_EVENT_BYTES;
+export const MAX_SSE_BACKLOG_BYTES = 64 * 1024;
