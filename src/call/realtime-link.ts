@@ -62,7 +62,7 @@ type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 export class RealtimeLink {
   private state: LinkState = 'connecting';
   private connection?: RealtimeConnection;
-  private readonly policy = new ReconnectPolicy();
+  private readonly policy: ReconnectPolicy;
   private reconnectStartedAt = 0;
   private retryTimer?: NodeJS.Timeout;
   private readonly held: string[] = [];
@@ -82,6 +82,7 @@ export class RealtimeLink {
     private readonly log: CallLogger,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
   ) {
+    this.policy = new ReconnectPolicy(service.connectDeadlineMs);
     if (audio.inputChunkMs > TWILIO_FRAME_MS) {
       this.chunker = new InputAudioChunker(
         audio.inputChunkMs * INPUT_BYTES_PER_MS[audio.inputFormat],
@@ -156,7 +157,7 @@ export class RealtimeLink {
     const delay = this.policy.next(Date.now());
     if (delay === undefined) {
       this.fail(
-        `OpenAI Realtime sessions keep ending soon after they open (${why}); gave up after ${this.policy.attempts} connections`,
+        `OpenAI Realtime sessions keep ending soon after they open (${why}); gave up after ${this.policy.attempts} connections in ${this.policy.elapsed(Date.now())} ms`,
       );
       return;
     }
@@ -182,16 +183,19 @@ export class RealtimeLink {
 
   private connect(): void {
     if (this.state === 'closed') return;
-    this.policy.connecting();
-    const connection: RealtimeConnection = this.service.connect({
-      onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
-      onEvent: (event) =>
-        this.guard(() => connection === this.connection && this.listener.onEvent(event)),
-      // The call logger caps warnings per call: a stream of bad events cannot flood the logs.
-      onInvalidEvent: (reason) =>
-        this.guard(() => this.log.warn(`dropped invalid OpenAI event: ${reason}`)),
-      onClose: (info) => this.guard(() => connection === this.connection && this.onClose(info)),
-    });
+    const timeoutMs = this.policy.connecting(Date.now(), this.service.connectTimeoutMs);
+    const connection: RealtimeConnection = this.service.connect(
+      {
+        onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
+        onEvent: (event) =>
+          this.guard(() => connection === this.connection && this.listener.onEvent(event)),
+        // The call logger caps warnings per call: a stream of bad events cannot flood the logs.
+        onInvalidEvent: (reason) =>
+          this.guard(() => this.log.warn(`dropped invalid OpenAI event: ${reason}`)),
+        onClose: (info) => this.guard(() => connection === this.connection && this.onClose(info)),
+      },
+      timeoutMs,
+    );
     this.connection = connection;
   }
 
@@ -269,7 +273,9 @@ export class RealtimeLink {
       this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
       return;
     }
-    this.fail(`could not connect to OpenAI Realtime after ${attempt} attempts (${detail})`);
+    this.fail(
+      `could not connect to OpenAI Realtime after ${attempt} attempts (${detail}) in ${this.policy.elapsed(Date.now())} ms`,
+    );
   }
 
   private appendJson(audio: string): string {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, Scope } from '@nestjs/common';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
-import type { FunctionCall } from '../realtime/realtime.events.js';
+import { MAX_TOOL_ARGUMENTS_BYTES, type FunctionCall } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { CallContext } from './call-context.js';
 import { CALL_SETTINGS } from './call-providers.js';
@@ -136,6 +136,10 @@ export class ToolCallCoordinator {
       ok,
       durationMs: Date.now() - started,
     });
+    if (call.oversizedArgumentsBytes !== undefined) {
+      const error = `the arguments were ${call.oversizedArgumentsBytes} bytes, over the limit of ${MAX_TOOL_ARGUMENTS_BYTES}; the tool was not run`;
+      return result(undefined, { error }, false);
+    }
     const tool = this.registry.get(call.name);
     if (!tool) return result(undefined, { error: `unknown tool "${call.name}"` }, false);
     const offered = this.offered;

@@ -48,6 +48,7 @@ export const openaiConfig = namespace('openai', (env) => {
     inputTranscriptionModel:
       env.INPUT_TRANSCRIPTION_MODEL === 'none' ? undefined : env.INPUT_TRANSCRIPTION_MODEL,
     connectTimeoutMs: env.OPENAI_CONNECT_TIMEOUT_MS,
+    connectDeadlineMs: env.OPENAI_CONNECT_DEADLINE_MS,
     /** Set: the SIP transport is on (its webhook route exists). */
     webhookSecret: env.OPENAI_WEBHOOK_SECRET ? new Secret(env.OPENAI_WEBHOOK_SECRET) : undefined,
     /** Base of OpenAI's REST API (the SIP calls API; the console's key check). */

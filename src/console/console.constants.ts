@@ -29,10 +29,7 @@ export const LOGIN_TRACKED_ADDRESSES = 1000;
 export const MAX_LIVE_FOLLOWERS = 32;
 /** How often followed calls are sampled (state, levels) and the calls table refreshed. */
 export const SAMPLE_INTERVAL_MS = 250;
-/** A comment line keeps idle event streams open through proxies. */
-export const HEARTBEAT_MS = 15_000;
-/** A follower that stops reading is dropped once this much is queued for it. */
-export const MAX_FOLLOWER_BACKLOG_BYTES = 256 * 1024;
+// Heartbeat, event size and slow readers: the rules of every event stream (src/http/sse.constants.ts).
 
 /** Timeline entries (turns, tools, key presses, interruptions) kept per call; oldest go first. */
 export const MAX_TIMELINE_ENTRIES = 500;

@@ -1,12 +1,18 @@
 import { isBase64, isObject, isString } from '../common/json-guards.js';
 import {
   asFunctionCall,
+  functionCall,
   summariseItem,
   type FunctionCall,
   type RealtimeItemSummary,
 } from './realtime-items.js';
 
-export { functionCallsIn, type FunctionCall, type RealtimeItemSummary } from './realtime-items.js';
+export {
+  functionCallsIn,
+  MAX_TOOL_ARGUMENTS_BYTES,
+  type FunctionCall,
+  type RealtimeItemSummary,
+} from './realtime-items.js';
 
 /**
  * OpenAI Realtime API (GA) server events the bridge acts on, validated at the edge. Anything else
@@ -108,8 +114,6 @@ export type RealtimeEventParseResult =
 export const MAX_AUDIO_DELTA_CHARS = Math.ceil((10 * 8000) / 3) * 4;
 /** Transcripts longer than this are cut (they go into logs, events and the re-seed). */
 export const MAX_TRANSCRIPT_CHARS = 20_000;
-/** A tool call's JSON arguments beyond this are refused. */
-export const MAX_FUNCTION_ARGUMENTS_CHARS = 256 * 1024;
 /** Error messages are cut to this. */
 const MAX_ERROR_TEXT_CHARS = 1000;
 
@@ -261,10 +265,8 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       if (!isString(responseId) || !isString(callId) || !isString(name) || !isString(args)) {
         return fail('function_call_arguments.done without response_id/call_id/name/arguments');
       }
-      if (args.length > MAX_FUNCTION_ARGUMENTS_CHARS) {
-        return fail(`function call arguments over ${MAX_FUNCTION_ARGUMENTS_CHARS} characters`);
-      }
-      return ok({ type: v.type, response_id: responseId, call_id: callId, name, arguments: args });
+      // Oversized arguments are kept out here too, and the call refused with an error output.
+      return ok({ type: v.type, ...functionCall(responseId, callId, name, args) });
     }
     case 'response.output_item.done': {
       const call = isString(v.response_id) ? asFunctionCall(v.response_id, v.item) : undefined;

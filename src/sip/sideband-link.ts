@@ -3,6 +3,7 @@ import { CallContext } from '../call/call-context.js';
 import { CallLogger } from '../call/call-logger.js';
 import type { CallChannel } from '../call/call-transport.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
+import { ConnectDeadline } from '../realtime/connect-deadline.js';
 import type { RealtimeCloseInfo } from '../realtime/realtime-connection.js';
 import { RealtimeConnection } from '../realtime/realtime-connection.js';
 import { RealtimeEventIds, type RealtimeClientEvent } from '../realtime/realtime-outbound.js';
@@ -62,6 +63,8 @@ export class SidebandLink implements CallChannel {
   private attempt = 0;
   private everOpened = false;
   private retryTimer?: NodeJS.Timeout;
+  /** Each outage (the first open, or a loss) must end within OPENAI_CONNECT_DEADLINE_MS. */
+  private readonly deadline: ConnectDeadline;
   private listener!: SidebandListener;
   /** Runs a callback so that a throw ends this call only. */
   private guard: (action: () => void) => void = (action) => action();
@@ -70,7 +73,9 @@ export class SidebandLink implements CallChannel {
     private readonly context: CallContext,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     private readonly log: CallLogger,
-  ) {}
+  ) {
+    this.deadline = new ConnectDeadline(openai.connectDeadlineMs);
+  }
 
   get isOpen(): boolean {
     return this.state === 'open';
@@ -87,6 +92,7 @@ export class SidebandLink implements CallChannel {
   start(listener: SidebandListener, guard: (action: () => void) => void): void {
     this.listener = listener;
     this.guard = guard;
+    this.deadline.start(Date.now());
     this.connect();
   }
 
@@ -114,11 +120,12 @@ export class SidebandLink implements CallChannel {
   }
 
   private connect(): void {
+    const now = Date.now();
     const connection: RealtimeConnection = new RealtimeConnection(
       {
         url: this.url,
         apiKey: this.openai.apiKey.reveal(),
-        connectTimeoutMs: this.openai.connectTimeoutMs,
+        connectTimeoutMs: this.deadline.attemptTimeout(now, this.openai.connectTimeoutMs),
       },
       {
         onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
@@ -163,12 +170,21 @@ export class SidebandLink implements CallChannel {
     }
     this.state = 'connecting';
     // A socket lost mid-call starts a new budget of attempts, the first of them at once.
-    if (info.wasOpen) this.attempt = -1;
+    if (info.wasOpen) {
+      this.attempt = -1;
+      this.deadline.start(Date.now());
+    }
     const next = this.attempt + 1;
     if (next >= SIDEBAND_BACKOFF_MS.length) {
       return this.gone(`could not open the sideband after ${next} attempts (${detail})`, 'failed');
     }
     const wait = SIDEBAND_BACKOFF_MS[next];
+    if (!this.deadline.allows(Date.now(), wait)) {
+      return this.gone(
+        `could not open the sideband within OPENAI_CONNECT_DEADLINE_MS (${this.deadline.deadlineMs} ms, ${next} attempts, ${detail})`,
+        'failed',
+      );
+    }
     this.log.warn(
       `sideband ${info.wasOpen ? 'lost' : 'attempt failed'} (${detail}); retrying in ${wait} ms`,
     );
