@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
+import type WebSocket from 'ws';
 import { CallOrchestrator } from './call-orchestrator.js';
-import { LiveCallContext } from './live-call-context.js';
+import { CallStart } from './call-start.js';
 
 export interface NewCall {
   callSid: string;
@@ -12,20 +13,18 @@ export interface NewCall {
 
 /**
  * Creates one call per call in a DI context of its own: once per call, never per frame. The
- * call's CallContext is registered as that context's "request", so every request-scoped provider
- * resolved in it (the orchestrator, its links, scheduler, ending and recorder, and any per-call
- * provider another module declares) is created once for this call and can inject it.
+ * call's CallStart (who it is, and the caller's socket) is registered as that context's
+ * "request", so every request-scoped provider resolved in it (the orchestrator, its links,
+ * scheduler, ending and recorder, and any per-call provider another module declares) is created
+ * once for this call, whole, and can inject its CallContext.
  */
 @Injectable()
 export class CallFactory {
   constructor(private readonly moduleRef: ModuleRef) {}
 
-  async create(call: NewCall): Promise<CallOrchestrator> {
+  async create(call: NewCall, socket: WebSocket): Promise<CallOrchestrator> {
     const contextId = ContextIdFactory.create();
-    const context = new LiveCallContext(contextId, call, (type, id) =>
-      this.moduleRef.resolve(type, id, { strict: false }),
-    );
-    this.moduleRef.registerRequestByContextId(context, contextId);
+    this.moduleRef.registerRequestByContextId(new CallStart(contextId, call, socket), contextId);
     return this.moduleRef.resolve(CallOrchestrator, contextId, { strict: false });
   }
 }
