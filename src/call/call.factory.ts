@@ -9,6 +9,8 @@ export interface NewCall {
   streamSid: string;
   accountSid: string;
   customParameters: Record<string, string>;
+  /** The caller's Twilio media socket, whose `start` was accepted. */
+  socket: WebSocket;
 }
 
 /**
@@ -22,9 +24,10 @@ export interface NewCall {
 export class CallFactory {
   constructor(private readonly moduleRef: ModuleRef) {}
 
-  async create(call: NewCall, socket: WebSocket): Promise<CallOrchestrator> {
+  async create(call: NewCall): Promise<CallOrchestrator> {
     const contextId = ContextIdFactory.create();
-    this.moduleRef.registerRequestByContextId(new CallStart(contextId, call, socket), contextId);
+    const start = new CallStart(contextId, call, call.socket);
+    this.moduleRef.registerRequestByContextId(start, contextId);
     return this.moduleRef.resolve(CallOrchestrator, contextId, { strict: false });
   }
 }

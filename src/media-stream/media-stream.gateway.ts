@@ -223,19 +223,17 @@ export class MediaStreamGateway implements OnGatewayConnection {
       leased = callSid;
       if (refused || socket.readyState !== socket.OPEN) return releaseLease();
       clearTimeout(startTimer);
-      const created = await this.sessions.create(
-        {
-          callSid,
-          streamSid: frame.streamSid,
-          accountSid: frame.start.accountSid,
-          customParameters: Object.fromEntries(
-            Object.entries(frame.start.customParameters).filter(
-              ([name]) => !INTERNAL_PARAMETERS.has(name),
-            ),
+      const created = await this.sessions.create({
+        callSid,
+        streamSid: frame.streamSid,
+        accountSid: frame.start.accountSid,
+        customParameters: Object.fromEntries(
+          Object.entries(frame.start.customParameters).filter(
+            ([name]) => !INTERNAL_PARAMETERS.has(name),
           ),
-        },
+        ),
         socket,
-      );
+      });
       release();
       if (socket.readyState !== socket.OPEN) return;
       session = created;
