@@ -38,12 +38,12 @@ function coordinator(timeoutMs = 1000, offered?: string[]) {
     registry(),
     context,
     { toolTimeoutMs: timeoutMs },
+    {
+      sendOutput: (result) => outputs.push(result),
+      continueResponse: () => continued++,
+    },
     { tools: offered },
   );
-  tools.bind({
-    sendOutput: (result) => outputs.push(result),
-    continueResponse: () => continued++,
-  });
   return { tools, outputs, continued: () => continued };
 }
 

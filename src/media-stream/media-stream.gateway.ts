@@ -232,11 +232,12 @@ export class MediaStreamGateway implements OnGatewayConnection {
             ([name]) => !INTERNAL_PARAMETERS.has(name),
           ),
         ),
+        socket,
       });
       release();
       if (socket.readyState !== socket.OPEN) return;
       session = created;
-      session.begin(socket);
+      session.begin();
       for (const queued of early.splice(0)) this.forward(session, queued, rate, socket);
     };
 

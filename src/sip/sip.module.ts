@@ -7,8 +7,8 @@ import { RedisCallDirectory } from '../cluster/redis-call-directory.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
-import { ServerPlayback } from './server-playback.js';
-import { SidebandLink } from './sideband-link.js';
+import { ServerPlayback, ServerPlaybackState } from './server-playback.js';
+import { SidebandEvents, SidebandLink } from './sideband-link.js';
 import { SipCall } from './sip-call.js';
 import { SipCallLine } from './sip-call-line.js';
 import { SipCallsService } from './sip-calls.service.js';
@@ -38,10 +38,12 @@ import { WebhookVerifier } from './webhook-signature.js';
     SipCall,
     ...sharedCallParts,
     SidebandLink,
+    SidebandEvents,
     ServerPlayback,
+    ServerPlaybackState,
     SipCallLine,
     { provide: CALL_CHANNEL, useExisting: SidebandLink },
-    { provide: CALL_PLAYBACK, useExisting: ServerPlayback },
+    { provide: CALL_PLAYBACK, useExisting: ServerPlaybackState },
     { provide: CALL_LINE, useExisting: SipCallLine },
     { provide: CALL_BARGE_IN, useExisting: ServerPlayback },
     {
