@@ -82,12 +82,15 @@ export class MediaStreamConnection implements PendingStream {
   /** Pushed out of the full pending pool by a newer upgrade. */
   evict(): void {
     if (this.state !== 'pending') return;
-    this.destroy('evicted', 'evicted from the full pending pool (MAX_PENDING_STREAMS)');
+    this.destroy(
+      'evicted',
+      'waiting for start: evicted from the full pending pool (MAX_PENDING_STREAMS)',
+    );
   }
 
   private readonly onStartTimeout = (): void => {
     if (this.state !== 'pending' && this.state !== 'starting') return;
-    this.destroy('start_timeout', `no valid start within ${this.startTimeoutMs} ms`);
+    this.destroy('start_timeout', `with no valid start within ${this.startTimeoutMs} ms`);
   };
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
@@ -138,7 +141,7 @@ export class MediaStreamConnection implements PendingStream {
       `${callSid ? `[callSid=${callSid}] ` : ''}media stream socket error: ${error.message}`,
     );
     // A stream that is not a call yet gets no close handshake (ws would wait 30 s for it).
-    if (this.leave()) this.socket.terminate();
+    if (this.state !== 'started' && this.leave()) this.socket.terminate();
   };
 
   /** Counts one frame before a valid `start`; false (and the socket destroyed) past the budget. */
@@ -154,7 +157,7 @@ export class MediaStreamConnection implements PendingStream {
     if (over === undefined) return true;
     // Counted once; a stream already refused (in its close grace) is simply cut off.
     if (this.state === 'closed') this.socket.terminate();
-    else this.destroy('pre_start_budget', over);
+    else this.destroy('pre_start_budget', `over its budget before start: ${over}`);
     return false;
   }
 
@@ -240,7 +243,7 @@ export class MediaStreamConnection implements PendingStream {
   private destroy(why: StreamRefusal, reason: string): void {
     if (!this.leave()) return;
     this.host.metrics.streamRefused(why);
-    this.host.warn(`destroyed a media stream: ${reason}`);
+    this.host.warn(`destroyed a media stream ${reason}`);
     this.socket.terminate();
   }
 
