@@ -170,15 +170,20 @@ describe('hardening: slots and CPU before start', () => {
       flood.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       await waitUntil(() => output.includes('flooding'), 'the flood to begin', 10_000);
 
-      const timesMs: number[] = [];
-      for (let i = 0; i < 30; i++) {
-        const sentAt = performance.now();
-        const response = await fetch(`${baseUrl}/health`);
-        await response.arrayBuffer();
-        timesMs.push(performance.now() - sentAt);
-        expect(response.status).toBe(200);
-        await sleep(20);
-      }
+      // One request every 50 ms, each timed on its own: a stalled bridge cannot hide its stall
+      // in the gaps between sequential requests.
+      const timesMs = await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          await sleep(i * 50);
+          const sentAt = performance.now();
+          const response = await fetch(`${baseUrl}/health`);
+          await response.arrayBuffer();
+          expect(response.status).toBe(200);
+          return performance.now() - sentAt;
+        }),
+      );
+      const p50 = [...timesMs].sort((a, b) => a - b)[Math.floor(timesMs.length / 2)];
+      expect(p50).toBeLessThan(20);
       // Measured during the flood, not after it.
       expect(flood.exitCode).toBeNull();
       await exited;
@@ -188,8 +193,6 @@ describe('hardening: slots and CPU before start', () => {
         stillOpen: number;
       };
 
-      const p50 = [...timesMs].sort((a, b) => a - b)[Math.floor(timesMs.length / 2)];
-      expect(p50).toBeLessThan(20);
       // Every junk socket was destroyed for its budget before start, none left to time out.
       expect(summary.opened).toBeGreaterThanOrEqual(50);
       expect(summary.stillOpen).toBe(0);
