@@ -193,7 +193,7 @@ describe('hardening: slots and CPU before start', () => {
         stillOpen: number;
       };
 
-      // Every junk socket was destroyed for its budget before start, none left to time out.
+      // Every junk socket was destroyed for its budget before start: none timed out or was left.
       expect(summary.opened).toBeGreaterThanOrEqual(50);
       expect(summary.stillOpen).toBe(0);
       const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
@@ -201,6 +201,6 @@ describe('hardening: slots and CPU before start', () => {
         metrics,
       )?.[1];
       expect(Number(destroyed)).toBe(summary.opened);
-    }, 30_000);
+    }, 45_000);
   });
 });
