@@ -14,7 +14,8 @@ import { ServiceProcess } from './support/service-process.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 // Issue 24, findings 2 and 3: a replayed upgrade signature takes no call slot, a full pending
-// pool turns no real call away, and junk before `start` costs next to nothing.
+// pool turns no real call away, junk before `start` costs next to nothing, and custom parameters
+// reach neither the call list nor the log with control characters.
 
 /** How long the junk flood lasts: the 30 /health requests are made well within it. */
 const FLOOD_MS = 6000;
@@ -137,6 +138,33 @@ describe('hardening: slots and CPU before start', () => {
     expect(
       bridge!.logs.matching(/a stream for this call (has already started|is already active)/),
     ).toHaveLength(1);
+  });
+
+  it('stores and logs custom parameters without their control characters', async () => {
+    const apiToken = 'e2e-api-token-5c1f7a9d0b3e42c8';
+    const baseUrl = await startWith({ API_TOKEN: apiToken });
+    const callSid = testSid('CA');
+    const stream = parseStreamTwiml(await (await postTwiml(baseUrl, { CallSid: callSid })).text());
+    const call = await FakeTwilioCall.open(stream, { callSid });
+    sockets.push(call);
+    call.start({
+      customParameters: {
+        ...stream.parameters,
+        From: '+15550001111\r\nwarn [Forged] a line of our own\u001b[31m',
+        'pro\u0000file': 'sales\u0007',
+      },
+    });
+    await (await openai.connection(0)).waitFor('session.update');
+    const listed = (await (
+      await fetch(`${baseUrl}/api/calls`, { headers: { authorization: `Bearer ${apiToken}` } })
+    ).json()) as { calls: { callSid: string; from?: string; profile?: string }[] };
+    const entry = listed.calls.find((listedCall) => listedCall.callSid === callSid);
+    expect(entry).toMatchObject({
+      from: '+15550001111warn [Forged] a line of our own[31m',
+      profile: 'sales',
+    });
+    // eslint-disable-next-line no-control-regex
+    expect(bridge!.logs.matching(/[\u0000-\u001f\u007f]/)).toEqual([]);
   });
 
   describe('junk before start, from another process', () => {
