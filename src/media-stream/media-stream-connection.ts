@@ -174,11 +174,11 @@ export class MediaStreamConnection implements PendingStream {
           this.refuse(outcome.reason, outcome.why, outcome.code, callSid);
         }
       }),
-      (error: unknown) => {
+      this.guarded('start', (error: unknown) => {
         this.host.error(`could not start call ${callSid}: ${String(error)}`);
         this.call?.close('internal error', 'warn', 'failed');
         if (this.leave()) this.closeThenDestroy(1011, 'internal error');
-      },
+      }),
     );
   }
 
