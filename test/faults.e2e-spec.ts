@@ -339,8 +339,12 @@ describe('faults and limits', () => {
   });
 
   describe('limits', () => {
-    it('answers busy TwiML and refuses the handshake (503) beyond MAX_CONCURRENT_CALLS', async () => {
+    it('answers busy TwiML and refuses the stream at start (1013) beyond MAX_CONCURRENT_CALLS', async () => {
       await startWith({ MAX_CONCURRENT_CALLS: '1' });
+      const waiting = 'CAc1f4116278851cff833359ff16f888e2';
+      const issued = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: waiting })).text(),
+      );
       await FakeTwilioCall.dial(bridge.baseUrl);
       await (await openai.connection(0)).waitFor('session.update');
       const busy = await (
@@ -348,11 +352,12 @@ describe('faults and limits', () => {
       ).text();
       expect(busy).toMatch(/<Say>.*busy.*<\/Say><Hangup\/>/);
       expect(busy).not.toContain('<Stream');
-      const stream = {
-        url: `${bridge.baseUrl.replace('http', 'ws')}/media-stream`,
-        parameters: {},
-      };
-      await expect(FakeTwilioCall.open(stream)).rejects.toThrow('HTTP 503');
+      // A signed upgrade proves nothing (the signature is the same for every call): it is
+      // accepted, and its valid `start` finds every slot taken.
+      const late = await FakeTwilioCall.open(issued, { callSid: waiting });
+      late.start();
+      expect(await late.waitForClose(2000)).toBe(1013);
+      expect(openai.connections).toHaveLength(1);
     });
 
     it('says goodbye at MAX_CALL_DURATION_S and ends the call once the goodbye has played', async () => {

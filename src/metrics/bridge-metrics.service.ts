@@ -20,7 +20,11 @@ export type StreamRefusal =
   | 'start_timeout'
   | 'unauthenticated'
   | 'replay'
-  | 'media_flood';
+  | 'media_flood'
+  /** pushed out of the full pending pool by a newer upgrade */
+  | 'evicted'
+  /** too many, too large or too much in frames before a valid `start` */
+  | 'pre_start_budget';
 
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
 /** Barge-in: from speech_started to Twilio confirming the clear (a network round trip or so). */
