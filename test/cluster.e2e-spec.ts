@@ -497,12 +497,8 @@ describe('cluster mode: three instances, one Redis', () => {
         sealed(CLUSTER_SECRET, channel, { ...forged, id: randomUUID() }),
       );
     });
-    await eventually(
-      () => busRejections('A'),
-      (count) => count >= before + 4,
-      'four forged messages counted on A',
-    );
-    // A real transfer, asked on C after the forged ones reached A: A acts on it alone.
+    // A real transfer, asked on C: its request reaches A on the same channel after the forged
+    // ones (Redis keeps a channel's order), and it is the only one A acts on.
     const transfer = await fetch(`${svc('C').baseUrl}/api/calls/${callSid}/transfer`, {
       method: 'POST',
       headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
@@ -517,6 +513,7 @@ describe('cluster mode: three instances, one Redis', () => {
     expect(updates).toHaveLength(1);
     expect(updates[0].form.Twiml).toContain('<Dial>+15550003333</Dial>');
     expect(JSON.stringify(rest.requests)).not.toContain('+19005550123');
+    // Dropped before the real one was read: each counted.
     expect(await busRejections('A')).toBe(before + 4);
     expect(svc('A').logs).toMatch(
       /cluster bus: dropped a message on bridge:control:A \(malformed\)/,
