@@ -131,14 +131,14 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       password,
     );
     // The probe authenticates (redis-cli reads REDISCLI_AUTH) and needs a PONG, not just exit 0.
-    expect((redisContainer.env as Doc[]).map((e) => e.name)).toContain('REDISCLI_AUTH');
+    expect((redisContainer.env as Doc[]).map((e) => e.name as string)).toContain('REDISCLI_AUTH');
     expect(redisContainer.readinessProbe.exec.command.join(' ')).toMatch(/redis-cli ping.*PONG/);
   });
 
   it('signs the cluster bus with CLUSTER_SECRET from the Secret, never the ConfigMap', () => {
     expect(secret.stringData.CLUSTER_SECRET).toBeTruthy();
     expect(configMap.data.CLUSTER_SECRET).toBeUndefined();
-    expect((container.env as Doc[]).map((e) => e.name)).not.toContain('CLUSTER_SECRET');
+    expect((container.env as Doc[]).map((e) => e.name as string)).not.toContain('CLUSTER_SECRET');
   });
 
   it('lets only the bridge pods reach Redis, on 6379 only', () => {
