@@ -114,6 +114,8 @@ export const clusterConfig = namespace('cluster', (env) => {
     /** Names this instance in the cluster (owner of its calls): hostname and pid by default. */
     instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     clusterMaxCalls: env.CLUSTER_MAX_CALLS,
+    /** Signs the cluster bus (required with REDIS_URL). */
+    clusterSecret: env.CLUSTER_SECRET ? new Secret(env.CLUSTER_SECRET) : undefined,
   };
 });
 

@@ -275,9 +275,35 @@ export const envSchema = z.object({
     },
   ),
   CLUSTER_MAX_CALLS: optionalInteger(1, 1_000_000),
+  // Signs every message of the cluster bus (required with REDIS_URL; checked in parseEnv).
+  CLUSTER_SECRET: optionalText,
 });
 
 export type ParsedEnv = z.output<typeof envSchema>;
+
+/** CLUSTER_SECRET's minimum length in bytes (256 bits, HMAC-SHA256's key size). */
+export const CLUSTER_SECRET_MIN_BYTES = 32;
+
+/**
+ * CLUSTER_SECRET authenticates every message between instances: without it anyone who can
+ * reach Redis could order a transfer. Never echoed: only its length is said.
+ */
+function clusterSecretProblems(redisUrl?: string, secret?: string): string[] {
+  const value = secret?.trim();
+  if (!value) {
+    return redisUrl?.trim()
+      ? [
+          `CLUSTER_SECRET: is required with REDIS_URL (at least ${CLUSTER_SECRET_MIN_BYTES} bytes; it signs every message between instances)`,
+        ]
+      : [];
+  }
+  const bytes = Buffer.byteLength(value, 'utf8');
+  return bytes < CLUSTER_SECRET_MIN_BYTES
+    ? [
+        `CLUSTER_SECRET: must be at least ${CLUSTER_SECRET_MIN_BYTES} bytes long (got ${bytes}); e.g. openssl rand -hex 32`,
+      ]
+    : [];
+}
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -317,6 +343,7 @@ export function parseEnv(env: Record<string, unknown>): ParsedEnv {
       `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${result.data.HTTP_REQUEST_TIMEOUT_MS})`,
     );
   }
+  problems.push(...clusterSecretProblems(strings.REDIS_URL, strings.CLUSTER_SECRET));
   if (!result.success || problems.length > 0) throw new ConfigValidationError(problems);
   return result.data;
 }

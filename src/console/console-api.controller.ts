@@ -21,6 +21,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
+import { allowedTransferNumbers } from '../calls/call-control.rules.js';
 import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js';
 import {
   audioConfig,
@@ -243,7 +244,6 @@ export class ConsoleApiController {
   }
 
   private transferNumbers(): string[] {
-    const { transferNumber, transferAllowedNumbers } = this.callControl;
-    return [...new Set([...(transferNumber ? [transferNumber] : []), ...transferAllowedNumbers])];
+    return allowedTransferNumbers(this.callControl);
   }
 }

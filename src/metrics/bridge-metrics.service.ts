@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { BusRejection } from '../cluster/bus-envelope.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Per-call counters the metrics read at scrape time (nothing is counted per frame here). */
@@ -119,6 +120,14 @@ export class BridgeMetrics {
     labelNames: ['operation'] as const,
     registers: [this.registry],
   });
+  private readonly busRejections = new Counter({
+    name: 'bridge_cluster_bus_rejected_total',
+    help:
+      'Messages and records read from Redis and dropped (cluster mode): unsigned or badly signed, ' +
+      'stale, malformed, replayed or too large, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   private readonly redisDisconnects = new Counter({
     name: 'bridge_redis_disconnects_total',
     help: 'Times the connection to Redis was lost (cluster mode)',
@@ -218,6 +227,11 @@ export class BridgeMetrics {
   redisState(up: boolean): void {
     if (this.redisUp === true && !up) this.redisDisconnects.inc();
     this.redisUp = up;
+  }
+
+  /** A cluster bus message or Redis record failed its signature, freshness or schema. */
+  clusterBusRejected(reason: BusRejection): void {
+    this.busRejections.inc({ reason });
   }
 
   redisError(operation: string): void {
