@@ -16,7 +16,7 @@ import { CallRegistry } from '../call/call-registry.service.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { parseWebhookEvent } from './sip-webhook.event.js';
 import { WEBHOOK_DELIVERIES, type WebhookDeliveries } from './webhook-deliveries.js';
-import { WebhookVerifier } from './webhook-signature.js';
+import { WebhookVerifier } from './webhook-verifier.js';
 
 const header = (req: Request, name: string): string | undefined => {
   const value = req.headers[name];
@@ -49,7 +49,7 @@ export class SipWebhookController {
     if (!this.verifier) throw new NotFoundException(`Cannot POST ${req.originalUrl}`);
     const body: unknown = req.body;
     if (!Buffer.isBuffer(body)) throw new BadRequestException('the webhook has no body');
-    const verdict = this.verifier.verify(
+    const verdict = await this.verifier.verify(
       {
         id: header(req, 'webhook-id'),
         timestamp: header(req, 'webhook-timestamp'),
