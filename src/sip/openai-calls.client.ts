@@ -94,9 +94,8 @@ export class OpenAICallsClient {
         signal: AbortSignal.timeout(CALLS_API_DEADLINE_MS),
       });
     } catch (error) {
-      const status = error instanceof APIError ? error.status : undefined;
       const detail = this.describe(error).slice(0, CALLS_API_MAX_ERROR_CHARS);
-      throw new OpenAICallsApiError(`${action} ${callId}: ${detail}`, status);
+      throw new OpenAICallsApiError(`${action} ${callId}: ${detail}`, httpStatus(error));
     }
   }
 
@@ -107,10 +106,11 @@ export class OpenAICallsClient {
       detail = `no answer within ${CALLS_API_TIMEOUT_MS} ms`;
     } else if (error instanceof APIUserAbortError) {
       detail = `no success within ${CALLS_API_DEADLINE_MS} ms`;
-    } else if (error instanceof APIError && error.status !== undefined) {
+    } else if (error instanceof APIError && httpStatus(error) !== undefined) {
       // The SDK's message is "<status> <OpenAI's error message or body>".
       detail = `HTTP ${error.message}`;
     } else if (error instanceof APIError) {
+      // A connection error: OpenAI never answered.
       detail = `request failed (${networkCode(error) ?? error.message})`;
     } else {
       detail = `request failed (${error instanceof Error ? error.message : String(error)})`;
@@ -118,6 +118,13 @@ export class OpenAICallsClient {
     const key = this.openai.apiKey.reveal();
     return key ? detail.split(key).join('[redacted]') : detail;
   }
+}
+
+/** The HTTP status OpenAI answered with, if it answered. */
+function httpStatus(error: unknown): number | undefined {
+  // The SDK's APIError types its status generically; narrowed here to what it holds.
+  const status: unknown = error instanceof APIError ? error.status : undefined;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** The network error code under the SDK's connection error (fetch's TypeError, then its cause). */
