@@ -14,8 +14,7 @@ export interface WebhookHeaders {
 }
 
 export type WebhookVerdict =
-  | { ok: true; id: string }
-  | { ok: false; status: 400 | 401; reason: string };
+  { ok: true; id: string } | { ok: false; status: 400 | 401; reason: string };
 
 /** Printable ASCII without spaces: ids are echoed into logs and kept as de-duplication keys. */
 const WEBHOOK_ID = /^[\x21-\x7e]+$/;
