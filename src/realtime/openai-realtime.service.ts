@@ -6,7 +6,6 @@ import {
   realtimeOutbound,
   type InputTranscription,
   type RealtimeTool,
-  type SessionUpdateEvent,
   type TurnDetection,
 } from './realtime-outbound.js';
 import { TWILIO_FRAME_MS } from '../twilio/media-stream.messages.js';
@@ -73,7 +72,7 @@ export class OpenAIRealtimeService {
   }
 
   /** The session for one call (built by realtimeOutbound; the service only knows the config). */
-  sessionUpdate(call: CallSession): SessionUpdateEvent {
+  sessionUpdate(call: CallSession): ReturnType<typeof realtimeOutbound.sessionUpdate> {
     return realtimeOutbound.sessionUpdate({
       model: this.openai.model,
       instructions: call.instructions,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
+import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import { CallActivity } from '../call/call-activity.js';
 import { CallEnding } from '../call/call-ending.js';
 import { CallLogger } from '../call/call-logger.js';
@@ -131,7 +132,7 @@ export class SipCall implements CallOwner, LiveCall {
    * The media path's session for the same settings (instructions, voice, the offered tools, turn
    * detection, transcription), in the shape the SIP accept takes (see sipAcceptSession).
    */
-  private acceptSession(): Record<string, unknown> {
+  private acceptSession(): CallAcceptParams {
     return sipAcceptSession(this.realtime.session(sessionOf(this.settings, this.toolRegistry)));
   }
 

@@ -19,7 +19,7 @@ import { serverConfig, type ServerConfig } from '../config/config.namespaces.js'
 import { SipCallsService } from './sip-calls.service.js';
 import { parseWebhookEvent } from './sip-webhook.event.js';
 import { WEBHOOK_DELIVERIES, type WebhookDeliveries } from './webhook-deliveries.js';
-import { WebhookVerifier } from './webhook-signature.js';
+import { WebhookVerifier } from './webhook-verifier.js';
 
 const header = (req: Request, name: string): string | undefined => {
   const value = req.headers[name];
@@ -54,7 +54,7 @@ export class SipWebhookController {
     if (!this.verifier) throw new NotFoundException(`Cannot POST ${req.originalUrl}`);
     const body: unknown = req.body;
     if (!Buffer.isBuffer(body)) throw new BadRequestException('the webhook has no body');
-    const verdict = this.verifier.verify(
+    const verdict = await this.verifier.verify(
       {
         id: header(req, 'webhook-id'),
         timestamp: header(req, 'webhook-timestamp'),
