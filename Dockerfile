@@ -10,8 +10,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+# `npm run build` runs it after `nest build`: the console's files and vendored Preact/htm into dist/.
+COPY scripts/copy-console-assets.mjs ./scripts/
 # Build, then drop the dev dependencies (TypeScript, Jest, the Nest CLI...) from node_modules.
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# --omit=optional too: TypeScript is also an optional peer of @nestjs/swagger (for its build-time
+# plugin), which npm keeps under --omit=dev alone; no production dependency is optional.
+RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

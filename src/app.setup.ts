@@ -17,6 +17,7 @@ import { MediaStreamWsAdapter } from './media-stream/media-stream-ws.adapter.js'
 import { MediaStreamGateway } from './media-stream/media-stream.gateway.js';
 import { isLocalEnvironment, mediaStreamUrl } from './twilio/public-url.js';
 import { useSipWebhookBody } from './sip/sip.module.js';
+import { useBodyParsers, useHttpBounds } from './http/http-server.js';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -43,7 +44,8 @@ function setting<T>(app: INestApplication, token: string): T {
 /**
  * Installs what the bridge needs of the application itself, before `app.listen()`: the
  * WebSocket adapter for Twilio's media streams, which vets each upgrade (signature, capacity,
- * the unauthenticated pool) before a socket exists; the API docs at `/docs` when API_DOCS is
+ * the unauthenticated pool) before a socket exists; the HTTP server's timeouts and body bounds
+ * (HTTP_REQUEST_TIMEOUT_MS, HTTP_HEADERS_TIMEOUT_MS, MAX_HTTP_BODY_BYTES); the API docs at `/docs` when API_DOCS is
  * on; warnings for a configuration that works but is unsafe. The application's logger and
  * its other settings stay its own.
  *
@@ -58,6 +60,8 @@ export function useTwilioBridge(app: INestApplication): INestApplication {
   const twilio = setting<TwilioConfig>(app, twilioConfig.KEY);
   const gateway = app.get(MediaStreamGateway);
   app.useWebSocketAdapter(new MediaStreamWsAdapter(app, (req) => gateway.verifyUpgrade(req)));
+  // Ahead of every body reader: the early 413 and closing refused connections (src/http/).
+  useHttpBounds(app, server);
   useSipWebhookBody(app, setting<OpenAIConfig>(app, openaiConfig.KEY));
 
   if (server.apiDocs) {
@@ -100,4 +104,6 @@ export function configureApp(app: INestApplication, options: AppSetupOptions = {
   // Nest's own level filter also decides what `Logger.isLevelEnabled` says (cheap debug checks).
   Logger.overrideLogger(NEST_LEVELS[level]);
   useTwilioBridge(app);
+  // After the bridge's own body readers (createBridgeApp turns Nest's default parsers off).
+  useBodyParsers(app);
 }

@@ -26,6 +26,9 @@ export async function createBridgeApp(options: BridgeOptions = {}): Promise<INes
     logger: options.logger && new QuietStartupLogger(options.logger),
     // Keep-alive HTTP connections must not hold the shutdown open.
     forceCloseConnections: true,
+    // configureApp installs the parsers itself, limited to MAX_HTTP_BODY_BYTES, after the
+    // bridge's own body readers.
+    bodyParser: false,
     // Throw start-up errors to the caller (bootstrapBridge reports them) instead of exiting here.
     abortOnError: false,
   });

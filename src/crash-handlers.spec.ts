@@ -1,19 +1,26 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { EventEmitter } from 'node:events';
-import { CallScope, type ScopedCall } from './call/call-scope.js';
+import { CallScope } from './call/call-scope.js';
 import { CRASH_EXIT_CODE, CrashHandlers } from './crash-handlers.js';
 
+/** A call's scope, owned by a call that records how it was failed. */
 function aCall(callSid: string, live = true) {
   const failed: string[] = [];
-  const call: ScopedCall = {
-    callSid,
+  const scope = new CallScope({ callSid }, { error: () => undefined });
+  scope.own({
+    transcript: [],
     fail: (reason) => {
       failed.push(reason);
       return live;
     },
-  };
-  return { call, failed, scope: new CallScope(call, { error: () => undefined }) };
+    close: () => undefined,
+    end: () => undefined,
+    transfer: () => undefined,
+    updateSession: () => undefined,
+    say: () => undefined,
+  });
+  return { failed, scope };
 }
 
 describe('CrashHandlers', () => {

@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+import { createHmac, randomUUID } from 'node:crypto';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioRest } from './support/fake-twilio-rest.js';
 import {
@@ -17,6 +19,8 @@ import { waitUntil } from './support/wait.js';
 // each reach a different instance.
 
 const API_TOKEN = 'cluster-api-token-0123456789';
+/** Shared by the instances; 32+ bytes, as the configuration requires with REDIS_URL. */
+const CLUSTER_SECRET = 'cluster-e2e-secret-7f3a9c1e5b2d4f6a8c0e';
 const CLUSTER_MAX_CALLS = 2;
 
 let redis: TestRedis;
@@ -30,6 +34,7 @@ function env(instance: string): Record<string, string> {
   return {
     INSTANCE_ID: instance,
     REDIS_URL: redis.url,
+    CLUSTER_SECRET,
     CLUSTER_MAX_CALLS: String(CLUSTER_MAX_CALLS),
     OPENAI_API_KEY: 'sk-cluster-test',
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
@@ -164,6 +169,37 @@ class SseReader {
 
   close(): void {
     this.controller.abort();
+  }
+}
+
+/**
+ * A bus message as docs/security.md specifies the envelope, built here by hand with node:crypto
+ * (not with the bridge's code): `secret` may be the cluster's or not.
+ */
+function sealed(secret: string, channel: string, body: unknown, ts = Date.now()): string {
+  const text = JSON.stringify(body);
+  const mac = createHmac('sha256', secret)
+    .update(`bridge-bus/v1\n${channel}\n${ts}\n${text}`)
+    .digest('hex');
+  return JSON.stringify({ v: 1, ts, body: text, mac });
+}
+
+/** bridge_cluster_bus_rejected_total on one instance, all reasons summed. */
+async function busRejections(on: string): Promise<number> {
+  const text = await (await fetch(`${svc(on).baseUrl}/metrics`)).text();
+  return [...text.matchAll(/^bridge_cluster_bus_rejected_total\{[^}]*\} (\d+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+}
+
+/** A plain Redis client, as anyone who can reach Redis has. */
+async function withRedis<T>(run: (admin: Redis) => Promise<T>): Promise<T> {
+  const admin = new Redis(redis.url);
+  try {
+    return await run(admin);
+  } finally {
+    admin.disconnect();
   }
 }
 
@@ -430,6 +466,146 @@ describe('cluster mode: three instances, one Redis', () => {
     );
   }, 60_000);
 
+  it('acts on no forged control message: no transfer off the allow-list, each one counted', async () => {
+    const { callSid } = await dial('A', 'A');
+    const channel = 'bridge:control:A';
+    const forged = {
+      type: 'control',
+      id: randomUUID(),
+      replyTo: 'C',
+      callSid,
+      command: { action: 'transfer', number: '+19005550123' },
+    };
+    const before = await busRejections('A');
+    const requestsBefore = rest.requests.length;
+    await withRedis(async (admin) => {
+      // The JSON the bus took before it was signed; the envelope unsigned; signed with another
+      // secret; signed right but too old.
+      await admin.publish(channel, JSON.stringify(forged));
+      await admin.publish(
+        channel,
+        JSON.stringify({ v: 1, ts: Date.now(), body: JSON.stringify(forged), mac: '0'.repeat(64) }),
+      );
+      await admin.publish(
+        channel,
+        sealed('not-the-cluster-secret-0123456789abcdef', channel, forged),
+      );
+      await admin.publish(channel, sealed(CLUSTER_SECRET, channel, forged, Date.now() - 60_000));
+      // Signed right, by an instance that did not check: the owner checks the allow-list itself.
+      await admin.publish(
+        channel,
+        sealed(CLUSTER_SECRET, channel, { ...forged, id: randomUUID() }),
+      );
+    });
+    // A real transfer, asked on C: its request reaches A on the same channel after the forged
+    // ones (Redis keeps a channel's order), and it is the only one A acts on.
+    const transfer = await fetch(`${svc('C').baseUrl}/api/calls/${callSid}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '+15550003333' }),
+    });
+    expect(transfer.status).toBe(200);
+    await rest.waitForRequest(
+      (r) => r.path.includes(`/Calls/${callSid}.json`) && typeof r.form.Twiml === 'string',
+      10_000,
+    );
+    const updates = rest.requests.slice(requestsBefore).filter((r) => r.path.includes(callSid));
+    expect(updates).toHaveLength(1);
+    expect(updates[0].form.Twiml).toContain('<Dial>+15550003333</Dial>');
+    expect(JSON.stringify(rest.requests)).not.toContain('+19005550123');
+    // Dropped before the real one was read: each counted.
+    expect(await busRejections('A')).toBe(before + 4);
+    expect(svc('A').logs).toMatch(
+      /cluster bus: dropped a message on bridge:control:A \(malformed\)/,
+    );
+  }, 60_000);
+
+  it('never lists a call or a record written into Redis by someone else', async () => {
+    const real = await dial('B', 'B');
+    const fakeSid = newCallSid();
+    const endedSid = newCallSid();
+    const before = await busRejections('C');
+    try {
+      await withRedis(async (admin) => {
+        await admin.zadd('bridge:leases', Date.now() + 60_000, fakeSid);
+        await admin.hset(`bridge:call:${fakeSid}`, {
+          callSid: fakeSid,
+          instance: 'A',
+          from: '+19005550123',
+          startedAt: new Date().toISOString(),
+          direction: 'inbound',
+        });
+        await admin.lpush(
+          'bridge:recent',
+          JSON.stringify({ event: 'call.ended', callSid: endedSid, instance: 'A' }),
+        );
+      });
+      const listed = await listCalls('C');
+      expect(listed.map((c) => c.callSid)).toEqual([real.callSid]);
+      const consoleRows = await fetch(`${svc('C').baseUrl}/console/api/calls`, {
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
+      expect(JSON.stringify(await consoleRows.json())).not.toContain(fakeSid);
+      const recent = await fetch(`${svc('C').baseUrl}/console/api/recent`, {
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
+      expect(JSON.stringify(await recent.json())).not.toContain(endedSid);
+      expect(await busRejections('C')).toBeGreaterThan(before);
+    } finally {
+      // The forged lease would hold a CLUSTER_MAX_CALLS slot until it expires.
+      await withRedis(async (admin) => {
+        await admin.zrem('bridge:leases', fakeSid);
+        await admin.del(`bridge:call:${fakeSid}`);
+        await admin.lrem(
+          'bridge:recent',
+          0,
+          JSON.stringify({ event: 'call.ended', callSid: endedSid, instance: 'A' }),
+        );
+      });
+      await endCall(real.call);
+    }
+  }, 60_000);
+
+  it('relays no unsigned call event to an event follower on another instance', async () => {
+    const { call, callSid } = await dial('A', 'A');
+    const sse = await SseReader.open(`${svc('C').baseUrl}/api/calls/${callSid}/events`);
+    const channel = `bridge:events:${callSid}`;
+    await withRedis(async (admin) => {
+      await eventually(
+        async () => ((await admin.pubsub('NUMSUB', channel)) as [string, number])[1],
+        (count) => count >= 1,
+        'C subscribed to the call',
+      );
+      const before = await busRejections('C');
+      const forged = (digit: string) => ({
+        type: 'event',
+        origin: 'A',
+        event: { event: 'call.dtmf', callSid, digit, at: new Date().toISOString() },
+      });
+      await admin.publish(channel, JSON.stringify(forged('9')));
+      await admin.publish(
+        channel,
+        sealed('not-the-cluster-secret-0123456789abcdef', channel, forged('8')),
+      );
+      await eventually(
+        () => busRejections('C'),
+        (count) => count >= before + 2,
+        'both forged events counted on C',
+      );
+    });
+    // A real key press, after the forged ones on the same channel: it alone arrives.
+    call.send({
+      event: 'dtmf',
+      sequenceNumber: '99',
+      streamSid: call.streamSid,
+      dtmf: { track: 'inbound_track', digit: '7' },
+    });
+    await waitUntil(() => sse.events('call.dtmf').length > 0, "A's call.dtmf on C", 10_000);
+    expect(sse.events('call.dtmf').map((e) => e.digit)).toEqual(['7']);
+    sse.close();
+    await endCall(call);
+  }, 60_000);
+
   it('frees the calls and slots of a SIGKILLed instance within 20 s', async () => {
     const first = await dial('B', 'B');
     const second = await dial('A', 'B');
@@ -560,5 +736,18 @@ describe('cluster mode: three instances, one Redis', () => {
       ),
     ]);
     expect(service.logs).not.toContain('sup3r-secret');
+  });
+
+  it('refuses to start with REDIS_URL but no CLUSTER_SECRET, or a short one: one line, exit 1', async () => {
+    const withoutSecret = env('E');
+    delete withoutSecret.CLUSTER_SECRET;
+    const missing = await ServiceProcess.start(withoutSecret);
+    expect(await missing.waitForExit()).toBe(1);
+    expect(missing.logs).toMatch(/^\s*- CLUSTER_SECRET: is required with REDIS_URL/m);
+
+    const short = await ServiceProcess.start({ ...env('E'), CLUSTER_SECRET: 'short-hunter2' });
+    expect(await short.waitForExit()).toBe(1);
+    expect(short.logs).toMatch(/^\s*- CLUSTER_SECRET: must be at least 32 bytes long \(got 13\)/m);
+    expect(short.logs).not.toContain('hunter2');
   });
 });

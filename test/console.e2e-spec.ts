@@ -61,6 +61,9 @@ const DATA_ROUTES: Array<[method: 'GET' | 'POST', path: string]> = [
   ['POST', `/console/api/numbers/${NUMBER_ELSEWHERE.sid}/point-here`],
 ];
 
+/** Window widths the console's layout must hold at: a small laptop, a common one, a desktop. */
+const LAYOUT_WIDTHS = [1024, 1280, 1440];
+
 let browser: Browser;
 
 beforeAll(async () => {
@@ -347,7 +350,7 @@ describe('operator console on a configured bridge', () => {
     }
   });
 
-  it('refuses logins for a while after repeated wrong tokens', async () => {
+  it('throttles repeated wrong tokens, and still takes the right one', async () => {
     const attempt = (token: string) =>
       fetch(`${bridge.baseUrl}/console/login`, {
         method: 'POST',
@@ -355,9 +358,10 @@ describe('operator console on a configured bridge', () => {
         body: JSON.stringify({ token }),
       });
     for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status).toBe(401);
-    const blocked = await attempt(API_TOKEN);
+    const blocked = await attempt('wrong-again');
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await attempt(API_TOKEN)).status).toBe(204);
   });
 });
 
@@ -528,6 +532,24 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
     await speaking;
   });
 
+  it.each(LAYOUT_WIDTHS)(
+    'keeps its layout at %i px wide during the call: every button clickable, no panel over another',
+    async (width) => {
+      await page.setViewportSize({ width, height: 900 });
+      try {
+        await page.locator(`tr[data-call-sid="${call.callSid}"] [data-action="hangup"]`).waitFor();
+        await page.locator('[data-testid="call-view"] .live-grid').waitFor();
+        await page.screenshot({
+          path: artifactPath(`console-live-call-${width}.png`),
+          fullPage: true,
+        });
+        expect(await layoutProblems(page)).toEqual([]);
+      } finally {
+        await page.setViewportSize({ width: 1440, height: 1000 });
+      }
+    },
+  );
+
   it('hangs up from the table: Twilio gets the request and the row leaves', async () => {
     const row = page.locator(`tr[data-call-sid="${call.callSid}"]`);
     await row.locator('[data-action="hangup"]').click();
@@ -682,6 +704,71 @@ function playTurn(
           transcript: text,
         },
   );
+}
+
+/**
+ * What is wrong with the page's layout as drawn now, one line per problem: a panel (the top bar, a
+ * card) overlapping another or with content spilling out of it, a page wider than the window, or a
+ * button not fully visible and clickable once scrolled into view (a table may scroll inside its
+ * own panel, so a button is scrolled into view there too).
+ */
+function layoutProblems(page: Page): Promise<string[]> {
+  // A string, as the CSP check above does: this project's TypeScript has no DOM types.
+  return page.evaluate(`(() => {
+    const problems = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth) {
+      problems.push('page is ' + root.scrollWidth + ' px wide in a ' + root.clientWidth + ' px window');
+    }
+    const name = (el) =>
+      el.getAttribute('data-action') ??
+      el.getAttribute('data-testid') ??
+      (el.querySelector('h2')?.textContent ?? el.textContent ?? '').trim().slice(0, 30);
+    const panels = [...document.querySelectorAll('.topbar, .card')];
+    panels.forEach((panel, i) => {
+      if (panel.scrollWidth > panel.clientWidth) {
+        problems.push('panel "' + name(panel) + '": content ' + panel.scrollWidth + ' px wide in ' + panel.clientWidth + ' px');
+      }
+      const a = panel.getBoundingClientRect();
+      for (const other of panels.slice(i + 1)) {
+        if (panel.contains(other) || other.contains(panel)) continue;
+        const b = other.getBoundingClientRect();
+        const overlapX = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const overlapY = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (overlapX > 0 && overlapY > 0) {
+          problems.push('panels "' + name(panel) + '" and "' + name(other) + '" overlap');
+        }
+      }
+    });
+    for (const button of document.querySelectorAll('button')) {
+      if (button.getClientRects().length === 0) continue;
+      button.scrollIntoView({ block: 'center', inline: 'center' });
+      const r = button.getBoundingClientRect();
+      // Fully inside the window, and inside every ancestor that clips it (a scrolling table).
+      const clips = [{ left: 0, right: root.clientWidth, top: 0, bottom: root.clientHeight }];
+      for (let el = button.parentElement; el && el !== root; el = el.parentElement) {
+        if (getComputedStyle(el).overflowX !== 'visible') clips.push(el.getBoundingClientRect());
+      }
+      const cut = clips.some(
+        (c) => r.left < c.left - 0.5 || r.right > c.right + 0.5 || r.top < c.top - 0.5 || r.bottom > c.bottom + 0.5,
+      );
+      if (cut) {
+        problems.push('button "' + name(button) + '" is cut: ' + Math.round(r.left) + '..' + Math.round(r.right) + ' px');
+      }
+      // Its centre, and just inside its left and right edges, show the button: nothing over it.
+      const y = r.top + r.height / 2;
+      const points = { centre: r.left + r.width / 2, 'left edge': r.left + 3, 'right edge': r.right - 3 };
+      for (const [where, x] of Object.entries(points)) {
+        const hit = document.elementFromPoint(x, y);
+        if (!hit || !button.contains(hit)) {
+          const shown = hit ? hit.tagName.toLowerCase() + '.' + hit.className : 'nothing';
+          problems.push('button "' + name(button) + '": its ' + where + ' shows ' + shown);
+        }
+      }
+    }
+    window.scrollTo(0, 0);
+    return problems;
+  })()`);
 }
 
 async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {

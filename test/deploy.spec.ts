@@ -1,7 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { envSchema } from '../src/config/env.schema.js';
+import { parseDockerfile } from './support/dockerfile.js';
+import { layOutContext } from './support/image-build.js';
 
 // No Docker engine and no Kubernetes cluster here: the deployment files are parsed and the
 // properties the issue names are checked on what they say (what `docker compose config` and
@@ -28,7 +31,11 @@ const bridge = byKind('Deployment').find((doc) => doc.metadata.name === 'bridge'
 const pod = bridge.spec.template.spec as Doc;
 const container = pod.containers[0] as Doc;
 const configMap = byKind('ConfigMap')[0];
-const secret = byKind('Secret')[0];
+const secret = byKind('Secret').find((doc) => doc.metadata.name === 'bridge-secrets') as Doc;
+const redisDeployment = byKind('Deployment').find(
+  (doc) => doc.metadata.name === 'bridge-redis',
+) as Doc;
+const redisContainer = redisDeployment.spec.template.spec.containers[0] as Doc;
 
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([key, value]) => labels[key] === value);
@@ -115,6 +122,47 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     );
   });
 
+  it('runs Redis with a password from a Secret, the same one REDIS_URL carries', () => {
+    const args = redisContainer.args as string[];
+    expect(args[args.indexOf('--requirepass') + 1]).toBe('$(REDIS_PASSWORD)');
+    const fromSecret = (redisContainer.env as Doc[]).find((e) => e.name === 'REDIS_PASSWORD');
+    const ref = fromSecret?.valueFrom.secretKeyRef as { name: string; key: string };
+    const redisSecret = byKind('Secret').find((doc) => doc.metadata.name === ref.name) as Doc;
+    const password = redisSecret.stringData[ref.key] as string;
+    expect(password).toBeTruthy();
+    expect(decodeURIComponent(new URL(secret.stringData.REDIS_URL as string).password)).toBe(
+      password,
+    );
+    // The probe authenticates (redis-cli reads REDISCLI_AUTH) and needs a PONG, not just exit 0.
+    expect((redisContainer.env as Doc[]).map((e) => e.name as string)).toContain('REDISCLI_AUTH');
+    expect(redisContainer.readinessProbe.exec.command.join(' ')).toMatch(/redis-cli ping.*PONG/);
+  });
+
+  it('signs the cluster bus with CLUSTER_SECRET from the Secret, never the ConfigMap', () => {
+    expect(secret.stringData.CLUSTER_SECRET).toBeTruthy();
+    expect(configMap.data.CLUSTER_SECRET).toBeUndefined();
+    expect((container.env as Doc[]).map((e) => e.name as string)).not.toContain('CLUSTER_SECRET');
+  });
+
+  it('lets only the bridge pods reach Redis, on 6379 only', () => {
+    const [policy] = byKind('NetworkPolicy');
+    expect(policy.apiVersion).toBe('networking.k8s.io/v1');
+    const redisLabels = redisDeployment.spec.template.metadata.labels as Record<string, string>;
+    const bridgeLabels = bridge.spec.template.metadata.labels as Record<string, string>;
+    expect(matches(policy.spec.podSelector.matchLabels, redisLabels)).toBe(true);
+    expect(matches(policy.spec.podSelector.matchLabels, bridgeLabels)).toBe(false);
+    expect(policy.spec.policyTypes).toContain('Ingress');
+    const rules = policy.spec.ingress as Doc[];
+    expect(rules).toHaveLength(1);
+    // One peer, a pod selector alone (no namespaceSelector or ipBlock widening it).
+    expect(rules[0].from).toHaveLength(1);
+    expect(Object.keys(rules[0].from[0] as object)).toEqual(['podSelector']);
+    const from = rules[0].from[0].podSelector.matchLabels as Record<string, string>;
+    expect(matches(from, bridgeLabels)).toBe(true);
+    expect(matches(from, redisLabels)).toBe(false);
+    expect(rules[0].ports).toEqual([{ protocol: 'TCP', port: 6379 }]);
+  });
+
   it('runs as a non-root user', () => {
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
@@ -137,7 +185,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('points the replicas at Redis and at the public https name, trusting the proxy', () => {
-    expect(app.environment.REDIS_URL).toBe('redis://redis:6379/0');
+    expect(app.environment.REDIS_URL).toBe(
+      'redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD in .env (openssl rand -hex 32)}@redis:6379/0',
+    );
     expect(app.environment.TRUST_PROXY).toBe('true');
     expect(app.environment.PUBLIC_URL).toMatch(/^https:\/\/\$\{PUBLIC_HOST:\?[^}]+\}$/);
     expect(caddy.environment.PUBLIC_HOST).toMatch(/^\$\{PUBLIC_HOST/);
@@ -147,6 +197,17 @@ describe('docker-compose.yml', () => {
     expect(app.container_name).toBeUndefined();
     expect(app.environment.INSTANCE_ID).toBeUndefined();
     expect(app.depends_on.redis.condition).toBe('service_healthy');
+  });
+
+  it('runs Redis with the password from .env, and gives the replicas it and CLUSTER_SECRET', () => {
+    const command = redis.command as string[];
+    const password = command[command.indexOf('--requirepass') + 1];
+    expect(password).toMatch(/^\$\{REDIS_PASSWORD:\?[^}]+\}$/);
+    expect(redis.environment.REDISCLI_AUTH).toBe(password);
+    expect(redis.healthcheck.test.join(' ')).toMatch(/redis-cli ping.*PONG/);
+    expect(redis.ports).toBeUndefined();
+    expect(app.environment.REDIS_URL).toContain(`redis://:${password}@redis:6379`);
+    expect(app.environment.CLUSTER_SECRET).toMatch(/^\$\{CLUSTER_SECRET:\?[^}]+\}$/);
   });
 
   it('lets a stopping replica drain before it is killed', () => {
@@ -198,10 +259,23 @@ describe('Dockerfile', () => {
     expect(final.find((line) => line.startsWith('HEALTHCHECK '))).toMatch(/CMD \[.*\/health'/);
   });
 
-  it('copies only files that exist into the build', () => {
-    for (const line of instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from'))) {
-      const sources = line.split(/\s+/).slice(1, -1);
-      for (const source of sources) expect(existsSync(join(ROOT, source))).toBe(true);
+  it('copies only what the build context holds (files that exist, not excluded by .dockerignore)', () => {
+    const context = mkdtempSync(join(tmpdir(), 'bridge-context-'));
+    try {
+      const files = layOutContext(ROOT, context);
+      const sources = parseDockerfile(text)
+        .flatMap((stage) => stage.steps)
+        .flatMap((step) => (step.kind === 'COPY' && step.from === undefined ? step.sources : []));
+      expect(sources).toContain('src');
+      for (const source of sources) {
+        const path = posix.normalize(source).replace(/\/$/, '');
+        expect([
+          source,
+          files.some((file) => file === path || file.startsWith(`${path}/`)),
+        ]).toEqual([source, true]);
+      }
+    } finally {
+      rmSync(context, { recursive: true, force: true });
     }
   });
 });

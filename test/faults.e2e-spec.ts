@@ -1,3 +1,4 @@
+import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import WebSocket from 'ws';
@@ -187,6 +188,43 @@ describe('faults and limits', () => {
       );
     });
 
+    it('reaches the fallback within OPENAI_CONNECT_DEADLINE_MS when OpenAI accepts TCP but never answers the upgrade', async () => {
+      // Reads the upgrade request and never writes a byte: every attempt hangs until cut.
+      const sockets = new Set<net.Socket>();
+      const silent = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('data', () => undefined);
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as net.AddressInfo;
+      try {
+        const deadlineMs = 3000;
+        // With the default 5 s attempt timeout, six hanging attempts and their backoff would be
+        // 38.5 s of dead air; the episode's deadline cuts it to 3 s.
+        await startWith({
+          OPENAI_REALTIME_URL: `ws://127.0.0.1:${port}/v1/realtime`,
+          OPENAI_CONNECT_DEADLINE_MS: String(deadlineMs),
+        });
+        const dialledAt = Date.now();
+        const call = await FakeTwilioCall.dial(bridge.baseUrl);
+        const redirect = await rest.waitForRequest(undefined, deadlineMs + 2000);
+        const elapsed = Date.now() - dialledAt;
+        expect(redirect.form.Twiml).toMatch(
+          /<Say>Sorry, our assistant is having technical difficulties right now.<\/Say><Hangup\/>/,
+        );
+        expect(elapsed).toBeLessThan(deadlineMs + 1500);
+        await call.waitForClose();
+        expect(sockets.size).toBeGreaterThanOrEqual(1);
+        expect(
+          bridge.logs.matching(/could not connect to OpenAI Realtime after \d+ attempts/).length,
+        ).toBeGreaterThanOrEqual(1);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    });
+
     it('logs non-fatal OpenAI errors with their code and goes on; ends the call on fatal ones', async () => {
       await startWith();
       const call = await FakeTwilioCall.dial(bridge.baseUrl);
@@ -301,8 +339,12 @@ describe('faults and limits', () => {
   });
 
   describe('limits', () => {
-    it('answers busy TwiML and refuses the handshake (503) beyond MAX_CONCURRENT_CALLS', async () => {
+    it('answers busy TwiML and refuses the stream at start (1013) beyond MAX_CONCURRENT_CALLS', async () => {
       await startWith({ MAX_CONCURRENT_CALLS: '1' });
+      const waiting = 'CAc1f4116278851cff833359ff16f888e2';
+      const issued = parseStreamTwiml(
+        await (await postTwiml(bridge.baseUrl, { CallSid: waiting })).text(),
+      );
       await FakeTwilioCall.dial(bridge.baseUrl);
       await (await openai.connection(0)).waitFor('session.update');
       const busy = await (
@@ -310,11 +352,12 @@ describe('faults and limits', () => {
       ).text();
       expect(busy).toMatch(/<Say>.*busy.*<\/Say><Hangup\/>/);
       expect(busy).not.toContain('<Stream');
-      const stream = {
-        url: `${bridge.baseUrl.replace('http', 'ws')}/media-stream`,
-        parameters: {},
-      };
-      await expect(FakeTwilioCall.open(stream)).rejects.toThrow('HTTP 503');
+      // A signed upgrade proves nothing (the signature is the same for every call): it is
+      // accepted, and its valid `start` finds every slot taken.
+      const late = await FakeTwilioCall.open(issued, { callSid: waiting });
+      late.start();
+      expect(await late.waitForClose(2000)).toBe(1013);
+      expect(openai.connections).toHaveLength(1);
     });
 
     it('says goodbye at MAX_CALL_DURATION_S and ends the call once the goodbye has played', async () => {

@@ -84,15 +84,21 @@ describe('hardening', () => {
       );
     }, 30000);
 
-    it('refuses unsigned upgrades beyond MAX_PENDING_STREAMS (503) and still takes signed ones', async () => {
+    it('evicts the oldest waiting upgrade beyond MAX_PENDING_STREAMS and still takes a real call', async () => {
       const { baseUrl } = await startWith({ MAX_PENDING_STREAMS: '3', MAX_CONCURRENT_CALLS: '2' });
       for (let i = 0; i < 3; i++) raw.push(await rawUpgrade(baseUrl));
       const fourth = await rawUpgrade(baseUrl);
       raw.push(fourth);
-      expect(statusOf(fourth)).toBe(503);
+      expect(statusOf(fourth)).toBe(101);
+      // The oldest is destroyed (no close frame), the newer ones wait on.
+      await raw[0].closed;
+      expect(raw[0].received()).not.toContain('\x88');
       const call = await FakeTwilioCall.dial(baseUrl);
       await (await openai.connection(0)).waitFor('session.update');
       expect(call.closeCode).toBeUndefined();
+      expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(
+        /bridge_streams_refused_total\{reason="evicted"\} [12]\n/,
+      );
     });
 
     it('gives an unsigned stream a call slot only once its token is valid, and only if one is free', async () => {

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { postTwiml, TEST_AUTH_TOKEN, testSid } from './support/fake-twilio.js';
+import { ServiceProcess } from './support/service-process.js';
 import { waitUntil } from './support/wait.js';
 
 // The production log configuration's real output (`node dist/main.js`, NODE_ENV=production,
@@ -8,61 +7,84 @@ import { waitUntil } from './support/wait.js';
 
 const API_TOKEN = 'api-token-that-must-never-be-logged-7f3a';
 
+interface RequestLine {
+  req?: { url?: string; headers?: Record<string, string> };
+  res?: { headers?: Record<string, string> };
+  request?: string;
+}
+
 describe('production logs', () => {
-  let child: ChildProcess | undefined;
+  let service: ServiceProcess | undefined;
 
   afterEach(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    await service?.kill();
+    service = undefined;
   });
 
+  const lines = () => service!.jsonLines() as RequestLine[];
+
   it('log request lines with Authorization and X-Twilio-Signature redacted', async () => {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
-    let output = '';
-    child = spawn(process.execPath, ['dist/main.js'], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        OPENAI_API_KEY: 'sk-x',
-        TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-        API_TOKEN,
-        PORT: port,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    service = await ServiceProcess.start({
+      OPENAI_API_KEY: 'sk-x',
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+      API_TOKEN,
     });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitUntil(() => /listening on port/.test(output), 'the service to start', 15000);
-    const baseUrl = `http://127.0.0.1:${port}`;
+    const { baseUrl } = service;
 
     const listed = await fetch(`${baseUrl}/api/calls`, {
       headers: { authorization: `Bearer ${API_TOKEN}` },
     });
     expect(listed.status).toBe(200);
+    const signed = await postTwiml(baseUrl, { CallSid: testSid('CA') });
+    expect(signed.status).toBe(200);
     const signature = 'c2lnbmF0dXJlLXZhbHVlLXRoYXQtbXVzdC1ub3QtbGVhaw==';
     const refused = await postTwiml(baseUrl, { CallSid: testSid('CA') }, { signature });
     expect(refused.status).toBe(403);
 
-    const lines = () =>
-      output
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map(
-          (line) =>
-            JSON.parse(line) as { req?: { url?: string; headers?: Record<string, string> } },
-        );
     await waitUntil(
-      () => lines().filter((line) => line.req?.url?.startsWith('/api/')).length >= 2,
-      'both request lines',
+      () =>
+        lines().filter((line) => (line.req?.url ?? line.request)?.includes('/api/')).length >= 3,
+      'the three request lines',
     );
     const calls = lines().find((line) => line.req?.url === '/api/calls')!;
     expect(calls.req!.headers!.authorization).toBe('[redacted]');
     const twiml = lines().find((line) => line.req?.url === '/api/twiml')!;
     expect(twiml.req!.headers!['x-twilio-signature']).toBe('[redacted]');
-    expect(output).not.toContain(API_TOKEN);
-    expect(output).not.toContain(signature);
-    expect(output).not.toContain(signature.replace(/=+$/, ''));
+    // The refusal is one short line, with no headers to leak.
+    expect(lines().find((line) => line.request === 'POST /api/twiml')).toBeDefined();
+    expect(service.logs).not.toContain(API_TOKEN);
+    expect(service.logs).not.toContain(signature);
+    expect(service.logs).not.toContain(signature.replace(/=+$/, ''));
+  }, 30000);
+
+  it('never log a console session cookie, sent or set', async () => {
+    service = await ServiceProcess.start({
+      OPENAI_API_KEY: 'sk-x',
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+      API_TOKEN,
+    });
+    const { baseUrl } = service;
+    const login = await fetch(`${baseUrl}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: API_TOKEN }),
+    });
+    expect(login.status).toBe(204);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    const sessionId = cookie.split('=')[1];
+    expect(sessionId.length).toBeGreaterThan(20);
+
+    const me = await fetch(`${baseUrl}/console/api/me`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+
+    await waitUntil(
+      () => lines().some((line) => line.req?.url === '/console/api/me'),
+      'the request line of /console/api/me',
+    );
+    const read = lines().find((line) => line.req?.url === '/console/api/me')!;
+    expect(read.req!.headers!.cookie).toBe('[redacted]');
+    const set = lines().find((line) => line.req?.url === '/console/login')!;
+    expect(set.res!.headers!['set-cookie']).toBe('[redacted]');
+    expect(service.logs).not.toContain(sessionId);
   }, 30000);
 });

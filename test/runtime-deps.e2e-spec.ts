@@ -53,6 +53,7 @@ describe('the built service with production dependencies only', () => {
         OPENAI_API_KEY: 'sk-prod-only',
         TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
         REDIS_URL: redis.url,
+        CLUSTER_SECRET: 'prod-only-cluster-secret-5e8b1c0f9a7d3e26',
         INSTANCE_ID: 'prod-only',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -282,6 +282,22 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(calls.of('accept', 'rtc_busy')).toHaveLength(0);
   });
 
+  it('does not handle again a busy call redelivered under the same webhook-id (no second 486)', async () => {
+    await startWith({ MAX_CONCURRENT_CALLS: '1' });
+    await sipCallIn('rtc_first');
+    const event = incomingCall('rtc_busy');
+    const at = new Date();
+    expect((await postWebhook(event, { id: 'msg_busy', at })).status).toBe(200);
+    await calls.waitFor('reject', 'rtc_busy');
+    // OpenAI's retry of the same delivery: same id, same signed bytes.
+    expect((await postWebhook(event, { id: 'msg_busy', at })).status).toBe(200);
+    // A later busy call is rejected after the redelivery would have been.
+    expect((await postWebhook(incomingCall('rtc_later'))).status).toBe(200);
+    await calls.waitFor('reject', 'rtc_later');
+    await sleep(100);
+    expect(calls.of('reject', 'rtc_busy')).toHaveLength(1);
+  });
+
   it('runs a function call through the same @RealtimeTool: one function_call_output, then one response.create', async () => {
     await startWith();
     const { sideband } = await sipCallIn('rtc_tool');

@@ -152,6 +152,93 @@ describe('typed tools on per-call providers', () => {
   });
 });
 
+describe('a function call with oversized arguments', () => {
+  const API_TOKEN = 'typed-tools-api-token-4c1f9e27b8d3';
+  let openai: FakeRealtimeServer;
+  let bridge: RunningBridge;
+
+  beforeEach(async () => {
+    TableBooking.handled.length = 0;
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge(
+      { OPENAI_REALTIME_URL: openai.url, AUDIO_INPUT_FORMAT: 'g711_ulaw', API_TOKEN },
+      [BookingModule],
+    );
+  });
+
+  afterEach(async () => {
+    await bridge.close();
+    await openai.stop();
+  });
+
+  /** A 1 MB call the handler would take (`note` is any string), in a function_call item. */
+  const oversizedItem = (callId: string) => ({
+    id: `item_${callId}`,
+    type: 'function_call',
+    status: 'completed',
+    call_id: callId,
+    name: 'book_table',
+    arguments: JSON.stringify({ date: '2026-12-05', guests: 2, note: 'n'.repeat(1024 * 1024) }),
+  });
+
+  /**
+   * The model's call reaches the bridge only in `send` (one of the events that can carry it);
+   * the call's event stream is read to its end.
+   */
+  async function modelCallsOversized(send: (upstream: FakeRealtimeConnection) => void) {
+    const call = await FakeTwilioCall.dial(bridge.baseUrl);
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+    const events = await fetch(`${bridge.baseUrl}/api/calls/${call.callSid}/events`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(events.status).toBe(200);
+    upstream.send({ type: 'response.created', response: { id: 'r1', status: 'in_progress' } });
+    send(upstream);
+    await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
+    const output = outputOf(upstream, 0);
+    call.stop();
+    return { output, sse: await events.text() };
+  }
+
+  function expectRefused({ output, sse }: Awaited<ReturnType<typeof modelCallsOversized>>) {
+    expect(output.callId).toBe('c1');
+    expect(output.output.error).toMatch(/over the limit of \d+; the tool was not run/);
+    expect(TableBooking.handled).toEqual([]);
+    // The follower got every event, none of them anywhere near the 1 MB the model sent.
+    expect(sse).toMatch(/event: call\.tool\ndata: \{.*"ok":false/);
+    expect(sse).toMatch(/event: call\.ended/);
+    expect(sse).not.toMatch(/^: dropped/m);
+    expect(Math.max(...sse.split('\n').map((line) => line.length))).toBeLessThan(64 * 1024);
+  }
+
+  it('is refused with an error output, never run, when it comes only in response.done', async () => {
+    expectRefused(
+      await modelCallsOversized((upstream) =>
+        upstream.send({
+          type: 'response.done',
+          response: { id: 'r1', status: 'completed', output: [oversizedItem('c1')] },
+        }),
+      ),
+    );
+  });
+
+  it('is refused with an error output, never run, when it comes only in output_item.done', async () => {
+    expectRefused(
+      await modelCallsOversized((upstream) => {
+        upstream.send({
+          type: 'response.output_item.done',
+          response_id: 'r1',
+          output_index: 0,
+          item: oversizedItem('c1'),
+        });
+        upstream.send({ type: 'response.done', response: { id: 'r1', status: 'completed' } });
+      }),
+    );
+  });
+});
+
 describe('examples/table-booking.module.ts', () => {
   let openai: FakeRealtimeServer;
   let bridge: RunningBridge;

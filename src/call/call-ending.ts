@@ -4,6 +4,7 @@ import type { LimitsConfig } from '../config/config.namespaces.js';
 import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { CallContext } from './call-context.js';
 import { CallLogger } from './call-logger.js';
+import { CallScope } from './call-scope.js';
 import {
   CALL_CHANNEL,
   CALL_LINE,
@@ -37,20 +38,17 @@ interface WrapUp {
   responseDone: boolean;
 }
 
-export type CloseCall = (reason: string, level: 'log' | 'warn', outcome: CallOutcome) => void;
-
 /**
  * How a call ends, on either transport: after a last sentence (a goodbye, a handover, the
  * duration limit) that the caller has heard (the call's CALL_PLAYBACK: Twilio's final mark on a
  * media call, the server's output-audio events on SIP), then a hang-up or transfer through the
  * call's CALL_LINE; at once when Twilio goes quiet (media only); or through the line's fallback
- * when the assistant cannot go on. A per-call provider; the transport binds how the call closes.
+ * when the assistant cannot go on. A per-call provider; the call's owner closes the call.
  */
 @Injectable({ scope: Scope.REQUEST })
 export class CallEnding {
   private wrapUp?: WrapUp;
   private ending = false;
-  private closeCall: CloseCall = () => undefined;
   private framesAtLastTick = 0;
   private idleSeconds = 0;
 
@@ -63,13 +61,9 @@ export class CallEnding {
     @Inject(CALL_CHANNEL) private readonly channel: CallChannel,
     private readonly log: CallLogger,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
-  ) {
-    scheduler.onGiveUp = (reason) => this.fail(reason);
-  }
-
-  bind(closeCall: CloseCall): void {
-    this.closeCall = closeCall;
-  }
+    /** Closes the call through its owner, in its scope (also after a line request settles). */
+    private readonly scope: CallScope,
+  ) {}
 
   /** True once the call is handing over or closing: no more audio matters. */
   get isEnding(): boolean {
@@ -95,7 +89,7 @@ export class CallEnding {
     if (this.ending) return;
     this.ending = true;
     this.channel.close(reason);
-    void this.line.fallback(reason).finally(() => this.closeCall(reason, 'warn', 'failed'));
+    void this.line.fallback(reason).finally(() => this.scope.close(reason, 'warn', 'failed'));
   }
 
   onResponseDone(responseId: string): void {
@@ -126,7 +120,7 @@ export class CallEnding {
   tick(framesIn?: number): void {
     if (framesIn !== undefined && this.idle(framesIn)) {
       this.ending = true;
-      this.closeCall(`no media from Twilio for ${this.idleSeconds} s`, 'warn', 'timeout');
+      this.scope.close(`no media from Twilio for ${this.idleSeconds} s`, 'warn', 'timeout');
       return;
     }
     const elapsedS = (Date.now() - this.context.startedAt.getTime()) / 1000;
@@ -188,9 +182,9 @@ export class CallEnding {
     void request.then(
       (ok) =>
         outcome === 'transferred' && !ok
-          ? this.closeCall(reason, 'warn', 'failed')
-          : this.closeCall(reason, 'log', outcome),
-      () => this.closeCall(reason, 'warn', 'failed'),
+          ? this.scope.close(reason, 'warn', 'failed')
+          : this.scope.close(reason, 'log', outcome),
+      () => this.scope.close(reason, 'warn', 'failed'),
     );
   }
 }

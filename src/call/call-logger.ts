@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { MAX_LOG_LINE_CHARS, truncateText } from '../common/text-bound.js';
 
 export interface CallLogFields {
   callSid: string;
@@ -13,7 +14,8 @@ export const MAX_WARNINGS_PER_CALL = 50;
 
 /**
  * A logger whose every line carries the call's `callSid` and `streamSid` as structured fields
- * (pino merges the object into the JSON line; `msg` is the message).
+ * (pino merges the object into the JSON line; `msg` is the message). Lines quote what peers sent
+ * (transcripts, reasons), so each is cut at MAX_LOG_LINE_CHARS.
  */
 export class CallLogger {
   private readonly logger: Logger;
@@ -27,7 +29,7 @@ export class CallLogger {
   }
 
   log(msg: string): void {
-    this.logger.log({ ...this.fields, msg });
+    this.logger.log({ ...this.fields, msg: bounded(msg) });
   }
 
   /** Warnings written past MAX_WARNINGS_PER_CALL: counted, not logged. */
@@ -37,21 +39,25 @@ export class CallLogger {
 
   warn(msg: string): void {
     const count = ++this.warnings;
-    if (count < MAX_WARNINGS_PER_CALL) this.logger.warn({ ...this.fields, msg });
+    if (count < MAX_WARNINGS_PER_CALL) this.logger.warn({ ...this.fields, msg: bounded(msg) });
     else if (count === MAX_WARNINGS_PER_CALL) {
       this.logger.warn({
         ...this.fields,
-        msg: `${msg} (warning limit of ${MAX_WARNINGS_PER_CALL} reached: further warnings of this call are only counted)`,
+        msg: `${bounded(msg)} (warning limit of ${MAX_WARNINGS_PER_CALL} reached: further warnings of this call are only counted)`,
       });
     }
   }
 
   error(msg: string): void {
-    this.logger.error({ ...this.fields, msg });
+    this.logger.error({ ...this.fields, msg: bounded(msg) });
   }
 
   /** Takes a function so the message is only built when debug logging is on. */
   debug(msg: () => string): void {
-    if (Logger.isLevelEnabled('debug')) this.logger.debug({ ...this.fields, msg: msg() });
+    if (Logger.isLevelEnabled('debug')) this.logger.debug({ ...this.fields, msg: bounded(msg()) });
   }
+}
+
+function bounded(msg: string): string {
+  return truncateText(msg, MAX_LOG_LINE_CHARS);
 }

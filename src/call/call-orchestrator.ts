@@ -1,5 +1,4 @@
 import { Injectable, Scope } from '@nestjs/common';
-import type WebSocket from 'ws';
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { base64DecodedLength } from '../common/json-guards.js';
 import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
@@ -7,14 +6,15 @@ import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { BargeIn } from './barge-in.js';
 import { CallActivity } from './call-activity.js';
-import type { CallSessionUpdate } from './call-context.js';
+import type { CallSessionUpdate, TranscriptTurn } from './call-context.js';
 import { CallEnding } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallRegistry, type LiveCall } from './call-registry.service.js';
-import { CallScope } from './call-scope.js';
+import { CallScope, type CallOwner } from './call-scope.js';
 import { Keypad } from './keypad.js';
-import { LiveCallContext, type CallControl } from './live-call-context.js';
+import { RealtimeLinkEvents } from './link-events.js';
+import { LiveCallContext } from './live-call-context.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseFlow, isFlowEvent } from './response-flow.js';
 import { ResponseScheduler } from './response-scheduler.js';
@@ -25,15 +25,15 @@ import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**
  * One phone call, wired: Twilio frames and Realtime events in, handed to the piece whose job each
- * is. Every piece is a per-call provider in the call's own DI context (CallFactory), so a module
- * can add its own beside them and inject this call's CallContext.
+ * is. Every piece is a per-call provider in the call's own DI context (CallFactory), built whole
+ * by injection, so a module can add its own beside them and inject this call's CallContext. The
+ * call's owner: its scope, its CallContext and its Realtime link reach it through the per-call
+ * objects it registers with in its constructor.
  */
 @Injectable({ scope: Scope.REQUEST })
-export class CallOrchestrator implements CallControl, LiveCall {
+export class CallOrchestrator implements CallOwner, LiveCall {
   /** State, audio levels and latency for the operator console (fed by the hooks below). */
   readonly activity = new CallActivity();
-  /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
-  readonly scope: CallScope;
   private state: 'new' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
 
@@ -52,23 +52,17 @@ export class CallOrchestrator implements CallControl, LiveCall {
     private readonly ending: CallEnding,
     private readonly registry: CallRegistry,
     private readonly log: CallLogger,
+    /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
+    readonly scope: CallScope,
+    linkEvents: RealtimeLinkEvents,
   ) {
-    this.scope = new CallScope(
-      {
-        callSid: context.callSid,
-        fail: (reason) => {
-          const live = this.state !== 'closed';
-          this.close(reason, 'warn', 'failed');
-          return live;
-        },
-      },
-      log,
-    );
-    flow.bind((action) => this.guard(action));
-    // Also after a REST request settles: a throw there must end this call only.
-    ending.bind((reason, level, outcome) => this.guard(() => this.close(reason, level, outcome)));
-    keypad.guard = (action) => this.guard(action);
-    media.playback.onItemHeard = (itemId) => recorder.memory.assistantHeard(itemId);
+    scope.own(this);
+    linkEvents.listen({
+      onOpen: (reconnected) => session.opened(reconnected),
+      onReconnecting: () => session.replaced(),
+      onEvent: (event) => this.onRealtimeEvent(event),
+      onFailure: (reason) => ending.fail(reason),
+    });
   }
 
   get stats() {
@@ -79,34 +73,29 @@ export class CallOrchestrator implements CallControl, LiveCall {
     return this.recorder.usage;
   }
 
-  /**
-   * Takes over the caller's socket and opens the Realtime session, inside the call's scope: the
-   * timers and the Realtime socket started here carry the call with them.
-   */
-  begin(socket: WebSocket): void {
-    this.scope.run(this.beginInScope, socket);
+  get transcript(): readonly TranscriptTurn[] {
+    return this.recorder.memory.turns();
   }
 
-  private readonly beginInScope = (socket: WebSocket): void => {
+  /**
+   * Starts the call on the caller's socket (its media link has it) and opens the Realtime
+   * session, inside the call's scope: the timers and the Realtime socket started here carry the
+   * call with them.
+   */
+  begin(): void {
+    this.scope.run(this.beginInScope);
+  }
+
+  private readonly beginInScope = (): void => {
     if (this.state !== 'new') return;
     this.state = 'active';
-    this.media.attach(socket);
-    this.context.attach(this, () => this.recorder.memory.turns());
     this.registry.add(this);
     const tick = () => this.ending.tick(this.stats.framesIn);
-    this.tickTimer = setInterval(() => this.guard(tick), 1000);
+    this.tickTimer = setInterval(() => this.scope.run(tick), 1000);
     const profile = this.context.profile;
     this.log.log(`Twilio stream started${profile ? ` (profile ${profile})` : ''}`);
     this.recorder.started();
-    this.link.start(
-      {
-        onOpen: (reconnected) => this.session.opened(reconnected),
-        onReconnecting: () => this.session.replaced(),
-        onEvent: (event) => this.onRealtimeEvent(event),
-        onFailure: (reason) => this.ending.fail(reason),
-      },
-      (action) => this.guard(action),
-    );
+    this.link.start();
   };
 
   /** One validated frame of this call's stream. */
@@ -156,6 +145,13 @@ export class CallOrchestrator implements CallControl, LiveCall {
 
   say(text: string): void {
     this.changes.say(text);
+  }
+
+  /** After an internal error: the call closes as failed. False when it had ended already. */
+  fail(reason: string): boolean {
+    const live = this.state !== 'closed';
+    this.close(reason, 'warn', 'failed');
+    return live;
   }
 
   /** Ends the call and frees everything it holds; safe to call more than once. */
@@ -215,10 +211,5 @@ export class CallOrchestrator implements CallControl, LiveCall {
     this.activity.assistantAudio(delta); // console hook
     this.recorder.memory.assistantAudio(itemId, ms);
     this.recorder.audioOut();
-  }
-
-  /** A bug in one call's handling ends that call, never the process (see CallScope). */
-  private guard(action: () => void): void {
-    this.scope.run(action);
   }
 }

@@ -6,7 +6,8 @@ import { Keypad } from './keypad.js';
 import { ResponseFlow } from './response-flow.js';
 import { ResponseScheduler } from './response-scheduler.js';
 import { SessionChanges } from './session-changes.js';
-import { ToolCallCoordinator } from './tool-calls.js';
+import { TOOL_CALL_SINK, ToolCallCoordinator } from './tool-calls.js';
+import { ToolOutputs } from './tool-outputs.js';
 
 /**
  * The per-call parts both transports run on. Each transport's module declares them next to its
@@ -18,6 +19,8 @@ export const sharedCallParts: Provider[] = [
   ResponseScheduler,
   ResponseFlow,
   ToolCallCoordinator,
+  ToolOutputs,
+  { provide: TOOL_CALL_SINK, useExisting: ToolOutputs },
   CallEnding,
   CallRecorder,
   Keypad,

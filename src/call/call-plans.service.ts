@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
 import { CallDirectory } from '../cluster/call-directory.js';
 
 /** What an outbound call was started with, kept until its stream starts. */
@@ -52,19 +53,14 @@ export class CallPlans {
   }
 }
 
-/** A plan read back from the store (JSON in Redis): only its known, well-typed fields. */
+/** A plan as read back from the store (signed JSON in Redis): its known fields, well typed. */
+const planSchema = z.object({
+  instructions: z.string().optional(),
+  greeting: z.string().optional(),
+  parameters: z.record(z.string(), z.string()).optional(),
+});
+
 function asPlan(value: unknown): CallPlan | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { instructions, greeting, parameters } = value as Record<string, unknown>;
-  const plan: CallPlan = {};
-  if (typeof instructions === 'string') plan.instructions = instructions;
-  if (typeof greeting === 'string') plan.greeting = greeting;
-  if (typeof parameters === 'object' && parameters !== null) {
-    plan.parameters = Object.fromEntries(
-      Object.entries(parameters).filter(
-        (entry): entry is [string, string] => typeof entry[1] === 'string',
-      ),
-    );
-  }
-  return plan;
+  if (value === undefined) return undefined;
+  return planSchema.safeParse(value).data;
 }

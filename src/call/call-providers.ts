@@ -1,6 +1,5 @@
 import { Scope, type Provider } from '@nestjs/common';
 import { CallContext } from './call-context.js';
-import { CallLogger } from './call-logger.js';
 import { CallPlans } from './call-plans.service.js';
 import { CallSettingsService, type CallSettings } from './call-settings.service.js';
 
@@ -11,18 +10,11 @@ import { CallSettingsService, type CallSettings } from './call-settings.service.
 export const CALL_SETTINGS = Symbol('CALL_SETTINGS');
 
 /**
- * Per-call values that are not classes of their own: the call's logger (one per call, so its
- * warning cap is per call) and its settings (defaults < profile < the API's call plan, taken
- * once: a plan is consumed by its call < the application's CALL_SETTINGS_RESOLVER).
+ * Per-call values that are not classes of their own: the call's settings (defaults < profile <
+ * the API's call plan, taken once: a plan is consumed by its call < the application's
+ * CALL_SETTINGS_RESOLVER). The call's logger is in CallContextModule, beside its scope.
  */
 export const callValueProviders: Provider[] = [
-  {
-    provide: CallLogger,
-    scope: Scope.REQUEST,
-    useFactory: (call: CallContext) =>
-      new CallLogger('Call', { callSid: call.callSid, streamSid: call.streamSid }),
-    inject: [CallContext],
-  },
   {
     provide: CALL_SETTINGS,
     scope: Scope.REQUEST,

@@ -1,5 +1,6 @@
 import { Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { MAX_EVENT_TEXT_CHARS, truncateStrings } from '../common/text-bound.js';
 import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
 import { addTokenUsage } from './token-usage.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
@@ -237,8 +238,12 @@ export class CallRecorder {
     return { callSid, streamSid, transport, at: new Date().toISOString() };
   }
 
+  /**
+   * Every call event leaves through here: its text (turns, tool arguments and output, reasons)
+   * cut at MAX_EVENT_TEXT_CHARS with a marker, whoever reads it next (webhook, SSE, console).
+   */
   private emit(event: AnyCallEvent): void {
-    this.events.emit(event.event, event);
+    this.events.emit(event.event, truncateStrings(event, MAX_EVENT_TEXT_CHARS));
   }
 }
 

@@ -34,12 +34,20 @@ export interface LiveCall {
 /** How long an ended call's sid is remembered, so a replayed `start` for it is refused. */
 const ENDED_CALL_MEMORY_MS = 60 * 60 * 1000;
 
+/** A media stream that has not yet proved itself with a valid `start`. */
+export interface PendingStream {
+  /** Made to leave the full pending pool for a newer stream: it is destroyed. */
+  evict(): void;
+}
+
 /**
  * The active calls of this instance: admission against MAX_CONCURRENT_CALLS, lookup by CallSid,
  * and memory of recently ended calls. Authenticate before you allocate: a call slot is reserved
- * only for a stream that proved itself (a valid upgrade signature, or a valid `start` token);
- * unsigned upgrades wait for their `start` in a small pool of their own (MAX_PENDING_STREAMS), so
- * they can never take a slot from a real call.
+ * only for a stream whose `start` carried a valid token. Every upgrade, signed or not (Twilio
+ * signs the stream URL, the same for every call, so a captured signature replays forever), waits
+ * for its `start` in a bounded pool (MAX_PENDING_STREAMS) that can never take a slot from a real
+ * call; when it is full the oldest waiting stream is evicted, since a real Twilio stream sends
+ * `start` within milliseconds and so is never the oldest for long.
  */
 @Injectable()
 export class CallRegistry {
@@ -47,8 +55,8 @@ export class CallRegistry {
   private readonly endedAt = new Map<string, number>();
   /** Authenticated streams whose session is still being created. */
   private reservedSlots = 0;
-  /** Unsigned upgrades that have not yet sent a valid `start`. */
-  private unauthenticated = 0;
+  /** Upgrades that have not yet sent a valid `start`, oldest first (Sets keep insertion order). */
+  private readonly pending = new Set<PendingStream>();
   private draining = false;
 
   constructor(
@@ -58,15 +66,15 @@ export class CallRegistry {
   ) {
     metrics.trackLiveCalls(() => [...this.sessions.values()].map((session) => session.stats));
     metrics.trackPendingStreams(() => ({
-      unauthenticated: this.unauthenticated,
+      unauthenticated: this.pending.size,
       authenticated: this.reservedSlots,
     }));
   }
 
-  /** Streams not yet a call: unsigned ones waiting for `start`, authenticated ones starting. */
+  /** Streams not yet a call: those waiting for a valid `start`, and authenticated ones starting. */
   get pendingStreams(): { unauthenticated: number; authenticated: number; max: number } {
     return {
-      unauthenticated: this.unauthenticated,
+      unauthenticated: this.pending.size,
       authenticated: this.reservedSlots,
       max: this.limits.maxPendingStreams,
     };
@@ -107,20 +115,23 @@ export class CallRegistry {
     this.reservedSlots = Math.max(0, this.reservedSlots - 1);
   }
 
-  /** True when one more unsigned upgrade may wait for its `start`. */
-  hasPendingRoom(): boolean {
-    return !this.draining && this.unauthenticated < this.limits.maxPendingStreams;
+  /**
+   * Puts a new stream in the pool of those waiting for `start`; when the pool is full, the oldest
+   * waiting stream is evicted to make room, so strangers filling the pool cannot keep real
+   * calls out.
+   */
+  addPending(stream: PendingStream): void {
+    while (this.pending.size >= this.limits.maxPendingStreams) {
+      const oldest = this.pending.values().next().value as PendingStream;
+      this.pending.delete(oldest);
+      oldest.evict();
+    }
+    this.pending.add(stream);
   }
 
-  /** Takes a place in the unauthenticated pool; false when it is full. */
-  addPending(): boolean {
-    if (!this.hasPendingRoom()) return false;
-    this.unauthenticated++;
-    return true;
-  }
-
-  removePending(): void {
-    this.unauthenticated = Math.max(0, this.unauthenticated - 1);
+  /** The stream left the pool: it sent a valid `start`, or it is gone. */
+  removePending(stream: PendingStream): void {
+    this.pending.delete(stream);
   }
 
   /** True when the call ended (on this instance) within the last hour. */

@@ -9,7 +9,7 @@ import type { CallLogger } from './call-logger.js';
  *
  *             media (CallModule)                      SIP (SipModule)
  *   channel   RealtimeLink (the call's own session)   SidebandLink (the call's sideband)
- *   playback  TwilioMediaLink's PlaybackClock          ServerPlayback (output_audio_buffer.*)
+ *   playback  TwilioMediaLink's PlaybackClock          ServerPlaybackState (output_audio_buffer.*)
  *   line      TwilioCallLine (Twilio REST)             SipCallLine (OpenAI calls API)
  *   barge-in  BargeIn (clear + truncate)               ServerPlayback (cancel + output clear)
  */

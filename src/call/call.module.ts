@@ -12,6 +12,7 @@ import { CallOrchestrator } from './call-orchestrator.js';
 import { sharedCallParts } from './call-parts.js';
 import { CALL_BARGE_IN, CALL_CHANNEL, CALL_LINE, CALL_PLAYBACK } from './call-transport.js';
 import { CallFactory } from './call.factory.js';
+import { RealtimeLinkEvents } from './link-events.js';
 import { RealtimeLink } from './realtime-link.js';
 import { TwilioCallLine } from './twilio-call-line.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
@@ -29,6 +30,7 @@ import { TwilioMediaLink } from './twilio-media-link.js';
     CallOrchestrator,
     TwilioMediaLink,
     RealtimeLink,
+    RealtimeLinkEvents,
     TwilioCallLine,
     SessionSetup,
     BargeIn,

@@ -2,6 +2,7 @@ import { Inject, Injectable, Scope } from '@nestjs/common';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import { realtimeOutbound } from '../realtime/realtime-outbound.js';
 import { CallRecorder } from './call-recorder.js';
+import { CallScope } from './call-scope.js';
 import { DtmfRelay } from './dtmf-relay.js';
 import {
   CALL_BARGE_IN,
@@ -21,8 +22,6 @@ import { ResponseScheduler } from './response-scheduler.js';
 export class Keypad {
   private readonly relay?: DtmfRelay;
   private readonly interrupts: boolean;
-  /** Runs a callback so that a throw ends this call only (set by the orchestrator). */
-  guard: (action: () => void) => void = (action) => action();
 
   constructor(
     @Inject(CALL_BARGE_IN) private readonly bargeIn: CallBargeIn,
@@ -30,9 +29,11 @@ export class Keypad {
     @Inject(CALL_CHANNEL) private readonly link: CallChannel,
     private readonly scheduler: ResponseScheduler,
     @Inject(callControlConfig.KEY) config: CallControlConfig,
+    /** The relay's timer runs in it: a throw ends this call only. */
+    private readonly scope: CallScope,
   ) {
     this.interrupts = config.dtmfInterrupts;
-    if (config.dtmfToModel) this.relay = new DtmfRelay((text) => this.guard(() => this.tell(text)));
+    if (config.dtmfToModel) this.relay = new DtmfRelay((text) => this.scope.run(this.tell, text));
   }
 
   press(digit: string): void {
@@ -46,9 +47,9 @@ export class Keypad {
   }
 
   /** The digits, as text for the model, answered once it is free. */
-  private tell(text: string): void {
+  private readonly tell = (text: string): void => {
     const id = this.recorder.memory.addKeypad(text);
     this.link.send(realtimeOutbound.userText(text, id));
     this.scheduler.request({ reason: 'keypad' });
-  }
+  };
 }

@@ -1,23 +1,33 @@
 import { ContextIdFactory } from '@nestjs/core';
 import { MAX_SAY_CHARS, type CallSessionUpdate } from './call-context.js';
-import { LiveCallContext, type CallControl } from './live-call-context.js';
+import type { CallOwner } from './call-scope.js';
+import { CallStart } from './call-start.js';
+import { LiveCallContext } from './live-call-context.js';
+
+/** A call's context whose scope has this owner (none: the call's parts are being built). */
+function contextOwnedBy(owner: CallOwner | undefined, callSid = 'CA1'): LiveCallContext {
+  const start = new CallStart(ContextIdFactory.create(), {
+    callSid,
+    streamSid: 'MZ1',
+    accountSid: 'AC1',
+    customParameters: {},
+  });
+  return new LiveCallContext(start, { owner }, () => Promise.reject(new Error('not used')));
+}
 
 /** A control that records what reached it: the checks run before anything does. */
 function attached() {
   const updates: CallSessionUpdate[] = [];
   const said: string[] = [];
-  const control: CallControl = {
+  const call = contextOwnedBy({
+    transcript: [],
+    fail: () => true,
+    close: () => undefined,
     end: () => undefined,
     transfer: () => undefined,
     updateSession: (update) => updates.push(update),
     say: (text) => said.push(text),
-  };
-  const call = new LiveCallContext(
-    ContextIdFactory.create(),
-    { callSid: 'CA1', streamSid: 'MZ1', accountSid: 'AC1', customParameters: {} },
-    () => Promise.reject(new Error('not in this test')),
-  );
-  call.attach(control, () => []);
+  });
   return { call, updates, said };
 }
 
@@ -66,12 +76,8 @@ describe('LiveCallContext.updateSession', () => {
     expect(updates).toEqual([]);
   });
 
-  it('says the call has no session when nothing is attached yet', () => {
-    const call = new LiveCallContext(
-      ContextIdFactory.create(),
-      { callSid: 'CA9', streamSid: 'MZ9', accountSid: 'AC9', customParameters: {} },
-      () => Promise.reject(new Error('unused')),
-    );
+  it('says the call has no session while it has no owner yet', () => {
+    const call = contextOwnedBy(undefined, 'CA9');
     expect(() => call.updateSession({ instructions: 'x' })).toThrow('call CA9 has no session yet');
   });
 });

@@ -7,6 +7,8 @@ import {
   type CallTransport,
   type TranscriptTurn,
 } from './call-context.js';
+import type { CallScope } from './call-scope.js';
+import type { CallStart } from './call-start.js';
 
 /** What the session behind a CallContext lets tools and hooks do to the call. */
 export interface CallControl {
@@ -18,20 +20,13 @@ export interface CallControl {
   say(text: string): void;
 }
 
-export interface CallIdentity {
-  callSid: string;
-  streamSid: string;
-  accountSid: string;
-  customParameters: Readonly<Record<string, string>>;
-  /** Default `media`. */
-  transport?: CallTransport;
-}
-
 type Resolver = <T>(type: Type<T>, contextId: ContextId) => Promise<T>;
 
 /**
- * The bridge's CallContext: one per call, registered as the "request" of the call's DI context.
- * Kept out of the public API so that `attach` and the context id stay the bridge's business.
+ * The bridge's CallContext: one per call, a per-call provider made from the call's CallStart
+ * (CallContextModule). What it lets code do to the call reaches the call's owner through the
+ * call's CallScope. Kept out of the public API so that the scope and the context id stay the
+ * bridge's business.
  */
 export class LiveCallContext extends CallContext {
   readonly startedAt = new Date();
@@ -40,21 +35,21 @@ export class LiveCallContext extends CallContext {
   readonly accountSid: string;
   readonly customParameters: Readonly<Record<string, string>>;
   readonly transport: CallTransport;
-  private control?: CallControl;
-  private turns: () => readonly TranscriptTurn[] = () => [];
+  /** The DI context of this call's provider sub-tree (for `moduleRef.resolve(X, contextId)`). */
+  readonly contextId: ContextId;
 
   constructor(
-    /** The DI context of this call's provider sub-tree (for `moduleRef.resolve(X, contextId)`). */
-    readonly contextId: ContextId,
-    identity: CallIdentity,
+    start: CallStart,
+    private readonly scope: Pick<CallScope, 'owner'>,
     private readonly resolver: Resolver,
   ) {
     super();
-    this.callSid = identity.callSid;
-    this.streamSid = identity.streamSid;
-    this.accountSid = identity.accountSid;
-    this.customParameters = identity.customParameters;
-    this.transport = identity.transport ?? 'media';
+    this.contextId = start.contextId;
+    this.callSid = start.callSid;
+    this.streamSid = start.streamSid;
+    this.accountSid = start.accountSid;
+    this.customParameters = start.customParameters;
+    this.transport = start.transport;
   }
 
   resolve<T>(type: Type<T>): Promise<T> {
@@ -74,7 +69,7 @@ export class LiveCallContext extends CallContext {
   }
 
   get transcript(): readonly TranscriptTurn[] {
-    return this.turns();
+    return this.scope.owner?.transcript ?? [];
   }
 
   end(reason = 'ended by the application'): void {
@@ -100,15 +95,10 @@ export class LiveCallContext extends CallContext {
     this.requireControl().say(text);
   }
 
-  /** Called once by the call's orchestrator. */
-  attach(control: CallControl, transcript: () => readonly TranscriptTurn[]): void {
-    this.control = control;
-    this.turns = transcript;
-  }
-
   private requireControl(): CallControl {
-    if (!this.control) throw new Error(`call ${this.callSid} has no session yet`);
-    return this.control;
+    const owner = this.scope.owner;
+    if (!owner) throw new Error(`call ${this.callSid} has no session yet`);
+    return owner;
   }
 }
 

@@ -45,7 +45,7 @@ class SimulatedTwilio {
 
 function playAndInterrupt(deltaMs: number, interruptAtMs: number, latencyMs = 1) {
   let now = 0;
-  const clock = new PlaybackClock(() => now);
+  const clock = new PlaybackClock(undefined, () => now);
   const twilio = new SimulatedTwilio(clock, latencyMs);
   // The model sends 6 s of audio much faster than real time (a delta every 5 ms), and stops
   // when the caller interrupts.
@@ -81,7 +81,7 @@ describe('PlaybackClock', () => {
   });
 
   it('sends a mark per 100 ms of audio, not per delta', () => {
-    const clock = new PlaybackClock(() => 0);
+    const clock = new PlaybackClock(undefined, () => 0);
     const marks = Array.from({ length: 50 }, () => clock.sent('item_1', 'r', 0, 20)).filter(
       (mark) => mark !== undefined,
     );
@@ -90,7 +90,7 @@ describe('PlaybackClock', () => {
 
   it('never cuts beyond what was sent, even if playback was meant to be over', () => {
     let now = 0;
-    const clock = new PlaybackClock(() => now);
+    const clock = new PlaybackClock(undefined, () => now);
     clock.sent('item_1', 'r', 0, 300);
     now = 10_000;
     expect(clock.interrupt().cuts).toEqual([
@@ -100,7 +100,7 @@ describe('PlaybackClock', () => {
 
   it('holds at a mark that has not echoed (playback stalled)', () => {
     let now = 0;
-    const clock = new PlaybackClock(() => now);
+    const clock = new PlaybackClock(undefined, () => now);
     const first = clock.sent('item_1', 'r', 0, 200)!;
     clock.sent('item_1', 'r', 0, 200);
     now = 150;
@@ -114,7 +114,7 @@ describe('PlaybackClock', () => {
 
   it('cuts an item queued behind another at 0', () => {
     let now = 0;
-    const clock = new PlaybackClock(() => now);
+    const clock = new PlaybackClock(undefined, () => now);
     clock.sent('item_1', 'r1', 0, 1000);
     clock.sent('item_2', 'r2', 0, 1000);
     now = 500;
@@ -123,7 +123,7 @@ describe('PlaybackClock', () => {
 
   it('restarts the clock when audio arrives after the queue ran dry', () => {
     let now = 0;
-    const clock = new PlaybackClock(() => now);
+    const clock = new PlaybackClock(undefined, () => now);
     const fin = clock.sent('item_1', 'r', 0, 100)!;
     clock.acknowledge(clock.finished('item_1')!, 100);
     expect(clock.acknowledge(fin, 100)).toBe(false);
@@ -136,7 +136,7 @@ describe('PlaybackClock', () => {
 
   it('is playing until the final mark echoes, then forgets the item', () => {
     let now = 0;
-    const clock = new PlaybackClock(() => now);
+    const clock = new PlaybackClock(undefined, () => now);
     const twilio = new SimulatedTwilio(clock, 1);
     twilio.send('item_1', 250);
     twilio.finish('item_1');
@@ -150,7 +150,7 @@ describe('PlaybackClock', () => {
   });
 
   it('reports the marks a clear flushes and ignores their echoes', () => {
-    const clock = new PlaybackClock(() => 0);
+    const clock = new PlaybackClock(undefined, () => 0);
     const mark = clock.sent('item_1', 'r', 0, 200)!;
     const { flushedMarks } = clock.interrupt();
     expect(flushedMarks).toEqual([mark]);
@@ -160,7 +160,7 @@ describe('PlaybackClock', () => {
 
   it('keeps the clock over audio of a replaced session but cuts none of its items', () => {
     let now = 0;
-    const clock = new PlaybackClock(() => now);
+    const clock = new PlaybackClock(undefined, () => now);
     clock.sent('item_1', 'r', 0, 500);
     clock.forgetItems();
     now = 100;

@@ -53,10 +53,10 @@ export class PlaybackClock {
   private anchorAt: number;
   private lastMarkMs = 0;
   private sequence = 0;
-  /** An item's final mark echoed: the caller heard it to the end. */
-  onItemHeard: (itemId: string) => void = () => undefined;
 
   constructor(
+    /** An item's final mark echoed: the caller heard it to the end. */
+    private readonly onItemHeard: (itemId: string) => void = () => undefined,
     private readonly now: () => number = () => performance.now(),
     private readonly markIntervalMs = MARK_INTERVAL_MS,
   ) {

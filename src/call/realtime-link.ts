@@ -12,9 +12,10 @@ import {
   realtimeOutbound,
   type RealtimeClientEvent,
 } from '../realtime/realtime-outbound.js';
-import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallLogger } from './call-logger.js';
+import { CallScope } from './call-scope.js';
 import { InputAudioChunker } from './input-audio-chunker.js';
+import { RealtimeLinkEvents } from './link-events.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 import { TWILIO_FRAME_MS } from '../twilio/media-stream.messages.js';
 
@@ -31,19 +32,6 @@ const INPUT_BYTES_PER_MS = {
  * sends the tail when the caller's frames stop.
  */
 const CHUNK_GRACE_MS = 20;
-
-export interface RealtimeLinkListener {
-  /**
-   * A session is open: send `session.update` first (and after a reconnect, the re-seed). Audio
-   * held meanwhile follows as soon as this returns.
-   */
-  onOpen(reconnected: boolean): void;
-  /** The session was lost and a new one is being opened; state tied to the old one is void. */
-  onReconnecting(): void;
-  onEvent(event: RealtimeServerEvent): void;
-  /** No session can be had (key refused, retries exhausted): the call cannot go on. */
-  onFailure(reason: string): void;
-}
 
 type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -62,7 +50,7 @@ type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 export class RealtimeLink {
   private state: LinkState = 'connecting';
   private connection?: RealtimeConnection;
-  private readonly policy = new ReconnectPolicy();
+  private readonly policy: ReconnectPolicy;
   private reconnectStartedAt = 0;
   private retryTimer?: NodeJS.Timeout;
   private readonly held: string[] = [];
@@ -71,9 +59,6 @@ export class RealtimeLink {
   private readonly chunker?: InputAudioChunker;
   private chunkTimer?: NodeJS.Timeout;
   private readonly ids = new RealtimeEventIds();
-  private listener!: RealtimeLinkListener;
-  /** Runs a callback so that a throw ends this call only. */
-  private guard: (action: () => void) => void = (action) => action();
 
   constructor(
     private readonly service: OpenAIRealtimeService,
@@ -81,7 +66,11 @@ export class RealtimeLink {
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
+    /** Every callback runs in it: a throw ends this call only. */
+    private readonly scope: CallScope,
+    private readonly events: RealtimeLinkEvents,
   ) {
+    this.policy = new ReconnectPolicy(service.connectDeadlineMs);
     if (audio.inputChunkMs > TWILIO_FRAME_MS) {
       this.chunker = new InputAudioChunker(
         audio.inputChunkMs * INPUT_BYTES_PER_MS[audio.inputFormat],
@@ -99,9 +88,8 @@ export class RealtimeLink {
     return this.heldDropped + (this.connection?.droppedAudioFrames ?? 0);
   }
 
-  start(listener: RealtimeLinkListener, guard: (action: () => void) => void): void {
-    this.listener = listener;
-    this.guard = guard;
+  /** Opens the first session (in the call's scope: the socket carries the call with it). */
+  start(): void {
     this.connect();
   }
 
@@ -156,18 +144,18 @@ export class RealtimeLink {
     const delay = this.policy.next(Date.now());
     if (delay === undefined) {
       this.fail(
-        `OpenAI Realtime sessions keep ending soon after they open (${why}); gave up after ${this.policy.attempts} connections`,
+        `OpenAI Realtime sessions keep ending soon after they open (${why}); gave up after ${this.policy.attempts} connections in ${this.policy.elapsed(Date.now())} ms`,
       );
       return;
     }
     if (this.state !== 'reconnecting') {
       this.state = 'reconnecting';
       this.reconnectStartedAt = Date.now();
-      this.listener.onReconnecting();
+      this.events.to.onReconnecting();
     }
     clearTimeout(this.retryTimer);
     if (delay === 0) this.connect();
-    else this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
+    else this.retryTimer = setTimeout(() => this.scope.run(() => this.connect()), delay);
   }
 
   close(reason: string): void {
@@ -182,16 +170,20 @@ export class RealtimeLink {
 
   private connect(): void {
     if (this.state === 'closed') return;
-    this.policy.connecting();
-    const connection: RealtimeConnection = this.service.connect({
-      onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
-      onEvent: (event) =>
-        this.guard(() => connection === this.connection && this.listener.onEvent(event)),
-      // The call logger caps warnings per call: a stream of bad events cannot flood the logs.
-      onInvalidEvent: (reason) =>
-        this.guard(() => this.log.warn(`dropped invalid OpenAI event: ${reason}`)),
-      onClose: (info) => this.guard(() => connection === this.connection && this.onClose(info)),
-    });
+    const timeoutMs = this.policy.connecting(Date.now(), this.service.connectTimeoutMs);
+    const connection: RealtimeConnection = this.service.connect(
+      {
+        onOpen: () => this.scope.run(() => connection === this.connection && this.onOpen()),
+        onEvent: (event) =>
+          this.scope.run(() => connection === this.connection && this.events.to.onEvent(event)),
+        // The call logger caps warnings per call: a stream of bad events cannot flood the logs.
+        onInvalidEvent: (reason) =>
+          this.scope.run(() => this.log.warn(`dropped invalid OpenAI event: ${reason}`)),
+        onClose: (info) =>
+          this.scope.run(() => connection === this.connection && this.onClose(info)),
+      },
+      timeoutMs,
+    );
     this.connection = connection;
   }
 
@@ -207,7 +199,7 @@ export class RealtimeLink {
     } else {
       this.log.log('OpenAI Realtime connected');
     }
-    this.listener.onOpen(reconnected);
+    this.events.to.onOpen(reconnected);
     // Held audio is late already: it leaves at once, in as few appends as the chunks allow.
     for (const audio of this.held) {
       if (this.chunker) this.chunker.add(audio);
@@ -232,7 +224,7 @@ export class RealtimeLink {
       return;
     }
     this.chunkTimer = setTimeout(
-      () => this.guard(() => this.state === 'open' && this.chunker?.flush()),
+      () => this.scope.run(() => this.state === 'open' && this.chunker?.flush()),
       this.audio.inputChunkMs + CHUNK_GRACE_MS,
     );
     this.chunkTimer.unref();
@@ -266,10 +258,12 @@ export class RealtimeLink {
       this.log.warn(
         `OpenAI Realtime connection attempt ${attempt} failed (${detail}); retrying in ${delay} ms`,
       );
-      this.retryTimer = setTimeout(() => this.guard(() => this.connect()), delay);
+      this.retryTimer = setTimeout(() => this.scope.run(() => this.connect()), delay);
       return;
     }
-    this.fail(`could not connect to OpenAI Realtime after ${attempt} attempts (${detail})`);
+    this.fail(
+      `could not connect to OpenAI Realtime after ${attempt} attempts (${detail}) in ${this.policy.elapsed(Date.now())} ms`,
+    );
   }
 
   private appendJson(audio: string): string {
@@ -278,7 +272,7 @@ export class RealtimeLink {
 
   private fail(reason: string): void {
     this.close(reason);
-    this.listener.onFailure(reason);
+    this.events.to.onFailure(reason);
   }
 }
 

@@ -1,11 +1,9 @@
-import { Inject, Injectable, Scope } from '@nestjs/common';
-import { realtimeOutbound } from '../realtime/realtime-outbound.js';
+import { Injectable, Scope } from '@nestjs/common';
 import { functionCallsIn, type RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallEnding } from './call-ending.js';
 import { CallRecorder, isConversationEvent, type ConversationEvent } from './call-recorder.js';
-import { CALL_CHANNEL, type CallChannel } from './call-transport.js';
 import { ResponseScheduler } from './response-scheduler.js';
-import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
+import { ToolCallCoordinator } from './tool-calls.js';
 
 /** The server events the flow takes care of, whatever the transport. */
 export type FlowEvent =
@@ -35,8 +33,9 @@ export function isFlowEvent(event: RealtimeServerEvent): event is FlowEvent {
 /**
  * The model's side of a call, the same on both transports: the conversation events go to the
  * record, responses through the scheduler (one at a time), function calls through the tool
- * coordinator and their outputs back to the model, and each finished response to the wrap-up.
- * Audio, barge-in and the line are the transport's business. A per-call provider.
+ * coordinator (their outputs go back to the model through ToolOutputs), and each finished
+ * response to the wrap-up. Audio, barge-in and the line are the transport's business. A per-call
+ * provider.
  */
 @Injectable({ scope: Scope.REQUEST })
 export class ResponseFlow {
@@ -45,16 +44,7 @@ export class ResponseFlow {
     private readonly scheduler: ResponseScheduler,
     private readonly tools: ToolCallCoordinator,
     private readonly ending: CallEnding,
-    @Inject(CALL_CHANNEL) private readonly channel: CallChannel,
   ) {}
-
-  /** `guard` runs each tool settlement so that a throw ends this call only. */
-  bind(guard: (action: () => void) => void): void {
-    this.tools.bind({
-      sendOutput: (result) => guard(() => this.sendToolOutput(result)),
-      continueResponse: () => guard(() => this.scheduler.request({ reason: 'tool output' })),
-    });
-  }
 
   handle(event: FlowEvent): void {
     if (isConversationEvent(event)) return this.recorder.observe(event);
@@ -64,7 +54,7 @@ export class ResponseFlow {
       case 'response.done': {
         const { id, usage, output } = event.response;
         this.recorder.addUsage(usage);
-        this.scheduler.onDone(event.response);
+        this.scheduler.onDone(event.response, this.giveUp);
         this.tools.onResponseDone(id, functionCallsIn(id, output));
         return this.ending.onResponseDone(id);
       }
@@ -77,10 +67,6 @@ export class ResponseFlow {
     }
   }
 
-  private sendToolOutput(result: ToolCallResult): void {
-    const { call_id: callId } = result.call;
-    const id = this.recorder.memory.toolOutput(callId, result.output);
-    this.channel.send(realtimeOutbound.functionCallOutput(callId, result.output, id));
-    this.recorder.tool(result);
-  }
+  /** Responses keep failing: the call cannot go on with the assistant. */
+  private readonly giveUp = (reason: string): void => this.ending.fail(reason);
 }

@@ -27,7 +27,11 @@ class Harness {
       { responseProblem: (status, reason) => this.problems.push(`${status}:${reason}`) },
       { recoveryMessage: 'Sorry, could you say that again?' },
     );
-    this.scheduler.onGiveUp = (reason) => this.gaveUp.push(reason);
+  }
+
+  /** `response.done`, giving up into `gaveUp`. */
+  done(response: Parameters<ResponseScheduler['onDone']>[0]): void {
+    this.scheduler.onDone(response, (reason) => this.gaveUp.push(reason));
   }
 
   creates() {
@@ -55,7 +59,7 @@ describe('ResponseScheduler', () => {
     h.scheduler.onCreated({ id: 'resp_vad' });
     h.scheduler.request({ reason: 'tool output' });
     expect(h.creates()).toHaveLength(0);
-    h.scheduler.onDone({ id: 'resp_vad', status: 'completed' });
+    h.done({ id: 'resp_vad', status: 'completed' });
     expect(h.creates()).toHaveLength(1);
   });
 
@@ -87,7 +91,7 @@ describe('ResponseScheduler', () => {
       h.scheduler.onError({ code: 'conversation_already_has_active_response', event_id: 'evt-1' }),
     ).toBe(true);
     expect(h.creates()).toHaveLength(1);
-    h.scheduler.onDone({ id: 'resp_vad', status: 'completed' });
+    h.done({ id: 'resp_vad', status: 'completed' });
     expect(h.creates()).toHaveLength(2);
     expect(h.scheduler.onError({ code: 'other', event_id: 'evt-99' })).toBe(false);
   });
@@ -107,7 +111,7 @@ describe('ResponseScheduler', () => {
     const h = new Harness();
     h.scheduler.request({ reason: 'goodbye', params: { instructions: 'Say bye' } });
     h.created('resp_1');
-    h.scheduler.onDone({
+    h.done({
       id: 'resp_1',
       status: 'failed',
       status_details: { type: 'failed', error: { code: 'server_error', message: 'boom' } },
@@ -122,13 +126,13 @@ describe('ResponseScheduler', () => {
   it('hands the call to the fallback when the retry fails too', () => {
     const h = new Harness();
     h.scheduler.onCreated({ id: 'resp_vad' });
-    h.scheduler.onDone({
+    h.done({
       id: 'resp_vad',
       status: 'failed',
       status_details: { error: { type: 'server_error' } },
     });
     h.created('resp_retry');
-    h.scheduler.onDone({
+    h.done({
       id: 'resp_retry',
       status: 'failed',
       status_details: { error: { type: 'server_error' } },
@@ -141,7 +145,7 @@ describe('ResponseScheduler', () => {
   it('follows an incomplete response with one spoken recovery sentence', () => {
     const h = new Harness();
     h.scheduler.onCreated({ id: 'resp_1' });
-    h.scheduler.onDone({
+    h.done({
       id: 'resp_1',
       status: 'incomplete',
       status_details: { type: 'incomplete', reason: 'content_filter' },
@@ -152,7 +156,7 @@ describe('ResponseScheduler', () => {
       response: { instructions: expect.stringContaining('Sorry, could you say that again?') },
     });
     h.created('resp_recovery');
-    h.scheduler.onDone({
+    h.done({
       id: 'resp_recovery',
       status: 'incomplete',
       status_details: { reason: 'max_output_tokens' },
@@ -168,7 +172,7 @@ describe('ResponseScheduler', () => {
     h.scheduler.cancelActive();
     expect(h.sent).toEqual([{ type: 'response.cancel', response_id: 'resp_1' }]);
     expect(h.scheduler.isDiscarded('resp_1')).toBe(true);
-    h.scheduler.onDone({ id: 'resp_1', status: 'cancelled' });
+    h.done({ id: 'resp_1', status: 'cancelled' });
     expect(h.scheduler.isDiscarded('resp_1')).toBe(false);
     expect(h.problems).toEqual([]);
   });
@@ -179,7 +183,7 @@ describe('ResponseScheduler', () => {
     h.scheduler.claimNextCreated((id) => claimed.push(id));
     h.scheduler.request({ reason: 'tool output' });
     h.created('resp_1');
-    h.scheduler.onDone({ id: 'resp_1', status: 'completed' });
+    h.done({ id: 'resp_1', status: 'completed' });
     h.scheduler.request({ reason: 'again' });
     h.created('resp_2');
     expect(claimed).toEqual(['resp_1']);

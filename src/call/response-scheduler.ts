@@ -63,8 +63,6 @@ export class ResponseScheduler {
   private claim?: (responseId: string) => void;
   private sequence = 0;
   private readonly recoveryMessage: string;
-  /** Responses keep failing: the call cannot go on with the assistant (set by CallEnding). */
-  onGiveUp: (reason: string) => void = () => undefined;
 
   constructor(
     @Inject(CALL_CHANNEL) private readonly sink: ResponseSink,
@@ -138,13 +136,17 @@ export class ResponseScheduler {
     claim?.(response.id);
   }
 
-  onDone(response: RealtimeResponse): void {
+  /**
+   * `response.done`. `giveUp` is called when responses keep failing (one failed again after its
+   * retry): the call cannot go on with the assistant.
+   */
+  onDone(response: RealtimeResponse, giveUp: (reason: string) => void): void {
     this.discarded.delete(response.id);
     if (this.activeId === response.id) this.activeId = undefined;
     const request = this.requests.get(response.id);
     this.requests.delete(response.id);
     const details = response.status_details ?? {};
-    if (response.status === 'failed') this.failed(response.id, request, details);
+    if (response.status === 'failed') this.failed(response.id, request, details, giveUp);
     else if (response.status === 'incomplete') this.incomplete(response.id, request, details);
     else this.log.debug(() => `response ${response.id} ${response.status ?? 'done'}`);
     this.flush();
@@ -194,6 +196,7 @@ export class ResponseScheduler {
     id: string,
     request: ResponseRequest | undefined,
     details: Record<string, unknown>,
+    giveUp: (reason: string) => void,
   ): void {
     const error = isObject(details.error) ? details.error : {};
     const reason = text(error.code) ?? text(error.type) ?? 'unknown';
@@ -201,7 +204,7 @@ export class ResponseScheduler {
     const what = `response ${id} failed (${reason}${text(error.message) ? `: ${text(error.message)}` : ''})`;
     if (request?.retried) {
       this.log.warn(`${what} again after a retry; handing the caller to the fallback`);
-      this.onGiveUp(`${what} twice`);
+      giveUp(`${what} twice`);
       return;
     }
     this.log.warn(`${what}; retrying once`);

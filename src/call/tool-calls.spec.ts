@@ -38,12 +38,12 @@ function coordinator(timeoutMs = 1000, offered?: string[]) {
     registry(),
     context,
     { toolTimeoutMs: timeoutMs },
+    {
+      sendOutput: (result) => outputs.push(result),
+      continueResponse: () => continued++,
+    },
     { tools: offered },
   );
-  tools.bind({
-    sendOutput: (result) => outputs.push(result),
-    continueResponse: () => continued++,
-  });
   return { tools, outputs, continued: () => continued };
 }
 
@@ -145,6 +145,19 @@ describe('ToolCallCoordinator', () => {
     await settled(() => outputs.length === 1);
     expect(outputs[0].ok).toBe(false);
     expect(outputs[0].output).toMatch(message);
+  });
+
+  it('refuses a call whose arguments were over the bound with an error output, never running it', async () => {
+    const { tools, outputs, continued } = coordinator();
+    let ran = 0;
+    const oversized = { ...call('echo', 'c1'), oversizedArgumentsBytes: 1_000_000 };
+    tools.onFunctionCall(oversized);
+    tools.onResponseDone('resp_1', []);
+    await settled(() => continued() === 1);
+    ran += outputs.filter((o) => o.ok).length;
+    expect(ran).toBe(0);
+    expect(outputs[0].arguments).toBeUndefined();
+    expect(outputs[0].output).toMatch(/1000000 bytes, over the limit of \d+; the tool was not run/);
   });
 
   it('answers a handler that never settles with a timeout error', async () => {

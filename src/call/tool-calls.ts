@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, Scope } from '@nestjs/common';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
-import type { FunctionCall } from '../realtime/realtime.events.js';
+import { MAX_TOOL_ARGUMENTS_BYTES, type FunctionCall } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { CallContext } from './call-context.js';
 import { CALL_SETTINGS } from './call-providers.js';
@@ -29,6 +29,9 @@ export function toolCallReport(result: ToolCallResult) {
   };
 }
 
+/** Where a call's settled tool calls go (ToolOutputs). */
+export const TOOL_CALL_SINK = Symbol('TOOL_CALL_SINK');
+
 export interface ToolCallSink {
   /** Send `conversation.item.create` with this function_call_output. */
   sendOutput(result: ToolCallResult): void;
@@ -42,7 +45,7 @@ export interface ToolCallSink {
  * `call_id` is run and answered exactly once, as soon as its handler settles. One
  * `response.create` follows once the response that carried the calls is done and every output
  * of it is sent: asking earlier gets `conversation_already_has_active_response`. A per-call
- * provider; the orchestrator binds where outputs go.
+ * provider; its outputs go to its ToolCallSink (ToolOutputs).
  */
 @Injectable({ scope: Scope.REQUEST })
 export class ToolCallCoordinator {
@@ -52,7 +55,6 @@ export class ToolCallCoordinator {
   private readonly responsesWithCalls = new Set<string>();
   private disposed = false;
   private readonly timeoutMs: number;
-  private sink: ToolCallSink = { sendOutput: () => undefined, continueResponse: () => undefined };
   /** The tools this call is offered now (`undefined`: every tool); `offer` changes it. */
   private offered?: readonly string[];
 
@@ -60,6 +62,8 @@ export class ToolCallCoordinator {
     private readonly registry: ToolRegistry,
     private readonly context: CallContext,
     @Inject(callControlConfig.KEY) config: Pick<CallControlConfig, 'toolTimeoutMs'>,
+    /** Where outputs go (ToolOutputs: to the record and the model). */
+    @Inject(TOOL_CALL_SINK) private readonly sink: ToolCallSink,
     /** The tools this call was offered (`tools` undefined, or no settings: every tool). */
     @Optional() @Inject(CALL_SETTINGS) private readonly settings?: Pick<CallSettings, 'tools'>,
   ) {
@@ -81,10 +85,6 @@ export class ToolCallCoordinator {
       );
     }
     this.offered = names;
-  }
-
-  bind(sink: ToolCallSink): void {
-    this.sink = sink;
   }
 
   /** True while some handler has not settled. */
@@ -136,6 +136,10 @@ export class ToolCallCoordinator {
       ok,
       durationMs: Date.now() - started,
     });
+    if (call.oversizedArgumentsBytes !== undefined) {
+      const error = `the arguments were ${call.oversizedArgumentsBytes} bytes, over the limit of ${MAX_TOOL_ARGUMENTS_BYTES}; the tool was not run`;
+      return result(undefined, { error }, false);
+    }
     const tool = this.registry.get(call.name);
     if (!tool) return result(undefined, { error: `unknown tool "${call.name}"` }, false);
     const offered = this.offered;

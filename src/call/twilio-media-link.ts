@@ -7,7 +7,8 @@ import { closeReason } from '../common/close-reason.js';
 import { base64DecodedLength } from '../common/json-guards.js';
 import { audioConfig, type AudioConfig } from '../config/config.namespaces.js';
 import { twilioOutbound } from '../twilio/media-stream.messages.js';
-import { CallContext } from './call-context.js';
+import { CallRecorder } from './call-recorder.js';
+import { CallStart } from './call-start.js';
 import { PlaybackClock, type PlaybackInterruption } from './playback-clock.js';
 
 /** Frames queued for a Twilio socket that stopped reading (~2 s of audio + marks). */
@@ -22,11 +23,11 @@ const TWILIO_MAX_BACKLOG_FRAMES = 200;
  */
 @Injectable({ scope: Scope.REQUEST })
 export class TwilioMediaLink {
-  readonly playback = new PlaybackClock();
+  readonly playback: PlaybackClock;
   /** Media frames sent to the caller. */
   framesOut = 0;
-  private socket?: WebSocket;
-  private out?: BoundedSender;
+  private readonly socket: WebSocket;
+  private readonly out: BoundedSender;
   private readonly streamSid: string;
   private clearSequence = 0;
   /** A barge-in waiting for Twilio to confirm its `clear`: when it began, and which echoes. */
@@ -34,11 +35,21 @@ export class TwilioMediaLink {
   private readonly inbound?: MulawToPcm24kConverter;
 
   constructor(
-    context: CallContext,
+    call: CallStart,
     codec: AudioCodecService,
     @Inject(audioConfig.KEY) audio: AudioConfig,
+    recorder: CallRecorder,
   ) {
-    this.streamSid = context.streamSid;
+    if (!call.socket) throw new Error(`media call ${call.callSid} started without its socket`);
+    this.socket = call.socket;
+    this.out = new BoundedSender(
+      call.socket,
+      TWILIO_HIGH_WATER_BYTES,
+      TWILIO_MAX_BACKLOG_FRAMES,
+      'server',
+    );
+    this.streamSid = call.streamSid;
+    this.playback = new PlaybackClock((itemId) => recorder.memory.assistantHeard(itemId));
     // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
     if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
   }
@@ -50,17 +61,7 @@ export class TwilioMediaLink {
 
   /** Audio dropped because the caller's socket stopped reading. */
   get droppedFrames(): number {
-    return this.out?.dropped ?? 0;
-  }
-
-  attach(socket: WebSocket): void {
-    this.socket = socket;
-    this.out = new BoundedSender(
-      socket,
-      TWILIO_HIGH_WATER_BYTES,
-      TWILIO_MAX_BACKLOG_FRAMES,
-      'server',
-    );
+    return this.out.dropped;
   }
 
   /** Plays an assistant audio delta (mu-law, base64) and, every ~100 ms of audio, a mark. */
@@ -69,8 +70,8 @@ export class TwilioMediaLink {
     const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
     const media = twilioOutbound.media(this.streamSid, delta);
     // The audio and its mark leave in one write: one system call, one wake-up of the peer.
-    if (mark) this.out?.sendPair(media, twilioOutbound.mark(this.streamSid, mark));
-    else this.out?.send(media);
+    if (mark) this.out.sendPair(media, twilioOutbound.mark(this.streamSid, mark));
+    else this.out.send(media);
     this.framesOut++;
     return ms;
   }
@@ -78,7 +79,7 @@ export class TwilioMediaLink {
   /** The item's audio is complete: its final mark says when the caller has heard all of it. */
   finished(itemId: string): void {
     const mark = this.playback.finished(itemId);
-    if (mark) this.out?.send(twilioOutbound.mark(this.streamSid, mark));
+    if (mark) this.out.send(twilioOutbound.mark(this.streamSid, mark));
   }
 
   /**
@@ -101,8 +102,8 @@ export class TwilioMediaLink {
   interrupt(since: number): PlaybackInterruption {
     const interruption = this.playback.interrupt();
     const confirm = `c${(++this.clearSequence).toString(36)}`;
-    this.out?.send(twilioOutbound.clear(this.streamSid));
-    this.out?.send(twilioOutbound.mark(this.streamSid, confirm));
+    this.out.send(twilioOutbound.clear(this.streamSid));
+    this.out.send(twilioOutbound.mark(this.streamSid, confirm));
     this.clearing = { since, marks: new Set([...interruption.flushedMarks, confirm]) };
     return interruption;
   }
@@ -113,8 +114,8 @@ export class TwilioMediaLink {
    * any code.
    */
   close(failure?: string): void {
-    this.out?.dispose();
-    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    this.out.dispose();
+    if (this.socket.readyState !== WebSocket.OPEN) return;
     if (failure === undefined) this.socket.close(1000, 'call ended');
     else this.socket.close(1011, closeReason(failure));
   }

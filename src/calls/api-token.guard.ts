@@ -1,7 +1,6 @@
 import {
   Inject,
   Injectable,
-  Logger,
   NotFoundException,
   UnauthorizedException,
   type CanActivate,
@@ -9,8 +8,10 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { bearerToken, bearerTokenMatches } from '../common/bearer-token.js';
-import { callControlConfig } from '../config/config.namespaces.js';
-import type { CallControlConfig } from '../config/config.namespaces.js';
+import { clientAddress } from '../common/client-address.js';
+import { RefusalLog } from '../common/refusal-log.js';
+import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 
 /**
  * The call-control API needs `Authorization: Bearer ${API_TOKEN}`. Without an API_TOKEN the
@@ -18,9 +19,12 @@ import type { CallControlConfig } from '../config/config.namespaces.js';
  */
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
-  private readonly log = new Logger('ApiAuth');
+  private readonly refusals = new RefusalLog('ApiAuth');
 
-  constructor(@Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig) {}
+  constructor(
+    @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
+    @Inject(serverConfig.KEY) private readonly server: ServerConfig,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const token = this.cfg.apiToken;
@@ -28,8 +32,9 @@ export class ApiTokenGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     if (bearerTokenMatches(req.headers.authorization, token)) return true;
     const given = bearerToken(req.headers.authorization);
-    this.log.warn(
-      `refused ${req.method} ${req.path} from ${req.ip}: ${given ? 'wrong' : 'missing'} API token`,
+    const from = clientAddress(req, this.server.trustProxy);
+    this.refusals.warn(
+      `refused ${req.method} ${req.path} from ${from}: ${given ? 'wrong' : 'missing'} API token`,
     );
     throw new UnauthorizedException();
   }

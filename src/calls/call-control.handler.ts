@@ -1,17 +1,21 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { CallRegistry } from '../call/call-registry.service.js';
 import {
   CallDirectory,
   type ControlCommand,
   type ControlResult,
 } from '../cluster/call-directory.js';
+import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { transferTwiml } from '../twilio/twiml.js';
+import { commandRefusal } from './call-control.rules.js';
 
 /**
  * What this instance does when asked (by its own API, or by another instance through the
  * CallDirectory) to act on a call whose sockets it holds. Only the owner runs this, so a
- * hang-up's REST request is made once, whichever instance the operator asked.
+ * hang-up's REST request is made once, whichever instance the operator asked. It checks the
+ * command against the API's own rules first: a command from another instance came over the
+ * cluster bus, and nothing on the bus is taken as already checked.
  */
 @Injectable()
 export class CallControlHandler implements OnModuleInit {
@@ -19,6 +23,7 @@ export class CallControlHandler implements OnModuleInit {
     private readonly directory: CallDirectory,
     private readonly registry: CallRegistry,
     private readonly twilioRest: TwilioRestService,
+    @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
   ) {}
 
   onModuleInit(): void {
@@ -26,6 +31,8 @@ export class CallControlHandler implements OnModuleInit {
   }
 
   async run(callSid: string, command: ControlCommand): Promise<ControlResult> {
+    const refusal = commandRefusal(callSid, command, this.cfg);
+    if (refusal) return { status: 400, body: { message: refusal } };
     const session = this.registry.get(callSid);
     if (!session) return { status: 404, body: { message: `no active call ${callSid}` } };
     switch (command.action) {

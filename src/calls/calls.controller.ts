@@ -23,12 +23,11 @@ import type { CallTransport } from '../call/call-context.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { callControlConfig, twilioConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, TwilioConfig } from '../config/config.namespaces.js';
-import { isSipCallId } from '../sip/sip.constants.js';
 import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
-import { isCallSid } from '../twilio/sids.js';
 import { ApiTokenGuard } from './api-token.guard.js';
+import { isCallId, transferRefusal, transferTarget } from './call-control.rules.js';
 import { CallEventFollowers } from './call-event-followers.service.js';
 import { CallEventHistory } from './call-event-history.service.js';
 
@@ -44,12 +43,6 @@ const outboundCallSchema = z.strictObject({
     .optional(),
 });
 
-const transferTarget = z
-  .string()
-  .regex(
-    /^\+[1-9][0-9]{6,14}$|^(sips?|tel):[^\s<>"]{1,200}$/,
-    'expected an E.164 number such as +15551234567, or a sip:/tel: URI',
-  );
 /** `{to}`; `{number}` is taken too, the name the transfer_call tool's argument has. */
 const transferSchema = z
   .strictObject({ to: transferTarget.optional(), number: transferTarget.optional() })
@@ -179,12 +172,9 @@ export class CallsController {
       );
     }
     const to = (parsed.data.to ?? parsed.data.number) as string;
-    const allowed = [this.callControl.transferNumber, ...this.callControl.transferAllowedNumbers];
-    if (allowed.some(Boolean) && !allowed.includes(to)) {
-      throw new BadRequestException(
-        `transfers may only go to ${allowed.filter(Boolean).join(', ')}`,
-      );
-    }
+    // Checked here for a clear 400 before routing; the owner checks the same rule again.
+    const refusal = transferRefusal(to, this.callControl);
+    if (refusal) throw new BadRequestException(refusal);
     // The owner acts, whichever instance was asked (cluster mode), and says how it went.
     return this.runOnOwner(this.validSid(callSid), { action: 'transfer', number: to });
   }
@@ -238,7 +228,7 @@ export class CallsController {
 
   private validSid(callSid: string): string {
     // A media call is a Twilio CallSid; a SIP call is OpenAI's call id (`rtc_...`).
-    if (isCallSid(callSid) || isSipCallId(callSid)) return callSid;
+    if (isCallId(callSid)) return callSid;
     throw new BadRequestException('not a call id (a Twilio CallSid CA + 32 hex, or rtc_...)');
   }
 }

@@ -34,3 +34,10 @@ export const MAX_BUS_MESSAGE_BYTES = 256 * 1024;
 
 /** Every key and channel of the bridge in Redis starts with this. */
 export const KEY_PREFIX = 'bridge:';
+
+/** Log lines a second about dropped bus messages (the rest are counted in the next line). */
+export const BUS_REJECT_LOG_LINES_PER_S = 1;
+/** A burst of that many such lines first. */
+export const BUS_REJECT_LOG_BURST = 5;
+/** Control request ids remembered (for BUS_MESSAGE_WINDOW_MS) so a captured one acts once. */
+export const MAX_SEEN_CONTROL_IDS = 10_000;

@@ -29,15 +29,19 @@ async function createDirectory(
       events,
     });
   }
+  // The configuration refuses REDIS_URL without it; this only satisfies the types.
+  if (!cfg.clusterSecret) throw new Error('CLUSTER_SECRET: is required with REDIS_URL');
   const log = new Logger('Cluster');
   return RedisCallDirectory.connect({
     url: cfg.redisUrl.reveal(),
+    secret: cfg.clusterSecret,
     instanceId: cfg.instanceId,
     clusterMaxCalls: cfg.clusterMaxCalls,
     events,
     observer: {
       storeState: (up) => metrics.redisState(up),
       storeError: (operation) => metrics.redisError(operation),
+      busRejected: (reason) => metrics.clusterBusRejected(reason),
     },
     log: { log: (message) => log.log(message), warn: (message) => log.warn(message) },
   });

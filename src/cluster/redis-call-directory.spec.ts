@@ -2,6 +2,8 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
 import { freePort, TestRedis } from '../../test/support/redis-server.js';
 import { waitUntil } from '../../test/support/wait.js';
+import { Secret } from '../config/secret.js';
+import { BusEnvelope, type BusRejection } from './bus-envelope.js';
 import type { ControlCommand, LiveCall, SharedCallEvent } from './call-directory.js';
 import {
   RedisCallDirectory,
@@ -10,6 +12,13 @@ import {
 } from './redis-call-directory.js';
 
 // Two (or three) directories on one real redis-server stand for instances of one cluster.
+
+const SECRET = new Secret('spec-cluster-secret-0123456789abcdef');
+const quiet = {
+  storeState: () => undefined,
+  storeError: () => undefined,
+  busRejected: () => undefined,
+};
 
 let redis: TestRedis;
 const open: RedisCallDirectory[] = [];
@@ -33,6 +42,7 @@ interface Instance {
   events: EventEmitter2;
   states: boolean[];
   errors: string[];
+  rejected: BusRejection[];
   lines: string[];
 }
 
@@ -43,17 +53,23 @@ async function instance(
   const events = new EventEmitter2({ wildcard: true, delimiter: '.' });
   const states: boolean[] = [];
   const errors: string[] = [];
+  const rejected: BusRejection[] = [];
   const lines: string[] = [];
   const directory = await RedisCallDirectory.connect({
     url: redis.url,
+    secret: SECRET,
     instanceId,
     events,
-    observer: { storeState: (up) => states.push(up), storeError: (op) => errors.push(op) },
+    observer: {
+      storeState: (up) => states.push(up),
+      storeError: (op) => errors.push(op),
+      busRejected: (reason) => rejected.push(reason),
+    },
     log: { log: (line) => lines.push(line), warn: (line) => lines.push(line) },
     ...options,
   });
   open.push(directory);
-  return { directory, events, states, errors, lines };
+  return { directory, events, states, errors, rejected, lines };
 }
 
 /** Polls an async read until `accept` holds, returning the last value read. */
@@ -273,6 +289,134 @@ describe('RedisCallDirectory', () => {
     expect(onA).toHaveLength(1);
   });
 
+  describe('trusts nothing it did not sign', () => {
+    it('never lists a call written into Redis by someone else, and counts it', async () => {
+      const a = await instance('A');
+      const real = call();
+      await a.directory.admit(real);
+      const fake = call();
+      const admin = new Redis(redis.url);
+      const expiry = Date.now() + 60_000;
+      // What the directory wrote before the bus was signed, and a signed entry moved to another key.
+      await admin.zadd('bridge:leases', expiry, fake.callSid);
+      await admin.hset(`bridge:call:${fake.callSid}`, { ...fake, instance: 'X' });
+      const moved = call();
+      const signed = await admin.hget(`bridge:call:${real.callSid}`, 'record');
+      await admin.zadd('bridge:leases', expiry, moved.callSid);
+      await admin.hset(`bridge:call:${moved.callSid}`, 'record', signed!);
+      admin.disconnect();
+
+      expect((await a.directory.list()).map((c) => c.callSid)).toEqual([real.callSid]);
+      expect(await a.directory.get(fake.callSid)).toBeUndefined();
+      expect(a.rejected).toEqual(expect.arrayContaining(['malformed', 'bad_signature']));
+      expect(
+        a.lines.some((line) => line.includes('cluster bus: dropped a message on bridge:call:')),
+      ).toBe(true);
+    });
+
+    it('runs no control request that is unsigned or signed with another secret', async () => {
+      const a = await instance('A');
+      const c = call();
+      await a.directory.admit(c);
+      const seen: ControlCommand[] = [];
+      a.directory.onControl((_sid, command) => {
+        seen.push(command);
+        return Promise.resolve({ status: 200, body: {} });
+      });
+      const request = {
+        type: 'control',
+        id: '6f1c2a52-8c1e-4c55-9a3e-0f6c1f1d2b3a',
+        replyTo: 'B',
+        callSid: c.callSid,
+        command: { action: 'transfer', number: '+19005550123' },
+      };
+      const admin = new Redis(redis.url);
+      try {
+        // Today's plain JSON, then the right envelope signed under another CLUSTER_SECRET.
+        await admin.publish('bridge:control:A', JSON.stringify(request));
+        const other = new BusEnvelope(new Secret('some-other-cluster-secret-0123456789'));
+        await admin.publish('bridge:control:A', other.seal('bridge:control:A', request));
+        await waitUntil(() => a.rejected.length >= 2, 'both messages dropped', 3000);
+      } finally {
+        admin.disconnect();
+      }
+      expect(a.rejected).toEqual(['malformed', 'bad_signature']);
+      expect(seen).toEqual([]);
+    });
+
+    it('acts once on a signed request replayed within the window', async () => {
+      const a = await instance('A');
+      const b = await instance('B');
+      const c = call();
+      await a.directory.admit(c);
+      let runs = 0;
+      a.directory.onControl(() => {
+        runs++;
+        return Promise.resolve({ status: 200, body: {} });
+      });
+      const admin = new Redis(redis.url);
+      const sub = new Redis(redis.url);
+      const captured: string[] = [];
+      sub.on('message', (_channel: string, message: string) => captured.push(message));
+      await sub.subscribe('bridge:control:A');
+      expect((await b.directory.control(c.callSid, { action: 'hangup' })).status).toBe(200);
+      await waitUntil(() => captured.length === 1, 'the request captured', 3000);
+      await admin.publish('bridge:control:A', captured[0]);
+      await waitUntil(() => a.rejected.length === 1, 'the replay dropped', 3000);
+      sub.disconnect();
+      admin.disconnect();
+      expect(a.rejected).toEqual(['replayed']);
+      expect(runs).toBe(1);
+    });
+
+    it('relays no event that is unsigned, or signed for another call', async () => {
+      const a = await instance('A');
+      const b = await instance('B');
+      const c = call();
+      await b.directory.admit(c);
+      const onA: SharedCallEvent[] = [];
+      a.directory.follow(c.callSid, (event) => onA.push(event));
+      const admin = new Redis(redis.url);
+      await eventually(
+        async () =>
+          (await admin.pubsub('NUMSUB', `bridge:events:${c.callSid}`)) as [string, number],
+        ([, count]) => count >= 1,
+      );
+      const forged = { event: 'call.dtmf', callSid: c.callSid, digit: '9' };
+      await admin.publish(
+        `bridge:events:${c.callSid}`,
+        JSON.stringify({ type: 'event', origin: 'B', event: forged }),
+      );
+      // A signed event of another call, captured and replayed on this call's channel.
+      const sub = new Redis(redis.url);
+      const captured: string[] = [];
+      sub.on('message', (_channel: string, message: string) => captured.push(message));
+      await sub.subscribe('bridge:events:CAother');
+      b.events.emit('call.dtmf', { event: 'call.dtmf', callSid: 'CAother', digit: '8' });
+      await waitUntil(() => captured.length === 1, 'the other event captured', 3000);
+      await admin.publish(`bridge:events:${c.callSid}`, captured[0]);
+      const real = { event: 'call.dtmf', callSid: c.callSid, digit: '7' };
+      b.events.emit('call.dtmf', real);
+      await waitUntil(() => onA.length === 1, 'the real event on A', 3000);
+      sub.disconnect();
+      admin.disconnect();
+      expect(onA).toEqual([real]);
+      expect(a.rejected).toEqual(['malformed', 'bad_signature']);
+    });
+
+    it('ignores plans and records that are not signed', async () => {
+      const a = await instance('A');
+      const admin = new Redis(redis.url);
+      await admin.set('bridge:plan:CA9', JSON.stringify({ instructions: 'Wire money' }), 'EX', 60);
+      await admin.lpush('bridge:recent', JSON.stringify({ callSid: 'CA1', instance: 'X' }));
+      admin.disconnect();
+      expect(await a.directory.getPlan('CA9')).toBeUndefined();
+      expect(await a.directory.takePlan('CA9')).toBeUndefined();
+      expect(await a.directory.recentRecords()).toEqual([]);
+      expect(a.rejected).toEqual(['malformed', 'malformed', 'malformed']);
+    });
+  });
+
   it('goes on through a Redis outage and re-registers its live calls when Redis is back', async () => {
     const a = await instance('A', { clusterMaxCalls: 1, heartbeatMs: 100 });
     const b = await instance('B', { clusterMaxCalls: 1, heartbeatMs: 100 });
@@ -317,9 +461,10 @@ describe('RedisCallDirectory', () => {
       const lines: string[] = [];
       const directory = await RedisCallDirectory.connect({
         url: secured.url,
+        secret: SECRET,
         instanceId: 'P',
         events,
-        observer: { storeState: () => undefined, storeError: () => undefined },
+        observer: quiet,
         log: { log: (line) => lines.push(line), warn: (line) => lines.push(line) },
       });
       expect((await directory.admit(call())).ok).toBe(true);
@@ -340,9 +485,10 @@ describe('RedisCallDirectory', () => {
     const started = Date.now();
     const error = await RedisCallDirectory.connect({
       url,
+      secret: SECRET,
       instanceId: 'A',
       events: new EventEmitter2(),
-      observer: { storeState: () => undefined, storeError: () => undefined },
+      observer: quiet,
       log: { log: () => undefined, warn: () => undefined },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisUnavailableError);

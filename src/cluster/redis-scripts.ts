@@ -49,7 +49,7 @@ return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 
 /**
  * KEYS: leases. ARGV: key prefix of the call hashes, then optionally one sid (a lookup).
- * Returns the flat HGETALL arrays of the live calls.
+ * Returns, per live call, its sid followed by the flat HGETALL array of its hash.
  */
 export const LIST_LIVE = `${NOW}
 local sids
@@ -63,7 +63,10 @@ end
 local calls = {}
 for _, sid in ipairs(sids) do
   local fields = redis.call('HGETALL', ARGV[1] .. sid)
-  if #fields > 0 then table.insert(calls, fields) end
+  if #fields > 0 then
+    table.insert(fields, 1, sid)
+    table.insert(calls, fields)
+  end
 end
 return calls
 `;

@@ -2,6 +2,17 @@ import { ConfigValidationError, parseEnv } from '../config/env.schema.js';
 import { redactRedisUrl } from './redis-url.js';
 
 const base = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: 'y' };
+const CLUSTER_SECRET = 'c'.repeat(32);
+
+/** The problems parseEnv reports for `env`, one line each. */
+function problems(env: Record<string, string>): string[] {
+  try {
+    parseEnv({ ...base, ...env });
+    return [];
+  } catch (error) {
+    return (error as ConfigValidationError).problems;
+  }
+}
 
 describe('REDIS_URL', () => {
   it('prints without its password', () => {
@@ -19,7 +30,7 @@ describe('REDIS_URL', () => {
       'rediss://:pw@redis.example.com:6380',
       'redis://redis',
     ]) {
-      expect(parseEnv({ ...base, REDIS_URL: url }).REDIS_URL).toBe(url);
+      expect(parseEnv({ ...base, REDIS_URL: url, CLUSTER_SECRET }).REDIS_URL).toBe(url);
     }
     expect(parseEnv(base).REDIS_URL).toBeUndefined();
   });
@@ -45,5 +56,25 @@ describe('REDIS_URL', () => {
     expect(() => parseEnv({ ...base, INSTANCE_ID: 'has space', CLUSTER_MAX_CALLS: '0' })).toThrow(
       /INSTANCE_ID: expected 1-64[\s\S]*CLUSTER_MAX_CALLS: expected a whole number from 1/,
     );
+  });
+
+  it('needs CLUSTER_SECRET of at least 32 bytes, never echoed, one line per problem', () => {
+    const url = 'redis://redis:6379/0';
+    expect(problems({ REDIS_URL: url })).toEqual([
+      expect.stringMatching(/^CLUSTER_SECRET: is required with REDIS_URL \(at least 32 bytes/),
+    ]);
+    const short = 'short-secret-hunter2';
+    const refused = problems({ REDIS_URL: url, CLUSTER_SECRET: short, INSTANCE_ID: 'a b' });
+    expect(refused).toEqual([
+      expect.stringMatching(/^INSTANCE_ID: /),
+      expect.stringMatching(/^CLUSTER_SECRET: must be at least 32 bytes long \(got 20\)/),
+    ]);
+    expect(refused.join('\n')).not.toContain('hunter2');
+    // Bytes, not characters: 11 three-byte characters are 33 bytes.
+    expect(problems({ REDIS_URL: url, CLUSTER_SECRET: '\u20ac'.repeat(11) })).toEqual([]);
+    expect(problems({ REDIS_URL: url, CLUSTER_SECRET: 'x'.repeat(31) })).toHaveLength(1);
+    expect(problems({ REDIS_URL: url, CLUSTER_SECRET })).toEqual([]);
+    // Single instance: not needed.
+    expect(problems({})).toEqual([]);
   });
 });

@@ -28,6 +28,8 @@ export const serverConfig = namespace('server', (env) => {
     port: env.PORT,
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
     metricsToken: env.METRICS_TOKEN ? new Secret(env.METRICS_TOKEN) : undefined,
     apiDocs: env.API_DOCS,
@@ -46,6 +48,7 @@ export const openaiConfig = namespace('openai', (env) => {
     inputTranscriptionModel:
       env.INPUT_TRANSCRIPTION_MODEL === 'none' ? undefined : env.INPUT_TRANSCRIPTION_MODEL,
     connectTimeoutMs: env.OPENAI_CONNECT_TIMEOUT_MS,
+    connectDeadlineMs: env.OPENAI_CONNECT_DEADLINE_MS,
     /** Set: the SIP transport is on (its webhook route exists). */
     webhookSecret: env.OPENAI_WEBHOOK_SECRET ? new Secret(env.OPENAI_WEBHOOK_SECRET) : undefined,
     /** Base of OpenAI's REST API (the SIP calls API; the console's key check). */
@@ -111,6 +114,8 @@ export const clusterConfig = namespace('cluster', (env) => {
     /** Names this instance in the cluster (owner of its calls): hostname and pid by default. */
     instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     clusterMaxCalls: env.CLUSTER_MAX_CALLS,
+    /** Signs the cluster bus (required with REDIS_URL). */
+    clusterSecret: env.CLUSTER_SECRET ? new Secret(env.CLUSTER_SECRET) : undefined,
   };
 });
 

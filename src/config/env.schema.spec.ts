@@ -51,6 +51,16 @@ describe('parseEnv', () => {
     ]);
   });
 
+  it('bounds HTTP requests at 30 s and their headers at 10 s, the headers never longer', () => {
+    expect(parseEnv(minimal)).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 30000,
+      HTTP_HEADERS_TIMEOUT_MS: 10000,
+    });
+    expect(
+      problemsOf({ ...minimal, HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }),
+    ).toEqual(['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (5000)']);
+  });
+
   it('remembers streamed calls for at least a day', () => {
     expect(problemsOf({ ...minimal, STREAM_REPLAY_MEMORY_S: '3600' })).toEqual([
       expect.stringMatching(/^STREAM_REPLAY_MEMORY_S: expected a whole number from 86400/),

@@ -165,6 +165,9 @@ export const envSchema = z.object({
     message: 'must be scheme://host[:port][/path] without ? or # (a path is kept as a prefix)',
   }),
   TRUST_PROXY: booleanString(false),
+  // Whole request (headers and body) / headers alone; a webhook needs far less (docs/security.md).
+  HTTP_REQUEST_TIMEOUT_MS: integer(30000, 1000, 300000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(10000, 500, 300000),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
 
   OPENAI_API_KEY: optionalText.refine((value) => value !== undefined, {
@@ -180,6 +183,8 @@ export const envSchema = z.object({
   INPUT_AUDIO_CHUNK_MS: integer(0, 0, 200),
   INPUT_TRANSCRIPTION_MODEL: textWithDefault('gpt-4o-mini-transcribe'),
   OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
+  // One connect episode (a call's first connect, or recovery after a drop), retries included.
+  OPENAI_CONNECT_DEADLINE_MS: integer(10000, 500, 120000),
   // The SIP transport (src/sip/): set, OpenAI's `realtime.call.incoming` webhook is served.
   OPENAI_WEBHOOK_SECRET: optionalText.refine(
     (value) => value === undefined || WEBHOOK_SECRET.test(value),
@@ -270,9 +275,35 @@ export const envSchema = z.object({
     },
   ),
   CLUSTER_MAX_CALLS: optionalInteger(1, 1_000_000),
+  // Signs every message of the cluster bus (required with REDIS_URL; checked in parseEnv).
+  CLUSTER_SECRET: optionalText,
 });
 
 export type ParsedEnv = z.output<typeof envSchema>;
+
+/** CLUSTER_SECRET's minimum length in bytes (256 bits, HMAC-SHA256's key size). */
+export const CLUSTER_SECRET_MIN_BYTES = 32;
+
+/**
+ * CLUSTER_SECRET authenticates every message between instances: without it anyone who can
+ * reach Redis could order a transfer. Never echoed: only its length is said.
+ */
+function clusterSecretProblems(redisUrl?: string, secret?: string): string[] {
+  const value = secret?.trim();
+  if (!value) {
+    return redisUrl?.trim()
+      ? [
+          `CLUSTER_SECRET: is required with REDIS_URL (at least ${CLUSTER_SECRET_MIN_BYTES} bytes; it signs every message between instances)`,
+        ]
+      : [];
+  }
+  const bytes = Buffer.byteLength(value, 'utf8');
+  return bytes < CLUSTER_SECRET_MIN_BYTES
+    ? [
+        `CLUSTER_SECRET: must be at least ${CLUSTER_SECRET_MIN_BYTES} bytes long (got ${bytes}); e.g. openssl rand -hex 32`,
+      ]
+    : [];
+}
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -307,6 +338,12 @@ export function parseEnv(env: Record<string, unknown>): ParsedEnv {
       'CALL_EVENTS_WEBHOOK_SECRET: is required with CALL_EVENTS_WEBHOOK_URL (it signs each delivery)',
     );
   }
+  if (result.success && result.data.HTTP_HEADERS_TIMEOUT_MS > result.data.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${result.data.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  problems.push(...clusterSecretProblems(strings.REDIS_URL, strings.CLUSTER_SECRET));
   if (!result.success || problems.length > 0) throw new ConfigValidationError(problems);
   return result.data;
 }

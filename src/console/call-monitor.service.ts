@@ -12,6 +12,7 @@ import { CallDirectory, type CallRecordEntry } from '../cluster/call-directory.j
 import type { LiveCall as DirectoryCall } from '../cluster/call-directory.js';
 import type { AnyCallEvent, CallEndedEvent, TokenUsage } from '../events/call-events.js';
 import { SILENCE_DBFS } from '../audio/audio-level.js';
+import { truncateText } from '../common/text-bound.js';
 import {
   MAX_ENTRY_TEXT,
   MAX_LIVE_FOLLOWERS,
@@ -19,7 +20,8 @@ import {
   RECENT_CALLS,
   SAMPLE_INTERVAL_MS,
 } from './console.constants.js';
-import type { SseStream } from './sse-stream.js';
+import { SseFollowerLimits } from '../http/sse-follower-limits.js';
+import { sseFrame, type SseStream } from '../http/sse-stream.js';
 
 /** One row of the live calls table. */
 export interface ConsoleCallRow {
@@ -102,8 +104,7 @@ interface CallView {
   interruptedItems: Set<string>;
 }
 
-const clip = (text: string) =>
-  text.length > MAX_ENTRY_TEXT ? `${text.slice(0, MAX_ENTRY_TEXT)}…` : text;
+const clip = (text: string) => truncateText(text, MAX_ENTRY_TEXT);
 
 /**
  * What the console shows about calls, kept as calls happen: each live call's timeline (from the
@@ -118,7 +119,7 @@ export class CallMonitor implements OnModuleDestroy {
   private readonly recent: CallDetail[] = [];
   private readonly listFollowers = new Set<SseStream>();
   private readonly callFollowers = new Map<string, Set<SseStream>>();
-  private followers = 0;
+  private readonly followers = new SseFollowerLimits(MAX_LIVE_FOLLOWERS);
   private sampler?: NodeJS.Timeout;
   private lastRowsJson = '';
 
@@ -228,7 +229,7 @@ export class CallMonitor implements OnModuleDestroy {
 
   /** Throws 503 when the console already has MAX_LIVE_FOLLOWERS streams open. */
   assertFollowerRoom(): void {
-    if (this.followers >= MAX_LIVE_FOLLOWERS) {
+    if (this.followers.refusal()) {
       throw new ServiceUnavailableException(
         `the console already has ${MAX_LIVE_FOLLOWERS} live streams open`,
       );
@@ -274,11 +275,10 @@ export class CallMonitor implements OnModuleDestroy {
   }
 
   private addFollower(stream: SseStream, remove: () => void): void {
-    this.followers++;
+    this.followers.track(stream);
     stream.onClose(() => {
-      this.followers--;
       remove();
-      if (this.followers === 0) {
+      if (this.followers.size === 0) {
         clearInterval(this.sampler);
         this.sampler = undefined;
       }
@@ -293,8 +293,8 @@ export class CallMonitor implements OnModuleDestroy {
     for (const [callSid, streams] of this.callFollowers) {
       const session = this.registry.get(callSid);
       if (!session) continue;
-      const stats = this.statsOf(session, session.activity.readLevels(now), now);
-      for (const stream of streams) stream.send('stats', stats);
+      const frame = sseFrame('stats', this.statsOf(session, session.activity.readLevels(now), now));
+      for (const stream of streams) stream.sendFrame(frame);
     }
   }
 
@@ -306,7 +306,8 @@ export class CallMonitor implements OnModuleDestroy {
     const json = JSON.stringify(calls);
     if (json === this.lastRowsJson) return;
     this.lastRowsJson = json;
-    for (const stream of this.listFollowers) stream.send('calls', { calls });
+    const frame = sseFrame('calls', { calls });
+    for (const stream of this.listFollowers) stream.sendFrame(frame);
   }
 
   // --- call events ---------------------------------------------------------------------
@@ -346,7 +347,8 @@ export class CallMonitor implements OnModuleDestroy {
       view.entries.shift();
       view.droppedEntries++;
     }
-    for (const stream of this.callFollowers.get(event.callSid) ?? []) stream.send('entry', entry);
+    const frame = sseFrame('entry', entry);
+    for (const stream of this.callFollowers.get(event.callSid) ?? []) stream.sendFrame(frame);
   }
 
   private entryFor(event: AnyCallEvent, view: CallView): TimelineEntry | undefined {

@@ -14,7 +14,6 @@ import {
   Req,
   Res,
   ServiceUnavailableException,
-  UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -22,6 +21,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
+import { allowedTransferNumbers } from '../calls/call-control.rules.js';
 import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js';
 import {
   audioConfig,
@@ -46,6 +46,7 @@ import {
   type ConsoleCallRow,
   type RecentCallSummary,
 } from './call-monitor.service.js';
+import { requireJson } from './require-json.js';
 import { ConsoleAuthGuard } from './console-auth.guard.js';
 import {
   SetupChecks,
@@ -53,7 +54,7 @@ import {
   type ConsoleNumber,
   type SetupReport,
 } from './setup-checks.service.js';
-import { SseStream } from './sse-stream.js';
+import { SseStream } from '../http/sse-stream.js';
 
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
@@ -124,9 +125,9 @@ export class ConsoleApiController {
 
   /** The calls table as server-sent events (`calls`), refreshed whenever a row changes. */
   @Get('live')
-  live(@Req() req: Request, @Res() res: Response): void {
+  live(@Res() res: Response): void {
     this.monitor.assertFollowerRoom();
-    this.monitor.followCalls(this.stream(req, res));
+    this.monitor.followCalls(this.stream(res));
   }
 
   @Get('recent')
@@ -144,11 +145,11 @@ export class ConsoleApiController {
 
   /** One call as server-sent events: `snapshot`, then `entry`, `stats`, and `ended`. */
   @Get('calls/:callSid/live')
-  followCall(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
+  followCall(@Param('callSid') callSid: string, @Res() res: Response): void {
     if (!this.monitor.detail(callSid))
       throw new NotFoundException(`no live or recent call ${callSid}`);
     this.monitor.assertFollowerRoom();
-    this.monitor.followCall(callSid, this.stream(req, res));
+    this.monitor.followCall(callSid, this.stream(res));
   }
 
   /** Hangs up a call of the cluster: its owner does it, whichever instance that is. */
@@ -238,16 +239,11 @@ export class ConsoleApiController {
     }
   }
 
-  private stream(req: Request, res: Response): SseStream {
-    return new SseStream(req, res, this.limits.sseMaxDurationS * 1000);
+  private stream(res: Response): SseStream {
+    return new SseStream(res, this.limits.sseMaxDurationS * 1000);
   }
 
   private transferNumbers(): string[] {
-    const { transferNumber, transferAllowedNumbers } = this.callControl;
-    return [...new Set([...(transferNumber ? [transferNumber] : []), ...transferAllowedNumbers])];
+    return allowedTransferNumbers(this.callControl);
   }
-}
-
-function requireJson(req: Request): void {
-  if (!req.is('application/json')) throw new UnsupportedMediaTypeException('send JSON');
 }

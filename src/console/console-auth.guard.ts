@@ -9,8 +9,9 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { bearerTokenMatches } from '../common/bearer-token.js';
-import { callControlConfig } from '../config/config.namespaces.js';
-import type { CallControlConfig } from '../config/config.namespaces.js';
+import { clientAddress } from '../common/client-address.js';
+import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 import { SESSION_COOKIE } from './console.constants.js';
 import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
 
@@ -36,6 +37,7 @@ export class ConsoleAuthGuard implements CanActivate {
   constructor(
     @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
     private readonly sessions: ConsoleSessions,
+    @Inject(serverConfig.KEY) private readonly server: ServerConfig,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -46,7 +48,8 @@ export class ConsoleAuthGuard implements CanActivate {
     if (req.headers.authorization && bearerTokenMatches(req.headers.authorization, token)) {
       return true;
     }
-    this.log.debug(`refused ${req.method} ${req.path} from ${req.ip}: no console session`);
+    const from = clientAddress(req, this.server.trustProxy);
+    this.log.debug(`refused ${req.method} ${req.path} from ${from}: no console session`);
     throw new UnauthorizedException('log in to the console first');
   }
 }

@@ -1,10 +1,5 @@
 import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
-import {
-  LOGIN_MAX_FAILURES,
-  LOGIN_WINDOW_S,
-  MAX_SESSIONS,
-  SESSION_TTL_S,
-} from './console.constants.js';
+import { MAX_SESSIONS, SESSION_TTL_S } from './console.constants.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -34,24 +29,6 @@ describe('ConsoleSessions', () => {
     expect(sessions.size).toBe(MAX_SESSIONS);
     expect(sessions.isValid(first, NOW + MAX_SESSIONS)).toBe(false);
     expect(sessions.isValid(ids.at(-1), NOW + MAX_SESSIONS)).toBe(true);
-  });
-
-  it(`blocks an address after ${LOGIN_MAX_FAILURES} failures until the window passes`, () => {
-    const sessions = new ConsoleSessions();
-    for (let i = 0; i < LOGIN_MAX_FAILURES - 1; i++) sessions.loginFailed('10.0.0.1', NOW);
-    expect(sessions.loginBlockedFor('10.0.0.1', NOW)).toBe(0);
-    sessions.loginFailed('10.0.0.1', NOW);
-    expect(sessions.loginBlockedFor('10.0.0.1', NOW + 1000)).toBe(LOGIN_WINDOW_S - 1);
-    expect(sessions.loginBlockedFor('10.0.0.2', NOW)).toBe(0);
-    expect(sessions.loginBlockedFor('10.0.0.1', NOW + LOGIN_WINDOW_S * 1000)).toBe(0);
-  });
-
-  it('clears the failures of an address that logs in', () => {
-    const sessions = new ConsoleSessions();
-    for (let i = 0; i < LOGIN_MAX_FAILURES - 1; i++) sessions.loginFailed('10.0.0.1', NOW);
-    sessions.loginSucceeded('10.0.0.1');
-    sessions.loginFailed('10.0.0.1', NOW);
-    expect(sessions.loginBlockedFor('10.0.0.1', NOW)).toBe(0);
   });
 });
 

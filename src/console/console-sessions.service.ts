@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  LOGIN_MAX_FAILURES,
-  LOGIN_TRACKED_ADDRESSES,
-  LOGIN_WINDOW_S,
-  MAX_SESSIONS,
-  SESSION_TTL_S,
-} from './console.constants.js';
+import { MAX_SESSIONS, SESSION_TTL_S } from './console.constants.js';
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -14,14 +8,12 @@ const hash = (value: string) => createHash('sha256').update(value).digest('base6
  * Console sessions: the API token is exchanged once for a random session id carried in an
  * HttpOnly cookie (EventSource cannot send an Authorization header), so the token itself never
  * sits in the browser. Only a hash of each id is kept, sessions expire, and there are at most
- * MAX_SESSIONS of them. Failed logins are counted per client address and throttled.
+ * MAX_SESSIONS of them. Logins are throttled apart (LoginThrottle).
  */
 @Injectable()
 export class ConsoleSessions {
   /** hash(session id) -> expiry (ms); Map order is creation order, oldest first. */
   private readonly sessions = new Map<string, number>();
-  /** client address -> failures in the current window. */
-  private readonly failures = new Map<string, { count: number; windowEndsAt: number }>();
 
   /** A new session id for the cookie. */
   create(now = Date.now()): string {
@@ -50,30 +42,6 @@ export class ConsoleSessions {
 
   get size(): number {
     return this.sessions.size;
-  }
-
-  /** Seconds until this address may try again, or 0 when it may try now. */
-  loginBlockedFor(address: string, now = Date.now()): number {
-    const entry = this.failures.get(address);
-    if (!entry || entry.windowEndsAt <= now) return 0;
-    return entry.count >= LOGIN_MAX_FAILURES ? Math.ceil((entry.windowEndsAt - now) / 1000) : 0;
-  }
-
-  loginFailed(address: string, now = Date.now()): void {
-    const entry = this.failures.get(address);
-    if (entry && entry.windowEndsAt > now) {
-      entry.count++;
-      return;
-    }
-    this.failures.delete(address);
-    while (this.failures.size >= LOGIN_TRACKED_ADDRESSES) {
-      this.failures.delete(this.failures.keys().next().value!);
-    }
-    this.failures.set(address, { count: 1, windowEndsAt: now + LOGIN_WINDOW_S * 1000 });
-  }
-
-  loginSucceeded(address: string): void {
-    this.failures.delete(address);
   }
 
   private prune(now: number): void {

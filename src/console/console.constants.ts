@@ -7,20 +7,29 @@ export const SESSION_TTL_S = 12 * 60 * 60;
 /** Sessions held at once; logging in beyond this ends the oldest one. */
 export const MAX_SESSIONS = 100;
 
-/** Failed logins allowed per client address within LOGIN_WINDOW_S; then 429 until it passes. */
+/**
+ * Wrong tokens answered 401 per client address within LOGIN_WINDOW_S; beyond, 429 until the
+ * window passes. The right token is still accepted meanwhile (LoginThrottle).
+ */
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_S = 60;
-/** Client addresses whose failures are remembered (the oldest are forgotten first). */
+/**
+ * Wrong tokens within LOGIN_WINDOW_S from all addresses together; beyond, 429 for every wrong
+ * token. Addresses are only as real as the proxy in front says (a client that can set the
+ * rightmost X-Forwarded-For entry gets a new address per request): this bound holds whatever
+ * the addresses. The right token is still accepted, so it locks nobody out.
+ */
+export const LOGIN_MAX_FAILURES_TOTAL = 100;
+/** Logins with the right token per client address within LOGIN_WINDOW_S; beyond, 429. */
+export const LOGIN_MAX_SUCCESSES = 30;
+/** Client addresses remembered by each login bound (the oldest are forgotten first). */
 export const LOGIN_TRACKED_ADDRESSES = 1000;
 
 /** Server-sent event streams open at once across all console pages; beyond it: 503. */
 export const MAX_LIVE_FOLLOWERS = 32;
 /** How often followed calls are sampled (state, levels) and the calls table refreshed. */
 export const SAMPLE_INTERVAL_MS = 250;
-/** A comment line keeps idle event streams open through proxies. */
-export const HEARTBEAT_MS = 15_000;
-/** A follower that stops reading is dropped once this much is queued for it. */
-export const MAX_FOLLOWER_BACKLOG_BYTES = 256 * 1024;
+// Heartbeat, event size and slow readers: the rules of every event stream (src/http/sse.constants.ts).
 
 /** Timeline entries (turns, tools, key presses, interruptions) kept per call; oldest go first. */
 export const MAX_TIMELINE_ENTRIES = 500;

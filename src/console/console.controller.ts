@@ -14,13 +14,14 @@ import {
   Req,
   Res,
   UnauthorizedException,
-  UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { tokenMatches } from '../common/bearer-token.js';
+import { clientAddress } from '../common/client-address.js';
+import { RefusalLog } from '../common/refusal-log.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 import { publicBaseUrl } from '../twilio/public-url.js';
@@ -28,6 +29,8 @@ import { ConsoleEnabledGuard } from './console-auth.guard.js';
 import { ConsoleAssets } from './console-assets.service.js';
 import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
 import { SESSION_COOKIE, SESSION_TTL_S } from './console.constants.js';
+import { LoginThrottle } from './login-throttle.service.js';
+import { requireJson } from './require-json.js';
 
 const loginSchema = z.strictObject({ token: z.string().min(1).max(1000) });
 
@@ -37,10 +40,12 @@ const loginSchema = z.strictObject({ token: z.string().min(1).max(1000) });
 @UseGuards(ConsoleEnabledGuard)
 export class ConsoleController {
   private readonly log = new Logger('Console');
+  private readonly refusals = new RefusalLog('Console');
 
   constructor(
     private readonly assets: ConsoleAssets,
     private readonly sessions: ConsoleSessions,
+    private readonly throttle: LoginThrottle,
     @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,
   ) {}
@@ -71,7 +76,11 @@ export class ConsoleController {
     };
   }
 
-  /** Exchanges the API token for a session cookie. */
+  /**
+   * Exchanges the API token for a session cookie. Wrong tokens are throttled per client address
+   * (429 past LOGIN_MAX_FAILURES), the right token apart (LoginThrottle): others' failures, from
+   * any address, never lock it out.
+   */
   @Post('login')
   @HttpCode(204)
   login(
@@ -79,26 +88,23 @@ export class ConsoleController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): void {
-    const address = this.clientAddress(req);
-    const waitS = this.sessions.loginBlockedFor(address);
-    if (waitS > 0) {
-      res.setHeader('retry-after', String(waitS));
-      throw new HttpException(
-        `too many failed logins: try again in ${waitS} s`,
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
-    // A cross-site form cannot send JSON without a CORS preflight, so this also stops CSRF.
-    if (!req.is('application/json')) throw new UnsupportedMediaTypeException('send JSON');
+    requireJson(req);
     const parsed = loginSchema.safeParse(body);
     if (!parsed.success) throw new BadRequestException('expected {"token": "..."}');
-    const expected = this.cfg.apiToken!;
-    if (!tokenMatches(parsed.data.token, expected)) {
-      this.sessions.loginFailed(address);
-      this.log.warn(`console login refused from ${address}: wrong token`);
+    const address = clientAddress(req, this.server.trustProxy);
+    if (!tokenMatches(parsed.data.token, this.cfg.apiToken!)) {
+      const waitS = this.throttle.failureBlockedFor(address);
+      this.throttle.failed(address);
+      this.refusals.warn(`console login refused from ${address}: wrong token`);
+      if (waitS > 0) tooMany(res, waitS, 'failed logins');
       throw new UnauthorizedException('wrong token');
     }
-    this.sessions.loginSucceeded(address);
+    const waitS = this.throttle.successBlockedFor(address);
+    if (waitS > 0) {
+      this.refusals.warn(`console login refused from ${address}: too many logins`);
+      tooMany(res, waitS, 'logins');
+    }
+    this.throttle.succeeded(address);
     const id = this.sessions.create();
     res.setHeader('set-cookie', sessionCookie(id, SESSION_TTL_S, this.isHttps(req)));
     this.log.log(`console login from ${address}`);
@@ -126,17 +132,6 @@ export class ConsoleController {
   }
 
   /**
-   * Who is logging in, for throttling: behind a trusted proxy every request comes from the proxy,
-   * so the client is the first X-Forwarded-For address (anyone can send that header otherwise).
-   */
-  private clientAddress(req: Request): string {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (this.server.trustProxy && first) return first;
-    return req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  }
-
-  /**
    * Secure cookies only when the page was reached over https (a browser drops them on plain
    * http, even on loopback): TLS here, a trusted proxy's X-Forwarded-Proto, or the https
    * PUBLIC_URL's host.
@@ -150,6 +145,14 @@ export class ConsoleController {
       publicUrl?.startsWith('https://') && new URL(publicUrl).host === req.headers.host,
     );
   }
+}
+
+function tooMany(res: Response, waitS: number, what: string): never {
+  res.setHeader('retry-after', String(waitS));
+  throw new HttpException(
+    `too many ${what}: try again in ${waitS} s`,
+    HttpStatus.TOO_MANY_REQUESTS,
+  );
 }
 
 function sessionCookie(value: string, maxAgeS: number, secure: boolean): string {

@@ -10,6 +10,7 @@ import { ConsoleAuthGuard, ConsoleEnabledGuard } from './console-auth.guard.js';
 import { ConsoleHeadersMiddleware } from './console-headers.middleware.js';
 import { ConsoleSessions } from './console-sessions.service.js';
 import { ConsoleController } from './console.controller.js';
+import { LoginThrottle } from './login-throttle.service.js';
 import { SetupChecks } from './setup-checks.service.js';
 
 /**
@@ -23,6 +24,7 @@ import { SetupChecks } from './setup-checks.service.js';
     CallMonitor,
     ConsoleAssets,
     ConsoleSessions,
+    LoginThrottle,
     ConsoleEnabledGuard,
     ConsoleAuthGuard,
     SetupChecks,

@@ -75,7 +75,7 @@ export class HealthController {
     return this.indicators.check('calls').up({
       active: this.registry.activeCalls,
       max: this.registry.maxConcurrentCalls,
-      // Streams not yet a call: unsigned ones waiting for a valid start, and starting ones.
+      // Streams not yet a call: upgrades waiting for a valid start, and starting ones.
       pending: this.registry.pendingStreams,
     });
   }

@@ -11,8 +11,9 @@ export type UpgradeVerifier = (req: IncomingMessage) => UpgradeVerdict;
 /**
  * Nest's WsAdapter with two changes for Twilio:
  * - upgrades are vetted before the WebSocket exists (`verifyClient`), so a bad signature or a
- *   full house gets a real HTTP 403/503 instead of an accepted-then-closed socket; only the
- *   media stream's: an application that imports the bridge may have gateways of its own;
+ *   shutdown gets a real HTTP 403/503 instead of an accepted-then-closed socket (capacity is
+ *   checked at `start`: a signature proves nothing about the call); only the media stream's:
+ *   an application that imports the bridge may have gateways of its own;
  * - a gateway without `@SubscribeMessage` handlers gets no message listener: ours reads its
  *   sockets directly, to keep the per-frame path flat, and a second listener would parse every
  *   frame again for nothing.

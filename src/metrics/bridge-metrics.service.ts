@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { BusRejection } from '../cluster/bus-envelope.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Per-call counters the metrics read at scrape time (nothing is counted per frame here). */
@@ -20,7 +21,11 @@ export type StreamRefusal =
   | 'start_timeout'
   | 'unauthenticated'
   | 'replay'
-  | 'media_flood';
+  | 'media_flood'
+  /** pushed out of the full pending pool by a newer upgrade */
+  | 'evicted'
+  /** too many, too large or too much in frames before a valid `start` */
+  | 'pre_start_budget';
 
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
 /** Barge-in: from speech_started to Twilio confirming the clear (a network round trip or so). */
@@ -113,6 +118,14 @@ export class BridgeMetrics {
     name: 'bridge_redis_errors_total',
     help: 'Redis commands that failed (the bridge went on without them), by operation',
     labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  private readonly busRejections = new Counter({
+    name: 'bridge_cluster_bus_rejected_total',
+    help:
+      'Messages and records read from Redis and dropped (cluster mode): unsigned or badly signed, ' +
+      'stale, malformed, replayed or too large, by reason',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
   private readonly redisDisconnects = new Counter({
@@ -214,6 +227,11 @@ export class BridgeMetrics {
   redisState(up: boolean): void {
     if (this.redisUp === true && !up) this.redisDisconnects.inc();
     this.redisUp = up;
+  }
+
+  /** A cluster bus message or Redis record failed its signature, freshness or schema. */
+  clusterBusRejected(reason: BusRejection): void {
+    this.busRejections.inc({ reason });
   }
 
   redisError(operation: string): void {

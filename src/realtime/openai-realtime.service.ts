@@ -6,7 +6,6 @@ import {
   realtimeOutbound,
   type InputTranscription,
   type RealtimeTool,
-  type SessionUpdateEvent,
   type TurnDetection,
 } from './realtime-outbound.js';
 import { TWILIO_FRAME_MS } from '../twilio/media-stream.messages.js';
@@ -42,12 +41,26 @@ export class OpenAIRealtimeService {
     return url.toString();
   }
 
-  connect(handlers: RealtimeConnectionHandlers): RealtimeConnection {
+  /** OPENAI_CONNECT_TIMEOUT_MS: the most one connection attempt may take. */
+  get connectTimeoutMs(): number {
+    return this.openai.connectTimeoutMs;
+  }
+
+  /** OPENAI_CONNECT_DEADLINE_MS: the most one connect episode may take, retries included. */
+  get connectDeadlineMs(): number {
+    return this.openai.connectDeadlineMs;
+  }
+
+  /**
+   * Opens one connection, which must open within `timeoutMs` (the caller's share of its episode's
+   * deadline; OPENAI_CONNECT_TIMEOUT_MS when not given).
+   */
+  connect(handlers: RealtimeConnectionHandlers, timeoutMs?: number): RealtimeConnection {
     return new RealtimeConnection(
       {
         url: this.endpoint,
         apiKey: this.openai.apiKey.reveal(),
-        connectTimeoutMs: this.openai.connectTimeoutMs,
+        connectTimeoutMs: timeoutMs ?? this.openai.connectTimeoutMs,
         // About 1 s of caller audio however it is chunked (INPUT_AUDIO_CHUNK_MS), so larger
         // appends do not stretch the backlog's bound.
         audioBacklogFrames: Math.ceil(
@@ -59,7 +72,7 @@ export class OpenAIRealtimeService {
   }
 
   /** The session for one call (built by realtimeOutbound; the service only knows the config). */
-  sessionUpdate(call: CallSession): SessionUpdateEvent {
+  sessionUpdate(call: CallSession): ReturnType<typeof realtimeOutbound.sessionUpdate> {
     return realtimeOutbound.sessionUpdate({
       model: this.openai.model,
       instructions: call.instructions,

@@ -39,6 +39,10 @@ const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 export interface RealtimeConnectionOptions {
   url: string;
   apiKey: string;
+  /**
+   * The most the attempt may take to open, start to finish (the caller gives the smaller of
+   * OPENAI_CONNECT_TIMEOUT_MS and the time left in its episode, ConnectDeadline).
+   */
   connectTimeoutMs: number;
   /** Appends held back while OpenAI does not read (AUDIO_MAX_BACKLOG_FRAMES if not given). */
   audioBacklogFrames?: number;
@@ -56,6 +60,7 @@ export class RealtimeConnection {
   private lastError?: string;
   private closeReported = false;
   private readonly audio: BoundedSender;
+  private readonly openTimer: NodeJS.Timeout;
 
   constructor(
     options: RealtimeConnectionOptions,
@@ -81,7 +86,15 @@ export class RealtimeConnection {
       options.audioBacklogFrames ?? AUDIO_MAX_BACKLOG_FRAMES,
       'client',
     );
+    // ws's handshakeTimeout is an idle timeout on the socket: an upstream that dribbles a byte
+    // now and then (slow TLS, a stalled proxy) would outlast it. This bounds the whole attempt.
+    this.openTimer = setTimeout(() => {
+      this.lastError = `no answer to the upgrade within ${options.connectTimeoutMs} ms`;
+      this.socket.terminate();
+    }, options.connectTimeoutMs);
+    this.openTimer.unref();
     this.socket.on('open', () => {
+      clearTimeout(this.openTimer);
       this.opened = true;
       this.handlers.onOpen();
     });
@@ -124,6 +137,7 @@ export class RealtimeConnection {
   close(reason = 'call ended'): void {
     if (this.closedByUs) return;
     this.closedByUs = true;
+    clearTimeout(this.openTimer);
     this.audio.dispose();
     if (this.socket.readyState === WebSocket.OPEN) {
       this.socket.close(1000, closeReason(reason));
@@ -147,6 +161,7 @@ export class RealtimeConnection {
   private reportClose(code: number, reason: string): void {
     if (this.closeReported) return;
     this.closeReported = true;
+    clearTimeout(this.openTimer);
     this.audio.dispose();
     this.handlers.onClose({
       wasOpen: this.opened,

@@ -2,8 +2,17 @@ import { isObject, isString } from '../common/json-guards.js';
 
 /** Longest text kept from one item (transcripts go into logs, events and the re-seed). */
 export const MAX_ITEM_TEXT_CHARS = 20_000;
-/** Longest tool output or arguments kept from one item. */
+/** Longest tool output kept from one item. */
 export const MAX_ITEM_JSON_CHARS = 256 * 1024;
+/**
+ * A tool call's JSON arguments (UTF-8 bytes) beyond this are refused wherever the call is read
+ * (`response.function_call_arguments.done`, `response.output_item.done`, `response.done`, a
+ * conversation item): the call is answered with an error output and never run. Real arguments
+ * are a few hundred bytes.
+ */
+export const MAX_TOOL_ARGUMENTS_BYTES = 64 * 1024;
+/** Tool names are cut to this (no registered tool has a longer one, so a cut name is unknown). */
+export const MAX_TOOL_NAME_CHARS = 128;
 
 /**
  * What the bridge keeps of a conversation item the server reports (`conversation.item.added`,
@@ -29,20 +38,46 @@ export interface FunctionCall {
   response_id: string;
   call_id: string;
   name: string;
-  /** JSON text, as the model wrote it. */
+  /** JSON text, as the model wrote it (`{}` when it was over MAX_TOOL_ARGUMENTS_BYTES). */
   arguments: string;
+  /** Set when the arguments were over MAX_TOOL_ARGUMENTS_BYTES: their size. Never run. */
+  oversizedArgumentsBytes?: number;
+}
+
+/** Whether a tool call's arguments are within MAX_TOOL_ARGUMENTS_BYTES. */
+export function toolArgumentsWithinBound(args: string): boolean {
+  // Each UTF-16 unit is at most 3 bytes of UTF-8: most strings need no byte count at all.
+  if (args.length * 3 <= MAX_TOOL_ARGUMENTS_BYTES) return true;
+  return (
+    args.length <= MAX_TOOL_ARGUMENTS_BYTES && Buffer.byteLength(args) <= MAX_TOOL_ARGUMENTS_BYTES
+  );
+}
+
+/**
+ * A function call as the bridge keeps it, whichever server event carried it: the one place the
+ * argument bound is applied. Oversized arguments are not kept (they would reach events, logs and
+ * the re-seed); the call is marked so the coordinator refuses it.
+ */
+export function functionCall(
+  responseId: string,
+  callId: string,
+  name: string,
+  args: string,
+): FunctionCall {
+  const call = {
+    response_id: responseId,
+    call_id: callId,
+    name: name.slice(0, MAX_TOOL_NAME_CHARS),
+  };
+  if (toolArgumentsWithinBound(args)) return { ...call, arguments: args };
+  return { ...call, arguments: '{}', oversizedArgumentsBytes: Buffer.byteLength(args) };
 }
 
 export function asFunctionCall(responseId: string, item: unknown): FunctionCall | undefined {
   if (!isObject(item) || item.type !== 'function_call') return undefined;
   const { call_id: callId, name, arguments: args } = item;
   if (!isString(callId) || !isString(name)) return undefined;
-  return {
-    response_id: responseId,
-    call_id: callId,
-    name,
-    arguments: isString(args) ? args : '{}',
-  };
+  return functionCall(responseId, callId, name, isString(args) ? args : '{}');
 }
 
 /** The function calls among a response's output items (`response.done`). */
@@ -74,8 +109,12 @@ export function summariseItem(item: unknown): RealtimeItemSummary | undefined {
     status: str(item.status, 20),
     text: texts.length > 0 ? texts.join(' ').slice(0, MAX_ITEM_TEXT_CHARS) : undefined,
     call_id: str(item.call_id, 200),
-    name: str(item.name, 200),
-    arguments: str(item.arguments, MAX_ITEM_JSON_CHARS),
+    name: str(item.name, MAX_TOOL_NAME_CHARS),
+    // Over the bound, the arguments are not kept: the call is refused (functionCall).
+    arguments:
+      isString(item.arguments) && toolArgumentsWithinBound(item.arguments)
+        ? item.arguments
+        : undefined,
     output: str(item.output, MAX_ITEM_JSON_CHARS),
   };
 }

@@ -97,7 +97,9 @@ function message(role: 'user' | 'assistant' | 'system', text: string, id?: strin
 
 export const realtimeOutbound = {
   /** The first event on every session: audio formats, voice, instructions, tools. */
-  sessionUpdate: (settings: SessionSettings): SessionUpdateEvent => ({
+  sessionUpdate: (
+    settings: SessionSettings,
+  ): SessionUpdateEvent & { session: RealtimeSessionCreateRequest } => ({
     type: 'session.update',
     session: session(settings),
   }),

@@ -1,101 +1,82 @@
+import type * as Sdk from 'openai/resources/realtime/realtime';
 import { isBase64, isObject, isString } from '../common/json-guards.js';
 import {
   asFunctionCall,
+  functionCall,
   summariseItem,
   type FunctionCall,
   type RealtimeItemSummary,
 } from './realtime-items.js';
 
-export { functionCallsIn, type FunctionCall, type RealtimeItemSummary } from './realtime-items.js';
+export {
+  functionCallsIn,
+  MAX_TOOL_ARGUMENTS_BYTES,
+  type FunctionCall,
+  type RealtimeItemSummary,
+} from './realtime-items.js';
 
 /**
- * OpenAI Realtime API (GA) server events the bridge acts on, validated at the edge. Anything else
+ * OpenAI Realtime API (GA) server events the bridge acts on: the `openai` package's event types,
+ * narrowed to what `parseRealtimeEvent` checked. The SDK's types say what a well-behaved server
+ * sends; a socket can carry anything, so each event is checked at the edge for its `type` and the
+ * fields the bridge reads (and cut to size), and only those fields are handed on. Any other event
  * is passed along as `other` (logged at debug level), since the API adds events over time.
  */
 
-export interface RealtimeErrorDetail {
-  type?: string;
-  code?: string;
-  message?: string;
-  param?: string;
-  event_id?: string | null;
-}
+/** The SDK's event `E` as parsed: its `type` and the fields `K` the parser checked. */
+type Checked<E extends { type: string }, K extends keyof E = never> = Pick<E, 'type' | K>;
+/** Fields of `E` the parser passes on when they are present and of the right type. */
+type IfPresent<E, K extends keyof E> = Partial<Pick<E, K>>;
+
+/** An `error` event's detail: every field a string when present (text cut to size). */
+export type RealtimeErrorDetail = { [K in keyof Sdk.RealtimeError]?: string };
+
+/** A response as `response.done` reports it; `output` and the records are read with guards. */
+export type RealtimeResponse = Required<Pick<Sdk.RealtimeResponse, 'id'>> &
+  Pick<Sdk.RealtimeResponse, 'status'> & {
+    /** What the bridge put in `response.create`'s metadata, echoed by the server. */
+    metadata?: NonNullable<Sdk.RealtimeResponse['metadata']>;
+    status_details?: Record<string, unknown> | null;
+    usage?: Record<string, unknown> | null;
+    output?: unknown[];
+  };
 
 export type RealtimeServerEvent =
-  | { type: 'session.created' | 'session.updated'; session: Record<string, unknown> }
-  | { type: 'error'; error: RealtimeErrorDetail }
-  | {
-      type: 'response.output_audio.delta';
-      response_id: string;
-      item_id: string;
-      content_index: number;
-      delta: string;
-    }
-  | {
-      type: 'response.output_audio.done';
-      response_id: string;
-      item_id: string;
-      content_index: number;
-    }
-  | { type: 'response.created'; response: { id: string; metadata?: Record<string, string> } }
-  | { type: 'response.done'; response: RealtimeResponse }
-  | { type: 'input_audio_buffer.speech_started'; item_id?: string; audio_start_ms?: number }
-  | { type: 'input_audio_buffer.speech_stopped'; item_id?: string; audio_end_ms?: number }
-  | {
-      type: 'conversation.item.input_audio_transcription.completed';
-      item_id: string;
-      transcript: string;
-    }
-  | {
-      type: 'conversation.item.input_audio_transcription.failed';
-      item_id: string;
-      error: RealtimeErrorDetail;
-    }
-  | {
-      type: 'response.output_audio_transcript.done';
-      item_id: string;
-      transcript: string;
-      response_id?: string;
-    }
-  | {
-      /**
-       * SIP and WebRTC only: the server began playing a response to the caller, sent all of it,
-       * or dropped the rest because the caller interrupted it.
-       */
-      type:
-        | 'output_audio_buffer.started'
-        | 'output_audio_buffer.stopped'
-        | 'output_audio_buffer.cleared';
-      response_id?: string;
-    }
+  | Checked<Sdk.SessionCreatedEvent | Sdk.SessionUpdatedEvent>
+  | (Checked<Sdk.RealtimeErrorEvent> & { error: RealtimeErrorDetail })
+  | Checked<Sdk.ResponseAudioDeltaEvent, 'response_id' | 'item_id' | 'content_index' | 'delta'>
+  | Checked<Sdk.ResponseAudioDoneEvent, 'response_id' | 'item_id' | 'content_index'>
+  | (Checked<Sdk.ResponseCreatedEvent> & { response: Pick<RealtimeResponse, 'id' | 'metadata'> })
+  | (Checked<Sdk.ResponseDoneEvent> & { response: RealtimeResponse })
+  | (Checked<Sdk.InputAudioBufferSpeechStartedEvent> &
+      IfPresent<Sdk.InputAudioBufferSpeechStartedEvent, 'item_id' | 'audio_start_ms'>)
+  | (Checked<Sdk.InputAudioBufferSpeechStoppedEvent> &
+      IfPresent<Sdk.InputAudioBufferSpeechStoppedEvent, 'item_id' | 'audio_end_ms'>)
+  | Checked<Sdk.ConversationItemInputAudioTranscriptionCompletedEvent, 'item_id' | 'transcript'>
+  | Checked<Sdk.ConversationItemInputAudioTranscriptionFailedEvent, 'item_id' | 'error'>
+  | (Checked<Sdk.ResponseAudioTranscriptDoneEvent, 'item_id' | 'transcript'> &
+      IfPresent<Sdk.ResponseAudioTranscriptDoneEvent, 'response_id'>)
+  /**
+   * SIP and WebRTC only: the server began playing a response to the caller, sent all of it, or
+   * dropped the rest because the caller interrupted it.
+   */
+  | (Checked<
+      | Sdk.RealtimeServerEvent.OutputAudioBufferStarted
+      | Sdk.RealtimeServerEvent.OutputAudioBufferStopped
+      | Sdk.RealtimeServerEvent.OutputAudioBufferCleared
+    > & { response_id?: string })
   /** SIP only: the caller pressed a key (`event`: 0-9, *, #, A-D). */
-  | { type: 'input_audio_buffer.dtmf_event_received'; event: string }
-  | {
-      type: 'conversation.item.added' | 'conversation.item.done' | 'conversation.item.created';
-      /** The item it follows; null for the first item of the conversation. */
-      previous_item_id?: string | null;
-      item: RealtimeItemSummary;
-    }
-  | { type: 'input_audio_buffer.committed'; item_id: string; previous_item_id?: string | null }
-  | {
-      type: 'conversation.item.truncated';
-      item_id: string;
-      content_index: number;
-      audio_end_ms: number;
-    }
-  | ({ type: 'response.function_call_arguments.done' } & FunctionCall)
-  | ({ type: 'response.output_item.done' } & FunctionCall)
-  | { type: 'other'; originalType: string; raw: Record<string, unknown> };
-
-export interface RealtimeResponse {
-  id: string;
-  status?: string;
-  status_details?: Record<string, unknown> | null;
-  usage?: Record<string, unknown> | null;
-  output?: unknown[];
-  /** What the bridge put in `response.create`'s metadata, echoed by the server. */
-  metadata?: Record<string, string>;
-}
+  | Checked<Sdk.InputAudioBufferDtmfEventReceivedEvent, 'event'>
+  /** `previous_item_id`: the item it follows; null for the first item of the conversation. */
+  | (Checked<
+      Sdk.ConversationItemAdded | Sdk.ConversationItemDone | Sdk.ConversationItemCreatedEvent,
+      'previous_item_id'
+    > & { item: RealtimeItemSummary })
+  | Checked<Sdk.InputAudioBufferCommittedEvent, 'item_id' | 'previous_item_id'>
+  | Checked<Sdk.ConversationItemTruncatedEvent, 'item_id' | 'content_index' | 'audio_end_ms'>
+  | (Checked<Sdk.ResponseFunctionCallArgumentsDoneEvent> & FunctionCall)
+  | (Checked<Sdk.ResponseOutputItemDoneEvent> & FunctionCall)
+  | { type: 'other'; originalType: string };
 
 export type RealtimeEventParseResult =
   { ok: true; event: RealtimeServerEvent } | { ok: false; reason: string };
@@ -108,10 +89,16 @@ export type RealtimeEventParseResult =
 export const MAX_AUDIO_DELTA_CHARS = Math.ceil((10 * 8000) / 3) * 4;
 /** Transcripts longer than this are cut (they go into logs, events and the re-seed). */
 export const MAX_TRANSCRIPT_CHARS = 20_000;
-/** A tool call's JSON arguments beyond this are refused. */
-export const MAX_FUNCTION_ARGUMENTS_CHARS = 256 * 1024;
 /** Error messages are cut to this. */
 const MAX_ERROR_TEXT_CHARS = 1000;
+/** A response's statuses, as the SDK lists them (a compile error when it adds one). */
+const RESPONSE_STATUSES: Record<NonNullable<RealtimeResponse['status']>, true> = {
+  completed: true,
+  cancelled: true,
+  failed: true,
+  incomplete: true,
+  in_progress: true,
+};
 
 const fail = (reason: string): RealtimeEventParseResult => ({ ok: false, reason });
 const ok = (event: RealtimeServerEvent): RealtimeEventParseResult => ({ ok: true, event });
@@ -130,22 +117,10 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
   switch (v.type) {
     case 'session.created':
     case 'session.updated':
-      return isObject(v.session)
-        ? ok({ type: v.type, session: v.session })
-        : fail(`${v.type} without session`);
-    case 'error': {
-      const e = isObject(v.error) ? v.error : {};
-      return ok({
-        type: 'error',
-        error: {
-          type: optStr(e.type),
-          code: optStr(e.code),
-          message: optStr(e.message)?.slice(0, MAX_ERROR_TEXT_CHARS),
-          param: optStr(e.param),
-          event_id: optStr(e.event_id),
-        },
-      });
-    }
+      // Only the event itself is read (the session is the one the bridge sent).
+      return ok({ type: v.type });
+    case 'error':
+      return ok({ type: 'error', error: errorDetail(v.error) });
     case 'response.output_audio.delta':
       if (!isString(v.response_id) || !isString(v.item_id) || !isString(v.delta)) {
         return fail('audio delta without response_id/item_id/delta');
@@ -183,7 +158,7 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
         type: v.type,
         response: {
           id: r.id,
-          status: optStr(r.status),
+          status: responseStatus(r.status),
           status_details: isObject(r.status_details) ? r.status_details : null,
           usage: isObject(r.usage) ? r.usage : null,
           output: Array.isArray(r.output) ? r.output : [],
@@ -216,16 +191,7 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
     }
     case 'conversation.item.input_audio_transcription.failed': {
       if (!isString(v.item_id)) return fail(`${v.type} without item_id`);
-      const e = isObject(v.error) ? v.error : {};
-      return ok({
-        type: v.type,
-        item_id: v.item_id,
-        error: {
-          type: optStr(e.type),
-          code: optStr(e.code),
-          message: optStr(e.message)?.slice(0, MAX_ERROR_TEXT_CHARS),
-        },
-      });
+      return ok({ type: v.type, item_id: v.item_id, error: errorDetail(v.error) });
     }
     case 'conversation.item.truncated':
       if (!isString(v.item_id) || typeof v.audio_end_ms !== 'number') {
@@ -261,19 +227,36 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       if (!isString(responseId) || !isString(callId) || !isString(name) || !isString(args)) {
         return fail('function_call_arguments.done without response_id/call_id/name/arguments');
       }
-      if (args.length > MAX_FUNCTION_ARGUMENTS_CHARS) {
-        return fail(`function call arguments over ${MAX_FUNCTION_ARGUMENTS_CHARS} characters`);
-      }
-      return ok({ type: v.type, response_id: responseId, call_id: callId, name, arguments: args });
+      // Oversized arguments are kept out here too, and the call refused with an error output.
+      return ok({ type: v.type, ...functionCall(responseId, callId, name, args) });
     }
     case 'response.output_item.done': {
       const call = isString(v.response_id) ? asFunctionCall(v.response_id, v.item) : undefined;
       // Other kinds of output item (messages) carry nothing the bridge acts on.
-      return ok(call ? { type: v.type, ...call } : { type: 'other', originalType, raw: v });
+      return ok(call ? { type: v.type, ...call } : { type: 'other', originalType });
     }
     default:
-      return ok({ type: 'other', originalType, raw: v });
+      return ok({ type: 'other', originalType });
   }
+}
+
+/** An error object's string fields (message cut to size); anything else is dropped. */
+function errorDetail(value: unknown): RealtimeErrorDetail {
+  const e = isObject(value) ? value : {};
+  return {
+    type: optStr(e.type),
+    code: optStr(e.code),
+    message: optStr(e.message)?.slice(0, MAX_ERROR_TEXT_CHARS),
+    param: optStr(e.param),
+    event_id: optStr(e.event_id),
+  };
+}
+
+/** One of RESPONSE_STATUSES, or undefined for anything else. */
+function responseStatus(value: unknown): RealtimeResponse['status'] {
+  return isString(value) && Object.hasOwn(RESPONSE_STATUSES, value)
+    ? (value as keyof typeof RESPONSE_STATUSES)
+    : undefined;
 }
 
 function optStr(value: unknown): string | undefined {

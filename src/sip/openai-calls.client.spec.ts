@@ -1,135 +1,103 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { OpenAIConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
+import { FakeOpenAICalls } from '../../test/support/fake-openai-calls.js';
 import { OpenAICallsClient, OpenAICallsApiError } from './openai-calls.client.js';
+import { createOpenAIClient } from './openai-client.provider.js';
 
-/** A loopback calls API answering each request with the next scripted status (then 200). */
-class ScriptedApi {
-  readonly seen: Array<{ path: string; body: string; authorization?: string }> = [];
-  statuses: number[] = [];
-  private server!: Server;
+const API_KEY = 'sk-proj-unit-test-key-for-the-calls-client';
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.seen.push({
-          path: req.url ?? '',
-          body: Buffer.concat(chunks).toString(),
-          authorization: req.headers.authorization,
-        });
-        res.writeHead(this.statuses.shift() ?? 200);
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
+const clientFor = (apiBaseUrl: string) => {
+  const config = { apiKey: new Secret(API_KEY), apiBaseUrl } as OpenAIConfig;
+  return new OpenAICallsClient(createOpenAIClient(config), config);
+};
 
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
-const clientFor = (apiBaseUrl: string) =>
-  new OpenAICallsClient({ apiKey: new Secret('sk-unit'), apiBaseUrl } as OpenAIConfig);
-
-describe('OpenAICallsClient', () => {
-  let api: ScriptedApi;
+describe('OpenAICallsClient (the openai package, against the fake calls API)', () => {
+  let api: FakeOpenAICalls;
   let client: OpenAICallsClient;
 
   beforeEach(async () => {
-    api = new ScriptedApi();
-    client = clientFor(await api.start());
+    api = new FakeOpenAICalls();
+    await api.start();
+    client = clientFor(api.url);
   });
   afterEach(() => api.stop());
 
-  it('posts each action to its path with Bearer auth and the documented body', async () => {
-    await client.accept('rtc_1', { type: 'realtime' });
+  it('posts each action to its path under the base URL, with Bearer auth and its body', async () => {
+    await client.accept('rtc_1', { type: 'realtime', instructions: 'Hi' });
     await client.reject('rtc_1', 486);
     await client.refer('rtc_1', 'tel:+15551230003');
     await client.hangup('rtc_1');
-    expect(api.seen.map((r) => [r.path, r.body])).toEqual([
-      ['/v1/realtime/calls/rtc_1/accept', '{"type":"realtime"}'],
-      ['/v1/realtime/calls/rtc_1/reject', '{"status_code":486}'],
-      ['/v1/realtime/calls/rtc_1/refer', '{"target_uri":"tel:+15551230003"}'],
-      ['/v1/realtime/calls/rtc_1/hangup', ''],
+    expect(api.requests.map((r) => [r.method, r.path, r.body])).toEqual([
+      ['POST', '/v1/realtime/calls/rtc_1/accept', { type: 'realtime', instructions: 'Hi' }],
+      ['POST', '/v1/realtime/calls/rtc_1/reject', { status_code: 486 }],
+      ['POST', '/v1/realtime/calls/rtc_1/refer', { target_uri: 'tel:+15551230003' }],
+      ['POST', '/v1/realtime/calls/rtc_1/hangup', undefined],
     ]);
-    expect(api.seen.every((r) => r.authorization === 'Bearer sk-unit')).toBe(true);
+    expect(api.requests.every((r) => r.authorization === `Bearer ${API_KEY}`)).toBe(true);
   });
 
-  it('retries a request OpenAI did not take (429, 503), at most three attempts', async () => {
-    api.statuses = [503, 429];
-    await client.accept('rtc_2', { type: 'realtime' });
-    expect(api.seen).toHaveLength(3);
-
-    api.seen.length = 0;
-    api.statuses = [503, 503, 503, 503];
-    await expect(client.hangup('rtc_2')).rejects.toMatchObject({ status: 503 });
-    expect(api.seen).toHaveLength(3);
+  it('never sends an accept twice, whatever OpenAI answered (503, 500, 429)', async () => {
+    for (const status of [503, 500, 429]) {
+      api.statusFor.accept = [status];
+      await expect(client.accept('rtc_2', { type: 'realtime' })).rejects.toMatchObject({
+        status,
+      });
+    }
+    expect(api.of('accept')).toHaveLength(3);
   });
 
-  it('repeats a hang-up after a 500, but never a REFER or an accept OpenAI may have acted on', async () => {
-    api.statuses = [500];
-    await client.hangup('rtc_3');
-    expect(api.seen).toHaveLength(2);
-
-    api.seen.length = 0;
-    api.statuses = [500];
+  it('never sends a REFER twice: it might transfer the caller twice', async () => {
+    api.statusFor.refer = [500];
     await expect(client.refer('rtc_3', 'tel:+15551230003')).rejects.toBeInstanceOf(
       OpenAICallsApiError,
     );
-    api.statuses = [502];
-    await expect(client.accept('rtc_3', { type: 'realtime' })).rejects.toMatchObject({
-      status: 502,
-    });
-    expect(api.seen).toHaveLength(2);
+    expect(api.of('refer')).toHaveLength(1);
   });
 
-  it('does not retry a refusal (4xx) and says what OpenAI answered', async () => {
-    api.statuses = [404];
-    await expect(client.accept('rtc_4', { type: 'realtime' })).rejects.toThrow(
-      /accept rtc_4: HTTP 404/,
+  it('repeats a hang-up or a reject after a transient failure, at most three attempts', async () => {
+    api.statusFor.hangup = [503, 500];
+    await client.hangup('rtc_4');
+    expect(api.of('hangup')).toHaveLength(3);
+
+    api.statusFor.reject = [503, 503, 503, 503];
+    await expect(client.reject('rtc_4', 486)).rejects.toMatchObject({ status: 503 });
+    expect(api.of('reject')).toHaveLength(3);
+  });
+
+  it('does not repeat a refusal (4xx) and says what OpenAI answered', async () => {
+    api.statusFor.hangup = [404];
+    await expect(client.hangup('rtc_5')).rejects.toThrow(/^hangup rtc_5: HTTP 404 fake 404$/);
+    expect(api.of('hangup')).toHaveLength(1);
+  });
+
+  it('names the network error when OpenAI cannot be reached', async () => {
+    const unreachable = clientFor(`http://127.0.0.1:${await closedPort()}/v1`);
+    await expect(unreachable.accept('rtc_6', { type: 'realtime' })).rejects.toThrow(
+      /^accept rtc_6: request failed \(ECONNREFUSED\)$/,
     );
-    expect(api.seen).toHaveLength(1);
-  });
-
-  it('gives up on a refused connection (never sent, so retried) after its bounded attempts', async () => {
-    // A port that was just free: nothing listens there.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const started = Date.now();
-    await expect(
-      clientFor(`http://127.0.0.1:${port}/v1`).refer('rtc_5', 'tel:+15551230003'),
-    ).rejects.toThrow(/ECONNREFUSED/);
-    // Three attempts: at once, after 250 ms, after 750 ms.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   });
 
   it('never repeats the API key in an error, even when the server echoes it', async () => {
-    const echoing = createServer((req, res) => {
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `bad key ${req.headers.authorization}` } }));
-    });
-    await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
-    const { port } = echoing.address() as AddressInfo;
-    try {
-      const error = await clientFor(`http://127.0.0.1:${port}/v1`)
-        .hangup('rtc_6')
-        .catch((e: Error) => e);
-      expect(String(error)).toContain('HTTP 401');
-      expect(String(error)).not.toContain('sk-unit');
-    } finally {
-      await new Promise<void>((resolve) => echoing.close(() => resolve()));
-    }
+    api.statusFor.refer = [401];
+    api.errorMessage = (request) => `bad key ${request.authorization}`;
+    const error = await client.refer('rtc_7', 'tel:+15551230003').catch((e: Error) => e);
+    expect(String(error)).toContain('HTTP 401 bad key Bearer [redacted]');
+    expect(String(error)).not.toContain(API_KEY);
   });
 
   it('refuses a malformed call id without a request', async () => {
     await expect(client.hangup('rtc_1/../../files')).rejects.toThrow(/malformed/);
-    expect(api.seen).toHaveLength(0);
+    expect(api.requests).toHaveLength(0);
   });
 });

@@ -1,10 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { setTimeout as delay } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
+import { OPENAI_CLIENT } from './openai-client.provider.js';
 import {
   CALL_ID_PATTERN,
-  CALLS_API_BACKOFF_MS,
+  CALLS_API_DEADLINE_MS,
   CALLS_API_MAX_ERROR_CHARS,
+  CALLS_API_REPEATABLE_RETRIES,
   CALLS_API_TIMEOUT_MS,
 } from './sip.constants.js';
 
@@ -20,125 +23,118 @@ export class OpenAICallsApiError extends Error {
   }
 }
 
-/**
- * When a failed attempt may be repeated. `repeatable`: doing it twice is harmless (hanging up or
- * rejecting a call that already is), so any transient failure is retried. `unsent-only`: only
- * when OpenAI cannot have acted on it (connection refused, 429, 503), since a second accept or
- * REFER after one that did land would fail or transfer the caller twice.
- */
-type RetryPolicy = 'repeatable' | 'unsent-only';
-
-/** Network errors raised before the request reached OpenAI. */
-const UNSENT_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+type Action = 'accept' | 'reject' | 'refer' | 'hangup';
 
 /**
- * OpenAI's Realtime calls API for SIP calls: `POST {base}/realtime/calls/{id}/accept | reject |
- * refer | hangup`, Bearer auth, 2xx with an empty body on success. On `fetch` rather than the
- * `openai` package, whose current line declares Node >= 22 (this service runs on Node 20 too).
- * Each attempt times out after CALLS_API_TIMEOUT_MS; retries are bounded by CALLS_API_BACKOFF_MS
- * and limited to failures the request's RetryPolicy says are safe to repeat.
+ * OpenAI's Realtime calls API for SIP calls, through the `openai` package
+ * (`client.realtime.calls.accept | reject | refer | hangup`). Each attempt times out after
+ * CALLS_API_TIMEOUT_MS, a request with its retries after CALLS_API_DEADLINE_MS. The SDK retries
+ * whatever may be transient (connection errors, timeouts, 408, 409, 429, 5xx), without knowing
+ * whether OpenAI already acted, so retries are set per action by what a second copy would do.
  */
 @Injectable()
 export class OpenAICallsClient {
-  private readonly log = new Logger('OpenAICalls');
+  constructor(
+    @Inject(OPENAI_CLIENT) private readonly client: OpenAI,
+    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
+  ) {}
 
-  constructor(@Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig) {}
-
-  /** Answers the call, configuring its Realtime session (`type: "realtime"`, ...). */
-  accept(callId: string, session: Record<string, unknown>): Promise<void> {
-    return this.post(callId, 'accept', session, 'unsent-only');
+  /**
+   * Answers the call, configuring its Realtime session. Never retried: an accept that timed out
+   * or got a 5xx may have landed, and a second one would be refused or reconfigure the live
+   * session; a failed accept ends the call record instead (OpenAI then drops the call).
+   */
+  accept(callId: string, session: CallAcceptParams): Promise<void> {
+    return this.send('accept', callId, 0, (options) =>
+      this.client.realtime.calls.accept(callId, session, options),
+    );
   }
 
-  /** Declines the call with a SIP status (486 busy, 603 decline, ...). */
+  /**
+   * Declines the call with a SIP status (486 busy, 603 decline, ...). Retried: declining a call
+   * twice changes nothing, and a reject that never arrives leaves the caller ringing.
+   */
   reject(callId: string, statusCode: number): Promise<void> {
-    return this.post(callId, 'reject', { status_code: statusCode }, 'repeatable');
+    return this.send('reject', callId, CALLS_API_REPEATABLE_RETRIES, (options) =>
+      this.client.realtime.calls.reject(callId, { status_code: statusCode }, options),
+    );
   }
 
-  /** Transfers the call (SIP REFER) to `tel:+1...` or `sip:...`. */
+  /**
+   * Transfers the call (SIP REFER) to `tel:+1...` or `sip:...`. Never retried: a REFER that
+   * landed and is sent again would transfer the caller twice; a failed transfer is followed by a
+   * hang-up (SipCallLine), so the caller is not left with a silent assistant.
+   */
   refer(callId: string, targetUri: string): Promise<void> {
-    return this.post(callId, 'refer', { target_uri: targetUri }, 'unsent-only');
+    return this.send('refer', callId, 0, (options) =>
+      this.client.realtime.calls.refer(callId, { target_uri: targetUri }, options),
+    );
   }
 
+  /** Ends the call. Retried: hanging up a call that is already down changes nothing. */
   hangup(callId: string): Promise<void> {
-    return this.post(callId, 'hangup', undefined, 'repeatable');
+    return this.send('hangup', callId, CALLS_API_REPEATABLE_RETRIES, (options) =>
+      this.client.realtime.calls.hangup(callId, options),
+    );
   }
 
-  private async post(
+  private async send(
+    action: Action,
     callId: string,
-    action: 'accept' | 'reject' | 'refer' | 'hangup',
-    body: Record<string, unknown> | undefined,
-    policy: RetryPolicy,
+    maxRetries: number,
+    request: (options: OpenAI.RequestOptions) => Promise<void>,
   ): Promise<void> {
     // Checked at the webhook already; checked again because the id becomes part of a URL.
-    if (!CALL_ID_PATTERN.test(callId)) throw new OpenAICallsApiError(`malformed call id`);
-    const url = `${this.openai.apiBaseUrl}/realtime/calls/${encodeURIComponent(callId)}/${action}`;
-    let lastError = new OpenAICallsApiError(`${action} was not attempted`);
-    for (const [attempt, wait] of CALLS_API_BACKOFF_MS.entries()) {
-      if (wait > 0) await delay(wait);
-      const outcome = await this.attempt(url, body);
-      if (outcome.ok) return;
-      lastError = new OpenAICallsApiError(`${action} ${callId}: ${outcome.detail}`, outcome.status);
-      const retry =
-        outcome.transient === 'unsent' ||
-        (outcome.transient === 'maybe' && policy === 'repeatable');
-      if (!retry || attempt === CALLS_API_BACKOFF_MS.length - 1) break;
-      this.log.warn(`${lastError.message}; retrying`);
-    }
-    throw lastError;
-  }
-
-  private async attempt(
-    url: string,
-    body: Record<string, unknown> | undefined,
-  ): Promise<
-    | { ok: true }
-    | { ok: false; status?: number; detail: string; transient: 'unsent' | 'maybe' | false }
-  > {
-    let response: Response;
+    if (!CALL_ID_PATTERN.test(callId)) throw new OpenAICallsApiError('malformed call id');
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${this.openai.apiKey.reveal()}`,
-          accept: '*/*',
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(CALLS_API_TIMEOUT_MS),
+      await request({
+        maxRetries,
+        timeout: CALLS_API_TIMEOUT_MS,
+        // Bounds the retries' waits too: the SDK honours a Retry-After of up to 60 s.
+        signal: AbortSignal.timeout(CALLS_API_DEADLINE_MS),
       });
     } catch (error) {
-      const err = error as Error & { cause?: { code?: string; message?: string } };
-      const code = err.cause?.code;
-      if (err.name === 'TimeoutError') {
-        return {
-          ok: false,
-          detail: `no answer within ${CALLS_API_TIMEOUT_MS} ms`,
-          transient: 'maybe',
-        };
-      }
-      return {
-        ok: false,
-        detail: `request failed (${code ?? err.cause?.message ?? err.message})`,
-        transient: code && UNSENT_ERRORS.has(code) ? 'unsent' : 'maybe',
-      };
+      const detail = this.describe(error).slice(0, CALLS_API_MAX_ERROR_CHARS);
+      throw new OpenAICallsApiError(`${action} ${callId}: ${detail}`, httpStatus(error));
     }
-    // The body is drained either way so the connection can be reused.
-    const text = await response.text().catch(() => '');
-    if (response.ok) return { ok: true };
-    const status = response.status;
-    // OpenAI masks keys in its errors; a proxy in between might not: never log ours.
-    const said = text.split(this.openai.apiKey.reveal()).join('[redacted]');
-    return {
-      ok: false,
-      status,
-      detail: `HTTP ${status} ${said.slice(0, CALLS_API_MAX_ERROR_CHARS)}`.trim(),
-      // 429 and 503 say the request was not taken; other 5xx may have been acted on.
-      transient: status === 429 || status === 503 ? 'unsent' : status >= 500 ? 'maybe' : false,
-    };
   }
+
+  /** What went wrong, in words; never the API key, even if a proxy in between echoed it. */
+  private describe(error: unknown): string {
+    let detail: string;
+    if (error instanceof APIConnectionTimeoutError) {
+      detail = `no answer within ${CALLS_API_TIMEOUT_MS} ms`;
+    } else if (error instanceof APIUserAbortError) {
+      detail = `no success within ${CALLS_API_DEADLINE_MS} ms`;
+    } else if (error instanceof APIError && httpStatus(error) !== undefined) {
+      // The SDK's message is "<status> <OpenAI's error message or body>".
+      detail = `HTTP ${error.message}`;
+    } else if (error instanceof APIError) {
+      // A connection error: OpenAI never answered.
+      detail = `request failed (${networkCode(error) ?? error.message})`;
+    } else {
+      detail = `request failed (${error instanceof Error ? error.message : String(error)})`;
+    }
+    const key = this.openai.apiKey.reveal();
+    return key ? detail.split(key).join('[redacted]') : detail;
+  }
+}
+
+/** The HTTP status OpenAI answered with, if it answered. */
+function httpStatus(error: unknown): number | undefined {
+  // The SDK's APIError types its status generically; narrowed here to what it holds.
+  const status: unknown = error instanceof APIError ? error.status : undefined;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** The network error code under the SDK's connection error (fetch's TypeError, then its cause). */
+function networkCode(error: Error): string | undefined {
+  // Duck-typed: fetch's errors may come from another realm, where `instanceof Error` fails.
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < 3 && typeof cause === 'object' && cause !== null; depth++) {
+    const { code, cause: next } = cause as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    cause = next;
+  }
+  return undefined;
 }

@@ -7,7 +7,7 @@ import { ResponseScheduler } from '../call/response-scheduler.js';
 import type { AnyCallEvent } from '../events/call-events.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeClientEvent } from '../realtime/realtime-outbound.js';
-import { ServerPlayback } from './server-playback.js';
+import { ServerPlayback, ServerPlaybackState } from './server-playback.js';
 
 /** A SIP call's playback with real recorder and scheduler around it, and a recording channel. */
 function harness() {
@@ -38,9 +38,16 @@ function harness() {
   };
   const recorder = new CallRecorder(context, emitter, metrics, log);
   const scheduler = new ResponseScheduler(channel, log, metrics, { recoveryMessage: 'Sorry?' });
-  const playback = new ServerPlayback(recorder, scheduler, channel, log);
   let idle = 0;
-  playback.onIdle = () => idle++;
+  const playback = new ServerPlayback(
+    new ServerPlaybackState(),
+    recorder,
+    scheduler,
+    channel,
+    { finishIfPlayed: () => idle++ },
+    { run: (action) => action() },
+    log,
+  );
   const transcripts = () =>
     events.filter((e) => e.event === 'call.transcript').map((e) => (e as { text: string }).text);
   return { playback, recorder, scheduler, sent, events, transcripts, idle: () => idle };

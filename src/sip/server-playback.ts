@@ -1,6 +1,8 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
+import { CallEnding } from '../call/call-ending.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CallRecorder } from '../call/call-recorder.js';
+import { CallScope } from '../call/call-scope.js';
 import {
   CALL_CHANNEL,
   type CallBargeIn,
@@ -25,6 +27,24 @@ interface Played {
 }
 
 /**
+ * The responses a SIP call's server is playing (or is taken to be playing), kept by
+ * ServerPlayback: the call's CALL_PLAYBACK, which the wrap-up waits for. Apart from
+ * ServerPlayback because the wrap-up (CallEnding) reads it and ServerPlayback tells the wrap-up
+ * when playback ends. A per-call provider.
+ */
+@Injectable({ scope: Scope.REQUEST })
+export class ServerPlaybackState implements CallPlayback {
+  readonly responses = new Map<string, Played>();
+
+  get isPlaying(): boolean {
+    for (const played of this.responses.values()) {
+      if (played.started || played.estimate) return true;
+    }
+    return false;
+  }
+}
+
+/**
  * A SIP call's playback, as the server reports it: OpenAI plays the audio to the caller itself
  * and sends `output_audio_buffer.started` when it begins a response, `stopped` once all of it
  * has been sent, `cleared` when the caller interrupted it (then its own
@@ -35,27 +55,27 @@ interface Played {
  * (CALL_BARGE_IN) by cancelling the response and clearing the server's buffer. A per-call provider.
  */
 @Injectable({ scope: Scope.REQUEST })
-export class ServerPlayback implements CallPlayback, CallBargeIn {
-  private readonly responses = new Map<string, Played>();
+export class ServerPlayback implements CallBargeIn {
+  private readonly responses: Map<string, Played>;
   private readonly heard = new Set<string>();
   private keypadCut = false;
-  /** Playback ended (stopped, cleared, estimated): a last sentence may now have been heard. */
-  onIdle: () => void = () => undefined;
-  /** Runs a timer callback so that a throw ends this call only (set by the call). */
-  guard: (action: () => void) => void = (action) => action();
 
   constructor(
+    private readonly state: ServerPlaybackState,
     private readonly recorder: CallRecorder,
     private readonly scheduler: ResponseScheduler,
     @Inject(CALL_CHANNEL) private readonly channel: CallChannel,
+    /** Told when playback ends (stopped, cleared, estimated): a last sentence may be heard. */
+    @Inject(CallEnding) private readonly ending: Pick<CallEnding, 'finishIfPlayed'>,
+    /** The estimate's timer runs in it: a throw ends this call only. */
+    @Inject(CallScope) private readonly scope: { run(action: () => void): void },
     private readonly log: CallLogger,
-  ) {}
+  ) {
+    this.responses = state.responses;
+  }
 
   get isPlaying(): boolean {
-    for (const played of this.responses.values()) {
-      if (played.started || played.estimate) return true;
-    }
-    return false;
+    return this.state.isPlaying;
   }
 
   started(responseId: string | undefined): void {
@@ -107,7 +127,7 @@ export class ServerPlayback implements CallPlayback, CallBargeIn {
     for (const id of items) entry.items.add(id);
     const ms = spokenMs(words) + SPOKEN_MARGIN_MS;
     this.log.debug(() => `no output-audio events for ${response.id}; heard in ~${ms} ms`);
-    entry.estimate = setTimeout(() => this.guard(() => this.stopped(response.id)), ms);
+    entry.estimate = setTimeout(() => this.scope.run(() => this.stopped(response.id)), ms);
   }
 
   /** A key press while the assistant speaks (DTMF_INTERRUPTS). */
@@ -139,7 +159,7 @@ export class ServerPlayback implements CallPlayback, CallBargeIn {
   private end(responseId: string): void {
     clearTimeout(this.responses.get(responseId)?.estimate);
     this.responses.delete(responseId);
-    this.onIdle();
+    this.ending.finishIfPlayed();
   }
 
   private rememberHeard(responseId: string): void {

@@ -1,8 +1,11 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { CallContext } from '../call/call-context.js';
 import { CallLogger } from '../call/call-logger.js';
+import { CallScope } from '../call/call-scope.js';
+import { LinkEvents } from '../call/link-events.js';
 import type { CallChannel } from '../call/call-transport.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
+import { ConnectDeadline } from '../realtime/connect-deadline.js';
 import type { RealtimeCloseInfo } from '../realtime/realtime-connection.js';
 import { RealtimeConnection } from '../realtime/realtime-connection.js';
 import { RealtimeEventIds, type RealtimeClientEvent } from '../realtime/realtime-outbound.js';
@@ -43,6 +46,10 @@ export interface SidebandListener {
   onGone(reason: string, kind: 'ended' | 'failed'): void;
 }
 
+/** A SIP call's SidebandLink events, for its SipCall. A per-call provider. */
+@Injectable({ scope: Scope.REQUEST })
+export class SidebandEvents extends LinkEvents<SidebandListener> {}
+
 type State = 'connecting' | 'open' | 'closed';
 
 /**
@@ -62,15 +69,19 @@ export class SidebandLink implements CallChannel {
   private attempt = 0;
   private everOpened = false;
   private retryTimer?: NodeJS.Timeout;
-  private listener!: SidebandListener;
-  /** Runs a callback so that a throw ends this call only. */
-  private guard: (action: () => void) => void = (action) => action();
+  /** Each outage (the first open, or a loss) must end within OPENAI_CONNECT_DEADLINE_MS. */
+  private readonly deadline: ConnectDeadline;
 
   constructor(
     private readonly context: CallContext,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     private readonly log: CallLogger,
-  ) {}
+    /** Every callback runs in it: a throw ends this call only. */
+    private readonly scope: CallScope,
+    private readonly events: SidebandEvents,
+  ) {
+    this.deadline = new ConnectDeadline(openai.connectDeadlineMs);
+  }
 
   get isOpen(): boolean {
     return this.state === 'open';
@@ -84,9 +95,9 @@ export class SidebandLink implements CallChannel {
     return url.toString();
   }
 
-  start(listener: SidebandListener, guard: (action: () => void) => void): void {
-    this.listener = listener;
-    this.guard = guard;
+  /** Opens the sideband (in the call's scope: the socket carries the call with it). */
+  start(): void {
+    this.deadline.start(Date.now());
     this.connect();
   }
 
@@ -114,18 +125,20 @@ export class SidebandLink implements CallChannel {
   }
 
   private connect(): void {
+    const now = Date.now();
     const connection: RealtimeConnection = new RealtimeConnection(
       {
         url: this.url,
         apiKey: this.openai.apiKey.reveal(),
-        connectTimeoutMs: this.openai.connectTimeoutMs,
+        connectTimeoutMs: this.deadline.attemptTimeout(now, this.openai.connectTimeoutMs),
       },
       {
-        onOpen: () => this.guard(() => connection === this.connection && this.onOpen()),
+        onOpen: () => this.scope.run(() => connection === this.connection && this.onOpen()),
         onEvent: (event) =>
-          this.guard(() => connection === this.connection && this.listener.onEvent(event)),
+          this.scope.run(() => connection === this.connection && this.events.to.onEvent(event)),
         onInvalidEvent: (reason) => this.log.warn(`dropped invalid sideband event: ${reason}`),
-        onClose: (info) => this.guard(() => connection === this.connection && this.onClose(info)),
+        onClose: (info) =>
+          this.scope.run(() => connection === this.connection && this.onClose(info)),
       },
     );
     this.connection = connection;
@@ -138,7 +151,7 @@ export class SidebandLink implements CallChannel {
     this.attempt = 0;
     this.everOpened = true;
     this.log.log(reconnected ? 'sideband reconnected' : 'sideband connected');
-    this.listener.onOpen(reconnected);
+    this.events.to.onOpen(reconnected);
   }
 
   private onClose(info: RealtimeCloseInfo): void {
@@ -163,21 +176,30 @@ export class SidebandLink implements CallChannel {
     }
     this.state = 'connecting';
     // A socket lost mid-call starts a new budget of attempts, the first of them at once.
-    if (info.wasOpen) this.attempt = -1;
+    if (info.wasOpen) {
+      this.attempt = -1;
+      this.deadline.start(Date.now());
+    }
     const next = this.attempt + 1;
     if (next >= SIDEBAND_BACKOFF_MS.length) {
       return this.gone(`could not open the sideband after ${next} attempts (${detail})`, 'failed');
     }
     const wait = SIDEBAND_BACKOFF_MS[next];
+    if (!this.deadline.allows(Date.now(), wait)) {
+      return this.gone(
+        `could not open the sideband within OPENAI_CONNECT_DEADLINE_MS (${this.deadline.deadlineMs} ms, ${next} attempts, ${detail})`,
+        'failed',
+      );
+    }
     this.log.warn(
       `sideband ${info.wasOpen ? 'lost' : 'attempt failed'} (${detail}); retrying in ${wait} ms`,
     );
     this.attempt = next;
-    this.retryTimer = setTimeout(() => this.guard(() => this.connect()), wait);
+    this.retryTimer = setTimeout(() => this.scope.run(() => this.connect()), wait);
   }
 
   private gone(reason: string, kind: 'ended' | 'failed'): void {
     this.close(reason);
-    this.listener.onGone(reason, kind);
+    this.events.to.onGone(reason, kind);
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
+import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import { CallContext } from '../call/call-context.js';
 import { CallLogger } from '../call/call-logger.js';
 import { lineRequest, type CallLine } from '../call/call-transport.js';
@@ -24,7 +25,7 @@ export class SipCallLine implements CallLine {
   ) {}
 
   /** Answers the call with its session; throws when OpenAI refuses. */
-  async accept(session: Record<string, unknown>): Promise<void> {
+  async accept(session: CallAcceptParams): Promise<void> {
     await this.calls.accept(this.context.callSid, session);
     this.accepted = true;
   }

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
+import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import { CallActivity } from '../call/call-activity.js';
 import { CallEnding } from '../call/call-ending.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CALL_SETTINGS } from '../call/call-providers.js';
 import { CallRecorder } from '../call/call-recorder.js';
-import type { CallSessionUpdate } from '../call/call-context.js';
+import type { CallSessionUpdate, TranscriptTurn } from '../call/call-context.js';
 import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
-import { CallScope } from '../call/call-scope.js';
+import { CallScope, type CallOwner } from '../call/call-scope.js';
 import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
 import { Keypad } from '../call/keypad.js';
-import { LiveCallContext, type CallControl } from '../call/live-call-context.js';
+import { LiveCallContext } from '../call/live-call-context.js';
 import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
 import { SessionChanges } from '../call/session-changes.js';
@@ -22,7 +23,7 @@ import { sayExactlyInstructions } from '../realtime/realtime-outbound.js';
 import type { RealtimeErrorDetail, RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { ServerPlayback } from './server-playback.js';
-import { SidebandLink } from './sideband-link.js';
+import { SidebandEvents, SidebandLink } from './sideband-link.js';
 import { SipCallLine } from './sip-call-line.js';
 import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
 
@@ -34,14 +35,13 @@ import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
  * and transfer wrap-up), CallRecorder (conversation memory, events, call record) and Keypad,
  * bound to the SIP side of each seam (SidebandLink, ServerPlayback, SipCallLine; see
  * call-transport.ts). This class only wires them and owns the call's life: accept, sideband,
- * close.
+ * close; its scope, its CallContext and its sideband reach it through the per-call objects it
+ * registers with in its constructor.
  */
 @Injectable({ scope: Scope.REQUEST })
-export class SipCall implements CallControl, LiveCall {
+export class SipCall implements CallOwner, LiveCall {
   /** State and latency for the console (no audio passes here, so no levels). */
   readonly activity = new CallActivity();
-  /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
-  readonly scope: CallScope;
   private state: 'new' | 'accepting' | 'active' | 'closed' = 'new';
   private tickTimer?: NodeJS.Timeout;
   /** Key presses are the caller's to send (tone generators too): bounded as on a media stream. */
@@ -65,15 +65,20 @@ export class SipCall implements CallControl, LiveCall {
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
+    /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
+    readonly scope: CallScope,
+    sidebandEvents: SidebandEvents,
   ) {
-    this.scope = new CallScope({ callSid: context.callSid, fail: (why) => this.fail(why) }, log);
-    const guard = (action: () => void) => this.guard(action);
-    flow.bind(guard);
-    keypad.guard = guard;
-    playback.guard = guard;
-    playback.onIdle = () => ending.finishIfPlayed();
-    // Also after a calls-API request settles: a throw there must end this call only.
-    ending.bind((reason, level, outcome) => this.guard(() => this.close(reason, level, outcome)));
+    scope.own(this);
+    sidebandEvents.listen({
+      onOpen: (reconnected) => this.onSidebandOpen(reconnected),
+      onEvent: (event) => this.onEvent(event),
+      onGone: (reason, kind) => {
+        if (kind === 'failed') return ending.fail(`sideband lost: ${reason}`);
+        line.closed();
+        this.close(`call ended: ${reason}`);
+      },
+    });
   }
 
   get stats() {
@@ -84,6 +89,10 @@ export class SipCall implements CallControl, LiveCall {
     return this.recorder.usage;
   }
 
+  get transcript(): readonly TranscriptTurn[] {
+    return this.recorder.memory.turns();
+  }
+
   /**
    * Accepts the call with its resolved settings and opens the sideband. The caller has
    * registered the call (it counts against MAX_CONCURRENT_CALLS from here); a failed accept ends
@@ -92,7 +101,6 @@ export class SipCall implements CallControl, LiveCall {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'accepting';
-    this.context.attach(this, () => this.recorder.memory.turns());
     this.registry.add(this);
     const { from, to, profile } = this.context;
     this.log.log(
@@ -110,30 +118,21 @@ export class SipCall implements CallControl, LiveCall {
     if (this.state !== 'accepting') return this.line.hangUpIfLive();
     this.state = 'active';
     // In the call's scope: the timer and the sideband socket carry the call with them.
-    this.guard(() => this.goLive());
+    this.scope.run(this.goLive);
   }
 
-  private goLive(): void {
-    this.tickTimer = setInterval(() => this.guard(() => this.ending.tick()), 1000);
-    this.sideband.start(
-      {
-        onOpen: (reconnected) => this.onSidebandOpen(reconnected),
-        onEvent: (event) => this.onEvent(event),
-        onGone: (reason, kind) => {
-          if (kind === 'failed') return this.ending.fail(`sideband lost: ${reason}`);
-          this.line.closed();
-          this.close(`call ended: ${reason}`);
-        },
-      },
-      (action) => this.guard(action),
-    );
-  }
+  private readonly goLive = (): void => {
+    this.tickTimer = setInterval(() => this.scope.run(this.tick), 1000);
+    this.sideband.start();
+  };
+
+  private readonly tick = (): void => this.ending.tick();
 
   /**
    * The media path's session for the same settings (instructions, voice, the offered tools, turn
    * detection, transcription), in the shape the SIP accept takes (see sipAcceptSession).
    */
-  private acceptSession(): Record<string, unknown> {
+  private acceptSession(): CallAcceptParams {
     return sipAcceptSession(this.realtime.session(sessionOf(this.settings, this.toolRegistry)));
   }
 
@@ -259,17 +258,12 @@ export class SipCall implements CallControl, LiveCall {
     else this.ending.fail(`OpenAI error ${what}`);
   }
 
-  /** A bug in one call's handling ends that call, never the process (see CallScope). */
-  private guard(action: () => void): void {
-    this.scope.run(action);
-  }
-
   /**
    * After an internal error: the line's fallback (FALLBACK_DIAL or a hang-up) rather than a
    * caller left with no one running tools; a call already handing over just closes. False when
    * the call had ended: the error belongs to no live call.
    */
-  private fail(reason: string): boolean {
+  fail(reason: string): boolean {
     if (this.state === 'closed') return false;
     if (this.ending.isEnding) this.close(reason, 'warn', 'failed');
     else this.ending.fail(reason);

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
-import { LiveCallContext } from '../call/live-call-context.js';
+import { CallStart } from '../call/call-start.js';
 import { CallDirectory } from '../cluster/call-directory.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
@@ -83,19 +83,15 @@ export class SipCallsService {
     if (incoming.to) parameters.To = incoming.to;
     if (profile) parameters.profile = profile;
     if (incoming.sipCallId) parameters.SipCallId = incoming.sipCallId;
-    const context = new LiveCallContext(
-      contextId,
-      {
-        callSid: incoming.callId,
-        // A SIP call has no media stream; the sideband is addressed by the call id.
-        streamSid: incoming.callId,
-        accountSid: '',
-        customParameters: parameters,
-        transport: 'sip',
-      },
-      (type, id) => this.moduleRef.resolve(type, id, { strict: false }),
-    );
-    this.moduleRef.registerRequestByContextId(context, contextId);
+    const call = new CallStart(contextId, {
+      callSid: incoming.callId,
+      // A SIP call has no media stream; the sideband is addressed by the call id.
+      streamSid: incoming.callId,
+      accountSid: '',
+      customParameters: parameters,
+      transport: 'sip',
+    });
+    this.moduleRef.registerRequestByContextId(call, contextId);
     return this.moduleRef.resolve(SipCall, contextId, { strict: false });
   }
 }

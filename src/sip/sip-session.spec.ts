@@ -15,6 +15,7 @@ const openai = {
   turnDetection: 'server_vad',
   inputTranscriptionModel: 'gpt-4o-mini-transcribe',
   connectTimeoutMs: 5000,
+  connectDeadlineMs: 10000,
   webhookSecret: undefined,
   apiBaseUrl: 'https://api.openai.com/v1',
 } satisfies OpenAIConfig;

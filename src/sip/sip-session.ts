@@ -1,3 +1,5 @@
+import type { CallAcceptParams } from 'openai/resources/realtime/calls';
+import type { RealtimeSessionCreateRequest } from 'openai/resources/realtime/realtime';
 import type { CallSessionUpdate } from '../call/call-context.js';
 
 /**
@@ -11,11 +13,6 @@ export const SIP_UNSUPPORTED_TURN_DETECTION_FIELDS = [
   'silence_duration_ms',
 ] as const;
 
-type Json = Record<string, unknown>;
-
-const isJson = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * The session to `accept` a SIP call with, derived from the session the media path would run
  * for the same resolved settings (`OpenAIRealtimeService.session`), so one set of settings
@@ -23,18 +20,12 @@ const isJson = (value: unknown): value is Json =>
  * codec with the carrier; the media path's formats describe audio the bridge itself sends and
  * receives), and no turn-detection tuning the SIP path rejects. The input is not modified.
  */
-export function sipAcceptSession(mediaSession: object): Json {
-  const session = structuredClone(mediaSession) as Json;
-  const audio = session.audio;
-  if (!isJson(audio)) return session;
-  for (const direction of ['input', 'output'] as const) {
-    const side = audio[direction];
-    if (isJson(side)) delete side.format;
-  }
-  const input = audio.input;
-  if (isJson(input) && isJson(input.turn_detection)) {
-    input.turn_detection = withoutRefusedTuning(input.turn_detection);
-  }
+export function sipAcceptSession(mediaSession: RealtimeSessionCreateRequest): CallAcceptParams {
+  const session = structuredClone(mediaSession);
+  const { input, output } = session.audio ?? {};
+  delete input?.format;
+  delete output?.format;
+  if (input?.turn_detection) input.turn_detection = withoutRefusedTuning(input.turn_detection);
   return session;
 }
 

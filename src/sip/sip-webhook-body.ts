@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerAndClose } from '../http/close-connection.js';
 import { SIP_WEBHOOK_MAX_BODY_BYTES } from './sip.constants.js';
 
 /** The webhook request once its body has been read: the exact bytes, for the signature. */
@@ -13,16 +14,8 @@ export type RequestWithRawBody = IncomingMessage & { body?: unknown };
 export function sipWebhookBodyReader(maxBytes = SIP_WEBHOOK_MAX_BODY_BYTES) {
   return (req: RequestWithRawBody, res: ServerResponse, next: (error?: unknown) => void): void => {
     if (req.method !== 'POST') return next();
-    const tooLarge = () => {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      res.end(
-        JSON.stringify({
-          statusCode: 413,
-          message: `the webhook body is larger than ${maxBytes} bytes`,
-        }),
-        () => req.destroy(),
-      );
-    };
+    const tooLarge = () =>
+      answerAndClose(req, res, 413, `the webhook body is larger than ${maxBytes} bytes`);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBytes) return tooLarge();
     const chunks: Buffer[] = [];

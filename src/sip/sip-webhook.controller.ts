@@ -13,10 +13,13 @@ import {
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { CallRegistry } from '../call/call-registry.service.js';
+import { clientAddress } from '../common/client-address.js';
+import { RefusalLog } from '../common/refusal-log.js';
+import { serverConfig, type ServerConfig } from '../config/config.namespaces.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { parseWebhookEvent } from './sip-webhook.event.js';
 import { WEBHOOK_DELIVERIES, type WebhookDeliveries } from './webhook-deliveries.js';
-import { WebhookVerifier } from './webhook-signature.js';
+import { WebhookVerifier } from './webhook-verifier.js';
 
 const header = (req: Request, name: string): string | undefined => {
   const value = req.headers[name];
@@ -32,6 +35,7 @@ const header = (req: Request, name: string): string | undefined => {
 @Controller('api/openai')
 export class SipWebhookController {
   private readonly log = new Logger('SipWebhook');
+  private readonly refusals = new RefusalLog('SipWebhook');
 
   constructor(
     /** Null without OPENAI_WEBHOOK_SECRET: the SIP transport is off. */
@@ -39,6 +43,7 @@ export class SipWebhookController {
     @Inject(WEBHOOK_DELIVERIES) private readonly deliveries: WebhookDeliveries,
     private readonly registry: CallRegistry,
     private readonly sipCalls: SipCallsService,
+    @Inject(serverConfig.KEY) private readonly server: ServerConfig,
   ) {}
 
   @Post('webhook')
@@ -49,7 +54,7 @@ export class SipWebhookController {
     if (!this.verifier) throw new NotFoundException(`Cannot POST ${req.originalUrl}`);
     const body: unknown = req.body;
     if (!Buffer.isBuffer(body)) throw new BadRequestException('the webhook has no body');
-    const verdict = this.verifier.verify(
+    const verdict = await this.verifier.verify(
       {
         id: header(req, 'webhook-id'),
         timestamp: header(req, 'webhook-timestamp'),
@@ -58,7 +63,8 @@ export class SipWebhookController {
       body,
     );
     if (!verdict.ok) {
-      this.log.warn(`refused webhook from ${req.ip}: ${verdict.reason}`);
+      const from = clientAddress(req, this.server.trustProxy);
+      this.refusals.warn(`refused webhook from ${from}: ${verdict.reason}`);
       throw new HttpException(
         { statusCode: verdict.status, message: `webhook refused: ${verdict.reason}` },
         verdict.status,

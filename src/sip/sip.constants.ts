@@ -7,13 +7,18 @@ export const SIP_WEBHOOK_PATH = '/api/openai/webhook';
  */
 export const SIP_WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
 
-/** Standard Webhooks: a timestamp further than this from our clock is refused (replays). */
+/**
+ * Standard Webhooks: a timestamp further than this from our clock is refused (replays). The
+ * `openai` package's default too; given explicitly so the dedupe TTL below follows it.
+ */
 export const WEBHOOK_TOLERANCE_S = 300;
 
-/** Bounds on the signature headers themselves, checked before any HMAC is computed. */
+/**
+ * Bounds on the signature headers themselves, checked before any HMAC is computed. (The `openai`
+ * package also bounds its work on a header of many signatures: past 32, it signs once.)
+ */
 export const MAX_WEBHOOK_ID_LENGTH = 256;
 export const MAX_SIGNATURE_HEADER_LENGTH = 2048;
-export const MAX_SIGNATURES = 8;
 
 /**
  * Delivery ids remembered to drop OpenAI's retries of a webhook it already delivered. Ten minutes
@@ -40,10 +45,16 @@ export function isSipCallId(value: string): boolean {
   return value.startsWith('rtc_') && CALL_ID_PATTERN.test(value);
 }
 
-/** Each calls-API request (accept, reject, refer, hangup) gives up after this. */
+/** Each attempt of a calls-API request (accept, reject, refer, hangup) gives up after this. */
 export const CALLS_API_TIMEOUT_MS = 5000;
-/** Waits before each attempt of a calls-API request: at most three attempts. */
-export const CALLS_API_BACKOFF_MS = [0, 250, 750] as const;
+/**
+ * Retries of a `reject` or `hangup`, the requests that are harmless to repeat (an `accept` or a
+ * `refer` is never retried): at most three attempts, the `openai` package's backoff between
+ * them (0.5 s, then 1 s, less up to 25 % jitter; a Retry-After of up to 60 s is honoured).
+ */
+export const CALLS_API_REPEATABLE_RETRIES = 2;
+/** A calls-API request gives up after this, retries and their waits included. */
+export const CALLS_API_DEADLINE_MS = 20_000;
 /** Error bodies from the calls API are logged up to this many characters. */
 export const CALLS_API_MAX_ERROR_CHARS = 500;
 

@@ -1,4 +1,5 @@
 import { Module, type INestApplication } from '@nestjs/common';
+import type OpenAI from 'openai';
 import { CallModule } from '../call/call.module.js';
 import { sharedCallParts } from '../call/call-parts.js';
 import { CALL_BARGE_IN, CALL_CHANNEL, CALL_LINE, CALL_PLAYBACK } from '../call/call-transport.js';
@@ -7,8 +8,9 @@ import { RedisCallDirectory } from '../cluster/redis-call-directory.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
-import { ServerPlayback } from './server-playback.js';
-import { SidebandLink } from './sideband-link.js';
+import { OPENAI_CLIENT, openaiClientProvider } from './openai-client.provider.js';
+import { ServerPlayback, ServerPlaybackState } from './server-playback.js';
+import { SidebandEvents, SidebandLink } from './sideband-link.js';
 import { SipCall } from './sip-call.js';
 import { SipCallLine } from './sip-call-line.js';
 import { SipCallsService } from './sip-calls.service.js';
@@ -20,7 +22,7 @@ import {
   WEBHOOK_DELIVERIES,
   type WebhookDeliveries,
 } from './webhook-deliveries.js';
-import { WebhookVerifier } from './webhook-signature.js';
+import { WebhookVerifier } from './webhook-verifier.js';
 
 /**
  * The SIP transport: OpenAI's `realtime.call.incoming` webhook, the calls API client and the
@@ -31,6 +33,7 @@ import { WebhookVerifier } from './webhook-signature.js';
   imports: [CallModule, RealtimeModule],
   controllers: [SipWebhookController],
   providers: [
+    openaiClientProvider,
     OpenAICallsClient,
     SipCallsService,
     // Per SIP call (Scope.REQUEST), in the call's own DI context: the media path's shared parts,
@@ -38,17 +41,19 @@ import { WebhookVerifier } from './webhook-signature.js';
     SipCall,
     ...sharedCallParts,
     SidebandLink,
+    SidebandEvents,
     ServerPlayback,
+    ServerPlaybackState,
     SipCallLine,
     { provide: CALL_CHANNEL, useExisting: SidebandLink },
-    { provide: CALL_PLAYBACK, useExisting: ServerPlayback },
+    { provide: CALL_PLAYBACK, useExisting: ServerPlaybackState },
     { provide: CALL_LINE, useExisting: SipCallLine },
     { provide: CALL_BARGE_IN, useExisting: ServerPlayback },
     {
       provide: WebhookVerifier,
-      useFactory: (openai: OpenAIConfig) =>
-        openai.webhookSecret ? new WebhookVerifier(openai.webhookSecret.reveal()) : null,
-      inject: [openaiConfig.KEY],
+      useFactory: (client: OpenAI, openai: OpenAIConfig) =>
+        openai.webhookSecret ? new WebhookVerifier(client, openai.webhookSecret.reveal()) : null,
+      inject: [OPENAI_CLIENT, openaiConfig.KEY],
     },
     {
       // Cluster mode: one memory for every instance (OpenAI's retry may reach another one).

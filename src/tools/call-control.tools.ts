@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { z } from 'zod';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
+import { allowedTransferNumbers } from '../calls/call-control.rules.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { ToolRegistry } from './tool-registry.service.js';
 
@@ -37,7 +38,7 @@ export class CallControlTools implements OnModuleInit {
         },
       );
     }
-    const numbers = this.transferNumbers();
+    const numbers = allowedTransferNumbers(this.cfg);
     // Media calls transfer through Twilio's REST API, SIP calls through OpenAI's (REFER).
     const canTransfer = this.twilioRest.available || this.openai.webhookSecret !== undefined;
     if (this.cfg.transferTool && numbers.length > 0 && canTransfer) {
@@ -60,16 +61,5 @@ export class CallControlTools implements OnModuleInit {
         },
       );
     }
-  }
-
-  /** TRANSFER_NUMBER first, then the allow-list. */
-  private transferNumbers(): string[] {
-    return [
-      ...new Set(
-        [this.cfg.transferNumber, ...this.cfg.transferAllowedNumbers].filter(
-          (n): n is string => !!n,
-        ),
-      ),
-    ];
   }
 }

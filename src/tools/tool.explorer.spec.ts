@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { z } from 'zod';
 import { CallContext } from '../call/call-context.js';
 import { CallContextModule } from '../call/call-context.module.js';
-import { LiveCallContext } from '../call/live-call-context.js';
+import { CallStart } from '../call/call-start.js';
 import { RealtimeTool } from './realtime-tool.decorator.js';
 import { ToolRegistry } from './tool-registry.service.js';
 import { ToolExplorer } from './tool.explorer.js';
@@ -49,17 +49,18 @@ async function start(providers: Parameters<typeof Test.createTestingModule>[0]['
   return moduleRef.init();
 }
 
-/** A call as the bridge makes one: its own DI context, whose "request" is its context. */
-function callIn(app: INestApplicationContext, callSid: string): CallContext {
+/** A call as the bridge makes one: its own DI context, whose "request" is its CallStart. */
+async function callIn(app: INestApplicationContext, callSid: string): Promise<CallContext> {
   const moduleRef = app.get(ModuleRef);
   const contextId = ContextIdFactory.create();
-  const call = new LiveCallContext(
-    contextId,
-    { callSid, streamSid: `MZ${callSid}`, accountSid: 'AC1', customParameters: {} },
-    (type, id) => moduleRef.resolve(type, id, { strict: false }),
-  );
-  moduleRef.registerRequestByContextId(call, contextId);
-  return call;
+  const start = new CallStart(contextId, {
+    callSid,
+    streamSid: `MZ${callSid}`,
+    accountSid: 'AC1',
+    customParameters: {},
+  });
+  moduleRef.registerRequestByContextId(start, contextId);
+  return moduleRef.resolve(CallContext, contextId, { strict: false });
 }
 
 describe('ToolExplorer', () => {
@@ -70,7 +71,7 @@ describe('ToolExplorer', () => {
   it("runs a singleton's tool on its one instance", async () => {
     const app = await start([Counter]);
     const tool = app.get(ToolRegistry).get('count')!;
-    const call = callIn(app, 'CA1');
+    const call = await callIn(app, 'CA1');
     await tool.invoke({ by: 2 }, call);
     await expect(tool.invoke({ by: 3 }, call)).resolves.toBe(5);
     expect(tool.source).toBe('Counter.add');
@@ -82,7 +83,7 @@ describe('ToolExplorer', () => {
     // Under a token of its own, to show the provider is found through its module, not its class.
     const app = await start([{ provide: 'NOTES', useClass: PerCallNotes, scope: Scope.REQUEST }]);
     const tool = app.get(ToolRegistry).get('note')!;
-    const [a, b] = [callIn(app, 'CA_A'), callIn(app, 'CA_B')];
+    const [a, b] = await Promise.all([callIn(app, 'CA_A'), callIn(app, 'CA_B')]);
     await tool.invoke({ text: 'one' }, a);
     await expect(tool.invoke({ text: 'two' }, a)).resolves.toEqual({
       callSid: 'CA_A',

@@ -32,6 +32,22 @@ describe('parseTwilioFrame', () => {
     }
   });
 
+  it('strips control characters from custom parameter names and values, keeping real text', () => {
+    const customParameters = {
+      'Fr\u0000om': '+1555\r\nwarn forged log line\u001b[31m',
+      profile: 'Zoë 😀\u0007',
+      '\u0085': 'a name of nothing but control characters is dropped',
+    };
+    const result = parseTwilioFrame(
+      JSON.stringify({ ...start, start: { ...start.start, customParameters } }),
+    );
+    if (!result.ok || result.frame.event !== 'start') throw new Error('not parsed');
+    expect(result.frame.start.customParameters).toEqual({
+      From: '+1555warn forged log line[31m',
+      profile: 'Zoë 😀',
+    });
+  });
+
   it('parses media, mark, dtmf, stop and connected frames', () => {
     expect(parseTwilioFrame(media('/////w==')).ok).toBe(true);
     expect(parseTwilioFrame('{"event":"mark","streamSid":"MZ1","mark":{"name":"m1"}}').ok).toBe(

@@ -10,6 +10,7 @@ import {
   textAt,
 } from '../common/json-bytes.js';
 import { isBase64, isObject, isString, type Json } from '../common/json-guards.js';
+import { withoutControlCharacters } from '../common/plain-text.js';
 
 /**
  * Twilio Media Streams WebSocket messages (https://www.twilio.com/docs/voice/media-streams/websocket-messages),
@@ -301,9 +302,14 @@ function parseStart(value: Json): FrameParseResult {
   const customParameters: Record<string, string> = {};
   if (start.customParameters !== undefined) {
     if (!isObject(start.customParameters)) return fail('start.customParameters is not an object');
-    for (const [key, param] of Object.entries(start.customParameters)) {
+    for (const [name, param] of Object.entries(start.customParameters)) {
+      // Parameters are stored (the call's context, /api/calls) and logged: no control characters
+      // in either names or values, stripped before anything reads them.
+      const key = withoutControlCharacters(name);
       if (!isString(param)) return fail(`start.customParameters.${key} is not a string`);
-      customParameters[key] = param;
+      if (key !== '' && !Object.hasOwn(customParameters, key)) {
+        customParameters[key] = withoutControlCharacters(param);
+      }
     }
   }
   const format = isObject(start.mediaFormat) ? start.mediaFormat : {};

@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import { withoutControlCharacters } from '../common/plain-text.js';
 
 /** A `<Parameter>` value longer than this is cut: Twilio's own fields are far shorter. */
 export const MAX_TWIML_VALUE_LENGTH = 500;
@@ -9,7 +10,7 @@ export const MAX_TWIML_VALUE_LENGTH = 500;
  * The twilio builder escapes markup; it does not remove characters XML cannot hold at all.
  */
 export function twimlText(value: string, maxLength = MAX_TWIML_VALUE_LENGTH): string {
-  return value.slice(0, maxLength).replace(/[\p{Cc}\p{Cs}\uFFFE\uFFFF]/gu, '');
+  return withoutControlCharacters(value.slice(0, maxLength));
 }
 
 export interface StreamTwimlOptions {

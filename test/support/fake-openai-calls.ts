@@ -19,8 +19,14 @@ export interface RecordedCallsRequest {
  */
 export class FakeOpenAICalls {
   readonly requests: RecordedCallsRequest[] = [];
-  /** Answers per action (e.g. `{ accept: 404 }`); unset actions get 200. */
-  statusFor: Record<string, number> = {};
+  /**
+   * Answers per action (e.g. `{ accept: 404 }`); unset actions get 200. A list is used up one
+   * answer per request (`{ hangup: [503, 503] }`), then 200.
+   */
+  statusFor: Record<string, number | number[]> = {};
+  /** The error message of a non-200 answer (OpenAI's `{"error":{"message":...}}`). */
+  errorMessage: (request: RecordedCallsRequest, status: number) => string = (_, status) =>
+    `fake ${status}`;
   private server?: Server;
 
   async start(): Promise<void> {
@@ -34,17 +40,24 @@ export class FakeOpenAICalls {
         } catch {
           body = text;
         }
-        this.requests.push({
+        const request: RecordedCallsRequest = {
           method: req.method ?? '',
           path,
           callId: match ? decodeURIComponent(match[1]) : undefined,
           action: match?.[2],
           body,
           authorization: req.headers.authorization,
-        });
-        const status = (match && this.statusFor[match[2]]) || (match ? 200 : 404);
+        };
+        this.requests.push(request);
+        const scripted = match ? this.statusFor[match[2]] : undefined;
+        const next = Array.isArray(scripted) ? scripted.shift() : scripted;
+        const status = next || (match ? 200 : 404);
         res.writeHead(status, status === 200 ? {} : { 'content-type': 'application/json' });
-        res.end(status === 200 ? '' : JSON.stringify({ error: { message: `fake ${status}` } }));
+        res.end(
+          status === 200
+            ? ''
+            : JSON.stringify({ error: { message: this.errorMessage(request, status) } }),
+        );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -20,15 +20,18 @@ export class ServiceProcess {
 
   /**
    * Starts it and waits until it listens (or has exited, for start-up failures). `script`: a
-   * fixture that runs the built service with modules of its own (test/fixtures/).
+   * fixture that runs the built service with modules of its own (test/fixtures/). `cwd`: where it
+   * runs (a copy of the service, as the container test lays one out).
    */
   static async start(
     env: Record<string, string>,
     timeoutMs = 30_000,
     script = 'dist/main.js',
+    cwd?: string,
   ): Promise<ServiceProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     const child = spawn(process.execPath, [script], {
+      cwd,
       env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

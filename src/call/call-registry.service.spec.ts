@@ -1,0 +1,42 @@
+import type { CallDirectory } from '../cluster/call-directory.js';
+import type { LimitsConfig } from '../config/config.namespaces.js';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
+import { CallRegistry, type PendingStream } from './call-registry.service.js';
+
+function registry(maxPendingStreams: number): CallRegistry {
+  const limits = { maxPendingStreams, maxConcurrentCalls: 1 } as LimitsConfig;
+  return new CallRegistry(limits, new BridgeMetrics(), {} as CallDirectory);
+}
+
+const stream = (evicted: string[], name: string): PendingStream => ({
+  evict: () => evicted.push(name),
+});
+
+describe('CallRegistry pending pool', () => {
+  it('evicts the oldest waiting stream when a new one arrives at a full pool', () => {
+    const calls = registry(2);
+    const evicted: string[] = [];
+    calls.addPending(stream(evicted, 'first'));
+    calls.addPending(stream(evicted, 'second'));
+    calls.addPending(stream(evicted, 'third'));
+    expect(evicted).toEqual(['first']);
+    expect(calls.pendingStreams.unauthenticated).toBe(2);
+  });
+
+  it('frees the place of a stream that leaves, so nobody is evicted for it', () => {
+    const calls = registry(2);
+    const evicted: string[] = [];
+    const first = stream(evicted, 'first');
+    calls.addPending(first);
+    calls.addPending(stream(evicted, 'second'));
+    calls.removePending(first);
+    calls.addPending(stream(evicted, 'third'));
+    expect(evicted).toEqual([]);
+  });
+
+  it('takes no call slot for a waiting stream', () => {
+    const calls = registry(5);
+    for (let i = 0; i < 5; i++) calls.addPending(stream([], `${i}`));
+    expect(calls.hasCapacity()).toBe(true);
+  });
+});

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type {
+  CallRecordEntry,
+  ControlCommand,
+  ControlResult,
+  LiveCall,
+  SharedCallEvent,
+} from './call-directory.js';
+
+/**
+ * The shapes of everything read back from Redis, checked where it is read (after the envelope's
+ * signature): a signed message from a buggy or older instance is still refused if it is not one
+ * of these. Bounds are generous for real values and keep a message from carrying anything large.
+ */
+
+/** A CallSid, a SIP call id or anything shaped like one (the owner checks the exact rules). */
+const callId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+/** INSTANCE_ID's own rule (config/env.schema.ts). */
+const instanceId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/);
+const shortText = z.string().max(256);
+const messageId = z.uuid();
+
+export const liveCallSchema = z.object({
+  callSid: callId,
+  instance: instanceId,
+  from: shortText.optional(),
+  to: shortText.optional(),
+  startedAt: z.iso.datetime(),
+  direction: z.enum(['inbound', 'outbound']),
+  streamSid: shortText.optional(),
+  profile: shortText.optional(),
+  transport: z.enum(['media', 'sip']).optional(),
+}) satisfies z.ZodType<LiveCall>;
+
+export const controlCommandSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('hangup') }),
+  z.strictObject({ action: z.literal('transfer'), number: shortText }),
+  z.strictObject({ action: z.literal('end'), reason: z.string().max(1_000).optional() }),
+]) satisfies z.ZodType<ControlCommand>;
+
+const controlResultSchema = z.strictObject({
+  status: z.number().int().min(100).max(599),
+  body: z.record(z.string(), z.unknown()),
+}) satisfies z.ZodType<ControlResult>;
+
+/** A `call.*` event: its own name and call, any other fields as the owner emitted them. */
+export const sharedEventSchema = z.looseObject({
+  event: z.string().regex(/^call\.[a-z_.]{1,60}$/),
+  callSid: callId,
+}) satisfies z.ZodType<SharedCallEvent>;
+
+export const callRecordSchema = z.looseObject({
+  callSid: callId,
+  instance: instanceId,
+}) satisfies z.ZodType<CallRecordEntry>;
+
+export const controlRequestSchema = z.strictObject({
+  type: z.literal('control'),
+  id: messageId,
+  replyTo: instanceId,
+  callSid: callId,
+  command: controlCommandSchema,
+});
+export type ControlRequest = z.output<typeof controlRequestSchema>;
+
+export const controlReplySchema = z.strictObject({
+  type: z.literal('reply'),
+  id: messageId,
+  result: controlResultSchema,
+});
+export type ControlReply = z.output<typeof controlReplySchema>;
+
+export const eventMessageSchema = z.strictObject({
+  type: z.literal('event'),
+  origin: instanceId,
+  event: sharedEventSchema,
+});
+export type EventMessage = z.output<typeof eventMessageSchema>;
+
+/** What travels on an instance's control channel: requests for it, and answers to its own. */
+export const controlChannelSchema = z.discriminatedUnion('type', [
+  controlRequestSchema,
+  controlReplySchema,
+]);
+
+/** A plan as stored: the plan itself and when it stops being valid (signed with it). */
+export const storedPlanSchema = z.strictObject({
+  plan: z.unknown(),
+  expiresAt: z.number().int().nonnegative(),
+});

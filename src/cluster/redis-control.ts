@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { ControlCommand, ControlResult } from './call-directory.js';
+import { BUS_MESSAGE_WINDOW_MS } from './bus-envelope.js';
+import { controlChannelSchema, type ControlReply, type ControlRequest } from './bus-messages.js';
+import { MAX_PENDING_CONTROL, MAX_SEEN_CONTROL_IDS } from './cluster.constants.js';
+import type { MemoryCallDirectory } from './memory-call-directory.js';
+import type { RedisLeases } from './redis-leases.js';
+import { redisKeys as keys } from './redis-keys.js';
+import type { RedisStore } from './redis-store.js';
+import type { SignedBus } from './signed-bus.js';
+
+/**
+ * Call control across instances, over pub/sub: a request on the owner's channel
+ * (`bridge:control:<instance>`), the answer on the asker's. Both are signed; the owner runs a
+ * request through the same handler as its own API's (which checks the command again: the bus
+ * is never trusted to have checked it) and runs each request id once.
+ */
+export class RedisControl {
+  private readonly pending = new Map<string, (result: ControlResult) => void>();
+  /** Request ids already run, with when they may be forgotten (older ones are stale anyway). */
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly store: RedisStore,
+    private readonly bus: SignedBus,
+    private readonly local: MemoryCallDirectory,
+    private readonly leases: RedisLeases,
+    private readonly instanceId: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** This instance's control channel. */
+  get channel(): string {
+    return keys.control(this.instanceId);
+  }
+
+  async control(callSid: string, command: ControlCommand): Promise<ControlResult> {
+    if (this.local.isLocal(callSid)) return this.local.controlLocal(callSid, command);
+    const call = await this.leases.get(callSid);
+    if (!call) {
+      return this.store.isUp
+        ? { status: 404, body: { message: `no live call ${callSid}` } }
+        : { status: 503, body: { message: `no live call ${callSid} here, and Redis is down` } };
+    }
+    if (this.pending.size >= MAX_PENDING_CONTROL) {
+      return { status: 503, body: { message: 'too many control requests in flight' } };
+    }
+    const id = randomUUID();
+    const answer = new Promise<ControlResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({
+          status: 504,
+          body: { message: `instance ${call.instance} did not answer in time` },
+        });
+      }, this.timeoutMs);
+      this.pending.set(id, (result) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(result);
+      });
+    });
+    const request: ControlRequest = {
+      type: 'control',
+      id,
+      replyTo: this.instanceId,
+      callSid,
+      command,
+    };
+    const receivers = await this.bus.publish('control', keys.control(call.instance), request);
+    if (!receivers) {
+      this.pending.get(id)?.({
+        status: 503,
+        body: { message: `instance ${call.instance} (owner of ${callSid}) cannot be reached` },
+      });
+    }
+    return answer;
+  }
+
+  /** A message on this instance's control channel. */
+  onMessage(raw: Buffer): void {
+    const message = this.bus.open(this.channel, raw, controlChannelSchema);
+    if (message?.type === 'control') void this.answer(message);
+    else if (message?.type === 'reply') this.pending.get(message.id)?.(message.result);
+  }
+
+  /** Closing: every request still waiting gets its answer now. */
+  closeAll(): void {
+    for (const [id, resolve] of this.pending) {
+      this.pending.delete(id);
+      resolve({ status: 503, body: { message: 'this instance is shutting down' } });
+    }
+  }
+
+  private async answer(request: ControlRequest): Promise<void> {
+    if (!this.firstTime(request.id)) return void this.bus.reject('replayed', this.channel);
+    const result = this.local.isLocal(request.callSid)
+      ? await this.local.controlLocal(request.callSid, request.command)
+      : { status: 404, body: { message: `no live call ${request.callSid}` } };
+    const reply: ControlReply = { type: 'reply', id: request.id, result };
+    await this.bus.publish('control', keys.control(request.replyTo), reply);
+  }
+
+  private firstTime(id: string): boolean {
+    const now = Date.now();
+    // Insertion order is expiry order: forget from the front.
+    for (const [old, until] of this.seen) {
+      if (until > now && this.seen.size < MAX_SEEN_CONTROL_IDS) break;
+      this.seen.delete(old);
+    }
+    if (this.seen.has(id)) return false;
+    // A request is stale after the window either way of its timestamp: twice it, then forget.
+    this.seen.set(id, now + 2 * BUS_MESSAGE_WINDOW_MS);
+    return true;
+  }
+}

@@ -1,0 +1,15 @@
+import type { MemoryScope } from './call-directory.js';
+import { KEY_PREFIX } from './cluster.constants.js';
+
+/** Every key and channel the bridge uses in Redis. */
+export const redisKeys = {
+  leases: `${KEY_PREFIX}leases`,
+  call: (sid: string) => `${KEY_PREFIX}call:${sid}`,
+  callPrefix: `${KEY_PREFIX}call:`,
+  memory: (scope: MemoryScope, key: string) => `${KEY_PREFIX}mem:${scope}:${key}`,
+  plan: (sid: string) => `${KEY_PREFIX}plan:${sid}`,
+  recent: `${KEY_PREFIX}recent`,
+  control: (instance: string) => `${KEY_PREFIX}control:${instance}`,
+  events: (sid: string) => `${KEY_PREFIX}events:${sid}`,
+  eventsPrefix: `${KEY_PREFIX}events:`,
+};

@@ -1,0 +1,194 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { DirectoryHealth } from './call-directory.js';
+import type { BusRejection } from './bus-envelope.js';
+import {
+  REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_CONNECT_TIMEOUT_MS,
+  REDIS_RETRY_MAX_MS,
+} from './cluster.constants.js';
+import { redactRedisUrl } from './redis-url.js';
+
+/** What the directory reports to metrics about the store. */
+export interface StoreObserver {
+  /** Redis reachable (true) or not (false), on every change. */
+  storeState(up: boolean): void;
+  /** A command failed (the call went on without it). */
+  storeError(operation: string): void;
+  /** A message or record read from Redis was dropped: unsigned, stale or malformed. */
+  busRejected(reason: BusRejection): void;
+}
+
+export interface DirectoryLog {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
+/** Redis could not be reached at start-up: the one line main.ts prints before exiting. */
+export class RedisUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+/**
+ * Start-up check of REDIS_URL (main.ts runs it before building the app, so an unreachable Redis
+ * gives one line, not a Nest stack trace): connect once, PING, quit.
+ */
+export async function probeRedis(url: string): Promise<void> {
+  let lastError: Error | undefined;
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
+  client.on('error', (error: Error) => (lastError = error));
+  try {
+    await withTimeout(
+      client.connect().then(() => client.ping()),
+      REDIS_CONNECT_TIMEOUT_MS,
+    );
+  } catch (error) {
+    throw unavailable(url, lastError ?? error);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function unavailable(url: string, error: unknown): RedisUnavailableError {
+  const redacted = redactRedisUrl(url);
+  const reason = (error instanceof Error ? error.message : String(error)).replaceAll(url, redacted);
+  return new RedisUnavailableError(`REDIS_URL: cannot reach Redis at ${redacted} (${reason})`);
+}
+
+/**
+ * The two connections to Redis (commands, and the subscriber) and whether Redis is up. Every
+ * command goes through `attempt`: while Redis is away it fails at once and the caller falls back.
+ */
+export class RedisStore {
+  readonly client: Redis;
+  readonly sub: Redis;
+  private up = false;
+  private downSince?: Date;
+  private closing = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly observer: StoreObserver,
+    private readonly log: DirectoryLog,
+    /** Redis came back after an outage (the directory writes its live calls again). */
+    private readonly onBack: (outage: string) => void,
+  ) {
+    const common: RedisOptions = {
+      lazyConnect: true,
+      connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+      // Keep reconnecting, never faster than every REDIS_RETRY_MAX_MS, for as long as it takes.
+      retryStrategy: (attempt) => Math.min(attempt * 200, REDIS_RETRY_MAX_MS),
+    };
+    this.client = new Redis(url, {
+      ...common,
+      // While Redis is away a command fails at once (the caller falls back) instead of queueing.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    });
+    // The subscriber queues its (re)subscriptions until it is connected again.
+    this.sub = new Redis(url, { ...common, maxRetriesPerRequest: null });
+    // ioredis emits 'error' on every failed reconnect; the state change is what we log.
+    this.client.on('error', () => undefined);
+    this.sub.on('error', () => undefined);
+    this.client.on('ready', () => this.setUp(true));
+    this.client.on('close', () => this.setUp(false));
+  }
+
+  get isUp(): boolean {
+    return this.up;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /**
+   * Connects both connections and subscribes to `channel`, or throws RedisUnavailableError with
+   * one clear line (the password in the URL never printed) within REDIS_CONNECT_TIMEOUT_MS.
+   */
+  async connect(channel: string): Promise<void> {
+    let lastError: Error | undefined;
+    const remember = (error: Error) => (lastError = error);
+    this.client.on('error', remember);
+    try {
+      await withTimeout(
+        Promise.all([this.client.connect(), this.sub.connect()]),
+        REDIS_CONNECT_TIMEOUT_MS,
+      );
+      await withTimeout(this.sub.subscribe(channel), REDIS_CONNECT_TIMEOUT_MS);
+    } catch (error) {
+      this.closing = true;
+      this.client.disconnect();
+      this.sub.disconnect();
+      throw unavailable(this.url, lastError ?? error);
+    } finally {
+      this.client.off('error', remember);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([this.client.quit(), this.sub.quit()]);
+    this.client.disconnect();
+    this.sub.disconnect();
+  }
+
+  /** Runs a Redis command; on failure counts it and returns undefined (the caller falls back). */
+  async attempt<T>(operation: string, run: () => Promise<T>): Promise<T | undefined> {
+    if (!this.up) return undefined;
+    try {
+      return await run();
+    } catch {
+      this.observer.storeError(operation);
+      return undefined;
+    }
+  }
+
+  health(instance: string): DirectoryHealth {
+    return {
+      mode: 'redis',
+      instance,
+      store: this.up ? 'up' : 'down',
+      ...(this.downSince ? { downSince: this.downSince.toISOString() } : {}),
+    };
+  }
+
+  private setUp(up: boolean): void {
+    if (this.closing || up === this.up) return;
+    this.up = up;
+    this.observer.storeState(up);
+    if (up) {
+      const outage = this.downSince
+        ? ` after ${Math.round((Date.now() - this.downSince.getTime()) / 1000)} s`
+        : '';
+      this.downSince = undefined;
+      this.onBack(outage);
+    } else {
+      this.downSince = new Date();
+      this.log.warn(
+        `Redis connection lost (${redactRedisUrl(this.url)}): live calls go on; new calls are admitted under MAX_CONCURRENT_CALLS only until it is back`,
+      );
+    }
+  }
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

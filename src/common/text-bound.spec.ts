@@ -1,0 +1,42 @@
+import { TRUNCATION_MARKER, truncateStrings, truncateText } from './text-bound.js';
+
+describe('truncateText', () => {
+  it('keeps text within the bound as it is', () => {
+    expect(truncateText('hello', 5)).toBe('hello');
+  });
+
+  it('cuts longer text and says so with the marker', () => {
+    expect(truncateText('hello world', 5)).toBe(`hello${TRUNCATION_MARKER}`);
+  });
+
+  it('never cuts a surrogate pair in half', () => {
+    const cut = truncateText('ab😀cd', 3);
+    expect(cut).toBe(`ab${TRUNCATION_MARKER}`);
+    expect(cut.charCodeAt(1)).toBe('b'.charCodeAt(0));
+    expect(cut.codePointAt(2)).toBe(TRUNCATION_MARKER.codePointAt(0));
+  });
+});
+
+describe('truncateStrings', () => {
+  it('cuts every string at any depth and leaves other values alone', () => {
+    const at = new Date(0);
+    const value = {
+      text: 'x'.repeat(10),
+      n: 3,
+      list: ['y'.repeat(10), { deep: 'z'.repeat(10) }],
+      at,
+    };
+    expect(truncateStrings(value, 4)).toEqual({
+      text: `xxxx${TRUNCATION_MARKER}`,
+      n: 3,
+      list: [`yyyy${TRUNCATION_MARKER}`, { deep: `zzzz${TRUNCATION_MARKER}` }],
+      at,
+    });
+    expect(value.text).toHaveLength(10);
+  });
+
+  it('returns the same object when nothing needed cutting', () => {
+    const value = { text: 'short', list: ['a'] };
+    expect(truncateStrings(value, 100)).toBe(value);
+  });
+});

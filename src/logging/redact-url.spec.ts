@@ -1,0 +1,31 @@
+import { redactQuery, redactUrl } from './redact-url.js';
+
+describe('redactUrl', () => {
+  it('redacts token, api_token and access_token values, in any case and position', () => {
+    expect(redactUrl('/api/calls?token=s3cret')).toBe('/api/calls?token=[redacted]');
+    expect(redactUrl('/x?a=1&API_TOKEN=s3cret&b=2')).toBe('/x?a=1&API_TOKEN=[redacted]&b=2');
+    expect(redactUrl('/x?Access_Token=s3cret#frag')).toBe('/x?Access_Token=[redacted]#frag');
+  });
+
+  it('sees through percent-encoded names and bracket suffixes', () => {
+    expect(redactUrl('/x?%74oken=s3cret')).toBe('/x?%74oken=[redacted]');
+    expect(redactUrl('/x?token[]=a&token[b]=c')).toBe('/x?token[]=[redacted]&token[b]=[redacted]');
+    expect(redactUrl('/x?to%ZZken=keep')).toBe('/x?to%ZZken=keep');
+  });
+
+  it('leaves other parameters and URLs without a query alone', () => {
+    expect(redactUrl('/api/twiml')).toBe('/api/twiml');
+    expect(redactUrl('/x?tokens=1&mytoken=2')).toBe('/x?tokens=1&mytoken=2');
+  });
+});
+
+describe('redactQuery', () => {
+  it('redacts the same parameters in a parsed query', () => {
+    expect(redactQuery({ token: 'a', Api_Token: ['b'], other: 'c' })).toEqual({
+      token: '[redacted]',
+      Api_Token: '[redacted]',
+      other: 'c',
+    });
+    expect(redactQuery(undefined)).toBeUndefined();
+  });
+});

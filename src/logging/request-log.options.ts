@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Options } from 'pino-http';
+import { LogThrottle } from '../common/log-throttle.js';
+import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from '../common/refusal-log.js';
+import { redactQuery, redactUrl } from './redact-url.js';
+
+/** Paths pino blanks out wherever they appear: no secret reaches a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-twilio-signature"]',
+  // OpenAI's webhook signature (a MAC, not the secret, but no more use in a log than Twilio's).
+  'req.headers["webhook-signature"]',
+  'req.headers.cookie',
+  'req.headers["api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+const QUIET_PATHS = /^\/(health|metrics)(\/|\?|$)/;
+
+type Req = IncomingMessage & { originalUrl?: string };
+type SerializedReq = { url?: unknown; query?: unknown };
+
+/** The held-back count of a refused request's line, from customLogLevel to its message. */
+const REFUSAL_LINE = Symbol('refusalLine');
+type Res = ServerResponse & { [REFUSAL_LINE]?: string };
+
+const isClientError = (res: ServerResponse) => res.statusCode >= 400 && res.statusCode < 500;
+
+/**
+ * pino-http's request lines. A request's own log lines carry only its `reqId` (quietReqLogger),
+ * not a copy of every header; the request line at the end carries the request. Lines for 4xx
+ * answers are what strangers cause (no token, no signature, scans): one short line each
+ * (method, URL, status, time), through a LogThrottle like every other refusal. Credentials in
+ * a URL's query are redacted wherever the URL is logged.
+ */
+export function requestLogOptions(level: string): Options<Req, Res> {
+  const refusals = new LogThrottle(REFUSAL_LOG_LINES_PER_S, REFUSAL_LOG_BURST);
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    autoLogging: { ignore: (req) => QUIET_PATHS.test(req.url ?? '') },
+    quietReqLogger: true,
+    quietResLogger: true,
+    serializers: {
+      req: (req: SerializedReq) => {
+        if (typeof req.url === 'string') req.url = redactUrl(req.url);
+        req.query = redactQuery(req.query);
+        return req;
+      },
+    },
+    customLogLevel: (_req, res, err) => {
+      if (err || !isClientError(res)) return 'info';
+      const line = refusals.line('request refused');
+      if (line === undefined) return 'silent';
+      res[REFUSAL_LINE] = line;
+      return 'info';
+    },
+    customSuccessObject: (req, res, val: Record<string, unknown>) =>
+      isClientError(res)
+        ? {
+            request: `${req.method} ${redactUrl(req.originalUrl ?? req.url ?? '')}`,
+            statusCode: res.statusCode,
+            responseTime: val.responseTime,
+          }
+        : { req, ...val },
+    customSuccessMessage: (_req, res) => res[REFUSAL_LINE] ?? 'request completed',
+    customErrorObject: (req, _res, _err, val: Record<string, unknown>) => ({ req, ...val }),
+  };
+}

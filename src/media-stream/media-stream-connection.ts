@@ -1,0 +1,287 @@
+import type WebSocket from 'ws';
+import type { CallOrchestrator } from '../call/call-orchestrator.js';
+import type { PendingStream } from '../call/call-registry.service.js';
+import { closeReason } from '../common/close-reason.js';
+import { rawDataToBuffer } from '../common/raw-data.js';
+import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
+import {
+  parseTwilioMessage,
+  type StartFrame,
+  type TwilioInboundFrame,
+} from '../twilio/media-stream.messages.js';
+import { isCallSid } from '../twilio/sids.js';
+import { MediaRateLimiter } from './media-rate-limiter.js';
+import type { StartingStream, StartOutcome, StreamStarter } from './stream-starter.service.js';
+import {
+  MAX_BYTES_BEFORE_START,
+  MAX_FRAME_BYTES,
+  MAX_FRAME_BYTES_BEFORE_START,
+  MAX_FRAMES_BEFORE_START,
+} from './media-stream.limits.js';
+
+/** Frames kept while the call is being created (a few ms; bounded all the same). */
+const MAX_FRAMES_WHILE_STARTING = 100;
+/** Invalid frames logged per stream before it is a call; the rest are only counted. */
+const MAX_LOGGED_DROPS = 5;
+/**
+ * A refused stream gets a close frame with the reason, then is destroyed this much later
+ * whatever the peer does: a silent peer could otherwise hold the socket for ws's 30 s.
+ */
+export const REFUSED_CLOSE_GRACE_MS = 1000;
+
+/**
+ * pending: waiting for a valid `start`, in the pending pool, on the pre-start budget;
+ * starting: `start` was valid, the call is being set up; started: a call owns the stream;
+ * closed: whatever ended it, once (every release happens on the way in).
+ */
+export type ConnectionState = 'pending' | 'starting' | 'started' | 'closed';
+
+/** What a connection needs from the gateway around it. */
+export interface ConnectionHost {
+  readonly starter: Pick<StreamStarter, 'refusalFor' | 'start'>;
+  readonly pool: { removePending(stream: PendingStream): void };
+  readonly metrics: { streamRefused(why: StreamRefusal): void };
+  /** A throttled warning: strangers cause these. */
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * One Twilio media socket from upgrade to end: pending -> starting -> started -> closed. Before a
+ * valid `start` it may cost us only a few small frames and a bounded wait; after it, it carries
+ * one call's frames (its own stream's, at no more than real time).
+ */
+export class MediaStreamConnection implements PendingStream {
+  private state: ConnectionState = 'pending';
+  private call?: CallOrchestrator;
+  private readonly startTimer: NodeJS.Timeout;
+  private readonly early: TwilioInboundFrame[] = [];
+  private readonly rate = new MediaRateLimiter();
+  /** Until a valid `start`: what the stream has sent (frames, bytes) and dropped. */
+  private framesBeforeStart = 0;
+  private bytesBeforeStart = 0;
+  private dropsBeforeStart = 0;
+  private authenticated = false;
+  private oversized = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly host: ConnectionHost,
+    private readonly startTimeoutMs: number,
+  ) {
+    this.startTimer = setTimeout(this.guarded('timer', this.onStartTimeout), startTimeoutMs);
+    socket.on('message', this.guarded('message', this.onMessage));
+    socket.on('close', this.guarded('close', this.onClose));
+    socket.on('error', this.guarded('error', this.onError));
+  }
+
+  get current(): ConnectionState {
+    return this.state;
+  }
+
+  /** Pushed out of the full pending pool by a newer upgrade. */
+  evict(): void {
+    if (this.state !== 'pending') return;
+    this.destroy(
+      'evicted',
+      'waiting for start: evicted from the full pending pool (MAX_PENDING_STREAMS)',
+    );
+  }
+
+  private readonly onStartTimeout = (): void => {
+    if (this.state !== 'pending' && this.state !== 'starting') return;
+    this.destroy('start_timeout', `with no valid start within ${this.startTimeoutMs} ms`);
+  };
+
+  private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    // ws has already read the frame (its maxPayload is per server); the budget stops the next.
+    if (!this.authenticated && !this.withinBudget(byteLength(data))) return;
+    if (this.state === 'closed') return;
+    if (isBinary) return this.drop('binary frame (Twilio sends text)');
+    const parsed = parseTwilioMessage(rawDataToBuffer(data));
+    if (!parsed.ok) return this.drop(parsed.reason);
+    const frame = parsed.frame;
+    if (this.state === 'started') return this.forward(this.call!, frame);
+    if (this.state === 'starting') {
+      if (this.early.push(frame) > MAX_FRAMES_WHILE_STARTING) this.early.shift();
+      return;
+    }
+    switch (frame.event) {
+      case 'connected':
+        return;
+      case 'start':
+        return this.start(frame);
+      case 'stop':
+        this.socket.close(1000);
+        return;
+      case 'media':
+      case 'mark':
+      case 'dtmf':
+        return this.drop(`${frame.event} before start`);
+    }
+  };
+
+  private readonly onClose = (code: number): void => {
+    this.leave();
+    const call = this.call;
+    if (!call) return;
+    const why = this.oversized
+      ? `Twilio frame over the ${MAX_FRAME_BYTES / 1024} KiB limit`
+      : `Twilio socket closed (${code})`;
+    // In the call's scope, like every handler of the call (frames are, in handleTwilioFrame).
+    call.scope.run(() =>
+      call.close(why, this.oversized ? 'warn' : 'log', this.oversized ? 'refused' : 'completed'),
+    );
+  };
+
+  private readonly onError = (error: Error & { code?: string }): void => {
+    this.oversized ||= error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+    const callSid = this.call?.context.callSid;
+    this.host.warn(
+      `${callSid ? `[callSid=${callSid}] ` : ''}media stream socket error: ${error.message}`,
+    );
+    // A stream that is not a call yet gets no close handshake (ws would wait 30 s for it).
+    if (this.state !== 'started' && this.leave()) this.socket.terminate();
+  };
+
+  /** Counts one frame before a valid `start`; false (and the socket destroyed) past the budget. */
+  private withinBudget(bytes: number): boolean {
+    let over: string | undefined;
+    if (bytes > MAX_FRAME_BYTES_BEFORE_START) {
+      over = `a ${bytes}-byte frame before start (at most ${MAX_FRAME_BYTES_BEFORE_START})`;
+    } else if (++this.framesBeforeStart > MAX_FRAMES_BEFORE_START) {
+      over = `more than ${MAX_FRAMES_BEFORE_START} frames before start`;
+    } else if ((this.bytesBeforeStart += bytes) > MAX_BYTES_BEFORE_START) {
+      over = `more than ${MAX_BYTES_BEFORE_START} bytes before start`;
+    }
+    if (over === undefined) return true;
+    // Counted once; a stream already refused (in its close grace) is simply cut off.
+    if (this.state === 'closed') this.socket.terminate();
+    else this.destroy('pre_start_budget', `over its budget before start: ${over}`);
+    return false;
+  }
+
+  private start(frame: StartFrame): void {
+    const { callSid } = frame.start;
+    const refusal = this.host.starter.refusalFor(frame);
+    if (refusal) return this.refuse(refusal, 'unauthenticated', 1008, callSid);
+    this.authenticated = true;
+    this.state = 'starting';
+    this.host.pool.removePending(this);
+    void this.host.starter.start(frame, this.starting).then(
+      this.guarded('start', (outcome: StartOutcome) => {
+        if (outcome.kind === 'refused') {
+          this.refuse(outcome.reason, outcome.why, outcome.code, callSid);
+        }
+      }),
+      this.guarded('start', (error: unknown) => {
+        this.host.error(`could not start call ${callSid}: ${String(error)}`);
+        this.call?.close('internal error', 'warn', 'failed');
+        if (this.leave()) this.closeThenDestroy(1011, 'internal error');
+      }),
+    );
+  }
+
+  /** The starter's view of this stream while its call is set up. */
+  private readonly starting: StartingStream = {
+    // A function, not the value: field initialisers run before parameter properties are set.
+    socket: () => this.socket,
+    wanted: () => this.state === 'starting' && this.socket.readyState === this.socket.OPEN,
+    begin: (call: CallOrchestrator) => {
+      this.state = 'started';
+      this.call = call;
+      clearTimeout(this.startTimer);
+      call.begin();
+      for (const queued of this.early.splice(0)) this.forward(call, queued);
+    },
+  };
+
+  /**
+   * A frame of a started call: only its own stream's, and caller audio at no more than real time
+   * (plus a burst), so nobody can push more audio into a paid OpenAI session than a caller can.
+   */
+  private forward(call: CallOrchestrator, frame: TwilioInboundFrame): void {
+    if ('streamSid' in frame && frame.streamSid !== call.context.streamSid) {
+      return call.countDrop(`${frame.event} for another streamSid`);
+    }
+    if (frame.event === 'media') {
+      const verdict = this.rate.audio(frame.media.payload);
+      if (verdict === 'drop') return call.countDrop('media faster than real time');
+      if (verdict === 'close') return this.flooded(call);
+    } else if (frame.event === 'dtmf' && this.rate.keyPress() === 'drop') {
+      return call.countDrop('key presses faster than a person types');
+    }
+    call.handleTwilioFrame(frame);
+  }
+
+  /** Counted once: the stream is closed here, and the frames still in flight are ignored. */
+  private flooded(call: CallOrchestrator): void {
+    this.leave();
+    this.host.metrics.streamRefused('media_flood');
+    call.countDrop('media faster than real time');
+    // Our close code first: the call's own close would say 1000.
+    this.closeThenDestroy(1008, 'media faster than real time');
+    call.close('Twilio stream kept sending media faster than real time', 'warn', 'refused');
+  }
+
+  private drop(reason: string): void {
+    if (this.call) this.call.countDrop(reason);
+    else if (++this.dropsBeforeStart <= MAX_LOGGED_DROPS) {
+      this.host.warn(`dropped Twilio frame before start: ${reason}`);
+    }
+  }
+
+  /** Refused with a close frame saying why (Twilio's debugger shows it), then destroyed. */
+  private refuse(reason: string, why: StreamRefusal, code: number, callSid: string): void {
+    if (!this.leave()) return;
+    this.host.metrics.streamRefused(why);
+    // A malformed CallSid is the stranger's text: not logged.
+    const sid = isCallSid(callSid) ? ` for callSid=${callSid}` : '';
+    this.host.warn(`refused media stream${sid}: ${reason}`);
+    this.closeThenDestroy(code, reason);
+  }
+
+  /** Destroyed at once, not politely closed: a stranger's socket gets no close handshake. */
+  private destroy(why: StreamRefusal, reason: string): void {
+    if (!this.leave()) return;
+    this.host.metrics.streamRefused(why);
+    this.host.warn(`destroyed a media stream ${reason}`);
+    this.socket.terminate();
+  }
+
+  private closeThenDestroy(code: number, reason: string): void {
+    this.socket.close(code, closeReason(reason));
+    setTimeout(() => this.socket.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
+  }
+
+  /** Into `closed`, once: the pending place and the start timer go. False if already closed. */
+  private leave(): boolean {
+    if (this.state === 'closed') return false;
+    this.state = 'closed';
+    clearTimeout(this.startTimer);
+    this.host.pool.removePending(this);
+    return true;
+  }
+
+  /** A throw in any handler ends this stream only, never the process or another call. */
+  private guarded<A extends unknown[]>(
+    what: string,
+    handler: (...args: A) => void,
+  ): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        handler(...args);
+      } catch (error) {
+        this.host.error(`internal error in media stream ${what}: ${(error as Error).stack}`);
+        this.leave();
+        this.call?.close('internal error', 'warn', 'failed');
+        this.socket.terminate();
+      }
+    };
+  }
+}
+
+function byteLength(data: WebSocket.RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
