@@ -55,12 +55,7 @@ export class TwilioMediaLink {
 
   attach(socket: WebSocket): void {
     this.socket = socket;
-    this.out = new BoundedSender(
-      socket,
-      TWILIO_HIGH_WATER_BYTES,
-      TWILIO_MAX_BACKLOG_FRAMES,
-      'server',
-    );
+    this.out = new BoundedSender(socket, TWILIO_HIGH_WATER_BYTES, TWILIO_MAX_BACKLOG_FRAMES);
   }
 
   /** Plays an assistant audio delta (mu-law, base64) and, every ~100 ms of audio, a mark. */
@@ -68,7 +63,7 @@ export class TwilioMediaLink {
     const ms = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
     const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
     const media = twilioOutbound.media(this.streamSid, delta);
-    // The audio and its mark leave in one write: one system call, one wake-up of the peer.
+    // The audio and its mark queue, and are dropped, together under backpressure.
     if (mark) this.out?.sendPair(media, twilioOutbound.mark(this.streamSid, mark));
     else this.out?.send(media);
     this.framesOut++;
