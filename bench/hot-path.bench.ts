@@ -7,7 +7,8 @@
  */
 import os from 'node:os';
 import { parseRealtimeEvent } from '../src/realtime/realtime.events.js';
-import { parseTwilioFrame, parseTwilioMessage } from '../src/twilio/media-stream.messages.js';
+import { parseTwilioMessage } from '../src/twilio/media-stream.fast.js';
+import { parseTwilioFrame } from '../src/twilio/media-stream.messages.js';
 import { noisePayload as payload } from './lib/noise-payload.js';
 
 const STREAM_SID = 'MZ0123456789abcdef0123456789abcdef';

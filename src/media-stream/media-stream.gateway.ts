@@ -18,11 +18,8 @@ import {
   type TwilioConfig,
 } from '../config/config.namespaces.js';
 import { BridgeMetrics, type StreamRefusal } from '../metrics/bridge-metrics.service.js';
-import {
-  parseTwilioMessage,
-  type StartFrame,
-  type TwilioInboundFrame,
-} from '../twilio/media-stream.messages.js';
+import type { StartFrame, TwilioInboundFrame } from '../twilio/media-stream.messages.js';
+import { parseTwilioMessage } from '../twilio/media-stream.fast.js';
 import { MEDIA_STREAM_PATH } from '../twilio/public-url.js';
 import { isAccountSid, isCallSid } from '../twilio/sids.js';
 import { StreamReplayMemory } from '../twilio/stream-replay-memory.js';
