@@ -1,20 +1,19 @@
 /**
- * bench:ws-send (issue 13): what one outgoing WebSocket text frame costs the sending process,
- * the way the bridge sends its two per-frame messages, measured with process.cpuUsage() (user and
- * kernel) over real loopback sockets whose far ends live in a child process:
+ * bench:ws-send (issue 13, issue 25): what one outgoing WebSocket text frame costs the sending
+ * process through `ws`'s public `send`, the way the bridge sends its per-frame messages,
+ * measured with process.cpuUsage() (user and kernel) over real loopback sockets whose far ends
+ * live in a child process:
  *   npm run build:tools && node dist-tools/bench/ws-send.bench.js [--frames N] [--rounds R]
  *
- * - client (the OpenAI socket): `input_audio_buffer.append` sent by ws with its default random
- *   mask, with a zero mask (`generateMask`), and written as one ready-made frame;
- * - server (the Twilio socket): a `media` message alone and a `media` + `mark` pair, sent by ws
- *   (the pair corked) and written as ready-made frames.
+ * - client (the OpenAI socket, masked with ws's random keys): `input_audio_buffer.append` sent
+ *   as a string, and as a Buffer with `{ binary: false }` (ws then masks it into one buffer with
+ *   the header and writes once, instead of copying the text and writing header and payload);
+ * - server (the Twilio socket): a `media` message alone, and a `media` + `mark` pair.
  * Variants alternate within every round, so machine noise hits them alike; medians are printed.
  */
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { encodeTextFrame, encodeTextFramePair, zeroMask } from '../src/common/ws-frame.js';
-import { rawSocketOf } from './lib/raw-socket.js';
 import { noisePayload as payload } from './lib/noise-payload.js';
 
 const CONNECTIONS = 50;
@@ -36,34 +35,20 @@ const mark = (i: number) =>
   `{"event":"mark","streamSid":"${STREAM_SID}","mark":{"name":"m${i.toString(36)}"}}`;
 
 const variants: Variant[] = [
-  { name: 'client: ws.send, random mask', side: 'client', send: (s, i) => s.send(append(i)) },
-  { name: 'client: ws.send, zero mask', side: 'client', send: (s, i) => s.send(append(i)) },
+  { name: 'client: ws.send(string)', side: 'client', send: (s, i) => s.send(append(i)) },
   {
-    name: 'client: one ready-made frame',
+    name: 'client: ws.send(Buffer, text)',
     side: 'client',
-    send: (s, i) => rawSocketOf(s).write(encodeTextFrame(append(i), true)),
+    send: (s, i) => s.send(Buffer.from(append(i), 'latin1'), { binary: false }),
   },
   { name: 'server: ws.send media', side: 'server', send: (s, i) => s.send(media(i)) },
   {
-    name: 'server: one ready-made frame',
-    side: 'server',
-    send: (s, i) => rawSocketOf(s).write(encodeTextFrame(media(i), false)),
-  },
-  {
-    name: 'server: media+mark, ws.send corked',
+    name: 'server: media+mark, two ws.send',
     side: 'server',
     send: (s, i) => {
-      const r = rawSocketOf(s);
-      r.cork();
       s.send(media(i));
       s.send(mark(i));
-      r.uncork();
     },
-  },
-  {
-    name: 'server: media+mark, one ready-made buffer',
-    side: 'server',
-    send: (s, i) => rawSocketOf(s).write(encodeTextFramePair(media(i), mark(i), false)),
   },
 ];
 
@@ -98,7 +83,7 @@ function child(args: string[]): Promise<{ message: unknown; kill: () => void }> 
   );
 }
 
-async function clientSockets(mask: boolean): Promise<{ sockets: WebSocket[]; stop: () => void }> {
+async function clientSockets(): Promise<{ sockets: WebSocket[]; stop: () => void }> {
   const far = await child(['server']);
   const port = far.message as number;
   const sockets = await Promise.all(
@@ -106,10 +91,7 @@ async function clientSockets(mask: boolean): Promise<{ sockets: WebSocket[]; sto
       { length: CONNECTIONS },
       () =>
         new Promise<WebSocket>((resolve) => {
-          const s = new WebSocket(`ws://127.0.0.1:${port}`, {
-            perMessageDeflate: false,
-            ...(mask ? {} : { generateMask: zeroMask }),
-          });
+          const s = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
           s.once('open', () => resolve(s));
         }),
     ),
@@ -155,16 +137,14 @@ async function main(): Promise<void> {
   };
   const frames = option('--frames', 20_000);
   const rounds = option('--rounds', 7);
-  const masked = await clientSockets(true);
-  const unmasked = await clientSockets(false);
+  const client = await clientSockets();
   const server = await serverSockets();
-  const socketsFor = (v: Variant, index: number) =>
-    v.side === 'server' ? server.sockets : index === 0 ? masked.sockets : unmasked.sockets;
+  const socketsFor = (v: Variant) => (v.side === 'server' ? server.sockets : client.sockets);
 
   const results = variants.map(() => [] as { user: number; kernel: number }[]);
   for (let round = 0; round < rounds; round++) {
     for (const [index, variant] of variants.entries()) {
-      results[index].push(await measure(variant, socketsFor(variant, index), frames));
+      results[index].push(await measure(variant, socketsFor(variant), frames));
     }
   }
   console.log(
@@ -180,8 +160,7 @@ async function main(): Promise<void> {
       `  ${variant.name.padEnd(40)} ${show(r.map((x) => x.user)).padEnd(20)} ${show(r.map((x) => x.kernel))}`,
     );
   }
-  masked.stop();
-  unmasked.stop();
+  client.stop();
   server.stop();
 }
 

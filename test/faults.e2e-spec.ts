@@ -395,7 +395,7 @@ describe('faults and limits', () => {
       const upstream = await openai.connection(0);
       await upstream.waitFor('session.update');
       // The caller's TCP socket stops reading: the bridge's send buffer to it fills up.
-      (call.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      call.socket.pause();
       const second = mulawTone(300, 1000);
       for (let i = 0; i < 600; i++) upstream.audioDelta('resp_1', 'item_1', second);
       await sleep(500);

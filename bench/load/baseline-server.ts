@@ -31,7 +31,7 @@ export function baselineSessionUpdate(pcm16Input: boolean): string {
 /** Serves `bridge` for every media WebSocket, with the socket options given. */
 export function serveBaselineBridge(
   bridge: (twilio: WebSocket) => void,
-  socketOptions: Pick<ServerOptions, 'perMessageDeflate' | 'skipUTF8Validation'> = {},
+  socketOptions: Pick<ServerOptions, 'perMessageDeflate'> = {},
 ): void {
   let activeCalls = 0;
   const server = createServer((req, res) => {

@@ -2,9 +2,12 @@
  * The floor of the load bench: the least work a Node bridge can do for the messages this bridge
  * exchanges at `INPUT_AUDIO_CHUNK_MS=0` (g711_ulaw only). It checks nothing and parses nothing
  * after `start`: a caller `media` frame's payload is found by a byte search and leaves at once
- * as one ready-made append frame; an OpenAI delta's audio the same way, as one media frame to
- * Twilio, with a mark in the same write every fifth delta (~100 ms of audio, as this bridge
- * does). Sockets skip UTF-8 validation and the OpenAI socket masks with a zero key.
+ * in an append made from a template; an OpenAI delta's audio the same way, as one media message
+ * to Twilio, with a mark after it every fifth delta (~100 ms of audio, as this bridge does). Every
+ * frame goes through `ws`'s public `send` with ws's defaults, as this bridge's do: a random
+ * masking key on the OpenAI socket, UTF-8 checked on both (RFC 6455 sections 5.3 and 8.1).
+ * Issue 25 moved it there from ready-made frames written to ws's private socket, a zero mask and
+ * no UTF-8 check, so that it measures the least a bridge by the RFC and ws's public API costs.
  *
  * It is not a bridge anyone should run. It answers one question: how much of the naive bridge's
  * CPU is left when a bridge's own per-message code costs next to nothing, and the same reads,
@@ -13,8 +16,6 @@
  *     --service-main dist-tools/bench/load/floor-bridge.js
  */
 import WebSocket, { type RawData } from 'ws';
-import { encodeTextFrame, encodeTextFramePair, zeroMask } from '../../src/common/ws-frame.js';
-import { rawSocketOf } from '../lib/raw-socket.js';
 import { baselineEnv, baselineSessionUpdate, serveBaselineBridge } from './baseline-server.js';
 
 const MARK_EVERY_DELTAS = 5;
@@ -45,8 +46,6 @@ function bridge(twilio: WebSocket): void {
   const openai = new WebSocket(baselineEnv.realtimeUrl, {
     headers: { Authorization: `Bearer ${baselineEnv.apiKey}` },
     perMessageDeflate: false,
-    skipUTF8Validation: true,
-    generateMask: zeroMask,
   });
 
   openai.on('open', () => openai.send(baselineSessionUpdate(false)));
@@ -55,16 +54,10 @@ function bridge(twilio: WebSocket): void {
     if (bytes.indexOf(DELTA_TYPE) < 0) return;
     const delta = valueAfter(bytes, DELTA_KEY);
     if (delta === undefined) return;
-    const media = `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${delta}"}}`;
-    const frame =
-      ++deltas % MARK_EVERY_DELTAS === 0
-        ? encodeTextFramePair(
-            media,
-            `{"event":"mark","streamSid":"${streamSid}","mark":{"name":"m${deltas}"}}`,
-            false,
-          )
-        : encodeTextFrame(media, false);
-    rawSocketOf(twilio).write(frame);
+    twilio.send(`{"event":"media","streamSid":"${streamSid}","media":{"payload":"${delta}"}}`);
+    if (++deltas % MARK_EVERY_DELTAS === 0) {
+      twilio.send(`{"event":"mark","streamSid":"${streamSid}","mark":{"name":"m${deltas}"}}`);
+    }
   });
   openai.on('error', () => undefined);
 
@@ -80,11 +73,9 @@ function bridge(twilio: WebSocket): void {
     }
     const payload = valueAfter(bytes, PAYLOAD_KEY);
     if (payload === undefined || openai.readyState !== WebSocket.OPEN) return;
-    rawSocketOf(openai).write(
-      encodeTextFrame(`{"type":"input_audio_buffer.append","audio":"${payload}"}`, true),
-    );
+    openai.send(`{"type":"input_audio_buffer.append","audio":"${payload}"}`);
   });
   twilio.on('close', () => openai.close());
 }
 
-serveBaselineBridge(bridge, { perMessageDeflate: false, skipUTF8Validation: true });
+serveBaselineBridge(bridge, { perMessageDeflate: false });

@@ -42,12 +42,7 @@ export class TwilioMediaLink {
   ) {
     if (!call.socket) throw new Error(`media call ${call.callSid} started without its socket`);
     this.socket = call.socket;
-    this.out = new BoundedSender(
-      call.socket,
-      TWILIO_HIGH_WATER_BYTES,
-      TWILIO_MAX_BACKLOG_FRAMES,
-      'server',
-    );
+    this.out = new BoundedSender(call.socket, TWILIO_HIGH_WATER_BYTES, TWILIO_MAX_BACKLOG_FRAMES);
     this.streamSid = call.streamSid;
     this.playback = new PlaybackClock((itemId) => recorder.memory.assistantHeard(itemId));
     // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
@@ -69,7 +64,7 @@ export class TwilioMediaLink {
     const ms = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
     const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
     const media = twilioOutbound.media(this.streamSid, delta);
-    // The audio and its mark leave in one write: one system call, one wake-up of the peer.
+    // The audio and its mark queue, and are dropped, together under backpressure.
     if (mark) this.out.sendPair(media, twilioOutbound.mark(this.streamSid, mark));
     else this.out.send(media);
     this.framesOut++;

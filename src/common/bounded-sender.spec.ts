@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BoundedSender, type TextSocket } from './bounded-sender.js';
 
@@ -18,7 +18,7 @@ describe('BoundedSender', () => {
 
   it('sends straight through while the socket keeps up', () => {
     const socket = new SlowSocket();
-    const sender = new BoundedSender(socket, 1000, 3, 'server');
+    const sender = new BoundedSender(socket, 1000, 3);
     sender.send('a');
     sender.send('b');
     expect(socket.sent).toEqual(['a', 'b']);
@@ -28,7 +28,7 @@ describe('BoundedSender', () => {
   it('holds at most maxBacklog frames for a stalled socket, dropping the oldest', () => {
     const socket = new SlowSocket();
     socket.bufferedAmount = 5000;
-    const sender = new BoundedSender(socket, 1000, 3, 'server');
+    const sender = new BoundedSender(socket, 1000, 3);
     for (const frame of ['1', '2', '3', '4', '5']) sender.send(frame);
     expect(socket.sent).toEqual([]);
     expect(sender.backlogLength).toBe(3);
@@ -40,7 +40,7 @@ describe('BoundedSender', () => {
     jest.useFakeTimers();
     const socket = new SlowSocket();
     socket.bufferedAmount = 5000;
-    const sender = new BoundedSender(socket, 1000, 3, 'server');
+    const sender = new BoundedSender(socket, 1000, 3);
     for (const frame of ['1', '2', '3', '4']) sender.send(frame);
     socket.bufferedAmount = 0;
     jest.advanceTimersByTime(20);
@@ -54,7 +54,7 @@ describe('BoundedSender', () => {
     jest.useFakeTimers();
     const socket = new SlowSocket();
     socket.bufferedAmount = 5000;
-    const sender = new BoundedSender(socket, 1000, 4, 'server');
+    const sender = new BoundedSender(socket, 1000, 4);
     sender.send('final-mark');
     sender.sendPair('media1', 'mark1');
     sender.sendPair('media2', 'mark2');
@@ -68,13 +68,28 @@ describe('BoundedSender', () => {
   });
 });
 
-/** A real ws connection on loopback: the server's socket, the client's, and what each received. */
-async function connectedPair(perMessageDeflate = false) {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
+/**
+ * A real ws connection on loopback, through a TCP relay that keeps every byte the client sent:
+ * the server's socket, the client's, what each received, and the client's bytes on the wire.
+ */
+async function connectedPair() {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((resolve) => server.once('listening', resolve));
+  const wire: Buffer[] = [];
+  const relayed: Socket[] = [];
+  const relay = createServer((near) => {
+    const far = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    relayed.push(near, far);
+    near.on('data', (chunk: Buffer) => {
+      wire.push(chunk);
+      far.write(chunk);
+    });
+    far.pipe(near);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
-  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, {
-    perMessageDeflate,
+  const client = new WebSocket(`ws://127.0.0.1:${(relay.address() as AddressInfo).port}`, {
+    perMessageDeflate: false,
   });
   await new Promise((resolve) => client.once('open', resolve));
   const serverSide = await accepted;
@@ -84,108 +99,81 @@ async function connectedPair(perMessageDeflate = false) {
   serverSide.on('message', (data: Buffer) => toServer.push(data.toString()));
   const close = async () => {
     client.terminate();
+    relayed.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => relay.close(resolve));
     await new Promise((resolve) => server.close(resolve));
   };
-  return { serverSide, client, toClient, toServer, close };
+  return { serverSide, client, toClient, toServer, wire: () => Buffer.concat(wire), close };
 }
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
-/** Counts the writes to the TCP socket under a ws WebSocket. */
-function countWrites(socket: WebSocket): () => number {
-  const raw = (socket as unknown as { _socket: { write: (...args: unknown[]) => boolean } })
-    ._socket;
-  const write = raw.write.bind(raw);
-  let writes = 0;
-  raw.write = (...args: unknown[]) => {
-    writes++;
-    return write(...args);
-  };
-  return () => writes;
+/** The masking keys of the client's frames (RFC 6455 section 5.2), read from its bytes. */
+function maskingKeys(wire: Buffer): { masked: boolean; key: string }[] {
+  let at = wire.indexOf('\r\n\r\n') + 4; // after the upgrade request
+  const frames: { masked: boolean; key: string }[] = [];
+  while (at < wire.length) {
+    const masked = (wire[at + 1] & 0x80) !== 0;
+    let length = wire[at + 1] & 0x7f;
+    at += 2;
+    if (length === 126) {
+      length = wire.readUInt16BE(at);
+      at += 2;
+    } else if (length === 127) {
+      length = Number(wire.readBigUInt64BE(at));
+      at += 8;
+    }
+    frames.push({ masked, key: masked ? wire.subarray(at, at + 4).toString('hex') : '' });
+    at += (masked ? 4 : 0) + length;
+  }
+  return frames;
 }
 
 describe('BoundedSender on a real ws connection', () => {
-  it('sends a pair as one write on the TCP socket, received as two messages in order', async () => {
+  it('delivers a pair and the frames around it as separate messages, in order', async () => {
     const pair = await connectedPair();
-    const writes = countWrites(pair.serverSide);
-    const sender = new BoundedSender(pair.serverSide, 1000, 3, 'server');
-    sender.sendPair('{"event":"media"}', '{"event":"mark"}');
-    sender.send('{"event":"clear"}');
-    await until(() => pair.toClient.length === 3);
-    expect(pair.toClient).toEqual(['{"event":"media"}', '{"event":"mark"}', '{"event":"clear"}']);
-    expect(writes()).toBe(2);
-    sender.dispose();
-    await pair.close();
-  });
-
-  it('sends the frames of one tick in one system call (corked until the tick ends)', async () => {
-    const pair = await connectedPair();
-    const raw = (
-      pair.serverSide as unknown as {
-        _socket: { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-      }
-    )._socket;
-    const calls: number[] = []; // chunks per call of the socket's own write or writev
-    const write = raw._write.bind(raw);
-    const writev = raw._writev.bind(raw);
-    raw._write = (...args: unknown[]) => (calls.push(1), write(...args));
-    raw._writev = (...args: unknown[]) => (
-      calls.push((args[0] as unknown[]).length),
-      writev(...args)
-    );
-    const sender = new BoundedSender(pair.serverSide, 1 << 20, 3, 'server');
+    const sender = new BoundedSender(pair.serverSide, 1000, 3);
     try {
-      const deltas = [
+      sender.send('{"event":"media","n":1}');
+      sender.sendPair('{"event":"media","n":2}', '{"event":"mark"}');
+      sender.send('{"event":"clear"}');
+      await until(() => pair.toClient.length === 4);
+      expect(pair.toClient).toEqual([
         '{"event":"media","n":1}',
         '{"event":"media","n":2}',
-        '{"event":"media","n":3}',
-      ];
-      sender.send(deltas[0]);
-      sender.sendPair(deltas[1], '{"event":"mark"}');
-      sender.send(deltas[2]);
-      expect(calls).toEqual([]); // nothing leaves before the tick ends
-      await until(() => pair.toClient.length === 4);
-      expect(calls).toEqual([3]);
-      expect(pair.toClient).toEqual([deltas[0], deltas[1], '{"event":"mark"}', deltas[2]]);
-      // A frame of a later tick is a write of its own.
-      sender.send('{"event":"clear"}');
-      await until(() => pair.toClient.length === 5);
-      expect(calls).toEqual([3, 1]);
+        '{"event":"mark"}',
+        '{"event":"clear"}',
+      ]);
     } finally {
       sender.dispose();
       await pair.close();
     }
   });
 
-  it("masks a client's frames as the server requires, non-ASCII and long text included", async () => {
+  it("masks a client's frames with a fresh key each (RFC 6455 5.3), text intact", async () => {
     const pair = await connectedPair();
-    const sender = new BoundedSender(pair.client, 1 << 20, 3, 'client');
-    const long = 'x'.repeat(70_000);
-    sender.send('{"type":"input_audio_buffer.append","audio":"AAAA"}');
-    sender.sendPair('héllo ☎', long);
-    await until(() => pair.toServer.length === 3);
-    expect(pair.toServer).toEqual([
-      '{"type":"input_audio_buffer.append","audio":"AAAA"}',
-      'héllo ☎',
-      long,
-    ]);
-    sender.dispose();
-    await pair.close();
-  });
-
-  it('leaves framing to ws on a compressed connection', async () => {
-    const pair = await connectedPair(true);
-    expect(pair.serverSide.extensions).toContain('permessage-deflate');
-    const writes = countWrites(pair.serverSide);
-    const sender = new BoundedSender(pair.serverSide, 1000, 3, 'server');
-    sender.sendPair('media', 'mark');
-    await until(() => pair.toClient.length === 2);
-    expect(pair.toClient).toEqual(['media', 'mark']);
-    // ws compresses asynchronously and writes header and payload itself.
-    expect(writes()).not.toBe(1);
-    sender.dispose();
-    await pair.close();
+    const sender = new BoundedSender(pair.client, 1 << 20, 3);
+    try {
+      const long = 'x'.repeat(70_000);
+      const appends = Array.from(
+        { length: 8 },
+        (_, i) => `{"type":"input_audio_buffer.append","audio":"AAA${i}"}`,
+      );
+      for (const append of appends) sender.send(append);
+      sender.sendPair('héllo ☎', long);
+      await until(() => pair.toServer.length === 10);
+      expect(pair.toServer).toEqual([...appends, 'héllo ☎', long]);
+      const frames = maskingKeys(pair.wire());
+      expect(frames).toHaveLength(10);
+      expect(frames.every((frame) => frame.masked)).toBe(true);
+      const keys = frames.map((frame) => frame.key);
+      expect(keys).not.toContain('00000000');
+      expect(new Set(keys).size).toBe(keys.length);
+    } finally {
+      sender.dispose();
+      await pair.close();
+    }
   });
 });

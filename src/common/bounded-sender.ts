@@ -1,48 +1,25 @@
-import { encodeTextFrame, encodeTextFramePair } from './ws-frame.js';
-
-/** The part of a `ws` WebSocket a BoundedSender needs. */
+/** The part of a `ws` WebSocket a BoundedSender needs: its public API only. */
 export interface TextSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
   send(data: string): void;
 }
 
-/** What `ws` keeps as `_socket`: the net.Socket under the WebSocket, once it is open. */
-interface ByteStream {
-  write(chunk: Buffer): boolean;
-  cork(): void;
-  uncork(): void;
-}
-
 const OPEN = 1;
 const FLUSH_INTERVAL_MS = 20;
-
-/**
- * The TCP socket under a `ws` WebSocket, to write ready-made frames to it (see ws-frame.ts):
- * only when no extension was negotiated (a compressed connection needs ws's own framing). ws
- * writes nothing of its own between our frames except control frames, which it writes to the
- * same socket in order, and its `bufferedAmount` counts what this socket holds, so backpressure
- * reads the same. ws does not expose the socket publicly; without it, frames go through `send`.
- */
-function byteStreamOf(socket: TextSocket): ByteStream | undefined {
-  const { _socket: raw, extensions } = socket as {
-    _socket?: Partial<ByteStream> | null;
-    extensions?: unknown;
-  };
-  if (extensions !== '' || typeof raw?.write !== 'function' || typeof raw.cork !== 'function') {
-    return undefined;
-  }
-  return raw as ByteStream;
-}
 
 /** A frame of the backlog: audio and its mark travel (and are dropped) together. */
 type Queued = string | readonly [string, string];
 
 /**
- * Sends text frames without letting a slow reader grow memory. Frames go straight to the socket
- * while its send buffer is under `highWaterBytes`; past that they wait in a backlog of at most
- * `maxBacklog` frames, the oldest audio dropped (and counted) first, since stale audio is worth
- * less than fresh audio. A timer runs only while a backlog exists.
+ * Sends text frames without letting a slow reader grow memory. Frames go to `ws`'s `send`
+ * while the socket's `bufferedAmount` is under `highWaterBytes`; past that they wait in a
+ * backlog of at most `maxBacklog` frames, the oldest audio dropped (and counted) first, since
+ * stale audio is worth less than fresh audio. A timer runs only while a backlog exists.
+ *
+ * Framing and masking are `ws`'s: a client's frames carry a fresh random key (RFC 6455 section
+ * 5.3). `ws` has no public way to hold writes until the tick ends, so each frame is its own
+ * write; a pair is two `send`s in a row, queued and dropped as one.
  */
 export class BoundedSender {
   /** Frames dropped (a pair counts as its two frames). */
@@ -50,16 +27,11 @@ export class BoundedSender {
   private backlog: Queued[] = [];
   private backlogFrames = 0;
   private timer?: NodeJS.Timeout;
-  private stream?: ByteStream | null;
-  /** Corked until the end of this tick: the frames sent meanwhile leave in one write. */
-  private corked = false;
 
-  /** `role`: a client masks its frames (with a zero key, see ws-frame.ts), a server does not. */
   constructor(
     private readonly socket: TextSocket,
     private readonly highWaterBytes: number,
     private readonly maxBacklog: number,
-    private readonly role: 'client' | 'server',
   ) {}
 
   /** Frames waiting (a pair counts as two). */
@@ -70,20 +42,21 @@ export class BoundedSender {
   send(data: string): void {
     if (this.socket.readyState !== OPEN) return;
     if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
-      this.write(data);
+      this.socket.send(data);
       return;
     }
     this.enqueue(data);
   }
 
   /**
-   * Two frames that belong together (a chunk of audio and the mark after it), in one write to
-   * the socket when it keeps up; under backpressure they are queued, and dropped, as one.
+   * Two frames that belong together (a chunk of audio and the mark after it): sent one after
+   * the other when the socket keeps up; under backpressure queued, and dropped, as one.
    */
   sendPair(first: string, second: string): void {
     if (this.socket.readyState !== OPEN) return;
     if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
-      this.writePair(first, second);
+      this.socket.send(first);
+      this.socket.send(second);
       return;
     }
     this.enqueue([first, second]);
@@ -117,62 +90,18 @@ export class BoundedSender {
     this.dropped += frames;
   }
 
-  /** One frame, in one write when the TCP socket is reachable. */
-  private write(data: string): void {
-    const stream = this.corkedStream();
-    if (stream) stream.write(encodeTextFrame(data, this.role === 'client'));
-    else this.socket.send(data);
-  }
-
-  /** Two frames, in one write: one system call, one wake-up of the peer. */
-  private writePair(first: string, second: string): void {
-    const stream = this.corkedStream();
-    if (stream) {
-      stream.write(encodeTextFramePair(first, second, this.role === 'client'));
-    } else {
-      this.socket.send(first);
-      this.socket.send(second);
-    }
-  }
-
-  /**
-   * The TCP socket, corked until the current tick ends: frames sent in one tick (the audio
-   * deltas of one read from OpenAI, a backlog flush) leave in one `writev`, with no wait, since
-   * the tick ends as soon as the frames that arrived together are handled.
-   */
-  private corkedStream(): ByteStream | undefined {
-    const stream = this.byteStream();
-    if (stream && !this.corked) {
-      this.corked = true;
-      stream.cork();
-      process.nextTick(this.uncork);
-    }
-    return stream;
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.stream?.uncork();
-  };
-
-  private byteStream(): ByteStream | undefined {
-    // Looked up once the socket is open (a client's opens after this sender is made).
-    if (this.stream === undefined) this.stream = byteStreamOf(this.socket) ?? null;
-    return this.stream ?? undefined;
-  }
-
   private flush(): void {
     if (this.socket.readyState !== OPEN) return this.dispose();
     let sent = 0;
     while (sent < this.backlog.length && this.socket.bufferedAmount <= this.highWaterBytes) {
       const entry = this.backlog[sent++];
       if (typeof entry === 'string') {
-        this.write(entry);
-        this.backlogFrames--;
+        this.socket.send(entry);
       } else {
-        this.writePair(entry[0], entry[1]);
-        this.backlogFrames -= 2;
+        this.socket.send(entry[0]);
+        this.socket.send(entry[1]);
       }
+      this.backlogFrames -= frameCount(entry);
     }
     this.backlog.splice(0, sent);
     if (this.backlog.length === 0) {

@@ -4,11 +4,8 @@ import type { PendingStream } from '../call/call-registry.service.js';
 import { closeReason } from '../common/close-reason.js';
 import { rawDataToBuffer } from '../common/raw-data.js';
 import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
-import {
-  parseTwilioMessage,
-  type StartFrame,
-  type TwilioInboundFrame,
-} from '../twilio/media-stream.messages.js';
+import { parseTwilioMessage } from '../twilio/media-stream.fast.js';
+import type { StartFrame, TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { isCallSid } from '../twilio/sids.js';
 import { MediaRateLimiter } from './media-rate-limiter.js';
 import type { StartingStream, StartOutcome, StreamStarter } from './stream-starter.service.js';

@@ -2,10 +2,8 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { BoundedSender } from '../common/bounded-sender.js';
 import { closeReason } from '../common/close-reason.js';
-import { rawDataToBuffer } from '../common/raw-data.js';
-import { zeroMask } from '../common/ws-frame.js';
-import { parseRealtimeMessage } from './realtime-delta.fast.js';
-import type { RealtimeServerEvent } from './realtime.events.js';
+import { rawDataToString } from '../common/raw-data.js';
+import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
 
 export interface RealtimeCloseInfo {
   /** True when the socket had opened before it closed. */
@@ -71,20 +69,14 @@ export class RealtimeConnection {
       headers: { Authorization: `Bearer ${options.apiKey}` },
       handshakeTimeout: options.connectTimeoutMs,
       perMessageDeflate: false,
+      // ws's defaults otherwise, as RFC 6455 asks: a random masking key per frame (5.3) and
+      // text frames checked for UTF-8 (8.1).
       maxPayload: MAX_EVENT_BYTES,
-      // OpenAI is a trusted peer over TLS, and the bridge reads only ASCII from its audio deltas
-      // (the fast path refuses any other byte; the strict path decodes with replacement
-      // characters), so validating every frame's UTF-8 a second time buys nothing.
-      skipUTF8Validation: true,
-      // The same zero masking key as the audio frames written by BoundedSender (ws-frame.ts
-      // says why that is safe here): ws then neither copies nor XORs the other events either.
-      generateMask: zeroMask,
     });
     this.audio = new BoundedSender(
       this.socket,
       AUDIO_HIGH_WATER_BYTES,
       options.audioBacklogFrames ?? AUDIO_MAX_BACKLOG_FRAMES,
-      'client',
     );
     // ws's handshakeTimeout is an idle timeout on the socket: an upstream that dribbles a byte
     // now and then (slow TLS, a stalled proxy) would outlast it. This bounds the whole attempt.
@@ -153,7 +145,7 @@ export class RealtimeConnection {
       this.handlers.onInvalidEvent('binary message');
       return;
     }
-    const result = parseRealtimeMessage(rawDataToBuffer(data));
+    const result = parseRealtimeEvent(rawDataToString(data));
     if (result.ok) this.handlers.onEvent(result.event);
     else this.handlers.onInvalidEvent(result.reason);
   }

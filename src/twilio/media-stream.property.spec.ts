@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { bytesAround } from '../../test/support/fast-path-inputs.js';
-import {
-  parseMediaFast,
-  parseTwilioFrame,
-  parseTwilioMessage,
-  twilioOutbound,
-} from './media-stream.messages.js';
+import { parseMediaFast, parseTwilioMessage } from './media-stream.fast.js';
+import { parseTwilioFrame, twilioOutbound } from './media-stream.messages.js';
 
 const frameLike = fc.record(
   {
