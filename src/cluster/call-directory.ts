@@ -157,4 +157,7 @@ export abstract class CallDirectory {
   // ---- state of the store ----
 
   abstract health(): DirectoryHealth;
+
+  /** The app is closing (after the drain): let go of listeners and connections. */
+  abstract close(): Promise<void>;
 }
