@@ -1,6 +1,7 @@
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import {
   CallDirectory,
+  controlFailure,
   type Admission,
   type CallRecordEntry,
   type ControlCommand,
@@ -150,18 +151,18 @@ export class MemoryCallDirectory extends CallDirectory {
 
   control(callSid: string, command: ControlCommand): Promise<ControlResult> {
     if (!this.calls.has(callSid)) {
-      return Promise.resolve({ status: 404, body: { message: `no live call ${callSid}` } });
+      return Promise.resolve(controlFailure('unknown_call', `no live call ${callSid}`));
     }
     return this.controlLocal(callSid, command);
   }
 
   /** Runs a command on a call of this process through the registered handler. */
   async controlLocal(callSid: string, command: ControlCommand): Promise<ControlResult> {
-    if (!this.handler) return { status: 503, body: { message: 'call control is not available' } };
+    if (!this.handler) return controlFailure('unavailable', 'call control is not available');
     try {
       return await this.handler(callSid, command);
     } catch (error) {
-      return { status: 500, body: { message: error instanceof Error ? error.message : 'error' } };
+      return controlFailure('failed', error instanceof Error ? error.message : 'error');
     }
   }
 

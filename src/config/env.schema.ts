@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -211,21 +212,8 @@ export const envSchema = z.object({
   TOOL_TIMEOUT_MS: integer(10000, 100, 300000),
   END_CALL_TOOL: booleanString(true),
   TRANSFER_TOOL: booleanString(true),
-  TRANSFER_NUMBER: phoneNumber,
-  TRANSFER_ALLOWED_NUMBERS: optionalText.transform((value, ctx) => {
-    const numbers =
-      value
-        ?.split(',')
-        .map((n) => n.trim())
-        .filter(Boolean) ?? [];
-    for (const number of numbers) {
-      if (!PHONE.test(number)) {
-        ctx.addIssue({ code: 'custom', message: `"${number}" is not a phone number` });
-        return z.NEVER;
-      }
-    }
-    return numbers;
-  }),
+  TRANSFER_NUMBER: transferNumberEnv,
+  TRANSFER_ALLOWED_NUMBERS: transferListEnv,
   DTMF_TO_MODEL: booleanString(true),
   DTMF_INTERRUPTS: booleanString(true),
   RECOVERY_MESSAGE: textWithDefault(
