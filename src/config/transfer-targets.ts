@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { optionalText } from './env.parsers.js';
 
 /**
  * Where a call may be transferred to: `+E.164`, or a `tel:`, `sip:` or `sips:` URI. The one
@@ -10,19 +10,14 @@ export const TRANSFER_TARGET = /^\+[1-9][0-9]{6,14}$|^(sips?|tel):[^\s<>"]{1,200
 export const TRANSFER_TARGET_FORMAT =
   'expected an E.164 number such as +15551234567, or a tel:, sip: or sips: URI';
 
-const text = z
-  .string()
-  .optional()
-  .transform((value) => (value?.trim() ? value.trim() : undefined));
-
 /** TRANSFER_NUMBER: one target. */
-export const transferNumberEnv = text.refine(
+export const transferNumberEnv = optionalText.refine(
   (value) => value === undefined || TRANSFER_TARGET.test(value),
   { message: TRANSFER_TARGET_FORMAT },
 );
 
 /** TRANSFER_ALLOWED_NUMBERS: comma-separated targets, each problem named. */
-export const transferListEnv = text.transform((value, ctx) => {
+export const transferListEnv = optionalText.transform((value, ctx) => {
   const targets =
     value
       ?.split(',')
