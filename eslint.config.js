@@ -65,7 +65,10 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.mjs'],
-    languageOptions: { sourceType: 'module', globals: { console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'module',
+      globals: { console: 'readonly', process: 'readonly' },
+    },
   },
   {
     files: ['test/fixtures/**/*.mjs'],

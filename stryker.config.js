@@ -23,6 +23,8 @@ export default {
     'src/twilio/twilio-signature.service.ts',
     'src/twilio/public-url.ts',
     'src/twilio/stream-replay-memory.ts',
+    'src/cluster/ttl-memory.ts',
+    'src/call-control/call-control.rules.ts',
     'src/console/console-sessions.service.ts',
     'src/common/bearer-token.ts',
     'src/common/log-throttle.ts',

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
+import { CallControlModule } from './call-control/call-control.module.js';
 import { CallsModule } from './calls/calls.module.js';
 import { ClusterModule } from './cluster/cluster.module.js';
 import {
@@ -59,6 +60,7 @@ export class TwilioBridgeModule {
         TwilioModule,
         MediaStreamModule,
         HealthModule,
+        CallControlModule,
         CallsModule,
         SipModule,
         ConsoleModule,

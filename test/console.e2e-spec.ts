@@ -614,6 +614,41 @@ describe('operator console event streams', () => {
   });
 });
 
+describe('operator console with no transfer number configured', () => {
+  let bridge: RunningBridge;
+  let openai: FakeRealtimeServer;
+
+  beforeAll(async () => {
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge({ API_TOKEN, OPENAI_REALTIME_URL: openai.url });
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+    await openai?.stop();
+  });
+
+  it('refuses to transfer a live call (409), offering no number', async () => {
+    const call = await FakeTwilioCall.dial(bridge.baseUrl);
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+    const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
+    const me = await fetch(`${bridge.baseUrl}/console/api/me`, { headers });
+    expect(await me.json()).toMatchObject({ transferNumbers: [] });
+    const response = await fetch(`${bridge.baseUrl}/console/api/calls/${call.callSid}/transfer`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ to: '+15550009999' }),
+    });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ message: 'no transfer number configured' });
+    await sleep(200);
+    expect(JSON.stringify(upstream.eventsOfType('response.create'))).not.toContain('transferring');
+    call.hangUp();
+  });
+});
+
 describe('operator console without API_TOKEN', () => {
   let bridge: RunningBridge;
 

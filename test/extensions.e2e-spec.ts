@@ -259,6 +259,19 @@ describe('extension points and call control', () => {
       );
       await call.waitForClose();
     });
+
+    it('transfers nothing with transfer_call when no transfer number is configured', async () => {
+      await startWith();
+      const { upstream } = await callIn();
+      modelCallsTool(upstream, 'resp_tx', 'call_tx', 'transfer_call', {
+        number: '+19005550123',
+      }).done();
+      await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
+      const output = (outputsOf(upstream)[0].item as { output: string }).output;
+      expect(JSON.parse(output)).toMatchObject({ error: expect.stringContaining('transfer_call') });
+      await sleep(200);
+      expect(rest.requests).toHaveLength(0);
+    });
   });
 
   it('passes DTMF to the model as one text and to hooks as events', async () => {
@@ -507,6 +520,35 @@ describe('extension points and call control', () => {
         outcome: 'transferred',
         transport: 'media',
       });
+    });
+
+    it('refuses every transfer with 409 when no transfer number is configured', async () => {
+      await startWith({ API_TOKEN: 'api-secret' });
+      const { call } = await callIn();
+      for (const to of ['+15559990000', 'tel:+15559990000', 'sip:desk@example.com']) {
+        const response = await api(`/api/calls/${call.callSid}/transfer`, {
+          method: 'POST',
+          body: JSON.stringify({ to }),
+        });
+        expect(response.status).toBe(409);
+        expect(await response.json()).toMatchObject({ message: 'no transfer number configured' });
+      }
+      expect(rest.requests).toHaveLength(0);
+      expect((await api('/api/calls')).status).toBe(200);
+      call.hangUp();
+    });
+
+    it('transfers to a number listed in its tel: form, asked for as +E.164', async () => {
+      await startWith({ API_TOKEN: 'api-secret', TRANSFER_ALLOWED_NUMBERS: 'tel:+1-555-999-0000' });
+      const { call } = await callIn();
+      const response = await api(`/api/calls/${call.callSid}/transfer`, {
+        method: 'POST',
+        body: JSON.stringify({ to: '+15559990000' }),
+      });
+      expect(response.status).toBe(200);
+      const redirect = await rest.waitForRequest((r) => typeof r.form.Twiml === 'string');
+      expect(redirect.form.Twiml).toContain('<Dial>+15559990000</Dial>');
+      await call.waitForClose();
     });
 
     it("streams a call's events as server-sent events", async () => {

@@ -460,6 +460,26 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     });
   });
 
+  it('transfers to a listed sip: or sips: URI, its host compared case-insensitively', async () => {
+    await startWith({
+      TRANSFER_ALLOWED_NUMBERS: 'sip:desk@PBX.example.com, sips:desk@example.com',
+    });
+    await sipCallIn('rtc_xsip');
+    const offList = await api('/api/calls/rtc_xsip/transfer', {
+      method: 'POST',
+      body: JSON.stringify({ to: 'sip:desk@example.com' }),
+    });
+    expect(offList.status).toBe(400);
+    const response = await api('/api/calls/rtc_xsip/transfer', {
+      method: 'POST',
+      body: JSON.stringify({ to: 'sip:desk@pbx.example.com' }),
+    });
+    expect(response.status).toBe(200);
+    const refer = await calls.waitFor('refer', 'rtc_xsip');
+    expect(refer.body).toEqual({ target_uri: 'sip:desk@pbx.example.com' });
+    await waitUntil(() => seenEvents.some((e) => e.event === 'call.ended'), 'the call to end');
+  });
+
   it('ends the call with end_call after the goodbye has played (output_audio_buffer.stopped)', async () => {
     await startWith();
     const { sideband } = await sipCallIn('rtc_bye');

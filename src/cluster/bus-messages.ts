@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import type {
-  CallRecordEntry,
-  ControlCommand,
-  ControlResult,
-  LiveCall,
-  SharedCallEvent,
+import {
+  CONTROL_ERRORS,
+  CONTROL_OUTCOMES,
+  MAX_CONTROL_REASON_CHARS,
+  type CallRecordEntry,
+  type ControlCommand,
+  type ControlResult,
+  type LiveCall,
+  type SharedCallEvent,
 } from './call-directory.js';
 
 /**
@@ -34,14 +37,28 @@ export const liveCallSchema = z.object({
 
 export const controlCommandSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('hangup') }),
-  z.strictObject({ action: z.literal('transfer'), number: shortText }),
+  z.strictObject({
+    action: z.literal('transfer'),
+    number: shortText,
+    announce: z.boolean().optional(),
+  }),
+  // The owner checks the sentence's own bound (MAX_SAY_CHARS); this one only keeps it small.
+  z.strictObject({ action: z.literal('say'), text: z.string().max(4_000) }),
   z.strictObject({ action: z.literal('end'), reason: z.string().max(1_000).optional() }),
 ]) satisfies z.ZodType<ControlCommand>;
 
-const controlResultSchema = z.strictObject({
-  status: z.number().int().min(100).max(599),
-  body: z.record(z.string(), z.unknown()),
-}) satisfies z.ZodType<ControlResult>;
+const controlResultSchema = z.discriminatedUnion('ok', [
+  z.strictObject({
+    ok: z.literal(true),
+    status: z.enum(CONTROL_OUTCOMES),
+    to: shortText.optional(),
+  }),
+  z.strictObject({
+    ok: z.literal(false),
+    error: z.enum(CONTROL_ERRORS),
+    reason: z.string().max(MAX_CONTROL_REASON_CHARS),
+  }),
+]) satisfies z.ZodType<ControlResult>;
 
 /** A `call.*` event: its own name and call, any other fields as the owner emitted them. */
 export const sharedEventSchema = z.looseObject({

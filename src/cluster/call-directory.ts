@@ -31,16 +31,65 @@ export type Admission =
     }
   | { ok: false; reason: string };
 
-/** What an operator asks the owner of a call to do (any call route of the API). */
+/**
+ * What an operator asks the owner of a call to do (src/call-control/). `announce`: the assistant
+ * says a handover sentence before the transfer (the console); without it, at once (the API).
+ */
 export type ControlCommand =
   | { action: 'hangup' }
-  | { action: 'transfer'; number: string }
+  | { action: 'transfer'; number: string; announce?: boolean }
+  | { action: 'say'; text: string }
   | { action: 'end'; reason?: string };
 
-/** What the owner answers: an HTTP-like status and a JSON body, or an error message. */
-export interface ControlResult {
-  status: number;
-  body: Record<string, unknown>;
+/** What became of a call that was acted on. */
+export const CONTROL_OUTCOMES = [
+  'completed',
+  'transferred',
+  'transferring',
+  'saying',
+  'ending',
+] as const;
+export type ControlOutcome = (typeof CONTROL_OUTCOMES)[number];
+
+/**
+ * Why call control did not act, in the domain's words: each surface maps them the same way
+ * (call-control/control-response.ts), and the bus carries them as they are.
+ * - `malformed_id`: not a call id (a Twilio CallSid or OpenAI's rtc_...)
+ * - `unknown_call`: no instance carries the call
+ * - `refused`: not allowed here at all (a transfer with no transfer number configured)
+ * - `invalid_target`: a destination that is malformed, not on the list, or not one this call
+ *   can reach
+ * - `invalid_text`: a sentence that is empty or too long
+ * - `unavailable`: cannot act now (a carrier API not configured, the owner out of reach, Redis
+ *   down, shutting down)
+ * - `timeout`: the owner did not answer in time
+ * - `carrier_failed`: the carrier (Twilio, OpenAI) refused the request
+ * - `failed`: anything else that went wrong while acting
+ */
+export const CONTROL_ERRORS = [
+  'malformed_id',
+  'unknown_call',
+  'refused',
+  'invalid_target',
+  'invalid_text',
+  'unavailable',
+  'timeout',
+  'carrier_failed',
+  'failed',
+] as const;
+export type ControlError = (typeof CONTROL_ERRORS)[number];
+
+/** The owner's answer, carried back to whichever instance was asked. */
+export type ControlResult =
+  | { ok: true; status: ControlOutcome; to?: string }
+  | { ok: false; error: ControlError; reason: string };
+
+/** A failure's reason is cut to this many characters (a carrier's error text may be long). */
+export const MAX_CONTROL_REASON_CHARS = 1_000;
+
+/** A failed ControlResult. */
+export function controlFailure(error: ControlError, reason: string): ControlResult {
+  return { ok: false, error, reason: reason.slice(0, MAX_CONTROL_REASON_CHARS) };
 }
 
 /** Acts on a call whose sockets are in this process (registered once by the call layer). */
@@ -143,8 +192,8 @@ export abstract class CallDirectory {
   abstract onControl(handler: LocalControlHandler): void;
 
   /**
-   * Runs `command` on the call's owner, wherever it is, and returns its answer: 404 when no
-   * instance owns the call, 504 when the owner does not answer in time.
+   * Runs `command` on the call's owner, wherever it is, and returns its answer: `unknown_call`
+   * when no instance owns the call, `timeout` when the owner does not answer in time.
    */
   abstract control(callSid: string, command: ControlCommand): Promise<ControlResult>;
 
@@ -157,4 +206,7 @@ export abstract class CallDirectory {
   // ---- state of the store ----
 
   abstract health(): DirectoryHealth;
+
+  /** The app is closing (after the drain): let go of listeners and connections. */
+  abstract close(): Promise<void>;
 }

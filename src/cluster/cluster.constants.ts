@@ -1,3 +1,5 @@
+import type { MemoryScope } from './call-directory.js';
+
 /**
  * Every bound of the shared state, named. The lease numbers set how fast a crashed instance's
  * calls disappear: at most LEASE_TTL_MS after its last heartbeat (the contract says 20 s).
@@ -17,8 +19,20 @@ export const MAX_PENDING_CONTROL = 1_000;
 /** Finished call records kept (newest first) for "recent calls". */
 export const RECENT_CALLS_MAX = 100;
 
-/** Keys held per memory scope in process memory (the oldest go first beyond it). */
-export const MAX_REMEMBERED_PER_SCOPE = 1_000_000;
+/** CallSids remembered as streamed (the oldest go first beyond it): a day of calls and more. */
+export const MAX_REMEMBERED_STREAMS = 1_000_000;
+/**
+ * SIP webhook delivery ids remembered (for WEBHOOK_DEDUPE_TTL_MS). The bound keeps a flood of
+ * valid deliveries from growing memory; past it the oldest ids are forgotten, and the call
+ * registry's memory of live and ended calls still stops a second accept.
+ */
+export const WEBHOOK_DEDUPE_MAX_ENTRIES = 10_000;
+/** Keys held per memory scope in process memory (TtlMemory): the oldest go first beyond it. */
+export const MAX_REMEMBERED: Readonly<Record<MemoryScope, number>> = {
+  'stream-issued': MAX_REMEMBERED_STREAMS,
+  'stream-started': MAX_REMEMBERED_STREAMS,
+  'webhook-id': WEBHOOK_DEDUPE_MAX_ENTRIES,
+};
 /** Replay-memory writes kept while Redis is down, written once it is back. */
 export const MAX_REPLAY_BACKLOG = 10_000;
 

@@ -53,8 +53,7 @@ export class ClusterLifecycle implements OnApplicationShutdown {
   constructor(@Inject(CallDirectory) private readonly directory: CallDirectory) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.directory instanceof RedisCallDirectory) await this.directory.close();
-    else if (this.directory instanceof MemoryCallDirectory) this.directory.dispose();
+    await this.directory.close();
   }
 }
 

@@ -81,19 +81,23 @@ describe('MemoryCallDirectory', () => {
   it('runs control on its own calls only', async () => {
     const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
     await directory.admit(call('CA1'));
-    expect((await directory.control('CA1', { action: 'hangup' })).status).toBe(503); // no handler
-    directory.onControl((callSid, command) =>
-      Promise.resolve({ status: 200, body: { callSid, action: command.action } }),
-    );
-    expect(await directory.control('CA1', { action: 'hangup' })).toEqual({
-      status: 200,
-      body: { callSid: 'CA1', action: 'hangup' },
+    expect(await directory.control('CA1', { action: 'hangup' })).toMatchObject({
+      ok: false,
+      error: 'unavailable', // no handler
     });
-    expect((await directory.control('CA2', { action: 'hangup' })).status).toBe(404);
+    directory.onControl(() => Promise.resolve({ ok: true, status: 'completed' }));
+    expect(await directory.control('CA1', { action: 'hangup' })).toEqual({
+      ok: true,
+      status: 'completed',
+    });
+    expect(await directory.control('CA2', { action: 'hangup' })).toMatchObject({
+      error: 'unknown_call',
+    });
     directory.onControl(() => Promise.reject(new Error('Twilio said no')));
     expect(await directory.control('CA1', { action: 'hangup' })).toEqual({
-      status: 500,
-      body: { message: 'Twilio said no' },
+      ok: false,
+      error: 'failed',
+      reason: 'Twilio said no',
     });
   });
 

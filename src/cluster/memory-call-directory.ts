@@ -1,6 +1,7 @@
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import {
   CallDirectory,
+  controlFailure,
   type Admission,
   type CallRecordEntry,
   type ControlCommand,
@@ -11,7 +12,8 @@ import {
   type MemoryScope,
   type SharedCallEvent,
 } from './call-directory.js';
-import { MAX_REMEMBERED_PER_SCOPE, RECENT_CALLS_MAX } from './cluster.constants.js';
+import { RECENT_CALLS_MAX } from './cluster.constants.js';
+import { TtlMemory, type TtlMemoryOptions } from './ttl-memory.js';
 
 export interface MemoryDirectoryOptions {
   instanceId: string;
@@ -19,6 +21,8 @@ export interface MemoryDirectoryOptions {
   clusterMaxCalls?: number;
   /** Where the calls' `call.*` events are emitted (for `follow` and the recent records). */
   events: EventEmitter2;
+  /** Bounds and clock of the replay memory (tests set them). */
+  memory?: TtlMemoryOptions;
 }
 
 /**
@@ -29,7 +33,8 @@ export interface MemoryDirectoryOptions {
 export class MemoryCallDirectory extends CallDirectory {
   readonly instanceId: string;
   private readonly calls = new Map<string, LiveCall>();
-  private readonly remembered = new Map<MemoryScope, Map<string, number>>();
+  /** Replay memory and de-duplication ("seen once" keys with a TTL). */
+  readonly memory: TtlMemory;
   private readonly plans = new Map<string, { plan: unknown; expiresAt: number }>();
   private readonly records: CallRecordEntry[] = [];
   private handler?: LocalControlHandler;
@@ -38,6 +43,7 @@ export class MemoryCallDirectory extends CallDirectory {
   constructor(private readonly options: MemoryDirectoryOptions) {
     super();
     this.instanceId = options.instanceId;
+    this.memory = new TtlMemory(options.memory);
     const onEnded = (event: SharedCallEvent) => this.addRecord(event);
     options.events.on('call.ended', onEnded);
     this.stopRecording = () => options.events.off('call.ended', onEnded);
@@ -46,6 +52,11 @@ export class MemoryCallDirectory extends CallDirectory {
   /** Stops listening to the app's events (the app is closing). */
   dispose(): void {
     this.stopRecording();
+  }
+
+  close(): Promise<void> {
+    this.dispose();
+    return Promise.resolve();
   }
 
   /** The calls this process carries (the Redis directory re-registers them after an outage). */
@@ -91,50 +102,15 @@ export class MemoryCallDirectory extends CallDirectory {
   }
 
   remember(scope: MemoryScope, key: string, ttlS: number): Promise<boolean> {
-    return Promise.resolve(this.rememberNow(scope, key, ttlS));
-  }
-
-  rememberNow(scope: MemoryScope, key: string, ttlS: number): boolean {
-    const now = Date.now();
-    const keys = this.scope(scope, now);
-    const expiresAt = keys.get(key);
-    if (expiresAt !== undefined && expiresAt > now) return false;
-    keys.delete(key);
-    keys.set(key, now + ttlS * 1000);
-    this.cap(keys);
-    return true;
-  }
-
-  /** Bounded: beyond the cap the oldest entries go. */
-  private cap(keys: Map<string, number>): void {
-    while (keys.size > MAX_REMEMBERED_PER_SCOPE) {
-      const oldest = keys.keys().next().value;
-      if (oldest === undefined) break;
-      keys.delete(oldest);
-    }
-  }
-
-  /** Remembers `key` whether or not it was remembered already (a copy of the shared store's). */
-  store(scope: MemoryScope, key: string, ttlS: number): void {
-    const now = Date.now();
-    const keys = this.scope(scope, now);
-    keys.delete(key);
-    keys.set(key, now + ttlS * 1000);
-    this.cap(keys);
+    return Promise.resolve(this.memory.remember(scope, key, ttlS));
   }
 
   recalls(scope: MemoryScope, key: string): Promise<boolean> {
-    return Promise.resolve(this.recallsNow(scope, key));
-  }
-
-  recallsNow(scope: MemoryScope, key: string): boolean {
-    const now = Date.now();
-    const expiresAt = this.scope(scope, now).get(key);
-    return expiresAt !== undefined && expiresAt > now;
+    return Promise.resolve(this.memory.recalls(scope, key));
   }
 
   forget(scope: MemoryScope, key: string): Promise<void> {
-    this.remembered.get(scope)?.delete(key);
+    this.memory.forget(scope, key);
     return Promise.resolve();
   }
 
@@ -175,18 +151,18 @@ export class MemoryCallDirectory extends CallDirectory {
 
   control(callSid: string, command: ControlCommand): Promise<ControlResult> {
     if (!this.calls.has(callSid)) {
-      return Promise.resolve({ status: 404, body: { message: `no live call ${callSid}` } });
+      return Promise.resolve(controlFailure('unknown_call', `no live call ${callSid}`));
     }
     return this.controlLocal(callSid, command);
   }
 
   /** Runs a command on a call of this process through the registered handler. */
   async controlLocal(callSid: string, command: ControlCommand): Promise<ControlResult> {
-    if (!this.handler) return { status: 503, body: { message: 'call control is not available' } };
+    if (!this.handler) return controlFailure('unavailable', 'call control is not available');
     try {
       return await this.handler(callSid, command);
     } catch (error) {
-      return { status: 500, body: { message: error instanceof Error ? error.message : 'error' } };
+      return controlFailure('failed', error instanceof Error ? error.message : 'error');
     }
   }
 
@@ -200,16 +176,5 @@ export class MemoryCallDirectory extends CallDirectory {
 
   health(): DirectoryHealth {
     return { mode: 'memory', instance: this.instanceId, store: 'up' };
-  }
-
-  private scope(scope: MemoryScope, now: number): Map<string, number> {
-    let keys = this.remembered.get(scope);
-    if (!keys) this.remembered.set(scope, (keys = new Map<string, number>()));
-    // Entries of one scope share a TTL, so insertion order is expiry order: drop from the front.
-    for (const [key, expiresAt] of keys) {
-      if (expiresAt > now) break;
-      keys.delete(key);
-    }
-    return keys;
   }
 }

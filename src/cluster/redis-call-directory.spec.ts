@@ -234,30 +234,37 @@ describe('RedisCallDirectory', () => {
     const seen: [string, string, ControlCommand][] = [];
     a.directory.onControl((sid, command) => {
       seen.push(['A', sid, command]);
-      return Promise.resolve({ status: 200, body: {} });
+      return Promise.resolve({ ok: true, status: 'completed' });
     });
     b.directory.onControl((sid, command) => {
       seen.push(['B', sid, command]);
-      return Promise.resolve({ status: 200, body: { callSid: sid, status: 'completed' } });
+      return Promise.resolve({ ok: true, status: 'transferred', to: 'tel:+15550003333' });
     });
 
     const result = await a.directory.control(c.callSid, { action: 'hangup' });
 
-    expect(result).toEqual({ status: 200, body: { callSid: c.callSid, status: 'completed' } });
+    expect(result).toEqual({ ok: true, status: 'transferred', to: 'tel:+15550003333' });
     expect(seen).toEqual([['B', c.callSid, { action: 'hangup' }]]);
-    expect((await a.directory.control('CA404', { action: 'hangup' })).status).toBe(404);
+    expect(await a.directory.control('CA404', { action: 'hangup' })).toMatchObject({
+      ok: false,
+      error: 'unknown_call',
+    });
   });
 
-  it('answers 504 when the owner does not answer in time, 503 when it is gone', async () => {
+  it('answers timeout when the owner does not answer in time, unavailable when it is gone', async () => {
     const a = await instance('A', { controlTimeoutMs: 300 });
     const b = await instance('B');
     const c = call();
     await b.directory.admit(c);
     b.directory.onControl(() => new Promise(() => undefined)); // never answers
-    expect((await a.directory.control(c.callSid, { action: 'hangup' })).status).toBe(504);
+    expect(await a.directory.control(c.callSid, { action: 'hangup' })).toMatchObject({
+      error: 'timeout',
+    });
 
     await b.directory.close(); // its lease is still there, nobody listens any more
-    expect((await a.directory.control(c.callSid, { action: 'hangup' })).status).toBe(503);
+    expect(await a.directory.control(c.callSid, { action: 'hangup' })).toMatchObject({
+      error: 'unavailable',
+    });
   });
 
   it('carries the owner’s events to followers on another instance, once each', async () => {
@@ -321,7 +328,7 @@ describe('RedisCallDirectory', () => {
       const seen: ControlCommand[] = [];
       a.directory.onControl((_sid, command) => {
         seen.push(command);
-        return Promise.resolve({ status: 200, body: {} });
+        return Promise.resolve({ ok: true, status: 'completed' });
       });
       const request = {
         type: 'control',
@@ -352,14 +359,17 @@ describe('RedisCallDirectory', () => {
       let runs = 0;
       a.directory.onControl(() => {
         runs++;
-        return Promise.resolve({ status: 200, body: {} });
+        return Promise.resolve({ ok: true, status: 'completed' });
       });
       const admin = new Redis(redis.url);
       const sub = new Redis(redis.url);
       const captured: string[] = [];
       sub.on('message', (_channel: string, message: string) => captured.push(message));
       await sub.subscribe('bridge:control:A');
-      expect((await b.directory.control(c.callSid, { action: 'hangup' })).status).toBe(200);
+      expect(await b.directory.control(c.callSid, { action: 'hangup' })).toEqual({
+        ok: true,
+        status: 'completed',
+      });
       await waitUntil(() => captured.length === 1, 'the request captured', 3000);
       await admin.publish('bridge:control:A', captured[0]);
       await waitUntil(() => a.rejected.length === 1, 'the replay dropped', 3000);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ControlCommand, ControlResult } from './call-directory.js';
+import { controlFailure, type ControlCommand, type ControlResult } from './call-directory.js';
 import { BUS_MESSAGE_WINDOW_MS } from './bus-envelope.js';
 import { controlChannelSchema, type ControlReply, type ControlRequest } from './bus-messages.js';
 import { MAX_PENDING_CONTROL, MAX_SEEN_CONTROL_IDS } from './cluster.constants.js';
@@ -39,20 +39,17 @@ export class RedisControl {
     const call = await this.leases.get(callSid);
     if (!call) {
       return this.store.isUp
-        ? { status: 404, body: { message: `no live call ${callSid}` } }
-        : { status: 503, body: { message: `no live call ${callSid} here, and Redis is down` } };
+        ? controlFailure('unknown_call', `no live call ${callSid}`)
+        : controlFailure('unavailable', `no live call ${callSid} here, and Redis is down`);
     }
     if (this.pending.size >= MAX_PENDING_CONTROL) {
-      return { status: 503, body: { message: 'too many control requests in flight' } };
+      return controlFailure('unavailable', 'too many control requests in flight');
     }
     const id = randomUUID();
     const answer = new Promise<ControlResult>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve({
-          status: 504,
-          body: { message: `instance ${call.instance} did not answer in time` },
-        });
+        resolve(controlFailure('timeout', `instance ${call.instance} did not answer in time`));
       }, this.timeoutMs);
       this.pending.set(id, (result) => {
         clearTimeout(timer);
@@ -69,10 +66,12 @@ export class RedisControl {
     };
     const receivers = await this.bus.publish('control', keys.control(call.instance), request);
     if (!receivers) {
-      this.pending.get(id)?.({
-        status: 503,
-        body: { message: `instance ${call.instance} (owner of ${callSid}) cannot be reached` },
-      });
+      this.pending.get(id)?.(
+        controlFailure(
+          'unavailable',
+          `instance ${call.instance} (owner of ${callSid}) cannot be reached`,
+        ),
+      );
     }
     return answer;
   }
@@ -88,7 +87,7 @@ export class RedisControl {
   closeAll(): void {
     for (const [id, resolve] of this.pending) {
       this.pending.delete(id);
-      resolve({ status: 503, body: { message: 'this instance is shutting down' } });
+      resolve(controlFailure('unavailable', 'this instance is shutting down'));
     }
   }
 
@@ -96,7 +95,7 @@ export class RedisControl {
     if (!this.firstTime(request.id)) return void this.bus.reject('replayed', this.channel);
     const result = this.local.isLocal(request.callSid)
       ? await this.local.controlLocal(request.callSid, request.command)
-      : { status: 404, body: { message: `no live call ${request.callSid}` } };
+      : controlFailure('unknown_call', `no live call ${request.callSid}`);
     const reply: ControlReply = { type: 'reply', id: request.id, result };
     await this.bus.publish('control', keys.control(request.replyTo), reply);
   }

@@ -36,13 +36,13 @@ export class RedisRecords {
     );
     if (set === undefined) {
       // Redis away: this process's memory decides, and Redis learns it once it is back.
-      const first = this.local.rememberNow(scope, key, ttlS);
+      const first = this.local.memory.remember(scope, key, ttlS);
       if (first) this.addBacklog(keys.memory(scope, key), ttlS);
       return first;
     }
     // Redis decides (another instance may have forgotten the key since); the copy here serves
     // the next outage.
-    this.local.store(scope, key, ttlS);
+    this.local.memory.store(scope, key, ttlS);
     return set === 'OK';
   }
 
@@ -50,11 +50,11 @@ export class RedisRecords {
     const found = await this.store.attempt('recall', () =>
       this.store.client.exists(keys.memory(scope, key)),
     );
-    return found === undefined ? this.local.recallsNow(scope, key) : found === 1;
+    return found === undefined ? this.local.memory.recalls(scope, key) : found === 1;
   }
 
   async forget(scope: MemoryScope, key: string): Promise<void> {
-    await this.local.forget(scope, key);
+    this.local.memory.forget(scope, key);
     this.backlog.delete(keys.memory(scope, key));
     await this.store.attempt('forget', () => this.store.client.del(keys.memory(scope, key)));
   }

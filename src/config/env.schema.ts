@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  booleanString,
+  integer,
+  oneOf,
+  optionalText,
+  textWithDefault,
+  url,
+} from './env.parsers.js';
+import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -9,85 +18,6 @@ const DEFAULT_INSTRUCTIONS =
   'You are a friendly, concise assistant answering a phone call. Speak naturally, in short ' +
   'sentences, as people do on the phone. Ask one question at a time. If you did not catch ' +
   'something, ask the caller to repeat it. Never read out URLs, markup or long lists.';
-
-const booleanString = (defaultValue: boolean) =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value === '') return defaultValue;
-      if (['true', '1', 'yes', 'on'].includes(value)) return true;
-      if (['false', '0', 'no', 'off'].includes(value)) return false;
-      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${value}"` });
-      return z.NEVER;
-    });
-
-const integer = (defaultValue: number, min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value === '') return defaultValue;
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a whole number from ${min} to ${max}, got "${value}"`,
-        });
-        return z.NEVER;
-      }
-      return parsed;
-    });
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value?.trim() ? value.trim() : undefined));
-
-const textWithDefault = (defaultValue: string) =>
-  optionalText.transform((value) => value ?? defaultValue);
-
-const oneOf = <const T extends readonly [string, ...string[]]>(
-  values: T,
-  defaultValue: T[number],
-) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value, ctx): T[number] => {
-      if (value === undefined || value === '') return defaultValue;
-      if ((values as readonly string[]).includes(value)) return value;
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected one of ${values.join(', ')}, got "${value}"`,
-      });
-      return z.NEVER;
-    });
-
-const url = (schemes: readonly string[], defaultValue?: string) =>
-  optionalText.transform((value, ctx): string | undefined => {
-    const candidate = value ?? defaultValue;
-    if (candidate === undefined) return undefined;
-    let parsed: URL;
-    try {
-      parsed = new URL(candidate);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `expected a URL, got "${candidate}"` });
-      return z.NEVER;
-    }
-    if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a ${schemes.join(' or ')} URL, got "${candidate}"`,
-      });
-      return z.NEVER;
-    }
-    return candidate.replace(/\/+$/, '');
-  });
 
 /** Standard Webhooks secret: `whsec_` + the base64 of the HMAC key. */
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]{4,}={0,2}$/;
@@ -211,21 +141,8 @@ export const envSchema = z.object({
   TOOL_TIMEOUT_MS: integer(10000, 100, 300000),
   END_CALL_TOOL: booleanString(true),
   TRANSFER_TOOL: booleanString(true),
-  TRANSFER_NUMBER: phoneNumber,
-  TRANSFER_ALLOWED_NUMBERS: optionalText.transform((value, ctx) => {
-    const numbers =
-      value
-        ?.split(',')
-        .map((n) => n.trim())
-        .filter(Boolean) ?? [];
-    for (const number of numbers) {
-      if (!PHONE.test(number)) {
-        ctx.addIssue({ code: 'custom', message: `"${number}" is not a phone number` });
-        return z.NEVER;
-      }
-    }
-    return numbers;
-  }),
+  TRANSFER_NUMBER: transferNumberEnv,
+  TRANSFER_ALLOWED_NUMBERS: transferListEnv,
   DTMF_TO_MODEL: booleanString(true),
   DTMF_INTERRUPTS: booleanString(true),
   RECOVERY_MESSAGE: textWithDefault(

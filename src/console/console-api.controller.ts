@@ -5,7 +5,6 @@ import {
   Controller,
   Get,
   HttpCode,
-  HttpException,
   Inject,
   Logger,
   NotFoundException,
@@ -18,11 +17,14 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
-import { allowedTransferNumbers } from '../calls/call-control.rules.js';
-import { CallDirectory, type ControlCommand } from '../cluster/call-directory.js';
+import { CallControlService } from '../call-control/call-control.service.js';
+import {
+  controlResponse,
+  transferDestination,
+  type ControlResponse,
+} from '../call-control/control-response.js';
 import {
   audioConfig,
   callControlConfig,
@@ -56,9 +58,7 @@ import {
 } from './setup-checks.service.js';
 import { SseStream } from '../http/sse-stream.js';
 
-const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
-const transferSchema = z.strictObject({ to: z.string().min(1).max(100) });
 
 /**
  * The console's data routes (all under /console/api): a session cookie or the Bearer token, 401
@@ -79,7 +79,7 @@ export class ConsoleApiController {
     private readonly signatures: TwilioSignatureService,
     private readonly settings: CallSettingsService,
     private readonly tools: ToolRegistry,
-    private readonly directory: CallDirectory,
+    private readonly control: CallControlService,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
@@ -91,7 +91,7 @@ export class ConsoleApiController {
   @Get('me')
   me(): { transferNumbers: string[]; canControlCalls: boolean; maxConcurrentCalls: number } {
     return {
-      transferNumbers: this.transferNumbers(),
+      transferNumbers: this.control.transferNumbers(),
       canControlCalls: this.twilioRest.available,
       maxConcurrentCalls: this.registry.maxConcurrentCalls,
     };
@@ -155,20 +155,16 @@ export class ConsoleApiController {
   /** Hangs up a call of the cluster: its owner does it, whichever instance that is. */
   @Post('calls/:callSid/hangup')
   @HttpCode(200)
-  async hangUp(
-    @Param('callSid') callSid: string,
-    @Req() req: Request,
-  ): Promise<{ callSid: string; status: 'completed' }> {
+  async hangUp(@Param('callSid') callSid: string, @Req() req: Request): Promise<ControlResponse> {
     requireJson(req);
-    if (!CALL_SID.test(callSid)) throw new NotFoundException(`no live call ${callSid}`);
-    await this.runOnOwner(callSid, { action: 'hangup' });
+    const response = controlResponse(callSid, await this.control.hangUp(callSid));
     this.log.log(`call ${callSid} hung up from the console`);
-    return { callSid, status: 'completed' };
+    return response;
   }
 
   /**
-   * Hands the caller over, to an allowed number only: a call of this instance with a short
-   * sentence first, then `<Dial>`; a call of another instance at once, by its owner.
+   * Hands the caller over, to an allowed number only, with a short sentence first and then
+   * `<Dial>` (or REFER), by the call's owner, whichever instance that is.
    */
   @Post('calls/:callSid/transfer')
   @HttpCode(202)
@@ -176,34 +172,13 @@ export class ConsoleApiController {
     @Param('callSid') callSid: string,
     @Body() body: unknown,
     @Req() req: Request,
-  ): Promise<{ callSid: string; to: string; status: 'transferring' }> {
+  ): Promise<ControlResponse> {
     requireJson(req);
-    const parsed = transferSchema.safeParse(body);
-    if (!parsed.success) throw new BadRequestException('expected {"to": "+1555..."}');
-    const allowed = this.transferNumbers();
-    if (allowed.length === 0) {
-      throw new ConflictException(
-        'no transfer numbers: set TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS',
-      );
-    }
-    const to = parsed.data.to.trim();
-    if (!allowed.includes(to)) {
-      throw new BadRequestException(
-        `${to} is not an allowed transfer number (${allowed.join(', ')})`,
-      );
-    }
-    if (!CALL_SID.test(callSid)) throw new NotFoundException(`no live call ${callSid}`);
-    const session = this.registry.get(callSid);
-    if (session) {
-      if (!this.twilioRest.available)
-        throw new ServiceUnavailableException('transfers need TWILIO_AUTH_TOKEN');
-      session.context.transfer(to);
-    } else {
-      // Another instance's call (cluster mode): its owner transfers it.
-      await this.runOnOwner(callSid, { action: 'transfer', number: to });
-    }
+    const to = transferDestination(body);
+    const result = await this.control.transfer(callSid, to, { announce: true });
+    const response = controlResponse(callSid, result);
     this.log.log(`call ${callSid} transferred to ${to} from the console`);
-    return { callSid, to, status: 'transferring' };
+    return response;
   }
 
   /** The default session and the named profiles, read-only, with the tools the model gets. */
@@ -228,22 +203,7 @@ export class ConsoleApiController {
     };
   }
 
-  /** Runs a command on the call's owner (this instance or another one) and fails as it does. */
-  private async runOnOwner(callSid: string, command: ControlCommand): Promise<void> {
-    const result = await this.directory.control(callSid, command);
-    if (result.status >= 400) {
-      throw new HttpException(
-        { statusCode: result.status, message: result.body.message ?? 'call control failed' },
-        result.status,
-      );
-    }
-  }
-
   private stream(res: Response): SseStream {
     return new SseStream(res, this.limits.sseMaxDurationS * 1000);
-  }
-
-  private transferNumbers(): string[] {
-    return allowedTransferNumbers(this.callControl);
   }
 }

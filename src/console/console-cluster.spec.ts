@@ -7,6 +7,7 @@ import type {
   ControlResult,
   LiveCall,
 } from '../cluster/call-directory.js';
+import { CallControlService } from '../call-control/call-control.service.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { ConsoleApiController } from './console-api.controller.js';
 
@@ -65,8 +66,11 @@ class FakeDirectory {
   control(callSid: string, command: ControlCommand): Promise<ControlResult> {
     this.commands.push({ callSid, command });
     const known = this.calls.some((call) => call.callSid === callSid);
+    if (!known) return Promise.resolve({ ok: false, error: 'unknown_call', reason: 'no call' });
     return Promise.resolve(
-      known ? { status: 200, body: { callSid } } : { status: 404, body: { message: 'no call' } },
+      command.action === 'transfer'
+        ? { ok: true, status: 'transferring', to: command.number }
+        : { ok: true, status: 'completed' },
     );
   }
 }
@@ -107,16 +111,24 @@ describe('console in cluster mode', () => {
     const registry = fakeRegistry();
     monitor = new CallMonitor(registry, directory as unknown as CallDirectory);
     const none = {} as never;
+    const callControl = { transferNumber: '+15551112222', transferAllowedNumbers: [] } as never;
+    const rest = { available: true } as never;
+    const control = new CallControlService(
+      directory as unknown as CallDirectory,
+      registry,
+      rest,
+      callControl,
+    );
     api = new ConsoleApiController(
       monitor,
       none,
       registry,
-      { available: true } as never,
+      rest,
       none,
       none,
       none,
-      directory as unknown as CallDirectory,
-      { transferNumber: '+15551112222', transferAllowedNumbers: [] } as never,
+      control,
+      callControl,
       none,
       none,
       none,
@@ -171,7 +183,10 @@ describe('console in cluster mode', () => {
       api.transfer(REMOTE_SID, { to: '+15551112222' }, jsonRequest),
     ).resolves.toMatchObject({ status: 'transferring' });
     expect(directory.commands).toEqual([
-      { callSid: REMOTE_SID, command: { action: 'transfer', number: '+15551112222' } },
+      {
+        callSid: REMOTE_SID,
+        command: { action: 'transfer', number: '+15551112222', announce: true },
+      },
     ]);
     await expect(
       api.transfer(REMOTE_SID, { to: '+15550000000' }, jsonRequest),

@@ -1,5 +1,6 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
+import { CallControlModule } from '../call-control/call-control.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
@@ -18,7 +19,7 @@ import { SetupChecks } from './setup-checks.service.js';
  * calls, served by the bridge itself, and the data routes behind it under /console/api.
  */
 @Module({
-  imports: [CallModule, ToolsModule, TwilioModule, TwilioRestModule],
+  imports: [CallModule, CallControlModule, ToolsModule, TwilioModule, TwilioRestModule],
   controllers: [ConsoleController, ConsoleApiController],
   providers: [
     CallMonitor,

@@ -18,7 +18,7 @@ import { RefusalLog } from '../common/refusal-log.js';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { parseWebhookEvent } from './sip-webhook.event.js';
-import { WEBHOOK_DELIVERIES, type WebhookDeliveries } from './webhook-deliveries.js';
+import { WebhookDeliveries } from './webhook-deliveries.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 
 const header = (req: Request, name: string): string | undefined => {
@@ -40,7 +40,7 @@ export class SipWebhookController {
   constructor(
     /** Null without OPENAI_WEBHOOK_SECRET: the SIP transport is off. */
     @Inject(WebhookVerifier) private readonly verifier: WebhookVerifier | null,
-    @Inject(WEBHOOK_DELIVERIES) private readonly deliveries: WebhookDeliveries,
+    private readonly deliveries: WebhookDeliveries,
     private readonly registry: CallRegistry,
     private readonly sipCalls: SipCallsService,
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,

@@ -23,11 +23,9 @@ export const MAX_SIGNATURE_HEADER_LENGTH = 2048;
 /**
  * Delivery ids remembered to drop OpenAI's retries of a webhook it already delivered. Ten minutes
  * is twice the timestamp tolerance: a retry older than that is refused by its timestamp anyway.
- * The size bound keeps a flood of valid deliveries from growing memory; past it the oldest ids are
- * forgotten, and the call registry's memory of live and ended calls still stops a second accept.
+ * (How many ids at most: WEBHOOK_DEDUPE_MAX_ENTRIES, a bound of the CallDirectory's memory.)
  */
 export const WEBHOOK_DEDUPE_TTL_MS = 2 * WEBHOOK_TOLERANCE_S * 1000;
-export const WEBHOOK_DEDUPE_MAX_ENTRIES = 10_000;
 
 /**
  * SIP headers come from whoever placed the call: bounded in count, name and value length, and

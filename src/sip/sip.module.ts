@@ -3,8 +3,6 @@ import type OpenAI from 'openai';
 import { CallModule } from '../call/call.module.js';
 import { sharedCallParts } from '../call/call-parts.js';
 import { CALL_BARGE_IN, CALL_CHANNEL, CALL_LINE, CALL_PLAYBACK } from '../call/call-transport.js';
-import { CallDirectory } from '../cluster/call-directory.js';
-import { RedisCallDirectory } from '../cluster/redis-call-directory.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
@@ -16,12 +14,8 @@ import { SipCallLine } from './sip-call-line.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { sipWebhookBodyReader } from './sip-webhook-body.js';
 import { SipWebhookController } from './sip-webhook.controller.js';
-import { SIP_WEBHOOK_PATH, WEBHOOK_DEDUPE_TTL_MS } from './sip.constants.js';
-import {
-  InMemoryWebhookDeliveries,
-  WEBHOOK_DELIVERIES,
-  type WebhookDeliveries,
-} from './webhook-deliveries.js';
+import { SIP_WEBHOOK_PATH } from './sip.constants.js';
+import { WebhookDeliveries } from './webhook-deliveries.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 
 /**
@@ -55,18 +49,7 @@ import { WebhookVerifier } from './webhook-verifier.js';
         openai.webhookSecret ? new WebhookVerifier(client, openai.webhookSecret.reveal()) : null,
       inject: [OPENAI_CLIENT, openaiConfig.KEY],
     },
-    {
-      // Cluster mode: one memory for every instance (OpenAI's retry may reach another one).
-      provide: WEBHOOK_DELIVERIES,
-      inject: [CallDirectory],
-      useFactory: (directory: CallDirectory): WebhookDeliveries =>
-        directory instanceof RedisCallDirectory
-          ? {
-              firstDelivery: (id) =>
-                directory.remember('webhook-id', id, Math.ceil(WEBHOOK_DEDUPE_TTL_MS / 1000)),
-            }
-          : new InMemoryWebhookDeliveries(),
-    },
+    WebhookDeliveries,
   ],
   exports: [OpenAICallsClient],
 })

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { z } from 'zod';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
-import { allowedTransferNumbers } from '../calls/call-control.rules.js';
+import { CallControlService } from '../call-control/call-control.service.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { ToolRegistry } from './tool-registry.service.js';
 
@@ -15,6 +15,7 @@ import { ToolRegistry } from './tool-registry.service.js';
 export class CallControlTools implements OnModuleInit {
   constructor(
     private readonly registry: ToolRegistry,
+    private readonly control: CallControlService,
     private readonly twilioRest: TwilioRestService,
     @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
@@ -38,7 +39,8 @@ export class CallControlTools implements OnModuleInit {
         },
       );
     }
-    const numbers = allowedTransferNumbers(this.cfg);
+    // None configured: transfers are off, and the model is not offered the tool at all.
+    const numbers = this.control.transferNumbers();
     // Media calls transfer through Twilio's REST API, SIP calls through OpenAI's (REFER).
     const canTransfer = this.twilioRest.available || this.openai.webhookSecret !== undefined;
     if (this.cfg.transferTool && numbers.length > 0 && canTransfer) {
@@ -52,8 +54,12 @@ export class CallControlTools implements OnModuleInit {
             'help. After calling it, tell the caller in one short sentence that you are transferring them.',
           parameters: z.object({ number: numbers.length > 1 ? number : number.optional() }),
         },
-        (args, call) => {
-          call.transfer(args.number ?? numbers[0]);
+        async (args, call) => {
+          // The same service as the API's and the console's, with the same rules; the handover
+          // sentence first, as the console's transfer.
+          const to = args.number ?? numbers[0];
+          const result = await this.control.transfer(call.callSid, to, { announce: true });
+          if (!result.ok) return { ok: false, error: result.reason };
           return {
             ok: true,
             next: 'Tell the caller in one short sentence that you are transferring them now.',

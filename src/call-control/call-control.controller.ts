@@ -1,0 +1,123 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Req,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { CallPlans } from '../call/call-plans.service.js';
+import { CallRegistry } from '../call/call-registry.service.js';
+import { ApiTokenGuard } from '../calls/api-token.guard.js';
+import { CallDirectory } from '../cluster/call-directory.js';
+import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
+import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
+import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
+import { CallControlService } from './call-control.service.js';
+import {
+  controlResponse,
+  transferBodySchema,
+  transferDestination,
+  type ControlResponse,
+} from './control-response.js';
+
+const outboundCallSchema = z.strictObject({
+  to: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$|^sip:\S+$/, 'expected an E.164 number such as +15551234567'),
+  instructions: z.string().min(1).max(20_000).optional(),
+  greeting: z.string().min(1).max(1_000).optional(),
+  parameters: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().max(500))
+    .refine((p) => Object.keys(p).length <= 20, 'at most 20 parameters')
+    .optional(),
+});
+
+/** Call control for applications: place a call, hang one up, transfer one. */
+@ApiTags('calls')
+@ApiBearerAuth()
+@Controller('api/calls')
+@UseGuards(ApiTokenGuard)
+export class CallControlController {
+  constructor(
+    private readonly control: CallControlService,
+    private readonly registry: CallRegistry,
+    private readonly plans: CallPlans,
+    private readonly twilioRest: TwilioRestService,
+    private readonly signatures: TwilioSignatureService,
+    private readonly directory: CallDirectory,
+    @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
+  ) {}
+
+  /**
+   * Places a call. Twilio fetches our own `/api/twiml` once it is answered (`url:`, not inline
+   * TwiML), so the TwiML and its stream token are made for the real CallSid; the per-call
+   * instructions and greeting wait here, by CallSid, for the stream.
+   */
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Place an outbound call (201: { callSid, status })' })
+  @ApiBody({ schema: z.toJSONSchema(outboundCallSchema) as Record<string, unknown> })
+  async create(
+    @Body() body: unknown,
+    @Req() req: Request,
+  ): Promise<{ callSid: string; status: string }> {
+    const parsed = outboundCallSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadRequestException(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`),
+      );
+    }
+    const { accountSid, phoneNumber } = this.twilioCfg;
+    if (!accountSid || !phoneNumber || !this.twilioRest.available) {
+      throw new ServiceUnavailableException(
+        'outbound calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER',
+      );
+    }
+    if (!this.registry.hasCapacity() || !(await this.directory.hasClusterCapacity()))
+      throw new ServiceUnavailableException('no capacity for another call');
+    const { to, instructions, greeting, parameters } = parsed.data;
+    const call = await this.twilioRest.createCall({
+      accountSid,
+      to,
+      from: phoneNumber,
+      twimlUrl: `${this.signatures.baseUrlOf(req)}/api/twiml`,
+    });
+    // Shared (cluster mode): Twilio's webhook and stream for this call may reach any instance.
+    await this.plans.set(call.sid, { instructions, greeting, parameters });
+    return { callSid: call.sid, status: call.status };
+  }
+
+  /** Any instance takes it; the instance carrying the call hangs it up (one REST request). */
+  @Post(':callSid/hangup')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Hang up a live call' })
+  async hangUp(@Param('callSid') callSid: string): Promise<ControlResponse> {
+    // Only calls this bridge is carrying: never any CallSid of the account.
+    return controlResponse(callSid, await this.control.hangUp(callSid));
+  }
+
+  /**
+   * Transfers a live call at once, without a handover sentence (the `transfer_call` tool has
+   * one): a SIP call through OpenAI's REFER, a media call by redirecting it to `<Dial>`. Only to
+   * TRANSFER_NUMBER or TRANSFER_ALLOWED_NUMBERS; with neither set, transfers are off (409).
+   */
+  @Post(':callSid/transfer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Transfer a live call ({ to: "+1555..." | "tel:..." | "sip:..." })' })
+  @ApiBody({ schema: z.toJSONSchema(transferBodySchema) as Record<string, unknown> })
+  async transfer(
+    @Param('callSid') callSid: string,
+    @Body() body: unknown,
+  ): Promise<ControlResponse> {
+    const to = transferDestination(body);
+    return controlResponse(callSid, await this.control.transfer(callSid, to));
+  }
+}
