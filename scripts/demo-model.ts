@@ -3,7 +3,8 @@
  * network) until Ctrl-C, for trying the bridge by hand:
  *
  *   npm run demo:model                    # prints its OPENAI_REALTIME_URL
- *   OPENAI_REALTIME_URL=ws://127.0.0.1:8090/v1/realtime OPENAI_API_KEY=demo npm start
+ *
+ * and a bridge pointed at it as docs/operations.md ("The demo model") shows.
  */
 import { parseArgs } from 'node:util';
 import { DemoModel } from './lib/demo-model/demo-model.js';

@@ -14,6 +14,7 @@ import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-
 import { FakeTwilioCall, postTwiml, TEST_ACCOUNT_SID } from './support/fake-twilio.js';
 import { modelCallsTool, outputsOf } from './support/tool-calls.js';
 import { waitUntil } from './support/wait.js';
+import { randomTwilioAuthToken } from './support/secrets.js';
 
 // What a team with an application of its own writes: its module imports the bridge, configured
 // from its own ConfigService, next to its other modules; main.ts adds useTwilioBridge(app).
@@ -69,6 +70,11 @@ async function startTeamApp(settings: BridgeSettings): Promise<TeamApp> {
   return { app, logs, baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
 
+/** Each application's own Twilio account token (well formed, as the bridge requires). */
+const TEAM_TOKEN = randomTwilioAuthToken();
+const TOKEN_OF_A = randomTwilioAuthToken();
+const TOKEN_OF_B = randomTwilioAuthToken();
+
 function settingsFor(openai: FakeRealtimeServer, extra: BridgeSettings): BridgeSettings {
   return {
     OPENAI_API_KEY: TEST_API_KEY,
@@ -118,9 +124,9 @@ describe('TwilioBridgeModule imported into a team application', () => {
 
   it('runs a call end to end with a zod-typed tool on a per-call provider, beside the app’s own routes', async () => {
     const openai = await fakeModel();
-    const team = await start(settingsFor(openai, { TWILIO_AUTH_TOKEN: 'token-of-the-team' }));
+    const team = await start(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN }));
 
-    const { call, upstream } = await callInto(team, openai, 'token-of-the-team');
+    const { call, upstream } = await callInto(team, openai, TEAM_TOKEN);
     expect(sessionOf(upstream).tools.map((tool) => tool.name)).toContain('book_table');
     modelCallsTool(upstream, 'r1', 'c1', 'book_table', { date: '2026-12-05', guests: 2 }).done();
     await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
@@ -144,14 +150,14 @@ describe('TwilioBridgeModule imported into a team application', () => {
     const [a, b] = await Promise.all([
       start(
         settingsFor(openaiA, {
-          TWILIO_AUTH_TOKEN: 'token-of-a',
+          TWILIO_AUTH_TOKEN: TOKEN_OF_A,
           AI_INSTRUCTIONS: 'You take orders for bakery A.',
           OPENAI_VOICE: 'marin',
         }),
       ),
       start(
         settingsFor(openaiB, {
-          TWILIO_AUTH_TOKEN: 'token-of-b',
+          TWILIO_AUTH_TOKEN: TOKEN_OF_B,
           AI_INSTRUCTIONS: 'You book tables at restaurant B.',
           OPENAI_VOICE: 'cedar',
           END_CALL_TOOL: false,
@@ -160,8 +166,8 @@ describe('TwilioBridgeModule imported into a team application', () => {
     ]);
 
     const [callA, callB] = await Promise.all([
-      callInto(a, openaiA, 'token-of-a'),
-      callInto(b, openaiB, 'token-of-b'),
+      callInto(a, openaiA, TOKEN_OF_A),
+      callInto(b, openaiB, TOKEN_OF_B),
     ]);
 
     expect(sessionOf(callA.upstream)).toMatchObject({
@@ -180,9 +186,9 @@ describe('TwilioBridgeModule imported into a team application', () => {
       From: '+15550001111',
       AccountSid: TEST_ACCOUNT_SID,
     };
-    expect((await postTwiml(b.baseUrl, call, { authToken: 'token-of-a' })).status).toBe(403);
-    expect((await postTwiml(a.baseUrl, call, { authToken: 'token-of-b' })).status).toBe(403);
-    expect((await postTwiml(a.baseUrl, call, { authToken: 'token-of-a' })).status).toBe(200);
+    expect((await postTwiml(b.baseUrl, call, { authToken: TOKEN_OF_A })).status).toBe(403);
+    expect((await postTwiml(a.baseUrl, call, { authToken: TOKEN_OF_B })).status).toBe(403);
+    expect((await postTwiml(a.baseUrl, call, { authToken: TOKEN_OF_A })).status).toBe(200);
     expect(process.env).toEqual(envBefore);
   }, 30_000);
 
@@ -215,7 +221,7 @@ describe('TwilioBridgeModule imported into a team application', () => {
   it('fails the start with a message naming useTwilioBridge when it was not called', async () => {
     const openai = await fakeModel();
     const app = await NestFactory.create(
-      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: 't' })),
+      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN })),
       { logger: new CapturedLogs(), abortOnError: false },
     );
     started.push(app);
@@ -227,7 +233,7 @@ describe('TwilioBridgeModule imported into a team application', () => {
   it('fails the start when another WebSocket adapter replaced the bridge’s', async () => {
     const openai = await fakeModel();
     const app = await NestFactory.create(
-      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: 't' })),
+      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN })),
       { logger: new CapturedLogs(), abortOnError: false },
     );
     started.push(app);

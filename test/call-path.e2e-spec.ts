@@ -9,6 +9,7 @@ import {
   TEST_AUTH_TOKEN,
 } from './support/fake-twilio.js';
 import { sleep, waitUntil } from './support/wait.js';
+import { randomTwilioAuthToken } from './support/secrets.js';
 
 describe('a call through the bridge', () => {
   let openai: FakeRealtimeServer;
@@ -287,7 +288,7 @@ describe('a call through the bridge', () => {
           await postTwiml(
             bridge.baseUrl,
             { CallSid: 'CA5a105e8b9d40e1329780d62ea2265d8a' },
-            { authToken: 'another-token' },
+            { authToken: randomTwilioAuthToken() },
           )
         ).status,
       ).toBe(403);

@@ -8,6 +8,7 @@ import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-
 import { FakeTwilioCall } from './support/fake-twilio.js';
 import { modelCallsTool, outputsOf } from './support/tool-calls.js';
 import { waitUntil } from './support/wait.js';
+import { randomTwilioAuthToken, TEST_TWILIO_AUTH_TOKEN } from './support/secrets.js';
 
 // The "done" test of the extension API: an application of its own imports the bridge with
 // forRootAsync, and examples/concierge.module.ts (quoted by the README and docs/extending.md)
@@ -37,7 +38,7 @@ describe('examples/concierge.module.ts in an application of its own', () => {
   const apps: INestApplication[] = [];
   const models: FakeRealtimeServer[] = [];
 
-  async function startApp(extra: BridgeSettings, token = 'token-of-the-app') {
+  async function startApp(extra: BridgeSettings, token = TEST_TWILIO_AUTH_TOKEN) {
     const openai = new FakeRealtimeServer();
     await openai.start();
     models.push(openai);
@@ -180,11 +181,11 @@ describe('examples/concierge.module.ts in an application of its own', () => {
     const envBefore = { ...process.env };
     const a = await startApp(
       { AI_INSTRUCTIONS: 'Concierge of hotel A.', OPENAI_VOICE: 'cedar' },
-      'token-a',
+      randomTwilioAuthToken(),
     );
     const b = await startApp(
       { AI_INSTRUCTIONS: 'Concierge of hotel B.', OPENAI_VOICE: 'sage' },
-      'token-b',
+      randomTwilioAuthToken(),
     );
     const [guestA, guestB] = await Promise.all([a.callIn(GUEST), b.callIn(GUEST)]);
     expect(sessions(guestA.upstream)[0]).toMatchObject({

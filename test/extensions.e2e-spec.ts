@@ -19,6 +19,7 @@ import {
 } from './support/fake-twilio.js';
 import { modelCallsTool, outputsOf } from './support/tool-calls.js';
 import { sleep, waitUntil } from './support/wait.js';
+import { TEST_API_TOKEN } from './support/secrets.js';
 
 const seenEvents: AnyCallEvent[] = [];
 
@@ -406,7 +407,7 @@ describe('extension points and call control', () => {
   });
 
   describe('the call-control API', () => {
-    const api = (path: string, init: RequestInit = {}, token: string | null = 'api-secret') =>
+    const api = (path: string, init: RequestInit = {}, token: string | null = TEST_API_TOKEN) =>
       fetch(`${bridge.baseUrl}${path}`, {
         ...init,
         headers: {
@@ -421,14 +422,14 @@ describe('extension points and call control', () => {
     });
 
     it('refuses a missing or wrong token', async () => {
-      await startWith({ API_TOKEN: 'api-secret' });
+      await startWith({ API_TOKEN: TEST_API_TOKEN });
       expect((await api('/api/calls', {}, null)).status).toBe(401);
       expect((await api('/api/calls', {}, 'nope')).status).toBe(401);
     });
 
     it('places an outbound call whose TwiML, token and instructions are made for the real CallSid', async () => {
       await startWith({
-        API_TOKEN: 'api-secret',
+        API_TOKEN: TEST_API_TOKEN,
         TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
         TWILIO_PHONE_NUMBER: '+15550009999',
       });
@@ -480,7 +481,7 @@ describe('extension points and call control', () => {
 
     it('rejects a malformed outbound request with the reason', async () => {
       await startWith({
-        API_TOKEN: 'api-secret',
+        API_TOKEN: TEST_API_TOKEN,
         TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
         TWILIO_PHONE_NUMBER: '+15550009999',
       });
@@ -494,7 +495,7 @@ describe('extension points and call control', () => {
     });
 
     it('lists a media call with transport "media" and transfers it at once through the API (<Dial>)', async () => {
-      await startWith({ API_TOKEN: 'api-secret', TRANSFER_NUMBER: '+15559990000' });
+      await startWith({ API_TOKEN: TEST_API_TOKEN, TRANSFER_NUMBER: '+15559990000' });
       const { call } = await callIn();
       const listed = (await (await api('/api/calls')).json()) as {
         calls: Array<{ callSid: string; transport: string }>;
@@ -523,7 +524,7 @@ describe('extension points and call control', () => {
     });
 
     it('refuses every transfer with 409 when no transfer number is configured', async () => {
-      await startWith({ API_TOKEN: 'api-secret' });
+      await startWith({ API_TOKEN: TEST_API_TOKEN });
       const { call } = await callIn();
       for (const to of ['+15559990000', 'tel:+15559990000', 'sip:desk@example.com']) {
         const response = await api(`/api/calls/${call.callSid}/transfer`, {
@@ -539,7 +540,10 @@ describe('extension points and call control', () => {
     });
 
     it('transfers to a number listed in its tel: form, asked for as +E.164', async () => {
-      await startWith({ API_TOKEN: 'api-secret', TRANSFER_ALLOWED_NUMBERS: 'tel:+1-555-999-0000' });
+      await startWith({
+        API_TOKEN: TEST_API_TOKEN,
+        TRANSFER_ALLOWED_NUMBERS: 'tel:+1-555-999-0000',
+      });
       const { call } = await callIn();
       const response = await api(`/api/calls/${call.callSid}/transfer`, {
         method: 'POST',
@@ -552,7 +556,7 @@ describe('extension points and call control', () => {
     });
 
     it("streams a call's events as server-sent events", async () => {
-      await startWith({ API_TOKEN: 'api-secret' });
+      await startWith({ API_TOKEN: TEST_API_TOKEN });
       const { call, upstream } = await callIn();
       const response = await api(`/api/calls/${call.callSid}/events`);
       expect(response.headers.get('content-type')).toBe('text/event-stream');

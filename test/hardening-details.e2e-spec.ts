@@ -18,6 +18,7 @@ import {
 } from './support/fake-twilio.js';
 import { rawRequest, rawUpgrade, statusOf } from './support/raw-http.js';
 import { sleep, waitUntil } from './support/wait.js';
+import { TEST_API_TOKEN } from './support/secrets.js';
 
 // Issue 11, item 6 and the protections that hand-made mutants of the old main survived.
 
@@ -190,11 +191,11 @@ describe('hardening details', () => {
   });
 
   it('controls only calls it knows: 404 for an unknown call, 400 for a malformed sid', async () => {
-    const { baseUrl } = await startWith({ API_TOKEN: 'api-secret' });
+    const { baseUrl } = await startWith({ API_TOKEN: TEST_API_TOKEN });
     const hangUp = (sid: string) =>
       fetch(`${baseUrl}/api/calls/${sid}/hangup`, {
         method: 'POST',
-        headers: { authorization: 'Bearer api-secret' },
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
       });
     expect((await hangUp(testSid('CA'))).status).toBe(404);
     expect((await hangUp('CA1')).status).toBe(400);

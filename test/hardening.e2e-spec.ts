@@ -15,6 +15,7 @@ import {
 } from './support/fake-twilio.js';
 import { rawConnect, rawUpgrade, statusOf, type RawClient } from './support/raw-http.js';
 import { sleep, waitUntil } from './support/wait.js';
+import { TEST_API_TOKEN } from './support/secrets.js';
 
 // Issue 11: what an attacker without credentials could do to the bridge, each over real sockets.
 
@@ -159,11 +160,11 @@ describe('hardening', () => {
 
   describe('bounded server-sent events', () => {
     const api = (baseUrl: string, path: string) =>
-      fetch(`${baseUrl}${path}`, { headers: { authorization: 'Bearer api-secret' } });
+      fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
 
     it('keeps memory flat with 200 followers that do not read and 5,000 events', async () => {
       const { baseUrl, app } = await startWith({
-        API_TOKEN: 'api-secret',
+        API_TOKEN: TEST_API_TOKEN,
         LOG_LEVEL: 'info',
         MAX_SSE_FOLLOWERS: '200',
         MAX_SSE_FOLLOWERS_PER_CALL: '200',
@@ -176,7 +177,7 @@ describe('hardening', () => {
         const follower = await rawConnect(
           baseUrl,
           `GET /api/calls/${call.callSid}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
-            'Authorization: Bearer api-secret\r\n\r\n',
+            `Authorization: Bearer ${TEST_API_TOKEN}\r\n\r\n`,
         );
         follower.socket.pause(); // never reads another byte
         raw.push(follower);
@@ -208,7 +209,7 @@ describe('hardening', () => {
 
     it('answers 404 for an unknown call, 400 for a malformed sid, 429 beyond the per-call limit', async () => {
       const { baseUrl } = await startWith({
-        API_TOKEN: 'api-secret',
+        API_TOKEN: TEST_API_TOKEN,
         MAX_SSE_FOLLOWERS_PER_CALL: '1',
       });
       expect((await api(baseUrl, `/api/calls/${testSid('CA')}/events`)).status).toBe(404);
@@ -227,7 +228,7 @@ describe('hardening', () => {
     });
 
     it('ends a stream after SSE_MAX_DURATION_S', async () => {
-      const { baseUrl } = await startWith({ API_TOKEN: 'api-secret', SSE_MAX_DURATION_S: '1' });
+      const { baseUrl } = await startWith({ API_TOKEN: TEST_API_TOKEN, SSE_MAX_DURATION_S: '1' });
       const call = await FakeTwilioCall.dial(baseUrl);
       await (await openai.connection(0)).waitFor('session.update');
       const started = Date.now();

@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseEnv as parseDotEnv } from 'node:util';
+import { parseAllDocuments } from 'yaml';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioCall, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
+import { TEST_API_TOKEN } from './support/secrets.js';
+import { ServiceProcess } from './support/service-process.js';
 import { waitUntil } from './support/wait.js';
 
 // The built service as operators run it (`node dist/main.js`; `npm test` builds first).
@@ -46,7 +50,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 describe('the built service', () => {
   it('refuses to start without OPENAI_API_KEY and says why', async () => {
-    const { child, output } = await startService({ TWILIO_AUTH_TOKEN: 'x', PORT: '0' });
+    const { child, output } = await startService({ TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, PORT: '0' });
     if (child.exitCode === null) await once(child, 'exit');
     expect(child.exitCode).toBe(1);
     expect(output()).toContain('OPENAI_API_KEY: is required');
@@ -71,7 +75,7 @@ describe('the built service', () => {
     // PORT=1 in the file would fail (privileged); the environment's PORT=0 must win.
     writeFileSync(
       join(dir, '.env'),
-      'OPENAI_API_KEY=sk-from-dotenv-secret\nTWILIO_AUTH_TOKEN="token from dotenv"\nPORT=1\n# a comment\nAPI_TOKEN=dotenv-api\n',
+      `OPENAI_API_KEY=sk-from-dotenv-secret\nTWILIO_AUTH_TOKEN="${TEST_AUTH_TOKEN}"\nPORT=1\n# a comment\nAPI_TOKEN=${TEST_API_TOKEN}\n`,
     );
     const { child, output, baseUrl } = await startService({ PORT: '0' }, dir);
     try {
@@ -82,7 +86,7 @@ describe('the built service', () => {
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
       // API_TOKEN came from the file: the call-control API exists and wants that token.
       const calls = await fetch(`${baseUrl}/api/calls`, {
-        headers: { authorization: 'Bearer dotenv-api' },
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
       });
       expect(calls.status).toBe(200);
       expect(output()).not.toContain('sk-from-dotenv-secret');
@@ -99,7 +103,7 @@ describe('the built service', () => {
     try {
       const { child, output } = await startService({
         OPENAI_API_KEY: 'sk-x',
-        TWILIO_AUTH_TOKEN: 'tok',
+        TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
         PORT: String(port),
       });
       if (child.exitCode === null) await once(child, 'exit');
@@ -115,7 +119,7 @@ describe('the built service', () => {
   it('says at info in a few lines that it is up, and names process metrics bridge_process_*', async () => {
     const { child, output, baseUrl } = await startService({
       OPENAI_API_KEY: 'sk-x',
-      TWILIO_AUTH_TOKEN: 'tok',
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
       PUBLIC_URL: 'https://voice.example.com',
     });
     try {
@@ -135,7 +139,7 @@ describe('the built service', () => {
   it('warns loudly when Twilio would be given a ws:// Stream URL outside development', async () => {
     const { child, output } = await startService({
       OPENAI_API_KEY: 'sk-x',
-      TWILIO_AUTH_TOKEN: 'tok',
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
       PUBLIC_URL: 'http://voice.example.com/edge',
     });
     try {
@@ -188,4 +192,43 @@ describe('the built service', () => {
     expect(output()).not.toContain('sk-x-secret');
     await openai.stop();
   }, 20000);
+});
+
+describe('the built service and placeholder secrets', () => {
+  let service: ServiceProcess | undefined;
+  // On the code before these rules the service starts: never leave it running.
+  afterEach(() => service?.kill());
+  /** The problem lines of a refused start: `  - NAME: reason`. */
+  const problemNames = (logs: string) =>
+    [...logs.matchAll(/^\s+- ([A-Z_]+): /gm)].map((match) => match[1]);
+
+  it('refuses API_TOKEN=replace-me and the .env.example OPENAI_API_KEY: exit 1, one line each, no value', async () => {
+    const exampleKey = parseDotEnv(readFileSync('.env.example', 'utf8')).OPENAI_API_KEY;
+    expect(exampleKey).toBeTruthy();
+    service = await ServiceProcess.start(
+      { OPENAI_API_KEY: exampleKey!, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, API_TOKEN: 'replace-me' },
+      15_000,
+      MAIN,
+      EMPTY_DIR,
+    );
+    expect(await service.waitForExit(10_000)).toBe(1);
+    expect(problemNames(service.logs)).toEqual(['API_TOKEN', 'OPENAI_API_KEY']);
+    expect(service.logs).toMatch(/^\s+- API_TOKEN: is a placeholder from our examples/m);
+    expect(service.logs).toMatch(/^\s+- OPENAI_API_KEY: is a placeholder from our examples/m);
+    expect(service.logs).not.toContain('replace-me');
+    expect(service.logs).not.toContain(exampleKey);
+    expect(service.logs).not.toMatch(/\n\s+at /);
+  });
+
+  it('does not start with the Kubernetes Secret left as shipped: one line per placeholder', async () => {
+    // The file's first document is the bridge's Secret (the second is Redis's own password).
+    const [bridgeSecret] = parseAllDocuments(readFileSync('deploy/k8s/secret.yaml', 'utf8'));
+    const shipped = bridgeSecret.toJS() as { stringData: Record<string, string> };
+    service = await ServiceProcess.start(shipped.stringData, 15_000, MAIN, EMPTY_DIR);
+    expect(await service.waitForExit(10_000)).toBe(1);
+    expect(problemNames(service.logs).sort()).toEqual(
+      ['API_TOKEN', 'CLUSTER_SECRET', 'OPENAI_API_KEY', 'REDIS_URL', 'TWILIO_AUTH_TOKEN'].sort(),
+    );
+    expect(service.logs).not.toContain('replace-me');
+  });
 });

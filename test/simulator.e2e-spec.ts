@@ -23,6 +23,7 @@ import { startBridge, type RunningBridge } from './support/bridge.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
 import { sleep, waitUntil } from './support/wait.js';
+import { randomApiToken, randomTwilioAuthToken, TEST_API_TOKEN } from './support/secrets.js';
 
 // The simulator (scripts/simulate.ts) is run in-process through its library entry point, against
 // the real bridge and the loopback OpenAI fake. Expected audio is made and measured with
@@ -105,7 +106,7 @@ describe('the call simulator (npm run simulate)', () => {
     bridge = await startBridge({
       OPENAI_REALTIME_URL: openai.url,
       AUDIO_INPUT_FORMAT: 'g711_ulaw',
-      API_TOKEN: 'api-secret',
+      API_TOKEN: TEST_API_TOKEN,
     });
   });
 
@@ -147,7 +148,7 @@ describe('the call simulator (npm run simulate)', () => {
 
   it('streams the sample WAV at real-time pace and writes exactly the reply the assistant sent', async () => {
     const sample = loadCallerAudio(defaultSamplePath()).mulaw;
-    const { done, stderr, started } = simulate({ apiToken: 'api-secret' });
+    const { done, stderr, started } = simulate({ apiToken: TEST_API_TOKEN });
 
     const upstream = await upstreamWithAudio(8000);
     // Real-time pace: the simulator's grid lets frame k go at k x 20 ms at the earliest, so one
@@ -263,7 +264,7 @@ describe('the call simulator (npm run simulate)', () => {
   });
 
   it('says why when the auth token is wrong, and exits 1 without calling', async () => {
-    const { done } = simulate({ authToken: 'not-the-bridge-token' });
+    const { done } = simulate({ authToken: randomTwilioAuthToken() });
     const result = await done;
     expect(result.exitCode).toBe(1);
     expect(result.endReason).toMatch(/refused the webhook signature \(403\)/);
@@ -428,7 +429,7 @@ describe('the simulator building blocks', () => {
       const feed = new CallEventFeed({
         baseUrl,
         callSid: 'CA1',
-        apiToken: 'api-secret',
+        apiToken: TEST_API_TOKEN,
         onEvent: (event) => events.push(event),
         onNote: (note) => notes.push(note),
       });
@@ -439,7 +440,7 @@ describe('the simulator building blocks', () => {
       expect(requests).toEqual([
         {
           url: '/api/calls/CA1/events',
-          authorization: 'Bearer api-secret',
+          authorization: `Bearer ${TEST_API_TOKEN}`,
         },
       ]);
       expect(events.map(transcriptOf)).toEqual([
@@ -458,7 +459,7 @@ describe('the simulator building blocks', () => {
       const feed = new CallEventFeed({
         baseUrl,
         callSid: 'CA1',
-        apiToken: 'wrong',
+        apiToken: randomApiToken(),
         onEvent: () => undefined,
         onNote: (note) => notes.push(note),
       });

@@ -14,6 +14,7 @@ import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { incomingCall, postSignedWebhook, sidebandOf } from './support/sip-webhooks.js';
 import { modelCallsTool, outputsOf } from './support/tool-calls.js';
 import { waitUntil } from './support/wait.js';
+import { TEST_API_TOKEN } from './support/secrets.js';
 
 /**
  * SIP calls on the media path's per-call parts: the settings resolver chooses what the accept
@@ -72,7 +73,7 @@ describe('SIP calls on the shared per-call parts', () => {
         OPENAI_WEBHOOK_SECRET: SECRET,
         OPENAI_API_BASE_URL: calls.url,
         OPENAI_REALTIME_URL: openai.url,
-        API_TOKEN: 'api-secret-for-sip-parts',
+        API_TOKEN: TEST_API_TOKEN,
         ...env,
       },
       [module],
@@ -212,7 +213,7 @@ describe('SIP calls on the shared per-call parts', () => {
       'three transcript events',
     );
     const events = await fetch(`${bridge!.baseUrl}/api/calls/rtc_order/events`, {
-      headers: { authorization: 'Bearer api-secret-for-sip-parts' },
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
     });
     sideband.socket.close(1000, 'call ended');
     const text = await events.text();

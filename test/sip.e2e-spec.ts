@@ -10,9 +10,10 @@ import {
   sidebandOf as sidebandFor,
 } from './support/sip-webhooks.js';
 import { sleep, waitUntil } from './support/wait.js';
+import { TEST_API_TOKEN } from './support/secrets.js';
 
 const SECRET = `whsec_${Buffer.from('the e2e key of the SIP webhook tests').toString('base64')}`;
-const API_TOKEN = 'api-secret-for-sip-tests';
+const API_TOKEN = TEST_API_TOKEN;
 const SALES_NUMBER = '+15551230002';
 const PROFILES = JSON.stringify({
   sales: {

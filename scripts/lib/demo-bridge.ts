@@ -50,6 +50,8 @@ export async function startDemo(write: (line: string) => void): Promise<DemoSetu
   process.env.NODE_ENV ??= 'development';
   const model = new DemoModel({ log: write });
   await model.start();
+  // Made up per run, in the shapes the bridge requires (src/config/secret-rules.ts): a Twilio
+  // Auth Token is 32 hex characters, an API token at least 24 characters.
   const authToken = randomBytes(16).toString('hex');
   const apiToken = randomBytes(16).toString('hex');
   let app: INestApplication | undefined;

@@ -1,7 +1,8 @@
 import { ConfigValidationError, parseEnv } from '../config/env.schema.js';
 import { redactRedisUrl } from './redis-url.js';
+import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
-const base = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: 'y' };
+const base = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN };
 const CLUSTER_SECRET = 'c'.repeat(32);
 
 /** The problems parseEnv reports for `env`, one line each. */

@@ -1,8 +1,9 @@
 import { ConfigValidationError } from './env.schema.js';
 import { loadBridgeConfig } from './load-config.js';
 import { resolveBridgeConfig } from './config.module.js';
+import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
-const valid = { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: 't' };
+const valid = { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN };
 
 describe('resolveBridgeConfig', () => {
   it('loads settings over the given environment through loadBridgeConfig', () => {

@@ -19,13 +19,13 @@ export const booleanString = (defaultValue: boolean) =>
       return z.NEVER;
     });
 
-export const integer = (defaultValue: number, min: number, max: number) =>
+export const optionalInteger = (min: number, max: number) =>
   z
     .string()
     .trim()
     .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value === '') return defaultValue;
+    .transform((value, ctx): number | undefined => {
+      if (value === undefined || value === '') return undefined;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
         ctx.addIssue({
@@ -36,6 +36,9 @@ export const integer = (defaultValue: number, min: number, max: number) =>
       }
       return parsed;
     });
+
+export const integer = (defaultValue: number, min: number, max: number) =>
+  optionalInteger(min, max).transform((value) => value ?? defaultValue);
 
 export const optionalText = z
   .string()

@@ -1,6 +1,7 @@
 import { ConfigValidationError, parseEnv } from './env.schema.js';
+import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
-const minimal = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: 'tok' };
+const minimal = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -68,7 +69,7 @@ describe('parseEnv', () => {
   });
 
   it('requires OPENAI_API_KEY with a message that says what it is for', () => {
-    expect(problemsOf({ TWILIO_AUTH_TOKEN: 'tok' })).toEqual([
+    expect(problemsOf({ TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN })).toEqual([
       expect.stringMatching(/^OPENAI_API_KEY: is required/),
     ]);
   });

@@ -3,11 +3,13 @@ import {
   booleanString,
   integer,
   oneOf,
+  optionalInteger,
   optionalText,
   textWithDefault,
   url,
 } from './env.parsers.js';
 import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
+import { crossFieldProblems } from './env.rules.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -67,24 +69,6 @@ const redisUrl = optionalText.transform((value, ctx): string | undefined => {
   }
   return value;
 });
-
-const optionalInteger = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value, ctx): number | undefined => {
-      if (value === undefined || value === '') return undefined;
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a whole number from ${min} to ${max}, got "${value}"`,
-        });
-        return z.NEVER;
-      }
-      return parsed;
-    });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -192,35 +176,11 @@ export const envSchema = z.object({
     },
   ),
   CLUSTER_MAX_CALLS: optionalInteger(1, 1_000_000),
-  // Signs every message of the cluster bus (required with REDIS_URL; checked in parseEnv).
+  // Signs every message of the cluster bus (required with REDIS_URL; checked in env.rules.ts).
   CLUSTER_SECRET: optionalText,
 });
 
 export type ParsedEnv = z.output<typeof envSchema>;
-
-/** CLUSTER_SECRET's minimum length in bytes (256 bits, HMAC-SHA256's key size). */
-export const CLUSTER_SECRET_MIN_BYTES = 32;
-
-/**
- * CLUSTER_SECRET authenticates every message between instances: without it anyone who can
- * reach Redis could order a transfer. Never echoed: only its length is said.
- */
-function clusterSecretProblems(redisUrl?: string, secret?: string): string[] {
-  const value = secret?.trim();
-  if (!value) {
-    return redisUrl?.trim()
-      ? [
-          `CLUSTER_SECRET: is required with REDIS_URL (at least ${CLUSTER_SECRET_MIN_BYTES} bytes; it signs every message between instances)`,
-        ]
-      : [];
-  }
-  const bytes = Buffer.byteLength(value, 'utf8');
-  return bytes < CLUSTER_SECRET_MIN_BYTES
-    ? [
-        `CLUSTER_SECRET: must be at least ${CLUSTER_SECRET_MIN_BYTES} bytes long (got ${bytes}); e.g. openssl rand -hex 32`,
-      ]
-    : [];
-}
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -241,26 +201,7 @@ export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   const problems = result.success
     ? []
     : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  // Cross-field rule, checked on the raw values so it is reported alongside every other problem.
-  const validateSignatures = !/^(false|0|no|off)$/i.test(
-    strings.TWILIO_VALIDATE_SIGNATURES?.trim() ?? '',
-  );
-  if (validateSignatures && !strings.TWILIO_AUTH_TOKEN?.trim()) {
-    problems.push(
-      'TWILIO_AUTH_TOKEN: is required to check Twilio signatures (set TWILIO_VALIDATE_SIGNATURES=false only for local experiments)',
-    );
-  }
-  if (strings.CALL_EVENTS_WEBHOOK_URL?.trim() && !strings.CALL_EVENTS_WEBHOOK_SECRET?.trim()) {
-    problems.push(
-      'CALL_EVENTS_WEBHOOK_SECRET: is required with CALL_EVENTS_WEBHOOK_URL (it signs each delivery)',
-    );
-  }
-  if (result.success && result.data.HTTP_HEADERS_TIMEOUT_MS > result.data.HTTP_REQUEST_TIMEOUT_MS) {
-    problems.push(
-      `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${result.data.HTTP_REQUEST_TIMEOUT_MS})`,
-    );
-  }
-  problems.push(...clusterSecretProblems(strings.REDIS_URL, strings.CLUSTER_SECRET));
+  problems.push(...crossFieldProblems(strings, result.success ? result.data : undefined));
   if (!result.success || problems.length > 0) throw new ConfigValidationError(problems);
   return result.data;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError } from './env.schema.js';
 import { loadBridgeConfig } from './load-config.js';
+import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
 describe('loadBridgeConfig', () => {
   let dir: string;
@@ -15,11 +16,14 @@ describe('loadBridgeConfig', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads .env under the process environment, which wins, and parses the result once', () => {
-    writeFileSync(envFile, 'OPENAI_API_KEY=sk-file\nTWILIO_AUTH_TOKEN="tok file"\nPORT=9000\n');
+    writeFileSync(
+      envFile,
+      `OPENAI_API_KEY=sk-file\nTWILIO_AUTH_TOKEN="${TEST_TWILIO_AUTH_TOKEN}"\nPORT=9000\n`,
+    );
     const config = loadBridgeConfig({ env: { PORT: '7000' }, envFile });
     expect(config.env).toMatchObject({
       OPENAI_API_KEY: 'sk-file',
-      TWILIO_AUTH_TOKEN: 'tok file',
+      TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
       PORT: 7000,
     });
     expect(config.envFile).toBe(envFile);
@@ -28,7 +32,7 @@ describe('loadBridgeConfig', () => {
   it('needs no file, and reports every problem of the merged environment at once', () => {
     expect(
       loadBridgeConfig({
-        env: { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: 't' },
+        env: { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN },
         envFile: join(dir, 'none'),
       }).envFile,
     ).toBeUndefined();
@@ -47,7 +51,7 @@ describe('loadBridgeConfig', () => {
 
   it('reads no .env under NODE_ENV=test unless told to', () => {
     const cwd = process.cwd();
-    writeFileSync(envFile, 'OPENAI_API_KEY=sk-file\nTWILIO_AUTH_TOKEN=t\n');
+    writeFileSync(envFile, `OPENAI_API_KEY=sk-file\nTWILIO_AUTH_TOKEN=${TEST_TWILIO_AUTH_TOKEN}\n`);
     process.chdir(dir);
     try {
       expect(() => loadBridgeConfig({ env: { NODE_ENV: 'test' } })).toThrow(/OPENAI_API_KEY/);
@@ -63,7 +67,7 @@ describe('loadBridgeConfig', () => {
 describe('loadBridgeConfig with settings given in code', () => {
   it('lets settings win over the environment, numbers and booleans written as in it', () => {
     const config = loadBridgeConfig({
-      env: { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: 't', PORT: '7000' },
+      env: { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN, PORT: '7000' },
       envFile: false,
       settings: { PORT: 9000, API_DOCS: true, AI_GREETING: undefined },
     });

@@ -2,8 +2,10 @@ import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { createBridgeApp, type BridgeOptions } from '../../src/bridge.js';
 import { loadBridgeConfig } from '../../src/config/load-config.js';
 import { TEST_AUTH_TOKEN } from './fake-twilio.js';
+import { TEST_OPENAI_API_KEY as TEST_API_KEY } from './secrets.js';
 
-export const TEST_API_KEY = 'sk-test-SECRET-key-never-logged-42';
+// The bridge's OPENAI_API_KEY in tests, by the name the tests import it.
+export { TEST_API_KEY };
 
 /** Every log line the application writes, kept for assertions (and silent on the console). */
 export class CapturedLogs implements LoggerService {

@@ -1,10 +1,12 @@
 import twilio from 'twilio';
 import WebSocket from 'ws';
 import { rawDataToString } from '../../src/common/raw-data.js';
+import { TEST_TWILIO_AUTH_TOKEN as TEST_AUTH_TOKEN } from './secrets.js';
 import { TwilioPlayback } from './twilio-playback.js';
 import { waitUntil } from './wait.js';
 
-export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
+// The bridge's TWILIO_AUTH_TOKEN in tests, by the name the tests import it.
+export { TEST_AUTH_TOKEN };
 export const TEST_ACCOUNT_SID = 'AC00000000000000000000000000000001';
 
 export type TwilioFrame = { event: string } & Record<string, any>;

@@ -1,0 +1,22 @@
+import type { ParsedEnv } from './env.schema.js';
+import { secretProblems, type RawEnv } from './secret-rules.js';
+
+/**
+ * Rules that span variables, or that look at a secret as a whole. Checked on the raw strings so
+ * that they are reported alongside every problem the schema finds; `parsed` is there only when
+ * the schema itself passed.
+ */
+export function crossFieldProblems(env: RawEnv, parsed?: ParsedEnv): string[] {
+  const problems = secretProblems(env);
+  if (env.CALL_EVENTS_WEBHOOK_URL?.trim() && !env.CALL_EVENTS_WEBHOOK_SECRET?.trim()) {
+    problems.push(
+      'CALL_EVENTS_WEBHOOK_SECRET: is required with CALL_EVENTS_WEBHOOK_URL (it signs each delivery)',
+    );
+  }
+  if (parsed && parsed.HTTP_HEADERS_TIMEOUT_MS > parsed.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${parsed.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  return problems;
+}

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Secrets for tests, shaped like real ones so that they pass the bridge's start-up rules
+ * (src/config/secret-rules.ts): a Twilio Auth Token is 32 hexadecimal characters, an API token at
+ * least 24 random characters. Fixed, so a failure reproduces; the `random*` helpers give a
+ * second, different one (another team's token, a wrong token that is still well formed).
+ */
+export const TEST_TWILIO_AUTH_TOKEN = '5f0c9a2e7b41d6838e2f1a9c0b7d4e63';
+export const TEST_API_TOKEN = 'c3Jq8wVt0LmZ2pXe7KdN4yHs9BfUa6Gr';
+export const TEST_OPENAI_API_KEY = 'sk-test-SECRET-key-never-logged-42';
+
+/** A well-formed Twilio Auth Token other than TEST_TWILIO_AUTH_TOKEN. */
+export function randomTwilioAuthToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** A well-formed API token other than TEST_API_TOKEN. */
+export function randomApiToken(): string {
+  return randomBytes(24).toString('base64url');
+}
