@@ -1,10 +1,4 @@
-import {
-  formatComparison,
-  formatRatiosTo,
-  median,
-  summarise,
-  type RunFigures,
-} from './compare.js';
+import { formatComparison, formatRatiosTo, median, summarise, type RunFigures } from './compare.js';
 
 function run(cpu: number, overrides: Partial<RunFigures> = {}): RunFigures {
   return {
