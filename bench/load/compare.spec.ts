@@ -1,4 +1,4 @@
-import { formatComparison, median, summarise, type RunFigures } from './compare.js';
+import { formatComparison, formatRatiosTo, median, summarise, type RunFigures } from './compare.js';
 
 function run(cpu: number, overrides: Partial<RunFigures> = {}): RunFigures {
   return {
@@ -53,5 +53,23 @@ describe('bench:compare figures', () => {
     expect(text).toContain('1.00/2.00*');
     expect(text).toContain('lost 2');
     expect(text).toMatch(/\* the generator or the fake ran more than 5 ms late/);
+  });
+
+  it('prints every other variant against the floor, paired within the rounds', () => {
+    const variants = [
+      { label: 'naive', args: [] },
+      { label: 'floor', args: [] },
+      { label: 'ours', args: [] },
+    ];
+    const rounds = [
+      [run(5), run(4), run(5)],
+      [run(8), run(3), run(3.6)],
+      [run(5), run(5), run(6.5)],
+    ];
+    const text = formatRatiosTo('floor', summarise(variants, rounds, 1));
+    expect(text).toContain('ratio to floor in the same rounds');
+    expect(text).toContain('ours   1.25 (1.20-1.30)');
+    expect(text).toContain('naive  1.25 (1.00-2.67)');
+    expect(text).not.toMatch(/^ +floor /m);
   });
 });

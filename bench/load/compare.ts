@@ -102,3 +102,19 @@ export function formatComparison(calls: number, summaries: readonly VariantSumma
   }
   return lines.join('\n');
 }
+
+/**
+ * Every variant's CPU over another variant's in the same rounds (the floor, whose ratio is the
+ * least a bridge forwarding every frame at once reaches): printed under the main table.
+ */
+export function formatRatiosTo(baseline: string, summaries: readonly VariantSummary[]): string {
+  const others = summaries.filter((summary) => summary.label !== baseline);
+  const width = Math.max(...others.map((summary) => summary.label.length));
+  const lines = [`  ratio to ${baseline} in the same rounds (median, range):`];
+  for (const summary of others) {
+    lines.push(
+      `    ${summary.label.padEnd(width)}  ${fixed(median(summary.ratios))}${spread(summary.ratios)}`,
+    );
+  }
+  return lines.join('\n');
+}
