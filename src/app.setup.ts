@@ -13,10 +13,10 @@ import {
 } from './config/config.namespaces.js';
 import type { LogLevel } from './config/env.schema.js';
 import { QuietStartupLogger } from './logging/quiet-startup.logger.js';
-import { MediaStreamWsAdapter } from './media-stream/media-stream-ws.adapter.js';
-import { MediaStreamGateway } from './media-stream/media-stream.gateway.js';
+import { MediaStreamWsAdapter } from './media-call/media-stream-ws.adapter.js';
+import { MediaStreamGateway } from './media-call/media-stream.gateway.js';
 import { isLocalEnvironment, mediaStreamUrl } from './twilio/public-url.js';
-import { useSipWebhookBody } from './sip/sip.module.js';
+import { useSipWebhookBody } from './sip-call/sip.module.js';
 import { useBodyParsers, useHttpBounds } from './http/http-server.js';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {

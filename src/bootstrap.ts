@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBridgeApp, type BridgeOptions } from './bridge.js';
-import { probeRedis, RedisUnavailableError } from './cluster/redis-call-directory.js';
+import { probeRedis, RedisUnavailableError } from './directory/redis-call-directory.js';
 import { ConfigValidationError } from './config/env.schema.js';
 import { loadBridgeConfig } from './config/load-config.js';
 import { CrashHandlers } from './crash-handlers.js';

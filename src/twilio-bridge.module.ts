@@ -2,8 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
 import { CallControlModule } from './call-control/call-control.module.js';
-import { CallsModule } from './calls/calls.module.js';
-import { ClusterModule } from './cluster/cluster.module.js';
+import { CallsModule } from './live-calls/calls.module.js';
+import { ClusterModule } from './directory/cluster.module.js';
 import {
   ASYNC_OPTIONS_TYPE,
   BridgeConfigModule,
@@ -12,10 +12,10 @@ import {
 import { CallEventsModule } from './events/call-events.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
-import { MediaStreamModule } from './media-stream/media-stream.module.js';
+import { MediaStreamModule } from './media-call/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
-import { SipModule } from './sip/sip.module.js';
+import { SipModule } from './sip-call/sip.module.js';
 import { ToolsModule } from './tools/tools.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { rawDataToString } from '../src/common/raw-data.js';
+import { rawDataToString } from '../src/websocket/raw-data.js';
 import { defaultSamplePath, loadCallerAudio } from '../scripts/lib/caller-audio.js';
 import { startDemo, type DemoSetup } from '../scripts/lib/demo-bridge.js';
 import { DemoModel } from '../scripts/lib/demo-model/demo-model.js';

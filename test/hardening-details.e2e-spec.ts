@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
-import { CallOrchestrator } from '../src/call/call-orchestrator.js';
+import { CallOrchestrator } from '../src/media-call/call-orchestrator.js';
 import { Secret } from '../src/config/secret.js';
 import type { TwilioConfig } from '../src/config/config.namespaces.js';
 import { StreamTokenService } from '../src/twilio/stream-token.service.js';

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from '../src/common/refusal-log.js';
+import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from '../src/logging/refusal-log.js';
 import { LOGIN_MAX_FAILURES } from '../src/console/console.constants.js';
 import { TEST_AUTH_TOKEN, testSid } from './support/fake-twilio.js';
 import { rawConnect, type RawClient } from './support/raw-http.js';

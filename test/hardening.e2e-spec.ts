@@ -1,6 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { CallEvent } from '../src/events/call-events.js';
-import { CallEventFollowers } from '../src/calls/call-event-followers.service.js';
+import { CallEventFollowers } from '../src/live-calls/call-event-followers.service.js';
 import { frames20ms, mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeMulawInto } from '../../src/audio/mulaw.js';
-import { rawDataToString } from '../../src/common/raw-data.js';
+import { rawDataToString } from '../../src/websocket/raw-data.js';
 import {
   BYTES_PER_MS,
   FRAME_BYTES,

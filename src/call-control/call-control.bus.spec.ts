@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TestRedis } from '../../test/support/redis-server.js';
 import type { CallRegistry } from '../call/call-registry.service.js';
-import { RedisCallDirectory } from '../cluster/redis-call-directory.js';
+import { RedisCallDirectory } from '../directory/redis-call-directory.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
 import type { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';

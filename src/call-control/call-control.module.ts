@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
-import { ApiTokenGuard } from '../calls/api-token.guard.js';
+import { ApiTokenGuard } from '../http/api-token.guard.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
 import { CallControlController } from './call-control.controller.js';

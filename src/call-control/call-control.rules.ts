@@ -3,10 +3,10 @@ import {
   controlFailure,
   type ControlCommand,
   type ControlResult,
-} from '../cluster/call-directory.js';
+} from '../directory/call-directory.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
 import { TRANSFER_TARGET, TRANSFER_TARGET_FORMAT } from '../config/transfer-targets.js';
-import { isSipCallId } from '../sip/sip.constants.js';
+import { isSipCallId } from '../sip-call/sip.constants.js';
 import { isCallSid } from '../twilio/sids.js';
 
 /**

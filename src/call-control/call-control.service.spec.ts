@@ -1,7 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { CallRegistry } from '../call/call-registry.service.js';
-import type { ControlCommand } from '../cluster/call-directory.js';
-import { MemoryCallDirectory } from '../cluster/memory-call-directory.js';
+import type { ControlCommand } from '../directory/call-directory.js';
+import { MemoryCallDirectory } from '../directory/memory-call-directory.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
 import type { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { CallControlService } from './call-control.service.js';

@@ -5,7 +5,7 @@ import {
   controlFailure,
   type ControlCommand,
   type ControlResult,
-} from '../cluster/call-directory.js';
+} from '../directory/call-directory.js';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { transferTwiml } from '../twilio/twiml.js';

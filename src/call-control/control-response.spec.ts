@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import type { ControlError } from '../cluster/call-directory.js';
+import type { ControlError } from '../directory/call-directory.js';
 import { controlResponse, transferDestination } from './control-response.js';
 
 const SID = `CA${'a'.repeat(32)}`;

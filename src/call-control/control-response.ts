@@ -1,6 +1,6 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
 import { z } from 'zod';
-import type { ControlError, ControlOutcome, ControlResult } from '../cluster/call-directory.js';
+import type { ControlError, ControlOutcome, ControlResult } from '../directory/call-directory.js';
 
 /**
  * How every HTTP surface (the API, the console) answers a call-control result: the one mapping

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { MAX_LOG_LINE_CHARS, truncateText } from '../common/text-bound.js';
+import { MAX_LOG_LINE_CHARS, truncateText } from '../text/text-bound.js';
 
 export interface CallLogFields {
   callSid: string;

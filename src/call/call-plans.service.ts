@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { CallDirectory } from '../cluster/call-directory.js';
+import { CallDirectory } from '../directory/call-directory.js';
 
 /** What an outbound call was started with, kept until its stream starts. */
 export interface CallPlan {

@@ -1,6 +1,6 @@
 import { Injectable, Scope } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { MAX_EVENT_TEXT_CHARS, truncateStrings } from '../common/text-bound.js';
+import { MAX_EVENT_TEXT_CHARS, truncateStrings } from '../text/text-bound.js';
 import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
 import { addTokenUsage } from './token-usage.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
@@ -8,7 +8,7 @@ import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallContext } from './call-context.js';
 import { CallLogger } from './call-logger.js';
 import { ConversationMemory } from './conversation-memory.js';
-import type { PlaybackCut } from './playback-clock.js';
+import type { PlaybackCut } from '../media-call/playback-clock.js';
 import { toolCallReport, type ToolCallResult } from './tool-calls.js';
 
 const CONVERSATION_EVENTS = new Set<string>([

@@ -1,4 +1,4 @@
-import type { CallDirectory } from '../cluster/call-directory.js';
+import type { CallDirectory } from '../directory/call-directory.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { CallRegistry, type PendingStream } from './call-registry.service.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CallDirectory } from '../cluster/call-directory.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
 import {
@@ -13,7 +13,7 @@ import type { CallContext } from './call-context.js';
 
 /**
  * A call in progress, whatever its transport: a Media Streams `CallOrchestrator` or a SIP call
- * (src/sip/). The registry, the drain and the call-control API only need this much.
+ * (src/sip-call/). The registry, the drain and the call-control API only need this much.
  */
 export interface LiveCall {
   readonly context: CallContext;

@@ -6,16 +6,16 @@ import { CallDrainService } from './call-drain.service.js';
 import { CallPlans } from './call-plans.service.js';
 import { CallSettingsService } from './call-settings.service.js';
 import { CallRegistry } from './call-registry.service.js';
-import { BargeIn } from './barge-in.js';
-import { SessionSetup } from './session-setup.js';
-import { CallOrchestrator } from './call-orchestrator.js';
+import { BargeIn } from '../media-call/barge-in.js';
+import { SessionSetup } from '../media-call/session-setup.js';
+import { CallOrchestrator } from '../media-call/call-orchestrator.js';
 import { sharedCallParts } from './call-parts.js';
 import { CALL_BARGE_IN, CALL_CHANNEL, CALL_LINE, CALL_PLAYBACK } from './call-transport.js';
-import { CallFactory } from './call.factory.js';
+import { CallFactory } from '../media-call/call.factory.js';
 import { RealtimeLinkEvents } from './link-events.js';
-import { RealtimeLink } from './realtime-link.js';
-import { TwilioCallLine } from './twilio-call-line.js';
-import { TwilioMediaLink } from './twilio-media-link.js';
+import { RealtimeLink } from '../media-call/realtime-link.js';
+import { TwilioCallLine } from '../media-call/twilio-call-line.js';
+import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
 
 @Module({
   imports: [AudioModule, RealtimeModule, TwilioRestModule],

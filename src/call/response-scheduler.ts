@@ -1,5 +1,5 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
-import { isObject, isString } from '../common/json-guards.js';
+import { isObject, isString } from '../text/json-guards.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeErrorDetail, RealtimeResponse } from '../realtime/realtime.events.js';
 import {

@@ -99,7 +99,7 @@ export const envSchema = z.object({
   OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
   // One connect episode (a call's first connect, or recovery after a drop), retries included.
   OPENAI_CONNECT_DEADLINE_MS: integer(10000, 500, 120000),
-  // The SIP transport (src/sip/): set, OpenAI's `realtime.call.incoming` webhook is served.
+  // The SIP transport (src/sip-call/): set, OpenAI's `realtime.call.incoming` webhook is served.
   OPENAI_WEBHOOK_SECRET: optionalText.refine(
     (value) => value === undefined || WEBHOOK_SECRET.test(value),
     {

@@ -8,11 +8,11 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { CallActivityState, CallLevels } from '../call/call-activity.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import type { LiveCall } from '../call/call-registry.service.js';
-import { CallDirectory, type CallRecordEntry } from '../cluster/call-directory.js';
-import type { LiveCall as DirectoryCall } from '../cluster/call-directory.js';
+import { CallDirectory, type CallRecordEntry } from '../directory/call-directory.js';
+import type { LiveCall as DirectoryCall } from '../directory/call-directory.js';
 import type { AnyCallEvent, CallEndedEvent, TokenUsage } from '../events/call-events.js';
 import { SILENCE_DBFS } from '../audio/audio-level.js';
-import { truncateText } from '../common/text-bound.js';
+import { truncateText } from '../text/text-bound.js';
 import {
   MAX_ENTRY_TEXT,
   MAX_LIVE_FOLLOWERS,

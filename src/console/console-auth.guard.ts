@@ -8,8 +8,8 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { bearerTokenMatches } from '../common/bearer-token.js';
-import { clientAddress } from '../common/client-address.js';
+import { bearerTokenMatches } from '../http/bearer-token.js';
+import { clientAddress } from '../http/client-address.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 import { SESSION_COOKIE } from './console.constants.js';

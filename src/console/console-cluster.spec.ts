@@ -6,7 +6,7 @@ import type {
   ControlCommand,
   ControlResult,
   LiveCall,
-} from '../cluster/call-directory.js';
+} from '../directory/call-directory.js';
 import { CallControlService } from '../call-control/call-control.service.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { ConsoleApiController } from './console-api.controller.js';

@@ -19,9 +19,9 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { tokenMatches } from '../common/bearer-token.js';
-import { clientAddress } from '../common/client-address.js';
-import { RefusalLog } from '../common/refusal-log.js';
+import { tokenMatches } from '../http/bearer-token.js';
+import { clientAddress } from '../http/client-address.js';
+import { RefusalLog } from '../logging/refusal-log.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 import { publicBaseUrl } from '../twilio/public-url.js';

@@ -6,7 +6,7 @@ import {
   type HealthCheckResult,
 } from '@nestjs/terminus';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { CallDirectory } from '../cluster/call-directory.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { RealtimeHealth } from '../realtime/realtime-health.service.js';
 
 type HealthReport = HealthCheckResult & { activeCalls: number };

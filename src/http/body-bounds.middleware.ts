@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RefusalLog } from '../common/refusal-log.js';
+import { RefusalLog } from '../logging/refusal-log.js';
 import { answerAndClose, closeOnErrorStatus } from './close-connection.js';
 
 const hasBody = (req: IncomingMessage) =>

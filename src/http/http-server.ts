@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
-import { clientAddress } from '../common/client-address.js';
+import { clientAddress } from './client-address.js';
 import type { ServerConfig } from '../config/config.namespaces.js';
 import { bodyBounds } from './body-bounds.middleware.js';
 import { HTTP_TIMEOUT_CHECK_INTERVAL_MS, MAX_HTTP_BODY_BYTES } from './http-bounds.js';

@@ -1,4 +1,4 @@
-import { truncateStrings } from '../common/text-bound.js';
+import { truncateStrings } from '../text/text-bound.js';
 
 /** Per-string bounds tried, longest first, when an event's JSON is over its byte bound. */
 const STRING_CUTS = [4096, 1024, 256, 64] as const;

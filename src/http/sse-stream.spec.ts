@@ -1,6 +1,6 @@
 import http, { type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { TRUNCATION_MARKER } from '../common/text-bound.js';
+import { TRUNCATION_MARKER } from '../text/text-bound.js';
 import { MAX_SSE_BACKLOG_BYTES, MAX_SSE_EVENT_BYTES } from './sse.constants.js';
 import { sseEventJson } from './sse-event.js';
 import { SseFollowerLimits } from './sse-follower-limits.js';

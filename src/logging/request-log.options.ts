@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
-import { LogThrottle } from '../common/log-throttle.js';
-import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from '../common/refusal-log.js';
+import { LogThrottle } from './log-throttle.js';
+import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from './refusal-log.js';
 import { redactQuery, redactUrl } from './redact-url.js';
 
 /** Paths pino blanks out wherever they appear: no secret reaches a log line. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { BusRejection } from '../cluster/bus-envelope.js';
+import type { BusRejection } from '../directory/bus-envelope.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Per-call counters the metrics read at scrape time (nothing is counted per frame here). */

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { bearerTokenMatches } from '../common/bearer-token.js';
+import { bearerTokenMatches } from '../http/bearer-token.js';
 import { serverConfig } from '../config/config.namespaces.js';
 import type { ServerConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from './bridge-metrics.service.js';

@@ -101,7 +101,7 @@ export class OpenAIRealtimeService {
 
   /**
    * The session object alone: the SIP transport accepts its calls with one derived from it
-   * (src/sip/sip-session.ts), so both transports are configured from the same settings.
+   * (src/sip-call/sip-session.ts), so both transports are configured from the same settings.
    */
   session(call: CallSession) {
     return this.sessionUpdate(call).session;

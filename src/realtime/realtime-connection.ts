@@ -1,8 +1,8 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { BoundedSender } from '../common/bounded-sender.js';
-import { closeReason } from '../common/close-reason.js';
-import { rawDataToString } from '../common/raw-data.js';
+import { BoundedSender } from '../websocket/bounded-sender.js';
+import { closeReason } from '../websocket/close-reason.js';
+import { rawDataToString } from '../websocket/raw-data.js';
 import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
 
 export interface RealtimeCloseInfo {

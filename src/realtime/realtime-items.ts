@@ -1,4 +1,4 @@
-import { isObject, isString } from '../common/json-guards.js';
+import { isObject, isString } from '../text/json-guards.js';
 
 /** Longest text kept from one item (transcripts go into logs, events and the re-seed). */
 export const MAX_ITEM_TEXT_CHARS = 20_000;

@@ -1,5 +1,5 @@
 import type * as Sdk from 'openai/resources/realtime/realtime';
-import { isBase64, isObject, isString } from '../common/json-guards.js';
+import { isBase64, isObject, isString } from '../text/json-guards.js';
 import {
   asFunctionCall,
   functionCall,

@@ -18,7 +18,7 @@ import {
   QUOTE,
   spells,
   textAt,
-} from '../common/json-bytes.js';
+} from '../text/json-bytes.js';
 import { parseTwilioFrame, type FrameParseResult } from './media-stream.messages.js';
 
 /**

@@ -1,5 +1,5 @@
-import { isBase64, isObject, isString, type Json } from '../common/json-guards.js';
-import { withoutControlCharacters } from '../common/plain-text.js';
+import { isBase64, isObject, isString, type Json } from '../text/json-guards.js';
+import { withoutControlCharacters } from '../text/plain-text.js';
 
 /**
  * Twilio Media Streams WebSocket messages (https://www.twilio.com/docs/voice/media-streams/websocket-messages),

@@ -1,6 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { MemoryCallDirectory } from '../cluster/memory-call-directory.js';
-import type { TtlMemoryOptions } from '../cluster/ttl-memory.js';
+import { MemoryCallDirectory } from '../directory/memory-call-directory.js';
+import type { TtlMemoryOptions } from '../directory/ttl-memory.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
 
 const DAY_S = 86_400;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CallDirectory } from '../cluster/call-directory.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 
 /**

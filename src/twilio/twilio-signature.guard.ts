@@ -6,8 +6,8 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { clientAddress } from '../common/client-address.js';
-import { RefusalLog } from '../common/refusal-log.js';
+import { clientAddress } from '../http/client-address.js';
+import { RefusalLog } from '../logging/refusal-log.js';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
 

@@ -13,7 +13,7 @@ import {
 import type { Request } from 'express';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { CallDirectory } from '../cluster/call-directory.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';

@@ -1,5 +1,5 @@
 import twilio from 'twilio';
-import { withoutControlCharacters } from '../common/plain-text.js';
+import { withoutControlCharacters } from '../text/plain-text.js';
 
 /** A `<Parameter>` value longer than this is cut: Twilio's own fields are far shorter. */
 export const MAX_TWIML_VALUE_LENGTH = 500;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { rawDataToString } from '../../src/common/raw-data.js';
+import { rawDataToString } from '../../src/websocket/raw-data.js';
 import { waitUntil } from './wait.js';
 
 export type RealtimeClientEvent = { type: string } & Record<string, unknown>;

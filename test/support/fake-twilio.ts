@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import WebSocket from 'ws';
-import { rawDataToString } from '../../src/common/raw-data.js';
+import { rawDataToString } from '../../src/websocket/raw-data.js';
 import { TEST_TWILIO_AUTH_TOKEN as TEST_AUTH_TOKEN } from './secrets.js';
 import { TwilioPlayback } from './twilio-playback.js';
 import { waitUntil } from './wait.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { rawDataToString } from '../../../src/common/raw-data.js';
+import { rawDataToString } from '../../../src/websocket/raw-data.js';
 import {
   bytesPerMs,
   concat,

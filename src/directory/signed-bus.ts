@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { LogThrottle } from '../common/log-throttle.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { BUS_MESSAGE_WINDOW_MS, type BusEnvelope, type BusRejection } from './bus-envelope.js';
 import {
   BUS_REJECT_LOG_BURST,

@@ -1,6 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { MemoryCallDirectory } from '../cluster/memory-call-directory.js';
-import type { TtlMemoryOptions } from '../cluster/ttl-memory.js';
+import { MemoryCallDirectory } from '../directory/memory-call-directory.js';
+import type { TtlMemoryOptions } from '../directory/ttl-memory.js';
 import { WEBHOOK_DEDUPE_TTL_MS } from './sip.constants.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
 

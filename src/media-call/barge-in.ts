@@ -1,9 +1,9 @@
 import { Injectable, Scope } from '@nestjs/common';
 import { realtimeOutbound } from '../realtime/realtime-outbound.js';
-import { CallEnding } from './call-ending.js';
-import { CallRecorder } from './call-recorder.js';
+import { CallEnding } from '../call/call-ending.js';
+import { CallRecorder } from '../call/call-recorder.js';
 import { RealtimeLink } from './realtime-link.js';
-import { ResponseScheduler } from './response-scheduler.js';
+import { ResponseScheduler } from '../call/response-scheduler.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**

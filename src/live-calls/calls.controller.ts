@@ -14,8 +14,8 @@ import type { Response } from 'express';
 import type { CallTransport } from '../call/call-context.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { isCallId } from '../call-control/call-control.rules.js';
-import { CallDirectory } from '../cluster/call-directory.js';
-import { ApiTokenGuard } from './api-token.guard.js';
+import { CallDirectory } from '../directory/call-directory.js';
+import { ApiTokenGuard } from '../http/api-token.guard.js';
 import { CallEventFollowers } from './call-event-followers.service.js';
 import { CallEventHistory } from './call-event-history.service.js';
 

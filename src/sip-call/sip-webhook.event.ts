@@ -1,4 +1,4 @@
-import { isObject, isString } from '../common/json-guards.js';
+import { isObject, isString } from '../text/json-guards.js';
 import {
   CALL_ID_PATTERN,
   MAX_SIP_HEADER_NAME_LENGTH,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
 import { CallStart } from '../call/call-start.js';
-import { CallDirectory } from '../cluster/call-directory.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
 import { OpenAICallsClient } from './openai-calls.client.js';

@@ -1,8 +1,8 @@
 import type WebSocket from 'ws';
-import type { CallOrchestrator } from '../call/call-orchestrator.js';
+import type { CallOrchestrator } from './call-orchestrator.js';
 import type { PendingStream } from '../call/call-registry.service.js';
-import { closeReason } from '../common/close-reason.js';
-import { rawDataToBuffer } from '../common/raw-data.js';
+import { closeReason } from '../websocket/close-reason.js';
+import { rawDataToBuffer } from '../websocket/raw-data.js';
 import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
 import { parseTwilioMessage } from '../twilio/media-stream.fast.js';
 import type { StartFrame, TwilioInboundFrame } from '../twilio/media-stream.messages.js';

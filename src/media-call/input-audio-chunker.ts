@@ -1,4 +1,4 @@
-import { base64DecodedLength } from '../common/json-guards.js';
+import { base64DecodedLength } from '../text/json-guards.js';
 
 /**
  * Room for one more frame past the target: Twilio sends 20 ms (160 bytes of mu-law, 960 of

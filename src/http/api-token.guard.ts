@@ -7,9 +7,9 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { bearerToken, bearerTokenMatches } from '../common/bearer-token.js';
-import { clientAddress } from '../common/client-address.js';
-import { RefusalLog } from '../common/refusal-log.js';
+import { bearerToken, bearerTokenMatches } from './bearer-token.js';
+import { clientAddress } from './client-address.js';
+import { RefusalLog } from '../logging/refusal-log.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 

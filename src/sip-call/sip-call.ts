@@ -15,7 +15,7 @@ import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
 import { SessionChanges } from '../call/session-changes.js';
 import { ToolCallCoordinator } from '../call/tool-calls.js';
-import { MAX_DTMF_PER_S, TokenBucket } from '../media-stream/media-rate-limiter.js';
+import { MAX_DTMF_PER_S, TokenBucket } from '../media-call/media-rate-limiter.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { actionForRealtimeError } from '../realtime/realtime-failures.js';

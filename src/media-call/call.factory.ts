@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
 import type WebSocket from 'ws';
 import { CallOrchestrator } from './call-orchestrator.js';
-import { CallStart } from './call-start.js';
+import { CallStart } from '../call/call-start.js';
 
 export interface NewCall {
   callSid: string;

@@ -13,8 +13,8 @@ import {
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { clientAddress } from '../common/client-address.js';
-import { RefusalLog } from '../common/refusal-log.js';
+import { clientAddress } from '../http/client-address.js';
+import { RefusalLog } from '../logging/refusal-log.js';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { parseWebhookEvent } from './sip-webhook.event.js';

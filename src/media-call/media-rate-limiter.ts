@@ -1,5 +1,5 @@
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
-import { base64DecodedLength } from '../common/json-guards.js';
+import { base64DecodedLength } from '../text/json-guards.js';
 
 /** Twilio's media is 8 kHz mu-law: 8,000 bytes are one second of the caller. */
 export const MEDIA_BYTES_PER_SECOND = 1000 * MULAW_BYTES_PER_MS;

@@ -12,11 +12,11 @@ import {
   realtimeOutbound,
   type RealtimeClientEvent,
 } from '../realtime/realtime-outbound.js';
-import { CallLogger } from './call-logger.js';
-import { CallScope } from './call-scope.js';
+import { CallLogger } from '../call/call-logger.js';
+import { CallScope } from '../call/call-scope.js';
 import { InputAudioChunker } from './input-audio-chunker.js';
-import { RealtimeLinkEvents } from './link-events.js';
-import { ReconnectPolicy } from './reconnect-policy.js';
+import { RealtimeLinkEvents } from '../call/link-events.js';
+import { ReconnectPolicy } from '../call/reconnect-policy.js';
 import { TWILIO_FRAME_MS } from '../twilio/media-stream.messages.js';
 
 /** Caller audio held while the Realtime session (re)opens: 5 s of 20 ms frames, oldest dropped. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CallDirectory } from '../cluster/call-directory.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { WEBHOOK_DEDUPE_TTL_MS } from './sip.constants.js';
 
 /**

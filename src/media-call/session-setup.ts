@@ -5,13 +5,13 @@ import { actionForRealtimeError } from '../realtime/realtime-failures.js';
 import { sayExactlyInstructions } from '../realtime/realtime-outbound.js';
 import type { RealtimeErrorDetail } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
-import { CallEnding } from './call-ending.js';
-import { CallLogger } from './call-logger.js';
-import { CALL_SETTINGS } from './call-providers.js';
-import { CallRecorder } from './call-recorder.js';
-import { sessionOf, type CallSettings } from './call-settings.service.js';
+import { CallEnding } from '../call/call-ending.js';
+import { CallLogger } from '../call/call-logger.js';
+import { CALL_SETTINGS } from '../call/call-providers.js';
+import { CallRecorder } from '../call/call-recorder.js';
+import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
 import { RealtimeLink } from './realtime-link.js';
-import { ResponseScheduler } from './response-scheduler.js';
+import { ResponseScheduler } from '../call/response-scheduler.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**

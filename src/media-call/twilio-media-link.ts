@@ -2,13 +2,13 @@ import { Inject, Injectable, Scope } from '@nestjs/common';
 import WebSocket from 'ws';
 import { AudioCodecService, type MulawToPcm24kConverter } from '../audio/audio-codec.service.js';
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
-import { BoundedSender } from '../common/bounded-sender.js';
-import { closeReason } from '../common/close-reason.js';
-import { base64DecodedLength } from '../common/json-guards.js';
+import { BoundedSender } from '../websocket/bounded-sender.js';
+import { closeReason } from '../websocket/close-reason.js';
+import { base64DecodedLength } from '../text/json-guards.js';
 import { audioConfig, type AudioConfig } from '../config/config.namespaces.js';
 import { twilioOutbound } from '../twilio/media-stream.messages.js';
-import { CallRecorder } from './call-recorder.js';
-import { CallStart } from './call-start.js';
+import { CallRecorder } from '../call/call-recorder.js';
+import { CallStart } from '../call/call-start.js';
 import { PlaybackClock, type PlaybackInterruption } from './playback-clock.js';
 
 /** Frames queued for a Twilio socket that stopped reading (~2 s of audio + marks). */

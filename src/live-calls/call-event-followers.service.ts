@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Response } from 'express';
-import { CallDirectory, type SharedCallEvent } from '../cluster/call-directory.js';
+import { CallDirectory, type SharedCallEvent } from '../directory/call-directory.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import { CallEvent } from '../events/call-events.js';
 import { SseFollowerLimits } from '../http/sse-follower-limits.js';

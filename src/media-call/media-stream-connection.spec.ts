@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
-import type { CallOrchestrator } from '../call/call-orchestrator.js';
+import type { CallOrchestrator } from './call-orchestrator.js';
 import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
 import type { StartFrame } from '../twilio/media-stream.messages.js';
 import { MAX_EXCESS_MEDIA_S, MEDIA_BURST_S } from './media-rate-limiter.js';

@@ -3,7 +3,7 @@ import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { CallRegistry } from '../call/call-registry.service.js';
-import { LogThrottle } from '../common/log-throttle.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { MEDIA_STREAM_PATH } from '../twilio/public-url.js';

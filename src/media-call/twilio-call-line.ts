@@ -2,9 +2,9 @@ import { Inject, Injectable, Scope } from '@nestjs/common';
 import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { fallbackTwiml, transferTwiml } from '../twilio/twiml.js';
-import { CallContext } from './call-context.js';
-import { CallLogger } from './call-logger.js';
-import { lineRequest, type CallLine } from './call-transport.js';
+import { CallContext } from '../call/call-context.js';
+import { CallLogger } from '../call/call-logger.js';
+import { lineRequest, type CallLine } from '../call/call-transport.js';
 
 /**
  * A media call's line: Twilio's REST API acts on the live call. Without TWILIO_AUTH_TOKEN there
