@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { CallEnding } from './call-ending.js';
+import { CallOwnerParts } from './call-owner-base.js';
 import { callValueProviders } from './call-providers.js';
 import { CallRecorder } from './call-recorder.js';
 import { Keypad } from './keypad.js';
@@ -25,4 +26,5 @@ export const sharedCallParts: Provider[] = [
   CallRecorder,
   Keypad,
   SessionChanges,
+  CallOwnerParts,
 ];

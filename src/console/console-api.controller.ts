@@ -42,12 +42,8 @@ import type {
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
-import {
-  CallMonitor,
-  type CallDetail,
-  type ConsoleCallRow,
-  type RecentCallSummary,
-} from './call-monitor.service.js';
+import { CallMonitor } from './call-monitor.service.js';
+import type { CallDetail, ConsoleCallRow, RecentCallSummary } from './console-call.views.js';
 import { requireJson } from './require-json.js';
 import { ConsoleAuthGuard } from './console-auth.guard.js';
 import {

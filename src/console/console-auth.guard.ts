@@ -2,14 +2,14 @@ import {
   Inject,
   Injectable,
   Logger,
-  NotFoundException,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import { requireApiToken } from '../http/api-token.guard.js';
 import { bearerTokenMatches } from '../http/bearer-token.js';
-import { clientAddress } from '../http/client-address.js';
+import { refusedLine } from '../http/client-address.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 import { SESSION_COOKIE } from './console.constants.js';
@@ -21,7 +21,7 @@ export class ConsoleEnabledGuard implements CanActivate {
   constructor(@Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig) {}
 
   canActivate(): boolean {
-    if (!this.cfg.apiToken) throw new NotFoundException();
+    requireApiToken(this.cfg);
     return true;
   }
 }
@@ -41,15 +41,13 @@ export class ConsoleAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const token = this.cfg.apiToken;
-    if (!token) throw new NotFoundException();
+    const token = requireApiToken(this.cfg);
     const req = context.switchToHttp().getRequest<Request>();
-    if (this.sessions.isValid(cookieValue(req.headers.cookie, SESSION_COOKIE))) return true;
-    if (req.headers.authorization && bearerTokenMatches(req.headers.authorization, token)) {
+    const session = cookieValue(req.headers.cookie, SESSION_COOKIE);
+    if (this.sessions.isValid(session) || bearerTokenMatches(req.headers.authorization, token)) {
       return true;
     }
-    const from = clientAddress(req, this.server.trustProxy);
-    this.log.debug(`refused ${req.method} ${req.path} from ${from}: no console session`);
+    this.log.debug(refusedLine(req, this.server.trustProxy, 'no console session'));
     throw new UnauthorizedException('log in to the console first');
   }
 }

@@ -19,3 +19,12 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
   const rightmost = forwarded?.split(',').at(-1)?.trim();
   return rightmost ? rightmost.slice(0, MAX_ADDRESS_CHARS) : peer;
 }
+
+/** A refused request's log line: what it asked, from which client address, and why not. */
+export function refusedLine(
+  req: IncomingMessage & { readonly path: string },
+  trustProxy: boolean,
+  why: string,
+): string {
+  return `refused ${req.method} ${req.path} from ${clientAddress(req, trustProxy)}: ${why}`;
+}

@@ -5,22 +5,12 @@ import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { BargeIn } from './barge-in.js';
-import { CallActivity } from '../call/call-activity.js';
-import type { CallSessionUpdate, TranscriptTurn } from '../call/call-context.js';
-import { CallEnding } from '../call/call-ending.js';
-import { CallLogger } from '../call/call-logger.js';
-import { CallRecorder } from '../call/call-recorder.js';
-import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
-import { CallScope, type CallOwner } from '../call/call-scope.js';
-import { Keypad } from '../call/keypad.js';
+import { CallOwnerBase, CallOwnerParts } from '../call/call-owner-base.js';
 import { RealtimeLinkEvents } from '../call/link-events.js';
-import { LiveCallContext } from '../call/live-call-context.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
-import { SessionChanges } from '../call/session-changes.js';
 import { SessionSetup } from './session-setup.js';
-import { ToolCallCoordinator } from '../call/tool-calls.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
 
 /**
@@ -31,50 +21,24 @@ import { TwilioMediaLink } from './twilio-media-link.js';
  * objects it registers with in its constructor.
  */
 @Injectable({ scope: Scope.REQUEST })
-export class CallOrchestrator implements CallOwner, LiveCall {
-  /** State, audio levels and latency for the operator console (fed by the hooks below). */
-  readonly activity = new CallActivity();
-  private state: 'new' | 'active' | 'closed' = 'new';
-  private tickTimer?: NodeJS.Timeout;
-
+export class CallOrchestrator extends CallOwnerBase {
   constructor(
-    readonly context: LiveCallContext,
-    readonly recorder: CallRecorder,
+    parts: CallOwnerParts,
     private readonly media: TwilioMediaLink,
     private readonly link: RealtimeLink,
     private readonly session: SessionSetup,
-    private readonly changes: SessionChanges,
     private readonly scheduler: ResponseScheduler,
     private readonly flow: ResponseFlow,
-    private readonly tools: ToolCallCoordinator,
     private readonly bargeIn: BargeIn,
-    private readonly keypad: Keypad,
-    private readonly ending: CallEnding,
-    private readonly registry: CallRegistry,
-    private readonly log: CallLogger,
-    /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
-    readonly scope: CallScope,
     linkEvents: RealtimeLinkEvents,
   ) {
-    scope.own(this);
+    super(parts);
     linkEvents.listen({
       onOpen: (reconnected) => session.opened(reconnected),
       onReconnecting: () => session.replaced(),
       onEvent: (event) => this.onRealtimeEvent(event),
-      onFailure: (reason) => ending.fail(reason),
+      onFailure: (reason) => parts.ending.fail(reason),
     });
-  }
-
-  get stats() {
-    return this.recorder.stats;
-  }
-
-  get usage() {
-    return this.recorder.usage;
-  }
-
-  get transcript(): readonly TranscriptTurn[] {
-    return this.recorder.memory.turns();
   }
 
   /**
@@ -89,12 +53,9 @@ export class CallOrchestrator implements CallOwner, LiveCall {
   private readonly beginInScope = (): void => {
     if (this.state !== 'new') return;
     this.state = 'active';
-    this.registry.add(this);
-    const tick = () => this.ending.tick(this.stats.framesIn);
-    this.tickTimer = setInterval(() => this.scope.run(tick), 1000);
     const profile = this.context.profile;
-    this.log.log(`Twilio stream started${profile ? ` (profile ${profile})` : ''}`);
-    this.recorder.started();
+    this.register(`Twilio stream started${profile ? ` (profile ${profile})` : ''}`);
+    this.startTicking(() => this.ending.tick(this.stats.framesIn));
     this.link.start();
   };
 
@@ -131,22 +92,6 @@ export class CallOrchestrator implements CallOwner, LiveCall {
     if (++this.stats.framesDropped <= 5) this.log.warn(`dropped Twilio frame: ${reason}`);
   }
 
-  end(reason: string): void {
-    this.ending.end(reason);
-  }
-
-  transfer(number: string): void {
-    this.ending.transfer(number);
-  }
-
-  updateSession(update: CallSessionUpdate): void {
-    this.changes.update(update);
-  }
-
-  say(text: string): void {
-    this.changes.say(text);
-  }
-
   /** After an internal error: the call closes as failed. False when it had ended already. */
   fail(reason: string): boolean {
     const live = this.state !== 'closed';
@@ -154,20 +99,10 @@ export class CallOrchestrator implements CallOwner, LiveCall {
     return live;
   }
 
-  /** Ends the call and frees everything it holds; safe to call more than once. */
-  close(reason: string, level: 'log' | 'warn' = 'log', outcome: CallOutcome = 'completed'): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    clearInterval(this.tickTimer);
-    this.tools.dispose();
-    this.keypad.dispose();
+  protected releaseTransport(reason: string, outcome: CallOutcome): number {
     this.link.close(reason);
     this.media.close(outcome === 'failed' ? reason : undefined);
-    this.registry.remove(this);
-    this.recorder.ended(reason, level, outcome, {
-      dropped: this.media.droppedFrames + this.link.droppedAudioFrames,
-      suppressedWarnings: this.log.suppressedWarnings,
-    });
+    return this.media.droppedFrames + this.link.droppedAudioFrames;
   }
 
   private onRealtimeEvent(event: RealtimeServerEvent): void {

@@ -1,22 +1,13 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
-import { CallActivity } from '../call/call-activity.js';
-import { CallEnding } from '../call/call-ending.js';
-import { CallLogger } from '../call/call-logger.js';
 import { CALL_SETTINGS } from '../call/call-providers.js';
-import { CallRecorder } from '../call/call-recorder.js';
-import type { CallSessionUpdate, TranscriptTurn } from '../call/call-context.js';
-import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
-import { CallScope, type CallOwner } from '../call/call-scope.js';
+import type { CallSessionUpdate } from '../call/call-context.js';
+import { CallOwnerBase, CallOwnerParts } from '../call/call-owner-base.js';
 import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
-import { Keypad } from '../call/keypad.js';
-import { LiveCallContext } from '../call/live-call-context.js';
 import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
-import { SessionChanges } from '../call/session-changes.js';
-import { ToolCallCoordinator } from '../call/tool-calls.js';
 import { MAX_DTMF_PER_S, TokenBucket } from '../media-call/media-rate-limiter.js';
-import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { OpenAIRealtimeService } from '../realtime/openai-realtime.service.js';
 import { actionForRealtimeError } from '../realtime/realtime-failures.js';
 import { sayExactlyInstructions } from '../realtime/realtime-outbound.js';
@@ -39,58 +30,33 @@ import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
  * registers with in its constructor.
  */
 @Injectable({ scope: Scope.REQUEST })
-export class SipCall implements CallOwner, LiveCall {
-  /** State and latency for the console (no audio passes here, so no levels). */
-  readonly activity = new CallActivity();
-  private state: 'new' | 'accepting' | 'active' | 'closed' = 'new';
-  private tickTimer?: NodeJS.Timeout;
+export class SipCall extends CallOwnerBase {
   /** Key presses are the caller's to send (tone generators too): bounded as on a media stream. */
   private readonly keys = new TokenBucket(MAX_DTMF_PER_S, MAX_DTMF_PER_S, performance.now());
 
   constructor(
-    readonly context: LiveCallContext,
-    readonly recorder: CallRecorder,
+    parts: CallOwnerParts,
     private readonly sideband: SidebandLink,
     private readonly line: SipCallLine,
     private readonly playback: ServerPlayback,
     private readonly flow: ResponseFlow,
     private readonly scheduler: ResponseScheduler,
-    private readonly tools: ToolCallCoordinator,
-    private readonly keypad: Keypad,
-    private readonly ending: CallEnding,
-    private readonly changes: SessionChanges,
-    private readonly registry: CallRegistry,
     private readonly realtime: OpenAIRealtimeService,
     private readonly toolRegistry: ToolRegistry,
     private readonly metrics: BridgeMetrics,
-    private readonly log: CallLogger,
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
-    /** Every handler of this call runs in it: a throw, or a floating rejection, ends this call. */
-    readonly scope: CallScope,
     sidebandEvents: SidebandEvents,
   ) {
-    scope.own(this);
+    super(parts);
     sidebandEvents.listen({
       onOpen: (reconnected) => this.onSidebandOpen(reconnected),
       onEvent: (event) => this.onEvent(event),
       onGone: (reason, kind) => {
-        if (kind === 'failed') return ending.fail(`sideband lost: ${reason}`);
+        if (kind === 'failed') return parts.ending.fail(`sideband lost: ${reason}`);
         line.closed();
         this.close(`call ended: ${reason}`);
       },
     });
-  }
-
-  get stats() {
-    return this.recorder.stats;
-  }
-
-  get usage() {
-    return this.recorder.usage;
-  }
-
-  get transcript(): readonly TranscriptTurn[] {
-    return this.recorder.memory.turns();
   }
 
   /**
@@ -101,13 +67,11 @@ export class SipCall implements CallOwner, LiveCall {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'accepting';
-    this.registry.add(this);
     const { from, to, profile } = this.context;
-    this.log.log(
+    this.register(
       `SIP call from ${from ?? 'unknown'} to ${to ?? 'unknown'}` +
         `${profile ? ` (profile ${profile})` : ''}: accepting`,
     );
-    this.recorder.started();
     try {
       await this.line.accept(this.acceptSession());
     } catch (error) {
@@ -122,11 +86,9 @@ export class SipCall implements CallOwner, LiveCall {
   }
 
   private readonly goLive = (): void => {
-    this.tickTimer = setInterval(() => this.scope.run(this.tick), 1000);
+    this.startTicking(() => this.ending.tick());
     this.sideband.start();
   };
-
-  private readonly tick = (): void => this.ending.tick();
 
   /**
    * The media path's session for the same settings (instructions, voice, the offered tools, turn
@@ -138,21 +100,9 @@ export class SipCall implements CallOwner, LiveCall {
 
   // --- CallControl (tools and hooks) and LiveCall (the call-control API) ---------------
 
-  end(reason: string): void {
-    this.ending.end(reason);
-  }
-
-  transfer(number: string): void {
-    this.ending.transfer(number);
-  }
-
   /** Over the sideband as on a media call, without the VAD tuning the SIP path refuses. */
-  updateSession(update: CallSessionUpdate): void {
-    this.changes.update(sipSessionUpdate(update));
-  }
-
-  say(text: string): void {
-    this.changes.say(text);
+  override updateSession(update: CallSessionUpdate): void {
+    super.updateSession(sipSessionUpdate(update));
   }
 
   async hangUpNow(reason: string): Promise<void> {
@@ -170,21 +120,12 @@ export class SipCall implements CallOwner, LiveCall {
     this.close(`transferred to ${target} through the API`, 'log', 'transferred');
   }
 
-  /** Ends the call record and frees what the call holds; safe to call more than once. */
-  close(reason: string, level: 'log' | 'warn' = 'log', outcome: CallOutcome = 'completed'): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    clearInterval(this.tickTimer);
-    this.tools.dispose();
-    this.keypad.dispose();
+  protected releaseTransport(reason: string): number {
     this.playback.reset();
     this.sideband.close(reason);
     this.line.hangUpIfLive();
-    this.registry.remove(this);
-    this.recorder.ended(reason, level, outcome, {
-      dropped: 0,
-      suppressedWarnings: this.log.suppressedWarnings,
-    });
+    // The audio travels over SIP: the bridge drops none.
+    return 0;
   }
 
   // --- the sideband -------------------------------------------------------------------

@@ -6,7 +6,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { clientAddress } from '../http/client-address.js';
+import { refusedLine } from '../http/client-address.js';
 import { RefusalLog } from '../logging/refusal-log.js';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
@@ -25,10 +25,9 @@ export class TwilioSignatureGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const verdict = this.signatures.verifyWebhook(req);
     if (verdict === 'valid' || verdict === 'disabled') return true;
+    const checked = `checked against ${this.signatures.baseUrlOf(req)}${req.path}`;
     this.refusals.warn(
-      `refused ${req.method} ${req.path} from ${clientAddress(req, this.server.trustProxy)}: ` +
-        `${verdict} X-Twilio-Signature ` +
-        `(checked against ${this.signatures.baseUrlOf(req)}${req.path})`,
+      refusedLine(req, this.server.trustProxy, `${verdict} X-Twilio-Signature (${checked})`),
     );
     throw new ForbiddenException(`${verdict} X-Twilio-Signature`);
   }
