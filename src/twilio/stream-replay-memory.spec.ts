@@ -23,6 +23,15 @@ describe('InMemoryStreamReplayMemory', () => {
     expect(memory.size).toBe(0);
   });
 
+  it('lets a CallSid stream again once its memory expired', async () => {
+    let now = 0;
+    const memory = new InMemoryStreamReplayMemory(DAY_MS, 100, () => now);
+    await memory.claimStream('CA1');
+    now = DAY_MS;
+    expect(await memory.claimStream('CA1')).toBe(true);
+    expect(memory.size).toBe(1);
+  });
+
   it('lets one new stream through after the bridge itself moved the call', async () => {
     const memory = new InMemoryStreamReplayMemory(DAY_MS);
     await memory.claimStream('CA1');

@@ -2,9 +2,9 @@ import type { TwilioConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
 import { StreamTokenService } from './stream-token.service.js';
 
-const service = (authToken = 'auth', ttl = 300) =>
+const service = (authToken: string | undefined = 'auth', ttl = 300) =>
   new StreamTokenService({
-    authToken: new Secret(authToken),
+    authToken: authToken === undefined ? undefined : new Secret(authToken),
     streamTokenTtlS: ttl,
   } as TwilioConfig);
 
@@ -27,8 +27,23 @@ describe('StreamTokenService', () => {
     expect(service().verify('CA1', undefined, now)).toBe('missing');
     expect(service().verify('CA1', 'garbage', now)).toBe('invalid');
     expect(service().verify('CA1', 'a.b.c', now)).toBe('invalid');
-    expect(service(undefined, 60).verify('CA1', service().issue('CA1', now), now + 61_000)).toBe(
+    expect(service().verify('CA1', 'abc.short', now)).toBe('invalid');
+    expect(service().verify('CA1', `${service().issue('CA1', now)}.x`, now)).toBe('invalid');
+    expect(service('auth', 60).verify('CA1', service().issue('CA1', now), now + 61_000)).toBe(
       'expired',
     );
+  });
+
+  it('is valid for its whole TTL, and 30 s ahead of our clock at most', () => {
+    const tokens = service('auth', 60);
+    const token = tokens.issue('CA1', now);
+    expect(tokens.verify('CA1', token, now + 60_000)).toBe('valid');
+    expect(tokens.verify('CA1', token, now + 60_001)).toBe('expired');
+    expect(tokens.verify('CA1', token, now - 30_000)).toBe('valid');
+    expect(tokens.verify('CA1', token, now - 30_001)).toBe('expired');
+  });
+
+  it('still issues tokens with no TWILIO_AUTH_TOKEN (signatures off, local experiments)', () => {
+    expect(service(undefined).issue('CA1', now)).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
   });
 });
