@@ -3,7 +3,7 @@ import type { CallDirectory, ControlResult } from '../cluster/call-directory.js'
 import type { CallControlConfig } from '../config/config.namespaces.js';
 import type { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { CallControlHandler } from './call-control.handler.js';
-import { allowedTransferNumbers, transferRefusal } from './call-control.rules.js';
+import { allowedTransferNumbers, commandRefusal, transferRefusal } from './call-control.rules.js';
 
 const SID = `CA${'d'.repeat(32)}`;
 
@@ -88,5 +88,49 @@ describe('transfer rules', () => {
     for (const to of ['+15551234567', 'tel:+15551234567', 'sip:desk@example.com', 'sips:a@b.c']) {
       expect(transferRefusal(to, cfg)).toBeUndefined();
     }
+  });
+
+  it('refuses a target of any other form, saying which forms it takes', () => {
+    const cfg = { transferNumber: undefined, transferAllowedNumbers: [] };
+    expect(transferRefusal(`+1${'2'.repeat(5)}`, cfg)).toBe(
+      'expected an E.164 number such as +15551234567, or a sip:/tel: URI',
+    );
+    for (const to of [
+      `+1${'2'.repeat(15)}`,
+      'x+15551234567',
+      '+15551234567x',
+      '+1555123456a',
+      'sipss:a@b',
+      'http:a@b',
+      'xsip:a@b',
+      'sip:',
+      `sip:${'a'.repeat(201)}`,
+      'sip:a b',
+      'sip:a<b',
+      'sip:a>b',
+      'sip:a"b',
+    ]) {
+      expect(transferRefusal(to, cfg)).toBeDefined();
+    }
+    for (const to of [`+1${'2'.repeat(6)}`, `+1${'2'.repeat(14)}`, `sip:${'a'.repeat(200)}`]) {
+      expect(transferRefusal(to, cfg)).toBeUndefined();
+    }
+  });
+
+  it('names every allowed number when it refuses one off the list', () => {
+    const cfg = { transferNumber: '+15550001111', transferAllowedNumbers: ['+15550002222'] };
+    expect(transferRefusal('+15550003333', cfg)).toBe(
+      'transfers may only go to +15550001111, +15550002222',
+    );
+    expect(transferRefusal('+15550002222', cfg)).toBeUndefined();
+  });
+
+  it('takes a SIP call id as well as a CallSid, and refuses anything else', () => {
+    const cfg = { transferNumber: undefined, transferAllowedNumbers: [] };
+    expect(commandRefusal('rtc_0123456789abcdef', { action: 'hangup' }, cfg)).toBeUndefined();
+    expect(commandRefusal(SID, { action: 'end' }, cfg)).toBeUndefined();
+    expect(commandRefusal('CA1', { action: 'hangup' }, cfg)).toBe(
+      'not a call id (a Twilio CallSid CA + 32 hex, or rtc_...)',
+    );
   });
 });
