@@ -7,6 +7,7 @@ describe('truncateText', () => {
 
   it('cuts longer text and says so with the marker', () => {
     expect(truncateText('hello world', 5)).toBe(`hello${TRUNCATION_MARKER}`);
+    expect(truncateText('hello world', 5)).toBe('hello…[truncated]');
   });
 
   it('never cuts a surrogate pair in half', () => {

@@ -20,6 +20,15 @@ describe('LoginThrottle', () => {
     expect(throttle.failureBlockedFor('10.0.0.1', NOW + LOGIN_WINDOW_S * 1000)).toBe(0);
   });
 
+  it('holds nothing back once the window is over, however long ago', () => {
+    const throttle = new LoginThrottle();
+    for (let i = 0; i < LOGIN_MAX_SUCCESSES; i++) throttle.succeeded('10.0.0.1', NOW);
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) throttle.failed('10.0.0.1', NOW);
+    const after = NOW + LOGIN_WINDOW_S * 1000 + 1500;
+    expect(throttle.successBlockedFor('10.0.0.1', after)).toBe(0);
+    expect(throttle.failureBlockedFor('10.0.0.1', after)).toBe(0);
+  });
+
   it('never holds back the right token because of failures, from that address or another', () => {
     const throttle = new LoginThrottle();
     for (let i = 0; i < 100; i++) throttle.failed('10.0.0.1', NOW);
@@ -72,10 +81,11 @@ describe('LoginThrottle', () => {
     const throttle = new LoginThrottle();
     const later = NOW + LOGIN_WINDOW_S * 1000;
     for (let i = 0; i < LOGIN_MAX_SUCCESSES; i++) throttle.succeeded('first', NOW);
-    for (let i = 1; i < LOGIN_TRACKED_ADDRESSES; i++) throttle.succeeded(`10.4.${i}`, NOW);
-    // `first` starts a new window, then one more address pushes the oldest out.
+    for (let i = 2; i < LOGIN_TRACKED_ADDRESSES; i++) throttle.succeeded(`10.4.${i}`, NOW);
+    // `first` starts a new window, then two more addresses push the oldest out.
     for (let i = 0; i < LOGIN_MAX_SUCCESSES; i++) throttle.succeeded('first', later);
     throttle.succeeded('10.5.0.1', later);
+    throttle.succeeded('10.5.0.2', later);
     expect(throttle.successBlockedFor('first', later)).toBe(LOGIN_WINDOW_S);
   });
 });

@@ -14,6 +14,8 @@ describe('redactUrl', () => {
     // A form-encoded space around the name, as a URL-decoding server would read it.
     expect(redactUrl('/x?token+=s3cret')).toBe('/x?token+=[redacted]');
     expect(redactUrl('/x?+Token=s3cret')).toBe('/x?+Token=[redacted]');
+    expect(redactUrl('/x?to+ken=keep')).toBe('/x?to+ken=keep');
+    expect(redactUrl('?token=s3cret')).toBe('?token=[redacted]');
   });
 
   it('leaves other parameters and URLs without a query alone', () => {
@@ -21,6 +23,8 @@ describe('redactUrl', () => {
     expect(redactUrl('/x?tokens=1&mytoken=2')).toBe('/x?tokens=1&mytoken=2');
     // A name with no value has nothing to hide.
     expect(redactUrl('/x?token&a=1')).toBe('/x?token&a=1');
+    // Only the query is read as parameters.
+    expect(redactUrl('/x&token=1')).toBe('/x&token=1');
   });
 });
 

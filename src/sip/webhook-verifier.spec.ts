@@ -82,6 +82,11 @@ describe('WebhookVerifier (the openai package, checked against standardwebhooks)
       status: 400,
       reason: 'missing header webhook-signature',
     });
+    expect(await verify({ ...headers, id: undefined })).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'missing header webhook-id',
+    });
     expect(await verify({})).toEqual({
       ok: false,
       status: 400,
