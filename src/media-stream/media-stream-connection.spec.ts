@@ -576,7 +576,7 @@ describe('MediaStreamConnection', () => {
     ],
   ])('names the %s handler when it throws, and ends the stream', async (what, act) => {
     const t = setUp();
-    await act(t);
+    await Promise.resolve(act(t));
     expect(t.errors.at(-1)).toMatch(new RegExp(`^internal error in media stream ${what}: Error`));
     expect(t.socket.terminated).toBe(true);
   });
