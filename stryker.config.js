@@ -15,21 +15,36 @@ export default {
   checkers: [],
   concurrency: 2,
   timeoutMS: 20000,
-  reporters: ['clear-text', 'progress', 'html'],
+  reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
   mutate: [
+    // Who may talk to us: signatures, tokens, secrets, the URL they are computed over.
     'src/twilio/stream-token.service.ts',
     'src/twilio/twilio-signature.service.ts',
     'src/twilio/public-url.ts',
     'src/twilio/stream-replay-memory.ts',
+    'src/sip-call/webhook-verifier.ts',
+    'src/sip-call/webhook-deliveries.ts',
+    'src/config/secret.ts',
+    'src/http/bearer-token.ts',
+    'src/console/console-sessions.service.ts',
+    'src/console/login-throttle.service.ts',
+    'src/http/client-address.ts',
+    // The cluster bus: signed envelopes, the shapes read back from Redis, the rules the owner
+    // re-checks, and the seen-once memory.
+    'src/directory/bus-envelope.ts',
+    'src/directory/bus-messages.ts',
     'src/directory/ttl-memory.ts',
     'src/call-control/call-control.rules.ts',
-    'src/console/console-sessions.service.ts',
-    'src/http/bearer-token.ts',
-    'src/logging/log-throttle.ts',
-    'src/sip-call/webhook-deliveries.ts',
+    // What a stranger's socket may cost before and after it proves a call.
+    'src/media-call/media-stream-connection.ts',
     'src/media-call/media-rate-limiter.ts',
-    'src/config/secret.ts',
+    // What reaches logs, events and the console.
+    'src/logging/log-throttle.ts',
+    'src/logging/redact-url.ts',
+    'src/text/plain-text.ts',
+    'src/text/text-bound.ts',
   ],
 };

@@ -12,5 +12,6 @@ describe('Secret', () => {
     expect(`${secret.toString()}`).toBe('[redacted]');
     expect(JSON.stringify({ secret })).toBe('{"secret":"[redacted]"}');
     expect(inspect({ secret })).not.toContain('sk-hidden');
+    expect(inspect(secret)).toBe('[redacted]');
   });
 });

@@ -15,11 +15,30 @@ describe('ConsoleSessions', () => {
     expect(sessions.isValid(undefined, NOW)).toBe(false);
   });
 
+  it('forgets expired sessions: they hold no place among the MAX_SESSIONS', () => {
+    const sessions = new ConsoleSessions();
+    const old = sessions.create(NOW);
+    sessions.create(NOW + 1);
+    // Expired exactly at its expiry time, and forgotten when the next session is made.
+    sessions.create(NOW + SESSION_TTL_S * 1000 + 1);
+    expect(sessions.size).toBe(1);
+    expect(sessions.isValid(old, NOW + SESSION_TTL_S * 1000 + 1)).toBe(false);
+  });
+
+  it('forgets an expired session when it is presented', () => {
+    const sessions = new ConsoleSessions();
+    const id = sessions.create(NOW);
+    expect(sessions.isValid(id, NOW + SESSION_TTL_S * 1000)).toBe(false);
+    expect(sessions.size).toBe(0);
+  });
+
   it('forgets a session on logout', () => {
     const sessions = new ConsoleSessions();
     const id = sessions.create(NOW);
     sessions.revoke(id);
     expect(sessions.isValid(id, NOW)).toBe(false);
+    expect(() => sessions.revoke(undefined)).not.toThrow();
+    expect(sessions.size).toBe(0);
   });
 
   it(`keeps at most ${MAX_SESSIONS} sessions, ending the oldest`, () => {
@@ -37,5 +56,10 @@ describe('cookieValue', () => {
     expect(cookieValue('a=1; bridge_console=abc_-9; b=2', 'bridge_console')).toBe('abc_-9');
     expect(cookieValue('xbridge_console=1', 'bridge_console')).toBeUndefined();
     expect(cookieValue(undefined, 'bridge_console')).toBeUndefined();
+  });
+
+  it('reads a value without the spaces around it, and only a cookie with a value', () => {
+    expect(cookieValue('bridge_console= abc ; b=2', 'bridge_console')).toBe('abc');
+    expect(cookieValue('bridge_console1; b=2', 'bridge_console')).toBeUndefined();
   });
 });

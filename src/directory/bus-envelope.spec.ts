@@ -47,6 +47,17 @@ describe('BusEnvelope', () => {
     const ahead = handMade(SECRET, CHANNEL, now + BUS_MESSAGE_WINDOW_MS + 1, '{}');
     expect(envelope.open(CHANNEL, ahead)).toEqual({ ok: false, reason: 'expired' });
     expect(envelope.open(CHANNEL, handMade(SECRET, CHANNEL, now - 1000, '{}')).ok).toBe(true);
+    // The window's edges are in it.
+    const edge = now - BUS_MESSAGE_WINDOW_MS;
+    expect(envelope.open(CHANNEL, handMade(SECRET, CHANNEL, edge, '{}')).ok).toBe(true);
+    expect(
+      envelope.open(CHANNEL, handMade(SECRET, CHANNEL, now + BUS_MESSAGE_WINDOW_MS, '{}')).ok,
+    ).toBe(true);
+    expect(envelope.open(CHANNEL, handMade(SECRET, CHANNEL, now, '{}'), 1000).ok).toBe(true);
+    expect(envelope.open(CHANNEL, handMade(SECRET, CHANNEL, now - 1001, '{}'), 1000)).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
     // Made fresh by hand without the secret: the MAC no longer matches.
     const refreshed = { ...(JSON.parse(sealed) as object), ts: now };
     expect(envelope.open(CHANNEL, JSON.stringify(refreshed))).toEqual({
@@ -73,6 +84,14 @@ describe('BusEnvelope', () => {
       JSON.stringify({ v: 1, ts: now, body: '{}', mac: 'zz' }),
       JSON.stringify({ v: 1, ts: now, body: '{}', mac: '0'.repeat(64), extra: 1 }),
       JSON.stringify({ v: 2, ts: now, body: '{}', mac: '0'.repeat(64) }),
+      JSON.stringify({ v: 1, ts: now, body: '{}', mac: '0'.repeat(63) }),
+      JSON.stringify({ v: 1, ts: now, body: '{}', mac: '0'.repeat(65) }),
+      JSON.stringify({ v: 1, ts: now, body: '{}', mac: `z${'0'.repeat(64)}` }),
+      JSON.stringify({ v: 1, ts: now, body: '{}', mac: `${'0'.repeat(64)}z` }),
+      JSON.stringify({ v: 1, ts: now, body: '{}', mac: 'A'.repeat(64) }),
+      JSON.stringify({ v: 1, ts: -1, body: '{}', mac: '0'.repeat(64) }),
+      JSON.stringify({ v: 1, ts: 1.5, body: '{}', mac: '0'.repeat(64) }),
+      JSON.stringify({ v: 1, ts: now, body: {}, mac: '0'.repeat(64) }),
     ]) {
       expect(envelope.open(CHANNEL, text)).toEqual({ ok: false, reason: 'malformed' });
     }

@@ -14,6 +14,8 @@ describe('bearer tokens', () => {
     expect(bearerToken('Basic abc')).toBe('');
     expect(bearerToken('Bearer ')).toBe('');
     expect(bearerToken('xBearer abc')).toBe('');
+    // The whole value is the token or nothing: no line break smuggles a token in front of junk.
+    expect(bearerToken('Bearer abc\nX-Other: 1')).toBe('');
   });
 
   it('matches only the exact token', () => {

@@ -14,6 +14,19 @@ describe('clientAddress', () => {
     expect(clientAddress(req, true)).toBe('203.0.113.5');
   });
 
+  it('trims the rightmost entry, and reads repeated headers in the order received', () => {
+    expect(clientAddress(request({ 'x-forwarded-for': '6.6.6.6,  203.0.113.5 ' }), true)).toBe(
+      '203.0.113.5',
+    );
+    const repeated = request({ 'x-forwarded-for': ['6.6.6.6', '203.0.113.7'] });
+    expect(clientAddress(repeated, true)).toBe('203.0.113.7');
+  });
+
+  it('says unknown for a socket that has no peer address any more', () => {
+    const req = { headers: {}, socket: {} } as unknown as IncomingMessage;
+    expect(clientAddress(req, false)).toBe('unknown');
+  });
+
   it('is the peer behind a trusted proxy that sent no X-Forwarded-For', () => {
     expect(clientAddress(request({}), true)).toBe('10.0.0.9');
     expect(clientAddress(request({ 'x-forwarded-for': ' , ' }), true)).toBe('10.0.0.9');

@@ -10,4 +10,11 @@ describe('LogThrottle', () => {
     expect(throttle.line('next')).toBe('next (7 similar lines not logged)');
     expect(throttle.line('again')).toBeUndefined();
   });
+
+  it('throttles by the real clock when given none', () => {
+    const throttle = new LogThrottle(1, 2);
+    const written = Array.from({ length: 50 }, (_, i) => throttle.line(`line ${i}`));
+    // The burst, and at most one more if a whole second passed meanwhile.
+    expect(written.filter(Boolean).length).toBeLessThanOrEqual(3);
+  });
 });

@@ -11,11 +11,20 @@ describe('redactUrl', () => {
     expect(redactUrl('/x?%74oken=s3cret')).toBe('/x?%74oken=[redacted]');
     expect(redactUrl('/x?token[]=a&token[b]=c')).toBe('/x?token[]=[redacted]&token[b]=[redacted]');
     expect(redactUrl('/x?to%ZZken=keep')).toBe('/x?to%ZZken=keep');
+    // A form-encoded space around the name, as a URL-decoding server would read it.
+    expect(redactUrl('/x?token+=s3cret')).toBe('/x?token+=[redacted]');
+    expect(redactUrl('/x?+Token=s3cret')).toBe('/x?+Token=[redacted]');
+    expect(redactUrl('/x?to+ken=keep')).toBe('/x?to+ken=keep');
+    expect(redactUrl('?token=s3cret')).toBe('?token=[redacted]');
   });
 
   it('leaves other parameters and URLs without a query alone', () => {
     expect(redactUrl('/api/twiml')).toBe('/api/twiml');
     expect(redactUrl('/x?tokens=1&mytoken=2')).toBe('/x?tokens=1&mytoken=2');
+    // A name with no value has nothing to hide.
+    expect(redactUrl('/x?token&a=1')).toBe('/x?token&a=1');
+    // Only the query is read as parameters.
+    expect(redactUrl('/x&token=1')).toBe('/x&token=1');
   });
 });
 
@@ -27,5 +36,7 @@ describe('redactQuery', () => {
       other: 'c',
     });
     expect(redactQuery(undefined)).toBeUndefined();
+    expect(redactQuery(null)).toBeNull();
+    expect(redactQuery('token=a')).toBe('token=a');
   });
 });

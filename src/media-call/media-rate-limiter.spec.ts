@@ -27,6 +27,14 @@ describe('MediaRateLimiter', () => {
     for (let i = 0; i < 95; i++, now += 10) expect(limiter.audio(FRAME)).toBe('forward');
   });
 
+  it('drops the frames beyond the burst before it closes the stream', () => {
+    const limiter = new MediaRateLimiter(() => 0);
+    for (let i = 0; i < MEDIA_BYTES_PER_SECOND / 160; i++)
+      expect(limiter.audio(FRAME)).toBe('forward');
+    expect(limiter.audio(FRAME)).toBe('drop');
+    expect(limiter.droppedFrames).toBe(1);
+  });
+
   it('forwards no more than real time (plus the burst) of a 10x stream, then closes it', () => {
     let now = 0;
     const limiter = new MediaRateLimiter(() => now);
@@ -49,5 +57,7 @@ describe('MediaRateLimiter', () => {
     const limiter = new MediaRateLimiter(() => 0);
     const verdicts = Array.from({ length: 50 }, () => limiter.keyPress());
     expect(verdicts.filter((v) => v === 'forward')).toHaveLength(10);
+    expect(verdicts.filter((v) => v === 'drop')).toHaveLength(40);
+    expect(limiter.droppedFrames).toBe(40);
   });
 });

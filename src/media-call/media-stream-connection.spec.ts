@@ -4,7 +4,7 @@ import type WebSocket from 'ws';
 import type { CallOrchestrator } from './call-orchestrator.js';
 import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
 import type { StartFrame } from '../twilio/media-stream.messages.js';
-import { MAX_EXCESS_MEDIA_S, MEDIA_BURST_S } from './media-rate-limiter.js';
+import { MAX_DTMF_PER_S, MAX_EXCESS_MEDIA_S, MEDIA_BURST_S } from './media-rate-limiter.js';
 import {
   MediaStreamConnection,
   REFUSED_CLOSE_GRACE_MS,
@@ -27,8 +27,11 @@ class FakeSocket extends EventEmitter {
   readyState = 1;
   closedWith?: { code: number; reason?: string };
   terminated = false;
+  /** Set to make `close` throw, as a handler bug would. */
+  failClose = false;
 
   close(code: number, reason?: string): void {
+    if (this.failClose) throw new Error('close failed');
     this.closedWith ??= { code, reason };
     this.readyState = 2;
   }
@@ -78,21 +81,28 @@ function setUp(refusal?: string) {
   const socket = new FakeSocket();
   const refused: StreamRefusal[] = [];
   const warnings: string[] = [];
+  const errors: string[] = [];
   const pool = { removePending: jest.fn() };
   let settle: (outcome: StartOutcome) => void = () => undefined;
+  let fail: (error: Error) => void = () => undefined;
+  let starts = 0;
   let starting: StartingStream | undefined;
   const host: ConnectionHost = {
     starter: {
       refusalFor: (_frame: StartFrame) => refusal,
       start: (_frame: StartFrame, stream: StartingStream) => {
         starting = stream;
-        return new Promise<StartOutcome>((resolve) => (settle = resolve));
+        starts++;
+        return new Promise<StartOutcome>((resolve, reject) => {
+          settle = resolve;
+          fail = reject;
+        });
       },
     },
     pool,
     metrics: { streamRefused: (why) => refused.push(why) },
     warn: (message) => warnings.push(message),
-    error: (message) => warnings.push(message),
+    error: (message) => errors.push(message),
   };
   const connection = new MediaStreamConnection(socket as unknown as WebSocket, host, TIMEOUT_MS);
   const call = fakeCall();
@@ -110,7 +120,11 @@ function setUp(refusal?: string) {
     pool,
     call,
     started,
+    errors,
+    host,
     settle: (outcome: StartOutcome) => settle(outcome),
+    fail: (error: Error) => fail(error),
+    starts: () => starts,
     stream: () => starting,
   };
 }
@@ -153,11 +167,12 @@ describe('MediaStreamConnection', () => {
   });
 
   it('leaves the pool at a valid start and hands the call its socket and the frames sent meanwhile', async () => {
-    const { socket, connection, pool, call, started } = setUp();
+    const { socket, connection, pool, call, started, stream } = setUp();
     socket.receive(connected);
     socket.receive(start);
     expect(connection.current).toBe('starting');
     expect(pool.removePending).toHaveBeenCalledWith(connection);
+    expect(stream()?.socket()).toBe(socket);
     // Past the pre-start budget's frame count: a valid start lifts it.
     for (let i = 0; i < MAX_FRAMES_BEFORE_START + 2; i++) socket.receive(media());
     await started();
@@ -190,11 +205,12 @@ describe('MediaStreamConnection', () => {
   });
 
   it('leaves the pool, uncounted, when a pending socket closes', () => {
-    const { socket, connection, refused, pool } = setUp();
+    const { socket, connection, refused, pool, warnings, errors } = setUp();
     socket.emit('close', 1006);
     expect(connection.current).toBe('closed');
     expect(pool.removePending).toHaveBeenCalledWith(connection);
     expect(refused).toEqual([]);
+    expect([...warnings, ...errors]).toEqual([]);
     jest.advanceTimersByTime(TIMEOUT_MS);
     expect(refused).toEqual([]);
   });
@@ -204,6 +220,8 @@ describe('MediaStreamConnection', () => {
     pending.socket.emit('error', new Error('invalid opcode'));
     expect(pending.socket.terminated).toBe(true);
     expect(pending.connection.current).toBe('closed');
+    expect(pending.warnings).toEqual(['media stream socket error: invalid opcode']);
+    expect(pending.errors).toEqual([]);
 
     const live = setUp();
     live.socket.receive(start);
@@ -213,6 +231,9 @@ describe('MediaStreamConnection', () => {
     });
     live.socket.emit('error', oversized);
     expect(live.socket.terminated).toBe(false);
+    expect(live.warnings).toEqual([
+      `[callSid=${CALL_SID}] media stream socket error: Max payload size exceeded`,
+    ]);
     live.socket.emit('close', 1009);
     expect(live.call.close).toHaveBeenCalledWith(
       'Twilio frame over the 64 KiB limit',
@@ -222,13 +243,19 @@ describe('MediaStreamConnection', () => {
   });
 
   it.each([
-    ['too many frames', () => Array.from({ length: MAX_FRAMES_BEFORE_START + 1 }, () => connected)],
-    ['one frame too large', () => ['x'.repeat(MAX_FRAME_BYTES_BEFORE_START + 1)]],
     [
-      'too many bytes in all',
+      `more than ${MAX_FRAMES_BEFORE_START} frames before start`,
+      () => Array.from({ length: MAX_FRAMES_BEFORE_START + 1 }, () => connected),
+    ],
+    [
+      `a ${MAX_FRAME_BYTES_BEFORE_START + 1}-byte frame before start (at most ${MAX_FRAME_BYTES_BEFORE_START})`,
+      () => ['x'.repeat(MAX_FRAME_BYTES_BEFORE_START + 1)],
+    ],
+    [
+      `more than ${MAX_BYTES_BEFORE_START} bytes before start`,
       () => Array.from({ length: 3 }, () => 'x'.repeat(Math.ceil(MAX_BYTES_BEFORE_START / 2.5))),
     ],
-  ])('destroys a pending socket past its budget before start: %s', (_what, frames) => {
+  ])('destroys a pending socket past its budget before start: %s', (why, frames) => {
     const { socket, connection, refused, warnings } = setUp();
     const sent = frames();
     for (const frame of sent.slice(0, -1)) socket.receive(frame);
@@ -237,7 +264,7 @@ describe('MediaStreamConnection', () => {
     expect(socket.terminated).toBe(true);
     expect(connection.current).toBe('closed');
     expect(refused).toEqual(['pre_start_budget']);
-    expect(warnings.at(-1)).toMatch(/^destroyed a media stream over its budget before start: /);
+    expect(warnings.at(-1)).toBe(`destroyed a media stream over its budget before start: ${why}`);
     socket.receive(connected);
     expect(refused).toEqual(['pre_start_budget']);
   });
@@ -256,6 +283,9 @@ describe('MediaStreamConnection', () => {
     pending.connection.evict();
     expect(pending.socket.terminated).toBe(true);
     expect(pending.refused).toEqual(['evicted']);
+    expect(pending.warnings).toEqual([
+      'destroyed a media stream waiting for start: evicted from the full pending pool (MAX_PENDING_STREAMS)',
+    ]);
 
     const live = setUp();
     live.socket.receive(start);
@@ -275,13 +305,26 @@ describe('MediaStreamConnection', () => {
     for (let i = 0; i < frames; i++) socket.receive(second);
     expect(connection.current).toBe('closed');
     expect(refused).toEqual(['media_flood']);
-    expect(socket.closedWith?.code).toBe(1008);
+    expect(socket.closedWith).toEqual({ code: 1008, reason: 'media faster than real time' });
     expect(call.close).toHaveBeenCalledTimes(1);
+    expect(call.close).toHaveBeenCalledWith(
+      'Twilio stream kept sending media faster than real time',
+      'warn',
+      'refused',
+    );
+    // Every frame past the burst is counted as dropped, the one that closed it too.
+    expect(call.countDrop.mock.calls).toEqual(
+      Array.from({ length: MAX_EXCESS_MEDIA_S + 1 }, () => ['media faster than real time']),
+    );
   });
 
   it('tells the starter it is no longer wanted once it closed while its call was set up', async () => {
     const { socket, connection, stream, settle, refused } = setUp();
     socket.receive(start);
+    expect(stream()?.wanted()).toBe(true);
+    socket.readyState = 2;
+    expect(stream()?.wanted()).toBe(false);
+    socket.readyState = 1;
     expect(stream()?.wanted()).toBe(true);
     socket.emit('close', 1006);
     expect(stream()?.wanted()).toBe(false);
@@ -289,5 +332,252 @@ describe('MediaStreamConnection', () => {
     await flush();
     expect(connection.current).toBe('closed');
     expect(refused).toEqual([]);
+  });
+
+  it('drops and logs junk before start (binary, malformed, media) within the budget', () => {
+    const { socket, connection, refused, warnings } = setUp();
+    socket.emit('message', Buffer.from(JSON.stringify(connected)), true);
+    socket.receive('not json');
+    socket.receive(media());
+    expect(connection.current).toBe('pending');
+    expect(socket.terminated).toBe(false);
+    expect(refused).toEqual([]);
+    expect(warnings).toEqual([
+      'dropped Twilio frame before start: binary frame (Twilio sends text)',
+      expect.stringMatching(/^dropped Twilio frame before start: .+/),
+      'dropped Twilio frame before start: media before start',
+    ]);
+    const other = setUp();
+    other.socket.receive({ event: 'mark', streamSid: STREAM_SID, mark: { name: 'm' } });
+    other.socket.receive({ event: 'dtmf', streamSid: STREAM_SID, dtmf: { digit: '1' } });
+    expect(other.warnings).toEqual([
+      'dropped Twilio frame before start: mark before start',
+      'dropped Twilio frame before start: dtmf before start',
+    ]);
+  });
+
+  it(`counts a frame's bytes whether ws hands over one buffer or several`, () => {
+    const { socket, refused } = setUp();
+    const half = Buffer.alloc(MAX_FRAME_BYTES_BEFORE_START / 2 + 1, 0x20);
+    socket.emit('message', [half, half], false);
+    expect(socket.terminated).toBe(true);
+    expect(refused).toEqual(['pre_start_budget']);
+  });
+
+  it('takes exactly its budget before start: frames up to the count and bytes up to the bound', () => {
+    const { socket, connection } = setUp();
+    const frame = 'x'.repeat(MAX_BYTES_BEFORE_START / MAX_FRAMES_BEFORE_START);
+    expect(frame.length).toBeLessThanOrEqual(MAX_FRAME_BYTES_BEFORE_START);
+    for (let i = 0; i < MAX_FRAMES_BEFORE_START; i++) socket.receive(frame);
+    expect(socket.terminated).toBe(false);
+    expect(connection.current).toBe('pending');
+    const single = setUp();
+    single.socket.receive('x'.repeat(MAX_FRAME_BYTES_BEFORE_START));
+    expect(single.socket.terminated).toBe(false);
+  });
+
+  it('closes normally when Twilio stops before start', () => {
+    const { socket, refused } = setUp();
+    socket.receive({ event: 'stop', streamSid: STREAM_SID });
+    expect(socket.closedWith).toEqual({ code: 1000, reason: undefined });
+    expect(refused).toEqual([]);
+  });
+
+  it("does not log a malformed CallSid it refuses: it is the stranger's text", () => {
+    const { socket, warnings } = setUp('stream token invalid');
+    const forged = { ...start, start: { ...start.start, callSid: 'CA-evil' } };
+    socket.receive(forged);
+    expect(warnings).toEqual(['refused media stream: stream token invalid']);
+  });
+
+  it('logs at most 5 frames dropped while its call is set up, and keeps the rest from the call', async () => {
+    const { socket, warnings, call, started } = setUp();
+    socket.receive(start);
+    for (let i = 0; i < 8; i++) socket.receive('not json');
+    expect(warnings).toHaveLength(5);
+    expect(warnings[4]).toMatch(/^dropped Twilio frame before start: /);
+    await started();
+    expect(call.handleTwilioFrame).not.toHaveBeenCalled();
+  });
+
+  it('keeps the newest 100 frames sent while its call is set up', async () => {
+    const { socket, call, started } = setUp();
+    socket.receive(start);
+    for (let i = 0; i < 101; i++) {
+      socket.receive({ event: 'mark', streamSid: STREAM_SID, mark: { name: String(i) } });
+    }
+    await started();
+    expect(call.handleTwilioFrame).toHaveBeenCalledTimes(100);
+    const first = call.handleTwilioFrame.mock.calls[0][0] as { mark: { name: string } };
+    expect(first.mark.name).toBe('1');
+  });
+
+  it('is destroyed when its call is still being set up at the start timeout', () => {
+    const { socket, refused } = setUp();
+    socket.receive(start);
+    jest.advanceTimersByTime(TIMEOUT_MS);
+    expect(socket.terminated).toBe(true);
+    expect(refused).toEqual(['start_timeout']);
+  });
+
+  it('drops frames of a started call that are binary, malformed or for another stream', async () => {
+    const { socket, call, started } = setUp();
+    socket.receive(start);
+    await started();
+    socket.emit('message', Buffer.from(JSON.stringify(media())), true);
+    socket.receive('{');
+    socket.receive({ ...media(), streamSid: 'MZ00000000000000000000000000000002' });
+    expect(call.handleTwilioFrame).not.toHaveBeenCalled();
+    expect(call.countDrop).toHaveBeenCalledTimes(3);
+    expect(call.countDrop).toHaveBeenCalledWith('binary frame (Twilio sends text)');
+    expect(call.countDrop).toHaveBeenCalledWith('media for another streamSid');
+  });
+
+  it('drops key presses faster than a person types, and passes the rest to the call', async () => {
+    const { socket, call, started } = setUp();
+    socket.receive(start);
+    await started();
+    const key = { event: 'dtmf', streamSid: STREAM_SID, dtmf: { digit: '1' } };
+    for (let i = 0; i < MAX_DTMF_PER_S + 5; i++) socket.receive(key);
+    expect(call.handleTwilioFrame).toHaveBeenCalledTimes(MAX_DTMF_PER_S);
+    expect(call.countDrop).toHaveBeenCalledTimes(5);
+    expect(call.countDrop).toHaveBeenCalledWith('key presses faster than a person types');
+  });
+
+  it('drops media beyond real time before it closes a flooding stream', async () => {
+    const { socket, connection, call, started } = setUp();
+    socket.receive(start);
+    await started();
+    for (let i = 0; i < (MEDIA_BURST_S + 1) * 2; i++) socket.receive(media(8000));
+    expect(connection.current).toBe('started');
+    expect(call.countDrop).toHaveBeenCalledWith('media faster than real time');
+    expect(call.handleTwilioFrame).toHaveBeenCalledTimes(MEDIA_BURST_S);
+    expect(call.countDrop).toHaveBeenCalledTimes((MEDIA_BURST_S + 1) * 2 - MEDIA_BURST_S);
+  });
+
+  it('closes with 1011, saying why in the log, when its call cannot be started', async () => {
+    const { socket, connection, errors, fail } = setUp();
+    socket.receive(start);
+    fail(new Error('redis down'));
+    await flush();
+    expect(connection.current).toBe('closed');
+    expect(socket.closedWith).toEqual({ code: 1011, reason: 'internal error' });
+    expect(errors).toEqual([`could not start call ${CALL_SID}: Error: redis down`]);
+  });
+
+  it('ends the call begun before its start failed', async () => {
+    const { socket, call, stream, fail } = setUp();
+    socket.receive(start);
+    stream()!.begin(call as unknown as CallOrchestrator);
+    fail(new Error('lease lost'));
+    await flush();
+    expect(call.close).toHaveBeenCalledWith('internal error', 'warn', 'failed');
+    expect(socket.closedWith).toEqual({ code: 1011, reason: 'internal error' });
+  });
+
+  it('sends nothing more to a socket that closed while its call was set up', async () => {
+    const gone = setUp();
+    gone.socket.receive(start);
+    gone.socket.emit('close', 1006);
+    gone.fail(new Error('redis down'));
+    await flush();
+    expect(gone.socket.closedWith).toBeUndefined();
+
+    const refusedLate = setUp();
+    refusedLate.socket.receive(start);
+    refusedLate.socket.emit('close', 1006);
+    refusedLate.settle({ kind: 'refused', reason: 'busy', why: 'no_capacity', code: 1013 });
+    await flush();
+    expect(refusedLate.refused).toEqual([]);
+    expect(refusedLate.warnings).toEqual([]);
+  });
+
+  it('starts nothing for a start sent again in the close grace after a refusal', async () => {
+    const { socket, settle, starts } = setUp();
+    socket.receive(start);
+    settle({ kind: 'refused', reason: '2 calls already active', why: 'no_capacity', code: 1013 });
+    await flush();
+    socket.receive(start);
+    expect(starts()).toBe(1);
+  });
+
+  it('treats any socket error on a started call as a plain close, unless the frame was too large', async () => {
+    const { socket, call, started } = setUp();
+    socket.receive(start);
+    await started();
+    socket.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    socket.emit('close', 1006);
+    expect(call.close).toHaveBeenCalledWith('Twilio socket closed (1006)', 'log', 'completed');
+  });
+
+  it('ends only its own stream when a handler throws', async () => {
+    const { socket, connection, call, started, errors } = setUp();
+    socket.receive(start);
+    await started();
+    call.handleTwilioFrame.mockImplementation(() => {
+      throw new Error('boom');
+    });
+    socket.receive(media());
+    expect(socket.terminated).toBe(true);
+    expect(connection.current).toBe('closed');
+    expect(call.close).toHaveBeenCalledWith('internal error', 'warn', 'failed');
+    expect(errors).toEqual([
+      expect.stringMatching(/^internal error in media stream message: Error: boom/),
+    ]);
+  });
+
+  it.each([
+    [
+      'timer',
+      (t: ReturnType<typeof setUp>) => {
+        t.host.metrics.streamRefused = () => {
+          throw new Error('boom');
+        };
+        jest.advanceTimersByTime(TIMEOUT_MS);
+      },
+    ],
+    [
+      'close',
+      async (t: ReturnType<typeof setUp>) => {
+        t.socket.receive(start);
+        await t.started();
+        t.call.scope.run = () => {
+          throw new Error('boom');
+        };
+        t.socket.emit('close', 1000);
+      },
+    ],
+    [
+      'error',
+      (t: ReturnType<typeof setUp>) => {
+        t.host.warn = () => {
+          throw new Error('boom');
+        };
+        t.socket.emit('error', new Error('invalid opcode'));
+      },
+    ],
+    [
+      'start',
+      async (t: ReturnType<typeof setUp>) => {
+        t.socket.receive(start);
+        t.socket.failClose = true;
+        t.settle({ kind: 'refused', reason: 'busy', why: 'no_capacity', code: 1013 });
+        await flush();
+      },
+    ],
+    [
+      'start',
+      async (t: ReturnType<typeof setUp>) => {
+        t.socket.receive(start);
+        t.socket.failClose = true;
+        t.fail(new Error('redis down'));
+        await flush();
+      },
+    ],
+  ])('names the %s handler when it throws, and ends the stream', async (what, act) => {
+    const t = setUp();
+    await Promise.resolve(act(t));
+    expect(t.errors.at(-1)).toMatch(new RegExp(`^internal error in media stream ${what}: Error`));
+    expect(t.socket.terminated).toBe(true);
   });
 });

@@ -82,7 +82,16 @@ describe('WebhookVerifier (the openai package, checked against standardwebhooks)
       status: 400,
       reason: 'missing header webhook-signature',
     });
-    expect(await verify({})).toMatchObject({ status: 400 });
+    expect(await verify({ ...headers, id: undefined })).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'missing header webhook-id',
+    });
+    expect(await verify({})).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'missing header webhook-id, webhook-timestamp, webhook-signature',
+    });
   });
 
   it('refuses malformed headers (400): a non-numeric timestamp, a spaced id, an oversized signature', async () => {
@@ -97,9 +106,59 @@ describe('WebhookVerifier (the openai package, checked against standardwebhooks)
     expect(await verify({ ...headers, signature: huge })).toMatchObject({ status: 400 });
   });
 
+  it('refuses a webhook-id of more than 256 characters, or with a control character', async () => {
+    const long = signedByStandardWebhooks('m'.repeat(257), NOW_MS, BODY);
+    expect(await verify(long)).toEqual({ ok: false, status: 400, reason: 'malformed webhook-id' });
+    const atBound = signedByStandardWebhooks('m'.repeat(256), NOW_MS, BODY);
+    expect(await verify(atBound)).toMatchObject({ ok: true });
+    const control = signedByStandardWebhooks('msg\u007f', NOW_MS, BODY);
+    expect(await verify(control)).toMatchObject({ status: 400 });
+  });
+
+  it('refuses a timestamp that is not 1 to 12 digits (400), before the SDK reads it', async () => {
+    const headers = signedByStandardWebhooks('msg_11', NOW_MS, BODY);
+    for (const timestamp of [`a${headers.timestamp}`, '1'.repeat(13), `${headers.timestamp} `]) {
+      expect(await verify({ ...headers, timestamp })).toEqual({
+        ok: false,
+        status: 400,
+        reason: 'malformed webhook-timestamp',
+      });
+    }
+  });
+
+  it('takes a signature header of exactly 2048 characters', async () => {
+    const headers = signedByStandardWebhooks('msg_12', NOW_MS, BODY);
+    const padding = `v1,${'A'.repeat(2048 - headers.signature.length - 4)}`;
+    const signature = `${padding} ${headers.signature}`;
+    expect(signature).toHaveLength(2048);
+    expect(await verify({ ...headers, signature })).toMatchObject({ ok: true });
+    expect(await verify({ ...headers, signature: `v1,A${signature}` })).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'webhook-signature too long',
+    });
+  });
+
   it('refuses a body that is not UTF-8 (400): the text verified must be the bytes sent', async () => {
     const body = Buffer.concat([BODY, Buffer.from([0xff])]);
     const headers = signedByStandardWebhooks('msg_10', NOW_MS, body);
-    expect(await verify(headers, body)).toMatchObject({ ok: false, status: 400 });
+    expect(await verify(headers, body)).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'the body is not UTF-8',
+    });
+  });
+
+  it('verifies a body with a byte order mark as sent, the mark included', async () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), BODY]);
+    const headers = signedByStandardWebhooks('msg_13', NOW_MS, body);
+    expect(await verify(headers, body)).toMatchObject({ ok: true });
+  });
+
+  it('fails loudly, not as a bad signature, when the secret itself cannot be used', async () => {
+    const config = { apiKey: new Secret('sk-proj-unit'), apiBaseUrl: 'http://127.0.0.1:9/v1' };
+    const broken = new WebhookVerifier(createOpenAIClient(config as OpenAIConfig), 'whsec_%%%');
+    const headers = signedByStandardWebhooks('msg_14', NOW_MS, BODY);
+    await expect(broken.verify(headers, BODY)).rejects.toThrow();
   });
 });

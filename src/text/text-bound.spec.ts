@@ -7,6 +7,7 @@ describe('truncateText', () => {
 
   it('cuts longer text and says so with the marker', () => {
     expect(truncateText('hello world', 5)).toBe(`hello${TRUNCATION_MARKER}`);
+    expect(truncateText('hello world', 5)).toBe('hello…[truncated]');
   });
 
   it('never cuts a surrogate pair in half', () => {
@@ -14,6 +15,13 @@ describe('truncateText', () => {
     expect(cut).toBe(`ab${TRUNCATION_MARKER}`);
     expect(cut.charCodeAt(1)).toBe('b'.charCodeAt(0));
     expect(cut.codePointAt(2)).toBe(TRUNCATION_MARKER.codePointAt(0));
+  });
+
+  it('cuts before a high surrogate at either end of its range, and keeps a whole pair', () => {
+    expect(truncateText('a\uD800\uDC00b', 2)).toBe(`a${TRUNCATION_MARKER}`);
+    expect(truncateText('a\uDBFF\uDFFFb', 2)).toBe(`a${TRUNCATION_MARKER}`);
+    expect(truncateText('a😀b', 3)).toBe(`a😀${TRUNCATION_MARKER}`);
+    expect(truncateText('ab\uD7FFc', 3)).toBe(`ab\uD7FF${TRUNCATION_MARKER}`);
   });
 });
 
@@ -33,6 +41,26 @@ describe('truncateStrings', () => {
       at,
     });
     expect(value.text).toHaveLength(10);
+  });
+
+  it('keeps class instances, null and undefined as they are', () => {
+    class Holder {
+      text = 'x'.repeat(10);
+    }
+    const holder = new Holder();
+    const value = { holder, none: null, missing: undefined, list: [null, undefined] };
+    const cut = truncateStrings(value, 4);
+    expect(cut.holder).toBe(holder);
+    expect(cut).toBe(value);
+  });
+
+  it('cuts strings in a top-level array, and returns it as is when nothing needed cutting', () => {
+    expect(truncateStrings(['short', 'x'.repeat(10)], 5)).toEqual([
+      'short',
+      `xxxxx${TRUNCATION_MARKER}`,
+    ]);
+    const list = ['a', 'b'];
+    expect(truncateStrings(list, 5)).toBe(list);
   });
 
   it('returns the same object when nothing needed cutting', () => {

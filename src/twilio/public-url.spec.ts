@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import {
   InvalidHostError,
   isInsecureStreamUrl,
+  isLocalEnvironment,
   mediaStreamUrl,
   publicBaseUrl,
   streamStatusUrl,
@@ -41,6 +42,12 @@ describe('publicBaseUrl', () => {
     expect(publicBaseUrl(request(headers), { trustProxy: true })).toBe(
       'https://public.example.com',
     );
+    const spaced = {
+      host: 'pod',
+      'x-forwarded-proto': 'https , http',
+      'x-forwarded-host': 'a.b ,c',
+    };
+    expect(publicBaseUrl(request(spaced), { trustProxy: true })).toBe('https://a.b');
   });
 
   it('maps a WebSocket scheme from the proxy to its HTTP twin', () => {
@@ -56,9 +63,19 @@ describe('publicBaseUrl', () => {
     expect(bad({ host: 'a b' })).toThrow(InvalidHostError);
     expect(bad({ host: 'evil.com/path' })).toThrow(InvalidHostError);
     expect(bad({ host: 'a'.repeat(301) })).toThrow(InvalidHostError);
+    expect(bad({ host: 'a b' })).toThrow(expect.objectContaining({ name: 'InvalidHostError' }));
     expect(bad({ host: '-bad.example.com' })).toThrow(InvalidHostError);
     expect(bad({ host: 'h', 'x-forwarded-proto': 'javascript' })).toThrow('X-Forwarded-Proto');
     expect(bad({ host: 'h', 'x-forwarded-host': 'x y' })).toThrow('X-Forwarded-Host');
+  });
+
+  it('takes a well-formed Host of up to 300 characters, and not one more', () => {
+    const labels = `${'a'.repeat(63)}.`.repeat(4);
+    const host = (length: number) => `${labels}${'b'.repeat(length - labels.length)}`;
+    const base = (length: number) => () =>
+      publicBaseUrl(request({ host: host(length) }), { trustProxy: false });
+    expect(base(300)()).toBe(`http://${host(300)}`);
+    expect(base(301)).toThrow(InvalidHostError);
   });
 
   it('names only Host in the error when no proxy is trusted', () => {
@@ -76,8 +93,19 @@ describe('the stream and status URLs', () => {
   it('is wss for https, ws for http, keeping a path prefix', () => {
     expect(mediaStreamUrl('https://a.example.com')).toBe('wss://a.example.com/media-stream');
     expect(mediaStreamUrl('http://a:3000/voice/')).toBe('ws://a:3000/voice/media-stream');
+    expect(mediaStreamUrl('https://a/voice//')).toBe('wss://a/voice/media-stream');
     expect(isInsecureStreamUrl('ws://a/media-stream')).toBe(true);
     expect(isInsecureStreamUrl('wss://a/media-stream')).toBe(false);
     expect(streamStatusUrl('https://a')).toBe('https://a/api/stream-status');
+  });
+});
+
+describe('isLocalEnvironment (where ws:// and http:// pass without a warning)', () => {
+  it('is true for development and test only', () => {
+    expect(isLocalEnvironment('development')).toBe(true);
+    expect(isLocalEnvironment('test')).toBe(true);
+    expect(isLocalEnvironment('production')).toBe(false);
+    expect(isLocalEnvironment('')).toBe(false);
+    expect(isLocalEnvironment('staging')).toBe(false);
   });
 });

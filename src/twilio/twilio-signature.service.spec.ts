@@ -113,6 +113,26 @@ describe('TwilioSignatureService', () => {
       expect(service().verifyWebhook(req)).toBe('valid');
     });
 
+    it('signs a GET over its URL only, even when a body parser left an object', () => {
+      const url = 'http://bridge.local/api/twiml';
+      const req = request(
+        { host: 'bridge.local', 'x-twilio-signature': sign(url) },
+        { url: '/api/twiml', body: { From: '+15550001111' } },
+      );
+      expect(service().verifyWebhook(req)).toBe('valid');
+    });
+
+    it('signs a POST without form fields over its URL only', () => {
+      const url = 'http://bridge.local/api/twiml';
+      for (const body of [undefined, null, 'From=%2B1555', ['+15550001111']]) {
+        const req = request(
+          { host: 'bridge.local', 'x-twilio-signature': sign(url) },
+          { method: 'POST', url: '/api/twiml', body },
+        );
+        expect(service().verifyWebhook(req)).toBe('valid');
+      }
+    });
+
     it('honours X-Forwarded-* only when the operator trusts the proxy', () => {
       const url = 'https://public.example.com/api/twiml';
       const headers = {
