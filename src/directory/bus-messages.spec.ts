@@ -105,7 +105,7 @@ describe('the control channel (requests and replies)', () => {
     callSid: SID,
     command: { action: 'hangup' },
   };
-  const reply = { type: 'reply', id: randomUUID(), result: { status: 200, body: { ok: true } } };
+  const reply = { type: 'reply', id: randomUUID(), result: { ok: true, status: 'completed' } };
 
   it('takes a control request and a reply', () => {
     expect(controlChannelSchema.parse(request)).toEqual(request);
@@ -127,17 +127,25 @@ describe('the control channel (requests and replies)', () => {
     }
   });
 
-  it('refuses a reply whose status is not an HTTP status or whose body is not an object', () => {
-    const result = (status: unknown, body: unknown = {}) => ({
-      ...reply,
-      result: { status, body },
-    });
-    expect(ok(controlReplySchema, result(100))).toBe(true);
-    expect(ok(controlReplySchema, result(599))).toBe(true);
-    for (const bad of [result(99), result(600), result(200.5), result('200'), result(200, 'x')]) {
-      expect(ok(controlReplySchema, bad)).toBe(false);
+  it('takes only domain results in a reply: an outcome, or an error with its reason', () => {
+    const result = (value: unknown) => ({ ...reply, result: value });
+    expect(
+      ok(controlReplySchema, result({ ok: true, status: 'transferred', to: '+15550001111' })),
+    ).toBe(true);
+    expect(
+      ok(controlReplySchema, result({ ok: false, error: 'refused', reason: 'no transfer number' })),
+    ).toBe(true);
+    for (const bad of [
+      { ok: true, status: 200 },
+      { ok: true, status: 'dialled' },
+      { ok: false, error: 'teapot', reason: 'x' },
+      { ok: false, error: 'refused' },
+      { ok: false, error: 'refused', reason: 'x'.repeat(100_000) },
+      { ok: true, status: 'completed', extra: 1 },
+      { status: 200, body: { ok: true } },
+    ]) {
+      expect(ok(controlReplySchema, result(bad))).toBe(false);
     }
-    expect(ok(controlReplySchema, { ...reply, result: { ...reply.result, extra: 1 } })).toBe(false);
   });
 
   it('refuses an event on the control channel', () => {
