@@ -1,5 +1,6 @@
 import { Module, Scope } from '@nestjs/common';
 import { AudioModule } from '../audio/audio.module.js';
+import { CallAudioModule } from '../call-audio/call-audio.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { CallDrainService } from './call-drain.service.js';
@@ -18,7 +19,7 @@ import { TwilioCallLine } from '../media-call/twilio-call-line.js';
 import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
 
 @Module({
-  imports: [AudioModule, RealtimeModule, TwilioRestModule],
+  imports: [AudioModule, CallAudioModule, RealtimeModule, TwilioRestModule],
   providers: [
     CallRegistry,
     CallDrainService,

@@ -56,6 +56,7 @@ export class CallOrchestrator extends CallOwnerBase {
     const profile = this.context.profile;
     this.register(`Twilio stream started${profile ? ` (profile ${profile})` : ''}`);
     this.startTicking(() => this.ending.tick(this.stats.framesIn));
+    this.media.start();
     this.link.start();
   };
 
@@ -71,7 +72,7 @@ export class CallOrchestrator extends CallOwnerBase {
         if (this.state !== 'active') return;
         this.stats.framesIn++;
         this.activity.callerAudio(frame.media.payload); // console hook
-        return this.link.appendAudio(this.media.callerAudio(frame.media.payload));
+        return this.link.appendAudio(this.media.callerAudio(frame.media));
       case 'mark': {
         const reactionMs = this.media.acknowledge(frame.mark.name);
         if (reactionMs !== undefined) this.recorder.bargeInConfirmed(reactionMs);

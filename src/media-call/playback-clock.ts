@@ -48,7 +48,7 @@ export class PlaybackClock {
   private readonly items = new Map<string, QueuedItem>();
   /** In queue order (Maps iterate in insertion order), as Twilio echoes them. */
   private readonly marks = new Map<string, PendingMark>();
-  private queuedMs = 0;
+  private queued = 0;
   private anchorMs = 0;
   private anchorAt: number;
   private lastMarkMs = 0;
@@ -68,9 +68,14 @@ export class PlaybackClock {
     return this.items.size > 0 || this.marks.size > 0;
   }
 
+  /** Queue position (ms) the next audio sent will start at. */
+  get queuedMs(): number {
+    return this.queued;
+  }
+
   /** Queue position the caller has reached, in ms. */
   positionMs(at = this.now()): number {
-    let cap = this.queuedMs;
+    let cap = this.queued;
     for (const mark of this.marks.values()) {
       cap = Math.min(cap, mark.positionMs);
       break;
@@ -96,26 +101,26 @@ export class PlaybackClock {
     ms: number,
     at = this.now(),
   ): string | undefined {
-    if (this.positionMs(at) >= this.queuedMs) {
+    if (this.positionMs(at) >= this.queued) {
       // Twilio's queue has run dry: this audio starts playing as it arrives.
-      this.anchorMs = this.queuedMs;
+      this.anchorMs = this.queued;
       this.anchorAt = at;
     }
     let item = this.items.get(itemId);
     if (!item) {
-      item = { itemId, responseId, contentIndex, startMs: this.queuedMs, sentMs: 0 };
+      item = { itemId, responseId, contentIndex, startMs: this.queued, sentMs: 0 };
       this.items.set(itemId, item);
     }
     item.sentMs += ms;
-    this.queuedMs += ms;
-    if (this.queuedMs - this.lastMarkMs < this.markIntervalMs) return undefined;
-    return this.addMark({ positionMs: this.queuedMs });
+    this.queued += ms;
+    if (this.queued - this.lastMarkMs < this.markIntervalMs) return undefined;
+    return this.addMark({ positionMs: this.queued });
   }
 
   /** The item's audio is complete; returns the name of its final mark, if it is queued. */
   finished(itemId: string): string | undefined {
     const item = this.items.get(itemId);
-    return item ? this.addMark({ positionMs: this.queuedMs, finalOf: item }) : undefined;
+    return item ? this.addMark({ positionMs: this.queued, finalOf: item }) : undefined;
   }
 
   /**
@@ -155,7 +160,7 @@ export class PlaybackClock {
     const flushedMarks = [...this.marks.keys()];
     this.items.clear();
     this.marks.clear();
-    this.queuedMs = 0;
+    this.queued = 0;
     this.lastMarkMs = 0;
     this.anchorMs = 0;
     this.anchorAt = at;

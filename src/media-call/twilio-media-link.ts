@@ -9,6 +9,7 @@ import { audioConfig, type AudioConfig } from '../config/config.namespaces.js';
 import { twilioOutbound } from '../twilio/media-stream.messages.js';
 import { CallRecorder } from '../call/call-recorder.js';
 import { CallStart } from '../call/call-start.js';
+import { CallAudioTap } from '../call-audio/call-audio-tap.js';
 import { PlaybackClock, type PlaybackInterruption } from './playback-clock.js';
 
 /** Frames queued for a Twilio socket that stopped reading (~2 s of audio + marks). */
@@ -39,6 +40,8 @@ export class TwilioMediaLink {
     codec: AudioCodecService,
     @Inject(audioConfig.KEY) audio: AudioConfig,
     recorder: CallRecorder,
+    /** Whoever hears this call (a recording, an operator): fed here, where the audio passes. */
+    private readonly tap: CallAudioTap,
   ) {
     if (!call.socket) throw new Error(`media call ${call.callSid} started without its socket`);
     this.socket = call.socket;
@@ -49,9 +52,17 @@ export class TwilioMediaLink {
     if (audio.inputFormat === 'pcm16') this.inbound = codec.createInboundConverter();
   }
 
-  /** A caller `media` payload in the Realtime session's input format. */
-  callerAudio(payload: string): string {
-    return this.inbound ? this.inbound.convertBase64(payload) : payload;
+  /** The stream started: from here on the call can be heard (CallAudioTap). */
+  start(): void {
+    this.tap.begin();
+  }
+
+  /** A caller `media` frame's payload in the Realtime session's input format. */
+  callerAudio(media: { payload: string; timestamp?: string }): string {
+    if (this.tap.listened) {
+      this.tap.callerFrame(media.payload, media.timestamp, this.playback.positionMs());
+    }
+    return this.inbound ? this.inbound.convertBase64(media.payload) : media.payload;
   }
 
   /** Audio dropped because the caller's socket stopped reading. */
@@ -62,6 +73,7 @@ export class TwilioMediaLink {
   /** Plays an assistant audio delta (mu-law, base64) and, every ~100 ms of audio, a mark. */
   play(responseId: string, itemId: string, contentIndex: number, delta: string): number {
     const ms = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
+    this.tap.assistantSent(delta, this.playback.queuedMs);
     const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
     const media = twilioOutbound.media(this.streamSid, delta);
     // The audio and its mark queue, and are dropped, together under backpressure.
@@ -95,6 +107,7 @@ export class TwilioMediaLink {
    * when none was pending, so the barge-in's reaction is timed to Twilio really stopping.
    */
   interrupt(since: number): PlaybackInterruption {
+    this.tap.cut(this.playback.positionMs());
     const interruption = this.playback.interrupt();
     const confirm = `c${(++this.clearSequence).toString(36)}`;
     this.out.send(twilioOutbound.clear(this.streamSid));
@@ -109,6 +122,7 @@ export class TwilioMediaLink {
    * any code.
    */
   close(failure?: string): void {
+    this.tap.end(this.playback.positionMs());
     this.out.dispose();
     if (this.socket.readyState !== WebSocket.OPEN) return;
     if (failure === undefined) this.socket.close(1000, 'call ended');
