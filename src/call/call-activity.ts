@@ -1,5 +1,6 @@
 import { energyToDbfs, mulawEnergy, SILENCE_DBFS } from '../audio/audio-level.js';
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
+import { base64DecodedLength } from '../text/json-guards.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 
 /** What a call is doing right now, as an operator sees it. */
@@ -198,9 +199,4 @@ export class CallActivity {
     this.scratch ??= Buffer.allocUnsafe(METER_SCRATCH_BYTES);
     return this.scratch.write(base64, 'base64');
   }
-}
-
-function base64DecodedLength(base64: string): number {
-  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
-  return Math.floor((base64.length * 3) / 4) - padding;
 }
