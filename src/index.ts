@@ -7,7 +7,7 @@ export type {
   BridgeSurfaces,
   ResolverOption,
 } from './config/bridge-options.js';
-export type * from './config/bridge-settings.js';
+export type { BridgeSettings } from './config/bridge-settings.js';
 export { useTwilioBridge } from './app.setup.js';
 export { createBridgeApp, type BridgeOptions } from './bridge.js';
 export { bootstrapBridge, type BootstrapOptions } from './bootstrap.js';
