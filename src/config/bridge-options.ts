@@ -72,13 +72,13 @@ export function resolveSurfaces(given: unknown): {
     return { surfaces, problems: ['surfaces: expected an object such as { console: false }'] };
   }
   const problems: string[] = [];
-  for (const [name, on] of Object.entries(given)) {
+  for (const [name, on] of Object.entries(given as Record<string, unknown>)) {
     if (!(SURFACES as readonly string[]).includes(name)) {
       problems.push(`surfaces.${name}: not a surface of the bridge (${SURFACES.join(', ')})`);
-    } else if (on !== undefined && typeof on !== 'boolean') {
-      problems.push(`surfaces.${name}: expected true or false, got ${typeof on}`);
-    } else if (on !== undefined) {
+    } else if (typeof on === 'boolean') {
       surfaces[name as Surface] = on;
+    } else if (on !== undefined) {
+      problems.push(`surfaces.${name}: expected true or false, got ${typeof on}`);
     }
   }
   return { surfaces, problems };
@@ -88,7 +88,7 @@ export function resolveSurfaces(given: unknown): {
 export function resolverProblem(name: string, option: unknown): string | undefined {
   if (option === undefined || typeof option === 'function') return undefined;
   if (typeof option === 'object' && option !== null && 'useExisting' in option) {
-    const token = (option as { useExisting: unknown }).useExisting;
+    const token = option.useExisting;
     if (['string', 'symbol', 'function'].includes(typeof token)) return undefined;
   }
   return `${name}: expected a class, or { useExisting: token }`;

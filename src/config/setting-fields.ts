@@ -4,11 +4,12 @@ import type { ParsedEnv } from './env.schema.js';
 /** The groups of `BridgeSettings` (the objects under it). */
 type Groups = Omit<BridgeSettings, 'env' | 'envFile' | 'publicUrl'>;
 
+type GroupName = Extract<keyof Groups, string>;
+
 /** Every setting's path: `publicUrl`, `openai.apiKey`, ... */
 export type SettingPath =
   | 'publicUrl'
-  | { [G in keyof Groups & string]: `${G}.${keyof NonNullable<Groups[G]> & string}` }[keyof Groups &
-      string];
+  | { [G in GroupName]: `${G}.${Extract<keyof NonNullable<Groups[G]>, string>}` }[GroupName];
 
 /** How a setting is written in code; each turns into the string its variable would hold. */
 export type SettingKind = 'text' | 'number' | 'boolean' | 'list' | 'object';
