@@ -119,10 +119,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** The type of a value, never the value: a secret put in the wrong field must not be echoed. */
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `a string ("${value.slice(0, 40)}")`;
   if (typeof value === 'object') return 'an object';
   return `a ${typeof value}`;
 }
