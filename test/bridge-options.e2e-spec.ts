@@ -284,6 +284,13 @@ describe('TwilioBridgeModule options', () => {
       }
     }
 
+    @Injectable()
+    class BookingOnlySettings implements CallSettingsResolver {
+      resolve() {
+        return { tools: ['book_table'] };
+      }
+    }
+
     /** Offers book_table only, and asks for a tool nobody registered. */
     @Injectable()
     class BookingOnly implements CallToolResolver {
@@ -353,19 +360,27 @@ describe('TwilioBridgeModule options', () => {
 
     it('takes a tool resolver by token, after the settings resolver’s choice of tools', async () => {
       const TOOLS = 'TEAM_TOOLS';
+      const offered: Array<readonly string[]> = [];
+      const lastOnly: CallToolResolver = {
+        resolve: (_call, tools) => {
+          offered.push(tools);
+          return tools.slice(-1);
+        },
+      };
       const host = await start(
         TwilioBridgeModule.forRootAsync({
-          imports: [DirectoryModule],
           useFactory: () => settings(),
-          settingsResolver: DirectoryVoices,
+          settingsResolver: BookingOnlySettings,
           toolResolver: { useExisting: TOOLS },
         }),
-        [{ provide: TOOLS, useValue: { resolve: () => ['end_call'] } satisfies CallToolResolver }],
+        [{ provide: TOOLS, useValue: lastOnly }],
       );
 
       const { upstream } = await callInto(host);
 
-      expect(sessionOf(upstream).tools.map((tool) => tool.name)).toEqual(['end_call']);
+      // Offered what the settings resolver chose, not every registered tool.
+      expect(offered).toEqual([['book_table']]);
+      expect(sessionOf(upstream).tools.map((tool) => tool.name)).toEqual(['book_table']);
     });
 
     it('refuses a resolver given both in the options and as CALL_SETTINGS_RESOLVER', async () => {
