@@ -109,8 +109,9 @@ export class ConciergeAppModule {
         TwilioBridgeModule.forRootAsync({
           imports: [AppConfigModule.of(bridge)],
           inject: [AppConfig],
-          // env: {}: nothing from process.env, so apps side by side keep their own settings.
-          useFactory: (config: AppConfig) => ({ env: {}, settings: config.bridge }),
+          // Settings alone (no `env`): nothing from process.env, so apps side by side keep
+          // their own settings.
+          useFactory: (config: AppConfig) => config.bridge,
         }),
         ConciergeModule,
       ],

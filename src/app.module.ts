@@ -13,7 +13,7 @@ export class AppModule {
   static forRoot(config: BridgeConfig, extraModules: DynamicModule['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [TwilioBridgeModule.forRoot({ config }), LoggingModule, ...extraModules],
+      imports: [TwilioBridgeModule.withConfig(config), LoggingModule, ...extraModules],
     };
   }
 }

@@ -11,6 +11,8 @@ import {
   type ServerConfig,
   type TwilioConfig,
 } from './config/config.namespaces.js';
+import type { ResolvedSurfaces } from './config/bridge-options.js';
+import { BRIDGE_SURFACES } from './config/config.module.js';
 import type { LogLevel } from './config/env.schema.js';
 import { QuietStartupLogger } from './logging/quiet-startup.logger.js';
 import { MediaStreamWsAdapter } from './media-call/media-stream-ws.adapter.js';
@@ -62,7 +64,9 @@ export function useTwilioBridge(app: INestApplication): INestApplication {
   app.useWebSocketAdapter(new MediaStreamWsAdapter(app, (req) => gateway.verifyUpgrade(req)));
   // Ahead of every body reader: the early 413 and closing refused connections (src/http/).
   useHttpBounds(app, server);
-  useSipWebhookBody(app, setting<OpenAIConfig>(app, openaiConfig.KEY));
+  if (setting<ResolvedSurfaces>(app, BRIDGE_SURFACES).sipWebhook) {
+    useSipWebhookBody(app, setting<OpenAIConfig>(app, openaiConfig.KEY));
+  }
 
   if (server.apiDocs) {
     const document = SwaggerModule.createDocument(

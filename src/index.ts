@@ -1,16 +1,17 @@
 // The public API for teams that extend the bridge with their own Nest modules: exactly what the
 // README's "Extending the bridge" section documents (test/public-api.spec.ts pins this list).
 export { TwilioBridgeModule, type TwilioBridgeAsyncOptions } from './twilio-bridge.module.js';
-export type { TwilioBridgeOptions } from './config/config.module.js';
+export type {
+  TwilioBridgeOptions,
+  BridgeModuleOptions,
+  BridgeSurfaces,
+  ResolverOption,
+} from './config/bridge-options.js';
+export type { BridgeSettings } from './config/bridge-settings.js';
 export { useTwilioBridge } from './app.setup.js';
 export { createBridgeApp, type BridgeOptions } from './bridge.js';
 export { bootstrapBridge, type BootstrapOptions } from './bootstrap.js';
-export {
-  loadBridgeConfig,
-  type BridgeConfig,
-  type BridgeSettings,
-  type LoadConfigOptions,
-} from './config/load-config.js';
+export { loadBridgeConfig, type BridgeConfig } from './config/load-config.js';
 export { ConfigValidationError, type ParsedEnv } from './config/env.schema.js';
 export {
   CallContext,
@@ -25,6 +26,7 @@ export {
   type CallSettingsChoice,
   type CallDescription,
 } from './call/call-settings-resolver.js';
+export { CALL_TOOL_RESOLVER, type CallToolResolver } from './tools/call-tool-resolver.js';
 export {
   RealtimeTool,
   type RealtimeToolOptions,

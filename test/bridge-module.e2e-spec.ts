@@ -38,11 +38,8 @@ function teamAppModule(bridgeSettings: BridgeSettings): Type {
       }),
       TwilioBridgeModule.forRootAsync({
         inject: [ConfigService],
-        // env: {} -> nothing from the process environment: only these settings and the defaults.
-        useFactory: (config: ConfigService) => ({
-          env: {},
-          settings: config.getOrThrow<BridgeSettings>('bridge'),
-        }),
+        // Settings alone (no `env`): nothing from the process environment, only these and the defaults.
+        useFactory: (config: ConfigService) => config.getOrThrow<BridgeSettings>('bridge'),
       }),
       TableBookingModule,
     ],
@@ -75,14 +72,17 @@ const TEAM_TOKEN = randomTwilioAuthToken();
 const TOKEN_OF_A = randomTwilioAuthToken();
 const TOKEN_OF_B = randomTwilioAuthToken();
 
-function settingsFor(openai: FakeRealtimeServer, extra: BridgeSettings): BridgeSettings {
+function settingsFor(
+  openai: FakeRealtimeServer,
+  authToken: string,
+  extra: Pick<BridgeSettings, 'openai' | 'tools'> = {},
+): BridgeSettings {
   return {
-    OPENAI_API_KEY: TEST_API_KEY,
-    OPENAI_REALTIME_URL: openai.url,
-    AUDIO_INPUT_FORMAT: 'g711_ulaw',
-    SHUTDOWN_DRAIN_S: 0,
-    TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
-    ...extra,
+    openai: { apiKey: TEST_API_KEY, realtimeUrl: openai.url, ...extra.openai },
+    twilio: { authToken, apiBaseUrl: 'http://127.0.0.1:9' },
+    audio: { inputFormat: 'g711_ulaw' },
+    limits: { shutdownDrainS: 0 },
+    tools: extra.tools,
   };
 }
 
@@ -124,7 +124,7 @@ describe('TwilioBridgeModule imported into a team application', () => {
 
   it('runs a call end to end with a zod-typed tool on a per-call provider, beside the app’s own routes', async () => {
     const openai = await fakeModel();
-    const team = await start(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN }));
+    const team = await start(settingsFor(openai, TEAM_TOKEN));
 
     const { call, upstream } = await callInto(team, openai, TEAM_TOKEN);
     expect(sessionOf(upstream).tools.map((tool) => tool.name)).toContain('book_table');
@@ -149,18 +149,14 @@ describe('TwilioBridgeModule imported into a team application', () => {
     const [openaiA, openaiB] = await Promise.all([fakeModel(), fakeModel()]);
     const [a, b] = await Promise.all([
       start(
-        settingsFor(openaiA, {
-          TWILIO_AUTH_TOKEN: TOKEN_OF_A,
-          AI_INSTRUCTIONS: 'You take orders for bakery A.',
-          OPENAI_VOICE: 'marin',
+        settingsFor(openaiA, TOKEN_OF_A, {
+          openai: { instructions: 'You take orders for bakery A.', voice: 'marin' },
         }),
       ),
       start(
-        settingsFor(openaiB, {
-          TWILIO_AUTH_TOKEN: TOKEN_OF_B,
-          AI_INSTRUCTIONS: 'You book tables at restaurant B.',
-          OPENAI_VOICE: 'cedar',
-          END_CALL_TOOL: false,
+        settingsFor(openaiB, TOKEN_OF_B, {
+          openai: { instructions: 'You book tables at restaurant B.', voice: 'cedar' },
+          tools: { endCall: false },
         }),
       ),
     ]);
@@ -195,11 +191,10 @@ describe('TwilioBridgeModule imported into a team application', () => {
   it('refuses to start with invalid options, listing every problem', async () => {
     const creating = NestFactory.create(
       teamAppModule({
-        OPENAI_VOCE: 'marin',
-        MAX_CONCURRENT_CALLS: 0,
-        TURN_DETECTION: 'vad',
-        END_CALL_TOOL: 'maybe',
-      } as BridgeSettings),
+        openai: { voce: 'marin', turnDetection: 'vad' },
+        limits: { maxConcurrentCalls: 0 },
+        tools: { endCall: 'maybe' },
+      } as unknown as BridgeSettings),
       { logger: new CapturedLogs(), abortOnError: false },
     );
 
@@ -209,21 +204,23 @@ describe('TwilioBridgeModule imported into a team application', () => {
     )) as ConfigValidationError;
     expect(error).toBeInstanceOf(ConfigValidationError);
     expect(error.problems).toEqual([
-      'OPENAI_VOCE: not a setting of the bridge (docs/configuration.md lists them)',
-      expect.stringMatching(/^OPENAI_API_KEY: is required/),
-      expect.stringMatching(/^TURN_DETECTION: expected one of semantic_vad, server_vad, got "vad"/),
-      expect.stringMatching(/^END_CALL_TOOL: expected true or false, got "maybe"/),
-      expect.stringMatching(/^MAX_CONCURRENT_CALLS: expected a whole number from 1 /),
-      expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
+      'openai.voce: not an option of the bridge (docs/extending.md lists them)',
+      'tools.endCall: expected true or false, got a string',
+      expect.stringMatching(/^openai.apiKey: is required/),
+      expect.stringMatching(
+        /^openai.turnDetection: expected one of semantic_vad, server_vad, got "vad"/,
+      ),
+      expect.stringMatching(/^limits.maxConcurrentCalls: expected a whole number from 1 /),
+      expect.stringMatching(/^twilio.authToken: is required/),
     ]);
   });
 
   it('fails the start with a message naming useTwilioBridge when it was not called', async () => {
     const openai = await fakeModel();
-    const app = await NestFactory.create(
-      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN })),
-      { logger: new CapturedLogs(), abortOnError: false },
-    );
+    const app = await NestFactory.create(teamAppModule(settingsFor(openai, TEAM_TOKEN)), {
+      logger: new CapturedLogs(),
+      abortOnError: false,
+    });
     started.push(app);
     await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(
       /call useTwilioBridge\(app\) \(from twilio-realtime-bridge\) before app.listen\(\)/,
@@ -232,10 +229,10 @@ describe('TwilioBridgeModule imported into a team application', () => {
 
   it('fails the start when another WebSocket adapter replaced the bridge’s', async () => {
     const openai = await fakeModel();
-    const app = await NestFactory.create(
-      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN })),
-      { logger: new CapturedLogs(), abortOnError: false },
-    );
+    const app = await NestFactory.create(teamAppModule(settingsFor(openai, TEAM_TOKEN)), {
+      logger: new CapturedLogs(),
+      abortOnError: false,
+    });
     started.push(app);
     useTwilioBridge(app);
     app.useWebSocketAdapter(new WsAdapter(app));

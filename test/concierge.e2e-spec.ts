@@ -45,13 +45,10 @@ describe('examples/concierge.module.ts in an application of its own', () => {
     const logs = new CapturedLogs();
     const app = await NestFactory.create(
       ConciergeAppModule.forConfig({
-        OPENAI_API_KEY: TEST_API_KEY,
-        OPENAI_REALTIME_URL: openai.url,
-        TWILIO_AUTH_TOKEN: token,
-        AUDIO_INPUT_FORMAT: 'g711_ulaw',
-        SHUTDOWN_DRAIN_S: 0,
-        TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
-        ...extra,
+        openai: { apiKey: TEST_API_KEY, realtimeUrl: openai.url, ...extra.openai },
+        twilio: { authToken: token, apiBaseUrl: 'http://127.0.0.1:9' },
+        audio: { inputFormat: 'g711_ulaw' },
+        limits: { shutdownDrainS: 0 },
       }),
       { logger: logs, forceCloseConnections: true, abortOnError: false },
     );
@@ -74,7 +71,7 @@ describe('examples/concierge.module.ts in an application of its own', () => {
   });
 
   it('offers each caller the tools and voice the resolver chose for them', async () => {
-    const { callIn } = await startApp({ AI_INSTRUCTIONS: 'You are the concierge.' });
+    const { callIn } = await startApp({ openai: { instructions: 'You are the concierge.' } });
     const member = await callIn(ADA);
     const guest = await callIn(GUEST);
 
@@ -180,11 +177,11 @@ describe('examples/concierge.module.ts in an application of its own', () => {
   it('runs two differently configured applications in one process, without process.env', async () => {
     const envBefore = { ...process.env };
     const a = await startApp(
-      { AI_INSTRUCTIONS: 'Concierge of hotel A.', OPENAI_VOICE: 'cedar' },
+      { openai: { instructions: 'Concierge of hotel A.', voice: 'cedar' } },
       randomTwilioAuthToken(),
     );
     const b = await startApp(
-      { AI_INSTRUCTIONS: 'Concierge of hotel B.', OPENAI_VOICE: 'sage' },
+      { openai: { instructions: 'Concierge of hotel B.', voice: 'sage' } },
       randomTwilioAuthToken(),
     );
     const [guestA, guestB] = await Promise.all([a.callIn(GUEST), b.callIn(GUEST)]);

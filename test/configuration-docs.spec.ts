@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { envSchema } from '../src/config/env.schema.js';
+import { SETTING_FIELDS } from '../src/config/setting-fields.js';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 
@@ -14,6 +15,15 @@ describe('the configuration reference', () => {
     (key) => {
       expect(docs).toContain(`\`${key}\``);
       expect(example).toContain(key);
+    },
+  );
+
+  it.each(Object.entries(SETTING_FIELDS))(
+    'names the option of %s in docs/configuration.md',
+    (key, field) => {
+      expect(docs).toMatch(
+        new RegExp(`^\\| \`${key}\` \\| \`${field.path.replace('.', '\\.')}\` \\|`, 'm'),
+      );
     },
   );
 });

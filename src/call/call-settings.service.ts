@@ -1,17 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { OpenAIRealtimeService, type CallSession } from '../realtime/openai-realtime.service.js';
-import type { ToolRegistry } from '../tools/tool-registry.service.js';
+import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import type { CallContext } from './call-context.js';
 import type { CallPlan } from './call-plans.service.js';
 import {
-  CALL_SETTINGS_RESOLVER,
   CALL_SETTINGS_TIMEOUT_MS,
+  type CallDescription,
   type CallSettingsChoice,
-  type CallSettingsResolver,
 } from './call-settings-resolver.js';
+import { CallResolvers } from './call-resolvers.service.js';
 
 export interface CallSettings extends CallSettingsChoice {
   /** Said after a response was cut short (RECOVERY_MESSAGE, or the profile's `recovery`). */
@@ -22,34 +21,57 @@ export interface CallSettings extends CallSettingsChoice {
  * What the assistant of one call is told and sounds like: the defaults (AI_INSTRUCTIONS,
  * OPENAI_VOICE, AI_GREETING), overridden by the call's named profile (CALL_PROFILES), overridden
  * by what `POST /api/calls` asked for; then, for every call (media stream or SIP), by what the
- * application's CALL_SETTINGS_RESOLVER chooses (if it answers within CALL_SETTINGS_TIMEOUT_MS).
+ * application's settings resolver chooses, and its tool resolver, if it has them (each within
+ * CALL_SETTINGS_TIMEOUT_MS).
  */
 @Injectable()
 export class CallSettingsService {
   private readonly log = new Logger('CallSettings');
-  private resolver?: CallSettingsResolver | null;
 
   constructor(
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
-    private readonly moduleRef: ModuleRef,
+    private readonly resolvers: CallResolvers,
     private readonly realtime: OpenAIRealtimeService,
+    private readonly registry: ToolRegistry,
   ) {}
 
-  /** The call's settings: the defaults for its profile and plan, overridden by the resolver's choice. */
+  /**
+   * The call's settings: the defaults for its profile and plan, overridden by the settings
+   * resolver's choice; then the tool resolver's choice of tools.
+   */
   async resolveFor(call: CallContext, plan: CallPlan | undefined): Promise<CallSettings> {
     const defaults = this.settingsFor(call.profile, plan);
-    const resolver = this.findResolver();
-    if (!resolver) return defaults;
-    const description = {
+    const { settings: settingsResolver, tools: toolResolver } = this.resolvers;
+    if (!settingsResolver && !toolResolver) return defaults;
+    const description: CallDescription = {
       callSid: call.callSid,
       from: call.from,
       to: call.to,
-      direction: plan ? ('outbound' as const) : ('inbound' as const),
+      direction: plan ? 'outbound' : 'inbound',
       customParameters: call.customParameters,
       profile: call.profile,
       defaults: { ...defaults },
     };
+    let settings = defaults;
+    if (settingsResolver) {
+      const chosen = await this.ask(call, 'settings', () => settingsResolver.resolve(description));
+      settings = { ...defaults, ...definedFields(chosen ?? {}) };
+    }
+    if (toolResolver) {
+      const offered = settings.tools ?? this.registry.names();
+      const chosen = await this.ask(call, 'tool', () => toolResolver.resolve(description, offered));
+      if (chosen) settings = { ...settings, tools: this.offeredOnly(call, chosen, offered) };
+    }
+    return settings;
+  }
+
+  /** A resolver's answer within CALL_SETTINGS_TIMEOUT_MS; undefined (the defaults) otherwise. */
+  private async ask<T>(
+    call: CallContext,
+    kind: string,
+    resolve: () => T | Promise<T>,
+  ): Promise<T | undefined> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -58,33 +80,33 @@ export class CallSettingsService {
           CALL_SETTINGS_TIMEOUT_MS,
         );
       });
-      const chosen = await Promise.race([resolver.resolve(description), timeout]);
-      return { ...defaults, ...definedFields(chosen ?? {}) };
+      return await Promise.race([resolve(), timeout]);
     } catch (error) {
       this.log.warn(
-        `call ${call.callSid}: the settings resolver failed (${(error as Error).message}); using the defaults`,
+        `call ${call.callSid}: the ${kind} resolver failed (${(error as Error).message}); using the defaults`,
       );
-      return defaults;
+      return undefined;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** The profile for a webhook request: `?profile=` if it names one, else the dialled number's. */
-  /** The application's resolver, looked up once across every module (none: null). */
-  private findResolver(): CallSettingsResolver | null {
-    if (this.resolver === undefined) {
-      try {
-        this.resolver = this.moduleRef.get<CallSettingsResolver>(CALL_SETTINGS_RESOLVER, {
-          strict: false,
-        });
-      } catch {
-        this.resolver = null;
-      }
+  /** The tool resolver chooses among the tools the call would be offered, and only those. */
+  private offeredOnly(
+    call: CallContext,
+    chosen: readonly string[],
+    offered: readonly string[],
+  ): readonly string[] {
+    const unknown = chosen.filter((name) => !offered.includes(name));
+    if (unknown.length > 0) {
+      this.log.warn(
+        `call ${call.callSid}: the tool resolver chose tools the call is not offered (${unknown.join(', ')}); dropped`,
+      );
     }
-    return this.resolver;
+    return chosen.filter((name) => offered.includes(name));
   }
 
+  /** The profile for a webhook request: `?profile=` if it names one, else the dialled number's. */
   profileFor(requested: string | undefined, dialled: string | undefined): string | undefined {
     const profiles = this.callControl.profiles;
     if (requested && Object.hasOwn(profiles, requested)) return requested;

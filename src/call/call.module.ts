@@ -6,6 +6,7 @@ import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { CallDrainService } from './call-drain.service.js';
 import { CallPlans } from './call-plans.service.js';
 import { CallSettingsService } from './call-settings.service.js';
+import { CallResolvers } from './call-resolvers.service.js';
 import { CallRegistry } from './call-registry.service.js';
 import { BargeIn } from '../media-call/barge-in.js';
 import { SessionSetup } from '../media-call/session-setup.js';
@@ -25,6 +26,7 @@ import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
     CallDrainService,
     CallPlans,
     CallSettingsService,
+    CallResolvers,
     CallFactory,
     // Per call (Scope.REQUEST), resolved together in the call's own DI context:
     ...sharedCallParts,

@@ -49,42 +49,79 @@ describe('loadBridgeConfig', () => {
     }
   });
 
-  it('reads no .env under NODE_ENV=test unless told to', () => {
+  it('reads a .env file the settings name, under them', () => {
+    writeFileSync(envFile, 'OPENAI_VOICE=sage\nPORT=7000\n');
+    const config = loadBridgeConfig({
+      openai: { apiKey: 'k' },
+      twilio: { authToken: TEST_TWILIO_AUTH_TOKEN },
+      envFile,
+      server: { port: 9000 },
+    });
+    expect(config.env).toMatchObject({ OPENAI_VOICE: 'sage', PORT: 9000 });
+    expect(config.envFile).toBe(envFile);
+  });
+
+  it('reads the process environment over ./.env without settings, but no .env under NODE_ENV=test', () => {
     const cwd = process.cwd();
+    const nodeEnv = process.env.NODE_ENV;
     writeFileSync(envFile, `OPENAI_API_KEY=sk-file\nTWILIO_AUTH_TOKEN=${TEST_TWILIO_AUTH_TOKEN}\n`);
     process.chdir(dir);
     try {
-      expect(() => loadBridgeConfig({ env: { NODE_ENV: 'test' } })).toThrow(/OPENAI_API_KEY/);
-      expect(loadBridgeConfig({ env: { NODE_ENV: 'production' } }).env.OPENAI_API_KEY).toBe(
-        'sk-file',
-      );
+      process.env.NODE_ENV = 'test';
+      expect(() => loadBridgeConfig()).toThrow(/OPENAI_API_KEY: is required/);
+      process.env.NODE_ENV = 'production';
+      const config = loadBridgeConfig();
+      expect(config.env.OPENAI_API_KEY).toBe('sk-file');
+      expect(config.envFile).toBe(envFile);
     } finally {
+      process.env.NODE_ENV = nodeEnv;
       process.chdir(cwd);
     }
   });
 });
 
 describe('loadBridgeConfig with settings given in code', () => {
-  it('lets settings win over the environment, numbers and booleans written as in it', () => {
-    const config = loadBridgeConfig({
-      env: { OPENAI_API_KEY: 'k', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN, PORT: '7000' },
-      envFile: false,
-      settings: { PORT: 9000, API_DOCS: true, AI_GREETING: undefined },
-    });
-    expect(config.env).toMatchObject({ PORT: 9000, API_DOCS: true, AI_GREETING: undefined });
+  const required = { openai: { apiKey: 'k' }, twilio: { authToken: TEST_TWILIO_AUTH_TOKEN } };
+
+  it('reads nothing but the settings and the defaults', () => {
+    const before = process.env.OPENAI_VOICE;
+    process.env.OPENAI_VOICE = 'from-the-environment';
+    try {
+      const config = loadBridgeConfig(required);
+      expect(config.env.OPENAI_VOICE).toBe('alloy');
+      expect(config.envFile).toBeUndefined();
+    } finally {
+      if (before === undefined) delete process.env.OPENAI_VOICE;
+      else process.env.OPENAI_VOICE = before;
+    }
   });
 
-  it('lists unknown names and values of the wrong type with every problem of the schema', () => {
-    const settings = { OPENAI_VOCE: 'marin', OPENAI_VOICE: { name: 'marin' }, PORT: 'eighty' };
+  it('lets settings win over an environment they ask for, typed values as the schema reads them', () => {
+    const config = loadBridgeConfig({
+      ...required,
+      env: { PORT: '7000', OPENAI_VOICE: 'cedar', MAX_CONCURRENT_CALLS: '9' },
+      server: { port: 9000, trustProxy: true },
+      api: { docs: true },
+      openai: { ...required.openai, greeting: undefined },
+    });
+    expect(config.env).toMatchObject({
+      PORT: 9000,
+      TRUST_PROXY: true,
+      API_DOCS: true,
+      AI_GREETING: undefined,
+      OPENAI_VOICE: 'cedar',
+      MAX_CONCURRENT_CALLS: 9,
+    });
+  });
+
+  it('names a problem of a setting by its path, and of the environment by its variable', () => {
     try {
-      loadBridgeConfig({ env: {}, envFile: false, settings: settings as never });
+      loadBridgeConfig({ env: { PORT: 'eighty' }, openai: { apiKey: 'k', voice: 7 as never } });
       throw new Error('no error');
     } catch (error) {
       expect((error as ConfigValidationError).problems).toEqual([
-        'OPENAI_VOCE: not a setting of the bridge (docs/configuration.md lists them)',
-        'OPENAI_VOICE: expected a string, number or boolean, got a value of type object',
+        'openai.voice: expected a string, got a number',
         expect.stringMatching(/^PORT: expected a whole number/),
-        expect.stringMatching(/^OPENAI_API_KEY: is required/),
         expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
       ]);
     }

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv as parseDotEnv } from 'node:util';
-import { ConfigValidationError, envSchema, parseEnv, type ParsedEnv } from './env.schema.js';
+import type { BridgeSettings } from './bridge-settings.js';
+import { ConfigValidationError, parseEnv, type ParsedEnv } from './env.schema.js';
+import { nameProblems, settingsToEnv } from './settings-to-env.js';
 
 /** The bridge's configuration, parsed once: what every namespace and `main.ts` read. */
 export interface BridgeConfig {
@@ -11,76 +13,72 @@ export interface BridgeConfig {
 }
 
 /**
- * Settings given in code, by the names of their environment variables (docs/configuration.md):
- * `{ OPENAI_VOICE: 'marin', MAX_CONCURRENT_CALLS: 50 }`. Numbers and booleans are written as
- * they would be in the environment; the same schema then checks every value.
+ * The bridge's configuration, validated once (a ConfigValidationError lists every problem).
+ *
+ * - No settings: the process environment over `./.env` (which it wins over, as with dotenv),
+ *   exactly as `npm start` reads it.
+ * - Settings: those settings and the defaults, and nothing else unless `env` / `envFile` ask
+ *   for an environment under them. Problems with a setting given in code name its path
+ *   (`openai.apiKey: ...`); with the environment, its variable.
  */
-export type BridgeSettings = { [K in keyof ParsedEnv]?: string | number | boolean };
-
-export interface LoadConfigOptions {
-  /** Settings given in code; they win over `env` and the file. A name the bridge does not know is an error. */
-  settings?: BridgeSettings;
-  /** Variables that win over the file (default `process.env`). */
-  env?: Record<string, string | undefined>;
-  /**
-   * The `.env` file, or `false` for none. Default `./.env` in the working directory, except
-   * under `NODE_ENV=test`: tests set their environment explicitly, and a developer's `.env`
-   * must not leak into them.
-   */
-  envFile?: string | false;
-}
-
-/**
- * Reads `.env` (when present) under the process environment, which wins as with dotenv, and
- * validates the result once, throwing a ConfigValidationError that lists every problem.
- */
-export function loadBridgeConfig(options: LoadConfigOptions = {}): BridgeConfig {
-  const env = options.env ?? process.env;
-  const envFile =
-    options.envFile === undefined
-      ? env.NODE_ENV === 'test'
-        ? false
-        : resolve(process.cwd(), '.env')
-      : options.envFile && resolve(options.envFile);
-  const fromFile = envFile ? readEnvFile(envFile) : undefined;
-  const merged: Record<string, string | undefined> = { ...fromFile };
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
-  const problems = mergeSettings(merged, options.settings);
+export function loadBridgeConfig(settings?: BridgeSettings): BridgeConfig {
+  const given = settings ?? { env: true };
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigValidationError(['options: expected an object of settings']);
+  }
+  const source = environmentOf(given);
+  const fromCode = settingsToEnv(given as Record<string, unknown>);
+  const problems = [...source.problems, ...fromCode.problems];
+  const merged = { ...source.env, ...fromCode.env };
   let parsed: ParsedEnv | undefined;
   try {
     parsed = parseEnv(merged);
   } catch (error) {
     if (!(error instanceof ConfigValidationError)) throw error;
-    problems.push(...error.problems);
+    const optionsOnly = settings !== undefined && source.empty;
+    problems.push(...nameProblems(error.problems, new Set(Object.keys(fromCode.env)), optionsOnly));
   }
-  // Every problem at once: a misspelt setting in code alongside a bad value in the environment.
   if (problems.length > 0 || !parsed) throw new ConfigValidationError(problems);
-  return { env: parsed, envFile: fromFile ? envFile || undefined : undefined };
+  return { env: parsed, envFile: source.file };
 }
 
-/** Writes code-given settings over `merged` as environment strings; returns what was wrong. */
-function mergeSettings(merged: Record<string, string | undefined>, settings: unknown): string[] {
-  if (settings === undefined) return [];
-  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
-    return ['settings: expected an object of settings by variable name'];
-  }
+interface Environment {
+  env: Record<string, string | undefined>;
+  /** Nothing was asked of the environment: the options are the whole configuration. */
+  empty: boolean;
+  file?: string;
+  problems: string[];
+}
+
+/** The environment the settings asked for (`env`, `envFile`), the file under the variables. */
+function environmentOf(settings: BridgeSettings): Environment {
+  const { env, envFile } = settings;
   const problems: string[] = [];
-  for (const [key, value] of Object.entries(settings)) {
-    if (!Object.hasOwn(envSchema.shape, key)) {
-      // In the environment an unknown name is someone else's variable; in code it is a typo.
-      problems.push(`${key}: not a setting of the bridge (docs/configuration.md lists them)`);
-    } else if (typeof value === 'string') merged[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') merged[key] = String(value);
-    else if (value !== undefined) {
-      problems.push(`${key}: expected a string, number or boolean, got ${describe(value)}`);
-    }
+  if (env !== undefined && env !== true && (typeof env !== 'object' || env === null)) {
+    problems.push('env: expected true (the process environment) or an object of variables');
   }
-  return problems;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+  if (envFile !== undefined && envFile !== false && typeof envFile !== 'string') {
+    problems.push('envFile: expected the path of a .env file, or false');
+  }
+  if (problems.length > 0) return { env: {}, empty: false, problems };
+  const variables = env === true ? process.env : (env ?? {});
+  // A developer's .env must not leak into tests, which set their environment explicitly.
+  const path =
+    envFile === undefined
+      ? env === true && variables.NODE_ENV !== 'test'
+        ? resolve(process.cwd(), '.env')
+        : undefined
+      : envFile || undefined;
+  const fromFile = path ? readEnvFile(resolve(path)) : undefined;
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [key, value] of Object.entries(variables))
+    if (value !== undefined) merged[key] = value;
+  return {
+    env: merged,
+    empty: env === undefined && envFile === undefined,
+    file: fromFile && path ? resolve(path) : undefined,
+    problems,
+  };
 }
 
 function readEnvFile(path: string): Record<string, string> | undefined {

@@ -1,8 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { BridgeMetrics } from './bridge-metrics.service.js';
-import { MetricsController } from './metrics.controller.js';
 
-/** Global: calls report to the one BridgeMetrics from wherever they run. */
+/**
+ * Global: calls report to the one BridgeMetrics from wherever they run. Its route is a surface
+ * of its own (MetricsEndpointModule): the counters are kept whether or not it is served.
+ */
 @Global()
-@Module({ controllers: [MetricsController], providers: [BridgeMetrics], exports: [BridgeMetrics] })
+@Module({ providers: [BridgeMetrics], exports: [BridgeMetrics] })
 export class MetricsModule {}

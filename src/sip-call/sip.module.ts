@@ -13,19 +13,19 @@ import { SipCall } from './sip-call.js';
 import { SipCallLine } from './sip-call-line.js';
 import { SipCallsService } from './sip-calls.service.js';
 import { sipWebhookBodyReader } from './sip-webhook-body.js';
-import { SipWebhookController } from './sip-webhook.controller.js';
 import { SIP_WEBHOOK_PATH } from './sip.constants.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 
 /**
- * The SIP transport: OpenAI's `realtime.call.incoming` webhook, the calls API client and the
- * per-call sideband. Always part of the bridge module (whose settings may come from an async
- * factory, known only at start-up); without OPENAI_WEBHOOK_SECRET its route answers 404.
+ * The SIP transport: the calls API client and the per-call sideband. Always part of the bridge
+ * module (call control hangs up and transfers SIP calls through it); its entry, OpenAI's
+ * `realtime.call.incoming` webhook, is a surface of its own (SipWebhookModule), whose route
+ * answers 404 without OPENAI_WEBHOOK_SECRET (the settings may come from an async factory, known
+ * only at start-up).
  */
 @Module({
   imports: [CallModule, RealtimeModule],
-  controllers: [SipWebhookController],
   providers: [
     openaiClientProvider,
     OpenAICallsClient,
@@ -51,7 +51,7 @@ import { WebhookVerifier } from './webhook-verifier.js';
     },
     WebhookDeliveries,
   ],
-  exports: [OpenAICallsClient],
+  exports: [OpenAICallsClient, SipCallsService, WebhookVerifier, WebhookDeliveries],
 })
 export class SipModule {}
 

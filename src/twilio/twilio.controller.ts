@@ -1,4 +1,5 @@
 import {
+  Inject,
   BadRequestException,
   Controller,
   Get,
@@ -14,6 +15,8 @@ import type { Request } from 'express';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallDirectory } from '../directory/call-directory.js';
+import type { ResolvedSurfaces } from '../config/bridge-options.js';
+import { BRIDGE_SURFACES } from '../config/config.module.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
@@ -36,6 +39,7 @@ export class TwilioController {
     private readonly plans: CallPlans,
     private readonly replays: StreamReplayMemory,
     private readonly directory: CallDirectory,
+    @Inject(BRIDGE_SURFACES) private readonly surfaces: ResolvedSurfaces,
   ) {}
 
   @Post('twiml')
@@ -79,7 +83,10 @@ export class TwilioController {
     const profile = this.settings.profileFor(text(req.query, 'profile'), to);
     return streamTwiml({
       streamUrl: this.streamUrls.forRequest(req),
-      statusCallbackUrl: this.streamUrls.statusCallbackFor(req),
+      // Only where it is served: Twilio reports a 404 callback as an error of the call.
+      statusCallbackUrl: this.surfaces.statusCallback
+        ? this.streamUrls.statusCallbackFor(req)
+        : undefined,
       parameters: {
         // Parameters an outbound call was started with; ours below win on a name clash.
         ...(await this.plans.get(callSid))?.parameters,

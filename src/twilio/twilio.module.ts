@@ -1,4 +1,3 @@
-import { StreamStatusController } from './stream-status.controller.js';
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
@@ -10,7 +9,7 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
 
 @Module({
   imports: [CallModule],
-  controllers: [TwilioController, StreamStatusController],
+  controllers: [TwilioController],
   providers: [
     TwilioSignatureService,
     StreamTokenService,
