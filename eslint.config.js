@@ -12,6 +12,8 @@ export default tseslint.config(
       'node_modules/',
       '*.config.js',
       'eslint.config.js',
+      // An app of its own (own tsconfig and dependencies): type-checked by its own `npm run typecheck`.
+      'examples/host-app/',
     ],
   },
   js.configs.recommended,
