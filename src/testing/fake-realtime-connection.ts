@@ -14,7 +14,6 @@ import {
   speechStarted,
   speechStopped,
   transcriptDelta,
-  type RealtimeServerEvent,
   type RealtimeUsage,
 } from './realtime-protocol.js';
 import { waitUntil } from './wait.js';
@@ -207,7 +206,7 @@ export class FakeRealtimeConnection {
     this.openResponseId = undefined;
     if (id) return id;
     const own = this.nextId('resp');
-    this.send(responseCreated(own) as RealtimeServerEvent);
+    this.send(responseCreated(own));
     return own;
   }
 

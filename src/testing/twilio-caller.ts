@@ -120,13 +120,13 @@ export class FakeTwilioCall {
       this.received.push(frame);
       if (this.playback) {
         if (frame.event === 'media') {
-          this.playback.media(Buffer.from(frame.media.payload as string, 'base64').length / 8);
+          this.playback.media(Buffer.from(payloadOf(frame), 'base64').length / 8);
         }
-        if (frame.event === 'mark') this.playback.mark(frame.mark.name as string);
+        if (frame.event === 'mark') this.playback.mark(markNameOf(frame));
         if (frame.event === 'clear') this.playback.clear();
         return;
       }
-      if (frame.event === 'mark' && this.acknowledgeMarks) this.ackMark(frame.mark.name as string);
+      if (frame.event === 'mark' && this.acknowledgeMarks) this.ackMark(markNameOf(frame));
     });
     socket.on('close', (code, reason) => {
       this.closeCode = code;
@@ -252,7 +252,7 @@ export class FakeTwilioCall {
   /** Decoded mu-law bytes of every `media` frame received so far. */
   receivedAudio(): Buffer {
     return Buffer.concat(
-      this.framesOf('media').map((frame) => Buffer.from(frame.media.payload as string, 'base64')),
+      this.framesOf('media').map((frame) => Buffer.from(payloadOf(frame), 'base64')),
     );
   }
 
@@ -281,3 +281,9 @@ export class FakeTwilioCall {
     this.socket.close();
   }
 }
+
+/** The base64 audio of a `media` frame. */
+const payloadOf = (frame: TwilioFrame): string => (frame.media as { payload: string }).payload;
+
+/** The name of a `mark` frame. */
+const markNameOf = (frame: TwilioFrame): string => (frame.mark as { name: string }).name;
