@@ -12,6 +12,8 @@ export default tseslint.config(
       'node_modules/',
       '*.config.js',
       'eslint.config.js',
+      // An app of its own (own tsconfig and dependencies): type-checked by its own `npm run typecheck`.
+      'examples/host-app/',
     ],
   },
   js.configs.recommended,
@@ -32,7 +34,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.spec.ts'],
+    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.spec.ts', 'examples/**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

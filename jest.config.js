@@ -4,12 +4,16 @@
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/bench'],
+  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/bench', '<rootDir>/examples'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // An app of its own with its own node_modules and Jest run (.ci/run), against the packed tarball.
+  modulePathIgnorePatterns: ['<rootDir>/examples/host-app/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/examples/host-app/'],
   moduleNameMapper: {
     // The package's own name, as examples/ and tests import it, is this source: the same module
     // instances (one CallContext token) as the app under test, not a copy built into dist/.
     '^twilio-realtime-bridge$': '<rootDir>/src/index.ts',
+    '^twilio-realtime-bridge/testing$': '<rootDir>/src/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -15,6 +15,7 @@ function exampleFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(join(ROOT, dir)).flatMap((name) => {
       const path = join(dir, name);
+      if (name === 'node_modules' || name === 'dist') return [];
       return statSync(join(ROOT, path)).isDirectory() ? walk(path) : [path];
     });
   return [

@@ -1,12 +1,20 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import * as bridge from 'twilio-realtime-bridge';
 
+// Both entry points are pinned as a user gets them: the built dist/, reached through the
+// package's `exports` (Node's self-reference for the values, the `types` conditions for the
+// names), never src/. `npm test` builds first.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const indexFile = `${root}src/index.ts`;
 const typeChecks = `${root}test/types/realtime-tool.types.ts`;
 // Never built into dist and only transpiled by the tests, so type-checked here.
-const examples = ts.sys.readDirectory(`${root}examples`, ['.ts']);
+// examples/host-app is an app of its own, compiled against the packed tarball by .ci/run.
+const examples = ts.sys
+  .readDirectory(`${root}examples`, ['.ts'])
+  .filter((file) => !file.includes('/examples/host-app/'));
 
 /** Exactly what README's "Extending the bridge" documents: anything else stays internal. */
 const PUBLIC_VALUES = [
@@ -54,6 +62,62 @@ const PUBLIC_TYPES = [
   'TwilioBridgeOptions',
 ];
 
+/** Exactly what docs/extending.md ("Testing your tools") documents of twilio-realtime-bridge/testing. */
+const TESTING_VALUES = [
+  'BridgeTest',
+  'CapturedLogs',
+  'FakeRealtimeConnection',
+  'FakeRealtimeServer',
+  'FakeTwilioCall',
+  'FakeTwilioRest',
+  'STEP_TIMEOUT_MS',
+  'TEST_ACCOUNT_SID',
+  'TEST_OPENAI_API_KEY',
+  'TEST_TWILIO_AUTH_TOKEN',
+  'TestCall',
+  'startBridgeTest',
+];
+const TESTING_TYPES = [
+  'BridgeTestOptions',
+  'CallEnding',
+  'CallerOptions',
+  'RealtimeClientEvent',
+  'RecordedRestRequest',
+  'ScriptedToolCall',
+  'TranscriptLine',
+  'TwilioFrame',
+];
+
+type Exports = Record<string, { types: string; default: string }>;
+const packageJson = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+  name: string;
+  exports: Exports;
+};
+
+/** The names an entry point exports at run time, imported by package name in a fresh Node. */
+function runtimeExports(specifier: string): string[] {
+  const script = `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m)));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, NODE_ENV: 'test' },
+  });
+  if (run.status !== 0) throw new Error(`import ${specifier} failed: ${run.stderr}`);
+  return (JSON.parse(run.stdout.trim().split('\n').at(-1)!) as string[]).sort();
+}
+
+/** The names (types included) an entry point's declaration file exports. */
+function declaredExports(subpath: '.' | './testing'): string[] {
+  const file = join(root, packageJson.exports[subpath].types);
+  const program = ts.createProgram([file], { noEmit: true, skipLibCheck: true });
+  const checker = program.getTypeChecker();
+  const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+  return checker
+    .getExportsOfModule(module)
+    .map((symbol) => symbol.name)
+    .sort();
+}
+
 /** One program over the public entry point and the type checks, with the repo's own settings. */
 function compile(): ts.Program {
   const config = ts.getParsedCommandLineOfConfigFile(
@@ -86,14 +150,50 @@ describe('the public API', () => {
   }, 180_000);
 
   it('exports exactly the documented values', () => {
-    expect(Object.keys(bridge).sort()).toEqual(PUBLIC_VALUES);
+    expect(runtimeExports(packageJson.name)).toEqual(PUBLIC_VALUES);
   });
 
   it('exports exactly the documented names, types included', () => {
-    const checker = program.getTypeChecker();
-    const index = checker.getSymbolAtLocation(program.getSourceFile(indexFile)!)!;
-    const names = checker.getExportsOfModule(index).map((symbol) => symbol.name);
-    expect(names.sort()).toEqual([...PUBLIC_VALUES, ...PUBLIC_TYPES].sort());
+    expect(declaredExports('.')).toEqual([...PUBLIC_VALUES, ...PUBLIC_TYPES].sort());
+  });
+
+  it('exports exactly the documented testing kit, values and types', () => {
+    expect(runtimeExports(`${packageJson.name}/testing`)).toEqual([...TESTING_VALUES].sort());
+    expect(declaredExports('./testing')).toEqual([...TESTING_VALUES, ...TESTING_TYPES].sort());
+  });
+
+  it('ships a testing kit that loads no test runner', () => {
+    const dir = join(root, 'dist/testing');
+    const specifiers = readdirSync(dir)
+      .filter((file) => file.endsWith('.js'))
+      .flatMap((file) =>
+        [...readFileSync(join(dir, file), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]),
+      );
+    expect(specifiers.length).toBeGreaterThan(10);
+    expect(specifiers.filter((specifier) => /jest|vitest|mocha/.test(specifier))).toEqual([]);
+  });
+
+  it('packs only what a user needs: dist without specs or maps, README, LICENSE', () => {
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(pack.status).toBe(0);
+    const [{ files }] = JSON.parse(pack.stdout) as [{ files: Array<{ path: string }> }];
+    const paths = files.map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/testing/index.js',
+        'dist/testing/index.d.ts',
+        'dist/console/public/index.html',
+      ]),
+    );
+    const others = paths.filter((path) => !['LICENSE', 'README.md', 'package.json'].includes(path));
+    expect(others.filter((path) => !path.startsWith('dist/'))).toEqual([]);
+    expect(others.filter((path) => /\.spec\.|\.map$|tsbuildinfo/.test(path))).toEqual([]);
   });
 
   // Each `@ts-expect-error` there must meet an error (an unused one is itself an error), and

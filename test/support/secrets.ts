@@ -6,9 +6,8 @@ import { randomBytes } from 'node:crypto';
  * least 24 random characters. Fixed, so a failure reproduces; the `random*` helpers give a
  * second, different one (another team's token, a wrong token that is still well formed).
  */
-export const TEST_TWILIO_AUTH_TOKEN = '5f0c9a2e7b41d6838e2f1a9c0b7d4e63';
+export { TEST_OPENAI_API_KEY, TEST_TWILIO_AUTH_TOKEN } from '../../src/testing/test-secrets.js';
 export const TEST_API_TOKEN = 'c3Jq8wVt0LmZ2pXe7KdN4yHs9BfUa6Gr';
-export const TEST_OPENAI_API_KEY = 'sk-test-SECRET-key-never-logged-42';
 
 /** A well-formed Twilio Auth Token other than TEST_TWILIO_AUTH_TOKEN. */
 export function randomTwilioAuthToken(): string {

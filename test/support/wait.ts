@@ -1,15 +1,2 @@
-/** Polls `condition` until it holds, failing with `what` after `timeoutMs`. */
-export async function waitUntil(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// The testing kit's polling helpers (src/testing/wait.ts), by the path the tests import them.
+export { sleep, waitUntil } from '../../src/testing/wait.js';

@@ -1,5 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import {
+  assistantItemDone,
+  assistantItemStarted,
+  audioDelta,
+  callerTurnEvents,
+  contentAt,
+  functionCallEvents,
+  functionCallItem,
+  responseCreated,
+  responseDone,
+  speechStarted,
+  speechStopped,
+  transcriptDelta,
+  type RealtimeUsage,
+} from '../../../src/testing/realtime-protocol.js';
 import { rawDataToString } from '../../../src/websocket/raw-data.js';
 import {
   bytesPerMs,
@@ -335,22 +350,14 @@ export class DemoSession {
     for (const event of this.vad.push(samples)) {
       if (event.kind === 'speech_started') {
         this.currentSpeechItem = id('item');
-        this.send({
-          type: 'input_audio_buffer.speech_started',
-          audio_start_ms: event.audioStartMs,
-          item_id: this.currentSpeechItem,
-        });
+        this.send(speechStarted(this.currentSpeechItem, event.audioStartMs));
         if (this.active && this.config.vad.interruptResponse) {
           this.finishResponse('cancelled', 'turn_detected');
         }
       } else {
         const itemId = this.currentSpeechItem ?? id('item');
         this.currentSpeechItem = undefined;
-        this.send({
-          type: 'input_audio_buffer.speech_stopped',
-          audio_end_ms: event.audioEndMs,
-          item_id: itemId,
-        });
+        this.send(speechStopped(itemId, event.audioEndMs));
         this.commitUserAudio(itemId, event.utterance);
         if (this.config.vad.createResponse && !this.active) this.startResponse(undefined);
       }
@@ -377,38 +384,11 @@ export class DemoSession {
     this.calledToolForTurn = false;
     const previous = this.lastItemId;
     this.lastItemId = itemId;
-    this.send({
-      type: 'input_audio_buffer.committed',
-      item_id: itemId,
-      previous_item_id: previous,
-    });
-    const item = {
-      id: itemId,
-      object: 'realtime.item',
-      type: 'message',
-      status: 'completed',
-      role: 'user',
-      content: [{ type: 'input_audio', transcript: null }],
-    };
-    this.send({ type: 'conversation.item.added', previous_item_id: previous, item });
-    this.send({ type: 'conversation.item.done', previous_item_id: previous, item });
-    if (this.config.transcriptionModel) {
-      const seconds = utterance.length / 8000;
-      const transcript = `[${seconds.toFixed(1)} s of speech; the demo model hears sound, not words]`;
-      this.send({
-        type: 'conversation.item.input_audio_transcription.delta',
-        item_id: itemId,
-        content_index: 0,
-        delta: transcript,
-      });
-      this.send({
-        type: 'conversation.item.input_audio_transcription.completed',
-        item_id: itemId,
-        content_index: 0,
-        transcript,
-        usage: { type: 'duration', seconds: Math.ceil(seconds) },
-      });
-    }
+    const seconds = utterance.length / 8000;
+    const transcript = this.config.transcriptionModel
+      ? `[${seconds.toFixed(1)} s of speech; the demo model hears sound, not words]`
+      : undefined;
+    for (const event of callerTurnEvents(itemId, previous, transcript, seconds)) this.send(event);
   }
 
   // --- items the client adds ---------------------------------------------------------------
@@ -518,17 +498,7 @@ export class DemoSession {
       inputMs: this.lastUtterance.length / 8,
     };
     this.active = response;
-    this.send({
-      type: 'response.created',
-      response: {
-        object: 'realtime.response',
-        id: response.id,
-        status: 'in_progress',
-        status_details: null,
-        output: [],
-        usage: null,
-      },
-    });
+    this.send(responseCreated(response.id));
     const tool = this.config.tools.find((t) => t.name === DEMO_TOOL);
     if (!instructions && tool && !this.calledToolForTurn && !this.lastToolOutput) {
       this.calledToolForTurn = true;
@@ -568,47 +538,12 @@ export class DemoSession {
     });
     this.pendingCalls.set(callId, name);
     this.note(`demo model: calling ${name}(${args})`);
-    const inProgress = {
-      id: itemId,
-      object: 'realtime.item',
-      type: 'function_call',
-      status: 'in_progress',
-      name,
-      call_id: callId,
-      arguments: '',
-    };
-    const done = { ...inProgress, status: 'completed', arguments: args };
+    const done = functionCallItem(itemId, callId, name, args);
     const previous = this.lastItemId;
     this.lastItemId = itemId;
-    const at = { response_id: response.id, item_id: itemId, output_index: 0, call_id: callId };
-    this.send({
-      type: 'response.output_item.added',
-      response_id: response.id,
-      output_index: 0,
-      item: inProgress,
-    });
-    this.send({ type: 'conversation.item.added', previous_item_id: previous, item: inProgress });
-    this.send({ type: 'response.function_call_arguments.delta', ...at, delta: args });
-    this.send({ type: 'response.function_call_arguments.done', ...at, name, arguments: args });
-    this.send({
-      type: 'response.output_item.done',
-      response_id: response.id,
-      output_index: 0,
-      item: done,
-    });
-    this.send({ type: 'conversation.item.done', previous_item_id: previous, item: done });
+    for (const event of functionCallEvents(response.id, done, previous)) this.send(event);
     this.active = undefined;
-    this.send({
-      type: 'response.done',
-      response: {
-        object: 'realtime.response',
-        id: response.id,
-        status: 'completed',
-        status_details: null,
-        output: [done],
-        usage: usage(0, 12, 0),
-      },
-    });
+    this.send(responseDone(response.id, 'completed', [done], usage(0, 12, 0)));
   }
 
   /** A sentence (one tone per word) and then `echo` (the caller's words), streamed ahead of real time. */
@@ -621,31 +556,10 @@ export class DemoSession {
     const itemId = id('item');
     response.itemId = itemId;
     this.items.set(itemId, { audioMs: 0 });
-    const item = {
-      id: itemId,
-      object: 'realtime.item',
-      type: 'message',
-      status: 'in_progress',
-      role: 'assistant',
-      content: [],
-    };
     const previous = this.lastItemId;
     this.lastItemId = itemId;
-    this.send({
-      type: 'response.output_item.added',
-      response_id: response.id,
-      output_index: 0,
-      item,
-    });
-    this.send({ type: 'conversation.item.added', previous_item_id: previous, item });
-    this.send({
-      type: 'response.content_part.added',
-      response_id: response.id,
-      item_id: itemId,
-      output_index: 0,
-      content_index: 0,
-      part: { type: 'audio', transcript: '' },
-    });
+    const at = contentAt(response.id, itemId);
+    for (const event of assistantItemStarted(at, previous)) this.send(event);
     const words = text.split(/\s+/).filter(Boolean);
     const chunkBytes = DELTA_MS * bytesPerMs(format);
     const step = () => {
@@ -657,15 +571,14 @@ export class DemoSession {
       }
       response.sentBytes += chunk.length;
       this.items.get(itemId)!.audioMs = Math.floor(response.sentBytes / bytesPerMs(format));
-      const at = { response_id: response.id, item_id: itemId, output_index: 0, content_index: 0 };
-      this.send({ type: 'response.output_audio.delta', ...at, delta: chunk.toString('base64') });
+      this.send(audioDelta(at, chunk));
       // The transcript runs along with the audio, a word or so per delta.
       const wordsDue = Math.ceil((response.sentBytes / response.audio.length) * words.length);
       if (wordsDue > response.spokenWords) {
         const delta =
           (response.spokenWords ? ' ' : '') + words.slice(response.spokenWords, wordsDue).join(' ');
         response.spokenWords = wordsDue;
-        this.send({ type: 'response.output_audio_transcript.delta', ...at, delta });
+        this.send(transcriptDelta(at, delta));
       }
       response.timer = setTimeout(step, DELTA_EVERY_MS);
     };
@@ -688,49 +601,22 @@ export class DemoSession {
         status === 'completed'
           ? response.transcript
           : words.slice(0, response.spokenWords).join(' ');
-      const at = {
-        response_id: response.id,
-        item_id: response.itemId,
-        output_index: 0,
-        content_index: 0,
-      };
-      const item = {
-        id: response.itemId,
-        object: 'realtime.item',
-        type: 'message',
-        status: status === 'completed' ? 'completed' : 'incomplete',
-        role: 'assistant',
-        content: [{ type: 'output_audio', transcript }],
-      };
-      this.send({ type: 'response.output_audio.done', ...at });
-      this.send({ type: 'response.output_audio_transcript.done', ...at, transcript });
-      this.send({ type: 'response.content_part.done', ...at, part: { type: 'audio', transcript } });
-      this.send({
-        type: 'response.output_item.done',
-        response_id: response.id,
-        output_index: 0,
-        item,
-      });
-      this.send({ type: 'conversation.item.done', item });
-      output.push(item);
+      const done = assistantItemDone(
+        contentAt(response.id, response.itemId),
+        transcript,
+        status === 'completed' ? 'completed' : 'incomplete',
+      );
+      for (const event of done.events) this.send(event);
+      output.push(done.item);
     }
     const audioMs = response.sentBytes / bytesPerMs(this.config.outputFormat);
-    this.send({
-      type: 'response.done',
-      response: {
-        object: 'realtime.response',
-        id: response.id,
-        status,
-        status_details: status === 'completed' ? null : { type: 'cancelled', reason },
-        output,
-        usage: usage(response.inputMs, response.transcript.split(/\s+/).length, audioMs),
-      },
-    });
+    const spent = usage(response.inputMs, response.transcript.split(/\s+/).length, audioMs);
+    this.send(responseDone(response.id, status, output, spent, reason));
   }
 }
 
 /** Token usage in the GA shape, from what was heard and said (audio ~10 tokens/s in, 20 out). */
-function usage(inputAudioMs: number, textTokens: number, outputAudioMs: number): Json {
+function usage(inputAudioMs: number, textTokens: number, outputAudioMs: number): RealtimeUsage {
   const inputAudio = Math.round(inputAudioMs / 100);
   const outputAudio = Math.round(outputAudioMs / 50);
   const input = inputAudio + 20;

@@ -1,0 +1,191 @@
+import {
+  Injectable,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  type Type,
+} from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { Test } from '@nestjs/testing';
+import { useTwilioBridge } from '../app.setup.js';
+import {
+  BRIDGE_CONFIG,
+  BRIDGE_OPTIONS,
+  type TwilioBridgeOptions,
+} from '../config/config.module.js';
+import { loadBridgeConfig, type BridgeConfig, type BridgeSettings } from '../config/load-config.js';
+import type { AnyCallEvent } from '../events/call-events.js';
+import { TwilioBridgeModule } from '../twilio-bridge.module.js';
+import { CapturedLogs } from './captured-logs.js';
+import { FakeRealtimeServer } from './fake-realtime-server.js';
+import { FakeTwilioRest } from './fake-twilio-rest.js';
+import { TestCall } from './test-call.js';
+import { TEST_OPENAI_API_KEY, TEST_TWILIO_AUTH_TOKEN } from './test-secrets.js';
+import { FakeTwilioCall } from './twilio-caller.js';
+
+type ModuleImport = Type<unknown> | DynamicModule;
+
+export interface BridgeTestOptions {
+  /**
+   * Your application's root module, which imports `TwilioBridgeModule` itself. Default: the
+   * bridge alone (`TwilioBridgeModule.forRoot()` over an empty environment).
+   */
+  module?: ModuleImport;
+  /** Modules under test, imported next to `module`: tools, `@OnEvent` handlers, resolvers. */
+  imports?: ModuleImport[];
+  /** Bridge settings for this test, over your module's (`{ TRANSFER_NUMBER: '+1555...' }`). */
+  settings?: BridgeSettings;
+  /** Where the logs go; default `logs` (kept in memory, printed with BRIDGE_TEST_LOGS=1). */
+  logger?: LoggerService;
+  /** The voice webhook's path, for an app that mounts the bridge elsewhere (default /api/twiml). */
+  webhookPath?: string;
+}
+
+/** Every call event of the app under test, heard as a host's `@OnEvent` handler hears them. */
+@Injectable()
+class CallEventRecorder {
+  readonly events: AnyCallEvent[] = [];
+
+  @OnEvent('call.*')
+  record(event: AnyCallEvent): void {
+    this.events.push(event);
+  }
+}
+
+@Module({ providers: [CallEventRecorder] })
+class CallEventRecorderModule {}
+
+/**
+ * A running app under test: the app on a free loopback port, the fake Realtime model in place
+ * of OpenAI, a fake Twilio REST API (for transfers and hang-ups), and the calls placed on it.
+ * Start one with `startBridgeTest`; `close()` it after the test.
+ */
+export class BridgeTest {
+  constructor(
+    readonly app: INestApplication,
+    /** `http://127.0.0.1:<port>`: the app's own routes answer here too. */
+    readonly baseUrl: string,
+    /** The fake model: each call's session is one of its `connections`. */
+    readonly model: FakeRealtimeServer,
+    /** The fake api.twilio.com: every REST request the bridge made (`requests`). */
+    readonly twilioRest: FakeTwilioRest,
+    /** What the app logged, when no `logger` was given. */
+    readonly logs: CapturedLogs | undefined,
+    private readonly webhookPath: string,
+  ) {}
+
+  /**
+   * A call comes in, as Twilio places it: the signed voice webhook, then the signed media stream
+   * with the token the TwiML gave, `connected`/`start`. Resolves once the bridge has set up the
+   * model's session. Place calls one at a time (await each): a call is matched to the model
+   * session that opens after it.
+   */
+  async placeCall(options: { from?: string; callSid?: string } = {}): Promise<TestCall> {
+    const sessions = this.model.connections.length;
+    const twilio = await FakeTwilioCall.dial(this.baseUrl, {
+      ...options,
+      path: this.webhookPath,
+      playInRealTime: true,
+    });
+    const model = await this.model.connection(sessions);
+    await model.waitFor('session.update');
+    return new TestCall(twilio, model, () => this.events(), this.twilioRest);
+  }
+
+  /** Every call.* event the app emitted, in order. */
+  events(): AnyCallEvent[] {
+    return [...this.app.get(CallEventRecorder).events];
+  }
+
+  /** Closes the app and the fakes. */
+  async close(): Promise<void> {
+    await this.app.close();
+    await Promise.all([this.model.stop(), this.twilioRest.stop()]);
+  }
+}
+
+/**
+ * Starts your app (or modules under test next to the bridge) for a test, with no network beyond
+ * loopback and no OpenAI or Twilio account.
+ *
+ * ```ts
+ * const bridge = await startBridgeTest({ imports: [StoreHoursModule] });
+ * const call = await bridge.placeCall();
+ * await call.callerSays('When do you open on Saturday?');
+ * const { output } = await call.modelCallsTool('get_store_hours', { day: 'saturday' });
+ * ```
+ */
+export async function startBridgeTest(options: BridgeTestOptions = {}): Promise<BridgeTest> {
+  const model = new FakeRealtimeServer();
+  const twilioRest = new FakeTwilioRest();
+  await Promise.all([model.start(), twilioRest.start()]);
+  const logs = options.logger ? undefined : new CapturedLogs();
+  const settings: BridgeSettings = {
+    OPENAI_API_KEY: TEST_OPENAI_API_KEY,
+    TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
+    OPENAI_REALTIME_URL: model.url,
+    TWILIO_API_BASE_URL: twilioRest.url,
+    // A test closes the app with calls up: no 30 s drain.
+    SHUTDOWN_DRAIN_S: 0,
+    ...options.settings,
+  };
+  try {
+    const root = options.module ?? TwilioBridgeModule.forRoot({ env: {}, envFile: false });
+    const app = await createTestApp(
+      [root, ...(options.imports ?? []), CallEventRecorderModule],
+      settings,
+      options.logger ?? logs!,
+    );
+    const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    return new BridgeTest(
+      app,
+      baseUrl,
+      model,
+      twilioRest,
+      logs,
+      options.webhookPath ?? '/api/twiml',
+    );
+  } catch (error) {
+    await Promise.all([model.stop(), twilioRest.stop()]);
+    throw error;
+  }
+}
+
+/**
+ * The one place the kit makes the app, as a host does: its modules, the bridge's settings
+ * overridden with the fakes', listening on a free loopback port.
+ */
+async function createTestApp(
+  imports: ModuleImport[],
+  settings: BridgeSettings,
+  logger: LoggerService,
+): Promise<INestApplication> {
+  const testing = await Test.createTestingModule({ imports })
+    .overrideProvider(BRIDGE_CONFIG)
+    .useFactory({
+      factory: (options?: TwilioBridgeOptions) => withSettings(options, settings),
+      inject: [BRIDGE_OPTIONS],
+    })
+    .setLogger(logger)
+    .compile();
+  const app = testing.createNestApplication({ logger, forceCloseConnections: true });
+  useTwilioBridge(app);
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+/** The app's own bridge options, with `settings` over them, validated as the bridge does. */
+function withSettings(
+  options: TwilioBridgeOptions | undefined,
+  settings: BridgeSettings,
+): BridgeConfig {
+  const { config, ...load } = options ?? {};
+  if (!config) return loadBridgeConfig({ ...load, settings: { ...load.settings, ...settings } });
+  // A configuration loaded beforehand: the test's settings, parsed alone, replace its values.
+  const parsed = loadBridgeConfig({ env: {}, envFile: false, settings }).env;
+  const picked = Object.fromEntries(
+    Object.keys(settings).map((key) => [key, parsed[key as keyof typeof parsed]]),
+  );
+  return { ...config, env: { ...config.env, ...picked } };
+}
