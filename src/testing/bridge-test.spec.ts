@@ -29,7 +29,7 @@ describe('the testing kit', () => {
   });
 
   it('tells a transfer from a hang-up', async () => {
-    bridge = await startBridgeTest({ settings: { TRANSFER_NUMBER: '+15550009999' } });
+    bridge = await startBridgeTest({ settings: { transfer: { number: '+15550009999' } } });
     const call = await bridge.placeCall();
 
     const tool = await call.modelCallsTool('transfer_call', {});

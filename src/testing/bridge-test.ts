@@ -9,12 +9,10 @@ import {
 import { OnEvent } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { useTwilioBridge } from '../app.setup.js';
-import {
-  BRIDGE_CONFIG,
-  BRIDGE_OPTIONS,
-  type TwilioBridgeOptions,
-} from '../config/config.module.js';
-import { loadBridgeConfig, type BridgeConfig, type BridgeSettings } from '../config/load-config.js';
+import type { BridgeSettings } from '../config/bridge-settings.js';
+import { BRIDGE_CONFIG, BRIDGE_OPTIONS, PreloadedConfig } from '../config/config.module.js';
+import { loadBridgeConfig, type BridgeConfig } from '../config/load-config.js';
+import { settingsToEnv } from '../config/settings-to-env.js';
 import type { AnyCallEvent } from '../events/call-events.js';
 import { TwilioBridgeModule } from '../twilio-bridge.module.js';
 import { CapturedLogs } from './captured-logs.js';
@@ -34,7 +32,7 @@ export interface BridgeTestOptions {
   module?: ModuleImport;
   /** Modules under test, imported next to `module`: tools, `@OnEvent` handlers, resolvers. */
   imports?: ModuleImport[];
-  /** Bridge settings for this test, over your module's (`{ TRANSFER_NUMBER: '+1555...' }`). */
+  /** Bridge settings for this test, over your module's (`{ transfer: { number: '+1555...' } }`). */
   settings?: BridgeSettings;
   /** Where the logs go; default `logs` (kept in memory, printed with BRIDGE_TEST_LOGS=1). */
   logger?: LoggerService;
@@ -121,17 +119,17 @@ export async function startBridgeTest(options: BridgeTestOptions = {}): Promise<
   const twilioRest = new FakeTwilioRest();
   await Promise.all([model.start(), twilioRest.start()]);
   const logs = options.logger ? undefined : new CapturedLogs();
-  const settings: BridgeSettings = {
-    OPENAI_API_KEY: TEST_OPENAI_API_KEY,
-    TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
-    OPENAI_REALTIME_URL: model.url,
-    TWILIO_API_BASE_URL: twilioRest.url,
-    // A test closes the app with calls up: no 30 s drain.
-    SHUTDOWN_DRAIN_S: 0,
-    ...options.settings,
-  };
+  const settings = mergeSettings(
+    {
+      openai: { apiKey: TEST_OPENAI_API_KEY, realtimeUrl: model.url },
+      twilio: { authToken: TEST_TWILIO_AUTH_TOKEN, apiBaseUrl: twilioRest.url },
+      // A test closes the app with calls up: no 30 s drain.
+      limits: { shutdownDrainS: 0 },
+    },
+    options.settings ?? {},
+  );
   try {
-    const root = options.module ?? TwilioBridgeModule.forRoot({ env: {}, envFile: false });
+    const root = options.module ?? TwilioBridgeModule.forRoot({});
     const app = await createTestApp(
       [root, ...(options.imports ?? []), CallEventRecorderModule],
       settings,
@@ -164,7 +162,7 @@ async function createTestApp(
   const testing = await Test.createTestingModule({ imports })
     .overrideProvider(BRIDGE_CONFIG)
     .useFactory({
-      factory: (options?: TwilioBridgeOptions) => withSettings(options, settings),
+      factory: (options?: BridgeSettings | PreloadedConfig) => withSettings(options, settings),
       inject: [BRIDGE_OPTIONS],
     })
     .setLogger(logger)
@@ -177,15 +175,33 @@ async function createTestApp(
 
 /** The app's own bridge options, with `settings` over them, validated as the bridge does. */
 function withSettings(
-  options: TwilioBridgeOptions | undefined,
+  options: BridgeSettings | PreloadedConfig | undefined,
   settings: BridgeSettings,
 ): BridgeConfig {
-  const { config, ...load } = options ?? {};
-  if (!config) return loadBridgeConfig({ ...load, settings: { ...load.settings, ...settings } });
+  if (!(options instanceof PreloadedConfig)) {
+    return loadBridgeConfig(mergeSettings(options ?? {}, settings));
+  }
   // A configuration loaded beforehand: the test's settings, parsed alone, replace its values.
-  const parsed = loadBridgeConfig({ env: {}, envFile: false, settings }).env;
+  const parsed = loadBridgeConfig(settings).env;
   const picked = Object.fromEntries(
-    Object.keys(settings).map((key) => [key, parsed[key as keyof typeof parsed]]),
+    Object.keys(settingsToEnv(settings as Record<string, unknown>).env).map((key) => [
+      key,
+      parsed[key as keyof typeof parsed],
+    ]),
   );
-  return { ...config, env: { ...config.env, ...picked } };
+  return { ...options.config, env: { ...options.config.env, ...picked } };
+}
+
+/** `over` on `base`, group by group (`{ openai: { model } }` keeps the base's `openai.apiKey`). */
+function mergeSettings(base: BridgeSettings, over: BridgeSettings): BridgeSettings {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const below = merged[key];
+    merged[key] = isGroup(value) && isGroup(below) ? { ...below, ...value } : value;
+  }
+  return merged as BridgeSettings;
+}
+
+function isGroup(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
