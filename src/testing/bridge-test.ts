@@ -199,7 +199,7 @@ function mergeSettings(base: BridgeSettings, over: BridgeSettings): BridgeSettin
     const below = merged[key];
     merged[key] = isGroup(value) && isGroup(below) ? { ...below, ...value } : value;
   }
-  return merged as BridgeSettings;
+  return merged;
 }
 
 function isGroup(value: unknown): value is Record<string, unknown> {
