@@ -120,6 +120,7 @@ export class UpgradeRouter implements OnModuleInit, OnApplicationShutdown {
     if (this.server && this.originalEmit) {
       this.server.emit = this.originalEmit;
       this.server.off('upgrade', this.unclaimed);
+      this.originalEmit = undefined;
     }
     for (const route of this.routes) {
       for (const socket of route.server.clients) socket.terminate();
