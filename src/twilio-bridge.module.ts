@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type NestModule } from '@nestjs/common';
 import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
 import { CallControlModule } from './call-control/call-control.module.js';
@@ -11,6 +11,8 @@ import {
 } from './config/config.module.js';
 import type { BridgeConfig } from './config/load-config.js';
 import { CallEventsModule } from './events/call-events.module.js';
+import { BridgeHttpModule } from './http/bridge-http.module.js';
+import { BridgeMount } from './http/bridge-mount.service.js';
 import { MediaStreamModule } from './media-call/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
@@ -30,6 +32,9 @@ export type TwilioBridgeAsyncOptions = typeof ASYNC_OPTIONS_TYPE & BridgeModuleO
  * The bridge as a module to import into an application of your own, the way `@nestjs/config`
  * and `@nestjs/terminus` are imported: its webhooks, media WebSocket, call-control API, health
  * and metrics, with the tools and event handlers of every other module of the application.
+ * Nothing else to call: the module attaches its WebSocket routes to the application's HTTP
+ * server through its own upgrade router (the application keeps its WebSocket adapter), reads
+ * its own routes' bodies, and serves under the application's global prefix or RouterModule path.
  *
  * ```ts
  * @Module({
@@ -46,7 +51,14 @@ export type TwilioBridgeAsyncOptions = typeof ASYNC_OPTIONS_TYPE & BridgeModuleO
  * ```
  */
 @Module({})
-export class TwilioBridgeModule {
+export class TwilioBridgeModule implements NestModule {
+  constructor(private readonly mount: BridgeMount) {}
+
+  /** Before Nest maps the routes: a RouterModule path given to this module reaches its controllers. */
+  configure(): void {
+    this.mount.adoptModulePath(TwilioBridgeModule);
+  }
+
   /**
    * The settings given here, and only those (with the defaults), unless `env` asks for the
    * environment too; with nothing, the environment over `./.env`, as `npm start` reads it.
@@ -87,6 +99,7 @@ export class TwilioBridgeModule {
   private static core(config: DynamicModule): NonNullable<DynamicModule['imports']> {
     return [
       config,
+      BridgeHttpModule,
       MetricsModule,
       ClusterModule,
       CallContextModule,

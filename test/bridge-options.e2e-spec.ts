@@ -13,7 +13,6 @@ import {
   CALL_TOOL_RESOLVER,
   ConfigValidationError,
   TwilioBridgeModule,
-  useTwilioBridge,
   type BridgeSettings,
   type BridgeSurfaces,
   type CallDescription,
@@ -102,7 +101,6 @@ describe('TwilioBridgeModule options', () => {
     providers: DynamicModule['providers'] = [],
   ): Promise<HostApp> {
     const { app, logs } = await create(bridge, providers);
-    useTwilioBridge(app);
     await app.listen(0, '127.0.0.1');
     return { app, logs, baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
   }
@@ -117,7 +115,6 @@ describe('TwilioBridgeModule options', () => {
   async function startFailure(bridge: DynamicModule, providers: DynamicModule['providers'] = []) {
     try {
       const { app } = await create(bridge, providers);
-      useTwilioBridge(app);
       await app.init();
     } catch (error) {
       return error as Error;

@@ -8,7 +8,6 @@ import {
 } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
-import { useTwilioBridge } from '../app.setup.js';
 import type { BridgeSettings } from '../config/bridge-settings.js';
 import { BRIDGE_CONFIG, BRIDGE_OPTIONS, PreloadedConfig } from '../config/config.module.js';
 import { loadBridgeConfig, type BridgeConfig } from '../config/load-config.js';
@@ -168,7 +167,6 @@ async function createTestApp(
     .setLogger(logger)
     .compile();
   const app = testing.createNestApplication({ logger, forceCloseConnections: true });
-  useTwilioBridge(app);
   await app.listen(0, '127.0.0.1');
   return app;
 }
