@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module.js';
 import { MediaStreamModule } from './media-call/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { RecordingModule } from './recording/recording.module.js';
 import { SipModule } from './sip-call/sip.module.js';
 import { ToolsModule } from './tools/tools.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
@@ -64,6 +65,7 @@ export class TwilioBridgeModule {
         CallsModule,
         SipModule,
         ConsoleModule,
+        RecordingModule,
       ],
     };
   }

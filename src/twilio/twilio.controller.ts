@@ -4,6 +4,7 @@ import {
   Get,
   Header,
   HttpCode,
+  Inject,
   Logger,
   Post,
   Req,
@@ -15,6 +16,7 @@ import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallDirectory } from '../directory/call-directory.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
+import { recordingConfig, type RecordingConfig } from '../config/config.namespaces.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
@@ -36,6 +38,7 @@ export class TwilioController {
     private readonly plans: CallPlans,
     private readonly replays: StreamReplayMemory,
     private readonly directory: CallDirectory,
+    @Inject(recordingConfig.KEY) private readonly recording: RecordingConfig,
   ) {}
 
   @Post('twiml')
@@ -78,6 +81,8 @@ export class TwilioController {
     // The profile travels as a short key, so the stream may land on any instance.
     const profile = this.settings.profileFor(text(req.query, 'profile'), to);
     return streamTwiml({
+      // The caller is told before anything is recorded (the recording starts with the stream).
+      notice: this.recording.recording ? this.recording.recordingNotice : undefined,
       streamUrl: this.streamUrls.forRequest(req),
       statusCallbackUrl: this.streamUrls.statusCallbackFor(req),
       parameters: {

@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+import { CallAudioModule } from '../call-audio/call-audio.module.js';
+import { recordingConfig, type RecordingConfig } from '../config/config.namespaces.js';
+import { ConsoleModule } from '../console/console.module.js';
+import { LocalRecordingStore } from './local-recording-store.js';
+import { ConsoleRecordingController, RecordingController } from './recording.controller.js';
+import { RecordingReader } from './recording-reader.service.js';
+import { RecordingRetention } from './recording-retention.js';
+import { RecordingService } from './recording.service.js';
+import { RecordingStore } from './recording-store.js';
+import { S3RecordingStore } from './s3-recording-store.js';
+
+/**
+ * Recordings of what the caller heard (RECORDING=on): written from each media-stream call's
+ * CallAudioTap, kept locally or in S3, served at /api/history/:callSid/recording (and the
+ * console's twin), erased with the call's history, deleted after RECORDING_RETENTION_DAYS.
+ */
+@Module({
+  imports: [CallAudioModule, ConsoleModule],
+  controllers: [RecordingController, ConsoleRecordingController],
+  providers: [
+    {
+      provide: RecordingStore,
+      useFactory: (cfg: RecordingConfig): RecordingStore =>
+        cfg.s3Bucket
+          ? new S3RecordingStore({
+              bucket: cfg.s3Bucket,
+              endpoint: cfg.s3Endpoint,
+              region: cfg.s3Region,
+              prefix: cfg.s3Prefix,
+            })
+          : new LocalRecordingStore(cfg.recordingsDir),
+      inject: [recordingConfig.KEY],
+    },
+    RecordingService,
+    RecordingReader,
+    RecordingRetention,
+  ],
+  exports: [RecordingService],
+})
+export class RecordingModule {}

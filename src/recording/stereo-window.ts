@@ -1,0 +1,114 @@
+import { decodeMulawInto } from '../audio/mulaw.js';
+import { WAV_FRAME_BYTES, WAV_SAMPLE_RATE } from './wav.js';
+
+/**
+ * How long audio is held before it is written: the caller's frames and the assistant's heard
+ * audio reach the recording at slightly different moments, so each sample waits until the
+ * other side has had time to arrive. Audio is held at least this long, at most twice.
+ */
+export const RECORDING_REORDER_WINDOW_MS = 3000;
+
+export type RecordedChannel = 'caller' | 'assistant';
+
+const SAMPLES_PER_MS = WAV_SAMPLE_RATE / 1000;
+
+/**
+ * Places two mono mu-law streams, each piece at its own time on the call's clock, into
+ * interleaved 16-bit stereo: silence wherever nothing was placed, the caller on the left
+ * (channel 1), the assistant on the right. Memory is bounded by the window: audio older than
+ * it is handed to `out` as PCM, in order (the rest by `finish`), audio arriving after its place
+ * was handed out is dropped and counted, and nothing is placed past `maxMs`.
+ */
+export class StereoWindow {
+  /** Samples dropped because they arrived after their place was written. */
+  lateSamples = 0;
+  /** Samples dropped because they lie beyond the longest recording. */
+  beyondLimitSamples = 0;
+  private readonly windowSamples: number;
+  private readonly capacity: number;
+  private readonly maxSamples: number;
+  private readonly left: Int16Array;
+  private readonly right: Int16Array;
+  /** The call's sample index of the buffers' first sample: everything before is handed out. */
+  private base = 0;
+  /** One past the latest sample placed. */
+  private end = 0;
+
+  constructor(
+    private readonly out: (pcm: Buffer) => void,
+    maxMs: number,
+    windowMs = RECORDING_REORDER_WINDOW_MS,
+  ) {
+    this.windowSamples = Math.max(1, Math.round(windowMs * SAMPLES_PER_MS));
+    this.capacity = 2 * this.windowSamples;
+    this.maxSamples = Math.max(0, Math.round(maxMs * SAMPLES_PER_MS));
+    this.left = new Int16Array(this.capacity);
+    this.right = new Int16Array(this.capacity);
+  }
+
+  /** Places `mulaw` at `atMs` on `channel`; what leaves the window goes to `out`. */
+  put(channel: RecordedChannel, mulaw: Uint8Array, atMs: number): void {
+    let start = Math.round(atMs * SAMPLES_PER_MS);
+    let bytes = mulaw;
+    if (start + bytes.length > this.maxSamples) {
+      const kept = Math.max(0, this.maxSamples - start);
+      this.beyondLimitSamples += bytes.length - kept;
+      bytes = bytes.subarray(0, kept);
+    }
+    // In steps of at most a window, so each step fits the buffers after at most one flush.
+    for (let offset = 0; offset < bytes.length; offset += this.windowSamples) {
+      const piece = bytes.subarray(offset, offset + this.windowSamples);
+      this.place(channel, piece, start);
+      start += piece.length;
+    }
+  }
+
+  /** Hands out everything still held, up to the latest sample placed. */
+  finish(): void {
+    this.flushTo(this.end);
+  }
+
+  /** Samples handed out or held so far: the recording's length. */
+  get samples(): number {
+    return this.end;
+  }
+
+  private place(channel: RecordedChannel, piece: Uint8Array, start: number): void {
+    const end = start + piece.length;
+    if (end > this.base + this.capacity) this.flushTo(end - this.windowSamples);
+    let from = 0;
+    if (start < this.base) {
+      from = Math.min(piece.length, this.base - start);
+      this.lateSamples += from;
+    }
+    if (from >= piece.length) return;
+    const target = channel === 'caller' ? this.left : this.right;
+    const at = start + from - this.base;
+    decodeMulawInto(piece.subarray(from), target.subarray(at, at + piece.length - from));
+    if (end > this.end) this.end = end;
+  }
+
+  /** Hands out every sample before `until` (silence where nothing was placed). */
+  private flushTo(until: number): void {
+    while (this.base < until) {
+      const count = Math.min(until - this.base, this.capacity);
+      this.out(this.interleave(count));
+      this.left.copyWithin(0, count);
+      this.right.copyWithin(0, count);
+      this.left.fill(0, this.capacity - count);
+      this.right.fill(0, this.capacity - count);
+      this.base += count;
+    }
+    if (this.end < this.base) this.end = this.base;
+  }
+
+  private interleave(count: number): Buffer {
+    const pcm = Buffer.alloc(count * WAV_FRAME_BYTES);
+    const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+    for (let i = 0; i < count; i++) {
+      view.setInt16(i * WAV_FRAME_BYTES, this.left[i], true);
+      view.setInt16(i * WAV_FRAME_BYTES + 2, this.right[i], true);
+    }
+    return pcm;
+  }
+}
