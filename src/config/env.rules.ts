@@ -20,7 +20,9 @@ export function crossFieldProblems(env: RawEnv, parsed?: ParsedEnv): string[] {
   }
   // Each pod's disk is its own: in a cluster, a recording must land where every pod reads it.
   if (parsed?.REDIS_URL && parsed.RECORDING && !parsed.RECORDINGS_S3_BUCKET) {
-    problems.push('RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (a shared store)');
+    problems.push(
+      'RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (a shared store)',
+    );
   }
   return problems;
 }

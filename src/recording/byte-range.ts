@@ -22,7 +22,7 @@ export function parseByteRange(
     return { start: Math.max(0, size - length), end: size - 1 };
   }
   const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Number(match[2]);
+  const end = match[2] === '' ? Number.MAX_SAFE_INTEGER : Number(match[2]);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return undefined;
   if (start >= size) return 'unsatisfiable';
   return { start, end: Math.min(end, size - 1) };

@@ -24,7 +24,9 @@ export class LocalRecordingStore extends RecordingStore {
     return {
       bytes: info.size,
       read: (range?: ByteRange): Promise<Readable> =>
-        Promise.resolve(createReadStream(path, range ? { start: range.start, end: range.end } : {})),
+        Promise.resolve(
+          createReadStream(path, range ? { start: range.start, end: range.end } : {}),
+        ),
     };
   }
 

@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { recordingConfig, type RecordingConfig } from '../config/config.namespaces.js';
 import { RecordingStore } from './recording-store.js';
@@ -61,7 +56,9 @@ export class RecordingRetention implements OnApplicationShutdown {
       }
       return expired;
     } catch (error) {
-      this.log.error(`deleting old recordings failed (next try in a day): ${(error as Error).message}`);
+      this.log.error(
+        `deleting old recordings failed (next try in a day): ${(error as Error).message}`,
+      );
       return [];
     }
   }

@@ -57,7 +57,9 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
       await mkdir(this.cfg.recordingsDir, { recursive: true });
       const repaired = await repairRecordings(this.cfg.recordingsDir);
       if (repaired.length > 0) {
-        this.log.warn(`completed ${repaired.length} recording(s) a crash left: ${repaired.join(', ')}`);
+        this.log.warn(
+          `completed ${repaired.length} recording(s) a crash left: ${repaired.join(', ')}`,
+        );
       }
       this.storeLeftovers();
     } catch (error) {

@@ -141,6 +141,8 @@ export class S3RecordingStore extends RecordingStore {
 function isNotFound(error: unknown): boolean {
   return (
     error instanceof S3ServiceException &&
-    (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404)
+    (error.name === 'NotFound' ||
+      error.name === 'NoSuchKey' ||
+      error.$metadata.httpStatusCode === 404)
   );
 }
