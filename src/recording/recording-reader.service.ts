@@ -11,6 +11,7 @@ import type { Request, Response } from 'express';
 import { isCallId } from '../call-control/call-control.rules.js';
 import { parseByteRange } from './byte-range.js';
 import { RecordingStore } from './recording-store.js';
+import { RecordingService } from './recording.service.js';
 
 /**
  * A call's recording over HTTP for both routes (the API's, the console's): `audio/wav`,
@@ -20,11 +21,18 @@ import { RecordingStore } from './recording-store.js';
 export class RecordingReader {
   private readonly log = new Logger('Recording');
 
-  constructor(private readonly store: RecordingStore) {}
+  constructor(
+    private readonly store: RecordingStore,
+    private readonly recordings: RecordingService,
+  ) {}
 
   async send(callSid: string, req: Request, res: Response): Promise<void> {
     if (!isCallId(callSid)) {
       throw new BadRequestException('not a call id (a Twilio CallSid CA + 32 hex, or rtc_...)');
+    }
+    // Until its call ends the file has no final sizes (and with S3 it is not there yet).
+    if (this.recordings.isRecording(callSid)) {
+      throw new NotFoundException(`call ${callSid} is still being recorded`);
     }
     const recording = await this.store.find(callSid);
     if (!recording) throw new NotFoundException(`no recording of call ${callSid}`);

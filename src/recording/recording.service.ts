@@ -78,6 +78,11 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
     await Promise.allSettled([...this.finishing]);
   }
 
+  /** Whether this instance is still recording (or completing) the call's recording. */
+  isRecording(callSid: string): boolean {
+    return this.active.has(callSid);
+  }
+
   /** Deletes a call's recording, wherever it is (a running one is dropped when its call ends). */
   async erase(callSid: unknown): Promise<void> {
     if (typeof callSid !== 'string' || !callSidOfFile(recordingFileName(callSid))) return;
