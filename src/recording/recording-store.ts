@@ -28,4 +28,6 @@ export abstract class RecordingStore {
   abstract erase(callSid: string): Promise<void>;
   /** Deletes every recording last written before `before`; returns their call ids. */
   abstract expire(before: Date): Promise<string[]>;
+  /** Releases connections at shutdown. */
+  close(): void {}
 }

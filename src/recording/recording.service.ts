@@ -76,6 +76,7 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
     this.unsubscribe?.();
     this.events.off(HISTORY_ERASED, this.onErased);
     await Promise.allSettled([...this.finishing]);
+    this.store.close();
   }
 
   /** Whether this instance is still recording (or completing) the call's recording. */

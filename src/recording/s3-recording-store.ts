@@ -129,7 +129,7 @@ export class S3RecordingStore extends RecordingStore {
     return expired;
   }
 
-  destroy(): void {
+  override close(): void {
     this.client.destroy();
   }
 
