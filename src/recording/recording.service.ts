@@ -37,8 +37,20 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
   /** Recordings being completed and stored: shutdown waits for them. */
   private readonly finishing = new Set<Promise<void>>();
   private unsubscribe?: () => void;
-  private readonly onErased = (payload: { callSid?: unknown }): Promise<void> =>
-    this.erase(payload?.callSid);
+  /**
+   * History awaits this through `emitAsync` (a rejection makes its DELETE answer 500). Typed as
+   * EventEmitter2 listeners are (void); the promise is still what emitAsync collects, and it is
+   * marked handled here so a plain `emit` cannot turn a failure into an unhandled rejection.
+   */
+  private readonly onErased = (payload: { callSid?: unknown }): void => {
+    const erased = this.erase(payload?.callSid);
+    erased.catch((error: unknown) => {
+      this.log.error(
+        `erasing the recording of ${String(payload?.callSid)} failed: ${(error as Error).message}`,
+      );
+    });
+    return erased as unknown as void;
+  };
 
   constructor(
     @Inject(recordingConfig.KEY) private readonly cfg: RecordingConfig,
