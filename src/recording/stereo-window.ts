@@ -1,4 +1,5 @@
-import { decodeMulawInto } from '../audio/mulaw.js';
+import { endianness } from 'node:os';
+import { decodeMulawRange } from '../audio/mulaw.js';
 import { WAV_FRAME_BYTES, WAV_SAMPLE_RATE } from './wav.js';
 
 /**
@@ -11,6 +12,8 @@ export const RECORDING_REORDER_WINDOW_MS = 3000;
 export type RecordedChannel = 'caller' | 'assistant';
 
 const SAMPLES_PER_MS = WAV_SAMPLE_RATE / 1000;
+/** WAV is little-endian: on such a machine samples are copied as they are, else byte by byte. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
  * Places two mono mu-law streams, each piece at its own time on the call's clock, into
@@ -48,18 +51,17 @@ export class StereoWindow {
 
   /** Places `mulaw` at `atMs` on `channel`; what leaves the window goes to `out`. */
   put(channel: RecordedChannel, mulaw: Uint8Array, atMs: number): void {
-    let start = Math.round(atMs * SAMPLES_PER_MS);
-    let bytes = mulaw;
-    if (start + bytes.length > this.maxSamples) {
+    const start = Math.round(atMs * SAMPLES_PER_MS);
+    let length = mulaw.length;
+    if (start + length > this.maxSamples) {
       const kept = Math.max(0, this.maxSamples - start);
-      this.beyondLimitSamples += bytes.length - kept;
-      bytes = bytes.subarray(0, kept);
+      this.beyondLimitSamples += length - kept;
+      length = kept;
     }
     // In steps of at most a window, so each step fits the buffers after at most one flush.
-    for (let offset = 0; offset < bytes.length; offset += this.windowSamples) {
-      const piece = bytes.subarray(offset, offset + this.windowSamples);
-      this.place(channel, piece, start);
-      start += piece.length;
+    for (let offset = 0; offset < length; offset += this.windowSamples) {
+      const end = Math.min(length, offset + this.windowSamples);
+      this.place(channel, mulaw, offset, end, start + offset);
     }
   }
 
@@ -73,18 +75,24 @@ export class StereoWindow {
     return this.end;
   }
 
-  private place(channel: RecordedChannel, piece: Uint8Array, start: number): void {
-    const end = start + piece.length;
+  /** Places `mulaw[from, to)` from the call's sample `start` on. */
+  private place(
+    channel: RecordedChannel,
+    mulaw: Uint8Array,
+    from: number,
+    to: number,
+    start: number,
+  ): void {
+    const end = start + (to - from);
     if (end > this.base + this.capacity) this.flushTo(end - this.windowSamples);
-    let from = 0;
+    let skip = 0;
     if (start < this.base) {
-      from = Math.min(piece.length, this.base - start);
-      this.lateSamples += from;
+      skip = Math.min(to - from, this.base - start);
+      this.lateSamples += skip;
     }
-    if (from >= piece.length) return;
+    if (from + skip >= to) return;
     const target = channel === 'caller' ? this.left : this.right;
-    const at = start + from - this.base;
-    decodeMulawInto(piece.subarray(from), target.subarray(at, at + piece.length - from));
+    decodeMulawRange(mulaw, from + skip, to, target, start + skip - this.base);
     if (end > this.end) this.end = end;
   }
 
@@ -104,10 +112,17 @@ export class StereoWindow {
 
   private interleave(count: number): Buffer {
     const pcm = Buffer.alloc(count * WAV_FRAME_BYTES);
-    const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-    for (let i = 0; i < count; i++) {
-      view.setInt16(i * WAV_FRAME_BYTES, this.left[i], true);
-      view.setInt16(i * WAV_FRAME_BYTES + 2, this.right[i], true);
+    if (LITTLE_ENDIAN) {
+      const samples = new Int16Array(pcm.buffer, pcm.byteOffset, count * 2);
+      for (let i = 0, j = 0; i < count; i++, j += 2) {
+        samples[j] = this.left[i];
+        samples[j + 1] = this.right[i];
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        pcm.writeInt16LE(this.left[i], i * WAV_FRAME_BYTES);
+        pcm.writeInt16LE(this.right[i], i * WAV_FRAME_BYTES + 2);
+      }
     }
     return pcm;
   }
