@@ -54,7 +54,7 @@ export class CallRecording implements CallAudioListener {
   /** Completes the file (final header) and says what it holds. */
   async finish(): Promise<RecordingSummary> {
     await this.writer.finish();
-    return summaryOf(this.writer.dataBytes, this.writer.failure);
+    return summaryOf(this.writer.writtenBytes, this.writer.failure);
   }
 }
 

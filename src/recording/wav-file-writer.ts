@@ -11,13 +11,17 @@ export const MAX_RECORDING_QUEUE_BYTES = 1024 * 1024;
  * One WAV file written as the call runs: a header with sizes of 0 first (a crash leaves a file
  * `repairRecordings` recognises and completes), then PCM appended in order, then the final
  * sizes. Writes are queued and never awaited by the caller: `append` returns at once. The first
- * failure (or a queue past its bound) stops the writing and is kept in `failure`.
+ * failure (a write error, or the queue past its bound) ends the recording: no more audio is
+ * taken, the reason is kept in `failure`, and the sizes describe what reached the disk.
  */
 export class WavFileWriter {
   failure?: string;
-  /** Audio bytes written (or queued to be). */
+  /** Audio bytes accepted (written, or queued to be). */
   dataBytes = 0;
+  /** Audio bytes on disk: all of `dataBytes` once finished, unless it failed. */
+  writtenBytes = 0;
   private queuedBytes = 0;
+  private diskFailed = false;
   private file?: FileHandle;
   private tail: Promise<void> = Promise.resolve();
 
@@ -47,30 +51,45 @@ export class WavFileWriter {
     this.tail = this.step(async () => {
       try {
         await this.file!.write(pcm, 0, pcm.length, position);
+        this.writtenBytes += pcm.length;
       } finally {
         this.queuedBytes -= pcm.length;
       }
     });
   }
 
-  /** Waits for every write, writes the final sizes and closes the file. */
+  /**
+   * Waits for every write, writes the final sizes and closes the file. After a failure the
+   * sizes still describe what reached the disk (best effort), so the part before it plays.
+   */
   async finish(): Promise<void> {
     await this.tail;
-    await this.step(() => this.file!.write(wavHeader(this.dataBytes), 0, WAV_HEADER_BYTES, 0));
+    const file = this.file;
+    if (!file) return;
     try {
-      await this.file?.close();
+      await file.write(wavHeader(this.writtenBytes), 0, WAV_HEADER_BYTES, 0);
+      if (this.failure) await file.truncate(WAV_HEADER_BYTES + this.writtenBytes);
+    } catch (error) {
+      this.fail((error as Error).message);
+    }
+    try {
+      await file.close();
     } catch (error) {
       this.fail(`closing: ${(error as Error).message}`);
     }
   }
 
-  /** Runs after what is queued; does nothing once failed. Never rejects. */
+  /**
+   * Runs after what is queued; nothing more runs after a write error (what is queued when the
+   * queue overflows is still written). Never rejects.
+   */
   private step(run: () => Promise<unknown>): Promise<void> {
     return this.tail.then(async () => {
-      if (this.failure) return;
+      if (this.diskFailed) return;
       try {
         await run();
       } catch (error) {
+        this.diskFailed = true;
         this.fail((error as Error).message);
       }
     });

@@ -45,6 +45,11 @@ describe('WAV recordings on disk', () => {
     writer.append(Buffer.alloc(800));
     expect(writer.failure).toMatch(/fell behind/);
     await writer.finish();
+    // What reached the disk is still a playable file.
+    const file = await readFile(join(dir, 'CA2.wav'));
+    expect(file.subarray(0, WAV_HEADER_BYTES)).toEqual(wavHeader(writer.writtenBytes));
+    expect(file.length).toBe(WAV_HEADER_BYTES + writer.writtenBytes);
+    expect(writer.writtenBytes).toBe(800);
   });
 
   it('fails the recording, without throwing, when the file cannot be written', async () => {

@@ -11,8 +11,9 @@ import { S3RVER_CREDENTIALS, S3Server } from './support/s3-server.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
 import { sleep, waitUntil } from './support/wait.js';
 
-// Erasure ('history.erased', emitted by history's DELETE) and retention, in process: the
-// recording is gone from its store and its route answers 404.
+// The recorder's side of the contract with history, in process: 'recording.saved' with the
+// summary (failed when the disk failed), erasure ('history.erased', emitted by history's DELETE:
+// the recording is gone from its store, its route answers 404) and retention.
 
 const auth = { authorization: `Bearer ${TEST_API_TOKEN}` };
 
@@ -35,7 +36,7 @@ function recordingFile(ms: number): Buffer {
   return Buffer.concat([header, Buffer.alloc(data)]);
 }
 
-describe('erasing and expiring recordings', () => {
+describe('recordings and history: saved, erased, expired', () => {
   let dir: string;
   let bridge: RunningBridge | undefined;
 
@@ -78,6 +79,35 @@ describe('erasing and expiring recordings', () => {
         recording: { durationMs: 500, channels: 2, sampleRate: 8000, bytes: 44 + 500 * 32 },
       });
       expect(await status(call.callSid)).toBe(200);
+    } finally {
+      await bridge?.close();
+      bridge = undefined;
+      await openai.stop();
+    }
+  });
+
+  it('announces a recording whose disk failed as failed, with the reason', async () => {
+    const openai = new FakeRealtimeServer();
+    await openai.start();
+    try {
+      bridge = await startBridge({
+        API_TOKEN: TEST_API_TOKEN,
+        RECORDING: 'on',
+        RECORDINGS_DIR: join(dir, 'recordings'),
+        OPENAI_REALTIME_URL: openai.url,
+        AUDIO_INPUT_FORMAT: 'g711_ulaw',
+      });
+      await rm(join(dir, 'recordings'), { recursive: true });
+      await writeFile(join(dir, 'recordings'), 'a file where the directory was');
+      const saved: Array<{ recording: { failed?: string } }> = [];
+      bridge.app.get(EventEmitter2).on('recording.saved', (event) => saved.push(event));
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      await (await openai.connection(0)).waitFor('session.update');
+      for (let i = 0; i < 10; i++) call.sendMedia(Buffer.alloc(160, 0xff));
+      call.stop();
+      call.hangUp();
+      await waitUntil(() => saved.length === 1, 'recording.saved');
+      expect(saved[0].recording.failed).toMatch(/ENOTDIR/);
     } finally {
       await bridge?.close();
       bridge = undefined;
