@@ -8,7 +8,6 @@ import { RecordingReader } from './recording-reader.service.js';
 import { RecordingRetention } from './recording-retention.js';
 import { RecordingService } from './recording.service.js';
 import { RecordingStore } from './recording-store.js';
-import { S3RecordingStore } from './s3-recording-store.js';
 
 /**
  * Recordings of what the caller heard (RECORDING=on): written from each media-stream call's
@@ -21,15 +20,17 @@ import { S3RecordingStore } from './s3-recording-store.js';
   providers: [
     {
       provide: RecordingStore,
-      useFactory: (cfg: RecordingConfig): RecordingStore =>
-        cfg.s3Bucket
-          ? new S3RecordingStore({
-              bucket: cfg.s3Bucket,
-              endpoint: cfg.s3Endpoint,
-              region: cfg.s3Region,
-              prefix: cfg.s3Prefix,
-            })
-          : new LocalRecordingStore(cfg.recordingsDir),
+      // The AWS SDK is loaded only by a bridge that uses a bucket.
+      useFactory: async (cfg: RecordingConfig): Promise<RecordingStore> => {
+        if (!cfg.s3Bucket) return new LocalRecordingStore(cfg.recordingsDir);
+        const { S3RecordingStore } = await import('./s3-recording-store.js');
+        return new S3RecordingStore({
+          bucket: cfg.s3Bucket,
+          endpoint: cfg.s3Endpoint,
+          region: cfg.s3Region,
+          prefix: cfg.s3Prefix,
+        });
+      },
       inject: [recordingConfig.KEY],
     },
     RecordingService,
