@@ -38,6 +38,19 @@ describe('StereoWindow', () => {
     expect(right.slice(160)).toEqual(new Array(40).fill(decoded(-2000)));
   });
 
+  it('places a piece that starts within 2 ms of the previous one right after it (no click)', () => {
+    const { window, channels } = collect();
+    window.put('assistant', mulawOf(1000, 160), 0);
+    window.put('assistant', mulawOf(1000, 160), 20.1); // one sample late: snapped
+    window.put('assistant', mulawOf(1000, 160), 39.9); // one sample early: snapped
+    window.put('assistant', mulawOf(1000, 160), 70); // a real gap of 10 ms: kept
+    window.finish();
+    const { right } = channels();
+    expect(right.slice(0, 480)).toEqual(new Array(480).fill(decoded(1000)));
+    expect(right.slice(480, 560)).toEqual(new Array(80).fill(0));
+    expect(right.slice(560, 720)).toEqual(new Array(160).fill(decoded(1000)));
+  });
+
   it('accepts audio that arrives out of order within the window', () => {
     const { window, channels } = collect(60_000, 100);
     window.put('caller', mulawOf(500, 160), 20);

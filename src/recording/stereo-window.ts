@@ -9,6 +9,13 @@ import { WAV_FRAME_BYTES, WAV_SAMPLE_RATE } from './wav.js';
  */
 export const RECORDING_REORDER_WINDOW_MS = 3000;
 
+/**
+ * A piece that starts this close to where the same side's previous piece ended is placed right
+ * after it: the times of consecutive pieces come from clocks read at different moments, and a
+ * sample of silence (or of overlap) between them would be an audible click every 20 ms.
+ */
+export const RECORDING_CONTIGUITY_MS = 2;
+
 export type RecordedChannel = 'caller' | 'assistant';
 
 const SAMPLES_PER_MS = WAV_SAMPLE_RATE / 1000;
@@ -36,6 +43,10 @@ export class StereoWindow {
   private base = 0;
   /** One past the latest sample placed. */
   private end = 0;
+  /** Where each side's previous piece ended (-1: nothing placed yet). */
+  private callerNext = -1;
+  private assistantNext = -1;
+  private readonly contiguitySamples = Math.round(RECORDING_CONTIGUITY_MS * SAMPLES_PER_MS);
 
   constructor(
     private readonly out: (pcm: Buffer) => void,
@@ -51,7 +62,11 @@ export class StereoWindow {
 
   /** Places `mulaw` at `atMs` on `channel`; what leaves the window goes to `out`. */
   put(channel: RecordedChannel, mulaw: Uint8Array, atMs: number): void {
-    const start = Math.round(atMs * SAMPLES_PER_MS);
+    let start = Math.round(atMs * SAMPLES_PER_MS);
+    const next = channel === 'caller' ? this.callerNext : this.assistantNext;
+    if (next >= 0 && Math.abs(start - next) <= this.contiguitySamples) start = next;
+    if (channel === 'caller') this.callerNext = start + mulaw.length;
+    else this.assistantNext = start + mulaw.length;
     let length = mulaw.length;
     if (start + length > this.maxSamples) {
       const kept = Math.max(0, this.maxSamples - start);
