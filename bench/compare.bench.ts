@@ -1,7 +1,7 @@
 /**
  * Side-by-side comparison (issue 13): this bridge against the naive one, in one command.
  *   npm run bench:compare -- [--calls 50,200] [--seconds 15] [--rounds 3]
- *     [--ours-args "--input-chunk-ms 100"] [--json out.json]
+ *     [--ours-args "--input-chunk-ms 100"] [--recording on] [--json out.json]
  * Each round runs bench:load once per variant: the naive bridge on g711_ulaw (the baseline,
  * bench/load/naive-bridge.ts), the floor (bench/load/floor-bridge.ts: the same messages as ours
  * with next to no code per message, so its ratio is the least any bridge that forwards every
@@ -10,6 +10,9 @@
  * first. Every run's CPU is divided by the baseline's of its own round, and the table gives the
  * median of those ratios; the same rounds give every run's ratio to the floor's run (issue 25's
  * targets are set against the floor). See bench/load/compare.ts for why pairs, not averages.
+ *
+ * `--recording on` adds ours on g711_ulaw with RECORDING=on (issue 27: at most 1.1x the CPU per
+ * call-second of ours without), and prints its ratio to ours without in the same rounds.
  *
  * Exits 0 when every run completed (whatever the ratios), 1 when a run failed, 2 on bad
  * arguments, 130 on Ctrl-C.
@@ -32,7 +35,7 @@ import { flagValues, optionsOrExit, UsageError } from './lib/cli.js';
 
 const USAGE =
   'usage: npm run bench:compare -- [--calls 50,200] [--seconds 15] [--rounds 3]\n' +
-  '         [--ours-args "--input-chunk-ms 100"] [--json out.json]';
+  '         [--ours-args "--input-chunk-ms 100"] [--recording on] [--json out.json]';
 const MAX_ROUNDS = 20;
 const MAX_CALLS = 10_000;
 
@@ -43,6 +46,9 @@ const FLOOR_MAIN = resolve(here, 'load/floor-bridge.js');
 /** Where variantsOf puts the naive bridge (the baseline) and the floor. */
 const NAIVE = 0;
 const FLOOR = 1;
+/** Ours on g711_ulaw without recording: what the recording variant is compared with. */
+const OURS_G711 = 2;
+const RECORDING_LABEL = 'ours, g711_ulaw, RECORDING=on';
 
 interface Options {
   calls: number[];
@@ -50,10 +56,15 @@ interface Options {
   rounds: number;
   oursArgs: string[];
   json?: string;
+  recording: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const values = flagValues(argv, ['calls', 'seconds', 'rounds', 'ours-args', 'json'], USAGE);
+  const values = flagValues(
+    argv,
+    ['calls', 'seconds', 'rounds', 'ours-args', 'json', 'recording'],
+    USAGE,
+  );
   const integer = (text: string, name: string, min: number, max: number): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value < min || value > max) {
@@ -65,7 +76,12 @@ function parseOptions(argv: string[]): Options {
   if (oursArgs.some((arg) => ['--calls', '--seconds', '--json', '--format'].includes(arg))) {
     throw new UsageError(`--ours-args sets neither --calls, --seconds, --json nor --format`);
   }
+  const recording = values.get('recording') ?? 'off';
+  if (recording !== 'on' && recording !== 'off') {
+    throw new UsageError(`--recording must be on or off\n${USAGE}`);
+  }
   return {
+    recording: recording === 'on',
     calls: (values.get('calls') ?? '50,200')
       .split(',')
       .map((text) => integer(text, 'calls', 1, MAX_CALLS)),
@@ -89,6 +105,14 @@ function variantsOf(options: Options): Variant[] {
     },
     { label: `ours, g711_ulaw${ours}`, args: ['--format', 'g711_ulaw', ...options.oursArgs] },
     { label: `ours, pcm16${ours}`, args: ['--format', 'pcm16', ...options.oursArgs] },
+    ...(options.recording
+      ? [
+          {
+            label: `${RECORDING_LABEL}${ours}`,
+            args: ['--format', 'g711_ulaw', '--recording', 'on', ...options.oursArgs],
+          },
+        ]
+      : []),
   ];
 }
 
@@ -152,6 +176,10 @@ async function main(): Promise<void> {
       tables.push(
         `${formatComparison(calls, summaries)}\n${formatRatiosTo(variants[FLOOR].label, toFloor)}`,
       );
+      if (options.recording) {
+        const toOurs = summarise(variants, rounds, OURS_G711);
+        tables.push(formatRatiosTo(variants[OURS_G711].label, [toOurs.at(-1)!]));
+      }
       results[String(calls)] = summaries.map((summary, index) => ({
         ...summary,
         floorRatios: toFloor[index].ratios,
@@ -170,7 +198,8 @@ async function main(): Promise<void> {
     '\nTargets (issue 25): ours g711_ulaw <= 1.25x the floor at 50 and 200 calls, ours pcm16 ' +
       '<= 1.4x the floor, ours g711_ulaw <= 1.0x the baseline, p99 <= 5 ms at 100 calls, 0 ' +
       "frames lost. The floor's ratio is the least that a bridge forwarding every frame at once " +
-      'reaches on this machine.',
+      'reaches on this machine.' +
+      (options.recording ? ' Issue 27: RECORDING=on <= 1.1x ours g711_ulaw without it.' : ''),
   );
   if (options.json) {
     writeFileSync(options.json, `${JSON.stringify({ options, results }, null, 2)}\n`);

@@ -48,9 +48,9 @@
  * 2 on bad arguments, 130 on Ctrl-C. Every child is stopped on every path.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyse, LATENESS_LIMIT_MS } from './load/analysis.js';
 import { freePort, killAllNow, ServiceProcess, ToolProcess } from './load/processes.js';
@@ -83,12 +83,14 @@ interface Options {
   serviceNodeArgs: string[];
   /** Another build's main.js (a baseline, for before/after ratios in one session). */
   serviceMain?: string;
+  /** RECORDING=on in the service, recordings in a temporary RECORDINGS_DIR (issue 27). */
+  recording: boolean;
 }
 
 const USAGE =
   'usage: npm run bench:load -- --calls N --seconds S --format pcm16|g711_ulaw [--json out.json]\n' +
   '         [--input-chunk-ms 0..200] [--echo-burst-ms 0..1000] [--service-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]\n' +
-  '         [--service-main other/dist/main.js]';
+  '         [--service-main other/dist/main.js] [--recording on|off]';
 
 const UP_TIMEOUT_MS = 10_000;
 const DRAIN_MS = 2000;
@@ -108,6 +110,7 @@ const SERVICE_ENV_KEYS = [
   'AUDIO_INPUT_FORMAT', 'INPUT_TRANSCRIPTION_MODEL', 'OPENAI_CONNECT_TIMEOUT_MS', 'TWILIO_AUTH_TOKEN',
   'TWILIO_ACCOUNT_SID', 'TWILIO_VALIDATE_SIGNATURES', 'STREAM_TOKEN_TTL_S', 'MAX_CONCURRENT_CALLS',
   'MAX_CALL_DURATION_S', 'MEDIA_IDLE_TIMEOUT_S', 'SHUTDOWN_DRAIN_S', 'INPUT_AUDIO_CHUNK_MS',
+  'DATA_DIR', 'RECORDING', 'RECORDINGS_DIR', 'RECORDINGS_S3_BUCKET', 'RECORDING_NOTICE',
 ]; // prettier-ignore
 
 const KNOWN_FLAGS = [
@@ -119,6 +122,7 @@ const KNOWN_FLAGS = [
   'echo-burst-ms',
   'service-node-args',
   'service-main',
+  'recording',
 ];
 
 function parseOptions(argv: string[]): Options {
@@ -130,6 +134,10 @@ function parseOptions(argv: string[]): Options {
     }
     return value;
   };
+  const recording = values.get('recording') ?? 'off';
+  if (recording !== 'on' && recording !== 'off') {
+    throw new UsageError(`--recording must be on or off\n${USAGE}`);
+  }
   const format = values.get('format');
   if (format !== 'pcm16' && format !== 'g711_ulaw') {
     throw new UsageError(`--format must be pcm16 or g711_ulaw\n${USAGE}`);
@@ -143,6 +151,7 @@ function parseOptions(argv: string[]): Options {
     echoBurstMs: values.has('echo-burst-ms') ? number('echo-burst-ms', 0, 1000) : 0,
     serviceNodeArgs: (values.get('service-node-args') ?? '').split(/\s+/).filter(Boolean),
     serviceMain: values.get('service-main'),
+    recording: recording === 'on',
   };
   // Per-frame records take ~40 bytes a frame across the tools; keep them to a few GB at most.
   if ((options.calls * options.seconds * 1000) / FRAME_MS > MAX_RECORDED_FRAMES) {
@@ -234,6 +243,7 @@ class LoadRun {
   private readonly rampMs: number;
   private readonly maxFrames: number;
   private serviceMain?: string;
+  private recordingsDir?: string;
 
   constructor(private readonly options: Options) {
     this.rampMs = Math.min((options.seconds * 1000) / 3, options.calls * FRAME_MS);
@@ -259,6 +269,7 @@ class LoadRun {
       this.fake?.stop(),
       this.service?.stop(),
     ]);
+    if (this.recordingsDir) rmSync(this.recordingsDir, { recursive: true, force: true });
     // A profile or heap snapshot is written only on a clean exit.
     if (this.options.serviceNodeArgs.length > 0 && service.status === 'fulfilled') {
       console.error(`service exited (${service.value ?? 'not started'})`);
@@ -317,6 +328,10 @@ class LoadRun {
       SHUTDOWN_DRAIN_S: '1',
       NO_COLOR: '1',
     });
+    if (this.options.recording) {
+      this.recordingsDir = mkdtempSync(join(tmpdir(), 'bench-recordings-'));
+      Object.assign(env, { RECORDING: 'on', RECORDINGS_DIR: this.recordingsDir });
+    }
     const service = new ServiceProcess(
       mainJs,
       env,
@@ -455,6 +470,7 @@ class LoadRun {
         drainMs: DRAIN_MS,
         serviceMain: this.serviceMain ?? '',
         serviceNodeArgs: this.options.serviceNodeArgs,
+        recording: this.options.recording,
       },
       host: { cpus: cpus().length, node: process.version, clockTicksPerSecond: clockTicks() },
       analysis,

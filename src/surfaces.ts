@@ -7,6 +7,8 @@ import { CallsModule } from './live-calls/calls.module.js';
 import { MetricsEndpointModule } from './metrics/metrics-endpoint.module.js';
 import { SipWebhookModule } from './sip-call/sip-webhook.module.js';
 import { StreamStatusModule } from './twilio/stream-status.module.js';
+import { ConsoleRecordingModule } from './recording/console-recording.module.js';
+import { RecordingApiModule } from './recording/recording-api.module.js';
 
 type Imports = NonNullable<DynamicModule['imports']>;
 
@@ -16,8 +18,8 @@ type Imports = NonNullable<DynamicModule['imports']>;
  * routes fall through to the host application's own handling (404 by default).
  */
 const SURFACE_MODULES: Record<Surface, Imports> = {
-  console: [ConsoleModule],
-  callControl: [CallControlApiModule, CallsModule],
+  console: [ConsoleModule, ConsoleRecordingModule],
+  callControl: [CallControlApiModule, CallsModule, RecordingApiModule],
   metrics: [MetricsEndpointModule],
   health: [HealthModule],
   sipWebhook: [SipWebhookModule],

@@ -16,6 +16,7 @@ import { BridgeMount } from './http/bridge-mount.service.js';
 import { MediaStreamModule } from './media-call/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { RecordingModule } from './recording/recording.module.js';
 import { SipModule } from './sip-call/sip.module.js';
 import { surfaceModules } from './surfaces.js';
 import { ToolsModule } from './tools/tools.module.js';
@@ -111,6 +112,7 @@ export class TwilioBridgeModule implements NestModule {
       MediaStreamModule,
       CallControlModule,
       SipModule,
+      RecordingModule,
     ];
   }
 }

@@ -16,6 +16,8 @@ export interface LoadReport {
     /** The main.js that ran, and any extra node flags. */
     serviceMain: string;
     serviceNodeArgs: string[];
+    /** RECORDING=on in the service. */
+    recording?: boolean;
   };
   host: { cpus: number; node: string; clockTicksPerSecond: number };
   analysis: Analysis;

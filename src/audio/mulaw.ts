@@ -48,6 +48,25 @@ export function decodeMulawInto(src: Uint8Array, dst: Int16Array): void {
   for (let i = 0; i < n; i++) dst[i] = DECODE_TABLE[src[i]];
 }
 
+/**
+ * Decodes `src[from, to)` into `dst` starting at `at`, without making views of either (a
+ * recording places each frame this way, twice per 20 ms per call).
+ */
+export function decodeMulawRange(
+  src: Uint8Array,
+  from: number,
+  to: number,
+  dst: Int16Array,
+  at: number,
+): void {
+  if (from < 0 || to > src.length || at < 0 || at + (to - from) > dst.length) {
+    throw new RangeError(
+      `cannot decode [${from}, ${to}) of ${src.length} at ${at} of ${dst.length}`,
+    );
+  }
+  for (let i = from, j = at; i < to; i++, j++) dst[j] = DECODE_TABLE[src[i]];
+}
+
 /** Encodes `src` into the first `src.length` bytes of `dst`. */
 export function encodeMulawInto(src: Int16Array, dst: Uint8Array): void {
   const n = src.length;

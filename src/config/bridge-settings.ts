@@ -36,6 +36,9 @@ export interface BridgeSettings {
   sip?: SipSettings;
   limits?: LimitSettings;
   cluster?: ClusterSettings;
+  /** `DATA_DIR`: where the embedded database and, by default, recordings live. */
+  dataDir?: string;
+  recording?: RecordingSettings;
 }
 
 export interface ServerSettings {
@@ -188,4 +191,23 @@ export interface ClusterSettings {
   maxCalls?: number;
   /** `CLUSTER_SECRET` */
   secret?: string;
+}
+
+export interface RecordingSettings {
+  /** `RECORDING` */
+  enabled?: boolean;
+  /** `RECORDINGS_DIR` */
+  dir?: string;
+  /** `RECORDINGS_S3_BUCKET` */
+  s3Bucket?: string;
+  /** `RECORDINGS_S3_ENDPOINT` */
+  s3Endpoint?: string;
+  /** `RECORDINGS_S3_REGION` */
+  s3Region?: string;
+  /** `RECORDINGS_S3_PREFIX` */
+  s3Prefix?: string;
+  /** `RECORDING_NOTICE` */
+  notice?: string;
+  /** `RECORDING_RETENTION_DAYS` */
+  retentionDays?: number;
 }

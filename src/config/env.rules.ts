@@ -18,5 +18,11 @@ export function crossFieldProblems(env: RawEnv, parsed?: ParsedEnv): string[] {
       `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${parsed.HTTP_REQUEST_TIMEOUT_MS})`,
     );
   }
+  // Each pod's disk is its own: in a cluster, a recording must land where every pod reads it.
+  if (parsed?.REDIS_URL && parsed.RECORDING && !parsed.RECORDINGS_S3_BUCKET) {
+    problems.push(
+      'RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (a shared store)',
+    );
+  }
   return problems;
 }

@@ -1,3 +1,4 @@
+import { recordingConfig } from './config.namespaces.js';
 import { ConfigValidationError, parseEnv } from './env.schema.js';
 import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
@@ -79,6 +80,31 @@ describe('parseEnv', () => {
       expect.stringMatching(/^TWILIO_AUTH_TOKEN: is required/),
     ]);
     expect(problemsOf({ OPENAI_API_KEY: 'k', TWILIO_VALIDATE_SIGNATURES: 'false' })).toEqual([]);
+  });
+
+  it('records nothing by default, into $DATA_DIR/recordings, kept 30 days', () => {
+    expect(parseEnv(minimal)).toMatchObject({
+      DATA_DIR: './data',
+      RECORDING: false,
+      RECORDINGS_DIR: undefined,
+      RECORDING_RETENTION_DAYS: 30,
+    });
+    expect(
+      recordingConfig.build(parseEnv({ ...minimal, DATA_DIR: '/var/lib/bridge' })),
+    ).toMatchObject({ recording: false, recordingsDir: '/var/lib/bridge/recordings' });
+  });
+
+  it('refuses recordings on local disks in a cluster: RECORDINGS_S3_BUCKET is required', () => {
+    const cluster = {
+      ...minimal,
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      CLUSTER_SECRET: 'f3b1c9d2e8a7465b90c1d2e3f4a5b6c7',
+      RECORDING: 'on',
+    };
+    expect(problemsOf(cluster)).toEqual([
+      'RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (a shared store)',
+    ]);
+    expect(problemsOf({ ...cluster, RECORDINGS_S3_BUCKET: 'calls' })).toEqual([]);
   });
 
   it('lists every problem at once, not just the first', () => {

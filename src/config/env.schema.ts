@@ -178,6 +178,19 @@ export const envSchema = z.object({
   CLUSTER_MAX_CALLS: optionalInteger(1, 1_000_000),
   // Signs every message of the cluster bus (required with REDIS_URL; checked in env.rules.ts).
   CLUSTER_SECRET: optionalText,
+
+  // Issue 27, recordings (src/recording/, docs/recordings.md). DATA_DIR is shared with history.
+  DATA_DIR: textWithDefault('./data'),
+  RECORDING: booleanString(false),
+  RECORDINGS_DIR: optionalText,
+  RECORDINGS_S3_BUCKET: optionalText,
+  RECORDINGS_S3_ENDPOINT: url(['http', 'https']),
+  RECORDINGS_S3_REGION: optionalText,
+  RECORDINGS_S3_PREFIX: optionalText,
+  RECORDING_NOTICE: optionalText.refine((value) => value === undefined || value.length <= 1000, {
+    message: 'must be at most 1000 characters (a sentence said before the call connects)',
+  }),
+  RECORDING_RETENTION_DAYS: integer(30, 1, 36500),
 });
 
 export type ParsedEnv = z.output<typeof envSchema>;

@@ -2,13 +2,14 @@ import type { BridgeSettings } from './bridge-settings.js';
 import type { ParsedEnv } from './env.schema.js';
 
 /** The groups of `BridgeSettings` (the objects under it). */
-type Groups = Omit<BridgeSettings, 'env' | 'envFile' | 'publicUrl'>;
+type Groups = Omit<BridgeSettings, 'env' | 'envFile' | 'publicUrl' | 'dataDir'>;
 
 type GroupName = Extract<keyof Groups, string>;
 
 /** Every setting's path: `publicUrl`, `openai.apiKey`, ... */
 export type SettingPath =
   | 'publicUrl'
+  | 'dataDir'
   | { [G in GroupName]: `${G}.${Extract<keyof NonNullable<Groups[G]>, string>}` }[GroupName];
 
 /** How a setting is written in code; each turns into the string its variable would hold. */
@@ -86,6 +87,16 @@ export const SETTING_FIELDS = {
   INSTANCE_ID: { path: 'cluster.instanceId', kind: 'text' },
   CLUSTER_MAX_CALLS: { path: 'cluster.maxCalls', kind: 'number' },
   CLUSTER_SECRET: { path: 'cluster.secret', kind: 'text' },
+
+  DATA_DIR: { path: 'dataDir', kind: 'text' },
+  RECORDING: { path: 'recording.enabled', kind: 'boolean' },
+  RECORDINGS_DIR: { path: 'recording.dir', kind: 'text' },
+  RECORDINGS_S3_BUCKET: { path: 'recording.s3Bucket', kind: 'text' },
+  RECORDINGS_S3_ENDPOINT: { path: 'recording.s3Endpoint', kind: 'text' },
+  RECORDINGS_S3_REGION: { path: 'recording.s3Region', kind: 'text' },
+  RECORDINGS_S3_PREFIX: { path: 'recording.s3Prefix', kind: 'text' },
+  RECORDING_NOTICE: { path: 'recording.notice', kind: 'text' },
+  RECORDING_RETENTION_DAYS: { path: 'recording.retentionDays', kind: 'number' },
 } as const satisfies Record<keyof ParsedEnv, SettingField>;
 
 type Missing = Exclude<SettingPath, (typeof SETTING_FIELDS)[keyof typeof SETTING_FIELDS]['path']>;

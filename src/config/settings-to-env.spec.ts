@@ -71,6 +71,17 @@ const EVERY_SETTING: Required<Omit<BridgeSettings, 'env' | 'envFile'>> = {
     maxCalls: 100,
     secret: CLUSTER_SECRET,
   },
+  dataDir: '/var/lib/bridge',
+  recording: {
+    enabled: true,
+    dir: '/var/lib/bridge/recordings',
+    s3Bucket: 'calls',
+    s3Endpoint: 'http://127.0.0.1:4568',
+    s3Region: 'eu-west-1',
+    s3Prefix: 'bridge/',
+    notice: 'This call is recorded.',
+    retentionDays: 7,
+  },
 };
 
 function problemsOf(settings: unknown): string[] {
@@ -121,6 +132,10 @@ describe('settings in code', () => {
       SSE_MAX_DURATION_S: 60,
       REDIS_URL: 'redis://127.0.0.1:6379/0',
       CLUSTER_MAX_CALLS: 100,
+      DATA_DIR: '/var/lib/bridge',
+      RECORDING: true,
+      RECORDINGS_S3_PREFIX: 'bridge/',
+      RECORDING_RETENTION_DAYS: 7,
       CLUSTER_SECRET,
     });
     // Every variable was set from the options: none is left at its default.

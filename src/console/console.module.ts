@@ -30,6 +30,8 @@ import { SetupChecks } from './setup-checks.service.js';
     ConsoleAuthGuard,
     SetupChecks,
   ],
+  // Other modules' console routes (recordings) use the same sessions.
+  exports: [ConsoleAuthGuard, ConsoleSessions],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

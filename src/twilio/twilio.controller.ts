@@ -1,10 +1,10 @@
 import {
-  Inject,
   BadRequestException,
   Controller,
   Get,
   Header,
   HttpCode,
+  Inject,
   Logger,
   Post,
   Req,
@@ -18,6 +18,7 @@ import { CallDirectory } from '../directory/call-directory.js';
 import type { ResolvedSurfaces } from '../config/bridge-options.js';
 import { BRIDGE_SURFACES } from '../config/config.module.js';
 import { CallSettingsService } from '../call/call-settings.service.js';
+import { recordingConfig, type RecordingConfig } from '../config/config.namespaces.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
@@ -40,6 +41,7 @@ export class TwilioController {
     private readonly replays: StreamReplayMemory,
     private readonly directory: CallDirectory,
     @Inject(BRIDGE_SURFACES) private readonly surfaces: ResolvedSurfaces,
+    @Inject(recordingConfig.KEY) private readonly recording: RecordingConfig,
   ) {}
 
   @Post('twiml')
@@ -82,6 +84,8 @@ export class TwilioController {
     // The profile travels as a short key, so the stream may land on any instance.
     const profile = this.settings.profileFor(text(req.query, 'profile'), to);
     return streamTwiml({
+      // The caller is told before anything is recorded (the recording starts with the stream).
+      notice: this.recording.recording ? this.recording.recordingNotice : undefined,
       streamUrl: this.streamUrls.forRequest(req),
       // Only where it is served: Twilio reports a 404 callback as an error of the call.
       statusCallbackUrl: this.surfaces.statusCallback

@@ -15,6 +15,17 @@ describe('streamTwiml', () => {
     );
   });
 
+  it('says the recording notice before it connects the stream', () => {
+    const xml = streamTwiml({
+      streamUrl: 'wss://voice.example.com/media-stream',
+      parameters: {},
+      notice: 'This call is recorded <for quality>.',
+    });
+    expect(xml).toMatch(
+      /<Response><Say>This call is recorded &lt;for quality&gt;\.<\/Say><Connect><Stream /,
+    );
+  });
+
   it('strips control characters and lone surrogates from values, keeping real text', () => {
     expect(twimlText('+1555\u0000\u0007\u001b[31m\u007f\u0085 Zoë 😀\uD800\uFFFF')).toBe(
       '+1555[31m Zoë 😀',

@@ -19,11 +19,16 @@ export interface StreamTwimlOptions {
   statusCallbackUrl?: string;
   /** Passed to the stream as `<Parameter>`s; they come back in `start.customParameters`. */
   parameters: Record<string, string | undefined>;
+  /** Said (`<Say>`) before the stream connects: the recording notice (RECORDING_NOTICE). */
+  notice?: string;
 }
 
-/** `<Response><Connect><Stream url=...>` with one `<Parameter>` per defined value. */
+/**
+ * `[<Say>notice</Say>]<Connect><Stream url=...>` with one `<Parameter>` per defined value.
+ */
 export function streamTwiml(options: StreamTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
+  if (options.notice) response.say(twimlText(options.notice, 4000));
   const stream = response.connect().stream({
     url: options.streamUrl,
     ...(options.statusCallbackUrl
