@@ -30,6 +30,7 @@ import { SetupChecks } from './setup-checks.service.js';
     ConsoleAuthGuard,
     SetupChecks,
   ],
+  exports: [ConsoleSessions],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
