@@ -24,7 +24,12 @@ function pumpCaller(call: FakeTwilioCall, frame: () => Buffer = () => SILENCE): 
 }
 
 /** The model answers with `ms` of a tone, in deltas of 200 ms, all at once (as it bursts). */
-function modelSpeaks(openai: FakeRealtimeConnection, responseId: string, itemId: string, ms: number) {
+function modelSpeaks(
+  openai: FakeRealtimeConnection,
+  responseId: string,
+  itemId: string,
+  ms: number,
+) {
   openai.send({
     type: 'response.created',
     response: { id: responseId, status: 'in_progress', output: [], metadata: null },
@@ -298,7 +303,12 @@ describe('listen-in and takeover', () => {
     await waitUntil(() => seenCallEvents.some((e) => e.event === 'call.ended'), 'call.ended');
     const ended = seenCallEvents.find((e) => e.event === 'call.ended') as CallEndedEvent;
     expect(ended.takeovers).toEqual([
-      { operator: 'api', takenAt: expect.any(String), handedBackAt: expect.any(String), note: 'done' },
+      {
+        operator: 'api',
+        takenAt: expect.any(String),
+        handedBackAt: expect.any(String),
+        note: 'done',
+      },
     ]);
   });
 
