@@ -111,7 +111,7 @@ describe('listen-in and takeover', () => {
     await waitUntil(() => listener.framesOf('media', 'caller').length === frames.length, 'frames');
     const got = listener.framesOf('media', 'caller');
     expect(listener.audio('caller').equals(Buffer.concat(frames))).toBe(true);
-    expect(got.map((frame) => frame.timestamp)).toEqual(frames.map((_, i) => i * 20));
+    expect(got.map((frame) => frame.timestamp as number)).toEqual(frames.map((_, i) => i * 20));
     const indexes = got.map((frame) => listener.received.indexOf(frame));
     const delays = indexes.map((index, i) => listener.receivedAt[index] - sentAt[i]);
     expect(Math.max(...delays)).toBeLessThan(100);

@@ -9,6 +9,7 @@ import {
   useRef,
   useState,
 } from './lib.js';
+import { ListenPanel } from './listen.js';
 
 const FLOOR_DB = -60;
 
@@ -137,7 +138,14 @@ function Entry({ entry }) {
       </li>`;
     case 'interruption':
       return html`<li class="marker marker-cut" data-kind="interruption">
-        ${time} ✂ caller barged in after ${formatMs(entry.audioEndMs)} of the answer
+        ${time} ✂ ${entry.by === 'operator' ? 'an operator took the line' : 'caller barged in'}
+        after ${formatMs(entry.audioEndMs)} of the answer
+      </li>`;
+    case 'operator':
+      return html`<li class="marker marker-operator" data-kind=${entry.action}>
+        ${time} ☎ ${entry.operator}
+        ${entry.action === 'takeover' ? 'took the line' : 'handed the line back'}
+        ${entry.note && html`: <em>${entry.note}</em>`}
       </li>`;
     default:
       return null;
@@ -250,6 +258,7 @@ export function CallView({ callSid, onClose }) {
         </div>
       </div>`
     }
+    ${!record && call.transport !== 'sip' && call.state !== 'remote' && html`<${ListenPanel} callSid=${call.callSid} />`}
     ${record && html`<${Record} record=${record} />`}
 
     <h3 class="transcript-title">
