@@ -136,17 +136,18 @@ function Entry({ entry }) {
       return html`<li class="marker" data-kind="dtmf">
         ${time} <span class="key mono">${entry.digit}</span> caller pressed a key
       </li>`;
-    case 'interruption':
+    case 'interruption': {
+      const who = entry.by === 'operator' ? 'an operator took the line' : 'caller barged in';
       return html`<li class="marker marker-cut" data-kind="interruption">
-        ${time} ✂ ${entry.by === 'operator' ? 'an operator took the line' : 'caller barged in'}
-        after ${formatMs(entry.audioEndMs)} of the answer
+        ${time} ${`✂ ${who} after ${formatMs(entry.audioEndMs)} of the answer`}
       </li>`;
-    case 'operator':
+    }
+    case 'operator': {
+      const did = entry.action === 'takeover' ? 'took the line' : 'handed the line back';
       return html`<li class="marker marker-operator" data-kind=${entry.action}>
-        ${time} ☎ ${entry.operator}
-        ${entry.action === 'takeover' ? 'took the line' : 'handed the line back'}
-        ${entry.note && html`: <em>${entry.note}</em>`}
+        ${time} ${`☎ ${entry.operator} ${did}`}${entry.note && html`: <em>${entry.note}</em>`}
       </li>`;
+    }
     default:
       return null;
   }
