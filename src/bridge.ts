@@ -1,5 +1,6 @@
 import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { loadBridgeConfig, type BridgeConfig } from './config/load-config.js';
@@ -16,8 +17,10 @@ export interface BridgeOptions {
 
 /**
  * The bridge as a Nest application you can extend without forking it: `TwilioBridgeModule`,
- * structured logging and your modules, with `useTwilioBridge` applied. It does not listen yet,
- * and installs no process handlers: `bootstrapBridge` does both, as `src/main.ts` runs it.
+ * structured logging and your modules, with the choices a host application makes for itself
+ * (configureApp; Nest's `ws` adapter for any WebSocket gateway of yours: the bridge's own
+ * socket does not need it). It does not listen yet, and installs no process handlers:
+ * `bootstrapBridge` does both, as `src/main.ts` runs it.
  */
 export async function createBridgeApp(options: BridgeOptions = {}): Promise<INestApplication> {
   const config = options.config ?? loadBridgeConfig();
@@ -32,6 +35,7 @@ export async function createBridgeApp(options: BridgeOptions = {}): Promise<INes
     // Throw start-up errors to the caller (bootstrapBridge reports them) instead of exiting here.
     abortOnError: false,
   });
+  app.useWebSocketAdapter(new WsAdapter(app));
   configureApp(app, { customLogger: options.logger !== undefined });
   return app;
 }

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type NestModule } from '@nestjs/common';
 import { CallContextModule } from './call/call-context.module.js';
 import { CallModule } from './call/call.module.js';
 import { CallControlModule } from './call-control/call-control.module.js';
@@ -12,6 +12,8 @@ import {
 import { CallEventsModule } from './events/call-events.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
+import { BridgeHttpModule } from './http/bridge-http.module.js';
+import { BridgeMount } from './http/bridge-mount.service.js';
 import { ListenModule } from './listen/listen.module.js';
 import { MediaStreamModule } from './media-call/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -27,7 +29,9 @@ export type TwilioBridgeAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
  * The bridge as a module to import into an application of your own, the way `@nestjs/config`
  * and `@nestjs/terminus` are imported: its webhooks, media WebSocket, call-control API, health
  * and metrics, with the tools and event handlers of every other module of the application.
- * The application then needs `useTwilioBridge(app)` before it listens.
+ * Nothing else to call: the module attaches its WebSocket routes to the application's HTTP
+ * server through its own upgrade router (the application keeps its WebSocket adapter), reads
+ * its own routes' bodies, and serves under the application's global prefix or RouterModule path.
  *
  * ```ts
  * @Module({ imports: [TwilioBridgeModule.forRoot({ settings: { OPENAI_VOICE: 'marin' } }), MyToolsModule] })
@@ -35,7 +39,14 @@ export type TwilioBridgeAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
  * ```
  */
 @Module({})
-export class TwilioBridgeModule {
+export class TwilioBridgeModule implements NestModule {
+  constructor(private readonly mount: BridgeMount) {}
+
+  /** Before Nest maps the routes: a RouterModule path given to this module reaches its controllers. */
+  configure(): void {
+    this.mount.adoptModulePath(TwilioBridgeModule);
+  }
+
   /** Settings given here, or (by default) read from the environment over `./.env`. */
   static forRoot(options: TwilioBridgeOptions = {}): DynamicModule {
     return TwilioBridgeModule.with(BridgeConfigModule.forRoot(options));
@@ -51,6 +62,7 @@ export class TwilioBridgeModule {
       module: TwilioBridgeModule,
       imports: [
         config,
+        BridgeHttpModule,
         MetricsModule,
         ClusterModule,
         CallContextModule,

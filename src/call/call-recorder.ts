@@ -1,5 +1,5 @@
 import { Injectable, Scope } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { CallEventBus } from '../events/call-event-bus.js';
 import { MAX_EVENT_TEXT_CHARS, truncateStrings } from '../text/text-bound.js';
 import {
   CallEvent,
@@ -82,7 +82,7 @@ export class CallRecorder {
 
   constructor(
     private readonly context: CallContext,
-    private readonly events: EventEmitter2,
+    private readonly events: CallEventBus,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
   ) {

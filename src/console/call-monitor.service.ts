@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallDirectory } from '../directory/call-directory.js';
+import { CallEventBus } from '../events/call-event-bus.js';
 import type { AnyCallEvent } from '../events/call-events.js';
 import type { SseStream } from '../http/sse-stream.js';
 import { CallTimelines } from './call-timelines.js';
@@ -20,10 +20,11 @@ export class CallMonitor implements OnModuleDestroy {
   private readonly list: ConsoleCallList;
   private readonly followers: ConsoleFollowers;
 
-  constructor(registry: CallRegistry, directory: CallDirectory) {
+  constructor(registry: CallRegistry, directory: CallDirectory, bus: CallEventBus) {
     this.timelines = new CallTimelines(registry);
     this.list = new ConsoleCallList(registry, directory, this.timelines.recent);
     this.followers = new ConsoleFollowers(registry, () => this.list.liveCalls());
+    bus.follow('CallMonitor', (event) => this.onCallEvent(event));
   }
 
   onModuleDestroy(): void {
@@ -73,7 +74,6 @@ export class CallMonitor implements OnModuleDestroy {
 
   // --- call events ---------------------------------------------------------------------
 
-  @OnEvent('call.*')
   onCallEvent(event: AnyCallEvent): void {
     const change = this.timelines.apply(event);
     switch (change?.kind) {

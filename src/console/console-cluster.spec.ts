@@ -9,6 +9,7 @@ import type {
 } from '../directory/call-directory.js';
 import { CallControlService } from '../call-control/call-control.service.js';
 import { CallMonitor } from './call-monitor.service.js';
+import { CallEventBus } from '../events/call-event-bus.js';
 import { ConsoleApiController } from './console-api.controller.js';
 
 const HERE = 'bridge-a';
@@ -109,7 +110,7 @@ describe('console in cluster mode', () => {
   beforeEach(() => {
     directory = new FakeDirectory();
     const registry = fakeRegistry();
-    monitor = new CallMonitor(registry, directory as unknown as CallDirectory);
+    monitor = new CallMonitor(registry, directory as unknown as CallDirectory, new CallEventBus());
     const none = {} as never;
     const callControl = { transferNumber: '+15551112222', transferAllowedNumbers: [] } as never;
     const rest = { available: true } as never;

@@ -6,7 +6,7 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { CallEventBus } from '../events/call-event-bus.js';
 import { clusterConfig, type ClusterConfig } from '../config/config.namespaces.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { CallDirectory } from './call-directory.js';
@@ -19,7 +19,7 @@ import { RedisCallDirectory } from './redis-call-directory.js';
  */
 async function createDirectory(
   cfg: ClusterConfig,
-  events: EventEmitter2,
+  events: CallEventBus,
   metrics: BridgeMetrics,
 ): Promise<CallDirectory> {
   if (!cfg.redisUrl) {
@@ -63,7 +63,7 @@ export class ClusterLifecycle implements OnApplicationShutdown {
   providers: [
     {
       provide: CallDirectory,
-      inject: [clusterConfig.KEY, EventEmitter2, BridgeMetrics],
+      inject: [clusterConfig.KEY, CallEventBus, BridgeMetrics],
       useFactory: createDirectory,
     },
     ClusterLifecycle,

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { createHmac } from 'node:crypto';
 import { callControlConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
+import { CallEventBus } from './call-event-bus.js';
 import { CallEvent, type AnyCallEvent, type CallDtmfEvent } from './call-events.js';
 
 const DELIVERY_TIMEOUT_MS = 5000;
@@ -42,9 +42,13 @@ export class CallEventsWebhookService implements OnModuleDestroy {
   private inFlight = 0;
   private dropped = 0;
 
-  constructor(@Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig) {}
+  constructor(
+    @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
+    bus: CallEventBus,
+  ) {
+    bus.follow('CallEventsWebhook', (event) => this.deliver(event));
+  }
 
-  @OnEvent('call.*')
   deliver(event: AnyCallEvent): void {
     if (!this.cfg.eventsWebhookUrl || !this.cfg.eventsWebhookSecret) return;
     if (event.event === CallEvent.Dtmf) {

@@ -1,23 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
-import type { Server } from 'node:http';
 import { clientAddress } from './client-address.js';
 import type { ServerConfig } from '../config/config.namespaces.js';
 import { bodyBounds } from './body-bounds.middleware.js';
-import { HTTP_TIMEOUT_CHECK_INTERVAL_MS, MAX_HTTP_BODY_BYTES } from './http-bounds.js';
+import { MAX_HTTP_BODY_BYTES } from './http-bounds.js';
 
 /**
- * The HTTP server's own bounds, set before it listens: how long a request may take to arrive
- * (a webhook is a few KiB; a client that trickles it is cut with 408), the early 413 and the
- * closing of refused connections (bodyBounds), and Express's notion of the client address
- * (`trust proxy`: one hop with TRUST_PROXY, as clientAddress reads it).
+ * The standalone service's bounds on every route (a host application's routes are its own; the
+ * bridge's are bounded by BridgeHttpSetup in any application): the early 413 and the closing of
+ * refused connections (bodyBounds), and Express's notion of the client address (`trust proxy`:
+ * one hop with TRUST_PROXY, as clientAddress reads it). The server's timeouts are the module's.
  */
 export function useHttpBounds(app: INestApplication, server: ServerConfig): void {
-  const http = app.getHttpServer() as Server;
-  http.requestTimeout = server.requestTimeoutMs;
-  http.headersTimeout = server.headersTimeoutMs;
-  // Read when the server starts listening, so setting it here, before listen(), takes effect.
-  (http as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
-    HTTP_TIMEOUT_CHECK_INTERVAL_MS;
   const instance = app.getHttpAdapter().getInstance() as {
     set?: (key: string, value: unknown) => void;
   };

@@ -14,7 +14,6 @@ import { clientAddress } from '../http/client-address.js';
 import { RefusalLog } from '../logging/refusal-log.js';
 import type { Takeover } from '../media-call/takeover.js';
 import { Takeovers } from '../media-call/takeovers.service.js';
-import { LISTEN_ROUTES } from './listen.constants.js';
 
 /** The reason a SIP call cannot be listened to (409). */
 export const SIP_NOT_LISTENABLE =
@@ -51,36 +50,30 @@ export class ListenAccess {
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
-  /** The listen route a path is, if any (`undefined`: not ours, for another handler). */
-  static route(url: string | undefined): { kind: 'api' | 'console'; id: string } | undefined {
-    const path = (url ?? '').split('?')[0];
-    for (const { pattern, kind } of LISTEN_ROUTES) {
-      const id = pattern.exec(path)?.[1];
-      if (id !== undefined) return { kind, id: safeDecode(id) };
-    }
-    return undefined;
-  }
-
-  vet(req: IncomingMessage, listeners: (callSid: string) => number): ListenVerdict {
-    const route = ListenAccess.route(req.url);
-    if (!route) return refusal(404, 'Not Found');
+  vet(
+    req: IncomingMessage,
+    kind: 'api' | 'console',
+    callSid: string,
+    listeners: (callSid: string) => number,
+  ): ListenVerdict {
     // Without an API_TOKEN the route does not exist, like every authenticated one.
     const token = this.cfg.apiToken;
     if (!token) return refusal(404, 'Not Found');
     let operator: string;
-    if (route.kind === 'api') {
+    if (kind === 'api') {
       const refused = apiTokenRefusal(req.headers.authorization, token);
-      if (refused !== undefined) return this.refuse(req, 401, 'Unauthorized', refused);
+      if (refused !== undefined) return this.refuse(req, kind, 401, 'Unauthorized', refused);
       operator = 'api';
     } else {
       const who = consoleRequester(req.headers, this.sessions, token);
-      if (who === undefined) return this.refuse(req, 401, 'Unauthorized', 'no console session');
+      if (who === undefined) {
+        return this.refuse(req, kind, 401, 'Unauthorized', 'no console session');
+      }
       if (!fromConsoleOrigin(req, this.server)) {
-        return this.refuse(req, 403, 'Forbidden', 'Origin is not the console');
+        return this.refuse(req, kind, 403, 'Forbidden', 'Origin is not the console');
       }
       operator = who;
     }
-    const callSid = route.id;
     if (!isCallId(callSid)) return refusal(400, 'malformed call id');
     const call = this.registry.get(callSid);
     if (!call) return refusal(404, 'no such live call');
@@ -94,22 +87,13 @@ export class ListenAccess {
     return { ok: true, target: { callSid, operator, tap, takeover } };
   }
 
-  private refuse(req: IncomingMessage, status: number, message: string, why: string) {
-    const path = ListenAccess.route(req.url)?.kind ?? '';
+  private refuse(req: IncomingMessage, kind: string, status: number, message: string, why: string) {
     const from = clientAddress(req, this.server.trustProxy);
-    this.refusals.warn(`refused ${path} listen upgrade from ${from}: ${why}`);
+    this.refusals.warn(`refused ${kind} listen upgrade from ${from}: ${why}`);
     return refusal(status, message);
   }
 }
 
 function refusal(status: number, message: string): ListenVerdict {
   return { ok: false, status, message };
-}
-
-function safeDecode(id: string): string {
-  try {
-    return decodeURIComponent(id);
-  } catch {
-    return id;
-  }
 }

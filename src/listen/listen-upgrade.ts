@@ -1,54 +1,58 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
-import { ListenAccess } from './listen-access.js';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type WebSocket from 'ws';
+import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
+import type { RouteParams } from '../websocket/upgrade-route.js';
+import { UpgradeRouter, type UpgradeVerdict } from '../websocket/upgrade-router.service.js';
+import { ListenAccess, type ListenTarget } from './listen-access.js';
 import { ListenHub } from './listen-hub.service.js';
-import { MAX_LISTEN_CLIENT_FRAME_BYTES } from './listen.constants.js';
+import { LISTEN_ROUTES, MAX_LISTEN_CLIENT_FRAME_BYTES } from './listen.constants.js';
 
 /**
- * The listen routes' WebSocket upgrades: vetted (ListenAccess) before any WebSocket exists, a
- * refusal answered as plain HTTP, an accepted socket handed to the ListenHub.
+ * The listen routes on the bridge's upgrade router (so they work in a host application too):
+ * each upgrade vetted by ListenAccess before any WebSocket exists, a refusal answered as plain
+ * HTTP, an accepted socket handed to the ListenHub with the call it was vetted for.
  */
 @Injectable()
-export class ListenUpgrade implements OnApplicationShutdown {
-  private readonly server = new WebSocketServer({
-    noServer: true,
-    maxPayload: MAX_LISTEN_CLIENT_FRAME_BYTES,
-    perMessageDeflate: false,
-  });
+export class ListenUpgrade implements OnModuleInit {
+  private readonly vetted = new WeakMap<IncomingMessage, ListenTarget>();
 
   constructor(
+    private readonly router: UpgradeRouter,
     private readonly access: ListenAccess,
     private readonly hub: ListenHub,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
-  /** True for a path of ours (then handled here); false leaves the upgrade to its owner. */
-  matches(req: IncomingMessage): boolean {
-    return ListenAccess.route(req.url) !== undefined;
+  onModuleInit(): void {
+    for (const { path, kind } of LISTEN_ROUTES) {
+      this.router.route({
+        path,
+        maxPayload: MAX_LISTEN_CLIENT_FRAME_BYTES,
+        verify: (req, params) => this.verify(req, kind, params),
+        connect: (socket, req) => this.connect(socket, req),
+      });
+    }
   }
 
-  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const verdict = this.access.vet(req, this.hub.count);
-    if (!verdict.ok) return refuseUpgrade(socket, verdict.status, verdict.message);
-    this.server.handleUpgrade(req, socket, head, (ws) => this.hub.accept(ws, verdict.target));
+  private verify(
+    req: IncomingMessage,
+    kind: 'api' | 'console',
+    params: RouteParams,
+  ): UpgradeVerdict {
+    const verdict = this.access.vet(req, kind, params.callSid ?? '', this.hub.count);
+    if (!verdict.ok) return verdict;
+    this.vetted.set(req, verdict.target);
+    return { ok: true };
   }
 
-  onApplicationShutdown(): void {
-    for (const client of this.server.clients) client.terminate();
-    this.server.close();
+  private connect(socket: WebSocket, req: IncomingMessage): void {
+    const target = this.vetted.get(req);
+    // Two upgrades vetted at once may both have seen room for one more listener.
+    if (!target || this.hub.count(target.callSid) >= this.limits.maxListenersPerCall) {
+      socket.close(1013, 'too many listeners on this call');
+      return;
+    }
+    this.hub.accept(socket, target);
   }
-}
-
-/** An upgrade refused with an HTTP answer (and no WebSocket), then the connection closed. */
-export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = `${message}\n`;
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-      'Connection: close\r\n' +
-      'Content-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }

@@ -2,8 +2,8 @@
 
 /** The API's listen socket, and the console's (its cookie is scoped to /console). */
 export const LISTEN_ROUTES = [
-  { pattern: /^\/api\/calls\/([^/]+)\/listen$/, kind: 'api' },
-  { pattern: /^\/console\/api\/calls\/([^/]+)\/listen$/, kind: 'console' },
+  { path: '/api/calls/:callSid/listen', kind: 'api' },
+  { path: '/console/api/calls/:callSid/listen', kind: 'console' },
 ] as const;
 
 /**

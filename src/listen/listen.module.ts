@@ -5,7 +5,7 @@ import { ConsoleModule } from '../console/console.module.js';
 import { ListenAccess } from './listen-access.js';
 import { ListenHub } from './listen-hub.service.js';
 import { ListenUpgrade } from './listen-upgrade.js';
-import { ListenUpgradeBinding } from './listen-upgrade.binding.js';
+import { UpgradeRouterModule } from '../websocket/upgrade-router.module.js';
 
 /**
  * Listen-in and takeover: `GET /api/calls/:callSid/listen` (and the console's
@@ -13,7 +13,7 @@ import { ListenUpgradeBinding } from './listen-upgrade.binding.js';
  * call and may take its line from the assistant.
  */
 @Module({
-  imports: [CallModule, CallAudioModule, ConsoleModule],
-  providers: [ListenAccess, ListenHub, ListenUpgrade, ListenUpgradeBinding],
+  imports: [CallModule, CallAudioModule, ConsoleModule, UpgradeRouterModule],
+  providers: [ListenAccess, ListenHub, ListenUpgrade],
 })
 export class ListenModule {}

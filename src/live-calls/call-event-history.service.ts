@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
+import { CallEventBus } from '../events/call-event-bus.js';
 import { CallEvent, type AnyCallEvent } from '../events/call-events.js';
 
 /** Events kept per call: the latest, so a long call's history stays bounded. */
@@ -28,7 +28,10 @@ export class CallEventHistory {
   private readonly calls = new Map<string, History>();
   private prunedAt = 0;
 
-  @OnEvent('call.*')
+  constructor(bus: CallEventBus) {
+    bus.follow('CallEventHistory', (event) => this.record(event));
+  }
+
   record(event: AnyCallEvent): void {
     const now = Date.now();
     this.prune(now);

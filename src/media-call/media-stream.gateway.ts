@@ -1,5 +1,4 @@
-import { BadRequestException, Inject, Logger } from '@nestjs/common';
-import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
+import { BadRequestException, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { CallRegistry } from '../call/call-registry.service.js';
@@ -10,8 +9,8 @@ import { MEDIA_STREAM_PATH } from '../twilio/public-url.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { MediaStreamConnection, type ConnectionHost } from './media-stream-connection.js';
 import { MAX_FRAME_BYTES, startTimeoutMs } from './media-stream.limits.js';
-import type { UpgradeVerdict } from './media-stream-ws.adapter.js';
 import { StreamStarter } from './stream-starter.service.js';
+import { UpgradeRouter, type UpgradeVerdict } from '../websocket/upgrade-router.service.js';
 
 /** Lines a second (and burst) about refused or destroyed streams: strangers cause these. */
 const REFUSAL_LOG_LINES_PER_S = 10;
@@ -22,17 +21,14 @@ const SIGNED = Symbol('signed media stream upgrade');
 type VettedRequest = IncomingMessage & { [SIGNED]?: boolean };
 
 /**
- * Accepts Twilio's media WebSocket: vets the upgrade, then gives each socket a
+ * Accepts Twilio's media WebSocket on the upgrade router (not a Nest gateway: the application's
+ * WebSocket adapter stays the application's): vets the upgrade, then gives each socket a
  * MediaStreamConnection, which waits for its `start` in the bounded pending pool and, once the
- * StreamStarter has made it a call, hands the call its frames.
+ * StreamStarter has made it a call, hands the call its frames. Each socket's messages are read
+ * by its connection directly, keeping the per-frame path flat.
  */
-@WebSocketGateway({
-  path: MEDIA_STREAM_PATH,
-  // Per server: a started call needs 64 KiB; streams before `start` are held to less by length.
-  maxPayload: MAX_FRAME_BYTES,
-  perMessageDeflate: false,
-})
-export class MediaStreamGateway implements OnGatewayConnection {
+@Injectable()
+export class MediaStreamGateway implements OnModuleInit {
   private readonly log = new Logger(MediaStreamGateway.name);
   private readonly refusals = new LogThrottle(REFUSAL_LOG_LINES_PER_S, REFUSAL_LOG_BURST);
   private readonly host: ConnectionHost;
@@ -43,6 +39,7 @@ export class MediaStreamGateway implements OnGatewayConnection {
     starter: StreamStarter,
     metrics: BridgeMetrics,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    private readonly router: UpgradeRouter,
   ) {
     this.host = {
       starter,
@@ -51,6 +48,16 @@ export class MediaStreamGateway implements OnGatewayConnection {
       warn: (message) => this.warnRefusal(message),
       error: (message) => this.log.error(message),
     };
+  }
+
+  onModuleInit(): void {
+    this.router.route({
+      path: MEDIA_STREAM_PATH,
+      // Per server: a started call needs 64 KiB; streams before `start` are held to less by length.
+      maxPayload: MAX_FRAME_BYTES,
+      verify: (req) => this.verifyUpgrade(req),
+      connect: (socket, req) => this.handleConnection(socket, req),
+    });
   }
 
   /**

@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
-import { MediaStreamAdapterCheck } from './media-stream-adapter.check.js';
+import { UpgradeRouterModule } from '../websocket/upgrade-router.module.js';
 import { MediaStreamGateway } from './media-stream.gateway.js';
 import { StreamStarter } from './stream-starter.service.js';
 
 @Module({
-  imports: [CallModule, TwilioModule],
-  providers: [MediaStreamGateway, MediaStreamAdapterCheck, StreamStarter],
+  imports: [CallModule, TwilioModule, UpgradeRouterModule],
+  providers: [MediaStreamGateway, StreamStarter],
   exports: [MediaStreamGateway],
 })
 export class MediaStreamModule {}

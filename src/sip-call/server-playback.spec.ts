@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { CallContext } from '../call/call-context.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CallRecorder } from '../call/call-recorder.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
+import { CallEventBus } from '../events/call-event-bus.js';
 import type { AnyCallEvent } from '../events/call-events.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeClientEvent } from '../realtime/realtime-outbound.js';
@@ -13,7 +13,7 @@ import { ServerPlayback, ServerPlaybackState } from './server-playback.js';
 function harness() {
   const sent: RealtimeClientEvent[] = [];
   const events: AnyCallEvent[] = [];
-  const emitter = new EventEmitter2({ wildcard: true });
+  const emitter = new CallEventBus();
   emitter.on('call.*', (event: AnyCallEvent) => events.push(event));
   const context = {
     callSid: 'rtc_1',

@@ -1,4 +1,4 @@
-import { Module, type INestApplication } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type OpenAI from 'openai';
 import { CallModule } from '../call/call.module.js';
 import { sharedCallParts } from '../call/call-parts.js';
@@ -12,9 +12,7 @@ import { SidebandEvents, SidebandLink } from './sideband-link.js';
 import { SipCall } from './sip-call.js';
 import { SipCallLine } from './sip-call-line.js';
 import { SipCallsService } from './sip-calls.service.js';
-import { sipWebhookBodyReader } from './sip-webhook-body.js';
 import { SipWebhookController } from './sip-webhook.controller.js';
-import { SIP_WEBHOOK_PATH } from './sip.constants.js';
 import { WebhookDeliveries } from './webhook-deliveries.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 
@@ -54,9 +52,3 @@ import { WebhookVerifier } from './webhook-verifier.js';
   exports: [OpenAICallsClient],
 })
 export class SipModule {}
-
-/** The raw-body reader for the webhook route, ahead of the JSON parser (see sipWebhookBodyReader). */
-export function useSipWebhookBody(app: INestApplication, openai: OpenAIConfig): void {
-  if (!openai.webhookSecret) return;
-  app.use(SIP_WEBHOOK_PATH, sipWebhookBodyReader());
-}

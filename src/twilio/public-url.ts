@@ -60,15 +60,17 @@ export function publicBaseUrl(req: IncomingMessage, options: PublicUrlOptions): 
 }
 
 /**
- * `wss://host[:port][/prefix]/media-stream` for an https base, `ws://...` for http. A path in
- * PUBLIC_URL is the prefix a proxy strips before the request reaches us (e.g. an ingress that
- * routes https://example.com/voice/* here): Twilio must connect, and signs, with the prefix.
+ * `wss://host[:port][/prefix][/mount]/media-stream` for an https base, `ws://...` for http. A
+ * path in PUBLIC_URL is the prefix a proxy strips before the request reaches us (e.g. an ingress
+ * that routes https://example.com/voice/* here): Twilio must connect, and signs, with the prefix.
+ * `mount` is where the application itself serves the bridge (its global prefix, a RouterModule
+ * path: BridgeMount), which the proxy does not strip.
  */
-export function mediaStreamUrl(baseUrl: string): string {
+export function mediaStreamUrl(baseUrl: string, mount = ''): string {
   const url = new URL(baseUrl);
   const scheme = url.protocol === 'https:' ? 'wss' : 'ws';
   const prefix = url.pathname.replace(/\/+$/, '');
-  return `${scheme}://${url.host}${prefix}${MEDIA_STREAM_PATH}`;
+  return `${scheme}://${url.host}${prefix}${mount}${MEDIA_STREAM_PATH}`;
 }
 
 /** Twilio accepts only wss:// Stream URLs (error 31922); ws:// works only with local fakes. */
@@ -84,7 +86,7 @@ export function isLocalEnvironment(nodeEnv = process.env.NODE_ENV): boolean {
 /** The route Twilio reports `<Stream>` status to (see StreamStatusController). */
 export const STREAM_STATUS_PATH = '/api/stream-status';
 
-/** `statusCallback` of our `<Stream>`: the same public base the webhook was reached at. */
-export function streamStatusUrl(baseUrl: string): string {
-  return `${baseUrl}${STREAM_STATUS_PATH}`;
+/** `statusCallback` of our `<Stream>`: the same public base (and mount) the webhook was reached at. */
+export function streamStatusUrl(baseUrl: string, mount = ''): string {
+  return `${baseUrl}${mount}${STREAM_STATUS_PATH}`;
 }

@@ -6,6 +6,7 @@ import {
   mediaStreamUrl,
   streamStatusUrl,
 } from './public-url.js';
+import { BridgeMount } from '../http/bridge-mount.service.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
 
 /** The `<Stream url>` (and its status callback) our TwiML gives Twilio for a webhook request. */
@@ -15,10 +16,13 @@ export class StreamUrlService {
   /** Base URLs already warned about: one warning per address, not one per call. */
   private readonly warned = new Set<string>();
 
-  constructor(private readonly signatures: TwilioSignatureService) {}
+  constructor(
+    private readonly signatures: TwilioSignatureService,
+    private readonly mount: BridgeMount,
+  ) {}
 
   forRequest(req: IncomingMessage): string {
-    const url = mediaStreamUrl(this.signatures.baseUrlOf(req));
+    const url = mediaStreamUrl(this.signatures.baseUrlOf(req), this.mount.path);
     if (isInsecureStreamUrl(url) && !isLocalEnvironment() && !this.warned.has(url)) {
       this.warned.add(url);
       this.log.warn(
@@ -31,6 +35,6 @@ export class StreamUrlService {
 
   /** Where Twilio reports the stream's own errors (`<Stream statusCallback>`), signed like the webhook. */
   statusCallbackFor(req: IncomingMessage): string {
-    return streamStatusUrl(this.signatures.baseUrlOf(req));
+    return streamStatusUrl(this.signatures.baseUrlOf(req), this.mount.path);
   }
 }

@@ -3,12 +3,13 @@ import type { IncomingMessage } from 'node:http';
 import twilio from 'twilio';
 import type { ServerConfig, TwilioConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
+import type { BridgeMount } from '../http/bridge-mount.service.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
 
 const AUTH_TOKEN = '0123456789abcdef0123456789abcdef';
 
 function service(
-  options: { validate?: boolean; publicUrl?: string; trustProxy?: boolean } = {},
+  options: { validate?: boolean; publicUrl?: string; trustProxy?: boolean; mount?: string } = {},
 ): TwilioSignatureService {
   return new TwilioSignatureService(
     { publicUrl: options.publicUrl, trustProxy: options.trustProxy ?? false } as ServerConfig,
@@ -16,6 +17,7 @@ function service(
       authToken: new Secret(AUTH_TOKEN),
       validateSignatures: options.validate ?? true,
     } as TwilioConfig,
+    { path: options.mount ?? '' } as BridgeMount,
   );
 }
 
@@ -55,6 +57,18 @@ describe('TwilioSignatureService', () => {
         host: 'bridge.example.com',
         'x-twilio-signature': sign('wss://evil.example.com/media-stream'),
       });
+      expect(service({ publicUrl: 'https://bridge.example.com' }).verifyHandshake(req)).toBe(
+        'invalid',
+      );
+    });
+
+    it('checks the stream URL under the application’s mount (global prefix), as the TwiML gave it', () => {
+      const req = request({
+        host: 'bridge.example.com',
+        'x-twilio-signature': sign('wss://bridge.example.com/voice/media-stream'),
+      });
+      const mounted = service({ publicUrl: 'https://bridge.example.com', mount: '/voice' });
+      expect(mounted.verifyHandshake(req)).toBe('valid');
       expect(service({ publicUrl: 'https://bridge.example.com' }).verifyHandshake(req)).toBe(
         'invalid',
       );

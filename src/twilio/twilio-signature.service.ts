@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import twilio from 'twilio';
 import { serverConfig, twilioConfig } from '../config/config.namespaces.js';
 import type { ServerConfig, TwilioConfig } from '../config/config.namespaces.js';
+import { BridgeMount } from '../http/bridge-mount.service.js';
 import { InvalidHostError, mediaStreamUrl, publicBaseUrl } from './public-url.js';
 
 export type SignatureVerdict = 'valid' | 'missing' | 'invalid' | 'disabled';
@@ -16,6 +17,7 @@ export class TwilioSignatureService {
   constructor(
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
+    private readonly mount: BridgeMount,
   ) {}
 
   get enabled(): boolean {
@@ -47,11 +49,11 @@ export class TwilioSignatureService {
   }
 
   /**
-   * The WebSocket upgrade: Twilio's own servers check `wss://host/path` with no parameters (a
-   * `<Stream>` URL carries no query string).
+   * The WebSocket upgrade: Twilio signs the `<Stream>` URL our TwiML gave it, `wss://host/path`
+   * (under the application's mount) with no parameters (it carries no query string).
    */
   verifyHandshake(req: IncomingMessage): SignatureVerdict {
-    return this.verify(req, mediaStreamUrl(this.baseUrlOf(req)), {});
+    return this.verify(req, mediaStreamUrl(this.baseUrlOf(req), this.mount.path), {});
   }
 
   private verify(

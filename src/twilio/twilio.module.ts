@@ -1,6 +1,7 @@
 import { StreamStatusController } from './stream-status.controller.js';
 import { Module } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
+import { BridgeHttpModule } from '../http/bridge-http.module.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
 import { StreamTokenService } from './stream-token.service.js';
 import { StreamUrlService } from './stream-url.service.js';
@@ -9,7 +10,7 @@ import { TwilioSignatureGuard } from './twilio-signature.guard.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
 
 @Module({
-  imports: [CallModule],
+  imports: [CallModule, BridgeHttpModule],
   controllers: [TwilioController, StreamStatusController],
   providers: [
     TwilioSignatureService,

@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerAndClose } from './close-connection.js';
+
+export type BodyRequest = IncomingMessage & { body?: unknown };
+type Next = (error?: unknown) => void;
+
+/**
+ * Reads a request's body to the end, at most `maxBytes` of it (413 and the connection closed
+ * past that, nothing more read), and hands the bytes to `use`. Body parsers that run later see
+ * a finished request and leave it alone, so a reader placed ahead of an application's own
+ * parsers decides this route's body without changing theirs.
+ */
+export function readBoundedBody(
+  req: BodyRequest,
+  res: ServerResponse,
+  next: Next,
+  maxBytes: number,
+  use: (bytes: Buffer) => void,
+): void {
+  const tooLarge = () =>
+    answerAndClose(req, res, 413, `the request body is larger than ${maxBytes} bytes`);
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  req.on('data', (chunk: Buffer) => {
+    if (done) return;
+    size += chunk.length;
+    if (size > maxBytes) {
+      done = true;
+      req.pause();
+      return tooLarge();
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (done) return;
+    done = true;
+    try {
+      use(Buffer.concat(chunks));
+    } catch (error) {
+      return next(error);
+    }
+    next();
+  });
+  req.on('error', (error) => {
+    if (done) return;
+    done = true;
+    next(error);
+  });
+}
+
+/**
+ * A form body (`application/x-www-form-urlencoded`, as Twilio posts its webhooks) as a flat
+ * record: a name given twice becomes a list, as Express's parser makes it, and as Twilio's
+ * signature algorithm reads it.
+ */
+export function parseForm(bytes: Buffer): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) {
+    const before = fields[name];
+    if (before === undefined) fields[name] = value;
+    else fields[name] = Array.isArray(before) ? [...before, value] : [before, value];
+  }
+  return fields;
+}
+
+/** True when the request says its body is of this media type (parameters aside). */
+export function hasMediaType(req: IncomingMessage, type: string): boolean {
+  const declared = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return declared === type;
+}
