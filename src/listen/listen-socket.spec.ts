@@ -7,6 +7,7 @@ import { ListenSocket, type ListenGroup } from './listen-socket.js';
 import {
   LISTENER_HIGH_WATER_BYTES,
   LISTENER_MAX_BACKLOG_FRAMES,
+  MAX_LISTEN_CLIENT_FRAMES_PER_S,
   MAX_LISTEN_CLIENT_IGNORED_FRAMES,
 } from './listen.constants.js';
 
@@ -142,6 +143,8 @@ describe('ListenSocket', () => {
     const { message, operatorAudio } = setUp();
     message({ event: 'takeover' });
     for (let i = 0; i < 300; i++) message({ event: 'media', payload: 'AAAA' });
-    expect(operatorAudio.length).toBeLessThan(100);
+    // The burst, plus what the bucket refills while the loop runs (a few on a busy machine).
+    expect(operatorAudio.length).toBeGreaterThanOrEqual(MAX_LISTEN_CLIENT_FRAMES_PER_S - 1);
+    expect(operatorAudio.length).toBeLessThan(MAX_LISTEN_CLIENT_FRAMES_PER_S + 20);
   });
 });
