@@ -17,7 +17,6 @@ import { RealtimeLinkEvents } from './link-events.js';
 import { RealtimeLink } from '../media-call/realtime-link.js';
 import { TwilioCallLine } from '../media-call/twilio-call-line.js';
 import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
-import { OperatorLine } from '../media-call/operator-line.js';
 import { Takeover } from '../media-call/takeover.js';
 import { Takeovers } from '../media-call/takeovers.service.js';
 
@@ -39,7 +38,6 @@ import { Takeovers } from '../media-call/takeovers.service.js';
     TwilioCallLine,
     SessionSetup,
     BargeIn,
-    OperatorLine,
     Takeover,
     // ...and what the shared parts run on for a media call (see call-transport.ts):
     { provide: CALL_CHANNEL, useExisting: RealtimeLink },

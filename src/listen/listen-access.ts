@@ -9,6 +9,7 @@ import type { CallControlConfig, LimitsConfig, ServerConfig } from '../config/co
 import { consoleRequester } from '../console/console-auth.guard.js';
 import { fromConsoleOrigin } from '../console/console-origin.js';
 import { ConsoleSessions } from '../console/console-sessions.service.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { apiTokenRefusal } from '../http/api-token.guard.js';
 import { clientAddress } from '../http/client-address.js';
 import { RefusalLog } from '../logging/refusal-log.js';
@@ -45,17 +46,18 @@ export class ListenAccess {
     private readonly taps: CallAudioTaps,
     private readonly takeovers: Takeovers,
     private readonly sessions: ConsoleSessions,
+    private readonly directory: CallDirectory,
     @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
-  vet(
+  async vet(
     req: IncomingMessage,
     kind: 'api' | 'console',
     callSid: string,
     listeners: (callSid: string) => number,
-  ): ListenVerdict {
+  ): Promise<ListenVerdict> {
     // Without an API_TOKEN the route does not exist, like every authenticated one.
     const token = this.cfg.apiToken;
     if (!token) return refusal(404, 'Not Found');
@@ -76,7 +78,7 @@ export class ListenAccess {
     }
     if (!isCallId(callSid)) return refusal(400, 'malformed call id');
     const call = this.registry.get(callSid);
-    if (!call) return refusal(404, 'no such live call');
+    if (!call) return this.elsewhere(callSid);
     if (call.context.transport === 'sip') return refusal(409, SIP_NOT_LISTENABLE);
     const tap = this.taps.tapOf(callSid);
     const takeover = this.takeovers.of(callSid);
@@ -85,6 +87,23 @@ export class ListenAccess {
       return refusal(429, `already ${this.limits.maxListenersPerCall} listeners on this call`);
     }
     return { ok: true, target: { callSid, operator, tap, takeover } };
+  }
+
+  /**
+   * A call this instance does not carry: unknown (404), a SIP call (409), or, in cluster mode, a
+   * media call on another instance. Relaying a listen socket over the cluster bus is not built
+   * yet, so that one is 421 (Misdirected Request), naming the instance to open it on.
+   */
+  private async elsewhere(callSid: string): Promise<ListenVerdict> {
+    const remote = await this.directory.get(callSid).catch(() => undefined);
+    if (!remote || remote.instance === this.directory.instanceId) {
+      return refusal(404, 'no such live call');
+    }
+    if (remote.transport === 'sip') return refusal(409, SIP_NOT_LISTENABLE);
+    return refusal(
+      421,
+      `the call is carried by instance ${remote.instance}: open the listen socket there`,
+    );
   }
 
   private refuse(req: IncomingMessage, kind: string, status: number, message: string, why: string) {

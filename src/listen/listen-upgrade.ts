@@ -35,12 +35,12 @@ export class ListenUpgrade implements OnModuleInit {
     }
   }
 
-  private verify(
+  private async verify(
     req: IncomingMessage,
     kind: 'api' | 'console',
     params: RouteParams,
-  ): UpgradeVerdict {
-    const verdict = this.access.vet(req, kind, params.callSid ?? '', this.hub.count);
+  ): Promise<UpgradeVerdict> {
+    const verdict = await this.access.vet(req, kind, params.callSid ?? '', this.hub.count);
     if (!verdict.ok) return verdict;
     this.vetted.set(req, verdict.target);
     return { ok: true };

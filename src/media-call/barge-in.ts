@@ -43,12 +43,12 @@ export class BargeIn {
    * An operator takes the line: Twilio stops at once whether or not anything plays, what played
    * is truncated where the caller stopped hearing it, and a response in progress is cancelled.
    */
-  silence(since: number): void {
-    this.cut(since, 'operator');
+  silence(): void {
+    this.cut(undefined, 'operator');
     this.scheduler.cancelActive();
   }
 
-  private cut(since: number, by: 'speech' | 'keypad' | 'operator'): void {
+  private cut(since: number | undefined, by: 'speech' | 'keypad' | 'operator'): void {
     const { cuts } = this.media.interrupt(since);
     for (const cut of cuts) {
       this.scheduler.discard(cut.responseId);

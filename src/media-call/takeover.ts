@@ -79,7 +79,7 @@ export class Takeover {
     this.holderKey = key;
     this.line.hold({ operator, since });
     this.scope.run(() => {
-      this.bargeIn.silence(performance.now());
+      this.bargeIn.silence();
       this.sendTurnDetection();
       this.recorder.takeover(operator, since);
     });

@@ -121,13 +121,17 @@ export class TwilioMediaLink {
    * by echoing every pending mark; one more mark right behind it echoes at the same moment even
    * when none was pending, so the barge-in's reaction is timed to Twilio really stopping.
    */
-  interrupt(since: number): PlaybackInterruption {
+  interrupt(since?: number): PlaybackInterruption {
     this.tap.cut(this.playback.positionMs());
     const interruption = this.playback.interrupt();
     const confirm = `c${(++this.clearSequence).toString(36)}`;
     this.out.send(twilioOutbound.clear(this.streamSid));
     this.out.send(twilioOutbound.mark(this.streamSid, confirm));
-    this.clearing = { since, marks: new Set([...interruption.flushedMarks, confirm]) };
+    // Timed only for a caller's barge-in (`since`), not an operator taking the line.
+    this.clearing =
+      since === undefined
+        ? undefined
+        : { since, marks: new Set([...interruption.flushedMarks, confirm]) };
     return interruption;
   }
 
