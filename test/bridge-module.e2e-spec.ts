@@ -1,7 +1,6 @@
 import { Controller, Get, Module, type INestApplication, type Type } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { WsAdapter } from '@nestjs/platform-ws';
 import {
   ConfigValidationError,
   TwilioBridgeModule,
@@ -17,7 +16,7 @@ import { waitUntil } from './support/wait.js';
 import { randomTwilioAuthToken } from './support/secrets.js';
 
 // What a team with an application of its own writes: its module imports the bridge, configured
-// from its own ConfigService, next to its other modules; main.ts adds useTwilioBridge(app).
+// from its own ConfigService, next to its other modules; its main.ts calls nothing of the bridge.
 
 @Controller('orders')
 class OrdersController {
@@ -65,7 +64,6 @@ async function startTeamApp(settings: BridgeSettings): Promise<TeamApp> {
     forceCloseConnections: true,
     abortOnError: false,
   });
-  useTwilioBridge(app);
   await app.listen(0, '127.0.0.1');
   return { app, logs, baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
@@ -218,42 +216,17 @@ describe('TwilioBridgeModule imported into a team application', () => {
     ]);
   });
 
-  it('fails the start with a message naming useTwilioBridge when it was not called', async () => {
+  it('still accepts the deprecated useTwilioBridge(app), which changes nothing', async () => {
     const openai = await fakeModel();
     const app = await NestFactory.create(
       teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN })),
       { logger: new CapturedLogs(), abortOnError: false },
     );
     started.push(app);
-    await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(
-      /call useTwilioBridge\(app\) \(from twilio-realtime-bridge\) before app.listen\(\)/,
-    );
-  });
-
-  it('fails the start when another WebSocket adapter replaced the bridge’s', async () => {
-    const openai = await fakeModel();
-    const app = await NestFactory.create(
-      teamAppModule(settingsFor(openai, { TWILIO_AUTH_TOKEN: TEAM_TOKEN })),
-      { logger: new CapturedLogs(), abortOnError: false },
-    );
-    started.push(app);
-    useTwilioBridge(app);
-    app.useWebSocketAdapter(new WsAdapter(app));
-    await expect(app.init()).rejects.toThrow(
-      /WebSocket adapter is WsAdapter, not the bridge's: call useTwilioBridge\(app\) after any app.useWebSocketAdapter/,
-    );
-  });
-
-  it('says what is missing when useTwilioBridge is called on an application without the module', async () => {
-    @Module({ controllers: [OrdersController] })
-    class PlainModule {}
-    const app = await NestFactory.create(PlainModule, { logger: false });
-    try {
-      expect(() => useTwilioBridge(app)).toThrow(
-        /does not import the bridge; add TwilioBridgeModule.forRoot\(...\) or TwilioBridgeModule.forRootAsync\(...\)/,
-      );
-    } finally {
-      await app.close();
-    }
+    expect(useTwilioBridge(app)).toBe(app);
+    await app.listen(0, '127.0.0.1');
+    const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const { call } = await callInto({ app, baseUrl, logs: new CapturedLogs() }, openai, TEAM_TOKEN);
+    expect(call.parameters.token).toBeDefined();
   });
 });

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { useTwilioBridge, type BridgeSettings } from 'twilio-realtime-bridge';
+import type { BridgeSettings } from 'twilio-realtime-bridge';
 import { ConciergeAppModule } from '../examples/concierge.module.js';
 import { CapturedLogs, TEST_API_KEY } from './support/bridge.js';
 import { RESERVED_INSTRUCTIONS, reservedSessionChange } from './support/concierge.js';
@@ -56,7 +56,6 @@ describe('examples/concierge.module.ts in an application of its own', () => {
       { logger: logs, forceCloseConnections: true, abortOnError: false },
     );
     apps.push(app);
-    useTwilioBridge(app);
     await app.listen(0, '127.0.0.1');
     const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const callIn = async (from: string) => {

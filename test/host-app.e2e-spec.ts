@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { io, type Socket as IoSocket } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { BridgeSettings } from 'twilio-realtime-bridge';
+import { rawDataToString } from '../src/websocket/raw-data.js';
 import { CallCounter, startHostApp, type HostAppOptions } from './fixtures/host-app.js';
 import { frames20ms, mulawTone } from './support/audio.js';
 import { TEST_API_KEY } from './support/bridge.js';
@@ -216,7 +217,7 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
     it('serves the app’s ws gateway and a signed call side by side; other paths reach the app’s adapter', async () => {
       const socket = new WebSocket(`${baseUrl.replace('http', 'ws')}/host-ws`);
       const reply = new Promise<unknown>((resolve) =>
-        socket.on('message', (data) => resolve(JSON.parse(String(data)))),
+        socket.on('message', (data) => resolve(JSON.parse(rawDataToString(data)))),
       );
       await new Promise((resolve) => socket.on('open', resolve));
       socket.send(JSON.stringify({ event: 'ping', data: 'hi' }));

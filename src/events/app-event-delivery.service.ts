@@ -39,8 +39,7 @@ export class AppEventDelivery implements OnApplicationBootstrap, OnApplicationSh
   onApplicationBootstrap(): void {
     const app = this.appEvents;
     if (app && app !== this.bus) {
-      const forward = (event: string | string[], payload: unknown) =>
-        app.emit(event as string, payload);
+      const forward = (event: string | string[], payload: unknown) => app.emit(event, payload);
       this.bus.onAny(forward);
       this.stop = () => this.bus.offAny(forward);
       return;
@@ -64,8 +63,7 @@ export class AppEventDelivery implements OnApplicationBootstrap, OnApplicationSh
         const handler = instance[method];
         if (typeof handler !== 'function') continue;
         const listeners = Reflect.getMetadata(EVENT_LISTENER_METADATA, handler) as
-          | OnEventMetadata[]
-          | undefined;
+          OnEventMetadata[] | undefined;
         if (!listeners) continue;
         if (!wrapper.isDependencyTreeStatic()) {
           this.log.warn(
@@ -74,7 +72,8 @@ export class AppEventDelivery implements OnApplicationBootstrap, OnApplicationSh
           continue;
         }
         for (const { event, options } of listeners) {
-          const listener = (...args: unknown[]) => this.call(instance, method, args, options);
+          // As the module's loader does: a rejection with `suppressErrors: false` is the app's.
+          const listener = (...args: unknown[]) => void this.call(instance, method, args, options);
           if (options?.prependListener) this.bus.prependListener(event, listener, options);
           else this.bus.on(event, listener, options);
           added.push([event, listener]);

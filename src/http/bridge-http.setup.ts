@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
@@ -107,16 +107,12 @@ export class BridgeHttpSetup implements OnModuleInit {
   }
 }
 
-/** An empty body is no body; anything else must be JSON (400 otherwise, as Express says it). */
+/** An empty body is no body; anything else must be JSON (400 through Nest's error handling). */
 function parseJson(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;
   try {
     return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
-    throw Object.assign(new Error('the request body is not valid JSON'), {
-      status: 400,
-      statusCode: 400,
-      expose: true,
-    });
+    throw new BadRequestException('the request body is not valid JSON');
   }
 }

@@ -1,9 +1,4 @@
-import {
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -70,7 +65,8 @@ export class UpgradeRouter implements OnModuleInit, OnApplicationShutdown {
   private readonly routes: Route[] = [];
   private readonly params = new WeakMap<IncomingMessage, RouteParams>();
   private server?: Server;
-  private originalEmit?: Emit;
+  /** The server's own `emit` before the router's, if it had one (usually it inherits it). */
+  private ownEmit?: PropertyDescriptor;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -82,14 +78,17 @@ export class UpgradeRouter implements OnModuleInit, OnApplicationShutdown {
     // An application context without HTTP (a worker, a test of a module) has no upgrades.
     if (!server) return;
     this.server = server;
-    this.originalEmit = server.emit;
-    const emit = server.emit;
+    this.ownEmit = Object.getOwnPropertyDescriptor(server, 'emit');
+    const emit = server.emit.bind(server) as (
+      event: string | symbol,
+      ...args: unknown[]
+    ) => boolean;
     server.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'upgrade') {
         const [req, socket, head] = args as UpgradeArgs;
         if (this.dispatch(req, socket, head)) return true;
       }
-      return Reflect.apply(emit, server, [event, ...args]) as boolean;
+      return emit(event, ...args);
     }) as Emit;
     server.on('upgrade', this.unclaimed);
   }
@@ -117,9 +116,12 @@ export class UpgradeRouter implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    if (this.server && this.originalEmit) {
-      this.server.emit = this.originalEmit;
-      this.server.off('upgrade', this.unclaimed);
+    const server = this.server;
+    if (server) {
+      if (this.ownEmit) Object.defineProperty(server, 'emit', this.ownEmit);
+      else Reflect.deleteProperty(server, 'emit');
+      server.off('upgrade', this.unclaimed);
+      this.server = undefined;
     }
     for (const route of this.routes) {
       for (const socket of route.server.clients) socket.terminate();
@@ -146,7 +148,10 @@ export class UpgradeRouter implements OnModuleInit, OnApplicationShutdown {
     return false;
   }
 
-  private async verify(options: UpgradeRouteOptions, req: IncomingMessage): Promise<UpgradeVerdict> {
+  private async verify(
+    options: UpgradeRouteOptions,
+    req: IncomingMessage,
+  ): Promise<UpgradeVerdict> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<UpgradeVerdict>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), UPGRADE_ANSWER_DEADLINE_MS);
