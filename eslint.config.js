@@ -62,6 +62,27 @@ export default tseslint.config(
         setTimeout: 'readonly',
         setInterval: 'readonly',
         clearInterval: 'readonly',
+        // Listen-in (listen.js): the socket and the Web Audio API.
+        location: 'readonly',
+        navigator: 'readonly',
+        atob: 'readonly',
+        btoa: 'readonly',
+        WebSocket: 'readonly',
+        AudioContext: 'readonly',
+        AudioWorkletNode: 'readonly',
+        AnalyserNode: 'readonly',
+        GainNode: 'readonly',
+      },
+    },
+  },
+  {
+    // The audio worklet runs in an AudioWorkletGlobalScope, not a window.
+    files: ['src/console/public/listen-worklet.js'],
+    languageOptions: {
+      globals: {
+        AudioWorkletProcessor: 'readonly',
+        registerProcessor: 'readonly',
+        sampleRate: 'readonly',
       },
     },
   },

@@ -4,6 +4,7 @@ import { CallOwnerParts } from './call-owner-base.js';
 import { callValueProviders } from './call-providers.js';
 import { CallRecorder } from './call-recorder.js';
 import { Keypad } from './keypad.js';
+import { OperatorLine } from '../media-call/operator-line.js';
 import { ResponseFlow } from './response-flow.js';
 import { ResponseScheduler } from './response-scheduler.js';
 import { SessionChanges } from './session-changes.js';
@@ -26,5 +27,6 @@ export const sharedCallParts: Provider[] = [
   CallRecorder,
   Keypad,
   SessionChanges,
+  OperatorLine,
   CallOwnerParts,
 ];

@@ -1,7 +1,12 @@
 import { Injectable, Scope } from '@nestjs/common';
 import { CallEventBus } from '../events/call-event-bus.js';
 import { MAX_EVENT_TEXT_CHARS, truncateStrings } from '../text/text-bound.js';
-import { CallEvent, type AnyCallEvent, type TokenUsage } from '../events/call-events.js';
+import {
+  CallEvent,
+  type AnyCallEvent,
+  type CallTakeoverRecord,
+  type TokenUsage,
+} from '../events/call-events.js';
 import { addTokenUsage } from './token-usage.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
@@ -73,6 +78,7 @@ export class CallRecorder {
   private readonly responseMs: number[] = [];
   private readonly bargeInReactionMs: number[] = [];
   private speechStoppedAt?: number;
+  private readonly takeovers: CallTakeoverRecord[] = [];
 
   constructor(
     private readonly context: CallContext,
@@ -158,7 +164,10 @@ export class CallRecorder {
   }
 
   /** An assistant item cut short: by our truncate (media), or the server's own (SIP). */
-  interrupted(cut: Pick<PlaybackCut, 'itemId' | 'audioEndMs'>, by: 'speech' | 'keypad'): void {
+  interrupted(
+    cut: Pick<PlaybackCut, 'itemId' | 'audioEndMs'>,
+    by: 'speech' | 'keypad' | 'operator',
+  ): void {
     this.log.debug(() => `barge-in (${by}): truncated ${cut.itemId} at ${cut.audioEndMs} ms`);
     this.memory.assistantCut(cut.itemId, cut.audioEndMs);
     this.emit({
@@ -168,6 +177,24 @@ export class CallRecorder {
       audioEndMs: cut.audioEndMs,
       by,
     });
+  }
+
+  /** An operator took the line (`call.takeover`, and the record's `takeovers`). */
+  takeover(operator: string, since: Date): void {
+    this.log.log(`operator ${operator} took the line`);
+    this.takeovers.push({ operator, takenAt: since.toISOString() });
+    this.emit({ event: CallEvent.Takeover, ...this.base(), operator });
+  }
+
+  /** The operator handed the line back to the model (`call.handback`). */
+  handback(operator: string, note: string | undefined): void {
+    const record = this.takeovers.at(-1);
+    if (!record) return;
+    record.handedBackAt = new Date().toISOString();
+    if (note) record.note = note;
+    this.log.log(`operator ${operator} handed the line back`);
+    const { takenAt } = record;
+    this.emit({ event: CallEvent.Handback, ...this.base(), operator, takenAt, note });
   }
 
   /** Twilio confirmed a barge-in's `clear`, `ms` after the caller began to speak. */
@@ -221,6 +248,7 @@ export class CallRecorder {
       turns,
       transcript,
       interruptions: stats.bargeIns,
+      takeovers: this.takeovers.map((record) => ({ ...record })),
       reconnects: stats.reconnects,
       usage: { ...usage },
       frames: { in: stats.framesIn, out: stats.framesOut, dropped },

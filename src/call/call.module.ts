@@ -18,6 +18,8 @@ import { RealtimeLinkEvents } from './link-events.js';
 import { RealtimeLink } from '../media-call/realtime-link.js';
 import { TwilioCallLine } from '../media-call/twilio-call-line.js';
 import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
+import { Takeover } from '../media-call/takeover.js';
+import { Takeovers } from '../media-call/takeovers.service.js';
 
 @Module({
   imports: [AudioModule, CallAudioModule, RealtimeModule, TwilioRestModule],
@@ -28,6 +30,7 @@ import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
     CallSettingsService,
     CallResolvers,
     CallFactory,
+    Takeovers,
     // Per call (Scope.REQUEST), resolved together in the call's own DI context:
     ...sharedCallParts,
     CallOrchestrator,
@@ -37,6 +40,7 @@ import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
     TwilioCallLine,
     SessionSetup,
     BargeIn,
+    Takeover,
     // ...and what the shared parts run on for a media call (see call-transport.ts):
     { provide: CALL_CHANNEL, useExisting: RealtimeLink },
     {
@@ -48,6 +52,6 @@ import { TwilioMediaLink } from '../media-call/twilio-media-link.js';
     { provide: CALL_LINE, useExisting: TwilioCallLine },
     { provide: CALL_BARGE_IN, useExisting: BargeIn },
   ],
-  exports: [CallRegistry, CallFactory, CallPlans, CallSettingsService],
+  exports: [CallRegistry, CallFactory, CallPlans, CallSettingsService, Takeovers],
 })
 export class CallModule {}

@@ -5,10 +5,11 @@ import type { CallLogger } from './call-logger.js';
 import type { CallSettings } from './call-settings.service.js';
 import type { ResponseRequest, ResponseScheduler } from './response-scheduler.js';
 import { SessionChanges } from './session-changes.js';
+import { OperatorLine } from '../media-call/operator-line.js';
 import type { ToolCallCoordinator } from './tool-calls.js';
 
 /** SessionChanges with its surroundings recorded: what went out, what was asked, what was offered. */
-function harness({ wrappingUp = false } = {}) {
+function harness({ wrappingUp = false, line = new OperatorLine() } = {}) {
   const sent: RealtimeClientEvent[] = [];
   const requests: ResponseRequest[] = [];
   const offered: string[][] = [];
@@ -27,6 +28,7 @@ function harness({ wrappingUp = false } = {}) {
     } as unknown as ResponseScheduler,
     { isWrappingUp: wrappingUp } as CallEnding,
     { log: () => undefined, warn: (m: string) => warnings.push(m) } as unknown as CallLogger,
+    line,
     settings,
   );
   return { changes, sent, requests, offered, warnings, settings };
@@ -50,6 +52,22 @@ describe('SessionChanges (updateSession and say, on either transport)', () => {
     ]);
     expect(h.offered).toEqual([['end_call']]);
     expect(h.settings).toMatchObject({ instructions: 'Offer to cancel.', tools: ['end_call'] });
+  });
+
+  it('keeps the model from answering by itself while an operator holds the line', () => {
+    const line = new OperatorLine();
+    line.hold({ operator: 'api', since: new Date() });
+    const h = harness({ line });
+    const vad = { type: 'server_vad' as const, create_response: true, interrupt_response: true };
+    h.changes.update({ turnDetection: vad });
+
+    expect(h.sent[0]).toMatchObject({
+      session: {
+        audio: { input: { turn_detection: { create_response: false, interrupt_response: false } } },
+      },
+    });
+    // The call's own choice is kept, for when the line is handed back.
+    expect(h.settings.turnDetection).toEqual(vad);
   });
 
   it('says a sentence as a response of its own through the scheduler', () => {

@@ -9,6 +9,7 @@ import type { CallSettings } from './call-settings.service.js';
 import { CALL_CHANNEL, type CallChannel } from './call-transport.js';
 import { ResponseScheduler } from './response-scheduler.js';
 import { ToolCallCoordinator } from './tool-calls.js';
+import { OperatorLine } from '../media-call/operator-line.js';
 
 /**
  * What an application's code changes during a call (`CallContext.updateSession` and `say`), the
@@ -25,6 +26,8 @@ export class SessionChanges {
     private readonly scheduler: ResponseScheduler,
     private readonly ending: CallEnding,
     private readonly log: CallLogger,
+    /** An operator holding the line keeps the model's own answers off whatever is changed. */
+    private readonly line: OperatorLine,
     /** The call's settings, as the call goes on: `update` changes them, a new session gets them. */
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {}
@@ -43,7 +46,8 @@ export class SessionChanges {
     this.channel.send(
       realtimeOutbound.sessionChange({
         instructions,
-        turnDetection,
+        turnDetection:
+          turnDetection === undefined ? undefined : this.line.turnDetection(turnDetection),
         tools: tools && this.tools.sessionTools(tools),
       }),
     );

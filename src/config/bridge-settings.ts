@@ -178,6 +178,8 @@ export interface LimitSettings {
   maxSseFollowers?: number;
   /** `MAX_SSE_FOLLOWERS_PER_CALL` */
   maxSseFollowersPerCall?: number;
+  /** `MAX_LISTENERS_PER_CALL` */
+  maxListenersPerCall?: number;
   /** `SSE_MAX_DURATION_S` */
   sseMaxDurationS?: number;
 }

@@ -86,6 +86,7 @@ export const limitsConfig = namespace('limits', (env) => {
     maxSseFollowers: env.MAX_SSE_FOLLOWERS,
     maxSseFollowersPerCall: env.MAX_SSE_FOLLOWERS_PER_CALL,
     sseMaxDurationS: env.SSE_MAX_DURATION_S,
+    maxListenersPerCall: env.MAX_LISTENERS_PER_CALL,
   };
 });
 

@@ -166,6 +166,7 @@ export const envSchema = z.object({
   MAX_SSE_FOLLOWERS: integer(500, 1, 10000),
   MAX_SSE_FOLLOWERS_PER_CALL: integer(200, 1, 10000),
   SSE_MAX_DURATION_S: integer(7200, 1, 86400),
+  MAX_LISTENERS_PER_CALL: integer(5, 1, 100),
 
   // Cluster mode (several instances, one Redis): see docs/deploy.md.
   REDIS_URL: redisUrl,

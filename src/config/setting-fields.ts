@@ -82,6 +82,7 @@ export const SETTING_FIELDS = {
   MAX_SSE_FOLLOWERS: { path: 'limits.maxSseFollowers', kind: 'number' },
   MAX_SSE_FOLLOWERS_PER_CALL: { path: 'limits.maxSseFollowersPerCall', kind: 'number' },
   SSE_MAX_DURATION_S: { path: 'limits.sseMaxDurationS', kind: 'number' },
+  MAX_LISTENERS_PER_CALL: { path: 'limits.maxListenersPerCall', kind: 'number' },
 
   REDIS_URL: { path: 'cluster.redisUrl', kind: 'text' },
   INSTANCE_ID: { path: 'cluster.instanceId', kind: 'text' },

@@ -64,6 +64,7 @@ const EVERY_SETTING: Required<Omit<BridgeSettings, 'env' | 'envFile'>> = {
     maxSseFollowers: 20,
     maxSseFollowersPerCall: 4,
     sseMaxDurationS: 60,
+    maxListenersPerCall: 3,
   },
   cluster: {
     redisUrl: 'redis://127.0.0.1:6379/0',
@@ -130,6 +131,7 @@ describe('settings in code', () => {
       OPENAI_WEBHOOK_SECRET: 'whsec_dGVzdHNlY3JldA==',
       STREAM_REPLAY_MEMORY_S: 2 * 86400,
       SSE_MAX_DURATION_S: 60,
+      MAX_LISTENERS_PER_CALL: 3,
       REDIS_URL: 'redis://127.0.0.1:6379/0',
       CLUSTER_MAX_CALLS: 100,
       DATA_DIR: '/var/lib/bridge',

@@ -136,8 +136,19 @@ export class CallTimelines {
           kind: 'interruption',
           itemId: event.itemId,
           audioEndMs: event.audioEndMs,
+          ...(event.by === 'operator' ? { by: 'operator' as const } : {}),
         };
       }
+      case 'call.takeover':
+        return { at: event.at, kind: 'operator', action: 'takeover', operator: event.operator };
+      case 'call.handback':
+        return {
+          at: event.at,
+          kind: 'operator',
+          action: 'handback',
+          operator: event.operator,
+          ...(event.note ? { note: clip(event.note) } : {}),
+        };
       case 'call.started':
       case 'call.ended':
         return undefined;

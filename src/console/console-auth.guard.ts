@@ -7,6 +7,8 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Secret } from '../config/secret.js';
 import { requireApiToken } from '../http/api-token.guard.js';
 import { bearerTokenMatches } from '../http/bearer-token.js';
 import { refusedLine } from '../http/client-address.js';
@@ -27,6 +29,21 @@ export class ConsoleEnabledGuard implements CanActivate {
 }
 
 /**
+ * Who a console request comes from: its session (`console:<digest>`, see ConsoleSessions.label)
+ * or `api` for `Authorization: Bearer ${API_TOKEN}`; undefined for nobody. The one rule of the
+ * console's data routes and of its WebSocket upgrade (listen-in).
+ */
+export function consoleRequester(
+  headers: IncomingHttpHeaders,
+  sessions: ConsoleSessions,
+  token: Secret,
+): string | undefined {
+  const session = cookieValue(headers.cookie, SESSION_COOKIE);
+  if (sessions.isValid(session)) return sessions.label(session!);
+  return bearerTokenMatches(headers.authorization, token) ? 'api' : undefined;
+}
+
+/**
  * The console's data routes: a valid session cookie or `Authorization: Bearer ${API_TOKEN}`
  * (so scripts can read them too); 401 otherwise.
  */
@@ -43,10 +60,7 @@ export class ConsoleAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const token = requireApiToken(this.cfg);
     const req = context.switchToHttp().getRequest<Request>();
-    const session = cookieValue(req.headers.cookie, SESSION_COOKIE);
-    if (this.sessions.isValid(session) || bearerTokenMatches(req.headers.authorization, token)) {
-      return true;
-    }
+    if (consoleRequester(req.headers, this.sessions, token) !== undefined) return true;
     this.log.debug(refusedLine(req, this.server.trustProxy, 'no console session'));
     throw new UnauthorizedException('log in to the console first');
   }

@@ -38,7 +38,8 @@ export type TimelineEntry = { at: string } & (
       durationMs: number;
     }
   | { kind: 'dtmf'; digit: string }
-  | { kind: 'interruption'; itemId: string; audioEndMs: number }
+  | { kind: 'interruption'; itemId: string; audioEndMs: number; by?: 'operator' }
+  | { kind: 'operator'; action: 'takeover' | 'handback'; operator: string; note?: string }
 );
 
 /** A live call's figures, sampled a few times a second while a console page watches it. */

@@ -36,6 +36,14 @@ export class ConsoleSessions {
     return false;
   }
 
+  /**
+   * How events and records name a session's operator: a short digest of its id, never the id
+   * (the cookie's value is a credential).
+   */
+  label(id: string): string {
+    return `console:${hash(id).slice(0, 12)}`;
+  }
+
   revoke(id: string | undefined): void {
     if (id) this.sessions.delete(hash(id));
   }

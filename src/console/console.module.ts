@@ -7,9 +7,9 @@ import { TwilioModule } from '../twilio/twilio.module.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { ConsoleApiController } from './console-api.controller.js';
 import { ConsoleAssets } from './console-assets.service.js';
-import { ConsoleAuthGuard, ConsoleEnabledGuard } from './console-auth.guard.js';
+import { ConsoleEnabledGuard } from './console-auth.guard.js';
 import { ConsoleHeadersMiddleware } from './console-headers.middleware.js';
-import { ConsoleSessions } from './console-sessions.service.js';
+import { ConsoleSessionsModule } from './console-sessions.module.js';
 import { ConsoleController } from './console.controller.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { SetupChecks } from './setup-checks.service.js';
@@ -19,19 +19,16 @@ import { SetupChecks } from './setup-checks.service.js';
  * calls, served by the bridge itself, and the data routes behind it under /console/api.
  */
 @Module({
-  imports: [CallModule, CallControlModule, ToolsModule, TwilioModule, TwilioRestModule],
-  controllers: [ConsoleController, ConsoleApiController],
-  providers: [
-    CallMonitor,
-    ConsoleAssets,
-    ConsoleSessions,
-    LoginThrottle,
-    ConsoleEnabledGuard,
-    ConsoleAuthGuard,
-    SetupChecks,
+  imports: [
+    CallModule,
+    CallControlModule,
+    ConsoleSessionsModule,
+    ToolsModule,
+    TwilioModule,
+    TwilioRestModule,
   ],
-  // Other modules' console routes (recordings) use the same sessions.
-  exports: [ConsoleAuthGuard, ConsoleSessions],
+  controllers: [ConsoleController, ConsoleApiController],
+  providers: [CallMonitor, ConsoleAssets, LoginThrottle, ConsoleEnabledGuard, SetupChecks],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -11,6 +11,8 @@ export const CallEvent = {
   Tool: 'call.tool',
   Interrupted: 'call.interrupted',
   Dtmf: 'call.dtmf',
+  Takeover: 'call.takeover',
+  Handback: 'call.handback',
   Ended: 'call.ended',
 } as const;
 
@@ -60,8 +62,8 @@ export interface CallInterruptedEvent extends CallEventBase<'call.interrupted'> 
   itemId: string;
   /** Where the item was cut: the ms of it the caller heard. */
   audioEndMs: number;
-  /** What interrupted it: the caller's speech, or a key press. */
-  by: 'speech' | 'keypad';
+  /** What interrupted it: the caller's speech, a key press, or an operator taking the line. */
+  by: 'speech' | 'keypad' | 'operator';
 }
 
 export interface CallDtmfEvent extends CallEventBase<'call.dtmf'> {
@@ -71,6 +73,33 @@ export interface CallDtmfEvent extends CallEventBase<'call.dtmf'> {
    * digit of the burst in order (`digit` is the first).
    */
   digits?: string;
+}
+
+/**
+ * An operator took the line from the assistant (listen-in): from now until `call.handback` the
+ * caller hears the operator, not the model.
+ */
+export interface CallTakeoverEvent extends CallEventBase<'call.takeover'> {
+  /** `console:<id>` (a console session, by a digest of its id, never the id) or `api`. */
+  operator: string;
+}
+
+/** The operator handed the line back: the model answers again from the caller's next turn. */
+export interface CallHandbackEvent extends CallEventBase<'call.handback'> {
+  operator: string;
+  /** The operator's note, told to the model with the handback. */
+  note?: string;
+  /** When the takeover began (ISO). */
+  takenAt: string;
+}
+
+/** One takeover in the call record: who held the line, from when to when. */
+export interface CallTakeoverRecord {
+  operator: string;
+  takenAt: string;
+  /** Absent when the call ended while the operator still held the line. */
+  handedBackAt?: string;
+  note?: string;
 }
 
 export interface TokenUsage {
@@ -100,6 +129,8 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
   /** The conversation as the caller lived it, in order (the same turns as `call.transcript`). */
   transcript: Array<Omit<CallTranscriptEvent, 'event' | 'callSid' | 'streamSid'>>;
   interruptions: number;
+  /** Every time an operator took the line, in order (empty when none did). */
+  takeovers: CallTakeoverRecord[];
   reconnects: number;
   usage: TokenUsage;
   frames: { in: number; out: number; dropped: number };
@@ -111,4 +142,6 @@ export type AnyCallEvent =
   | CallToolEvent
   | CallInterruptedEvent
   | CallDtmfEvent
+  | CallTakeoverEvent
+  | CallHandbackEvent
   | CallEndedEvent;

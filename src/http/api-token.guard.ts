@@ -24,6 +24,19 @@ export function requireApiToken(cfg: CallControlConfig): Secret {
   return cfg.apiToken;
 }
 
+/**
+ * Why an `Authorization` header does not open the API (`missing API token`, `wrong API token`),
+ * or undefined when it carries the token: the one rule of the HTTP guard and of the WebSocket
+ * upgrades (listen-in).
+ */
+export function apiTokenRefusal(
+  authorization: string | undefined,
+  token: Secret,
+): string | undefined {
+  if (bearerTokenMatches(authorization, token)) return undefined;
+  return `${bearerToken(authorization) ? 'wrong' : 'missing'} API token`;
+}
+
 /** The call-control API needs `Authorization: Bearer ${API_TOKEN}` (see requireApiToken). */
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
@@ -37,9 +50,9 @@ export class ApiTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const token = requireApiToken(this.cfg);
     const req = context.switchToHttp().getRequest<Request>();
-    if (bearerTokenMatches(req.headers.authorization, token)) return true;
-    const given = bearerToken(req.headers.authorization) ? 'wrong' : 'missing';
-    this.refusals.warn(refusedLine(req, this.server.trustProxy, `${given} API token`));
+    const refusal = apiTokenRefusal(req.headers.authorization, token);
+    if (refusal === undefined) return true;
+    this.refusals.warn(refusedLine(req, this.server.trustProxy, refusal));
     throw new UnauthorizedException();
   }
 }

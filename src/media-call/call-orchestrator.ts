@@ -12,6 +12,8 @@ import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
 import { SessionSetup } from './session-setup.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
+import { OperatorLine } from './operator-line.js';
+import { Takeover } from './takeover.js';
 
 /**
  * One phone call, wired: Twilio frames and Realtime events in, handed to the piece whose job each
@@ -30,6 +32,8 @@ export class CallOrchestrator extends CallOwnerBase {
     private readonly scheduler: ResponseScheduler,
     private readonly flow: ResponseFlow,
     private readonly bargeIn: BargeIn,
+    private readonly line: OperatorLine,
+    private readonly takeover: Takeover,
     linkEvents: RealtimeLinkEvents,
   ) {
     super(parts);
@@ -57,6 +61,7 @@ export class CallOrchestrator extends CallOwnerBase {
     this.register(`Twilio stream started${profile ? ` (profile ${profile})` : ''}`);
     this.startTicking(() => this.ending.tick(this.stats.framesIn));
     this.media.start();
+    this.takeover.begin();
     this.link.start();
   };
 
@@ -101,6 +106,7 @@ export class CallOrchestrator extends CallOwnerBase {
   }
 
   protected releaseTransport(reason: string, outcome: CallOutcome): number {
+    this.takeover.end();
     this.link.close(reason);
     this.media.close(outcome === 'failed' ? reason : undefined);
     return this.media.droppedFrames + this.link.droppedAudioFrames;
@@ -109,7 +115,12 @@ export class CallOrchestrator extends CallOwnerBase {
   private onRealtimeEvent(event: RealtimeServerEvent): void {
     if (this.state !== 'active') return;
     this.activity.realtimeEvent(event); // console hook
-    if (isFlowEvent(event)) return this.flow.handle(event);
+    if (isFlowEvent(event)) {
+      this.flow.handle(event);
+      // While an operator holds the line, a response the server starts anyway is cancelled.
+      if (event.type === 'response.created' && this.line.held) this.scheduler.cancelActive();
+      return;
+    }
     switch (event.type) {
       case 'response.output_audio.delta':
         return this.play(event.response_id, event.item_id, event.content_index, event.delta);
@@ -138,8 +149,8 @@ export class CallOrchestrator extends CallOwnerBase {
   private play(responseId: string, itemId: string, contentIndex: number, delta: string): void {
     if (delta.length === 0 || this.ending.isEnding) return;
     // Deltas of an interrupted response keep coming until its response.done; the transcript
-    // still spans them, so they are counted, not played.
-    if (this.scheduler.isDiscarded(responseId)) {
+    // still spans them, so they are counted, not played. Nor is the model heard over an operator.
+    if (this.scheduler.isDiscarded(responseId) || this.line.held) {
       const audioMs = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
       return this.recorder.memory.assistantAudio(itemId, audioMs);
     }

@@ -168,3 +168,28 @@ describe('PlaybackClock', () => {
     expect(clock.interrupt().cuts).toEqual([]);
   });
 });
+
+describe('PlaybackClock, audio of no model item (an operator during a takeover)', () => {
+  it('takes its place in the queue and runs the clock, but leaves nothing to truncate', () => {
+    let now = 1000;
+    const clock = new PlaybackClock(undefined, () => now);
+    expect(clock.sentUntracked(60)).toBeUndefined();
+    const mark = clock.sentUntracked(60);
+    expect(mark).toBeDefined();
+    expect(clock.queuedMs).toBe(120);
+    expect(clock.isPlaying).toBe(true);
+    now += 50;
+    expect(clock.positionMs()).toBe(50);
+    expect(clock.interrupt().cuts).toEqual([]);
+  });
+
+  it('starts playing on arrival when the queue had run dry', () => {
+    let now = 0;
+    const clock = new PlaybackClock(undefined, () => now);
+    clock.sentUntracked(40);
+    now = 500;
+    clock.sentUntracked(40);
+    now = 520;
+    expect(clock.positionMs()).toBe(60);
+  });
+});

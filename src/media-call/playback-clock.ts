@@ -101,17 +101,25 @@ export class PlaybackClock {
     ms: number,
     at = this.now(),
   ): string | undefined {
-    if (this.positionMs(at) >= this.queued) {
-      // Twilio's queue has run dry: this audio starts playing as it arrives.
-      this.anchorMs = this.queued;
-      this.anchorAt = at;
-    }
+    this.reanchorIfDry(at);
     let item = this.items.get(itemId);
     if (!item) {
       item = { itemId, responseId, contentIndex, startMs: this.queued, sentMs: 0 };
       this.items.set(itemId, item);
     }
     item.sentMs += ms;
+    this.queued += ms;
+    if (this.queued - this.lastMarkMs < this.markIntervalMs) return undefined;
+    return this.addMark({ positionMs: this.queued });
+  }
+
+  /**
+   * Audio of no model item (an operator speaking during a takeover) is being sent: it takes its
+   * place in Twilio's queue, so the clock (and whoever hears the call through it) stays true,
+   * but nothing of it can be truncated. Returns a mark to send after it, when one is due.
+   */
+  sentUntracked(ms: number, at = this.now()): string | undefined {
+    this.reanchorIfDry(at);
     this.queued += ms;
     if (this.queued - this.lastMarkMs < this.markIntervalMs) return undefined;
     return this.addMark({ positionMs: this.queued });
@@ -174,6 +182,13 @@ export class PlaybackClock {
   forgetItems(): void {
     this.items.clear();
     for (const mark of this.marks.values()) mark.finalOf = undefined;
+  }
+
+  /** Twilio's queue has run dry: audio sent now starts playing as it arrives. */
+  private reanchorIfDry(at: number): void {
+    if (this.positionMs(at) < this.queued) return;
+    this.anchorMs = this.queued;
+    this.anchorAt = at;
   }
 
   private addMark(mark: PendingMark): string {

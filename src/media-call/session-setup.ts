@@ -13,6 +13,7 @@ import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
 import { RealtimeLink } from './realtime-link.js';
 import { ResponseScheduler } from '../call/response-scheduler.js';
 import { TwilioMediaLink } from './twilio-media-link.js';
+import { OperatorLine } from './operator-line.js';
 
 /**
  * The Realtime session's life as the call sees it: what a new session is told (the session, then
@@ -31,6 +32,7 @@ export class SessionSetup {
     private readonly ending: CallEnding,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
+    private readonly line: OperatorLine,
     /** The call's settings as the call goes on (SessionChanges updates them): a new session gets them. */
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {}
@@ -38,7 +40,10 @@ export class SessionSetup {
   opened(reconnected: boolean): void {
     // session.update goes first, so no audio is ever read in the wrong format.
     const { greeting } = this.settings;
-    this.link.send(this.realtime.sessionUpdate(sessionOf(this.settings, this.tools)));
+    // A session opened while an operator holds the line must not answer the caller either.
+    const turnDetection = this.line.turnDetection(this.settings.turnDetection);
+    const session = sessionOf({ ...this.settings, turnDetection }, this.tools);
+    this.link.send(this.realtime.sessionUpdate(session));
     if (reconnected) {
       // What the caller heard and said, in order, so the new session goes on where it was.
       const items = this.recorder.memory.reseedEvents();

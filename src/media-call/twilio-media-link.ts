@@ -74,13 +74,28 @@ export class TwilioMediaLink {
   play(responseId: string, itemId: string, contentIndex: number, delta: string): number {
     const ms = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
     this.tap.assistantSent(delta, this.playback.queuedMs);
-    const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
-    const media = twilioOutbound.media(this.streamSid, delta);
+    this.send(delta, this.playback.sent(itemId, responseId, contentIndex, ms));
+    return ms;
+  }
+
+  /**
+   * An operator's voice (mu-law, base64) while they hold the line: to the caller byte for byte,
+   * in order. It is what the caller hears from our side, so the tap hears it as the assistant's
+   * track (a recording holds what the caller heard) and the playback clock counts it, with no
+   * model item behind it: nothing of it is ever truncated.
+   */
+  operatorAudio(payload: string): void {
+    const ms = base64DecodedLength(payload) / MULAW_BYTES_PER_MS;
+    this.tap.assistantSent(payload, this.playback.queuedMs);
+    this.send(payload, this.playback.sentUntracked(ms));
+  }
+
+  private send(payload: string, mark: string | undefined): void {
+    const media = twilioOutbound.media(this.streamSid, payload);
     // The audio and its mark queue, and are dropped, together under backpressure.
     if (mark) this.out.sendPair(media, twilioOutbound.mark(this.streamSid, mark));
     else this.out.send(media);
     this.framesOut++;
-    return ms;
   }
 
   /** The item's audio is complete: its final mark says when the caller has heard all of it. */
@@ -106,13 +121,17 @@ export class TwilioMediaLink {
    * by echoing every pending mark; one more mark right behind it echoes at the same moment even
    * when none was pending, so the barge-in's reaction is timed to Twilio really stopping.
    */
-  interrupt(since: number): PlaybackInterruption {
+  interrupt(since?: number): PlaybackInterruption {
     this.tap.cut(this.playback.positionMs());
     const interruption = this.playback.interrupt();
     const confirm = `c${(++this.clearSequence).toString(36)}`;
     this.out.send(twilioOutbound.clear(this.streamSid));
     this.out.send(twilioOutbound.mark(this.streamSid, confirm));
-    this.clearing = { since, marks: new Set([...interruption.flushedMarks, confirm]) };
+    // Timed only for a caller's barge-in (`since`), not an operator taking the line.
+    this.clearing =
+      since === undefined
+        ? undefined
+        : { since, marks: new Set([...interruption.flushedMarks, confirm]) };
     return interruption;
   }
 

@@ -7,8 +7,11 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where browser tests leave screenshots (gitignored). */
 export const ARTIFACTS_DIR = 'test-artifacts';
 
-/** Headless, sandbox-less (root in CI), and quiet: nothing reaches the network by itself. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Headless, sandbox-less (root in CI), and quiet: nothing reaches the network by itself.
+ * `extraArgs`: e.g. a fake microphone for listen-in's takeover.
+ */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   }
@@ -23,6 +26,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -9,6 +9,7 @@ import {
   useRef,
   useState,
 } from './lib.js';
+import { ListenPanel } from './listen.js';
 
 const FLOOR_DB = -60;
 
@@ -135,10 +136,18 @@ function Entry({ entry }) {
       return html`<li class="marker" data-kind="dtmf">
         ${time} <span class="key mono">${entry.digit}</span> caller pressed a key
       </li>`;
-    case 'interruption':
+    case 'interruption': {
+      const who = entry.by === 'operator' ? 'an operator took the line' : 'caller barged in';
       return html`<li class="marker marker-cut" data-kind="interruption">
-        ${time} ✂ caller barged in after ${formatMs(entry.audioEndMs)} of the answer
+        ${time} ${`✂ ${who} after ${formatMs(entry.audioEndMs)} of the answer`}
       </li>`;
+    }
+    case 'operator': {
+      const did = entry.action === 'takeover' ? 'took the line' : 'handed the line back';
+      return html`<li class="marker marker-operator" data-kind=${entry.action}>
+        ${time} ${`☎ ${entry.operator} ${did}`}${entry.note && html`: <em>${entry.note}</em>`}
+      </li>`;
+    }
     default:
       return null;
   }
@@ -250,6 +259,7 @@ export function CallView({ callSid, onClose }) {
         </div>
       </div>`
     }
+    ${!record && call.transport !== 'sip' && call.state !== 'remote' && html`<${ListenPanel} callSid=${call.callSid} />`}
     ${record && html`<${Record} record=${record} />`}
 
     <h3 class="transcript-title">

@@ -1,0 +1,228 @@
+// Listen in on a live call, take its line, hand it back (the listen socket,
+// /console/api/calls/:callSid/listen). Both tracks play through the Web Audio API: an
+// AudioWorklet (listen-worklet.js) decodes the mu-law in the page, an AnalyserNode per side
+// drives its level meter. The microphone goes out as 8 kHz mu-law frames while this page holds
+// the line.
+import { html, useEffect, useRef, useState } from './lib.js';
+
+const WORKLET_URL = '/console/assets/listen-worklet.js';
+const TRACKS = ['caller', 'assistant'];
+const METER_INTERVAL_MS = 100;
+const FLOOR_DB = -60;
+
+const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
+
+/** A side's level (dBFS) and strongest frequency (Hz), as its AnalyserNode reads them now. */
+function readAnalyser(analyser, samples, spectrum) {
+  analyser.getFloatTimeDomainData(samples);
+  let sum = 0;
+  for (const s of samples) sum += s * s;
+  const rms = Math.sqrt(sum / samples.length);
+  analyser.getFloatFrequencyData(spectrum);
+  let peak = 0;
+  for (let i = 1; i < spectrum.length; i++) if (spectrum[i] > spectrum[peak]) peak = i;
+  const hz = (peak * analyser.context.sampleRate) / analyser.fftSize;
+  return { db: rms > 0 ? Math.max(-100, 20 * Math.log10(rms)) : -100, hz: Math.round(hz) };
+}
+
+/** One page's listen socket and audio graph: started by a click (the browser's autoplay rule). */
+class ListenSession {
+  constructor(callSid, onChange) {
+    this.callSid = callSid;
+    this.onChange = onChange;
+    this.state = { listening: false, line: 'assistant', error: undefined, levels: {} };
+  }
+
+  update(change) {
+    this.state = { ...this.state, ...change };
+    this.onChange(this.state);
+  }
+
+  async start() {
+    this.context = new AudioContext();
+    await this.context.audioWorklet.addModule(WORKLET_URL);
+    this.players = {};
+    this.analysers = {};
+    for (const track of TRACKS) {
+      const player = new AudioWorkletNode(this.context, 'listen-player');
+      const analyser = new AnalyserNode(this.context, { fftSize: 2048 });
+      player.connect(analyser).connect(this.context.destination);
+      this.players[track] = player;
+      this.analysers[track] = analyser;
+    }
+    await this.context.resume();
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const path = `/console/api/calls/${encodeURIComponent(this.callSid)}/listen`;
+    this.socket = new WebSocket(`${scheme}://${location.host}${path}`);
+    this.socket.onmessage = (event) => this.onFrame(JSON.parse(event.data));
+    this.socket.onclose = () => this.stop('the call ended or the socket closed');
+    this.samples = new Float32Array(2048);
+    this.spectrum = new Float32Array(1024);
+    this.meterTimer = setInterval(() => this.readLevels(), METER_INTERVAL_MS);
+    this.update({ listening: true, error: undefined });
+  }
+
+  onFrame(frame) {
+    switch (frame.event) {
+      case 'media':
+        this.players[frame.track]?.port.postMessage(fromBase64(frame.payload));
+        return;
+      case 'takeover':
+        if (!frame.ok) return this.update({ error: frame.reason, asked: false });
+        // Every listener hears it: ours if this page asked for the line.
+        this.update({ line: this.state.asked ? 'me' : 'other', asked: false });
+        return;
+      case 'handback':
+        if (!frame.ok) return this.update({ error: frame.reason });
+        this.stopMic();
+        this.update({ line: 'assistant' });
+        return;
+      case 'stop':
+        this.stop('the call ended');
+        return;
+      default:
+        return;
+    }
+  }
+
+  readLevels() {
+    const levels = {};
+    for (const track of TRACKS) {
+      levels[track] = readAnalyser(this.analysers[track], this.samples, this.spectrum);
+    }
+    this.update({ levels });
+  }
+
+  async takeOver() {
+    if (!this.socket) await this.start();
+    this.mic = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 },
+    });
+    const source = this.context.createMediaStreamSource(this.mic);
+    this.capture = new AudioWorkletNode(this.context, 'mic-capture');
+    this.capture.port.onmessage = (event) => {
+      if (this.state.line !== 'me' || this.socket?.readyState !== WebSocket.OPEN) return;
+      this.socket.send(JSON.stringify({ event: 'media', payload: toBase64(event.data) }));
+    };
+    // A worklet runs only while connected to the graph: a muted gain keeps it pulled.
+    const mute = new GainNode(this.context, { gain: 0 });
+    source.connect(this.capture).connect(mute).connect(this.context.destination);
+    this.micSource = source;
+    this.update({ asked: true, error: undefined });
+    this.socket.send(JSON.stringify({ event: 'takeover' }));
+  }
+
+  handBack(note) {
+    const message = note ? { event: 'handback', note } : { event: 'handback' };
+    this.socket?.send(JSON.stringify(message));
+  }
+
+  stopMic() {
+    this.micSource?.disconnect();
+    this.capture?.disconnect();
+    for (const track of this.mic?.getTracks() ?? []) track.stop();
+    this.mic = this.capture = this.micSource = undefined;
+  }
+
+  stop(reason) {
+    if (!this.state.listening && !this.socket) return;
+    clearInterval(this.meterTimer);
+    this.stopMic();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000);
+    void this.context?.close();
+    this.update({ listening: false, line: 'assistant', levels: {}, stopped: reason });
+  }
+}
+
+function LevelMeter({ track, level }) {
+  const db = level?.db ?? -100;
+  const fill = Math.max(0, Math.min(1, (db - FLOOR_DB) / -FLOOR_DB));
+  return html`<div
+    class=${`meter meter-${track}`}
+    data-testid=${`listen-level-${track}`}
+    data-db=${db.toFixed(1)}
+    data-peak-hz=${level?.hz ?? 0}
+  >
+    <span class="meter-label">${track === 'caller' ? 'Caller' : 'Our side'}</span>
+    <span class="meter-track"
+      ><span class="meter-fill" style=${{ width: `${(fill * 100).toFixed(1)}%` }}></span
+    ></span>
+    <span class="meter-value mono">${db <= -90 ? '–∞' : db.toFixed(0)} dB</span>
+  </div>`;
+}
+
+/** The Listen / Take over / Hand back controls of a live media call. */
+export function ListenPanel({ callSid }) {
+  const [state, setState] = useState({ listening: false, line: 'assistant', levels: {} });
+  const [note, setNote] = useState('');
+  const session = useRef(null);
+  useEffect(() => {
+    session.current = new ListenSession(callSid, setState);
+    return () => session.current?.stop('closed');
+  }, [callSid]);
+  const run = (action) => () =>
+    action().catch((error) => setState((s) => ({ ...s, error: error.message })));
+  const holding = state.line === 'me';
+  return html`<div class="listen" data-testid="listen-panel" data-line=${state.line}>
+    <div class="listen-actions">
+      ${
+        state.listening
+          ? html`<button class="small" data-action="stop-listening" onClick=${() => session.current.stop('stopped')}>
+            Stop listening
+          </button>`
+          : html`<button class="small primary" data-action="listen" onClick=${run(() => session.current.start())}>
+            Listen
+          </button>`
+      }
+      <button
+        class="small danger"
+        data-action="takeover"
+        disabled=${holding || state.line === 'other'}
+        onClick=${run(() => session.current.takeOver())}
+      >
+        Take over
+      </button>
+      <input
+        class="listen-note"
+        data-testid="handback-note"
+        placeholder="Note for the assistant (optional)"
+        maxlength="1000"
+        value=${note}
+        onInput=${(e) => setNote(e.currentTarget.value)}
+        disabled=${!holding}
+      />
+      <button
+        class="small"
+        data-action="handback"
+        disabled=${!holding}
+        onClick=${() => {
+          session.current.handBack(note.trim());
+          setNote('');
+        }}
+      >
+        Hand back
+      </button>
+    </div>
+    <p class="muted small" data-testid="listen-status">
+      ${
+        holding
+          ? 'You have the line: the caller hears you, not the assistant.'
+          : state.line === 'other'
+            ? 'Another operator has the line.'
+            : state.listening
+              ? 'Listening. The assistant has the line.'
+              : 'Hear both sides of this call live, and take the line if the assistant struggles.'
+      }
+      ${state.error && html` <span class="listen-error">${state.error}</span>`}
+    </p>
+    ${
+      state.listening &&
+      html`<div class="meters">
+      ${TRACKS.map((track) => html`<${LevelMeter} key=${track} track=${track} level=${state.levels[track]} />`)}
+    </div>`
+    }
+  </div>`;
+}

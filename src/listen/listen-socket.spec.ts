@@ -1,0 +1,150 @@
+import { EventEmitter } from 'node:events';
+import type WebSocket from 'ws';
+import type { CallAudioListener } from '../call-audio/call-audio.js';
+import type { CallAudioTap } from '../call-audio/call-audio-tap.js';
+import type { Takeover } from '../media-call/takeover.js';
+import { ListenSocket, type ListenGroup } from './listen-socket.js';
+import {
+  LISTENER_HIGH_WATER_BYTES,
+  LISTENER_MAX_BACKLOG_FRAMES,
+  MAX_LISTEN_CLIENT_FRAMES_PER_S,
+  MAX_LISTEN_CLIENT_IGNORED_FRAMES,
+} from './listen.constants.js';
+
+/** The part of a ws socket a listener uses, with a peer that reads or not. */
+class FakeSocket extends EventEmitter {
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: string[] = [];
+  closed?: { code: number; reason: string };
+  terminated = false;
+  send(data: string): void {
+    this.sent.push(data);
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+  readonly OPEN = 1;
+}
+
+function setUp() {
+  const socket = new FakeSocket();
+  let heard: CallAudioListener | undefined;
+  let unsubscribed = false;
+  const tap = {
+    listen: (listener: CallAudioListener) => {
+      heard = listener;
+      return () => (unsubscribed = true);
+    },
+  } as unknown as CallAudioTap;
+  let holder: object | undefined;
+  const operatorAudio: string[] = [];
+  const takeover = {
+    take: (key: object) => ((holder = key), { ok: true }),
+    holds: (key: object) => holder === key,
+    operatorAudio: (_key: object, payload: string) => operatorAudio.push(payload),
+    handBack: (key: object) =>
+      holder === key ? ((holder = undefined), { ok: true }) : { ok: false, reason: 'no' },
+  } as unknown as Takeover;
+  const broadcasts: string[] = [];
+  const left: ListenSocket[] = [];
+  const group: ListenGroup = {
+    broadcast: (frame) => broadcasts.push(frame),
+    leave: (listener) => left.push(listener),
+    warn: () => undefined,
+  };
+  const listener = new ListenSocket(
+    socket as unknown as WebSocket,
+    { callSid: 'CA1', operator: 'api', tap, takeover },
+    group,
+  );
+  listener.start();
+  return {
+    socket,
+    heard: () => heard!,
+    unsubscribed: () => unsubscribed,
+    broadcasts,
+    left,
+    operatorAudio,
+    message: (frame: unknown) => socket.emit('message', Buffer.from(JSON.stringify(frame)), false),
+  };
+}
+
+describe('ListenSocket', () => {
+  it('sends start, then each track as media frames on the call’s clock', () => {
+    const { socket, heard } = setUp();
+    heard().callerAudio!(Buffer.from([1, 2, 3]), 40);
+    heard().assistantAudio!(Buffer.from([4]), 61.6);
+    expect(socket.sent.map((s) => JSON.parse(s) as unknown)).toEqual([
+      {
+        event: 'start',
+        callSid: 'CA1',
+        encoding: 'audio/x-mulaw',
+        sampleRate: 8000,
+        tracks: ['caller', 'assistant'],
+      },
+      { event: 'media', track: 'caller', timestamp: 40, payload: 'AQID' },
+      { event: 'media', track: 'assistant', timestamp: 62, payload: 'BA==' },
+    ]);
+  });
+
+  it('drops a listener that does not read once its backlog is full, and holds no more than that', () => {
+    const { socket, heard, unsubscribed, left } = setUp();
+    socket.bufferedAmount = LISTENER_HIGH_WATER_BYTES + 1;
+    for (let i = 0; i < LISTENER_MAX_BACKLOG_FRAMES; i++)
+      heard().callerAudio!(Buffer.alloc(160), i);
+    expect(socket.closed).toBeUndefined();
+    heard().callerAudio!(Buffer.alloc(160), 99_999);
+    expect(socket.closed?.code).toBe(1008);
+    expect(unsubscribed()).toBe(true);
+    expect(left).toHaveLength(1);
+    expect(socket.sent).toHaveLength(1); // start only: nothing was written past the high water
+  });
+
+  it('says stop, then closes normally, when the call ends', () => {
+    const { socket, heard } = setUp();
+    heard().ended!();
+    expect(socket.sent.at(-1)).toBe('{"event":"stop"}');
+    expect(socket.closed).toEqual({ code: 1000, reason: 'call ended' });
+  });
+
+  it('passes the holder’s audio to the takeover, ignores it from a socket that does not hold the line', () => {
+    const { message, operatorAudio, broadcasts } = setUp();
+    message({ event: 'media', payload: 'AAAA' });
+    expect(operatorAudio).toEqual([]);
+    message({ event: 'takeover' });
+    expect(broadcasts).toEqual(['{"event":"takeover","ok":true}']);
+    message({ event: 'media', payload: 'AAAA' });
+    expect(operatorAudio).toEqual(['AAAA']);
+  });
+
+  it('hands the line back when the holder’s socket closes', () => {
+    const { socket, message, broadcasts } = setUp();
+    message({ event: 'takeover' });
+    socket.emit('close', 1006);
+    expect(broadcasts).toEqual([
+      '{"event":"takeover","ok":true}',
+      '{"event":"handback","ok":true}',
+    ]);
+  });
+
+  it('closes a client that keeps sending what it may not (MAX_LISTEN_CLIENT_IGNORED_FRAMES)', () => {
+    const { socket } = setUp();
+    for (let i = 0; i <= MAX_LISTEN_CLIENT_IGNORED_FRAMES && !socket.closed; i++) {
+      socket.emit('message', Buffer.from('not json'), false);
+    }
+    expect(socket.closed?.code).toBe(1008);
+  });
+
+  it('takes no more client frames than MAX_LISTEN_CLIENT_FRAMES_PER_S at once', () => {
+    const { message, operatorAudio } = setUp();
+    message({ event: 'takeover' });
+    for (let i = 0; i < 300; i++) message({ event: 'media', payload: 'AAAA' });
+    // The burst, plus what the bucket refills while the loop runs (a few on a busy machine).
+    expect(operatorAudio.length).toBeGreaterThanOrEqual(MAX_LISTEN_CLIENT_FRAMES_PER_S - 1);
+    expect(operatorAudio.length).toBeLessThan(MAX_LISTEN_CLIENT_FRAMES_PER_S + 20);
+  });
+});

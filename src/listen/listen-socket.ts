@@ -1,0 +1,160 @@
+import type WebSocket from 'ws';
+import { TokenBucket, MediaRateLimiter } from '../media-call/media-rate-limiter.js';
+import { BoundedSender } from '../websocket/bounded-sender.js';
+import { closeReason } from '../websocket/close-reason.js';
+import { rawDataToString } from '../websocket/raw-data.js';
+import type { ListenTarget } from './listen-access.js';
+import {
+  LISTENER_HIGH_WATER_BYTES,
+  LISTENER_MAX_BACKLOG_FRAMES,
+  MAX_LISTEN_CLIENT_FRAMES_PER_S,
+  MAX_LISTEN_CLIENT_IGNORED_FRAMES,
+} from './listen.constants.js';
+import { listenOutbound, parseListenMessage, type ListenClientMessage } from './listen.messages.js';
+
+/** A dropped listener's close frame gets this long before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/** The listeners of one call, as each of them sees the others. */
+export interface ListenGroup {
+  /** A frame every listener of the call gets (takeover and handback acknowledgements). */
+  broadcast(frame: string): void;
+  leave(listener: ListenSocket): void;
+  warn(message: string): void;
+}
+
+/**
+ * One operator's listen socket on one call: the call's two tracks out as they are heard (the
+ * call's CallAudioTap), through a bounded sender that drops a listener that does not read; and
+ * the operator's requests in (take the line, speak on it, hand it back), bounded in size (ws's
+ * maxPayload) and in rate. Its key to the line is itself: only the socket that took the line
+ * speaks on it or hands it back, and closing hands it back.
+ */
+export class ListenSocket {
+  private readonly out: BoundedSender;
+  private readonly frames: TokenBucket;
+  private readonly audio = new MediaRateLimiter();
+  private unsubscribe?: () => void;
+  private ignored = 0;
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly target: ListenTarget,
+    private readonly group: ListenGroup,
+  ) {
+    this.out = new BoundedSender(socket, LISTENER_HIGH_WATER_BYTES, LISTENER_MAX_BACKLOG_FRAMES);
+    this.frames = new TokenBucket(
+      MAX_LISTEN_CLIENT_FRAMES_PER_S,
+      MAX_LISTEN_CLIENT_FRAMES_PER_S,
+      performance.now(),
+    );
+    socket.on('message', this.guarded(this.onMessage));
+    socket.on('close', this.guarded(this.cleanUp));
+    socket.on(
+      'error',
+      this.guarded((error: Error) => this.drop(1011, error.message)),
+    );
+  }
+
+  /** `start`, then the call's audio from now on. */
+  start(): void {
+    this.out.send(listenOutbound.start(this.target.callSid));
+    this.unsubscribe = this.target.tap.listen({
+      callerAudio: (mulaw, atMs) => this.send(listenOutbound.media('caller', atMs, mulaw)),
+      assistantAudio: (mulaw, atMs) => this.send(listenOutbound.media('assistant', atMs, mulaw)),
+      ended: () => this.stop(),
+    });
+  }
+
+  /** A frame to this listener (audio, or an acknowledgement); one that fell behind is dropped. */
+  send(frame: string): void {
+    if (this.closed) return;
+    this.out.send(frame);
+    if (this.out.dropped > 0) this.drop(1008, 'listener too slow: it does not read');
+  }
+
+  /** The call ended: `stop`, then a normal close. Audio a slow reader had not taken is dropped. */
+  private stop(): void {
+    if (this.closed) return;
+    this.out.dispose();
+    this.socket.send(listenOutbound.stop());
+    this.socket.close(1000, 'call ended');
+    this.cleanUp();
+  }
+
+  private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    if (this.closed) return;
+    if (!this.frames.take(1, performance.now())) return this.ignore('over the frame rate');
+    if (isBinary) return this.ignore('binary frame');
+    const parsed = parseListenMessage(rawDataToString(data));
+    if (!parsed.ok) return this.ignore(parsed.reason);
+    this.handle(parsed.message);
+  };
+
+  private handle(message: ListenClientMessage): void {
+    const { takeover, operator } = this.target;
+    switch (message.event) {
+      case 'takeover': {
+        const answer = takeover.take(this, operator);
+        if (answer.ok) this.group.broadcast(listenOutbound.ack('takeover'));
+        else this.send(listenOutbound.refused('takeover', answer.reason));
+        return;
+      }
+      case 'media': {
+        // Not the holder, or no takeover: ignored, as the contract says (and not held against
+        // it: a microphone may still be sending for a moment after a handback).
+        if (!takeover.holds(this)) return;
+        const verdict = this.audio.audio(message.payload);
+        if (verdict === 'close') return this.drop(1008, 'operator audio faster than real time');
+        if (verdict === 'forward') takeover.operatorAudio(this, message.payload);
+        return;
+      }
+      case 'handback': {
+        const answer = takeover.handBack(this, message.note);
+        if (answer.ok) this.group.broadcast(listenOutbound.ack('handback'));
+        else this.send(listenOutbound.refused('handback', answer.reason));
+        return;
+      }
+    }
+  }
+
+  private ignore(why: string): void {
+    if (++this.ignored <= MAX_LISTEN_CLIENT_IGNORED_FRAMES) return;
+    this.drop(1008, `more than ${MAX_LISTEN_CLIENT_IGNORED_FRAMES} ignored frames (last: ${why})`);
+  }
+
+  /** Closed by us: a close frame saying why, then destroyed whatever the peer does. */
+  private drop(code: number, why: string): void {
+    if (this.closed) return;
+    this.group.warn(`dropped a listener of ${this.target.callSid}: ${why}`);
+    this.cleanUp();
+    this.socket.close(code, closeReason(why));
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Once: the tap, the sender and the group let go; a line this socket held is handed back. */
+  private readonly cleanUp = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    this.out.dispose();
+    this.group.leave(this);
+    if (this.target.takeover.holds(this) && this.target.takeover.handBack(this).ok) {
+      this.group.broadcast(listenOutbound.ack('handback'));
+    }
+  };
+
+  /** A throw in a handler ends this listener only. */
+  private guarded<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        handler(...args);
+      } catch (error) {
+        this.group.warn(`listener of ${this.target.callSid} failed: ${(error as Error).message}`);
+        this.cleanUp();
+        this.socket.terminate();
+      }
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type WebSocket from 'ws';
+import type { ResolvedSurfaces } from '../config/bridge-options.js';
+import { BRIDGE_SURFACES } from '../config/config.module.js';
+import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
+import type { RouteParams } from '../websocket/upgrade-route.js';
+import { UpgradeRouter, type UpgradeVerdict } from '../websocket/upgrade-router.service.js';
+import { ListenAccess, type ListenTarget } from './listen-access.js';
+import { ListenHub } from './listen-hub.service.js';
+import { LISTEN_ROUTES, MAX_LISTEN_CLIENT_FRAME_BYTES } from './listen.constants.js';
+
+/**
+ * The listen routes on the bridge's upgrade router (so they work in a host application too):
+ * each upgrade vetted by ListenAccess before any WebSocket exists, a refusal answered as plain
+ * HTTP, an accepted socket handed to the ListenHub with the call it was vetted for.
+ */
+@Injectable()
+export class ListenUpgrade implements OnModuleInit {
+  private readonly vetted = new WeakMap<IncomingMessage, ListenTarget>();
+
+  constructor(
+    private readonly router: UpgradeRouter,
+    private readonly access: ListenAccess,
+    private readonly hub: ListenHub,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    @Inject(BRIDGE_SURFACES) private readonly surfaces: ResolvedSurfaces,
+  ) {}
+
+  onModuleInit(): void {
+    for (const { path, kind } of LISTEN_ROUTES) {
+      // The API's socket is part of the call-control surface, the console's of the console.
+      if (!this.surfaces[kind === 'api' ? 'callControl' : 'console']) continue;
+      this.router.route({
+        path,
+        maxPayload: MAX_LISTEN_CLIENT_FRAME_BYTES,
+        verify: (req, params) => this.verify(req, kind, params),
+        connect: (socket, req) => this.connect(socket, req),
+      });
+    }
+  }
+
+  private async verify(
+    req: IncomingMessage,
+    kind: 'api' | 'console',
+    params: RouteParams,
+  ): Promise<UpgradeVerdict> {
+    const verdict = await this.access.vet(req, kind, params.callSid ?? '', this.hub.count);
+    if (!verdict.ok) return verdict;
+    this.vetted.set(req, verdict.target);
+    return { ok: true };
+  }
+
+  private connect(socket: WebSocket, req: IncomingMessage): void {
+    const target = this.vetted.get(req);
+    // Two upgrades vetted at once may both have seen room for one more listener.
+    if (!target || this.hub.count(target.callSid) >= this.limits.maxListenersPerCall) {
+      socket.close(1013, 'too many listeners on this call');
+      return;
+    }
+    this.hub.accept(socket, target);
+  }
+}

@@ -1,0 +1,325 @@
+import { jest } from '@jest/globals';
+import type { CallEndedEvent, CallHandbackEvent } from '../src/events/call-events.js';
+import { frames20ms, mulawTone } from './support/audio.js';
+import { startBridge, type RunningBridge } from './support/bridge.js';
+import { CallEventLogModule, seenCallEvents } from './support/call-event-log.js';
+import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import { FakeTwilioCall } from './support/fake-twilio.js';
+import { openListen, type ListenClient } from './support/listen-client.js';
+import { sleep, waitUntil } from './support/wait.js';
+
+// Listen-in and takeover (issue 28) against the real application, the fake Twilio caller and
+// the fake Realtime server: every point of the contract of /api/calls/:callSid/listen.
+
+jest.setTimeout(30_000);
+
+const API_TOKEN = 'listen-test-token-0123456789abcdef';
+const AUTH = { authorization: `Bearer ${API_TOKEN}` };
+const SILENCE = Buffer.alloc(160, 0xff);
+
+/** Twilio's caller frames every 20 ms, as a real call sends them, until stopped. */
+function pumpCaller(call: FakeTwilioCall, frame: () => Buffer = () => SILENCE): () => void {
+  const timer = setInterval(() => call.sendMedia(frame()), 20);
+  return () => clearInterval(timer);
+}
+
+/** The model answers with `ms` of a tone, in deltas of 200 ms, all at once (as it bursts). */
+function modelSpeaks(
+  openai: FakeRealtimeConnection,
+  responseId: string,
+  itemId: string,
+  ms: number,
+) {
+  openai.send({
+    type: 'response.created',
+    response: { id: responseId, status: 'in_progress', output: [], metadata: null },
+  });
+  const audio = mulawTone(440, ms);
+  for (let offset = 0; offset < audio.length; offset += 1600) {
+    openai.audioDelta(responseId, itemId, audio.subarray(offset, offset + 1600));
+  }
+  return audio;
+}
+
+const mediaAfter = (call: FakeTwilioCall, index: number) =>
+  call.received.slice(index).filter((frame) => frame.event === 'media');
+
+describe('listen-in and takeover', () => {
+  let openai: FakeRealtimeServer;
+  let bridge: RunningBridge;
+  let call: FakeTwilioCall;
+  let session: FakeRealtimeConnection;
+  let stopCaller: () => void = () => undefined;
+  const listeners: ListenClient[] = [];
+
+  const listenUrl = (callSid = call.callSid) =>
+    `${bridge.baseUrl.replace('http', 'ws')}/api/calls/${callSid}/listen`;
+
+  async function listen(): Promise<ListenClient> {
+    const { client, status } = await openListen(listenUrl(), AUTH);
+    if (!client) throw new Error(`listen refused: ${status}`);
+    listeners.push(client);
+    await client.waitFor('start');
+    return client;
+  }
+
+  beforeAll(async () => {
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge(
+      { API_TOKEN, OPENAI_REALTIME_URL: openai.url, TURN_DETECTION: 'server_vad' },
+      [CallEventLogModule],
+    );
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+    await openai?.stop();
+  });
+
+  beforeEach(async () => {
+    seenCallEvents.length = 0;
+    const index = openai.connections.length;
+    call = await FakeTwilioCall.dial(bridge.baseUrl, { playInRealTime: true });
+    session = await openai.connection(index);
+    await session.waitFor('session.update');
+  });
+
+  afterEach(async () => {
+    stopCaller();
+    for (const listener of listeners.splice(0)) listener.close();
+    call.hangUp();
+    await call.waitForClose();
+  });
+
+  it('starts with the call and the format, then forwards each caller frame as it arrives', async () => {
+    const listener = await listen();
+    expect(listener.received[0]).toEqual({
+      event: 'start',
+      callSid: call.callSid,
+      encoding: 'audio/x-mulaw',
+      sampleRate: 8000,
+      tracks: ['caller', 'assistant'],
+    });
+    const frames = frames20ms(mulawTone(300, 400));
+    const sentAt: number[] = [];
+    for (const frame of frames) {
+      sentAt.push(performance.now());
+      call.sendMedia(frame);
+      await sleep(20);
+    }
+    await waitUntil(() => listener.framesOf('media', 'caller').length === frames.length, 'frames');
+    const got = listener.framesOf('media', 'caller');
+    expect(listener.audio('caller').equals(Buffer.concat(frames))).toBe(true);
+    expect(got.map((frame) => frame.timestamp as number)).toEqual(frames.map((_, i) => i * 20));
+    const indexes = got.map((frame) => listener.received.indexOf(frame));
+    const delays = indexes.map((index, i) => listener.receivedAt[index] - sentAt[i]);
+    expect(Math.max(...delays)).toBeLessThan(100);
+  });
+
+  it('sends the assistant as the caller hears it: paced to playback, nothing after a barge-in', async () => {
+    const listener = await listen();
+    stopCaller = pumpCaller(call);
+    const spoken = modelSpeaks(session, 'resp_a', 'item_a', 3000);
+    await sleep(600);
+    const heardSoFar = listener.audio('assistant').length;
+    // The model sent 3 s at once; the caller has heard about 0.6 s of it, and so has the listener.
+    expect(heardSoFar).toBeGreaterThan(0);
+    expect(heardSoFar).toBeLessThan(1200 * 8);
+    session.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'c1' });
+    await call.waitFor('clear');
+    await sleep(400);
+    const heard = listener.audio('assistant');
+    expect(heard.length).toBeLessThan(1500 * 8);
+    // What was heard is the start of what the model said, byte for byte.
+    expect(heard.equals(spoken.subarray(0, heard.length))).toBe(true);
+    await sleep(400);
+    expect(listener.audio('assistant').length).toBe(heard.length);
+  });
+
+  it('takes over: clear within 300 ms, truncate at what was heard, cancel, create_response off; every listener sees it', async () => {
+    const [a, b] = [await listen(), await listen()];
+    stopCaller = pumpCaller(call);
+    modelSpeaks(session, 'resp_t', 'item_t', 3000);
+    await call.waitFor('media');
+    await sleep(500);
+    const asked = performance.now();
+    a.send({ event: 'takeover' });
+    await call.waitFor('clear');
+    expect(performance.now() - asked).toBeLessThan(300);
+    const truncate = await session.waitFor('conversation.item.truncate');
+    expect(truncate).toMatchObject({ item_id: 'item_t', content_index: 0 });
+    expect(truncate.audio_end_ms).toBeGreaterThan(300);
+    expect(truncate.audio_end_ms).toBeLessThan(1500);
+    await session.waitFor('response.cancel', (event) => event.response_id === 'resp_t');
+    const update = await session.waitFor('session.update', (event) =>
+      JSON.stringify(event).includes('"create_response":false'),
+    );
+    expect(update.session).toMatchObject({
+      audio: { input: { turn_detection: { create_response: false, interrupt_response: false } } },
+    });
+    for (const listener of [a, b]) {
+      await listener.waitFor('takeover');
+      expect(listener.framesOf('takeover')).toEqual([{ event: 'takeover', ok: true }]);
+    }
+    expect(seenCallEvents).toContainEqual(
+      expect.objectContaining({ event: 'call.takeover', callSid: call.callSid, operator: 'api' }),
+    );
+  });
+
+  it('lets no model audio reach the caller during a takeover; the operator is heard byte for byte, the model still hears the caller', async () => {
+    const [holder, other] = [await listen(), await listen()];
+    stopCaller = pumpCaller(call, () => mulawTone(600, 20));
+    holder.send({ event: 'takeover' });
+    await holder.waitFor('takeover');
+    const before = call.received.length;
+    const appendsBefore = session.eventsOfType('input_audio_buffer.append').length;
+    // The server answers a caller turn anyway: the bridge cancels it and plays none of it.
+    modelSpeaks(session, 'resp_vad', 'item_vad', 600);
+    await session.waitFor('response.cancel', (event) => event.response_id === 'resp_vad');
+    // Another socket's audio, and the holder's, in 20 ms frames.
+    other.send({ event: 'media', payload: mulawTone(1000, 20).toString('base64') });
+    const voice = frames20ms(mulawTone(850, 500));
+    const sentAt: number[] = [];
+    for (const frame of voice) {
+      sentAt.push(performance.now());
+      holder.send({ event: 'media', payload: frame.toString('base64') });
+      await sleep(20);
+    }
+    await waitUntil(() => mediaAfter(call, before).length >= voice.length, 'operator frames');
+    await sleep(200);
+    const out = mediaAfter(call, before);
+    const bytes = Buffer.concat(out.map((f) => Buffer.from(f.media.payload as string, 'base64')));
+    expect(bytes.equals(Buffer.concat(voice))).toBe(true);
+    // The model kept hearing the caller, and never the operator.
+    expect(session.eventsOfType('input_audio_buffer.append').length).toBeGreaterThan(appendsBefore);
+    const toModel = session.appendedAudio();
+    expect(toModel.includes(voice[3])).toBe(false);
+    // The operator's voice is what the caller heard from us: the listeners' assistant track.
+    await waitUntil(() => other.audio('assistant').length >= 300 * 8, 'the operator heard');
+    expect(Buffer.concat(voice).includes(other.audio('assistant').subarray(0, 160))).toBe(true);
+  });
+
+  it('forwards each operator frame to the caller within 100 ms', async () => {
+    const holder = await listen();
+    holder.send({ event: 'takeover' });
+    await holder.waitFor('takeover');
+    const before = call.received.length;
+    const delays: number[] = [];
+    for (const frame of frames20ms(mulawTone(700, 200))) {
+      const sent = performance.now();
+      const count = mediaAfter(call, before).length;
+      holder.send({ event: 'media', payload: frame.toString('base64') });
+      await waitUntil(() => mediaAfter(call, before).length > count, 'the frame', 1000);
+      delays.push(performance.now() - sent);
+      await sleep(20);
+    }
+    expect(Math.max(...delays)).toBeLessThan(100);
+  });
+
+  it('ignores operator audio when nobody has taken the line', async () => {
+    const listener = await listen();
+    const before = call.received.length;
+    listener.send({ event: 'media', payload: mulawTone(700, 20).toString('base64') });
+    await sleep(300);
+    expect(mediaAfter(call, before)).toEqual([]);
+  });
+
+  it('hands back: create_response on again, a system message with the times and the note, and the model is heard again', async () => {
+    const [holder, other] = [await listen(), await listen()];
+    holder.send({ event: 'takeover' });
+    await holder.waitFor('takeover');
+    holder.send({ event: 'handback', note: 'Refund approved; caller wants an email receipt.' });
+    for (const listener of [holder, other]) {
+      await listener.waitFor('handback');
+      expect(listener.framesOf('handback')).toEqual([{ event: 'handback', ok: true }]);
+    }
+    await session.waitFor('session.update', (event) =>
+      JSON.stringify(event).includes('"create_response":true'),
+    );
+    const message = await session.waitFor(
+      'conversation.item.create',
+      (event) => (event.item as { role?: string }).role === 'system',
+    );
+    const text = JSON.stringify(message.item);
+    expect(text).toMatch(/human operator/);
+    expect(text).toMatch(/between \d\d:\d\d:\d\d and \d\d:\d\d:\d\d UTC/);
+    expect(text).toContain('Refund approved; caller wants an email receipt.');
+    const before = call.received.length;
+    modelSpeaks(session, 'resp_back', 'item_back', 200);
+    await waitUntil(() => mediaAfter(call, before).length > 0, 'the model heard again');
+    const handback = seenCallEvents.find((e) => e.event === 'call.handback') as CallHandbackEvent;
+    expect(handback).toMatchObject({ operator: 'api', note: expect.stringContaining('Refund') });
+  });
+
+  it('hands back by itself when the holder’s socket closes', async () => {
+    const [holder, other] = [await listen(), await listen()];
+    holder.send({ event: 'takeover' });
+    await other.waitFor('takeover');
+    holder.close();
+    await other.waitFor('handback');
+    await session.waitFor(
+      'conversation.item.create',
+      (event) => (event.item as { role?: string }).role === 'system',
+    );
+    // The line is free again: the other operator may take it.
+    other.send({ event: 'takeover' });
+    await waitUntil(() => other.framesOf('takeover').length === 2, 'the second takeover');
+  });
+
+  it('refuses a second operator while the line is held', async () => {
+    const [holder, other] = [await listen(), await listen()];
+    holder.send({ event: 'takeover' });
+    await holder.waitFor('takeover');
+    other.send({ event: 'takeover' });
+    await waitUntil(() => other.framesOf('takeover').length === 2, 'the answer');
+    expect(other.framesOf('takeover')[1]).toMatchObject({ event: 'takeover', ok: false });
+    other.send({ event: 'handback' });
+    await other.waitFor('handback', (frame) => frame.ok === false);
+  });
+
+  it('configures a reconnected session with create_response off while the line is held', async () => {
+    const holder = await listen();
+    holder.send({ event: 'takeover' });
+    await holder.waitFor('takeover');
+    session.socket.terminate();
+    const next = await openai.connection(openai.connections.indexOf(session) + 1);
+    const first = await next.waitFor('session.update');
+    expect(first.session).toMatchObject({
+      audio: { input: { turn_detection: { create_response: false, interrupt_response: false } } },
+    });
+  });
+
+  it('says stop and closes normally when the call ends, and the record lists the takeover', async () => {
+    const listener = await listen();
+    listener.send({ event: 'takeover' });
+    await listener.waitFor('takeover');
+    listener.send({ event: 'handback', note: 'done' });
+    await listener.waitFor('handback');
+    call.stop();
+    await listener.waitFor('stop');
+    expect(await listener.waitForClose()).toBe(1000);
+    expect(listener.received.at(-1)).toEqual({ event: 'stop' });
+    await waitUntil(() => seenCallEvents.some((e) => e.event === 'call.ended'), 'call.ended');
+    const ended = seenCallEvents.find((e) => e.event === 'call.ended') as CallEndedEvent;
+    expect(ended.takeovers).toEqual([
+      {
+        operator: 'api',
+        takenAt: expect.any(String),
+        handedBackAt: expect.any(String),
+        note: 'done',
+      },
+    ]);
+  });
+
+  it('holds at most MAX_LISTENERS_PER_CALL (5) listeners; the sixth is refused with 429', async () => {
+    for (let i = 0; i < 5; i++) await listen();
+    const sixth = await openListen(listenUrl(), AUTH);
+    expect(sixth.status).toBe(429);
+    listeners.pop()!.close();
+    await sleep(100);
+    const again = await openListen(listenUrl(), AUTH);
+    expect(again.client).toBeDefined();
+    listeners.push(again.client!);
+  });
+});
