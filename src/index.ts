@@ -25,6 +25,7 @@ export {
   type CallSettingsChoice,
   type CallDescription,
 } from './call/call-settings-resolver.js';
+export { AZURE_TOKEN_CREDENTIAL } from './realtime/realtime-credentials.service.js';
 export {
   RealtimeTool,
   type RealtimeToolOptions,

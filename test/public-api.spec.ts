@@ -10,6 +10,7 @@ const examples = ts.sys.readDirectory(`${root}examples`, ['.ts']);
 
 /** Exactly what README's "Extending the bridge" documents: anything else stays internal. */
 const PUBLIC_VALUES = [
+  'AZURE_TOKEN_CREDENTIAL',
   'CALL_SETTINGS_RESOLVER',
   'CALL_SETTINGS_TIMEOUT_MS',
   'CallContext',

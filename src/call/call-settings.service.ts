@@ -58,8 +58,13 @@ export class CallSettingsService {
           CALL_SETTINGS_TIMEOUT_MS,
         );
       });
-      const chosen = await Promise.race([resolver.resolve(description), timeout]);
-      return { ...defaults, ...definedFields(chosen ?? {}) };
+      const chosen = definedFields(
+        (await Promise.race([resolver.resolve(description), timeout])) ?? {},
+      );
+      if (chosen.deployment !== undefined && !this.deploymentAllowed(call, chosen.deployment)) {
+        delete chosen.deployment;
+      }
+      return { ...defaults, ...chosen };
     } catch (error) {
       this.log.warn(
         `call ${call.callSid}: the settings resolver failed (${(error as Error).message}); using the defaults`,
@@ -70,7 +75,19 @@ export class CallSettingsService {
     }
   }
 
-  /** The profile for a webhook request: `?profile=` if it names one, else the dialled number's. */
+  /** A resolver's deployment: a well-formed name, and only in Azure mode (else: warned, dropped). */
+  private deploymentAllowed(call: CallContext, deployment: unknown): boolean {
+    const problem = !this.openai.azure
+      ? "deployments are Azure OpenAI's (AZURE_OPENAI_ENDPOINT is not set)"
+      : typeof deployment !== 'string' || !DEPLOYMENT_NAME.test(deployment)
+        ? 'it is not a deployment name (letters, digits, ".", "_", "-", at most 64)'
+        : undefined;
+    if (problem) {
+      this.log.warn(`call ${call.callSid}: the resolver chose a deployment; ignored: ${problem}`);
+    }
+    return problem === undefined;
+  }
+
   /** The application's resolver, looked up once across every module (none: null). */
   private findResolver(): CallSettingsResolver | null {
     if (this.resolver === undefined) {
@@ -85,6 +102,7 @@ export class CallSettingsService {
     return this.resolver;
   }
 
+  /** The profile for a webhook request: `?profile=` if it names one, else the dialled number's. */
   profileFor(requested: string | undefined, dialled: string | undefined): string | undefined {
     const profiles = this.callControl.profiles;
     if (requested && Object.hasOwn(profiles, requested)) return requested;
@@ -104,6 +122,7 @@ export class CallSettingsService {
       recoveryMessage: profile.recovery ?? this.callControl.recoveryMessage,
       turnDetection: this.realtime.turnDetection,
       transcription: this.realtime.transcription,
+      deployment: this.openai.azure?.deployment,
     };
   }
 }
@@ -116,12 +135,13 @@ export function sessionOf(
   settings: CallSettings,
   tools: Pick<ToolRegistry, 'sessionTools'>,
 ): CallSession {
-  const { instructions, voice, turnDetection, transcription } = settings;
+  const { instructions, voice, turnDetection, transcription, deployment } = settings;
   return {
     instructions,
     voice,
     turnDetection,
     transcription,
+    deployment,
     tools: tools.sessionTools(settings.tools),
   };
 }
@@ -133,7 +153,11 @@ const CHOSEN_FIELDS = [
   'tools',
   'turnDetection',
   'transcription',
+  'deployment',
 ] as const;
+
+/** The characters Azure allows in a deployment's name, and its length limit. */
+const DEPLOYMENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Only the fields a resolver may choose, and only those it set: `{ voice: undefined }` keeps the

@@ -1,6 +1,7 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { CallControlModule } from '../call-control/call-control.module.js';
+import { RealtimeModule } from '../realtime/realtime.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
@@ -12,6 +13,7 @@ import { ConsoleHeadersMiddleware } from './console-headers.middleware.js';
 import { ConsoleSessions } from './console-sessions.service.js';
 import { ConsoleController } from './console.controller.js';
 import { LoginThrottle } from './login-throttle.service.js';
+import { ProviderCheck } from './provider-check.service.js';
 import { SetupChecks } from './setup-checks.service.js';
 
 /**
@@ -19,7 +21,14 @@ import { SetupChecks } from './setup-checks.service.js';
  * calls, served by the bridge itself, and the data routes behind it under /console/api.
  */
 @Module({
-  imports: [CallModule, CallControlModule, ToolsModule, TwilioModule, TwilioRestModule],
+  imports: [
+    CallModule,
+    CallControlModule,
+    RealtimeModule,
+    ToolsModule,
+    TwilioModule,
+    TwilioRestModule,
+  ],
   controllers: [ConsoleController, ConsoleApiController],
   providers: [
     CallMonitor,
@@ -29,6 +38,7 @@ import { SetupChecks } from './setup-checks.service.js';
     ConsoleEnabledGuard,
     ConsoleAuthGuard,
     SetupChecks,
+    ProviderCheck,
   ],
 })
 export class ConsoleModule implements NestModule {

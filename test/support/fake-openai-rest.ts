@@ -1,15 +1,42 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** Azure OpenAI's credentials (as in AzureShape): its resource key, or Entra ID tokens. */
+export interface AzureRestShape {
+  apiKey?: string;
+  acceptsToken?: (token: string) => boolean;
+}
 
 /**
  * A loopback stand-in for OpenAI's REST API: `GET /v1/models` answers the model list for the
- * accepted key and 401 `invalid_api_key` for any other, as api.openai.com does.
+ * accepted key and 401 `invalid_api_key` for any other, as api.openai.com does. With `azure`, an
+ * Azure OpenAI resource instead: `GET /openai/v1/models` with its `api-key` (and no
+ * Authorization) or an accepted Entra ID Bearer token (and no api-key).
  */
 export class FakeOpenAIRest {
-  readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
+  readonly requests: Array<{
+    method: string;
+    path: string;
+    authorization?: string;
+    apiKey?: string;
+  }> = [];
   private server?: Server;
 
-  constructor(private readonly acceptedKey: string) {}
+  constructor(
+    private readonly acceptedKey: string,
+    private readonly azure?: AzureRestShape,
+  ) {}
+
+  private authorized(req: IncomingMessage): boolean {
+    const { authorization } = req.headers;
+    const key = req.headers['api-key'];
+    if (!this.azure) return authorization === `Bearer ${this.acceptedKey}`;
+    if (this.azure.apiKey !== undefined) {
+      return authorization === undefined && key === this.azure.apiKey;
+    }
+    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    return key === undefined && token !== undefined && this.azure.acceptsToken?.(token) === true;
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -17,12 +44,13 @@ export class FakeOpenAIRest {
         method: req.method ?? '',
         path: req.url ?? '',
         authorization: req.headers.authorization,
+        apiKey: req.headers['api-key'] as string | undefined,
       });
       const json = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      if (req.headers.authorization !== `Bearer ${this.acceptedKey}`) {
+      if (!this.authorized(req)) {
         json(401, {
           error: {
             message: 'Incorrect API key provided.',
@@ -32,7 +60,8 @@ export class FakeOpenAIRest {
         });
         return;
       }
-      if (req.method === 'GET' && req.url === '/v1/models') {
+      const models = this.azure ? '/openai/v1/models' : '/v1/models';
+      if (req.method === 'GET' && req.url === models) {
         json(200, {
           object: 'list',
           data: ['gpt-realtime', 'gpt-4o-mini-transcribe'].map((id) => ({
@@ -48,6 +77,11 @@ export class FakeOpenAIRest {
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+  }
+
+  /** The value for AZURE_OPENAI_ENDPOINT (with `azure`). */
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
   /** The value for OPENAI_API_BASE_URL. */

@@ -7,6 +7,20 @@ import { waitUntil } from './wait.js';
 export type RealtimeClientEvent = { type: string } & Record<string, unknown>;
 
 /**
+ * Azure OpenAI's shape of the same GA protocol: path /openai/v1/realtime, `model` = the
+ * deployment's name, and either the resource key in `api-key` (no Authorization) or an Entra ID
+ * token as `Authorization: Bearer` (no api-key). Anything else is refused, as Azure does: 401
+ * for a missing or wrong credential, 404 for another path or deployment.
+ */
+export interface AzureShape {
+  deployment: string;
+  /** Key mode: the only `api-key` accepted. */
+  apiKey?: string;
+  /** Entra ID mode: whether a Bearer token is one Azure would take now (issued, not expired). */
+  acceptsToken?: (token: string) => boolean;
+}
+
+/**
  * A loopback stand-in for the OpenAI Realtime API (GA): greets each connection with
  * `session.created`, answers `session.update` with `session.updated`, records every client event,
  * and lets a test play the server's side (audio deltas, VAD events, errors, dropped sockets).
@@ -21,15 +35,22 @@ export class FakeRealtimeServer {
   onConnection?: (connection: FakeRealtimeConnection) => void;
   /** When each connection was accepted (Date.now()). */
   readonly acceptedAt: number[] = [];
+  /** Upgrades refused for not having Azure's shape, and why (with `azure` only). */
+  readonly refusals: string[] = [];
   private server?: WebSocketServer;
+
+  /** `azure`: accept only Azure OpenAI's shape of the upgrade (AzureShape). */
+  constructor(private readonly azure?: AzureShape) {}
 
   async start(): Promise<void> {
     this.server = new WebSocketServer({
       host: '127.0.0.1',
       port: 0,
-      verifyClient: (_info, done) => {
-        const decide = () =>
-          this.rejectWithStatus ? done(false, this.rejectWithStatus) : done(true);
+      verifyClient: (info: { req: IncomingMessage }, done) => {
+        const refusal = this.azure ? azureRefusal(this.azure, info.req) : undefined;
+        if (refusal) this.refusals.push(refusal.why);
+        const status = refusal?.status ?? this.rejectWithStatus;
+        const decide = () => (status ? done(false, status) : done(true));
         if (this.acceptDelayMs > 0) setTimeout(decide, this.acceptDelayMs);
         else decide();
       },
@@ -49,6 +70,12 @@ export class FakeRealtimeServer {
     return `ws://127.0.0.1:${port}/v1/realtime`;
   }
 
+  /** The value for AZURE_OPENAI_ENDPOINT (http: the bridge derives ws://.../openai/v1/realtime). */
+  get azureEndpoint(): string {
+    const { port } = this.server!.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
   async connection(index: number): Promise<FakeRealtimeConnection> {
     await waitUntil(() => this.connections.length > index, `OpenAI connection #${index + 1}`);
     return this.connections[index];
@@ -60,6 +87,28 @@ export class FakeRealtimeServer {
       this.server ? this.server.close(() => resolve()) : resolve(),
     );
   }
+}
+
+function azureRefusal(
+  azure: AzureShape,
+  req: IncomingMessage,
+): { status: number; why: string } | undefined {
+  const url = new URL(req.url ?? '/', 'ws://127.0.0.1');
+  const key = req.headers['api-key'];
+  const authorization = req.headers.authorization;
+  if (url.pathname !== '/openai/v1/realtime') return { status: 404, why: `path ${url.pathname}` };
+  if (url.searchParams.get('model') !== azure.deployment) {
+    return { status: 404, why: `deployment ${url.searchParams.get('model')}` };
+  }
+  if (azure.apiKey !== undefined) {
+    if (authorization !== undefined) return { status: 401, why: 'an Authorization header' };
+    if (key !== azure.apiKey) return { status: 401, why: 'no or a wrong api-key' };
+    return undefined;
+  }
+  if (key !== undefined) return { status: 401, why: 'an api-key header' };
+  const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+  if (!token || !azure.acceptsToken?.(token)) return { status: 401, why: 'no or a bad token' };
+  return undefined;
 }
 
 export class FakeRealtimeConnection {
