@@ -61,7 +61,7 @@ export class AzureTokenCache {
         timeout,
       ]);
     } catch (error) {
-      throw new Error(oneLine(error));
+      throw new Error(oneLine(error), { cause: error });
     } finally {
       clearTimeout(timer);
     }
