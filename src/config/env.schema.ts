@@ -10,6 +10,7 @@ import {
 } from './env.parsers.js';
 import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 import { crossFieldProblems } from './env.rules.js';
+import { openAiKeyRequiredProblems } from './secret-rules.js';
 import { AZURE_AUTH_MODES } from './azure-openai.js';
 
 /**
@@ -197,6 +198,15 @@ export class ConfigValidationError extends Error {
   }
 }
 
+const FIELDS = Object.keys(envSchema.shape);
+
+/** Inserts a field's problem among the schema's, which come in field order. */
+function inFieldOrder(problems: string[], line: string): void {
+  const rank = (text: string) => FIELDS.indexOf(text.split(':', 1)[0]);
+  const after = problems.findIndex((problem) => rank(problem) > rank(line));
+  problems.splice(after === -1 ? problems.length : after, 0, line);
+}
+
 /** Parses the environment, throwing one error that lists every problem found. */
 export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   const strings: Record<string, string | undefined> = Object.fromEntries(
@@ -209,6 +219,8 @@ export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   const problems = result.success
     ? []
     : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  // Required or not by the mode (Azure), so not the field's own rule; listed where it would be.
+  for (const line of openAiKeyRequiredProblems(strings)) inFieldOrder(problems, line);
   problems.push(...crossFieldProblems(strings, result.success ? result.data : undefined));
   if (!result.success || problems.length > 0) throw new ConfigValidationError(problems);
   return result.data;

@@ -162,8 +162,6 @@ const OTHER_SECRETS = ['METRICS_TOKEN', 'CALL_EVENTS_WEBHOOK_SECRET'] as const;
 /** Every secret rule; one line per variable that breaks one. */
 export function secretProblems(env: RawEnv): string[] {
   return [
-    // First, where the schema used to report a missing key.
-    ...openAiKeyRequiredProblems(env),
     ...twilioAuthTokenProblems(env),
     ...apiTokenProblems(env),
     ...openAiKeyProblems(env),
