@@ -88,7 +88,7 @@ export function azureProblems(env: RawEnv): string[] {
   }
   if (text(env.OPENAI_WEBHOOK_SECRET) !== undefined) {
     problems.push(
-      "OPENAI_WEBHOOK_SECRET: the SIP transport is not available with AZURE_OPENAI_ENDPOINT (it needs OpenAI's realtime.call.incoming webhook and calls API, which Azure does not document for its resources); unset one of them",
+      "OPENAI_WEBHOOK_SECRET: the SIP transport is not available with AZURE_OPENAI_ENDPOINT yet (it speaks OpenAI's webhook and calls API; Azure's own SIP, with its webhook service and SIP endpoint, is not supported); unset one of them",
     );
   }
   return problems;
