@@ -163,6 +163,45 @@ describe('Azure OpenAI', () => {
     });
   });
 
+  it("ignores a resolver's deployment with OpenAI, and one Azure would not accept, with a warning", async () => {
+    @Injectable()
+    class OddDeployments implements CallSettingsResolver {
+      resolve(call: CallDescription): Partial<CallSettingsChoice> {
+        return { deployment: call.from === '+15550001111' ? 'voice-vip' : 'no/such deployment' };
+      }
+    }
+    @Module({
+      providers: [OddDeployments, { provide: CALL_SETTINGS_RESOLVER, useExisting: OddDeployments }],
+      exports: [CALL_SETTINGS_RESOLVER],
+    })
+    class ResolverModule {}
+
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge({ OPENAI_REALTIME_URL: openai.url }, [ResolverModule]);
+    await FakeTwilioCall.dial(bridge.baseUrl);
+    await (await openai.connection(0)).waitFor('session.update');
+    expect(openai.connections[0].url.searchParams.get('model')).toBe('gpt-realtime');
+    expect(bridge.logs.matching(/deployments are Azure OpenAI's/)).toHaveLength(1);
+    await bridge.close();
+    await openai.stop();
+
+    openai = new FakeRealtimeServer({ deployment: DEPLOYMENT, apiKey: TEST_AZURE_OPENAI_API_KEY });
+    await openai.start();
+    bridge = await startBridge(
+      {
+        AZURE_OPENAI_ENDPOINT: openai.azureEndpoint,
+        AZURE_OPENAI_DEPLOYMENT: DEPLOYMENT,
+        AZURE_OPENAI_API_KEY: TEST_AZURE_OPENAI_API_KEY,
+      },
+      [ResolverModule],
+    );
+    await FakeTwilioCall.dial(bridge.baseUrl, { from: '+15550007777' });
+    await (await openai.connection(0)).waitFor('session.update');
+    expect(openai.connections[0].url.searchParams.get('model')).toBe(DEPLOYMENT);
+    expect(bridge.logs.matching(/it is not a deployment name/)).toHaveLength(1);
+  });
+
   describe('with Microsoft Entra ID', () => {
     beforeEach(async () => {
       rest = new FakeTwilioRest();
