@@ -1,11 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-/** Azure OpenAI's credentials (as in AzureShape): its resource key, or Entra ID tokens. */
-export interface AzureRestShape {
-  apiKey?: string;
-  acceptsToken?: (token: string) => boolean;
-}
+import { azureCredentialProblem, type AzureCredentialShape } from './azure-shape.js';
 
 /**
  * A loopback stand-in for OpenAI's REST API: `GET /v1/models` answers the model list for the
@@ -24,18 +19,12 @@ export class FakeOpenAIRest {
 
   constructor(
     private readonly acceptedKey: string,
-    private readonly azure?: AzureRestShape,
+    private readonly azure?: AzureCredentialShape,
   ) {}
 
   private authorized(req: IncomingMessage): boolean {
-    const { authorization } = req.headers;
-    const key = req.headers['api-key'];
-    if (!this.azure) return authorization === `Bearer ${this.acceptedKey}`;
-    if (this.azure.apiKey !== undefined) {
-      return authorization === undefined && key === this.azure.apiKey;
-    }
-    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-    return key === undefined && token !== undefined && this.azure.acceptsToken?.(token) === true;
+    if (!this.azure) return req.headers.authorization === `Bearer ${this.acceptedKey}`;
+    return azureCredentialProblem(this.azure, req.headers) === undefined;
   }
 
   async start(): Promise<void> {

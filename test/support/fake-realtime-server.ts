@@ -2,23 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { rawDataToString } from '../../src/websocket/raw-data.js';
+import { azureRealtimeRefusal, type AzureShape } from './azure-shape.js';
 import { waitUntil } from './wait.js';
 
 export type RealtimeClientEvent = { type: string } & Record<string, unknown>;
-
-/**
- * Azure OpenAI's shape of the same GA protocol: path /openai/v1/realtime, `model` = the
- * deployment's name, and either the resource key in `api-key` (no Authorization) or an Entra ID
- * token as `Authorization: Bearer` (no api-key). Anything else is refused, as Azure does: 401
- * for a missing or wrong credential, 404 for another path or deployment.
- */
-export interface AzureShape {
-  deployment: string;
-  /** Key mode: the only `api-key` accepted. */
-  apiKey?: string;
-  /** Entra ID mode: whether a Bearer token is one Azure would take now (issued, not expired). */
-  acceptsToken?: (token: string) => boolean;
-}
 
 /**
  * A loopback stand-in for the OpenAI Realtime API (GA): greets each connection with
@@ -39,7 +26,7 @@ export class FakeRealtimeServer {
   readonly refusals: string[] = [];
   private server?: WebSocketServer;
 
-  /** `azure`: accept only Azure OpenAI's shape of the upgrade (AzureShape). */
+  /** `azure`: accept only Azure OpenAI's shape of the upgrade (AzureShape, azure-shape.ts). */
   constructor(private readonly azure?: AzureShape) {}
 
   async start(): Promise<void> {
@@ -47,7 +34,7 @@ export class FakeRealtimeServer {
       host: '127.0.0.1',
       port: 0,
       verifyClient: (info: { req: IncomingMessage }, done) => {
-        const refusal = this.azure ? azureRefusal(this.azure, info.req) : undefined;
+        const refusal = this.azure ? azureRealtimeRefusal(this.azure, info.req) : undefined;
         if (refusal) this.refusals.push(refusal.why);
         const status = refusal?.status ?? this.rejectWithStatus;
         const decide = () => (status ? done(false, status) : done(true));
@@ -87,28 +74,6 @@ export class FakeRealtimeServer {
       this.server ? this.server.close(() => resolve()) : resolve(),
     );
   }
-}
-
-function azureRefusal(
-  azure: AzureShape,
-  req: IncomingMessage,
-): { status: number; why: string } | undefined {
-  const url = new URL(req.url ?? '/', 'ws://127.0.0.1');
-  const key = req.headers['api-key'];
-  const authorization = req.headers.authorization;
-  if (url.pathname !== '/openai/v1/realtime') return { status: 404, why: `path ${url.pathname}` };
-  if (url.searchParams.get('model') !== azure.deployment) {
-    return { status: 404, why: `deployment ${url.searchParams.get('model')}` };
-  }
-  if (azure.apiKey !== undefined) {
-    if (authorization !== undefined) return { status: 401, why: 'an Authorization header' };
-    if (key !== azure.apiKey) return { status: 401, why: 'no or a wrong api-key' };
-    return undefined;
-  }
-  if (key !== undefined) return { status: 401, why: 'an api-key header' };
-  const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-  if (!token || !azure.acceptsToken?.(token)) return { status: 401, why: 'no or a bad token' };
-  return undefined;
 }
 
 export class FakeRealtimeConnection {
