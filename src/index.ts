@@ -27,6 +27,7 @@ export {
   type CallDescription,
 } from './call/call-settings-resolver.js';
 export { CALL_TOOL_RESOLVER, type CallToolResolver } from './tools/call-tool-resolver.js';
+export { AZURE_TOKEN_CREDENTIAL } from './realtime/realtime-credentials.service.js';
 export {
   RealtimeTool,
   type RealtimeToolOptions,

@@ -18,6 +18,7 @@ const examples = ts.sys
 
 /** Exactly what README's "Extending the bridge" documents: anything else stays internal. */
 const PUBLIC_VALUES = [
+  'AZURE_TOKEN_CREDENTIAL',
   'CALL_SETTINGS_RESOLVER',
   'CALL_SETTINGS_TIMEOUT_MS',
   'CALL_TOOL_RESOLVER',
@@ -44,11 +45,14 @@ const PUBLIC_TYPES = [
   'CallDtmfEvent',
   'CallEndedEvent',
   'CallEventName',
+  'CallHandbackEvent',
   'CallInterruptedEvent',
   'CallSessionUpdate',
   'CallSettingsChoice',
   'CallSettingsResolver',
   'CallStartedEvent',
+  'CallTakeoverEvent',
+  'CallTakeoverRecord',
   'CallToolEvent',
   'CallToolResolver',
   'CallTranscriptEvent',

@@ -25,6 +25,14 @@ export interface CallSettingsChoice {
    * Default: INPUT_TRANSCRIPTION_MODEL.
    */
   transcription: InputTranscription;
+  /**
+   * Azure OpenAI only (AZURE_OPENAI_ENDPOINT): the name of the deployment this call's sessions
+   * run on, sent as the `model` query parameter of each connection (reconnects too). Default:
+   * AZURE_OPENAI_DEPLOYMENT; undefined with OpenAI, where a chosen one is ignored (OpenAI's
+   * model is OPENAI_REALTIME_MODEL for every call). Letters, digits, `.`, `_` and `-`, at most
+   * 64 (Azure's rule for deployment names); anything else keeps the default.
+   */
+  deployment?: string;
 }
 
 /**

@@ -55,8 +55,13 @@ export class CallSettingsService {
     };
     let settings = defaults;
     if (settingsResolver) {
-      const chosen = await this.ask(call, 'settings', () => settingsResolver.resolve(description));
-      settings = { ...defaults, ...definedFields(chosen ?? {}) };
+      const chosen = definedFields(
+        (await this.ask(call, 'settings', () => settingsResolver.resolve(description))) ?? {},
+      );
+      if (chosen.deployment !== undefined && !this.deploymentAllowed(call, chosen.deployment)) {
+        delete chosen.deployment;
+      }
+      settings = { ...defaults, ...chosen };
     }
     if (toolResolver) {
       const offered = settings.tools ?? this.registry.names();
@@ -89,6 +94,19 @@ export class CallSettingsService {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A resolver's deployment: a well-formed name, and only in Azure mode (else: warned, dropped). */
+  private deploymentAllowed(call: CallContext, deployment: unknown): boolean {
+    const problem = !this.openai.azure
+      ? "deployments are Azure OpenAI's (AZURE_OPENAI_ENDPOINT is not set)"
+      : typeof deployment !== 'string' || !DEPLOYMENT_NAME.test(deployment)
+        ? 'it is not a deployment name (letters, digits, ".", "_", "-", at most 64)'
+        : undefined;
+    if (problem) {
+      this.log.warn(`call ${call.callSid}: the resolver chose a deployment; ignored: ${problem}`);
+    }
+    return problem === undefined;
   }
 
   /** The tool resolver chooses among the tools the call would be offered, and only those. */
@@ -126,6 +144,7 @@ export class CallSettingsService {
       recoveryMessage: profile.recovery ?? this.callControl.recoveryMessage,
       turnDetection: this.realtime.turnDetection,
       transcription: this.realtime.transcription,
+      deployment: this.openai.azure?.deployment,
     };
   }
 }
@@ -138,12 +157,13 @@ export function sessionOf(
   settings: CallSettings,
   tools: Pick<ToolRegistry, 'sessionTools'>,
 ): CallSession {
-  const { instructions, voice, turnDetection, transcription } = settings;
+  const { instructions, voice, turnDetection, transcription, deployment } = settings;
   return {
     instructions,
     voice,
     turnDetection,
     transcription,
+    deployment,
     tools: tools.sessionTools(settings.tools),
   };
 }
@@ -155,7 +175,11 @@ const CHOSEN_FIELDS = [
   'tools',
   'turnDetection',
   'transcription',
+  'deployment',
 ] as const;
+
+/** The characters Azure allows in a deployment's name, and its length limit. */
+const DEPLOYMENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Only the fields a resolver may choose, and only those it set: `{ voice: undefined }` keeps the

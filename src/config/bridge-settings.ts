@@ -59,6 +59,8 @@ export interface OpenAISettings {
   apiKey?: string;
   /** `OPENAI_REALTIME_URL` */
   realtimeUrl?: string;
+  /** Azure OpenAI instead of OpenAI (docs/operations.md#azure). */
+  azure?: AzureSettings;
   /** `OPENAI_REALTIME_MODEL` */
   model?: string;
   /** `OPENAI_VOICE` */
@@ -212,4 +214,15 @@ export interface RecordingSettings {
   notice?: string;
   /** `RECORDING_RETENTION_DAYS` */
   retentionDays?: number;
+}
+
+export interface AzureSettings {
+  /** `AZURE_OPENAI_ENDPOINT`: `https://<resource>.openai.azure.com`; set, Azure mode. */
+  endpoint?: string;
+  /** `AZURE_OPENAI_DEPLOYMENT` (default: the model's name) */
+  deployment?: string;
+  /** `AZURE_OPENAI_API_KEY` */
+  apiKey?: string;
+  /** `AZURE_OPENAI_AUTH`: `entra` for Microsoft Entra ID tokens instead of a key. */
+  auth?: 'key' | 'entra';
 }

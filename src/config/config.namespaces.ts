@@ -4,6 +4,7 @@ import type { FactoryProvider } from '@nestjs/common';
 import type { ParsedEnv } from './env.schema.js';
 import type { BridgeConfig } from './load-config.js';
 import { Secret } from './secret.js';
+import { azureConfigOf, realtimeUrlOf } from './azure-openai.js';
 
 /**
  * A typed slice of the configuration, built from the environment parsed once at start-up
@@ -39,8 +40,12 @@ export const serverConfig = namespace('server', (env) => {
 
 export const openaiConfig = namespace('openai', (env) => {
   return {
+    /** OPENAI_API_KEY ('' in Azure mode, where it is never sent). */
     apiKey: new Secret(env.OPENAI_API_KEY ?? ''),
-    realtimeUrl: env.OPENAI_REALTIME_URL as string,
+    /** OPENAI_REALTIME_URL as written, else Azure's (derived from the endpoint) or OpenAI's. */
+    realtimeUrl: realtimeUrlOf(env),
+    /** Set: Azure mode (AZURE_OPENAI_*): its endpoint, deployment and credential. */
+    ...azureConfigOf(env),
     model: env.OPENAI_REALTIME_MODEL,
     voice: env.OPENAI_VOICE,
     instructions: env.AI_INSTRUCTIONS,

@@ -1,4 +1,5 @@
 import type { ParsedEnv } from './env.schema.js';
+import { azureProblems } from './azure-openai.js';
 import { secretProblems, type RawEnv } from './secret-rules.js';
 
 /**
@@ -7,7 +8,7 @@ import { secretProblems, type RawEnv } from './secret-rules.js';
  * the schema itself passed.
  */
 export function crossFieldProblems(env: RawEnv, parsed?: ParsedEnv): string[] {
-  const problems = secretProblems(env);
+  const problems = [...secretProblems(env), ...azureProblems(env)];
   if (env.CALL_EVENTS_WEBHOOK_URL?.trim() && !env.CALL_EVENTS_WEBHOOK_SECRET?.trim()) {
     problems.push(
       'CALL_EVENTS_WEBHOOK_SECRET: is required with CALL_EVENTS_WEBHOOK_URL (it signs each delivery)',

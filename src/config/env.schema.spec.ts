@@ -20,7 +20,8 @@ describe('parseEnv', () => {
       PORT: 8080,
       PUBLIC_URL: undefined,
       TRUST_PROXY: false,
-      OPENAI_REALTIME_URL: 'wss://api.openai.com/v1/realtime',
+      // The URL's default is the namespace's (src/config/azure-openai.spec.ts): it depends on the mode.
+      OPENAI_REALTIME_URL: undefined,
       OPENAI_REALTIME_MODEL: 'gpt-realtime',
       OPENAI_VOICE: 'alloy',
       AI_GREETING: undefined,

@@ -10,6 +10,8 @@ import {
 } from './env.parsers.js';
 import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 import { crossFieldProblems } from './env.rules.js';
+import { openAiKeyRequiredProblems } from './secret-rules.js';
+import { AZURE_AUTH_MODES } from './azure-openai.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -84,10 +86,10 @@ export const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: integer(10000, 500, 300000),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
 
-  OPENAI_API_KEY: optionalText.refine((value) => value !== undefined, {
-    message: 'is required (the key the bridge uses to open OpenAI Realtime sessions)',
-  }),
-  OPENAI_REALTIME_URL: url(['ws', 'wss'], 'wss://api.openai.com/v1/realtime'),
+  // Required outside Azure mode (secret-rules.ts).
+  OPENAI_API_KEY: optionalText,
+  // Default wss://api.openai.com/v1/realtime, or Azure's (azure-openai.ts realtimeUrlOf).
+  OPENAI_REALTIME_URL: url(['ws', 'wss']),
   OPENAI_REALTIME_MODEL: textWithDefault('gpt-realtime'),
   OPENAI_VOICE: textWithDefault('alloy'),
   AI_INSTRUCTIONS: textWithDefault(DEFAULT_INSTRUCTIONS),
@@ -109,6 +111,13 @@ export const envSchema = z.object({
   ),
   // OpenAI's REST API: the SIP transport's calls API, the console's key check.
   OPENAI_API_BASE_URL: url(['http', 'https'], 'https://api.openai.com/v1'),
+  // Azure OpenAI (src/config/azure-openai.ts): set, the endpoint replaces OpenAI's.
+  AZURE_OPENAI_ENDPOINT: url(['http', 'https']).refine((value) => !value || !/[?#]/.test(value), {
+    message: 'must be the resource endpoint, https://<resource>.openai.azure.com, without ? or #',
+  }),
+  AZURE_OPENAI_DEPLOYMENT: optionalText,
+  AZURE_OPENAI_API_KEY: optionalText,
+  AZURE_OPENAI_AUTH: oneOf(AZURE_AUTH_MODES, 'key'),
 
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,
@@ -203,6 +212,15 @@ export class ConfigValidationError extends Error {
   }
 }
 
+const FIELDS = Object.keys(envSchema.shape);
+
+/** Inserts a field's problem among the schema's, which come in field order. */
+function inFieldOrder(problems: string[], line: string): void {
+  const rank = (text: string) => FIELDS.indexOf(text.split(':', 1)[0]);
+  const after = problems.findIndex((problem) => rank(problem) > rank(line));
+  problems.splice(after === -1 ? problems.length : after, 0, line);
+}
+
 /** Parses the environment, throwing one error that lists every problem found. */
 export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   const strings: Record<string, string | undefined> = Object.fromEntries(
@@ -215,6 +233,8 @@ export function parseEnv(env: Record<string, unknown>): ParsedEnv {
   const problems = result.success
     ? []
     : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  // Required or not by the mode (Azure), so not the field's own rule; listed where it would be.
+  for (const line of openAiKeyRequiredProblems(strings)) inFieldOrder(problems, line);
   problems.push(...crossFieldProblems(strings, result.success ? result.data : undefined));
   if (!result.success || problems.length > 0) throw new ConfigValidationError(problems);
   return result.data;

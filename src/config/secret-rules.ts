@@ -59,14 +59,39 @@ export function apiTokenProblems(env: RawEnv): string[] {
     : [];
 }
 
+/** Azure mode: AZURE_OPENAI_ENDPOINT set; OpenAI's own key is then not used at all. */
+export function azureMode(env: RawEnv): boolean {
+  return text(env.AZURE_OPENAI_ENDPOINT) !== undefined;
+}
+
+/** OPENAI_API_KEY is required, unless in Azure mode, where the bridge never sends it. */
+export function openAiKeyRequiredProblems(env: RawEnv): string[] {
+  return azureMode(env) || text(env.OPENAI_API_KEY) !== undefined
+    ? []
+    : ['OPENAI_API_KEY: is required (the key the bridge uses to open OpenAI Realtime sessions)'];
+}
+
 /**
  * OPENAI_API_KEY left at the example's value. Its own function because a deployment that does
- * not use the key at all (e.g. another provider's endpoint) skips it.
+ * not use the key at all (Azure mode) skips it.
  */
 export function openAiKeyProblems(env: RawEnv): string[] {
   const key = text(env.OPENAI_API_KEY);
-  return key !== undefined && isExampleValue(key)
+  return !azureMode(env) && key !== undefined && isExampleValue(key)
     ? [placeholder('OPENAI_API_KEY', 'set the API key of your OpenAI project')]
+    : [];
+}
+
+/** AZURE_OPENAI_API_KEY left at the example's value (whether it is needed is azure-openai.ts's). */
+export function azureKeyProblems(env: RawEnv): string[] {
+  const key = text(env.AZURE_OPENAI_API_KEY);
+  return key !== undefined && isExampleValue(key)
+    ? [
+        placeholder(
+          'AZURE_OPENAI_API_KEY',
+          'set a key of your Azure OpenAI resource (Azure portal: Keys and Endpoint)',
+        ),
+      ]
     : [];
 }
 
@@ -140,6 +165,7 @@ export function secretProblems(env: RawEnv): string[] {
     ...twilioAuthTokenProblems(env),
     ...apiTokenProblems(env),
     ...openAiKeyProblems(env),
+    ...azureKeyProblems(env),
     ...OTHER_SECRETS.flatMap((name) => {
       const value = text(env[name]);
       return value !== undefined && isExampleValue(value) ? [placeholder(name, GENERATE)] : [];

@@ -1,4 +1,4 @@
-import type { BridgeSettings } from './bridge-settings.js';
+import type { AzureSettings, BridgeSettings } from './bridge-settings.js';
 import type { ParsedEnv } from './env.schema.js';
 
 /** The groups of `BridgeSettings` (the objects under it). */
@@ -10,7 +10,10 @@ type GroupName = Extract<keyof Groups, string>;
 export type SettingPath =
   | 'publicUrl'
   | 'dataDir'
-  | { [G in GroupName]: `${G}.${Extract<keyof NonNullable<Groups[G]>, string>}` }[GroupName];
+  | {
+      [G in GroupName]: `${G}.${Exclude<Extract<keyof NonNullable<Groups[G]>, string>, 'azure'>}`;
+    }[GroupName]
+  | `openai.azure.${Extract<keyof AzureSettings, string>}`;
 
 /** How a setting is written in code; each turns into the string its variable would hold. */
 export type SettingKind = 'text' | 'number' | 'boolean' | 'list' | 'object';
@@ -35,6 +38,10 @@ export const SETTING_FIELDS = {
 
   OPENAI_API_KEY: { path: 'openai.apiKey', kind: 'text' },
   OPENAI_REALTIME_URL: { path: 'openai.realtimeUrl', kind: 'text' },
+  AZURE_OPENAI_ENDPOINT: { path: 'openai.azure.endpoint', kind: 'text' },
+  AZURE_OPENAI_DEPLOYMENT: { path: 'openai.azure.deployment', kind: 'text' },
+  AZURE_OPENAI_API_KEY: { path: 'openai.azure.apiKey', kind: 'text' },
+  AZURE_OPENAI_AUTH: { path: 'openai.azure.auth', kind: 'text' },
   OPENAI_REALTIME_MODEL: { path: 'openai.model', kind: 'text' },
   OPENAI_VOICE: { path: 'openai.voice', kind: 'text' },
   AI_INSTRUCTIONS: { path: 'openai.instructions', kind: 'text' },
@@ -115,15 +122,10 @@ export const VARIABLE_OF: ReadonlyMap<string, SettingVariable> = new Map(
   ]),
 );
 
-/** The groups and, for each, the names of its fields. */
-export const GROUP_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = (() => {
-  const groups = new Map<string, Set<string>>();
-  for (const { path } of Object.values(SETTING_FIELDS)) {
-    const [group, field] = path.split('.');
-    if (field === undefined) continue;
-    const fields = groups.get(group) ?? new Set<string>();
-    fields.add(field);
-    groups.set(group, fields);
-  }
-  return groups;
-})();
+/** Every group of settings by its path (`openai`, `openai.azure`, ...). */
+export const SETTING_GROUPS: ReadonlySet<string> = new Set(
+  Object.values(SETTING_FIELDS).flatMap(({ path }) => {
+    const parts = path.split('.');
+    return parts.slice(1).map((_, end) => parts.slice(0, end + 1).join('.'));
+  }),
+);

@@ -147,7 +147,45 @@ describe('settings in code', () => {
         JSON.stringify(config.env[name as keyof typeof config.env]) ===
         JSON.stringify(defaults[name as keyof typeof defaults]),
     );
-    expect(unchanged).toEqual(['TWILIO_VALIDATE_SIGNATURES']);
+    // Azure mode excludes OpenAI's settings above: openai.azure has a test of its own below.
+    expect(unchanged).toEqual([
+      'AZURE_OPENAI_ENDPOINT',
+      'AZURE_OPENAI_DEPLOYMENT',
+      'AZURE_OPENAI_API_KEY',
+      'AZURE_OPENAI_AUTH',
+      'TWILIO_VALIDATE_SIGNATURES',
+    ]);
+  });
+
+  it('maps Azure OpenAI, a group within openai, and names its problems by their nested path', () => {
+    const azure = {
+      endpoint: 'https://contoso.openai.azure.com',
+      deployment: 'realtime-prod',
+      apiKey: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    };
+    const { env } = loadBridgeConfig({
+      openai: { azure },
+      twilio: { authToken: EVERY_SETTING.twilio.authToken },
+    });
+    expect(env).toMatchObject({
+      AZURE_OPENAI_ENDPOINT: 'https://contoso.openai.azure.com',
+      AZURE_OPENAI_DEPLOYMENT: 'realtime-prod',
+      AZURE_OPENAI_AUTH: 'key',
+    });
+    expect(env.AZURE_OPENAI_API_KEY).toBe(azure.apiKey);
+    expect(
+      problemsOf({
+        openai: { azure: { ...azure, region: 'eu', auth: 'entra' }, apiKey: 'x' },
+        twilio: { authToken: EVERY_SETTING.twilio.authToken },
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        'openai.azure.region: not an option of the bridge (docs/extending.md lists them)',
+      ]),
+    );
+    expect(problemsOf({ openai: { azure: 'https://contoso.openai.azure.com' } })).toContain(
+      'openai.azure: expected an object, got a string',
+    );
   });
 
   it('names a value of the wrong type by its path, with what it got', () => {

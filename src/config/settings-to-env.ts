@@ -1,6 +1,6 @@
 import {
-  GROUP_FIELDS,
   SETTING_FIELDS,
+  SETTING_GROUPS,
   VARIABLE_OF,
   type SettingKind,
   type SettingVariable,
@@ -28,24 +28,33 @@ export function settingsToEnv(settings: Record<string, unknown>): SettingsAsEnv 
   for (const [key, value] of Object.entries(settings)) {
     if (SOURCE_FIELDS.has(key) || value === undefined) continue;
     const variable = VARIABLE_OF.get(key);
-    const fields = GROUP_FIELDS.get(key);
-    if (variable) {
-      write(env, problems, variable, value);
-    } else if (fields) {
-      if (!isPlainObject(value)) {
-        problems.push(`${key}: expected an object, got ${describe(value)}`);
-        continue;
-      }
-      for (const [field, fieldValue] of Object.entries(value)) {
-        const fieldVariable = fields.has(field) ? VARIABLE_OF.get(`${key}.${field}`) : undefined;
-        if (!fieldVariable) problems.push(`${key}.${field}: ${unknown(field)}`);
-        else if (fieldValue !== undefined) write(env, problems, fieldVariable, fieldValue);
-      }
-    } else {
-      problems.push(`${key}: ${unknown(key)}`);
-    }
+    if (variable) write(env, problems, variable, value);
+    else if (SETTING_GROUPS.has(key)) writeGroup(env, problems, key, value);
+    else problems.push(`${key}: ${unknown(key)}`);
   }
   return { env, problems };
+}
+
+/** A group's fields (`openai`), and the groups within it (`openai.azure`). */
+function writeGroup(
+  env: Record<string, string>,
+  problems: string[],
+  group: string,
+  value: unknown,
+): void {
+  if (!isPlainObject(value)) {
+    problems.push(`${group}: expected an object, got ${describe(value)}`);
+    return;
+  }
+  for (const [field, fieldValue] of Object.entries(value)) {
+    const path = `${group}.${field}`;
+    const variable = VARIABLE_OF.get(path);
+    const inner = SETTING_GROUPS.has(path);
+    if (!variable && !inner) problems.push(`${path}: ${unknown(field)}`);
+    else if (fieldValue === undefined) continue;
+    else if (variable) write(env, problems, variable, fieldValue);
+    else writeGroup(env, problems, path, fieldValue);
+  }
 }
 
 function unknown(key: string): string {

@@ -1,6 +1,7 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { CallControlModule } from '../call-control/call-control.module.js';
+import { RealtimeModule } from '../realtime/realtime.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
@@ -12,6 +13,7 @@ import { ConsoleHeadersMiddleware } from './console-headers.middleware.js';
 import { ConsoleSessionsModule } from './console-sessions.module.js';
 import { ConsoleController } from './console.controller.js';
 import { LoginThrottle } from './login-throttle.service.js';
+import { ProviderCheck } from './provider-check.service.js';
 import { SetupChecks } from './setup-checks.service.js';
 
 /**
@@ -23,12 +25,20 @@ import { SetupChecks } from './setup-checks.service.js';
     CallModule,
     CallControlModule,
     ConsoleSessionsModule,
+    RealtimeModule,
     ToolsModule,
     TwilioModule,
     TwilioRestModule,
   ],
   controllers: [ConsoleController, ConsoleApiController],
-  providers: [CallMonitor, ConsoleAssets, LoginThrottle, ConsoleEnabledGuard, SetupChecks],
+  providers: [
+    CallMonitor,
+    ConsoleAssets,
+    LoginThrottle,
+    ConsoleEnabledGuard,
+    SetupChecks,
+    ProviderCheck,
+  ],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

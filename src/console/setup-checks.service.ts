@@ -1,19 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  callControlConfig,
-  openaiConfig,
-  serverConfig,
-  twilioConfig,
-} from '../config/config.namespaces.js';
-import type {
-  CallControlConfig,
-  OpenAIConfig,
-  ServerConfig,
-  TwilioConfig,
-} from '../config/config.namespaces.js';
+import { callControlConfig, serverConfig, twilioConfig } from '../config/config.namespaces.js';
+import type { CallControlConfig, ServerConfig, TwilioConfig } from '../config/config.namespaces.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService, type PhoneNumberInfo } from '../twilio-rest/twilio-rest.service.js';
 import { CHECK_TIMEOUT_MS, MAX_LISTED_NUMBERS } from './console.constants.js';
+import { ProviderCheck } from './provider-check.service.js';
 
 export type CheckName = 'config' | 'public-url' | 'openai' | 'twilio';
 
@@ -44,8 +35,8 @@ export interface SetupReport {
 
 /**
  * The console's setup checklist. Each item is green or red with what was found and the fix. Two
- * of them ask the outside world one cheap question each, with a timeout: OpenAI (list models,
- * authenticated with the key) and Twilio (list the account's numbers). Concurrent requests share
+ * of them ask the outside world one cheap question each, with a timeout: the model's provider
+ * (ProviderCheck: OpenAI or Azure OpenAI list their models) and Twilio (list the account's numbers). Concurrent requests share
  * one run, so a page reloaded in a loop cannot multiply those requests.
  */
 @Injectable()
@@ -55,11 +46,11 @@ export class SetupChecks {
 
   constructor(
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,
-    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     private readonly tools: ToolRegistry,
     private readonly twilioRest: TwilioRestService,
+    private readonly provider: ProviderCheck,
   ) {}
 
   /** `baseUrl`: this bridge's public base URL (PUBLIC_URL, or derived from the request). */
@@ -83,7 +74,7 @@ export class SetupChecks {
 
   private async runChecks(baseUrl: string): Promise<SetupReport> {
     const webhookUrl = `${baseUrl}/api/twiml`;
-    const [openai, twilio] = await Promise.all([this.checkOpenAI(), this.checkTwilio(webhookUrl)]);
+    const [openai, twilio] = await Promise.all([this.provider.run(), this.checkTwilio(webhookUrl)]);
     return {
       checks: [this.checkConfig(), this.checkPublicUrl(), openai, twilio.check],
       numbers: twilio.numbers,
@@ -140,51 +131,6 @@ export class SetupChecks {
       title,
       state: 'ok',
       detail: `${url} (stream at wss://${new URL(url).host}/media-stream)`,
-    };
-  }
-
-  private async checkOpenAI(): Promise<SetupCheck> {
-    const title = 'OpenAI API key';
-    const url = `${this.openai.apiBaseUrl}/models`;
-    const fail = (detail: string, fix: string): SetupCheck => ({
-      name: 'openai',
-      title,
-      state: 'fail',
-      detail,
-      fix,
-    });
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        headers: { authorization: `Bearer ${this.openai.apiKey.reveal()}` },
-        signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
-      });
-    } catch (error) {
-      return fail(
-        `could not reach ${url}: ${describeFetchError(error)}`,
-        'check egress to the OpenAI API (or OPENAI_API_BASE_URL)',
-      );
-    }
-    // The body is small but must be read or discarded so the socket is released.
-    const body = await response.text().catch(() => '');
-    if (response.status === 401 || response.status === 403) {
-      return fail(
-        `the key was refused (HTTP ${response.status})`,
-        'set OPENAI_API_KEY to a valid key of a project with Realtime access',
-      );
-    }
-    if (!response.ok) {
-      return fail(
-        `OpenAI answered HTTP ${response.status}`,
-        'try again later; check status.openai.com',
-      );
-    }
-    const models = countModels(body);
-    return {
-      name: 'openai',
-      title,
-      state: 'ok',
-      detail: `key accepted${models === undefined ? '' : ` (${models} models)`}; Realtime model ${this.openai.model}`,
     };
   }
 
@@ -248,25 +194,6 @@ export class SetupError extends Error {}
 /** Our /api/twiml, with or without a query (`?profile=...`). */
 function pointsAt(voiceUrl: string | undefined, webhookUrl: string): boolean {
   return voiceUrl === webhookUrl || Boolean(voiceUrl?.startsWith(`${webhookUrl}?`));
-}
-
-function countModels(body: string): number | undefined {
-  try {
-    const json = JSON.parse(body) as { data?: unknown };
-    return Array.isArray(json.data) ? json.data.length : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function describeFetchError(error: unknown): string {
-  const err = error as {
-    name?: string;
-    message?: string;
-    cause?: { code?: string; message?: string };
-  };
-  if (err.name === 'TimeoutError') return `no answer within ${CHECK_TIMEOUT_MS} ms`;
-  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(error);
 }
 
 /** The twilio client has its own timeout per request; this bounds the whole listing. */

@@ -13,6 +13,8 @@ import {
   type RealtimeClientEvent,
 } from '../realtime/realtime-outbound.js';
 import { CallLogger } from '../call/call-logger.js';
+import { CALL_SETTINGS } from '../call/call-providers.js';
+import type { CallSettings } from '../call/call-settings.service.js';
 import { CallScope } from '../call/call-scope.js';
 import { InputAudioChunker } from './input-audio-chunker.js';
 import { RealtimeLinkEvents } from '../call/link-events.js';
@@ -69,6 +71,8 @@ export class RealtimeLink {
     /** Every callback runs in it: a throw ends this call only. */
     private readonly scope: CallScope,
     private readonly events: RealtimeLinkEvents,
+    /** Its deployment (Azure mode) is read at each connect. */
+    @Inject(CALL_SETTINGS) private readonly settings: Pick<CallSettings, 'deployment'>,
   ) {
     this.policy = new ReconnectPolicy(service.connectDeadlineMs);
     if (audio.inputChunkMs > TWILIO_FRAME_MS) {
@@ -183,6 +187,7 @@ export class RealtimeLink {
           this.scope.run(() => connection === this.connection && this.onClose(info)),
       },
       timeoutMs,
+      this.settings.deployment,
     );
     this.connection = connection;
   }
@@ -246,11 +251,11 @@ export class RealtimeLink {
     this.metrics.openaiError(
       info.httpStatus ? `connect_http_${info.httpStatus}` : 'connect_failed',
     );
+    const credentials = this.service.credentials;
+    if (kind === 'credential') return this.fail(credentials.noToken(info.credentialError ?? ''));
     if (kind === 'auth') {
       this.health.rejectedKey(info.httpStatus ?? 0);
-      return this.fail(
-        `OpenAI rejected the API key (HTTP ${info.httpStatus}); check OPENAI_API_KEY`,
-      );
+      return this.fail(credentials.refused(info.httpStatus));
     }
     const attempt = this.policy.attempts;
     const delay = kind === 'retryable' ? this.policy.next(Date.now()) : undefined;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { audioConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { AudioConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import { RealtimeConnection, type RealtimeConnectionHandlers } from './realtime-connection.js';
+import { RealtimeCredentials } from './realtime-credentials.service.js';
 import {
   realtimeOutbound,
   type InputTranscription,
@@ -17,6 +18,8 @@ export interface CallSession {
   tools: RealtimeTool[];
   turnDetection?: TurnDetection;
   transcription?: InputTranscription;
+  /** Azure mode: the call's deployment (default AZURE_OPENAI_DEPLOYMENT); ignored otherwise. */
+  deployment?: string;
 }
 
 /** Caller audio held back while OpenAI does not read, past the socket's send buffer. */
@@ -32,13 +35,24 @@ export class OpenAIRealtimeService {
   constructor(
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
+    /** Also what the call's link says when they fail. */
+    readonly credentials: RealtimeCredentials,
   ) {}
 
-  /** `${OPENAI_REALTIME_URL}?model=${OPENAI_REALTIME_MODEL}` */
-  get endpoint(): string {
+  /**
+   * `${OPENAI_REALTIME_URL}?model=${OPENAI_REALTIME_MODEL}`; in Azure mode the URL derived from
+   * AZURE_OPENAI_ENDPOINT (or OPENAI_REALTIME_URL) with `model` = the call's deployment.
+   */
+  endpoint(deployment?: string): string {
     const url = new URL(this.openai.realtimeUrl);
-    url.searchParams.set('model', this.openai.model);
+    url.searchParams.set('model', this.modelFor(deployment));
     return url.toString();
+  }
+
+  /** What the session is opened with: OPENAI_REALTIME_MODEL, or on Azure the deployment's name. */
+  modelFor(deployment?: string): string {
+    const azure = this.openai.azure;
+    return azure ? (deployment ?? azure.deployment) : this.openai.model;
   }
 
   /** OPENAI_CONNECT_TIMEOUT_MS: the most one connection attempt may take. */
@@ -53,13 +67,18 @@ export class OpenAIRealtimeService {
 
   /**
    * Opens one connection, which must open within `timeoutMs` (the caller's share of its episode's
-   * deadline; OPENAI_CONNECT_TIMEOUT_MS when not given).
+   * deadline; OPENAI_CONNECT_TIMEOUT_MS when not given), with fresh credentials each time (an
+   * Entra ID token is renewed ahead of its expiry, so a reconnect never sends an expired one).
    */
-  connect(handlers: RealtimeConnectionHandlers, timeoutMs?: number): RealtimeConnection {
+  connect(
+    handlers: RealtimeConnectionHandlers,
+    timeoutMs?: number,
+    deployment?: string,
+  ): RealtimeConnection {
     return new RealtimeConnection(
       {
-        url: this.endpoint,
-        apiKey: this.openai.apiKey.reveal(),
+        url: this.endpoint(deployment),
+        headers: this.credentials.headers(),
         connectTimeoutMs: timeoutMs ?? this.openai.connectTimeoutMs,
         // About 1 s of caller audio however it is chunked (INPUT_AUDIO_CHUNK_MS), so larger
         // appends do not stretch the backlog's bound.
@@ -74,7 +93,7 @@ export class OpenAIRealtimeService {
   /** The session for one call (built by realtimeOutbound; the service only knows the config). */
   sessionUpdate(call: CallSession): ReturnType<typeof realtimeOutbound.sessionUpdate> {
     return realtimeOutbound.sessionUpdate({
-      model: this.openai.model,
+      model: this.modelFor(call.deployment),
       instructions: call.instructions,
       voice: call.voice,
       inputFormat: this.audio.inputFormat,

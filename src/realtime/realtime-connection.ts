@@ -4,6 +4,7 @@ import { BoundedSender } from '../websocket/bounded-sender.js';
 import { closeReason } from '../websocket/close-reason.js';
 import { rawDataToString } from '../websocket/raw-data.js';
 import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
+import type { AuthHeaders } from './realtime-credentials.service.js';
 
 export interface RealtimeCloseInfo {
   /** True when the socket had opened before it closed. */
@@ -15,6 +16,8 @@ export interface RealtimeCloseInfo {
   /** HTTP status of a refused upgrade (401 bad key, 429, 5xx ...). */
   httpStatus?: number;
   error?: string;
+  /** Set when no credential could be had for the upgrade (an Entra ID token): nothing was sent. */
+  credentialError?: string;
 }
 
 export interface RealtimeConnectionHandlers {
@@ -36,7 +39,11 @@ const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 export interface RealtimeConnectionOptions {
   url: string;
-  apiKey: string;
+  /**
+   * The upgrade's credential headers (RealtimeCredentials); a promise when a token must be had
+   * first, which counts against connectTimeoutMs.
+   */
+  headers: AuthHeaders;
   /**
    * The most the attempt may take to open, start to finish (the caller gives the smaller of
    * OPENAI_CONNECT_TIMEOUT_MS and the time left in its episode, ConnectDeadline).
@@ -51,92 +58,115 @@ export interface RealtimeConnectionOptions {
  * validated Realtime events and a single `onClose`, whatever way the socket ends.
  */
 export class RealtimeConnection {
-  private readonly socket: WebSocket;
+  private socket?: WebSocket;
   private closedByUs = false;
   private opened = false;
   private httpStatus?: number;
   private lastError?: string;
+  private credentialError?: string;
   private closeReported = false;
-  private readonly audio: BoundedSender;
+  private audio?: BoundedSender;
   private readonly openTimer: NodeJS.Timeout;
 
   constructor(
-    options: RealtimeConnectionOptions,
+    private readonly options: RealtimeConnectionOptions,
     private readonly handlers: RealtimeConnectionHandlers,
   ) {
-    this.socket = new WebSocket(options.url, {
+    // ws's handshakeTimeout is an idle timeout on the socket: an upstream that dribbles a byte
+    // now and then (slow TLS, a stalled proxy) would outlast it. This bounds the whole attempt,
+    // the wait for a token included.
+    this.openTimer = setTimeout(() => {
+      this.lastError = `no answer to the upgrade within ${options.connectTimeoutMs} ms`;
+      if (this.socket) this.socket.terminate();
+      else this.reportClose(1006, '');
+    }, options.connectTimeoutMs);
+    this.openTimer.unref();
+    const headers = options.headers;
+    if (!(headers instanceof Promise)) {
+      this.open(headers);
+      return;
+    }
+    headers.then(
+      (ready) => {
+        if (!this.closeReported) this.open(ready);
+      },
+      (error: unknown) => {
+        this.credentialError = error instanceof Error ? error.message : String(error);
+        this.reportClose(1006, '');
+      },
+    );
+  }
+
+  private open(headers: Record<string, string>): void {
+    const socket = new WebSocket(this.options.url, {
       // GA only: no OpenAI-Beta header, which now gets `beta_api_shape_disabled`.
-      headers: { Authorization: `Bearer ${options.apiKey}` },
-      handshakeTimeout: options.connectTimeoutMs,
+      headers,
+      handshakeTimeout: this.options.connectTimeoutMs,
       perMessageDeflate: false,
       // ws's defaults otherwise, as RFC 6455 asks: a random masking key per frame (5.3) and
       // text frames checked for UTF-8 (8.1).
       maxPayload: MAX_EVENT_BYTES,
     });
+    this.socket = socket;
     this.audio = new BoundedSender(
-      this.socket,
+      socket,
       AUDIO_HIGH_WATER_BYTES,
-      options.audioBacklogFrames ?? AUDIO_MAX_BACKLOG_FRAMES,
+      this.options.audioBacklogFrames ?? AUDIO_MAX_BACKLOG_FRAMES,
     );
-    // ws's handshakeTimeout is an idle timeout on the socket: an upstream that dribbles a byte
-    // now and then (slow TLS, a stalled proxy) would outlast it. This bounds the whole attempt.
-    this.openTimer = setTimeout(() => {
-      this.lastError = `no answer to the upgrade within ${options.connectTimeoutMs} ms`;
-      this.socket.terminate();
-    }, options.connectTimeoutMs);
-    this.openTimer.unref();
-    this.socket.on('open', () => {
+    socket.on('open', () => {
       clearTimeout(this.openTimer);
       this.opened = true;
       this.handlers.onOpen();
     });
-    this.socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    this.socket.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
       this.httpStatus = res.statusCode;
       this.lastError = `upgrade refused with HTTP ${res.statusCode}`;
       res.resume();
       req.destroy();
       this.reportClose(1006, '');
     });
-    this.socket.on('error', (error: Error) => {
+    socket.on('error', (error: Error) => {
       // Errors are always followed by 'close'; keep the message for that report.
       this.lastError ??= error.message;
     });
-    this.socket.on('close', (code: number, reason: Buffer) =>
-      this.reportClose(code, reason.toString()),
-    );
+    socket.on('close', (code: number, reason: Buffer) => this.reportClose(code, reason.toString()));
   }
 
   get isOpen(): boolean {
-    return this.socket.readyState === WebSocket.OPEN;
+    return this.socket?.readyState === WebSocket.OPEN;
   }
 
   /** Caller audio frames dropped because OpenAI did not keep up. */
   get droppedAudioFrames(): number {
-    return this.audio.dropped;
+    return this.audio?.dropped ?? 0;
   }
 
   /** A client event, already serialised (by RealtimeEventIds.stamp). */
   sendRaw(text: string): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(text);
   }
 
   /** An `input_audio_buffer.append` (realtimeOutbound.appendAudioJson), bounded if OpenAI lags. */
   appendAudio(json: string): void {
-    this.audio.send(json);
+    this.audio?.send(json);
   }
 
   close(reason = 'call ended'): void {
     if (this.closedByUs) return;
     this.closedByUs = true;
     clearTimeout(this.openTimer);
-    this.audio.dispose();
-    if (this.socket.readyState === WebSocket.OPEN) {
-      this.socket.close(1000, closeReason(reason));
+    this.audio?.dispose();
+    const socket = this.socket;
+    if (!socket) {
+      // Still waiting for a token: nothing to close; the socket is never opened.
+      this.reportClose(1006, '');
+    } else if (socket.readyState === WebSocket.OPEN) {
+      socket.close(1000, closeReason(reason));
       // Do not wait on the peer's close frame to free the call.
-      setTimeout(() => this.socket.terminate(), 2000).unref();
+      setTimeout(() => socket.terminate(), 2000).unref();
     } else {
-      this.socket.terminate();
+      socket.terminate();
     }
   }
 
@@ -154,7 +184,7 @@ export class RealtimeConnection {
     if (this.closeReported) return;
     this.closeReported = true;
     clearTimeout(this.openTimer);
-    this.audio.dispose();
+    this.audio?.dispose();
     this.handlers.onClose({
       wasOpen: this.opened,
       byUs: this.closedByUs,
@@ -162,6 +192,7 @@ export class RealtimeConnection {
       reason,
       httpStatus: this.httpStatus,
       error: this.lastError,
+      credentialError: this.credentialError,
     });
   }
 }

@@ -1,13 +1,15 @@
 import type { RealtimeErrorDetail } from './realtime.events.js';
 import type { RealtimeCloseInfo } from './realtime-connection.js';
 
-export type ConnectFailureKind = 'auth' | 'retryable' | 'permanent';
+export type ConnectFailureKind = 'credential' | 'auth' | 'retryable' | 'permanent';
 
 /**
- * What a failed connection attempt means. A refused key (401/403) will not get better by
- * retrying; network errors, timeouts, 429 and 5xx usually do.
+ * What a failed connection attempt means. No credential to send (an Entra ID token the
+ * credential could not give, after its own retries) and a refused one (401/403) will not get
+ * better by retrying; network errors, timeouts, 429 and 5xx usually do.
  */
 export function classifyConnectFailure(info: RealtimeCloseInfo): ConnectFailureKind {
+  if (info.credentialError !== undefined) return 'credential';
   const status = info.httpStatus;
   if (status === 401 || status === 403) return 'auth';
   if (status === undefined || status === 429 || status >= 500) return 'retryable';

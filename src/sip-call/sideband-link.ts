@@ -129,7 +129,8 @@ export class SidebandLink implements CallChannel {
     const connection: RealtimeConnection = new RealtimeConnection(
       {
         url: this.url,
-        apiKey: this.openai.apiKey.reveal(),
+        // SIP is OpenAI's only (start-up refuses it with Azure): its key, as a Bearer token.
+        headers: { Authorization: `Bearer ${this.openai.apiKey.reveal()}` },
         connectTimeoutMs: this.deadline.attemptTimeout(now, this.openai.connectTimeoutMs),
       },
       {

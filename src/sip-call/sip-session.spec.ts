@@ -4,6 +4,8 @@ import { ToolRegistry } from '../tools/tool-registry.service.js';
 import type { AudioConfig, OpenAIConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
 import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
+import type { ModuleRef } from '@nestjs/core';
+import { RealtimeCredentials } from '../realtime/realtime-credentials.service.js';
 
 const openai = {
   apiKey: new Secret('sk-test'),
@@ -33,11 +35,18 @@ const settings = {
   ],
 };
 
+// OpenAI's key needs no module lookup (only Azure's Entra ID credential does).
+const credentials = new RealtimeCredentials(openai, {} as ModuleRef);
+
 describe('the session of each transport, from the same resolved settings', () => {
-  const service = new OpenAIRealtimeService(openai, {
-    inputFormat: 'pcm16',
-    inputChunkMs: 0,
-  } satisfies AudioConfig);
+  const service = new OpenAIRealtimeService(
+    openai,
+    {
+      inputFormat: 'pcm16',
+      inputChunkMs: 0,
+    } satisfies AudioConfig,
+    credentials,
+  );
 
   it('is the media session without audio formats (the SIP leg has its own codec)', () => {
     const media = service.session(settings);
@@ -93,10 +102,14 @@ describe('the session of each transport, from the same resolved settings', () =>
 });
 
 describe('one resolved CallSettings, two transports', () => {
-  const service = new OpenAIRealtimeService(openai, {
-    inputFormat: 'g711_ulaw',
-    inputChunkMs: 0,
-  } satisfies AudioConfig);
+  const service = new OpenAIRealtimeService(
+    openai,
+    {
+      inputFormat: 'g711_ulaw',
+      inputChunkMs: 0,
+    } satisfies AudioConfig,
+    credentials,
+  );
   const registry = new ToolRegistry();
   for (const name of ['lookup_order', 'refund', 'end_call']) {
     registry.register({ name, description: `does ${name}` }, () => ({ ok: true }));

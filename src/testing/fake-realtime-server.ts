@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { azureRealtimeRefusal, type AzureShape } from './azure-shape.js';
 import { FakeRealtimeConnection } from './fake-realtime-connection.js';
 import { waitUntil } from './wait.js';
 
@@ -18,15 +20,22 @@ export class FakeRealtimeServer {
   onConnection?: (connection: FakeRealtimeConnection) => void;
   /** When each connection was accepted (Date.now()). */
   readonly acceptedAt: number[] = [];
+  /** Upgrades refused for not having Azure's shape, and why (with `azure` only). */
+  readonly refusals: string[] = [];
   private server?: WebSocketServer;
+
+  /** `azure`: accept only Azure OpenAI's shape of the upgrade (AzureShape). */
+  constructor(private readonly azure?: AzureShape) {}
 
   async start(): Promise<void> {
     this.server = new WebSocketServer({
       host: '127.0.0.1',
       port: 0,
-      verifyClient: (_info, done) => {
-        const decide = () =>
-          this.rejectWithStatus ? done(false, this.rejectWithStatus) : done(true);
+      verifyClient: (info: { req: IncomingMessage }, done) => {
+        const refusal = this.azure ? azureRealtimeRefusal(this.azure, info.req) : undefined;
+        if (refusal) this.refusals.push(refusal.why);
+        const status = refusal?.status ?? this.rejectWithStatus;
+        const decide = () => (status ? done(false, status) : done(true));
         if (this.acceptDelayMs > 0) setTimeout(decide, this.acceptDelayMs);
         else decide();
       },
@@ -44,6 +53,12 @@ export class FakeRealtimeServer {
   get url(): string {
     const { port } = this.server!.address() as AddressInfo;
     return `ws://127.0.0.1:${port}/v1/realtime`;
+  }
+
+  /** The value for AZURE_OPENAI_ENDPOINT (http: the bridge derives ws://.../openai/v1/realtime). */
+  get azureEndpoint(): string {
+    const { port } = this.server!.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
   }
 
   async connection(index: number): Promise<FakeRealtimeConnection> {

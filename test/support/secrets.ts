@@ -18,3 +18,6 @@ export function randomTwilioAuthToken(): string {
 export function randomApiToken(): string {
   return randomBytes(24).toString('base64url');
 }
+
+/** An Azure OpenAI resource key: 32 hexadecimal characters, as the portal shows them. */
+export const TEST_AZURE_OPENAI_API_KEY = '9d3f6b1ae0c84f27b5d2a7e61c0f4b93';

@@ -1,0 +1,116 @@
+import { openaiConfig } from './config.namespaces.js';
+import { ConfigValidationError, parseEnv } from './env.schema.js';
+import { TEST_AZURE_OPENAI_API_KEY, TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
+
+const twilio = { TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN };
+const azureKey = {
+  ...twilio,
+  AZURE_OPENAI_ENDPOINT: 'https://contoso-voice.openai.azure.com/',
+  AZURE_OPENAI_API_KEY: TEST_AZURE_OPENAI_API_KEY,
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const openai = (env: Record<string, string>) => openaiConfig.build(parseEnv(env));
+
+describe('Azure OpenAI configuration', () => {
+  it('outside Azure mode keeps OpenAI: its default URL, no azure part', () => {
+    const config = openai({ ...twilio, OPENAI_API_KEY: 'sk-proj-real' });
+    expect(config.realtimeUrl).toBe('wss://api.openai.com/v1/realtime');
+    expect(config.azure).toBeUndefined();
+  });
+
+  it('derives the Realtime URL from the endpoint and defaults the deployment to the model', () => {
+    const config = openai(azureKey);
+    expect(config.realtimeUrl).toBe('wss://contoso-voice.openai.azure.com/openai/v1/realtime');
+    expect(config.azure).toMatchObject({
+      endpoint: 'https://contoso-voice.openai.azure.com',
+      deployment: 'gpt-realtime',
+      auth: 'key',
+    });
+    expect(config.azure?.apiKey?.reveal()).toBe(TEST_AZURE_OPENAI_API_KEY);
+    expect(
+      openai({ ...azureKey, OPENAI_REALTIME_MODEL: 'gpt-realtime-mini' }).azure?.deployment,
+    ).toBe('gpt-realtime-mini');
+    expect(openai({ ...azureKey, AZURE_OPENAI_DEPLOYMENT: 'voice-prod' }).azure?.deployment).toBe(
+      'voice-prod',
+    );
+  });
+
+  it('maps http to ws and keeps a path prefix', () => {
+    const config = openai({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9100/gw/' });
+    expect(config.realtimeUrl).toBe('ws://127.0.0.1:9100/gw/openai/v1/realtime');
+  });
+
+  it('uses an explicit OPENAI_REALTIME_URL as written', () => {
+    const config = openai({ ...azureKey, OPENAI_REALTIME_URL: 'wss://gateway.example.com/rt' });
+    expect(config.realtimeUrl).toBe('wss://gateway.example.com/rt');
+  });
+
+  it('refuses an OPENAI_REALTIME_URL at OpenAI in Azure mode, in one line', () => {
+    for (const url of ['wss://api.openai.com/v1/realtime', 'wss://API.OpenAI.com/v1/realtime']) {
+      expect(problemsOf({ ...azureKey, OPENAI_REALTIME_URL: url })).toEqual([
+        expect.stringMatching(/^OPENAI_REALTIME_URL: points at OpenAI while AZURE_OPENAI_ENDPOINT/),
+      ]);
+    }
+  });
+
+  it('neither requires nor checks OPENAI_API_KEY in Azure mode', () => {
+    expect(problemsOf(azureKey)).toEqual([]);
+    expect(problemsOf({ ...azureKey, OPENAI_API_KEY: 'sk-...' })).toEqual([]);
+  });
+
+  it('takes Microsoft Entra ID instead of a key', () => {
+    const { AZURE_OPENAI_API_KEY: _, ...endpoint } = azureKey;
+    const config = openai({ ...endpoint, AZURE_OPENAI_AUTH: 'entra' });
+    expect(config.azure).toMatchObject({ auth: 'entra', apiKey: undefined });
+  });
+
+  it('says in one line each: an endpoint that is not a URL, both credentials, neither', () => {
+    expect(problemsOf({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'contoso-voice' })).toEqual([
+      expect.stringMatching(/^AZURE_OPENAI_ENDPOINT: expected a URL/),
+    ]);
+    expect(problemsOf({ ...azureKey, AZURE_OPENAI_AUTH: 'entra' })).toEqual([
+      expect.stringMatching(/^AZURE_OPENAI_API_KEY: set together with AZURE_OPENAI_AUTH=entra/),
+    ]);
+    const { AZURE_OPENAI_API_KEY: _, ...endpoint } = azureKey;
+    expect(problemsOf(endpoint)).toEqual([
+      expect.stringMatching(/^AZURE_OPENAI_API_KEY: is required with AZURE_OPENAI_ENDPOINT/),
+    ]);
+    expect(problemsOf({ ...endpoint, AZURE_OPENAI_AUTH: 'token' })).toEqual([
+      expect.stringMatching(/^AZURE_OPENAI_AUTH: expected one of key, entra/),
+      expect.stringMatching(/^AZURE_OPENAI_API_KEY: is required/),
+    ]);
+  });
+
+  it('refuses the SIP transport with Azure, saying why', () => {
+    const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    expect(problemsOf({ ...azureKey, OPENAI_WEBHOOK_SECRET: secret })).toEqual([
+      expect.stringMatching(
+        /^OPENAI_WEBHOOK_SECRET: the SIP transport is not available with AZURE/,
+      ),
+    ]);
+  });
+
+  it('refuses Azure settings without the endpoint, and a placeholder key', () => {
+    expect(
+      problemsOf({ ...twilio, OPENAI_API_KEY: 'sk-proj-real', AZURE_OPENAI_API_KEY: 'abc' }),
+    ).toEqual(['AZURE_OPENAI_API_KEY: is only used with AZURE_OPENAI_ENDPOINT, which is not set']);
+    expect(problemsOf({ ...azureKey, AZURE_OPENAI_API_KEY: 'replace-me' })).toEqual([
+      expect.stringMatching(/^AZURE_OPENAI_API_KEY: is a placeholder from our examples/),
+    ]);
+  });
+
+  it('never echoes the Azure key', () => {
+    const problems = problemsOf({ ...azureKey, AZURE_OPENAI_AUTH: 'entra', PORT: '-1' });
+    expect(problems.join('\n')).not.toContain(TEST_AZURE_OPENAI_API_KEY);
+  });
+});

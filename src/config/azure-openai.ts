@@ -1,0 +1,123 @@
+import type { ParsedEnv } from './env.schema.js';
+import { Secret } from './secret.js';
+
+/**
+ * Azure OpenAI (AZURE_OPENAI_ENDPOINT set): the same GA Realtime protocol at the resource's own
+ * endpoint, authenticated with its key (`api-key` header) or a Microsoft Entra ID token
+ * (`Authorization: Bearer`). The rules and the derived URL live here so the schema, the rules and
+ * the configuration namespace read them from one place.
+ */
+
+/** AZURE_OPENAI_AUTH: `key` (AZURE_OPENAI_API_KEY, the default) or `entra` (Microsoft Entra ID). */
+export const AZURE_AUTH_MODES = ['key', 'entra'] as const;
+export type AzureAuthMode = (typeof AZURE_AUTH_MODES)[number];
+
+/** The GA Realtime path under an Azure endpoint (v1: no `api-version`; `model` = deployment). */
+export const AZURE_REALTIME_PATH = '/openai/v1/realtime';
+/** What the console's checklist lists to check the endpoint and its credentials. */
+export const AZURE_MODELS_PATH = '/openai/v1/models';
+/** OpenAI's own Realtime endpoint: OPENAI_REALTIME_URL's default outside Azure mode. */
+export const OPENAI_REALTIME_DEFAULT_URL = 'wss://api.openai.com/v1/realtime';
+
+export interface AzureOpenAIConfig {
+  /** AZURE_OPENAI_ENDPOINT, e.g. `https://my-resource.openai.azure.com` (no trailing slash). */
+  endpoint: string;
+  /** AZURE_OPENAI_DEPLOYMENT (default OPENAI_REALTIME_MODEL): the `model` query parameter. */
+  deployment: string;
+  auth: AzureAuthMode;
+  /** AZURE_OPENAI_API_KEY, in `key` mode. */
+  apiKey?: Secret;
+}
+
+type RawEnv = Readonly<Record<string, string | undefined>>;
+
+const text = (value: string | undefined): string | undefined => value?.trim() || undefined;
+
+/** The Azure variables other than the endpoint: meaningless, so refused, without it. */
+const AZURE_DETAILS = ['AZURE_OPENAI_DEPLOYMENT', 'AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_AUTH'];
+
+/** `https` -> `wss`, `http` -> `ws`, path + AZURE_REALTIME_PATH. */
+export function azureRealtimeUrl(endpoint: string): string {
+  const url = new URL(endpoint);
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${AZURE_REALTIME_PATH}`;
+  return url.toString();
+}
+
+/** `{endpoint}/openai/v1/models` (https stays https). */
+export function azureModelsUrl(endpoint: string): string {
+  const url = new URL(endpoint);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${AZURE_MODELS_PATH}`;
+  return url.toString();
+}
+
+/** OpenAI's own hosts (api.openai.com and the rest of openai.com; not *.openai.azure.com). */
+export function isOpenAIHost(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const host = new URL(value).hostname.toLowerCase();
+  return host === 'openai.com' || host.endsWith('.openai.com');
+}
+
+/**
+ * The cross-variable rules of Azure mode, one line each. The endpoint's own shape is the schema's
+ * (`url`); these hold even when it is malformed, so every problem shows at once.
+ */
+export function azureProblems(env: RawEnv): string[] {
+  if (text(env.AZURE_OPENAI_ENDPOINT) === undefined) {
+    return AZURE_DETAILS.filter((name) => text(env[name]) !== undefined).map(
+      (name) => `${name}: is only used with AZURE_OPENAI_ENDPOINT, which is not set`,
+    );
+  }
+  const problems: string[] = [];
+  const entra = text(env.AZURE_OPENAI_AUTH) === 'entra';
+  const key = text(env.AZURE_OPENAI_API_KEY) !== undefined;
+  if (entra && key) {
+    problems.push(
+      'AZURE_OPENAI_API_KEY: set together with AZURE_OPENAI_AUTH=entra; use one: the key (unset AZURE_OPENAI_AUTH) or Microsoft Entra ID (unset the key)',
+    );
+  } else if (!entra && !key) {
+    problems.push(
+      'AZURE_OPENAI_API_KEY: is required with AZURE_OPENAI_ENDPOINT (or set AZURE_OPENAI_AUTH=entra to use a Microsoft Entra ID token)',
+    );
+  }
+  const realtimeUrl = text(env.OPENAI_REALTIME_URL);
+  if (realtimeUrl !== undefined && isOpenAIHost(realtimeUrl)) {
+    problems.push(
+      'OPENAI_REALTIME_URL: points at OpenAI while AZURE_OPENAI_ENDPOINT is set; an Azure credential must never go to OpenAI (unset it: the URL is derived from the endpoint)',
+    );
+  }
+  if (text(env.OPENAI_WEBHOOK_SECRET) !== undefined) {
+    problems.push(
+      "OPENAI_WEBHOOK_SECRET: the SIP transport is not available with AZURE_OPENAI_ENDPOINT yet (it speaks OpenAI's webhook and calls API; Azure's own SIP, with its webhook service and SIP endpoint, is not supported); unset one of them",
+    );
+  }
+  return problems;
+}
+
+/**
+ * The openai namespace's `azure` part: present in Azure mode only (an optional property, so code
+ * that builds an OpenAI configuration by hand need not name it).
+ */
+export function azureConfigOf(env: ParsedEnv): { azure?: AzureOpenAIConfig } {
+  if (env.AZURE_OPENAI_ENDPOINT === undefined) return {};
+  return {
+    azure: {
+      endpoint: env.AZURE_OPENAI_ENDPOINT,
+      deployment: env.AZURE_OPENAI_DEPLOYMENT ?? env.OPENAI_REALTIME_MODEL,
+      auth: env.AZURE_OPENAI_AUTH,
+      apiKey: env.AZURE_OPENAI_API_KEY ? new Secret(env.AZURE_OPENAI_API_KEY) : undefined,
+    },
+  };
+}
+
+/**
+ * OPENAI_REALTIME_URL as written when set; otherwise Azure's, derived from the endpoint, or
+ * OpenAI's default. The default is not in the schema: in Azure mode it would send the Azure
+ * credential to OpenAI.
+ */
+export function realtimeUrlOf(env: ParsedEnv): string {
+  if (env.OPENAI_REALTIME_URL !== undefined) return env.OPENAI_REALTIME_URL;
+  return env.AZURE_OPENAI_ENDPOINT !== undefined
+    ? azureRealtimeUrl(env.AZURE_OPENAI_ENDPOINT)
+    : OPENAI_REALTIME_DEFAULT_URL;
+}

@@ -1,0 +1,116 @@
+import { jest } from '@jest/globals';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import {
+  AZURE_TOKEN_REFRESH_MARGIN_MS,
+  AZURE_TOKEN_SCOPE,
+  AZURE_TOKEN_TIMEOUT_MS,
+  AzureTokenCache,
+} from './azure-token-cache.js';
+
+/** A credential whose answers the test decides, one per getToken. */
+class ScriptedCredential implements TokenCredential {
+  readonly scopes: string[] = [];
+  readonly answers: Array<
+    (resolve: (t: AccessToken | null) => void, reject: (e: Error) => void) => void
+  > = [];
+  readonly waiting: Array<{
+    resolve: (t: AccessToken | null) => void;
+    reject: (e: Error) => void;
+  }> = [];
+
+  getToken(scopes: string | string[]): Promise<AccessToken | null> {
+    this.scopes.push([scopes].flat().join(' '));
+    return new Promise((resolve, reject) => {
+      const answer = this.answers.shift();
+      if (answer) answer(resolve, reject);
+      else this.waiting.push({ resolve, reject });
+    });
+  }
+
+  /** Answers the next getToken with a token valid for `lifetimeMs` from `now`. */
+  issue(token: string, expiresOnTimestamp: number, refreshAfterTimestamp?: number): void {
+    this.answers.push((resolve) =>
+      resolve({ token, expiresOnTimestamp, refreshAfterTimestamp, tokenType: 'Bearer' }),
+    );
+  }
+
+  fail(message: string): void {
+    this.answers.push((_, reject) => reject(new Error(message)));
+  }
+}
+
+describe('AzureTokenCache', () => {
+  let now: number;
+  let credential: ScriptedCredential;
+  let cache: AzureTokenCache;
+  const clock = () => now;
+
+  beforeEach(() => {
+    now = 1_000_000;
+    credential = new ScriptedCredential();
+    cache = new AzureTokenCache(credential, clock);
+  });
+
+  it('asks for the Azure AI scope and keeps the token until it is within the margin of expiry', async () => {
+    const expires = now + AZURE_TOKEN_REFRESH_MARGIN_MS + 60_000;
+    credential.issue('t1', expires);
+    credential.issue('t2', expires + 3_600_000);
+    expect(await cache.token()).toBe('t1');
+    now += 59_999;
+    expect(await cache.token()).toBe('t1');
+    now += 1;
+    expect(await cache.token()).toBe('t2');
+    expect(credential.scopes).toEqual([AZURE_TOKEN_SCOPE, AZURE_TOKEN_SCOPE]);
+  });
+
+  it('asks once however many connections wait for a token at the same time', async () => {
+    const waiting = Promise.all([cache.token(), cache.token(), cache.token()]);
+    await Promise.resolve();
+    expect(credential.waiting).toHaveLength(1);
+    credential.waiting[0].resolve({ token: 't1', expiresOnTimestamp: now + 3_600_000 });
+    expect(await waiting).toEqual(['t1', 't1', 't1']);
+    expect(credential.scopes).toHaveLength(1);
+  });
+
+  it('fails in one line when no token can be had, and asks again next time', async () => {
+    credential.fail(
+      'EnvironmentCredential is unavailable.\n  ManagedIdentityCredential: no endpoint',
+    );
+    await expect(cache.token()).rejects.toThrow(
+      /^EnvironmentCredential is unavailable\. ManagedIdentityCredential: no endpoint$/,
+    );
+    credential.issue('t2', now + 3_600_000);
+    expect(await cache.token()).toBe('t2');
+  });
+
+  it('refuses a token that has already expired, or none', async () => {
+    credential.issue('old', now - 1);
+    await expect(cache.token()).rejects.toThrow('already expired');
+    credential.answers.push((resolve) => resolve(null));
+    await expect(cache.token()).rejects.toThrow('no token');
+  });
+
+  it("renews after the credential's refresh hint, keeping the old token if that fails", async () => {
+    credential.issue('t1', now + 3_600_000, now + 1_000);
+    expect(await cache.token()).toBe('t1');
+    now += 1_000;
+    credential.fail('busy');
+    expect(await cache.token()).toBe('t1');
+    credential.issue('t2', now + 3_600_000);
+    expect(await cache.token()).toBe('t2');
+  });
+
+  it(`gives up on a credential that does not answer within ${AZURE_TOKEN_TIMEOUT_MS} ms`, async () => {
+    jest.useFakeTimers();
+    try {
+      const waiting = cache.token();
+      const failed = expect(waiting).rejects.toThrow(
+        `no token within ${AZURE_TOKEN_TIMEOUT_MS} ms`,
+      );
+      await jest.advanceTimersByTimeAsync(AZURE_TOKEN_TIMEOUT_MS);
+      await failed;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

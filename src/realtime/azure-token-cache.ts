@@ -1,0 +1,87 @@
+import type { AccessToken, TokenCredential } from '@azure/identity';
+
+/** The Entra ID scope of Azure OpenAI's v1 API (openai-node's Azure example asks for it). */
+export const AZURE_TOKEN_SCOPE = 'https://ai.azure.com/.default';
+/**
+ * A token is replaced once it has less than this left: far more than one connect attempt may
+ * take (OPENAI_CONNECT_TIMEOUT_MS, at most 60 s), so no upgrade goes out with a token that
+ * expires on the way. Azure's own SDK pipelines refresh two minutes ahead as well.
+ */
+export const AZURE_TOKEN_REFRESH_MARGIN_MS = 2 * 60_000;
+/** The most one token request may take (a managed identity endpoint that does not answer). */
+export const AZURE_TOKEN_TIMEOUT_MS = 10_000;
+/** A credential's error (DefaultAzureCredential lists every source it tried) is cut to this. */
+const MAX_ERROR_CHARS = 500;
+
+/**
+ * Microsoft Entra ID tokens for Azure OpenAI from a `TokenCredential`: one token shared by every
+ * connection until it is within AZURE_TOKEN_REFRESH_MARGIN_MS of its expiry (or past the refresh
+ * time the credential suggests), then one request for a new one, however many connections wait
+ * for it. Time comes from `now` (tests drive it).
+ */
+export class AzureTokenCache {
+  private current?: AccessToken;
+  private pending?: Promise<AccessToken>;
+
+  constructor(
+    private readonly credential: TokenCredential,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A token with more than the margin left; rejects with a one-line reason when none can be had. */
+  async token(): Promise<string> {
+    const current = this.current;
+    if (current && this.now() < refreshAt(current)) return current.token;
+    this.pending ??= this.fetch().finally(() => (this.pending = undefined));
+    try {
+      return (await this.pending).token;
+    } catch (error) {
+      // Past the suggested refresh time but still well before expiry: the old token still serves.
+      if (current && this.now() < current.expiresOnTimestamp - AZURE_TOKEN_REFRESH_MARGIN_MS) {
+        return current.token;
+      }
+      throw error;
+    }
+  }
+
+  private async fetch(): Promise<AccessToken> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no token within ${AZURE_TOKEN_TIMEOUT_MS} ms`)),
+        AZURE_TOKEN_TIMEOUT_MS,
+      );
+    });
+    let token: AccessToken | null;
+    try {
+      token = await Promise.race([
+        this.credential.getToken(AZURE_TOKEN_SCOPE, {
+          abortSignal: AbortSignal.timeout(AZURE_TOKEN_TIMEOUT_MS),
+        }),
+        timeout,
+      ]);
+    } catch (error) {
+      throw new Error(oneLine(error), { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!token?.token) throw new Error('the credential returned no token');
+    if (token.expiresOnTimestamp <= this.now()) {
+      throw new Error('the credential returned a token that has already expired');
+    }
+    this.current = token;
+    return token;
+  }
+}
+
+/** When a token should be replaced: the margin before expiry, or the credential's own hint if sooner. */
+function refreshAt(token: AccessToken): number {
+  const beforeExpiry = token.expiresOnTimestamp - AZURE_TOKEN_REFRESH_MARGIN_MS;
+  return Math.min(beforeExpiry, token.refreshAfterTimestamp ?? beforeExpiry);
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.replace(/\s+/g, ' ').trim() || 'the credential failed';
+  return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS - 3)}...` : line;
+}

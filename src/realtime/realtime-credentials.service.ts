@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { TokenCredential } from '@azure/identity';
+import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
+import { AzureTokenCache } from './azure-token-cache.js';
+
+/**
+ * The DI token under which an application may provide the `TokenCredential` (from
+ * `@azure/identity` or `@azure/core-auth`) used with AZURE_OPENAI_AUTH=entra, in its own module,
+ * as it provides CALL_SETTINGS_RESOLVER. None provided: `new DefaultAzureCredential()`, created
+ * on first use and only in that mode.
+ */
+export const AZURE_TOKEN_CREDENTIAL = Symbol('AZURE_TOKEN_CREDENTIAL');
+
+/** Headers now, or once a token has been had (Entra ID). */
+export type AuthHeaders = Record<string, string> | Promise<Record<string, string>>;
+
+/**
+ * How the bridge authenticates to the model's provider, for every Realtime connection (first
+ * connects and reconnects) and the console's check: OpenAI's key as a Bearer token; in Azure
+ * mode the resource key as `api-key` (and no Authorization), or an Entra ID token as Bearer.
+ */
+@Injectable()
+export class RealtimeCredentials {
+  private tokens?: Promise<AzureTokenCache>;
+
+  constructor(
+    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** Who is asked: named in failures and in the console's checklist. */
+  get provider(): 'OpenAI' | 'Azure OpenAI' {
+    return this.openai.azure ? 'Azure OpenAI' : 'OpenAI';
+  }
+
+  /** What to check when the credential is refused (HTTP 401/403). */
+  get refusedHint(): string {
+    const azure = this.openai.azure;
+    if (!azure) return 'check OPENAI_API_KEY';
+    return azure.auth === 'entra'
+      ? "check that the bridge's identity has the role Cognitive Services OpenAI User on the resource"
+      : 'check AZURE_OPENAI_API_KEY';
+  }
+
+  /** A call's failure when the provider refused the credential with `status`. */
+  refused(status: number | undefined): string {
+    const what = this.usesEntraId ? 'the Entra ID token' : 'the API key';
+    return `${this.provider} rejected ${what} (HTTP ${status}); ${this.refusedHint}`;
+  }
+
+  /** A call's failure when no Entra ID token could be had. */
+  noToken(reason: string): string {
+    return `could not get a Microsoft Entra ID token for Azure OpenAI (${reason}); the console's setup checklist shows the same`;
+  }
+
+  /** True when headers() must first get a token (and may fail to). */
+  get usesEntraId(): boolean {
+    return this.openai.azure?.auth === 'entra';
+  }
+
+  /** The headers that authenticate one connection or request. */
+  headers(): AuthHeaders {
+    const azure = this.openai.azure;
+    if (!azure) return { Authorization: `Bearer ${this.openai.apiKey.reveal()}` };
+    if (azure.auth === 'key') return { 'api-key': azure.apiKey?.reveal() ?? '' };
+    return this.entraToken().then((token) => ({ Authorization: `Bearer ${token}` }));
+  }
+
+  private async entraToken(): Promise<string> {
+    this.tokens ??= this.createTokenCache().catch((error: unknown) => {
+      this.tokens = undefined;
+      throw error;
+    });
+    return (await this.tokens).token();
+  }
+
+  private async createTokenCache(): Promise<AzureTokenCache> {
+    let credential: TokenCredential | undefined;
+    try {
+      credential = this.moduleRef.get<TokenCredential>(AZURE_TOKEN_CREDENTIAL, { strict: false });
+    } catch {
+      // Loaded only here: a bridge that does not use Entra ID never loads the Azure SDK.
+      const { DefaultAzureCredential } = await import('@azure/identity');
+      credential = new DefaultAzureCredential();
+    }
+    return new AzureTokenCache(credential);
+  }
+}
