@@ -10,6 +10,7 @@ import {
 } from './env.parsers.js';
 import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 import { crossFieldProblems } from './env.rules.js';
+import { databaseUrl, priceTable } from './history-env.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -178,6 +179,26 @@ export const envSchema = z.object({
   CLUSTER_MAX_CALLS: optionalInteger(1, 1_000_000),
   // Signs every message of the cluster bus (required with REDIS_URL; checked in env.rules.ts).
   CLUSTER_SECRET: optionalText,
+
+  // Call history (src/history/, docs/history.md): an embedded database under DATA_DIR, or
+  // PostgreSQL at DATABASE_URL (required in cluster mode; checked in env.rules.ts).
+  HISTORY: booleanString(true),
+  DATA_DIR: textWithDefault('./data'),
+  DATABASE_URL: databaseUrl,
+  HISTORY_RETENTION_DAYS: integer(90, 1, 36500),
+  PRICE_TABLE: priceTable,
+
+  // Recordings (src/recording/): shared with the recordings module, named as issue 27 has them.
+  RECORDING: booleanString(false),
+  RECORDINGS_DIR: optionalText,
+  RECORDINGS_S3_BUCKET: optionalText,
+  RECORDINGS_S3_ENDPOINT: url(['http', 'https']),
+  RECORDINGS_S3_REGION: optionalText,
+  RECORDINGS_S3_PREFIX: optionalText,
+  RECORDING_NOTICE: optionalText.refine((value) => value === undefined || value.length <= 500, {
+    message: 'at most 500 characters (a sentence said before the call connects)',
+  }),
+  RECORDING_RETENTION_DAYS: integer(30, 1, 36500),
 });
 
 export type ParsedEnv = z.output<typeof envSchema>;
