@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { FactoryProvider } from '@nestjs/common';
 import type { ParsedEnv } from './env.schema.js';
 import type { BridgeConfig } from './load-config.js';
@@ -119,6 +120,32 @@ export const clusterConfig = namespace('cluster', (env) => {
   };
 });
 
+export const historyConfig = namespace('history', (env) => {
+  return {
+    /** Off: no database, no history routes. */
+    history: env.HISTORY,
+    dataDir: env.DATA_DIR,
+    /** Set: PostgreSQL (what a cluster shares); unset: the embedded database under dataDir. */
+    databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL) : undefined,
+    historyRetentionDays: env.HISTORY_RETENTION_DAYS,
+    /** USD per million tokens, per model (PRICE_TABLE over the defaults). */
+    priceTable: env.PRICE_TABLE,
+  };
+});
+
+export const recordingConfig = namespace('recording', (env) => {
+  return {
+    recording: env.RECORDING,
+    recordingsDir: env.RECORDINGS_DIR ?? join(env.DATA_DIR, 'recordings'),
+    s3Bucket: env.RECORDINGS_S3_BUCKET,
+    s3Endpoint: env.RECORDINGS_S3_ENDPOINT,
+    s3Region: env.RECORDINGS_S3_REGION,
+    s3Prefix: env.RECORDINGS_S3_PREFIX,
+    recordingNotice: env.RECORDING_NOTICE,
+    recordingRetentionDays: env.RECORDING_RETENTION_DAYS,
+  };
+});
+
 type Of<N> = N extends ConfigNamespace<infer T> ? T : never;
 export type ServerConfig = Of<typeof serverConfig>;
 export type OpenAIConfig = Of<typeof openaiConfig>;
@@ -127,6 +154,8 @@ export type TwilioConfig = Of<typeof twilioConfig>;
 export type LimitsConfig = Of<typeof limitsConfig>;
 export type CallControlConfig = Of<typeof callControlConfig>;
 export type ClusterConfig = Of<typeof clusterConfig>;
+export type HistoryConfig = Of<typeof historyConfig>;
+export type RecordingConfig = Of<typeof recordingConfig>;
 
 const NAMESPACES = [
   serverConfig,
@@ -136,6 +165,8 @@ const NAMESPACES = [
   limitsConfig,
   callControlConfig,
   clusterConfig,
+  historyConfig,
+  recordingConfig,
 ] as const;
 
 /** The namespaces as providers, each built once from the configuration under `configToken`. */
