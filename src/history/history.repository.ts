@@ -124,7 +124,7 @@ export class HistoryRepository {
     if (query.q) select = select.where('transcript_text', 'ilike', likePattern(query.q));
     if (query.cursor) {
       const { endedAt, id } = query.cursor;
-      select = select.where((eb) => eb(eb.refTuple('ended_at', 'id'), '<', eb.tuple(endedAt, id)));
+      select = select.where(sql<boolean>`(ended_at, id) < (${new Date(endedAt)}, ${id})`);
     }
     const rows = await select
       .orderBy('ended_at', 'desc')
