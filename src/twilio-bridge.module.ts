@@ -12,6 +12,7 @@ import {
 import { CallEventsModule } from './events/call-events.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HistoryModule } from './history/history.module.js';
 import { MediaStreamModule } from './media-call/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
@@ -64,6 +65,7 @@ export class TwilioBridgeModule {
         CallsModule,
         SipModule,
         ConsoleModule,
+        HistoryModule,
       ],
     };
   }

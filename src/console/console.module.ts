@@ -4,6 +4,8 @@ import { CallControlModule } from '../call-control/call-control.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
+import { ConsoleHistoryController } from '../history/console-history.controller.js';
+import { HistoryModule } from '../history/history.module.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { ConsoleApiController } from './console-api.controller.js';
 import { ConsoleAssets } from './console-assets.service.js';
@@ -19,8 +21,15 @@ import { SetupChecks } from './setup-checks.service.js';
  * calls, served by the bridge itself, and the data routes behind it under /console/api.
  */
 @Module({
-  imports: [CallModule, CallControlModule, ToolsModule, TwilioModule, TwilioRestModule],
-  controllers: [ConsoleController, ConsoleApiController],
+  imports: [
+    CallModule,
+    CallControlModule,
+    ToolsModule,
+    TwilioModule,
+    TwilioRestModule,
+    HistoryModule,
+  ],
+  controllers: [ConsoleController, ConsoleApiController, ConsoleHistoryController],
   providers: [
     CallMonitor,
     ConsoleAssets,
@@ -30,6 +39,7 @@ import { SetupChecks } from './setup-checks.service.js';
     ConsoleAuthGuard,
     SetupChecks,
   ],
+  exports: [ConsoleSessions, ConsoleAuthGuard],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
