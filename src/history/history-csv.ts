@@ -1,28 +1,29 @@
 import type { HistoryCall } from './history-record.js';
 
 /** The CSV export's columns, in order: the list's fields, flattened. */
-const COLUMNS: ReadonlyArray<[string, (call: HistoryCall) => unknown]> = [
-  ['callSid', (c) => c.callSid],
-  ['transport', (c) => c.transport],
-  ['direction', (c) => c.direction],
-  ['from', (c) => c.from],
-  ['to', (c) => c.to],
-  ['profile', (c) => c.profile],
-  ['startedAt', (c) => c.startedAt],
-  ['endedAt', (c) => c.endedAt],
-  ['outcome', (c) => c.outcome],
-  ['reason', (c) => c.reason],
-  ['durationS', (c) => c.durationS],
-  ['interruptions', (c) => c.interruptions],
-  ['callerTurns', (c) => c.turns.caller],
-  ['assistantTurns', (c) => c.turns.assistant],
-  ['inputTokens', (c) => c.usage.inputTokens],
-  ['outputTokens', (c) => c.usage.outputTokens],
-  ['model', (c) => c.model],
-  ['costUsd', (c) => c.costUsd],
-  ['recordingMs', (c) => c.recording?.durationMs],
-  ['recordingBytes', (c) => c.recording?.bytes],
-];
+const COLUMNS: ReadonlyArray<[string, (call: HistoryCall) => string | number | null | undefined]> =
+  [
+    ['callSid', (c) => c.callSid],
+    ['transport', (c) => c.transport],
+    ['direction', (c) => c.direction],
+    ['from', (c) => c.from],
+    ['to', (c) => c.to],
+    ['profile', (c) => c.profile],
+    ['startedAt', (c) => c.startedAt],
+    ['endedAt', (c) => c.endedAt],
+    ['outcome', (c) => c.outcome],
+    ['reason', (c) => c.reason],
+    ['durationS', (c) => c.durationS],
+    ['interruptions', (c) => c.interruptions],
+    ['callerTurns', (c) => c.turns.caller],
+    ['assistantTurns', (c) => c.turns.assistant],
+    ['inputTokens', (c) => c.usage.inputTokens],
+    ['outputTokens', (c) => c.usage.outputTokens],
+    ['model', (c) => c.model],
+    ['costUsd', (c) => c.costUsd],
+    ['recordingMs', (c) => c.recording?.durationMs],
+    ['recordingBytes', (c) => c.recording?.bytes],
+  ];
 
 /** A plain number (`+15551234567`, `-3.5`): safe in a spreadsheet as it is. */
 const NUMBER = /^[+-]?\d+(\.\d+)?$/;
@@ -31,7 +32,7 @@ const NUMBER = /^[+-]?\d+(\.\d+)?$/;
  * One CSV cell (RFC 4180). A text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a
  * tab or CR first, unless it is a plain number) gets a leading `'`: caller text is untrusted.
  */
-function cell(value: unknown): string {
+function cell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   let text = String(value);
   if (/^[=+\-@\t\r]/.test(text) && !NUMBER.test(text)) text = `'${text}`;

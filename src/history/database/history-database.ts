@@ -109,7 +109,7 @@ async function migrate(db: Kysely<HistoryTables>): Promise<void> {
     migrationLockTableName: `${MIGRATION_TABLE}_lock`,
   });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  if (error) throw error instanceof Error ? error : new Error(messageOf(error));
 }
 
 function where(options: HistoryDatabaseOptions): string {

@@ -100,8 +100,8 @@ class PgliteConnection implements DatabaseConnection {
     };
   }
 
-  // eslint-disable-next-line require-yield -- never streamed: the history reads pages
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  /** Never used: the history reads pages, not streams. */
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('PGlite: streaming queries are not supported');
   }
 }
