@@ -128,6 +128,7 @@ describe('console in cluster mode', () => {
       none,
       none,
       control,
+      { enabled: false } as never,
       callControl,
       none,
       none,
