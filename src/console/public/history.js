@@ -7,7 +7,7 @@ const EMPTY_FILTERS = { from: '', to: '', number: '', outcome: '', q: '' };
 
 /** The list's query string: the filters set, dates as ISO (a `to` date counts to its end). */
 function queryOf(filters, extra = {}) {
-  const params = new URLSearchParams();
+  const params = new window.URLSearchParams();
   for (const [key, value] of Object.entries(filters)) {
     if (!value) continue;
     if (key === 'from') params.set(key, new Date(`${value}T00:00:00`).toISOString());
@@ -168,7 +168,8 @@ function HistoryCall({ callSid, notify, onClose }) {
   }, [callSid]);
 
   const erase = async () => {
-    if (!confirm(`Erase call ${callSid}? Its record and recording are deleted for good.`)) return;
+    if (!window.confirm(`Erase call ${callSid}? Its record and recording are deleted for good.`))
+      return;
     try {
       await api(`/console/api/history/${callSid}`, { method: 'DELETE' });
       notify(`call ${callSid} erased`);
