@@ -54,6 +54,7 @@ import {
 } from './setup-checks.service.js';
 import { SseStream } from '../http/sse-stream.js';
 import { HistoryService } from '../history/history.service.js';
+import { recentFromHistory } from './console-history-recent.js';
 
 const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
 
@@ -136,7 +137,7 @@ export class ConsoleApiController {
 
   @Get('recent')
   async recent(): Promise<{ calls: RecentCallSummary[] }> {
-    return { calls: await this.monitor.recentCalls() };
+    return { calls: await recentFromHistory(this.history, await this.monitor.recentCalls()) };
   }
 
   @Get('calls/:callSid')
