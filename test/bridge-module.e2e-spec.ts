@@ -60,7 +60,8 @@ interface TeamApp {
 
 async function startTeamApp(settings: BridgeSettings): Promise<TeamApp> {
   const logs = new CapturedLogs();
-  const app = await NestFactory.create(teamAppModule(settings), {
+  // HISTORY off (its embedded database costs a second and ~250 MB per start): see support/bridge.ts.
+  const app = await NestFactory.create(teamAppModule({ HISTORY: 'off', ...settings }), {
     logger: logs,
     forceCloseConnections: true,
     abortOnError: false,

@@ -37,6 +37,17 @@ describe('the history settings', () => {
     expect(problems.join()).not.toContain('hunter2pw');
   });
 
+  it('refuses a DATABASE_URL whose password is the Kubernetes example placeholder', () => {
+    const problems = problemsOf({
+      ...minimal,
+      DATABASE_URL: 'postgres://bridge:replace-me@bridge-postgres:5432/bridge',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL: is a placeholder from our examples/),
+    ]);
+    expect(problems.join()).not.toContain('replace-me');
+  });
+
   it('requires DATABASE_URL in a cluster while history is on', () => {
     expect(problemsOf({ ...minimal, ...cluster })).toEqual([
       expect.stringMatching(/^DATABASE_URL: is required with REDIS_URL/),
