@@ -19,12 +19,18 @@ RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    PORT=8080
+    PORT=8080 \
+    DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The image's unprivileged user (uid 1000): nothing here needs root, nothing is written at run time.
+# The call history's embedded database (and local recordings) live in /data, the one place
+# written at run time: mount a volume there to keep them. With DATABASE_URL (and recordings in
+# S3) nothing is written, and the root filesystem may be read-only (deploy/k8s).
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+# The image's unprivileged user (uid 1000): nothing here needs root.
 USER node
 EXPOSE 8080
 # Liveness only (/health stays 200 during a drain); readiness (/health/ready) is the orchestrator's.
