@@ -16,6 +16,8 @@ COPY scripts/copy-console-assets.mjs ./scripts/
 # --omit=optional too: TypeScript is also an optional peer of @nestjs/swagger (for its build-time
 # plugin), which npm keeps under --omit=dev alone; no production dependency is optional.
 RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
+# An empty DATA_DIR for the runtime stage (copied there owned by the node user).
+RUN mkdir -p data
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -25,10 +27,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The call history's embedded database (and local recordings) live in /data, the one place
-# written at run time: mount a volume there to keep them. With DATABASE_URL (and recordings in
-# S3) nothing is written, and the root filesystem may be read-only (deploy/k8s).
-RUN mkdir -p /data && chown node:node /data
+# The call history's embedded database (and local recordings) live in /data, owned by the node
+# user, the one place written at run time: mount a volume there to keep them. With DATABASE_URL
+# (and recordings in S3) nothing is written, and the root filesystem may be read-only (deploy/k8s).
+COPY --from=build --chown=node:node /app/data /data
 VOLUME ["/data"]
 # The image's unprivileged user (uid 1000): nothing here needs root.
 USER node
