@@ -14,7 +14,8 @@ COPY src ./src
 COPY scripts/copy-console-assets.mjs ./scripts/
 # Build, then drop the dev dependencies (TypeScript, Jest, the Nest CLI...) from node_modules.
 # --omit=optional too: TypeScript is also an optional peer of @nestjs/swagger (for its build-time
-# plugin), which npm keeps under --omit=dev alone; no production dependency is optional.
+# plugin), which npm keeps under --omit=dev alone. The one optional production dependency,
+# pg-cloudflare (pg's socket for Cloudflare Workers), is never loaded on Node.
 RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 # An empty DATA_DIR for the runtime stage (copied there owned by the node user).
 RUN mkdir -p data

@@ -41,7 +41,9 @@ function teamAppModule(bridgeSettings: BridgeSettings): Type {
         // env: {} -> nothing from the process environment: only these settings and the defaults.
         useFactory: (config: ConfigService) => ({
           env: {},
-          settings: config.getOrThrow<BridgeSettings>('bridge'),
+          // HISTORY off (its embedded database costs a second and ~250 MB per start): see
+          // support/bridge.ts.
+          settings: { HISTORY: 'off', ...config.getOrThrow<BridgeSettings>('bridge') },
         }),
       }),
       TableBookingModule,
@@ -60,8 +62,7 @@ interface TeamApp {
 
 async function startTeamApp(settings: BridgeSettings): Promise<TeamApp> {
   const logs = new CapturedLogs();
-  // HISTORY off (its embedded database costs a second and ~250 MB per start): see support/bridge.ts.
-  const app = await NestFactory.create(teamAppModule({ HISTORY: 'off', ...settings }), {
+  const app = await NestFactory.create(teamAppModule(settings), {
     logger: logs,
     forceCloseConnections: true,
     abortOnError: false,
