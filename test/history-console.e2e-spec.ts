@@ -67,6 +67,9 @@ describe('the console History view', () => {
     return call.callSid;
   }
 
+  /** Waits until the list shows `n` rows (the page's CSP forbids evaluating strings). */
+  let rowCount: (n: number) => Promise<void>;
+
   async function logIn(page: Page): Promise<void> {
     await page.goto(`${bridge.baseUrl}/console`);
     await page.locator('[data-testid="token"]').fill(API_TOKEN);
@@ -110,6 +113,10 @@ describe('the console History view', () => {
     const { page, errors } = await openPage(context);
     await logIn(page);
     const rows = page.locator('[data-history-call-sid]');
+    rowCount = async (n) => {
+      for (let i = 0; i < 100 && (await rows.count()) !== n; i++) await sleep(100);
+      expect(await rows.count()).toBe(n);
+    };
     await rows.nth(1).waitFor();
     const sids = await Promise.all(
       (await rows.all()).map((row) => row.getAttribute('data-history-call-sid')),
@@ -118,7 +125,7 @@ describe('the console History view', () => {
 
     await page.locator('[data-filter="q"]').fill('PLUMBER');
     await page.locator('[data-action="history-search"]').click();
-    await page.waitForFunction("document.querySelectorAll('[data-history-call-sid]').length === 1");
+    await rowCount(1);
     expect(await rows.first().getAttribute('data-history-call-sid')).toBe(plumber);
     const csv = await page.locator('[data-action="history-csv"]').getAttribute('href');
     expect(csv).toMatch(/format=csv/);
@@ -133,7 +140,7 @@ describe('the console History view', () => {
     await page.locator('[data-filter="q"]').fill('');
     await page.locator('[data-filter="number"]').fill('+15550003333');
     await page.locator('[data-action="history-search"]').click();
-    await page.waitForFunction("document.querySelectorAll('[data-history-call-sid]').length === 1");
+    await rowCount(1);
 
     await rows.first().click();
     const callPage = page.locator(`[data-history-call="${plumber}"]`);
