@@ -14,17 +14,26 @@ COPY src ./src
 COPY scripts/copy-console-assets.mjs ./scripts/
 # Build, then drop the dev dependencies (TypeScript, Jest, the Nest CLI...) from node_modules.
 # --omit=optional too: TypeScript is also an optional peer of @nestjs/swagger (for its build-time
-# plugin), which npm keeps under --omit=dev alone; no production dependency is optional.
+# plugin), which npm keeps under --omit=dev alone. The one optional production dependency,
+# pg-cloudflare (pg's socket for Cloudflare Workers), is never loaded on Node.
 RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
+# An empty DATA_DIR for the runtime stage (copied there owned by the node user).
+RUN mkdir -p data
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    PORT=8080
+    PORT=8080 \
+    DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The image's unprivileged user (uid 1000): nothing here needs root, nothing is written at run time.
+# The call history's embedded database (and local recordings) live in /data, owned by the node
+# user, the one place written at run time: mount a volume there to keep them. With DATABASE_URL
+# (and recordings in S3) nothing is written, and the root filesystem may be read-only (deploy/k8s).
+COPY --from=build --chown=node:node /app/data /data
+VOLUME ["/data"]
+# The image's unprivileged user (uid 1000): nothing here needs root.
 USER node
 EXPOSE 8080
 # Liveness only (/health stays 200 during a drain); readiness (/health/ready) is the orchestrator's.

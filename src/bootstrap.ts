@@ -7,6 +7,7 @@ import { probeRedis, RedisUnavailableError } from './directory/redis-call-direct
 import { ConfigValidationError } from './config/env.schema.js';
 import { loadBridgeConfig } from './config/load-config.js';
 import { CrashHandlers } from './crash-handlers.js';
+import { HistoryDatabaseUnavailableError } from './history/database/history-database.js';
 
 /** After the drain, sockets may linger on peers that never answer; exit anyway by then. */
 const EXIT_GRACE_S = 4;
@@ -32,7 +33,11 @@ function installCrashHandlers(): CrashHandlers {
 
 /** A start-up failure as one line an operator can act on. */
 function describeStartupError(error: unknown, port: number): string {
-  if (error instanceof ConfigValidationError || error instanceof RedisUnavailableError) {
+  if (
+    error instanceof ConfigValidationError ||
+    error instanceof RedisUnavailableError ||
+    error instanceof HistoryDatabaseUnavailableError
+  ) {
     return error.message;
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

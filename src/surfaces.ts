@@ -3,6 +3,7 @@ import { CallControlApiModule } from './call-control/call-control-api.module.js'
 import type { ResolvedSurfaces, Surface } from './config/bridge-options.js';
 import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HistoryApiModule } from './history/history-api.module.js';
 import { CallsModule } from './live-calls/calls.module.js';
 import { MetricsEndpointModule } from './metrics/metrics-endpoint.module.js';
 import { SipWebhookModule } from './sip-call/sip-webhook.module.js';
@@ -19,7 +20,7 @@ type Imports = NonNullable<DynamicModule['imports']>;
  */
 const SURFACE_MODULES: Record<Surface, Imports> = {
   console: [ConsoleModule, ConsoleRecordingModule],
-  callControl: [CallControlApiModule, CallsModule, RecordingApiModule],
+  callControl: [CallControlApiModule, CallsModule, HistoryApiModule, RecordingApiModule],
   metrics: [MetricsEndpointModule],
   health: [HealthModule],
   sipWebhook: [SipWebhookModule],

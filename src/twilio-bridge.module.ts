@@ -14,6 +14,7 @@ import { CallEventsModule } from './events/call-events.module.js';
 import { BridgeHttpModule } from './http/bridge-http.module.js';
 import { BridgeMount } from './http/bridge-mount.service.js';
 import { ListenModule } from './listen/listen.module.js';
+import { HistoryModule } from './history/history.module.js';
 import { MediaStreamModule } from './media-call/media-stream.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
@@ -113,6 +114,7 @@ export class TwilioBridgeModule implements NestModule {
       MediaStreamModule,
       CallControlModule,
       SipModule,
+      HistoryModule,
       RecordingModule,
       ListenModule,
     ];

@@ -37,8 +37,12 @@ function teamAppModule(bridgeSettings: BridgeSettings): Type {
       }),
       TwilioBridgeModule.forRootAsync({
         inject: [ConfigService],
-        // Settings alone (no `env`): nothing from the process environment, only these and the defaults.
-        useFactory: (config: ConfigService) => config.getOrThrow<BridgeSettings>('bridge'),
+        // Settings alone (no `env`): nothing from the process environment, only these and the
+        // defaults; history off (its embedded database costs a second and ~250 MB per start).
+        useFactory: (config: ConfigService) => ({
+          ...config.getOrThrow<BridgeSettings>('bridge'),
+          history: { enabled: false },
+        }),
       }),
       TableBookingModule,
     ],

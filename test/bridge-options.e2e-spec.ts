@@ -82,6 +82,8 @@ describe('TwilioBridgeModule options', () => {
       twilio: { authToken: TWILIO_TOKEN, apiBaseUrl: 'http://127.0.0.1:9' },
       audio: { inputFormat: 'g711_ulaw' },
       limits: { shutdownDrainS: 0 },
+      // No embedded database written under the repository by these tests.
+      history: { enabled: false },
     };
   }
 
@@ -138,6 +140,7 @@ describe('TwilioBridgeModule options', () => {
         TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
         AUDIO_INPUT_FORMAT: 'g711_ulaw',
         SHUTDOWN_DRAIN_S: '0',
+        HISTORY: 'off',
       });
       const host = await start(TwilioBridgeModule.forRoot());
 

@@ -49,6 +49,7 @@ describe('examples/concierge.module.ts in an application of its own', () => {
         twilio: { authToken: token, apiBaseUrl: 'http://127.0.0.1:9' },
         audio: { inputFormat: 'g711_ulaw' },
         limits: { shutdownDrainS: 0 },
+        history: { enabled: false },
       }),
       { logger: logs, forceCloseConnections: true, abortOnError: false },
     );

@@ -95,8 +95,13 @@ describe('the container image, built as docker build builds it', () => {
       expect.arrayContaining(['node_modules/typescript', 'node_modules/jest']),
     );
     expect(devOnly.filter((path) => existsSync(join(app, path)))).toEqual([]);
+    // Optional ones are pruned on purpose (--omit=optional): only pg's pg-cloudflare, for Workers.
+    const optional = installed
+      .filter(([path, pkg]) => pkg.optional && !devOnly.includes(path))
+      .map(([path]) => path);
+    expect(optional).toEqual(['node_modules/pg-cloudflare']);
     const production = installed
-      .filter(([path]) => !devOnly.includes(path))
+      .filter(([path]) => !devOnly.includes(path) && !optional.includes(path))
       .filter(([, pkg]) => allows(pkg.os, process.platform) && allows(pkg.cpu, process.arch))
       .map(([path]) => path);
     expect(production).toContain('node_modules/@nestjs/core');

@@ -41,6 +41,18 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
   Object.entries(selector).every(([key, value]) => labels[key] === value);
 
 describe('Kubernetes manifests (deploy/k8s)', () => {
+  it('takes DATABASE_URL from the secret and mounts nothing writable for the history', () => {
+    expect(secret.stringData.DATABASE_URL).toMatch(/^postgres:\/\//);
+    expect(configMap.data.DATABASE_URL).toBeUndefined();
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    const mounts = (container.volumeMounts ?? []) as Array<{
+      mountPath: string;
+      readOnly?: boolean;
+    }>;
+    expect(mounts.filter((m) => !m.readOnly && /data|history/.test(m.mountPath))).toEqual([]);
+    expect(bridge.spec.replicas).toBe(2);
+  });
+
   it('lists every manifest in the kustomization, each a valid Kubernetes object', () => {
     const files = readdirSync(K8S).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
     expect([...(kustomization.resources as string[])].sort()).toEqual(files.sort());
@@ -175,13 +187,28 @@ describe('docker-compose.yml', () => {
   const { redis, bridge: app, caddy } = compose.services as Record<string, Doc>;
   const caddyfile = readFileSync(join(ROOT, 'deploy/compose/Caddyfile'), 'utf8');
 
-  it('runs Redis, two bridge replicas and a TLS proxy', () => {
-    expect(Object.keys(compose.services as object).sort()).toEqual(['bridge', 'caddy', 'redis']);
+  it('runs Redis, PostgreSQL, two bridge replicas and a TLS proxy', () => {
+    expect(Object.keys(compose.services as object).sort()).toEqual([
+      'bridge',
+      'caddy',
+      'postgres',
+      'redis',
+    ]);
     expect(redis.image).toMatch(/^redis:/);
     expect(app.build).toBe('.');
     expect(app.deploy.replicas).toBe(2);
     expect(caddy.image).toMatch(/^caddy:2/);
     expect(caddy.ports).toEqual(expect.arrayContaining(['80:80', '443:443']));
+  });
+
+  it('gives the replicas one PostgreSQL for the history, its password from .env as Redis has', () => {
+    const postgres = (compose.services as Record<string, any>).postgres;
+    const password = '${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env (openssl rand -hex 32)}';
+    expect(postgres.image).toMatch(/^postgres:/);
+    expect(postgres.environment.POSTGRES_PASSWORD).toBe(password);
+    expect(postgres.ports).toBeUndefined();
+    expect(app.environment.DATABASE_URL).toBe(`postgres://bridge:${password}@postgres:5432/bridge`);
+    expect(app.depends_on.postgres).toEqual({ condition: 'service_healthy' });
   });
 
   it('points the replicas at Redis and at the public https name, trusting the proxy', () => {

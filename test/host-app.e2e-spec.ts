@@ -30,6 +30,7 @@ function settingsFor(openai: FakeRealtimeServer): BridgeSettings {
     twilio: { authToken: AUTH_TOKEN, apiBaseUrl: 'http://127.0.0.1:9' },
     audio: { inputFormat: 'g711_ulaw' },
     limits: { shutdownDrainS: 0 },
+    history: { enabled: false },
   };
 }
 

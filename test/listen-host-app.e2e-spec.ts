@@ -33,6 +33,7 @@ describe('listen-in in a host application', () => {
         twilio: { authToken: AUTH_TOKEN, apiBaseUrl: 'http://127.0.0.1:9' },
         api: { token: API_TOKEN },
         limits: { shutdownDrainS: 0 },
+        history: { enabled: false },
       },
     });
   });

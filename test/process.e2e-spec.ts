@@ -28,7 +28,8 @@ async function startService(
   let output = '';
   const child = spawn(process.execPath, [MAIN], {
     cwd,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', ...env },
+    // HISTORY off unless a test asks: see test/support/bridge.ts.
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', HISTORY: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -227,7 +228,14 @@ describe('the built service and placeholder secrets', () => {
     service = await ServiceProcess.start(shipped.stringData, 15_000, MAIN, EMPTY_DIR);
     expect(await service.waitForExit(10_000)).toBe(1);
     expect(problemNames(service.logs).sort()).toEqual(
-      ['API_TOKEN', 'CLUSTER_SECRET', 'OPENAI_API_KEY', 'REDIS_URL', 'TWILIO_AUTH_TOKEN'].sort(),
+      [
+        'API_TOKEN',
+        'CLUSTER_SECRET',
+        'DATABASE_URL',
+        'OPENAI_API_KEY',
+        'REDIS_URL',
+        'TWILIO_AUTH_TOKEN',
+      ].sort(),
     );
     expect(service.logs).not.toContain('replace-me');
   });

@@ -55,6 +55,7 @@ const PUBLIC_TYPES = [
   'CallTakeoverRecord',
   'CallToolEvent',
   'CallToolResolver',
+  'CallToolSummary',
   'CallTranscriptEvent',
   'JsonSchema',
   'ParsedEnv',

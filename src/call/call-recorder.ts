@@ -1,13 +1,16 @@
-import { Injectable, Scope } from '@nestjs/common';
+import { Inject, Injectable, Optional, Scope } from '@nestjs/common';
 import { CallEventBus } from '../events/call-event-bus.js';
 import { MAX_EVENT_TEXT_CHARS, truncateStrings } from '../text/text-bound.js';
 import {
   CallEvent,
   type AnyCallEvent,
   type CallTakeoverRecord,
+  type CallToolSummary,
   type TokenUsage,
 } from '../events/call-events.js';
-import { addTokenUsage } from './token-usage.js';
+import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
+import { addTokenUsage, emptyTokenUsage } from './token-usage.js';
+import { directionOf } from './call-direction.js';
 import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallContext } from './call-context.js';
@@ -49,6 +52,9 @@ export function isConversationEvent(event: RealtimeServerEvent): event is Conver
   return CONVERSATION_EVENTS.has(event.type);
 }
 
+/** Tool calls a call record keeps (the first ones): a runaway tool loop must not grow it. */
+export const MAX_RECORDED_TOOL_CALLS = 200;
+
 export interface CallStats {
   framesIn: number;
   framesOut: number;
@@ -72,7 +78,8 @@ export class CallRecorder {
     bargeIns: 0,
     reconnects: 0,
   };
-  readonly usage: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  readonly usage: TokenUsage = emptyTokenUsage();
+  private readonly tools: CallToolSummary[] = [];
   readonly memory: ConversationMemory;
   private firstAudioMs?: number;
   private readonly responseMs: number[] = [];
@@ -85,6 +92,7 @@ export class CallRecorder {
     private readonly events: CallEventBus,
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
+    @Optional() @Inject(openaiConfig.KEY) private readonly openai?: OpenAIConfig,
   ) {
     // On SIP the bridge never sees the assistant's audio: the server says when it was heard.
     const audioSeen = context.transport !== 'sip';
@@ -206,6 +214,10 @@ export class CallRecorder {
   tool(result: ToolCallResult): void {
     const report = toolCallReport(result);
     this.log.log(report.line);
+    if (this.tools.length < MAX_RECORDED_TOOL_CALLS) {
+      const { name, arguments: args, output, ok, durationMs } = report.fields;
+      this.tools.push({ name, arguments: args, output, ok, ms: durationMs });
+    }
     this.emit({ event: CallEvent.Tool, ...this.base(), ...report.fields });
   }
 
@@ -238,15 +250,25 @@ export class CallRecorder {
         `${extra.suppressedWarnings ? `, warnings not logged ${extra.suppressedWarnings}` : ''})`,
     );
     this.metrics.callEnded(outcome, { ...stats, framesDropped: dropped });
+    const { context } = this;
+    const base = this.base();
     this.emit({
       event: CallEvent.Ended,
-      ...this.base(),
+      ...base,
+      direction: directionOf(context.customParameters),
+      from: context.from,
+      to: context.to,
+      profile: context.profile,
+      startedAt: context.startedAt.toISOString(),
+      endedAt: base.at,
+      model: this.openai?.model,
       reason,
       outcome,
       durationS,
       latency,
       turns,
       transcript,
+      tools: [...this.tools],
       interruptions: stats.bargeIns,
       takeovers: this.takeovers.map((record) => ({ ...record })),
       reconnects: stats.reconnects,

@@ -38,6 +38,7 @@ export interface BridgeSettings {
   cluster?: ClusterSettings;
   /** `DATA_DIR`: where the embedded database and, by default, recordings live. */
   dataDir?: string;
+  history?: HistorySettings;
   recording?: RecordingSettings;
 }
 
@@ -225,4 +226,15 @@ export interface AzureSettings {
   apiKey?: string;
   /** `AZURE_OPENAI_AUTH`: `entra` for Microsoft Entra ID tokens instead of a key. */
   auth?: 'key' | 'entra';
+}
+
+export interface HistorySettings {
+  /** `HISTORY` (default on: the embedded database under `dataDir`) */
+  enabled?: boolean;
+  /** `DATABASE_URL`: PostgreSQL instead of the embedded database */
+  databaseUrl?: string;
+  /** `HISTORY_RETENTION_DAYS` */
+  retentionDays?: number;
+  /** `PRICE_TABLE`: USD per 1M tokens per model, over the built-in prices (docs/history.md) */
+  priceTable?: Record<string, unknown>;
 }

@@ -126,6 +126,19 @@ export const clusterConfig = namespace('cluster', (env) => {
   };
 });
 
+export const historyConfig = namespace('history', (env) => {
+  return {
+    /** Off: no database, no history routes. */
+    history: env.HISTORY,
+    dataDir: env.DATA_DIR,
+    /** Set: PostgreSQL (what a cluster shares); unset: the embedded database under dataDir. */
+    databaseUrl: env.DATABASE_URL ? new Secret(env.DATABASE_URL) : undefined,
+    historyRetentionDays: env.HISTORY_RETENTION_DAYS,
+    /** USD per million tokens, per model (PRICE_TABLE over the defaults). */
+    priceTable: env.PRICE_TABLE,
+  };
+});
+
 export const recordingConfig = namespace('recording', (env) => {
   return {
     recording: env.RECORDING,
@@ -147,6 +160,7 @@ export type TwilioConfig = Of<typeof twilioConfig>;
 export type LimitsConfig = Of<typeof limitsConfig>;
 export type CallControlConfig = Of<typeof callControlConfig>;
 export type ClusterConfig = Of<typeof clusterConfig>;
+export type HistoryConfig = Of<typeof historyConfig>;
 export type RecordingConfig = Of<typeof recordingConfig>;
 
 const NAMESPACES = [
@@ -157,6 +171,7 @@ const NAMESPACES = [
   limitsConfig,
   callControlConfig,
   clusterConfig,
+  historyConfig,
   recordingConfig,
 ] as const;
 

@@ -19,10 +19,25 @@ export function crossFieldProblems(env: RawEnv, parsed?: ParsedEnv): string[] {
       `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${parsed.HTTP_REQUEST_TIMEOUT_MS})`,
     );
   }
-  // Each pod's disk is its own: in a cluster, a recording must land where every pod reads it.
-  if (parsed?.REDIS_URL && parsed.RECORDING && !parsed.RECORDINGS_S3_BUCKET) {
+  problems.push(...clusterStoreProblems(parsed));
+  return problems;
+}
+
+/**
+ * In a cluster every instance must read and write the same history and recordings: one
+ * database per pod, or recordings on one pod's disk, would each show a part of the calls.
+ */
+function clusterStoreProblems(parsed?: ParsedEnv): string[] {
+  if (!parsed?.REDIS_URL) return [];
+  const problems: string[] = [];
+  if (parsed.HISTORY && !parsed.DATABASE_URL) {
     problems.push(
-      'RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (a shared store)',
+      'DATABASE_URL: is required with REDIS_URL while HISTORY is on (every instance shares one history; or set HISTORY=off)',
+    );
+  }
+  if (parsed.RECORDING && !parsed.RECORDINGS_S3_BUCKET) {
+    problems.push(
+      'RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (every instance serves every recording)',
     );
   }
   return problems;

@@ -101,9 +101,10 @@ describe('parseEnv', () => {
       REDIS_URL: 'redis://127.0.0.1:6379/0',
       CLUSTER_SECRET: 'f3b1c9d2e8a7465b90c1d2e3f4a5b6c7',
       RECORDING: 'on',
+      HISTORY: 'off',
     };
     expect(problemsOf(cluster)).toEqual([
-      'RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (a shared store)',
+      'RECORDINGS_S3_BUCKET: is required with REDIS_URL and RECORDING=on (every instance serves every recording)',
     ]);
     expect(problemsOf({ ...cluster, RECORDINGS_S3_BUCKET: 'calls' })).toEqual([]);
   });

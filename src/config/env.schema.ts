@@ -12,6 +12,7 @@ import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 import { crossFieldProblems } from './env.rules.js';
 import { openAiKeyRequiredProblems } from './secret-rules.js';
 import { AZURE_AUTH_MODES } from './azure-openai.js';
+import { databaseUrl, priceTable } from './history-env.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -189,8 +190,15 @@ export const envSchema = z.object({
   // Signs every message of the cluster bus (required with REDIS_URL; checked in env.rules.ts).
   CLUSTER_SECRET: optionalText,
 
-  // Issue 27, recordings (src/recording/, docs/recordings.md). DATA_DIR is shared with history.
+  // Call history (src/history/, docs/history.md): an embedded database under DATA_DIR, or
+  // PostgreSQL at DATABASE_URL (required in cluster mode; checked in env.rules.ts).
+  HISTORY: booleanString(true),
   DATA_DIR: textWithDefault('./data'),
+  DATABASE_URL: databaseUrl,
+  HISTORY_RETENTION_DAYS: integer(90, 1, 36500),
+  PRICE_TABLE: priceTable,
+
+  // Recordings (src/recording/): shared with the recordings module, named as issue 27 has them.
   RECORDING: booleanString(false),
   RECORDINGS_DIR: optionalText,
   RECORDINGS_S3_BUCKET: optionalText,

@@ -101,7 +101,7 @@ describe('the other secrets', () => {
   );
 
   it('refuses a REDIS_URL whose password is the Kubernetes example placeholder', () => {
-    const secret = { CLUSTER_SECRET: 'f3b1c9d2e8a7465b90c1d2e3f4a5b6c7' };
+    const secret = { CLUSTER_SECRET: 'f3b1c9d2e8a7465b90c1d2e3f4a5b6c7', HISTORY: 'off' };
     expect(problems({ ...secret, REDIS_URL: 'redis://:replace-me@bridge-redis:6379/0' })).toEqual([
       expect.stringMatching(
         /^REDIS_URL: is a placeholder from our examples, not a secret; its password/,

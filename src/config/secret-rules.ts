@@ -14,7 +14,7 @@ export const EXAMPLE_SECRET_VALUES: readonly string[] = [
   // .env.example and docs/sip.md (OPENAI_API_KEY); docs/deploy.md writes `...` for every secret.
   'sk-...',
   '...',
-  // deploy/k8s/secret.yaml: every secret, and the password inside REDIS_URL.
+  // deploy/k8s/secret.yaml: every secret, and the passwords inside REDIS_URL and DATABASE_URL.
   'replace-me',
   // docs/operations.md before issue 25 (the demo model walk-through).
   'demo',
@@ -142,7 +142,12 @@ export function clusterSecretProblems(env: RawEnv): string[] {
 
 /** The Redis password inside REDIS_URL, left at the Kubernetes example's placeholder. */
 export function redisPasswordProblems(env: RawEnv): string[] {
-  const value = text(env.REDIS_URL);
+  return urlPasswordProblems(env, 'REDIS_URL', 'Redis');
+}
+
+/** The password inside a URL setting (REDIS_URL, DATABASE_URL) left at an example's placeholder. */
+function urlPasswordProblems(env: RawEnv, name: string, server: string): string[] {
+  const value = text(env[name]);
   if (value === undefined || !URL.canParse(value)) return []; // the schema reports a bad URL
   const { password } = new URL(value);
   let decoded: string;
@@ -152,7 +157,7 @@ export function redisPasswordProblems(env: RawEnv): string[] {
     decoded = password;
   }
   return decoded && isExampleValue(decoded)
-    ? [placeholder('REDIS_URL', `its password is one; ${GENERATE} (for Redis and the URL alike)`)]
+    ? [placeholder(name, `its password is one; ${GENERATE} (for ${server} and the URL alike)`)]
     : [];
 }
 
@@ -172,5 +177,6 @@ export function secretProblems(env: RawEnv): string[] {
     }),
     ...clusterSecretProblems(env),
     ...redisPasswordProblems(env),
+    ...urlPasswordProblems(env, 'DATABASE_URL', 'PostgreSQL'),
   ];
 }

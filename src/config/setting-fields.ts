@@ -97,6 +97,10 @@ export const SETTING_FIELDS = {
   CLUSTER_SECRET: { path: 'cluster.secret', kind: 'text' },
 
   DATA_DIR: { path: 'dataDir', kind: 'text' },
+  HISTORY: { path: 'history.enabled', kind: 'boolean' },
+  DATABASE_URL: { path: 'history.databaseUrl', kind: 'text' },
+  HISTORY_RETENTION_DAYS: { path: 'history.retentionDays', kind: 'number' },
+  PRICE_TABLE: { path: 'history.priceTable', kind: 'object' },
   RECORDING: { path: 'recording.enabled', kind: 'boolean' },
   RECORDINGS_DIR: { path: 'recording.dir', kind: 'text' },
   RECORDINGS_S3_BUCKET: { path: 'recording.s3Bucket', kind: 'text' },

@@ -73,6 +73,12 @@ const EVERY_SETTING: Required<Omit<BridgeSettings, 'env' | 'envFile'>> = {
     secret: CLUSTER_SECRET,
   },
   dataDir: '/var/lib/bridge',
+  history: {
+    enabled: false,
+    databaseUrl: 'postgres://bridge:history-pass@db.internal:5432/bridge',
+    retentionDays: 30,
+    priceTable: { 'my-model': { audioInput: 30, audioOutput: 60, textInput: 4, textOutput: 16 } },
+  },
   recording: {
     enabled: true,
     dir: '/var/lib/bridge/recordings',
@@ -135,6 +141,8 @@ describe('settings in code', () => {
       REDIS_URL: 'redis://127.0.0.1:6379/0',
       CLUSTER_MAX_CALLS: 100,
       DATA_DIR: '/var/lib/bridge',
+      HISTORY: false,
+      HISTORY_RETENTION_DAYS: 30,
       RECORDING: true,
       RECORDINGS_S3_PREFIX: 'bridge/',
       RECORDING_RETENTION_DAYS: 7,

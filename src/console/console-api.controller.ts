@@ -53,6 +53,8 @@ import {
   type SetupReport,
 } from './setup-checks.service.js';
 import { SseStream } from '../http/sse-stream.js';
+import { HistoryService } from '../history/history.service.js';
+import { recentFromHistory } from './console-history-recent.js';
 
 const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
 
@@ -76,6 +78,7 @@ export class ConsoleApiController {
     private readonly settings: CallSettingsService,
     private readonly tools: ToolRegistry,
     private readonly control: CallControlService,
+    private readonly history: HistoryService,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
@@ -85,11 +88,17 @@ export class ConsoleApiController {
 
   /** Who the page is talking to, and what it may offer. */
   @Get('me')
-  me(): { transferNumbers: string[]; canControlCalls: boolean; maxConcurrentCalls: number } {
+  me(): {
+    transferNumbers: string[];
+    canControlCalls: boolean;
+    maxConcurrentCalls: number;
+    history: boolean;
+  } {
     return {
       transferNumbers: this.control.transferNumbers(),
       canControlCalls: this.twilioRest.available,
       maxConcurrentCalls: this.registry.maxConcurrentCalls,
+      history: this.history.enabled,
     };
   }
 
@@ -128,7 +137,7 @@ export class ConsoleApiController {
 
   @Get('recent')
   async recent(): Promise<{ calls: RecentCallSummary[] }> {
-    return { calls: await this.monitor.recentCalls() };
+    return { calls: await recentFromHistory(this.history, await this.monitor.recentCalls()) };
   }
 
   @Get('calls/:callSid')

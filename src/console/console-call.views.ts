@@ -2,6 +2,7 @@ import type { CallActivityState, CallLevels } from '../call/call-activity.js';
 import type { LiveCall } from '../call/call-registry.service.js';
 import type { CallRecordEntry, LiveCall as DirectoryCall } from '../directory/call-directory.js';
 import type { CallEndedEvent, TokenUsage } from '../events/call-events.js';
+import { directionOf } from '../call/call-direction.js';
 
 /** One row of the live calls table. */
 export interface ConsoleCallRow {
@@ -157,7 +158,4 @@ export function recordRow(
   };
 }
 
-/** Twilio's webhook says `inbound`, `outbound-api` or `outbound-dial`. */
-export function directionOf(parameters: Readonly<Record<string, string>>): 'inbound' | 'outbound' {
-  return parameters.Direction?.startsWith('outbound') ? 'outbound' : 'inbound';
-}
+export { directionOf };

@@ -129,6 +129,7 @@ describe('console in cluster mode', () => {
       none,
       none,
       control,
+      { enabled: false } as never,
       callControl,
       none,
       none,

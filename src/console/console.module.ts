@@ -5,6 +5,8 @@ import { RealtimeModule } from '../realtime/realtime.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
+import { ConsoleHistoryController } from '../history/console-history.controller.js';
+import { HistoryModule } from '../history/history.module.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { ConsoleApiController } from './console-api.controller.js';
 import { ConsoleAssets } from './console-assets.service.js';
@@ -29,8 +31,9 @@ import { SetupChecks } from './setup-checks.service.js';
     ToolsModule,
     TwilioModule,
     TwilioRestModule,
+    HistoryModule,
   ],
-  controllers: [ConsoleController, ConsoleApiController],
+  controllers: [ConsoleController, ConsoleApiController, ConsoleHistoryController],
   providers: [
     CallMonitor,
     ConsoleAssets,

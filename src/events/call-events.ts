@@ -106,9 +106,35 @@ export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+  /** The split `response.done` reports (`input_token_details`, `output_token_details`): what a call costs. */
+  inputAudioTokens: number;
+  inputTextTokens: number;
+  /** Of the input tokens, those served from the cache (priced lower). */
+  inputCachedTokens: number;
+  outputAudioTokens: number;
+  outputTextTokens: number;
+}
+
+/** A tool call as the call record keeps it (`call.tool`'s fields, `ms` its duration). */
+export interface CallToolSummary {
+  name: string;
+  arguments: unknown;
+  output: string;
+  ok: boolean;
+  ms: number;
 }
 
 export interface CallEndedEvent extends CallEventBase<'call.ended'> {
+  /** `inbound`, or `outbound` (placed through the API). */
+  direction: 'inbound' | 'outbound';
+  from?: string;
+  to?: string;
+  profile?: string;
+  /** ISO times the call started and ended (`endedAt` is `at`). */
+  startedAt: string;
+  endedAt: string;
+  /** The Realtime model the call ran on (what its usage is priced by). */
+  model?: string;
   reason: string;
   /** completed | transferred | timeout | failed | refused | shutdown */
   outcome: string;
@@ -128,6 +154,8 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
   turns: { caller: number; assistant: number };
   /** The conversation as the caller lived it, in order (the same turns as `call.transcript`). */
   transcript: Array<Omit<CallTranscriptEvent, 'event' | 'callSid' | 'streamSid'>>;
+  /** The tool calls, in order (at most MAX_RECORDED_TOOL_CALLS: the first ones). */
+  tools: CallToolSummary[];
   interruptions: number;
   /** Every time an operator took the line, in order (empty when none did). */
   takeovers: CallTakeoverRecord[];

@@ -51,7 +51,10 @@ describe('the testing kit', () => {
     }
     // The team's module reads the bridge's settings from its environment; the kit's win.
     @Module({
-      imports: [TwilioBridgeModule.forRoot({ env: {}, envFile: false }), StoreHoursModule],
+      imports: [
+        TwilioBridgeModule.forRoot({ env: {}, envFile: false, history: { enabled: false } }),
+        StoreHoursModule,
+      ],
       controllers: [OrdersController],
     })
     class TeamAppModule {}

@@ -124,6 +124,8 @@ export async function startBridgeTest(options: BridgeTestOptions = {}): Promise<
       twilio: { authToken: TEST_TWILIO_AUTH_TOKEN, apiBaseUrl: twilioRest.url },
       // A test closes the app with calls up: no 30 s drain.
       limits: { shutdownDrainS: 0 },
+      // No database written under the project's ./data by a test (a test may turn it on).
+      history: { enabled: false },
     },
     options.settings ?? {},
   );

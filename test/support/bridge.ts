@@ -35,6 +35,9 @@ export async function startBridge(
       SHUTDOWN_DRAIN_S: '0',
       // Never api.twilio.com from a test: a closed loopback port unless a test brings a fake.
       TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+      // The history's embedded database costs a second and ~250 MB per start: the history's
+      // own tests turn it on, with a temp DATA_DIR each.
+      HISTORY: 'off',
       ...env,
     },
   });

@@ -32,7 +32,14 @@ export class ServiceProcess {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     const child = spawn(process.execPath, [script], {
       cwd,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
+      // HISTORY off unless a test asks: see test/support/bridge.ts.
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        HISTORY: 'off',
+        ...env,
+        PORT: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child, port);

@@ -3,6 +3,7 @@ import { CallsTable, useLiveCalls } from './calls.js';
 import { CallView } from './call-view.js';
 import { Checklist } from './checklist.js';
 import { api, ApiError, html, render, useCallback, useEffect, useState } from './lib.js';
+import { HistoryView } from './history.js';
 import { Profiles } from './profiles.js';
 import { RecentCalls } from './recent.js';
 
@@ -74,6 +75,7 @@ function Console({ onLoggedOut }) {
     [],
   );
   const [toasts, notify] = useToasts();
+  const [view, setView] = useState('live');
   const { calls, connected } = useLiveCalls(onLoggedOut);
 
   useEffect(() => {
@@ -103,10 +105,30 @@ function Console({ onLoggedOut }) {
         <strong>${calls.length}</strong> call${calls.length === 1 ? '' : 's'} in progress
         ${me && html`<span class="muted">(limit ${me.maxConcurrentCalls})</span>`}
       </div>
+      <nav class="views">
+        <button
+          class=${view === 'live' ? 'ghost active' : 'ghost'}
+          data-action="show-live"
+          onClick=${() => setView('live')}
+        >
+          Live
+        </button>
+        ${
+          me?.history &&
+          html`<button
+            class=${view === 'history' ? 'ghost active' : 'ghost'}
+            data-action="show-history"
+            onClick=${() => setView('history')}
+          >
+            History
+          </button>`
+        }
+      </nav>
       <button class="ghost" data-action="logout" onClick=${logout}>Log out</button>
     </header>
     <main class="layout">
-      <div class="main-col">
+      ${view === 'history' && html`<div class="main-col"><${HistoryView} notify=${notify} /></div>`}
+      <div class=${view === 'history' ? 'main-col hidden' : 'main-col'}>
         <${CallsTable}
           calls=${calls}
           me=${me}

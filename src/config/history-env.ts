@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { optionalText } from './env.parsers.js';
+
+/**
+ * DATABASE_URL: `postgres://` or `postgresql://`. Its value is never echoed in an error: it
+ * carries the database password.
+ */
+export const databaseUrl = optionalText.transform((value, ctx): string | undefined => {
+  if (value === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.hostname) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a postgres:// URL such as postgres://bridge:secret@db:5432/bridge',
+    });
+    return z.NEVER;
+  }
+  return value;
+});
+
+/** USD per million tokens of one Realtime model, as OpenAI's price list gives them. */
+const modelPrice = z.strictObject({
+  audioInput: z.number().nonnegative(),
+  audioOutput: z.number().nonnegative(),
+  textInput: z.number().nonnegative(),
+  textOutput: z.number().nonnegative(),
+  /** Cached input tokens (either kind); input's own price when unset. */
+  cachedInput: z.number().nonnegative().optional(),
+});
+export type ModelPrice = z.output<typeof modelPrice>;
+export type PriceTable = Readonly<Record<string, ModelPrice>>;
+
+/** The longest model name a price table may name. */
+const MAX_MODEL_NAME_CHARS = 100;
+/** Models one PRICE_TABLE may price. */
+export const MAX_PRICED_MODELS = 50;
+
+/**
+ * OpenAI's list prices (USD per 1M tokens) for the GA Realtime models when this was written;
+ * PRICE_TABLE overrides a model or adds one (docs/history.md). A model in neither: cost null.
+ */
+export const DEFAULT_PRICES: PriceTable = {
+  'gpt-realtime': {
+    audioInput: 32,
+    audioOutput: 64,
+    textInput: 4,
+    textOutput: 16,
+    cachedInput: 0.4,
+  },
+  'gpt-realtime-mini': {
+    audioInput: 10,
+    audioOutput: 20,
+    textInput: 0.6,
+    textOutput: 2.4,
+    cachedInput: 0.3,
+  },
+};
+
+const priceTableSchema = z
+  .record(z.string().min(1).max(MAX_MODEL_NAME_CHARS), modelPrice)
+  .refine((table) => Object.keys(table).length <= MAX_PRICED_MODELS, {
+    message: `at most ${MAX_PRICED_MODELS} models`,
+  });
+
+/** PRICE_TABLE: JSON `{"model": {audioInput, audioOutput, textInput, textOutput, cachedInput?}}`. */
+export const priceTable = optionalText.transform((value, ctx): PriceTable => {
+  if (value === undefined) return DEFAULT_PRICES;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+  const result = priceTableSchema.safeParse(json);
+  if (!result.success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    });
+    return z.NEVER;
+  }
+  return { ...DEFAULT_PRICES, ...result.data };
+});

@@ -1,0 +1,131 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import type { Secret } from '../../config/secret.js';
+import type { HistoryTables } from './history.tables.js';
+import { historyMigrations, MIGRATION_TABLE } from './history.migrations.js';
+import { PgliteDialect } from './pglite.dialect.js';
+
+/** PostgreSQL connections one instance holds: writes are one at a time, reads are pages. */
+export const HISTORY_DB_POOL_SIZE = 5;
+/** How long a connection attempt to PostgreSQL may take before it counts as down. */
+export const HISTORY_DB_CONNECT_TIMEOUT_MS = 5_000;
+/** The longest a history query may run (statement_timeout). */
+export const HISTORY_DB_QUERY_TIMEOUT_MS = 10_000;
+/** The embedded database's folder under DATA_DIR. */
+export const EMBEDDED_DB_FOLDER = 'history';
+
+/** The history's database cannot be opened at start: one line for the operator, then exit 1. */
+export class HistoryDatabaseUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HistoryDatabaseUnavailableError';
+  }
+}
+
+export interface HistoryDatabaseOptions {
+  dataDir: string;
+  databaseUrl?: Secret;
+}
+
+export interface OpenHistoryDatabase {
+  db: Kysely<HistoryTables>;
+  /** `postgres` (DATABASE_URL) or `embedded` (PGlite under DATA_DIR). */
+  kind: 'postgres' | 'embedded';
+}
+
+/**
+ * Opens the history's database and brings its schema up to date: PostgreSQL at DATABASE_URL,
+ * else the embedded PGlite under DATA_DIR. Throws HistoryDatabaseUnavailableError (never the
+ * URL's password) when it cannot be reached or migrated.
+ */
+export async function openHistoryDatabase(
+  options: HistoryDatabaseOptions,
+): Promise<OpenHistoryDatabase> {
+  const opened = options.databaseUrl
+    ? await openPostgres(options.databaseUrl)
+    : await openEmbedded(options.dataDir);
+  try {
+    await migrate(opened.db);
+  } catch (error) {
+    await opened.db.destroy().catch(() => undefined);
+    throw new HistoryDatabaseUnavailableError(
+      `Cannot migrate the history database (${where(options)}): ${messageOf(error)}`,
+    );
+  }
+  return opened;
+}
+
+async function openPostgres(url: Secret): Promise<OpenHistoryDatabase> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({
+    connectionString: url.reveal(),
+    max: HISTORY_DB_POOL_SIZE,
+    connectionTimeoutMillis: HISTORY_DB_CONNECT_TIMEOUT_MS,
+    statement_timeout: HISTORY_DB_QUERY_TIMEOUT_MS,
+    query_timeout: HISTORY_DB_QUERY_TIMEOUT_MS,
+  });
+  // An idle connection dropped by the server is not a crash: the next query reconnects.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('select 1');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new HistoryDatabaseUnavailableError(
+      `Cannot reach the history database at DATABASE_URL (${hostOf(url)}): ${messageOf(error)}. ` +
+        'Start PostgreSQL or fix DATABASE_URL (or set HISTORY=off).',
+    );
+  }
+  return {
+    db: new Kysely<HistoryTables>({ dialect: new PostgresDialect({ pool }) }),
+    kind: 'postgres',
+  };
+}
+
+async function openEmbedded(dataDir: string): Promise<OpenHistoryDatabase> {
+  const folder = join(dataDir, EMBEDDED_DB_FOLDER);
+  try {
+    await mkdir(folder, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = await PGlite.create(folder);
+    return {
+      db: new Kysely<HistoryTables>({ dialect: new PgliteDialect(pglite) }),
+      kind: 'embedded',
+    };
+  } catch (error) {
+    throw new HistoryDatabaseUnavailableError(
+      `Cannot open the embedded history database in ${folder}: ${messageOf(error)}. ` +
+        'Make DATA_DIR writable, set DATABASE_URL, or set HISTORY=off.',
+    );
+  }
+}
+
+async function migrate(db: Kysely<HistoryTables>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: historyMigrations,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(messageOf(error));
+}
+
+function where(options: HistoryDatabaseOptions): string {
+  return options.databaseUrl
+    ? `DATABASE_URL ${hostOf(options.databaseUrl)}`
+    : join(options.dataDir, EMBEDDED_DB_FOLDER);
+}
+
+/** Where DATABASE_URL points, without its user or password: host:port/database. */
+function hostOf(url: Secret): string {
+  const parsed = new URL(url.reveal());
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+function messageOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
+}

@@ -1,0 +1,79 @@
+import { BadRequestException } from '@nestjs/common';
+import { z } from 'zod';
+
+/** Calls one page lists unless `limit` says otherwise, and the most it may say. */
+export const DEFAULT_HISTORY_PAGE = 50;
+export const MAX_HISTORY_PAGE = 200;
+/** The longest `q` (transcript search) and `number` a list takes. */
+export const MAX_HISTORY_SEARCH_CHARS = 200;
+export const MAX_HISTORY_NUMBER_CHARS = 64;
+/** A cursor is ours (base64url of [endedAt, id]): anything longer is not one. */
+export const MAX_HISTORY_CURSOR_CHARS = 100;
+/** CSV export: at most this many rows in one file (newest first; `from`/`to` narrow it). */
+export const MAX_HISTORY_CSV_ROWS = 10_000;
+
+export interface HistoryQuery {
+  limit: number;
+  cursor?: { endedAt: string; id: number };
+  from?: string;
+  to?: string;
+  number?: string;
+  outcome?: string;
+  q?: string;
+  format: 'json' | 'csv';
+}
+
+const isoDate = z
+  .string()
+  .max(40)
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'expected an ISO date such as 2026-01-31')
+  .transform((value) => new Date(Date.parse(value)).toISOString());
+
+const cursorSchema = z
+  .string()
+  .max(MAX_HISTORY_CURSOR_CHARS)
+  .transform((value, ctx) => {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+      const [endedAt, id] = z.tuple([isoDate, z.number().int().nonnegative()]).parse(parsed);
+      return { endedAt, id };
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not a cursor this API gave' });
+      return z.NEVER;
+    }
+  });
+
+const querySchema = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, 'expected a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= MAX_HISTORY_PAGE, `from 1 to ${MAX_HISTORY_PAGE}`)
+    .optional(),
+  cursor: cursorSchema.optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  number: z.string().trim().min(1).max(MAX_HISTORY_NUMBER_CHARS).optional(),
+  outcome: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/, 'expected an outcome such as completed or failed')
+    .optional(),
+  q: z.string().trim().min(1).max(MAX_HISTORY_SEARCH_CHARS).optional(),
+  format: z.enum(['json', 'csv']).optional(),
+});
+
+/** The list's query string, checked (400 with every problem), each input bounded. */
+export function parseHistoryQuery(raw: Record<string, unknown>): HistoryQuery {
+  // Express makes `?a=1&a=2` an array: one value per parameter here.
+  const single = Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [key, Array.isArray(value) ? undefined : value]),
+  );
+  const result = querySchema.safeParse(single);
+  if (!result.success) {
+    throw new BadRequestException(
+      result.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`),
+    );
+  }
+  const { limit, format, ...rest } = result.data;
+  return { ...rest, limit: limit ?? DEFAULT_HISTORY_PAGE, format: format ?? 'json' };
+}

@@ -1,0 +1,119 @@
+import { jest } from '@jest/globals';
+import { Registry } from 'prom-client';
+import { HistoryMetrics } from '../metrics/history-metrics.service.js';
+import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
+import type { HistoryCallDetail, RecordingSummary } from './history-record.js';
+import type { HistoryRepository } from './history.repository.js';
+import { HistoryWriter } from './history-writer.js';
+
+/** A database that can be down: writes fail while `up` is false. */
+class FakeRepository {
+  up = true;
+  readonly saved = new Map<string, HistoryCallDetail>();
+
+  save(record: HistoryCallDetail): Promise<void> {
+    if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
+    this.saved.set(record.callSid, structuredClone(record));
+    return Promise.resolve();
+  }
+
+  setRecording(callSid: string, recording: RecordingSummary | null): Promise<boolean> {
+    if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
+    const record = this.saved.get(callSid);
+    if (record) record.recording = recording;
+    return Promise.resolve(record !== undefined);
+  }
+}
+
+const record = (callSid: string) => ({ callSid, recording: null }) as unknown as HistoryCallDetail;
+const recording: RecordingSummary = {
+  durationMs: 1000,
+  channels: 2,
+  sampleRate: 8000,
+  bytes: 32_044,
+};
+const flushed = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('HistoryWriter', () => {
+  let repository: FakeRepository;
+  let registry: Registry;
+  let metrics: HistoryMetrics;
+  const log = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+
+  const metric = async (name: string) =>
+    (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+
+  beforeEach(() => {
+    repository = new FakeRepository();
+    registry = new Registry();
+    metrics = new HistoryMetrics({ registry } as BridgeMetrics);
+    jest.clearAllMocks();
+  });
+
+  it('writes records when the database is back, in order, after failing writes', async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      retryFirstMs: 5,
+      retryMaxMs: 10,
+    });
+    repository.up = false;
+    writer.save(record('CA1'));
+    writer.save(record('CA2'));
+    await flushed();
+    expect(repository.saved.size).toBe(0);
+    expect(writer.pending).toBe(2);
+    expect(await metric('bridge_history_pending_records')).toBe(2);
+    expect(log.warn).toHaveBeenCalledWith(expect.stringMatching(/refused a write/));
+
+    repository.up = true;
+    await flushed();
+    expect([...repository.saved.keys()]).toEqual(['CA1', 'CA2']);
+    expect(writer.pending).toBe(0);
+    expect(log.log).toHaveBeenCalledWith(expect.stringMatching(/answers again/));
+    writer.close();
+  });
+
+  it('counts and logs the records that do not fit the queue', async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      retryFirstMs: 60_000,
+      maxPending: 2,
+    });
+    repository.up = false;
+    for (const sid of ['CA1', 'CA2', 'CA3']) writer.save(record(sid));
+    await flushed();
+
+    expect(writer.pending).toBe(2);
+    expect(await metric('bridge_history_dropped_total')).toBe(1);
+    expect(log.error).toHaveBeenCalledWith(expect.stringMatching(/call CA3 is lost/));
+    writer.close();
+  });
+
+  it('links a recording that arrives before its record, and one that arrives after', async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log);
+    writer.recording('CA1', recording);
+    await flushed();
+    writer.save(record('CA1'));
+    writer.save(record('CA2'));
+    await flushed();
+    writer.recording('CA2', recording);
+    await flushed();
+
+    expect(repository.saved.get('CA1')?.recording).toEqual(recording);
+    expect(repository.saved.get('CA2')?.recording).toEqual(recording);
+    writer.close();
+  });
+
+  it('forgets what waits for an erased call', async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      retryFirstMs: 5,
+    });
+    repository.up = false;
+    writer.save(record('CA1'));
+    writer.save(record('CA2'));
+    await flushed();
+    expect(writer.forget('CA2')).toBe(true);
+    repository.up = true;
+    await flushed();
+    expect([...repository.saved.keys()]).toEqual(['CA1']);
+    writer.close();
+  });
+});

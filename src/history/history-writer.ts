@@ -1,0 +1,189 @@
+import type { HistoryMetrics } from '../metrics/history-metrics.service.js';
+import type { HistoryCallDetail, RecordingSummary } from './history-record.js';
+import type { HistoryRepository } from './history.repository.js';
+
+/**
+ * Writes waiting for the database (its outage mid-run): past this many, a new record is lost,
+ * counted in `bridge_history_dropped_total` and logged with its call.
+ */
+export const MAX_PENDING_HISTORY_WRITES = 1000;
+/** Recordings that arrived before their call's record, kept until it is written. */
+export const MAX_PENDING_RECORDINGS = 1000;
+/** The first retry after a failed write, doubled up to HISTORY_RETRY_MAX_MS while it fails. */
+export const HISTORY_RETRY_FIRST_MS = 1_000;
+export const HISTORY_RETRY_MAX_MS = 30_000;
+
+type Write =
+  | { kind: 'save'; record: HistoryCallDetail }
+  | { kind: 'recording'; callSid: string; recording: RecordingSummary | null };
+
+export interface HistoryWriterLog {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface HistoryWriterOptions {
+  retryFirstMs?: number;
+  retryMaxMs?: number;
+  maxPending?: number;
+}
+
+/**
+ * The history's writes, one at a time and in order, off the call's path (a call that ends only
+ * hands its record over). While the database is down they wait in a bounded queue and are
+ * retried with a growing delay, and flushed in order once it answers again.
+ */
+export class HistoryWriter {
+  private readonly queue: Write[] = [];
+  /** callSid -> a recording whose record is not written yet (`recording.saved` came first). */
+  private readonly pendingRecordings = new Map<string, RecordingSummary | null>();
+  private draining = false;
+  private retryTimer?: NodeJS.Timeout;
+  private retryMs: number;
+  private failingSince?: number;
+  private closed = false;
+  private readonly retryFirstMs: number;
+  private readonly retryMaxMs: number;
+  private readonly maxPending: number;
+
+  constructor(
+    private readonly repository: HistoryRepository,
+    private readonly metrics: HistoryMetrics,
+    private readonly log: HistoryWriterLog,
+    options: HistoryWriterOptions = {},
+  ) {
+    this.retryFirstMs = options.retryFirstMs ?? HISTORY_RETRY_FIRST_MS;
+    this.retryMaxMs = options.retryMaxMs ?? HISTORY_RETRY_MAX_MS;
+    this.maxPending = options.maxPending ?? MAX_PENDING_HISTORY_WRITES;
+    this.retryMs = this.retryFirstMs;
+  }
+
+  /** Writes waiting (the database is down, or busy with the one before). */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  save(record: HistoryCallDetail): void {
+    this.enqueue({ kind: 'save', record }, record.callSid);
+  }
+
+  /** A recording finished (or expired: null) for a call whose record may not be written yet. */
+  recording(callSid: string, recording: RecordingSummary | null): void {
+    const queued = this.queue.find(
+      (write): write is Extract<Write, { kind: 'save' }> =>
+        write.kind === 'save' && write.record.callSid === callSid,
+    );
+    if (queued) queued.record.recording = recording;
+    else this.enqueue({ kind: 'recording', callSid, recording }, callSid);
+  }
+
+  /** An erasure: nothing of this call waiting here is written any more. Says if anything was. */
+  forget(callSid: string): boolean {
+    const before = this.queue.length;
+    // Not the write in flight (index 0 while draining): the erasure's DELETE runs after it.
+    const from = this.draining ? 1 : 0;
+    for (let i = this.queue.length - 1; i >= from; i--) {
+      const write = this.queue[i];
+      const sid = write.kind === 'save' ? write.record.callSid : write.callSid;
+      if (sid === callSid) this.queue.splice(i, 1);
+    }
+    this.pendingRecordings.delete(callSid);
+    this.metrics.pendingRecords(this.queue.length);
+    return this.queue.length < before;
+  }
+
+  /** Stops retrying; says how many writes were still waiting (lost). */
+  close(): number {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    return this.queue.length;
+  }
+
+  private enqueue(write: Write, callSid: string): void {
+    if (this.queue.length >= this.maxPending) {
+      this.metrics.recordDropped();
+      this.log.error(
+        `history: ${this.queue.length} writes already wait for the database ` +
+          `(MAX_PENDING_HISTORY_WRITES): the ${write.kind === 'save' ? 'record' : 'recording'} of call ${callSid} is lost`,
+      );
+      return;
+    }
+    this.queue.push(write);
+    this.metrics.pendingRecords(this.queue.length);
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining || this.retryTimer || this.closed) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        try {
+          await this.apply(this.queue[0]);
+        } catch (error) {
+          this.failed(error);
+          return;
+        }
+        this.queue.shift();
+        this.metrics.pendingRecords(this.queue.length);
+        this.recovered();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async apply(write: Write): Promise<void> {
+    if (write.kind === 'save') {
+      const { callSid } = write.record;
+      if (this.pendingRecordings.has(callSid)) {
+        write.record.recording = this.pendingRecordings.get(callSid) ?? null;
+      }
+      await this.repository.save(write.record);
+      this.pendingRecordings.delete(callSid);
+      return;
+    }
+    const found = await this.repository.setRecording(write.callSid, write.recording);
+    if (!found) this.keepPendingRecording(write.callSid, write.recording);
+  }
+
+  private keepPendingRecording(callSid: string, recording: RecordingSummary | null): void {
+    if (this.pendingRecordings.size >= MAX_PENDING_RECORDINGS) {
+      const oldest = this.pendingRecordings.keys().next().value!;
+      this.pendingRecordings.delete(oldest);
+      this.log.warn(
+        `history: too many recordings wait for their call's record (MAX_PENDING_RECORDINGS); call ${oldest}'s is not linked`,
+      );
+    }
+    this.pendingRecordings.set(callSid, recording);
+  }
+
+  private failed(error: unknown): void {
+    this.metrics.writeFailed();
+    const message = error instanceof Error ? error.message : String(error);
+    if (this.failingSince === undefined) {
+      this.failingSince = Date.now();
+      this.log.warn(
+        `history: the database refused a write (${message}); ${this.queue.length} waiting, ` +
+          `retrying in ${this.retryMs} ms (calls go on)`,
+      );
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.drain();
+    }, this.retryMs);
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, this.retryMaxMs);
+  }
+
+  private recovered(): void {
+    this.retryMs = this.retryFirstMs;
+    if (this.failingSince === undefined) return;
+    const downS = Math.round((Date.now() - this.failingSince) / 1000);
+    this.failingSince = undefined;
+    this.log.log(
+      `history: the database answers again after ${downS} s; writing the ${this.queue.length + 1} waiting`,
+    );
+  }
+}

@@ -1,0 +1,18 @@
+/** The opened history database (or null with HISTORY=off). */
+export const HISTORY_DATABASE = Symbol('HISTORY_DATABASE');
+
+/** Internal events between the history and the recordings (no SSE, no webhook). */
+export const HistoryEvent = {
+  /** The recordings module finished a recording: `{ callSid, recording }`. */
+  RecordingSaved: 'recording.saved',
+  /** The recordings module deleted an old recording: `{ callSid }`. */
+  RecordingExpired: 'recording.expired',
+  /** A record was erased: listeners delete what else they keep of the call (emitAsync). */
+  Erased: 'history.erased',
+} as const;
+
+/** Retention runs this often (and once shortly after start). */
+export const RETENTION_INTERVAL_MS = 24 * 60 * 60 * 1000;
+export const RETENTION_FIRST_RUN_MS = 60 * 1000;
+/** At shutdown, how long waiting writes may take before they are given up (and logged). */
+export const HISTORY_SHUTDOWN_FLUSH_MS = 5_000;

@@ -1,0 +1,32 @@
+import { Logger, Module, type FactoryProvider } from '@nestjs/common';
+import { historyConfig, type HistoryConfig } from '../config/config.namespaces.js';
+import { openHistoryDatabase } from './database/history-database.js';
+import { HISTORY_DATABASE } from './history.constants.js';
+import { HistoryService } from './history.service.js';
+
+const databaseProvider: FactoryProvider = {
+  provide: HISTORY_DATABASE,
+  // Opened (and migrated) before the app listens: unreachable at start is a start-up failure.
+  useFactory: async (cfg: HistoryConfig) => {
+    if (!cfg.history) return null;
+    const { db, kind } = await openHistoryDatabase(cfg);
+    new Logger('History').log(
+      kind === 'postgres'
+        ? 'call history in PostgreSQL (DATABASE_URL)'
+        : `call history in the embedded database under ${cfg.dataDir}`,
+    );
+    return db;
+  },
+  inject: [historyConfig.KEY],
+};
+
+/**
+ * The call history (docs/history.md): every ended call kept in a database, searchable, with
+ * erasure and retention. Its routes are surfaces' (HistoryApiModule for the API,
+ * ConsoleHistoryController in the console), which may be switched off; the records are kept anyway.
+ */
+@Module({
+  providers: [databaseProvider, HistoryService],
+  exports: [HistoryService],
+})
+export class HistoryModule {}

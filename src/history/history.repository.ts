@@ -1,0 +1,180 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { CallsTable, HistoryTables } from './database/history.tables.js';
+import type {
+  HistoryCall,
+  HistoryCallDetail,
+  HistoryFigures,
+  HistoryTurn,
+  RecordingSummary,
+} from './history-record.js';
+import type { CallToolSummary } from '../events/call-events.js';
+import type { HistoryQuery } from './history-query.js';
+
+type Row = Selectable<CallsTable>;
+
+/** A page of the list: the calls and the cursor of the next page (null: the last page). */
+export interface HistoryPage {
+  calls: HistoryCall[];
+  next: string | null;
+}
+
+/** The history's queries, the same SQL on PostgreSQL and the embedded PGlite. */
+export class HistoryRepository {
+  constructor(private readonly db: Kysely<HistoryTables>) {}
+
+  /**
+   * Writes a call's record (again, if a retry follows a write whose answer was lost): a
+   * recording already stored for it is kept.
+   */
+  async save(record: HistoryCallDetail): Promise<void> {
+    const { transcript, tools, recording } = record;
+    const figures: HistoryFigures = {
+      reconnects: record.reconnects,
+      turns: record.turns,
+      usage: record.usage,
+      latency: record.latency,
+      frames: record.frames,
+      model: record.model,
+    };
+    await this.db
+      .insertInto('calls')
+      .values({
+        call_sid: record.callSid,
+        transport: record.transport,
+        direction: record.direction,
+        from_number: record.from,
+        to_number: record.to,
+        profile: record.profile,
+        started_at: record.startedAt,
+        ended_at: record.endedAt,
+        outcome: record.outcome,
+        reason: record.reason,
+        duration_s: record.durationS,
+        interruptions: record.interruptions,
+        cost_usd: record.costUsd,
+        recording: recording ? JSON.stringify(recording) : null,
+        figures: JSON.stringify(figures),
+        transcript: JSON.stringify(transcript),
+        tools: JSON.stringify(tools),
+        transcript_text: transcript.map((turn) => turn.text).join('\n'),
+      })
+      .onConflict((conflict) =>
+        conflict.column('call_sid').doUpdateSet((eb) => ({
+          recording: sql`coalesce(${eb.ref('excluded.recording')}, ${eb.ref('calls.recording')})`,
+        })),
+      )
+      .execute();
+  }
+
+  /** Sets (or clears) a call's recording; false when no record of the call exists yet. */
+  async setRecording(callSid: string, recording: RecordingSummary | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable('calls')
+      .set({ recording: recording ? JSON.stringify(recording) : null })
+      .where('call_sid', '=', callSid)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async get(callSid: string): Promise<HistoryCallDetail | undefined> {
+    const row = await this.db
+      .selectFrom('calls')
+      .selectAll()
+      .where('call_sid', '=', callSid)
+      .executeTakeFirst();
+    return row
+      ? {
+          ...callOf(row),
+          transcript: row.transcript as HistoryTurn[],
+          tools: row.tools as CallToolSummary[],
+        }
+      : undefined;
+  }
+
+  /** Erases a call's record; false when there was none. */
+  async delete(callSid: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('calls')
+      .where('call_sid', '=', callSid)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Retention: erases the records of calls that ended before `cutoff`; says how many. */
+  async deleteEndedBefore(cutoff: Date): Promise<number> {
+    const result = await this.db
+      .deleteFrom('calls')
+      .where('ended_at', '<', cutoff)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Newest first (by end, then insertion), `query.limit` at a time. */
+  async list(query: HistoryQuery): Promise<HistoryPage> {
+    let select = this.db.selectFrom('calls').selectAll();
+    if (query.from) select = select.where('ended_at', '>=', new Date(query.from));
+    if (query.to) select = select.where('ended_at', '<=', new Date(query.to));
+    if (query.outcome) select = select.where('outcome', '=', query.outcome);
+    if (query.number) {
+      const number = query.number;
+      select = select.where((eb) =>
+        eb.or([eb('from_number', '=', number), eb('to_number', '=', number)]),
+      );
+    }
+    if (query.q) select = select.where('transcript_text', 'ilike', likePattern(query.q));
+    if (query.cursor) {
+      const { endedAt, id } = query.cursor;
+      select = select.where(sql<boolean>`(ended_at, id) < (${new Date(endedAt)}, ${id})`);
+    }
+    const rows = await select
+      .orderBy('ended_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      calls: page.map(callOf),
+      next: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+}
+
+/** `q` as an ILIKE pattern that matches it anywhere, its own `%`, `_` and `\` taken literally. */
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function encodeCursor(row: Row): string {
+  return Buffer.from(JSON.stringify([toIso(row.ended_at), row.id])).toString('base64url');
+}
+
+function toIso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function callOf(row: Row): HistoryCall {
+  const figures = row.figures as unknown as HistoryFigures;
+  return {
+    callSid: row.call_sid,
+    transport: row.transport,
+    direction: row.direction,
+    from: row.from_number,
+    to: row.to_number,
+    profile: row.profile,
+    startedAt: toIso(row.started_at),
+    endedAt: toIso(row.ended_at),
+    reason: row.reason,
+    outcome: row.outcome,
+    durationS: row.duration_s,
+    interruptions: row.interruptions,
+    reconnects: figures.reconnects,
+    turns: figures.turns,
+    usage: figures.usage,
+    latency: figures.latency,
+    frames: figures.frames,
+    model: figures.model,
+    costUsd: row.cost_usd,
+    recording: (row.recording as RecordingSummary | null) ?? null,
+  };
+}

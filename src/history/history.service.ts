@@ -1,0 +1,164 @@
+import {
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { historyConfig, type HistoryConfig } from '../config/config.namespaces.js';
+import { CallEventBus } from '../events/call-event-bus.js';
+import { CallEvent, type CallEndedEvent } from '../events/call-events.js';
+import { HistoryMetrics } from '../metrics/history-metrics.service.js';
+import type { HistoryTables } from './database/history.tables.js';
+import {
+  HISTORY_DATABASE,
+  HISTORY_SHUTDOWN_FLUSH_MS,
+  HistoryEvent,
+  RETENTION_FIRST_RUN_MS,
+  RETENTION_INTERVAL_MS,
+} from './history.constants.js';
+import type { HistoryQuery } from './history-query.js';
+import { recordOf, type HistoryCallDetail, type RecordingSummary } from './history-record.js';
+import { HistoryRepository, type HistoryPage } from './history.repository.js';
+import { HistoryRetention } from './history-retention.js';
+import { HistoryWriter } from './history-writer.js';
+
+/**
+ * The call history: a record per ended call (from `call.ended`, SIP calls too), the recording
+ * the recordings module reports for it, erasure and retention. With HISTORY=off there is no
+ * database and every route answers 404.
+ */
+@Injectable()
+export class HistoryService implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = new Logger('History');
+  private readonly repository?: HistoryRepository;
+  private readonly writer?: HistoryWriter;
+  private retentionTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(HISTORY_DATABASE) private readonly db: Kysely<HistoryTables> | null,
+    @Inject(historyConfig.KEY) private readonly cfg: HistoryConfig,
+    private readonly events: CallEventBus,
+    metrics: HistoryMetrics,
+  ) {
+    if (db) {
+      this.repository = new HistoryRepository(db);
+      this.writer = new HistoryWriter(this.repository, metrics, this.log);
+    }
+  }
+
+  get enabled(): boolean {
+    return this.repository !== undefined;
+  }
+
+  onModuleInit(): void {
+    const writer = this.writer;
+    if (!writer) return;
+    // Plain listeners, not @OnEvent: they work in any app that imports the bridge.
+    this.events.on(CallEvent.Ended, (event: CallEndedEvent) =>
+      writer.save(recordOf(event, this.cfg.priceTable)),
+    );
+    this.events.on(
+      HistoryEvent.RecordingSaved,
+      (saved: { callSid: string; recording: RecordingSummary }) =>
+        writer.recording(saved.callSid, saved.recording),
+    );
+    this.events.on(HistoryEvent.RecordingExpired, (expired: { callSid: string }) =>
+      writer.recording(expired.callSid, null),
+    );
+    this.scheduleRetention(RETENTION_FIRST_RUN_MS);
+  }
+
+  async list(query: HistoryQuery): Promise<HistoryPage> {
+    return this.read((repository) => repository.list(query));
+  }
+
+  async get(callSid: string): Promise<HistoryCallDetail> {
+    const call = await this.read((repository) => repository.get(callSid));
+    if (!call) throw new NotFoundException(`no call ${callSid} in the history`);
+    return call;
+  }
+
+  /**
+   * An erasure request: the record goes, then every listener of `history.erased` (the
+   * recordings) deletes what it keeps of the call. 404 if there was nothing to erase.
+   */
+  async erase(callSid: string): Promise<void> {
+    const waiting = this.available().writer.forget(callSid);
+    const deleted = await this.read((repository) => repository.delete(callSid));
+    if (!deleted && !waiting) throw new NotFoundException(`no call ${callSid} in the history`);
+    try {
+      await this.events.emitAsync(HistoryEvent.Erased, { callSid });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(
+        `erasure of call ${callSid}: its record is gone, but a listener of history.erased failed (${message}): its recording may be left`,
+      );
+      throw new InternalServerErrorException(
+        `the record of ${callSid} was erased, but erasing its recording failed: ${message}`,
+      );
+    }
+    this.log.log(`call ${callSid} erased from the history`);
+  }
+
+  /** Runs retention now (the daily job; tests). */
+  async expire(now: () => number = Date.now): Promise<number> {
+    const { repository } = this.available();
+    return new HistoryRetention(repository, this.cfg.historyRetentionDays, now).run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.retentionTimer);
+    const writer = this.writer;
+    if (!writer || !this.db) return;
+    // Calls drained before this: give their last records a moment to be written.
+    const deadline = Date.now() + HISTORY_SHUTDOWN_FLUSH_MS;
+    while (writer.pending > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const lost = writer.close();
+    if (lost > 0) this.log.error(`history: ${lost} records not written before shutdown`);
+    await this.db.destroy();
+  }
+
+  private scheduleRetention(delayMs: number): void {
+    this.retentionTimer = setTimeout(() => {
+      this.expire()
+        .then((count) => {
+          if (count > 0) {
+            this.log.log(
+              `retention: ${count} records older than ${this.cfg.historyRetentionDays} days deleted`,
+            );
+          }
+        })
+        .catch((error: unknown) =>
+          this.log.warn(
+            `retention failed (${error instanceof Error ? error.message : String(error)}); next run in a day`,
+          ),
+        )
+        .finally(() => this.scheduleRetention(RETENTION_INTERVAL_MS));
+    }, delayMs);
+    this.retentionTimer.unref();
+  }
+
+  private available(): { repository: HistoryRepository; writer: HistoryWriter } {
+    if (!this.repository || !this.writer) throw new NotFoundException();
+    return { repository: this.repository, writer: this.writer };
+  }
+
+  /** A read while the database is down is a 503 that says so, not a 500. */
+  private async read<T>(query: (repository: HistoryRepository) => Promise<T>): Promise<T> {
+    const { repository } = this.available();
+    try {
+      return await query(repository);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.warn(`history read failed: ${message}`);
+      throw new ServiceUnavailableException('the history database is not answering; try again');
+    }
+  }
+}
