@@ -97,9 +97,9 @@ describe('Azure OpenAI configuration', () => {
     const config = openai({ ...azureKey, OPENAI_WEBHOOK_SECRET: secret });
     expect(config.webhookSecret?.reveal()).toBe(secret);
     expect(config.apiBaseUrl).toBe('https://contoso-voice.openai.azure.com/openai/v1');
-    expect(openai({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9100/gw/' }).apiBaseUrl).toBe(
-      'http://127.0.0.1:9100/gw/openai/v1',
-    );
+    expect(
+      openai({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9100/gw/' }).apiBaseUrl,
+    ).toBe('http://127.0.0.1:9100/gw/openai/v1');
     expect(
       openai({ ...azureKey, OPENAI_API_BASE_URL: 'https://gateway.example.com/v1' }).apiBaseUrl,
     ).toBe('https://gateway.example.com/v1');

@@ -150,7 +150,7 @@ describe('parseEnv', () => {
     expect(error?.message).not.toContain('sk-very-secret');
   });
 
-  it('takes the SIP settings: a whsec_ webhook secret, and the REST base URL (its default is the namespace's)', () => {
+  it('takes the SIP settings: a whsec_ webhook secret, and the REST base URL (defaulted by the namespace)', () => {
     expect(parseEnv(minimal)).toMatchObject({
       OPENAI_WEBHOOK_SECRET: undefined,
       OPENAI_API_BASE_URL: undefined,
