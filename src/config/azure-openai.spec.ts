@@ -91,12 +91,26 @@ describe('Azure OpenAI configuration', () => {
     ]);
   });
 
-  it('refuses the SIP transport with Azure, saying why', () => {
+  it('takes the SIP transport with Azure: the calls API under the endpoint', () => {
     const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
-    expect(problemsOf({ ...azureKey, OPENAI_WEBHOOK_SECRET: secret })).toEqual([
-      expect.stringMatching(
-        /^OPENAI_WEBHOOK_SECRET: the SIP transport is not available with AZURE/,
-      ),
+    expect(problemsOf({ ...azureKey, OPENAI_WEBHOOK_SECRET: secret })).toEqual([]);
+    const config = openai({ ...azureKey, OPENAI_WEBHOOK_SECRET: secret });
+    expect(config.webhookSecret?.reveal()).toBe(secret);
+    expect(config.apiBaseUrl).toBe('https://contoso-voice.openai.azure.com/openai/v1');
+    expect(
+      openai({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9100/gw/' }).apiBaseUrl,
+    ).toBe('http://127.0.0.1:9100/gw/openai/v1');
+    expect(
+      openai({ ...azureKey, OPENAI_API_BASE_URL: 'https://gateway.example.com/v1' }).apiBaseUrl,
+    ).toBe('https://gateway.example.com/v1');
+    expect(openai({ ...twilio, OPENAI_API_KEY: 'sk-proj-real' }).apiBaseUrl).toBe(
+      'https://api.openai.com/v1',
+    );
+  });
+
+  it('refuses an OPENAI_API_BASE_URL at OpenAI in Azure mode, in one line', () => {
+    expect(problemsOf({ ...azureKey, OPENAI_API_BASE_URL: 'https://api.openai.com/v1' })).toEqual([
+      expect.stringMatching(/^OPENAI_API_BASE_URL: points at OpenAI while AZURE_OPENAI_ENDPOINT/),
     ]);
   });
 

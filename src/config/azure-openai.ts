@@ -14,10 +14,14 @@ export type AzureAuthMode = (typeof AZURE_AUTH_MODES)[number];
 
 /** The GA Realtime path under an Azure endpoint (v1: no `api-version`; `model` = deployment). */
 export const AZURE_REALTIME_PATH = '/openai/v1/realtime';
+/** The REST API under an Azure endpoint: the SIP calls API (`/realtime/calls/{id}/accept` ...). */
+export const AZURE_API_PATH = '/openai/v1';
 /** What the console's checklist lists to check the endpoint and its credentials. */
 export const AZURE_MODELS_PATH = '/openai/v1/models';
 /** OpenAI's own Realtime endpoint: OPENAI_REALTIME_URL's default outside Azure mode. */
 export const OPENAI_REALTIME_DEFAULT_URL = 'wss://api.openai.com/v1/realtime';
+/** OpenAI's own REST API: OPENAI_API_BASE_URL's default outside Azure mode. */
+export const OPENAI_API_DEFAULT_URL = 'https://api.openai.com/v1';
 
 export interface AzureOpenAIConfig {
   /** AZURE_OPENAI_ENDPOINT, e.g. `https://my-resource.openai.azure.com` (no trailing slash). */
@@ -46,8 +50,17 @@ export function azureRealtimeUrl(endpoint: string): string {
 
 /** `{endpoint}/openai/v1/models` (https stays https). */
 export function azureModelsUrl(endpoint: string): string {
+  return underEndpoint(endpoint, AZURE_MODELS_PATH);
+}
+
+/** `{endpoint}/openai/v1`: the base of Azure's REST API, as OPENAI_API_BASE_URL is OpenAI's. */
+export function azureApiBaseUrl(endpoint: string): string {
+  return underEndpoint(endpoint, AZURE_API_PATH);
+}
+
+function underEndpoint(endpoint: string, path: string): string {
   const url = new URL(endpoint);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${AZURE_MODELS_PATH}`;
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
   return url.toString();
 }
 
@@ -86,9 +99,10 @@ export function azureProblems(env: RawEnv): string[] {
       'OPENAI_REALTIME_URL: points at OpenAI while AZURE_OPENAI_ENDPOINT is set; an Azure credential must never go to OpenAI (unset it: the URL is derived from the endpoint)',
     );
   }
-  if (text(env.OPENAI_WEBHOOK_SECRET) !== undefined) {
+  const apiBaseUrl = text(env.OPENAI_API_BASE_URL);
+  if (apiBaseUrl !== undefined && isOpenAIHost(apiBaseUrl)) {
     problems.push(
-      "OPENAI_WEBHOOK_SECRET: the SIP transport is not available with AZURE_OPENAI_ENDPOINT yet (it speaks OpenAI's webhook and calls API; Azure's own SIP, with its webhook service and SIP endpoint, is not supported); unset one of them",
+      'OPENAI_API_BASE_URL: points at OpenAI while AZURE_OPENAI_ENDPOINT is set; an Azure credential must never go to OpenAI (unset it: the SIP calls API is derived from the endpoint)',
     );
   }
   return problems;
@@ -120,4 +134,16 @@ export function realtimeUrlOf(env: ParsedEnv): string {
   return env.AZURE_OPENAI_ENDPOINT !== undefined
     ? azureRealtimeUrl(env.AZURE_OPENAI_ENDPOINT)
     : OPENAI_REALTIME_DEFAULT_URL;
+}
+
+/**
+ * OPENAI_API_BASE_URL as written when set; otherwise Azure's (`{endpoint}/openai/v1`, where
+ * Azure serves the SIP calls API) or OpenAI's. Not a schema default, for the same reason as
+ * realtimeUrlOf.
+ */
+export function apiBaseUrlOf(env: ParsedEnv): string {
+  if (env.OPENAI_API_BASE_URL !== undefined) return env.OPENAI_API_BASE_URL;
+  return env.AZURE_OPENAI_ENDPOINT !== undefined
+    ? azureApiBaseUrl(env.AZURE_OPENAI_ENDPOINT)
+    : OPENAI_API_DEFAULT_URL;
 }

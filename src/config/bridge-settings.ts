@@ -158,7 +158,7 @@ export interface EventSettings {
 }
 
 export interface SipSettings {
-  /** `OPENAI_WEBHOOK_SECRET`: set, OpenAI's SIP webhook is served */
+  /** `OPENAI_WEBHOOK_SECRET`: set, the SIP webhook (OpenAI's, or the Azure resource's) is served */
   webhookSecret?: string;
 }
 

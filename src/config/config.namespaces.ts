@@ -4,7 +4,7 @@ import type { FactoryProvider } from '@nestjs/common';
 import type { ParsedEnv } from './env.schema.js';
 import type { BridgeConfig } from './load-config.js';
 import { Secret } from './secret.js';
-import { azureConfigOf, realtimeUrlOf } from './azure-openai.js';
+import { apiBaseUrlOf, azureConfigOf, realtimeUrlOf } from './azure-openai.js';
 
 /**
  * A typed slice of the configuration, built from the environment parsed once at start-up
@@ -57,8 +57,11 @@ export const openaiConfig = namespace('openai', (env) => {
     connectDeadlineMs: env.OPENAI_CONNECT_DEADLINE_MS,
     /** Set: the SIP transport is on (its webhook route exists). */
     webhookSecret: env.OPENAI_WEBHOOK_SECRET ? new Secret(env.OPENAI_WEBHOOK_SECRET) : undefined,
-    /** Base of OpenAI's REST API (the SIP calls API; the console's key check). */
-    apiBaseUrl: env.OPENAI_API_BASE_URL as string,
+    /**
+     * Base of the REST API: OPENAI_API_BASE_URL, else in Azure mode `{endpoint}/openai/v1`, else
+     * OpenAI's (the SIP calls API; the console's key check outside Azure mode).
+     */
+    apiBaseUrl: apiBaseUrlOf(env),
   };
 });
 

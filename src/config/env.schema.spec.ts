@@ -151,10 +151,10 @@ describe('parseEnv', () => {
     expect(error?.message).not.toContain('sk-very-secret');
   });
 
-  it('takes the SIP settings: a whsec_ webhook secret, and the REST base URL with its default', () => {
+  it('takes the SIP settings: a whsec_ webhook secret, and the REST base URL (defaulted by the namespace)', () => {
     expect(parseEnv(minimal)).toMatchObject({
       OPENAI_WEBHOOK_SECRET: undefined,
-      OPENAI_API_BASE_URL: 'https://api.openai.com/v1',
+      OPENAI_API_BASE_URL: undefined,
     });
     const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
     expect(

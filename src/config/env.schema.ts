@@ -102,7 +102,8 @@ export const envSchema = z.object({
   OPENAI_CONNECT_TIMEOUT_MS: integer(5000, 100, 60000),
   // One connect episode (a call's first connect, or recovery after a drop), retries included.
   OPENAI_CONNECT_DEADLINE_MS: integer(10000, 500, 120000),
-  // The SIP transport (src/sip-call/): set, OpenAI's `realtime.call.incoming` webhook is served.
+  // The SIP transport (src/sip-call/): set, the `realtime.call.incoming` webhook is served
+  // (OpenAI's, or in Azure mode the resource's: the same Standard Webhooks signature).
   OPENAI_WEBHOOK_SECRET: optionalText.refine(
     (value) => value === undefined || WEBHOOK_SECRET.test(value),
     {
@@ -110,8 +111,9 @@ export const envSchema = z.object({
         'expected the signing secret OpenAI shows for the webhook: whsec_ followed by base64',
     },
   ),
-  // OpenAI's REST API: the SIP transport's calls API, the console's key check.
-  OPENAI_API_BASE_URL: url(['http', 'https'], 'https://api.openai.com/v1'),
+  // OpenAI's REST API: the SIP transport's calls API, the console's key check. Default
+  // https://api.openai.com/v1, or Azure's (azure-openai.ts apiBaseUrlOf).
+  OPENAI_API_BASE_URL: url(['http', 'https']),
   // Azure OpenAI (src/config/azure-openai.ts): set, the endpoint replaces OpenAI's.
   AZURE_OPENAI_ENDPOINT: url(['http', 'https']).refine((value) => !value || !/[?#]/.test(value), {
     message: 'must be the resource endpoint, https://<resource>.openai.azure.com, without ? or #',

@@ -1,7 +1,9 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { ModuleRef } from '@nestjs/core';
 import type { OpenAIConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
+import { RealtimeCredentials } from '../realtime/realtime-credentials.service.js';
 import { FakeOpenAICalls } from '../../test/support/fake-openai-calls.js';
 import { OpenAICallsClient, OpenAICallsApiError } from './openai-calls.client.js';
 import { createOpenAIClient } from './openai-client.provider.js';
@@ -10,7 +12,9 @@ const API_KEY = 'sk-proj-unit-test-key-for-the-calls-client';
 
 const clientFor = (apiBaseUrl: string) => {
   const config = { apiKey: new Secret(API_KEY), apiBaseUrl } as OpenAIConfig;
-  return new OpenAICallsClient(createOpenAIClient(config), config);
+  // Only Entra ID mode looks anything up (its credential); none here.
+  const credentials = new RealtimeCredentials(config, {} as ModuleRef);
+  return new OpenAICallsClient(createOpenAIClient(config), credentials);
 };
 
 /** A loopback port nothing listens on (it was free a moment ago). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
-import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
+import { RealtimeCredentials } from '../realtime/realtime-credentials.service.js';
 import { OPENAI_CLIENT } from './openai-client.provider.js';
 import {
   CALL_ID_PATTERN,
@@ -26,8 +26,12 @@ export class OpenAICallsApiError extends Error {
 type Action = 'accept' | 'reject' | 'refer' | 'hangup';
 
 /**
- * OpenAI's Realtime calls API for SIP calls, through the `openai` package
- * (`client.realtime.calls.accept | reject | refer | hangup`). Each attempt times out after
+ * The Realtime calls API for SIP calls, through the `openai` package
+ * (`client.realtime.calls.accept | reject | refer | hangup`): OpenAI's, or in Azure mode the
+ * resource's at `{AZURE_OPENAI_ENDPOINT}/openai/v1` (the same paths and bodies, docs/sip.md).
+ * Every request carries the credential RealtimeCredentials gives the Realtime connections too
+ * (OpenAI's key as Bearer; Azure's `api-key`, or an Entra ID token as Bearer, fetched per
+ * request so none is sent expired). Each attempt times out after
  * CALLS_API_TIMEOUT_MS, a request with its retries after CALLS_API_DEADLINE_MS. The SDK retries
  * whatever may be transient (connection errors, timeouts, 408, 409, 429, 5xx), without knowing
  * whether OpenAI already acted, so retries are set per action by what a second copy would do.
@@ -36,7 +40,7 @@ type Action = 'accept' | 'reject' | 'refer' | 'hangup';
 export class OpenAICallsClient {
   constructor(
     @Inject(OPENAI_CLIENT) private readonly client: OpenAI,
-    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
+    private readonly credentials: RealtimeCredentials,
   ) {}
 
   /**
@@ -86,38 +90,51 @@ export class OpenAICallsClient {
   ): Promise<void> {
     // Checked at the webhook already; checked again because the id becomes part of a URL.
     if (!CALL_ID_PATTERN.test(callId)) throw new OpenAICallsApiError('malformed call id');
+    let auth: Record<string, string>;
+    try {
+      auth = await this.credentials.headers();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new OpenAICallsApiError(`${action} ${callId}: ${this.credentials.noToken(reason)}`);
+    }
     try {
       await request({
         maxRetries,
         timeout: CALLS_API_TIMEOUT_MS,
         // Bounds the retries' waits too: the SDK honours a Retry-After of up to 60 s.
         signal: AbortSignal.timeout(CALLS_API_DEADLINE_MS),
+        // Null drops what the SDK's own auth would add: only this credential's header goes out
+        // (on Azure with its key: `api-key`, and no Authorization).
+        headers: { Authorization: null, 'api-key': null, ...auth },
       });
     } catch (error) {
-      const detail = this.describe(error).slice(0, CALLS_API_MAX_ERROR_CHARS);
-      throw new OpenAICallsApiError(`${action} ${callId}: ${detail}`, httpStatus(error));
+      const status = httpStatus(error);
+      const hint = status === 401 || status === 403 ? `; ${this.credentials.refusedHint}` : '';
+      const detail = redact(`${describe(error)}${hint}`, auth).slice(0, CALLS_API_MAX_ERROR_CHARS);
+      throw new OpenAICallsApiError(`${action} ${callId}: ${detail}`, status);
     }
   }
+}
 
-  /** What went wrong, in words; never the API key, even if a proxy in between echoed it. */
-  private describe(error: unknown): string {
-    let detail: string;
-    if (error instanceof APIConnectionTimeoutError) {
-      detail = `no answer within ${CALLS_API_TIMEOUT_MS} ms`;
-    } else if (error instanceof APIUserAbortError) {
-      detail = `no success within ${CALLS_API_DEADLINE_MS} ms`;
-    } else if (error instanceof APIError && httpStatus(error) !== undefined) {
-      // The SDK's message is "<status> <OpenAI's error message or body>".
-      detail = `HTTP ${error.message}`;
-    } else if (error instanceof APIError) {
-      // A connection error: OpenAI never answered.
-      detail = `request failed (${networkCode(error) ?? error.message})`;
-    } else {
-      detail = `request failed (${error instanceof Error ? error.message : String(error)})`;
-    }
-    const key = this.openai.apiKey.reveal();
-    return key ? detail.split(key).join('[redacted]') : detail;
+/** What went wrong, in words. */
+function describe(error: unknown): string {
+  if (error instanceof APIConnectionTimeoutError) {
+    return `no answer within ${CALLS_API_TIMEOUT_MS} ms`;
   }
+  if (error instanceof APIUserAbortError) return `no success within ${CALLS_API_DEADLINE_MS} ms`;
+  // The SDK's message is "<status> <the provider's error message or body>".
+  if (error instanceof APIError && httpStatus(error) !== undefined) return `HTTP ${error.message}`;
+  // A connection error: the provider never answered.
+  if (error instanceof APIError) return `request failed (${networkCode(error) ?? error.message})`;
+  return `request failed (${error instanceof Error ? error.message : String(error)})`;
+}
+
+/** Never the key or token, even if a proxy in between echoed it. */
+function redact(detail: string, auth: Record<string, string>): string {
+  return Object.values(auth)
+    .map((value) => value.replace(/^Bearer /, ''))
+    .filter((secret) => secret.length > 0)
+    .reduce((text, secret) => text.split(secret).join('[redacted]'), detail);
 }
 
 /** The HTTP status OpenAI answered with, if it answered. */

@@ -7,7 +7,18 @@ import { CALLS_API_TIMEOUT_MS } from './sip.constants.js';
 export const OPENAI_CLIENT = Symbol('OPENAI_CLIENT');
 
 /**
- * The `openai` package's client for OpenAI's REST API, configured from our settings only. Every
+ * Stands in for the SDK's own key in Azure mode, where OPENAI_API_KEY may be unset: the SDK
+ * insists on one, but OpenAICallsClient replaces the auth headers of every request with the
+ * credential RealtimeCredentials gives. Not a secret.
+ */
+const AZURE_SDK_KEY = 'unused-each-request-carries-its-azure-credential';
+
+/**
+ * The `openai` package's client for the REST API (OpenAI's, or in Azure mode the resource's at
+ * `{AZURE_OPENAI_ENDPOINT}/openai/v1`: the plain client with that base URL, as Microsoft's
+ * webhook guide does; AzureOpenAI insists on an `api-version`, which the v1 API's documented
+ * calls do not send),
+ * configured from our settings only. Every
  * option the SDK would otherwise read from its own environment variables (`OPENAI_BASE_URL`,
  * `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`, `OPENAI_LOG`, ...) is given, so the validated
  * configuration is the whole story (`OPENAI_CUSTOM_HEADERS` aside: the SDK always reads it). No
@@ -19,8 +30,9 @@ export function createOpenAIClient(config: OpenAIConfig): OpenAI {
   const log = new Logger('OpenAISdk');
   return new OpenAI({
     // Read when a request goes out, so the key stays in its Secret until it is needed.
-    apiKey: () => Promise.resolve(config.apiKey.reveal()),
-    // Includes `/v1`, as OPENAI_API_BASE_URL does (the tests point it at a loopback fake).
+    apiKey: config.azure ? AZURE_SDK_KEY : () => Promise.resolve(config.apiKey.reveal()),
+    // Includes `/v1` (`/openai/v1` on Azure), as OPENAI_API_BASE_URL does (the tests point it at
+    // a loopback fake).
     baseURL: config.apiBaseUrl,
     adminAPIKey: null,
     organization: null,

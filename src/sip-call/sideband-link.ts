@@ -6,6 +6,7 @@ import { LinkEvents } from '../call/link-events.js';
 import type { CallChannel } from '../call/call-transport.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { ConnectDeadline } from '../realtime/connect-deadline.js';
+import { RealtimeCredentials } from '../realtime/realtime-credentials.service.js';
 import type { RealtimeCloseInfo } from '../realtime/realtime-connection.js';
 import { RealtimeConnection } from '../realtime/realtime-connection.js';
 import { RealtimeEventIds, type RealtimeClientEvent } from '../realtime/realtime-outbound.js';
@@ -79,6 +80,7 @@ export class SidebandLink implements CallChannel {
     /** Every callback runs in it: a throw ends this call only. */
     private readonly scope: CallScope,
     private readonly events: SidebandEvents,
+    private readonly credentials: RealtimeCredentials,
   ) {
     this.deadline = new ConnectDeadline(openai.connectDeadlineMs);
   }
@@ -129,8 +131,9 @@ export class SidebandLink implements CallChannel {
     const connection: RealtimeConnection = new RealtimeConnection(
       {
         url: this.url,
-        // SIP is OpenAI's only (start-up refuses it with Azure): its key, as a Bearer token.
-        headers: { Authorization: `Bearer ${this.openai.apiKey.reveal()}` },
+        // As every Realtime connection (Azure documents the same headers for the sideband):
+        // fresh each attempt, so a reopen never sends an expired Entra ID token.
+        headers: this.credentials.headers(),
         connectTimeoutMs: this.deadline.attemptTimeout(now, this.openai.connectTimeoutMs),
       },
       {
@@ -157,23 +160,31 @@ export class SidebandLink implements CallChannel {
 
   private onClose(info: RealtimeCloseInfo): void {
     if (info.byUs || this.state === 'closed') return;
+    if (info.credentialError !== undefined) {
+      // Nothing was sent; a token source that failed once within its own timeout is not retried.
+      return this.gone(this.credentials.noToken(info.credentialError), 'failed');
+    }
+    const provider = this.credentials.provider;
     const detail = info.httpStatus
       ? `HTTP ${info.httpStatus}`
       : `code ${info.code}${info.reason ? ` "${info.reason}"` : ''}${info.error ? `, ${info.error}` : ''}`;
     if (info.wasOpen && !RECONNECTABLE_CLOSE_CODES.has(info.code)) {
-      return this.gone(`OpenAI closed the sideband (${detail})`, 'ended');
+      return this.gone(`${provider} closed the sideband (${detail})`, 'ended');
     }
     const status = info.httpStatus;
     if (status === 401 || status === 403) {
-      return this.gone(`OpenAI refused the sideband (${detail}); check OPENAI_API_KEY`, 'failed');
+      return this.gone(
+        `${provider} refused the sideband (${detail}); ${this.credentials.refusedHint}`,
+        'failed',
+      );
     }
     if (status === 404 || status === 410) {
       // The call no longer exists at OpenAI: it is over.
-      return this.gone(`OpenAI refused the sideband (${detail}): the call is over`, 'ended');
+      return this.gone(`${provider} refused the sideband (${detail}): the call is over`, 'ended');
     }
     if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
       // Refused for a reason retrying will not change; the call may still be up.
-      return this.gone(`OpenAI refused the sideband (${detail})`, 'failed');
+      return this.gone(`${provider} refused the sideband (${detail})`, 'failed');
     }
     this.state = 'connecting';
     // A socket lost mid-call starts a new budget of attempts, the first of them at once.

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { azureCallsRefusal, type AzureShape } from './azure-shape.js';
 import { waitUntil } from './wait.js';
 
 export interface RecordedCallsRequest {
@@ -10,15 +11,21 @@ export interface RecordedCallsRequest {
   action?: string;
   body: unknown;
   authorization?: string;
+  /** Azure's key header. */
+  apiKey?: string;
 }
 
 /**
  * A loopback stand-in for OpenAI's REST calls API (`POST /v1/realtime/calls/{id}/accept |
  * reject | refer | hangup`): records every request and answers 200 with an empty body, as
- * OpenAI does, or a status a test chose for an action.
+ * OpenAI does, or a status a test chose for an action. With `azure`, an Azure OpenAI resource's
+ * instead (`/openai/v1/realtime/calls/...`, its credential, the deployment as the accept's
+ * model; azureCallsRefusal): anything else is refused as Azure would, and noted in `refusals`.
  */
 export class FakeOpenAICalls {
   readonly requests: RecordedCallsRequest[] = [];
+  /** Requests refused for not having Azure's shape, and why (with `azure` only). */
+  readonly refusals: string[] = [];
   /**
    * Answers per action (e.g. `{ accept: 404 }`); unset actions get 200. A list is used up one
    * answer per request (`{ hangup: [503, 503] }`), then 200.
@@ -28,6 +35,8 @@ export class FakeOpenAICalls {
   errorMessage: (request: RecordedCallsRequest, status: number) => string = (_, status) =>
     `fake ${status}`;
   private server?: Server;
+
+  constructor(private readonly azure?: AzureShape) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -47,11 +56,14 @@ export class FakeOpenAICalls {
           action: match?.[2],
           body,
           authorization: req.headers.authorization,
+          apiKey: req.headers['api-key'] as string | undefined,
         };
         this.requests.push(request);
-        const scripted = match ? this.statusFor[match[2]] : undefined;
+        const refusal = this.azure ? azureCallsRefusal(this.azure, req, body) : undefined;
+        if (refusal) this.refusals.push(refusal.why);
+        const scripted = match && !refusal ? this.statusFor[match[2]] : undefined;
         const next = Array.isArray(scripted) ? scripted.shift() : scripted;
-        const status = next || (match ? 200 : 404);
+        const status = refusal?.status ?? (next || (match ? 200 : 404));
         res.writeHead(status, status === 200 ? {} : { 'content-type': 'application/json' });
         res.end(
           status === 200
@@ -61,6 +73,11 @@ export class FakeOpenAICalls {
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+  }
+
+  /** The value for AZURE_OPENAI_ENDPOINT (with `azure`: the calls API is under /openai/v1). */
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
   /** The value for OPENAI_API_BASE_URL. */
