@@ -2,7 +2,8 @@ import { ConfigValidationError, parseEnv } from '../config/env.schema.js';
 import { redactRedisUrl } from './redis-url.js';
 import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
-const base = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN };
+// History off: a cluster's history needs DATABASE_URL (a rule of its own, in env.schema.spec).
+const base = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN, HISTORY: 'off' };
 const CLUSTER_SECRET = 'c'.repeat(32);
 
 /** The problems parseEnv reports for `env`, one line each. */
