@@ -29,7 +29,10 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
   const storeEnv = (): Record<string, string> =>
     backend === 'postgres' ? { DATABASE_URL: postgres!.url } : { DATA_DIR: dataDir };
 
-  async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  async function startService(
+    env: Record<string, string> = {},
+    { waitReady = true } = {},
+  ): Promise<ServiceProcess> {
     service = await ServiceProcess.start(
       {
         OPENAI_API_KEY: 'sk-test-history',
@@ -44,7 +47,20 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
       },
       START_TIMEOUT_MS,
     );
+    // The embedded database opens after the service listens: ready (200) once it has.
+    const ready = service;
+    if (waitReady && env.HISTORY !== 'off') {
+      await waitForReady(ready.baseUrl);
+    }
     return service;
+  }
+
+  async function waitForReady(baseUrl: string): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while ((await fetch(`${baseUrl}/health/ready`)).status !== 200) {
+      if (Date.now() > deadline) throw new Error('the service never became ready');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   const api = (path: string, init: RequestInit = {}) =>
@@ -302,9 +318,10 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
 
     it('refuses to start when DATABASE_URL does not answer: one line, exit 1', async () => {
       const closed = await freePort();
-      const started = await startService({
-        DATABASE_URL: `postgres://bridge:s3cret-pw@127.0.0.1:${closed}/history`,
-      });
+      const started = await startService(
+        { DATABASE_URL: `postgres://bridge:s3cret-pw@127.0.0.1:${closed}/history` },
+        { waitReady: false },
+      );
       expect(await started.waitForExit()).toBe(1);
       const lines = started.logs
         .trim()

@@ -7,14 +7,15 @@ import {
 } from '@nestjs/terminus';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { CallDirectory } from '../directory/call-directory.js';
+import { HistoryService } from '../history/history.service.js';
 import { RealtimeHealth } from '../realtime/realtime-health.service.js';
 
 type HealthReport = HealthCheckResult & { activeCalls: number };
 
 /**
  * Liveness (`/health`) and readiness (`/health/ready`) through @nestjs/terminus. Readiness is
- * 503 while draining for shutdown, and after OpenAI refused the API key until a connection
- * succeeds again; it never probes OpenAI itself.
+ * 503 while draining for shutdown, while the embedded history database is opening, and after
+ * OpenAI refused the API key until a connection succeeds again; it never probes OpenAI itself.
  */
 @Controller('health')
 export class HealthController {
@@ -24,6 +25,7 @@ export class HealthController {
     private readonly registry: CallRegistry,
     private readonly realtime: RealtimeHealth,
     private readonly directory: CallDirectory,
+    private readonly history: HistoryService,
   ) {}
 
   /**
@@ -58,6 +60,11 @@ export class HealthController {
         // Cluster mode: Redis down leaves this instance ready (it admits calls under its own
         // limit); unready pods everywhere would refuse every call instead.
         ...this.redisReadiness(),
+        // The embedded history database opens after the app listens (seconds, the first time).
+        () =>
+          this.history.enabled && !this.history.ready
+            ? this.indicators.check('history').down({ message: 'opening the history database' })
+            : this.indicators.check('history').up({ enabled: this.history.enabled }),
         () => {
           const rejected = this.realtime.keyRejected;
           return rejected

@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CallModule } from '../call/call.module.js';
+import { HistoryModule } from '../history/history.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { HealthController } from './health.controller.js';
 
-@Module({ imports: [TerminusModule, CallModule, RealtimeModule], controllers: [HealthController] })
+@Module({
+  imports: [TerminusModule, CallModule, HistoryModule, RealtimeModule],
+  controllers: [HealthController],
+})
 export class HealthModule {}

@@ -6,16 +6,17 @@ import { HistoryService } from './history.service.js';
 
 const databaseProvider: FactoryProvider = {
   provide: HISTORY_DATABASE,
-  // Opened (and migrated) before the app listens: unreachable at start is a start-up failure.
+  // PostgreSQL is reached (and migrated) before the app listens: unreachable at start is a
+  // start-up failure. The embedded database opens in the background (history-database.ts).
   useFactory: async (cfg: HistoryConfig) => {
     if (!cfg.history) return null;
-    const { db, kind } = await openHistoryDatabase(cfg);
+    const opened = await openHistoryDatabase(cfg);
     new Logger('History').log(
-      kind === 'postgres'
+      opened.kind === 'postgres'
         ? 'call history in PostgreSQL (DATABASE_URL)'
-        : `call history in the embedded database under ${cfg.dataDir}`,
+        : `call history in the embedded database under ${cfg.dataDir} (opening)`,
     );
-    return db;
+    return opened;
   },
   inject: [historyConfig.KEY],
 };

@@ -8,11 +8,12 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { historyConfig, type HistoryConfig } from '../config/config.namespaces.js';
 import { CallEventBus } from '../events/call-event-bus.js';
 import { CallEvent, type CallEndedEvent } from '../events/call-events.js';
 import { HistoryMetrics } from '../metrics/history-metrics.service.js';
+import type { OpenHistoryDatabase } from './database/history-database.js';
 import type { HistoryTables } from './database/history.tables.js';
 import {
   HISTORY_DATABASE,
@@ -38,13 +39,18 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   private readonly repository?: HistoryRepository;
   private readonly writer?: HistoryWriter;
   private retentionTimer?: NodeJS.Timeout;
+  private readonly db: Kysely<HistoryTables> | null;
+  /** Whether the database has answered (the embedded one opens after the app listens). */
+  private opened: boolean;
 
   constructor(
-    @Inject(HISTORY_DATABASE) private readonly db: Kysely<HistoryTables> | null,
+    @Inject(HISTORY_DATABASE) private readonly database: OpenHistoryDatabase | null,
     @Inject(historyConfig.KEY) private readonly cfg: HistoryConfig,
     private readonly events: CallEventBus,
     metrics: HistoryMetrics,
   ) {
+    const db = (this.db = database?.db ?? null);
+    this.opened = database?.kind !== 'embedded';
     if (db) {
       this.repository = new HistoryRepository(db);
       this.writer = new HistoryWriter(this.repository, metrics, this.log);
@@ -55,9 +61,15 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     return this.repository !== undefined;
   }
 
+  /** Readiness: false while the embedded database is still opening (or could not open). */
+  get ready(): boolean {
+    return this.opened;
+  }
+
   onModuleInit(): void {
     const writer = this.writer;
     if (!writer) return;
+    if (!this.opened) this.openInBackground();
     // Plain listeners, not @OnEvent: they work in any app that imports the bridge.
     this.events.on(CallEvent.Ended, (event: CallEndedEvent) =>
       writer.save(recordOf(event, this.cfg.priceTable)),
@@ -123,6 +135,22 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     const lost = writer.close();
     if (lost > 0) this.log.error(`history: ${lost} records not written before shutdown`);
     await this.db.destroy();
+  }
+
+  /**
+   * The embedded database's first query opens it (seconds the first time, in this process):
+   * started now, so it is ready before the first call ends; until then records wait in the
+   * writer's queue and reads wait for it.
+   */
+  private openInBackground(): void {
+    const describe = this.database?.describeFailure ?? ((error: unknown) => String(error));
+    sql`select 1`.execute(this.db!).then(
+      () => {
+        this.opened = true;
+        this.log.log(`the embedded history database is ready (${this.cfg.dataDir})`);
+      },
+      (error: unknown) => this.log.error(describe(error)),
+    );
   }
 
   private scheduleRetention(delayMs: number): void {

@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import type { PGlite } from '@electric-sql/pglite';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
@@ -33,6 +35,8 @@ export interface OpenHistoryDatabase {
   db: Kysely<HistoryTables>;
   /** `postgres` (DATABASE_URL) or `embedded` (PGlite under DATA_DIR). */
   kind: 'postgres' | 'embedded';
+  /** Embedded: the first query opens it; what to log when that fails. */
+  describeFailure?: (error: unknown) => string;
 }
 
 /**
@@ -43,9 +47,8 @@ export interface OpenHistoryDatabase {
 export async function openHistoryDatabase(
   options: HistoryDatabaseOptions,
 ): Promise<OpenHistoryDatabase> {
-  const opened = options.databaseUrl
-    ? await openPostgres(options.databaseUrl)
-    : await openEmbedded(options.dataDir);
+  if (!options.databaseUrl) return openEmbedded(options.dataDir);
+  const opened = await openPostgres(options.databaseUrl);
   try {
     await migrate(opened.db);
   } catch (error) {
@@ -83,22 +86,44 @@ async function openPostgres(url: Secret): Promise<OpenHistoryDatabase> {
   };
 }
 
+/**
+ * The embedded database: its folder is checked now (an unwritable DATA_DIR stops the start), but
+ * PGlite itself (seconds and a few hundred MB to create a cluster the first time) opens and
+ * migrates in the background, so the service answers calls at once. Until it is ready, records
+ * wait in the writer's bounded queue and reads wait for it; a failure is logged and retried.
+ */
 async function openEmbedded(dataDir: string): Promise<OpenHistoryDatabase> {
   const folder = join(dataDir, EMBEDDED_DB_FOLDER);
-  try {
-    await mkdir(folder, { recursive: true });
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(folder);
-    return {
-      db: new Kysely<HistoryTables>({ dialect: new PgliteDialect(pglite) }),
-      kind: 'embedded',
-    };
-  } catch (error) {
-    throw new HistoryDatabaseUnavailableError(
+  const unavailable = (error: unknown) =>
+    new HistoryDatabaseUnavailableError(
       `Cannot open the embedded history database in ${folder}: ${messageOf(error)}. ` +
         'Make DATA_DIR writable, set DATABASE_URL, or set HISTORY=off.',
     );
+  try {
+    await mkdir(folder, { recursive: true });
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    throw unavailable(error);
   }
+  const open = async (): Promise<PGlite> => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = await PGlite.create(folder);
+    try {
+      // Through a Kysely of its own: the application's waits for this to finish.
+      await migrate(
+        new Kysely<HistoryTables>({ dialect: new PgliteDialect(() => Promise.resolve(pglite)) }),
+      );
+    } catch (error) {
+      await pglite.close().catch(() => undefined);
+      throw error;
+    }
+    return pglite;
+  };
+  return {
+    db: new Kysely<HistoryTables>({ dialect: new PgliteDialect(open) }),
+    kind: 'embedded',
+    describeFailure: (error) => unavailable(error).message,
+  };
 }
 
 async function migrate(db: Kysely<HistoryTables>): Promise<void> {

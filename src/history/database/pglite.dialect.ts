@@ -19,10 +19,14 @@ import {
  * statements must never interleave with another query.
  */
 export class PgliteDialect implements Dialect {
-  constructor(private readonly db: PGlite) {}
+  /**
+   * `open` makes the database ready; Kysely calls it once, before the first query (again after
+   * a failure), and every query waits for it.
+   */
+  constructor(private readonly open: () => Promise<PGlite>) {}
 
   createDriver(): Driver {
-    return new PgliteDriver(this.db);
+    return new PgliteDriver(this.open);
   }
 
   createQueryCompiler() {
@@ -39,17 +43,19 @@ export class PgliteDialect implements Dialect {
 }
 
 class PgliteDriver implements Driver {
-  private readonly connection: PgliteConnection;
+  private db?: PGlite;
+  private connection?: PgliteConnection;
   /** Settles when the current holder releases the connection. */
   private held: Promise<void> = Promise.resolve();
   private release?: () => void;
 
-  constructor(private readonly db: PGlite) {
-    this.connection = new PgliteConnection(db);
-  }
+  constructor(private readonly open: () => Promise<PGlite>) {}
 
   async init(): Promise<void> {
-    await this.db.waitReady;
+    const db = await this.open();
+    await db.waitReady;
+    this.db = db;
+    this.connection = new PgliteConnection(db);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -58,7 +64,7 @@ class PgliteDriver implements Driver {
     this.held = new Promise<void>((resolve) => (release = resolve));
     await previous;
     this.release = release;
-    return this.connection;
+    return this.connection!;
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
@@ -83,7 +89,7 @@ class PgliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     await this.held;
-    if (!this.db.closed) await this.db.close();
+    if (this.db && !this.db.closed) await this.db.close();
   }
 }
 
