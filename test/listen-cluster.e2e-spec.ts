@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { CallHandbackEvent } from '../src/events/call-events.js';
 import { frames20ms, mulawTone } from './support/audio.js';
@@ -21,6 +21,17 @@ const API_TOKEN = 'listen-cluster-token-0123456789ab';
 const CLUSTER_SECRET = 'listen-cluster-e2e-secret-5b2d4f6a8c0e7f3a';
 const AUTH = { authorization: `Bearer ${API_TOKEN}` };
 
+/** The bodies of the bus messages a plain subscriber got on `channel`. */
+async function subscribed(url: string, channel: string) {
+  const bodies: any[] = [];
+  const client = new Redis(url);
+  client.on('message', (_channel: string, raw: string) =>
+    bodies.push(JSON.parse((JSON.parse(raw) as { body: string }).body)),
+  );
+  await client.subscribe(channel);
+  return { bodies, client };
+}
+
 /** Polls an async `condition` until it holds, failing with `what` after `timeoutMs`. */
 async function eventually(condition: () => Promise<boolean>, what: string, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
@@ -34,9 +45,10 @@ async function eventually(condition: () => Promise<boolean>, what: string, timeo
  * A bus message as docs/security.md specifies the envelope, built here by hand with node:crypto
  * (not with the bridge's code).
  */
-function sealed(channel: string, body: unknown, ts = Date.now()): string {
+function sealed(channel: string, body: unknown, secret = CLUSTER_SECRET): string {
   const text = JSON.stringify(body);
-  const mac = createHmac('sha256', CLUSTER_SECRET)
+  const ts = Date.now();
+  const mac = createHmac('sha256', secret)
     .update(`bridge-bus/v1\n${channel}\n${ts}\n${text}`)
     .digest('hex');
   return JSON.stringify({ v: 1, ts, body: text, mac });
@@ -228,6 +240,54 @@ describe('listen-in on a cluster', () => {
     );
   });
 
+  it('opens no session for a forged or replayed open request; takes no forged frame; ends a session whose asker went silent', async () => {
+    const onA = await listen(a);
+    const id = randomUUID();
+    const down = await subscribed(redis.url, `bridge:listen-session:${id}:down`);
+    const admin = new Redis(redis.url);
+    try {
+      const open = { type: 'open', session: id, callSid: call.callSid, operator: 'api', from: 'x' };
+      const openChannel = 'bridge:listen:listen-a';
+      await admin.publish(
+        openChannel,
+        sealed(openChannel, open, 'not-the-cluster-secret-0123456789'),
+      );
+      await sleep(300);
+      expect(down.bodies).toEqual([]);
+      const genuine = sealed(openChannel, open);
+      await admin.publish(openChannel, genuine);
+      await waitUntil(() => down.bodies.length >= 2, 'opened, then start');
+      expect(down.bodies[0]).toEqual({ type: 'opened', seq: 0 });
+      expect(JSON.parse(down.bodies[1].frames[0] as string)).toMatchObject({ event: 'start' });
+      await admin.publish(openChannel, genuine);
+      await sleep(300);
+      expect(down.bodies.filter((b) => b.type === 'opened' || b.type === 'refused')).toHaveLength(
+        1,
+      );
+
+      const up = `bridge:listen-session:${id}:up`;
+      const takeover = { type: 'frames', seq: 0, frames: ['{"event":"takeover"}'] };
+      await admin.publish(up, sealed(up, takeover, 'not-the-cluster-secret-0123456789'));
+      await sleep(300);
+      expect(onA.framesOf('takeover')).toEqual([]);
+      await admin.publish(up, sealed(up, takeover));
+      await onA.waitFor('takeover');
+      // The acknowledgement went to the relayed listener too, as to every listener of the call.
+      await waitUntil(
+        () =>
+          down.bodies.some(
+            (b) => b.type === 'frames' && b.frames.includes('{"event":"takeover","ok":true}'),
+          ),
+        'the relayed acknowledgement',
+      );
+      // The asking side says nothing more: after LISTEN_RELAY_SILENCE_MS (6 s) the line is back.
+      await onA.waitFor('handback', () => true, 9000);
+    } finally {
+      admin.disconnect();
+      down.client.disconnect();
+    }
+  }, 20_000);
+
   it('checks credentials on B before it asks the owner anything', async () => {
     const wrong = await openListen(listenUrl(b), { authorization: 'Bearer wrong' });
     expect(wrong.status).toBe(401);
@@ -275,6 +335,33 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
     expect(refused.status).toBe(503);
     expect(refused.body).toContain('ghost');
   });
+
+  it('closes the socket on B (1011) when the owner goes silent', async () => {
+    const ghost = new Redis(redis.url);
+    const admin = new Redis(redis.url);
+    try {
+      // An owner that opens the session, sends `start`, then hangs (still subscribed, silent).
+      ghost.on('message', (_channel: string, raw: string) => {
+        const open = JSON.parse((JSON.parse(raw) as { body: string }).body) as { session: string };
+        const down = `bridge:listen-session:${open.session}:down`;
+        void ghost
+          .subscribe(`bridge:listen-session:${open.session}:up`)
+          .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
+          .then(() => {
+            const start = JSON.stringify({ event: 'start', callSid: ghostSid });
+            return admin.publish(down, sealed(down, { type: 'frames', seq: 1, frames: [start] }));
+          });
+      });
+      await ghost.subscribe('bridge:listen:ghost');
+      const { client } = await openListen(url(), AUTH);
+      expect(client).toBeDefined();
+      await client!.waitFor('start');
+      expect(await client!.waitForClose(9000)).toBe(1011);
+    } finally {
+      ghost.disconnect();
+      admin.disconnect();
+    }
+  }, 20_000);
 
   it('answers 504 within the upgrade deadline when the owner is there but silent', async () => {
     const silent = new Redis(redis.url);
