@@ -7,6 +7,7 @@ import { rawDataToString } from '../websocket/raw-data.js';
 import type { UpgradeVerdict } from '../websocket/upgrade-router.service.js';
 import type { RemoteListenTarget } from './listen-access.js';
 import {
+  fromRelayFrame,
   relayDownSchema,
   type RelayDown,
   type RelayOpen,
@@ -125,7 +126,7 @@ export class RelaySession {
       case 'refused':
         return this.refuse(message.status, message.message);
       case 'frames':
-        for (const frame of message.frames) this.deliver(frame);
+        for (const frame of message.frames) this.deliver(fromRelayFrame(frame));
         return;
       case 'close':
         // The owner said why (the call ended: 1000 after `stop`); nothing to tell it back.

@@ -1,7 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { ClusterChannels } from '../directory/cluster-channels.js';
 import { redisKeys } from '../directory/redis-keys.js';
-import { relayUpSchema, type RelayDown, type RelayUp } from './listen-relay.messages.js';
+import {
+  relayUpSchema,
+  toRelayFrame,
+  type RelayDown,
+  type RelayFrame,
+  type RelayUp,
+} from './listen-relay.messages.js';
 import type { ListenPeer } from './listen-socket.js';
 import { RelayLink } from './relay-link.js';
 
@@ -17,7 +23,7 @@ const NO_DATA = Buffer.alloc(0);
  */
 export class RelayedSocket extends EventEmitter implements ListenPeer {
   readyState = OPEN;
-  private readonly link: RelayLink<RelayUp, RelayDown, string>;
+  private readonly link: RelayLink<RelayUp, RelayDown, RelayFrame>;
 
   constructor(channels: ClusterChannels, session: string) {
     super();
@@ -44,7 +50,7 @@ export class RelayedSocket extends EventEmitter implements ListenPeer {
   }
 
   send(data: string): void {
-    if (this.readyState === OPEN) this.link.frame(data, data.length);
+    if (this.readyState === OPEN) this.link.frame(toRelayFrame(data), data.length);
   }
 
   /** The far socket is closed with this code and reason, after every frame sent before. */
