@@ -10,10 +10,12 @@ import {
 } from './listen.constants.js';
 import { RelayLink } from './relay-link.js';
 
+type Published = { type: string; seq: number; frames?: unknown[] };
+
 /** The bus as the link sees it: channels in this process, messages as JSON, nothing signed. */
 class MemoryChannels implements ClusterChannels {
   readonly instanceId = 'test';
-  readonly published: Array<{ channel: string; body: any }> = [];
+  readonly published: Array<{ channel: string; body: Published }> = [];
   readonly handlers = new Map<string, (raw: Buffer) => void>();
   replays = 0;
   subscribe(channel: string, onMessage: (raw: Buffer) => void): Promise<() => void> {
@@ -21,7 +23,7 @@ class MemoryChannels implements ClusterChannels {
     return Promise.resolve(() => this.handlers.delete(channel));
   }
   publish(channel: string, body: unknown): Promise<number> {
-    this.published.push({ channel, body });
+    this.published.push({ channel, body: body as Published });
     return Promise.resolve(1);
   }
   open<T>(_channel: string, raw: Buffer, schema: z.ZodType<T>): T | undefined {
@@ -121,7 +123,9 @@ describe('RelayLink', () => {
     expect(first).toBeGreaterThan(0);
     expect(first * frame.length).toBeLessThanOrEqual(LISTEN_RELAY_MAX_BYTES_PER_S);
     expect(
-      channels.published.every((p) => p.body.frames.length <= LISTEN_RELAY_MAX_BATCH_FRAMES),
+      channels.published.every(
+        (p) => (p.body.frames?.length ?? 0) <= LISTEN_RELAY_MAX_BATCH_FRAMES,
+      ),
     ).toBe(true);
     expect(link.queuedBytes).toBeGreaterThan(0);
     for (let i = 0; i <= first; i++) link.frame(frame, frame.length);
