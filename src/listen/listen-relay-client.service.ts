@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { CallDirectory } from '../directory/call-directory.js';
 import type { UpgradeVerdict } from '../websocket/upgrade-router.service.js';
 import type { RemoteListenTarget } from './listen-access.js';
@@ -14,7 +14,7 @@ export type RelayOpening =
  * carries opens a RelaySession to that owner, at most LISTEN_RELAY_MAX_SESSIONS at once.
  */
 @Injectable()
-export class ListenRelayClient {
+export class ListenRelayClient implements OnApplicationShutdown {
   private readonly sessions = new Set<RelaySession>();
 
   constructor(private readonly directory: CallDirectory) {}
@@ -35,5 +35,9 @@ export class ListenRelayClient {
     this.sessions.add(session);
     const verdict = await session.open();
     return verdict.ok ? { ok: true, session } : verdict;
+  }
+
+  onApplicationShutdown(): void {
+    for (const session of this.sessions) session.shutdown();
   }
 }

@@ -75,6 +75,8 @@ export class RelayLink<In extends Numbered, Out extends Numbered, F> {
       if (!this.sentSinceTick) this.send({ type: 'ping' } as Unnumbered<Out>);
       this.sentSinceTick = false;
     }, LISTEN_RELAY_KEEPALIVE_MS);
+    // A session never holds the process up: closing ends it anyway.
+    this.keepalive.unref();
     this.heard();
   }
 
@@ -203,5 +205,6 @@ export class RelayLink<In extends Numbered, Out extends Numbered, F> {
       () => this.end(`nothing from the peer for ${LISTEN_RELAY_SILENCE_MS} ms`),
       LISTEN_RELAY_SILENCE_MS,
     );
+    this.silence.unref();
   }
 }

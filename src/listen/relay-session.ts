@@ -92,6 +92,7 @@ export class RelaySession {
         () => this.end(1011, 'the listen socket never opened'),
         LISTEN_RELAY_ATTACH_MS,
       );
+      this.attachTimer.unref();
     }
     return verdict;
   }
@@ -114,6 +115,12 @@ export class RelaySession {
     });
     socket.on('close', () => this.end());
     socket.on('error', (error) => this.end(1011, error.message));
+  }
+
+  /** This instance is closing: the socket goes (1001), the owner is told. */
+  shutdown(): void {
+    this.refuse(503, 'this instance is shutting down');
+    this.end(1001, 'instance shutting down');
   }
 
   private onMessage(message: RelayDown): void {
