@@ -19,7 +19,10 @@ import {
   LISTENER_HIGH_WATER_BYTES,
   LISTENER_MAX_BACKLOG_FRAMES,
 } from './listen.constants.js';
+import { listenOutbound } from './listen.messages.js';
 import { RelayLink } from './relay-link.js';
+
+const STOP = listenOutbound.stop();
 
 /** A closed socket's close frame gets this long before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
@@ -151,6 +154,12 @@ export class RelaySession {
         return this.end(1008, 'listener too slow: it does not read');
       }
       this.early.push(frame);
+      return;
+    }
+    if (frame === STOP) {
+      // As on the owner: audio a slow reader had not taken is dropped, `stop` still goes.
+      this.out.dispose();
+      this.socket?.send(frame);
       return;
     }
     this.out.send(frame);
