@@ -288,6 +288,26 @@ describe('listen-in on a cluster', () => {
     }
   }, 20_000);
 
+  it('relays the console’s socket on B, and A’s takeover event names B’s console session', async () => {
+    const login = await fetch(`${b.baseUrl}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: API_TOKEN }),
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    const url = `${b.baseUrl.replace('http', 'ws')}/console/api/calls/${call.callSid}/listen`;
+    const { client } = await openListen(url, { cookie, origin: b.baseUrl });
+    expect(client).toBeDefined();
+    listeners.push(client!);
+    await client!.waitFor('start');
+    client!.send({ event: 'takeover' });
+    await client!.waitFor('takeover');
+    await waitUntil(() => seenCallEvents.some((e) => e.event === 'call.takeover'), 'call.takeover');
+    expect(seenCallEvents.find((e) => e.event === 'call.takeover')).toMatchObject({
+      operator: expect.stringMatching(/^console:[A-Za-z0-9_-]{12}$/),
+    });
+  });
+
   it('checks credentials on B before it asks the owner anything', async () => {
     const wrong = await openListen(listenUrl(b), { authorization: 'Bearer wrong' });
     expect(wrong.status).toBe(401);
@@ -341,7 +361,8 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
     const admin = new Redis(redis.url);
     try {
       // An owner that opens the session, sends `start`, then hangs (still subscribed, silent).
-      ghost.on('message', (_channel: string, raw: string) => {
+      ghost.on('message', (channel: string, raw: string) => {
+        if (channel !== 'bridge:listen:ghost') return; // B's pings on `:up` go unanswered
         const open = JSON.parse((JSON.parse(raw) as { body: string }).body) as { session: string };
         const down = `bridge:listen-session:${open.session}:down`;
         void ghost

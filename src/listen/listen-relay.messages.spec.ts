@@ -47,7 +47,7 @@ describe('listen relay messages', () => {
         from: 'listen-b',
       }).success;
     expect(open('api')).toBe(true);
-    expect(open('console:0123456789ab')).toBe(true);
+    expect(open('console:Mm45SICp-_9a')).toBe(true);
     expect(open('Alice <script>')).toBe(false);
   });
 });

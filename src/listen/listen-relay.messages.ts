@@ -17,7 +17,7 @@ const callId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 /** INSTANCE_ID's own rule (config/env.schema.ts). */
 const instanceId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/);
 /** `api` or `console:<digest>`, as the asking instance named the operator. */
-const operator = z.string().regex(/^(api|console:[0-9a-f]{1,64})$/);
+const operator = z.string().regex(/^(api|console:[A-Za-z0-9_-]{1,64})$/);
 const seq = z.number().int().nonnegative();
 const MEDIA_PREFIX = '{"event":"media",';
 /**
