@@ -5,6 +5,7 @@ import { startBridge, type RunningBridge } from './support/bridge.js';
 import { CallEventLogModule, seenCallEvents } from './support/call-event-log.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
+import { mediaAfter, modelSpeaks, pumpCaller } from './support/listen-call.js';
 import { openListen, type ListenClient } from './support/listen-client.js';
 import { sleep, waitUntil } from './support/wait.js';
 
@@ -15,35 +16,6 @@ jest.setTimeout(30_000);
 
 const API_TOKEN = 'listen-test-token-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${API_TOKEN}` };
-const SILENCE = Buffer.alloc(160, 0xff);
-
-/** Twilio's caller frames every 20 ms, as a real call sends them, until stopped. */
-function pumpCaller(call: FakeTwilioCall, frame: () => Buffer = () => SILENCE): () => void {
-  const timer = setInterval(() => call.sendMedia(frame()), 20);
-  return () => clearInterval(timer);
-}
-
-/** The model answers with `ms` of a tone, in deltas of 200 ms, all at once (as it bursts). */
-function modelSpeaks(
-  openai: FakeRealtimeConnection,
-  responseId: string,
-  itemId: string,
-  ms: number,
-) {
-  openai.send({
-    type: 'response.created',
-    response: { id: responseId, status: 'in_progress', output: [], metadata: null },
-  });
-  const audio = mulawTone(440, ms);
-  for (let offset = 0; offset < audio.length; offset += 1600) {
-    openai.audioDelta(responseId, itemId, audio.subarray(offset, offset + 1600));
-  }
-  return audio;
-}
-
-const mediaAfter = (call: FakeTwilioCall, index: number) =>
-  call.received.slice(index).filter((frame) => frame.event === 'media');
-
 describe('listen-in and takeover', () => {
   let openai: FakeRealtimeServer;
   let bridge: RunningBridge;

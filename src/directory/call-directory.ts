@@ -1,3 +1,5 @@
+import type { ClusterChannels } from './cluster-channels.js';
+
 /**
  * The one interface for state that several bridge instances share. Code above it (the gateway,
  * the TwiML webhook, the call-control API, SSE, health) asks it "which calls are live, who owns
@@ -202,6 +204,11 @@ export abstract class CallDirectory {
    * it; returns the unsubscribe.
    */
   abstract follow(callSid: string, listener: (event: SharedCallEvent) => void): () => void;
+
+  /** The bus's signed channels, for features of their own (the listen relay); cluster mode only. */
+  channels(): ClusterChannels | undefined {
+    return undefined;
+  }
 
   // ---- state of the store ----
 

@@ -13,6 +13,7 @@ import {
   type SharedCallEvent,
 } from './call-directory.js';
 import { BusEnvelope } from './bus-envelope.js';
+import { RedisChannels, type ClusterChannels } from './cluster-channels.js';
 import { CONTROL_TIMEOUT_MS, HEARTBEAT_MS, LEASE_TTL_MS } from './cluster.constants.js';
 import { MemoryCallDirectory } from './memory-call-directory.js';
 import { RedisControl } from './redis-control.js';
@@ -61,6 +62,7 @@ export class RedisCallDirectory extends CallDirectory {
   private readonly records: RedisRecords;
   private readonly controls: RedisControl;
   private readonly bus: RedisEvents;
+  private readonly relay: RedisChannels;
   private heartbeat?: NodeJS.Timeout;
   private readonly unhook: () => void;
 
@@ -89,6 +91,7 @@ export class RedisCallDirectory extends CallDirectory {
       options.controlTimeoutMs ?? CONTROL_TIMEOUT_MS,
     );
     this.bus = new RedisEvents(this.store, signed, this.local, instanceId, observer);
+    this.relay = new RedisChannels(this.store, signed, instanceId);
     this.store.sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
       this.onMessage(channel.toString(), message),
     );
@@ -198,6 +201,10 @@ export class RedisCallDirectory extends CallDirectory {
     return this.bus.follow(callSid, listener);
   }
 
+  override channels(): ClusterChannels {
+    return this.relay;
+  }
+
   health(): DirectoryHealth {
     return this.store.health(this.instanceId);
   }
@@ -205,6 +212,7 @@ export class RedisCallDirectory extends CallDirectory {
   private onMessage(channel: string, raw: Buffer): void {
     if (channel === this.controls.channel) this.controls.onMessage(raw);
     else if (channel.startsWith(redisKeys.eventsPrefix)) this.bus.onMessage(channel, raw);
+    else this.relay.dispatch(channel, raw);
   }
 
   private onBack(outage: string): void {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { controlFailure, type ControlCommand, type ControlResult } from './call-directory.js';
-import { BUS_MESSAGE_WINDOW_MS } from './bus-envelope.js';
 import { controlChannelSchema, type ControlReply, type ControlRequest } from './bus-messages.js';
 import { MAX_PENDING_CONTROL, MAX_SEEN_CONTROL_IDS } from './cluster.constants.js';
 import type { MemoryCallDirectory } from './memory-call-directory.js';
 import type { RedisLeases } from './redis-leases.js';
 import { redisKeys as keys } from './redis-keys.js';
 import type { RedisStore } from './redis-store.js';
+import { SeenIds } from './seen-ids.js';
 import type { SignedBus } from './signed-bus.js';
 
 /**
@@ -17,8 +17,8 @@ import type { SignedBus } from './signed-bus.js';
  */
 export class RedisControl {
   private readonly pending = new Map<string, (result: ControlResult) => void>();
-  /** Request ids already run, with when they may be forgotten (older ones are stale anyway). */
-  private readonly seen = new Map<string, number>();
+  /** Request ids already run (older ones are stale anyway). */
+  private readonly seen = new SeenIds(MAX_SEEN_CONTROL_IDS);
 
   constructor(
     private readonly store: RedisStore,
@@ -92,24 +92,11 @@ export class RedisControl {
   }
 
   private async answer(request: ControlRequest): Promise<void> {
-    if (!this.firstTime(request.id)) return void this.bus.reject('replayed', this.channel);
+    if (!this.seen.firstTime(request.id)) return void this.bus.reject('replayed', this.channel);
     const result = this.local.isLocal(request.callSid)
       ? await this.local.controlLocal(request.callSid, request.command)
       : controlFailure('unknown_call', `no live call ${request.callSid}`);
     const reply: ControlReply = { type: 'reply', id: request.id, result };
     await this.bus.publish('control', keys.control(request.replyTo), reply);
-  }
-
-  private firstTime(id: string): boolean {
-    const now = Date.now();
-    // Insertion order is expiry order: forget from the front.
-    for (const [old, until] of this.seen) {
-      if (until > now && this.seen.size < MAX_SEEN_CONTROL_IDS) break;
-      this.seen.delete(old);
-    }
-    if (this.seen.has(id)) return false;
-    // A request is stale after the window either way of its timestamp: twice it, then forget.
-    this.seen.set(id, now + 2 * BUS_MESSAGE_WINDOW_MS);
-    return true;
   }
 }

@@ -12,4 +12,8 @@ export const redisKeys = {
   control: (instance: string) => `${KEY_PREFIX}control:${instance}`,
   events: (sid: string) => `${KEY_PREFIX}events:${sid}`,
   eventsPrefix: `${KEY_PREFIX}events:`,
+  /** Listen relay: open requests for an instance, then each session's two directions. */
+  listenOpen: (instance: string) => `${KEY_PREFIX}listen:${instance}`,
+  listenDown: (session: string) => `${KEY_PREFIX}listen-session:${session}:down`,
+  listenUp: (session: string) => `${KEY_PREFIX}listen-session:${session}:up`,
 };

@@ -29,13 +29,23 @@ export interface ListenTarget {
   takeover: Takeover;
 }
 
-export type ListenVerdict =
-  { ok: true; target: ListenTarget } | { ok: false; status: number; message: string };
+/** A media call carried by another instance of the cluster: its socket is relayed there. */
+export interface RemoteListenTarget {
+  callSid: string;
+  operator: string;
+  /** INSTANCE_ID of the owner. */
+  instance: string;
+}
+
+export type ListenRefusal = { ok: false; status: number; message: string };
+export type LocalListenVerdict = { ok: true; target: ListenTarget } | ListenRefusal;
+export type ListenVerdict = LocalListenVerdict | { ok: true; remote: RemoteListenTarget };
 
 /**
  * Vets a listen upgrade before any WebSocket exists, in the contract's order: credentials (401;
  * the console's also its Origin, 403), a well-formed call id (400), a live call (404), a media
- * call (409 for SIP), and room for one more listener (429). Each refusal is an HTTP answer.
+ * call (409 for SIP), and room for one more listener (429). Each refusal is an HTTP answer. A
+ * media call of another instance is relayed there (the owner vets it again: `vetLocal`).
  */
 @Injectable()
 export class ListenAccess {
@@ -77,8 +87,21 @@ export class ListenAccess {
       operator = who;
     }
     if (!isCallId(callSid)) return refusal(400, 'malformed call id');
+    if (!this.registry.get(callSid)) return this.elsewhere(callSid, operator);
+    return this.vetLocal(callSid, operator, listeners);
+  }
+
+  /**
+   * A call of this instance, for an operator already authenticated (here, or by the instance
+   * that relays the socket): a live media call (404, 409 for SIP) with room for one more (429).
+   */
+  vetLocal(
+    callSid: string,
+    operator: string,
+    listeners: (callSid: string) => number,
+  ): LocalListenVerdict {
     const call = this.registry.get(callSid);
-    if (!call) return this.elsewhere(callSid);
+    if (!call) return refusal(404, 'no such live call');
     if (call.context.transport === 'sip') return refusal(409, SIP_NOT_LISTENABLE);
     const tap = this.taps.tapOf(callSid);
     const takeover = this.takeovers.of(callSid);
@@ -91,19 +114,15 @@ export class ListenAccess {
 
   /**
    * A call this instance does not carry: unknown (404), a SIP call (409), or, in cluster mode, a
-   * media call on another instance. Relaying a listen socket over the cluster bus is not built
-   * yet, so that one is 421 (Misdirected Request), naming the instance to open it on.
+   * media call on another instance, whose socket is relayed over the bus to its owner.
    */
-  private async elsewhere(callSid: string): Promise<ListenVerdict> {
+  private async elsewhere(callSid: string, operator: string): Promise<ListenVerdict> {
     const remote = await this.directory.get(callSid).catch(() => undefined);
     if (!remote || remote.instance === this.directory.instanceId) {
       return refusal(404, 'no such live call');
     }
     if (remote.transport === 'sip') return refusal(409, SIP_NOT_LISTENABLE);
-    return refusal(
-      421,
-      `the call is carried by instance ${remote.instance}: open the listen socket there`,
-    );
+    return { ok: true, remote: { callSid, operator, instance: remote.instance } };
   }
 
   private refuse(req: IncomingMessage, kind: string, status: number, message: string, why: string) {
@@ -113,6 +132,6 @@ export class ListenAccess {
   }
 }
 
-function refusal(status: number, message: string): ListenVerdict {
+function refusal(status: number, message: string): ListenRefusal {
   return { ok: false, status, message };
 }

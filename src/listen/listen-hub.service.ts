@@ -1,8 +1,8 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type WebSocket from 'ws';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import type { ListenTarget } from './listen-access.js';
-import { ListenSocket, type ListenGroup } from './listen-socket.js';
+import { ListenSocket, type ListenGroup, type ListenPeer } from './listen-socket.js';
 
 /** Lines a second (and burst) about dropped listeners: a client decides how many there are. */
 const WARN_LINES_PER_S = 10;
@@ -19,9 +19,17 @@ export class ListenHub implements OnApplicationShutdown {
   private readonly warnings = new LogThrottle(WARN_LINES_PER_S, WARN_BURST);
   private readonly calls = new Map<string, Set<ListenSocket>>();
 
+  constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
+
   readonly count = (callSid: string): number => this.calls.get(callSid)?.size ?? 0;
 
-  accept(socket: WebSocket, target: ListenTarget): void {
+  /** A vetted listener joins its call, room permitting (`via`: the instance it was opened on). */
+  accept(socket: ListenPeer, target: ListenTarget, via?: string): void {
+    // Two upgrades vetted at once may both have seen room for one more listener.
+    if (this.count(target.callSid) >= this.limits.maxListenersPerCall) {
+      socket.close(1013, 'too many listeners on this call');
+      return;
+    }
     let listeners = this.calls.get(target.callSid);
     if (!listeners) {
       listeners = new Set();
@@ -43,7 +51,10 @@ export class ListenHub implements OnApplicationShutdown {
     };
     const listener = new ListenSocket(socket, target, group);
     listeners.add(listener);
-    this.log.log(`${target.operator} listens to ${target.callSid} (${listeners.size} listening)`);
+    const relayed = via ? ` through instance ${via}` : '';
+    this.log.log(
+      `${target.operator} listens to ${target.callSid}${relayed} (${listeners.size} listening)`,
+    );
     listener.start();
   }
 

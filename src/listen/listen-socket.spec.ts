@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type WebSocket from 'ws';
 import type { CallAudioListener } from '../call-audio/call-audio.js';
 import type { CallAudioTap } from '../call-audio/call-audio-tap.js';
 import type { Takeover } from '../media-call/takeover.js';
@@ -57,7 +56,7 @@ function setUp() {
     warn: () => undefined,
   };
   const listener = new ListenSocket(
-    socket as unknown as WebSocket,
+    socket,
     { callSid: 'CA1', operator: 'api', tap, takeover },
     group,
   );

@@ -1,6 +1,6 @@
 import type WebSocket from 'ws';
 import { TokenBucket, MediaRateLimiter } from '../media-call/media-rate-limiter.js';
-import { BoundedSender } from '../websocket/bounded-sender.js';
+import { BoundedSender, type TextSocket } from '../websocket/bounded-sender.js';
 import { closeReason } from '../websocket/close-reason.js';
 import { rawDataToString } from '../websocket/raw-data.js';
 import type { ListenTarget } from './listen-access.js';
@@ -14,6 +14,18 @@ import { listenOutbound, parseListenMessage, type ListenClientMessage } from './
 
 /** A dropped listener's close frame gets this long before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
+
+/**
+ * What a ListenSocket needs of its socket: a `ws` WebSocket, or the owner's end of one relayed
+ * from another instance (RelayedSocket).
+ */
+export interface ListenPeer extends TextSocket {
+  on(event: 'message', listener: (data: WebSocket.RawData, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
 
 /** The listeners of one call, as each of them sees the others. */
 export interface ListenGroup {
@@ -39,7 +51,7 @@ export class ListenSocket {
   private closed = false;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ListenPeer,
     private readonly target: ListenTarget,
     private readonly group: ListenGroup,
   ) {

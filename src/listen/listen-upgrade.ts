@@ -3,27 +3,29 @@ import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { ResolvedSurfaces } from '../config/bridge-options.js';
 import { BRIDGE_SURFACES } from '../config/config.module.js';
-import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import type { RouteParams } from '../websocket/upgrade-route.js';
 import { UpgradeRouter, type UpgradeVerdict } from '../websocket/upgrade-router.service.js';
 import { ListenAccess, type ListenTarget } from './listen-access.js';
 import { ListenHub } from './listen-hub.service.js';
+import { ListenRelayClient } from './listen-relay-client.service.js';
+import type { RelaySession } from './relay-session.js';
 import { LISTEN_ROUTES, MAX_LISTEN_CLIENT_FRAME_BYTES } from './listen.constants.js';
 
 /**
  * The listen routes on the bridge's upgrade router (so they work in a host application too):
  * each upgrade vetted by ListenAccess before any WebSocket exists, a refusal answered as plain
- * HTTP, an accepted socket handed to the ListenHub with the call it was vetted for.
+ * HTTP, an accepted socket handed to the ListenHub with the call it was vetted for; or, for a
+ * call another instance of the cluster carries, to the relay session opened to that owner.
  */
 @Injectable()
 export class ListenUpgrade implements OnModuleInit {
-  private readonly vetted = new WeakMap<IncomingMessage, ListenTarget>();
+  private readonly vetted = new WeakMap<IncomingMessage, ListenTarget | RelaySession>();
 
   constructor(
     private readonly router: UpgradeRouter,
     private readonly access: ListenAccess,
     private readonly hub: ListenHub,
-    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    private readonly relay: ListenRelayClient,
     @Inject(BRIDGE_SURFACES) private readonly surfaces: ResolvedSurfaces,
   ) {}
 
@@ -47,17 +49,21 @@ export class ListenUpgrade implements OnModuleInit {
   ): Promise<UpgradeVerdict> {
     const verdict = await this.access.vet(req, kind, params.callSid ?? '', this.hub.count);
     if (!verdict.ok) return verdict;
-    this.vetted.set(req, verdict.target);
+    if ('target' in verdict) {
+      this.vetted.set(req, verdict.target);
+      return { ok: true };
+    }
+    // Only now, with the operator authenticated here, is the owner asked anything.
+    const opening = await this.relay.open(verdict.remote);
+    if (!opening.ok) return opening;
+    this.vetted.set(req, opening.session);
     return { ok: true };
   }
 
   private connect(socket: WebSocket, req: IncomingMessage): void {
-    const target = this.vetted.get(req);
-    // Two upgrades vetted at once may both have seen room for one more listener.
-    if (!target || this.hub.count(target.callSid) >= this.limits.maxListenersPerCall) {
-      socket.close(1013, 'too many listeners on this call');
-      return;
-    }
-    this.hub.accept(socket, target);
+    const vetted = this.vetted.get(req);
+    if (!vetted) return void socket.close(1011, 'not vetted');
+    if ('attach' in vetted) vetted.attach(socket);
+    else this.hub.accept(socket, vetted);
   }
 }

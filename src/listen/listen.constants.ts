@@ -23,3 +23,29 @@ export const MAX_LISTEN_CLIENT_IGNORED_FRAMES = 500;
  */
 export const LISTENER_HIGH_WATER_BYTES = 64 * 1024;
 export const LISTENER_MAX_BACKLOG_FRAMES = 200;
+
+/*
+ * The listen relay (cluster mode): a listen socket opened on an instance that does not carry the
+ * call, relayed over the signed cluster bus to the owner. A listened call is about 16 KB/s of
+ * audio (two tracks of 8 KB/s mu-law), a third more as base64 in JSON.
+ */
+
+/** Relay sessions an instance holds at once, as the asking side and as the owner (each). */
+export const LISTEN_RELAY_MAX_SESSIONS = 100;
+/** The owner must accept or refuse within this (the upgrade router's deadline is 1 s): 504. */
+export const LISTEN_RELAY_OPEN_TIMEOUT_MS = 800;
+/** Bytes a second a session may put on the bus, each way (a burst of as many). */
+export const LISTEN_RELAY_MAX_BYTES_PER_S = 64 * 1024;
+/** Frames waiting for the bus, per session and direction; past it the session ends (1008). */
+export const LISTEN_RELAY_MAX_QUEUED_FRAMES = 200;
+/** Frames and bytes in one bus message (well under MAX_BUS_MESSAGE_BYTES). */
+export const LISTEN_RELAY_MAX_BATCH_FRAMES = 50;
+export const LISTEN_RELAY_MAX_BATCH_BYTES = 64 * 1024;
+/** Each side sends a ping after this long without sending anything. */
+export const LISTEN_RELAY_KEEPALIVE_MS = 2_000;
+/** A side that heard nothing from the other for this long ends the session (the peer died). */
+export const LISTEN_RELAY_SILENCE_MS = 6_000;
+/** A session vetted on the asking side whose WebSocket never came is ended after this. */
+export const LISTEN_RELAY_ATTACH_MS = 5_000;
+/** Open requests remembered (for twice the bus window) so a captured one opens nothing. */
+export const LISTEN_RELAY_MAX_SEEN_OPENS = 10_000;

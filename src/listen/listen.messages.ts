@@ -40,6 +40,8 @@ export function parseListenMessage(text: string): ParsedListenMessage {
   }
 }
 
+export type ListenTrack = 'caller' | 'assistant';
+
 /** Server-to-client frames, written once here. */
 export const listenOutbound = {
   start: (callSid: string): string =>
@@ -51,8 +53,11 @@ export const listenOutbound = {
       tracks: ['caller', 'assistant'],
     }),
   /** Written as a string: two of these go out every 20 ms per listener. */
-  media: (track: 'caller' | 'assistant', timestamp: number, mulaw: Buffer): string =>
-    `{"event":"media","track":"${track}","timestamp":${Math.max(0, Math.round(timestamp))},"payload":"${mulaw.toString('base64')}"}`,
+  media: (track: ListenTrack, timestamp: number, mulaw: Buffer): string =>
+    listenOutbound.mediaBase64(track, Math.max(0, Math.round(timestamp)), mulaw.toString('base64')),
+  /** The same frame from its parts as the listen relay carries them (base64 already). */
+  mediaBase64: (track: ListenTrack, timestamp: number, payload: string): string =>
+    `{"event":"media","track":"${track}","timestamp":${timestamp},"payload":"${payload}"}`,
   ack: (event: 'takeover' | 'handback'): string => JSON.stringify({ event, ok: true }),
   refused: (event: 'takeover' | 'handback', reason: string): string =>
     JSON.stringify({ event, ok: false, reason }),

@@ -4,6 +4,8 @@ import { CallModule } from '../call/call.module.js';
 import { ConsoleSessionsModule } from '../console/console-sessions.module.js';
 import { ListenAccess } from './listen-access.js';
 import { ListenHub } from './listen-hub.service.js';
+import { ListenRelayClient } from './listen-relay-client.service.js';
+import { ListenRelayHost } from './listen-relay-host.service.js';
 import { ListenUpgrade } from './listen-upgrade.js';
 import { UpgradeRouterModule } from '../websocket/upgrade-router.module.js';
 
@@ -14,6 +16,6 @@ import { UpgradeRouterModule } from '../websocket/upgrade-router.module.js';
  */
 @Module({
   imports: [CallModule, CallAudioModule, ConsoleSessionsModule, UpgradeRouterModule],
-  providers: [ListenAccess, ListenHub, ListenUpgrade],
+  providers: [ListenAccess, ListenHub, ListenRelayClient, ListenRelayHost, ListenUpgrade],
 })
 export class ListenModule {}

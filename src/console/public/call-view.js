@@ -259,7 +259,7 @@ export function CallView({ callSid, onClose }) {
         </div>
       </div>`
     }
-    ${!record && call.transport !== 'sip' && call.state !== 'remote' && html`<${ListenPanel} callSid=${call.callSid} />`}
+    ${!record && call.transport !== 'sip' && html`<${ListenPanel} callSid=${call.callSid} />`}
     ${record && html`<${Record} record=${record} />`}
 
     <h3 class="transcript-title">
