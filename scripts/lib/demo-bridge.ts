@@ -68,6 +68,8 @@ export async function startDemo(write: (line: string) => void): Promise<DemoSetu
         SHUTDOWN_DRAIN_S: '0',
         // Twilio's REST API (hang-up, fallback) is never reached from the demo: a closed port.
         TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+        // A demo writes no database into the folder it is run from.
+        HISTORY: 'off',
       },
     });
     app = await createBridgeApp({

@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
-import type { PGlite } from '@electric-sql/pglite';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
@@ -8,6 +7,7 @@ import type { Secret } from '../../config/secret.js';
 import type { HistoryTables } from './history.tables.js';
 import { historyMigrations, MIGRATION_TABLE } from './history.migrations.js';
 import { PgliteDialect } from './pglite.dialect.js';
+import { PgliteThread, pgliteWorkerAvailable, type PgliteHandle } from './pglite-thread.js';
 
 /** PostgreSQL connections one instance holds: writes are one at a time, reads are pages. */
 export const HISTORY_DB_POOL_SIZE = 5;
@@ -105,9 +105,8 @@ async function openEmbedded(dataDir: string): Promise<OpenHistoryDatabase> {
   } catch (error) {
     throw unavailable(error);
   }
-  const open = async (): Promise<PGlite> => {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(folder);
+  const open = async (): Promise<PgliteHandle> => {
+    const pglite = await openPglite(folder);
     try {
       // Through a Kysely of its own: the application's waits for this to finish.
       await migrate(
@@ -124,6 +123,13 @@ async function openEmbedded(dataDir: string): Promise<OpenHistoryDatabase> {
     kind: 'embedded',
     describeFailure: (error) => unavailable(error).message,
   };
+}
+
+/** In a worker thread when built (PgliteThread); from source (ts-jest), in this one. */
+async function openPglite(folder: string): Promise<PgliteHandle> {
+  if (pgliteWorkerAvailable()) return PgliteThread.open(folder);
+  const { PGlite } = await import('@electric-sql/pglite');
+  return PGlite.create(folder);
 }
 
 async function migrate(db: Kysely<HistoryTables>): Promise<void> {

@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -11,6 +10,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import type { PgliteHandle } from './pglite-thread.js';
 
 /**
  * Kysely over PGlite (PostgreSQL compiled to WASM, in this process): PostgreSQL's own compiler
@@ -23,7 +23,7 @@ export class PgliteDialect implements Dialect {
    * `open` makes the database ready; Kysely calls it once, before the first query (again after
    * a failure), and every query waits for it.
    */
-  constructor(private readonly open: () => Promise<PGlite>) {}
+  constructor(private readonly open: () => Promise<PgliteHandle>) {}
 
   createDriver(): Driver {
     return new PgliteDriver(this.open);
@@ -43,17 +43,16 @@ export class PgliteDialect implements Dialect {
 }
 
 class PgliteDriver implements Driver {
-  private db?: PGlite;
+  private db?: PgliteHandle;
   private connection?: PgliteConnection;
   /** Settles when the current holder releases the connection. */
   private held: Promise<void> = Promise.resolve();
   private release?: () => void;
 
-  constructor(private readonly open: () => Promise<PGlite>) {}
+  constructor(private readonly open: () => Promise<PgliteHandle>) {}
 
   async init(): Promise<void> {
     const db = await this.open();
-    await db.waitReady;
     this.db = db;
     this.connection = new PgliteConnection(db);
   }
@@ -94,7 +93,7 @@ class PgliteDriver implements Driver {
 }
 
 class PgliteConnection implements DatabaseConnection {
-  constructor(private readonly db: PGlite) {}
+  constructor(private readonly db: PgliteHandle) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.db.query<R>(compiled.sql, [...compiled.parameters]);
