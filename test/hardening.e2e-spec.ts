@@ -201,7 +201,10 @@ describe('hardening', () => {
       }
       await waitUntil(() => published === 5000, 'every event published', 30000);
       const growthMb = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
-      expect(growthMb).toBeLessThan(50);
+      // Unbounded, the followers would hold 200 x 5,000 x 1 KB = ~1 GB. The process's RSS (this
+      // test's fakes included) moves by tens of MB with GC timing alone: the same code measured
+      // 55 and 92 MB at 15,000 events on a busy machine, so the bound leaves that room.
+      expect(growthMb).toBeLessThan(100);
       // The followers that did not read were dropped, each with a last comment line.
       expect(followers.size).toBe(0);
       call.stop();
