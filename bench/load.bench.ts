@@ -111,6 +111,7 @@ const SERVICE_ENV_KEYS = [
   'TWILIO_ACCOUNT_SID', 'TWILIO_VALIDATE_SIGNATURES', 'STREAM_TOKEN_TTL_S', 'MAX_CONCURRENT_CALLS',
   'MAX_CALL_DURATION_S', 'MEDIA_IDLE_TIMEOUT_S', 'SHUTDOWN_DRAIN_S', 'INPUT_AUDIO_CHUNK_MS',
   'DATA_DIR', 'RECORDING', 'RECORDINGS_DIR', 'RECORDINGS_S3_BUCKET', 'RECORDING_NOTICE',
+  'HISTORY', 'DATABASE_URL', 'PRICE_TABLE',
 ]; // prettier-ignore
 
 const KNOWN_FLAGS = [
@@ -244,6 +245,7 @@ class LoadRun {
   private readonly maxFrames: number;
   private serviceMain?: string;
   private recordingsDir?: string;
+  private readonly dataDir = mkdtempSync(join(tmpdir(), 'bench-data-'));
 
   constructor(private readonly options: Options) {
     this.rampMs = Math.min((options.seconds * 1000) / 3, options.calls * FRAME_MS);
@@ -270,6 +272,7 @@ class LoadRun {
       this.service?.stop(),
     ]);
     if (this.recordingsDir) rmSync(this.recordingsDir, { recursive: true, force: true });
+    rmSync(this.dataDir, { recursive: true, force: true });
     // A profile or heap snapshot is written only on a clean exit.
     if (this.options.serviceNodeArgs.length > 0 && service.status === 'fulfilled') {
       console.error(`service exited (${service.value ?? 'not started'})`);
@@ -327,6 +330,8 @@ class LoadRun {
       // Calls are all over when it is stopped; do not let shutdown wait on the default 30 s.
       SHUTDOWN_DRAIN_S: '1',
       NO_COLOR: '1',
+      // The default history (its embedded database) in a folder of the bench's, not the cwd.
+      DATA_DIR: this.dataDir,
     });
     if (this.options.recording) {
       this.recordingsDir = mkdtempSync(join(tmpdir(), 'bench-recordings-'));
