@@ -1,15 +1,9 @@
 import type { CallEndedEvent, CallToolSummary, TokenUsage } from '../events/call-events.js';
 import type { ModelPrice, PriceTable } from '../config/history-env.js';
+import type { RecordingSummary } from '../recording/call-recording.js';
 
-/** A call's recording as the record shows it (the recordings module says what it wrote). */
-export interface RecordingSummary {
-  durationMs: number;
-  channels: 2;
-  sampleRate: 8000;
-  bytes: number;
-  /** Set, with the reason, when the disk or S3 failed (the call went on). */
-  failed?: string;
-}
+// A call's recording as the record shows it: the recordings module says what it wrote.
+export type { RecordingSummary };
 
 /** A transcript turn as heard, `atMs` after the call started. */
 export interface HistoryTurn {
