@@ -86,3 +86,26 @@ export const url = (schemes: readonly string[], defaultValue?: string) =>
     }
     return candidate.replace(/\/+$/, '');
   });
+
+/** A variable holding JSON that `schema` checks (its problems by path, on one line); unset: `unset()`. */
+export function jsonText<S extends z.ZodType>(schema: S, unset: () => NoInfer<z.output<S>>) {
+  return optionalText.transform((value, ctx): z.output<S> => {
+    if (value === undefined) return unset();
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(json);
+    if (!result.success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+      return z.NEVER;
+    }
+    return result.data;
+  });
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  jsonText,
   booleanString,
   integer,
   oneOf,
@@ -144,25 +145,7 @@ export const envSchema = z.object({
   RECOVERY_MESSAGE: textWithDefault(
     'Sorry, I lost my train of thought there. Could you say that again?',
   ),
-  CALL_PROFILES: optionalText.transform((value, ctx) => {
-    if (value === undefined) return {};
-    let json: unknown;
-    try {
-      json = JSON.parse(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-    const result = callProfilesSchema.safeParse(json);
-    if (!result.success) {
-      ctx.addIssue({
-        code: 'custom',
-        message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      });
-      return z.NEVER;
-    }
-    return result.data;
-  }),
+  CALL_PROFILES: jsonText(callProfilesSchema, () => ({})),
   METRICS_TOKEN: optionalText,
   API_DOCS: booleanString(false),
   CALL_EVENTS_WEBHOOK_URL: url(['http', 'https']),

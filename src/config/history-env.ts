@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionalText } from './env.parsers.js';
+import { jsonText, optionalText } from './env.parsers.js';
 
 /**
  * DATABASE_URL: `postgres://` or `postgresql://`. Its value is never echoed in an error: it
@@ -68,22 +68,7 @@ const priceTableSchema = z
   });
 
 /** PRICE_TABLE: JSON `{"model": {audioInput, audioOutput, textInput, textOutput, cachedInput?}}`. */
-export const priceTable = optionalText.transform((value, ctx): PriceTable => {
-  if (value === undefined) return DEFAULT_PRICES;
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-    return z.NEVER;
-  }
-  const result = priceTableSchema.safeParse(json);
-  if (!result.success) {
-    ctx.addIssue({
-      code: 'custom',
-      message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    });
-    return z.NEVER;
-  }
-  return { ...DEFAULT_PRICES, ...result.data };
-});
+export const priceTable = jsonText(priceTableSchema, () => ({})).transform((table): PriceTable => ({
+  ...DEFAULT_PRICES,
+  ...table,
+}));
