@@ -109,3 +109,17 @@ export function jsonText<S extends z.ZodType>(schema: S, unset: () => NoInfer<z.
     return result.data;
   });
 }
+
+/**
+ * A URL of one of `protocols` with a host, or undefined when it is not one: for the URLs that
+ * may carry a password (DATABASE_URL, REDIS_URL), whose value an error never echoes.
+ */
+export function urlWithHost(value: string, protocols: readonly string[]): URL | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    return undefined;
+  }
+  return protocols.includes(parsed.protocol) && parsed.hostname ? parsed : undefined;
+}

@@ -8,6 +8,7 @@ import {
   optionalText,
   textWithDefault,
   url,
+  urlWithHost,
 } from './env.parsers.js';
 import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 import { crossFieldProblems } from './env.rules.js';
@@ -53,13 +54,8 @@ export type CallProfiles = z.output<typeof callProfilesSchema>;
  */
 const redisUrl = optionalText.transform((value, ctx): string | undefined => {
   if (value === undefined) return undefined;
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(value);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname) {
+  const parsed = urlWithHost(value, ['redis:', 'rediss:']);
+  if (!parsed) {
     ctx.addIssue({
       code: 'custom',
       message: 'expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonText, optionalText } from './env.parsers.js';
+import { jsonText, optionalText, urlWithHost } from './env.parsers.js';
 
 /**
  * DATABASE_URL: `postgres://` or `postgresql://`. Its value is never echoed in an error: it
@@ -7,13 +7,7 @@ import { jsonText, optionalText } from './env.parsers.js';
  */
 export const databaseUrl = optionalText.transform((value, ctx): string | undefined => {
   if (value === undefined) return undefined;
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(value);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.hostname) {
+  if (!urlWithHost(value, ['postgres:', 'postgresql:'])) {
     ctx.addIssue({
       code: 'custom',
       message: 'expected a postgres:// URL such as postgres://bridge:secret@db:5432/bridge',
