@@ -13,6 +13,9 @@
  *
  * `--recording on` adds ours on g711_ulaw with RECORDING=on (issue 27: at most 1.1x the CPU per
  * call-second of ours without), and prints its ratio to ours without in the same rounds.
+ * `--also a/dist/main.js,b/dist/main.js` adds other builds of the service (an earlier commit, a
+ * scratch copy with one change) on g711_ulaw, and prints their ratios to ours in the same rounds:
+ * how a change is measured before and after, like for like.
  *
  * Exits 0 when every run completed (whatever the ratios), 1 when a run failed, 2 on bad
  * arguments, 130 on Ctrl-C.
@@ -35,7 +38,8 @@ import { flagValues, optionsOrExit, UsageError } from './lib/cli.js';
 
 const USAGE =
   'usage: npm run bench:compare -- [--calls 50,200] [--seconds 15] [--rounds 3]\n' +
-  '         [--ours-args "--input-chunk-ms 100"] [--recording on] [--json out.json]';
+  '         [--ours-args "--input-chunk-ms 100"] [--recording on] [--also other/dist/main.js,...]\n' +
+  '         [--json out.json]';
 const MAX_ROUNDS = 20;
 const MAX_CALLS = 10_000;
 
@@ -57,12 +61,14 @@ interface Options {
   oursArgs: string[];
   json?: string;
   recording: boolean;
+  /** Other builds' main.js, each an extra variant compared with ours. */
+  also: string[];
 }
 
 function parseOptions(argv: string[]): Options {
   const values = flagValues(
     argv,
-    ['calls', 'seconds', 'rounds', 'ours-args', 'json', 'recording'],
+    ['calls', 'seconds', 'rounds', 'ours-args', 'json', 'recording', 'also'],
     USAGE,
   );
   const integer = (text: string, name: string, min: number, max: number): number => {
@@ -80,8 +86,13 @@ function parseOptions(argv: string[]): Options {
   if (recording !== 'on' && recording !== 'off') {
     throw new UsageError(`--recording must be on or off\n${USAGE}`);
   }
+  const also = (values.get('also') ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((path) => resolve(path));
   return {
     recording: recording === 'on',
+    also,
     calls: (values.get('calls') ?? '50,200')
       .split(',')
       .map((text) => integer(text, 'calls', 1, MAX_CALLS)),
@@ -113,6 +124,10 @@ function variantsOf(options: Options): Variant[] {
           },
         ]
       : []),
+    ...options.also.map((main) => ({
+      label: `${main}, g711_ulaw${ours}`,
+      args: ['--format', 'g711_ulaw', '--service-main', main, ...options.oursArgs],
+    })),
   ];
 }
 
@@ -176,9 +191,9 @@ async function main(): Promise<void> {
       tables.push(
         `${formatComparison(calls, summaries)}\n${formatRatiosTo(variants[FLOOR].label, toFloor)}`,
       );
-      if (options.recording) {
-        const toOurs = summarise(variants, rounds, OURS_G711);
-        tables.push(formatRatiosTo(variants[OURS_G711].label, [toOurs.at(-1)!]));
+      const comparedWithOurs = summarise(variants, rounds, OURS_G711).slice(OURS_G711 + 2);
+      if (comparedWithOurs.length) {
+        tables.push(formatRatiosTo(variants[OURS_G711].label, comparedWithOurs));
       }
       results[String(calls)] = summaries.map((summary, index) => ({
         ...summary,

@@ -152,17 +152,35 @@ export class ServiceProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Waits for GET /health to answer, failing early if the service dies first. */
+  /**
+   * Waits for GET /health to answer and then for GET /health/ready not to say 503, as a load
+   * balancer's readiness check would: a service still opening its history database (an embedded
+   * one initialises its files on first use, seconds of CPU) is not sent calls yet, so that work
+   * never lands in the measured window. A server without /health/ready (the naive bridge, the
+   * floor, older builds) answers 404 there and counts as ready. Fails early if the service dies.
+   */
   async waitHealthy(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.isRunning) {
         throw new Error(`service exited during start-up (${await this.exited})${this.logTail()}`);
       }
-      if ((await this.activeCalls()) !== null) return;
+      if ((await this.activeCalls()) !== null && (await this.isReady())) return;
       await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
     }
-    throw new Error(`service not healthy within ${timeoutMs} ms${this.logTail()}`);
+    throw new Error(`service not ready within ${timeoutMs} ms${this.logTail()}`);
+  }
+
+  private async isReady(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.baseUrl}/health/ready`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      await response.arrayBuffer();
+      return response.status !== 503;
+    } catch {
+      return false;
+    }
   }
 
   /** `activeCalls` from GET /health, or null when it does not answer. */
