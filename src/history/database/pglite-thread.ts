@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 /** What the dialect needs of PGlite: in this thread, or in a worker (PgliteThread). */
@@ -45,8 +46,21 @@ export class PgliteThread implements PgliteHandle {
     worker.unref();
   }
 
-  /** Starts the thread and opens the database in it (initdb the first time). */
+  /**
+   * Starts the thread and opens the database in it. The first open of a folder runs initdb, and
+   * the thread keeps the WebAssembly memory that took for as long as it lives (measured: ~870 MB
+   * resident after a first open, ~470 MB after a later one, ~200 MB with HISTORY=off). So a thread
+   * that has just run initdb is closed, and a fresh one opens the files it made.
+   */
   static async open(folder: string): Promise<PgliteThread> {
+    const initialised = existsSync(join(folder, 'PG_VERSION'));
+    const thread = await PgliteThread.start(folder);
+    if (initialised) return thread;
+    await thread.close();
+    return PgliteThread.start(folder);
+  }
+
+  private static async start(folder: string): Promise<PgliteThread> {
     const thread = new PgliteThread(new Worker(WORKER, { workerData: { folder } }));
     await thread.reply(0);
     return thread;
