@@ -1,13 +1,12 @@
 /**
- * bench:hot-path (issue 8): the per-frame steps of the bridge, each timed in-process against the
- * way it was done before (or the obvious way), on frames shaped like the real ones:
+ * bench:hot-path (issue 8): the per-frame parse steps of the bridge, timed in-process on frames
+ * shaped like the real ones:
  *   npm run build:tools && node dist-tools/bench/hot-path.bench.js
  * CPU-bound and single-threaded, so it is far steadier than bench:load; it does not see the
  * system calls, which bench:load does (see docs/performance.md).
  */
 import os from 'node:os';
 import { parseRealtimeEvent } from '../src/realtime/realtime.events.js';
-import { parseTwilioMessage } from '../src/twilio/media-stream.fast.js';
 import { parseTwilioFrame } from '../src/twilio/media-stream.messages.js';
 import { noisePayload as payload } from './lib/noise-payload.js';
 
@@ -84,55 +83,23 @@ function single(title: string, step: Case): void {
   console.log(`  ${step.label.padEnd(58)} ${ns.toFixed(0).padStart(7)} ns`);
 }
 
-function compare(title: string, before: Case, after: Case): void {
-  const a = nsPerCall(before.run);
-  const b = nsPerCall(after.run);
-  console.log(`\n${title}`);
-  console.log(`  ${before.label.padEnd(58)} ${a.toFixed(0).padStart(7)} ns`);
-  console.log(
-    `  ${after.label.padEnd(58)} ${b.toFixed(0).padStart(7)} ns   (${(a / b).toFixed(2)}x faster)`,
-  );
-}
-
 function main(): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`bench:hot-path on ${cpu} (${os.cpus().length} CPUs), Node ${process.version}`);
   console.log('Median of 7 rounds; ns per frame.');
   const n = 256;
-  compare(
-    'Twilio media frame (load generator key order) -> MediaFrame',
-    {
+  // Issue 25 removed both fast paths (Twilio media, OpenAI deltas): neither saved 5 % of the
+  // service's CPU in bench:compare (docs/performance.md). Every message is JSON.parse'd and checked.
+  for (const [title, media] of [
+    ['Twilio media frame (load generator key order)', twilioMedia],
+    ["Twilio media frame (Twilio's documented key order)", twilioMediaDocOrder],
+    ['Twilio mark echo', twilioMark],
+  ] as const) {
+    single(title, {
       label: 'JSON.parse + checks (parseTwilioFrame(buffer.toString()))',
-      run: (i) => parseTwilioFrame(twilioMedia[i % n].toString('utf8')),
-    },
-    {
-      label: 'exact fast path on the bytes (parseTwilioMessage)',
-      run: (i) => parseTwilioMessage(twilioMedia[i % n]),
-    },
-  );
-  compare(
-    "Twilio media frame (Twilio's documented key order)",
-    {
-      label: 'JSON.parse + checks',
-      run: (i) => parseTwilioFrame(twilioMediaDocOrder[i % n].toString('utf8')),
-    },
-    {
-      label: 'exact fast path on the bytes',
-      run: (i) => parseTwilioMessage(twilioMediaDocOrder[i % n]),
-    },
-  );
-  compare(
-    'Twilio mark echo (no fast path: cost of trying it first)',
-    {
-      label: 'JSON.parse + checks',
-      run: (i) => parseTwilioFrame(twilioMark[i % n].toString('utf8')),
-    },
-    {
-      label: 'parseTwilioMessage (fast path declines, then JSON.parse)',
-      run: (i) => parseTwilioMessage(twilioMark[i % n]),
-    },
-  );
-  // Issue 25 removed the deltas' fast path: within noise on bench:load (docs/performance.md).
+      run: (i) => parseTwilioFrame(media[i % n].toString('utf8')),
+    });
+  }
   for (const [title, deltas] of [
     ['OpenAI audio delta, 20 ms', openaiDelta20ms],
     ['OpenAI audio delta, 600 ms', openaiDelta600ms],

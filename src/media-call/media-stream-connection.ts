@@ -2,10 +2,13 @@ import type WebSocket from 'ws';
 import type { CallOrchestrator } from './call-orchestrator.js';
 import type { PendingStream } from '../call/call-registry.service.js';
 import { closeReason } from '../websocket/close-reason.js';
-import { rawDataToBuffer } from '../websocket/raw-data.js';
+import { rawDataToString } from '../websocket/raw-data.js';
 import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
-import { parseTwilioMessage } from '../twilio/media-stream.fast.js';
-import type { StartFrame, TwilioInboundFrame } from '../twilio/media-stream.messages.js';
+import {
+  parseTwilioFrame,
+  type StartFrame,
+  type TwilioInboundFrame,
+} from '../twilio/media-stream.messages.js';
 import { isCallSid } from '../twilio/sids.js';
 import { MediaRateLimiter } from './media-rate-limiter.js';
 import type { StartingStream, StartOutcome, StreamStarter } from './stream-starter.service.js';
@@ -95,7 +98,7 @@ export class MediaStreamConnection implements PendingStream {
     if (!this.authenticated && !this.withinBudget(byteLength(data))) return;
     if (this.state === 'closed') return;
     if (isBinary) return this.drop('binary frame (Twilio sends text)');
-    const parsed = parseTwilioMessage(rawDataToBuffer(data));
+    const parsed = parseTwilioFrame(rawDataToString(data));
     if (!parsed.ok) return this.drop(parsed.reason);
     const frame = parsed.frame;
     if (this.state === 'started') return this.forward(this.call!, frame);
