@@ -19,7 +19,8 @@ import { ConversationMemory } from './conversation-memory.js';
 import type { PlaybackCut } from '../media-call/playback-clock.js';
 import { toolCallReport, type ToolCallResult } from './tool-calls.js';
 
-const CONVERSATION_EVENTS = new Set<string>([
+/** Server events that only the record reads (ConversationMemory, latencies). */
+const CONVERSATION_EVENT_TYPES = [
   'conversation.item.added',
   'conversation.item.done',
   'conversation.item.created',
@@ -29,23 +30,12 @@ const CONVERSATION_EVENTS = new Set<string>([
   'response.output_audio_transcript.done',
   'conversation.item.truncated',
   'input_audio_buffer.speech_stopped',
-]);
+] as const satisfies readonly RealtimeServerEvent['type'][];
+const CONVERSATION_EVENTS = new Set<string>(CONVERSATION_EVENT_TYPES);
 
-/** Server events that only the record reads (ConversationMemory, latencies). */
 export type ConversationEvent = Extract<
   RealtimeServerEvent,
-  {
-    type:
-      | 'conversation.item.added'
-      | 'conversation.item.done'
-      | 'conversation.item.created'
-      | 'input_audio_buffer.committed'
-      | 'conversation.item.input_audio_transcription.completed'
-      | 'conversation.item.input_audio_transcription.failed'
-      | 'response.output_audio_transcript.done'
-      | 'conversation.item.truncated'
-      | 'input_audio_buffer.speech_stopped';
-  }
+  { type: (typeof CONVERSATION_EVENT_TYPES)[number] }
 >;
 
 export function isConversationEvent(event: RealtimeServerEvent): event is ConversationEvent {
