@@ -50,8 +50,10 @@ const FLOOR_MAIN = resolve(here, 'load/floor-bridge.js');
 /** Where variantsOf puts the naive bridge (the baseline) and the floor. */
 const NAIVE = 0;
 const FLOOR = 1;
-/** Ours on g711_ulaw without recording: what the recording variant is compared with. */
+/** Ours on g711_ulaw without recording: what the recording and --also variants are compared with. */
 const OURS_G711 = 2;
+/** Where the variants compared with ours begin: RECORDING=on, then the --also builds. */
+const COMPARED_WITH_OURS = 4;
 const RECORDING_LABEL = 'ours, g711_ulaw, RECORDING=on';
 
 interface Options {
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
       tables.push(
         `${formatComparison(calls, summaries)}\n${formatRatiosTo(variants[FLOOR].label, toFloor)}`,
       );
-      const comparedWithOurs = summarise(variants, rounds, OURS_G711).slice(OURS_G711 + 2);
+      const comparedWithOurs = summarise(variants, rounds, OURS_G711).slice(COMPARED_WITH_OURS);
       if (comparedWithOurs.length) {
         tables.push(formatRatiosTo(variants[OURS_G711].label, comparedWithOurs));
       }
