@@ -147,6 +147,20 @@ describe('ToolCallCoordinator', () => {
     expect(outputs[0].output).toMatch(message);
   });
 
+  it.each([
+    ['an unknown tool', call('nope', 'c1', '{"order":42}'), { order: 42 }],
+    ['a tool not offered on this call', call('later', 'c1', '{"when":"now"}'), { when: 'now' }],
+    ['arguments that are not a JSON object', call('echo', 'c1', '[1,2'), '[1,2'],
+  ])(
+    'keeps the arguments of %s for the record, as the model sent them',
+    async (_what, fc, args) => {
+      const { tools, outputs } = coordinator(1000, ['echo', 'nope']);
+      tools.onFunctionCall(fc);
+      await settled(() => outputs.length === 1);
+      expect(outputs[0]).toMatchObject({ ok: false, arguments: args });
+    },
+  );
+
   it('refuses a call whose arguments were over the bound with an error output, never running it', async () => {
     const { tools, outputs, continued } = coordinator();
     let ran = 0;

@@ -140,24 +140,15 @@ export class ToolCallCoordinator {
       const error = `the arguments were ${call.oversizedArgumentsBytes} bytes, over the limit of ${MAX_TOOL_ARGUMENTS_BYTES}; the tool was not run`;
       return result(undefined, { error }, false);
     }
+    // Within the bound from here on: what the model sent is kept for the record, run or not.
+    const args = argumentsObject(call.arguments);
+    const asSent = args ?? call.arguments;
     const tool = this.registry.get(call.name);
-    if (!tool) return result(undefined, { error: `unknown tool "${call.name}"` }, false);
+    if (!tool) return result(asSent, { error: `unknown tool "${call.name}"` }, false);
     const offered = this.offered;
     if (offered && !offered.includes(call.name))
-      return result(
-        undefined,
-        { error: `tool "${call.name}" is not available on this call` },
-        false,
-      );
-    let args: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(call.arguments || '{}');
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      args = parsed as Record<string, unknown>;
-    } catch {
-      return result(call.arguments, { error: 'the arguments were not a JSON object' }, false);
-    }
+      return result(asSent, { error: `tool "${call.name}" is not available on this call` }, false);
+    if (!args) return result(asSent, { error: 'the arguments were not a JSON object' }, false);
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -171,6 +162,17 @@ export class ToolCallCoordinator {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** The call's arguments as the object a handler takes, or undefined when they are not one. */
+function argumentsObject(json: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(json || '{}');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    return parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
 
