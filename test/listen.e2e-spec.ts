@@ -262,6 +262,29 @@ describe('listen-in and takeover', () => {
     });
   });
 
+  it('tells the new session of a handback made while OpenAI reconnects (the re-seed carries it)', async () => {
+    const holder = await listen();
+    holder.send({ event: 'takeover' });
+    await holder.waitFor('takeover');
+    openai.acceptDelayMs = 400;
+    try {
+      session.socket.terminate();
+      await sleep(100);
+      holder.send({ event: 'handback', note: 'Address confirmed.' });
+      await holder.waitFor('handback');
+      const next = await openai.connection(openai.connections.indexOf(session) + 1);
+      const update = await next.waitFor('session.update');
+      expect(JSON.stringify(update)).toContain('"create_response":true');
+      const message = await next.waitFor(
+        'conversation.item.create',
+        (event) => (event.item as { role?: string }).role === 'system',
+      );
+      expect(JSON.stringify(message.item)).toContain('Address confirmed.');
+    } finally {
+      openai.acceptDelayMs = 0;
+    }
+  });
+
   it('says stop and closes normally when the call ends, and the record lists the takeover', async () => {
     const listener = await listen();
     listener.send({ event: 'takeover' });

@@ -23,6 +23,8 @@ export type Entry =
       reported?: boolean;
     }
   | { kind: 'keypad'; id: string; at: Date; text: string }
+  /** A note the bridge gives the model (a handback); the model's context, not a turn. */
+  | { kind: 'system'; id: string; at: Date; text: string }
   | {
       kind: 'tool';
       id: string;
@@ -71,6 +73,8 @@ export function turnOf(entry: Entry): TranscriptTurn | undefined {
         ...(entry.heardMs !== undefined ? { interrupted: true } : {}),
       };
     }
+    case 'system':
+      return undefined;
     case 'tool':
       if (entry.output === undefined) return undefined;
       return {
@@ -93,6 +97,9 @@ export function reseedEventsOf(entries: Iterable<Entry>): RealtimeClientEvent[] 
       case 'caller':
       case 'keypad':
         if (entry.text) events.push(realtimeOutbound.userText(entry.text, entry.id));
+        break;
+      case 'system':
+        events.push(realtimeOutbound.systemText(entry.text, entry.id));
         break;
       case 'assistant': {
         const text = heardText(entry);

@@ -153,6 +153,29 @@ describe('ConversationMemory', () => {
     ]);
   });
 
+  it('re-seeds a system message the bridge added (a handback) in its place, and reports no turn for it', () => {
+    const { memory, reported } = memoryWithEvents();
+    memory.callerCommitted('item_u1', null);
+    memory.callerText('item_u1', 'Hello?');
+    const note = memory.addSystem('A human operator spoke with the caller.');
+    // The server echoes the item it was sent: nothing new is remembered.
+    memory.placeItem({ id: note, type: 'message', role: 'system' }, 'item_u1');
+    expect(memory.reseedEvents()).toEqual([
+      expect.objectContaining({ item: expect.objectContaining({ id: 'item_u1' }) }),
+      {
+        type: 'conversation.item.create',
+        item: {
+          id: note,
+          type: 'message',
+          role: 'system',
+          content: [{ type: 'input_text', text: 'A human operator spoke with the caller.' }],
+        },
+      },
+    ]);
+    expect(reported.map((turn) => turn.role)).toEqual(['caller']);
+    expect(memory.turns()).toHaveLength(1);
+  });
+
   it('takes an item text the server reports on conversation.item.done', () => {
     const { memory } = memoryWithEvents();
     memory.placeItem({ ...user('item_u1'), text: 'typed hello' }, null);

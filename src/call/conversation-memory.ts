@@ -114,6 +114,19 @@ export class ConversationMemory {
     return id;
   }
 
+  /**
+   * A system message the bridge adds (a handback); returns the item id to create it with. It is
+   * re-seeded like any turn, so a session opened later (or one that was not open when it was
+   * sent) knows it too.
+   */
+  addSystem(text: string): string {
+    const id = this.localId('sys');
+    this.entries.set(id, { kind: 'system', id, at: new Date(), text });
+    this.order.push(id);
+    this.trim();
+    return id;
+  }
+
   toolCall(call: { callId: string; name: string; arguments: string }, itemId?: string): void {
     const known = this.findTool(call.callId);
     if (known) {

@@ -102,9 +102,10 @@ export class Takeover {
     const cleanNote = note === undefined ? undefined : cleanText(note);
     this.scope.run(() => {
       this.sendTurnDetection();
-      this.link.send(
-        realtimeOutbound.systemText(handbackMessage(holder.since, new Date(), cleanNote)),
-      );
+      // Remembered before it is sent: while OpenAI reconnects, send() drops it, and the new
+      // session's re-seed carries it instead.
+      const text = handbackMessage(holder.since, new Date(), cleanNote);
+      this.link.send(realtimeOutbound.systemText(text, this.recorder.memory.addSystem(text)));
       this.recorder.handback(holder.operator, cleanNote);
     });
     return { ok: true };
