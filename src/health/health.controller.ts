@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheck,
   HealthCheckService,
@@ -9,6 +9,7 @@ import { CallRegistry } from '../call/call-registry.service.js';
 import { CallDirectory } from '../directory/call-directory.js';
 import { HistoryService } from '../history/history.service.js';
 import { RealtimeHealth } from '../realtime/realtime-health.service.js';
+import { ReadinessLog } from './readiness-log.js';
 
 type HealthReport = HealthCheckResult & { activeCalls: number };
 
@@ -19,6 +20,8 @@ type HealthReport = HealthCheckResult & { activeCalls: number };
  */
 @Controller('health')
 export class HealthController {
+  private readonly readinessLog = new ReadinessLog();
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
@@ -50,32 +53,42 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   async ready(): Promise<HealthReport> {
-    return this.withCalls(
-      await this.health.check([
-        () => this.calls(),
-        () =>
-          this.registry.isDraining
-            ? this.indicators.check('admission').down({ message: 'draining for shutdown' })
-            : this.indicators.check('admission').up(),
-        // Cluster mode: Redis down leaves this instance ready (it admits calls under its own
-        // limit); unready pods everywhere would refuse every call instead.
-        ...this.redisReadiness(),
-        // The embedded history database opens after the app listens (seconds, the first time).
-        () =>
-          this.history.enabled && !this.history.ready
-            ? this.indicators.check('history').down({ message: 'opening the history database' })
-            : this.indicators.check('history').up({ enabled: this.history.enabled }),
-        () => {
-          const rejected = this.realtime.keyRejected;
-          return rejected
-            ? this.indicators.check('openai').down({
-                message: `API key rejected (HTTP ${rejected.status})`,
-                since: rejected.at.toISOString(),
-              })
-            : this.indicators.check('openai').up();
-        },
-      ]),
-    );
+    try {
+      const result = await this.checkReadiness();
+      this.readinessLog.ready();
+      return this.withCalls(result);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      this.readinessLog.notReady((error.getResponse() as HealthCheckResult).error ?? {});
+      throw error;
+    }
+  }
+
+  private checkReadiness(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.calls(),
+      () =>
+        this.registry.isDraining
+          ? this.indicators.check('admission').down({ message: 'draining for shutdown' })
+          : this.indicators.check('admission').up(),
+      // Cluster mode: Redis down leaves this instance ready (it admits calls under its own
+      // limit); unready pods everywhere would refuse every call instead.
+      ...this.redisReadiness(),
+      // The embedded history database opens after the app listens (seconds, the first time).
+      () =>
+        this.history.enabled && !this.history.ready
+          ? this.indicators.check('history').down({ message: 'opening the history database' })
+          : this.indicators.check('history').up({ enabled: this.history.enabled }),
+      () => {
+        const rejected = this.realtime.keyRejected;
+        return rejected
+          ? this.indicators.check('openai').down({
+              message: `API key rejected (HTTP ${rejected.status})`,
+              since: rejected.at.toISOString(),
+            })
+          : this.indicators.check('openai').up();
+      },
+    ]);
   }
 
   private calls() {

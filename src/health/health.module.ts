@@ -6,7 +6,8 @@ import { RealtimeModule } from '../realtime/realtime.module.js';
 import { HealthController } from './health.controller.js';
 
 @Module({
-  imports: [TerminusModule, CallModule, HistoryModule, RealtimeModule],
+  // Readiness changes are logged once by the controller (ReadinessLog), not every failed probe.
+  imports: [TerminusModule.forRoot({ logger: false }), CallModule, HistoryModule, RealtimeModule],
   controllers: [HealthController],
 })
 export class HealthModule {}
