@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import twilio from 'twilio';
 import { mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
@@ -10,6 +9,7 @@ import {
   postTwiml,
   TEST_AUTH_TOKEN,
 } from './support/fake-twilio.js';
+import { measureLoopLateness } from './support/loop-lateness.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 /**
@@ -59,10 +59,8 @@ describe('what the caller heard is what the model remembers', () => {
 
     it.each([20, 600, 3000])('within 20 ms with %i ms deltas', async (deltaMs) => {
       const { call, upstream } = await dial();
-      // The fake Twilio stamps playback and the clear when this process gets to them: on a busy
-      // machine that can be late by this process's event-loop delay, measured from here.
-      const lag = monitorEventLoopDelay({ resolution: 5 });
-      lag.enable();
+      // The fake Twilio stamps playback and the clear when this process gets to them.
+      const stopMeasuring = measureLoopLateness();
       // 6 s of reply, sent at once (OpenAI sends faster than real time).
       const reply = mulawTone(300, 6000);
       const bytes = deltaMs * 8;
@@ -75,8 +73,7 @@ describe('what the caller heard is what the model remembers', () => {
       upstream.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: 0, item_id: 'u' });
       const truncate = await upstream.waitFor('conversation.item.truncate');
       await call.waitFor('clear');
-      lag.disable();
-      const stampLateMs = Math.max(0, lag.max / 1e6 - 5);
+      const stampLateMs = stopMeasuring();
       const heard = call.playback!.clears[0].playedMs;
       expect(heard).toBeGreaterThan(1400);
       expect(truncate.item_id).toBe('item_1');

@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dominantFrequency, frames20ms, mulawTone } from './support/audio.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
+import { measureLoopLateness } from './support/loop-lateness.js';
 import { FakeTwilioCall, postTwiml, TEST_AUTH_TOKEN, testSid } from './support/fake-twilio.js';
 import { S3Server } from './support/s3-server.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
@@ -95,10 +95,8 @@ describe('recordings (the built service)', () => {
    * caller heard the answer, on the call's clock, by the fake Twilio's playback.
    */
   async function bargeInCall() {
-    // The fake Twilio stamps what the caller heard when this process gets to the frame: on a
-    // busy machine that can be late by this process's own event-loop delay, measured here.
-    const lag = monitorEventLoopDelay({ resolution: 5 });
-    lag.enable();
+    // The fake Twilio stamps what the caller heard when this process gets to the frame.
+    const stopMeasuring = measureLoopLateness();
     const index = openai.connections.length;
     const call = await FakeTwilioCall.dial(service!.baseUrl, { playInRealTime: true });
     const upstream = await openai.connection(index);
@@ -122,13 +120,13 @@ describe('recordings (the built service)', () => {
     call.stop();
     call.hangUp();
     const heardFromMs = call.playback!.runStartedAt - clock.t0;
-    lag.disable();
+    const stampLateMs = stopMeasuring();
     return {
       callSid: call.callSid,
       heardFromMs,
       heardToMs: heardFromMs + call.playback!.clears[0].playedMs,
-      // Beyond the timer's own resolution; the alignment asked for is TOLERANCE_MS on top.
-      stampLateMs: Math.max(0, lag.max / 1e6 - 5),
+      // The alignment asked for is TOLERANCE_MS on top of this.
+      stampLateMs,
     };
   }
 
