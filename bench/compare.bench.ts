@@ -22,7 +22,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -165,6 +165,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   const variants = variantsOf(options);
+  // Every variant runs on this Node (process.execPath): say which, since figures differ by version.
+  console.log(
+    `bench:compare on Node ${process.version}, ${cpus().length} CPUs, ` +
+      `load average ${loadavg()[0].toFixed(2)} at the start`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'bench-compare-'));
   const tables: string[] = [];
   const results: Record<string, unknown> = {};
