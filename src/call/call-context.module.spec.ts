@@ -117,6 +117,29 @@ describe('CallContextModule', () => {
     expect(owner.closed).toEqual(['failed: internal error']);
   });
 
+  it('keeps the right call when runs nest: the same call again, another call, and back', async () => {
+    const first = (await startCall('CA1')(NeedsTheCall)).scope;
+    const second = (await startCall('CA2')(NeedsTheCall)).scope;
+    const seen: (string | undefined)[] = [];
+    const look = (): void => {
+      seen.push(CallScope.current()?.callSid);
+    };
+    let later: Promise<void> | undefined;
+    first.run(() => {
+      first.run(look);
+      second.run(() => {
+        look();
+        second.run(look);
+      });
+      look();
+      // What a handler starts carries its call, whether it ran entered or already inside.
+      later = new Promise<void>((resolve) => setImmediate(resolve)).then(look);
+    });
+    look();
+    await later;
+    expect(seen).toEqual(['CA1', 'CA2', 'CA2', 'CA1', undefined, 'CA1']);
+  });
+
   it('refuses a second owner for one call', async () => {
     const resolve = startCall();
     const { scope } = await resolve(NeedsTheCall);
