@@ -132,7 +132,7 @@ describe('CallContextModule', () => {
         second.run(look);
       });
       look();
-      // What a handler starts carries its call, whether it ran entered or already inside.
+      // What a handler starts (here a promise continuation) carries its call.
       later = new Promise<void>((resolve) => setImmediate(resolve)).then(look);
     });
     look();
