@@ -191,6 +191,11 @@ describe('HTTP hardening (the built service)', () => {
       // The answer may be lost to the reset of a socket closed with unread bytes; if it came, it is 413.
       const answer = client.received();
       expect(answer === '' || answer.startsWith('HTTP/1.1 413')).toBe(true);
+      // The body bound and the webhook's own reader both count it: one answer, and the process
+      // (which a crash would also have closed the socket for) still serves.
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+      expect(service!.exited).toBe(false);
+      expect(service!.logs).not.toContain('ERR_HTTP_HEADERS_SENT');
     });
 
     it.each([

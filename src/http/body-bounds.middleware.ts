@@ -22,8 +22,7 @@ export function bodyBounds(maxBytes: number, addressOf: (req: IncomingMessage) =
       refusals.warn(
         `refused ${req.method} ${path} from ${addressOf(req)}: a body of ${bytes} bytes, over ${maxBytes}`,
       );
-      if (res.headersSent) req.destroy();
-      else answerAndClose(req, res, 413, `the request body is larger than ${maxBytes} bytes`);
+      answerAndClose(req, res, 413, `the request body is larger than ${maxBytes} bytes`);
     };
     const declared = req.headers['content-length'];
     if (declared !== undefined) {

@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /**
  * Answers `status` with `Connection: close` and ends the socket once the answer is written,
  * without reading what is left of the body: a refused request must not keep its connection
- * (and the server's reading) busy with a body nobody wants.
+ * (and the server's reading) busy with a body nobody wants. A request already answered (the
+ * body bound and a route's own reader both count a chunked body, and cut it on the same chunk)
+ * is only cut off: writing a second answer would throw inside the body's `data` event.
  */
 export function answerAndClose(
   req: IncomingMessage,
@@ -11,6 +13,10 @@ export function answerAndClose(
   status: number,
   message: string,
 ): void {
+  if (res.headersSent) {
+    req.destroy();
+    return;
+  }
   res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
   res.end(JSON.stringify({ statusCode: status, message }), () => req.destroy());
 }
