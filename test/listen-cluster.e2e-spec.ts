@@ -138,10 +138,10 @@ describe('listen-in on a cluster', () => {
     const got = listener.framesOf('media', 'caller');
     expect(listener.audio('caller').equals(Buffer.concat(frames))).toBe(true);
     expect(got.map((frame) => frame.timestamp as number)).toEqual(frames.map((_, i) => i * 20));
-    const delays = got.map(
-      (frame, i) => listener.receivedAt[listener.received.indexOf(frame)] - sentAt[i],
-    );
-    expect(Math.max(...delays)).toBeLessThan(100);
+    // As it arrives, not held: the first reached the listener (through the relay) while the
+    // caller was still sending (an ordering, not a timing bound a loaded machine breaks).
+    const firstAt = listener.receivedAt[listener.received.indexOf(got[0])];
+    expect(firstAt).toBeLessThan(sentAt[sentAt.length - 1]);
 
     // The assistant as the caller hears it: paced to playback, not the model's burst.
     stopCaller = pumpCaller(call);

@@ -84,9 +84,10 @@ describe('listen-in and takeover', () => {
     const got = listener.framesOf('media', 'caller');
     expect(listener.audio('caller').equals(Buffer.concat(frames))).toBe(true);
     expect(got.map((frame) => frame.timestamp as number)).toEqual(frames.map((_, i) => i * 20));
-    const indexes = got.map((frame) => listener.received.indexOf(frame));
-    const delays = indexes.map((index, i) => listener.receivedAt[index] - sentAt[i]);
-    expect(Math.max(...delays)).toBeLessThan(100);
+    // As it arrives, not held: one message per frame (above), and the first reached the listener
+    // while the caller was still sending (an ordering, not a timing bound a loaded machine breaks).
+    const firstAt = listener.receivedAt[listener.received.indexOf(got[0])];
+    expect(firstAt).toBeLessThan(sentAt[sentAt.length - 1]);
   });
 
   it('sends the assistant as the caller hears it: paced to playback, nothing after a barge-in', async () => {
