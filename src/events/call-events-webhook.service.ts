@@ -18,6 +18,8 @@ const DTMF_MAX_WAIT_MS = 2000;
 const MAX_DIGITS_PER_EVENT = 256;
 /** Dropped-delivery warnings logged; the rest are only counted. */
 const MAX_DROP_WARNINGS = 10;
+/** Bytes of a receiver's answer read (and thrown away) so its connection can be reused. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 interface DtmfBurst {
   first: CallDtmfEvent;
@@ -136,10 +138,30 @@ export class CallEventsWebhookService implements OnModuleDestroy {
       });
       if (!response.ok)
         this.log.warn(`${event.event} for ${event.callSid}: webhook answered ${response.status}`);
+      await discardBody(response);
     } catch (error) {
       this.log.warn(
         `${event.event} for ${event.callSid}: webhook delivery failed: ${(error as Error).message}`,
       );
     }
+  }
+}
+
+/**
+ * Reads the answer to its end and drops it: an answer longer than fetch buffers by itself
+ * (~64 KiB) holds its connection until the garbage collector finds the unread body, so each
+ * delivery would open another (cancelling the stream closes it instead). An answer longer than
+ * MAX_ANSWER_BYTES is cut off with its connection.
+ */
+async function discardBody(response: Response): Promise<void> {
+  if (!response.body) return;
+  let bytes = 0;
+  try {
+    for await (const chunk of response.body) {
+      bytes += (chunk as Uint8Array).byteLength;
+      if (bytes > MAX_ANSWER_BYTES) break;
+    }
+  } catch {
+    // The event was delivered; an answer cut short (reset, the delivery timeout) changes nothing.
   }
 }

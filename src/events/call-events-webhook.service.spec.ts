@@ -1,0 +1,116 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CallControlConfig } from '../config/config.namespaces.js';
+import { Secret } from '../config/secret.js';
+import { CallEventBus } from './call-event-bus.js';
+import { CallEventsWebhookService } from './call-events-webhook.service.js';
+import type { CallStartedEvent } from './call-events.js';
+
+const SECRET = 'whsec-b7e1c02f9a4d48e3a51c6f0d2e8b9a17';
+
+interface Received {
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+async function receiver(answer: string) {
+  const received: Received[] = [];
+  let connections = 0;
+  let answersCutOff = 0;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push({ body, headers: req.headers });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.on('close', () => {
+        if (!res.writableFinished) answersCutOff++;
+      });
+      res.end(answer);
+    });
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return {
+    server,
+    url,
+    received,
+    connections: () => connections,
+    answersCutOff: () => answersCutOff,
+  };
+}
+
+function started(callSid: string): CallStartedEvent {
+  return {
+    event: 'call.started',
+    callSid,
+    streamSid: `MZ${callSid.slice(2)}`,
+    at: new Date().toISOString(),
+    customParameters: {},
+  };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('CallEventsWebhookService', () => {
+  let hook: Awaited<ReturnType<typeof receiver>>;
+  let service: CallEventsWebhookService;
+
+  async function start(answer: string): Promise<void> {
+    hook = await receiver(answer);
+    const cfg = {
+      eventsWebhookUrl: hook.url,
+      eventsWebhookSecret: new Secret(SECRET),
+    } as CallControlConfig;
+    service = new CallEventsWebhookService(cfg, new CallEventBus());
+  }
+
+  afterEach(async () => {
+    hook.server.closeAllConnections();
+    await new Promise((resolve) => hook.server.close(resolve));
+  });
+
+  it('signs each event over its timestamp and body', async () => {
+    await start('ok');
+    service.deliver(started('CA00000000000000000000000000000001'));
+    await until(() => hook.received.length === 1);
+    const { body, headers } = hook.received[0];
+    const expected = createHmac('sha256', SECRET)
+      .update(`${String(headers['x-bridge-timestamp'])}.${body}`)
+      .digest('hex');
+    expect(headers['x-bridge-signature']).toBe(`sha256=${expected}`);
+    expect(JSON.parse(body)).toMatchObject({ event: 'call.started' });
+  });
+
+  async function deliverOneByOne(count: number): Promise<void> {
+    for (let i = 1; i <= count; i++) {
+      service.deliver(started(`CA0000000000000000000000000000000${i}`));
+      await until(() => hook.received.length === i);
+      // Let the client finish with the answer before the next delivery picks a connection.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('reads the answer to its end, so one kept-alive connection carries delivery after delivery', async () => {
+    // Longer than fetch buffers by itself: left unread, it would hold its connection.
+    await start(JSON.stringify({ received: true, note: 'x'.repeat(200_000) }));
+    await deliverOneByOne(5);
+    expect(hook.connections()).toBe(1);
+    expect(hook.answersCutOff()).toBe(0);
+  });
+
+  it('cuts off an answer past its bound and goes on delivering', async () => {
+    await start('x'.repeat(16 * 1024 * 1024));
+    await deliverOneByOne(3);
+    await until(() => hook.answersCutOff() === 3);
+    expect(hook.received).toHaveLength(3);
+  });
+});
