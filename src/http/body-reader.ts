@@ -53,14 +53,17 @@ export function readBoundedBody(
 /**
  * A form body (`application/x-www-form-urlencoded`, as Twilio posts its webhooks) as a flat
  * record: a name given twice becomes a list, as Express's parser makes it, and as Twilio's
- * signature algorithm reads it.
+ * signature algorithm reads it. The record has no prototype, so a field named `toString` or
+ * `__proto__` is a field like any other (signed, checked), and a repeated name is appended in
+ * place: linear in the body, however a stranger repeats a name before the signature is checked.
  */
 export function parseForm(bytes: Buffer): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
+  const fields = Object.create(null) as Record<string, string | string[]>;
   for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) {
     const before = fields[name];
     if (before === undefined) fields[name] = value;
-    else fields[name] = Array.isArray(before) ? [...before, value] : [before, value];
+    else if (Array.isArray(before)) before.push(value);
+    else fields[name] = [before, value];
   }
   return fields;
 }
