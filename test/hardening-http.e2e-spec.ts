@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from '../src/logging/refusal-log.js';
 import { LOGIN_MAX_FAILURES } from '../src/console/console.constants.js';
 import { TEST_AUTH_TOKEN, testSid } from './support/fake-twilio.js';
-import { rawConnect, type RawClient } from './support/raw-http.js';
+import { rawConnect, rawRequest, type RawClient } from './support/raw-http.js';
 import { ServiceProcess } from './support/service-process.js';
 import { waitUntil } from './support/wait.js';
 
@@ -245,6 +245,60 @@ describe('HTTP hardening (the built service)', () => {
         expect(client.received()).toMatch(/\r\nconnection: close\r\n/i);
       },
     );
+  });
+
+  describe('requests a stranger shapes to cost us', () => {
+    it('reads a webhook form of one name repeated ~50,000 times at once, the process still serving', async () => {
+      const { baseUrl } = await start();
+      // 100 KiB of `a&a&...`: a list copied on every repeat held the event loop for ~100 s.
+      const body = Array(50_000).fill('a').join('&');
+      for (const path of ['/api/twiml', '/api/stream-status']) {
+        const startedAt = Date.now();
+        const refused = await fetch(`${baseUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
+        expect([path, refused.status]).toEqual([path, 403]);
+        expect(Date.now() - startedAt).toBeLessThan(10_000);
+      }
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+    });
+
+    it('answers 4xx, never 500, to a request target or Host that names no URL', async () => {
+      const { baseUrl } = await start();
+      const { host } = new URL(baseUrl);
+      // An absolute-form target (a proxy request; Twilio never sends one) with a signature.
+      for (const path of ['/api/twiml', '/api/stream-status']) {
+        const absolute = await rawRequest(baseUrl, {
+          method: 'POST',
+          path: `http://elsewhere.test${path}`,
+          headers: {
+            host,
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': 'c2lnbmF0dXJl',
+          },
+          body: `CallSid=${testSid('CA')}`,
+        });
+        expect([path, absolute.status]).toEqual([path, 403]);
+      }
+      // The console's cookie routes read the Host to decide on `Secure`.
+      const logout = await rawRequest(baseUrl, {
+        method: 'POST',
+        path: '/console/logout',
+        headers: { host: 'a_b', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(logout.status).toBe(204);
+      const login = await rawRequest(baseUrl, {
+        method: 'POST',
+        path: '/console/login',
+        headers: { host: 'a_b', 'content-type': 'application/json' },
+        body: JSON.stringify({ token: API_TOKEN }),
+      });
+      expect(login.status).toBe(204);
+      expect(service!.jsonLines().filter((line) => Number(line.level) >= 50)).toEqual([]);
+    });
   });
 
   describe('the console takes JSON only on its login and mutation routes (CSRF)', () => {

@@ -24,7 +24,7 @@ import { clientAddress } from '../http/client-address.js';
 import { RefusalLog } from '../logging/refusal-log.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
-import { publicBaseUrl } from '../twilio/public-url.js';
+import { consoleOrigin } from './console-origin.js';
 import { ConsoleEnabledGuard } from './console-auth.guard.js';
 import { ConsoleAssets } from './console-assets.service.js';
 import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
@@ -137,7 +137,8 @@ export class ConsoleController {
    * PUBLIC_URL's host.
    */
   private isHttps(req: Request): boolean {
-    if (publicBaseUrl(req, { trustProxy: this.server.trustProxy }).startsWith('https://')) {
+    // Headers that name no URL (never a browser's) get the plain cookie, not a 500.
+    if (consoleOrigin(req, { trustProxy: this.server.trustProxy })?.startsWith('https://')) {
       return true;
     }
     const publicUrl = this.server.publicUrl;

@@ -23,11 +23,31 @@ export interface HistoryQuery {
   format: 'json' | 'csv';
 }
 
+/** The years PostgreSQL and ISO 8601's plain form share: a date outside is the client's error. */
+const FIRST_YEAR = 1;
+const LAST_YEAR = 9999;
+/** The largest `serial` id PostgreSQL gives: a cursor with a larger one was never ours. */
+const MAX_ROW_ID = 2 ** 31 - 1;
+
 const isoDate = z
   .string()
   .max(40)
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'expected an ISO date such as 2026-01-31')
+  .refine((value) => {
+    const time = Date.parse(value);
+    if (Number.isNaN(time)) return false;
+    const year = new Date(time).getUTCFullYear();
+    return year >= FIRST_YEAR && year <= LAST_YEAR;
+  }, 'expected an ISO date such as 2026-01-31')
   .transform((value) => new Date(Date.parse(value)).toISOString());
+
+/** Free text for the database: PostgreSQL's text cannot hold NUL, so one is a 400, not a 503. */
+const searchText = (maxChars: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(maxChars)
+    .refine((value) => !value.includes('\u0000'), 'must not contain NUL');
 
 const cursorSchema = z
   .string()
@@ -35,7 +55,9 @@ const cursorSchema = z
   .transform((value, ctx) => {
     try {
       const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-      const [endedAt, id] = z.tuple([isoDate, z.number().int().nonnegative()]).parse(parsed);
+      const [endedAt, id] = z
+        .tuple([isoDate, z.number().int().nonnegative().max(MAX_ROW_ID)])
+        .parse(parsed);
       return { endedAt, id };
     } catch {
       ctx.addIssue({ code: 'custom', message: 'not a cursor this API gave' });
@@ -53,12 +75,12 @@ const querySchema = z.object({
   cursor: cursorSchema.optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
-  number: z.string().trim().min(1).max(MAX_HISTORY_NUMBER_CHARS).optional(),
+  number: searchText(MAX_HISTORY_NUMBER_CHARS).optional(),
   outcome: z
     .string()
     .regex(/^[a-z_]{1,32}$/, 'expected an outcome such as completed or failed')
     .optional(),
-  q: z.string().trim().min(1).max(MAX_HISTORY_SEARCH_CHARS).optional(),
+  q: searchText(MAX_HISTORY_SEARCH_CHARS).optional(),
   format: z.enum(['json', 'csv']).optional(),
 });
 

@@ -66,7 +66,13 @@ export class TwilioSignatureService {
     const signature = Array.isArray(header) ? header[0] : header;
     if (!signature) return 'missing';
     const authToken = this.twilioCfg.authToken?.reveal() ?? '';
-    return twilio.validateRequest(authToken, signature, url, params) ? 'valid' : 'invalid';
+    try {
+      return twilio.validateRequest(authToken, signature, url, params) ? 'valid' : 'invalid';
+    } catch {
+      // A request target no URL can be built from (an absolute-form `GET http://x/...`, which
+      // Twilio never sends): no signature can match it, so it is refused like a wrong one.
+      return 'invalid';
+    }
   }
 }
 
