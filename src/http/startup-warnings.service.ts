@@ -26,6 +26,11 @@ export class StartupWarnings implements OnApplicationBootstrap {
         `PUBLIC_URL=${publicUrl} gives Twilio a ws:// Stream URL (${mediaStreamUrl(publicUrl, this.mount.path)}), but Twilio connects only to wss:// (error 31922): use an https:// PUBLIC_URL`,
       );
     }
+    if (this.twilio.phoneNumber && !publicUrl && !isLocalEnvironment()) {
+      this.log.warn(
+        "TWILIO_PHONE_NUMBER is set but PUBLIC_URL is not: an outbound call (POST /api/calls) gives Twilio a TwiML URL built from the API request's Host header, which the client chooses; set PUBLIC_URL",
+      );
+    }
     if (!this.twilio.validateSignatures) {
       this.log.warn(
         'TWILIO_VALIDATE_SIGNATURES=false: Twilio signatures and stream tokens are NOT checked; anyone can open calls on this bridge',
