@@ -36,6 +36,13 @@ const AUDIO_MAX_BACKLOG_FRAMES = 50;
  * is replaced. Far above any real event; events over their own field bounds are dropped at parse.
  */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+/**
+ * A ping this often on an open socket. OpenAI may rightly send nothing for minutes (a silent
+ * caller), so silence proves nothing, but a socket that answered neither a ping nor with any
+ * event for a whole interval is dead (a half-open path, a stalled proxy): it is closed (1006)
+ * and the session replaced, instead of leaving the caller in dead air until TCP gives up.
+ */
+const PING_INTERVAL_MS = 10_000;
 
 export interface RealtimeConnectionOptions {
   url: string;
@@ -51,6 +58,8 @@ export interface RealtimeConnectionOptions {
   connectTimeoutMs: number;
   /** Appends held back while OpenAI does not read (AUDIO_MAX_BACKLOG_FRAMES if not given). */
   audioBacklogFrames?: number;
+  /** PING_INTERVAL_MS if not given. */
+  pingIntervalMs?: number;
 }
 
 /**
@@ -67,6 +76,9 @@ export class RealtimeConnection {
   private closeReported = false;
   private audio?: BoundedSender;
   private readonly openTimer: NodeJS.Timeout;
+  private pingTimer?: NodeJS.Timeout;
+  /** Whether OpenAI answered (a pong or any message) since the last ping. */
+  private answered = true;
 
   constructor(
     private readonly options: RealtimeConnectionOptions,
@@ -116,9 +128,14 @@ export class RealtimeConnection {
     socket.on('open', () => {
       clearTimeout(this.openTimer);
       this.opened = true;
+      this.startPinging(socket);
       this.handlers.onOpen();
     });
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('pong', () => (this.answered = true));
+    socket.on('message', (data, isBinary) => {
+      this.answered = true;
+      this.onMessage(data, isBinary);
+    });
     socket.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
       this.httpStatus = res.statusCode;
       this.lastError = `upgrade refused with HTTP ${res.statusCode}`;
@@ -156,6 +173,7 @@ export class RealtimeConnection {
     if (this.closedByUs) return;
     this.closedByUs = true;
     clearTimeout(this.openTimer);
+    clearInterval(this.pingTimer);
     this.audio?.dispose();
     const socket = this.socket;
     if (!socket) {
@@ -168,6 +186,20 @@ export class RealtimeConnection {
     } else {
       socket.terminate();
     }
+  }
+
+  private startPinging(socket: WebSocket): void {
+    const intervalMs = this.options.pingIntervalMs ?? PING_INTERVAL_MS;
+    this.pingTimer = setInterval(() => {
+      if (!this.answered) {
+        this.lastError = `no answer to a ping within ${intervalMs} ms`;
+        socket.terminate();
+        return;
+      }
+      this.answered = false;
+      socket.ping();
+    }, intervalMs);
+    this.pingTimer.unref();
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
@@ -184,6 +216,7 @@ export class RealtimeConnection {
     if (this.closeReported) return;
     this.closeReported = true;
     clearTimeout(this.openTimer);
+    clearInterval(this.pingTimer);
     this.audio?.dispose();
     this.handlers.onClose({
       wasOpen: this.opened,

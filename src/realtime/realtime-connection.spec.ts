@@ -1,0 +1,64 @@
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { RealtimeConnection, type RealtimeCloseInfo } from './realtime-connection.js';
+
+const PING_MS = 100;
+
+/** A Realtime endpoint that accepts the upgrade and then says nothing at all. */
+async function silentServer(autoPong: boolean) {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/realtime`;
+  return { server, url };
+}
+
+function connect(url: string) {
+  let opened = false;
+  let closed: RealtimeCloseInfo | undefined;
+  const connection = new RealtimeConnection(
+    { url, headers: {}, connectTimeoutMs: 2000, pingIntervalMs: PING_MS },
+    {
+      onOpen: () => (opened = true),
+      onEvent: () => undefined,
+      onInvalidEvent: () => undefined,
+      onClose: (info) => (closed = info),
+    },
+  );
+  return { connection, opened: () => opened, closed: () => closed };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('RealtimeConnection liveness', () => {
+  let server: WebSocketServer | undefined;
+  afterEach(async () => {
+    for (const client of server?.clients ?? []) client.terminate();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('closes a socket that answers no ping (a stalled path) as a dropped one (1006)', async () => {
+    const silent = await silentServer(false);
+    server = silent.server;
+    const link = connect(silent.url);
+    await sleep(PING_MS * 4);
+    expect(link.opened()).toBe(true);
+    expect(link.closed()).toMatchObject({
+      wasOpen: true,
+      byUs: false,
+      code: 1006,
+      error: `no answer to a ping within ${PING_MS} ms`,
+    });
+  });
+
+  it('keeps a socket open that answers its pings, however long OpenAI has nothing to say', async () => {
+    const quiet = await silentServer(true);
+    server = quiet.server;
+    const link = connect(quiet.url);
+    await sleep(PING_MS * 6);
+    expect(link.opened()).toBe(true);
+    expect(link.closed()).toBeUndefined();
+    link.connection.close();
+    await sleep(50);
+    expect(link.closed()).toMatchObject({ byUs: true });
+  });
+});
