@@ -27,6 +27,14 @@ export type StreamRefusal =
   /** too many, too large or too much in frames before a valid `start` */
   | 'pre_start_budget';
 
+/**
+ * Distinct `code` labels of bridge_openai_errors_total: OpenAI's codes are a few dozen, but a
+ * label is a series kept for the life of the process, and a code is the upstream's word. Past
+ * this many, or a code not shaped like one, it counts as `other`.
+ */
+export const MAX_OPENAI_ERROR_CODES = 64;
+const ERROR_CODE_SHAPE = /^[a-z0-9_.]{1,64}$/i;
+
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
 /** Barge-in: from speech_started to Twilio confirming the clear (a network round trip or so). */
 const REACTION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2];
@@ -63,6 +71,7 @@ export class BridgeMetrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  private readonly openaiErrorCodes = new Set<string>();
   private readonly reconnects = new Counter({
     name: 'bridge_openai_reconnects_total',
     help: 'Realtime sessions replaced mid-call (socket lost or session limit)',
@@ -239,7 +248,15 @@ export class BridgeMetrics {
   }
 
   openaiError(code: string): void {
-    this.openaiErrors.inc({ code });
+    const known = this.openaiErrorCodes.has(code);
+    if (
+      !known &&
+      ERROR_CODE_SHAPE.test(code) &&
+      this.openaiErrorCodes.size < MAX_OPENAI_ERROR_CODES
+    ) {
+      this.openaiErrorCodes.add(code);
+    }
+    this.openaiErrors.inc({ code: this.openaiErrorCodes.has(code) ? code : 'other' });
   }
 
   reconnected(): void {
