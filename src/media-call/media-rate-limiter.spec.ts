@@ -1,4 +1,9 @@
-import { MEDIA_BYTES_PER_SECOND, MediaRateLimiter, TokenBucket } from './media-rate-limiter.js';
+import {
+  MEDIA_BYTES_PER_SECOND,
+  MIN_MEDIA_FRAME_BYTES,
+  MediaRateLimiter,
+  TokenBucket,
+} from './media-rate-limiter.js';
 
 const FRAME = Buffer.alloc(160).toString('base64'); // 20 ms of mu-law
 
@@ -51,6 +56,23 @@ describe('MediaRateLimiter', () => {
     expect(forwardedBytes).toBeLessThanOrEqual((elapsedS + 1) * MEDIA_BYTES_PER_SECOND + 160);
     expect(limiter.droppedFrames).toBeGreaterThan(500);
     expect(frames).toBeLessThan(1000);
+  });
+
+  it('holds a flood of one-byte frames to 100 a second (plus the burst), then closes it', () => {
+    let now = 0;
+    const limiter = new MediaRateLimiter(() => now);
+    const tiny = Buffer.alloc(1).toString('base64');
+    let forwarded = 0;
+    let verdict = 'forward';
+    while (verdict !== 'close') {
+      verdict = limiter.audio(tiny);
+      if (verdict === 'forward') forwarded++;
+      now += 0.125; // 8,000 frames a second
+    }
+    const perSecond = MEDIA_BYTES_PER_SECOND / MIN_MEDIA_FRAME_BYTES;
+    expect(perSecond).toBe(100);
+    expect(forwarded).toBeLessThanOrEqual((now / 1000 + 1) * perSecond + 1);
+    expect(now).toBeLessThan(20_000);
   });
 
   it('drops key presses beyond what a person can type', () => {

@@ -10,6 +10,12 @@ export const MEDIA_BYTES_PER_SECOND = 1000 * MULAW_BYTES_PER_MS;
 export const MEDIA_BURST_S = 1;
 /** A stream whose dropped, faster-than-real-time audio adds up to this much is closed. */
 export const MAX_EXCESS_MEDIA_S = 10;
+/**
+ * The least one frame is charged, in bytes (10 ms of audio; Twilio sends 20 ms frames): the
+ * limit is on frames as much as on audio, so that a flood of tiny frames (each an event sent
+ * to OpenAI) is held to 100 a second like any other excess.
+ */
+export const MIN_MEDIA_FRAME_BYTES = 10 * MULAW_BYTES_PER_MS;
 /** Key presses a stream may send per second (a person manages a few), with the same burst. */
 export const MAX_DTMF_PER_S = 10;
 
@@ -67,7 +73,7 @@ export class MediaRateLimiter {
 
   /** One `media` frame's base64 payload. */
   audio(payloadBase64: string): MediaVerdict {
-    const bytes = base64DecodedLength(payloadBase64);
+    const bytes = Math.max(base64DecodedLength(payloadBase64), MIN_MEDIA_FRAME_BYTES);
     if (this.media.take(bytes, this.now())) return 'forward';
     this.droppedFrames++;
     this.excessBytes += bytes;

@@ -73,6 +73,7 @@ describe('parseTwilioFrame', () => {
     ['media without payload', '{"event":"media","streamSid":"MZ1","media":{}}'],
     ['media with invalid base64', media('not base64!')],
     ['media with a numeric payload', media(42)],
+    ['media with an empty payload', media('')],
     [
       'start without callSid',
       JSON.stringify({ ...start, start: { ...start.start, callSid: undefined } }),

@@ -127,7 +127,11 @@ function str(value: unknown): string | undefined {
 function parseMedia(value: Json): FrameParseResult {
   const media = value.media;
   if (!isNonEmptyString(value.streamSid)) return fail('media without streamSid');
-  if (!isObject(media) || !isString(media.payload)) return fail('media without media.payload');
+  // Twilio's frames always carry audio: an empty one is no frame (it would pass the byte-rate
+  // limit for free and keep an idle call alive).
+  if (!isObject(media) || !isNonEmptyString(media.payload)) {
+    return fail('media without media.payload');
+  }
   if (!isBase64(media.payload)) return fail('media payload is not valid base64');
   if (
     !isOptionalString(media.track) ||

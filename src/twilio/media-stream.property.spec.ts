@@ -52,7 +52,7 @@ describe('parseTwilioFrame (property-based)', () => {
   it('accepts every well-formed media frame and returns its payload unchanged', () => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ maxLength: 400 }),
+        fc.uint8Array({ minLength: 1, maxLength: 400 }),
         fc.stringMatching(/^MZ[0-9a-f]{32}$/),
         (bytes, streamSid) => {
           const payload = Buffer.from(bytes).toString('base64');
