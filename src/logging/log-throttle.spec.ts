@@ -1,4 +1,5 @@
-import { LogThrottle } from './log-throttle.js';
+import { TRUNCATION_MARKER } from '../text/text-bound.js';
+import { LogThrottle, MAX_THROTTLED_LINE_CHARS } from './log-throttle.js';
 
 describe('LogThrottle', () => {
   it('writes a burst, then its rate, and reports what it held back', () => {
@@ -16,5 +17,12 @@ describe('LogThrottle', () => {
     const written = Array.from({ length: 50 }, (_, i) => throttle.line(`line ${i}`));
     // The burst, and at most one more if a whole second passed meanwhile.
     expect(written.filter(Boolean).length).toBeLessThanOrEqual(3);
+  });
+
+  it('cuts a line whose length the peer chose', () => {
+    const throttle = new LogThrottle(10, 3, () => 0);
+    const line = throttle.line(`refused: unknown parameter ${'x'.repeat(8000)}`)!;
+    expect(line).toHaveLength(MAX_THROTTLED_LINE_CHARS + TRUNCATION_MARKER.length);
+    expect(line.endsWith(TRUNCATION_MARKER)).toBe(true);
   });
 });

@@ -1,7 +1,16 @@
+import { truncateText } from '../text/text-bound.js';
+
+/**
+ * The longest line a stranger can have written, before the held-back count: a refusal may
+ * quote what the peer sent (a parameter name, an encoding), and the peer chooses its length.
+ */
+export const MAX_THROTTLED_LINE_CHARS = 300;
+
 /**
  * A rate limit for log lines that strangers can cause (refused upgrades and streams): `ratePerS`
- * lines a second with a burst of `burst`; the lines beyond are counted, and the count rides on
- * the next line that is written. An attacker's flood of sockets cannot become a flood of logs.
+ * lines a second with a burst of `burst`, each cut to MAX_THROTTLED_LINE_CHARS; the lines beyond
+ * are counted, and the count rides on the next line that is written. An attacker's flood of
+ * sockets cannot become a flood of logs.
  */
 export class LogThrottle {
   private tokens: number;
@@ -29,6 +38,7 @@ export class LogThrottle {
     this.tokens--;
     const held = this.suppressed;
     this.suppressed = 0;
-    return held ? `${message} (${held} similar lines not logged)` : message;
+    const line = truncateText(message, MAX_THROTTLED_LINE_CHARS);
+    return held ? `${line} (${held} similar lines not logged)` : line;
   }
 }
