@@ -56,7 +56,9 @@ export class CallRegistry {
   /** Authenticated streams whose session is still being created. */
   private reservedSlots = 0;
   /** Upgrades that have not yet sent a valid `start`, oldest first (Sets keep insertion order). */
+  /** Streams waiting for `start`, oldest first: unsigned upgrades, and signed ones. */
   private readonly pending = new Set<PendingStream>();
+  private readonly pendingSigned = new Set<PendingStream>();
   private draining = false;
 
   constructor(
@@ -66,7 +68,7 @@ export class CallRegistry {
   ) {
     metrics.trackLiveCalls(() => [...this.sessions.values()].map((session) => session.stats));
     metrics.trackPendingStreams(() => ({
-      unauthenticated: this.pending.size,
+      unauthenticated: this.pending.size + this.pendingSigned.size,
       authenticated: this.reservedSlots,
     }));
   }
@@ -74,7 +76,7 @@ export class CallRegistry {
   /** Streams not yet a call: those waiting for a valid `start`, and authenticated ones starting. */
   get pendingStreams(): { unauthenticated: number; authenticated: number; max: number } {
     return {
-      unauthenticated: this.pending.size,
+      unauthenticated: this.pending.size + this.pendingSigned.size,
       authenticated: this.reservedSlots,
       max: this.limits.maxPendingStreams,
     };
@@ -118,20 +120,26 @@ export class CallRegistry {
   /**
    * Puts a new stream in the pool of those waiting for `start`; when the pool is full, the oldest
    * waiting stream is evicted to make room, so strangers filling the pool cannot keep real
-   * calls out.
+   * calls out. Upgrades with a valid signature (Twilio signs its own) rank above unsigned ones:
+   * an unsigned newcomer evicts only an unsigned stream, and is itself destroyed when every
+   * waiting stream is signed, so a flood of unsigned upgrades cannot push Twilio's streams out
+   * however fast it comes.
    */
-  addPending(stream: PendingStream): void {
-    while (this.pending.size >= this.limits.maxPendingStreams) {
-      const oldest = this.pending.values().next().value as PendingStream;
-      this.pending.delete(oldest);
+  addPending(stream: PendingStream, signed = false): void {
+    while (this.pending.size + this.pendingSigned.size >= this.limits.maxPendingStreams) {
+      const pool = this.pending.size > 0 ? this.pending : signed ? this.pendingSigned : undefined;
+      if (!pool) return stream.evict();
+      const oldest = pool.values().next().value as PendingStream;
+      pool.delete(oldest);
       oldest.evict();
     }
-    this.pending.add(stream);
+    (signed ? this.pendingSigned : this.pending).add(stream);
   }
 
   /** The stream left the pool: it sent a valid `start`, or it is gone. */
   removePending(stream: PendingStream): void {
     this.pending.delete(stream);
+    this.pendingSigned.delete(stream);
   }
 
   /** True when the call ended (on this instance) within the last hour. */

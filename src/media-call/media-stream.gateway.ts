@@ -89,7 +89,7 @@ export class MediaStreamGateway implements OnModuleInit {
   handleConnection(socket: WebSocket, req?: VettedRequest): void {
     const signed = req?.[SIGNED] === true;
     const timeout = startTimeoutMs(signed, this.limits.streamStartTimeoutMs);
-    this.registry.addPending(new MediaStreamConnection(socket, this.host, timeout));
+    this.registry.addPending(new MediaStreamConnection(socket, this.host, timeout), signed);
   }
 
   private warnRefusal(message: string): void {
