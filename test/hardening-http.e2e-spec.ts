@@ -265,6 +265,31 @@ describe('HTTP hardening (the built service)', () => {
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
     });
 
+    it('writes no error for a client that hangs up mid-body', async () => {
+      const { baseUrl } = await start();
+      const routes: Array<[string, string]> = [
+        ['/api/twiml', 'application/x-www-form-urlencoded'],
+        ['/api/calls', 'application/json'],
+        ['/api/openai/webhook', 'application/json'],
+      ];
+      for (const [path, type] of routes) {
+        const clients = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            rawConnect(
+              baseUrl,
+              `POST ${path} HTTP/1.1\r\nhost: bridge.test\r\ncontent-type: ${type}\r\n` +
+                `content-length: 100\r\n\r\n{"a":`,
+            ),
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        for (const client of clients) client.socket.destroy();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+      expect(service!.jsonLines().filter((line) => Number(line.level) >= 50)).toEqual([]);
+    });
+
     it('answers 4xx, never 500, to a request target or Host that names no URL', async () => {
       const { baseUrl } = await start();
       const { host } = new URL(baseUrl);

@@ -43,10 +43,13 @@ export function readBoundedBody(
     }
     next();
   });
-  req.on('error', (error) => {
+  req.on('error', () => {
+    // The client hung up mid-body, or the server's request timeout cut it (408 already sent):
+    // nobody is left to answer, and a stranger can do this at will, so it is no error of ours
+    // to log with a stack. The socket is already gone; drop what was read.
     if (done) return;
     done = true;
-    next(error);
+    chunks.length = 0;
   });
 }
 
