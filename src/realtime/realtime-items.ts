@@ -1,4 +1,5 @@
 import { isObject, isString } from '../text/json-guards.js';
+import { cutText } from '../text/text-bound.js';
 
 /** Longest text kept from one item (transcripts go into logs, events and the re-seed). */
 export const MAX_ITEM_TEXT_CHARS = 20_000;
@@ -67,7 +68,7 @@ export function functionCall(
   const call = {
     response_id: responseId,
     call_id: callId,
-    name: name.slice(0, MAX_TOOL_NAME_CHARS),
+    name: cutText(name, MAX_TOOL_NAME_CHARS),
   };
   if (toolArgumentsWithinBound(args)) return { ...call, arguments: args };
   return { ...call, arguments: '{}', oversizedArgumentsBytes: Buffer.byteLength(args) };
@@ -101,13 +102,13 @@ export function summariseItem(item: unknown): RealtimeItemSummary | undefined {
       if (isString(text) && text.length > 0) texts.push(text);
     }
   }
-  const str = (value: unknown, max: number) => (isString(value) ? value.slice(0, max) : undefined);
+  const str = (value: unknown, max: number) => (isString(value) ? cutText(value, max) : undefined);
   return {
     id: item.id,
     type: item.type,
     role: str(item.role, 20),
     status: str(item.status, 20),
-    text: texts.length > 0 ? texts.join(' ').slice(0, MAX_ITEM_TEXT_CHARS) : undefined,
+    text: texts.length > 0 ? cutText(texts.join(' '), MAX_ITEM_TEXT_CHARS) : undefined,
     call_id: str(item.call_id, 200),
     name: str(item.name, MAX_TOOL_NAME_CHARS),
     // Over the bound, the arguments are not kept: the call is refused (functionCall).

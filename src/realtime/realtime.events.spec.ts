@@ -1,4 +1,4 @@
-import { parseRealtimeEvent } from './realtime.events.js';
+import { MAX_ID_CHARS, parseRealtimeEvent } from './realtime.events.js';
 
 const parse = (event: Record<string, unknown>) => parseRealtimeEvent(JSON.stringify(event));
 
@@ -34,6 +34,27 @@ describe('parseRealtimeEvent (server events typed from the openai package, check
     });
     expect(parse({ type: 'response.done', response: { status: 'completed' } }).ok).toBe(false);
     expect(parseRealtimeEvent('[1]')).toEqual({ ok: false, reason: 'no event type' });
+  });
+
+  it('refuses an event carrying an id longer than any OpenAI gives (the bridge keeps ids)', () => {
+    const id = (length: number) => 'i'.repeat(length);
+    const delta = (ids: Record<string, unknown>) =>
+      parse({ type: 'response.output_audio.delta', delta: 'AAAA', ...ids });
+    expect(delta({ response_id: 'resp_1', item_id: id(MAX_ID_CHARS) }).ok).toBe(true);
+    expect(delta({ response_id: 'resp_1', item_id: id(MAX_ID_CHARS + 1) })).toEqual({
+      ok: false,
+      reason: `response.output_audio.delta: item_id over ${MAX_ID_CHARS} characters`,
+    });
+    expect(delta({ response_id: id(50_000), item_id: 'item_1' }).ok).toBe(false);
+    expect(parse({ type: 'response.created', response: { id: id(MAX_ID_CHARS + 1) } }).ok).toBe(
+      false,
+    );
+    expect(
+      parse({
+        type: 'conversation.item.added',
+        item: { id: id(MAX_ID_CHARS + 1), type: 'message' },
+      }).ok,
+    ).toBe(false);
   });
 
   it('keeps a response status the SDK lists and drops any other', () => {

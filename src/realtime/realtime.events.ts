@@ -1,5 +1,6 @@
 import type * as Sdk from 'openai/resources/realtime/realtime';
 import { isBase64, isObject, isString } from '../text/json-guards.js';
+import { cutText } from '../text/text-bound.js';
 import {
   asFunctionCall,
   functionCall,
@@ -91,6 +92,13 @@ export const MAX_AUDIO_DELTA_CHARS = Math.ceil((10 * 8000) / 3) * 4;
 export const MAX_TRANSCRIPT_CHARS = 20_000;
 /** Error messages are cut to this. */
 const MAX_ERROR_TEXT_CHARS = 1000;
+/**
+ * The longest id taken from OpenAI (`item_...`, `resp_...`, `call_...` are ~30 characters): the
+ * bridge keeps ids (the playback clock's items, the conversation memory), so a longer one is
+ * refused at parse, whatever the event.
+ */
+export const MAX_ID_CHARS = 128;
+const ID_FIELDS = ['item_id', 'response_id', 'previous_item_id', 'call_id', 'event_id'] as const;
 /** A response's statuses, as the SDK lists them (a compile error when it adds one). */
 const RESPONSE_STATUSES: Record<NonNullable<RealtimeResponse['status']>, true> = {
   completed: true,
@@ -114,6 +122,8 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
   if (!isObject(value) || !isString(value.type)) return fail('no event type');
   const v = value;
   const originalType = value.type;
+  const longId = oversizedId(v);
+  if (longId) return fail(`${originalType}: ${longId} over ${MAX_ID_CHARS} characters`);
   switch (v.type) {
     case 'session.created':
     case 'session.updated':
@@ -208,7 +218,7 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       const { type, item_id: itemId, transcript } = v;
       if (!isString(itemId) || !isString(transcript))
         return fail(`${type} without item_id/transcript`);
-      const text = transcript.slice(0, MAX_TRANSCRIPT_CHARS);
+      const text = cutText(transcript, MAX_TRANSCRIPT_CHARS);
       return type === 'response.output_audio_transcript.done' && isString(v.response_id)
         ? ok({ type, item_id: itemId, transcript: text, response_id: v.response_id })
         : ok({ type, item_id: itemId, transcript: text });
@@ -246,7 +256,7 @@ function errorDetail(value: unknown): RealtimeErrorDetail {
   return {
     type: optStr(e.type),
     code: optStr(e.code),
-    message: optStr(e.message)?.slice(0, MAX_ERROR_TEXT_CHARS),
+    message: isString(e.message) ? cutText(e.message, MAX_ERROR_TEXT_CHARS) : undefined,
     param: optStr(e.param),
     event_id: optStr(e.event_id),
   };
@@ -257,6 +267,16 @@ function responseStatus(value: unknown): RealtimeResponse['status'] {
   return isString(value) && Object.hasOwn(RESPONSE_STATUSES, value)
     ? (value as keyof typeof RESPONSE_STATUSES)
     : undefined;
+}
+
+/** The first id field (top level, or the response's or item's own) longer than MAX_ID_CHARS. */
+function oversizedId(v: Record<string, unknown>): string | undefined {
+  const long = (value: unknown) => isString(value) && value.length > MAX_ID_CHARS;
+  const field = ID_FIELDS.find((name) => long(v[name]));
+  if (field) return field;
+  if (isObject(v.response) && long(v.response.id)) return 'response.id';
+  if (isObject(v.item) && long(v.item.id)) return 'item.id';
+  return undefined;
 }
 
 function optStr(value: unknown): string | undefined {

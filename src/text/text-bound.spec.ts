@@ -1,4 +1,4 @@
-import { TRUNCATION_MARKER, truncateStrings, truncateText } from './text-bound.js';
+import { TRUNCATION_MARKER, cutText, truncateStrings, truncateText } from './text-bound.js';
 
 describe('truncateText', () => {
   it('keeps text within the bound as it is', () => {
@@ -66,5 +66,18 @@ describe('truncateStrings', () => {
   it('returns the same object when nothing needed cutting', () => {
     const value = { text: 'short', list: ['a'] };
     expect(truncateStrings(value, 100)).toBe(value);
+  });
+});
+
+describe('cutText', () => {
+  it('keeps text within the bound as it is, and cuts longer text to its first characters', () => {
+    const short = 'hello';
+    expect(cutText(short, 5)).toBe(short);
+    expect(cutText('x'.repeat(100) + 'tail', 100)).toBe('x'.repeat(100));
+  });
+
+  it('copies every code unit, lone surrogates and all', () => {
+    const text = 'a\ud83d\ude00b\ud800c\udc00d' + 'e'.repeat(50);
+    expect(cutText(text, 9)).toBe(text.slice(0, 9));
   });
 });

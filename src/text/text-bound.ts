@@ -11,6 +11,17 @@ export const MAX_EVENT_TEXT_CHARS = 8000;
 /** One log line about a call (a transcript at debug level, a warning quoting a peer). */
 export const MAX_LOG_LINE_CHARS = 2000;
 
+/**
+ * The first `maxChars` characters of `text` as a string of their own (`text` itself when short
+ * enough). A plain `slice` keeps the whole original alive behind the part (V8 makes a slice a
+ * view of its parent): 20,000 characters kept of a 4 MB transcript kept the 4 MB. The copy goes
+ * through UTF-16, so every code unit, a lone surrogate too, stays as it was.
+ */
+export function cutText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  return Buffer.from(text.slice(0, maxChars), 'utf16le').toString('utf16le');
+}
+
 /** `text` cut to `maxChars` characters with TRUNCATION_MARKER after it; as is when short enough. */
 export function truncateText(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
@@ -18,7 +29,7 @@ export function truncateText(text: string, maxChars: number): string {
   let end = maxChars;
   const last = text.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}${TRUNCATION_MARKER}`;
+  return `${cutText(text, end)}${TRUNCATION_MARKER}`;
 }
 
 /**
