@@ -15,6 +15,12 @@ import { TwilioMediaLink } from './twilio-media-link.js';
 
 /** The longest handback note passed to the model; a longer one is cut (with a marker). */
 export const MAX_HANDBACK_NOTE_CHARS = 1000;
+/**
+ * Takeovers one call may have. Each is kept in the call's record and sent to OpenAI and to every
+ * follower; a holder of the API token cycling take/hand back would otherwise grow all of that
+ * without end (~1,000 cycles in 20 s). No operator needs this many.
+ */
+export const MAX_TAKEOVERS_PER_CALL = 100;
 
 export type TakeoverAnswer = { ok: true } | { ok: false; reason: string };
 
@@ -32,6 +38,7 @@ export type TakeoverAnswer = { ok: true } | { ok: false; reason: string };
 export class Takeover {
   private holderKey?: object;
   private open = false;
+  private taken = 0;
   private readonly callSid: string;
 
   constructor(
@@ -75,6 +82,13 @@ export class Takeover {
     if (!this.open) return { ok: false, reason: 'the call has ended' };
     if (this.holderKey === key) return { ok: true };
     if (this.line.held) return { ok: false, reason: 'another operator holds the line' };
+    if (this.taken >= MAX_TAKEOVERS_PER_CALL) {
+      return {
+        ok: false,
+        reason: `this call was taken over ${MAX_TAKEOVERS_PER_CALL} times already`,
+      };
+    }
+    this.taken++;
     const since = new Date();
     this.holderKey = key;
     this.line.hold({ operator, since });
