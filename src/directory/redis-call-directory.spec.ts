@@ -379,6 +379,41 @@ describe('RedisCallDirectory', () => {
       expect(runs).toBe(1);
     });
 
+    it('runs no request older than the control timeout: its asker has given up', async () => {
+      const a = await instance('A', { controlTimeoutMs: 2000 });
+      const c = call();
+      await a.directory.admit(c);
+      let runs = 0;
+      a.directory.onControl(() => {
+        runs++;
+        return Promise.resolve({ ok: true, status: 'completed' });
+      });
+      const request = (id: string) => ({
+        type: 'control',
+        id,
+        replyTo: 'B',
+        callSid: c.callSid,
+        command: { action: 'hangup' },
+      });
+      const sealedAt = (ageMs: number) => new BusEnvelope(SECRET, () => Date.now() - ageMs);
+      const admin = new Redis(redis.url);
+      try {
+        await admin.publish(
+          'bridge:control:A',
+          sealedAt(3000).seal('bridge:control:A', request('11111111-1111-4111-8111-111111111111')),
+        );
+        await waitUntil(() => a.rejected.length === 1, 'the late request dropped', 3000);
+        await admin.publish(
+          'bridge:control:A',
+          sealedAt(500).seal('bridge:control:A', request('22222222-2222-4222-8222-222222222222')),
+        );
+        await waitUntil(() => runs === 1, 'the timely request run', 3000);
+      } finally {
+        admin.disconnect();
+      }
+      expect(a.rejected).toEqual(['expired']);
+    });
+
     it('relays no event that is unsigned, or signed for another call', async () => {
       const a = await instance('A');
       const b = await instance('B');

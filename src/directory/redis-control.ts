@@ -76,9 +76,14 @@ export class RedisControl {
     return answer;
   }
 
-  /** A message on this instance's control channel. */
+  /**
+   * A message on this instance's control channel. One older than the control timeout is dropped
+   * (`expired`): its asker has given up (answered 504), so a hang-up or transfer run now (after
+   * this instance was stalled, or the message held up) would act on a call behind the back of
+   * whoever was told it failed.
+   */
   onMessage(raw: Buffer): void {
-    const message = this.bus.open(this.channel, raw, controlChannelSchema);
+    const message = this.bus.open(this.channel, raw, controlChannelSchema, this.timeoutMs);
     if (message?.type === 'control') void this.answer(message);
     else if (message?.type === 'reply') this.pending.get(message.id)?.(message.result);
   }
