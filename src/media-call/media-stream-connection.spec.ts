@@ -6,6 +6,7 @@ import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
 import type { StartFrame } from '../twilio/media-stream.messages.js';
 import { MAX_DTMF_PER_S, MAX_EXCESS_MEDIA_S, MEDIA_BURST_S } from './media-rate-limiter.js';
 import {
+  MAX_MALFORMED_FRAMES_PER_CALL,
   MediaStreamConnection,
   REFUSED_CLOSE_GRACE_MS,
   type ConnectionHost,
@@ -294,6 +295,25 @@ describe('MediaStreamConnection', () => {
     live.connection.evict();
     expect(live.socket.terminated).toBe(false);
     expect(live.refused).toEqual([]);
+  });
+
+  it(`ends a started call whose stream keeps sending malformed frames (over ${MAX_MALFORMED_FRAMES_PER_CALL})`, async () => {
+    const { socket, connection, refused, call, started } = setUp();
+    socket.receive(start);
+    await started();
+    for (let i = 0; i < MAX_MALFORMED_FRAMES_PER_CALL; i++) socket.receive('{"not twilio"');
+    expect(connection.current).toBe('started');
+    for (let i = 0; i < 50; i++) socket.receive('x'.repeat(1000));
+    expect(connection.current).toBe('closed');
+    expect(refused).toEqual(['malformed']);
+    expect(socket.closedWith).toEqual({ code: 1008, reason: 'malformed frames' });
+    expect(call.close).toHaveBeenCalledTimes(1);
+    expect(call.close).toHaveBeenCalledWith(
+      'Twilio stream kept sending malformed frames',
+      'warn',
+      'refused',
+    );
+    expect(call.countDrop).toHaveBeenCalledTimes(MAX_MALFORMED_FRAMES_PER_CALL + 1);
   });
 
   it('counts a stream that floods media once, however many frames are still in flight', async () => {

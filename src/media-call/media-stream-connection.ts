@@ -23,6 +23,8 @@ import {
 const MAX_FRAMES_WHILE_STARTING = 100;
 /** Invalid frames logged per stream before it is a call; the rest are only counted. */
 const MAX_LOGGED_DROPS = 5;
+/** Malformed frames (not JSON, binary, failing validation) a started call takes before it ends. */
+export const MAX_MALFORMED_FRAMES_PER_CALL = 100;
 /**
  * A refused stream gets a close frame with the reason, then is destroyed this much later
  * whatever the peer does: a silent peer could otherwise hold the socket for ws's 30 s.
@@ -61,6 +63,7 @@ export class MediaStreamConnection implements PendingStream {
   private framesBeforeStart = 0;
   private bytesBeforeStart = 0;
   private dropsBeforeStart = 0;
+  private malformedAfterStart = 0;
   private authenticated = false;
   private oversized = false;
 
@@ -214,19 +217,28 @@ export class MediaStreamConnection implements PendingStream {
     call.handleTwilioFrame(frame);
   }
 
-  /** Counted once: the stream is closed here, and the frames still in flight are ignored. */
   private flooded(call: CallOrchestrator): void {
-    this.leave();
-    this.host.metrics.streamRefused('media_flood');
     call.countDrop('media faster than real time');
+    this.endAbused(call, 'media_flood', 'media faster than real time');
+  }
+
+  /** Counted once: the stream is closed here, and the frames still in flight are ignored. */
+  private endAbused(call: CallOrchestrator, why: StreamRefusal, reason: string): void {
+    this.leave();
+    this.host.metrics.streamRefused(why);
     // Our close code first: the call's own close would say 1000.
-    this.closeThenDestroy(1008, 'media faster than real time');
-    call.close('Twilio stream kept sending media faster than real time', 'warn', 'refused');
+    this.closeThenDestroy(1008, reason);
+    call.close(`Twilio stream kept sending ${reason}`, 'warn', 'refused');
   }
 
   private drop(reason: string): void {
-    if (this.call) this.call.countDrop(reason);
-    else if (++this.dropsBeforeStart <= MAX_LOGGED_DROPS) {
+    if (this.call) {
+      this.call.countDrop(reason);
+      // Twilio sends no malformed frame: a stream that keeps sending them is not a caller's.
+      if (++this.malformedAfterStart > MAX_MALFORMED_FRAMES_PER_CALL) {
+        this.endAbused(this.call, 'malformed', 'malformed frames');
+      }
+    } else if (++this.dropsBeforeStart <= MAX_LOGGED_DROPS) {
       this.host.warn(`dropped Twilio frame before start: ${reason}`);
     }
   }

@@ -25,7 +25,9 @@ export type StreamRefusal =
   /** pushed out of the full pending pool by a newer upgrade */
   | 'evicted'
   /** too many, too large or too much in frames before a valid `start` */
-  | 'pre_start_budget';
+  | 'pre_start_budget'
+  /** a started stream that kept sending frames Twilio never sends (MAX_MALFORMED_FRAMES_PER_CALL) */
+  | 'malformed';
 
 /**
  * Distinct `code` labels of bridge_openai_errors_total: OpenAI's codes are a few dozen, but a
