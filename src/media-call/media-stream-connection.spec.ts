@@ -6,11 +6,11 @@ import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
 import type { StartFrame } from '../twilio/media-stream.messages.js';
 import { MAX_DTMF_PER_S, MAX_EXCESS_MEDIA_S, MEDIA_BURST_S } from './media-rate-limiter.js';
 import {
-  MAX_MALFORMED_FRAMES_PER_CALL,
   MediaStreamConnection,
   REFUSED_CLOSE_GRACE_MS,
   type ConnectionHost,
 } from './media-stream-connection.js';
+import { LARGE_FRAME_BYTES, MAX_LARGE_DROPS_PER_CALL } from './media-stream.limits.js';
 import {
   MAX_BYTES_BEFORE_START,
   MAX_FRAME_BYTES_BEFORE_START,
@@ -297,23 +297,26 @@ describe('MediaStreamConnection', () => {
     expect(live.refused).toEqual([]);
   });
 
-  it(`ends a started call whose stream keeps sending malformed frames (over ${MAX_MALFORMED_FRAMES_PER_CALL})`, async () => {
+  it(`ends a started call whose stream keeps sending large malformed frames (over ${MAX_LARGE_DROPS_PER_CALL})`, async () => {
     const { socket, connection, refused, call, started } = setUp();
     socket.receive(start);
     await started();
-    for (let i = 0; i < MAX_MALFORMED_FRAMES_PER_CALL; i++) socket.receive('{"not twilio"');
+    // Small ones (an event a newer Twilio may add) are only dropped, however many.
+    for (let i = 0; i < 1000; i++) socket.receive({ event: 'future', streamSid: STREAM_SID });
+    const large = `{"event":"junk","pad":"${'x'.repeat(LARGE_FRAME_BYTES)}"}`;
+    for (let i = 0; i < MAX_LARGE_DROPS_PER_CALL; i++) socket.receive(large);
     expect(connection.current).toBe('started');
-    for (let i = 0; i < 50; i++) socket.receive('x'.repeat(1000));
+    for (let i = 0; i < 50; i++) socket.receive(large);
     expect(connection.current).toBe('closed');
     expect(refused).toEqual(['malformed']);
-    expect(socket.closedWith).toEqual({ code: 1008, reason: 'malformed frames' });
+    expect(socket.closedWith).toEqual({ code: 1008, reason: 'large malformed frames' });
     expect(call.close).toHaveBeenCalledTimes(1);
     expect(call.close).toHaveBeenCalledWith(
-      'Twilio stream kept sending malformed frames',
+      'Twilio stream kept sending large malformed frames',
       'warn',
       'refused',
     );
-    expect(call.countDrop).toHaveBeenCalledTimes(MAX_MALFORMED_FRAMES_PER_CALL + 1);
+    expect(call.countDrop).toHaveBeenCalledTimes(1000 + MAX_LARGE_DROPS_PER_CALL + 1);
   });
 
   it('counts a stream that floods media once, however many frames are still in flight', async () => {

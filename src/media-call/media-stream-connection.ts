@@ -13,18 +13,18 @@ import { isCallSid } from '../twilio/sids.js';
 import { MediaRateLimiter } from './media-rate-limiter.js';
 import type { StartingStream, StartOutcome, StreamStarter } from './stream-starter.service.js';
 import {
+  LARGE_FRAME_BYTES,
   MAX_BYTES_BEFORE_START,
   MAX_FRAME_BYTES,
   MAX_FRAME_BYTES_BEFORE_START,
   MAX_FRAMES_BEFORE_START,
+  MAX_LARGE_DROPS_PER_CALL,
 } from './media-stream.limits.js';
 
 /** Frames kept while the call is being created (a few ms; bounded all the same). */
 const MAX_FRAMES_WHILE_STARTING = 100;
 /** Invalid frames logged per stream before it is a call; the rest are only counted. */
 const MAX_LOGGED_DROPS = 5;
-/** Malformed frames (not JSON, binary, failing validation) a started call takes before it ends. */
-export const MAX_MALFORMED_FRAMES_PER_CALL = 100;
 /**
  * A refused stream gets a close frame with the reason, then is destroyed this much later
  * whatever the peer does: a silent peer could otherwise hold the socket for ws's 30 s.
@@ -63,7 +63,7 @@ export class MediaStreamConnection implements PendingStream {
   private framesBeforeStart = 0;
   private bytesBeforeStart = 0;
   private dropsBeforeStart = 0;
-  private malformedAfterStart = 0;
+  private largeDropsAfterStart = 0;
   private authenticated = false;
   private oversized = false;
 
@@ -100,9 +100,9 @@ export class MediaStreamConnection implements PendingStream {
     // ws has already read the frame (its maxPayload is per server); the budget stops the next.
     if (!this.authenticated && !this.withinBudget(byteLength(data))) return;
     if (this.state === 'closed') return;
-    if (isBinary) return this.drop('binary frame (Twilio sends text)');
+    if (isBinary) return this.drop('binary frame (Twilio sends text)', data);
     const parsed = parseTwilioFrame(rawDataToString(data));
-    if (!parsed.ok) return this.drop(parsed.reason);
+    if (!parsed.ok) return this.drop(parsed.reason, data);
     const frame = parsed.frame;
     if (this.state === 'started') return this.forward(this.call!, frame);
     if (this.state === 'starting') {
@@ -231,12 +231,13 @@ export class MediaStreamConnection implements PendingStream {
     call.close(`Twilio stream kept sending ${reason}`, 'warn', 'refused');
   }
 
-  private drop(reason: string): void {
+  private drop(reason: string, data?: WebSocket.RawData): void {
     if (this.call) {
       this.call.countDrop(reason);
-      // Twilio sends no malformed frame: a stream that keeps sending them is not a caller's.
-      if (++this.malformedAfterStart > MAX_MALFORMED_FRAMES_PER_CALL) {
-        this.endAbused(this.call, 'malformed', 'malformed frames');
+      // Large frames Twilio never sends end the call; small ones (a newer Twilio's event) do not.
+      const large = data !== undefined && byteLength(data) > LARGE_FRAME_BYTES;
+      if (large && ++this.largeDropsAfterStart > MAX_LARGE_DROPS_PER_CALL) {
+        this.endAbused(this.call, 'malformed', 'large malformed frames');
       }
     } else if (++this.dropsBeforeStart <= MAX_LOGGED_DROPS) {
       this.host.warn(`dropped Twilio frame before start: ${reason}`);

@@ -27,3 +27,8 @@ export const UNSIGNED_START_TIMEOUT_MS = 2000;
 export function startTimeoutMs(signed: boolean, streamStartTimeoutMs: number): number {
   return signed ? streamStartTimeoutMs : Math.min(UNSIGNED_START_TIMEOUT_MS, streamStartTimeoutMs);
 }
+
+/** Larger than any frame Twilio sends once a call has started (media, mark, dtmf, stop). */
+export const LARGE_FRAME_BYTES = 4096;
+/** Large frames that fail to parse (or are binary) a started call takes before it ends. */
+export const MAX_LARGE_DROPS_PER_CALL = 100;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BusRejection } from '../directory/bus-envelope.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BoundedLabel, MAX_OPENAI_ERROR_CODES } from './bounded-label.js';
 
 /** Per-call counters the metrics read at scrape time (nothing is counted per frame here). */
 export interface LiveCallStats {
@@ -28,14 +29,6 @@ export type StreamRefusal =
   | 'pre_start_budget'
   /** a started stream that kept sending frames Twilio never sends (MAX_MALFORMED_FRAMES_PER_CALL) */
   | 'malformed';
-
-/**
- * Distinct `code` labels of bridge_openai_errors_total: OpenAI's codes are a few dozen, but a
- * label is a series kept for the life of the process, and a code is the upstream's word. Past
- * this many, or a code not shaped like one, it counts as `other`.
- */
-export const MAX_OPENAI_ERROR_CODES = 64;
-const ERROR_CODE_SHAPE = /^[a-z0-9_.]{1,64}$/i;
 
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
 /** Barge-in: from speech_started to Twilio confirming the clear (a network round trip or so). */
@@ -73,7 +66,7 @@ export class BridgeMetrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
-  private readonly openaiErrorCodes = new Set<string>();
+  private readonly openaiErrorCodes = new BoundedLabel(MAX_OPENAI_ERROR_CODES);
   private readonly reconnects = new Counter({
     name: 'bridge_openai_reconnects_total',
     help: 'Realtime sessions replaced mid-call (socket lost or session limit)',
@@ -250,15 +243,7 @@ export class BridgeMetrics {
   }
 
   openaiError(code: string): void {
-    const known = this.openaiErrorCodes.has(code);
-    if (
-      !known &&
-      ERROR_CODE_SHAPE.test(code) &&
-      this.openaiErrorCodes.size < MAX_OPENAI_ERROR_CODES
-    ) {
-      this.openaiErrorCodes.add(code);
-    }
-    this.openaiErrors.inc({ code: this.openaiErrorCodes.has(code) ? code : 'other' });
+    this.openaiErrors.inc({ code: this.openaiErrorCodes.of(code) });
   }
 
   reconnected(): void {

@@ -1,4 +1,5 @@
-import { MAX_ID_CHARS, parseRealtimeEvent } from './realtime.events.js';
+import { MAX_ID_CHARS } from './realtime-ids.js';
+import { parseRealtimeEvent } from './realtime.events.js';
 
 const parse = (event: Record<string, unknown>) => parseRealtimeEvent(JSON.stringify(event));
 

@@ -1,6 +1,7 @@
 import type * as Sdk from 'openai/resources/realtime/realtime';
 import { isBase64, isObject, isString } from '../text/json-guards.js';
 import { cutText } from '../text/text-bound.js';
+import { MAX_ID_CHARS, oversizedId } from './realtime-ids.js';
 import {
   asFunctionCall,
   functionCall,
@@ -92,13 +93,6 @@ export const MAX_AUDIO_DELTA_CHARS = Math.ceil((10 * 8000) / 3) * 4;
 export const MAX_TRANSCRIPT_CHARS = 20_000;
 /** Error messages are cut to this. */
 const MAX_ERROR_TEXT_CHARS = 1000;
-/**
- * The longest id taken from OpenAI (`item_...`, `resp_...`, `call_...` are ~30 characters): the
- * bridge keeps ids (the playback clock's items, the conversation memory), so a longer one is
- * refused at parse, whatever the event.
- */
-export const MAX_ID_CHARS = 128;
-const ID_FIELDS = ['item_id', 'response_id', 'previous_item_id', 'call_id', 'event_id'] as const;
 /** A response's statuses, as the SDK lists them (a compile error when it adds one). */
 const RESPONSE_STATUSES: Record<NonNullable<RealtimeResponse['status']>, true> = {
   completed: true,
@@ -267,16 +261,6 @@ function responseStatus(value: unknown): RealtimeResponse['status'] {
   return isString(value) && Object.hasOwn(RESPONSE_STATUSES, value)
     ? (value as keyof typeof RESPONSE_STATUSES)
     : undefined;
-}
-
-/** The first id field (top level, or the response's or item's own) longer than MAX_ID_CHARS. */
-function oversizedId(v: Record<string, unknown>): string | undefined {
-  const long = (value: unknown) => isString(value) && value.length > MAX_ID_CHARS;
-  const field = ID_FIELDS.find((name) => long(v[name]));
-  if (field) return field;
-  if (isObject(v.response) && long(v.response.id)) return 'response.id';
-  if (isObject(v.item) && long(v.item.id)) return 'item.id';
-  return undefined;
 }
 
 function optStr(value: unknown): string | undefined {
