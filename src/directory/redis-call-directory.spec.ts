@@ -267,6 +267,21 @@ describe('RedisCallDirectory', () => {
     });
   });
 
+  it('answers unavailable, not unknown call, while a hung Redis does not answer', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const c = call();
+    await b.directory.admit(c);
+    redis.pause();
+    try {
+      expect(await a.directory.control(c.callSid, { action: 'hangup' })).toMatchObject({
+        error: 'unavailable',
+      });
+    } finally {
+      redis.resume();
+    }
+  });
+
   it('carries the owner’s events to followers on another instance, once each', async () => {
     const a = await instance('A');
     const b = await instance('B');

@@ -36,12 +36,14 @@ export class RedisControl {
 
   async control(callSid: string, command: ControlCommand): Promise<ControlResult> {
     if (this.local.isLocal(callSid)) return this.local.controlLocal(callSid, command);
-    const call = await this.leases.get(callSid);
-    if (!call) {
-      return this.store.isUp
-        ? controlFailure('unknown_call', `no live call ${callSid}`)
-        : controlFailure('unavailable', `no live call ${callSid} here, and Redis is down`);
+    const call = await this.leases.lookup(callSid);
+    if (call === 'failed') {
+      return controlFailure(
+        'unavailable',
+        `no live call ${callSid} here, and Redis did not answer`,
+      );
     }
+    if (!call) return controlFailure('unknown_call', `no live call ${callSid}`);
     if (this.pending.size >= MAX_PENDING_CONTROL) {
       return controlFailure('unavailable', 'too many control requests in flight');
     }

@@ -98,12 +98,23 @@ export class RedisLeases {
   }
 
   async get(callSid: string): Promise<LiveCall | undefined> {
+    const found = await this.lookup(callSid);
+    return found === 'failed' ? undefined : found;
+  }
+
+  /**
+   * The live call, undefined when Redis says there is none, or `failed` when Redis could not
+   * be asked (down, or a command timed out while the connection still looked up): a hung
+   * Redis must not read as "no such call".
+   */
+  async lookup(callSid: string): Promise<LiveCall | undefined | 'failed'> {
     const mine = await this.local.get(callSid);
     if (mine) return mine;
     const rows = await this.store.attempt('get', () =>
       this.scripts.listLive(keys.leases, keys.callPrefix, callSid),
     );
-    return rows?.[0] ? this.toLiveCall(rows[0]) : undefined;
+    if (rows === undefined) return 'failed';
+    return rows[0] ? this.toLiveCall(rows[0]) : undefined;
   }
 
   /** The heartbeat's part: renew (or write again, signed afresh) every call of ours. */

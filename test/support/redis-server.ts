@@ -114,6 +114,15 @@ export class TestRedis {
     await once(child, 'exit');
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, commands get no answer. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async destroy(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
