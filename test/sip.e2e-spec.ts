@@ -283,6 +283,17 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(calls.of('accept', 'rtc_busy')).toHaveLength(0);
   });
 
+  it('counts a call whose accept is under way once: MAX_CONCURRENT_CALLS slow accepts all go out', async () => {
+    await startWith({ MAX_CONCURRENT_CALLS: '2' });
+    calls.delayMsFor.accept = 1000;
+    expect((await postWebhook(incomingCall('rtc_slow1'))).status).toBe(200);
+    await sleep(100);
+    expect((await postWebhook(incomingCall('rtc_slow2'))).status).toBe(200);
+    await sidebandOf('rtc_slow2');
+    expect(calls.of('accept').map((r) => r.callId)).toEqual(['rtc_slow1', 'rtc_slow2']);
+    expect(calls.of('reject')).toHaveLength(0);
+  });
+
   it('does not handle again a busy call redelivered under the same webhook-id (no second 486)', async () => {
     await startWith({ MAX_CONCURRENT_CALLS: '1' });
     await sipCallIn('rtc_first');

@@ -62,9 +62,10 @@ export class SipCall extends CallOwnerBase {
   }
 
   /**
-   * Accepts the call with its resolved settings and opens the sideband. The caller has
-   * registered the call (it counts against MAX_CONCURRENT_CALLS from here); a failed accept ends
-   * the call record with outcome `failed`.
+   * Accepts the call with its resolved settings and opens the sideband. The call is registered
+   * before the first await (it counts against MAX_CONCURRENT_CALLS from the moment start() is
+   * called, so the caller gives back the slot it reserved); a failed accept ends the call record
+   * with outcome `failed`.
    */
   async start(): Promise<void> {
     if (this.state !== 'new') return;

@@ -41,6 +41,7 @@ export class SipCallsService {
         await this.calls.reject(callId, SIP_BUSY);
         return;
       }
+      const slot = new ReservedSlot(this.registry);
       try {
         // Cluster-wide admission (CLUSTER_MAX_CALLS), the same lease a media call takes.
         const admission = await this.directory.admit({
@@ -61,14 +62,18 @@ export class SipCallsService {
         }
         try {
           const call = await this.create(incoming);
-          await call.start();
+          // start() registers the call before its first await; from then on the call counts in
+          // the registry, so its slot goes back at once, not after the accept (one per call).
+          const started = call.start();
+          slot.release();
+          await started;
         } finally {
           // A call that never went live (accept refused) gives its lease back; a live one
           // gives it back when it leaves the registry.
           if (!this.registry.get(callId)) await this.directory.release(callId);
         }
       } finally {
-        this.registry.releaseSlot();
+        slot.release();
       }
     } catch (error) {
       this.log.error(`SIP call ${callId} could not be handled: ${(error as Error).message}`);
@@ -93,5 +98,18 @@ export class SipCallsService {
     });
     this.moduleRef.registerRequestByContextId(call, contextId);
     return this.moduleRef.resolve(SipCall, contextId, { strict: false });
+  }
+}
+
+/** A call slot reserved in the registry, given back once however many paths let go of it. */
+class ReservedSlot {
+  private held = true;
+
+  constructor(private readonly registry: CallRegistry) {}
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.registry.releaseSlot();
   }
 }
