@@ -441,6 +441,27 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(calls.of('hangup')).toHaveLength(1);
   });
 
+  it('keeps the call live when OpenAI refuses the API hang-up: 502, a warning, and a retry ends it', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_hang_refused');
+    calls.statusFor.hangup = [500, 500, 500];
+    const refused = await api('/api/calls/rtc_hang_refused/hangup', { method: 'POST' });
+    expect(refused.status).toBe(502);
+    expect(calls.of('hangup', 'rtc_hang_refused')).toHaveLength(3);
+    const listed = (await (await api('/api/calls')).json()) as { calls: { callSid: string }[] };
+    expect(listed.calls.map((c) => c.callSid)).toContain('rtc_hang_refused');
+    expect(sideband.socket.readyState).toBe(sideband.socket.OPEN);
+    expect(seenEvents.filter((e) => e.event === 'call.ended')).toHaveLength(0);
+    expect(bridge.logs.matching(/hang-up through the API failed, the call goes on/)).toHaveLength(
+      1,
+    );
+
+    const retried = await api('/api/calls/rtc_hang_refused/hangup', { method: 'POST' });
+    expect(retried.status).toBe(200);
+    await sideband.waitForClose();
+    expect(seenEvents.filter((e) => e.event === 'call.ended')).toHaveLength(1);
+  });
+
   it('transfers through /refer from the call-control API, to an allowed number only', async () => {
     await startWith();
     await sipCallIn('rtc_xfer');

@@ -77,8 +77,9 @@ export class SipCallLine implements CallLine {
 
   /** The call-control API: at once, and a refusal reaches the API's caller (502). */
   async hangUpNow(): Promise<void> {
-    this.down = true;
     await this.calls.hangup(this.context.callSid);
+    // Only now: after a failure the line is still up, and still ours to hang up at close.
+    this.down = true;
   }
 
   async transferNow(target: string): Promise<void> {

@@ -122,13 +122,21 @@ export class SipCall extends CallOwnerBase {
     super.updateSession(sipSessionUpdate(update));
   }
 
+  /**
+   * A hang-up OpenAI refused or never answered leaves the call live (it is, at OpenAI): the
+   * operator is told (502) and may try again, as on a media call.
+   */
   async hangUpNow(reason: string): Promise<void> {
     if (this.state === 'closed') return;
     try {
       await this.line.hangUpNow();
-    } finally {
-      this.close(reason);
+    } catch (error) {
+      this.log.warn(
+        `hang-up through the API failed, the call goes on: ${(error as Error).message}`,
+      );
+      throw error;
     }
+    this.close(reason);
   }
 
   async transferNow(target: string): Promise<void> {
