@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { CallRegistry } from '../src/call/call-registry.service.js';
+import { SIDEBAND_BACKOFF_MS } from '../src/sip-call/sip.constants.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
@@ -611,6 +612,26 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(
       bridge.logs.matching(/could not open the sideband after 4 attempts/).length,
     ).toBeGreaterThan(0);
+  });
+
+  it('hangs up a call whose sideband drops right after each open, within the attempts of one outage', async () => {
+    await startWith();
+    await sipCallIn('rtc_flap');
+    const sidebands = () =>
+      openai.connections.filter((c) => c.url.searchParams.get('call_id') === 'rtc_flap');
+    // Each sideband is cut as soon as it is there (a flapping path or proxy).
+    const cutter = setInterval(() => {
+      for (const c of sidebands()) if (c.socket.readyState === c.socket.OPEN) c.socket.terminate();
+    }, 5);
+    try {
+      await calls.waitFor('hangup', 'rtc_flap');
+    } finally {
+      clearInterval(cutter);
+    }
+    expect(sidebands().length).toBeLessThanOrEqual(SIDEBAND_BACKOFF_MS.length);
+    expect(bridge.logs.matching(/sideband reconnected/).length).toBeLessThan(
+      SIDEBAND_BACKOFF_MS.length,
+    );
   });
 
   it('ends the call record without a hang-up when the reopened sideband says the call is gone (404)', async () => {
