@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { CallRegistry } from '../src/call/call-registry.service.js';
+import { SIDEBAND_BACKOFF_MS } from '../src/sip-call/sip.constants.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
@@ -283,6 +284,17 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(calls.of('accept', 'rtc_busy')).toHaveLength(0);
   });
 
+  it('counts a call whose accept is under way once: MAX_CONCURRENT_CALLS slow accepts all go out', async () => {
+    await startWith({ MAX_CONCURRENT_CALLS: '2' });
+    calls.delayMsFor.accept = 1000;
+    expect((await postWebhook(incomingCall('rtc_slow1'))).status).toBe(200);
+    await sleep(100);
+    expect((await postWebhook(incomingCall('rtc_slow2'))).status).toBe(200);
+    await sidebandOf('rtc_slow2');
+    expect(calls.of('accept').map((r) => r.callId)).toEqual(['rtc_slow1', 'rtc_slow2']);
+    expect(calls.of('reject')).toHaveLength(0);
+  });
+
   it('does not handle again a busy call redelivered under the same webhook-id (no second 486)', async () => {
     await startWith({ MAX_CONCURRENT_CALLS: '1' });
     await sipCallIn('rtc_first');
@@ -428,6 +440,27 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     await sideband.waitForClose();
     expect(seenEvents.filter((e) => e.event === 'call.ended')).toHaveLength(1);
     expect(calls.of('hangup')).toHaveLength(1);
+  });
+
+  it('keeps the call live when OpenAI refuses the API hang-up: 502, a warning, and a retry ends it', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_hang_refused');
+    calls.statusFor.hangup = [500, 500, 500];
+    const refused = await api('/api/calls/rtc_hang_refused/hangup', { method: 'POST' });
+    expect(refused.status).toBe(502);
+    expect(calls.of('hangup', 'rtc_hang_refused')).toHaveLength(3);
+    const listed = (await (await api('/api/calls')).json()) as { calls: { callSid: string }[] };
+    expect(listed.calls.map((c) => c.callSid)).toContain('rtc_hang_refused');
+    expect(sideband.socket.readyState).toBe(sideband.socket.OPEN);
+    expect(seenEvents.filter((e) => e.event === 'call.ended')).toHaveLength(0);
+    expect(bridge.logs.matching(/hang-up through the API failed, the call goes on/)).toHaveLength(
+      1,
+    );
+
+    const retried = await api('/api/calls/rtc_hang_refused/hangup', { method: 'POST' });
+    expect(retried.status).toBe(200);
+    await sideband.waitForClose();
+    expect(seenEvents.filter((e) => e.event === 'call.ended')).toHaveLength(1);
   });
 
   it('transfers through /refer from the call-control API, to an allowed number only', async () => {
@@ -579,6 +612,26 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(
       bridge.logs.matching(/could not open the sideband after 4 attempts/).length,
     ).toBeGreaterThan(0);
+  });
+
+  it('hangs up a call whose sideband drops right after each open, within the attempts of one outage', async () => {
+    await startWith();
+    await sipCallIn('rtc_flap');
+    const sidebands = () =>
+      openai.connections.filter((c) => c.url.searchParams.get('call_id') === 'rtc_flap');
+    // Each sideband is cut as soon as it is there (a flapping path or proxy).
+    const cutter = setInterval(() => {
+      for (const c of sidebands()) if (c.socket.readyState === c.socket.OPEN) c.socket.terminate();
+    }, 5);
+    try {
+      await calls.waitFor('hangup', 'rtc_flap');
+    } finally {
+      clearInterval(cutter);
+    }
+    expect(sidebands().length).toBeLessThanOrEqual(SIDEBAND_BACKOFF_MS.length);
+    expect(bridge.logs.matching(/sideband reconnected/).length).toBeLessThan(
+      SIDEBAND_BACKOFF_MS.length,
+    );
   });
 
   it('ends the call record without a hang-up when the reopened sideband says the call is gone (404)', async () => {

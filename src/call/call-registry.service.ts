@@ -23,6 +23,12 @@ export interface LiveCall {
   readonly activity: CallActivity;
   close(reason: string, level?: 'log' | 'warn', outcome?: CallOutcome): void;
   /**
+   * Resolves when what `close` set going has finished (a SIP call's hang-up at OpenAI, each
+   * bounded by the calls API's own deadline): the shutdown drain waits for it, so the process
+   * does not exit with the line still up. Absent where close leaves nothing under way.
+   */
+  settled?(): Promise<void>;
+  /**
    * Hangs up at once through the call's own carrier API. Absent for Media Streams calls, which
    * the API hangs up through Twilio's REST API.
    */

@@ -11,6 +11,7 @@ import {
   sharedEventSchema,
   storedPlanSchema,
 } from './bus-messages.js';
+import { isSipCallId } from '../sip-call/sip.constants.js';
 
 // What an instance takes from Redis once the envelope's signature holds: a signed message from a
 // buggy or older instance is still refused when it is not one of these shapes.
@@ -50,10 +51,19 @@ describe('liveCallSchema (a live call record)', () => {
     expect(ok(liveCallSchema, { ...liveCall, transport: '' })).toBe(false);
   });
 
+  it('takes every SIP call id the webhook takes (one bound: a call no other instance can see is lost)', () => {
+    for (const length of [36, 64, 65, 100, 128, 129]) {
+      const callSid = `rtc_${'a'.repeat(length - 4)}`;
+      expect(ok(liveCallSchema, { ...liveCall, callSid, transport: 'sip' })).toBe(
+        isSipCallId(callSid),
+      );
+    }
+  });
+
   it('refuses a call id that is empty, too long or not id-shaped', () => {
     expect(ok(liveCallSchema, { ...liveCall, callSid: 'rtc_a-b_C9' })).toBe(true);
-    expect(ok(liveCallSchema, { ...liveCall, callSid: 'x'.repeat(64) })).toBe(true);
-    for (const callSid of ['', 'x'.repeat(65), 'CA1 2', `${SID}\n`, `\n${SID}`, 'CA<1>', 'a.b']) {
+    expect(ok(liveCallSchema, { ...liveCall, callSid: 'x'.repeat(128) })).toBe(true);
+    for (const callSid of ['', 'x'.repeat(129), 'CA1 2', `${SID}\n`, `\n${SID}`, 'CA<1>', 'a.b']) {
       expect(ok(liveCallSchema, { ...liveCall, callSid })).toBe(false);
     }
   });

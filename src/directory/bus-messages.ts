@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALL_ID_PATTERN } from '../call/call-id.js';
 import {
   CONTROL_ERRORS,
   CONTROL_OUTCOMES,
@@ -17,7 +18,7 @@ import {
  */
 
 /** A CallSid, a SIP call id or anything shaped like one (the owner checks the exact rules). */
-const callId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const callId = z.string().regex(CALL_ID_PATTERN);
 /** INSTANCE_ID's own rule (config/env.schema.ts). */
 const instanceId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/);
 const shortText = z.string().max(256);

@@ -31,7 +31,15 @@ export type Admission =
       ok: true;
       /** admitted on the local limit only, because the shared store is down */ degraded: boolean;
     }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      reason: string;
+      /**
+       * `full`: CLUSTER_MAX_CALLS are live. `live`: this call already holds a lease (here or on
+       * another instance), so the refusal is about a repeat, not about this call's fate.
+       */
+      why: 'full' | 'live';
+    };
 
 /**
  * What an operator asks the owner of a call to do (src/call-control/). `announce`: the assistant

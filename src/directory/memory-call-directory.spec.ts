@@ -22,12 +22,13 @@ describe('MemoryCallDirectory', () => {
       events: events(),
     });
     expect(await directory.admit(call('CA1'))).toEqual({ ok: true, degraded: false });
-    expect((await directory.admit(call('CA1'))).ok).toBe(false);
+    expect(await directory.admit(call('CA1'))).toMatchObject({ ok: false, why: 'live' });
     expect((await directory.admit(call('CA2'))).ok).toBe(true);
     expect(await directory.hasClusterCapacity()).toBe(false);
     expect(await directory.admit(call('CA3'))).toEqual({
       ok: false,
       reason: 'CLUSTER_MAX_CALLS (2) calls already live',
+      why: 'full',
     });
     expect((await directory.list()).map((c) => c.instance)).toEqual(['A', 'A']);
     await directory.release('CA1');

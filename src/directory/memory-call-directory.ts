@@ -79,10 +79,12 @@ export class MemoryCallDirectory extends CallDirectory {
 
   /** Synchronous admission (the Redis directory's local half). */
   admitNow(call: LiveCall): Admission {
-    if (this.calls.has(call.callSid)) return { ok: false, reason: 'this call is already live' };
+    if (this.calls.has(call.callSid)) {
+      return { ok: false, reason: 'this call is already live', why: 'live' };
+    }
     const max = this.options.clusterMaxCalls;
     if (max !== undefined && this.calls.size >= max) {
-      return { ok: false, reason: `CLUSTER_MAX_CALLS (${max}) calls already live` };
+      return { ok: false, reason: `CLUSTER_MAX_CALLS (${max}) calls already live`, why: 'full' };
     }
     this.calls.set(call.callSid, { ...call, instance: this.instanceId });
     return { ok: true, degraded: false };

@@ -128,6 +128,7 @@ describe('RedisCallDirectory', () => {
     expect(await a.directory.admit(call())).toEqual({
       ok: false,
       reason: 'CLUSTER_MAX_CALLS (2) calls already live',
+      why: 'full',
     });
     expect((await b.directory.admit(call())).ok).toBe(false);
     // The refused calls left nothing behind.
@@ -157,6 +158,7 @@ describe('RedisCallDirectory', () => {
     expect(await b.directory.admit(c)).toEqual({
       ok: false,
       reason: 'a stream for this call is already live on another instance',
+      why: 'live',
     });
   });
 

@@ -73,8 +73,16 @@ export class RedisLeases {
     if (verdict === 'ok') return { ok: true, degraded: false };
     await this.local.release(call.callSid);
     return verdict === 'full'
-      ? { ok: false, reason: `CLUSTER_MAX_CALLS (${this.clusterMaxCalls}) calls already live` }
-      : { ok: false, reason: 'a stream for this call is already live on another instance' };
+      ? {
+          ok: false,
+          reason: `CLUSTER_MAX_CALLS (${this.clusterMaxCalls}) calls already live`,
+          why: 'full',
+        }
+      : {
+          ok: false,
+          reason: 'a stream for this call is already live on another instance',
+          why: 'live',
+        };
   }
 
   async release(callSid: string): Promise<void> {

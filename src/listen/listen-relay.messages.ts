@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALL_ID_PATTERN } from '../call/call-id.js';
 import { isBase64 } from '../text/json-guards.js';
 import { listenOutbound } from './listen.messages.js';
 import {
@@ -13,7 +14,7 @@ import {
  * message numbered from 0 so that a lost, repeated or reordered one ends the session.
  */
 
-const callId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const callId = z.string().regex(CALL_ID_PATTERN);
 /** INSTANCE_ID's own rule (config/env.schema.ts). */
 const instanceId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/);
 /** `api` or `console:<digest>`, as the asking instance named the operator. */

@@ -3,6 +3,7 @@ import { CallContext } from '../call/call-context.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CallScope } from '../call/call-scope.js';
 import { LinkEvents } from '../call/link-events.js';
+import { STABLE_SESSION_MS } from '../call/reconnect-policy.js';
 import type { CallChannel } from '../call/call-transport.js';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { ConnectDeadline } from '../realtime/connect-deadline.js';
@@ -57,7 +58,9 @@ type State = 'connecting' | 'open' | 'closed';
  * The control socket of one SIP call: a Realtime WebSocket opened with `?call_id=` (no
  * `model`: the session was configured when the call was accepted), speaking the same server
  * events as the media path's socket, parsed by the same parser. A socket lost while the call is
- * live is reopened, within SIDEBAND_BACKOFF_MS attempts; the session lives on at OpenAI with
+ * live is reopened, within SIDEBAND_BACKOFF_MS attempts (a socket that was up for less than
+ * STABLE_SESSION_MS counts as one of them, as on the media path, so a sideband that keeps
+ * dropping right after it opens ends in the same give-up); the session lives on at OpenAI with
  * the call, so nothing needs to be re-sent. The SIP call's CALL_CHANNEL: the shared per-call
  * parts (scheduler, tools, keypad) send through it. A per-call provider.
  */
@@ -69,6 +72,8 @@ export class SidebandLink implements CallChannel {
   private connection?: RealtimeConnection;
   private attempt = 0;
   private everOpened = false;
+  /** When the socket now open opened (Date.now()). */
+  private openedAt = 0;
   private retryTimer?: NodeJS.Timeout;
   /** Each outage (the first open, or a loss) must end within OPENAI_CONNECT_DEADLINE_MS. */
   private readonly deadline: ConnectDeadline;
@@ -152,7 +157,7 @@ export class SidebandLink implements CallChannel {
     if (this.state !== 'connecting') return;
     const reconnected = this.everOpened;
     this.state = 'open';
-    this.attempt = 0;
+    this.openedAt = Date.now();
     this.everOpened = true;
     this.log.log(reconnected ? 'sideband reconnected' : 'sideband connected');
     this.events.to.onOpen(reconnected);
@@ -187,8 +192,10 @@ export class SidebandLink implements CallChannel {
       return this.gone(`${provider} refused the sideband (${detail})`, 'failed');
     }
     this.state = 'connecting';
-    // A socket lost mid-call starts a new budget of attempts, the first of them at once.
-    if (info.wasOpen) {
+    // A socket lost after a good while up starts a new budget of attempts, the first of them at
+    // once; one lost sooner was a failed attempt of the budget it opened in (no reset, or a
+    // server that drops every socket right after the upgrade is reconnected without end).
+    if (info.wasOpen && Date.now() - this.openedAt >= STABLE_SESSION_MS) {
       this.attempt = -1;
       this.deadline.start(Date.now());
     }

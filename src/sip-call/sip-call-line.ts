@@ -67,15 +67,19 @@ export class SipCallLine implements CallLine {
       : this.hangUp();
   }
 
-  /** The call record ends while the line is still up (shutdown drain, internal error). */
-  hangUpIfLive(): void {
-    if (this.accepted && !this.down) void this.hangUp();
+  /**
+   * The call record ends while the line is still up (shutdown drain, internal error). Resolves
+   * once the hang-up is answered or has given up (its failure is logged): never rejects.
+   */
+  async hangUpIfLive(): Promise<void> {
+    if (this.accepted && !this.down) await this.hangUp();
   }
 
   /** The call-control API: at once, and a refusal reaches the API's caller (502). */
   async hangUpNow(): Promise<void> {
-    this.down = true;
     await this.calls.hangup(this.context.callSid);
+    // Only now: after a failure the line is still up, and still ours to hang up at close.
+    this.down = true;
   }
 
   async transferNow(target: string): Promise<void> {

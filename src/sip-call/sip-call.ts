@@ -33,6 +33,8 @@ import { sipAcceptSession, sipSessionUpdate } from './sip-session.js';
 export class SipCall extends CallOwnerBase {
   /** Key presses are the caller's to send (tone generators too): bounded as on a media stream. */
   private readonly keys = new TokenBucket(MAX_DTMF_PER_S, MAX_DTMF_PER_S, performance.now());
+  /** The line's requests a close set going (the accept it overtook, the hang-up): see settled. */
+  private lineWork: Promise<unknown> = Promise.resolve();
 
   constructor(
     parts: CallOwnerParts,
@@ -60,9 +62,10 @@ export class SipCall extends CallOwnerBase {
   }
 
   /**
-   * Accepts the call with its resolved settings and opens the sideband. The caller has
-   * registered the call (it counts against MAX_CONCURRENT_CALLS from here); a failed accept ends
-   * the call record with outcome `failed`.
+   * Accepts the call with its resolved settings and opens the sideband. The call is registered
+   * before the first await (it counts against MAX_CONCURRENT_CALLS from the moment start() is
+   * called, so the caller gives back the slot it reserved); a failed accept ends the call record
+   * with outcome `failed`.
    */
   async start(): Promise<void> {
     if (this.state !== 'new') return;
@@ -72,17 +75,31 @@ export class SipCall extends CallOwnerBase {
       `SIP call from ${from ?? 'unknown'} to ${to ?? 'unknown'}` +
         `${profile ? ` (profile ${profile})` : ''}: accepting`,
     );
+    const accepted = this.acceptLine();
+    this.lineWork = accepted;
+    if (!(await accepted)) return;
+    this.state = 'active';
+    // In the call's scope: the timer and the sideband socket carry the call with them.
+    this.scope.run(this.goLive);
+  }
+
+  /** True when the call goes on; a refused accept closes it, a close meanwhile hangs up. */
+  private async acceptLine(): Promise<boolean> {
     try {
       await this.line.accept(this.acceptSession());
     } catch (error) {
       this.close(`accept failed: ${(error as Error).message}`, 'warn', 'failed');
-      return;
+      return false;
     }
+    if (this.state === 'accepting') return true;
     // Closed while the accept was on its way (shutdown): the line it just opened is hung up.
-    if (this.state !== 'accepting') return this.line.hangUpIfLive();
-    this.state = 'active';
-    // In the call's scope: the timer and the sideband socket carry the call with them.
-    this.scope.run(this.goLive);
+    await this.line.hangUpIfLive();
+    return false;
+  }
+
+  /** Resolves once the accept a close overtook, and the hang-up close sent, have finished. */
+  async settled(): Promise<void> {
+    await this.lineWork;
   }
 
   private readonly goLive = (): void => {
@@ -105,13 +122,21 @@ export class SipCall extends CallOwnerBase {
     super.updateSession(sipSessionUpdate(update));
   }
 
+  /**
+   * A hang-up OpenAI refused or never answered leaves the call live (it is, at OpenAI): the
+   * operator is told (502) and may try again, as on a media call.
+   */
   async hangUpNow(reason: string): Promise<void> {
     if (this.state === 'closed') return;
     try {
       await this.line.hangUpNow();
-    } finally {
-      this.close(reason);
+    } catch (error) {
+      this.log.warn(
+        `hang-up through the API failed, the call goes on: ${(error as Error).message}`,
+      );
+      throw error;
     }
+    this.close(reason);
   }
 
   async transferNow(target: string): Promise<void> {
@@ -123,7 +148,7 @@ export class SipCall extends CallOwnerBase {
   protected releaseTransport(reason: string): number {
     this.playback.reset();
     this.sideband.close(reason);
-    this.line.hangUpIfLive();
+    this.lineWork = Promise.all([this.lineWork, this.line.hangUpIfLive()]);
     // The audio travels over SIP: the bridge drops none.
     return 0;
   }

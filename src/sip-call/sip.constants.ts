@@ -1,3 +1,5 @@
+import { CALL_ID_PATTERN } from '../call/call-id.js';
+
 /** Where OpenAI posts `realtime.call.incoming` (the project webhook's URL path). */
 export const SIP_WEBHOOK_PATH = '/api/openai/webhook';
 
@@ -35,8 +37,8 @@ export const MAX_SIP_HEADERS = 64;
 export const MAX_SIP_HEADER_NAME_LENGTH = 64;
 export const MAX_SIP_HEADER_VALUE_LENGTH = 1024;
 
-/** OpenAI's call ids (`rtc_...`) go into URL paths and query strings: a strict shape. */
-export const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** OpenAI's call ids (`rtc_...`) go into URL paths and query strings: the one call-id shape. */
+export { CALL_ID_PATTERN };
 
 /** An id of OpenAI's calls API as the call-control routes accept it (`rtc_...`). */
 export function isSipCallId(value: string): boolean {

@@ -13,6 +13,8 @@ export interface RecordedCallsRequest {
   authorization?: string;
   /** Azure's key header. */
   apiKey?: string;
+  /** Set once the fake has written its answer (after any `delayMsFor`). */
+  answered?: boolean;
 }
 
 /**
@@ -31,6 +33,8 @@ export class FakeOpenAICalls {
    * answer per request (`{ hangup: [503, 503] }`), then 200.
    */
   statusFor: Record<string, number | number[]> = {};
+  /** How long to wait before answering, per action (e.g. `{ hangup: 300 }`); unset: at once. */
+  delayMsFor: Record<string, number> = {};
   /** The error message of a non-200 answer (OpenAI's `{"error":{"message":...}}`). */
   errorMessage: (request: RecordedCallsRequest, status: number) => string = (_, status) =>
     `fake ${status}`;
@@ -64,12 +68,18 @@ export class FakeOpenAICalls {
         const scripted = match && !refusal ? this.statusFor[match[2]] : undefined;
         const next = Array.isArray(scripted) ? scripted.shift() : scripted;
         const status = refusal?.status ?? (next || (match ? 200 : 404));
-        res.writeHead(status, status === 200 ? {} : { 'content-type': 'application/json' });
-        res.end(
-          status === 200
-            ? ''
-            : JSON.stringify({ error: { message: this.errorMessage(request, status) } }),
-        );
+        const answer = () => {
+          res.writeHead(status, status === 200 ? {} : { 'content-type': 'application/json' });
+          res.end(
+            status === 200
+              ? ''
+              : JSON.stringify({ error: { message: this.errorMessage(request, status) } }),
+          );
+          request.answered = true;
+        };
+        const delay = match ? this.delayMsFor[match[2]] : undefined;
+        if (delay) setTimeout(answer, delay);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
