@@ -125,6 +125,9 @@ export class CallEventsWebhookService implements OnModuleDestroy {
     const signature = createHmac('sha256', secret.reveal())
       .update(`${timestamp}.${body}`)
       .digest('hex');
+    // Ends the request, connection and all, once the answer runs past MAX_ANSWER_BYTES
+    // (stopping to read is not enough: some fetch versions would read on in the background).
+    const cutOff = new AbortController();
     try {
       const response = await fetch(url, {
         method: 'POST',
@@ -134,11 +137,11 @@ export class CallEventsWebhookService implements OnModuleDestroy {
           'x-bridge-signature': `sha256=${signature}`,
         },
         body,
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(DELIVERY_TIMEOUT_MS), cutOff.signal]),
       });
       if (!response.ok)
         this.log.warn(`${event.event} for ${event.callSid}: webhook answered ${response.status}`);
-      await discardBody(response);
+      await discardBody(response, cutOff);
     } catch (error) {
       this.log.warn(
         `${event.event} for ${event.callSid}: webhook delivery failed: ${(error as Error).message}`,
@@ -151,15 +154,15 @@ export class CallEventsWebhookService implements OnModuleDestroy {
  * Reads the answer to its end and drops it: an answer longer than fetch buffers by itself
  * (~64 KiB) holds its connection until the garbage collector finds the unread body, so each
  * delivery would open another (cancelling the stream closes it instead). An answer longer than
- * MAX_ANSWER_BYTES is cut off with its connection.
+ * MAX_ANSWER_BYTES is cut off with its connection (`cutOff`).
  */
-async function discardBody(response: Response): Promise<void> {
+async function discardBody(response: Response, cutOff: AbortController): Promise<void> {
   if (!response.body) return;
   let bytes = 0;
   try {
     for await (const chunk of response.body) {
       bytes += (chunk as Uint8Array).byteLength;
-      if (bytes > MAX_ANSWER_BYTES) break;
+      if (bytes > MAX_ANSWER_BYTES) return cutOff.abort();
     }
   } catch {
     // The event was delivered; an answer cut short (reset, the delivery timeout) changes nothing.
