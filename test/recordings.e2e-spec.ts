@@ -272,7 +272,14 @@ describe('recordings (the built service)', () => {
     it('uploads the finished recording, serves it from the bucket with Range, and removes the local file', async () => {
       await start(s3.env('calls/'));
       const heard = await bargeInCall();
-      const file = await fetchRecording(heard.callSid);
+      // s3rver answers a PUT once the body has passed its hash, before its file is flushed
+      // (its `finish` is the transform's, not the write stream's), so a read right after the
+      // upload can find the file still empty. Real S3 never shows a partial object.
+      let file = await fetchRecording(heard.callSid);
+      for (let retry = 0; retry < 20 && file.toString('ascii', 0, 4) !== 'RIFF'; retry++) {
+        await sleep(100);
+        file = await fetchRecording(heard.callSid);
+      }
       expectHeardAudio(file, heard);
       expect(readdirSync(join(dir, 'recordings'))).toEqual([]);
       const part = await fetch(recordingUrl(heard.callSid), {
