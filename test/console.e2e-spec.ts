@@ -331,7 +331,12 @@ describe('operator console on a configured bridge', () => {
         const controller = new AbortController();
         const response = await live(controller.signal);
         if (response.status === 503) refused = response;
-        else streams.push(controller);
+        else {
+          streams.push(controller);
+          // Read, and so held: fetch cancels a response body the garbage collector finds
+          // unreferenced, which would close that stream and free its place mid-count.
+          void response.body?.pipeTo(new WritableStream()).catch(() => undefined);
+        }
       }
       expect(refused?.status).toBe(503);
       expect(streams.length).toBeLessThanOrEqual(MAX_LIVE_FOLLOWERS);
