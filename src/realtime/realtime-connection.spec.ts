@@ -12,11 +12,11 @@ async function silentServer(autoPong: boolean) {
   return { server, url };
 }
 
-function connect(url: string) {
+function connect(url: string, pingIntervalMs = PING_MS) {
   let opened = false;
   let closed: RealtimeCloseInfo | undefined;
   const connection = new RealtimeConnection(
-    { url, headers: {}, connectTimeoutMs: 2000, pingIntervalMs: PING_MS },
+    { url, headers: {}, connectTimeoutMs: 2000, pingIntervalMs },
     {
       onOpen: () => (opened = true),
       onEvent: () => undefined,
@@ -53,8 +53,10 @@ describe('RealtimeConnection liveness', () => {
   it('keeps a socket open that answers its pings, however long OpenAI has nothing to say', async () => {
     const quiet = await silentServer(true);
     server = quiet.server;
-    const link = connect(quiet.url);
-    await sleep(PING_MS * 6);
+    // A longer interval here: a pong must cross the event loop twice within one, and a loaded
+    // machine can stall a test process for ~100 ms.
+    const link = connect(quiet.url, PING_MS * 4);
+    await sleep(PING_MS * 4 * 5);
     expect(link.opened()).toBe(true);
     expect(link.closed()).toBeUndefined();
     link.connection.close();
