@@ -61,8 +61,7 @@ export class CallRegistry {
   private readonly endedAt = new Map<string, number>();
   /** Authenticated streams whose session is still being created. */
   private reservedSlots = 0;
-  /** Upgrades that have not yet sent a valid `start`, oldest first (Sets keep insertion order). */
-  /** Streams waiting for `start`, oldest first: unsigned upgrades, and signed ones. */
+  /** Upgrades that have not yet sent a valid `start`, unsigned and signed, oldest first. */
   private readonly pending = new Set<PendingStream>();
   private readonly pendingSigned = new Set<PendingStream>();
   private draining = false;

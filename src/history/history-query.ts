@@ -32,13 +32,16 @@ const MAX_ROW_ID = 2 ** 31 - 1;
 const isoDate = z
   .string()
   .max(40)
-  .refine((value) => {
-    const time = Date.parse(value);
-    if (Number.isNaN(time)) return false;
-    const year = new Date(time).getUTCFullYear();
-    return year >= FIRST_YEAR && year <= LAST_YEAR;
-  }, 'expected an ISO date such as 2026-01-31')
-  .transform((value) => new Date(Date.parse(value)).toISOString());
+  .transform((value, ctx) => {
+    const date = new Date(Date.parse(value));
+    const year = date.getUTCFullYear();
+    // An unparsable date is NaN, and so outside the years too.
+    if (!(year >= FIRST_YEAR && year <= LAST_YEAR)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an ISO date such as 2026-01-31' });
+      return z.NEVER;
+    }
+    return date.toISOString();
+  });
 
 /** Free text for the database: PostgreSQL's text cannot hold NUL, so one is a 400, not a 503. */
 const searchText = (maxChars: number) =>

@@ -1,8 +1,3 @@
-/**
- * Distinct `code` labels of bridge_openai_errors_total: OpenAI's codes are a few dozen, but a
- * label is a series kept for the life of the process, and a code is the upstream's word.
- */
-export const MAX_OPENAI_ERROR_CODES = 64;
 const LABEL_SHAPE = /^[a-z0-9_.]{1,64}$/i;
 
 /**

@@ -1,5 +1,4 @@
-import { MAX_OPENAI_ERROR_CODES } from './bounded-label.js';
-import { BridgeMetrics } from './bridge-metrics.service.js';
+import { BridgeMetrics, MAX_OPENAI_ERROR_CODES } from './bridge-metrics.service.js';
 
 async function errorSeries(metrics: BridgeMetrics): Promise<Map<string, number>> {
   const text = await metrics.registry.metrics();

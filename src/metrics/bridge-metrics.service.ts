@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BusRejection } from '../directory/bus-envelope.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { BoundedLabel, MAX_OPENAI_ERROR_CODES } from './bounded-label.js';
+import { BoundedLabel } from './bounded-label.js';
 
 /** Per-call counters the metrics read at scrape time (nothing is counted per frame here). */
 export interface LiveCallStats {
@@ -27,8 +27,14 @@ export type StreamRefusal =
   | 'evicted'
   /** too many, too large or too much in frames before a valid `start` */
   | 'pre_start_budget'
-  /** a started stream that kept sending frames Twilio never sends (MAX_MALFORMED_FRAMES_PER_CALL) */
+  /** a started stream that kept sending large frames Twilio never sends (MAX_LARGE_DROPS_PER_CALL) */
   | 'malformed';
+
+/**
+ * Distinct `code` labels of bridge_openai_errors_total: OpenAI's codes are a few dozen, but a
+ * label is a series kept for the life of the process, and a code is the upstream's word.
+ */
+export const MAX_OPENAI_ERROR_CODES = 64;
 
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
 /** Barge-in: from speech_started to Twilio confirming the clear (a network round trip or so). */

@@ -81,16 +81,17 @@ export class SipCallsService {
       await this.directory.release(callId);
       return this.reject(callId, 'no call slot free');
     }
-    const slot = new ReservedSlot(this.registry);
+    let slotHeld = true;
     try {
       const call = await this.create(incoming);
       // start() registers the call before its first await; from then on the call counts in
       // the registry, so its slot goes back at once, not after the accept (one per call).
       const started = call.start();
-      slot.release();
+      this.registry.releaseSlot();
+      slotHeld = false;
       await started;
     } finally {
-      slot.release();
+      if (slotHeld) this.registry.releaseSlot();
       // A call that never went live (accept refused) gives its lease back; a live one
       // gives it back when it leaves the registry.
       if (!this.registry.get(callId)) await this.directory.release(callId);
@@ -120,18 +121,5 @@ export class SipCallsService {
     });
     this.moduleRef.registerRequestByContextId(call, contextId);
     return this.moduleRef.resolve(SipCall, contextId, { strict: false });
-  }
-}
-
-/** A call slot reserved in the registry, given back once however many paths let go of it. */
-class ReservedSlot {
-  private held = true;
-
-  constructor(private readonly registry: CallRegistry) {}
-
-  release(): void {
-    if (!this.held) return;
-    this.held = false;
-    this.registry.releaseSlot();
   }
 }
