@@ -40,7 +40,12 @@ export const MAX_REPLAY_BACKLOG = 10_000;
 export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 /** A single Redis command never holds a call up for longer than this. */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
-/** Reconnect backoff cap while Redis is away. */
+/**
+ * Commands in a row that get no answer within REDIS_COMMAND_TIMEOUT_MS before a Redis whose
+ * connection is still open counts as down (hung); one slow command alone does not.
+ */
+export const REDIS_HUNG_AFTER_TIMEOUTS = 2;
+/** Reconnect backoff cap while Redis is away, and how often a hung Redis is asked for a PING. */
 export const REDIS_RETRY_MAX_MS = 2_000;
 
 /** Largest JSON message accepted from the bus (control, replies, events). */

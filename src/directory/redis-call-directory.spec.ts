@@ -284,6 +284,39 @@ describe('RedisCallDirectory', () => {
     }
   });
 
+  it('counts a Redis that stops answering as down, even when idle, and comes back when it answers', async () => {
+    const a = await instance('A', { heartbeatMs: 100 });
+    redis.pause();
+    let degraded: LiveCall;
+    try {
+      // No call to renew: the heartbeat's PING is what times out.
+      await waitUntil(() => a.directory.health().store === 'down', 'A to see Redis hung', 10_000);
+      expect(a.states).toEqual([true, false]);
+      expect(a.errors).toEqual(['ping', 'ping']);
+      expect(a.lines).toContainEqual(
+        expect.stringMatching(
+          /^Redis stopped answering \(redis:\/\/127\.0\.0\.1:\d+\/0: 2 commands in a row got no answer within 2000 ms\): live calls go on/,
+        ),
+      );
+      // Down, not waiting on each command: admission falls back to the local limit.
+      degraded = call();
+      expect(await a.directory.admit(degraded)).toEqual({ ok: true, degraded: true });
+    } finally {
+      redis.resume();
+    }
+    await waitUntil(() => a.directory.health().store === 'up', 'A to see Redis again', 10_000);
+    expect(a.states).toEqual([true, false, true]);
+    expect(a.lines).toContainEqual(
+      expect.stringMatching(/^Redis is back after \d+ s: re-registering 1 live calls/),
+    );
+    const b = await instance('B');
+    const seenByB = await eventually(
+      async () => (await b.directory.list()).map((x) => x.callSid),
+      (sids) => sids.length === 1,
+    );
+    expect(seenByB).toEqual([degraded.callSid]);
+  }, 30_000);
+
   it('carries the owner’s events to followers on another instance, once each', async () => {
     const a = await instance('A');
     const b = await instance('B');

@@ -226,11 +226,15 @@ export class RedisCallDirectory extends CallDirectory {
 
   /**
    * The heartbeat: renews (or writes again) the lease and entry of every call of ours, and writes
-   * the replay memory kept while Redis was away; one pipeline, one round trip.
+   * the replay memory kept while Redis was away; one pipeline, one round trip. With nothing to
+   * write it sends a PING, so that an idle instance notices a Redis that stopped answering too.
    */
   private async renewAll(): Promise<void> {
     if (!this.store.isUp || this.store.isClosing) return;
-    if (this.local.localCalls().length === 0 && !this.records.hasBacklog) return;
+    if (this.local.localCalls().length === 0 && !this.records.hasBacklog) {
+      await this.store.attempt('ping', () => this.store.client.ping());
+      return;
+    }
     const pipeline = this.store.client.pipeline();
     const backlog = this.records.queueBacklog(pipeline);
     this.leases.queueRenewals(pipeline);

@@ -4,6 +4,7 @@ import type { BusRejection } from './bus-envelope.js';
 import {
   REDIS_COMMAND_TIMEOUT_MS,
   REDIS_CONNECT_TIMEOUT_MS,
+  REDIS_HUNG_AFTER_TIMEOUTS,
   REDIS_RETRY_MAX_MS,
 } from './cluster.constants.js';
 import { redactRedisUrl } from './redis-url.js';
@@ -63,9 +64,18 @@ function unavailable(url: string, error: unknown): RedisUnavailableError {
   return new RedisUnavailableError(`REDIS_URL: cannot reach Redis at ${redacted} (${reason})`);
 }
 
+/** ioredis's rejection of a command that got no answer within `commandTimeout`. */
+const isCommandTimeout = (error: unknown) =>
+  error instanceof Error && error.message === 'Command timed out';
+
 /**
  * The two connections to Redis (commands, and the subscriber) and whether Redis is up. Every
  * command goes through `attempt`: while Redis is away it fails at once and the caller falls back.
+ *
+ * Away means closed, or hung: a Redis that keeps its connections open but stops answering
+ * (frozen, swapping, a lost network path) counts as down after REDIS_HUNG_AFTER_TIMEOUTS commands
+ * in a row timed out, so calls fall back at once instead of each waiting out the command
+ * timeout, and health says so. A PING every REDIS_RETRY_MAX_MS then tells when it answers again.
  */
 export class RedisStore {
   readonly client: Redis;
@@ -73,6 +83,8 @@ export class RedisStore {
   private up = false;
   private downSince?: Date;
   private closing = false;
+  private timeoutsInRow = 0;
+  private hungProbe?: NodeJS.Timeout;
 
   constructor(
     private readonly url: string,
@@ -137,6 +149,7 @@ export class RedisStore {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.hungProbe);
     await Promise.allSettled([this.client.quit(), this.sub.quit()]);
     this.client.disconnect();
     this.sub.disconnect();
@@ -146,11 +159,36 @@ export class RedisStore {
   async attempt<T>(operation: string, run: () => Promise<T>): Promise<T | undefined> {
     if (!this.up) return undefined;
     try {
-      return await run();
-    } catch {
+      const result = await run();
+      this.timeoutsInRow = 0;
+      return result;
+    } catch (error) {
       this.observer.storeError(operation);
+      if (isCommandTimeout(error) && ++this.timeoutsInRow >= REDIS_HUNG_AFTER_TIMEOUTS) {
+        this.hung();
+      }
       return undefined;
     }
+  }
+
+  /** Redis stopped answering on a connection that is still open: down until a PING answers. */
+  private hung(): void {
+    if (!this.up || this.closing) return;
+    this.setUp(
+      false,
+      `Redis stopped answering (${redactRedisUrl(this.url)}: ${REDIS_HUNG_AFTER_TIMEOUTS} commands in a row got no answer within ${REDIS_COMMAND_TIMEOUT_MS} ms)`,
+    );
+    let probing = false;
+    this.hungProbe = setInterval(() => {
+      if (probing) return;
+      probing = true;
+      this.client
+        .ping()
+        .then(() => this.setUp(true))
+        .catch(() => undefined)
+        .finally(() => (probing = false));
+    }, REDIS_RETRY_MAX_MS);
+    this.hungProbe.unref();
   }
 
   health(instance: string): DirectoryHealth {
@@ -162,11 +200,14 @@ export class RedisStore {
     };
   }
 
-  private setUp(up: boolean): void {
+  private setUp(up: boolean, cause = `Redis connection lost (${redactRedisUrl(this.url)})`): void {
     if (this.closing || up === this.up) return;
     this.up = up;
+    this.timeoutsInRow = 0;
     this.observer.storeState(up);
     if (up) {
+      clearInterval(this.hungProbe);
+      this.hungProbe = undefined;
       const outage = this.downSince
         ? ` after ${Math.round((Date.now() - this.downSince.getTime()) / 1000)} s`
         : '';
@@ -175,7 +216,7 @@ export class RedisStore {
     } else {
       this.downSince = new Date();
       this.log.warn(
-        `Redis connection lost (${redactRedisUrl(this.url)}): live calls go on; new calls are admitted under MAX_CONCURRENT_CALLS only until it is back`,
+        `${cause}: live calls go on; new calls are admitted under MAX_CONCURRENT_CALLS only until it is back`,
       );
     }
   }
