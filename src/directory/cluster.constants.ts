@@ -16,6 +16,13 @@ export const CONTROL_TIMEOUT_MS = 8_000;
 /** Control requests waiting for an answer at once, per instance. */
 export const MAX_PENDING_CONTROL = 1_000;
 
+/**
+ * Outbound-call plans held in process memory (single instance, or while Redis is away); beyond
+ * it the oldest goes first (its call starts with the default settings). Plans live 10 minutes
+ * and are written only for calls Twilio has created: this is ~16 calls a second for 10 minutes.
+ */
+export const MAX_PLANS_IN_MEMORY = 10_000;
+
 /** Finished call records kept (newest first) for "recent calls". */
 export const RECENT_CALLS_MAX = 100;
 

@@ -1,6 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { LiveCall, SharedCallEvent } from './call-directory.js';
-import { RECENT_CALLS_MAX } from './cluster.constants.js';
+import { MAX_PLANS_IN_MEMORY, RECENT_CALLS_MAX } from './cluster.constants.js';
 import { MemoryCallDirectory } from './memory-call-directory.js';
 
 const events = () => new EventEmitter2({ wildcard: true, delimiter: '.' });
@@ -59,6 +59,20 @@ describe('MemoryCallDirectory', () => {
     expect(await directory.getPlan('CA1')).toEqual({ greeting: 'Hi' });
     expect(await directory.takePlan('CA1')).toEqual({ greeting: 'Hi' });
     expect(await directory.takePlan('CA1')).toBeUndefined();
+  });
+
+  it('holds at most MAX_PLANS_IN_MEMORY plans, the oldest going first, and drops expired ones', async () => {
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
+    await directory.setPlan('CAold', { greeting: 'expired' }, 0);
+    for (let i = 0; i <= MAX_PLANS_IN_MEMORY; i++) {
+      await directory.setPlan(`CA${i}`, { greeting: `${i}` }, 600);
+    }
+    expect(await directory.getPlan('CAold')).toBeUndefined();
+    expect(await directory.getPlan('CA0')).toBeUndefined();
+    expect(await directory.getPlan('CA1')).toEqual({ greeting: '1' });
+    expect(await directory.getPlan(`CA${MAX_PLANS_IN_MEMORY}`)).toEqual({
+      greeting: `${MAX_PLANS_IN_MEMORY}`,
+    });
   });
 
   it('records ended calls, newest first, at most RECENT_CALLS_MAX', async () => {

@@ -12,7 +12,7 @@ import {
   type MemoryScope,
   type SharedCallEvent,
 } from './call-directory.js';
-import { RECENT_CALLS_MAX } from './cluster.constants.js';
+import { MAX_PLANS_IN_MEMORY, RECENT_CALLS_MAX } from './cluster.constants.js';
 import { TtlMemory, type TtlMemoryOptions } from './ttl-memory.js';
 
 export interface MemoryDirectoryOptions {
@@ -118,7 +118,12 @@ export class MemoryCallDirectory extends CallDirectory {
 
   setPlan(callSid: string, plan: unknown, ttlS: number): Promise<void> {
     const now = Date.now();
-    for (const [sid, entry] of this.plans) if (entry.expiresAt <= now) this.plans.delete(sid);
+    // Oldest first (one TTL for every plan): stop at the first that is still live.
+    for (const [sid, entry] of this.plans) {
+      if (entry.expiresAt > now && this.plans.size < MAX_PLANS_IN_MEMORY) break;
+      this.plans.delete(sid);
+    }
+    this.plans.delete(callSid);
     this.plans.set(callSid, { plan, expiresAt: now + ttlS * 1000 });
     return Promise.resolve();
   }
