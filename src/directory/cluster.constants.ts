@@ -47,6 +47,8 @@ export const MAX_REPLAY_BACKLOG = 10_000;
 export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 /** A single Redis command never holds a call up for longer than this. */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** Idle time before TCP keepalive probes on both Redis connections (under cloud NAT timeouts). */
+export const REDIS_KEEPALIVE_MS = 30_000;
 /**
  * Commands in a row that get no answer within REDIS_COMMAND_TIMEOUT_MS before a Redis whose
  * connection is still open counts as down (hung); one slow command alone does not.

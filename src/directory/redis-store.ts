@@ -5,6 +5,7 @@ import {
   REDIS_COMMAND_TIMEOUT_MS,
   REDIS_CONNECT_TIMEOUT_MS,
   REDIS_HUNG_AFTER_TIMEOUTS,
+  REDIS_KEEPALIVE_MS,
   REDIS_RETRY_MAX_MS,
 } from './cluster.constants.js';
 import { redactRedisUrl } from './redis-url.js';
@@ -96,6 +97,10 @@ export class RedisStore {
     const common: RedisOptions = {
       lazyConnect: true,
       connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+      // TCP keepalive after this much silence (ioredis's default leaves it to the system: 2 h).
+      // A subscriber can be quiet for long; a NAT or load balancer in between (idle timeouts of
+      // 4-10 minutes) would otherwise drop its flow without a word, and it would hear nothing.
+      keepAlive: REDIS_KEEPALIVE_MS,
       // Keep reconnecting, never faster than every REDIS_RETRY_MAX_MS, for as long as it takes.
       retryStrategy: (attempt) => Math.min(attempt * 200, REDIS_RETRY_MAX_MS),
     };
