@@ -95,10 +95,17 @@ export const eventMessageSchema = z.strictObject({
 });
 export type EventMessage = z.output<typeof eventMessageSchema>;
 
-/** What travels on an instance's control channel: requests for it, and answers to its own. */
+/** An instance's beat on its own control channel: its subscriber still hears (SubscriberWatch). */
+export const controlBeatSchema = z.strictObject({ type: z.literal('beat') });
+
+/**
+ * What travels on an instance's control channel: requests for it, answers to its own, and its
+ * own beat.
+ */
 export const controlChannelSchema = z.discriminatedUnion('type', [
   controlRequestSchema,
   controlReplySchema,
+  controlBeatSchema,
 ]);
 
 /** A plan as stored: the plan itself and when it stops being valid (signed with it). */

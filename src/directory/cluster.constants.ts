@@ -10,6 +10,12 @@ export const LEASE_TTL_MS = 10_000;
 /** Each instance renews the leases of its live calls this often (three tries per lease life). */
 export const HEARTBEAT_MS = 3_000;
 
+/**
+ * The subscriber counts as deaf when nothing, not even this instance's own beat (one a
+ * heartbeat), reached it for this long while Redis answers commands; it is then reconnected.
+ */
+export const SUBSCRIBER_SILENT_MS = 10_000;
+
 /** A control request (hang-up, transfer) waits this long for the owner's answer; the owner may
  * itself wait on Twilio's REST API (5 s), so a little more than that. */
 export const CONTROL_TIMEOUT_MS = 8_000;

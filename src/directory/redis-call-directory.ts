@@ -14,7 +14,12 @@ import {
 } from './call-directory.js';
 import { BusEnvelope } from './bus-envelope.js';
 import { RedisChannels, type ClusterChannels } from './cluster-channels.js';
-import { CONTROL_TIMEOUT_MS, HEARTBEAT_MS, LEASE_TTL_MS } from './cluster.constants.js';
+import {
+  CONTROL_TIMEOUT_MS,
+  HEARTBEAT_MS,
+  LEASE_TTL_MS,
+  SUBSCRIBER_SILENT_MS,
+} from './cluster.constants.js';
 import { MemoryCallDirectory } from './memory-call-directory.js';
 import { RedisControl } from './redis-control.js';
 import { RedisEvents } from './redis-events.js';
@@ -24,6 +29,7 @@ import { RedisRecords } from './redis-records.js';
 import { RedisStore, type DirectoryLog, type StoreObserver } from './redis-store.js';
 import { redactRedisUrl } from './redis-url.js';
 import { SignedBus } from './signed-bus.js';
+import { SubscriberWatch } from './subscriber-watch.js';
 
 export { probeRedis, RedisUnavailableError } from './redis-store.js';
 export type { DirectoryLog, StoreObserver } from './redis-store.js';
@@ -41,13 +47,14 @@ export interface RedisDirectoryOptions {
   leaseTtlMs?: number;
   heartbeatMs?: number;
   controlTimeoutMs?: number;
+  subscriberSilentMs?: number;
 }
 
 /**
  * Shared state in Redis (`REDIS_URL`), through `ioredis`, each concern in a part of its own:
  * the connections and health (RedisStore), admission and the live-call directory (RedisLeases),
- * replay memory, plans and records (RedisRecords), control request/reply (RedisControl) and the
- * event bus (RedisEvents). Every message and record another instance reads is signed under
+ * replay memory, plans and records (RedisRecords), control request/reply (RedisControl), the
+ * event bus (RedisEvents) and whether the subscriber still hears (SubscriberWatch). Every message and record another instance reads is signed under
  * CLUSTER_SECRET and validated where it is read (SignedBus).
  *
  * Redis trouble never drops a call: every command has a short timeout and a fallback, a local
@@ -63,6 +70,7 @@ export class RedisCallDirectory extends CallDirectory {
   private readonly controls: RedisControl;
   private readonly bus: RedisEvents;
   private readonly relay: RedisChannels;
+  private readonly subscriber: SubscriberWatch;
   private heartbeat?: NodeJS.Timeout;
   private readonly unhook: () => void;
 
@@ -92,6 +100,12 @@ export class RedisCallDirectory extends CallDirectory {
     );
     this.bus = new RedisEvents(this.store, signed, this.local, instanceId, observer);
     this.relay = new RedisChannels(this.store, signed, instanceId);
+    this.subscriber = new SubscriberWatch(
+      this.store,
+      () => this.controls.beat(),
+      options.subscriberSilentMs ?? SUBSCRIBER_SILENT_MS,
+      log,
+    );
     this.store.sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
       this.onMessage(channel.toString(), message),
     );
@@ -120,10 +134,10 @@ export class RedisCallDirectory extends CallDirectory {
       directory.local.dispose();
       throw error;
     }
-    directory.heartbeat = setInterval(
-      () => void directory.renewAll(),
-      options.heartbeatMs ?? HEARTBEAT_MS,
-    );
+    directory.heartbeat = setInterval(() => {
+      void directory.renewAll();
+      directory.subscriber.tick();
+    }, options.heartbeatMs ?? HEARTBEAT_MS);
     directory.heartbeat.unref();
     options.log.log(
       `cluster mode: instance ${directory.instanceId} on ${redactRedisUrl(options.url)}` +
@@ -210,6 +224,7 @@ export class RedisCallDirectory extends CallDirectory {
   }
 
   private onMessage(channel: string, raw: Buffer): void {
+    this.subscriber.heard();
     if (channel === this.controls.channel) this.controls.onMessage(raw);
     else if (channel.startsWith(redisKeys.eventsPrefix)) this.bus.onMessage(channel, raw);
     else this.relay.dispatch(channel, raw);
@@ -226,15 +241,11 @@ export class RedisCallDirectory extends CallDirectory {
 
   /**
    * The heartbeat: renews (or writes again) the lease and entry of every call of ours, and writes
-   * the replay memory kept while Redis was away; one pipeline, one round trip. With nothing to
-   * write it sends a PING, so that an idle instance notices a Redis that stopped answering too.
+   * the replay memory kept while Redis was away; one pipeline, one round trip.
    */
   private async renewAll(): Promise<void> {
     if (!this.store.isUp || this.store.isClosing) return;
-    if (this.local.localCalls().length === 0 && !this.records.hasBacklog) {
-      await this.store.attempt('ping', () => this.store.client.ping());
-      return;
-    }
+    if (this.local.localCalls().length === 0 && !this.records.hasBacklog) return;
     const pipeline = this.store.client.pipeline();
     const backlog = this.records.queueBacklog(pipeline);
     this.leases.queueRenewals(pipeline);

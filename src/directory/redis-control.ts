@@ -90,6 +90,11 @@ export class RedisControl {
     else if (message?.type === 'reply') this.pending.get(message.id)?.(message.result);
   }
 
+  /** Publishes this instance's beat on its own channel (SubscriberWatch listens for it). */
+  beat(): Promise<number | undefined> {
+    return this.bus.publish('beat', this.channel, { type: 'beat' });
+  }
+
   /** Closing: every request still waiting gets its answer now. */
   closeAll(): void {
     for (const [id, resolve] of this.pending) {
