@@ -108,6 +108,9 @@ export type LocalControlHandler = (
   command: ControlCommand,
 ) => Promise<ControlResult>;
 
+/** Hangs up a SIP call whose instance is gone (registered by the SIP transport). */
+export type OrphanedLineHandler = (call: LiveCall) => Promise<void>;
+
 /** A call event as carried to followers (the `call.*` payloads: each names its own `event`). */
 export interface SharedCallEvent {
   event: string;
@@ -212,6 +215,15 @@ export abstract class CallDirectory {
    * it; returns the unsubscribe.
    */
   abstract follow(callSid: string, listener: (event: SharedCallEvent) => void): () => void;
+
+  /**
+   * Registers who hangs up a SIP call whose instance is gone: OpenAI carries such a call on its
+   * own, with no one left to answer its tools. Only a shared store can tell; in process memory
+   * the calls die with the one process, so nothing is ever found.
+   */
+  onOrphanedLine(handler: OrphanedLineHandler): void {
+    void handler;
+  }
 
   /** The bus's signed channels, for features of their own (the listen relay); cluster mode only. */
   channels(): ClusterChannels | undefined {

@@ -16,6 +16,25 @@ export const HEARTBEAT_MS = 3_000;
  */
 export const SUBSCRIBER_SILENT_MS = 10_000;
 
+/**
+ * A SIP call's line is held in Redis beside its lease. OpenAI keeps a SIP call up on its own, so
+ * when the instance running it dies (SIGKILL, OOM, a lost node) the caller would go on talking
+ * with an assistant whose tools no one answers and whose time limit no one enforces. Another
+ * instance hangs such a call up once its line has been seen unheld for this long, Redis up all
+ * the while: long enough for every live instance to hold its lines again after Redis itself
+ * restarted or was away (its heartbeat does at once), so only an instance that is gone, or cut
+ * off from Redis for as long, loses its SIP calls.
+ */
+export const SIP_LINE_ORPHAN_GRACE_MS = 30_000;
+/** Unheld lines looked at per heartbeat, and unheld lines remembered while their grace runs. */
+export const MAX_ORPHAN_LINES_PER_SWEEP = 100;
+export const MAX_SUSPECT_LINES = 10_000;
+/**
+ * A line's signed call is accepted this long after its owner last signed it: OpenAI ends a
+ * Realtime session within an hour, so an older line has no call left to hang up.
+ */
+export const SIP_LINE_RECORD_MAX_AGE_MS = 60 * 60_000;
+
 /** A control request (hang-up, transfer) waits this long for the owner's answer; the owner may
  * itself wait on Twilio's REST API (5 s), so a little more than that. */
 export const CONTROL_TIMEOUT_MS = 8_000;

@@ -10,6 +10,7 @@ import {
   type LiveCall,
   type LocalControlHandler,
   type MemoryScope,
+  type OrphanedLineHandler,
   type SharedCallEvent,
 } from './call-directory.js';
 import { BusEnvelope } from './bus-envelope.js';
@@ -26,6 +27,7 @@ import { RedisEvents } from './redis-events.js';
 import { redisKeys } from './redis-keys.js';
 import { RedisLeases } from './redis-leases.js';
 import { RedisRecords } from './redis-records.js';
+import { RedisSipLines } from './redis-sip-lines.js';
 import { RedisStore, type DirectoryLog, type StoreObserver } from './redis-store.js';
 import { redactRedisUrl } from './redis-url.js';
 import { SignedBus } from './signed-bus.js';
@@ -48,6 +50,7 @@ export interface RedisDirectoryOptions {
   heartbeatMs?: number;
   controlTimeoutMs?: number;
   subscriberSilentMs?: number;
+  sipLineGraceMs?: number;
 }
 
 /**
@@ -66,6 +69,7 @@ export class RedisCallDirectory extends CallDirectory {
   private readonly local: MemoryCallDirectory;
   private readonly store: RedisStore;
   private readonly leases: RedisLeases;
+  private readonly lines: RedisSipLines;
   private readonly records: RedisRecords;
   private readonly controls: RedisControl;
   private readonly bus: RedisEvents;
@@ -81,13 +85,22 @@ export class RedisCallDirectory extends CallDirectory {
     this.local = new MemoryCallDirectory({ instanceId, events: options.events });
     this.store = new RedisStore(options.url, observer, log, (outage) => this.onBack(outage));
     const signed = new SignedBus(this.store, new BusEnvelope(options.secret), observer, log);
+    const leaseTtlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
+    this.lines = new RedisSipLines(
+      this.store,
+      signed,
+      leaseTtlMs,
+      (callSid) => this.local.isLocal(callSid),
+      options.sipLineGraceMs,
+    );
     this.leases = new RedisLeases(
       this.store,
       signed,
       this.local,
       instanceId,
-      options.leaseTtlMs ?? LEASE_TTL_MS,
+      leaseTtlMs,
       options.clusterMaxCalls,
+      this.lines,
     );
     this.records = new RedisRecords(this.store, signed, this.local, instanceId);
     this.controls = new RedisControl(
@@ -136,6 +149,7 @@ export class RedisCallDirectory extends CallDirectory {
     }
     directory.heartbeat = setInterval(() => {
       void directory.renewAll();
+      void directory.lines.sweep();
       directory.subscriber.tick();
     }, options.heartbeatMs ?? HEARTBEAT_MS);
     directory.heartbeat.unref();
@@ -211,6 +225,10 @@ export class RedisCallDirectory extends CallDirectory {
     return this.controls.control(callSid, command);
   }
 
+  override onOrphanedLine(handler: OrphanedLineHandler): void {
+    this.lines.onOrphaned(handler);
+  }
+
   follow(callSid: string, listener: (event: SharedCallEvent) => void): () => void {
     return this.bus.follow(callSid, listener);
   }
@@ -231,6 +249,7 @@ export class RedisCallDirectory extends CallDirectory {
   }
 
   private onBack(outage: string): void {
+    this.lines.forgetSuspects();
     if (outage) {
       this.options.log.log(
         `Redis is back${outage}: re-registering ${this.local.localCalls().length} live calls`,

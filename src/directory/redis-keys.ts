@@ -6,6 +6,10 @@ export const redisKeys = {
   leases: `${KEY_PREFIX}leases`,
   call: (sid: string) => `${KEY_PREFIX}call:${sid}`,
   callPrefix: `${KEY_PREFIX}call:`,
+  /** SIP calls' lines (call id -> expiry), and the signed call of each (sealed for sipLine). */
+  sipLines: `${KEY_PREFIX}sip-lines`,
+  sipLineRecords: `${KEY_PREFIX}sip-line-records`,
+  sipLine: (sid: string) => `${KEY_PREFIX}sip-line:${sid}`,
   memory: (scope: MemoryScope, key: string) => `${KEY_PREFIX}mem:${scope}:${key}`,
   plan: (sid: string) => `${KEY_PREFIX}plan:${sid}`,
   recent: `${KEY_PREFIX}recent`,

@@ -4,6 +4,7 @@ import { liveCallSchema } from './bus-messages.js';
 import type { MemoryCallDirectory } from './memory-call-directory.js';
 import { redisKeys as keys } from './redis-keys.js';
 import { ADMIT_LEASE, COUNT_LEASES, LIST_LIVE, RENEW_LEASE } from './redis-scripts.js';
+import type { RedisSipLines } from './redis-sip-lines.js';
 import type { RedisStore } from './redis-store.js';
 import type { SignedBus } from './signed-bus.js';
 
@@ -38,6 +39,7 @@ export class RedisLeases {
     private readonly instanceId: string,
     private readonly leaseTtlMs: number,
     private readonly clusterMaxCalls: number | undefined,
+    private readonly lines: RedisSipLines,
   ) {
     const client = store.client;
     client.defineCommand('admitLease', { numberOfKeys: 2, lua: ADMIT_LEASE });
@@ -70,7 +72,10 @@ export class RedisLeases {
       ),
     );
     if (verdict === undefined) return { ok: true, degraded: true };
-    if (verdict === 'ok') return { ok: true, degraded: false };
+    if (verdict === 'ok') {
+      await this.holdLine(entry);
+      return { ok: true, degraded: false };
+    }
     await this.local.release(call.callSid);
     return verdict === 'full'
       ? {
@@ -88,9 +93,11 @@ export class RedisLeases {
   async release(callSid: string): Promise<void> {
     await this.local.release(callSid);
     // If this fails the lease simply expires (LEASE_TTL_MS).
-    await this.store.attempt('release', () =>
-      this.store.client.multi().zrem(keys.leases, callSid).del(keys.call(callSid)).exec(),
-    );
+    await this.store.attempt('release', () => {
+      const multi = this.store.client.multi().zrem(keys.leases, callSid).del(keys.call(callSid));
+      this.lines.queueRelease(multi, callSid);
+      return multi.exec();
+    });
   }
 
   async list(): Promise<LiveCall[]> {
@@ -135,7 +142,16 @@ export class RedisLeases {
         this.leaseTtlMs,
         ...this.hashFields(call),
       );
+      this.lines.queueHold(pipeline, call);
     }
+  }
+
+  /** A SIP call's line, held from its admission (if this fails, the next heartbeat holds it). */
+  private async holdLine(call: LiveCall): Promise<void> {
+    if (call.transport !== 'sip') return;
+    const pipeline = this.store.client.pipeline();
+    this.lines.queueHold(pipeline, call);
+    await this.store.attempt('admit', () => pipeline.exec());
   }
 
   private hashFields(call: LiveCall): string[] {

@@ -70,3 +70,34 @@ for _, sid in ipairs(sids) do
 end
 return calls
 `;
+
+/**
+ * KEYS: SIP lines (sorted set: call id -> expiry), their records (hash: call id -> signed call).
+ * ARGV: sid, ttlMs, signed call. Holds a SIP call's line for another lease's time.
+ */
+export const HOLD_LINE = `${NOW}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+`;
+
+/** KEYS: SIP lines. ARGV: limit. Returns sid, expiry pairs of lines no one holds any more. */
+export const EXPIRED_LINES = `${NOW}
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[1]))
+`;
+
+/**
+ * KEYS: SIP lines, their records, leases. ARGV: sid, the expiry it was seen with. Takes the line
+ * (so that one instance alone acts on it) and returns its signed call, or nil when it was held
+ * again since (its expiry changed), is gone, or its call holds a live lease.
+ */
+export const TAKE_LINE = `${NOW}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or score ~= ARGV[2] then return false end
+local lease = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if lease and tonumber(lease) > now then return false end
+local record = redis.call('HGET', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return record or ''
+`;

@@ -7,6 +7,7 @@ import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js'
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
 import { OPENAI_CLIENT, openaiClientProvider } from './openai-client.provider.js';
+import { OrphanedSipCalls } from './orphaned-sip-calls.service.js';
 import { ServerPlayback, ServerPlaybackState } from './server-playback.js';
 import { SidebandEvents, SidebandLink } from './sideband-link.js';
 import { SipCall } from './sip-call.js';
@@ -28,6 +29,7 @@ import { WebhookVerifier } from './webhook-verifier.js';
     openaiClientProvider,
     OpenAICallsClient,
     SipCallsService,
+    OrphanedSipCalls,
     // Per SIP call (Scope.REQUEST), in the call's own DI context: the media path's shared parts,
     // bound here to the SIP side of each seam (see call-transport.ts).
     SipCall,

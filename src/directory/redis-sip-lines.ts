@@ -1,0 +1,133 @@
+import type { ChainableCommander } from 'ioredis';
+import type { LiveCall, OrphanedLineHandler } from './call-directory.js';
+import { liveCallSchema } from './bus-messages.js';
+import {
+  MAX_ORPHAN_LINES_PER_SWEEP,
+  MAX_SUSPECT_LINES,
+  SIP_LINE_ORPHAN_GRACE_MS,
+  SIP_LINE_RECORD_MAX_AGE_MS,
+} from './cluster.constants.js';
+import { redisKeys as keys } from './redis-keys.js';
+import { EXPIRED_LINES, HOLD_LINE, TAKE_LINE } from './redis-scripts.js';
+import type { RedisStore } from './redis-store.js';
+import type { SignedBus } from './signed-bus.js';
+
+interface LineScripts {
+  expiredLines(lines: string, limit: number): Promise<string[]>;
+  takeLine(
+    lines: string,
+    records: string,
+    leases: string,
+    sid: string,
+    expiry: string,
+  ): Promise<string | null>;
+}
+
+interface LinePipeline {
+  holdLine(lines: string, records: string, sid: string, ttlMs: number, sealed: string): void;
+}
+
+/**
+ * The lines of SIP calls, held in Redis beside their leases, and the search for lines no
+ * instance holds any more. A media call ends with the instance that runs it (Twilio's socket
+ * closes); a SIP call does not, as OpenAI carries it, so when its instance is gone another one
+ * hangs it up (SIP_LINE_ORPHAN_GRACE_MS). A line is taken for that only when it was seen unheld
+ * at the same expiry for the whole grace, Redis up all the while, its call holding no live
+ * lease, and its record signed by an instance of the cluster: one instance alone takes it
+ * (TAKE_LINE), and nothing written into Redis by anyone else is ever hung up.
+ */
+export class RedisSipLines {
+  private readonly scripts: LineScripts;
+  /** Unheld lines seen: call id -> the expiry seen and when it was first seen so. */
+  private readonly suspects = new Map<string, { expiry: string; since: number }>();
+  private handler?: OrphanedLineHandler;
+  private sweeping = false;
+
+  constructor(
+    private readonly store: RedisStore,
+    private readonly bus: SignedBus,
+    private readonly leaseTtlMs: number,
+    /** This instance's own calls are never orphans, whatever Redis says. */
+    private readonly isMine: (callSid: string) => boolean,
+    private readonly graceMs = SIP_LINE_ORPHAN_GRACE_MS,
+  ) {
+    const client = store.client;
+    client.defineCommand('holdLine', { numberOfKeys: 2, lua: HOLD_LINE });
+    client.defineCommand('expiredLines', { numberOfKeys: 1, lua: EXPIRED_LINES });
+    client.defineCommand('takeLine', { numberOfKeys: 3, lua: TAKE_LINE });
+    this.scripts = client as unknown as LineScripts;
+  }
+
+  /** Who hangs up a line found orphaned (the SIP transport); without one no line is looked for. */
+  onOrphaned(handler: OrphanedLineHandler): void {
+    this.handler = handler;
+  }
+
+  /** Holds (or holds again, signed afresh) the line of a SIP call of this instance. */
+  queueHold(pipeline: ChainableCommander, call: LiveCall): void {
+    if (call.transport !== 'sip') return;
+    (pipeline as unknown as LinePipeline).holdLine(
+      keys.sipLines,
+      keys.sipLineRecords,
+      call.callSid,
+      this.leaseTtlMs,
+      this.bus.seal(keys.sipLine(call.callSid), call),
+    );
+  }
+
+  queueRelease(pipeline: ChainableCommander, callSid: string): void {
+    pipeline.zrem(keys.sipLines, callSid).hdel(keys.sipLineRecords, callSid);
+  }
+
+  /** Redis came back: what was seen before the outage proves nothing about the grace. */
+  forgetSuspects(): void {
+    this.suspects.clear();
+  }
+
+  /** The heartbeat's part: lines unheld for the whole grace go to the handler. */
+  async sweep(now = Date.now()): Promise<void> {
+    if (!this.handler || this.sweeping || !this.store.isUp || this.store.isClosing) return;
+    this.sweeping = true;
+    try {
+      const flat = await this.store.attempt('sip-lines', () =>
+        this.scripts.expiredLines(keys.sipLines, MAX_ORPHAN_LINES_PER_SWEEP),
+      );
+      if (flat === undefined) return this.forgetSuspects();
+      const seen = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) seen.set(flat[i], flat[i + 1]);
+      // A line held again, or gone, is no longer a suspect.
+      for (const [sid, suspect] of this.suspects) {
+        if (seen.get(sid) !== suspect.expiry) this.suspects.delete(sid);
+      }
+      const taken: Promise<void>[] = [];
+      for (const [sid, expiry] of seen) {
+        if (this.isMine(sid)) continue;
+        const suspect = this.suspects.get(sid);
+        if (!suspect) this.suspect(sid, expiry, now);
+        else if (now - suspect.since >= this.graceMs) taken.push(this.take(sid, expiry));
+      }
+      // The next sweep waits for these hang-ups: at most MAX_ORPHAN_LINES_PER_SWEEP at once.
+      await Promise.allSettled(taken);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private suspect(sid: string, expiry: string, now: number): void {
+    if (this.suspects.size >= MAX_SUSPECT_LINES) return;
+    this.suspects.set(sid, { expiry, since: now });
+  }
+
+  private async take(sid: string, expiry: string): Promise<void> {
+    this.suspects.delete(sid);
+    const sealed = await this.store.attempt('sip-lines', () =>
+      this.scripts.takeLine(keys.sipLines, keys.sipLineRecords, keys.leases, sid, expiry),
+    );
+    if (sealed === undefined || sealed === null) return;
+    const key = keys.sipLine(sid);
+    const call = this.bus.open(key, sealed, liveCallSchema, SIP_LINE_RECORD_MAX_AGE_MS);
+    if (!call) return;
+    if (call.callSid !== sid || call.transport !== 'sip') return void this.bus.reject('invalid', key);
+    await this.handler?.(call);
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { CallDirectory, type LiveCall } from '../directory/call-directory.js';
+import { SIP_LINE_ORPHAN_GRACE_MS } from '../directory/cluster.constants.js';
+import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
+import { OpenAICallsApiError, OpenAICallsClient } from './openai-calls.client.js';
+
+/**
+ * Hangs up the SIP calls of an instance that is gone (cluster mode; CallDirectory finds them).
+ * OpenAI would otherwise keep such a call up on its own, with no one to answer its tools, keep
+ * its time limit or record it, for up to the Realtime session's hour: the same rule as at
+ * shutdown, where a SIP call still live is hung up rather than left talking. Only instances
+ * that take SIP calls (OPENAI_WEBHOOK_SECRET) look after the others' lines.
+ */
+@Injectable()
+export class OrphanedSipCalls implements OnModuleInit {
+  private readonly log = new Logger('SipCalls');
+
+  constructor(
+    private readonly directory: CallDirectory,
+    private readonly calls: OpenAICallsClient,
+    @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.openai.webhookSecret) this.directory.onOrphanedLine((call) => this.hangUp(call));
+  }
+
+  /** Never rejects: the outcome is logged. */
+  async hangUp(call: LiveCall): Promise<void> {
+    const lost =
+      `SIP call ${call.callSid} lost its instance ${call.instance} ` +
+      `(no heartbeat for its line in over ${SIP_LINE_ORPHAN_GRACE_MS / 1000} s)`;
+    try {
+      await this.calls.hangup(call.callSid);
+      this.log.warn(`${lost}: hung up, so the caller is not left with an assistant no one runs`);
+    } catch (error) {
+      if (error instanceof OpenAICallsApiError && error.status === 404) {
+        this.log.log(`${lost}: the call had already ended`);
+      } else {
+        this.log.error(`${lost}: the hang-up failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
