@@ -1,8 +1,10 @@
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { TEST_AUTH_TOKEN } from './support/fake-twilio.js';
+import { TestRedis } from './support/redis-server.js';
 import { ServiceProcess } from './support/service-process.js';
 import { incomingCall, postSignedWebhook, sidebandOf } from './support/sip-webhooks.js';
+import { sleep, waitUntil } from './support/wait.js';
 
 // SIP calls in the built service (`node dist/main.js`): what only a real process shows, such as
 // what happens between the drain and the process's exit.
@@ -28,15 +30,16 @@ describe('SIP calls in the built service', () => {
     await calls.stop();
   });
 
+  const sipEnv = (): Record<string, string> => ({
+    OPENAI_API_KEY: 'sk-sip-process-test',
+    TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+    OPENAI_WEBHOOK_SECRET: SECRET,
+    OPENAI_API_BASE_URL: calls.url,
+    OPENAI_REALTIME_URL: openai.url,
+  });
+
   it('on SIGTERM, ends each live SIP call at OpenAI before the process exits', async () => {
-    service = await ServiceProcess.start({
-      OPENAI_API_KEY: 'sk-sip-process-test',
-      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-      OPENAI_WEBHOOK_SECRET: SECRET,
-      OPENAI_API_BASE_URL: calls.url,
-      OPENAI_REALTIME_URL: openai.url,
-      SHUTDOWN_DRAIN_S: '1',
-    });
+    service = await ServiceProcess.start({ ...sipEnv(), SHUTDOWN_DRAIN_S: '1' });
     const ids = ['rtc_term1', 'rtc_term2', 'rtc_term3'];
     for (const id of ids) {
       const to = { from: '+15550001111', to: '+15550002222' };
@@ -55,4 +58,38 @@ describe('SIP calls in the built service', () => {
       expect(calls.of('hangup', id)).toEqual([expect.objectContaining({ answered: true })]);
     }
   }, 30_000);
+
+  it('hangs up, from another instance, the SIP call of an instance that was SIGKILLed', async () => {
+    const redis = await TestRedis.start();
+    const cluster = (instance: string) => ({
+      ...sipEnv(),
+      INSTANCE_ID: instance,
+      REDIS_URL: redis.url,
+      CLUSTER_SECRET: 'sip-cluster-e2e-secret-4b8d2f6a0c3e5a7b9d1f',
+    });
+    const survivor = await ServiceProcess.start(cluster('B'));
+    try {
+      service = await ServiceProcess.start(cluster('A'));
+      const id = 'rtc_orphan1';
+      const to = { from: '+15550001111', to: '+15550002222' };
+      expect((await postSignedWebhook(service.baseUrl, SECRET, incomingCall(id, to))).status).toBe(
+        200,
+      );
+      await sidebandOf(openai, id);
+      await sleep(4000); // a heartbeat or more
+      expect(calls.of('hangup', id)).toEqual([]);
+
+      service.child.kill('SIGKILL');
+      const killed = Date.now();
+      // The lease (10 s), then the line seen unheld for SIP_LINE_ORPHAN_GRACE_MS (30 s).
+      await waitUntil(() => calls.of('hangup', id).length > 0, 'the survivor hangs up', 60_000);
+      expect(Date.now() - killed).toBeGreaterThanOrEqual(38_000);
+      await sleep(4000);
+      expect(calls.of('hangup', id)).toEqual([expect.objectContaining({ answered: true })]);
+      expect(survivor.logs).toContain(`SIP call ${id} lost its instance A`);
+    } finally {
+      await survivor.kill();
+      await redis.destroy();
+    }
+  }, 90_000);
 });

@@ -221,9 +221,7 @@ export abstract class CallDirectory {
    * own, with no one left to answer its tools. Only a shared store can tell; in process memory
    * the calls die with the one process, so nothing is ever found.
    */
-  onOrphanedLine(handler: OrphanedLineHandler): void {
-    void handler;
-  }
+  onOrphanedLine(_handler: OrphanedLineHandler): void {}
 
   /** The bus's signed channels, for features of their own (the listen relay); cluster mode only. */
   channels(): ClusterChannels | undefined {

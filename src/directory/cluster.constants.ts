@@ -26,9 +26,8 @@ export const SUBSCRIBER_SILENT_MS = 10_000;
  * off from Redis for as long, loses its SIP calls.
  */
 export const SIP_LINE_ORPHAN_GRACE_MS = 30_000;
-/** Unheld lines looked at per heartbeat, and unheld lines remembered while their grace runs. */
+/** Unheld lines looked at per heartbeat (the oldest first), and so hung up at once at most. */
 export const MAX_ORPHAN_LINES_PER_SWEEP = 100;
-export const MAX_SUSPECT_LINES = 10_000;
 /**
  * A line's signed call is accepted this long after its owner last signed it: OpenAI ends a
  * Realtime session within an hour, so an older line has no call left to hang up.

@@ -3,7 +3,6 @@ import type { LiveCall, OrphanedLineHandler } from './call-directory.js';
 import { liveCallSchema } from './bus-messages.js';
 import {
   MAX_ORPHAN_LINES_PER_SWEEP,
-  MAX_SUSPECT_LINES,
   SIP_LINE_ORPHAN_GRACE_MS,
   SIP_LINE_RECORD_MAX_AGE_MS,
 } from './cluster.constants.js';
@@ -103,7 +102,8 @@ export class RedisSipLines {
       for (const [sid, expiry] of seen) {
         if (this.isMine(sid)) continue;
         const suspect = this.suspects.get(sid);
-        if (!suspect) this.suspect(sid, expiry, now);
+        // Suspects are only lines of this sweep's answer: at most MAX_ORPHAN_LINES_PER_SWEEP.
+        if (!suspect) this.suspects.set(sid, { expiry, since: now });
         else if (now - suspect.since >= this.graceMs) taken.push(this.take(sid, expiry));
       }
       // The next sweep waits for these hang-ups: at most MAX_ORPHAN_LINES_PER_SWEEP at once.
@@ -111,11 +111,6 @@ export class RedisSipLines {
     } finally {
       this.sweeping = false;
     }
-  }
-
-  private suspect(sid: string, expiry: string, now: number): void {
-    if (this.suspects.size >= MAX_SUSPECT_LINES) return;
-    this.suspects.set(sid, { expiry, since: now });
   }
 
   private async take(sid: string, expiry: string): Promise<void> {
@@ -127,7 +122,8 @@ export class RedisSipLines {
     const key = keys.sipLine(sid);
     const call = this.bus.open(key, sealed, liveCallSchema, SIP_LINE_RECORD_MAX_AGE_MS);
     if (!call) return;
-    if (call.callSid !== sid || call.transport !== 'sip') return void this.bus.reject('invalid', key);
+    if (call.callSid !== sid || call.transport !== 'sip')
+      return void this.bus.reject('invalid', key);
     await this.handler?.(call);
   }
 }
