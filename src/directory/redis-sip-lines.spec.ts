@@ -166,4 +166,36 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     expect(await admin.zscore('bridge:sip-lines', live.callSid)).not.toBeNull();
     admin.disconnect();
   });
+
+  it('leaves the line of an owner that still listens, even with its lease and line gone stale', async () => {
+    // As someone who can write to Redis would stage it, racing A's heartbeat: A is alive.
+    const a = await instance('A', { leaseTtlMs: 20_000, heartbeatMs: 10_000 });
+    const b = await instance('B');
+    const live = call('sip');
+    await a.directory.admit(live);
+    const admin = new Redis(redis.url);
+    await admin.zrem('bridge:leases', live.callSid);
+    await admin.zadd('bridge:sip-lines', Date.now() - 60_000, live.callSid);
+
+    await sleep(2000); // over three graces
+    expect(b.orphans).toEqual([]);
+    expect(await admin.zscore('bridge:sip-lines', live.callSid)).not.toBeNull();
+    admin.disconnect();
+  });
+
+  it('waits out the grace for an owner whose connections Redis dropped, as in a Redis restart', async () => {
+    const a = await instance('A', { leaseTtlMs: 20_000, heartbeatMs: 10_000 });
+    const b = await instance('B', { sipLineGraceMs: 1500 });
+    const live = call('sip');
+    await a.directory.admit(live);
+    const admin = new Redis(redis.url);
+    // What a restarted Redis holds: the lease and line expired, the owner not subscribed yet.
+    await admin.zrem('bridge:leases', live.callSid);
+    await admin.zadd('bridge:sip-lines', Date.now() - 60_000, live.callSid);
+    await admin.client('KILL', 'TYPE', 'pubsub'); // subscribers reconnect within ~200 ms
+
+    await sleep(2500);
+    expect(b.orphans).toEqual([]);
+    admin.disconnect();
+  });
 });

@@ -17,9 +17,10 @@ interface LineScripts {
     lines: string,
     records: string,
     leases: string,
+    ownerChannel: string,
     sid: string,
     expiry: string,
-  ): Promise<string | null>;
+  ): Promise<number>;
 }
 
 interface LinePipeline {
@@ -32,8 +33,10 @@ interface LinePipeline {
  * closes); a SIP call does not, as OpenAI carries it, so when its instance is gone another one
  * hangs it up (SIP_LINE_ORPHAN_GRACE_MS). A line is taken for that only when it was seen unheld
  * at the same expiry for the whole grace, Redis up all the while, its call holding no live
- * lease, and its record signed by an instance of the cluster: one instance alone takes it
- * (TAKE_LINE), and nothing written into Redis by anyone else is ever hung up.
+ * lease, its record signed by an instance of the cluster, and that instance no longer
+ * subscribed to its control channel (Redis drops a killed process's connections at once): one
+ * instance alone takes it (TAKE_LINE), and nothing written into Redis by anyone else, nor a race
+ * against a live owner's heartbeat, hangs up a call that an instance still carries.
  */
 export class RedisSipLines {
   private readonly scripts: LineScripts;
@@ -53,7 +56,7 @@ export class RedisSipLines {
     const client = store.client;
     client.defineCommand('holdLine', { numberOfKeys: 2, lua: HOLD_LINE });
     client.defineCommand('expiredLines', { numberOfKeys: 1, lua: EXPIRED_LINES });
-    client.defineCommand('takeLine', { numberOfKeys: 3, lua: TAKE_LINE });
+    client.defineCommand('takeLine', { numberOfKeys: 4, lua: TAKE_LINE });
     this.scripts = client as unknown as LineScripts;
   }
 
@@ -113,17 +116,46 @@ export class RedisSipLines {
     }
   }
 
+  /**
+   * Reads the line's call, then takes the line if it is still unheld at `expiry`, its call holds
+   * no live lease and its owner no longer listens (TAKE_LINE), and hands the call on. A line
+   * whose record is missing or not signed by the cluster is dropped (and counted), never acted on.
+   */
   private async take(sid: string, expiry: string): Promise<void> {
     this.suspects.delete(sid);
     const sealed = await this.store.attempt('sip-lines', () =>
-      this.scripts.takeLine(keys.sipLines, keys.sipLineRecords, keys.leases, sid, expiry),
+      this.store.client.hget(keys.sipLineRecords, sid),
     );
-    if (sealed === undefined || sealed === null) return;
+    if (sealed === undefined) return;
+    const call = this.openRecord(sid, sealed);
+    if (!call) {
+      await this.store.attempt('sip-lines', () => {
+        const multi = this.store.client.multi();
+        this.queueRelease(multi, sid);
+        return multi.exec();
+      });
+      return;
+    }
+    const taken = await this.store.attempt('sip-lines', () =>
+      this.scripts.takeLine(
+        keys.sipLines,
+        keys.sipLineRecords,
+        keys.leases,
+        keys.control(call.instance),
+        sid,
+        expiry,
+      ),
+    );
+    if (taken === 1) await this.handler?.(call);
+  }
+
+  private openRecord(sid: string, sealed: string | null): LiveCall | undefined {
     const key = keys.sipLine(sid);
+    if (sealed === null) return this.bus.reject('malformed', key);
     const call = this.bus.open(key, sealed, liveCallSchema, SIP_LINE_RECORD_MAX_AGE_MS);
-    if (!call) return;
-    if (call.callSid !== sid || call.transport !== 'sip')
-      return void this.bus.reject('invalid', key);
-    await this.handler?.(call);
+    if (call && (call.callSid !== sid || call.transport !== 'sip')) {
+      return this.bus.reject('invalid', key);
+    }
+    return call;
   }
 }
