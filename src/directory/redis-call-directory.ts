@@ -90,6 +90,7 @@ export class RedisCallDirectory extends CallDirectory {
       this.store,
       signed,
       leaseTtlMs,
+      instanceId,
       (callSid) => this.local.isLocal(callSid),
       options.sipLineGraceMs,
     );

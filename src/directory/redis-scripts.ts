@@ -88,16 +88,17 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'WITHSCORES', 'L
 
 /**
  * KEYS: SIP lines, their records, leases, the owner's control channel. ARGV: sid, the expiry it
- * was seen with. Takes the line (so that one instance alone acts on it) and returns 1, or 0 when
- * it was held again since (its expiry changed), is gone, its call holds a live lease, or its owner
- * still listens on its control channel (Redis holds its connection: a killed process's closes).
+ * was seen with, '1' to check the channel. Takes the line (so that one instance alone acts on
+ * it) and returns 1, or 0 when it was held again since (its expiry changed), is gone, its call
+ * holds a live lease, or its owner still listens on its control channel (Redis holds its
+ * connection: a killed process's closes).
  */
 export const TAKE_LINE = `${NOW}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or score ~= ARGV[2] then return 0 end
 local lease = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if lease and tonumber(lease) > now then return 0 end
-if redis.call('PUBSUB', 'NUMSUB', KEYS[4])[2] > 0 then return 0 end
+if ARGV[3] == '1' and redis.call('PUBSUB', 'NUMSUB', KEYS[4])[2] > 0 then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1

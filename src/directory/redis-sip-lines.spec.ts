@@ -108,6 +108,17 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     expect(took).toBeLessThan(3000);
   });
 
+  it('hangs up the SIP calls of an earlier process of the same name (restarted in place)', async () => {
+    const first = await instance('A');
+    const sip = call('sip');
+    await first.directory.admit(sip);
+    await first.directory.close(); // killed; its container restarts with the same hostname and pid
+    const again = await instance('A');
+
+    await until(() => again.orphans.length > 0);
+    expect(again.orphans).toEqual([{ ...sip, instance: 'A' }]);
+  });
+
   it('leaves alone an owner that holds its line late, within the grace', async () => {
     // A renews every second a lease of 300 ms: its lease and line lapse for ~700 ms each time.
     const a = await instance('A', { heartbeatMs: 1000 });

@@ -20,6 +20,7 @@ interface LineScripts {
     ownerChannel: string,
     sid: string,
     expiry: string,
+    checkOwner: '1' | '0',
   ): Promise<number>;
 }
 
@@ -49,6 +50,7 @@ export class RedisSipLines {
     private readonly store: RedisStore,
     private readonly bus: SignedBus,
     private readonly leaseTtlMs: number,
+    private readonly instanceId: string,
     /** This instance's own calls are never orphans, whatever Redis says. */
     private readonly isMine: (callSid: string) => boolean,
     private readonly graceMs = SIP_LINE_ORPHAN_GRACE_MS,
@@ -144,6 +146,10 @@ export class RedisSipLines {
         keys.control(call.instance),
         sid,
         expiry,
+        // A line of this instance's name that it does not carry is an earlier process's (a
+        // container restarted in place keeps its hostname and pid): this one's subscription
+        // proves nothing about it.
+        call.instance === this.instanceId ? '0' : '1',
       ),
     );
     if (taken === 1) await this.handler?.(call);
