@@ -1,3 +1,4 @@
+import { CALLS_API_DEADLINE_MS } from '../sip-call/sip.constants.js';
 import type { MemoryScope } from './call-directory.js';
 
 /**
@@ -37,6 +38,12 @@ export const SIP_LINE_RECORD_MAX_AGE_MS = 60 * 60_000;
 /** A control request (hang-up, transfer) waits this long for the owner's answer; the owner may
  * itself wait on Twilio's REST API (5 s), so a little more than that. */
 export const CONTROL_TIMEOUT_MS = 8_000;
+/**
+ * A SIP call's hang-up is retried by the owner for up to CALLS_API_DEADLINE_MS (it is harmless
+ * to repeat), so its asker waits that long and a little more: a shorter wait answered 504 for
+ * hang-ups that then succeeded.
+ */
+export const SIP_HANGUP_CONTROL_TIMEOUT_MS = CALLS_API_DEADLINE_MS + 2_000;
 /** Control requests waiting for an answer at once, per instance. */
 export const MAX_PENDING_CONTROL = 1_000;
 

@@ -270,6 +270,32 @@ describe('RedisCallDirectory', () => {
     });
   });
 
+  it('waits for a SIP call’s hang-up as long as the owner retries it, and no longer for the rest', async () => {
+    const a = await instance('A', { controlTimeoutMs: 300 });
+    const b = await instance('B');
+    const sip = call({ callSid: 'rtc_slowhangup1', transport: 'sip' });
+    const media = call({ transport: 'media' });
+    await b.directory.admit(sip);
+    await b.directory.admit(media);
+    // OpenAI answers the first attempts late; the owner's retries take a while.
+    b.directory.onControl(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => resolve({ ok: true, status: 'completed' }), 1000),
+        ),
+    );
+    expect(await a.directory.control(sip.callSid, { action: 'hangup' })).toEqual({
+      ok: true,
+      status: 'completed',
+    });
+    expect(await a.directory.control(media.callSid, { action: 'hangup' })).toMatchObject({
+      error: 'timeout',
+    });
+    expect(await a.directory.control(sip.callSid, { action: 'say', text: 'hi' })).toMatchObject({
+      error: 'timeout',
+    });
+  });
+
   it('answers unavailable, not unknown call, while a hung Redis does not answer', async () => {
     const a = await instance('A');
     const b = await instance('B');

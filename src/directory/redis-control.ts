@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { controlFailure, type ControlCommand, type ControlResult } from './call-directory.js';
+import {
+  controlFailure,
+  type ControlCommand,
+  type ControlResult,
+  type LiveCall,
+} from './call-directory.js';
 import { controlChannelSchema, type ControlReply, type ControlRequest } from './bus-messages.js';
-import { MAX_PENDING_CONTROL, MAX_SEEN_CONTROL_IDS } from './cluster.constants.js';
+import {
+  MAX_PENDING_CONTROL,
+  MAX_SEEN_CONTROL_IDS,
+  SIP_HANGUP_CONTROL_TIMEOUT_MS,
+} from './cluster.constants.js';
 import type { MemoryCallDirectory } from './memory-call-directory.js';
 import type { RedisLeases } from './redis-leases.js';
 import { redisKeys as keys } from './redis-keys.js';
@@ -49,10 +58,13 @@ export class RedisControl {
     }
     const id = randomUUID();
     const answer = new Promise<ControlResult>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve(controlFailure('timeout', `instance ${call.instance} did not answer in time`));
-      }, this.timeoutMs);
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          resolve(controlFailure('timeout', `instance ${call.instance} did not answer in time`));
+        },
+        this.answerTimeoutMs(call, command),
+      );
       this.pending.set(id, (result) => {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -93,6 +105,13 @@ export class RedisControl {
   /** Publishes this instance's beat on its own channel (SubscriberWatch listens for it). */
   beat(): Promise<number | undefined> {
     return this.bus.publish('beat', this.channel, { type: 'beat' });
+  }
+
+  /** How long the owner may take: a SIP call's hang-up is retried for longer than the rest. */
+  private answerTimeoutMs(call: LiveCall, command: ControlCommand): number {
+    return call.transport === 'sip' && command.action === 'hangup'
+      ? Math.max(this.timeoutMs, SIP_HANGUP_CONTROL_TIMEOUT_MS)
+      : this.timeoutMs;
   }
 
   /** Closing: every request still waiting gets its answer now. */
