@@ -59,26 +59,40 @@ describe('SIP calls in the built service', () => {
     }
   }, 30_000);
 
-  it('hangs up, from another instance, the SIP call of an instance that was SIGKILLed', async () => {
-    const redis = await TestRedis.start();
+  describe('in cluster mode, a SIP call whose instance could not hang it up', () => {
+    let redis: TestRedis;
+    let survivor: ServiceProcess;
     const cluster = (instance: string) => ({
       ...sipEnv(),
       INSTANCE_ID: instance,
       REDIS_URL: redis.url,
       CLUSTER_SECRET: 'sip-cluster-e2e-secret-4b8d2f6a0c3e5a7b9d1f',
+      SHUTDOWN_DRAIN_S: '1',
     });
-    const survivor = await ServiceProcess.start(cluster('B'));
-    try {
-      service = await ServiceProcess.start(cluster('A'));
-      const id = 'rtc_orphan1';
+
+    beforeEach(async () => {
+      redis = await TestRedis.start();
+      survivor = await ServiceProcess.start(cluster('B'));
+    });
+    afterEach(async () => {
+      await survivor.kill();
+      await redis.destroy();
+    });
+
+    /** A SIP call live on a second instance, A. */
+    async function callOnA(id: string): Promise<ServiceProcess> {
+      const a = await ServiceProcess.start(cluster('A'));
       const to = { from: '+15550001111', to: '+15550002222' };
-      expect((await postSignedWebhook(service.baseUrl, SECRET, incomingCall(id, to))).status).toBe(
-        200,
-      );
+      expect((await postSignedWebhook(a.baseUrl, SECRET, incomingCall(id, to))).status).toBe(200);
       await sidebandOf(openai, id);
       await sleep(4000); // a heartbeat or more
       expect(calls.of('hangup', id)).toEqual([]);
+      return a;
+    }
 
+    it('is hung up by another instance when it was SIGKILLed', async () => {
+      const id = 'rtc_orphan1';
+      service = await callOnA(id);
       service.child.kill('SIGKILL');
       const killed = Date.now();
       // The lease (10 s), then the line seen unheld for SIP_LINE_ORPHAN_GRACE_MS (30 s).
@@ -87,9 +101,21 @@ describe('SIP calls in the built service', () => {
       await sleep(4000);
       expect(calls.of('hangup', id)).toEqual([expect.objectContaining({ answered: true })]);
       expect(survivor.logs).toContain(`SIP call ${id} lost its instance A`);
-    } finally {
-      await survivor.kill();
-      await redis.destroy();
-    }
-  }, 90_000);
+    }, 90_000);
+
+    it('is hung up again by another instance when its hang-up at shutdown failed', async () => {
+      const id = 'rtc_orphan2';
+      service = await callOnA(id);
+      calls.statusFor.hangup = [503, 503, 503]; // every attempt A makes
+      service.child.kill('SIGTERM');
+      expect(await service.waitForExit(15_000)).toBe(0);
+      expect(calls.of('hangup', id)).toHaveLength(3);
+
+      await waitUntil(() => calls.of('hangup', id).length > 3, 'the survivor hangs up', 60_000);
+      await sleep(4000);
+      expect(calls.of('hangup', id)).toHaveLength(4);
+      expect(survivor.logs).toContain(`SIP call ${id} lost its instance A`);
+      expect(survivor.logs).toContain('hung up, so the caller is not left');
+    }, 90_000);
+  });
 });

@@ -223,6 +223,19 @@ export abstract class CallDirectory {
    */
   onOrphanedLine(_handler: OrphanedLineHandler): void {}
 
+  /** A SIP call of this instance was accepted: its line is held until `releaseLine`. */
+  holdLine(_callSid: string): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * OpenAI confirmed the SIP call's line down. A line never released (its hang-up failed, or
+   * the process exited first) is hung up again later by whichever instance finds it.
+   */
+  releaseLine(_callSid: string): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** The bus's signed channels, for features of their own (the listen relay); cluster mode only. */
   channels(): ClusterChannels | undefined {
     return undefined;

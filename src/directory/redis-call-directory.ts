@@ -230,6 +230,15 @@ export class RedisCallDirectory extends CallDirectory {
     this.lines.onOrphaned(handler);
   }
 
+  override async holdLine(callSid: string): Promise<void> {
+    const call = await this.local.get(callSid);
+    if (call?.transport === 'sip') await this.lines.hold(call);
+  }
+
+  override releaseLine(callSid: string): Promise<void> {
+    return this.lines.release(callSid);
+  }
+
   follow(callSid: string, listener: (event: SharedCallEvent) => void): () => void {
     return this.bus.follow(callSid, listener);
   }

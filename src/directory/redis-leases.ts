@@ -72,10 +72,7 @@ export class RedisLeases {
       ),
     );
     if (verdict === undefined) return { ok: true, degraded: true };
-    if (verdict === 'ok') {
-      await this.holdLine(entry);
-      return { ok: true, degraded: false };
-    }
+    if (verdict === 'ok') return { ok: true, degraded: false };
     await this.local.release(call.callSid);
     return verdict === 'full'
       ? {
@@ -93,11 +90,11 @@ export class RedisLeases {
   async release(callSid: string): Promise<void> {
     await this.local.release(callSid);
     // If this fails the lease simply expires (LEASE_TTL_MS).
-    await this.store.attempt('release', () => {
-      const multi = this.store.client.multi().zrem(keys.leases, callSid).del(keys.call(callSid));
-      this.lines.queueRelease(multi, callSid);
-      return multi.exec();
-    });
+    // A SIP call's line stays until OpenAI confirms it is down (RedisSipLines.release).
+    this.lines.forgetLocal(callSid);
+    await this.store.attempt('release', () =>
+      this.store.client.multi().zrem(keys.leases, callSid).del(keys.call(callSid)).exec(),
+    );
   }
 
   async list(): Promise<LiveCall[]> {
@@ -144,14 +141,6 @@ export class RedisLeases {
       );
       this.lines.queueHold(pipeline, call);
     }
-  }
-
-  /** A SIP call's line, held from its admission (if this fails, the next heartbeat holds it). */
-  private async holdLine(call: LiveCall): Promise<void> {
-    if (call.transport !== 'sip') return;
-    const pipeline = this.store.client.pipeline();
-    this.lines.queueHold(pipeline, call);
-    await this.store.attempt('admit', () => pipeline.exec());
   }
 
   private hashFields(call: LiveCall): string[] {

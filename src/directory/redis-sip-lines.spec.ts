@@ -76,6 +76,12 @@ function call(transport: 'sip' | 'media'): LiveCall {
   };
 }
 
+/** Admitted, then accepted by OpenAI: what SipCallLine does, the line held from the accept. */
+async function accepted(owner: Instance, sip: LiveCall): Promise<void> {
+  await owner.directory.admit(sip);
+  await owner.directory.holdLine(sip.callSid);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -90,7 +96,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const c = await instance('C');
     const sip = call('sip');
     const media = call('media');
-    await a.directory.admit(sip);
+    await accepted(a, sip);
     await a.directory.admit(media);
     // Held by its live owner for several lease lives and graces: nobody touches it.
     await sleep(1500);
@@ -111,7 +117,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
   it('hangs up the SIP calls of an earlier process of the same name (restarted in place)', async () => {
     const first = await instance('A');
     const sip = call('sip');
-    await first.directory.admit(sip);
+    await accepted(first, sip);
     await first.directory.close(); // killed; its container restarts with the same hostname and pid
     const again = await instance('A');
 
@@ -124,17 +130,40 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const a = await instance('A', { heartbeatMs: 1000 });
     const b = await instance('B', { sipLineGraceMs: 1500 });
     const sip = call('sip');
-    await a.directory.admit(sip);
+    await accepted(a, sip);
     await sleep(4000);
     expect(b.orphans).toEqual([]);
   });
 
-  it('forgets the line of a SIP call that ends normally', async () => {
+  it('forgets the line of a SIP call once OpenAI confirmed it down', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const sip = call('sip');
+    await accepted(a, sip);
+    await a.directory.release(sip.callSid);
+    await a.directory.releaseLine(sip.callSid);
+    await a.directory.close();
+    await sleep(1500);
+    expect(b.orphans).toEqual([]);
+  });
+
+  it('hangs up again, itself, a call that ended here without its line confirmed down', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const sip = call('sip');
+    await accepted(a, sip);
+    await a.directory.release(sip.callSid); // closed, but its hang-up failed
+    await until(() => a.orphans.length > 0);
+    await sleep(500);
+    expect(a.orphans).toEqual([{ ...sip, instance: 'A' }]);
+    expect(b.orphans).toEqual([]);
+  });
+
+  it('holds no line for a call OpenAI never accepted', async () => {
     const a = await instance('A');
     const b = await instance('B');
     const sip = call('sip');
     await a.directory.admit(sip);
-    await a.directory.release(sip.callSid);
     await a.directory.close();
     await sleep(1500);
     expect(b.orphans).toEqual([]);
@@ -146,7 +175,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const a = await instance('A', options);
     const b = await instance('B', options);
     const sip = call('sip');
-    await a.directory.admit(sip);
+    await accepted(a, sip);
     redis.pause(); // every lease and line is past its expiry when Redis answers again
     await sleep(5000);
     redis.resume();
@@ -161,7 +190,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const a = await instance('A', { leaseTtlMs: 20_000, heartbeatMs: 10_000 });
     const b = await instance('B');
     const live = call('sip');
-    await a.directory.admit(live);
+    await accepted(a, live);
     const forged = call('sip');
     const admin = new Redis(redis.url);
     const past = Date.now() - 60_000;
@@ -183,7 +212,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const a = await instance('A', { leaseTtlMs: 20_000, heartbeatMs: 10_000 });
     const b = await instance('B');
     const live = call('sip');
-    await a.directory.admit(live);
+    await accepted(a, live);
     const admin = new Redis(redis.url);
     await admin.zrem('bridge:leases', live.callSid);
     await admin.zadd('bridge:sip-lines', Date.now() - 60_000, live.callSid);
@@ -198,7 +227,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const a = await instance('A', { leaseTtlMs: 20_000, heartbeatMs: 10_000 });
     const b = await instance('B', { sipLineGraceMs: 1500 });
     const live = call('sip');
-    await a.directory.admit(live);
+    await accepted(a, live);
     const admin = new Redis(redis.url);
     // What a restarted Redis holds: the lease and line expired, the owner not subscribed yet.
     await admin.zrem('bridge:leases', live.callSid);

@@ -29,10 +29,11 @@ interface LinePipeline {
 }
 
 /**
- * The lines of SIP calls, held in Redis beside their leases, and the search for lines no
- * instance holds any more. A media call ends with the instance that runs it (Twilio's socket
- * closes); a SIP call does not, as OpenAI carries it, so when its instance is gone another one
- * hangs it up (SIP_LINE_ORPHAN_GRACE_MS). A line is taken for that only when it was seen unheld
+ * The lines of SIP calls, held in Redis from OpenAI's accept until OpenAI confirms them down
+ * (renewed with the leases), and the search for lines no instance holds any more. A media call
+ * ends with the instance that runs it (Twilio's socket closes); a SIP call does not, as OpenAI
+ * carries it, so when its instance is gone, or its hang-up failed or was cut short by the
+ * process's exit, an instance hangs it up (again) after SIP_LINE_ORPHAN_GRACE_MS. A line is taken for that only when it was seen unheld
  * at the same expiry for the whole grace, Redis up all the while, its call holding no live
  * lease, its record signed by an instance of the cluster, and that instance no longer
  * subscribed to its control channel (Redis drops a killed process's connections at once): one
@@ -43,6 +44,8 @@ export class RedisSipLines {
   private readonly scripts: LineScripts;
   /** Unheld lines seen: call id -> the expiry seen and when it was first seen so. */
   private readonly suspects = new Map<string, { expiry: string; since: number }>();
+  /** Calls of this instance whose line is held (accepted, not yet confirmed down). */
+  private readonly held = new Set<string>();
   private handler?: OrphanedLineHandler;
   private sweeping = false;
 
@@ -67,9 +70,39 @@ export class RedisSipLines {
     this.handler = handler;
   }
 
-  /** Holds (or holds again, signed afresh) the line of a SIP call of this instance. */
+  /**
+   * OpenAI accepted the call: its line is held from now on (renewed with the lease) until
+   * `release`. If this write fails, the next heartbeat holds it.
+   */
+  async hold(call: LiveCall): Promise<void> {
+    this.held.add(call.callSid);
+    const pipeline = this.store.client.pipeline();
+    this.queueHold(pipeline, call);
+    await this.store.attempt('sip-lines', () => pipeline.exec());
+  }
+
+  /**
+   * OpenAI confirmed the line down (hung up, referred, or ended by OpenAI): nobody needs to hang
+   * it up any more. A line never released (its hang-up failed, or the process exited first) is
+   * left to expire, and is then hung up again (sweep) by whichever instance finds it.
+   */
+  async release(callSid: string): Promise<void> {
+    this.held.delete(callSid);
+    await this.store.attempt('sip-lines', () => {
+      const multi = this.store.client.multi();
+      this.queueRelease(multi, callSid);
+      return multi.exec();
+    });
+  }
+
+  /** The call left this instance: its line, if still held, is renewed no more. */
+  forgetLocal(callSid: string): void {
+    this.held.delete(callSid);
+  }
+
+  /** The heartbeat's part: holds again, signed afresh, the line of a call held here. */
   queueHold(pipeline: ChainableCommander, call: LiveCall): void {
-    if (call.transport !== 'sip') return;
+    if (!this.held.has(call.callSid)) return;
     (pipeline as unknown as LinePipeline).holdLine(
       keys.sipLines,
       keys.sipLineRecords,
@@ -79,7 +112,7 @@ export class RedisSipLines {
     );
   }
 
-  queueRelease(pipeline: ChainableCommander, callSid: string): void {
+  private queueRelease(pipeline: ChainableCommander, callSid: string): void {
     pipeline.zrem(keys.sipLines, callSid).hdel(keys.sipLineRecords, callSid);
   }
 

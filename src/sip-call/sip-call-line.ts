@@ -4,23 +4,30 @@ import { CallContext } from '../call/call-context.js';
 import { CallLogger } from '../call/call-logger.js';
 import { lineRequest, type CallLine } from '../call/call-transport.js';
 import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { OpenAICallsClient } from './openai-calls.client.js';
 
 /**
  * A SIP call's line: OpenAI's calls API (accept, hangup, refer) acts on it. It remembers whether
  * the line is ours to hang up (accepted, not yet hung up, referred or closed by OpenAI), so a
  * call that ends for any other reason (shutdown, an internal error) never leaves OpenAI talking
- * to the caller with no one running its tools. A per-call provider (CALL_LINE on SIP).
+ * to the caller with no one running its tools. In cluster mode the line is also held in the
+ * directory from the accept until OpenAI confirms it down, so that a hang-up that failed, or
+ * that the process's exit cut short, is made again by an instance that finds the line unheld.
+ * A per-call provider (CALL_LINE on SIP).
  */
 @Injectable({ scope: Scope.REQUEST })
 export class SipCallLine implements CallLine {
   private accepted = false;
   private down = false;
+  /** The directory's hold of the line, so that its release is written after it. */
+  private held: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly context: CallContext,
     private readonly calls: OpenAICallsClient,
     private readonly log: CallLogger,
+    private readonly directory: CallDirectory,
     @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
   ) {}
 
@@ -28,11 +35,13 @@ export class SipCallLine implements CallLine {
   async accept(session: CallAcceptParams): Promise<void> {
     await this.calls.accept(this.context.callSid, session);
     this.accepted = true;
+    this.held = this.directory.holdLine(this.context.callSid);
   }
 
   /** OpenAI closed the sideband, or the line was handed on: nothing left to hang up. */
   closed(): void {
     this.down = true;
+    void this.confirmDown();
   }
 
   /** A SIP REFER needs nothing the bridge could lack (the trunk must allow it). */
@@ -80,17 +89,29 @@ export class SipCallLine implements CallLine {
     await this.calls.hangup(this.context.callSid);
     // Only now: after a failure the line is still up, and still ours to hang up at close.
     this.down = true;
+    await this.confirmDown();
   }
 
   async transferNow(target: string): Promise<void> {
     await this.calls.refer(this.context.callSid, sipReferTarget(target));
     this.down = true;
+    await this.confirmDown();
   }
 
   /** A calls-API request about this call: from here on the line is not ours to hang up. */
-  private request(what: string, request: () => Promise<void>): Promise<boolean> {
+  private async request(what: string, request: () => Promise<void>): Promise<boolean> {
     this.down = true;
-    return lineRequest(this.log, 'OpenAI calls API', what, request);
+    const done = await lineRequest(this.log, 'OpenAI calls API', what, request);
+    // Awaited, so that a drain waiting for the hang-up also waits for this (before Redis closes).
+    if (done) await this.confirmDown();
+    return done;
+  }
+
+  /** The line is down at OpenAI: the directory holds it no more (after its hold, if any). */
+  private async confirmDown(): Promise<void> {
+    if (!this.accepted) return;
+    await this.held;
+    await this.directory.releaseLine(this.context.callSid);
   }
 }
 
