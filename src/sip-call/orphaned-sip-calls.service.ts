@@ -5,7 +5,8 @@ import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js'
 import { OpenAICallsApiError, OpenAICallsClient } from './openai-calls.client.js';
 
 /**
- * Hangs up the SIP calls of an instance that is gone (cluster mode; CallDirectory finds them).
+ * Hangs up the SIP calls of an instance that is gone, and those whose hang-up failed or was cut
+ * short (cluster mode; CallDirectory finds their lines unheld).
  * OpenAI would otherwise keep such a call up on its own, with no one to answer its tools, keep
  * its time limit or record it, for up to the Realtime session's hour: the same rule as at
  * shutdown, where a SIP call still live is hung up rather than left talking. Only instances
@@ -28,8 +29,11 @@ export class OrphanedSipCalls implements OnModuleInit {
   /** Never rejects: the outcome is logged. */
   async hangUp(call: LiveCall): Promise<void> {
     const lost =
-      `SIP call ${call.callSid} lost its instance ${call.instance} ` +
-      `(no heartbeat for its line in over ${SIP_LINE_ORPHAN_GRACE_MS / 1000} s)`;
+      call.instance === this.directory.instanceId
+        ? `SIP call ${call.callSid} ended here, or in an earlier process named ${call.instance}, ` +
+          'without OpenAI confirming its line down'
+        : `SIP call ${call.callSid} lost its instance ${call.instance} ` +
+          `(no heartbeat for its line in over ${SIP_LINE_ORPHAN_GRACE_MS / 1000} s)`;
     try {
       await this.calls.hangup(call.callSid);
       this.log.warn(`${lost}: hung up, so the caller is not left with an assistant no one runs`);
