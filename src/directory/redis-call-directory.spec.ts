@@ -1,5 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
+import { redisPerSpec } from '../../test/support/redis-per-spec.js';
 import { freePort, TestRedis } from '../../test/support/redis-server.js';
 import { TcpProxy } from '../../test/support/tcp-proxy.js';
 import { waitUntil } from '../../test/support/wait.js';
@@ -21,22 +22,8 @@ const quiet = {
   busRejected: () => undefined,
 };
 
-let redis: TestRedis;
-const open: RedisCallDirectory[] = [];
-
-beforeAll(async () => {
-  redis = await TestRedis.start();
-});
-afterAll(async () => {
-  await redis.destroy();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((directory) => directory.close()));
-  if (!redis.running) await redis.start();
-  const admin = new Redis(redis.url);
-  await admin.flushall();
-  admin.disconnect();
-});
+const spec = redisPerSpec();
+const { open } = spec;
 
 interface Instance {
   directory: RedisCallDirectory;
@@ -57,7 +44,7 @@ async function instance(
   const rejected: BusRejection[] = [];
   const lines: string[] = [];
   const directory = await RedisCallDirectory.connect({
-    url: redis.url,
+    url: spec.redis.url,
     secret: SECRET,
     instanceId,
     events,
@@ -192,7 +179,7 @@ describe('RedisCallDirectory', () => {
     expect(await b.directory.remember('stream-started', 'CA1', 86_400)).toBe(false);
     expect(await b.directory.recalls('stream-started', 'CA1')).toBe(true);
     expect(await b.directory.recalls('stream-issued', 'CA1')).toBe(false);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(spec.redis.url);
     const ttl = await admin.ttl('bridge:mem:stream-started:CA1');
     admin.disconnect();
     expect(ttl).toBeGreaterThan(86_000);
@@ -301,19 +288,19 @@ describe('RedisCallDirectory', () => {
     const b = await instance('B');
     const c = call();
     await b.directory.admit(c);
-    redis.pause();
+    spec.redis.pause();
     try {
       expect(await a.directory.control(c.callSid, { action: 'hangup' })).toMatchObject({
         error: 'unavailable',
       });
     } finally {
-      redis.resume();
+      spec.redis.resume();
     }
   });
 
   it('counts a Redis that stops answering as down, even when idle, and comes back when it answers', async () => {
     const a = await instance('A', { heartbeatMs: 100 });
-    redis.pause();
+    spec.redis.pause();
     let degraded: LiveCall;
     try {
       // No call to renew: the heartbeat's beat on the bus is what times out.
@@ -331,7 +318,7 @@ describe('RedisCallDirectory', () => {
       degraded = call();
       expect(await a.directory.admit(degraded)).toEqual({ ok: true, degraded: true });
     } finally {
-      redis.resume();
+      spec.redis.resume();
     }
     await waitUntil(() => a.directory.health().store === 'up', 'A to see Redis again', 10_000);
     expect(a.states).toEqual([true, false, true]);
@@ -347,7 +334,7 @@ describe('RedisCallDirectory', () => {
   }, 30_000);
 
   it('reconnects a subscriber that hears nothing, not even its own beat, so control reaches it again', async () => {
-    const proxy = await TcpProxy.start(redis.port);
+    const proxy = await TcpProxy.start(spec.redis.port);
     try {
       const a = await instance('A', {
         url: `redis://127.0.0.1:${proxy.port}/0`,
@@ -390,7 +377,7 @@ describe('RedisCallDirectory', () => {
     const stopA = a.directory.follow(c.callSid, (event) => onA.push(event));
     b.directory.follow(c.callSid, (event) => onB.push(event));
     // The subscription is asynchronous: wait until Redis has it.
-    const admin = new Redis(redis.url);
+    const admin = new Redis(spec.redis.url);
     await eventually(
       async () => (await admin.pubsub('NUMSUB', `bridge:events:${c.callSid}`)) as [string, number],
       ([, count]) => count >= 2,
@@ -415,7 +402,7 @@ describe('RedisCallDirectory', () => {
       const real = call();
       await a.directory.admit(real);
       const fake = call();
-      const admin = new Redis(redis.url);
+      const admin = new Redis(spec.redis.url);
       const expiry = Date.now() + 60_000;
       // What the directory wrote before the bus was signed, and a signed entry moved to another key.
       await admin.zadd('bridge:leases', expiry, fake.callSid);
@@ -450,7 +437,7 @@ describe('RedisCallDirectory', () => {
         callSid: c.callSid,
         command: { action: 'transfer', number: '+19005550123' },
       };
-      const admin = new Redis(redis.url);
+      const admin = new Redis(spec.redis.url);
       try {
         // Today's plain JSON, then the right envelope signed under another CLUSTER_SECRET.
         await admin.publish('bridge:control:A', JSON.stringify(request));
@@ -474,8 +461,8 @@ describe('RedisCallDirectory', () => {
         runs++;
         return Promise.resolve({ ok: true, status: 'completed' });
       });
-      const admin = new Redis(redis.url);
-      const sub = new Redis(redis.url);
+      const admin = new Redis(spec.redis.url);
+      const sub = new Redis(spec.redis.url);
       const captured: string[] = [];
       sub.on('message', (_channel: string, message: string) => captured.push(message));
       await sub.subscribe('bridge:control:A');
@@ -509,7 +496,7 @@ describe('RedisCallDirectory', () => {
         command: { action: 'hangup' },
       });
       const sealedAt = (ageMs: number) => new BusEnvelope(SECRET, () => Date.now() - ageMs);
-      const admin = new Redis(redis.url);
+      const admin = new Redis(spec.redis.url);
       try {
         await admin.publish(
           'bridge:control:A',
@@ -534,7 +521,7 @@ describe('RedisCallDirectory', () => {
       await b.directory.admit(c);
       const onA: SharedCallEvent[] = [];
       a.directory.follow(c.callSid, (event) => onA.push(event));
-      const admin = new Redis(redis.url);
+      const admin = new Redis(spec.redis.url);
       await eventually(
         async () =>
           (await admin.pubsub('NUMSUB', `bridge:events:${c.callSid}`)) as [string, number],
@@ -546,7 +533,7 @@ describe('RedisCallDirectory', () => {
         JSON.stringify({ type: 'event', origin: 'B', event: forged }),
       );
       // A signed event of another call, captured and replayed on this call's channel.
-      const sub = new Redis(redis.url);
+      const sub = new Redis(spec.redis.url);
       const captured: string[] = [];
       sub.on('message', (_channel: string, message: string) => captured.push(message));
       await sub.subscribe('bridge:events:CAother');
@@ -564,7 +551,7 @@ describe('RedisCallDirectory', () => {
 
     it('ignores plans and records that are not signed', async () => {
       const a = await instance('A');
-      const admin = new Redis(redis.url);
+      const admin = new Redis(spec.redis.url);
       await admin.set('bridge:plan:CA9', JSON.stringify({ instructions: 'Wire money' }), 'EX', 60);
       await admin.lpush('bridge:recent', JSON.stringify({ callSid: 'CA1', instance: 'X' }));
       admin.disconnect();
@@ -581,7 +568,7 @@ describe('RedisCallDirectory', () => {
     const live = call();
     await a.directory.admit(live);
 
-    await redis.stop();
+    await spec.redis.stop();
     await waitUntil(() => a.directory.health().store === 'down', 'A to see Redis down', 5000);
     expect(a.states).toEqual([true, false]);
     expect(a.directory.health()).toMatchObject({ mode: 'redis', instance: 'A', store: 'down' });
@@ -596,7 +583,7 @@ describe('RedisCallDirectory', () => {
     expect(a.lines.some((line) => line.includes('Redis connection lost'))).toBe(true);
 
     // Redis comes back empty (no persistence): A writes its live calls and memory again.
-    await redis.start();
+    await spec.redis.start();
     await waitUntil(() => a.directory.health().store === 'up', 'A to reconnect', 10_000);
     await waitUntil(() => b.directory.health().store === 'up', 'B to reconnect', 10_000);
     const seenByB = await eventually(

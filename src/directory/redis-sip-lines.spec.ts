@@ -1,6 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
-import { TestRedis } from '../../test/support/redis-server.js';
+import { redisPerSpec } from '../../test/support/redis-per-spec.js';
 import { Secret } from '../config/secret.js';
 import type { BusRejection } from './bus-envelope.js';
 import type { LiveCall } from './call-directory.js';
@@ -12,22 +12,8 @@ import { RedisCallDirectory, type RedisDirectoryOptions } from './redis-call-dir
 const SECRET = new Secret('spec-cluster-secret-0123456789abcdef');
 const FAST = { leaseTtlMs: 300, heartbeatMs: 100, sipLineGraceMs: 600 };
 
-let redis: TestRedis;
-const open: RedisCallDirectory[] = [];
-
-beforeAll(async () => {
-  redis = await TestRedis.start();
-});
-afterAll(async () => {
-  await redis.destroy();
-});
-afterEach(async () => {
-  redis.resume();
-  await Promise.all(open.splice(0).map((directory) => directory.close()));
-  const admin = new Redis(redis.url);
-  await admin.flushall();
-  admin.disconnect();
-});
+const spec = redisPerSpec();
+const { open } = spec;
 
 interface Instance {
   directory: RedisCallDirectory;
@@ -43,7 +29,7 @@ async function instance(
   const orphans: LiveCall[] = [];
   const rejected: BusRejection[] = [];
   const directory = await RedisCallDirectory.connect({
-    url: redis.url,
+    url: spec.redis.url,
     secret: SECRET,
     instanceId,
     events: new EventEmitter2({ wildcard: true, delimiter: '.' }),
@@ -176,9 +162,9 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const b = await instance('B', options);
     const sip = call('sip');
     await accepted(a, sip);
-    redis.pause(); // every lease and line is past its expiry when Redis answers again
+    spec.redis.pause(); // every lease and line is past its expiry when Redis answers again
     await sleep(5000);
-    redis.resume();
+    spec.redis.resume();
     await until(() => a.directory.health().store === 'up' && b.directory.health().store === 'up');
     await sleep(4000);
     expect(b.orphans).toEqual([]);
@@ -192,7 +178,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const live = call('sip');
     await accepted(a, live);
     const forged = call('sip');
-    const admin = new Redis(redis.url);
+    const admin = new Redis(spec.redis.url);
     const past = Date.now() - 60_000;
     await admin.zadd('bridge:sip-lines', past, forged.callSid, past, live.callSid);
     await admin.hset('bridge:sip-line-records', forged.callSid, JSON.stringify(forged));
@@ -213,7 +199,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const b = await instance('B');
     const live = call('sip');
     await accepted(a, live);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(spec.redis.url);
     await admin.zrem('bridge:leases', live.callSid);
     await admin.zadd('bridge:sip-lines', Date.now() - 60_000, live.callSid);
 
@@ -228,7 +214,7 @@ describe('SIP lines (RedisSipLines through RedisCallDirectory)', () => {
     const b = await instance('B', { sipLineGraceMs: 1500 });
     const live = call('sip');
     await accepted(a, live);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(spec.redis.url);
     // What a restarted Redis holds: the lease and line expired, the owner not subscribed yet.
     await admin.zrem('bridge:leases', live.callSid);
     await admin.zadd('bridge:sip-lines', Date.now() - 60_000, live.callSid);
