@@ -18,13 +18,13 @@ export const HEARTBEAT_MS = 3_000;
 export const SUBSCRIBER_SILENT_MS = 10_000;
 
 /**
- * A SIP call's line is held in Redis beside its lease. OpenAI keeps a SIP call up on its own, so
- * when the instance running it dies (SIGKILL, OOM, a lost node) the caller would go on talking
- * with an assistant whose tools no one answers and whose time limit no one enforces. Another
- * instance hangs such a call up once its line has been seen unheld for this long, Redis up all
- * the while: long enough for every live instance to hold its lines again after Redis itself
- * restarted or was away (its heartbeat does at once), so only an instance that is gone, or cut
- * off from Redis for as long, loses its SIP calls.
+ * A SIP call's line is held in Redis from OpenAI's accept until OpenAI confirms it down. OpenAI
+ * keeps a SIP call up on its own, so when the instance running it dies (SIGKILL, OOM, a lost
+ * node), or its hang-up fails, the caller would go on talking with an assistant whose tools no
+ * one answers and whose time limit no one enforces. An instance hangs such a call up once its
+ * line has been seen unheld for this long, Redis up all the while: long enough for every live
+ * instance to hold its lines again after Redis itself restarted or was away (its heartbeat does
+ * at once).
  */
 export const SIP_LINE_ORPHAN_GRACE_MS = 30_000;
 /** Unheld lines looked at per heartbeat (the oldest first), and so hung up at once at most. */

@@ -89,9 +89,9 @@ export class RedisLeases {
 
   async release(callSid: string): Promise<void> {
     await this.local.release(callSid);
-    // If this fails the lease simply expires (LEASE_TTL_MS).
-    // A SIP call's line stays until OpenAI confirms it is down (RedisSipLines.release).
+    // A SIP call's line stays until OpenAI confirms it down (RedisSipLines.release).
     this.lines.forgetLocal(callSid);
+    // If this fails the lease simply expires (LEASE_TTL_MS).
     await this.store.attempt('release', () =>
       this.store.client.multi().zrem(keys.leases, callSid).del(keys.call(callSid)).exec(),
     );

@@ -33,12 +33,14 @@ interface LinePipeline {
  * (renewed with the leases), and the search for lines no instance holds any more. A media call
  * ends with the instance that runs it (Twilio's socket closes); a SIP call does not, as OpenAI
  * carries it, so when its instance is gone, or its hang-up failed or was cut short by the
- * process's exit, an instance hangs it up (again) after SIP_LINE_ORPHAN_GRACE_MS. A line is taken for that only when it was seen unheld
- * at the same expiry for the whole grace, Redis up all the while, its call holding no live
- * lease, its record signed by an instance of the cluster, and that instance no longer
- * subscribed to its control channel (Redis drops a killed process's connections at once): one
- * instance alone takes it (TAKE_LINE), and nothing written into Redis by anyone else, nor a race
- * against a live owner's heartbeat, hangs up a call that an instance still carries.
+ * process's exit, an instance hangs it up (again) after SIP_LINE_ORPHAN_GRACE_MS.
+ *
+ * A line is taken for that only when it was seen unheld at the same expiry for the whole grace,
+ * Redis up all the while, its call holding no live lease, its record signed by an instance of
+ * the cluster, and that instance no longer subscribed to its control channel (Redis drops a
+ * killed process's connections at once): one instance alone takes it (TAKE_LINE), and nothing
+ * written into Redis by anyone else, nor a race against a live owner's heartbeat, hangs up a
+ * call that an instance still carries.
  */
 export class RedisSipLines {
   private readonly scripts: LineScripts;
@@ -54,7 +56,7 @@ export class RedisSipLines {
     private readonly bus: SignedBus,
     private readonly leaseTtlMs: number,
     private readonly instanceId: string,
-    /** This instance's own calls are never orphans, whatever Redis says. */
+    /** A call this instance carries is never an orphan, whatever Redis says. */
     private readonly isMine: (callSid: string) => boolean,
     private readonly graceMs = SIP_LINE_ORPHAN_GRACE_MS,
   ) {
@@ -75,6 +77,7 @@ export class RedisSipLines {
    * `release`. If this write fails, the next heartbeat holds it.
    */
   async hold(call: LiveCall): Promise<void> {
+    if (!this.isMine(call.callSid)) return; // it ended meanwhile
     this.held.add(call.callSid);
     const pipeline = this.store.client.pipeline();
     this.queueHold(pipeline, call);
