@@ -56,8 +56,9 @@ export interface RedisDirectoryOptions {
 /**
  * Shared state in Redis (`REDIS_URL`), through `ioredis`, each concern in a part of its own:
  * the connections and health (RedisStore), admission and the live-call directory (RedisLeases),
- * replay memory, plans and records (RedisRecords), control request/reply (RedisControl), the
- * event bus (RedisEvents) and whether the subscriber still hears (SubscriberWatch). Every message and record another instance reads is signed under
+ * SIP calls' lines (RedisSipLines), replay memory, plans and records (RedisRecords), control
+ * request/reply (RedisControl), the event bus (RedisEvents) and whether the subscriber still
+ * hears (SubscriberWatch). Every message and record another instance reads is signed under
  * CLUSTER_SECRET and validated where it is read (SignedBus).
  *
  * Redis trouble never drops a call: every command has a short timeout and a fallback, a local

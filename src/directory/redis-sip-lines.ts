@@ -91,11 +91,7 @@ export class RedisSipLines {
    */
   async release(callSid: string): Promise<void> {
     this.held.delete(callSid);
-    await this.store.attempt('sip-lines', () => {
-      const multi = this.store.client.multi();
-      this.queueRelease(multi, callSid);
-      return multi.exec();
-    });
+    await this.drop(callSid);
   }
 
   /** The call left this instance: its line, if still held, is renewed no more. */
@@ -115,8 +111,15 @@ export class RedisSipLines {
     );
   }
 
-  private queueRelease(pipeline: ChainableCommander, callSid: string): void {
-    pipeline.zrem(keys.sipLines, callSid).hdel(keys.sipLineRecords, callSid);
+  /** The line and its record go (if this fails, the line expires and is looked at again). */
+  private async drop(callSid: string): Promise<void> {
+    await this.store.attempt('sip-lines', () =>
+      this.store.client
+        .multi()
+        .zrem(keys.sipLines, callSid)
+        .hdel(keys.sipLineRecords, callSid)
+        .exec(),
+    );
   }
 
   /** Redis came back: what was seen before the outage proves nothing about the grace. */
@@ -166,14 +169,7 @@ export class RedisSipLines {
     );
     if (sealed === undefined) return;
     const call = this.openRecord(sid, sealed);
-    if (!call) {
-      await this.store.attempt('sip-lines', () => {
-        const multi = this.store.client.multi();
-        this.queueRelease(multi, sid);
-        return multi.exec();
-      });
-      return;
-    }
+    if (!call) return this.drop(sid);
     const taken = await this.store.attempt('sip-lines', () =>
       this.scripts.takeLine(
         keys.sipLines,
