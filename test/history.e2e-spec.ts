@@ -299,6 +299,39 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
     expect((await api('/api/history/CA00000000000000000000000000000099')).status).toBe(404);
   }, 180_000);
 
+  if (backend === 'embedded') {
+    it('records a call as lost when its process was killed under it, at the next start', async () => {
+      await startService();
+      const { call } = await dial();
+      // The call's open row is written as it starts (in ms); SIGKILL then leaves it behind.
+      await sleep(1000);
+      await service!.kill('SIGKILL');
+      await call.waitForClose();
+
+      await startService();
+      const record = await written(call.callSid);
+      expect(record).toMatchObject({
+        callSid: call.callSid,
+        transport: 'media',
+        direction: 'inbound',
+        from: '+15550001111',
+        to: '+15550002222',
+        outcome: 'lost',
+        costUsd: null,
+        transcript: [],
+      });
+      // Ended when its process was last seen: within a heartbeat of the kill.
+      const lasted = Date.parse(record.endedAt) - Date.parse(record.startedAt);
+      expect(lasted).toBeGreaterThanOrEqual(0);
+      expect(lasted).toBeLessThan(30_000);
+      expect(service!.logs).toMatch(
+        new RegExp(`history: call ${call.callSid} .* was lost with its process`),
+      );
+      const metrics = await (await fetch(`${service!.baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^bridge_history_lost_calls_total 1$/m);
+    }, 180_000);
+  }
+
   it('answers 404 on every history route with HISTORY=off', async () => {
     await startService({ HISTORY: 'off' });
     expect((await api('/api/history')).status).toBe(404);

@@ -136,7 +136,7 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
   /** The Realtime model the call ran on (what its usage is priced by). */
   model?: string;
   reason: string;
-  /** completed | transferred | timeout | failed | refused | shutdown */
+  /** completed | transferred | timeout | failed | refused | shutdown (the history adds `lost`) */
   outcome: string;
   durationS: number;
   latency: {

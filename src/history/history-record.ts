@@ -1,4 +1,11 @@
-import type { CallEndedEvent, CallToolSummary, TokenUsage } from '../events/call-events.js';
+import { directionOf } from '../call/call-direction.js';
+import { emptyTokenUsage } from '../call/token-usage.js';
+import type {
+  CallEndedEvent,
+  CallStartedEvent,
+  CallToolSummary,
+  TokenUsage,
+} from '../events/call-events.js';
 import type { ModelPrice, PriceTable } from '../config/history-env.js';
 import type { RecordingSummary } from '../recording/call-recording.js';
 
@@ -84,6 +91,73 @@ export function recordOf(event: CallEndedEvent, prices: PriceTable): HistoryCall
       ...(turn.inaudible ? { inaudible: true } : {}),
     })),
     tools: event.tools,
+  };
+}
+
+/** How a call began: what its record says before it ends. */
+export type CallStart = Pick<
+  HistoryCall,
+  'callSid' | 'transport' | 'direction' | 'from' | 'to' | 'profile' | 'startedAt'
+>;
+
+/** A call under way, as the history keeps it until its record replaces it. */
+export interface OpenCall extends CallStart {
+  /** `INSTANCE_ID/boot` of the process that carries it. */
+  owner: string;
+}
+
+/** An open call whose process stopped without ending it, and when that process was last seen. */
+export interface LostCall extends OpenCall {
+  seenAt: string;
+}
+
+/** The outcome of a call whose process stopped without ending it. */
+export const LOST_OUTCOME = 'lost';
+
+export function openCallOf(event: CallStartedEvent, owner: string): OpenCall {
+  return {
+    callSid: event.callSid,
+    owner,
+    transport: event.transport ?? 'media',
+    direction: directionOf(event.customParameters),
+    from: event.from ?? null,
+    to: event.to ?? null,
+    profile: event.profile ?? null,
+    startedAt: event.at,
+  };
+}
+
+/**
+ * The record of a lost call: what was known when it started, ended when its process was last
+ * seen alive. What was said, its tokens and its cost died with the process: the transcript is
+ * empty and the cost unknown (null), never a false zero.
+ */
+export function lostRecordOf(call: LostCall): HistoryCallDetail {
+  const instance = call.owner.slice(0, call.owner.lastIndexOf('/'));
+  const durationMs = Math.max(0, Date.parse(call.seenAt) - Date.parse(call.startedAt));
+  return {
+    callSid: call.callSid,
+    transport: call.transport,
+    direction: call.direction,
+    from: call.from,
+    to: call.to,
+    profile: call.profile,
+    startedAt: call.startedAt,
+    endedAt: call.seenAt,
+    reason: `its instance ${instance} stopped without ending the call (killed, out of memory or lost); last seen then`,
+    outcome: LOST_OUTCOME,
+    durationS: Math.round(durationMs / 100) / 10,
+    interruptions: 0,
+    reconnects: 0,
+    turns: { caller: 0, assistant: 0 },
+    usage: emptyTokenUsage(),
+    latency: {},
+    frames: { in: 0, out: 0, dropped: 0 },
+    model: null,
+    costUsd: null,
+    recording: null,
+    transcript: [],
+    tools: [],
   };
 }
 

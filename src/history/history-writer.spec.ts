@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
-import type { HistoryCallDetail, RecordingSummary } from './history-record.js';
+import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-record.js';
 import type { HistoryRepository } from './history.repository.js';
 import { HistoryWriter } from './history-writer.js';
 
@@ -10,10 +10,19 @@ import { HistoryWriter } from './history-writer.js';
 class FakeRepository {
   up = true;
   readonly saved = new Map<string, HistoryCallDetail>();
+  /** Open calls, until their record is saved. */
+  readonly openCalls = new Set<string>();
+
+  open(call: OpenCall): Promise<void> {
+    if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
+    if (!this.saved.has(call.callSid)) this.openCalls.add(call.callSid);
+    return Promise.resolve();
+  }
 
   save(record: HistoryCallDetail): Promise<void> {
     if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
     this.saved.set(record.callSid, structuredClone(record));
+    this.openCalls.delete(record.callSid);
     return Promise.resolve();
   }
 
@@ -70,6 +79,26 @@ describe('HistoryWriter', () => {
     expect(writer.pending).toBe(0);
     expect(log.log).toHaveBeenCalledWith(expect.stringMatching(/answers again/));
     writer.close();
+  });
+
+  it("writes a call's open row before its record, and counts only records as pending", async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      retryFirstMs: 5,
+    });
+    repository.up = false;
+    writer.open({ callSid: 'CA1' } as OpenCall);
+    writer.open({ callSid: 'CA2' } as OpenCall);
+    writer.save(record('CA1'));
+    await flushed();
+    expect(writer.pending).toBe(3);
+    expect(await metric('bridge_history_pending_records')).toBe(1);
+
+    repository.up = true;
+    await flushed();
+    // Had the open row come after the record, CA1 would be left open, and later found lost.
+    expect([...repository.openCalls]).toEqual(['CA2']);
+    expect([...repository.saved.keys()]).toEqual(['CA1']);
+    expect(writer.close()).toBe(0);
   });
 
   it('counts and logs the records that do not fit the queue', async () => {

@@ -1,5 +1,5 @@
 import type { HistoryMetrics } from '../metrics/history-metrics.service.js';
-import type { HistoryCallDetail, RecordingSummary } from './history-record.js';
+import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-record.js';
 import type { HistoryRepository } from './history.repository.js';
 
 /**
@@ -14,6 +14,7 @@ export const HISTORY_RETRY_FIRST_MS = 1_000;
 export const HISTORY_RETRY_MAX_MS = 30_000;
 
 type Write =
+  | { kind: 'open'; call: OpenCall }
   | { kind: 'save'; record: HistoryCallDetail }
   | { kind: 'recording'; callSid: string; recording: RecordingSummary | null };
 
@@ -64,8 +65,13 @@ export class HistoryWriter {
     return this.queue.length;
   }
 
+  /** A call started: its open row tells a lost call from one still under way. */
+  open(call: OpenCall): void {
+    this.enqueue({ kind: 'open', call });
+  }
+
   save(record: HistoryCallDetail): void {
-    this.enqueue({ kind: 'save', record }, record.callSid);
+    this.enqueue({ kind: 'save', record });
   }
 
   /** A recording finished (or expired: null) for a call whose record may not be written yet. */
@@ -75,7 +81,7 @@ export class HistoryWriter {
         write.kind === 'save' && write.record.callSid === callSid,
     );
     if (queued) queued.record.recording = recording;
-    else this.enqueue({ kind: 'recording', callSid, recording }, callSid);
+    else this.enqueue({ kind: 'recording', callSid, recording });
   }
 
   /** An erasure: nothing of this call waiting here is written any more. Says if anything was. */
@@ -85,32 +91,39 @@ export class HistoryWriter {
     const from = this.draining ? 1 : 0;
     for (let i = this.queue.length - 1; i >= from; i--) {
       const write = this.queue[i];
-      const sid = write.kind === 'save' ? write.record.callSid : write.callSid;
+      const sid = sidOf(write);
       if (sid === callSid) this.queue.splice(i, 1);
     }
     this.pendingRecordings.delete(callSid);
-    this.metrics.pendingRecords(this.queue.length);
+    this.metrics.pendingRecords(this.recordsWaiting());
     return this.queue.length < before;
   }
 
-  /** Stops retrying; says how many writes were still waiting (lost). */
+  /** Stops retrying; says how many records were still waiting (lost). */
   close(): number {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    return this.queue.length;
+    return this.recordsWaiting();
   }
 
-  private enqueue(write: Write, callSid: string): void {
+  /** Records and recordings waiting: an open row is not a record (the gauge counts records). */
+  private recordsWaiting(): number {
+    let count = 0;
+    for (const write of this.queue) if (write.kind !== 'open') count++;
+    return count;
+  }
+
+  private enqueue(write: Write): void {
     if (this.queue.length >= this.maxPending) {
       this.metrics.recordDropped();
       this.log.error(
         `history: ${this.queue.length} writes already wait for the database ` +
-          `(MAX_PENDING_HISTORY_WRITES): the ${write.kind === 'save' ? 'record' : 'recording'} of call ${callSid} is lost`,
+          `(MAX_PENDING_HISTORY_WRITES): the ${WHAT_IS_LOST[write.kind]} of call ${sidOf(write)} is lost`,
       );
       return;
     }
     this.queue.push(write);
-    this.metrics.pendingRecords(this.queue.length);
+    this.metrics.pendingRecords(this.recordsWaiting());
     void this.drain();
   }
 
@@ -126,7 +139,7 @@ export class HistoryWriter {
           return;
         }
         this.queue.shift();
-        this.metrics.pendingRecords(this.queue.length);
+        this.metrics.pendingRecords(this.recordsWaiting());
         this.recovered();
       }
     } finally {
@@ -135,6 +148,7 @@ export class HistoryWriter {
   }
 
   private async apply(write: Write): Promise<void> {
+    if (write.kind === 'open') return this.repository.open(write.call);
     if (write.kind === 'save') {
       const { callSid } = write.record;
       if (this.pendingRecordings.has(callSid)) {
@@ -186,4 +200,16 @@ export class HistoryWriter {
       `history: the database answers again after ${downS} s; writing the ${this.queue.length + 1} waiting`,
     );
   }
+}
+
+/** What a write that finds the queue full loses, for the log. */
+const WHAT_IS_LOST: Record<Write['kind'], string> = {
+  open: 'open row (a crash would leave no record)',
+  save: 'record',
+  recording: 'recording',
+};
+
+function sidOf(write: Write): string {
+  if (write.kind === 'open') return write.call.callSid;
+  return write.kind === 'save' ? write.record.callSid : write.callSid;
 }

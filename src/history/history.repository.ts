@@ -1,10 +1,12 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { CallsTable, HistoryTables } from './database/history.tables.js';
+import type { CallStartColumns, CallsTable, HistoryTables } from './database/history.tables.js';
 import type {
+  CallStart,
   HistoryCall,
   HistoryCallDetail,
   HistoryFigures,
   HistoryTurn,
+  OpenCall,
   RecordingSummary,
 } from './history-record.js';
 import type { CallToolSummary } from '../events/call-events.js';
@@ -22,48 +24,36 @@ export interface HistoryPage {
 export class HistoryRepository {
   constructor(private readonly db: Kysely<HistoryTables>) {}
 
+  /** A call started: its open row, until its record replaces it (or it is found lost). */
+  async open(call: OpenCall): Promise<void> {
+    await this.db
+      .insertInto('open_calls')
+      .values({
+        call_sid: call.callSid,
+        owner: call.owner,
+        transport: call.transport,
+        direction: call.direction,
+        from_number: call.from,
+        to_number: call.to,
+        profile: call.profile,
+        started_at: call.startedAt,
+      })
+      // A retry after a write whose answer was lost.
+      .onConflict((conflict) => conflict.column('call_sid').doNothing())
+      .execute();
+  }
+
   /**
-   * Writes a call's record (again, if a retry follows a write whose answer was lost): a
-   * recording already stored for it is kept.
+   * Writes a call's record and closes its open row, in one transaction. The record replaces
+   * one already there: a retry after a write whose answer was lost, or the `lost` record another
+   * instance wrote while this one could not reach the database. A recording already stored for
+   * the call is kept.
    */
   async save(record: HistoryCallDetail): Promise<void> {
-    const { transcript, tools, recording } = record;
-    const figures: HistoryFigures = {
-      reconnects: record.reconnects,
-      turns: record.turns,
-      usage: record.usage,
-      latency: record.latency,
-      frames: record.frames,
-      model: record.model,
-    };
-    await this.db
-      .insertInto('calls')
-      .values({
-        call_sid: record.callSid,
-        transport: record.transport,
-        direction: record.direction,
-        from_number: record.from,
-        to_number: record.to,
-        profile: record.profile,
-        started_at: record.startedAt,
-        ended_at: record.endedAt,
-        outcome: record.outcome,
-        reason: record.reason,
-        duration_s: record.durationS,
-        interruptions: record.interruptions,
-        cost_usd: record.costUsd,
-        recording: recording ? JSON.stringify(recording) : null,
-        figures: JSON.stringify(figures),
-        transcript: JSON.stringify(transcript),
-        tools: JSON.stringify(tools),
-        transcript_text: transcript.map((turn) => turn.text).join('\n'),
-      })
-      .onConflict((conflict) =>
-        conflict.column('call_sid').doUpdateSet((eb) => ({
-          recording: sql`coalesce(${eb.ref('excluded.recording')}, ${eb.ref('calls.recording')})`,
-        })),
-      )
-      .execute();
+    await this.db.transaction().execute(async (trx) => {
+      await insertRecord(trx, record, 'replace');
+      await trx.deleteFrom('open_calls').where('call_sid', '=', record.callSid).execute();
+    });
   }
 
   /** Sets (or clears) a call's recording; false when no record of the call exists yet. */
@@ -140,6 +130,79 @@ export class HistoryRepository {
   }
 }
 
+/**
+ * Inserts a call's record. `replace`: a record already there takes the new one's values (its
+ * recording kept unless the new one has one); `keep`: the one already there stays.
+ */
+export async function insertRecord(
+  db: Kysely<HistoryTables>,
+  record: HistoryCallDetail,
+  onConflict: 'replace' | 'keep',
+): Promise<void> {
+  const { transcript, tools, recording } = record;
+  const figures: HistoryFigures = {
+    reconnects: record.reconnects,
+    turns: record.turns,
+    usage: record.usage,
+    latency: record.latency,
+    frames: record.frames,
+    model: record.model,
+  };
+  await db
+    .insertInto('calls')
+    .values({
+      call_sid: record.callSid,
+      transport: record.transport,
+      direction: record.direction,
+      from_number: record.from,
+      to_number: record.to,
+      profile: record.profile,
+      started_at: record.startedAt,
+      ended_at: record.endedAt,
+      outcome: record.outcome,
+      reason: record.reason,
+      duration_s: record.durationS,
+      interruptions: record.interruptions,
+      cost_usd: record.costUsd,
+      recording: recording ? JSON.stringify(recording) : null,
+      figures: JSON.stringify(figures),
+      transcript: JSON.stringify(transcript),
+      tools: JSON.stringify(tools),
+      transcript_text: transcript.map((turn) => turn.text).join('\n'),
+    })
+    .onConflict((conflict) =>
+      onConflict === 'keep'
+        ? conflict.column('call_sid').doNothing()
+        : conflict.column('call_sid').doUpdateSet((eb) => ({
+            ...Object.fromEntries(
+              REPLACED_COLUMNS.map((column) => [column, eb.ref(`excluded.${column}`)]),
+            ),
+            recording: sql`coalesce(${eb.ref('excluded.recording')}, ${eb.ref('calls.recording')})`,
+          })),
+    )
+    .execute();
+}
+
+/** What a replacing record overwrites: all but the row's id, its sid and its recording. */
+const REPLACED_COLUMNS = [
+  'transport',
+  'direction',
+  'from_number',
+  'to_number',
+  'profile',
+  'started_at',
+  'ended_at',
+  'outcome',
+  'reason',
+  'duration_s',
+  'interruptions',
+  'cost_usd',
+  'figures',
+  'transcript',
+  'tools',
+  'transcript_text',
+] as const satisfies readonly (keyof CallsTable)[];
+
 /** `q` as an ILIKE pattern that matches it anywhere, its own `%`, `_` and `\` taken literally. */
 function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -149,12 +212,12 @@ function encodeCursor(row: Row): string {
   return Buffer.from(JSON.stringify([toIso(row.ended_at), row.id])).toString('base64url');
 }
 
-function toIso(value: Date | string): string {
+export function toIso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
-function callOf(row: Row): HistoryCall {
-  const figures = row.figures as unknown as HistoryFigures;
+/** What a row says of how a call began: the same columns in `calls` and `open_calls`. */
+export function callStartOf(row: Selectable<CallStartColumns>): CallStart {
   return {
     callSid: row.call_sid,
     transport: row.transport,
@@ -163,6 +226,13 @@ function callOf(row: Row): HistoryCall {
     to: row.to_number,
     profile: row.profile,
     startedAt: toIso(row.started_at),
+  };
+}
+
+function callOf(row: Row): HistoryCall {
+  const figures = row.figures as unknown as HistoryFigures;
+  return {
+    ...callStartOf(row),
     endedAt: toIso(row.ended_at),
     reason: row.reason,
     outcome: row.outcome,

@@ -8,10 +8,16 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { historyConfig, type HistoryConfig } from '../config/config.namespaces.js';
+import {
+  clusterConfig,
+  historyConfig,
+  type ClusterConfig,
+  type HistoryConfig,
+} from '../config/config.namespaces.js';
 import { CallEventBus } from '../events/call-event-bus.js';
-import { CallEvent, type CallEndedEvent } from '../events/call-events.js';
+import { CallEvent, type CallEndedEvent, type CallStartedEvent } from '../events/call-events.js';
 import { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import type { OpenHistoryDatabase } from './database/history-database.js';
 import type { HistoryTables } from './database/history.tables.js';
@@ -23,21 +29,31 @@ import {
   RETENTION_INTERVAL_MS,
 } from './history.constants.js';
 import type { HistoryQuery } from './history-query.js';
-import { recordOf, type HistoryCallDetail, type RecordingSummary } from './history-record.js';
+import {
+  openCallOf,
+  recordOf,
+  type HistoryCallDetail,
+  type RecordingSummary,
+} from './history-record.js';
 import { HistoryRepository, type HistoryPage } from './history.repository.js';
 import { HistoryRetention } from './history-retention.js';
 import { HistoryWriter } from './history-writer.js';
+import { LostCallSweeper, LostCallsRepository } from './lost-calls.js';
 
 /**
- * The call history: a record per ended call (from `call.ended`, SIP calls too), the recording
- * the recordings module reports for it, erasure and retention. With HISTORY=off there is no
- * database and every route answers 404.
+ * The call history: a record per ended call (from `call.ended`, SIP calls too), a `lost` one
+ * for a call whose process stopped without ending it, the recording the recordings module
+ * reports, erasure and retention. With HISTORY=off there is no database and every route
+ * answers 404.
  */
 @Injectable()
 export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('History');
   private readonly repository?: HistoryRepository;
   private readonly writer?: HistoryWriter;
+  private readonly sweeper?: LostCallSweeper;
+  /** This process among the database's users: INSTANCE_ID, and a boot id for a restart in place. */
+  private readonly owner: string;
   private retentionTimer?: NodeJS.Timeout;
   private readonly db: Kysely<HistoryTables> | null;
   /** Whether the database has answered (the embedded one opens after the app listens). */
@@ -46,14 +62,21 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(HISTORY_DATABASE) private readonly database: OpenHistoryDatabase | null,
     @Inject(historyConfig.KEY) private readonly cfg: HistoryConfig,
+    @Inject(clusterConfig.KEY) cluster: ClusterConfig,
     private readonly events: CallEventBus,
     metrics: HistoryMetrics,
   ) {
     const db = (this.db = database?.db ?? null);
     this.opened = database?.kind !== 'embedded';
+    this.owner = `${cluster.instanceId}/${randomBytes(4).toString('hex')}`;
     if (db) {
       this.repository = new HistoryRepository(db);
       this.writer = new HistoryWriter(this.repository, metrics, this.log);
+      this.sweeper = new LostCallSweeper(new LostCallsRepository(db), this.owner, {
+        exclusive: database?.kind === 'embedded',
+        log: this.log,
+        onLost: () => metrics.lostCallRecorded(),
+      });
     }
   }
 
@@ -71,6 +94,9 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     if (!writer) return;
     if (!this.opened) this.openInBackground();
     // Plain listeners, not @OnEvent: they work in any app that imports the bridge.
+    this.events.on(CallEvent.Started, (event: CallStartedEvent) =>
+      writer.open(openCallOf(event, this.owner)),
+    );
     this.events.on(CallEvent.Ended, (event: CallEndedEvent) =>
       writer.save(recordOf(event, this.cfg.priceTable)),
     );
@@ -83,6 +109,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
       writer.recording(expired.callSid, null),
     );
     this.scheduleRetention(RETENTION_FIRST_RUN_MS);
+    this.sweeper!.start();
   }
 
   async list(query: HistoryQuery): Promise<HistoryPage> {
@@ -125,6 +152,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearTimeout(this.retentionTimer);
+    this.sweeper?.stop();
     const writer = this.writer;
     if (!writer || !this.db) return;
     // Calls drained before this: give their last records a moment to be written.

@@ -8,6 +8,7 @@ export class HistoryMetrics {
   private readonly dropped: Counter;
   private readonly writeErrors: Counter;
   private readonly pending: Gauge;
+  private readonly lost: Counter;
 
   constructor(metrics: BridgeMetrics) {
     const registers = [metrics.registry];
@@ -26,6 +27,11 @@ export class HistoryMetrics {
       help: 'Call records waiting to be written to the history database',
       registers,
     });
+    this.lost = new Counter({
+      name: 'bridge_history_lost_calls_total',
+      help: 'Calls this instance recorded as lost: their process stopped without ending them',
+      registers,
+    });
   }
 
   recordDropped(): void {
@@ -34,6 +40,10 @@ export class HistoryMetrics {
 
   writeFailed(): void {
     this.writeErrors.inc();
+  }
+
+  lostCallRecorded(): void {
+    this.lost.inc();
   }
 
   pendingRecords(count: number): void {

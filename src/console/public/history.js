@@ -2,7 +2,7 @@
 // what the caller heard, the tool calls, the figures and the recording; CSV export; erasure.
 import { api, formatDuration, html, useEffect, useRef, useState } from './lib.js';
 
-const OUTCOMES = ['completed', 'transferred', 'timeout', 'failed', 'refused', 'shutdown'];
+const OUTCOMES = ['completed', 'transferred', 'timeout', 'failed', 'refused', 'shutdown', 'lost'];
 const EMPTY_FILTERS = { from: '', to: '', number: '', outcome: '', q: '' };
 
 /** The list's query string: the filters set, dates as ISO (a `to` date counts to its end). */

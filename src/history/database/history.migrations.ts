@@ -42,6 +42,28 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('calls_to_number').on('calls').column('to_number').execute();
     },
   },
+  '0002_open_calls': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('open_calls')
+        .addColumn('call_sid', 'text', (col) => col.primaryKey())
+        .addColumn('owner', 'text', (col) => col.notNull())
+        .addColumn('transport', 'text', (col) => col.notNull())
+        .addColumn('direction', 'text', (col) => col.notNull())
+        .addColumn('from_number', 'text')
+        .addColumn('to_number', 'text')
+        .addColumn('profile', 'text')
+        .addColumn('started_at', 'timestamptz', (col) => col.notNull())
+        .addColumn('seen_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+        .execute();
+      // The sweep looks for other owners' rows not seen for a while, the oldest first.
+      await db.schema
+        .createIndex('open_calls_seen_at')
+        .on('open_calls')
+        .column('seen_at')
+        .execute();
+    },
+  },
 };
 
 export const historyMigrations: MigrationProvider = {

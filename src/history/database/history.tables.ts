@@ -8,10 +8,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
  */
 type Json<T> = ColumnType<T, string, string>;
 
-/** One ended call (docs/history.md); the columns a list filters or sorts by are columns. */
-export interface CallsTable {
-  /** Insertion order: the cursor's tie-break when two calls end in the same millisecond. */
-  id: Generated<number>;
+/** How a call began: the columns `calls` and `open_calls` share. */
+export interface CallStartColumns {
   call_sid: string;
   transport: string;
   direction: string;
@@ -19,6 +17,12 @@ export interface CallsTable {
   to_number: string | null;
   profile: string | null;
   started_at: Timestamp;
+}
+
+/** One ended call (docs/history.md); the columns a list filters or sorts by are columns. */
+export interface CallsTable extends CallStartColumns {
+  /** Insertion order: the cursor's tie-break when two calls end in the same millisecond. */
+  id: Generated<number>;
   ended_at: Timestamp;
   outcome: string;
   reason: string;
@@ -35,6 +39,19 @@ export interface CallsTable {
   transcript_text: string;
 }
 
+/**
+ * A call under way, written when it starts and deleted with its record when it ends: a row left
+ * behind names a call whose process stopped without ending it (killed, out of memory, a lost
+ * node), which the history then records as `lost` (history/open-calls.ts).
+ */
+export interface OpenCallsTable extends CallStartColumns {
+  /** `INSTANCE_ID/boot`: the process that carries the call (boot tells a restart in place apart). */
+  owner: string;
+  /** When the owner last said it is alive (the database's clock: one clock for every instance). */
+  seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface HistoryTables {
   calls: CallsTable;
+  open_calls: OpenCallsTable;
 }

@@ -1,0 +1,265 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { sql } from 'kysely';
+import { TestPostgres } from '../../test/support/postgres-server.js';
+import { Secret } from '../config/secret.js';
+import { openHistoryDatabase, type OpenHistoryDatabase } from './database/history-database.js';
+import type { HistoryCallDetail, OpenCall } from './history-record.js';
+import { HistoryRepository } from './history.repository.js';
+import { LostCallSweeper, LostCallsRepository, MAX_LOST_CALLS_PER_SWEEP } from './lost-calls.js';
+
+const call = (callSid: string, owner = 'bridge-a/0a0a0a0a'): OpenCall => ({
+  callSid,
+  owner,
+  transport: 'media',
+  direction: 'inbound',
+  from: '+15550001111',
+  to: '+15550002222',
+  profile: 'sales',
+  startedAt: '2026-12-06T10:00:00.000Z',
+});
+
+/** A call's own record, as its process writes it when the call ends. */
+const ended = (callSid: string): HistoryCallDetail => ({
+  ...call(callSid),
+  endedAt: '2026-12-06T10:01:00.000Z',
+  reason: 'caller hung up',
+  outcome: 'completed',
+  durationS: 60,
+  interruptions: 1,
+  reconnects: 0,
+  turns: { caller: 1, assistant: 1 },
+  usage: {
+    inputTokens: 10,
+    outputTokens: 20,
+    totalTokens: 30,
+    inputAudioTokens: 10,
+    inputTextTokens: 0,
+    inputCachedTokens: 0,
+    outputAudioTokens: 20,
+    outputTextTokens: 0,
+  },
+  latency: {},
+  frames: { in: 3000, out: 2000, dropped: 0 },
+  model: 'gpt-realtime',
+  costUsd: 0.001,
+  recording: null,
+  transcript: [{ role: 'caller', text: 'hello', atMs: 100 }],
+  tools: [],
+});
+
+const A = 'bridge-a/0a0a0a0a';
+const B = 'bridge-b/0b0b0b0b';
+const C = 'bridge-c/0c0c0c0c';
+
+// The open-call queries on both databases the history runs on: PGlite (in this process, from
+// source) and a real PostgreSQL.
+describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (kind) => {
+  let dataDir: string;
+  let postgres: TestPostgres | undefined;
+  let opened: OpenHistoryDatabase;
+  let records: HistoryRepository;
+  let lost: LostCallsRepository;
+
+  const openRows = async () =>
+    (await opened.db.selectFrom('open_calls').select('call_sid').execute()).map((r) => r.call_sid);
+  /** As if the owner had last said it was alive `seconds` ago. */
+  const unseenFor = (seconds: number) =>
+    opened.db
+      .updateTable('open_calls')
+      .set({ seen_at: sql<Date>`now() - make_interval(secs => ${seconds})` })
+      .execute();
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'bridge-lost-'));
+    if (kind === 'postgres') postgres = await TestPostgres.start();
+    opened = await openHistoryDatabase({
+      dataDir,
+      databaseUrl: postgres ? new Secret(postgres.url) : undefined,
+    });
+    records = new HistoryRepository(opened.db);
+    lost = new LostCallsRepository(opened.db);
+  }, 120_000);
+
+  afterAll(async () => {
+    await opened?.db.destroy();
+    await postgres?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    await opened.db.deleteFrom('open_calls').execute();
+    await opened.db.deleteFrom('calls').execute();
+  });
+
+  it('records a call left open by another process as lost, once', async () => {
+    await records.open(call('CA01'));
+    await unseenFor(90);
+
+    const found = await lost.recordLost(B, 60_000, 10);
+
+    expect(found.map((c) => c.callSid)).toEqual(['CA01']);
+    const record = await records.get('CA01');
+    expect(record).toMatchObject({
+      callSid: 'CA01',
+      from: '+15550001111',
+      to: '+15550002222',
+      profile: 'sales',
+      startedAt: '2026-12-06T10:00:00.000Z',
+      endedAt: found[0].seenAt,
+      outcome: 'lost',
+      costUsd: null,
+      transcript: [],
+    });
+    expect(record!.reason).toContain('bridge-a');
+    expect(await openRows()).toEqual([]);
+    expect(await lost.recordLost(B, 60_000, 10)).toEqual([]);
+  });
+
+  it('leaves calls seen lately, its own calls and ended calls alone', async () => {
+    await records.open(call('CA02'));
+    expect(await lost.recordLost(B, 60_000, 10)).toEqual([]);
+
+    await unseenFor(90);
+    expect(await lost.recordLost(A, 0, 10)).toEqual([]);
+    await lost.touch(A);
+    expect(await lost.recordLost(B, 60_000, 10)).toEqual([]);
+
+    await records.save(ended('CA02'));
+    await unseenFor(90);
+    expect(await openRows()).toEqual([]);
+    expect(await lost.recordLost(B, 0, 10)).toEqual([]);
+    expect((await records.get('CA02'))!.outcome).toBe('completed');
+  });
+
+  it("lets a call's own record replace its lost one, never the other way", async () => {
+    await records.open(call('CA03'));
+    await unseenFor(90);
+    await lost.recordLost(B, 60_000, 10);
+    expect((await records.get('CA03'))!.outcome).toBe('lost');
+
+    // The owner was alive but could not reach the database: its record comes later, and wins.
+    await records.save(ended('CA03'));
+    const record = await records.get('CA03');
+    expect(record).toMatchObject({ outcome: 'completed', costUsd: 0.001 });
+    expect(record!.transcript).toEqual([{ role: 'caller', text: 'hello', atMs: 100 }]);
+
+    // An open row left behind next to a record (a write retried after its answer was lost).
+    await records.open(call('CA03'));
+    await unseenFor(90);
+    expect((await lost.recordLost(B, 0, 10)).map((c) => c.callSid)).toEqual(['CA03']);
+    expect((await records.get('CA03'))!.outcome).toBe('completed');
+  });
+
+  it('takes at most the limit per sweep, the longest unseen first', async () => {
+    for (const sid of ['CA10', 'CA11', 'CA12']) await records.open(call(sid));
+    await unseenFor(90);
+    await opened.db
+      .updateTable('open_calls')
+      .set({ seen_at: sql<Date>`now() - interval '5 minutes'` })
+      .where('call_sid', '=', 'CA12')
+      .execute();
+
+    expect((await lost.recordLost(B, 60_000, 2)).map((c) => c.callSid)).toEqual(
+      expect.arrayContaining(['CA12']),
+    );
+    expect(await openRows()).toHaveLength(1);
+    expect(await lost.recordLost(B, 60_000, 2)).toHaveLength(1);
+  });
+
+  if (kind === 'postgres') {
+    it('records each lost call once when two instances sweep at once', async () => {
+      const sids = Array.from({ length: 40 }, (_, i) => `CA${String(100 + i)}`);
+      for (const sid of sids) await records.open(call(sid));
+      await unseenFor(90);
+      const other = await openHistoryDatabase({
+        dataDir,
+        databaseUrl: new Secret(postgres!.url),
+      });
+      try {
+        // Two instances (B, C), each sweeping twice at once, on their own connections.
+        const sweepers = [lost, new LostCallsRepository(other.db)];
+        const rounds = await Promise.all(
+          [0, 1, 2, 3].map((i) => sweepers[i % 2].recordLost(i % 2 ? C : B, 60_000, 15)),
+        );
+        const taken = rounds.flat().map((c) => c.callSid);
+        expect(new Set(taken).size).toBe(taken.length);
+        const rest = await lost.recordLost(B, 60_000, MAX_LOST_CALLS_PER_SWEEP);
+        expect([...taken, ...rest.map((c) => c.callSid)].sort()).toEqual(sids);
+      } finally {
+        await other.db.destroy();
+      }
+    });
+  }
+});
+
+describe('LostCallSweeper', () => {
+  const log = { warn: jest.fn(), debug: jest.fn() };
+
+  /** Open calls in memory: touch refreshes, recordLost takes the stale ones of others. */
+  class FakeLostCalls {
+    up = true;
+    readonly sweeps: number[] = [];
+    touch = jest.fn(() => (this.up ? Promise.resolve() : Promise.reject(new Error('down'))));
+    recordLost = jest.fn((_owner: string, staleMs: number) => {
+      this.sweeps.push(staleMs);
+      return Promise.resolve([{ ...call('CA20'), seenAt: '2026-12-06T10:00:30.000Z' }]);
+    });
+  }
+
+  beforeEach(() => jest.clearAllMocks());
+
+  it("on the embedded database, records every other process's open call at once", async () => {
+    const repository = new FakeLostCalls();
+    const onLost = jest.fn();
+    const sweeper = new LostCallSweeper(repository as unknown as LostCallsRepository, B, {
+      exclusive: true,
+      log,
+      onLost,
+      staleMs: 60_000,
+    });
+
+    expect((await sweeper.beat()).map((c) => c.callSid)).toEqual(['CA20']);
+    expect(repository.touch).toHaveBeenCalledWith(B);
+    expect(repository.sweeps).toEqual([0]);
+    expect(onLost).toHaveBeenCalledTimes(1);
+    expect(log.warn).toHaveBeenCalledWith(
+      expect.stringMatching(/^history: call CA20 .* lost with its process bridge-a\/0a0a0a0a/),
+    );
+  });
+
+  it('on a shared database, sweeps only once it has answered for the stale window', async () => {
+    const repository = new FakeLostCalls();
+    const sweeper = new LostCallSweeper(repository as unknown as LostCallsRepository, B, {
+      exclusive: false,
+      log,
+      staleMs: 80,
+    });
+
+    expect(await sweeper.beat()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await sweeper.beat()).toHaveLength(1);
+    expect(repository.sweeps).toEqual([80]);
+
+    // An outage: the owners' heartbeats could not land either, so the window starts again.
+    repository.up = false;
+    expect(await sweeper.beat()).toEqual([]);
+    repository.up = true;
+    expect(await sweeper.beat()).toEqual([]);
+    expect(repository.sweeps).toEqual([80]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await sweeper.beat()).toHaveLength(1);
+  });
+
+  it('runs one heartbeat at a time', async () => {
+    const repository = new FakeLostCalls();
+    const sweeper = new LostCallSweeper(repository as unknown as LostCallsRepository, B, {
+      exclusive: true,
+      log,
+    });
+    await Promise.all([sweeper.beat(), sweeper.beat(), sweeper.beat()]);
+    expect(repository.touch).toHaveBeenCalledTimes(1);
+  });
+});

@@ -1,0 +1,146 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { HistoryTables, OpenCallsTable } from './database/history.tables.js';
+import { lostRecordOf, type LostCall } from './history-record.js';
+import { callStartOf, insertRecord, toIso } from './history.repository.js';
+
+/** How often a process says its open calls are alive, and looks for lost ones. */
+export const OPEN_CALL_HEARTBEAT_MS = 15_000;
+/**
+ * A shared database's open call not seen for this long is lost (four missed heartbeats). A
+ * sweeper also waits this long with the database answering before its first sweep, and after
+ * every outage: the owners' heartbeats have had the same time to land.
+ */
+export const OPEN_CALL_STALE_MS = 60_000;
+/** Lost calls recorded per sweep at most, the longest unseen first; more wait for the next. */
+export const MAX_LOST_CALLS_PER_SWEEP = 100;
+
+/** The open-call queries of the heartbeat and the sweep. */
+export class LostCallsRepository {
+  constructor(private readonly db: Kysely<HistoryTables>) {}
+
+  /** The owner is alive: its open calls are seen now (the database's clock). */
+  async touch(owner: string): Promise<void> {
+    await this.db
+      .updateTable('open_calls')
+      .set({ seen_at: sql<Date>`now()` })
+      .where('owner', '=', owner)
+      .execute();
+  }
+
+  /**
+   * Takes at most `limit` open calls of other owners not seen for `staleMs`, the longest unseen
+   * first, and writes each a `lost` record (a record already there stays), in one transaction.
+   * Rows another sweeper holds are skipped, so each lost call is recorded once.
+   */
+  async recordLost(owner: string, staleMs: number, limit: number): Promise<LostCall[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .deleteFrom('open_calls')
+        .where('call_sid', 'in', (eb) =>
+          eb
+            .selectFrom('open_calls')
+            .select('call_sid')
+            .where('owner', '<>', owner)
+            .where('seen_at', '<', sql<Date>`now() - make_interval(secs => ${staleMs / 1000})`)
+            .orderBy('seen_at')
+            .limit(limit)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .returningAll()
+        .execute();
+      const lost = rows.map(lostCallOf);
+      for (const call of lost) await insertRecord(trx, lostRecordOf(call), 'keep');
+      return lost;
+    });
+  }
+}
+
+export interface LostCallSweeperOptions {
+  /**
+   * The database is this process's alone (the embedded one): every other owner's open call is
+   * a predecessor's, lost at once.
+   */
+  exclusive: boolean;
+  log: { warn(message: string): void; debug(message: string): void };
+  /** Each call recorded as lost (metrics). */
+  onLost?: (call: LostCall) => void;
+  heartbeatMs?: number;
+  staleMs?: number;
+}
+
+/**
+ * Keeps this process's open calls seen, and records as `lost` the open calls of processes that
+ * stopped without ending them (SIGKILL, out of memory, a lost node): their calls would
+ * otherwise never reach the history. On a shared database another instance records them; on
+ * the embedded one, the next process on the same DATA_DIR.
+ */
+export class LostCallSweeper {
+  private timer?: NodeJS.Timeout;
+  /** Since when the database has answered every heartbeat (undefined: it did not, last time). */
+  private answeringSince?: number;
+  private running?: Promise<LostCall[]>;
+  private stopped = false;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+
+  constructor(
+    private readonly repository: LostCallsRepository,
+    private readonly owner: string,
+    private readonly options: LostCallSweeperOptions,
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? OPEN_CALL_HEARTBEAT_MS;
+    this.staleMs = options.staleMs ?? OPEN_CALL_STALE_MS;
+  }
+
+  start(): void {
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Stops the heartbeat (one under way records nothing more). */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  /** One heartbeat, then a sweep when one is due; says which calls it recorded as lost. */
+  beat(): Promise<LostCall[]> {
+    // One at a time: a slow database must not pile heartbeats up.
+    this.running ??= this.beatOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async beatOnce(): Promise<LostCall[]> {
+    try {
+      await this.repository.touch(this.owner);
+      this.answeringSince ??= Date.now();
+      if (this.stopped) return [];
+      if (!this.options.exclusive && Date.now() - this.answeringSince < this.staleMs) return [];
+      const staleMs = this.options.exclusive ? 0 : this.staleMs;
+      const lost = await this.repository.recordLost(this.owner, staleMs, MAX_LOST_CALLS_PER_SWEEP);
+      for (const call of lost) this.reportLost(call);
+      return lost;
+    } catch (error) {
+      // The writer logs the database's outages; this only waits for it to answer again.
+      this.answeringSince = undefined;
+      this.options.log.debug(
+        `history: open calls heartbeat failed (${error instanceof Error ? error.message : String(error)})`,
+      );
+      return [];
+    }
+  }
+
+  private reportLost(call: LostCall): void {
+    this.options.onLost?.(call);
+    this.options.log.warn(
+      `history: call ${call.callSid} (started ${call.startedAt}) was lost with its process ` +
+        `${call.owner}, last seen ${call.seenAt}: recorded with outcome lost`,
+    );
+  }
+}
+
+function lostCallOf(row: Selectable<OpenCallsTable>): LostCall {
+  return { ...callStartOf(row), owner: row.owner, seenAt: toIso(row.seen_at) };
+}
