@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { TEST_AUTH_TOKEN } from './support/fake-twilio.js';
@@ -58,6 +61,37 @@ describe('SIP calls in the built service', () => {
       expect(calls.of('hangup', id)).toEqual([expect.objectContaining({ answered: true })]);
     }
   }, 30_000);
+
+  it('with one instance, hangs up the SIP calls of a SIGKILLed process when it starts again', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bridge-sip-lost-'));
+    try {
+      const env = { ...sipEnv(), HISTORY: 'on', DATA_DIR: dataDir };
+      service = await ServiceProcess.start(env);
+      // The embedded history database opens after the service listens: ready once it has.
+      while ((await fetch(`${service.baseUrl}/health/ready`)).status !== 200) await sleep(100);
+      const id = 'rtc_killed1';
+      const to = { from: '+15550001111', to: '+15550002222' };
+      expect((await postSignedWebhook(service.baseUrl, SECRET, incomingCall(id, to))).status).toBe(
+        200,
+      );
+      await sidebandOf(openai, id);
+      await sleep(1000); // the call's open row is written
+      await service.kill('SIGKILL');
+      expect(calls.of('hangup', id)).toEqual([]);
+
+      service = await ServiceProcess.start(env);
+      await waitUntil(() => calls.of('hangup', id).length > 0, 'the hang-up', 90_000);
+      expect(calls.of('hangup', id)).toEqual([expect.objectContaining({ answered: true })]);
+      await waitUntil(
+        () => service!.logs.includes('hung up, so the caller is not left'),
+        'the log line',
+      );
+      expect(service.logs).toContain(`SIP call ${id} was lost with an earlier process`);
+    } finally {
+      await service?.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   describe('in cluster mode, a SIP call whose instance could not hang it up', () => {
     let redis: TestRedis;

@@ -109,6 +109,12 @@ export interface OpenCall extends CallStart {
 /** An open call whose process stopped without ending it, and when that process was last seen. */
 export interface LostCall extends OpenCall {
   seenAt: string;
+  /**
+   * Its process was certainly gone: an earlier process of this instance (the same INSTANCE_ID,
+   * unique among live instances), or the embedded database's only other user. Otherwise it was
+   * only not seen for a while, which a process cut off from the database also is.
+   */
+  predecessor: boolean;
 }
 
 /** The outcome of a call whose process stopped without ending it. */

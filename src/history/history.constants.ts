@@ -9,6 +9,11 @@ export const HistoryEvent = {
   RecordingExpired: 'recording.expired',
   /** A record was erased: listeners delete what else they keep of the call (emitAsync). */
   Erased: 'history.erased',
+  /**
+   * A call was recorded as lost (its process stopped without ending it): a LostCall. The SIP
+   * transport hangs up such a call when its process is certainly gone.
+   */
+  CallLost: 'history.call-lost',
 } as const;
 
 /** Retention runs this often (and once shortly after start). */

@@ -75,7 +75,10 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
       this.sweeper = new LostCallSweeper(new LostCallsRepository(db), this.owner, {
         exclusive: database?.kind === 'embedded',
         log: this.log,
-        onLost: () => metrics.lostCallRecorded(),
+        onLost: (call) => {
+          metrics.lostCallRecorded();
+          this.events.emit(HistoryEvent.CallLost, call);
+        },
       });
     }
   }

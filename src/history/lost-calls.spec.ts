@@ -98,7 +98,7 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     await records.open(call('CA01'));
     await unseenFor(90);
 
-    const found = await lost.recordLost(B, 60_000, 10);
+    const found = await lost.recordLost(B, 10, 60_000);
 
     expect(found.map((c) => c.callSid)).toEqual(['CA01']);
     const record = await records.get('CA01');
@@ -115,29 +115,29 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     });
     expect(record!.reason).toContain('bridge-a');
     expect(await openRows()).toEqual([]);
-    expect(await lost.recordLost(B, 60_000, 10)).toEqual([]);
+    expect(await lost.recordLost(B, 10, 60_000)).toEqual([]);
   });
 
   it('leaves calls seen lately, its own calls and ended calls alone', async () => {
     await records.open(call('CA02'));
-    expect(await lost.recordLost(B, 60_000, 10)).toEqual([]);
+    expect(await lost.recordLost(B, 10, 60_000)).toEqual([]);
 
     await unseenFor(90);
-    expect(await lost.recordLost(A, 0, 10)).toEqual([]);
+    expect(await lost.recordLost(A, 10, 0)).toEqual([]);
     await lost.touch(A);
-    expect(await lost.recordLost(B, 60_000, 10)).toEqual([]);
+    expect(await lost.recordLost(B, 10, 60_000)).toEqual([]);
 
     await records.save(ended('CA02'));
     await unseenFor(90);
     expect(await openRows()).toEqual([]);
-    expect(await lost.recordLost(B, 0, 10)).toEqual([]);
+    expect(await lost.recordLost(B, 10, 0)).toEqual([]);
     expect((await records.get('CA02'))!.outcome).toBe('completed');
   });
 
   it("lets a call's own record replace its lost one, never the other way", async () => {
     await records.open(call('CA03'));
     await unseenFor(90);
-    await lost.recordLost(B, 60_000, 10);
+    await lost.recordLost(B, 10, 60_000);
     expect((await records.get('CA03'))!.outcome).toBe('lost');
 
     // The owner was alive but could not reach the database: its record comes later, and wins.
@@ -149,8 +149,26 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     // An open row left behind next to a record (a write retried after its answer was lost).
     await records.open(call('CA03'));
     await unseenFor(90);
-    expect((await lost.recordLost(B, 0, 10)).map((c) => c.callSid)).toEqual(['CA03']);
+    expect((await lost.recordLost(B, 10, 0)).map((c) => c.callSid)).toEqual(['CA03']);
     expect((await records.get('CA03'))!.outcome).toBe('completed');
+  });
+
+  it("takes a predecessor's calls at once: an earlier process of the same INSTANCE_ID", async () => {
+    await records.open(call('CA30', 'bridge-b/00000000'));
+    await records.open(call('CA31', 'bridge-bb/00000000'));
+    await records.open(call('CA32'));
+
+    // Seen a moment ago, and no stale window yet: only the predecessor's call is taken.
+    const found = await lost.recordLost(B, 10);
+    expect(found).toEqual([expect.objectContaining({ callSid: 'CA30', predecessor: true })]);
+    expect((await openRows()).sort()).toEqual(['CA31', 'CA32']);
+
+    await unseenFor(90);
+    const unseen = await lost.recordLost(B, 10, 60_000);
+    expect(unseen.map((c) => [c.callSid, c.predecessor]).sort()).toEqual([
+      ['CA31', false],
+      ['CA32', false],
+    ]);
   });
 
   it('takes at most the limit per sweep, the longest unseen first', async () => {
@@ -162,11 +180,11 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
       .where('call_sid', '=', 'CA12')
       .execute();
 
-    expect((await lost.recordLost(B, 60_000, 2)).map((c) => c.callSid)).toEqual(
+    expect((await lost.recordLost(B, 2, 60_000)).map((c) => c.callSid)).toEqual(
       expect.arrayContaining(['CA12']),
     );
     expect(await openRows()).toHaveLength(1);
-    expect(await lost.recordLost(B, 60_000, 2)).toHaveLength(1);
+    expect(await lost.recordLost(B, 2, 60_000)).toHaveLength(1);
   });
 
   if (kind === 'postgres') {
@@ -182,11 +200,11 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
         // Two instances (B, C), each sweeping twice at once, on their own connections.
         const sweepers = [lost, new LostCallsRepository(other.db)];
         const rounds = await Promise.all(
-          [0, 1, 2, 3].map((i) => sweepers[i % 2].recordLost(i % 2 ? C : B, 60_000, 15)),
+          [0, 1, 2, 3].map((i) => sweepers[i % 2].recordLost(i % 2 ? C : B, 15, 60_000)),
         );
         const taken = rounds.flat().map((c) => c.callSid);
         expect(new Set(taken).size).toBe(taken.length);
-        const rest = await lost.recordLost(B, 60_000, MAX_LOST_CALLS_PER_SWEEP);
+        const rest = await lost.recordLost(B, MAX_LOST_CALLS_PER_SWEEP, 60_000);
         expect([...taken, ...rest.map((c) => c.callSid)].sort()).toEqual(sids);
       } finally {
         await other.db.destroy();
@@ -201,11 +219,13 @@ describe('LostCallSweeper', () => {
   /** Open calls in memory: touch refreshes, recordLost takes the stale ones of others. */
   class FakeLostCalls {
     up = true;
-    readonly sweeps: number[] = [];
+    readonly sweeps: (number | undefined)[] = [];
     touch = jest.fn(() => (this.up ? Promise.resolve() : Promise.reject(new Error('down'))));
-    recordLost = jest.fn((_owner: string, staleMs: number) => {
+    recordLost = jest.fn((_owner: string, _limit: number, staleMs?: number) => {
       this.sweeps.push(staleMs);
-      return Promise.resolve([{ ...call('CA20'), seenAt: '2026-12-06T10:00:30.000Z' }]);
+      return Promise.resolve([
+        { ...call('CA20'), seenAt: '2026-12-06T10:00:30.000Z', predecessor: false },
+      ]);
     });
   }
 
@@ -221,7 +241,9 @@ describe('LostCallSweeper', () => {
       staleMs: 60_000,
     });
 
-    expect((await sweeper.beat()).map((c) => c.callSid)).toEqual(['CA20']);
+    expect(await sweeper.beat()).toEqual([
+      expect.objectContaining({ callSid: 'CA20', predecessor: true }),
+    ]);
     expect(repository.touch).toHaveBeenCalledWith(B);
     expect(repository.sweeps).toEqual([0]);
     expect(onLost).toHaveBeenCalledTimes(1);
@@ -230,7 +252,7 @@ describe('LostCallSweeper', () => {
     );
   });
 
-  it('on a shared database, sweeps only once it has answered for the stale window', async () => {
+  it("on a shared database, takes others' unseen calls once it has answered for the window", async () => {
     const repository = new FakeLostCalls();
     const sweeper = new LostCallSweeper(repository as unknown as LostCallsRepository, B, {
       exclusive: false,
@@ -238,19 +260,20 @@ describe('LostCallSweeper', () => {
       staleMs: 80,
     });
 
-    expect(await sweeper.beat()).toEqual([]);
+    // Predecessors' calls only, until the database has answered for the window.
+    await sweeper.beat();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await sweeper.beat()).toHaveLength(1);
-    expect(repository.sweeps).toEqual([80]);
+    await sweeper.beat();
+    expect(repository.sweeps).toEqual([undefined, 80]);
 
     // An outage: the owners' heartbeats could not land either, so the window starts again.
     repository.up = false;
     expect(await sweeper.beat()).toEqual([]);
     repository.up = true;
-    expect(await sweeper.beat()).toEqual([]);
-    expect(repository.sweeps).toEqual([80]);
+    await sweeper.beat();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await sweeper.beat()).toHaveLength(1);
+    await sweeper.beat();
+    expect(repository.sweeps).toEqual([undefined, 80, undefined, 80]);
   });
 
   it('runs one heartbeat at a time', async () => {

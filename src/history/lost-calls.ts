@@ -28,11 +28,14 @@ export class LostCallsRepository {
   }
 
   /**
-   * Takes at most `limit` open calls of other owners not seen for `staleMs`, the longest unseen
-   * first, and writes each a `lost` record (a record already there stays), in one transaction.
-   * Rows another sweeper holds are skipped, so each lost call is recorded once.
+   * Takes at most `limit` open calls of other processes, the longest unseen first, and writes
+   * each a `lost` record (a record already there stays), in one transaction: those of an earlier
+   * process of the same INSTANCE_ID (its predecessor, restarted in place: INSTANCE_ID is unique
+   * among live instances), and, with `staleMs`, any not seen for that long. Rows another
+   * sweeper holds are skipped, so each lost call is recorded once.
    */
-  async recordLost(owner: string, staleMs: number, limit: number): Promise<LostCall[]> {
+  async recordLost(owner: string, limit: number, staleMs?: number): Promise<LostCall[]> {
+    const predecessors = owner.slice(0, owner.lastIndexOf('/') + 1);
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .deleteFrom('open_calls')
@@ -41,7 +44,20 @@ export class LostCallsRepository {
             .selectFrom('open_calls')
             .select('call_sid')
             .where('owner', '<>', owner)
-            .where('seen_at', '<', sql<Date>`now() - make_interval(secs => ${staleMs / 1000})`)
+            .where((eb) =>
+              eb.or([
+                eb(eb.fn<boolean>('starts_with', ['owner', eb.val(predecessors)]), '=', true),
+                ...(staleMs === undefined
+                  ? []
+                  : [
+                      eb(
+                        'seen_at',
+                        '<',
+                        sql<Date>`now() - make_interval(secs => ${staleMs / 1000})`,
+                      ),
+                    ]),
+              ]),
+            )
             .orderBy('seen_at')
             .limit(limit)
             .forUpdate()
@@ -49,7 +65,7 @@ export class LostCallsRepository {
         )
         .returningAll()
         .execute();
-      const lost = rows.map(lostCallOf);
+      const lost = rows.map((row) => lostCallOf(row, row.owner.startsWith(predecessors)));
       for (const call of lost) await insertRecord(trx, lostRecordOf(call), 'keep');
       return lost;
     });
@@ -117,9 +133,14 @@ export class LostCallSweeper {
       await this.repository.touch(this.owner);
       this.answeringSince ??= Date.now();
       if (this.stopped) return [];
-      if (!this.options.exclusive && Date.now() - this.answeringSince < this.staleMs) return [];
-      const staleMs = this.options.exclusive ? 0 : this.staleMs;
-      const lost = await this.repository.recordLost(this.owner, staleMs, MAX_LOST_CALLS_PER_SWEEP);
+      const found = await this.repository.recordLost(
+        this.owner,
+        MAX_LOST_CALLS_PER_SWEEP,
+        this.staleWindow(),
+      );
+      const lost = this.options.exclusive
+        ? found.map((call) => ({ ...call, predecessor: true }))
+        : found;
       for (const call of lost) this.reportLost(call);
       return lost;
     } catch (error) {
@@ -132,6 +153,16 @@ export class LostCallSweeper {
     }
   }
 
+  /**
+   * How long another process's call must go unseen to be taken as lost; undefined while only
+   * predecessors' calls may be. The embedded database has no other live user: every call is its
+   * predecessor's. A shared one: once the database has answered this process for the window.
+   */
+  private staleWindow(): number | undefined {
+    if (this.options.exclusive) return 0;
+    return Date.now() - this.answeringSince! >= this.staleMs ? this.staleMs : undefined;
+  }
+
   private reportLost(call: LostCall): void {
     this.options.onLost?.(call);
     this.options.log.warn(
@@ -141,6 +172,6 @@ export class LostCallSweeper {
   }
 }
 
-function lostCallOf(row: Selectable<OpenCallsTable>): LostCall {
-  return { ...callStartOf(row), owner: row.owner, seenAt: toIso(row.seen_at) };
+function lostCallOf(row: Selectable<OpenCallsTable>, predecessor: boolean): LostCall {
+  return { ...callStartOf(row), owner: row.owner, seenAt: toIso(row.seen_at), predecessor };
 }

@@ -5,6 +5,9 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { FakeOpenAICalls } from '../../test/support/fake-openai-calls.js';
 import type { OpenAIConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
+import { CallEventBus } from '../events/call-event-bus.js';
+import { HistoryEvent } from '../history/history.constants.js';
+import type { LostCall } from '../history/history-record.js';
 import type { LiveCall, OrphanedLineHandler } from '../directory/call-directory.js';
 import { MemoryCallDirectory } from '../directory/memory-call-directory.js';
 import { RealtimeCredentials } from '../realtime/realtime-credentials.service.js';
@@ -21,6 +24,10 @@ class DirectoryWithLines extends MemoryCallDirectory {
   }
 }
 
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 const orphan = (callSid: string, instance: string): LiveCall => ({
   callSid,
   instance,
@@ -32,6 +39,7 @@ const orphan = (callSid: string, instance: string): LiveCall => ({
 describe('OrphanedSipCalls', () => {
   let api: FakeOpenAICalls;
   let directory: DirectoryWithLines;
+  let events: CallEventBus;
   const lines: string[] = [];
 
   function service(webhookSecret?: string): OrphanedSipCalls {
@@ -44,7 +52,7 @@ describe('OrphanedSipCalls', () => {
       createOpenAIClient(config),
       new RealtimeCredentials(config, {} as ModuleRef),
     );
-    const orphans = new OrphanedSipCalls(directory, client, config);
+    const orphans = new OrphanedSipCalls(directory, client, config, events);
     orphans.onModuleInit();
     return orphans;
   }
@@ -53,6 +61,7 @@ describe('OrphanedSipCalls', () => {
     api = new FakeOpenAICalls();
     await api.start();
     directory = new DirectoryWithLines({ instanceId: 'A', events: new EventEmitter2() });
+    events = new CallEventBus();
     lines.length = 0;
     for (const level of ['log', 'warn', 'error'] as const) {
       jest
@@ -69,8 +78,10 @@ describe('OrphanedSipCalls', () => {
   it('looks after other instances’ lines only where SIP calls are taken', () => {
     service();
     expect(directory.orphanHandler).toBeUndefined();
+    expect(events.listenerCount(HistoryEvent.CallLost)).toBe(0);
     service('whsec_dGhlIHVuaXQga2V5');
     expect(directory.orphanHandler).toBeDefined();
+    expect(events.listenerCount(HistoryEvent.CallLost)).toBe(1);
   });
 
   it('hangs up a call whose instance is gone, and says so', async () => {
@@ -102,5 +113,32 @@ describe('OrphanedSipCalls', () => {
       expect.stringMatching(/^error: SIP call rtc_down1 .*: the hang-up failed: hangup rtc_down1/),
     ]);
     expect(api.of('hangup', 'rtc_down1')).toHaveLength(3);
+  });
+
+  it("hangs up a predecessor's SIP call the history found lost, and nothing merely unseen", async () => {
+    service('whsec_dGhlIHVuaXQga2V5');
+    const lost = (callSid: string, transport: string, predecessor: boolean): LostCall => ({
+      callSid,
+      owner: 'A/0a0a0a0a',
+      transport,
+      direction: 'inbound',
+      from: null,
+      to: null,
+      profile: null,
+      startedAt: new Date().toISOString(),
+      seenAt: new Date().toISOString(),
+      predecessor,
+    });
+    events.emit(HistoryEvent.CallLost, lost('rtc_prev1', 'sip', true));
+    events.emit(HistoryEvent.CallLost, lost('rtc_unseen1', 'sip', false));
+    events.emit(HistoryEvent.CallLost, lost('CA0000000000000000000000000000000a', 'media', true));
+    await waitFor(() => lines.length > 0);
+
+    expect(api.of('hangup', 'rtc_prev1')).toHaveLength(1);
+    expect(api.of('hangup', 'rtc_unseen1')).toHaveLength(0);
+    expect(lines).toEqual([
+      'warn: SIP call rtc_prev1 was lost with an earlier process of this instance (A/0a0a0a0a): ' +
+        'hung up, so the caller is not left with an assistant no one runs',
+    ]);
   });
 });
