@@ -153,12 +153,15 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     expect((await records.get('CA03'))!.outcome).toBe('completed');
   });
 
-  it("takes a predecessor's calls at once: an earlier process of the same INSTANCE_ID", async () => {
+  it("takes a predecessor's calls after two heartbeats unseen, without the stale window", async () => {
     await records.open(call('CA30', 'bridge-b/00000000'));
     await records.open(call('CA31', 'bridge-bb/00000000'));
     await records.open(call('CA32'));
 
-    // Seen a moment ago, and no stale window yet: only the predecessor's call is taken.
+    // Touched a moment ago: a live process under the same name by mistake, never taken.
+    expect(await lost.recordLost(B, 10)).toEqual([]);
+
+    await unseenFor(45);
     const found = await lost.recordLost(B, 10);
     expect(found).toEqual([expect.objectContaining({ callSid: 'CA30', predecessor: true })]);
     expect((await openRows()).sort()).toEqual(['CA31', 'CA32']);

@@ -11,6 +11,14 @@ export const OPEN_CALL_HEARTBEAT_MS = 15_000;
  * every outage: the owners' heartbeats have had the same time to land.
  */
 export const OPEN_CALL_STALE_MS = 60_000;
+/**
+ * A predecessor's open call (the same INSTANCE_ID, an earlier boot) not seen for this long is
+ * lost, without waiting for OPEN_CALL_STALE_MS: a restarted process finds its predecessor's calls
+ * at once. Two heartbeats, so that a live process given the same INSTANCE_ID by mistake, which
+ * touches its calls every 15 s, never has them taken (or its SIP calls hung up) for a
+ * predecessor's.
+ */
+export const PREDECESSOR_UNSEEN_MS = 2 * OPEN_CALL_HEARTBEAT_MS;
 /** Lost calls recorded per sweep at most, the longest unseen first; more wait for the next. */
 export const MAX_LOST_CALLS_PER_SWEEP = 100;
 
@@ -30,12 +38,14 @@ export class LostCallsRepository {
   /**
    * Takes at most `limit` open calls of other processes, the longest unseen first, and writes
    * each a `lost` record (a record already there stays), in one transaction: those of an earlier
-   * process of the same INSTANCE_ID (its predecessor, restarted in place: INSTANCE_ID is unique
-   * among live instances), and, with `staleMs`, any not seen for that long. Rows another
+   * process of the same INSTANCE_ID (its predecessor, restarted in place) not seen for
+   * PREDECESSOR_UNSEEN_MS, and, with `staleMs`, any not seen for that long. Rows another
    * sweeper holds are skipped, so each lost call is recorded once.
    */
   async recordLost(owner: string, limit: number, staleMs?: number): Promise<LostCall[]> {
     const predecessors = owner.slice(0, owner.lastIndexOf('/') + 1);
+    const unseenFor = (ms: number) =>
+      sql<boolean>`seen_at < now() - make_interval(secs => ${ms / 1000})`;
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .deleteFrom('open_calls')
@@ -44,18 +54,13 @@ export class LostCallsRepository {
             .selectFrom('open_calls')
             .select('call_sid')
             .where('owner', '<>', owner)
-            .where((eb) =>
+            .where(
               eb.or([
-                eb(eb.fn<boolean>('starts_with', ['owner', eb.val(predecessors)]), '=', true),
-                ...(staleMs === undefined
-                  ? []
-                  : [
-                      eb(
-                        'seen_at',
-                        '<',
-                        sql<Date>`now() - make_interval(secs => ${staleMs / 1000})`,
-                      ),
-                    ]),
+                eb.and([
+                  sql<boolean>`starts_with(owner, ${predecessors})`,
+                  unseenFor(PREDECESSOR_UNSEEN_MS),
+                ]),
+                ...(staleMs === undefined ? [] : [unseenFor(staleMs)]),
               ]),
             )
             .orderBy('seen_at')
