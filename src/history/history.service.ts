@@ -112,7 +112,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
       writer.recording(expired.callSid, null),
     );
     this.scheduleRetention(RETENTION_FIRST_RUN_MS);
-    this.sweeper!.start();
+    this.sweeper?.start();
   }
 
   async list(query: HistoryQuery): Promise<HistoryPage> {

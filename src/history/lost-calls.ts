@@ -86,7 +86,7 @@ export interface LostCallSweeperOptions {
   log: { warn(message: string): void; debug(message: string): void };
   /** Each call recorded as lost (metrics). */
   onLost?: (call: LostCall) => void;
-  heartbeatMs?: number;
+  /** OPEN_CALL_STALE_MS unless a test shortens it. */
   staleMs?: number;
 }
 
@@ -102,7 +102,6 @@ export class LostCallSweeper {
   private answeringSince?: number;
   private running?: Promise<LostCall[]>;
   private stopped = false;
-  private readonly heartbeatMs: number;
   private readonly staleMs: number;
 
   constructor(
@@ -110,13 +109,12 @@ export class LostCallSweeper {
     private readonly owner: string,
     private readonly options: LostCallSweeperOptions,
   ) {
-    this.heartbeatMs = options.heartbeatMs ?? OPEN_CALL_HEARTBEAT_MS;
     this.staleMs = options.staleMs ?? OPEN_CALL_STALE_MS;
   }
 
   start(): void {
     void this.beat();
-    this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
+    this.timer = setInterval(() => void this.beat(), OPEN_CALL_HEARTBEAT_MS);
     this.timer.unref();
   }
 
