@@ -84,15 +84,17 @@ export class HistoryWriter {
     else this.enqueue({ kind: 'recording', callSid, recording });
   }
 
-  /** An erasure: nothing of this call waiting here is written any more. Says if anything was. */
+  /**
+   * An erasure: no record or recording of this call waiting here is written any more. Says if
+   * one was. A call's open row stays: the call is under way, and its record comes when it ends.
+   */
   forget(callSid: string): boolean {
     const before = this.queue.length;
     // Not the write in flight (index 0 while draining): the erasure's DELETE runs after it.
     const from = this.draining ? 1 : 0;
     for (let i = this.queue.length - 1; i >= from; i--) {
       const write = this.queue[i];
-      const sid = sidOf(write);
-      if (sid === callSid) this.queue.splice(i, 1);
+      if (write.kind !== 'open' && sidOf(write) === callSid) this.queue.splice(i, 1);
     }
     this.pendingRecordings.delete(callSid);
     this.metrics.pendingRecords(this.recordsWaiting());
