@@ -303,8 +303,9 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
     it('records a call as lost when its process was killed under it, at the next start', async () => {
       await startService();
       const { call } = await dial();
-      // The call's open row is written as it starts (in ms); SIGKILL then leaves it behind.
-      await sleep(1000);
+      // The call's open row is written within OPEN_ROWS_BATCH_MS (1 s) of its start; SIGKILL
+      // then leaves it behind.
+      await sleep(2500);
       await service!.kill('SIGKILL');
       await call.waitForClose();
 

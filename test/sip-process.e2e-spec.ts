@@ -75,7 +75,7 @@ describe('SIP calls in the built service', () => {
         200,
       );
       await sidebandOf(openai, id);
-      await sleep(1000); // the call's open row is written
+      await sleep(2500); // the call's open row is written (OPEN_ROWS_BATCH_MS, 1 s)
       await service.kill('SIGKILL');
       expect(calls.of('hangup', id)).toEqual([]);
 

@@ -13,16 +13,20 @@ class FakeRepository {
   /** Open calls, until their record is saved. */
   readonly openCalls = new Set<string>();
 
-  open(call: OpenCall): Promise<void> {
+  /** Statements that wrote open rows, each with its calls. */
+  readonly openWrites: string[][] = [];
+
+  open(calls: OpenCall[]): Promise<void> {
     if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
-    if (!this.saved.has(call.callSid)) this.openCalls.add(call.callSid);
+    this.openWrites.push(calls.map((call) => call.callSid));
+    for (const call of calls) if (!this.saved.has(call.callSid)) this.openCalls.add(call.callSid);
     return Promise.resolve();
   }
 
-  save(record: HistoryCallDetail): Promise<void> {
+  save(record: HistoryCallDetail, closesOpenRow: boolean): Promise<void> {
     if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
     this.saved.set(record.callSid, structuredClone(record));
-    this.openCalls.delete(record.callSid);
+    if (closesOpenRow) this.openCalls.delete(record.callSid);
     return Promise.resolve();
   }
 
@@ -81,24 +85,47 @@ describe('HistoryWriter', () => {
     writer.close();
   });
 
-  it("writes a call's open row before its record, and counts only records as pending", async () => {
+  it('writes the open rows of calls that start together in one statement, before their records', async () => {
     const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
       retryFirstMs: 5,
+      openBatchMs: 10,
+    });
+    writer.open({ callSid: 'CA0' } as OpenCall);
+    writer.save(record('CA0')); // ended within the batch: it never needs an open row
+    writer.open({ callSid: 'CA1' } as OpenCall);
+    writer.open({ callSid: 'CA2' } as OpenCall);
+    await flushed();
+    expect(repository.openWrites).toEqual([['CA1', 'CA2']]);
+
+    repository.up = false;
+    writer.save(record('CA1'));
+    await flushed();
+    expect(writer.pending).toBe(1);
+    expect(await metric('bridge_history_pending_records')).toBe(1);
+    repository.up = true;
+    await flushed();
+    expect([...repository.openCalls]).toEqual(['CA2']);
+    expect([...repository.saved.keys()]).toEqual(['CA0', 'CA1']);
+    expect(writer.close()).toBe(0);
+  });
+
+  it('counts only records as pending while open rows wait for the database too', async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      retryFirstMs: 5,
+      openBatchMs: 1,
     });
     repository.up = false;
     writer.open({ callSid: 'CA1' } as OpenCall);
-    writer.open({ callSid: 'CA2' } as OpenCall);
+    await flushed();
     writer.save(record('CA1'));
     await flushed();
-    expect(writer.pending).toBe(3);
+    expect(writer.pending).toBe(2);
     expect(await metric('bridge_history_pending_records')).toBe(1);
-
     repository.up = true;
     await flushed();
     // Had the open row come after the record, CA1 would be left open, and later found lost.
-    expect([...repository.openCalls]).toEqual(['CA2']);
-    expect([...repository.saved.keys()]).toEqual(['CA1']);
-    expect(writer.close()).toBe(0);
+    expect([...repository.openCalls]).toEqual([]);
+    writer.close();
   });
 
   it('counts and logs the records that do not fit the queue', async () => {
@@ -134,6 +161,7 @@ describe('HistoryWriter', () => {
   it('forgets what waits for an erased call', async () => {
     const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
       retryFirstMs: 5,
+      openBatchMs: 1,
     });
     repository.up = false;
     writer.save(record('CA1'));

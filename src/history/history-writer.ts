@@ -12,10 +12,17 @@ export const MAX_PENDING_RECORDINGS = 1000;
 /** The first retry after a failed write, doubled up to HISTORY_RETRY_MAX_MS while it fails. */
 export const HISTORY_RETRY_FIRST_MS = 1_000;
 export const HISTORY_RETRY_MAX_MS = 30_000;
+/**
+ * Calls that start within this long of one another get their open rows in one write: a burst
+ * of calls costs the database one statement, and a call that ends sooner none.
+ */
+export const OPEN_ROWS_BATCH_MS = 1_000;
+/** Open rows per statement at most (8 parameters each; PostgreSQL takes 65,535). */
+export const MAX_OPEN_ROWS_PER_WRITE = 500;
 
 type Write =
-  | { kind: 'open'; call: OpenCall }
-  | { kind: 'save'; record: HistoryCallDetail }
+  | { kind: 'open'; calls: OpenCall[] }
+  | { kind: 'save'; record: HistoryCallDetail; closesOpenRow: boolean }
   | { kind: 'recording'; callSid: string; recording: RecordingSummary | null };
 
 export interface HistoryWriterLog {
@@ -28,6 +35,7 @@ export interface HistoryWriterOptions {
   retryFirstMs?: number;
   retryMaxMs?: number;
   maxPending?: number;
+  openBatchMs?: number;
 }
 
 /**
@@ -37,6 +45,9 @@ export interface HistoryWriterOptions {
  */
 export class HistoryWriter {
   private readonly queue: Write[] = [];
+  /** Calls started since the last batch of open rows was handed over. */
+  private readonly opening = new Map<string, OpenCall>();
+  private openingTimer?: NodeJS.Timeout;
   /** callSid -> a recording whose record is not written yet (`recording.saved` came first). */
   private readonly pendingRecordings = new Map<string, RecordingSummary | null>();
   private draining = false;
@@ -47,6 +58,7 @@ export class HistoryWriter {
   private readonly retryFirstMs: number;
   private readonly retryMaxMs: number;
   private readonly maxPending: number;
+  private readonly openBatchMs: number;
 
   constructor(
     private readonly repository: HistoryRepository,
@@ -57,6 +69,7 @@ export class HistoryWriter {
     this.retryFirstMs = options.retryFirstMs ?? HISTORY_RETRY_FIRST_MS;
     this.retryMaxMs = options.retryMaxMs ?? HISTORY_RETRY_MAX_MS;
     this.maxPending = options.maxPending ?? MAX_PENDING_HISTORY_WRITES;
+    this.openBatchMs = options.openBatchMs ?? OPEN_ROWS_BATCH_MS;
     this.retryMs = this.retryFirstMs;
   }
 
@@ -65,13 +78,22 @@ export class HistoryWriter {
     return this.queue.length;
   }
 
-  /** A call started: its open row tells a lost call from one still under way. */
+  /**
+   * A call started: its open row, which tells a lost call from one still under way, is written
+   * with those of the calls that start in the next OPEN_ROWS_BATCH_MS.
+   */
   open(call: OpenCall): void {
-    this.enqueue({ kind: 'open', call });
+    if (this.closed) return;
+    this.opening.set(call.callSid, call);
+    if (this.openingTimer) return;
+    this.openingTimer = setTimeout(() => this.handOverOpening(), this.openBatchMs);
+    this.openingTimer.unref();
   }
 
   save(record: HistoryCallDetail): void {
-    this.enqueue({ kind: 'save', record });
+    // A call that ended before its open row was handed over never needs one.
+    const closesOpenRow = !this.opening.delete(record.callSid);
+    this.enqueue({ kind: 'save', record, closesOpenRow });
   }
 
   /** A recording finished (or expired: null) for a call whose record may not be written yet. */
@@ -105,6 +127,7 @@ export class HistoryWriter {
   close(): number {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.openingTimer);
     return this.recordsWaiting();
   }
 
@@ -115,12 +138,21 @@ export class HistoryWriter {
     return count;
   }
 
+  private handOverOpening(): void {
+    this.openingTimer = undefined;
+    const calls = [...this.opening.values()];
+    this.opening.clear();
+    for (let i = 0; i < calls.length; i += MAX_OPEN_ROWS_PER_WRITE) {
+      this.enqueue({ kind: 'open', calls: calls.slice(i, i + MAX_OPEN_ROWS_PER_WRITE) });
+    }
+  }
+
   private enqueue(write: Write): void {
     if (this.queue.length >= this.maxPending) {
       this.metrics.recordDropped();
       this.log.error(
         `history: ${this.queue.length} writes already wait for the database ` +
-          `(MAX_PENDING_HISTORY_WRITES): the ${WHAT_IS_LOST[write.kind]} of call ${sidOf(write)} is lost`,
+          `(MAX_PENDING_HISTORY_WRITES): ${describeWrite(write)} is lost`,
       );
       return;
     }
@@ -150,13 +182,13 @@ export class HistoryWriter {
   }
 
   private async apply(write: Write): Promise<void> {
-    if (write.kind === 'open') return this.repository.open(write.call);
+    if (write.kind === 'open') return this.repository.open(write.calls);
     if (write.kind === 'save') {
       const { callSid } = write.record;
       if (this.pendingRecordings.has(callSid)) {
         write.record.recording = this.pendingRecordings.get(callSid) ?? null;
       }
-      await this.repository.save(write.record);
+      await this.repository.save(write.record, write.closesOpenRow);
       this.pendingRecordings.delete(callSid);
       return;
     }
@@ -205,13 +237,14 @@ export class HistoryWriter {
 }
 
 /** What a write that finds the queue full loses, for the log. */
-const WHAT_IS_LOST: Record<Write['kind'], string> = {
-  open: 'open row (a crash would leave no record)',
-  save: 'record',
-  recording: 'recording',
-};
+function describeWrite(write: Write): string {
+  if (write.kind === 'open') {
+    const sids = write.calls.map((call) => call.callSid);
+    return `the open rows of calls ${sids.slice(0, 3).join(', ')}${sids.length > 3 ? ` and ${sids.length - 3} more` : ''} (a crash would leave them no record)`;
+  }
+  return `the ${write.kind} of call ${sidOf(write)}`;
+}
 
-function sidOf(write: Write): string {
-  if (write.kind === 'open') return write.call.callSid;
+function sidOf(write: Exclude<Write, { kind: 'open' }>): string {
   return write.kind === 'save' ? write.record.callSid : write.callSid;
 }

@@ -24,32 +24,35 @@ export interface HistoryPage {
 export class HistoryRepository {
   constructor(private readonly db: Kysely<HistoryTables>) {}
 
-  /** A call started: its open row, until its record replaces it (or it is found lost). */
-  async open(call: OpenCall): Promise<void> {
+  /** Calls under way: their open rows, until each one's record replaces it (or it is found lost). */
+  async open(calls: readonly OpenCall[]): Promise<void> {
     await this.db
       .insertInto('open_calls')
-      .values({
-        call_sid: call.callSid,
-        owner: call.owner,
-        transport: call.transport,
-        direction: call.direction,
-        from_number: call.from,
-        to_number: call.to,
-        profile: call.profile,
-        started_at: call.startedAt,
-      })
+      .values(
+        calls.map((call) => ({
+          call_sid: call.callSid,
+          owner: call.owner,
+          transport: call.transport,
+          direction: call.direction,
+          from_number: call.from,
+          to_number: call.to,
+          profile: call.profile,
+          started_at: call.startedAt,
+        })),
+      )
       // A retry after a write whose answer was lost.
       .onConflict((conflict) => conflict.column('call_sid').doNothing())
       .execute();
   }
 
   /**
-   * Writes a call's record and closes its open row, in one transaction. The record replaces
-   * one already there: a retry after a write whose answer was lost, or the `lost` record another
-   * instance wrote while this one could not reach the database. A recording already stored for
-   * the call is kept.
+   * Writes a call's record, and with `closesOpenRow` deletes its open row in the same
+   * transaction. The record replaces one already there: a retry after a write whose answer was
+   * lost, or the `lost` record another instance wrote while this one could not reach the
+   * database. A recording already stored for the call is kept.
    */
-  async save(record: HistoryCallDetail): Promise<void> {
+  async save(record: HistoryCallDetail, closesOpenRow: boolean): Promise<void> {
+    if (!closesOpenRow) return insertRecord(this.db, record, 'replace');
     await this.db.transaction().execute(async (trx) => {
       await insertRecord(trx, record, 'replace');
       await trx.deleteFrom('open_calls').where('call_sid', '=', record.callSid).execute();

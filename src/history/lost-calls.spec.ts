@@ -95,7 +95,7 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
   });
 
   it('records a call left open by another process as lost, once', async () => {
-    await records.open(call('CA01'));
+    await records.open([call('CA01')]);
     await unseenFor(90);
 
     const found = await lost.recordLost(B, 10, 60_000);
@@ -119,7 +119,7 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
   });
 
   it('leaves calls seen lately, its own calls and ended calls alone', async () => {
-    await records.open(call('CA02'));
+    await records.open([call('CA02')]);
     expect(await lost.recordLost(B, 10, 60_000)).toEqual([]);
 
     await unseenFor(90);
@@ -127,7 +127,7 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     await lost.touch(A);
     expect(await lost.recordLost(B, 10, 60_000)).toEqual([]);
 
-    await records.save(ended('CA02'));
+    await records.save(ended('CA02'), true);
     await unseenFor(90);
     expect(await openRows()).toEqual([]);
     expect(await lost.recordLost(B, 10, 0)).toEqual([]);
@@ -135,28 +135,30 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
   });
 
   it("lets a call's own record replace its lost one, never the other way", async () => {
-    await records.open(call('CA03'));
+    await records.open([call('CA03')]);
     await unseenFor(90);
     await lost.recordLost(B, 10, 60_000);
     expect((await records.get('CA03'))!.outcome).toBe('lost');
 
     // The owner was alive but could not reach the database: its record comes later, and wins.
-    await records.save(ended('CA03'));
+    await records.save(ended('CA03'), true);
     const record = await records.get('CA03');
     expect(record).toMatchObject({ outcome: 'completed', costUsd: 0.001 });
     expect(record!.transcript).toEqual([{ role: 'caller', text: 'hello', atMs: 100 }]);
 
     // An open row left behind next to a record (a write retried after its answer was lost).
-    await records.open(call('CA03'));
+    await records.open([call('CA03')]);
     await unseenFor(90);
     expect((await lost.recordLost(B, 10, 0)).map((c) => c.callSid)).toEqual(['CA03']);
     expect((await records.get('CA03'))!.outcome).toBe('completed');
   });
 
   it("takes a predecessor's calls after two heartbeats unseen, without the stale window", async () => {
-    await records.open(call('CA30', 'bridge-b/00000000'));
-    await records.open(call('CA31', 'bridge-bb/00000000'));
-    await records.open(call('CA32'));
+    await records.open([
+      call('CA30', 'bridge-b/00000000'),
+      call('CA31', 'bridge-bb/00000000'),
+      call('CA32'),
+    ]);
 
     // Touched a moment ago: a live process under the same name by mistake, never taken.
     expect(await lost.recordLost(B, 10)).toEqual([]);
@@ -175,7 +177,7 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
   });
 
   it('takes at most the limit per sweep, the longest unseen first', async () => {
-    for (const sid of ['CA10', 'CA11', 'CA12']) await records.open(call(sid));
+    await records.open(['CA10', 'CA11', 'CA12'].map((sid) => call(sid)));
     await unseenFor(90);
     await opened.db
       .updateTable('open_calls')
@@ -193,7 +195,7 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
   if (kind === 'postgres') {
     it('records each lost call once when two instances sweep at once', async () => {
       const sids = Array.from({ length: 40 }, (_, i) => `CA${String(100 + i)}`);
-      for (const sid of sids) await records.open(call(sid));
+      await records.open(sids.map((sid) => call(sid)));
       await unseenFor(90);
       const other = await openHistoryDatabase({
         dataDir,
