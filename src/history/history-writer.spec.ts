@@ -139,7 +139,7 @@ describe('HistoryWriter', () => {
 
     expect(writer.pending).toBe(2);
     expect(await metric('bridge_history_dropped_total')).toBe(1);
-    expect(log.error).toHaveBeenCalledWith(expect.stringMatching(/call CA3 is lost/));
+    expect(log.error).toHaveBeenCalledWith(expect.stringMatching(/the record of call CA3 is lost/));
     writer.close();
   });
 

@@ -242,7 +242,7 @@ function describeWrite(write: Write): string {
     const sids = write.calls.map((call) => call.callSid);
     return `the open rows of calls ${sids.slice(0, 3).join(', ')}${sids.length > 3 ? ` and ${sids.length - 3} more` : ''} (a crash would leave them no record)`;
   }
-  return `the ${write.kind} of call ${sidOf(write)}`;
+  return `the ${write.kind === 'save' ? 'record' : 'recording'} of call ${sidOf(write)}`;
 }
 
 function sidOf(write: Exclude<Write, { kind: 'open' }>): string {
