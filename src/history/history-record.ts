@@ -117,6 +117,11 @@ export interface LostCall extends OpenCall {
   predecessor: boolean;
 }
 
+/** The INSTANCE_ID of an owner (`INSTANCE_ID/boot`). */
+export function instanceOfOwner(owner: string): string {
+  return owner.slice(0, owner.lastIndexOf('/'));
+}
+
 /** The outcome of a call whose process stopped without ending it. */
 export const LOST_OUTCOME = 'lost';
 
@@ -139,7 +144,7 @@ export function openCallOf(event: CallStartedEvent, owner: string): OpenCall {
  * empty and the cost unknown (null), never a false zero.
  */
 export function lostRecordOf(call: LostCall): HistoryCallDetail {
-  const instance = call.owner.slice(0, call.owner.lastIndexOf('/'));
+  const instance = instanceOfOwner(call.owner);
   const durationMs = Math.max(0, Date.parse(call.seenAt) - Date.parse(call.startedAt));
   return {
     callSid: call.callSid,

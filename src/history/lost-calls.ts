@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { HistoryTables, OpenCallsTable } from './database/history.tables.js';
-import { lostRecordOf, type LostCall } from './history-record.js';
+import { instanceOfOwner, lostRecordOf, type LostCall } from './history-record.js';
 import { callStartOf, insertRecord, toIso } from './history.repository.js';
 
 /** How often a process says its open calls are alive, and looks for lost ones. */
@@ -43,7 +43,7 @@ export class LostCallsRepository {
    * sweeper holds are skipped, so each lost call is recorded once.
    */
   async recordLost(owner: string, limit: number, staleMs?: number): Promise<LostCall[]> {
-    const predecessors = owner.slice(0, owner.lastIndexOf('/') + 1);
+    const predecessors = `${instanceOfOwner(owner)}/`;
     const unseenFor = (ms: number) =>
       sql<boolean>`seen_at < now() - make_interval(secs => ${ms / 1000})`;
     return this.db.transaction().execute(async (trx) => {
