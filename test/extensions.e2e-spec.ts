@@ -1,14 +1,12 @@
 import { Injectable, Module, Scope } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CallContext } from '../src/call/call-context.js';
 import type { AnyCallEvent } from '../src/events/call-events.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { RealtimeTool } from '../src/tools/realtime-tool.decorator.js';
 import { mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
+import { EventsReceiver } from './support/events-receiver.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioRest } from './support/fake-twilio-rest.js';
 import {
@@ -335,39 +333,16 @@ describe('extension points and call control', () => {
   });
 
   it('POSTs each call event to CALL_EVENTS_WEBHOOK_URL with an HMAC signature', async () => {
-    const received: Array<{ body: string; signature: string; timestamp: string }> = [];
-    const receiver: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        received.push({
-          body,
-          signature: String(req.headers['x-bridge-signature']),
-          timestamp: String(req.headers['x-bridge-timestamp']),
-        });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const webhook = await EventsReceiver.start();
     try {
-      await startWith({
-        CALL_EVENTS_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`,
-        CALL_EVENTS_WEBHOOK_SECRET: 'hook-secret',
-      });
+      await startWith(webhook.env);
       const { call } = await callIn();
       call.stop();
-      await waitUntil(
-        () => received.some((r) => r.body.includes('"call.ended"')),
-        'call.ended delivered',
-      );
-      for (const delivery of received) {
-        const expected = createHmac('sha256', 'hook-secret')
-          .update(`${delivery.timestamp}.${delivery.body}`)
-          .digest('hex');
-        expect(delivery.signature).toBe(`sha256=${expected}`);
-      }
+      await webhook.event('call.ended');
+      expect(webhook.events('call.started')).toHaveLength(1);
+      expect(webhook.received.every((delivery) => delivery.signedRight)).toBe(true);
     } finally {
-      receiver.close();
+      await webhook.close();
     }
   });
 

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
 import { CallOrchestrator } from '../src/media-call/call-orchestrator.js';
 import { Secret } from '../src/config/secret.js';
@@ -7,6 +5,7 @@ import type { TwilioConfig } from '../src/config/config.namespaces.js';
 import { StreamTokenService } from '../src/twilio/stream-token.service.js';
 import { mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
+import { EventsReceiver } from './support/events-receiver.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioRest } from './support/fake-twilio-rest.js';
 import {
@@ -74,21 +73,9 @@ describe('hardening details', () => {
   });
 
   it('delivers a burst of key presses to the events webhook as one event', async () => {
-    const bodies: string[] = [];
-    const receiver: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        bodies.push(body);
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const webhook = await EventsReceiver.start();
     try {
-      const { baseUrl } = await startWith({
-        CALL_EVENTS_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
-        CALL_EVENTS_WEBHOOK_SECRET: 'hook-secret',
-      });
+      const { baseUrl } = await startWith(webhook.env);
       const { call } = await callIn(baseUrl);
       for (const digit of '12345678') {
         call.send({ event: 'dtmf', streamSid: call.streamSid, dtmf: { digit } });
@@ -98,16 +85,14 @@ describe('hardening details', () => {
         call.send({ event: 'dtmf', streamSid: call.streamSid, dtmf: { digit: '9' } });
       }
       call.stop();
-      await waitUntil(() => bodies.some((b) => b.includes('"call.ended"')), 'call.ended', 8000);
-      const dtmf = bodies
-        .map((b) => JSON.parse(b) as { event: string; digits?: string })
-        .filter((e) => e.event === 'call.dtmf');
+      await webhook.event('call.ended', 8000);
+      const dtmf = webhook.events('call.dtmf');
       expect(dtmf).toHaveLength(1);
       // Ten a second (and a burst of ten) pass: the eight digits and a few of the flood.
       expect(dtmf[0].digits).toMatch(/^123456789*$/);
-      expect(dtmf[0].digits!.length).toBeLessThan(20);
+      expect((dtmf[0].digits as string).length).toBeLessThan(20);
     } finally {
-      receiver.close();
+      await webhook.close();
     }
   });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulawTone } from './support/audio.js';
+import { EventsReceiver } from './support/events-receiver.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioCall, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
 import { TestPostgres } from './support/postgres-server.js';
@@ -309,7 +310,23 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
       await service!.kill('SIGKILL');
       await call.waitForClose();
 
-      await startService();
+      // The next process delivers the call's `call.ended`, outcome lost, to the events webhook.
+      const webhook = await EventsReceiver.start();
+      try {
+        await startService(webhook.env);
+        const ended = await webhook.event('call.ended');
+        expect(ended).toMatchObject({
+          callSid: call.callSid,
+          streamSid: call.streamSid,
+          transport: 'media',
+          outcome: 'lost',
+          from: '+15550001111',
+          transcript: [],
+        });
+        expect(webhook.received.every((delivery) => delivery.signedRight)).toBe(true);
+      } finally {
+        await webhook.close();
+      }
       const record = await written(call.callSid);
       expect(record).toMatchObject({
         callSid: call.callSid,

@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CallControlConfig } from '../config/config.namespaces.js';
 import { Secret } from '../config/secret.js';
+import type { LostCall } from '../history/history-record.js';
+import { HistoryEvent } from '../history/history.constants.js';
 import { CallEventBus } from './call-event-bus.js';
 import { CallEventsWebhookService } from './call-events-webhook.service.js';
 import type { CallStartedEvent } from './call-events.js';
@@ -58,6 +60,7 @@ async function until(check: () => boolean): Promise<void> {
 describe('CallEventsWebhookService', () => {
   let hook: Awaited<ReturnType<typeof receiver>>;
   let service: CallEventsWebhookService;
+  let bus: CallEventBus;
 
   async function start(answer: string): Promise<void> {
     hook = await receiver(answer);
@@ -65,7 +68,8 @@ describe('CallEventsWebhookService', () => {
       eventsWebhookUrl: hook.url,
       eventsWebhookSecret: new Secret(SECRET),
     } as CallControlConfig;
-    service = new CallEventsWebhookService(cfg, new CallEventBus());
+    bus = new CallEventBus();
+    service = new CallEventsWebhookService(cfg, bus);
   }
 
   afterEach(async () => {
@@ -108,5 +112,50 @@ describe('CallEventsWebhookService', () => {
     await deliverOneByOne(3);
     expect(hook.received).toHaveLength(3);
     expect(hook.connections()).toBeGreaterThanOrEqual(3);
+  });
+
+  it("delivers a lost call's call.ended, outcome lost, once the history has found it", async () => {
+    await start('ok');
+    const lost: LostCall = {
+      callSid: 'CA00000000000000000000000000000007',
+      owner: 'bridge-a/0a0a0a0a',
+      streamSid: 'MZ00000000000000000000000000000007',
+      transport: 'media',
+      direction: 'outbound',
+      from: '+15550001111',
+      to: '+15550002222',
+      profile: null,
+      startedAt: '2026-12-06T10:00:00.000Z',
+      seenAt: '2026-12-06T10:00:12.000Z',
+      predecessor: true,
+    };
+    bus.emit(HistoryEvent.CallLost, lost);
+    await until(() => hook.received.length === 1);
+    const event = JSON.parse(hook.received[0].body) as Record<string, unknown>;
+    expect(event).toEqual({
+      event: 'call.ended',
+      callSid: lost.callSid,
+      streamSid: lost.streamSid,
+      transport: 'media',
+      at: expect.any(String),
+      direction: 'outbound',
+      from: '+15550001111',
+      to: '+15550002222',
+      startedAt: lost.startedAt,
+      endedAt: lost.seenAt,
+      reason: expect.stringContaining('bridge-a stopped without ending the call'),
+      outcome: 'lost',
+      durationS: 12,
+      latency: {},
+      turns: { caller: 0, assistant: 0 },
+      transcript: [],
+      tools: [],
+      interruptions: 0,
+      takeovers: [],
+      reconnects: 0,
+      usage: expect.objectContaining({ totalTokens: 0 }),
+      frames: { in: 0, out: 0, dropped: 0 },
+    });
+    expect(Date.parse(event.at as string)).toBeGreaterThan(Date.parse(lost.seenAt));
   });
 });

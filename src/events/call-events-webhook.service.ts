@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { createHmac } from 'node:crypto';
 import { callControlConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
+import { lostCallEndedEvent, type LostCall } from '../history/history-record.js';
+import { HistoryEvent } from '../history/history.constants.js';
 import { CallEventBus } from './call-event-bus.js';
 import { CallEvent, type AnyCallEvent, type CallDtmfEvent } from './call-events.js';
 
@@ -33,6 +35,7 @@ interface DtmfBurst {
  * it: `X-Bridge-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` keyed by
  * CALL_EVENTS_WEBHOOK_SECRET, with the timestamp in `X-Bridge-Timestamp` (reject old ones to
  * stop replays). Best effort: a failed delivery is logged, never retried into the call path.
+ * A call the history found lost gets its `call.ended` (outcome `lost`) from here too.
  * Bounded: a burst of key presses is one event (with `digits`), at most
  * MAX_CONCURRENT_DELIVERIES requests are in flight and MAX_QUEUED_DELIVERIES wait.
  */
@@ -49,6 +52,11 @@ export class CallEventsWebhookService implements OnModuleDestroy {
     bus: CallEventBus,
   ) {
     bus.follow('CallEventsWebhook', (event) => this.deliver(event));
+    // A call whose process died never sent its `call.ended`: the history found it lost, and
+    // the instance that did (one per call) delivers it, with outcome `lost`.
+    bus.on(HistoryEvent.CallLost, (call: LostCall) =>
+      this.deliver(lostCallEndedEvent(call, new Date().toISOString())),
+    );
   }
 
   deliver(event: AnyCallEvent): void {

@@ -136,7 +136,10 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
   /** The Realtime model the call ran on (what its usage is priced by). */
   model?: string;
   reason: string;
-  /** completed | transferred | timeout | failed | refused | shutdown (the history adds `lost`) */
+  /**
+   * completed | transferred | timeout | failed | refused | shutdown; `lost` for a call whose
+   * process died under it (found by the history: only in its records and on the events webhook)
+   */
   outcome: string;
   durationS: number;
   latency: {

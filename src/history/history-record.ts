@@ -1,10 +1,11 @@
 import { directionOf } from '../call/call-direction.js';
 import { emptyTokenUsage } from '../call/token-usage.js';
-import type {
-  CallEndedEvent,
-  CallStartedEvent,
-  CallToolSummary,
-  TokenUsage,
+import {
+  CallEvent,
+  type CallEndedEvent,
+  type CallStartedEvent,
+  type CallToolSummary,
+  type TokenUsage,
 } from '../events/call-events.js';
 import type { ModelPrice, PriceTable } from '../config/history-env.js';
 import type { RecordingSummary } from '../recording/call-recording.js';
@@ -104,6 +105,8 @@ export type CallStart = Pick<
 export interface OpenCall extends CallStart {
   /** `INSTANCE_ID/boot` of the process that carries it. */
   owner: string;
+  /** Its media stream's sid (a SIP call repeats its call id); null if an older version wrote it. */
+  streamSid: string | null;
 }
 
 /** An open call whose process stopped without ending it, and when that process was last seen. */
@@ -129,6 +132,7 @@ export function openCallOf(event: CallStartedEvent, owner: string): OpenCall {
   return {
     callSid: event.callSid,
     owner,
+    streamSid: event.streamSid,
     transport: event.transport ?? 'media',
     direction: directionOf(event.customParameters),
     from: event.from ?? null,
@@ -169,6 +173,41 @@ export function lostRecordOf(call: LostCall): HistoryCallDetail {
     recording: null,
     transcript: [],
     tools: [],
+  };
+}
+
+/**
+ * The `call.ended` the events webhook delivers for a lost call, found lost `at`: its `lost`
+ * record in the event's vocabulary, so that a receiver which saw the call start sees it end.
+ * `endedAt` is when its process was last seen alive.
+ */
+export function lostCallEndedEvent(call: LostCall, at: string): CallEndedEvent {
+  const record = lostRecordOf(call);
+  return {
+    event: CallEvent.Ended,
+    callSid: call.callSid,
+    // Empty (unknown) only for a row an older version wrote, which kept no stream sid.
+    streamSid: call.streamSid ?? '',
+    transport: call.transport === 'sip' ? 'sip' : 'media',
+    at,
+    direction: call.direction === 'outbound' ? 'outbound' : 'inbound',
+    ...(call.from === null ? {} : { from: call.from }),
+    ...(call.to === null ? {} : { to: call.to }),
+    ...(call.profile === null ? {} : { profile: call.profile }),
+    startedAt: record.startedAt,
+    endedAt: record.endedAt,
+    reason: record.reason,
+    outcome: record.outcome,
+    durationS: record.durationS,
+    latency: record.latency,
+    turns: record.turns,
+    transcript: [],
+    tools: [],
+    interruptions: record.interruptions,
+    takeovers: [],
+    reconnects: record.reconnects,
+    usage: record.usage,
+    frames: record.frames,
   };
 }
 

@@ -32,6 +32,7 @@ export class HistoryRepository {
         calls.map((call) => ({
           call_sid: call.callSid,
           owner: call.owner,
+          stream_sid: call.streamSid,
           transport: call.transport,
           direction: call.direction,
           from_number: call.from,

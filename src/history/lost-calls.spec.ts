@@ -6,13 +6,14 @@ import { sql } from 'kysely';
 import { TestPostgres } from '../../test/support/postgres-server.js';
 import { Secret } from '../config/secret.js';
 import { openHistoryDatabase, type OpenHistoryDatabase } from './database/history-database.js';
-import type { HistoryCallDetail, OpenCall } from './history-record.js';
+import { lostCallEndedEvent, type HistoryCallDetail, type OpenCall } from './history-record.js';
 import { HistoryRepository } from './history.repository.js';
 import { LostCallSweeper, LostCallsRepository, MAX_LOST_CALLS_PER_SWEEP } from './lost-calls.js';
 
 const call = (callSid: string, owner = 'bridge-a/0a0a0a0a'): OpenCall => ({
   callSid,
   owner,
+  streamSid: `MZ${callSid.slice(2)}`,
   transport: 'media',
   direction: 'inbound',
   from: '+15550001111',
@@ -101,6 +102,8 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     const found = await lost.recordLost(B, 10, 60_000);
 
     expect(found.map((c) => c.callSid)).toEqual(['CA01']);
+    // The stream sid comes back with the call, for its `call.ended` (lostCallEndedEvent).
+    expect(found[0]).toMatchObject({ streamSid: 'MZ01', owner: A, predecessor: false });
     const record = await records.get('CA01');
     expect(record).toMatchObject({
       callSid: 'CA01',
@@ -116,6 +119,14 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     expect(record!.reason).toContain('bridge-a');
     expect(await openRows()).toEqual([]);
     expect(await lost.recordLost(B, 10, 60_000)).toEqual([]);
+  });
+
+  it('takes a row an older version wrote, without a stream sid', async () => {
+    await records.open([{ ...call('CA09'), streamSid: null }]);
+    await unseenFor(90);
+    const found = await lost.recordLost(B, 10, 60_000);
+    expect(found).toMatchObject([{ callSid: 'CA09', streamSid: null }]);
+    expect(lostCallEndedEvent(found[0], new Date().toISOString()).streamSid).toBe('');
   });
 
   it('leaves calls seen lately, its own calls and ended calls alone', async () => {

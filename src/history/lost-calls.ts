@@ -176,5 +176,11 @@ export class LostCallSweeper {
 }
 
 function lostCallOf(row: Selectable<OpenCallsTable>, predecessor: boolean): LostCall {
-  return { ...callStartOf(row), owner: row.owner, seenAt: toIso(row.seen_at), predecessor };
+  return {
+    ...callStartOf(row),
+    owner: row.owner,
+    streamSid: row.stream_sid,
+    seenAt: toIso(row.seen_at),
+    predecessor,
+  };
 }

@@ -120,6 +120,7 @@ describe('OrphanedSipCalls', () => {
     const lost = (callSid: string, transport: string, predecessor: boolean): LostCall => ({
       callSid,
       owner: 'A/0a0a0a0a',
+      streamSid: callSid,
       transport,
       direction: 'inbound',
       from: null,

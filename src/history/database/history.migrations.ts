@@ -64,6 +64,12 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_open_calls_stream_sid': {
+    async up(db: Kysely<unknown>) {
+      // A lost call's `call.ended` names its stream. Null in rows written before this step.
+      await db.schema.alterTable('open_calls').addColumn('stream_sid', 'text').execute();
+    },
+  },
 };
 
 export const historyMigrations: MigrationProvider = {

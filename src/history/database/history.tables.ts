@@ -47,6 +47,8 @@ export interface CallsTable extends CallStartColumns {
 export interface OpenCallsTable extends CallStartColumns {
   /** `INSTANCE_ID/boot`: the process that carries the call (boot tells a restart in place apart). */
   owner: string;
+  /** The media stream's sid (a SIP call repeats its call id); null in rows of older versions. */
+  stream_sid: string | null;
   /** When the owner last said it is alive (the database's clock: one clock for every instance). */
   seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
