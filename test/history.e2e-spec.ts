@@ -303,10 +303,11 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
   if (backend === 'embedded') {
     it('records a call as lost when its process was killed under it, at the next start', async () => {
       await startService();
-      const { call } = await dial();
-      // The call's open row is written within OPEN_ROWS_BATCH_MS (1 s) of its start; SIGKILL
-      // then leaves it behind.
-      await sleep(2500);
+      const { call, upstream } = await dial();
+      upstream.callerTurnEnded(upstream.speechStarted(), 'Where are your BRANCHES?', 1200);
+      // The call's open row is written within OPEN_ROWS_BATCH_MS (1 s) of its start, and its
+      // turns within OPEN_CALL_TURNS_FLUSH_MS (5 s) of being said; SIGKILL then leaves them.
+      await sleep(6500);
       await service!.kill('SIGKILL');
       await call.waitForClose();
 
@@ -321,7 +322,8 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
           transport: 'media',
           outcome: 'lost',
           from: '+15550001111',
-          transcript: [],
+          turns: { caller: 1, assistant: 0 },
+          transcript: [{ role: 'caller', text: 'Where are your BRANCHES?' }],
         });
         expect(webhook.received.every((delivery) => delivery.signedRight)).toBe(true);
       } finally {
@@ -336,7 +338,7 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
         to: '+15550002222',
         outcome: 'lost',
         costUsd: null,
-        transcript: [],
+        transcript: [{ role: 'caller', text: 'Where are your BRANCHES?' }],
       });
       // Ended when its process was last seen: within a heartbeat of the kill.
       const lasted = Date.parse(record.endedAt) - Date.parse(record.startedAt);

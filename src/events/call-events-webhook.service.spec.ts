@@ -127,6 +127,10 @@ describe('CallEventsWebhookService', () => {
       profile: null,
       startedAt: '2026-12-06T10:00:00.000Z',
       seenAt: '2026-12-06T10:00:12.000Z',
+      transcript: [
+        { role: 'caller', text: 'Is the Lyon branch open?', atMs: 2500 },
+        { role: 'assistant', text: 'It is, until six', atMs: 4000, interrupted: true },
+      ],
       predecessor: true,
     };
     bus.emit(HistoryEvent.CallLost, lost);
@@ -147,10 +151,18 @@ describe('CallEventsWebhookService', () => {
       outcome: 'lost',
       durationS: 12,
       latency: {},
-      turns: { caller: 0, assistant: 0 },
-      transcript: [],
+      turns: { caller: 1, assistant: 1 },
+      transcript: [
+        { role: 'caller', text: 'Is the Lyon branch open?', at: '2026-12-06T10:00:02.500Z' },
+        {
+          role: 'assistant',
+          text: 'It is, until six',
+          at: '2026-12-06T10:00:04.000Z',
+          interrupted: true,
+        },
+      ],
       tools: [],
-      interruptions: 0,
+      interruptions: 1,
       takeovers: [],
       reconnects: 0,
       usage: expect.objectContaining({ totalTokens: 0 }),

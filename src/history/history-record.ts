@@ -5,6 +5,7 @@ import {
   type CallEndedEvent,
   type CallStartedEvent,
   type CallToolSummary,
+  type CallTranscriptEvent,
   type TokenUsage,
 } from '../events/call-events.js';
 import type { ModelPrice, PriceTable } from '../config/history-env.js';
@@ -83,16 +84,28 @@ export function recordOf(event: CallEndedEvent, prices: PriceTable): HistoryCall
     model: event.model ?? null,
     costUsd: costOf(event.usage, event.model ? prices[event.model] : undefined),
     recording: null,
-    transcript: event.transcript.map((turn) => ({
-      role: turn.role,
-      text: turn.text,
-      atMs: Math.max(0, Date.parse(turn.at) - started),
-      ...(turn.interrupted ? { interrupted: true } : {}),
-      ...(turn.keypad ? { keypad: true } : {}),
-      ...(turn.inaudible ? { inaudible: true } : {}),
-    })),
+    transcript: event.transcript.map((turn) => historyTurnOf(turn, started)),
     tools: event.tools,
   };
+}
+
+/** A turn as the events say it (`at`, ISO), as the history keeps it (`atMs` after the start). */
+export type EventTurn = Omit<CallTranscriptEvent, 'event' | 'callSid' | 'streamSid'>;
+
+export function historyTurnOf(turn: EventTurn, startedMs: number): HistoryTurn {
+  return {
+    role: turn.role,
+    text: turn.text,
+    atMs: Math.max(0, Date.parse(turn.at) - startedMs),
+    ...(turn.interrupted ? { interrupted: true } : {}),
+    ...(turn.keypad ? { keypad: true } : {}),
+    ...(turn.inaudible ? { inaudible: true } : {}),
+  };
+}
+
+function eventTurnOf(turn: HistoryTurn, startedMs: number): EventTurn {
+  const { atMs, ...said } = turn;
+  return { ...said, at: new Date(startedMs + atMs).toISOString() };
 }
 
 /** How a call began: what its record says before it ends. */
@@ -112,6 +125,8 @@ export interface OpenCall extends CallStart {
 /** An open call whose process stopped without ending it, and when that process was last seen. */
 export interface LostCall extends OpenCall {
   seenAt: string;
+  /** The turns its process wrote while the call ran (OpenCallTurns): all but the last seconds. */
+  transcript: HistoryTurn[];
   /**
    * Its process was certainly gone: an earlier process of this instance (the same INSTANCE_ID,
    * unique among live instances), or the embedded database's only other user. Otherwise it was
@@ -143,9 +158,9 @@ export function openCallOf(event: CallStartedEvent, owner: string): OpenCall {
 }
 
 /**
- * The record of a lost call: what was known when it started, ended when its process was last
- * seen alive. What was said, its tokens and its cost died with the process: the transcript is
- * empty and the cost unknown (null), never a false zero.
+ * The record of a lost call: what was known when it started, the turns written while it ran,
+ * ended when its process was last seen alive. Its last seconds of words, its tool calls, tokens
+ * and cost died with the process: the cost is unknown (null), never a false zero.
  */
 export function lostRecordOf(call: LostCall): HistoryCallDetail {
   const instance = instanceOfOwner(call.owner);
@@ -162,16 +177,19 @@ export function lostRecordOf(call: LostCall): HistoryCallDetail {
     reason: `its instance ${instance} stopped without ending the call (killed, out of memory or lost); last seen then`,
     outcome: LOST_OUTCOME,
     durationS: Math.round(durationMs / 100) / 10,
-    interruptions: 0,
+    interruptions: call.transcript.filter((turn) => turn.interrupted).length,
     reconnects: 0,
-    turns: { caller: 0, assistant: 0 },
+    turns: {
+      caller: call.transcript.filter((turn) => turn.role === 'caller').length,
+      assistant: call.transcript.filter((turn) => turn.role === 'assistant').length,
+    },
     usage: emptyTokenUsage(),
     latency: {},
     frames: { in: 0, out: 0, dropped: 0 },
     model: null,
     costUsd: null,
     recording: null,
-    transcript: [],
+    transcript: call.transcript,
     tools: [],
   };
 }
@@ -201,7 +219,7 @@ export function lostCallEndedEvent(call: LostCall, at: string): CallEndedEvent {
     durationS: record.durationS,
     latency: record.latency,
     turns: record.turns,
-    transcript: [],
+    transcript: call.transcript.map((turn) => eventTurnOf(turn, Date.parse(call.startedAt))),
     tools: [],
     interruptions: record.interruptions,
     takeovers: [],

@@ -17,7 +17,12 @@ import {
   type HistoryConfig,
 } from '../config/config.namespaces.js';
 import { CallEventBus } from '../events/call-event-bus.js';
-import { CallEvent, type CallEndedEvent, type CallStartedEvent } from '../events/call-events.js';
+import {
+  CallEvent,
+  type CallEndedEvent,
+  type CallStartedEvent,
+  type CallTranscriptEvent,
+} from '../events/call-events.js';
 import { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import type { OpenHistoryDatabase } from './database/history-database.js';
 import type { HistoryTables } from './database/history.tables.js';
@@ -39,6 +44,7 @@ import { HistoryRepository, type HistoryPage } from './history.repository.js';
 import { HistoryRetention } from './history-retention.js';
 import { HistoryWriter } from './history-writer.js';
 import { LostCallSweeper, LostCallsRepository } from './lost-calls.js';
+import { OpenCallTurns } from './open-call-turns.js';
 
 /**
  * The call history: a record per ended call (from `call.ended`, SIP calls too), a `lost` one
@@ -52,6 +58,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   private readonly repository?: HistoryRepository;
   private readonly writer?: HistoryWriter;
   private readonly sweeper?: LostCallSweeper;
+  private readonly turns?: OpenCallTurns;
   /** This process among the database's users: INSTANCE_ID, and a boot id for a restart in place. */
   private readonly owner: string;
   private retentionTimer?: NodeJS.Timeout;
@@ -72,7 +79,9 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     if (db) {
       this.repository = new HistoryRepository(db);
       this.writer = new HistoryWriter(this.repository, metrics, this.log);
-      this.sweeper = new LostCallSweeper(new LostCallsRepository(db), this.owner, {
+      const openCalls = new LostCallsRepository(db);
+      this.turns = new OpenCallTurns((batch) => openCalls.appendTurns(this.owner, batch), this.log);
+      this.sweeper = new LostCallSweeper(openCalls, this.owner, {
         exclusive: database?.kind === 'embedded',
         log: this.log,
         onLost: (call) => {
@@ -97,12 +106,18 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     if (!writer) return;
     if (!this.opened) this.openInBackground();
     // Plain listeners, not @OnEvent: they work in any app that imports the bridge.
-    this.events.on(CallEvent.Started, (event: CallStartedEvent) =>
-      writer.open(openCallOf(event, this.owner)),
+    const turns = this.turns!;
+    this.events.on(CallEvent.Started, (event: CallStartedEvent) => {
+      writer.open(openCallOf(event, this.owner));
+      turns.started(event.callSid, event.at);
+    });
+    this.events.on(CallEvent.Transcript, (event: CallTranscriptEvent) =>
+      turns.said(event.callSid, event),
     );
-    this.events.on(CallEvent.Ended, (event: CallEndedEvent) =>
-      writer.save(recordOf(event, this.cfg.priceTable)),
-    );
+    this.events.on(CallEvent.Ended, (event: CallEndedEvent) => {
+      turns.ended(event.callSid);
+      writer.save(recordOf(event, this.cfg.priceTable));
+    });
     this.events.on(
       HistoryEvent.RecordingSaved,
       (saved: { callSid: string; recording: RecordingSummary }) =>
@@ -156,6 +171,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearTimeout(this.retentionTimer);
     this.sweeper?.stop();
+    this.turns?.stop();
     const writer = this.writer;
     if (!writer || !this.db) return;
     // Calls drained before this: give their last records a moment to be written.

@@ -145,6 +145,44 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     expect((await records.get('CA02'))!.outcome).toBe('completed');
   });
 
+  it('keeps the turns written while the call ran, for its lost record', async () => {
+    await records.open([call('CA40'), call('CA41')]);
+    const said = (text: string, atMs: number, role: 'caller' | 'assistant' = 'caller') => ({
+      role,
+      text,
+      atMs,
+    });
+    const taken = await lost.appendTurns(A, [
+      { callSid: 'CA40', turns: [said('Is Lyon open?', 1500)] },
+      { callSid: 'CA41', turns: [said('Hello', 900)] },
+      // No open row yet (its batch is not written): nothing taken, the turns wait.
+      { callSid: 'CA42', turns: [said('Hi', 300)] },
+    ]);
+    expect(taken.sort()).toEqual(['CA40', 'CA41']);
+    expect(
+      await lost.appendTurns(A, [
+        { callSid: 'CA40', turns: [said('Until six.', 3000, 'assistant')] },
+      ]),
+    ).toEqual(['CA40']);
+    // Only the owner's rows.
+    expect(await lost.appendTurns(B, [{ callSid: 'CA40', turns: [said('x', 1)] }])).toEqual([]);
+
+    await unseenFor(90);
+    const found = await lost.recordLost(B, 10, 60_000);
+    expect(found.find((c) => c.callSid === 'CA40')!.transcript).toEqual([
+      said('Is Lyon open?', 1500),
+      said('Until six.', 3000, 'assistant'),
+    ]);
+    expect(await records.get('CA40')).toMatchObject({
+      outcome: 'lost',
+      turns: { caller: 1, assistant: 1 },
+      transcript: [said('Is Lyon open?', 1500), said('Until six.', 3000, 'assistant')],
+    });
+    // The words are searchable like any record's.
+    const page = await records.list({ limit: 10, q: 'lyon', format: 'json' });
+    expect(page.calls.map((c) => c.callSid)).toEqual(['CA40']);
+  });
+
   it("lets a call's own record replace its lost one, never the other way", async () => {
     await records.open([call('CA03')]);
     await unseenFor(90);
@@ -240,7 +278,12 @@ describe('LostCallSweeper', () => {
     recordLost = jest.fn((_owner: string, _limit: number, staleMs?: number) => {
       this.sweeps.push(staleMs);
       return Promise.resolve([
-        { ...call('CA20'), seenAt: '2026-12-06T10:00:30.000Z', predecessor: false },
+        {
+          ...call('CA20'),
+          seenAt: '2026-12-06T10:00:30.000Z',
+          transcript: [],
+          predecessor: false,
+        },
       ]);
     });
   }

@@ -1,7 +1,13 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { HistoryTables, OpenCallsTable } from './database/history.tables.js';
-import { instanceOfOwner, lostRecordOf, type LostCall } from './history-record.js';
+import {
+  instanceOfOwner,
+  lostRecordOf,
+  type HistoryTurn,
+  type LostCall,
+} from './history-record.js';
 import { callStartOf, insertRecord, toIso } from './history.repository.js';
+import type { OpenCallTurnsBatch } from './open-call-turns.js';
 
 /** How often a process says its open calls are alive, and looks for lost ones. */
 export const OPEN_CALL_HEARTBEAT_MS = 15_000;
@@ -33,6 +39,23 @@ export class LostCallsRepository {
       .set({ seen_at: sql<Date>`now()` })
       .where('owner', '=', owner)
       .execute();
+  }
+
+  /**
+   * Appends each call's turns to its open row (this owner's only), all in one statement; says
+   * which calls' rows took them (a row not written yet takes nothing).
+   */
+  async appendTurns(owner: string, batch: readonly OpenCallTurnsBatch[]): Promise<string[]> {
+    if (batch.length === 0) return [];
+    const values = sql.join(
+      batch.map(({ callSid, turns }) => sql`(${callSid}, ${JSON.stringify(turns)})`),
+    );
+    const { rows } = await sql<{ call_sid: string }>`
+      update open_calls as o set transcript = o.transcript || v.turns::jsonb
+      from (values ${values}) as v(call_sid, turns)
+      where o.call_sid = v.call_sid and o.owner = ${owner}
+      returning o.call_sid`.execute(this.db);
+    return rows.map((row) => row.call_sid);
   }
 
   /**
@@ -181,6 +204,7 @@ function lostCallOf(row: Selectable<OpenCallsTable>, predecessor: boolean): Lost
     owner: row.owner,
     streamSid: row.stream_sid,
     seenAt: toIso(row.seen_at),
+    transcript: row.transcript as HistoryTurn[],
     predecessor,
   };
 }

@@ -128,6 +128,7 @@ describe('OrphanedSipCalls', () => {
       profile: null,
       startedAt: new Date().toISOString(),
       seenAt: new Date().toISOString(),
+      transcript: [],
       predecessor,
     });
     events.emit(HistoryEvent.CallLost, lost('rtc_prev1', 'sip', true));

@@ -64,10 +64,15 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
-  '0003_open_calls_stream_sid': {
+  '0003_open_calls_progress': {
     async up(db: Kysely<unknown>) {
-      // A lost call's `call.ended` names its stream. Null in rows written before this step.
-      await db.schema.alterTable('open_calls').addColumn('stream_sid', 'text').execute();
+      // What a lost call's record and `call.ended` can still say: its stream, and the turns
+      // written while it ran. Null and empty in rows written before this step.
+      await db.schema
+        .alterTable('open_calls')
+        .addColumn('stream_sid', 'text')
+        .addColumn('transcript', 'jsonb', (col) => col.notNull().defaultTo(sql`'[]'::jsonb`))
+        .execute();
     },
   },
 };

@@ -42,13 +42,15 @@ export interface CallsTable extends CallStartColumns {
 /**
  * A call under way, written when it starts and deleted with its record when it ends: a row left
  * behind names a call whose process stopped without ending it (killed, out of memory, a lost
- * node), which the history then records as `lost` (history/open-calls.ts).
+ * node), which the history then records as `lost` (history/lost-calls.ts).
  */
 export interface OpenCallsTable extends CallStartColumns {
   /** `INSTANCE_ID/boot`: the process that carries the call (boot tells a restart in place apart). */
   owner: string;
   /** The media stream's sid (a SIP call repeats its call id); null in rows of older versions. */
   stream_sid: string | null;
+  /** The turns heard so far (HistoryTurn[]), written in batches while the call runs. */
+  transcript: ColumnType<unknown[], string | undefined, string>;
   /** When the owner last said it is alive (the database's clock: one clock for every instance). */
   seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

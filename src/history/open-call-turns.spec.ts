@@ -1,0 +1,136 @@
+import { jest } from '@jest/globals';
+import type { EventTurn } from './history-record.js';
+import { MAX_OPEN_ROWS_PER_WRITE } from './history-writer.js';
+import { MAX_OPEN_CALL_TURNS, OpenCallTurns, type OpenCallTurnsBatch } from './open-call-turns.js';
+
+const STARTED = '2026-12-06T10:00:00.000Z';
+const turn = (text: string, atMs = 1000): EventTurn => ({
+  role: 'caller',
+  text,
+  at: new Date(Date.parse(STARTED) + atMs).toISOString(),
+});
+
+describe('OpenCallTurns', () => {
+  const log = { debug: jest.fn() };
+  let batches: OpenCallTurnsBatch[][];
+  /** The calls whose open row exists (the others take nothing). */
+  let rows: Set<string>;
+  let fails: boolean;
+  let turns: OpenCallTurns;
+
+  const write = (batch: OpenCallTurnsBatch[]) => {
+    batches.push(structuredClone(batch));
+    if (fails) return Promise.reject(new Error('database down'));
+    return Promise.resolve(batch.map((b) => b.callSid).filter((sid) => rows.has(sid)));
+  };
+
+  beforeEach(() => {
+    batches = [];
+    rows = new Set(['CA1', 'CA2']);
+    fails = false;
+    turns = new OpenCallTurns(write, log, 60_000);
+  });
+
+  afterEach(() => turns.stop());
+
+  it("writes every call's turns in one statement, as the history keeps them", async () => {
+    turns.started('CA1', STARTED);
+    turns.started('CA2', STARTED);
+    turns.said('CA1', turn('Is Lyon open?', 1500));
+    turns.said('CA2', { ...turn('It is', 2000), role: 'assistant', interrupted: true });
+    turns.said('CA1', turn('Thanks', 4000));
+    await turns.flush();
+
+    expect(batches).toEqual([
+      [
+        {
+          callSid: 'CA1',
+          turns: [
+            { role: 'caller', text: 'Is Lyon open?', atMs: 1500 },
+            { role: 'caller', text: 'Thanks', atMs: 4000 },
+          ],
+        },
+        {
+          callSid: 'CA2',
+          turns: [{ role: 'assistant', text: 'It is', atMs: 2000, interrupted: true }],
+        },
+      ],
+    ]);
+    expect(turns.waiting).toBe(0);
+    await turns.flush();
+    expect(batches).toHaveLength(1);
+  });
+
+  it('keeps the turns a row did not take, or a failed write, for the next flush', async () => {
+    turns.started('CA1', STARTED);
+    turns.started('CA3', STARTED);
+    turns.said('CA1', turn('one'));
+    turns.said('CA3', turn('no row yet'));
+    await turns.flush();
+    expect(turns.waiting).toBe(1);
+
+    rows.add('CA3');
+    fails = true;
+    turns.said('CA1', turn('two'));
+    await turns.flush();
+    expect(turns.waiting).toBe(2);
+    expect(log.debug).toHaveBeenCalledWith(expect.stringContaining('database down'));
+
+    fails = false;
+    await turns.flush();
+    expect(batches.at(-1)!.map((b) => [b.callSid, b.turns.map((t) => t.text)])).toEqual([
+      ['CA1', ['two']],
+      ['CA3', ['no row yet']],
+    ]);
+    expect(turns.waiting).toBe(0);
+  });
+
+  it('leaves a turn said while a write runs for the next flush', async () => {
+    turns.started('CA1', STARTED);
+    turns.said('CA1', turn('first'));
+    const flushing = turns.flush();
+    turns.said('CA1', turn('second'));
+    await flushing;
+    expect(turns.waiting).toBe(1);
+    await turns.flush();
+    expect(batches.map((batch) => batch[0].turns.map((t) => t.text))).toEqual([
+      ['first'],
+      ['second'],
+    ]);
+  });
+
+  it('ignores calls it was not told started, and forgets those that ended', async () => {
+    turns.said('CA9', turn('unknown'));
+    turns.started('CA1', STARTED);
+    turns.said('CA1', turn('said'));
+    turns.ended('CA1');
+    turns.said('CA1', turn('after'));
+    await turns.flush();
+    expect(batches).toEqual([]);
+  });
+
+  it('keeps at most MAX_OPEN_CALL_TURNS per call, and splits a statement past its rows', async () => {
+    for (let i = 0; i < MAX_OPEN_ROWS_PER_WRITE + 1; i++) {
+      const sid = `CA${i}`;
+      rows.add(sid);
+      turns.started(sid, STARTED);
+      turns.said(sid, turn('hello'));
+    }
+    for (let i = 0; i < MAX_OPEN_CALL_TURNS + 10; i++) turns.said('CA0', turn(`t${i}`));
+    await turns.flush();
+    expect(batches.map((batch) => batch.length)).toEqual([MAX_OPEN_ROWS_PER_WRITE, 1]);
+    expect(batches[0][0].turns).toHaveLength(MAX_OPEN_CALL_TURNS);
+  });
+
+  it('flushes by itself, OPEN_CALL_TURNS_FLUSH_MS after a turn, until stopped', async () => {
+    const timed = new OpenCallTurns(write, log, 20);
+    timed.started('CA1', STARTED);
+    timed.said('CA1', turn('soon'));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(batches).toHaveLength(1);
+    timed.stop();
+    timed.said('CA1', turn('never'));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(batches).toHaveLength(1);
+  });
+});
