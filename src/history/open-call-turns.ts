@@ -63,7 +63,7 @@ export class OpenCallTurns {
     if (!call || call.kept >= MAX_OPEN_CALL_TURNS) return;
     call.waiting.push(historyTurnOf(turn, call.startedMs));
     call.kept++;
-    if (!this.stopped) this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    if (!this.stopped) this.schedule();
   }
 
   ended(callSid: string): void {
@@ -82,10 +82,14 @@ export class OpenCallTurns {
     this.timer = undefined;
     this.flushing ??= this.flushOnce().finally(() => {
       this.flushing = undefined;
-      if (this.waiting > 0 && !this.stopped)
-        this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+      if (this.waiting > 0 && !this.stopped) this.schedule();
     });
     return this.flushing;
+  }
+
+  private schedule(): void {
+    // Unref'd like the heartbeat: waiting turns never hold a process up on its way out.
+    this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
   }
 
   private async flushOnce(): Promise<void> {
