@@ -1,7 +1,12 @@
 import { jest } from '@jest/globals';
 import type { EventTurn } from './history-record.js';
 import { MAX_OPEN_ROWS_PER_WRITE } from './history-writer.js';
-import { MAX_OPEN_CALL_TURNS, OpenCallTurns, type OpenCallTurnsBatch } from './open-call-turns.js';
+import {
+  MAX_OPEN_CALL_TURNS,
+  MAX_OPEN_CALL_TURNS_BYTES_PER_WRITE,
+  OpenCallTurns,
+  type OpenCallTurnsBatch,
+} from './open-call-turns.js';
 
 const STARTED = '2026-12-06T10:00:00.000Z';
 const turn = (text: string, atMs = 1000): EventTurn => ({
@@ -120,6 +125,20 @@ describe('OpenCallTurns', () => {
     await turns.flush();
     expect(batches.map((batch) => batch.length)).toEqual([MAX_OPEN_ROWS_PER_WRITE, 1]);
     expect(batches[0][0].turns).toHaveLength(MAX_OPEN_CALL_TURNS);
+  });
+
+  it("cuts a backlog into statements of about MAX_OPEN_CALL_TURNS_BYTES_PER_WRITE, never a call's turns", async () => {
+    const long = 'x'.repeat(10_000);
+    for (const sid of ['CA1', 'CA2', 'CA3']) {
+      rows.add(sid);
+      turns.started(sid, STARTED);
+      // Each call ~0.4 of the bound: two fit in a statement, the third goes in the next.
+      for (let i = 0; i < (MAX_OPEN_CALL_TURNS_BYTES_PER_WRITE * 0.4) / long.length; i++)
+        turns.said(sid, turn(long));
+    }
+    await turns.flush();
+    expect(batches.map((batch) => batch.map((b) => b.callSid))).toEqual([['CA1', 'CA2'], ['CA3']]);
+    expect(turns.waiting).toBe(0);
   });
 
   it('flushes by itself, OPEN_CALL_TURNS_FLUSH_MS after a turn, until stopped', async () => {

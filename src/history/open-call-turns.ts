@@ -10,6 +10,13 @@ import { MAX_OPEN_ROWS_PER_WRITE } from './history-writer.js';
 export const OPEN_CALL_TURNS_FLUSH_MS = 5_000;
 /** Turns written per call at most: the conversation memory's own bound. */
 export const MAX_OPEN_CALL_TURNS = MAX_REMEMBERED_ITEMS;
+/**
+ * Text one statement carries, about (a call's waiting turns are never split): after a database
+ * outage, every call's backlog would otherwise go in one statement of tens of megabytes.
+ */
+export const MAX_OPEN_CALL_TURNS_BYTES_PER_WRITE = 1024 * 1024;
+/** What a turn's JSON adds to its text, about (keys, role, offset). */
+const TURN_OVERHEAD = 48;
 
 /** One call's turns for its open row. */
 export interface OpenCallTurnsBatch {
@@ -93,13 +100,7 @@ export class OpenCallTurns {
   }
 
   private async flushOnce(): Promise<void> {
-    const batch: OpenCallTurnsBatch[] = [];
-    for (const [callSid, call] of this.calls) {
-      // A copy: turns said while the statement runs wait for the next flush.
-      if (call.waiting.length > 0) batch.push({ callSid, turns: [...call.waiting] });
-    }
-    for (let i = 0; i < batch.length; i += MAX_OPEN_ROWS_PER_WRITE) {
-      const part = batch.slice(i, i + MAX_OPEN_ROWS_PER_WRITE);
+    for (const part of this.statements()) {
       let taken: string[];
       try {
         taken = await this.write(part);
@@ -115,5 +116,32 @@ export class OpenCallTurns {
         if (written.has(callSid)) this.calls.get(callSid)?.waiting.splice(0, turns.length);
       }
     }
+  }
+
+  /**
+   * The waiting turns, copied (turns said while a statement runs wait for the next flush), cut
+   * into statements of at most MAX_OPEN_ROWS_PER_WRITE calls and about
+   * MAX_OPEN_CALL_TURNS_BYTES_PER_WRITE of text: after an outage the backlog goes in pieces.
+   */
+  private statements(): OpenCallTurnsBatch[][] {
+    const statements: OpenCallTurnsBatch[][] = [];
+    let part: OpenCallTurnsBatch[] = [];
+    let bytes = 0;
+    for (const [callSid, call] of this.calls) {
+      if (call.waiting.length === 0) continue;
+      const size = call.waiting.reduce((sum, turn) => sum + turn.text.length + TURN_OVERHEAD, 0);
+      const full =
+        part.length === MAX_OPEN_ROWS_PER_WRITE ||
+        bytes + size > MAX_OPEN_CALL_TURNS_BYTES_PER_WRITE;
+      if (part.length > 0 && full) {
+        statements.push(part);
+        part = [];
+        bytes = 0;
+      }
+      part.push({ callSid, turns: [...call.waiting] });
+      bytes += size;
+    }
+    if (part.length > 0) statements.push(part);
+    return statements;
   }
 }
