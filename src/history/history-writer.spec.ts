@@ -4,7 +4,7 @@ import { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-record.js';
 import type { HistoryRepository } from './history.repository.js';
-import { HistoryWriter } from './history-writer.js';
+import { HistoryWriter, refusedForItsData } from './history-writer.js';
 
 /** A database that can be down: writes fail while `up` is false. */
 class FakeRepository {
@@ -25,6 +25,12 @@ class FakeRepository {
 
   save(record: HistoryCallDetail, closesOpenRow: boolean): Promise<void> {
     if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
+    if (record.reason === 'unstorable') {
+      const refused = Object.assign(new Error('unsupported Unicode escape sequence'), {
+        code: '22P05',
+      });
+      return Promise.reject(refused);
+    }
     this.saved.set(record.callSid, structuredClone(record));
     if (closesOpenRow) this.openCalls.delete(record.callSid);
     return Promise.resolve();
@@ -61,6 +67,33 @@ describe('HistoryWriter', () => {
     registry = new Registry();
     metrics = new HistoryMetrics({ registry } as BridgeMetrics);
     jest.clearAllMocks();
+  });
+
+  it('drops a write the database refuses for its data, and goes on with the next', async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      retryFirstMs: 5,
+      retryMaxMs: 10,
+    });
+    writer.save({ ...record('CA1'), reason: 'unstorable' });
+    writer.save(record('CA2'));
+    await flushed();
+    expect([...repository.saved.keys()]).toEqual(['CA2']);
+    expect(writer.pending).toBe(0);
+    expect(await metric('bridge_history_dropped_total')).toBe(1);
+    expect(log.error).toHaveBeenCalledWith(
+      'history: the database refused the record of call CA1 for its data (unsupported Unicode ' +
+        'escape sequence): it is dropped, the writes after it go on',
+    );
+  });
+
+  it('tells a refusal for the data from a failure that may pass', () => {
+    const failure = (code?: string) => Object.assign(new Error('x'), code ? { code } : {});
+    for (const code of ['22P05', '22021', '23505', '54000']) {
+      expect(refusedForItsData(failure(code))).toBe(true);
+    }
+    for (const code of ['ECONNREFUSED', '57P01', '08006', '53300', '42703', '40001', undefined]) {
+      expect(refusedForItsData(failure(code))).toBe(false);
+    }
   });
 
   it('writes records when the database is back, in order, after failing writes', async () => {

@@ -169,8 +169,16 @@ export class HistoryWriter {
         try {
           await this.apply(this.queue[0]);
         } catch (error) {
-          this.failed(error);
-          return;
+          if (!refusedForItsData(error)) {
+            this.failed(error);
+            return;
+          }
+          // Tried again it would fail again, and hold up every write behind it.
+          this.metrics.recordDropped();
+          this.log.error(
+            `history: the database refused ${describeWrite(this.queue[0])} for its data ` +
+              `(${(error as Error).message}): it is dropped, the writes after it go on`,
+          );
         }
         this.queue.shift();
         this.metrics.pendingRecords(this.recordsWaiting());
@@ -236,7 +244,18 @@ export class HistoryWriter {
   }
 }
 
-/** What a write that finds the queue full loses, for the log. */
+/**
+ * The database refused the write for what it holds, not for being away: SQLSTATE classes 22
+ * (data exception: a value it cannot store), 23 (integrity constraint) and 54 (program limit
+ * exceeded: too large). Any other failure (a connection, the server shutting down, a schema a
+ * migration is changing) may pass, so the write is tried again.
+ */
+export function refusedForItsData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/** What a write that finds the queue full (or that the database refuses) loses, for the log. */
 function describeWrite(write: Write): string {
   if (write.kind === 'open') {
     const sids = write.calls.map((call) => call.callSid);

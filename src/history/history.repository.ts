@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CallStartColumns, CallsTable, HistoryTables } from './database/history.tables.js';
+import { storableJson, storableText, storableTextOrNull } from './database/storable.js';
 import type {
   CallStart,
   HistoryCall,
@@ -35,9 +36,9 @@ export class HistoryRepository {
           stream_sid: call.streamSid,
           transport: call.transport,
           direction: call.direction,
-          from_number: call.from,
-          to_number: call.to,
-          profile: call.profile,
+          from_number: storableTextOrNull(call.from),
+          to_number: storableTextOrNull(call.to),
+          profile: storableTextOrNull(call.profile),
           started_at: call.startedAt,
         })),
       )
@@ -64,7 +65,7 @@ export class HistoryRepository {
   async setRecording(callSid: string, recording: RecordingSummary | null): Promise<boolean> {
     const result = await this.db
       .updateTable('calls')
-      .set({ recording: recording ? JSON.stringify(recording) : null })
+      .set({ recording: recording ? storableJson(recording) : null })
       .where('call_sid', '=', callSid)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -158,21 +159,21 @@ export async function insertRecord(
       call_sid: record.callSid,
       transport: record.transport,
       direction: record.direction,
-      from_number: record.from,
-      to_number: record.to,
-      profile: record.profile,
+      from_number: storableTextOrNull(record.from),
+      to_number: storableTextOrNull(record.to),
+      profile: storableTextOrNull(record.profile),
       started_at: record.startedAt,
       ended_at: record.endedAt,
       outcome: record.outcome,
-      reason: record.reason,
+      reason: storableText(record.reason),
       duration_s: record.durationS,
       interruptions: record.interruptions,
       cost_usd: record.costUsd,
-      recording: recording ? JSON.stringify(recording) : null,
-      figures: JSON.stringify(figures),
-      transcript: JSON.stringify(transcript),
-      tools: JSON.stringify(tools),
-      transcript_text: transcript.map((turn) => turn.text).join('\n'),
+      recording: recording ? storableJson(recording) : null,
+      figures: storableJson(figures),
+      transcript: storableJson(transcript),
+      tools: storableJson(tools),
+      transcript_text: storableText(transcript.map((turn) => turn.text).join('\n')),
     })
     .onConflict((conflict) =>
       onConflict === 'keep'

@@ -183,6 +183,36 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
     expect(page.calls.map((c) => c.callSid)).toEqual(['CA40']);
   });
 
+  it('stores words PostgreSQL refuses as they are (NUL, an unpaired surrogate) as U+FFFD', async () => {
+    const odd = 'a\u0000b\uD800c';
+    await records.open([{ ...call('CA50'), from: odd }]);
+    expect(
+      await lost.appendTurns(A, [
+        { callSid: 'CA50', turns: [{ role: 'caller', text: odd, atMs: 1 }] },
+      ]),
+    ).toEqual(['CA50']);
+    await records.save(
+      {
+        ...ended('CA51'),
+        from: odd,
+        reason: odd,
+        transcript: [{ role: 'assistant', text: odd, atMs: 5 }],
+        tools: [{ name: 'lookup', arguments: { [odd]: odd }, output: odd, ok: true, ms: 1 }],
+      },
+      false,
+    );
+    const stored = 'a\uFFFDb\uFFFDc';
+    expect(await records.get('CA51')).toMatchObject({
+      from: stored,
+      reason: stored,
+      transcript: [{ text: stored }],
+      tools: [{ arguments: { [stored]: stored }, output: stored }],
+    });
+    await unseenFor(90);
+    const [found] = await lost.recordLost(B, 10, 60_000);
+    expect(found).toMatchObject({ from: stored, transcript: [{ text: stored }] });
+  });
+
   it("lets a call's own record replace its lost one, never the other way", async () => {
     await records.open([call('CA03')]);
     await unseenFor(90);

@@ -6,6 +6,7 @@ import {
   type HistoryTurn,
   type LostCall,
 } from './history-record.js';
+import { storableJson } from './database/storable.js';
 import { callStartOf, insertRecord, toIso } from './history.repository.js';
 import type { OpenCallTurnsBatch } from './open-call-turns.js';
 
@@ -48,7 +49,7 @@ export class LostCallsRepository {
   async appendTurns(owner: string, batch: readonly OpenCallTurnsBatch[]): Promise<string[]> {
     if (batch.length === 0) return [];
     const values = sql.join(
-      batch.map(({ callSid, turns }) => sql`(${callSid}, ${JSON.stringify(turns)})`),
+      batch.map(({ callSid, turns }) => sql`(${callSid}, ${storableJson(turns)})`),
     );
     const { rows } = await sql<{ call_sid: string }>`
       update open_calls as o set transcript = o.transcript || v.turns::jsonb

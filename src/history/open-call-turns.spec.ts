@@ -16,15 +16,17 @@ const turn = (text: string, atMs = 1000): EventTurn => ({
 });
 
 describe('OpenCallTurns', () => {
-  const log = { debug: jest.fn() };
+  const log = { debug: jest.fn(), warn: jest.fn() };
   let batches: OpenCallTurnsBatch[][];
   /** The calls whose open row exists (the others take nothing). */
   let rows: Set<string>;
-  let fails: boolean;
+  let fails: boolean | string;
   let turns: OpenCallTurns;
 
   const write = (batch: OpenCallTurnsBatch[]) => {
     batches.push(structuredClone(batch));
+    if (fails === 'for its data')
+      return Promise.reject(Object.assign(new Error('invalid input syntax'), { code: '22P02' }));
     if (fails) return Promise.reject(new Error('database down'));
     return Promise.resolve(batch.map((b) => b.callSid).filter((sid) => rows.has(sid)));
   };
@@ -88,6 +90,15 @@ describe('OpenCallTurns', () => {
       ['CA3', ['no row yet']],
     ]);
     expect(turns.waiting).toBe(0);
+  });
+
+  it('drops turns the database refuses for their data, rather than retry them for ever', async () => {
+    turns.started('CA1', STARTED);
+    turns.said('CA1', turn('refused'));
+    fails = 'for its data';
+    await turns.flush();
+    expect(turns.waiting).toBe(0);
+    expect(log.warn).toHaveBeenCalledWith(expect.stringMatching(/refused turns .*: dropped$/));
   });
 
   it('leaves a turn said while a write runs for the next flush', async () => {

@@ -1,6 +1,6 @@
 import { MAX_REMEMBERED_ITEMS } from '../call/conversation-memory.js';
 import { historyTurnOf, type EventTurn, type HistoryTurn } from './history-record.js';
-import { MAX_OPEN_ROWS_PER_WRITE } from './history-writer.js';
+import { MAX_OPEN_ROWS_PER_WRITE, refusedForItsData } from './history-writer.js';
 
 /**
  * How long a turn said on a call waits before it is written to the call's open row, with the
@@ -50,7 +50,7 @@ export class OpenCallTurns {
 
   constructor(
     private readonly write: WriteOpenCallTurns,
-    private readonly log: { debug(message: string): void },
+    private readonly log: { debug(message: string): void; warn(message: string): void },
     private readonly flushMs = OPEN_CALL_TURNS_FLUSH_MS,
   ) {}
 
@@ -105,11 +105,15 @@ export class OpenCallTurns {
       try {
         taken = await this.write(part);
       } catch (error) {
-        // The writer logs the database's outages; the turns wait for the next flush.
-        this.log.debug(
-          `history: turns of open calls not written (${error instanceof Error ? error.message : String(error)})`,
-        );
-        return;
+        const message = error instanceof Error ? error.message : String(error);
+        if (!refusedForItsData(error)) {
+          // The writer logs the database's outages; the turns wait for the next flush.
+          this.log.debug(`history: turns of open calls not written (${message})`);
+          return;
+        }
+        // Tried again they would fail again, and the turns of later statements wait behind them.
+        this.log.warn(`history: the database refused turns of open calls (${message}): dropped`);
+        taken = part.map((call) => call.callSid);
       }
       const written = new Set(taken);
       for (const { callSid, turns } of part) {
