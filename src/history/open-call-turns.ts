@@ -54,7 +54,7 @@ export class OpenCallTurns {
     private readonly flushMs = OPEN_CALL_TURNS_FLUSH_MS,
   ) {}
 
-  /** Turns waiting, all calls together (tests, metrics). */
+  /** Turns waiting, all calls together. */
   get waiting(): number {
     let count = 0;
     for (const call of this.calls.values()) count += call.waiting.length;
