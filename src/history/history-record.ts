@@ -165,6 +165,7 @@ export function openCallOf(event: CallStartedEvent, owner: string): OpenCall {
 export function lostRecordOf(call: LostCall): HistoryCallDetail {
   const instance = instanceOfOwner(call.owner);
   const durationMs = Math.max(0, Date.parse(call.seenAt) - Date.parse(call.startedAt));
+  const count = (which: (turn: HistoryTurn) => boolean) => call.transcript.filter(which).length;
   return {
     callSid: call.callSid,
     transport: call.transport,
@@ -177,11 +178,11 @@ export function lostRecordOf(call: LostCall): HistoryCallDetail {
     reason: `its instance ${instance} stopped without ending the call (killed, out of memory or lost); last seen then`,
     outcome: LOST_OUTCOME,
     durationS: Math.round(durationMs / 100) / 10,
-    interruptions: call.transcript.filter((turn) => turn.interrupted).length,
+    interruptions: count((turn) => turn.interrupted === true),
     reconnects: 0,
     turns: {
-      caller: call.transcript.filter((turn) => turn.role === 'caller').length,
-      assistant: call.transcript.filter((turn) => turn.role === 'assistant').length,
+      caller: count((turn) => turn.role === 'caller'),
+      assistant: count((turn) => turn.role === 'assistant'),
     },
     usage: emptyTokenUsage(),
     latency: {},

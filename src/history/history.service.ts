@@ -102,11 +102,10 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    const writer = this.writer;
-    if (!writer) return;
+    const { writer, turns } = this;
+    if (!writer || !turns) return;
     if (!this.opened) this.openInBackground();
     // Plain listeners, not @OnEvent: they work in any app that imports the bridge.
-    const turns = this.turns!;
     this.events.on(CallEvent.Started, (event: CallStartedEvent) => {
       writer.open(openCallOf(event, this.owner));
       turns.started(event.callSid, event.at);
