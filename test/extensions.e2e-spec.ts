@@ -469,6 +469,35 @@ describe('extension points and call control', () => {
       expect(rest.requests).toHaveLength(0);
     });
 
+    it('refuses an outbound call it cannot place as every call-control route refuses', async () => {
+      await startWith({ API_TOKEN: TEST_API_TOKEN, TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID });
+      const call = { method: 'POST', body: JSON.stringify({ to: '+15551112222' }) };
+      const unconfigured = await api('/api/calls', call);
+      expect(unconfigured.status).toBe(503);
+      expect(await unconfigured.json()).toEqual({
+        statusCode: 503,
+        error: 'unavailable',
+        message: expect.stringContaining('TWILIO_PHONE_NUMBER') as unknown,
+      });
+      expect(rest.requests).toHaveLength(0);
+
+      await bridge.close();
+      await startWith({
+        API_TOKEN: TEST_API_TOKEN,
+        TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+        TWILIO_PHONE_NUMBER: '+15550009999',
+      });
+      rest.rejectAuth = true;
+      const refused = await api('/api/calls', call);
+      expect(refused.status).toBe(502);
+      expect(await refused.json()).toEqual({
+        statusCode: 502,
+        error: 'carrier_failed',
+        message: 'Twilio refused the call: Authenticate (Twilio error 20003)',
+      });
+      expect(rest.requests).toHaveLength(1);
+    });
+
     it('lists a media call with transport "media" and transfers it at once through the API (<Dial>)', async () => {
       await startWith({ API_TOKEN: TEST_API_TOKEN, TRANSFER_NUMBER: '+15559990000' });
       const { call } = await callIn();

@@ -7,7 +7,6 @@ import {
   Param,
   Post,
   Req,
-  ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -22,6 +21,7 @@ import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { CallControlService } from './call-control.service.js';
 import {
+  controlRefusal,
   controlResponse,
   transferBodySchema,
   transferDestination,
@@ -39,6 +39,13 @@ const outboundCallSchema = z.strictObject({
     .refine((p) => Object.keys(p).length <= 20, 'at most 20 parameters')
     .optional(),
 });
+
+/** Twilio's own words for a refused request (its error code, when it gives one). */
+function carrierReason(error: unknown): string {
+  const { code, message, status } = (error ?? {}) as Record<string, unknown>;
+  const text = typeof message === 'string' && message ? message : `HTTP ${String(status)}`;
+  return typeof code === 'number' ? `${text} (Twilio error ${code})` : text;
+}
 
 /** Call control for applications: place a call, hang one up, transfer one. */
 @ApiTags('calls')
@@ -77,19 +84,24 @@ export class CallControlController {
     }
     const { accountSid, phoneNumber } = this.twilioCfg;
     if (!accountSid || !phoneNumber || !this.twilioRest.available) {
-      throw new ServiceUnavailableException(
+      throw controlRefusal(
+        'unavailable',
         'outbound calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER',
       );
     }
     if (!this.registry.hasCapacity() || !(await this.directory.hasClusterCapacity()))
-      throw new ServiceUnavailableException('no capacity for another call');
+      throw controlRefusal('unavailable', 'no capacity for another call');
     const { to, instructions, greeting, parameters } = parsed.data;
-    const call = await this.twilioRest.createCall({
-      accountSid,
-      to,
-      from: phoneNumber,
-      twimlUrl: `${this.signatures.baseUrlOf(req)}/api/twiml`,
-    });
+    const call = await this.twilioRest
+      .createCall({
+        accountSid,
+        to,
+        from: phoneNumber,
+        twimlUrl: `${this.signatures.baseUrlOf(req)}/api/twiml`,
+      })
+      .catch((error: unknown) => {
+        throw controlRefusal('carrier_failed', `Twilio refused the call: ${carrierReason(error)}`);
+      });
     // Shared (cluster mode): Twilio's webhook and stream for this call may reach any instance.
     await this.plans.set(call.sid, { instructions, greeting, parameters });
     return { callSid: call.sid, status: call.status };

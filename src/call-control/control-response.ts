@@ -1,6 +1,11 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
 import { z } from 'zod';
-import type { ControlError, ControlOutcome, ControlResult } from '../directory/call-directory.js';
+import {
+  MAX_CONTROL_REASON_CHARS,
+  type ControlError,
+  type ControlOutcome,
+  type ControlResult,
+} from '../directory/call-directory.js';
 
 /**
  * How every HTTP surface (the API, the console) answers a call-control result: the one mapping
@@ -25,15 +30,16 @@ export interface ControlResponse {
   to?: string;
 }
 
+/** A call-control refusal as every surface answers it: `{statusCode, error, message}`. */
+export function controlRefusal(error: ControlError, reason: string): HttpException {
+  const statusCode = HTTP_STATUS[error];
+  const message = reason.slice(0, MAX_CONTROL_REASON_CHARS);
+  return new HttpException({ statusCode, error, message }, statusCode);
+}
+
 /** The success body, or the failure as an HttpException (`{statusCode, error, message}`). */
 export function controlResponse(callSid: string, result: ControlResult): ControlResponse {
-  if (!result.ok) {
-    const statusCode = HTTP_STATUS[result.error];
-    throw new HttpException(
-      { statusCode, error: result.error, message: result.reason },
-      statusCode,
-    );
-  }
+  if (!result.ok) throw controlRefusal(result.error, result.reason);
   return result.to === undefined
     ? { callSid, status: result.status }
     : { callSid, status: result.status, to: result.to };
