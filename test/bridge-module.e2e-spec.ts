@@ -206,7 +206,7 @@ describe('TwilioBridgeModule imported into a team application', () => {
     )) as ConfigValidationError;
     expect(error).toBeInstanceOf(ConfigValidationError);
     expect(error.problems).toEqual([
-      'openai.voce: not an option of the bridge (docs/extending.md lists them)',
+      'openai.voce: not an option of the bridge (docs/configuration.md lists them)',
       'tools.endCall: expected true or false, got a string',
       expect.stringMatching(/^openai.apiKey: is required/),
       expect.stringMatching(

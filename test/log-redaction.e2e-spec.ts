@@ -57,6 +57,27 @@ describe('production logs', () => {
     expect(service.logs).not.toContain(signature.replace(/=+$/, ''));
   }, 30000);
 
+  it("keep the line of a stranger's request short, whatever its URL and headers", async () => {
+    service = await ServiceProcess.start({
+      OPENAI_API_KEY: 'sk-x',
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+      API_TOKEN,
+    });
+    const { baseUrl } = service;
+    const padding = 'a'.repeat(12_000);
+    const headers = { 'x-padding': 'b'.repeat(3000), 'user-agent': 'c'.repeat(800) };
+    // A public route (answered 200) and a refused one (401), each with a 12 KB URL.
+    expect((await fetch(`${baseUrl}/console?${padding}`, { headers })).status).toBe(200);
+    expect((await fetch(`${baseUrl}/api/calls?${padding}`, { headers })).status).toBe(401);
+
+    const stranger = (line: RequestLine) =>
+      (line.req?.url ?? line.request ?? '').includes('aaaaaaaaaa');
+    await waitUntil(() => lines().filter(stranger).length === 2, 'both request lines');
+    const written = service.logs.split('\n').filter((line) => line.includes('aaaaaaaaaa'));
+    expect(written).toHaveLength(2);
+    for (const line of written) expect(line.length).toBeLessThan(2000);
+  }, 30000);
+
   it('never log a console session cookie, sent or set', async () => {
     service = await ServiceProcess.start({
       OPENAI_API_KEY: 'sk-x',

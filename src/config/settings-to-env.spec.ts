@@ -188,7 +188,7 @@ describe('settings in code', () => {
       }),
     ).toEqual(
       expect.arrayContaining([
-        'openai.azure.region: not an option of the bridge (docs/extending.md lists them)',
+        'openai.azure.region: not an option of the bridge (docs/configuration.md lists them)',
       ]),
     );
     expect(problemsOf({ openai: { azure: 'https://contoso.openai.azure.com' } })).toContain(
@@ -226,11 +226,11 @@ describe('settings in code', () => {
         colour: 'blue',
       }),
     ).toEqual([
-      'openai.voce: not an option of the bridge (docs/extending.md lists them)',
+      'openai.voce: not an option of the bridge (docs/configuration.md lists them)',
       'OPENAI_VOICE: not an option of the bridge; in code it is openai.voice',
       expect.stringMatching(/^settings: settings by environment-variable name are replaced/),
       expect.stringMatching(/^surfaces: give it to forRootAsync itself, beside useFactory/),
-      'colour: not an option of the bridge (docs/extending.md lists them)',
+      'colour: not an option of the bridge (docs/configuration.md lists them)',
     ]);
   });
 

@@ -59,7 +59,7 @@ function writeGroup(
 
 function unknown(key: string): string {
   if (key === 'settings') {
-    return 'settings by environment-variable name are replaced by the grouped options (openai.voice for OPENAI_VOICE, ...; docs/extending.md lists them)';
+    return 'settings by environment-variable name are replaced by the grouped options (openai.voice for OPENAI_VOICE, ...; docs/configuration.md lists them)';
   }
   if (STATIC_OPTIONS.has(key)) {
     return 'give it to forRootAsync itself, beside useFactory: it decides which routes and providers exist, before the factory runs';
@@ -67,7 +67,7 @@ function unknown(key: string): string {
   if (Object.hasOwn(SETTING_FIELDS, key)) {
     return `not an option of the bridge; in code it is ${SETTING_FIELDS[key as SettingVariable].path}`;
   }
-  return 'not an option of the bridge (docs/extending.md lists them)';
+  return 'not an option of the bridge (docs/configuration.md lists them)';
 }
 
 function write(

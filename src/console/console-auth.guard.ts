@@ -14,8 +14,7 @@ import { bearerTokenMatches } from '../http/bearer-token.js';
 import { refusedLine } from '../http/client-address.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
-import { SESSION_COOKIE } from './console.constants.js';
-import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
+import { ConsoleSessions } from './console-sessions.service.js';
 
 /** The console exists only with an API_TOKEN (404 otherwise): its page, assets and login. */
 @Injectable()
@@ -38,8 +37,8 @@ export function consoleRequester(
   sessions: ConsoleSessions,
   token: Secret,
 ): string | undefined {
-  const session = cookieValue(headers.cookie, SESSION_COOKIE);
-  if (sessions.isValid(session)) return sessions.label(session!);
+  const session = sessions.sessionIn(headers.cookie);
+  if (session !== undefined) return sessions.label(session);
   return bearerTokenMatches(headers.authorization, token) ? 'api' : undefined;
 }
 

@@ -1,4 +1,8 @@
-import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
+import {
+  ConsoleSessions,
+  cookieValues,
+  MAX_SAME_NAME_COOKIES,
+} from './console-sessions.service.js';
 import { MAX_SESSIONS, SESSION_TTL_S } from './console.constants.js';
 
 const NOW = 1_700_000_000_000;
@@ -51,15 +55,33 @@ describe('ConsoleSessions', () => {
   });
 });
 
-describe('cookieValue', () => {
+describe('cookieValues', () => {
   it('finds one cookie among several', () => {
-    expect(cookieValue('a=1; bridge_console=abc_-9; b=2', 'bridge_console')).toBe('abc_-9');
-    expect(cookieValue('xbridge_console=1', 'bridge_console')).toBeUndefined();
-    expect(cookieValue(undefined, 'bridge_console')).toBeUndefined();
+    expect(cookieValues('a=1; bridge_console=abc_-9; b=2', 'bridge_console')).toEqual(['abc_-9']);
+    expect(cookieValues('xbridge_console=1', 'bridge_console')).toEqual([]);
+    expect(cookieValues(undefined, 'bridge_console')).toEqual([]);
   });
 
   it('reads a value without the spaces around it, and only a cookie with a value', () => {
-    expect(cookieValue('bridge_console= abc ; b=2', 'bridge_console')).toBe('abc');
-    expect(cookieValue('bridge_console1; b=2', 'bridge_console')).toBeUndefined();
+    expect(cookieValues('bridge_console= abc ; b=2', 'bridge_console')).toEqual(['abc']);
+    expect(cookieValues('bridge_console1; b=2', 'bridge_console')).toEqual([]);
+  });
+
+  it('gives every cookie of the name, in order, at most MAX_SAME_NAME_COOKIES', () => {
+    const header = Array.from({ length: 9 }, (_, i) => `bridge_console=v${i}`).join('; ');
+    expect(cookieValues(header, 'bridge_console')).toEqual(
+      Array.from({ length: MAX_SAME_NAME_COOKIES }, (_, i) => `v${i}`),
+    );
+  });
+});
+
+describe('ConsoleSessions.sessionIn', () => {
+  it('finds the live session among the cookies of its name, whichever comes first', () => {
+    const sessions = new ConsoleSessions();
+    const id = sessions.create(NOW);
+    expect(sessions.sessionIn(`bridge_console=planted; bridge_console=${id}`, NOW)).toBe(id);
+    expect(sessions.sessionIn(`bridge_console=${id}; a=1`, NOW)).toBe(id);
+    expect(sessions.sessionIn('bridge_console=planted', NOW)).toBeUndefined();
+    expect(sessions.sessionIn(undefined, NOW)).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import { MAX_SESSIONS, SESSION_TTL_S } from './console.constants.js';
+import { MAX_SESSIONS, SESSION_COOKIE, SESSION_TTL_S } from './console.constants.js';
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -44,6 +44,11 @@ export class ConsoleSessions {
     return `console:${hash(id).slice(0, 12)}`;
   }
 
+  /** The live session a request's `Cookie` header carries, if any of its session cookies is one. */
+  sessionIn(cookieHeader: string | undefined, now = Date.now()): string | undefined {
+    return cookieValues(cookieHeader, SESSION_COOKIE).find((id) => this.isValid(id, now));
+  }
+
   revoke(id: string | undefined): void {
     if (id) this.sessions.delete(hash(id));
   }
@@ -57,11 +62,20 @@ export class ConsoleSessions {
   }
 }
 
-/** The value of one cookie in a `Cookie` header. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
+/** How many cookies of one name are looked at: a browser sends one or two. */
+export const MAX_SAME_NAME_COOKIES = 4;
+
+/**
+ * The values of a cookie in a `Cookie` header, at most MAX_SAME_NAME_COOKIES. A browser sends
+ * every cookie of the name whose domain and path match, in no order a server may rely on
+ * (RFC 6265 section 5.4), so a cookie planted from a sibling domain comes before ours.
+ */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
+    if (values.length === MAX_SAME_NAME_COOKIES) break;
   }
-  return undefined;
+  return values;
 }

@@ -27,7 +27,7 @@ import type { CallControlConfig, ServerConfig } from '../config/config.namespace
 import { consoleOrigin } from './console-origin.js';
 import { ConsoleEnabledGuard } from './console-auth.guard.js';
 import { ConsoleAssets } from './console-assets.service.js';
-import { ConsoleSessions, cookieValue } from './console-sessions.service.js';
+import { ConsoleSessions } from './console-sessions.service.js';
 import { SESSION_COOKIE, SESSION_TTL_S } from './console.constants.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { requireJson } from './require-json.js';
@@ -72,7 +72,7 @@ export class ConsoleController {
   @Get('session')
   session(@Req() req: Request): { authenticated: boolean } {
     return {
-      authenticated: this.sessions.isValid(cookieValue(req.headers.cookie, SESSION_COOKIE)),
+      authenticated: this.sessions.sessionIn(req.headers.cookie) !== undefined,
     };
   }
 
@@ -113,7 +113,7 @@ export class ConsoleController {
   @Post('logout')
   @HttpCode(204)
   logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): void {
-    this.sessions.revoke(cookieValue(req.headers.cookie, SESSION_COOKIE));
+    this.sessions.revoke(this.sessions.sessionIn(req.headers.cookie));
     res.setHeader('set-cookie', sessionCookie('', 0, this.isHttps(req)));
   }
 

@@ -1,5 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
+import { CALL_OUTCOMES } from '../metrics/bridge-metrics.service.js';
+import { LOST_OUTCOME } from './history-record.js';
 
 /** Calls one page lists unless `limit` says otherwise, and the most it may say. */
 export const DEFAULT_HISTORY_PAGE = 50;
@@ -79,21 +81,20 @@ const querySchema = z.object({
   from: isoDate.optional(),
   to: isoDate.optional(),
   number: searchText(MAX_HISTORY_NUMBER_CHARS).optional(),
-  outcome: z
-    .string()
-    .regex(/^[a-z_]{1,32}$/, 'expected an outcome such as completed or failed')
-    .optional(),
+  outcome: z.enum([...CALL_OUTCOMES, LOST_OUTCOME]).optional(),
   q: searchText(MAX_HISTORY_SEARCH_CHARS).optional(),
   format: z.enum(['json', 'csv']).optional(),
 });
 
 /** The list's query string, checked (400 with every problem), each input bounded. */
 export function parseHistoryQuery(raw: Record<string, unknown>): HistoryQuery {
-  // Express makes `?a=1&a=2` an array: one value per parameter here.
-  const single = Object.fromEntries(
-    Object.entries(raw).map(([key, value]) => [key, Array.isArray(value) ? undefined : value]),
-  );
-  const result = querySchema.safeParse(single);
+  // Express makes `?a=1&a=2` an array (and `?a[b]=1` an object): one value per parameter, or
+  // the client learns that its second filter was not applied.
+  const repeated = Object.entries(raw).filter(([, value]) => typeof value === 'object');
+  if (repeated.length > 0) {
+    throw new BadRequestException(repeated.map(([key]) => `${key.slice(0, 64)}: give it once`));
+  }
+  const result = querySchema.safeParse(raw);
   if (!result.success) {
     throw new BadRequestException(
       result.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`),

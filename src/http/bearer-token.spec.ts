@@ -8,6 +8,11 @@ describe('bearer tokens', () => {
     expect(bearerToken('Bearer abc.def')).toBe('abc.def');
   });
 
+  it('takes the scheme in any case, as RFC 7235 says', () => {
+    expect(bearerToken('bearer abc.def')).toBe('abc.def');
+    expect(bearerToken('BEARER abc.def')).toBe('abc.def');
+  });
+
   it('reads nothing from a missing header or another scheme', () => {
     expect(bearerToken(undefined)).toBe('');
     expect(bearerToken('')).toBe('');

@@ -38,11 +38,3 @@ export function redactUrl(url: string): string {
     .join('&');
   return `${url.slice(0, start + 1)}${query}${url.slice(end)}`;
 }
-
-/** A parsed query object with the same parameters' values replaced. */
-export function redactQuery(query: unknown): unknown {
-  if (typeof query !== 'object' || query === null) return query;
-  return Object.fromEntries(
-    Object.entries(query).map(([name, value]) => [name, isSecretName(name) ? CENSOR : value]),
-  );
-}

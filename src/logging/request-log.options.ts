@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
+import { truncateText } from '../text/text-bound.js';
 import { LogThrottle } from './log-throttle.js';
 import { REFUSAL_LOG_BURST, REFUSAL_LOG_LINES_PER_S } from './refusal-log.js';
-import { redactQuery, redactUrl } from './redact-url.js';
+import { redactUrl } from './redact-url.js';
 
 /** Paths pino blanks out wherever they appear: no secret reaches a log line. */
 export const REDACTED_PATHS = [
@@ -17,8 +18,34 @@ export const REDACTED_PATHS = [
 
 const QUIET_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
+/**
+ * What of a request a log line keeps. Strangers choose a URL's length (up to Node's 16 KiB of
+ * headers) and reach public routes (the console's page and assets) as well as refused ones: a
+ * line each must stay short, or one client writes gigabytes of log a day.
+ */
+export const MAX_LOGGED_URL_CHARS = 300;
+export const MAX_LOGGED_HEADERS = 20;
+export const MAX_LOGGED_HEADER_CHARS = 200;
+
 type Req = IncomingMessage & { originalUrl?: string };
-type SerializedReq = { url?: unknown; query?: unknown };
+type SerializedReq = { url?: unknown; query?: unknown; headers?: unknown };
+
+/** A URL as a log line shows it: credentials in its query redacted, cut to its bound. */
+export function loggedUrl(url: string): string {
+  return truncateText(redactUrl(url), MAX_LOGGED_URL_CHARS);
+}
+
+/** The first MAX_LOGGED_HEADERS headers, each value cut to MAX_LOGGED_HEADER_CHARS. */
+function loggedHeaders(headers: unknown): unknown {
+  if (typeof headers !== 'object' || headers === null) return headers;
+  const kept = Object.entries(headers).slice(0, MAX_LOGGED_HEADERS);
+  return Object.fromEntries(
+    kept.map(([name, value]) => [
+      name,
+      typeof value === 'string' ? truncateText(value, MAX_LOGGED_HEADER_CHARS) : value,
+    ]),
+  );
+}
 
 /** The held-back count of a refused request's line, from customLogLevel to its message. */
 const REFUSAL_LINE = Symbol('refusalLine');
@@ -43,8 +70,10 @@ export function requestLogOptions(level: string): Options<Req, Res> {
     quietResLogger: true,
     serializers: {
       req: (req: SerializedReq) => {
-        if (typeof req.url === 'string') req.url = redactUrl(req.url);
-        req.query = redactQuery(req.query);
+        if (typeof req.url === 'string') req.url = loggedUrl(req.url);
+        // The URL carries the query, redacted and cut; the parsed copy would carry it whole.
+        req.query = undefined;
+        req.headers = loggedHeaders(req.headers);
         return req;
       },
     },
@@ -58,7 +87,7 @@ export function requestLogOptions(level: string): Options<Req, Res> {
     customSuccessObject: (req, res, val: Record<string, unknown>) =>
       isClientError(res)
         ? {
-            request: `${req.method} ${redactUrl(req.originalUrl ?? req.url ?? '')}`,
+            request: `${req.method} ${loggedUrl(req.originalUrl ?? req.url ?? '')}`,
             statusCode: res.statusCode,
             responseTime: val.responseTime,
           }
