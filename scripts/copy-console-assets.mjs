@@ -22,4 +22,7 @@ for (const vendor of VENDOR_FILES) {
   const text = rewriteVendorImports(readFileSync(source, 'utf8'), source);
   writeFileSync(join(out, 'vendor', vendor.name), text);
 }
-console.log(`console assets: ${VENDOR_FILES.length} vendored modules -> ${out}`);
+// `npm run demo` builds quietly (`--silent`): its first screen is the call, not the build.
+if (process.env.npm_config_loglevel !== 'silent') {
+  console.log(`console assets: ${VENDOR_FILES.length} vendored modules -> ${out}`);
+}
