@@ -43,8 +43,9 @@ export type TwilioBridgeAsyncOptions = typeof ASYNC_OPTIONS_TYPE & BridgeModuleO
  * @Module({
  *   imports: [
  *     TwilioBridgeModule.forRoot({
- *       openai: { apiKey: process.env.OPENAI_KEY, voice: 'marin' },
- *       twilio: { authToken: process.env.TWILIO_TOKEN },
+ *       // An empty key is refused at start with a line saying so.
+ *       openai: { apiKey: process.env.OPENAI_KEY ?? '', voice: 'marin' },
+ *       twilio: { authToken: process.env.TWILIO_TOKEN ?? '' },
  *       surfaces: { console: false },
  *     }),
  *     MyToolsModule,

@@ -203,7 +203,11 @@ export class CallRecorder {
 
   tool(result: ToolCallResult): void {
     const report = toolCallReport(result);
-    this.log.log(report.line);
+    // A handler's own exception is a bug to fix or an outage to see: its stack goes with it.
+    // Warnings, so a tool failing on every call is bounded per call like any other.
+    if (result.ok) this.log.log(report.line);
+    else
+      this.log.warn(result.thrown?.stack ? `${report.line}\n${result.thrown.stack}` : report.line);
     if (this.tools.length < MAX_RECORDED_TOOL_CALLS) {
       const { name, arguments: args, output, ok, durationMs } = report.fields;
       this.tools.push({ name, arguments: args, output, ok, ms: durationMs });

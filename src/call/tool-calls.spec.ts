@@ -4,6 +4,9 @@ import { ToolRegistry } from '../tools/tool-registry.service.js';
 import type { CallContext } from './call-context.js';
 import { ToolCallCoordinator, type ToolCallResult } from './tool-calls.js';
 
+/** The signals the `waits` tool was given, newest last. */
+const signals: AbortSignal[] = [];
+
 /** A registry with tools registered in code (discovery is not needed for these tests). */
 function registry(): ToolRegistry {
   const tools = new ToolRegistry();
@@ -19,6 +22,10 @@ function registry(): ToolRegistry {
   tools.register({ name: 'later', description: 'later' }, async () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     return 'done later';
+  });
+  tools.register({ name: 'waits', description: 'waits' }, (_args, _call, signal) => {
+    signals.push(signal);
+    return new Promise(() => undefined);
   });
   return tools;
 }
@@ -75,7 +82,7 @@ describe('ToolCallCoordinator', () => {
   it('refuses to offer a tool that is not registered, naming it and keeping the offer as it was', () => {
     const { tools, outputs } = coordinator(1000, ['echo']);
     expect(() => tools.offer(['echo', 'refund'])).toThrow(
-      'no registered tool is named "refund" (registered: echo, fails, slow, later)',
+      'no registered tool is named "refund" (registered: echo, fails, slow, later, waits)',
     );
     tools.onFunctionCall(call('echo', 'c1'));
     return settled(() => outputs.length === 1 && outputs[0].ok);
@@ -181,6 +188,42 @@ describe('ToolCallCoordinator', () => {
     await settled(() => outputs.length === 1);
     expect(outputs[0]).toMatchObject({ ok: false });
     expect(outputs[0].output).toMatch(/did not answer within 40 ms/);
+  });
+
+  it("aborts a handler's signal when the model stops waiting for it", async () => {
+    const { tools, outputs } = coordinator(40);
+    const before = signals.length;
+    tools.onFunctionCall(call('waits', 'c1'));
+    await settled(() => signals.length === before + 1);
+    const signal = signals.at(-1)!;
+    expect(signal.aborted).toBe(false);
+    await settled(() => outputs.length === 1);
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as Error).message).toBe('the tool did not answer within 40 ms');
+  });
+
+  it("aborts every running handler's signal when the call ends", async () => {
+    const { tools } = coordinator();
+    const before = signals.length;
+    tools.onFunctionCall(call('waits', 'c1'));
+    tools.onFunctionCall(call('waits', 'c2'));
+    await settled(() => signals.length === before + 2);
+    const running = signals.slice(-2);
+    tools.dispose();
+    expect(running.map((signal) => signal.aborted)).toEqual([true, true]);
+    expect((running[0].reason as Error).message).toBe('the call ended');
+  });
+
+  it('keeps what a handler threw for the log, and sends the model only its message', async () => {
+    const { tools, outputs } = coordinator(40);
+    tools.onFunctionCall(call('fails', 'c1'));
+    tools.onFunctionCall(call('slow', 'c2'));
+    await settled(() => outputs.length === 2);
+    const [thrown, late] = outputs;
+    expect(thrown.output).toBe('{"error":"no such order"}');
+    expect(thrown.thrown?.stack).toContain('no such order');
+    // The bridge's own verdicts (a timeout, invalid arguments) are not the handler's errors.
+    expect(late.thrown).toBeUndefined();
   });
 
   it('sends nothing once disposed (the call ended)', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional, Scope } from '@nestjs/common';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import { MAX_TOOL_ARGUMENTS_BYTES, type FunctionCall } from '../realtime/realtime.events.js';
-import { ToolRegistry } from '../tools/tool-registry.service.js';
+import { InvalidToolArgumentsError, ToolRegistry } from '../tools/tool-registry.service.js';
 import { CallContext } from './call-context.js';
 import { CALL_SETTINGS } from './call-providers.js';
 import type { CallSettings } from './call-settings.service.js';
@@ -12,12 +12,16 @@ export interface ToolCallResult {
   output: string;
   ok: boolean;
   durationMs: number;
+  /** What the handler itself threw (a bug, or a failure it reports), for the log's stack. */
+  thrown?: Error;
 }
 
 /** A settled tool call as the `call.tool` event and its log line tell it (both transports). */
 export function toolCallReport(result: ToolCallResult) {
+  const took = `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`;
   return {
-    line: `tool ${result.call.name} ${result.ok ? 'answered' : 'failed'} in ${result.durationMs} ms`,
+    // A failure says why (the logger cuts a long output).
+    line: result.ok ? took : `${took}: ${result.output}`,
     fields: {
       name: result.call.name,
       callId: result.call.call_id,
@@ -52,6 +56,8 @@ export class ToolCallCoordinator {
   private readonly seen = new Set<string>();
   private readonly pending = new Map<string, number>();
   private readonly finishedResponses = new Set<string>();
+  /** The running handlers' signals: aborted at their deadline, or all at once when the call ends. */
+  private readonly running = new Set<AbortController>();
   private readonly responsesWithCalls = new Set<string>();
   private disposed = false;
   private readonly timeoutMs: number;
@@ -117,6 +123,8 @@ export class ToolCallCoordinator {
 
   dispose(): void {
     this.disposed = true;
+    for (const running of this.running) running.abort(new Error('the call ended'));
+    this.running.clear();
   }
 
   private continueIfComplete(responseId: string): void {
@@ -150,17 +158,28 @@ export class ToolCallCoordinator {
       return result(asSent, { error: `tool "${call.name}" is not available on this call` }, false);
     if (!args) return result(asSent, { error: 'the arguments were not a JSON object' }, false);
     let timer: NodeJS.Timeout | undefined;
+    const running = new AbortController();
+    this.running.add(running);
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ToolTimeoutError(this.timeoutMs)), this.timeoutMs);
+        timer = setTimeout(() => {
+          const late = new ToolTimeoutError(this.timeoutMs);
+          running.abort(late);
+          reject(late);
+        }, this.timeoutMs);
       });
       // Validation runs inside the time limit too: zod refinements may be async.
-      const output = await Promise.race([tool.invoke(args, this.context), timeout]);
+      const output = await Promise.race([tool.invoke(args, this.context, running.signal), timeout]);
       return result(args, output, true);
     } catch (error) {
-      return result(args, { error: (error as Error).message || 'the tool failed' }, false);
+      const failure = error instanceof Error ? error : new Error(String(error));
+      const failed = result(args, { error: failure.message || 'the tool failed' }, false);
+      const ours =
+        failure instanceof ToolTimeoutError || failure instanceof InvalidToolArgumentsError;
+      return ours ? failed : { ...failed, thrown: failure };
     } finally {
       clearTimeout(timer);
+      this.running.delete(running);
     }
   }
 }

@@ -14,11 +14,11 @@ export type ResolverOption<T> = Type<T> | { useExisting: InjectionToken };
 export interface BridgeSurfaces {
   /** `/console` and `/console/api` (also needs `api.token`) */
   console?: boolean;
-  /** `/api/calls`: place, list, follow, hang up and transfer calls */
+  /** `/api/calls` (place, list, follow, hang up and transfer calls) and `/api/history` */
   callControl?: boolean;
   /** `/metrics` (the counters are still kept) */
   metrics?: boolean;
-  /** `/health/live` and `/health/ready` */
+  /** `/health` (liveness) and `/health/ready` (readiness) */
   health?: boolean;
   /** `/api/openai/webhook`, OpenAI's SIP webhook (also needs `sip.webhookSecret`) */
   sipWebhook?: boolean;

@@ -66,4 +66,35 @@ describe('the testing kit', () => {
     expect(JSON.parse(tool.output)).toMatchObject({ hours: 'closed' });
     expect(await (await fetch(`${bridge.baseUrl}/orders`)).json()).toEqual(['order-1']);
   });
+
+  it('calls an app whose settings name its production host, on loopback', async () => {
+    @Module({
+      imports: [
+        TwilioBridgeModule.forRoot({
+          publicUrl: 'https://voice.example.com',
+          history: { enabled: false },
+        }),
+      ],
+    })
+    class ProductionAppModule {}
+    bridge = await startBridgeTest({ module: ProductionAppModule });
+
+    const call = await bridge.placeCall({ from: '+15550003333', to: '+15550004444' });
+
+    expect(call.events()).toContainEqual(
+      expect.objectContaining({ event: 'call.started', from: '+15550003333', to: '+15550004444' }),
+    );
+  });
+
+  it('fails a step on a call that has ended at once, saying so', async () => {
+    bridge = await startBridgeTest();
+    const call = await bridge.placeCall();
+    await call.hangUp();
+
+    const started = Date.now();
+    await expect(call.callerSays('Hello?')).rejects.toThrow(
+      /callerSays\("Hello\?"\): call CA\w+ has already ended \(outcome completed/,
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
 });

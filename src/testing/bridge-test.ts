@@ -76,9 +76,12 @@ export class BridgeTest {
    * A call comes in, as Twilio places it: the signed voice webhook, then the signed media stream
    * with the token the TwiML gave, `connected`/`start`. Resolves once the bridge has set up the
    * model's session. Place calls one at a time (await each): a call is matched to the model
-   * session that opens after it.
+   * session that opens after it. `from` and `to` are the numbers Twilio's webhook gives
+   * (defaults +15550001111 and +15550002222: name them when a resolver decides by them).
    */
-  async placeCall(options: { from?: string; callSid?: string } = {}): Promise<TestCall> {
+  async placeCall(
+    options: { from?: string; to?: string; callSid?: string } = {},
+  ): Promise<TestCall> {
     const sessions = this.model.connections.length;
     const twilio = await FakeTwilioCall.dial(this.baseUrl, {
       ...options,
@@ -179,7 +182,7 @@ function withSettings(
   settings: BridgeSettings,
 ): BridgeConfig {
   if (!(options instanceof PreloadedConfig)) {
-    return loadBridgeConfig(mergeSettings(options ?? {}, settings));
+    return onLoopback(loadBridgeConfig(mergeSettings(options ?? {}, settings)), settings);
   }
   // A configuration loaded beforehand: the test's settings, parsed alone, replace its values.
   const parsed = loadBridgeConfig(settings).env;
@@ -189,7 +192,16 @@ function withSettings(
       parsed[key as keyof typeof parsed],
     ]),
   );
-  return { ...options.config, env: { ...options.config.env, ...picked } };
+  return onLoopback({ ...options.config, env: { ...options.config.env, ...picked } }, settings);
+}
+
+/**
+ * The app's public URL names its production host, where the kit's Twilio cannot go: signatures
+ * and the stream URL follow the loopback request's Host instead, unless the test names one.
+ */
+function onLoopback(config: BridgeConfig, settings: BridgeSettings): BridgeConfig {
+  if (settings.publicUrl !== undefined) return config;
+  return { ...config, env: { ...config.env, PUBLIC_URL: undefined } };
 }
 
 /** `over` on `base`, group by group (`{ openai: { model } }` keeps the base's `openai.apiKey`). */

@@ -52,6 +52,7 @@ export class TestCall {
    * the bridge has reported the caller's turn (`call.transcript`).
    */
   async callerSays(text: string, options: { audioMs?: number } = {}): Promise<void> {
+    this.stillLive(`callerSays("${text}")`);
     const itemId = this.model.speechStarted();
     const audioMs = options.audioMs ?? DEFAULT_SPEECH_MS;
     await this.speak(audioMs);
@@ -70,6 +71,7 @@ export class TestCall {
    * response, then response.done). Resolves with the output the bridge sent back to the model.
    */
   async modelCallsTool(name: string, args: unknown): Promise<ScriptedToolCall> {
+    this.stillLive(`modelCallsTool("${name}")`);
     const call = await this.model.callTool(name, args, STEP_TIMEOUT_MS);
     this.toolCalls.push(call);
     return call;
@@ -81,6 +83,7 @@ export class TestCall {
    * Twilio; Twilio then plays it in real time.
    */
   async modelSays(text: string, options: { audioMs?: number } = {}): Promise<void> {
+    this.stillLive(`modelSays("${text}")`);
     const frames = this.twilio.framesOf('media').length;
     const audioMs = options.audioMs ?? Math.max(500, text.split(/\s+/).length * 250);
     this.model.speak(text, modelAudio(audioMs, this.model.outputFormat()));
@@ -97,6 +100,7 @@ export class TestCall {
    * stopped hearing it (`conversation.item.truncate`); returns the ms of the answer heard.
    */
   async interrupt(text = 'Sorry, one more thing', options: { audioMs?: number } = {}) {
+    this.stillLive(`interrupt("${text}")`);
     const clears = this.twilio.framesOf('clear').length;
     const truncates = this.model.eventsOfType('conversation.item.truncate').length;
     const itemId = this.model.speechStarted();
@@ -155,6 +159,16 @@ export class TestCall {
       .map(({ role, text, interrupted }) =>
         interrupted ? { role, text, interrupted } : { role, text },
       );
+  }
+
+  /** A step on a call that has ended fails at once, saying so, instead of timing out. */
+  private stillLive(step: string): void {
+    const ended = this.events().find((e): e is CallEndedEvent => e.event === 'call.ended');
+    if (ended) {
+      throw new Error(
+        `${step}: call ${this.callSid} has already ended (outcome ${ended.outcome}: ${ended.reason})`,
+      );
+    }
   }
 
   private transcriptOf(role: TranscriptLine['role']): TranscriptLine[] {

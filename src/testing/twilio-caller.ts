@@ -72,6 +72,8 @@ export interface CallerOptions {
   acknowledgeMarks?: boolean;
   /** The caller's number the webhook gives (default +15550001111). */
   from?: string;
+  /** The number called, as the webhook gives it (default +15550002222). */
+  to?: string;
   /** The account's auth token that signs the webhook and the upgrade (default TEST_AUTH_TOKEN). */
   authToken?: string;
   /** The voice webhook's path (default /api/twiml). */
@@ -142,7 +144,7 @@ export class FakeTwilioCall {
       {
         CallSid: callSid,
         From: options.from ?? '+15550001111',
-        To: '+15550002222',
+        To: options.to ?? '+15550002222',
         AccountSid: TEST_ACCOUNT_SID,
       },
       { authToken: options.authToken, path: options.path },

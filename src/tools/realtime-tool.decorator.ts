@@ -22,8 +22,17 @@ export type NoParameters = z.ZodObject<Record<never, never>>;
 /** What a tool's handler receives: the schema's output for zod, an unchecked object otherwise. */
 export type ToolArguments<P> = P extends z.core.$ZodType ? z.output<P> : Record<string, unknown>;
 
-/** A tool's handler: validated arguments and the call it runs in; the result goes to the model. */
-export type ToolHandler<P = NoParameters> = (args: ToolArguments<P>, call: CallContext) => unknown;
+/**
+ * A tool's handler: validated arguments, the call it runs in, and a signal aborted when the
+ * model stops waiting for it (TOOL_TIMEOUT_MS passed, or the call ended). The result goes to the
+ * model. Pass the signal on (`fetch(url, { signal })`) so that work the model was told failed
+ * does not carry on: a payment that "timed out" must not complete a second later.
+ */
+export type ToolHandler<P = NoParameters> = (
+  args: ToolArguments<P>,
+  call: CallContext,
+  signal: AbortSignal,
+) => unknown;
 
 export interface RealtimeToolOptions<P extends ToolParameters = ToolParameters> {
   /** The name the model calls it by: letters, digits, `_` and `-`. */
@@ -49,7 +58,9 @@ export interface RealtimeToolOptions<P extends ToolParameters = ToolParameters> 
  * not called. The method's first parameter must accept what the schema produces: a handler
  * declared for other arguments does not compile. What it returns (or resolves to) is sent back
  * to the model as the function call output (strings as they are, anything else as JSON);
- * throwing sends the model an error output instead.
+ * throwing sends the model an error output with the error's message instead (so throw messages
+ * the model may read), and logs the error with its stack. The third parameter, an AbortSignal,
+ * is aborted when the model stops waiting (TOOL_TIMEOUT_MS, or the call ended).
  *
  * The provider may be a singleton or per call (`Scope.REQUEST`): a per-call provider's tool runs
  * on that call's instance, created the first time the call needs it.

@@ -22,7 +22,9 @@ describe('ToolRegistry', () => {
       { name: 'add', description: 'Adds', parameters: z.object({ a: z.number(), b: z.number() }) },
       ({ a, b }) => a + b,
     );
-    await expect(registry.get('add')!.invoke({ a: 2, b: 3 }, call)).resolves.toBe(5);
+    await expect(
+      registry.get('add')!.invoke({ a: 2, b: 3 }, call, new AbortController().signal),
+    ).resolves.toBe(5);
   });
 
   it('rejects invalid arguments with a message for the model, without calling the handler', async () => {
@@ -31,7 +33,7 @@ describe('ToolRegistry', () => {
       { name: 'add', description: 'Adds', parameters: z.object({ a: z.number() }) },
       () => ++calls,
     );
-    const result = registry.get('add')!.invoke({ a: 'two' }, call);
+    const result = registry.get('add')!.invoke({ a: 'two' }, call, new AbortController().signal);
     await expect(result).rejects.toBeInstanceOf(InvalidToolArgumentsError);
     await expect(result).rejects.toThrow(
       /^invalid arguments for add: a: Invalid input: expected number, received string\. Call add again/,

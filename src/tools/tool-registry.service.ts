@@ -31,7 +31,7 @@ export interface RegisteredTool {
    * Validates the arguments, then runs the handler. Rejects with InvalidToolArgumentsError
    * (the handler not called) or with whatever the handler threw.
    */
-  invoke(args: Record<string, unknown>, call: CallContext): Promise<unknown>;
+  invoke(args: Record<string, unknown>, call: CallContext, signal: AbortSignal): Promise<unknown>;
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -81,12 +81,12 @@ export class ToolRegistry {
       description,
       source,
       parameters: compiled.jsonSchema,
-      invoke: async (args, call) => {
+      invoke: async (args, call, signal) => {
         const parsed = await compiled.parse(args);
         if (!parsed.ok) throw new InvalidToolArgumentsError(name, parsed.problems);
         // parse() ran P's own schema (or, for a raw JSON Schema, checked for an object), so the
         // value is what P produces: the one place the handler's argument type is asserted.
-        return handler(parsed.value as ToolArguments<P>, call);
+        return handler(parsed.value as ToolArguments<P>, call, signal);
       },
     });
     this.log.log(`tool ${name} registered (${source})`);

@@ -63,6 +63,8 @@ async function callIn(app: INestApplicationContext, callSid: string): Promise<Ca
   return moduleRef.resolve(CallContext, contextId, { strict: false });
 }
 
+const signal = new AbortController().signal;
+
 describe('ToolExplorer', () => {
   beforeAll(() => {
     Logger.overrideLogger(false);
@@ -72,8 +74,8 @@ describe('ToolExplorer', () => {
     const app = await start([Counter]);
     const tool = app.get(ToolRegistry).get('count')!;
     const call = await callIn(app, 'CA1');
-    await tool.invoke({ by: 2 }, call);
-    await expect(tool.invoke({ by: 3 }, call)).resolves.toBe(5);
+    await tool.invoke({ by: 2 }, call, signal);
+    await expect(tool.invoke({ by: 3 }, call, signal)).resolves.toBe(5);
     expect(tool.source).toBe('Counter.add');
     await app.close();
   });
@@ -84,12 +86,12 @@ describe('ToolExplorer', () => {
     const app = await start([{ provide: 'NOTES', useClass: PerCallNotes, scope: Scope.REQUEST }]);
     const tool = app.get(ToolRegistry).get('note')!;
     const [a, b] = await Promise.all([callIn(app, 'CA_A'), callIn(app, 'CA_B')]);
-    await tool.invoke({ text: 'one' }, a);
-    await expect(tool.invoke({ text: 'two' }, a)).resolves.toEqual({
+    await tool.invoke({ text: 'one' }, a, signal);
+    await expect(tool.invoke({ text: 'two' }, a, signal)).resolves.toEqual({
       callSid: 'CA_A',
       notes: ['one', 'two'],
     });
-    await expect(tool.invoke({ text: 'three' }, b)).resolves.toEqual({
+    await expect(tool.invoke({ text: 'three' }, b, signal)).resolves.toEqual({
       callSid: 'CA_B',
       notes: ['three'],
     });

@@ -6,7 +6,7 @@ import { contextIdOf } from '../call/live-call-context.js';
 import { REALTIME_TOOL_METADATA, type RealtimeToolOptions } from './realtime-tool.decorator.js';
 import { ToolRegistry } from './tool-registry.service.js';
 
-type Method = (args: unknown, call: CallContext) => unknown;
+type Method = (args: unknown, call: CallContext, signal: AbortSignal) => unknown;
 
 /**
  * Finds `@RealtimeTool` methods on the providers of every module at start-up (Nest's
@@ -62,7 +62,11 @@ export class ToolExplorer implements OnModuleInit {
     }
     if (wrapper.isDependencyTreeStatic()) {
       const method = (instance as Record<string, Method>)[methodName];
-      this.registry.register(options, (args, call) => method.call(instance, args, call), source);
+      this.registry.register(
+        options,
+        (args, call, signal) => method.call(instance, args, call, signal),
+        source,
+      );
       return;
     }
     const moduleRef = wrapper.host?.getProviderByKey<ModuleRef>(ModuleRef)?.instance;
@@ -71,13 +75,13 @@ export class ToolExplorer implements OnModuleInit {
     }
     this.registry.register(
       options,
-      async (args, call) => {
+      async (args, call, signal) => {
         const perCall = await moduleRef.resolve<unknown, Record<string, Method>>(
           wrapper.token,
           contextIdOf(call),
           { strict: true },
         );
-        return perCall[methodName](args, call);
+        return perCall[methodName](args, call, signal);
       },
       source,
     );
