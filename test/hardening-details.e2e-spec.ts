@@ -224,10 +224,29 @@ describe('hardening details', () => {
       ).toHaveLength(1);
     });
 
+    it('refuses its own token with another caller or profile than the TwiML gave', async () => {
+      const changes: Record<string, string>[] = [
+        { From: '+19005550199' },
+        { profile: 'vip-unlisted' },
+      ];
+      for (const changed of changes) {
+        const callSid = await startUnsigned((own) => ({ ...own, ...changed }));
+        expect(
+          bridge!.logs.matching(
+            new RegExp(
+              `callSid=${callSid}: start.customParameters \\(From, To, Direction, profile\\) differ`,
+            ),
+          ),
+        ).toHaveLength(1);
+        await bridge!.close();
+        bridge = undefined;
+      }
+    });
+
     it('refuses an expired token', async () => {
       const callSid = await startUnsigned((own) => ({
         ...own,
-        token: tokens.issue(own.CallSid, Date.now() - 120_000),
+        token: tokens.issue(own.CallSid, {}, Date.now() - 120_000),
       }));
       expect(
         bridge!.logs.matching(new RegExp(`callSid=${callSid}: stream token expired`)),

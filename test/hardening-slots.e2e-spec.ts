@@ -144,14 +144,18 @@ describe('hardening: slots and CPU before start', () => {
     const apiToken = 'e2e-api-token-5c1f7a9d0b3e42c8';
     const baseUrl = await startWith({ API_TOKEN: apiToken });
     const callSid = testSid('CA');
-    const stream = parseStreamTwiml(await (await postTwiml(baseUrl, { CallSid: callSid })).text());
+    const stream = parseStreamTwiml(
+      await (await postTwiml(baseUrl, { CallSid: callSid, From: '+15550001111' })).text(),
+    );
     const call = await FakeTwilioCall.open(stream, { callSid });
     sockets.push(call);
+    // The caller's number as the TwiML gave it (the stream token is bound to it), with control
+    // characters in between; and a parameter of Twilio's own with them in its name and value.
     call.start({
       customParameters: {
         ...stream.parameters,
-        From: '+15550001111\r\nwarn [Forged] a line of our own\u001b[31m',
-        'pro\u0000file': 'sales\u0007',
+        From: '+1555\r\n000\u001b1111\u0007',
+        'No\u0000te': 'a line\r\nwarn [Forged] of our own\u0007',
       },
     });
     await (await openai.connection(0)).waitFor('session.update');
@@ -159,10 +163,7 @@ describe('hardening: slots and CPU before start', () => {
       await fetch(`${baseUrl}/api/calls`, { headers: { authorization: `Bearer ${apiToken}` } })
     ).json()) as { calls: { callSid: string; from?: string; profile?: string }[] };
     const entry = listed.calls.find((listedCall) => listedCall.callSid === callSid);
-    expect(entry).toMatchObject({
-      from: '+15550001111warn [Forged] a line of our own[31m',
-      profile: 'sales',
-    });
+    expect(entry).toMatchObject({ from: '+15550001111' });
     // eslint-disable-next-line no-control-regex
     expect(bridge!.logs.matching(/[\u0000-\u001f\u007f]/)).toEqual([]);
   });

@@ -10,7 +10,7 @@ import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
 import type { StartFrame } from '../twilio/media-stream.messages.js';
 import { isAccountSid, isCallSid } from '../twilio/sids.js';
 import { StreamReplayMemory } from '../twilio/stream-replay-memory.js';
-import { StreamTokenService } from '../twilio/stream-token.service.js';
+import { BOUND_STREAM_PARAMETERS, StreamTokenService } from '../twilio/stream-token.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 
 /** Custom parameters only the bridge itself reads; kept out of the call's context. */
@@ -59,7 +59,10 @@ export class StreamStarter {
     if (!isCallSid(callSid)) return 'start.callSid is not a Twilio call SID';
     if (!isAccountSid(accountSid)) return 'start.accountSid is not a Twilio account SID';
     if (this.signatures.enabled) {
-      const verdict = this.streamTokens.verify(callSid, customParameters.token);
+      const verdict = this.streamTokens.verify(callSid, customParameters);
+      if (verdict === 'mismatched') {
+        return `start.customParameters (${BOUND_STREAM_PARAMETERS.join(', ')}) differ from what the stream token was issued for`;
+      }
       if (verdict !== 'valid') return `stream token ${verdict}`;
     }
     const expectedAccount = this.twilioCfg.accountSid;

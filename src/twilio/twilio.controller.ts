@@ -21,10 +21,10 @@ import { CallSettingsService } from '../call/call-settings.service.js';
 import { recordingConfig, type RecordingConfig } from '../config/config.namespaces.js';
 import { isAccountSid, isCallSid } from './sids.js';
 import { StreamReplayMemory } from './stream-replay-memory.js';
-import { StreamTokenService } from './stream-token.service.js';
+import { StreamTokenService, type BoundStreamParameters } from './stream-token.service.js';
 import { StreamUrlService } from './stream-url.service.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
-import { busyTwiml, noStreamTwiml, streamTwiml } from './twiml.js';
+import { busyTwiml, noStreamTwiml, streamTwiml, twimlText } from './twiml.js';
 
 /** The voice webhook Twilio calls when a call comes in: TwiML that opens the media stream. */
 @Controller('api')
@@ -83,6 +83,16 @@ export class TwilioController {
     const to = text(fields, 'To');
     // The profile travels as a short key, so the stream may land on any instance.
     const profile = this.settings.profileFor(text(req.query, 'profile'), to);
+    // As the TwiML writes them (cut and cleaned), which is what Twilio's `start` gives back.
+    const written = (value: string | undefined) =>
+      value === undefined ? undefined : twimlText(value);
+    const bound: BoundStreamParameters = {
+      From: written(text(fields, 'From')),
+      To: written(to),
+      // inbound | outbound-api | outbound-dial: the console shows it.
+      Direction: written(text(fields, 'Direction')),
+      profile: written(profile),
+    };
     return streamTwiml({
       // The caller is told before anything is recorded (the recording starts with the stream).
       notice: this.recording.recording ? this.recording.recordingNotice : undefined,
@@ -95,12 +105,8 @@ export class TwilioController {
         // Parameters an outbound call was started with; ours below win on a name clash.
         ...(await this.plans.get(callSid))?.parameters,
         CallSid: callSid,
-        From: text(fields, 'From'),
-        To: to,
-        // inbound | outbound-api | outbound-dial: the console shows it.
-        Direction: text(fields, 'Direction'),
-        profile,
-        token: this.streamTokens.issue(callSid),
+        ...bound,
+        token: this.streamTokens.issue(callSid, bound),
       },
     });
   }
