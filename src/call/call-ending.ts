@@ -1,7 +1,7 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
-import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
+import type { CallOutcome } from './call-outcome.js';
 import { CallContext } from './call-context.js';
 import { CallLogger } from './call-logger.js';
 import { CallScope } from './call-scope.js';

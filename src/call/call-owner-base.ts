@@ -1,5 +1,5 @@
 import { Injectable, Scope } from '@nestjs/common';
-import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
+import type { CallOutcome } from './call-outcome.js';
 import { CallActivity } from './call-activity.js';
 import type { CallSessionUpdate, TranscriptTurn } from './call-context.js';
 import { CallEnding } from './call-ending.js';

@@ -11,7 +11,8 @@ import {
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
 import { addTokenUsage, emptyTokenUsage } from './token-usage.js';
 import { directionOf } from './call-direction.js';
-import { BridgeMetrics, type CallOutcome } from '../metrics/bridge-metrics.service.js';
+import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
+import type { CallOutcome } from './call-outcome.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import { CallContext } from './call-context.js';
 import { CallLogger } from './call-logger.js';

@@ -2,11 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CallDirectory } from '../directory/call-directory.js';
 import { limitsConfig } from '../config/config.namespaces.js';
 import type { LimitsConfig } from '../config/config.namespaces.js';
-import {
-  BridgeMetrics,
-  type CallOutcome,
-  type LiveCallStats,
-} from '../metrics/bridge-metrics.service.js';
+import { BridgeMetrics, type LiveCallStats } from '../metrics/bridge-metrics.service.js';
+import type { CallOutcome } from './call-outcome.js';
 import type { TokenUsage } from '../events/call-events.js';
 import type { CallActivity } from './call-activity.js';
 import type { CallContext } from './call-context.js';

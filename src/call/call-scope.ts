@@ -1,6 +1,6 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
+import type { CallOutcome } from './call-outcome.js';
 import type { TranscriptTurn } from './call-context.js';
 import { CallLogger } from './call-logger.js';
 import { CallStart } from './call-start.js';

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
-import { CALL_OUTCOMES } from '../metrics/bridge-metrics.service.js';
+import { CALL_OUTCOMES } from '../call/call-outcome.js';
 import { LOST_OUTCOME } from './history-record.js';
 
 /** Calls one page lists unless `limit` says otherwise, and the most it may say. */

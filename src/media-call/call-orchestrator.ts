@@ -1,7 +1,7 @@
 import { Injectable, Scope } from '@nestjs/common';
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { base64DecodedLength } from '../text/json-guards.js';
-import type { CallOutcome } from '../metrics/bridge-metrics.service.js';
+import type { CallOutcome } from '../call/call-outcome.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { BargeIn } from './barge-in.js';

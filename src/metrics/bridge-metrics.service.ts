@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { CallOutcome } from '../call/call-outcome.js';
 import type { BusRejection } from '../directory/bus-envelope.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BoundedLabel } from './bounded-label.js';
@@ -12,17 +13,6 @@ export interface LiveCallStats {
   /** Upstream reconnects (the console shows them; not a metric of their own). */
   reconnects?: number;
 }
-
-/** How a call ended, as its record, its event and the call counter say it. */
-export const CALL_OUTCOMES = [
-  'completed',
-  'transferred',
-  'timeout',
-  'failed',
-  'refused',
-  'shutdown',
-] as const;
-export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 export type StreamRefusal =
   | 'pending_pool_full'
