@@ -59,4 +59,39 @@ describe('request log lines', () => {
       responseTime: 1,
     });
   });
+
+  it("writes a public route's answer as a short, throttled line, and an API answer in full", () => {
+    const fresh = requestLogOptions('info');
+    const level = fresh.customLogLevel as (req: IncomingMessage, res: ServerResponse) => string;
+    const object = fresh.customSuccessObject as (
+      req: IncomingMessage,
+      res: ServerResponse,
+      val: Record<string, unknown>,
+    ) => Record<string, unknown>;
+    const ok = { statusCode: 200 } as ServerResponse;
+    const page = (url: string) => ({ method: 'GET', url }) as IncomingMessage;
+
+    for (const url of [
+      '/console',
+      '/console/',
+      '/console/session',
+      '/console/assets/app.js',
+      '/voice/console?x',
+    ]) {
+      expect(Object.keys(object(page(url), ok, { responseTime: 1 }))).toEqual([
+        'request',
+        'statusCode',
+        'responseTime',
+      ]);
+    }
+    for (const url of ['/console/api/calls', '/api/calls?next=/console']) {
+      expect(object(page(url), ok, { responseTime: 1 })).toHaveProperty('req');
+      expect(level(page(url), ok)).toBe('info');
+    }
+    const levels = Array.from({ length: 200 }, () =>
+      level(page('/console'), { ...ok } as ServerResponse),
+    );
+    expect(levels.filter((l) => l === 'info').length).toBeLessThan(60);
+    expect(levels.at(-1)).toBe('silent');
+  });
 });

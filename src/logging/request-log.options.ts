@@ -19,6 +19,13 @@ export const REDACTED_PATHS = [
 const QUIET_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
 /**
+ * Routes anyone may call without proving anything, answered 2xx: the console's page, its static
+ * files and its session probe (under whatever prefix the bridge is mounted). Their lines are
+ * short and throttled like refusals: a request loop on them must not become a log flood.
+ */
+const PUBLIC_PATHS = /\/console(\/assets\/.+|\/session)?\/?$/;
+
+/**
  * What of a request a log line keeps. Strangers choose a URL's length (up to Node's 16 KiB of
  * headers) and reach public routes (the console's page and assets) as well as refused ones: a
  * line each must stay short, or one client writes gigabytes of log a day.
@@ -52,6 +59,9 @@ const REFUSAL_LINE = Symbol('refusalLine');
 type Res = ServerResponse & { [REFUSAL_LINE]?: string };
 
 const isClientError = (res: ServerResponse) => res.statusCode >= 400 && res.statusCode < 500;
+/** A line a stranger can cause at will: a refusal, or a public route's answer. */
+const isStrangers = (req: Req, res: ServerResponse) =>
+  isClientError(res) || PUBLIC_PATHS.test((req.originalUrl ?? req.url ?? '').split('?')[0]);
 
 /**
  * pino-http's request lines. A request's own log lines carry only its `reqId` (quietReqLogger),
@@ -62,6 +72,7 @@ const isClientError = (res: ServerResponse) => res.statusCode >= 400 && res.stat
  */
 export function requestLogOptions(level: string): Options<Req, Res> {
   const refusals = new LogThrottle(REFUSAL_LOG_LINES_PER_S, REFUSAL_LOG_BURST);
+  const publicLines = new LogThrottle(REFUSAL_LOG_LINES_PER_S, REFUSAL_LOG_BURST);
   return {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -77,15 +88,16 @@ export function requestLogOptions(level: string): Options<Req, Res> {
         return req;
       },
     },
-    customLogLevel: (_req, res, err) => {
-      if (err || !isClientError(res)) return 'info';
-      const line = refusals.line('request refused');
+    customLogLevel: (req, res, err) => {
+      if (err || !isStrangers(req, res)) return 'info';
+      const throttle = isClientError(res) ? refusals : publicLines;
+      const line = throttle.line(isClientError(res) ? 'request refused' : 'request completed');
       if (line === undefined) return 'silent';
       res[REFUSAL_LINE] = line;
       return 'info';
     },
     customSuccessObject: (req, res, val: Record<string, unknown>) =>
-      isClientError(res)
+      isStrangers(req, res)
         ? {
             request: `${req.method} ${loggedUrl(req.originalUrl ?? req.url ?? '')}`,
             statusCode: res.statusCode,
