@@ -23,13 +23,18 @@ describe('production logs', () => {
 
   const lines = () => service!.jsonLines() as RequestLine[];
 
-  it('log request lines with Authorization and X-Twilio-Signature redacted', async () => {
+  /** The built service in production mode, with the console and the API on. */
+  async function startService(): Promise<ServiceProcess> {
     service = await ServiceProcess.start({
       OPENAI_API_KEY: 'sk-x',
       TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
       API_TOKEN,
     });
-    const { baseUrl } = service;
+    return service;
+  }
+
+  it('log request lines with Authorization and X-Twilio-Signature redacted', async () => {
+    const { baseUrl } = await startService();
 
     const listed = await fetch(`${baseUrl}/api/calls`, {
       headers: { authorization: `Bearer ${API_TOKEN}` },
@@ -52,18 +57,13 @@ describe('production logs', () => {
     expect(twiml.req!.headers!['x-twilio-signature']).toBe('[redacted]');
     // The refusal is one short line, with no headers to leak.
     expect(lines().find((line) => line.request === 'POST /api/twiml')).toBeDefined();
-    expect(service.logs).not.toContain(API_TOKEN);
-    expect(service.logs).not.toContain(signature);
-    expect(service.logs).not.toContain(signature.replace(/=+$/, ''));
+    expect(service!.logs).not.toContain(API_TOKEN);
+    expect(service!.logs).not.toContain(signature);
+    expect(service!.logs).not.toContain(signature.replace(/=+$/, ''));
   }, 30000);
 
   it("keep the line of a stranger's request short, whatever its URL and headers", async () => {
-    service = await ServiceProcess.start({
-      OPENAI_API_KEY: 'sk-x',
-      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-      API_TOKEN,
-    });
-    const { baseUrl } = service;
+    const { baseUrl } = await startService();
     const padding = 'a'.repeat(12_000);
     const headers = { 'x-padding': 'b'.repeat(3000), 'user-agent': 'c'.repeat(800) };
     // A public route (answered 200) and a refused one (401), each with a 12 KB URL.
@@ -73,18 +73,13 @@ describe('production logs', () => {
     const stranger = (line: RequestLine) =>
       (line.req?.url ?? line.request ?? '').includes('aaaaaaaaaa');
     await waitUntil(() => lines().filter(stranger).length === 2, 'both request lines');
-    const written = service.logs.split('\n').filter((line) => line.includes('aaaaaaaaaa'));
+    const written = service!.logs.split('\n').filter((line) => line.includes('aaaaaaaaaa'));
     expect(written).toHaveLength(2);
     for (const line of written) expect(line.length).toBeLessThan(2000);
   }, 30000);
 
   it('never log a console session cookie, sent or set', async () => {
-    service = await ServiceProcess.start({
-      OPENAI_API_KEY: 'sk-x',
-      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-      API_TOKEN,
-    });
-    const { baseUrl } = service;
+    const { baseUrl } = await startService();
     const login = await fetch(`${baseUrl}/console/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -106,6 +101,6 @@ describe('production logs', () => {
     expect(read.req!.headers!.cookie).toBe('[redacted]');
     const set = lines().find((line) => line.req?.url === '/console/login')!;
     expect(set.res!.headers!['set-cookie']).toBe('[redacted]');
-    expect(service.logs).not.toContain(sessionId);
+    expect(service!.logs).not.toContain(sessionId);
   }, 30000);
 });
