@@ -96,6 +96,55 @@ describe('ResponseScheduler', () => {
     expect(h.scheduler.onError({ code: 'other', event_id: 'evt-99' })).toBe(false);
   });
 
+  it('takes an untagged (null) response for the server own once the server has echoed a tag', () => {
+    const h = new Harness();
+    const created: string[] = [];
+    h.scheduler.request({ reason: 'greeting' });
+    h.created('resp_1');
+    h.done({ id: 'resp_1', status: 'completed' });
+    h.scheduler.request({ reason: 'tool output', onCreated: (id) => created.push(id) });
+    h.scheduler.onCreated({ id: 'resp_vad', metadata: null });
+    expect(created).toEqual([]);
+    expect(
+      h.scheduler.onError({ code: 'conversation_already_has_active_response', event_id: 'evt-2' }),
+    ).toBe(true);
+    h.done({ id: 'resp_vad', status: 'completed' });
+    h.created('resp_ours');
+    expect(created).toEqual(['resp_ours']);
+  });
+
+  it('takes back a guess: an untagged response taken for ours whose request then collided', () => {
+    const h = new Harness();
+    const created: string[] = [];
+    const claimed: string[] = [];
+    h.scheduler.request({ reason: 'tool output', onCreated: (id) => created.push(id) });
+    h.scheduler.claimNextCreated((id) => claimed.push(id));
+    // No tag seen from this server yet: the oldest of ours is the best guess.
+    h.scheduler.onCreated({ id: 'resp_vad', metadata: null });
+    expect(created).toEqual(['resp_vad']);
+    expect(
+      h.scheduler.onError({ code: 'conversation_already_has_active_response', event_id: 'evt-1' }),
+    ).toBe(true);
+    expect(h.creates()).toHaveLength(1);
+    h.done({ id: 'resp_vad', status: 'completed' });
+    expect(h.creates()).toHaveLength(2);
+    h.created('resp_ours');
+    expect(created).toEqual(['resp_vad', 'resp_ours']);
+    expect(claimed).toEqual(['resp_vad', 'resp_ours']);
+  });
+
+  it('keeps the guess of a server that never echoes tags (a minimal fake)', () => {
+    const h = new Harness();
+    const created: string[] = [];
+    h.scheduler.request({ reason: 'tool output', onCreated: (id) => created.push(id) });
+    h.scheduler.onCreated({ id: 'resp_1', metadata: null });
+    h.done({ id: 'resp_1', status: 'completed' });
+    h.scheduler.request({ reason: 'keypad', onCreated: (id) => created.push(id) });
+    h.scheduler.onCreated({ id: 'resp_2' });
+    expect(created).toEqual(['resp_1', 'resp_2']);
+    expect(h.scheduler.busy).toBe(true);
+  });
+
   it('merges plain requests and bounds the queue', () => {
     const h = new Harness();
     h.scheduler.onCreated({ id: 'resp_1' });

@@ -42,6 +42,13 @@ interface Sent {
   eventId: string;
 }
 
+/** A response taken for ours without our tag: an error about its request takes that back. */
+interface Guess {
+  responseId: string;
+  sent: Sent;
+  claim?: (responseId: string) => void;
+}
+
 /**
  * One response at a time, and never silent air. A `response.create` while a response is active
  * only earns `conversation_already_has_active_response`, so requests wait for the active one's
@@ -61,6 +68,9 @@ export class ResponseScheduler {
   private readonly requests = new Map<string, ResponseRequest>();
   private readonly discarded = new Set<string>();
   private claim?: (responseId: string) => void;
+  /** The server has echoed our tag once: an untagged response is then never ours. */
+  private echoes = false;
+  private guess?: Guess;
   private sequence = 0;
   private readonly recoveryMessage: string;
 
@@ -120,18 +130,27 @@ export class ResponseScheduler {
     this.sink.send(realtimeOutbound.responseCancel(this.activeId));
   }
 
-  onCreated(response: { id: string; metadata?: Record<string, string> }): void {
+  onCreated(response: { id: string; metadata?: Record<string, string> | null }): void {
     this.activeId = response.id;
     const awaiting = this.awaiting;
     if (!awaiting) return;
     const tag = response.metadata?.[REQUEST_KEY];
-    // Without our tag it is the server's own (VAD) response, unless the server sent no metadata
-    // at all, where the oldest of ours is the best guess.
-    if (tag !== undefined ? tag !== awaiting.id : response.metadata !== undefined) return;
+    if (tag !== undefined && tag !== awaiting.id) return;
+    const claim = this.claim;
+    if (tag !== undefined) {
+      this.echoes = true;
+      this.guess = undefined;
+    } else if (this.echoes || response.metadata) {
+      // OpenAI echoes a request's metadata: untagged, this is the server's own (VAD) response.
+      return;
+    } else {
+      // A server that has not echoed our tag yet (a first request, a minimal fake): the oldest of
+      // ours is the best guess, taken back if an error says that request collided (onError).
+      this.guess = { responseId: response.id, sent: awaiting, claim };
+    }
     this.awaiting = undefined;
     this.requests.set(response.id, awaiting.request);
     awaiting.request.onCreated?.(response.id);
-    const claim = this.claim;
     this.claim = undefined;
     claim?.(response.id);
   }
@@ -142,6 +161,7 @@ export class ResponseScheduler {
    */
   onDone(response: RealtimeResponse, giveUp: (reason: string) => void): void {
     this.discarded.delete(response.id);
+    if (this.guess?.responseId === response.id) this.guess = undefined;
     if (this.activeId === response.id) this.activeId = undefined;
     const request = this.requests.get(response.id);
     this.requests.delete(response.id);
@@ -157,6 +177,7 @@ export class ResponseScheduler {
    * active response: the request goes back to the front of the queue.
    */
   onError(error: RealtimeErrorDetail): boolean {
+    if (this.guessedWrong(error)) return true;
     const awaiting = this.awaiting;
     if (!awaiting || error.event_id !== awaiting.eventId) return false;
     this.awaiting = undefined;
@@ -171,8 +192,26 @@ export class ResponseScheduler {
     return true;
   }
 
+  /**
+   * The untagged response taken for our request was the server's own: our request collided with
+   * it. The request (and a claim it carried) waits again, at the front.
+   */
+  private guessedWrong(error: RealtimeErrorDetail): boolean {
+    const guess = this.guess;
+    if (!guess || error.event_id !== guess.sent.eventId) return false;
+    this.guess = undefined;
+    if (error.code !== 'conversation_already_has_active_response') return false;
+    this.requests.delete(guess.responseId);
+    this.claim ??= guess.claim;
+    this.queue.unshift(guess.sent.request);
+    this.log.debug(() => `response ${guess.responseId} was the server's own; asking again`);
+    this.flush();
+    return true;
+  }
+
   /** The session was replaced: what was active is gone; waiting requests go to the new one. */
   reset(): void {
+    this.guess = undefined;
     this.activeId = undefined;
     if (this.awaiting) this.queue.unshift(this.awaiting.request);
     this.awaiting = undefined;

@@ -31,7 +31,14 @@ export class BargeIn {
    * (performance.now()), for the reaction metric.
    */
   interrupt(since: number, by: 'speech' | 'keypad'): void {
-    if (!this.media.playback.isPlaying || this.line.held) return;
+    if (this.line.held) return;
+    if (!this.media.playback.isPlaying) {
+      // Nothing of it is heard yet, but a response may be on its way: the server cancels it as the
+      // caller speaks (interrupt_response), and its deltas already in flight must not play.
+      const active = this.scheduler.activeResponseId;
+      if (by === 'speech' && active) this.scheduler.discard(active);
+      return;
+    }
     this.recorder.stats.bargeIns++;
     this.cut(since, by);
     // The server cancels a response the caller talks over (interrupt_response); not a key press.

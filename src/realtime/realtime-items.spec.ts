@@ -72,6 +72,15 @@ describe('the tool-argument bound', () => {
     );
   });
 
+  it('reports no call from an item the server cut (status incomplete), in either event', () => {
+    const cut = { ...item('{"reason":"caller said'), status: 'incomplete' };
+    const itemDone = parseRealtimeEvent(
+      JSON.stringify({ type: 'response.output_item.done', response_id: 'r1', item: cut }),
+    );
+    expect(itemDone).toMatchObject({ ok: true, event: { type: 'other' } });
+    expect(functionCallsIn('r1', [cut, { ...item('{}'), status: 'completed' }])).toHaveLength(1);
+  });
+
   it('keeps no oversized arguments from a conversation item either, and cuts long names', () => {
     const summary = summariseItem({ ...item(huge), name: 'n'.repeat(1000) });
     expect(summary?.arguments).toBeUndefined();

@@ -74,8 +74,15 @@ export function functionCall(
   return { ...call, arguments: '{}', oversizedArgumentsBytes: Buffer.byteLength(args) };
 }
 
+/**
+ * A function call output item, or undefined when the item is something else, or a call the
+ * server cut before it was complete (`status: "incomplete"`: the caller spoke over it, a token
+ * limit): such a call was never made (a complete one has had its `arguments.done`), and running
+ * it (an `end_call` with no arguments yet) would act on half a decision.
+ */
 export function asFunctionCall(responseId: string, item: unknown): FunctionCall | undefined {
   if (!isObject(item) || item.type !== 'function_call') return undefined;
+  if (item.status === 'incomplete') return undefined;
   const { call_id: callId, name, arguments: args } = item;
   if (!isString(callId) || !isString(name)) return undefined;
   return functionCall(responseId, callId, name, isString(args) ? args : '{}');

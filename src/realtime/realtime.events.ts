@@ -37,7 +37,7 @@ export type RealtimeErrorDetail = { [K in keyof Sdk.RealtimeError]?: string };
 export type RealtimeResponse = Required<Pick<Sdk.RealtimeResponse, 'id'>> &
   Pick<Sdk.RealtimeResponse, 'status'> & {
     /** What the bridge put in `response.create`'s metadata, echoed by the server. */
-    metadata?: NonNullable<Sdk.RealtimeResponse['metadata']>;
+    metadata?: Sdk.RealtimeResponse['metadata'];
     status_details?: Record<string, unknown> | null;
     usage?: Record<string, unknown> | null;
     output?: unknown[];
@@ -152,7 +152,7 @@ export function parseRealtimeEvent(text: string): RealtimeEventParseResult {
       return isObject(v.response) && isString(v.response.id)
         ? ok({
             type: v.type,
-            response: { id: v.response.id, metadata: stringRecord(v.response.metadata) },
+            response: { id: v.response.id, metadata: metadataOf(v.response.metadata) },
           })
         : fail('response.created without response.id');
     case 'response.done': {
@@ -283,4 +283,12 @@ function stringRecord(value: unknown): Record<string, string> | undefined {
     isString(entry[1]),
   );
   return entries.length > 0 ? Object.fromEntries(entries.slice(0, 16)) : undefined;
+}
+
+/**
+ * A created response's metadata: `null` (OpenAI's value for a response nobody tagged: the
+ * server's own) stays apart from a field left out (a server that may not echo tags).
+ */
+function metadataOf(value: unknown): Record<string, string> | null | undefined {
+  return value === null ? null : (stringRecord(value) ?? (isObject(value) ? {} : undefined));
 }
