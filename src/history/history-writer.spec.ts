@@ -191,6 +191,24 @@ describe('HistoryWriter', () => {
     writer.close();
   });
 
+  it('links a recording that arrives while its record is being written', async () => {
+    // The INSERT reads the record when it starts, as the database does, and ends later.
+    let finish = () => undefined as void;
+    const save = repository.save.bind(repository);
+    repository.save = (detail, closesOpenRow) => {
+      const written = save(structuredClone(detail), closesOpenRow);
+      return new Promise((resolve) => (finish = () => resolve(written)));
+    };
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log);
+    writer.save(record('CA1'));
+    writer.recording('CA1', recording);
+    finish();
+    await flushed();
+
+    expect(repository.saved.get('CA1')?.recording).toEqual(recording);
+    writer.close();
+  });
+
   it('forgets what waits for an erased call', async () => {
     const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
       retryFirstMs: 5,

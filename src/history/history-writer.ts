@@ -98,12 +98,19 @@ export class HistoryWriter {
 
   /** A recording finished (or expired: null) for a call whose record may not be written yet. */
   recording(callSid: string, recording: RecordingSummary | null): void {
+    // Not the write in flight (index 0 while draining): its INSERT has already read the record,
+    // so the recording is set by a write of its own after it.
     const queued = this.queue.find(
-      (write): write is Extract<Write, { kind: 'save' }> =>
-        write.kind === 'save' && write.record.callSid === callSid,
+      (write, index): write is Extract<Write, { kind: 'save' }> =>
+        index >= this.inFlight() && write.kind === 'save' && write.record.callSid === callSid,
     );
     if (queued) queued.record.recording = recording;
     else this.enqueue({ kind: 'recording', callSid, recording });
+  }
+
+  /** How many writes at the queue's head the database may be running now (0 or 1). */
+  private inFlight(): number {
+    return this.draining ? 1 : 0;
   }
 
   /**
@@ -112,9 +119,8 @@ export class HistoryWriter {
    */
   forget(callSid: string): boolean {
     const before = this.queue.length;
-    // Not the write in flight (index 0 while draining): the erasure's DELETE runs after it.
-    const from = this.draining ? 1 : 0;
-    for (let i = this.queue.length - 1; i >= from; i--) {
+    // Not the write in flight: the erasure's DELETE runs after it.
+    for (let i = this.queue.length - 1; i >= this.inFlight(); i--) {
       const write = this.queue[i];
       if (write.kind !== 'open' && sidOf(write) === callSid) this.queue.splice(i, 1);
     }
