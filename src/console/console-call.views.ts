@@ -67,6 +67,32 @@ export interface CallDetail {
   record?: CallEndedEvent;
 }
 
+/**
+ * A call's detail within one server-sent event of `maxBytes`: a long call's oldest entries are
+ * left out (counted in `droppedEntries`, as the timeline's own bound counts them), so the page
+ * still gets the call and its newest turns instead of a stub cut to its short fields. The JSON
+ * route gives the whole timeline.
+ */
+export function detailWithin(detail: CallDetail, maxBytes: number): CallDetail {
+  const all = detail.entries;
+  const keeping = (kept: number): CallDetail => ({
+    ...detail,
+    entries: all.slice(all.length - kept),
+    droppedEntries: detail.droppedEntries + all.length - kept,
+  });
+  const fits = (kept: number) => Buffer.byteLength(JSON.stringify(keeping(kept))) <= maxBytes;
+  if (fits(all.length)) return detail;
+  // The most entries that fit, by bisection: a few encodings of one detail, once per follower.
+  let low = 0;
+  let high = all.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(middle)) low = middle;
+    else high = middle - 1;
+  }
+  return keeping(low);
+}
+
 /** A finished call in the "Recent calls" table (its detail holds the timeline). */
 export interface RecentCallSummary {
   call: ConsoleCallRow;

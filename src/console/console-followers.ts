@@ -3,7 +3,9 @@ import type { CallRegistry } from '../call/call-registry.service.js';
 import type { CallEndedEvent } from '../events/call-events.js';
 import { SseFollowerLimits } from '../http/sse-follower-limits.js';
 import { sseFrame, type SseStream } from '../http/sse-stream.js';
+import { MAX_SSE_EVENT_BYTES } from '../http/sse.constants.js';
 import {
+  detailWithin,
   statsOf,
   type CallDetail,
   type ConsoleCallRow,
@@ -59,7 +61,7 @@ export class ConsoleFollowers {
 
   /** One call: `detail` now, then entries as they happen and figures a few times a second. */
   followCall(callSid: string, detail: CallDetail, stream: SseStream): void {
-    stream.send('snapshot', detail);
+    stream.send('snapshot', detailWithin(detail, MAX_SSE_EVENT_BYTES));
     const session = this.registry.get(callSid);
     if (!session) {
       stream.send('ended', detail.record);
