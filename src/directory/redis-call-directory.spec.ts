@@ -7,6 +7,7 @@ import { waitUntil } from '../../test/support/wait.js';
 import { Secret } from '../config/secret.js';
 import { BusEnvelope, type BusRejection } from './bus-envelope.js';
 import type { ControlCommand, LiveCall, SharedCallEvent } from './call-directory.js';
+import { InstanceIdTakenError } from './redis-store.js';
 import {
   RedisCallDirectory,
   RedisUnavailableError,
@@ -89,6 +90,16 @@ function call(overrides: Partial<LiveCall> = {}): LiveCall {
 }
 
 describe('RedisCallDirectory', () => {
+  it('refuses to start under an INSTANCE_ID a live instance already runs as, and takes it once that one left', async () => {
+    const a = await instance('A');
+    await expect(instance('A')).rejects.toThrow(
+      /INSTANCE_ID: another instance on this Redis already runs under this one .*bridge:control:A/,
+    );
+    await expect(instance('A')).rejects.toBeInstanceOf(InstanceIdTakenError);
+    await a.directory.close();
+    await expect(instance('A')).resolves.toBeDefined();
+  });
+
   it('lists a call admitted on one instance on every instance, with its owner', async () => {
     const a = await instance('A');
     const b = await instance('B');

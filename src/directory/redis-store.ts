@@ -34,6 +34,12 @@ export class RedisUnavailableError extends Error {
 }
 
 /**
+ * Another process on this Redis already listens on this instance's control channel: two
+ * instances were given one INSTANCE_ID, and both would answer (and act on) the same commands.
+ */
+export class InstanceIdTakenError extends RedisUnavailableError {}
+
+/**
  * Start-up check of REDIS_URL (main.ts runs it before building the app, so an unreachable Redis
  * gives one line, not a Nest stack trace): connect once, PING, quit.
  */
@@ -141,15 +147,32 @@ export class RedisStore {
         Promise.all([this.client.connect(), this.sub.connect()]),
         REDIS_CONNECT_TIMEOUT_MS,
       );
+      await this.assertChannelFree(channel);
       await withTimeout(this.sub.subscribe(channel), REDIS_CONNECT_TIMEOUT_MS);
     } catch (error) {
       this.closing = true;
       this.client.disconnect();
       this.sub.disconnect();
+      if (error instanceof InstanceIdTakenError) throw error;
       throw unavailable(this.url, lastError ?? error);
     } finally {
       this.client.off('error', remember);
     }
+  }
+
+  /**
+   * Refuses to start beside a live process that listens on `channel` already. A process that
+   * died without closing its connection (a lost host) holds it until Redis's TCP keepalive
+   * notices; the orchestrator's restarts then get through once it has.
+   */
+  private async assertChannelFree(channel: string): Promise<void> {
+    const reply = await withTimeout(this.client.pubsub('NUMSUB', channel), REDIS_CONNECT_TIMEOUT_MS);
+    const listeners = Number((reply as unknown[])[1] ?? 0);
+    if (listeners === 0) return;
+    throw new InstanceIdTakenError(
+      `INSTANCE_ID: another instance on this Redis already runs under this one (it listens on ` +
+        `${channel}); give every instance its own INSTANCE_ID, or leave it unset (host name and pid)`,
+    );
   }
 
   async close(): Promise<void> {
