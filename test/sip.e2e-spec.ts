@@ -602,6 +602,21 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(calls.of('hangup')).toHaveLength(0);
   });
 
+  it('records a transfer that OpenAI refused as failed, saying the transfer failed', async () => {
+    await startWith();
+    calls.statusFor.refer = 500;
+    const { sideband } = await sipCallIn('rtc_refer_refused');
+    modelCalls(sideband, 'resp_h', 'transfer_call', { number: '+15559990000' });
+    const id = await lastSentenceDone(sideband, 'Transferring you now.');
+    sideband.send({ type: 'output_audio_buffer.stopped', response_id: id });
+    await calls.waitFor('refer', 'rtc_refer_refused');
+    await waitUntil(() => seenEvents.some((e) => e.event === 'call.ended'), 'the call to end');
+    expect(seenEvents.find((e) => e.event === 'call.ended')).toMatchObject({
+      outcome: 'failed',
+      reason: 'transfer to +15559990000 failed',
+    });
+  });
+
   it('hangs up when a dropped sideband cannot be reopened within its attempts', async () => {
     await startWith();
     const { sideband } = await sipCallIn('rtc_lost');

@@ -173,18 +173,28 @@ export class CallEnding {
       case 'hangup':
         return this.after(this.line.hangUp(), reason, 'completed');
       case 'transfer':
-        return this.after(this.line.transfer(action.number), reason, 'transferred');
+        return this.after(this.line.transfer(action.number), reason, 'transferred', {
+          failedReason: `transfer to ${action.number} failed`,
+        });
     }
   }
 
-  /** Closes the call once the line has acted; a transfer that did not happen is a failure. */
-  private after(request: Promise<boolean>, reason: string, outcome: CallOutcome): void {
+  /**
+   * Closes the call once the line has acted; a transfer that did not happen is a failure, and
+   * its record says so rather than "transferred to ...".
+   */
+  private after(
+    request: Promise<boolean>,
+    reason: string,
+    outcome: CallOutcome,
+    { failedReason = reason }: { failedReason?: string } = {},
+  ): void {
     void request.then(
       (ok) =>
         outcome === 'transferred' && !ok
-          ? this.scope.close(reason, 'warn', 'failed')
+          ? this.scope.close(failedReason, 'warn', 'failed')
           : this.scope.close(reason, 'log', outcome),
-      () => this.scope.close(reason, 'warn', 'failed'),
+      () => this.scope.close(failedReason, 'warn', 'failed'),
     );
   }
 }
