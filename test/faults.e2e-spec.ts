@@ -108,6 +108,39 @@ describe('faults and limits', () => {
       ).toHaveLength(1);
     });
 
+    it('asks the new session for an answer when the lost one was giving one, and not otherwise', async () => {
+      await startWith();
+      await FakeTwilioCall.dial(bridge.baseUrl);
+      const first = await openai.connection(0);
+      await first.waitFor('session.update');
+      first.send({
+        type: 'conversation.item.input_audio_transcription.completed',
+        item_id: 'item_u1',
+        content_index: 0,
+        transcript: 'And on Sundays?',
+      });
+      // The server's own (VAD) response is under way when the socket goes.
+      first.send({ type: 'response.created', response: { id: 'resp_2', metadata: null } });
+      await sleep(50);
+      first.socket.terminate();
+      const second = await openai.connection(1);
+      await second.waitFor('session.update');
+      const create = await second.waitFor('response.create');
+      // A plain request: the session's own instructions answer the re-seeded question.
+      expect((create.response as { instructions?: string }).instructions).toBeUndefined();
+      expect(second.received.at(-1)?.type).toBe('response.create');
+
+      // Lost again with nothing under way: no answer is asked for.
+      second.send({ type: 'response.created', response: { id: 'resp_3', metadata: null } });
+      second.send({ type: 'response.done', response: { id: 'resp_3', status: 'completed' } });
+      await sleep(50);
+      second.socket.terminate();
+      const third = await openai.connection(2);
+      await third.waitFor('session.update');
+      await sleep(200);
+      expect(third.eventsOfType('response.create')).toHaveLength(0);
+    });
+
     it('opens a new session when the old one reaches its time limit (session_expired)', async () => {
       await startWith();
       const call = await FakeTwilioCall.dial(bridge.baseUrl);

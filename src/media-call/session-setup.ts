@@ -22,6 +22,9 @@ import { OperatorLine } from './operator-line.js';
  */
 @Injectable({ scope: Scope.REQUEST })
 export class SessionSetup {
+  /** The lost session was generating a response: the new one is asked for an answer. */
+  private answerLost = false;
+
   constructor(
     private readonly link: RealtimeLink,
     private readonly realtime: OpenAIRealtimeService,
@@ -50,6 +53,12 @@ export class SessionSetup {
       for (const item of items) this.link.send(item);
       this.recorder.stats.reconnects++;
       this.log.log(`re-seeded the new session with ${items.length} conversation items`);
+      // The caller heard part of an answer, or none, and would wait in silence for the rest:
+      // the new session answers again from the conversation (its own instructions kept).
+      if (this.answerLost && !this.line.held) {
+        this.scheduler.request({ reason: 'the answer the lost session was giving' });
+      }
+      this.answerLost = false;
     } else if (greeting) {
       const params = { instructions: sayExactlyInstructions(greeting) };
       this.scheduler.request({ reason: 'greeting', params });
@@ -59,6 +68,8 @@ export class SessionSetup {
 
   /** Audio still buffered at Twilio plays on; the new session cannot truncate the old one's items. */
   replaced(): void {
+    // A last sentence the session was saying is asked again by the wrap-up itself.
+    this.answerLost = this.scheduler.activeResponseId !== undefined && !this.ending.isWrappingUp;
     this.media.playback.forgetItems();
     this.scheduler.reset();
     this.ending.onSessionReplaced();
