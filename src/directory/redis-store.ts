@@ -166,8 +166,11 @@ export class RedisStore {
    * notices; the orchestrator's restarts then get through once it has.
    */
   private async assertChannelFree(channel: string): Promise<void> {
-    const reply = await withTimeout(this.client.pubsub('NUMSUB', channel), REDIS_CONNECT_TIMEOUT_MS);
-    const listeners = Number((reply as unknown[])[1] ?? 0);
+    const reply = await withTimeout(
+      this.client.pubsub('NUMSUB', channel),
+      REDIS_CONNECT_TIMEOUT_MS,
+    );
+    const listeners = Number(reply[1] ?? 0);
     if (listeners === 0) return;
     throw new InstanceIdTakenError(
       `INSTANCE_ID: another instance on this Redis already runs under this one (it listens on ` +
