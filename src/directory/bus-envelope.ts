@@ -69,6 +69,14 @@ export class BusEnvelope {
       : { ok: true, body: parsed, ts };
   }
 
+  /**
+   * Equal on instances that share the secret, and nothing that signs a message (a domain of its
+   * own): how an instance tells, at start, that it was given another secret than the cluster's.
+   */
+  fingerprint(): string {
+    return createHmac('sha256', this.#key).update('bridge-secret-check/v1').digest('hex');
+  }
+
   private mac(channel: string, ts: number, body: string): string {
     return createHmac('sha256', this.#key)
       .update(`bridge-bus/v${VERSION}\n${channel}\n${ts}\n${body}`)

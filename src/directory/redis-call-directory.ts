@@ -30,6 +30,7 @@ import { RedisRecords } from './redis-records.js';
 import { RedisSipLines } from './redis-sip-lines.js';
 import { RedisStore, type DirectoryLog, type StoreObserver } from './redis-store.js';
 import { redactRedisUrl } from './redis-url.js';
+import { RedisSecretCheck } from './redis-secret-check.js';
 import { SignedBus } from './signed-bus.js';
 import { SubscriberWatch } from './subscriber-watch.js';
 
@@ -76,6 +77,7 @@ export class RedisCallDirectory extends CallDirectory {
   private readonly bus: RedisEvents;
   private readonly relay: RedisChannels;
   private readonly subscriber: SubscriberWatch;
+  private readonly secretCheck: RedisSecretCheck;
   private heartbeat?: NodeJS.Timeout;
   private readonly unhook: () => void;
 
@@ -85,7 +87,9 @@ export class RedisCallDirectory extends CallDirectory {
     this.instanceId = instanceId;
     this.local = new MemoryCallDirectory({ instanceId, events: options.events });
     this.store = new RedisStore(options.url, observer, log, (outage) => this.onBack(outage));
-    const signed = new SignedBus(this.store, new BusEnvelope(options.secret), observer, log);
+    const envelope = new BusEnvelope(options.secret);
+    const signed = new SignedBus(this.store, envelope, observer, log);
+    this.secretCheck = new RedisSecretCheck(this.store, envelope.fingerprint(), log);
     const leaseTtlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
     this.lines = new RedisSipLines(
       this.store,
@@ -144,12 +148,17 @@ export class RedisCallDirectory extends CallDirectory {
     const directory = new RedisCallDirectory(options);
     try {
       await directory.store.connect(directory.controls.channel);
+      await directory.secretCheck.assert().catch(async (error: unknown) => {
+        await directory.store.close();
+        throw error;
+      });
     } catch (error) {
       directory.unhook();
       directory.local.dispose();
       throw error;
     }
     directory.heartbeat = setInterval(() => {
+      void directory.secretCheck.renew();
       void directory.renewAll();
       void directory.lines.sweep();
       directory.subscriber.tick();
