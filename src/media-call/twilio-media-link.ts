@@ -93,8 +93,7 @@ export class TwilioMediaLink {
   private send(payload: string, mark: string | undefined): void {
     const media = twilioOutbound.media(this.streamSid, payload);
     // The audio and its mark queue, and are dropped, together under backpressure.
-    if (mark) this.out.sendPair(media, twilioOutbound.mark(this.streamSid, mark));
-    else this.out.send(media);
+    this.out.sendAudio(media, mark ? twilioOutbound.mark(this.streamSid, mark) : undefined);
     this.framesOut++;
   }
 
@@ -125,6 +124,8 @@ export class TwilioMediaLink {
     this.tap.cut(this.playback.positionMs());
     const interruption = this.playback.interrupt();
     const confirm = `c${(++this.clearSequence).toString(36)}`;
+    // Audio still waiting for a slow socket would only be cleared once it arrived.
+    this.out.discardAudio();
     this.out.send(twilioOutbound.clear(this.streamSid));
     this.out.send(twilioOutbound.mark(this.streamSid, confirm));
     // Timed only for a caller's barge-in (`since`), not an operator taking the line.

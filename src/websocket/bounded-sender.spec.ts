@@ -56,14 +56,50 @@ describe('BoundedSender', () => {
     socket.bufferedAmount = 5000;
     const sender = new BoundedSender(socket, 1000, 4);
     sender.send('final-mark');
-    sender.sendPair('media1', 'mark1');
-    sender.sendPair('media2', 'mark2');
+    sender.sendAudio('media1', 'mark1');
+    sender.sendAudio('media2', 'mark2');
     expect(sender.backlogLength).toBe(3);
     expect(sender.dropped).toBe(2);
     socket.bufferedAmount = 0;
     sender.send('media3');
     jest.advanceTimersByTime(20);
     expect(socket.sent).toEqual(['final-mark', 'media2', 'mark2', 'media3']);
+    sender.dispose();
+  });
+
+  it('drops lone audio frames as audio too, oldest first, never a mark or a clear', () => {
+    jest.useFakeTimers();
+    const socket = new SlowSocket();
+    socket.bufferedAmount = 5000;
+    const sender = new BoundedSender(socket, 1000, 4);
+    sender.sendAudio('media1');
+    sender.send('mark1');
+    sender.sendAudio('media2');
+    sender.send('clear');
+    sender.sendAudio('media3', 'mark3');
+    expect(sender.dropped).toBe(2);
+    socket.bufferedAmount = 0;
+    jest.advanceTimersByTime(20);
+    expect(socket.sent).toEqual(['mark1', 'clear', 'media3', 'mark3']);
+    sender.dispose();
+  });
+
+  it('forgets the audio still waiting when told (a clear follows), keeping the rest in order', () => {
+    jest.useFakeTimers();
+    const socket = new SlowSocket();
+    socket.bufferedAmount = 5000;
+    const sender = new BoundedSender(socket, 1000, 10);
+    sender.sendAudio('media1', 'mark1');
+    sender.send('done-mark');
+    sender.sendAudio('media2');
+    sender.discardAudio();
+    sender.send('clear');
+    sender.sendAudio('fresh', 'mark2');
+    expect(sender.backlogLength).toBe(4);
+    expect(sender.dropped).toBe(0);
+    socket.bufferedAmount = 0;
+    jest.advanceTimersByTime(20);
+    expect(socket.sent).toEqual(['done-mark', 'clear', 'fresh', 'mark2']);
     sender.dispose();
   });
 });
@@ -137,7 +173,7 @@ describe('BoundedSender on a real ws connection', () => {
     const sender = new BoundedSender(pair.serverSide, 1000, 3);
     try {
       sender.send('{"event":"media","n":1}');
-      sender.sendPair('{"event":"media","n":2}', '{"event":"mark"}');
+      sender.sendAudio('{"event":"media","n":2}', '{"event":"mark"}');
       sender.send('{"event":"clear"}');
       await until(() => pair.toClient.length === 4);
       expect(pair.toClient).toEqual([
@@ -162,7 +198,7 @@ describe('BoundedSender on a real ws connection', () => {
         (_, i) => `{"type":"input_audio_buffer.append","audio":"AAA${i}"}`,
       );
       for (const append of appends) sender.send(append);
-      sender.sendPair('héllo ☎', long);
+      sender.sendAudio('héllo ☎', long);
       await until(() => pair.toServer.length === 10);
       expect(pair.toServer).toEqual([...appends, 'héllo ☎', long]);
       const frames = maskingKeys(pair.wire());

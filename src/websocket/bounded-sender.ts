@@ -8,21 +8,27 @@ export interface TextSocket {
 const OPEN = 1;
 const FLUSH_INTERVAL_MS = 20;
 
-/** A frame of the backlog: audio and its mark travel (and are dropped) together. */
-type Queued = string | readonly [string, string];
+/** An entry of the backlog: a control frame, or audio with the mark that may follow it. */
+interface Queued {
+  readonly frames: readonly string[];
+  /** Audio may be dropped under backpressure (its mark with it); control frames are kept. */
+  readonly audio: boolean;
+}
 
 /**
  * Sends text frames without letting a slow reader grow memory. Frames go to `ws`'s `send`
  * while the socket's `bufferedAmount` is under `highWaterBytes`; past that they wait in a
  * backlog of at most `maxBacklog` frames, the oldest audio dropped (and counted) first, since
- * stale audio is worth less than fresh audio. A timer runs only while a backlog exists.
+ * stale audio is worth less than fresh audio, and a control frame (a mark the playback tracker
+ * waits for, a `clear`) only when no audio is left to drop. A timer runs only while a backlog
+ * exists.
  *
  * Framing and masking are `ws`'s: a client's frames carry a fresh random key (RFC 6455 section
  * 5.3). `ws` has no public way to hold writes until the tick ends, so each frame is its own
- * write; a pair is two `send`s in a row, queued and dropped as one.
+ * write; audio and its mark are two `send`s in a row, queued and dropped as one.
  */
 export class BoundedSender {
-  /** Frames dropped (a pair counts as its two frames). */
+  /** Frames dropped (audio and its mark count as two). */
   dropped = 0;
   private backlog: Queued[] = [];
   private backlogFrames = 0;
@@ -34,32 +40,39 @@ export class BoundedSender {
     private readonly maxBacklog: number,
   ) {}
 
-  /** Frames waiting (a pair counts as two). */
+  /** Frames waiting (audio and its mark count as two). */
   get backlogLength(): number {
     return this.backlogFrames;
   }
 
+  /** A frame that is not audio (a mark, a `clear`, a message): dropped last. */
   send(data: string): void {
-    if (this.socket.readyState !== OPEN) return;
-    if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
-      this.socket.send(data);
-      return;
-    }
-    this.enqueue(data);
+    if (this.sendsNow()) this.socket.send(data);
+    else this.enqueue({ frames: [data], audio: false });
   }
 
   /**
-   * Two frames that belong together (a chunk of audio and the mark after it): sent one after
-   * the other when the socket keeps up; under backpressure queued, and dropped, as one.
+   * A chunk of audio and the mark after it, if any: sent one after the other when the socket
+   * keeps up; under backpressure queued, and dropped oldest first, as one.
    */
-  sendPair(first: string, second: string): void {
-    if (this.socket.readyState !== OPEN) return;
-    if (this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes) {
-      this.socket.send(first);
-      this.socket.send(second);
+  sendAudio(audio: string, mark?: string): void {
+    if (!this.sendsNow()) {
+      this.enqueue({ frames: mark === undefined ? [audio] : [audio, mark], audio: true });
       return;
     }
-    this.enqueue([first, second]);
+    this.socket.send(audio);
+    if (mark !== undefined) this.socket.send(mark);
+  }
+
+  /**
+   * Forgets the audio still waiting (a `clear` is about to discard what the reader buffered):
+   * stale audio does not hold up, or push out, what comes after it. Not counted as dropped.
+   */
+  discardAudio(): void {
+    if (this.backlog.length === 0) return;
+    this.backlog = this.backlog.filter((entry) => !entry.audio);
+    this.backlogFrames = 0;
+    for (const entry of this.backlog) this.backlogFrames += entry.frames.length;
   }
 
   /** Stops the flush timer and forgets the backlog. */
@@ -70,24 +83,26 @@ export class BoundedSender {
     this.backlogFrames = 0;
   }
 
+  private sendsNow(): boolean {
+    if (this.socket.readyState !== OPEN) return false;
+    return this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes;
+  }
+
   private enqueue(entry: Queued): void {
+    if (this.socket.readyState !== OPEN) return;
     this.backlog.push(entry);
-    this.backlogFrames += frameCount(entry);
+    this.backlogFrames += entry.frames.length;
     while (this.backlogFrames > this.maxBacklog && this.backlog.length > 1) this.dropOldest();
     this.timer ??= setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
   }
 
-  /**
-   * Drops the oldest audio: the oldest pair if there is one (a lone frame may be a mark, which
-   * the playback tracker waits for, or a `clear`), else the oldest frame.
-   */
+  /** Drops the oldest audio (with its mark), or the oldest frame when no audio waits. */
   private dropOldest(): void {
-    let index = this.backlog.findIndex((entry) => Array.isArray(entry));
+    let index = this.backlog.findIndex((entry) => entry.audio);
     if (index < 0) index = 0;
     const [entry] = this.backlog.splice(index, 1);
-    const frames = frameCount(entry);
-    this.backlogFrames -= frames;
-    this.dropped += frames;
+    this.backlogFrames -= entry.frames.length;
+    this.dropped += entry.frames.length;
   }
 
   private flush(): void {
@@ -95,13 +110,8 @@ export class BoundedSender {
     let sent = 0;
     while (sent < this.backlog.length && this.socket.bufferedAmount <= this.highWaterBytes) {
       const entry = this.backlog[sent++];
-      if (typeof entry === 'string') {
-        this.socket.send(entry);
-      } else {
-        this.socket.send(entry[0]);
-        this.socket.send(entry[1]);
-      }
-      this.backlogFrames -= frameCount(entry);
+      for (const frame of entry.frames) this.socket.send(frame);
+      this.backlogFrames -= entry.frames.length;
     }
     this.backlog.splice(0, sent);
     if (this.backlog.length === 0) {
@@ -109,8 +119,4 @@ export class BoundedSender {
       this.timer = undefined;
     }
   }
-}
-
-function frameCount(entry: Queued): number {
-  return typeof entry === 'string' ? 1 : 2;
 }
