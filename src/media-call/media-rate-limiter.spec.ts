@@ -1,5 +1,6 @@
 import {
   MEDIA_BYTES_PER_SECOND,
+  MEDIA_CATCH_UP_S,
   MIN_MEDIA_FRAME_BYTES,
   MediaRateLimiter,
   TokenBucket,
@@ -30,6 +31,22 @@ describe('MediaRateLimiter', () => {
     const limiter = new MediaRateLimiter(() => now);
     // 95 frames (1.9 s of audio) within one second.
     for (let i = 0; i < 95; i++, now += 10) expect(limiter.audio(FRAME)).toBe('forward');
+  });
+
+  it('forwards what a stalled stream delivers at once, up to MEDIA_CATCH_UP_S of it', () => {
+    let now = 0;
+    const limiter = new MediaRateLimiter(() => now);
+    for (let i = 0; i < 50; i++, now += 20) expect(limiter.audio(FRAME)).toBe('forward');
+    // Three seconds with nothing, then those three seconds' frames together.
+    now += 3000;
+    for (let i = 0; i < 150; i++) expect(limiter.audio(FRAME)).toBe('forward');
+    expect(limiter.droppedFrames).toBe(0);
+    // A longer silence saves no more than MEDIA_CATCH_UP_S (plus nothing: the burst was spent).
+    now += 60_000;
+    const forwarded = Array.from({ length: 400 }, () => limiter.audio(FRAME)).filter(
+      (verdict) => verdict === 'forward',
+    );
+    expect(forwarded).toHaveLength((MEDIA_CATCH_UP_S * MEDIA_BYTES_PER_SECOND) / 160);
   });
 
   it('drops the frames beyond the burst before it closes the stream', () => {

@@ -8,6 +8,12 @@ export const MEDIA_BYTES_PER_SECOND = 1000 * MULAW_BYTES_PER_MS;
  * so up to 2x real time over one second passes; beyond that, frames are dropped.
  */
 export const MEDIA_BURST_S = 1;
+/**
+ * Audio a stream may deliver at once after a stall (a network hiccup holds Twilio's frames, which
+ * then arrive together): the time it went quiet is saved up to this much, on top of the burst
+ * it starts with. Twilio sends silence as frames too, so only a stall saves any.
+ */
+export const MEDIA_CATCH_UP_S = 5;
 /** A stream whose dropped, faster-than-real-time audio adds up to this much is closed. */
 export const MAX_EXCESS_MEDIA_S = 10;
 /**
@@ -20,8 +26,8 @@ export const MIN_MEDIA_FRAME_BYTES = 10 * MULAW_BYTES_PER_MS;
 export const MAX_DTMF_PER_S = 10;
 
 /**
- * A token bucket: `ratePerS` units a second, up to `burst` saved up. Time comes from the caller
- * so that tests can drive it.
+ * A token bucket: `ratePerS` units a second, up to `burst` saved up, `initial` (default: a full
+ * bucket) at the start. Time comes from the caller so that tests can drive it.
  */
 export class TokenBucket {
   private tokens: number;
@@ -31,8 +37,9 @@ export class TokenBucket {
     private readonly ratePerS: number,
     private readonly burst: number,
     now: number,
+    initial = burst,
   ) {
-    this.tokens = burst;
+    this.tokens = initial;
     this.last = now;
   }
 
@@ -48,9 +55,10 @@ export class TokenBucket {
 export type MediaVerdict = 'forward' | 'drop' | 'close';
 
 /**
- * Caller audio is forwarded to OpenAI at no more than real time (plus MEDIA_BURST_S): anyone
- * holding one stream could otherwise push half an hour of audio into a paid session in seconds.
- * Frames beyond are dropped and counted; a stream that keeps it up is closed.
+ * Caller audio is forwarded to OpenAI at no more than real time (plus MEDIA_BURST_S, and after a
+ * stall up to MEDIA_CATCH_UP_S of what it held back): anyone holding one stream could otherwise
+ * push half an hour of audio into a paid session in seconds. Frames beyond are dropped and
+ * counted; a stream that keeps it up is closed.
  */
 export class MediaRateLimiter {
   droppedFrames = 0;
@@ -65,8 +73,9 @@ export class MediaRateLimiter {
     const start = now();
     this.media = new TokenBucket(
       MEDIA_BYTES_PER_SECOND,
-      MEDIA_BYTES_PER_SECOND * MEDIA_BURST_S,
+      MEDIA_BYTES_PER_SECOND * Math.max(MEDIA_BURST_S, MEDIA_CATCH_UP_S),
       start,
+      MEDIA_BYTES_PER_SECOND * MEDIA_BURST_S,
     );
     this.dtmf = new TokenBucket(MAX_DTMF_PER_S, MAX_DTMF_PER_S, start);
   }
