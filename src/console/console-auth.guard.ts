@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  ServiceUnavailableException,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
@@ -27,24 +28,43 @@ export class ConsoleEnabledGuard implements CanActivate {
   }
 }
 
+/** A console session as its request was let in with. */
+export interface RequestSession {
+  key: string;
+  expiresAt: number;
+}
+
+export type ConsoleRequester =
+  | { ok: true; operator: string; session?: RequestSession }
+  /** `unavailable`: a session cookie that could not be checked (the store is down). */
+  | { ok: false; unavailable: boolean };
+
+/** The refusal while sessions cannot be checked: nobody is let in on a cookie then. */
+export const SESSIONS_UNAVAILABLE =
+  'console sessions cannot be checked now (the cluster store, Redis, does not answer); the API token still works';
+
 /**
  * Who a console request comes from: its session (`console:<digest>`, see ConsoleSessions.label)
- * or `api` for `Authorization: Bearer ${API_TOKEN}`; undefined for nobody. The one rule of the
+ * or `api` for `Authorization: Bearer ${API_TOKEN}`; refused otherwise. The one rule of the
  * console's data routes and of its WebSocket upgrade (listen-in).
  */
-export function consoleRequester(
+export async function consoleRequester(
   headers: IncomingHttpHeaders,
   sessions: ConsoleSessions,
   token: Secret,
-): string | undefined {
-  const session = sessions.sessionIn(headers.cookie);
-  if (session !== undefined) return sessions.label(session);
-  return bearerTokenMatches(headers.authorization, token) ? 'api' : undefined;
+): Promise<ConsoleRequester> {
+  const found = await sessions.find(headers.cookie);
+  if (found.state === 'live') {
+    const { key, expiresAt } = found;
+    return { ok: true, operator: sessions.label(key), session: { key, expiresAt } };
+  }
+  if (bearerTokenMatches(headers.authorization, token)) return { ok: true, operator: 'api' };
+  return { ok: false, unavailable: found.state === 'unavailable' };
 }
 
 /**
  * The console's data routes: a valid session cookie or `Authorization: Bearer ${API_TOKEN}`
- * (so scripts can read them too); 401 otherwise.
+ * (so scripts can read them too); 401 otherwise, 503 when a session cookie cannot be checked.
  */
 @Injectable()
 export class ConsoleAuthGuard implements CanActivate {
@@ -56,10 +76,15 @@ export class ConsoleAuthGuard implements CanActivate {
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const token = requireApiToken(this.cfg);
     const req = context.switchToHttp().getRequest<Request>();
-    if (consoleRequester(req.headers, this.sessions, token) !== undefined) return true;
+    const requester = await consoleRequester(req.headers, this.sessions, token);
+    if (requester.ok) return true;
+    if (requester.unavailable) {
+      this.log.debug(refusedLine(req, this.server.trustProxy, 'console sessions unavailable'));
+      throw new ServiceUnavailableException(SESSIONS_UNAVAILABLE);
+    }
     this.log.debug(refusedLine(req, this.server.trustProxy, 'no console session'));
     throw new UnauthorizedException('log in to the console first');
   }

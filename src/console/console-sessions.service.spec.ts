@@ -1,3 +1,4 @@
+import { MemorySessionStore } from '../directory/memory-session-store.js';
 import {
   ConsoleSessions,
   cookieValues,
@@ -6,52 +7,72 @@ import {
 import { MAX_SESSIONS, SESSION_TTL_S } from './console.constants.js';
 
 const NOW = 1_700_000_000_000;
+const TTL_MS = SESSION_TTL_S * 1000;
+const cookie = (token: string | undefined) => `bridge_console=${token}`;
+
+function sessionsInMemory() {
+  const store = new MemorySessionStore();
+  return { store, sessions: new ConsoleSessions(store) };
+}
 
 describe('ConsoleSessions', () => {
-  it('issues random session ids that are valid until they expire', () => {
-    const sessions = new ConsoleSessions();
-    const id = sessions.create(NOW);
-    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(sessions.create(NOW)).not.toBe(id);
-    expect(sessions.isValid(id, NOW + SESSION_TTL_S * 1000 - 1)).toBe(true);
-    expect(sessions.isValid(id, NOW + SESSION_TTL_S * 1000)).toBe(false);
-    expect(sessions.isValid('not-a-session', NOW)).toBe(false);
-    expect(sessions.isValid(undefined, NOW)).toBe(false);
+  let sessions: ConsoleSessions;
+  let store: MemorySessionStore;
+  beforeEach(() => ({ store, sessions } = sessionsInMemory()));
+
+  it('issues random session tokens that are valid until they expire', async () => {
+    const token = (await sessions.create(NOW))!;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await sessions.create(NOW)).not.toBe(token);
+    expect(await sessions.sessionIn(cookie(token), NOW + TTL_MS - 1)).toBe(token);
+    expect(await sessions.sessionIn(cookie(token), NOW + TTL_MS)).toBeUndefined();
+    expect(await sessions.sessionIn(cookie('not-a-session'), NOW)).toBeUndefined();
+    expect(await sessions.sessionIn(undefined, NOW)).toBeUndefined();
   });
 
-  it('forgets expired sessions: they hold no place among the MAX_SESSIONS', () => {
-    const sessions = new ConsoleSessions();
-    const old = sessions.create(NOW);
-    sessions.create(NOW + 1);
-    // Expired exactly at its expiry time, and forgotten when the next session is made.
-    sessions.create(NOW + SESSION_TTL_S * 1000 + 1);
-    expect(sessions.size).toBe(1);
-    expect(sessions.isValid(old, NOW + SESSION_TTL_S * 1000 + 1)).toBe(false);
+  it('stores a keyed hash of the token, never the token, and names the operator by it', async () => {
+    const token = (await sessions.create(NOW))!;
+    const found = await sessions.find(cookie(token), NOW);
+    expect(found).toEqual({
+      state: 'live',
+      token,
+      key: store.keyOf(token),
+      expiresAt: NOW + TTL_MS,
+    });
+    expect(store.keyOf(token)).not.toContain(token);
+    expect(sessions.label(store.keyOf(token))).toBe(`console:${store.keyOf(token).slice(0, 12)}`);
   });
 
-  it('forgets an expired session when it is presented', () => {
-    const sessions = new ConsoleSessions();
-    const id = sessions.create(NOW);
-    expect(sessions.isValid(id, NOW + SESSION_TTL_S * 1000)).toBe(false);
-    expect(sessions.size).toBe(0);
+  it('forgets expired sessions: they hold no place among the MAX_SESSIONS', async () => {
+    const old = (await sessions.create(NOW))!;
+    await sessions.create(NOW + 1);
+    await sessions.create(NOW + TTL_MS + 1);
+    expect(await store.size(NOW + TTL_MS + 1)).toBe(1);
+    expect(await sessions.sessionIn(cookie(old), NOW + TTL_MS + 1)).toBeUndefined();
   });
 
-  it('forgets a session on logout', () => {
-    const sessions = new ConsoleSessions();
-    const id = sessions.create(NOW);
-    sessions.revoke(id);
-    expect(sessions.isValid(id, NOW)).toBe(false);
-    expect(() => sessions.revoke(undefined)).not.toThrow();
-    expect(sessions.size).toBe(0);
+  it('ends every session the cookies name on logout', async () => {
+    const token = (await sessions.create(NOW))!;
+    await sessions.revoke(`bridge_console=planted; ${cookie(token)}`);
+    expect(await sessions.sessionIn(cookie(token), NOW)).toBeUndefined();
+    await expect(sessions.revoke(undefined)).resolves.toBeUndefined();
+    expect(await store.size(NOW)).toBe(0);
   });
 
-  it(`keeps at most ${MAX_SESSIONS} sessions, ending the oldest`, () => {
-    const sessions = new ConsoleSessions();
-    const first = sessions.create(NOW);
-    const ids = Array.from({ length: MAX_SESSIONS }, (_, i) => sessions.create(NOW + i + 1));
-    expect(sessions.size).toBe(MAX_SESSIONS);
-    expect(sessions.isValid(first, NOW + MAX_SESSIONS)).toBe(false);
-    expect(sessions.isValid(ids.at(-1), NOW + MAX_SESSIONS)).toBe(true);
+  it(`keeps at most ${MAX_SESSIONS} sessions, ending the oldest`, async () => {
+    const first = (await sessions.create(NOW))!;
+    const tokens: string[] = [];
+    for (let i = 0; i < MAX_SESSIONS; i++) tokens.push((await sessions.create(NOW + i + 1))!);
+    expect(await store.size(NOW + MAX_SESSIONS)).toBe(MAX_SESSIONS);
+    expect(await sessions.sessionIn(cookie(first), NOW + MAX_SESSIONS)).toBeUndefined();
+    expect(await sessions.sessionIn(cookie(tokens.at(-1)), NOW + MAX_SESSIONS)).toBeDefined();
+  });
+
+  it('finds the live session among the cookies of its name, whichever comes first', async () => {
+    const token = (await sessions.create(NOW))!;
+    expect(await sessions.sessionIn(`bridge_console=planted; ${cookie(token)}`, NOW)).toBe(token);
+    expect(await sessions.sessionIn(`${cookie(token)}; a=1`, NOW)).toBe(token);
+    expect(await sessions.sessionIn('bridge_console=planted', NOW)).toBeUndefined();
   });
 });
 
@@ -72,16 +93,5 @@ describe('cookieValues', () => {
     expect(cookieValues(header, 'bridge_console')).toEqual(
       Array.from({ length: MAX_SAME_NAME_COOKIES }, (_, i) => `v${i}`),
     );
-  });
-});
-
-describe('ConsoleSessions.sessionIn', () => {
-  it('finds the live session among the cookies of its name, whichever comes first', () => {
-    const sessions = new ConsoleSessions();
-    const id = sessions.create(NOW);
-    expect(sessions.sessionIn(`bridge_console=planted; bridge_console=${id}`, NOW)).toBe(id);
-    expect(sessions.sessionIn(`bridge_console=${id}; a=1`, NOW)).toBe(id);
-    expect(sessions.sessionIn('bridge_console=planted', NOW)).toBeUndefined();
-    expect(sessions.sessionIn(undefined, NOW)).toBeUndefined();
   });
 });

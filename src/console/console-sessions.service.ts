@@ -1,64 +1,68 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { SessionStore } from '../directory/session-store.js';
 import { MAX_SESSIONS, SESSION_COOKIE, SESSION_TTL_S } from './console.constants.js';
 
-const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
+/** What a session lookup found: a live session, none, or no answer (the store is down). */
+export type FoundSession =
+  | { state: 'live'; token: string; key: string; expiresAt: number }
+  | { state: 'none' }
+  | { state: 'unavailable' };
 
 /**
- * Console sessions: the API token is exchanged once for a random session id carried in an
- * HttpOnly cookie (EventSource cannot send an Authorization header), so the token itself never
- * sits in the browser. Only a hash of each id is kept, sessions expire, and there are at most
- * MAX_SESSIONS of them. Logins are throttled apart (LoginThrottle).
+ * Console sessions: the API token is exchanged once for a random session token carried in an
+ * HttpOnly cookie (EventSource cannot send an Authorization header), so the API token itself
+ * never sits in the browser. Sessions live in the SessionStore chosen with the directory (this
+ * process, or Redis shared by the cluster) under a keyed hash of the token, expire, and are at
+ * most MAX_SESSIONS. Logins are throttled apart (LoginThrottle).
  */
 @Injectable()
 export class ConsoleSessions {
-  /** hash(session id) -> expiry (ms); Map order is creation order, oldest first. */
-  private readonly sessions = new Map<string, number>();
+  constructor(private readonly store: SessionStore) {}
 
-  /** A new session id for the cookie. */
-  create(now = Date.now()): string {
-    this.prune(now);
-    while (this.sessions.size >= MAX_SESSIONS) {
-      this.sessions.delete(this.sessions.keys().next().value!);
-    }
-    const id = randomBytes(32).toString('base64url');
-    this.sessions.set(hash(id), now + SESSION_TTL_S * 1000);
-    return id;
-  }
-
-  isValid(id: string | undefined, now = Date.now()): boolean {
-    if (!id) return false;
-    const key = hash(id);
-    const expiresAt = this.sessions.get(key);
-    if (expiresAt === undefined) return false;
-    if (expiresAt > now) return true;
-    this.sessions.delete(key);
-    return false;
+  /** A new session token for the cookie; undefined when the store cannot keep one now. */
+  async create(now = Date.now()): Promise<string | undefined> {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = now + SESSION_TTL_S * 1000;
+    const stored = await this.store.add(this.store.keyOf(token), expiresAt, MAX_SESSIONS, now);
+    return stored ? token : undefined;
   }
 
   /**
-   * How events and records name a session's operator: a short digest of its id, never the id
-   * (the cookie's value is a credential).
+   * The live session among a request's session cookies (a browser may send several of the
+   * name: cookieValues), with one lookup for all of them.
    */
-  label(id: string): string {
-    return `console:${hash(id).slice(0, 12)}`;
+  async find(cookieHeader: string | undefined, now = Date.now()): Promise<FoundSession> {
+    const tokens = cookieValues(cookieHeader, SESSION_COOKIE);
+    if (tokens.length === 0) return { state: 'none' };
+    const keys = tokens.map((token) => this.store.keyOf(token));
+    const expiries = await this.store.expiries(keys, now);
+    if (expiries === undefined) return { state: 'unavailable' };
+    const i = expiries.findIndex((expiresAt) => expiresAt !== undefined);
+    if (i < 0) return { state: 'none' };
+    return { state: 'live', token: tokens[i], key: keys[i], expiresAt: expiries[i]! };
   }
 
-  /** The live session a request's `Cookie` header carries, if any of its session cookies is one. */
-  sessionIn(cookieHeader: string | undefined, now = Date.now()): string | undefined {
-    return cookieValues(cookieHeader, SESSION_COOKIE).find((id) => this.isValid(id, now));
+  /** The live session token a request's `Cookie` header carries, if any. */
+  async sessionIn(cookieHeader: string | undefined, now = Date.now()): Promise<string | undefined> {
+    const found = await this.find(cookieHeader, now);
+    return found.state === 'live' ? found.token : undefined;
   }
 
-  revoke(id: string | undefined): void {
-    if (id) this.sessions.delete(hash(id));
+  /**
+   * Logout: ends every session the request's cookies name, everywhere. Needs no lookup, so it works while the store is down (RedisSessionStore keeps it).
+   */
+  async revoke(cookieHeader: string | undefined): Promise<void> {
+    const tokens = cookieValues(cookieHeader, SESSION_COOKIE);
+    await this.store.remove(tokens.map((token) => this.store.keyOf(token)));
   }
 
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  private prune(now: number): void {
-    for (const [key, expiresAt] of this.sessions) if (expiresAt <= now) this.sessions.delete(key);
+  /**
+   * How events and records name a session's operator: a short digest of its key, never the
+   * token (the cookie's value is a credential); the same on every instance of a cluster.
+   */
+  label(key: string): string {
+    return `console:${key.slice(0, 12)}`;
   }
 }
 

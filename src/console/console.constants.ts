@@ -4,7 +4,7 @@
 export const SESSION_COOKIE = 'bridge_console';
 /** A console session lasts this long after logging in, whatever it does meanwhile. */
 export const SESSION_TTL_S = 12 * 60 * 60;
-/** Sessions held at once; logging in beyond this ends the oldest one. */
+/** Sessions held at once (by the cluster, in cluster mode); logging in beyond this ends the oldest one. */
 export const MAX_SESSIONS = 100;
 
 /**

@@ -13,6 +13,7 @@ import {
   Post,
   Req,
   Res,
+  ServiceUnavailableException,
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
@@ -70,10 +71,8 @@ export class ConsoleController {
    * before logging in without a failed request in its console.
    */
   @Get('session')
-  session(@Req() req: Request): { authenticated: boolean } {
-    return {
-      authenticated: this.sessions.sessionIn(req.headers.cookie) !== undefined,
-    };
+  async session(@Req() req: Request): Promise<{ authenticated: boolean }> {
+    return { authenticated: (await this.sessions.sessionIn(req.headers.cookie)) !== undefined };
   }
 
   /**
@@ -83,11 +82,11 @@ export class ConsoleController {
    */
   @Post('login')
   @HttpCode(204)
-  login(
+  async login(
     @Body() body: unknown,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): void {
+  ): Promise<void> {
     requireJson(req);
     const parsed = loginSchema.safeParse(body);
     if (!parsed.success) throw new BadRequestException('expected {"token": "..."}');
@@ -105,15 +104,22 @@ export class ConsoleController {
       tooMany(res, waitS, 'logins');
     }
     this.throttle.succeeded(address);
-    const id = this.sessions.create();
+    const id = await this.sessions.create();
+    if (id === undefined) {
+      this.refusals.warn(`console login from ${address} refused: sessions cannot be stored now`);
+      throw new ServiceUnavailableException(
+        'console sessions cannot be stored now (the cluster store, Redis, does not answer)',
+      );
+    }
     res.setHeader('set-cookie', sessionCookie(id, SESSION_TTL_S, this.isHttps(req)));
     this.log.log(`console login from ${address}`);
   }
 
   @Post('logout')
   @HttpCode(204)
-  logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): void {
-    this.sessions.revoke(this.sessions.sessionIn(req.headers.cookie));
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    // Every session cookie sent is this browser's: all of them end, live or not.
+    await this.sessions.revoke(req.headers.cookie);
     res.setHeader('set-cookie', sessionCookie('', 0, this.isHttps(req)));
   }
 

@@ -10,6 +10,7 @@ import {
   type LiveCall,
   type SharedCallEvent,
 } from './call-directory.js';
+import { SESSION_KEY_PATTERN } from './session-store.js';
 
 /**
  * The shapes of everything read back from Redis, checked where it is read (after the envelope's
@@ -113,3 +114,15 @@ export const storedPlanSchema = z.strictObject({
   plan: z.unknown(),
   expiresAt: z.number().int().nonnegative(),
 });
+
+/** A console session as stored under its keyed hash: when it expires (signed with it). */
+export const storedSessionSchema = z.strictObject({
+  expiresAt: z.number().int().nonnegative(),
+});
+
+/** Console sessions ended before their time (a logout, the oldest past MAX_SESSIONS). */
+export const sessionsEndedSchema = z.strictObject({
+  type: z.literal('sessions-ended'),
+  keys: z.array(z.string().regex(SESSION_KEY_PATTERN)).min(1).max(100),
+});
+export type SessionsEnded = z.output<typeof sessionsEndedSchema>;

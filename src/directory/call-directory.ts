@@ -1,4 +1,5 @@
 import type { ClusterChannels } from './cluster-channels.js';
+import type { SessionStore } from './session-store.js';
 
 /**
  * The one interface for state that several bridge instances share. Code above it (the gateway,
@@ -235,6 +236,9 @@ export abstract class CallDirectory {
   releaseLine(_callSid: string): Promise<void> {
     return Promise.resolve();
   }
+
+  /** Where console sessions are kept: with the rest of the shared state (memory or Redis). */
+  abstract sessionStore(): SessionStore;
 
   /** The bus's signed channels, for features of their own (the listen relay); cluster mode only. */
   channels(): ClusterChannels | undefined {

@@ -100,3 +100,9 @@ export const BUS_REJECT_LOG_LINES_PER_S = 1;
 export const BUS_REJECT_LOG_BURST = 5;
 /** Control request ids remembered (for BUS_MESSAGE_WINDOW_MS) so a captured one acts once. */
 export const MAX_SEEN_CONTROL_IDS = 10_000;
+/**
+ * Console logouts made while Redis was away, kept (their sessions refused here meanwhile) and
+ * written once it is back; beyond it the oldest go first (those sessions then last until their
+ * expiry on other instances).
+ */
+export const MAX_PENDING_SESSION_ENDS = 1_000;

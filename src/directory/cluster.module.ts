@@ -12,6 +12,7 @@ import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import { CallDirectory } from './call-directory.js';
 import { MemoryCallDirectory } from './memory-call-directory.js';
 import { RedisCallDirectory } from './redis-call-directory.js';
+import { SessionStore } from './session-store.js';
 
 /**
  * Chooses the shared-state implementation once, at start-up: Redis when REDIS_URL is set (and
@@ -57,7 +58,10 @@ export class ClusterLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Global: the gateway, the webhook, the API, SSE and health all read the one CallDirectory. */
+/**
+ * Global: the gateway, the webhook, the API, SSE and health all read the one CallDirectory; the
+ * console its SessionStore.
+ */
 @Global()
 @Module({
   providers: [
@@ -66,8 +70,13 @@ export class ClusterLifecycle implements OnApplicationShutdown {
       inject: [clusterConfig.KEY, CallEventBus, BridgeMetrics],
       useFactory: createDirectory,
     },
+    {
+      provide: SessionStore,
+      inject: [CallDirectory],
+      useFactory: (directory: CallDirectory) => directory.sessionStore(),
+    },
     ClusterLifecycle,
   ],
-  exports: [CallDirectory],
+  exports: [CallDirectory, SessionStore],
 })
 export class ClusterModule {}

@@ -13,6 +13,7 @@ import {
   type SharedCallEvent,
 } from './call-directory.js';
 import { MAX_PLANS_IN_MEMORY, RECENT_CALLS_MAX } from './cluster.constants.js';
+import { MemorySessionStore } from './memory-session-store.js';
 import { TtlMemory, type TtlMemoryOptions } from './ttl-memory.js';
 
 export interface MemoryDirectoryOptions {
@@ -38,6 +39,7 @@ export class MemoryCallDirectory extends CallDirectory {
   private readonly plans = new Map<string, { plan: unknown; expiresAt: number }>();
   private readonly records: CallRecordEntry[] = [];
   private handler?: LocalControlHandler;
+  private sessions?: MemorySessionStore;
   private readonly stopRecording: () => void;
 
   constructor(private readonly options: MemoryDirectoryOptions) {
@@ -179,6 +181,10 @@ export class MemoryCallDirectory extends CallDirectory {
     };
     this.options.events.on('call.*', onEvent);
     return () => this.options.events.off('call.*', onEvent);
+  }
+
+  sessionStore(): MemorySessionStore {
+    return (this.sessions ??= new MemorySessionStore());
   }
 
   health(): DirectoryHealth {

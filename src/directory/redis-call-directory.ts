@@ -31,6 +31,7 @@ import { RedisSipLines } from './redis-sip-lines.js';
 import { RedisStore, type DirectoryLog, type StoreObserver } from './redis-store.js';
 import { redactRedisUrl } from './redis-url.js';
 import { RedisSecretCheck } from './redis-secret-check.js';
+import { RedisSessionStore } from './redis-sessions.js';
 import { SignedBus } from './signed-bus.js';
 import { SubscriberWatch } from './subscriber-watch.js';
 
@@ -76,6 +77,7 @@ export class RedisCallDirectory extends CallDirectory {
   private readonly controls: RedisControl;
   private readonly bus: RedisEvents;
   private readonly relay: RedisChannels;
+  private readonly sessions: RedisSessionStore;
   private readonly subscriber: SubscriberWatch;
   private readonly secretCheck: RedisSecretCheck;
   private heartbeat?: NodeJS.Timeout;
@@ -119,6 +121,7 @@ export class RedisCallDirectory extends CallDirectory {
     );
     this.bus = new RedisEvents(this.store, signed, this.local, instanceId, observer);
     this.relay = new RedisChannels(this.store, signed, instanceId);
+    this.sessions = new RedisSessionStore(this.store, signed, this.relay, options.secret);
     this.subscriber = new SubscriberWatch(
       this.store,
       () => this.controls.beat(),
@@ -257,6 +260,10 @@ export class RedisCallDirectory extends CallDirectory {
     return this.relay;
   }
 
+  sessionStore(): RedisSessionStore {
+    return this.sessions;
+  }
+
   health(): DirectoryHealth {
     return this.store.health(this.instanceId);
   }
@@ -270,6 +277,7 @@ export class RedisCallDirectory extends CallDirectory {
 
   private onBack(outage: string): void {
     this.lines.forgetSuspects();
+    void this.sessions.flush();
     if (outage) {
       this.options.log.log(
         `Redis is back${outage}: re-registering ${this.local.localCalls().length} live calls`,

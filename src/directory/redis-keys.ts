@@ -20,4 +20,9 @@ export const redisKeys = {
   listenOpen: (instance: string) => `${KEY_PREFIX}listen:${instance}`,
   listenDown: (session: string) => `${KEY_PREFIX}listen-session:${session}:down`,
   listenUp: (session: string) => `${KEY_PREFIX}listen-session:${session}:up`,
+  /** Console sessions: each under its keyed hash, the index of them all, and their ends. */
+  consoleSession: (key: string) => `${KEY_PREFIX}console-session:${key}`,
+  consoleSessionPrefix: `${KEY_PREFIX}console-session:`,
+  consoleSessions: `${KEY_PREFIX}console-sessions`,
+  consoleSessionsEnded: `${KEY_PREFIX}console-sessions:ended`,
 };

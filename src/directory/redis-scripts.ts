@@ -103,3 +103,24 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `;
+
+/**
+ * A new console session. KEYS: the sessions' index (a sorted set of session key -> expiry by
+ * Redis's clock), the new session's key. ARGV: the session keys' prefix, the new session's
+ * hash, its lifetime (ms), MAX_SESSIONS, its sealed record. Expired entries leave the index, the
+ * oldest go beyond the bound (their records deleted); returns their hashes, to report them ended.
+ */
+export const ADD_CONSOLE_SESSION = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4]) + 1
+local evicted = {}
+if over > 0 then
+  evicted = redis.call('ZRANGE', KEYS[1], 0, over - 1)
+  for _, hash in ipairs(evicted) do redis.call('DEL', ARGV[1] .. hash) end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return evicted
+`;

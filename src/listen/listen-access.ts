@@ -6,7 +6,7 @@ import { CallRegistry } from '../call/call-registry.service.js';
 import { isCallId } from '../call-control/call-control.rules.js';
 import { callControlConfig, limitsConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, LimitsConfig, ServerConfig } from '../config/config.namespaces.js';
-import { consoleRequester } from '../console/console-auth.guard.js';
+import { consoleRequester, SESSIONS_UNAVAILABLE } from '../console/console-auth.guard.js';
 import { fromConsoleOrigin } from '../console/console-origin.js';
 import { ConsoleSessions } from '../console/console-sessions.service.js';
 import { CallDirectory } from '../directory/call-directory.js';
@@ -77,14 +77,15 @@ export class ListenAccess {
       if (refused !== undefined) return this.refuse(req, kind, 401, 'Unauthorized', refused);
       operator = 'api';
     } else {
-      const who = consoleRequester(req.headers, this.sessions, token);
-      if (who === undefined) {
-        return this.refuse(req, kind, 401, 'Unauthorized', 'no console session');
+      const who = await consoleRequester(req.headers, this.sessions, token);
+      if (!who.ok && who.unavailable) {
+        return this.refuse(req, kind, 503, SESSIONS_UNAVAILABLE, 'console sessions unavailable');
       }
+      if (!who.ok) return this.refuse(req, kind, 401, 'Unauthorized', 'no console session');
       if (!fromConsoleOrigin(req, this.server)) {
         return this.refuse(req, kind, 403, 'Forbidden', 'Origin is not the console');
       }
-      operator = who;
+      operator = who.operator;
     }
     if (!isCallId(callSid)) return refusal(400, 'malformed call id');
     if (!this.registry.get(callSid)) return this.elsewhere(callSid, operator);
