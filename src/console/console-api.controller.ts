@@ -45,7 +45,8 @@ import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { CallMonitor } from './call-monitor.service.js';
 import type { CallDetail, ConsoleCallRow, RecentCallSummary } from './console-call.views.js';
 import { requireJson } from './require-json.js';
-import { ConsoleAuthGuard } from './console-auth.guard.js';
+import { ConsoleAuthGuard, sessionOfRequest } from './console-auth.guard.js';
+import { ConsoleSessions } from './console-sessions.service.js';
 import {
   SetupChecks,
   SetupError,
@@ -79,6 +80,7 @@ export class ConsoleApiController {
     private readonly tools: ToolRegistry,
     private readonly control: CallControlService,
     private readonly history: HistoryService,
+    private readonly sessions: ConsoleSessions,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
@@ -130,9 +132,9 @@ export class ConsoleApiController {
 
   /** The calls table as server-sent events (`calls`), refreshed whenever a row changes. */
   @Get('live')
-  live(@Res() res: Response): void {
+  live(@Req() req: Request, @Res() res: Response): void {
     this.monitor.assertFollowerRoom();
-    this.monitor.followCalls(this.stream(res));
+    this.monitor.followCalls(this.stream(req, res));
   }
 
   @Get('recent')
@@ -150,11 +152,11 @@ export class ConsoleApiController {
 
   /** One call as server-sent events: `snapshot`, then `entry`, `stats`, and `ended`. */
   @Get('calls/:callSid/live')
-  followCall(@Param('callSid') callSid: string, @Res() res: Response): void {
+  followCall(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
     if (!this.monitor.detail(callSid))
       throw new NotFoundException(`no live or recent call ${callSid}`);
     this.monitor.assertFollowerRoom();
-    this.monitor.followCall(callSid, this.stream(res));
+    this.monitor.followCall(callSid, this.stream(req, res));
   }
 
   /** Hangs up a call of the cluster: its owner does it, whichever instance that is. */
@@ -208,7 +210,14 @@ export class ConsoleApiController {
     };
   }
 
-  private stream(res: Response): SseStream {
-    return new SseStream(res, this.limits.sseMaxDurationS * 1000);
+  /** A stream that ends with the session that opened it (a logout anywhere, or its expiry). */
+  private stream(req: Request, res: Response): SseStream {
+    const stream = new SseStream(res, this.limits.sseMaxDurationS * 1000);
+    const session = sessionOfRequest(req);
+    if (session) {
+      const { key, expiresAt } = session;
+      stream.onClose(this.sessions.track(key, (why) => stream.close(why), expiresAt));
+    }
+    return stream;
   }
 }

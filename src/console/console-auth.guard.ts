@@ -28,7 +28,7 @@ export class ConsoleEnabledGuard implements CanActivate {
   }
 }
 
-/** A console session as its request was let in with. */
+/** A console session as its request was let in with: what it opens is tied to it. */
 export interface RequestSession {
   key: string;
   expiresAt: number;
@@ -62,6 +62,13 @@ export async function consoleRequester(
   return { ok: false, unavailable: found.state === 'unavailable' };
 }
 
+const requestSessions = new WeakMap<object, RequestSession>();
+
+/** The session a request was let in with by ConsoleAuthGuard (none for the Bearer token). */
+export function sessionOfRequest(req: Request): RequestSession | undefined {
+  return requestSessions.get(req);
+}
+
 /**
  * The console's data routes: a valid session cookie or `Authorization: Bearer ${API_TOKEN}`
  * (so scripts can read them too); 401 otherwise, 503 when a session cookie cannot be checked.
@@ -80,7 +87,10 @@ export class ConsoleAuthGuard implements CanActivate {
     const token = requireApiToken(this.cfg);
     const req = context.switchToHttp().getRequest<Request>();
     const requester = await consoleRequester(req.headers, this.sessions, token);
-    if (requester.ok) return true;
+    if (requester.ok) {
+      if (requester.session) requestSessions.set(req, requester.session);
+      return true;
+    }
     if (requester.unavailable) {
       this.log.debug(refusedLine(req, this.server.trustProxy, 'console sessions unavailable'));
       throw new ServiceUnavailableException(SESSIONS_UNAVAILABLE);

@@ -130,6 +130,7 @@ describe('console in cluster mode', () => {
       none,
       control,
       { enabled: false } as never,
+      none,
       callControl,
       none,
       none,

@@ -3,6 +3,7 @@ import {
   ConsoleSessions,
   cookieValues,
   MAX_SAME_NAME_COOKIES,
+  SESSION_ENDED,
 } from './console-sessions.service.js';
 import { MAX_SESSIONS, SESSION_TTL_S } from './console.constants.js';
 
@@ -19,6 +20,7 @@ describe('ConsoleSessions', () => {
   let sessions: ConsoleSessions;
   let store: MemorySessionStore;
   beforeEach(() => ({ store, sessions } = sessionsInMemory()));
+  afterEach(() => sessions.onApplicationShutdown());
 
   it('issues random session tokens that are valid until they expire', async () => {
     const token = (await sessions.create(NOW))!;
@@ -73,6 +75,67 @@ describe('ConsoleSessions', () => {
     expect(await sessions.sessionIn(`bridge_console=planted; ${cookie(token)}`, NOW)).toBe(token);
     expect(await sessions.sessionIn(`${cookie(token)}; a=1`, NOW)).toBe(token);
     expect(await sessions.sessionIn('bridge_console=planted', NOW)).toBeUndefined();
+  });
+});
+
+describe('ConsoleSessions: what a session opened', () => {
+  let sessions: ConsoleSessions;
+  let store: MemorySessionStore;
+  beforeEach(() => ({ store, sessions } = sessionsInMemory()));
+  afterEach(() => sessions.onApplicationShutdown());
+
+  async function opened(now = NOW) {
+    const token = (await sessions.create(now))!;
+    const key = store.keyOf(token);
+    const closed: string[] = [];
+    const untrack = sessions.track(key, (why) => closed.push(why), now + TTL_MS);
+    return { token, key, closed, untrack };
+  }
+
+  it('closes what a session opened when it logs out, and only that session', async () => {
+    const mine = await opened();
+    const theirs = await opened();
+    await sessions.revoke(cookie(mine.token));
+    expect(mine.closed).toEqual([SESSION_ENDED]);
+    expect(theirs.closed).toEqual([]);
+    expect(sessions.openSessions).toBe(1);
+  });
+
+  it('closes what the oldest session opened when MAX_SESSIONS pushes it out', async () => {
+    const oldest = await opened();
+    for (let i = 0; i < MAX_SESSIONS; i++) await sessions.create(NOW + i + 1);
+    expect(oldest.closed).toEqual([SESSION_ENDED]);
+  });
+
+  it('closes what an expired session opened at the next re-check', async () => {
+    const session = await opened();
+    await sessions.recheckOpened(NOW + TTL_MS - 1);
+    expect(session.closed).toEqual([]);
+    await sessions.recheckOpened(NOW + TTL_MS);
+    expect(session.closed).toEqual([SESSION_ENDED]);
+  });
+
+  it('closes what a session opened when the store no longer knows it (an end never heard)', async () => {
+    const session = await opened();
+    // The store forgets it without telling (as a lost bus message would leave it).
+    (store as unknown as { sessions: Map<string, number> }).sessions.delete(session.key);
+    await sessions.recheckOpened(NOW + 1);
+    expect(session.closed).toEqual([SESSION_ENDED]);
+  });
+
+  it('forgets what closed by itself', async () => {
+    const session = await opened();
+    session.untrack();
+    expect(sessions.openSessions).toBe(0);
+    await sessions.revoke(cookie(session.token));
+    expect(session.closed).toEqual([]);
+  });
+
+  it('checks a session afresh: live, then ended after a logout', async () => {
+    const session = await opened();
+    expect(await sessions.state(session.key, NOW)).toBe('live');
+    await sessions.revoke(cookie(session.token));
+    expect(await sessions.state(session.key, NOW)).toBe('ended');
   });
 });
 

@@ -1,7 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { SessionStore } from '../directory/session-store.js';
-import { MAX_SESSIONS, SESSION_COOKIE, SESSION_TTL_S } from './console.constants.js';
+import {
+  MAX_SESSIONS,
+  SESSION_COOKIE,
+  SESSION_RECHECK_MS,
+  SESSION_TTL_S,
+} from './console.constants.js';
 
 /** What a session lookup found: a live session, none, or no answer (the store is down). */
 export type FoundSession =
@@ -9,16 +14,42 @@ export type FoundSession =
   | { state: 'none' }
   | { state: 'unavailable' };
 
+/** A session as checked afresh: `unknown` when the store cannot answer. */
+export type SessionState = 'live' | 'ended' | 'unknown';
+
+/** Closes one thing a session opened (an event stream, a listen socket), saying why. */
+export type SessionCloser = (why: string) => void;
+
+/** Why what a session opened is closed when the session ends (the listen socket's 1008 reason). */
+export const SESSION_ENDED = 'session ended';
+
+interface Opened {
+  /** When the session expires, as last seen (kept for an outage: expiry needs no store). */
+  expiresAt?: number;
+  closers: Set<SessionCloser>;
+}
+
 /**
  * Console sessions: the API token is exchanged once for a random session token carried in an
  * HttpOnly cookie (EventSource cannot send an Authorization header), so the API token itself
  * never sits in the browser. Sessions live in the SessionStore chosen with the directory (this
  * process, or Redis shared by the cluster) under a keyed hash of the token, expire, and are at
  * most MAX_SESSIONS. Logins are throttled apart (LoginThrottle).
+ *
+ * What a session opened (the console's event streams, its listen sockets) is remembered here by
+ * session, and closed when the session ends: at once for a logout on any instance (the store
+ * reports it), and otherwise within SESSION_RECHECK_MS (its expiry, or an end whose message
+ * was lost).
  */
 @Injectable()
-export class ConsoleSessions {
-  constructor(private readonly store: SessionStore) {}
+export class ConsoleSessions implements OnApplicationShutdown {
+  /** Session key -> what it opened on this instance. */
+  private readonly opened = new Map<string, Opened>();
+  private recheck?: NodeJS.Timeout;
+
+  constructor(private readonly store: SessionStore) {
+    store.onEnded((key) => this.closeOpened(key));
+  }
 
   /** A new session token for the cookie; undefined when the store cannot keep one now. */
   async create(now = Date.now()): Promise<string | undefined> {
@@ -50,11 +81,19 @@ export class ConsoleSessions {
   }
 
   /**
-   * Logout: ends every session the request's cookies name, everywhere. Needs no lookup, so it works while the store is down (RedisSessionStore keeps it).
+   * Logout: ends every session the request's cookies name, everywhere, and closes what they
+   * opened. Needs no lookup, so it works while the store is down (RedisSessionStore keeps it).
    */
   async revoke(cookieHeader: string | undefined): Promise<void> {
     const tokens = cookieValues(cookieHeader, SESSION_COOKIE);
     await this.store.remove(tokens.map((token) => this.store.keyOf(token)));
+  }
+
+  /** The session a key names, checked afresh in the store (before a takeover, say). */
+  async state(key: string, now = Date.now()): Promise<SessionState> {
+    const [expiresAt] = (await this.store.expiries([key], now)) ?? [null];
+    if (expiresAt === null) return this.expired(key, now) ? 'ended' : 'unknown';
+    return expiresAt === undefined ? 'ended' : 'live';
   }
 
   /**
@@ -63,6 +102,72 @@ export class ConsoleSessions {
    */
   label(key: string): string {
     return `console:${key.slice(0, 12)}`;
+  }
+
+  /**
+   * Remembers that session `key` opened something here, closed by `close` when the session
+   * ends. Returns what forgets it (the thing closed by itself).
+   */
+  track(key: string, close: SessionCloser, expiresAt?: number): () => void {
+    let opened = this.opened.get(key);
+    if (!opened) this.opened.set(key, (opened = { expiresAt, closers: new Set() }));
+    opened.expiresAt ??= expiresAt;
+    opened.closers.add(close);
+    this.recheck ??= setInterval(() => void this.recheckOpened(), SESSION_RECHECK_MS);
+    this.recheck.unref();
+    return () => {
+      const current = this.opened.get(key);
+      if (!current?.closers.delete(close) || current.closers.size > 0) return;
+      this.opened.delete(key);
+      this.stopRecheckWhenIdle();
+    };
+  }
+
+  /** Sessions whose things are open here (tests). */
+  get openSessions(): number {
+    return this.opened.size;
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.recheck);
+    this.recheck = undefined;
+  }
+
+  /**
+   * Every SESSION_RECHECK_MS while anything a session opened is open: expired sessions close
+   * theirs, and one lookup for the rest catches an end whose message never came. With the store
+   * down only expiry is known; ends made meanwhile arrive when it is back.
+   */
+  async recheckOpened(now = Date.now()): Promise<void> {
+    for (const key of [...this.opened.keys()]) if (this.expired(key, now)) this.closeOpened(key);
+    const keys = [...this.opened.keys()];
+    if (keys.length === 0) return this.stopRecheckWhenIdle();
+    const expiries = await this.store.expiries(keys, now);
+    if (expiries === undefined) return;
+    keys.forEach((key, i) => {
+      const opened = this.opened.get(key);
+      if (expiries[i] === undefined) this.closeOpened(key);
+      else if (opened) opened.expiresAt = expiries[i];
+    });
+  }
+
+  private expired(key: string, now: number): boolean {
+    const expiresAt = this.opened.get(key)?.expiresAt;
+    return expiresAt !== undefined && expiresAt <= now;
+  }
+
+  private closeOpened(key: string): void {
+    const opened = this.opened.get(key);
+    if (!opened) return;
+    this.opened.delete(key);
+    for (const close of opened.closers) close(SESSION_ENDED);
+    this.stopRecheckWhenIdle();
+  }
+
+  private stopRecheckWhenIdle(): void {
+    if (this.opened.size > 0) return;
+    clearInterval(this.recheck);
+    this.recheck = undefined;
   }
 }
 

@@ -6,6 +6,12 @@ export const SESSION_COOKIE = 'bridge_console';
 export const SESSION_TTL_S = 12 * 60 * 60;
 /** Sessions held at once (by the cluster, in cluster mode); logging in beyond this ends the oldest one. */
 export const MAX_SESSIONS = 100;
+/**
+ * While a session has event streams or listen sockets open on an instance, that instance checks
+ * the session this often: one that expired, or ended elsewhere without the bus telling (a lost
+ * message), has them closed within this time. A logout's bus message closes them at once.
+ */
+export const SESSION_RECHECK_MS = 30_000;
 
 /**
  * Wrong tokens answered 401 per client address within LOGIN_WINDOW_S; beyond, 429 until the

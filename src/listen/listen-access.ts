@@ -25,6 +25,8 @@ export interface ListenTarget {
   callSid: string;
   /** Who listens: `console:<digest>` or `api`. */
   operator: string;
+  /** The console session's key (none for the API token): the socket ends with the session. */
+  session?: string;
   tap: CallAudioTap;
   takeover: Takeover;
 }
@@ -33,6 +35,7 @@ export interface ListenTarget {
 export interface RemoteListenTarget {
   callSid: string;
   operator: string;
+  session?: string;
   /** INSTANCE_ID of the owner. */
   instance: string;
 }
@@ -72,6 +75,7 @@ export class ListenAccess {
     const token = this.cfg.apiToken;
     if (!token) return refusal(404, 'Not Found');
     let operator: string;
+    let session: string | undefined;
     if (kind === 'api') {
       const refused = apiTokenRefusal(req.headers.authorization, token);
       if (refused !== undefined) return this.refuse(req, kind, 401, 'Unauthorized', refused);
@@ -86,10 +90,11 @@ export class ListenAccess {
         return this.refuse(req, kind, 403, 'Forbidden', 'Origin is not the console');
       }
       operator = who.operator;
+      session = who.session?.key;
     }
     if (!isCallId(callSid)) return refusal(400, 'malformed call id');
-    if (!this.registry.get(callSid)) return this.elsewhere(callSid, operator);
-    return this.vetLocal(callSid, operator, listeners);
+    if (!this.registry.get(callSid)) return this.elsewhere(callSid, operator, session);
+    return this.vetLocal(callSid, operator, listeners, session);
   }
 
   /**
@@ -100,6 +105,7 @@ export class ListenAccess {
     callSid: string,
     operator: string,
     listeners: (callSid: string) => number,
+    session?: string,
   ): LocalListenVerdict {
     const call = this.registry.get(callSid);
     if (!call) return refusal(404, 'no such live call');
@@ -110,20 +116,24 @@ export class ListenAccess {
     if (listeners(callSid) >= this.limits.maxListenersPerCall) {
       return refusal(429, `already ${this.limits.maxListenersPerCall} listeners on this call`);
     }
-    return { ok: true, target: { callSid, operator, tap, takeover } };
+    return { ok: true, target: { callSid, operator, session, tap, takeover } };
   }
 
   /**
    * A call this instance does not carry: unknown (404), a SIP call (409), or, in cluster mode, a
    * media call on another instance, whose socket is relayed over the bus to its owner.
    */
-  private async elsewhere(callSid: string, operator: string): Promise<ListenVerdict> {
+  private async elsewhere(
+    callSid: string,
+    operator: string,
+    session: string | undefined,
+  ): Promise<ListenVerdict> {
     const remote = await this.directory.get(callSid).catch(() => undefined);
     if (!remote || remote.instance === this.directory.instanceId) {
       return refusal(404, 'no such live call');
     }
     if (remote.transport === 'sip') return refusal(409, SIP_NOT_LISTENABLE);
-    return { ok: true, remote: { callSid, operator, instance: remote.instance } };
+    return { ok: true, remote: { callSid, operator, session, instance: remote.instance } };
   }
 
   private refuse(req: IncomingMessage, kind: string, status: number, message: string, why: string) {

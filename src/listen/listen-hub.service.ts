@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
+import { ConsoleSessions } from '../console/console-sessions.service.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import type { ListenTarget } from './listen-access.js';
 import { ListenSocket, type ListenGroup, type ListenPeer } from './listen-socket.js';
@@ -19,7 +20,10 @@ export class ListenHub implements OnApplicationShutdown {
   private readonly warnings = new LogThrottle(WARN_LINES_PER_S, WARN_BURST);
   private readonly calls = new Map<string, Set<ListenSocket>>();
 
-  constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
+  constructor(
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    private readonly sessions: ConsoleSessions,
+  ) {}
 
   readonly count = (callSid: string): number => this.calls.get(callSid)?.size ?? 0;
 
@@ -49,7 +53,7 @@ export class ListenHub implements OnApplicationShutdown {
         if (line) this.log.warn(line);
       },
     };
-    const listener = new ListenSocket(socket, target, group);
+    const listener = new ListenSocket(socket, target, group, this.sessions);
     listeners.add(listener);
     const relayed = via ? ` through instance ${via}` : '';
     this.log.log(

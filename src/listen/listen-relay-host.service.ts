@@ -63,7 +63,12 @@ export class ListenRelayHost implements OnApplicationBootstrap, OnApplicationShu
     if (this.sessions.size >= LISTEN_RELAY_MAX_SESSIONS) {
       return refuse(503, `already ${LISTEN_RELAY_MAX_SESSIONS} relayed listen sessions here`);
     }
-    const verdict = this.access.vetLocal(open.callSid, open.operator, this.hub.count);
+    const verdict = this.access.vetLocal(
+      open.callSid,
+      open.operator,
+      this.hub.count,
+      open.consoleSession,
+    );
     if (!verdict.ok) return refuse(verdict.status, verdict.message);
     const socket = new RelayedSocket(channels, open.session);
     this.sessions.add(socket);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CALL_ID_PATTERN } from '../call/call-id.js';
+import { SESSION_KEY_PATTERN } from '../directory/session-store.js';
 import { isBase64 } from '../text/json-guards.js';
 import { listenOutbound } from './listen.messages.js';
 import {
@@ -54,6 +55,8 @@ export const relayOpenSchema = z.strictObject({
   callSid: callId,
   operator,
   from: instanceId,
+  /** The console session's key: the owner checks it before a takeover, and ends with it. */
+  consoleSession: z.string().regex(SESSION_KEY_PATTERN).optional(),
 });
 export type RelayOpen = z.output<typeof relayOpenSchema>;
 

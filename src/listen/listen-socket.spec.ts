@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CallAudioListener } from '../call-audio/call-audio.js';
 import type { CallAudioTap } from '../call-audio/call-audio-tap.js';
 import type { Takeover } from '../media-call/takeover.js';
-import { ListenSocket, type ListenGroup } from './listen-socket.js';
+import { ListenSocket, type ListenGroup, type ListenSessions } from './listen-socket.js';
 import {
   LISTENER_HIGH_WATER_BYTES,
   LISTENER_MAX_BACKLOG_FRAMES,
@@ -29,7 +29,24 @@ class FakeSocket extends EventEmitter {
   readonly OPEN = 1;
 }
 
-function setUp() {
+/** A console session, as ConsoleSessions answers for it: live until `end`. */
+class FakeSessions implements ListenSessions {
+  state_: 'live' | 'ended' | 'unknown' = 'live';
+  readonly closers = new Map<string, (why: string) => void>();
+  track(key: string, close: (why: string) => void): () => void {
+    this.closers.set(key, close);
+    return () => this.closers.delete(key);
+  }
+  state(): Promise<'live' | 'ended' | 'unknown'> {
+    return Promise.resolve(this.state_);
+  }
+  end(key: string): void {
+    this.state_ = 'ended';
+    this.closers.get(key)?.('session ended');
+  }
+}
+
+function setUp(sessions?: FakeSessions) {
   const socket = new FakeSocket();
   let heard: CallAudioListener | undefined;
   let unsubscribed = false;
@@ -57,8 +74,11 @@ function setUp() {
   };
   const listener = new ListenSocket(
     socket,
-    { callSid: 'CA1', operator: 'api', tap, takeover },
+    sessions
+      ? { callSid: 'CA1', operator: 'console:abc', session: 'key-1', tap, takeover }
+      : { callSid: 'CA1', operator: 'api', tap, takeover },
     group,
+    sessions,
   );
   listener.start();
   return {
@@ -68,6 +88,7 @@ function setUp() {
     broadcasts,
     left,
     operatorAudio,
+    holder: () => holder,
     message: (frame: unknown) => socket.emit('message', Buffer.from(JSON.stringify(frame)), false),
   };
 }
@@ -145,5 +166,65 @@ describe('ListenSocket', () => {
     // The burst, plus what the bucket refills while the loop runs (a few on a busy machine).
     expect(operatorAudio.length).toBeGreaterThanOrEqual(MAX_LISTEN_CLIENT_FRAMES_PER_S - 1);
     expect(operatorAudio.length).toBeLessThan(MAX_LISTEN_CLIENT_FRAMES_PER_S + 20);
+  });
+});
+
+describe('ListenSocket opened by a console session', () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('takes the line while its session is live', async () => {
+    const sessions = new FakeSessions();
+    const { broadcasts, message, holder } = setUp(sessions);
+    message({ event: 'takeover' });
+    await settle();
+    expect(holder()).toBeDefined();
+    expect(broadcasts).toEqual([JSON.stringify({ event: 'takeover', ok: true })]);
+  });
+
+  it('closes 1008 "session ended" when its session ends, handing back a line it held', async () => {
+    const sessions = new FakeSessions();
+    const { socket, message, holder, unsubscribed } = setUp(sessions);
+    message({ event: 'takeover' });
+    await settle();
+    sessions.end('key-1');
+    expect(socket.closed).toEqual({ code: 1008, reason: 'session ended' });
+    expect(holder()).toBeUndefined();
+    expect(unsubscribed()).toBe(true);
+    expect(sessions.closers.size).toBe(0);
+  });
+
+  it('refuses a takeover once its session has ended, though the end was not heard yet', async () => {
+    const sessions = new FakeSessions();
+    const { socket, message, holder } = setUp(sessions);
+    sessions.state_ = 'ended';
+    message({ event: 'takeover' });
+    await settle();
+    expect(holder()).toBeUndefined();
+    expect(socket.sent.at(-1)).toBe(
+      JSON.stringify({ event: 'takeover', ok: false, reason: 'session ended' }),
+    );
+    expect(socket.closed).toEqual({ code: 1008, reason: 'session ended' });
+  });
+
+  it('refuses a takeover while its session cannot be checked, and keeps listening', async () => {
+    const sessions = new FakeSessions();
+    const { socket, message, holder } = setUp(sessions);
+    sessions.state_ = 'unknown';
+    message({ event: 'takeover' });
+    await settle();
+    expect(holder()).toBeUndefined();
+    expect(JSON.parse(socket.sent.at(-1)!)).toMatchObject({ event: 'takeover', ok: false });
+    expect(socket.closed).toBeUndefined();
+  });
+
+  it('hands back while its session cannot be checked: giving the line up needs no check', async () => {
+    const sessions = new FakeSessions();
+    const { message, holder } = setUp(sessions);
+    message({ event: 'takeover' });
+    await settle();
+    sessions.state_ = 'unknown';
+    message({ event: 'handback' });
+    await settle();
+    expect(holder()).toBeUndefined();
   });
 });

@@ -27,6 +27,18 @@ export interface ListenPeer extends TextSocket {
   terminate(): void;
 }
 
+/**
+ * The console's sessions, as a listen socket opened by one needs them (ConsoleSessions): the
+ * socket closes when its session ends, and a takeover or handback checks the session first.
+ */
+export interface ListenSessions {
+  track(key: string, close: (why: string) => void): () => void;
+  state(key: string): Promise<'live' | 'ended' | 'unknown'>;
+}
+
+/** Why a takeover is refused while the session cannot be checked (the cluster store is down). */
+const SESSION_UNCHECKED = 'the console session cannot be checked now';
+
 /** The listeners of one call, as each of them sees the others. */
 export interface ListenGroup {
   /** A frame every listener of the call gets (takeover and handback acknowledgements). */
@@ -47,6 +59,9 @@ export class ListenSocket {
   private readonly frames: TokenBucket;
   private readonly audio = new MediaRateLimiter();
   private unsubscribe?: () => void;
+  private untrack?: () => void;
+  /** Takeover and handback frames waiting on their session check, acted on in order. */
+  private controls: Promise<void> = Promise.resolve();
   private ignored = 0;
   private closed = false;
 
@@ -54,6 +69,7 @@ export class ListenSocket {
     private readonly socket: ListenPeer,
     private readonly target: ListenTarget,
     private readonly group: ListenGroup,
+    private readonly sessions?: ListenSessions,
   ) {
     this.out = new BoundedSender(socket, LISTENER_HIGH_WATER_BYTES, LISTENER_MAX_BACKLOG_FRAMES);
     this.frames = new TokenBucket(
@@ -71,6 +87,10 @@ export class ListenSocket {
 
   /** `start`, then the call's audio from now on. */
   start(): void {
+    const { session } = this.target;
+    if (session && this.sessions) {
+      this.untrack = this.sessions.track(session, (why) => this.drop(1008, why));
+    }
     this.out.send(listenOutbound.start(this.target.callSid));
     this.unsubscribe = this.target.tap.listen({
       callerAudio: (mulaw, atMs) => this.send(listenOutbound.media('caller', atMs, mulaw)),
@@ -105,6 +125,35 @@ export class ListenSocket {
   };
 
   private handle(message: ListenClientMessage): void {
+    if (message.event !== 'media' && this.target.session && this.sessions) {
+      const { session } = this.target;
+      const sessions = this.sessions;
+      this.controls = this.controls
+        .then(async () => this.afterCheck(message, await sessions.state(session)))
+        .catch((error: Error) => this.fail(error));
+      return;
+    }
+    this.act(message);
+  }
+
+  /**
+   * A console socket's takeover or handback, once its session was checked afresh: the socket
+   * may have been opened by a session that has ended since (its end not heard here yet).
+   */
+  private afterCheck(message: ListenClientMessage, state: 'live' | 'ended' | 'unknown'): void {
+    if (this.closed) return;
+    if (state === 'ended' && message.event !== 'media') {
+      this.socket.send(listenOutbound.refused(message.event, 'session ended'));
+      return this.drop(1008, 'session ended');
+    }
+    // Handing back only gives the line up: never held back for want of an answer.
+    if (state === 'unknown' && message.event === 'takeover') {
+      return this.send(listenOutbound.refused('takeover', SESSION_UNCHECKED));
+    }
+    this.act(message);
+  }
+
+  private act(message: ListenClientMessage): void {
     const { takeover, operator } = this.target;
     switch (message.event) {
       case 'takeover': {
@@ -150,6 +199,7 @@ export class ListenSocket {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
+    this.untrack?.();
     this.out.dispose();
     this.group.leave(this);
     if (this.target.takeover.holds(this) && this.target.takeover.handBack(this).ok) {
@@ -163,10 +213,14 @@ export class ListenSocket {
       try {
         handler(...args);
       } catch (error) {
-        this.group.warn(`listener of ${this.target.callSid} failed: ${(error as Error).message}`);
-        this.cleanUp();
-        this.socket.terminate();
+        this.fail(error as Error);
       }
     };
+  }
+
+  private fail(error: Error): void {
+    this.group.warn(`listener of ${this.target.callSid} failed: ${error.message}`);
+    this.cleanUp();
+    this.socket.terminate();
   }
 }

@@ -63,7 +63,7 @@ export class RelaySession {
 
   /** Asks the owner; the verdict the upgrade answers with. */
   async open(): Promise<UpgradeVerdict> {
-    const { instance, callSid, operator } = this.target;
+    const { instance, callSid, operator, session } = this.target;
     const answered = new Promise<UpgradeVerdict>((resolve) => (this.answer = resolve));
     const timer = setTimeout(
       () =>
@@ -81,6 +81,7 @@ export class RelaySession {
         callSid,
         operator,
         from: this.channels.instanceId,
+        ...(session ? { consoleSession: session } : {}),
       };
       const receivers = await this.channels.publish(redisKeys.listenOpen(instance), request);
       if (!receivers)
