@@ -59,8 +59,9 @@ export interface RedisDirectoryOptions {
  * Shared state in Redis (`REDIS_URL`), through `ioredis`, each concern in a part of its own:
  * the connections and health (RedisStore), admission and the live-call directory (RedisLeases),
  * SIP calls' lines (RedisSipLines), replay memory, plans and records (RedisRecords), control
- * request/reply (RedisControl), the event bus (RedisEvents) and whether the subscriber still
- * hears (SubscriberWatch). Every message and record another instance reads is signed under
+ * request/reply (RedisControl), the event bus (RedisEvents), console sessions (RedisSessionStore),
+ * one CLUSTER_SECRET for all (RedisSecretCheck) and whether the subscriber still hears
+ * (SubscriberWatch). Every message and record another instance reads is signed under
  * CLUSTER_SECRET and validated where it is read (SignedBus).
  *
  * Redis trouble never drops a call: every command has a short timeout and a fallback, a local
@@ -151,13 +152,11 @@ export class RedisCallDirectory extends CallDirectory {
     const directory = new RedisCallDirectory(options);
     try {
       await directory.store.connect(directory.controls.channel);
-      await directory.secretCheck.assert().catch(async (error: unknown) => {
-        await directory.store.close();
-        throw error;
-      });
+      await directory.secretCheck.assert();
     } catch (error) {
       directory.unhook();
       directory.local.dispose();
+      await directory.store.close();
       throw error;
     }
     directory.heartbeat = setInterval(() => {
@@ -278,11 +277,8 @@ export class RedisCallDirectory extends CallDirectory {
   private onBack(outage: string): void {
     this.lines.forgetSuspects();
     void this.sessions.flush();
-    if (outage) {
-      this.options.log.log(
-        `Redis is back${outage}: re-registering ${this.local.localCalls().length} live calls`,
-      );
-    }
+    const calls = this.local.localCalls().length;
+    if (outage) this.options.log.log(`Redis is back${outage}: re-registering ${calls} live calls`);
     void this.renewAll();
   }
 
