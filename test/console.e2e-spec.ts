@@ -654,6 +654,109 @@ describe('operator console with no transfer number configured', () => {
   });
 });
 
+describe('operator console with long and hostile calls', () => {
+  let bridge: RunningBridge;
+  let openai: FakeRealtimeServer;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  const calls: FakeTwilioCall[] = [];
+
+  const api = (path: string) =>
+    fetch(`${bridge.baseUrl}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+
+  /** A call with its model session, from `from`. */
+  async function dial(from: string): Promise<[FakeTwilioCall, FakeRealtimeConnection]> {
+    const call = await FakeTwilioCall.dial(bridge.baseUrl, { from });
+    calls.push(call);
+    const upstream = await openai.connection(openai.connections.length);
+    await upstream.waitFor('session.update');
+    return [call, upstream];
+  }
+
+  beforeAll(async () => {
+    openai = new FakeRealtimeServer();
+    await openai.start();
+    bridge = await startBridge({ API_TOKEN, OPENAI_REALTIME_URL: openai.url });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    ({ page, errors } = await openPage(context));
+  });
+
+  afterAll(async () => {
+    for (const call of calls) call.hangUp();
+    await context?.close();
+    await bridge?.close();
+    await openai?.stop();
+  });
+
+  it('opens a call whose snapshot is over the event bound, from its JSON detail', async () => {
+    const [call, upstream] = await dial('+15550007777');
+    // 500 turns (the timeline's bound) of 1,000 characters: even cut to 64 characters a string,
+    // the snapshot is over MAX_SSE_EVENT_BYTES, and the stream sends a stub without call or entries.
+    const words = 'lorem ipsum dolor sit amet '.repeat(37);
+    for (let i = 0; i < 500; i++) {
+      upstream.send({
+        type: 'conversation.item.input_audio_transcription.completed',
+        item_id: `item_long_${i}`,
+        content_index: 0,
+        transcript: `Turn ${i}: ${words}`,
+      });
+    }
+    for (let i = 0; i < 100; i++) {
+      const detail = (await (await api(`/console/api/calls/${call.callSid}`)).json()) as {
+        entries: unknown[];
+      };
+      if (JSON.stringify(detail.entries.at(-1)).includes('Turn 499:')) break;
+      await sleep(100);
+    }
+    // The page opens on the call now: its first snapshot is the long one.
+    await logIn(page, bridge.baseUrl);
+
+    await page.locator(`tr[data-call-sid="${call.callSid}"]`).click();
+    const view = page.locator(`[data-view-call-sid="${call.callSid}"]`);
+    await view.waitFor();
+    await expectText(view.locator('h2'), /\+15550007777/);
+    await view.locator('[data-testid="transcript"]').getByText('Turn 499:').waitFor();
+    expect(await view.locator('[data-testid="transcript"] [data-kind="turn"]').count()).toBe(500);
+    // Listen opens this call's socket (it opened /calls/undefined/listen from the stub).
+    const socket = page.waitForEvent('websocket');
+    await view.locator('[data-action="listen"]').click();
+    expect((await socket).url()).toMatch(new RegExp(`/console/api/calls/${call.callSid}/listen$`));
+    await view.locator('[data-action="stop-listening"]').click();
+    // New entries still arrive on the stream after the detail was fetched.
+    upstream.send({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: 'item_long_after',
+      content_index: 0,
+      transcript: 'One more thing after all that.',
+    });
+    await view.locator('[data-testid="transcript"]').getByText('One more thing').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('reads the detail from the JSON route when the stream sends a truncated snapshot stub', async () => {
+    const [call] = await dial('+15550006666');
+    // Whatever the server does with a long snapshot, a stub must not reach the page's state.
+    await page.route(`**/console/api/calls/${call.callSid}/live`, (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: `event: snapshot\ndata: ${JSON.stringify({ truncated: true, bytes: 99_999 })}\n\n`,
+      }),
+    );
+    try {
+      await page.locator(`tr[data-call-sid="${call.callSid}"]`).click();
+      const view = page.locator(`[data-view-call-sid="${call.callSid}"]`);
+      await view.waitFor();
+      await expectText(view.locator('h2'), /\+15550006666/);
+      expect(await view.locator('h2').innerText()).not.toContain('Unknown caller');
+    } finally {
+      await page.unroute(`**/console/api/calls/${call.callSid}/live`);
+    }
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('operator console without API_TOKEN', () => {
   let bridge: RunningBridge;
 

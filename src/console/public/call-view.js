@@ -1,5 +1,7 @@
 // One call as it happens: meters, latency, barge-ins, tokens, and the transcript with tools.
 import {
+  api,
+  ApiError,
   formatDuration,
   formatMs,
   formatTime,
@@ -13,38 +15,88 @@ import { ListenPanel } from './listen.js';
 
 const FLOOR_DB = -60;
 
-/** A call's detail: a snapshot, then entries and figures pushed by the server until it ends. */
+/**
+ * A call's detail: a snapshot, then entries and figures pushed by the server until it ends. A
+ * snapshot over the server's event bound (a long call's hundreds of entries) arrives as a stub
+ * without `call` or `entries` (`truncated: true`): the detail is then read from the JSON route,
+ * which has no such bound, and what the stream pushes meanwhile is applied once it is in.
+ */
 function useCallDetail(callSid) {
   const [detail, setDetail] = useState(undefined);
   const [missing, setMissing] = useState(false);
   useEffect(() => {
-    const source = new EventSource(`/console/api/calls/${encodeURIComponent(callSid)}/live`);
-    source.addEventListener('snapshot', (e) => setDetail(JSON.parse(e.data)));
+    const sid = encodeURIComponent(callSid);
+    const source = new EventSource(`/console/api/calls/${sid}/live`);
+    let closed = false;
+    // Events that came while the full detail was being fetched (undefined: not fetching).
+    let pending;
+    const apply = (change) => (pending ? pending.push(change) : setDetail(change));
+    const fetchDetail = async () => {
+      pending = [];
+      try {
+        const full = await api(`/console/api/calls/${sid}`);
+        if (closed) return;
+        const queued = pending;
+        pending = undefined;
+        setDetail(newSince(full, queued).reduce((d, change) => change(d), full));
+      } catch (err) {
+        pending = undefined;
+        if (closed) return;
+        // Gone meanwhile (404), or the session is: say so rather than show a stub.
+        setDetail((d) => {
+          if (!d || err instanceof ApiError) setMissing(true);
+          return d;
+        });
+      }
+    };
+    source.addEventListener('snapshot', (e) => {
+      const snapshot = JSON.parse(e.data);
+      if (!snapshot.call || !Array.isArray(snapshot.entries) || snapshot.truncated) {
+        void fetchDetail();
+        return;
+      }
+      pending = undefined;
+      setDetail(snapshot);
+    });
     source.addEventListener('entry', (e) => {
       const entry = JSON.parse(e.data);
-      setDetail((d) => d && { ...d, entries: markInterrupted([...d.entries, entry], entry) });
+      const change = (d) => d && { ...d, entries: markInterrupted([...d.entries, entry], entry) };
+      change.entry = entry;
+      apply(change);
     });
     source.addEventListener('stats', (e) => {
       const stats = JSON.parse(e.data);
-      setDetail((d) => d && { ...d, stats, call: { ...d.call, state: stats.state } });
+      apply((d) => d && { ...d, stats, call: { ...d.call, state: stats.state } });
     });
     source.addEventListener('ended', (e) => {
       const record = JSON.parse(e.data);
-      setDetail((d) => d && { ...d, record, call: { ...d.call, state: 'ended' } });
+      apply((d) => d && { ...d, record, call: { ...d.call, state: 'ended' } });
       // Finished: stop, or EventSource would reconnect to a stream that has nothing more.
       source.close();
     });
     source.onerror = () => {
       // Never got a snapshot: the call is neither live nor recent (or the session is gone).
       setDetail((d) => {
-        if (!d) setMissing(true);
+        if (!d && !pending) setMissing(true);
         return d;
       });
-      if (source.readyState === EventSource.CLOSED) return;
     };
-    return () => source.close();
+    return () => {
+      closed = true;
+      source.close();
+    };
   }, [callSid]);
   return { detail, missing };
+}
+
+/**
+ * The queued changes the fetched detail does not hold yet: an entry pushed while the request was
+ * in flight may have been kept before the server answered. Entries carry no id, so the same JSON
+ * among the last entries is taken for the same entry.
+ */
+function newSince(full, queued) {
+  const tail = new Set(full.entries.slice(-queued.length).map((entry) => JSON.stringify(entry)));
+  return queued.filter((change) => !change.entry || !tail.has(JSON.stringify(change.entry)));
 }
 
 /** A barge-in cuts an assistant turn that may already be in the transcript. */
@@ -259,7 +311,7 @@ export function CallView({ callSid, onClose }) {
         </div>
       </div>`
     }
-    ${!record && call.transport !== 'sip' && html`<${ListenPanel} callSid=${call.callSid} />`}
+    ${!record && call.transport !== 'sip' && html`<${ListenPanel} callSid=${callSid} />`}
     ${record && html`<${Record} record=${record} />`}
 
     <h3 class="transcript-title">
