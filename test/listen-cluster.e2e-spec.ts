@@ -126,6 +126,7 @@ describe('listen-in on a cluster', () => {
       encoding: 'audio/x-mulaw',
       sampleRate: 8000,
       tracks: ['caller', 'assistant'],
+      line: 'assistant',
     });
     const frames = frames20ms(mulawTone(300, 400));
     const sentAt: number[] = [];

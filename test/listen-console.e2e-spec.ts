@@ -57,9 +57,16 @@ function receivedSamples(call: FakeTwilioCall, from: number): Int16Array {
   return alawmulaw.mulaw.decode(bytes);
 }
 
+async function logIn(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/console`);
+  await page.locator('[data-testid="token"]').fill(API_TOKEN);
+  await page.locator('[data-action="login"]').click();
+}
+
 describe('listen-in and takeover in the console', () => {
   let browser: Browser;
   let context: BrowserContext;
+  let otherContext: BrowserContext | undefined;
   let page: Page;
   let errors: string[];
   let openai: FakeRealtimeServer;
@@ -92,6 +99,7 @@ describe('listen-in and takeover in the console', () => {
   afterAll(async () => {
     clearInterval(pump);
     call?.hangUp();
+    await otherContext?.close();
     await context?.close();
     await browser?.close();
     await bridge?.close();
@@ -108,9 +116,7 @@ describe('listen-in and takeover in the console', () => {
       offset = (offset + 160) % tone.length;
     }, 20);
 
-    await page.goto(`${bridge.baseUrl}/console`);
-    await page.locator('[data-testid="token"]').fill(API_TOKEN);
-    await page.locator('[data-action="login"]').click();
+    await logIn(page, bridge.baseUrl);
     await page.locator(`tr[data-call-sid="${call.callSid}"]`).click();
     await page.locator('[data-testid="call-view"]').waitFor();
 
@@ -149,12 +155,32 @@ describe('listen-in and takeover in the console', () => {
     );
     await page.screenshot({ path: artifactPath('console-listen-takeover.png'), fullPage: true });
 
+    // A second operator who starts listening now is told another operator has the line.
+    otherContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { page: other, errors: otherErrors } = await openPage(otherContext);
+    await logIn(other, bridge.baseUrl);
+    await other.locator(`tr[data-call-sid="${call.callSid}"]`).click();
+    await other.locator('[data-action="listen"]').click();
+    const otherPanel = other.locator('[data-testid="listen-panel"]');
+    await other.locator('[data-testid="listen-panel"][data-line="other"]').waitFor();
+    expect(await otherPanel.locator('[data-action="takeover"]').isDisabled()).toBe(true);
+    expect(await otherPanel.locator('[data-testid="listen-status"]').innerText()).toContain(
+      'Another operator has the line.',
+    );
+
     // Hand back with a note: the microphone stops reaching the caller.
     await page
       .locator('[data-testid="handback-note"]')
       .fill('Caller calmed down; refund approved.');
     await page.locator('[data-action="handback"]').click();
     await page.locator('[data-testid="listen-panel"][data-line="assistant"]').waitFor();
+    // The other operator's page follows: the assistant has the line, Take over is offered.
+    await other.locator('[data-testid="listen-panel"][data-line="assistant"]').waitFor();
+    expect(await otherPanel.locator('[data-action="takeover"]').isDisabled()).toBe(false);
+    expect(await otherPanel.locator('[data-testid="listen-status"]').innerText()).toBe(
+      'Listening. The assistant has the line.',
+    );
+    expect(otherErrors).toEqual([]);
     const message = await session.waitFor(
       'conversation.item.create',
       (event) => (event.item as { role?: string }).role === 'system',

@@ -72,6 +72,7 @@ describe('listen-in and takeover', () => {
       encoding: 'audio/x-mulaw',
       sampleRate: 8000,
       tracks: ['caller', 'assistant'],
+      line: 'assistant',
     });
     const frames = frames20ms(mulawTone(300, 400));
     const sentAt: number[] = [];
@@ -249,6 +250,9 @@ describe('listen-in and takeover', () => {
     expect(other.framesOf('takeover')[1]).toMatchObject({ event: 'takeover', ok: false });
     other.send({ event: 'handback' });
     await other.waitFor('handback', (frame) => frame.ok === false);
+    // A listener that joins now is told at once that an operator has the line.
+    const late = await listen();
+    expect(late.framesOf('start')[0]).toMatchObject({ event: 'start', line: 'operator' });
   });
 
   it('configures a reconnected session with create_response off while the line is held', async () => {

@@ -19,7 +19,7 @@ describe('listen relay messages', () => {
   });
 
   it('carries any other frame as its text', () => {
-    const start = listenOutbound.start('CA0123');
+    const start = listenOutbound.start('CA0123', 'assistant');
     expect(toRelayFrame(start)).toBe(start);
     expect(fromRelayFrame(start)).toBe(start);
   });

@@ -46,7 +46,7 @@ class FakeSessions implements ListenSessions {
   }
 }
 
-function setUp(sessions?: FakeSessions) {
+function setUp(sessions?: FakeSessions, heldBy?: { operator: string; since: Date }) {
   const socket = new FakeSocket();
   let heard: CallAudioListener | undefined;
   let unsubscribed = false;
@@ -64,6 +64,9 @@ function setUp(sessions?: FakeSessions) {
     operatorAudio: (_key: object, payload: string) => operatorAudio.push(payload),
     handBack: (key: object) =>
       holder === key ? ((holder = undefined), { ok: true }) : { ok: false, reason: 'no' },
+    get holder() {
+      return heldBy;
+    },
   } as unknown as Takeover;
   const broadcasts: string[] = [];
   const left: ListenSocket[] = [];
@@ -105,10 +108,16 @@ describe('ListenSocket', () => {
         encoding: 'audio/x-mulaw',
         sampleRate: 8000,
         tracks: ['caller', 'assistant'],
+        line: 'assistant',
       },
       { event: 'media', track: 'caller', timestamp: 40, payload: 'AQID' },
       { event: 'media', track: 'assistant', timestamp: 62, payload: 'BA==' },
     ]);
+  });
+
+  it('tells a listener that joins during a takeover that an operator holds the line', () => {
+    const { socket } = setUp(undefined, { operator: 'console:abc', since: new Date() });
+    expect(JSON.parse(socket.sent[0])).toMatchObject({ event: 'start', line: 'operator' });
   });
 
   it('drops a listener that does not read once its backlog is full, and holds no more than that', () => {

@@ -85,13 +85,14 @@ export class ListenSocket {
     );
   }
 
-  /** `start`, then the call's audio from now on. */
+  /** `start` (with who holds the line now), then the call's audio from now on. */
   start(): void {
     const { session } = this.target;
     if (session && this.sessions) {
       this.untrack = this.sessions.track(session, (why) => this.drop(1008, why));
     }
-    this.out.send(listenOutbound.start(this.target.callSid));
+    const line = this.target.takeover.holder ? 'operator' : 'assistant';
+    this.out.send(listenOutbound.start(this.target.callSid, line));
     this.unsubscribe = this.target.tap.listen({
       callerAudio: (mulaw, atMs) => this.send(listenOutbound.media('caller', atMs, mulaw)),
       assistantAudio: (mulaw, atMs) => this.send(listenOutbound.media('assistant', atMs, mulaw)),

@@ -42,15 +42,19 @@ export function parseListenMessage(text: string): ParsedListenMessage {
 
 export type ListenTrack = 'caller' | 'assistant';
 
+/** Who has the call's line when a listener joins: a late joiner must not offer Take over. */
+export type ListenLine = 'assistant' | 'operator';
+
 /** Server-to-client frames, written once here. */
 export const listenOutbound = {
-  start: (callSid: string): string =>
+  start: (callSid: string, line: ListenLine): string =>
     JSON.stringify({
       event: 'start',
       callSid,
       encoding: 'audio/x-mulaw',
       sampleRate: 8000,
       tracks: ['caller', 'assistant'],
+      line,
     }),
   /** Written as a string: two of these go out every 20 ms per listener. */
   media: (track: ListenTrack, timestamp: number, mulaw: Buffer): string =>

@@ -68,15 +68,20 @@ class ListenSession {
       case 'media':
         this.players[frame.track]?.port.postMessage(fromBase64(frame.payload));
         return;
+      case 'start':
+        // A page that joins during someone else's takeover must not offer Take over.
+        this.update({ line: frame.line === 'operator' ? 'other' : 'assistant' });
+        return;
       case 'takeover':
         if (!frame.ok) return this.update({ error: frame.reason, asked: false });
-        // Every listener hears it: ours if this page asked for the line.
-        this.update({ line: this.state.asked ? 'me' : 'other', asked: false });
+        // Every listener hears it: ours if this page asked for the line. An earlier refusal
+        // ("another operator holds the line") no longer holds once the line changed hands.
+        this.update({ line: this.state.asked ? 'me' : 'other', asked: false, error: undefined });
         return;
       case 'handback':
         if (!frame.ok) return this.update({ error: frame.reason });
         this.stopMic();
-        this.update({ line: 'assistant' });
+        this.update({ line: 'assistant', error: undefined });
         return;
       case 'stop':
         this.stop('the call ended');
