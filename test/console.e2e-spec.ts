@@ -311,6 +311,18 @@ describe('operator console on a configured bridge', () => {
     await waitForMeter(page, 'assistant', -30);
     await page.locator('[data-testid="transcript"]').getByText('from ten until four').waitFor();
     await page.screenshot({ path: artifactPath('console-overview.png'), fullPage: true });
+
+    // This page is at the loopback address, not PUBLIC_URL's: the listen socket would be refused
+    // (403, which a browser cannot read), so the panel says why, and Take over goes no further.
+    const panel = page.locator('[data-testid="listen-panel"]');
+    const status = panel.locator('[data-testid="listen-status"]');
+    await panel.locator('[data-action="listen"]').click();
+    await expectText(status, /could not listen: this page is at http:\/\/127\.0\.0\.1/);
+    expect(await status.innerText()).toContain(`${PUBLIC_URL} (PUBLIC_URL)`);
+    await panel.locator('[data-action="takeover"]').click();
+    await expectText(status, /could not listen/);
+    expect(await panel.getAttribute('data-line')).toBe('assistant');
+    expect(await panel.locator('[data-action="listen"]').innerText()).toBe('Listen');
     await speaking;
     second.stop();
     await row.waitFor({ state: 'detached' });

@@ -91,6 +91,8 @@ describe('listen-in and takeover in the console', () => {
       API_TOKEN,
       OPENAI_REALTIME_URL: openai.url,
       TURN_DETECTION: 'server_vad',
+      // Two operators listen below; a third is refused (429) and must be told.
+      MAX_LISTENERS_PER_CALL: '2',
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     ({ page, errors } = await openPage(context));
@@ -174,6 +176,22 @@ describe('listen-in and takeover in the console', () => {
       .fill('Caller calmed down; refund approved.');
     await page.locator('[data-action="handback"]').click();
     await page.locator('[data-testid="listen-panel"][data-line="assistant"]').waitFor();
+    // A third listener is refused (429): the panel says so, and Take over does not go ahead.
+    const third = await openPage(otherContext);
+    await third.page.goto(`${bridge.baseUrl}/console`);
+    await third.page.locator(`tr[data-call-sid="${call.callSid}"]`).click();
+    const thirdPanel = third.page.locator('[data-testid="listen-panel"]');
+    const thirdStatus = thirdPanel.locator('[data-testid="listen-status"]');
+    await thirdPanel.locator('[data-action="listen"]').click();
+    await thirdStatus.getByText('could not listen: the server refused').waitFor();
+    expect(await thirdPanel.locator('[data-action="listen"]').innerText()).toBe('Listen');
+    await thirdPanel.locator('[data-action="takeover"]').click();
+    await thirdStatus.getByText('could not listen: the server refused').waitFor();
+    expect(await thirdPanel.getAttribute('data-line')).toBe('assistant');
+    // Chromium reports the refused handshake itself; the page threw nothing.
+    expect(third.errors.filter((e) => !/WebSocket connection to .* failed/.test(e))).toEqual([]);
+    await third.page.close();
+
     // The other operator's page follows: the assistant has the line, Take over is offered.
     await other.locator('[data-testid="listen-panel"][data-line="assistant"]').waitFor();
     expect(await otherPanel.locator('[data-action="takeover"]').isDisabled()).toBe(false);

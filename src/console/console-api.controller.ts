@@ -30,6 +30,7 @@ import {
   callControlConfig,
   limitsConfig,
   openaiConfig,
+  serverConfig,
   twilioConfig,
 } from '../config/config.namespaces.js';
 import type {
@@ -37,6 +38,7 @@ import type {
   CallControlConfig,
   LimitsConfig,
   OpenAIConfig,
+  ServerConfig,
   TwilioConfig,
 } from '../config/config.namespaces.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
@@ -44,6 +46,7 @@ import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { CallMonitor } from './call-monitor.service.js';
 import type { CallDetail, ConsoleCallRow, RecentCallSummary } from './console-call.views.js';
+import { consoleOrigin } from './console-origin.js';
 import { requireJson } from './require-json.js';
 import { ConsoleAuthGuard, sessionOfRequest } from './console-auth.guard.js';
 import { ConsoleSessions } from './console-sessions.service.js';
@@ -86,21 +89,28 @@ export class ConsoleApiController {
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
     @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    @Inject(serverConfig.KEY) private readonly server: ServerConfig,
   ) {}
 
-  /** Who the page is talking to, and what it may offer. */
+  /**
+   * Who the page is talking to, and what it may offer. `origin` is the one the listen socket
+   * accepts (PUBLIC_URL's): a page opened at another address is refused the upgrade with no
+   * reason the browser can read, so the page compares before it tries.
+   */
   @Get('me')
-  me(): {
+  me(@Req() req: Request): {
     transferNumbers: string[];
     canControlCalls: boolean;
     maxConcurrentCalls: number;
     history: boolean;
+    origin?: string;
   } {
     return {
       transferNumbers: this.control.transferNumbers(),
       canControlCalls: this.twilioRest.available,
       maxConcurrentCalls: this.registry.maxConcurrentCalls,
       history: this.history.enabled,
+      origin: consoleOrigin(req, this.server),
     };
   }
 

@@ -136,6 +136,7 @@ describe('console in cluster mode', () => {
       none,
       none,
       none,
+      none,
     );
   });
 

@@ -3,12 +3,19 @@
 // AudioWorklet (listen-worklet.js) decodes the mu-law in the page, an AnalyserNode per side
 // drives its level meter. The microphone goes out as 8 kHz mu-law frames while this page holds
 // the line.
-import { html, useEffect, useRef, useState } from './lib.js';
+import { api, ApiError, html, useEffect, useRef, useState } from './lib.js';
 
 const WORKLET_URL = '/console/assets/listen-worklet.js';
 const TRACKS = ['caller', 'assistant'];
 const METER_INTERVAL_MS = 100;
 const FLOOR_DB = -60;
+
+/**
+ * A refused upgrade (401, 403, 404, 429...) reaches the page as a bare close (1006) with no
+ * status and no reason, so the page says what it can tell apart and names the rest.
+ */
+const REFUSED =
+  "could not listen: the server refused (too many listeners, or the console is not opened at PUBLIC_URL's address)";
 
 const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
@@ -39,7 +46,40 @@ class ListenSession {
     this.onChange(this.state);
   }
 
+  /**
+   * Checks the page's origin, builds the audio graph, opens the socket and waits for its
+   * `start` frame; throws, with the reason, when listening cannot begin.
+   */
   async start() {
+    if (this.state.listening) return;
+    this.update({ connecting: true, error: undefined });
+    try {
+      await this.checkOrigin();
+      await this.openGraph();
+      await this.openSocket();
+    } catch (error) {
+      this.stop();
+      throw error;
+    } finally {
+      this.update({ connecting: false });
+    }
+    this.samples = new Float32Array(2048);
+    this.spectrum = new Float32Array(1024);
+    this.meterTimer = setInterval(() => this.readLevels(), METER_INTERVAL_MS);
+    this.update({ listening: true, error: undefined });
+  }
+
+  /** The socket takes only the console's own origin (PUBLIC_URL's): 403 with no reason otherwise. */
+  async checkOrigin() {
+    const { origin } = await api('/console/api/me');
+    if (origin && origin !== location.origin) {
+      throw new Error(
+        `could not listen: this page is at ${location.origin}, and listening works only at the console's own address, ${origin} (PUBLIC_URL)`,
+      );
+    }
+  }
+
+  async openGraph() {
     this.context = new AudioContext();
     await this.context.audioWorklet.addModule(WORKLET_URL);
     this.players = {};
@@ -52,15 +92,42 @@ class ListenSession {
       this.analysers[track] = analyser;
     }
     await this.context.resume();
+  }
+
+  /** Resolves on the `start` frame; a close before it is a refusal, said as well as it can be. */
+  async openSocket() {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const path = `/console/api/calls/${encodeURIComponent(this.callSid)}/listen`;
-    this.socket = new WebSocket(`${scheme}://${location.host}${path}`);
-    this.socket.onmessage = (event) => this.onFrame(JSON.parse(event.data));
-    this.socket.onclose = () => this.stop('the call ended or the socket closed');
-    this.samples = new Float32Array(2048);
-    this.spectrum = new Float32Array(1024);
-    this.meterTimer = setInterval(() => this.readLevels(), METER_INTERVAL_MS);
-    this.update({ listening: true, error: undefined });
+    const socket = new WebSocket(`${scheme}://${location.host}${path}`);
+    this.socket = socket;
+    const closed = await new Promise((resolve) => {
+      socket.onmessage = (event) => {
+        const frame = JSON.parse(event.data);
+        this.onFrame(frame);
+        if (frame.event === 'start') resolve(undefined);
+      };
+      socket.onclose = (event) => resolve(event);
+    });
+    if (closed) throw new Error(await this.refusal(closed));
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      const why =
+        event.reason || (event.code === 1000 ? 'the call ended' : 'the connection was lost');
+      this.stop(`Listening stopped: ${why}.`);
+    };
+  }
+
+  async refusal(event) {
+    if (event.reason) return `could not listen: ${event.reason}`;
+    // The call may have ended meanwhile: its detail says so (a record, or no longer known).
+    try {
+      const detail = await api(`/console/api/calls/${encodeURIComponent(this.callSid)}`);
+      if (detail.record) return 'could not listen: the call has ended';
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404)
+        return 'could not listen: the call has ended';
+    }
+    return REFUSED;
   }
 
   onFrame(frame) {
@@ -84,7 +151,7 @@ class ListenSession {
         this.update({ line: 'assistant', error: undefined });
         return;
       case 'stop':
-        this.stop('the call ended');
+        this.stop('Listening stopped: the call ended.');
         return;
       default:
         return;
@@ -99,11 +166,27 @@ class ListenSession {
     this.update({ levels });
   }
 
+  /** Listens first if need be; goes no further on a closed socket or a line someone holds. */
   async takeOver() {
-    if (!this.socket) await this.start();
-    this.mic = await navigator.mediaDevices.getUserMedia({
+    if (!this.state.listening) await this.start();
+    if (this.state.line === 'other') {
+      throw new Error('could not take over: another operator holds the line');
+    }
+    const socket = this.socket;
+    if (socket?.readyState !== WebSocket.OPEN) {
+      throw new Error('could not take over: this page is not connected to the call');
+    }
+    const mic = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 },
     });
+    // The socket may have closed (and the audio graph with it) while the browser asked.
+    if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) {
+      for (const track of mic.getTracks()) track.stop();
+      throw new Error(
+        `could not take over: the listen socket closed${this.state.error ? ` (${this.state.error})` : ''}`,
+      );
+    }
+    this.mic = mic;
     const source = this.context.createMediaStreamSource(this.mic);
     this.capture = new AudioWorkletNode(this.context, 'mic-capture');
     this.capture.port.onmessage = (event) => {
@@ -115,12 +198,15 @@ class ListenSession {
     source.connect(this.capture).connect(mute).connect(this.context.destination);
     this.micSource = source;
     this.update({ asked: true, error: undefined });
-    this.socket.send(JSON.stringify({ event: 'takeover' }));
+    socket.send(JSON.stringify({ event: 'takeover' }));
   }
 
   handBack(note) {
+    if (this.socket?.readyState !== WebSocket.OPEN) {
+      throw new Error('could not hand back: this page is not connected to the call');
+    }
     const message = note ? { event: 'handback', note } : { event: 'handback' };
-    this.socket?.send(JSON.stringify(message));
+    this.socket.send(JSON.stringify(message));
   }
 
   stopMic() {
@@ -130,15 +216,18 @@ class ListenSession {
     this.mic = this.capture = this.micSource = undefined;
   }
 
-  stop(reason) {
-    if (!this.state.listening && !this.socket) return;
+  /** Ends listening; `error` says why when the operator did not ask for it. */
+  stop(error) {
+    if (!this.state.listening && !this.socket && !this.context) return;
     clearInterval(this.meterTimer);
     this.stopMic();
     const socket = this.socket;
     this.socket = undefined;
     if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000);
-    void this.context?.close();
-    this.update({ listening: false, line: 'assistant', levels: {}, stopped: reason });
+    const context = this.context;
+    this.context = undefined;
+    void context?.close();
+    this.update({ listening: false, line: 'assistant', levels: {}, asked: false, error });
   }
 }
 
@@ -166,26 +255,28 @@ export function ListenPanel({ callSid }) {
   const session = useRef(null);
   useEffect(() => {
     session.current = new ListenSession(callSid, setState);
-    return () => session.current?.stop('closed');
+    return () => session.current?.stop();
   }, [callSid]);
   const run = (action) => () =>
-    action().catch((error) => setState((s) => ({ ...s, error: error.message })));
+    Promise.resolve()
+      .then(action)
+      .catch((error) => session.current.update({ error: error.message }));
   const holding = state.line === 'me';
   return html`<div class="listen" data-testid="listen-panel" data-line=${state.line}>
     <div class="listen-actions">
       ${
         state.listening
-          ? html`<button class="small" data-action="stop-listening" onClick=${() => session.current.stop('stopped')}>
+          ? html`<button class="small" data-action="stop-listening" onClick=${() => session.current.stop()}>
             Stop listening
           </button>`
-          : html`<button class="small primary" data-action="listen" onClick=${run(() => session.current.start())}>
-            Listen
+          : html`<button class="small primary" data-action="listen" disabled=${state.connecting} onClick=${run(() => session.current.start())}>
+            ${state.connecting ? 'Connecting…' : 'Listen'}
           </button>`
       }
       <button
         class="small danger"
         data-action="takeover"
-        disabled=${holding || state.line === 'other'}
+        disabled=${holding || state.connecting || state.line === 'other'}
         onClick=${run(() => session.current.takeOver())}
       >
         Take over
@@ -203,15 +294,15 @@ export function ListenPanel({ callSid }) {
         class="small"
         data-action="handback"
         disabled=${!holding}
-        onClick=${() => {
+        onClick=${run(() => {
           session.current.handBack(note.trim());
           setNote('');
-        }}
+        })}
       >
         Hand back
       </button>
     </div>
-    <p class="muted small" data-testid="listen-status">
+    <p class="muted small" data-testid="listen-status" aria-live="polite">
       ${
         holding
           ? 'You have the line: the caller hears you, not the assistant.'
