@@ -676,6 +676,22 @@ describe('operator console with long and hostile calls', () => {
 
   const api = (path: string) =>
     fetch(`${bridge.baseUrl}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+  const LONG_FROM = `+1${'5'.repeat(299)}`;
+  let hostile: { spoof: FakeTwilioCall; long: FakeTwilioCall } | undefined;
+
+  /** Two callers whose From is hostile; the long one's view open on a 5000-character word. */
+  async function hostileCalls(): Promise<{ spoof: FakeTwilioCall; long: FakeTwilioCall }> {
+    const [spoof] = await dial('+1555\u202Egnp.exe');
+    const [long, upstream] = await dial(LONG_FROM);
+    upstream.send({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: 'item_word',
+      content_index: 0,
+      transcript: 'x'.repeat(5000),
+    });
+    await page.locator(`tr[data-call-sid="${long.callSid}"]`).click();
+    return { spoof, long };
+  }
 
   /** A call with its model session, from `from`. */
   async function dial(from: string): Promise<[FakeTwilioCall, FakeRealtimeConnection]> {
@@ -767,6 +783,46 @@ describe('operator console with long and hostile calls', () => {
     }
     expect(errors).toEqual([]);
   });
+
+  it.each(LAYOUT_WIDTHS)(
+    'holds its layout at %i px with a bidi-spoofing From, a 300-digit From and a 5000-character word',
+    async (width) => {
+      if (!hostile) hostile = await hostileCalls();
+      const { spoof, long } = hostile;
+      await page.setViewportSize({ width, height: 900 });
+      try {
+        // The override is shown as a mark, not obeyed ("+1555exe.png"), and isolated.
+        const spoofCell = page.locator(`tr[data-call-sid="${spoof.callSid}"] td`).first();
+        expect(await spoofCell.innerText()).toBe('+1555⟨U+202E⟩gnp.exe');
+        expect(await spoofCell.locator('bdi').count()).toBe(1);
+        // The long number is cut, whole in its title; the row's buttons stay in the table's view.
+        const longRow = page.locator(`tr[data-call-sid="${long.callSid}"]`);
+        expect(await longRow.locator('td bdi').first().getAttribute('title')).toBe(LONG_FROM);
+        const wrap = await page.locator('table.calls').evaluate((table) => {
+          const el = table.parentElement as unknown as { scrollWidth: number; clientWidth: number };
+          return { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth };
+        });
+        expect(wrap.scrollWidth).toBeLessThanOrEqual(wrap.clientWidth);
+        for (const action of ['hangup', 'transfer']) {
+          const box = (await longRow.locator(`[data-action="${action}"]`).boundingBox())!;
+          expect(box.x).toBeGreaterThanOrEqual(0);
+          expect(box.x + box.width).toBeLessThanOrEqual(width);
+        }
+        // The long call's view: its heading and the 5000-character word stay on the card.
+        const view = page.locator(`[data-view-call-sid="${long.callSid}"]`);
+        await view.getByText('x'.repeat(50)).waitFor();
+        expect(await layoutProblems(page)).toEqual([]);
+        const [card, bubble] = await Promise.all([
+          view.boundingBox(),
+          view.locator('.bubble').last().boundingBox(),
+        ]);
+        expect(bubble!.x + bubble!.width).toBeLessThanOrEqual(card!.x + card!.width);
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 900 });
+      }
+      expect(errors).toEqual([]);
+    },
+  );
 });
 
 describe('operator console without API_TOKEN', () => {

@@ -2,6 +2,7 @@
 import {
   api,
   ApiError,
+  Field,
   formatDuration,
   formatMs,
   formatTime,
@@ -10,6 +11,7 @@ import {
   useEffect,
   useRef,
   useState,
+  visible,
 } from './lib.js';
 import { ListenPanel } from './listen.js';
 
@@ -157,7 +159,7 @@ function Entry({ entry }) {
           ${entry.role === 'caller' ? 'Caller' : 'Assistant'} ${time}
           ${entry.interrupted && html`<span class="tag tag-cut" title="The caller talked over this turn">interrupted</span>`}
         </div>
-        <div class="bubble">${entry.text}</div>
+        <div class="bubble" dir="auto">${entry.text}</div>
       </li>`;
     case 'tool':
       return html` <li
@@ -167,7 +169,9 @@ function Entry({ entry }) {
       >
         <div class="tool-head">
           <span class="tool-icon" aria-hidden="true">ƒ</span>
-          <strong class="mono" data-testid="tool-name">${entry.name}</strong>
+          <strong class="mono field" data-testid="tool-name" title=${visible(entry.name)}
+            ><bdi>${visible(entry.name)}</bdi></strong
+          >
           <span class=${`tag ${entry.ok ? 'tag-ok' : 'tag-fail'}`}
             >${entry.ok ? 'ok' : 'error'}</span
           >
@@ -176,11 +180,11 @@ function Entry({ entry }) {
         <div class="tool-io">
           <div>
             <span class="io-label">arguments</span>
-            <pre class="mono" data-testid="tool-arguments">${entry.arguments}</pre>
+            <pre class="mono" data-testid="tool-arguments"><bdi>${visible(entry.arguments)}</bdi></pre>
           </div>
           <div>
             <span class="io-label">output</span>
-            <pre class="mono" data-testid="tool-output">${entry.output}</pre>
+            <pre class="mono" data-testid="tool-output"><bdi>${visible(entry.output)}</bdi></pre>
           </div>
         </div>
       </li>`;
@@ -197,7 +201,7 @@ function Entry({ entry }) {
     case 'operator': {
       const did = entry.action === 'takeover' ? 'took the line' : 'handed the line back';
       return html`<li class="marker marker-operator" data-kind=${entry.action}>
-        ${time} ${`☎ ${entry.operator} ${did}`}${entry.note && html`: <em>${entry.note}</em>`}
+        ${time} ${`☎ ${entry.operator} ${did}`}${entry.note && html`: <em><bdi>${visible(entry.note)}</bdi></em>`}
       </li>`;
     }
     default:
@@ -276,11 +280,11 @@ export function CallView({ callSid, onClose }) {
     <div class="card-head">
       <div>
         <h2>
-          <span class="mono">${call.from ?? 'Unknown caller'}</span>
-          <span class="muted arrow">→</span> <span class="mono">${call.to ?? '–'}</span>
+          <${Field} value=${call.from} fallback="Unknown caller" />
+          <span class="muted arrow">→</span> <${Field} value=${call.to} />
         </h2>
-        <div class="muted small mono">
-          ${call.callSid}${call.profile ? ` · profile ${call.profile}` : ''}${call.instance ? ` · ${call.instance}` : ''}
+        <div class="muted small mono call-ids">
+          ${call.callSid}${call.profile ? html` · profile <${Field} value=${call.profile} />` : ''}${call.instance ? html` · <${Field} value=${call.instance} />` : ''}
         </div>
       </div>
       <div class="head-right">

@@ -1,5 +1,14 @@
 // The live calls table, fed by server-sent events, with Hang up and Transfer.
-import { api, formatDuration, html, StatePill, useEffect, useState } from './lib.js';
+import {
+  api,
+  Field,
+  formatDuration,
+  html,
+  StatePill,
+  useEffect,
+  useState,
+  visible,
+} from './lib.js';
 
 /** The calls in progress, as the server pushes them (`calls` events on /console/api/live). */
 export function useLiveCalls(onLoggedOut) {
@@ -42,12 +51,12 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
 
   const hangUp = async (call, event) => {
     event.stopPropagation();
-    if (!window.confirm(`Hang up the call from ${call.from ?? 'unknown caller'}?`)) return;
+    if (!window.confirm(`Hang up the call from ${visible(call.from ?? 'unknown caller')}?`)) return;
     try {
       await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/hangup`, {
         method: 'POST',
       });
-      notify(`Hung up ${call.from ?? call.callSid}`, 'ok');
+      notify(`Hung up ${visible(call.from ?? call.callSid)}`, 'ok');
     } catch (err) {
       notify(`Hang-up failed: ${err.message}`, 'error');
     }
@@ -56,7 +65,7 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
   const transfer = async (call, event) => {
     event.stopPropagation();
     const allowed = me?.transferNumbers ?? [];
-    const who = call.from ?? 'the caller';
+    const who = visible(call.from ?? 'the caller');
     // One allowed number: confirm it; several: ask which (the server checks the list again).
     let to = allowed[0];
     if (allowed.length === 1) {
@@ -119,19 +128,25 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
                 class=${call.callSid === selected ? 'selected' : ''}
                 onClick=${() => onSelect(call.callSid)}
               >
-                <td class="mono">${call.from ?? '–'}</td>
-                <td class="mono">${call.to ?? '–'}</td>
+                <td><${Field} value=${call.from} /></td>
+                <td><${Field} value=${call.to} /></td>
                 <td>
                   <span class=${`dir dir-${call.direction}`}
                     >${call.direction === 'outbound' ? '↗ out' : '↙ in'}</span
                   >
                 </td>
-                <td>${call.profile ?? html`<span class="muted">default</span>`}</td>
+                <td>
+                  <${Field}
+                    value=${call.profile}
+                    mono=${false}
+                    fallback=${html`<span class="muted">default</span>`}
+                  />
+                </td>
                 <td class="num mono">
                   ${formatDuration((now - Date.parse(call.startedAt)) / 1000)}
                 </td>
                 <td><${StatePill} state=${call.state} /></td>
-                ${showInstance && html`<td class="mono">${call.instance ?? '–'}</td>`}
+                ${showInstance && html`<td><${Field} value=${call.instance} /></td>`}
                 ${showTransport && html`<td>${call.transport ?? '–'}</td>`}
                 <td class="actions">
                   <button

@@ -1,6 +1,6 @@
 // The call history: ended calls kept in the database, filtered and searched; a call's page with
 // what the caller heard, the tool calls, the figures and the recording; CSV export; erasure.
-import { api, formatDuration, html, useEffect, useRef, useState } from './lib.js';
+import { api, Field, formatDuration, html, useEffect, useRef, useState, visible } from './lib.js';
 
 const OUTCOMES = ['completed', 'transferred', 'timeout', 'failed', 'refused', 'shutdown', 'lost'];
 const EMPTY_FILTERS = { from: '', to: '', number: '', outcome: '', q: '' };
@@ -133,8 +133,8 @@ export function HistoryView({ notify }) {
                       onClick=${() => setOpen(c.callSid)}
                     >
                       <td class="mono">${formatDateTime(c.endedAt)}</td>
-                      <td class="mono">${c.from ?? '–'}</td>
-                      <td class="mono">${c.to ?? '–'}</td>
+                      <td><${Field} value=${c.from} /></td>
+                      <td><${Field} value=${c.to} /></td>
                       <td class="num mono">${formatDuration(c.durationS)}</td>
                       <td><span class=${`tag outcome-${c.outcome}`} title=${c.reason}>${c.outcome}</span></td>
                       <td class="num">${c.interruptions}</td>
@@ -194,8 +194,8 @@ function HistoryCall({ callSid, notify, onClose }) {
       </div>
     </div>
     <dl class="figures">
-      <dt>From</dt><dd class="mono">${call.from ?? '–'}</dd>
-      <dt>To</dt><dd class="mono">${call.to ?? '–'}</dd>
+      <dt>From</dt><dd><${Field} value=${call.from} /></dd>
+      <dt>To</dt><dd><${Field} value=${call.to} /></dd>
       <dt>Started</dt><dd>${formatDateTime(call.startedAt)}</dd>
       <dt>Duration</dt><dd>${formatDuration(call.durationS)}</dd>
       <dt>Outcome</dt><dd data-figure="outcome">${call.outcome} (${call.reason})</dd>
@@ -244,9 +244,9 @@ function HistoryCall({ callSid, notify, onClose }) {
               ${call.tools.map(
                 (tool, i) =>
                   html`<tr key=${i}>
-                    <td class="mono">${tool.name}</td>
-                    <td class="mono">${JSON.stringify(tool.arguments)}</td>
-                    <td class="mono">${tool.output}</td>
+                    <td class="mono wrap"><bdi>${visible(tool.name)}</bdi></td>
+                    <td class="mono wrap"><div class="cell-scroll"><bdi>${visible(JSON.stringify(tool.arguments))}</bdi></div></td>
+                    <td class="mono wrap"><div class="cell-scroll"><bdi>${visible(tool.output)}</bdi></div></td>
                     <td class="num">${tool.ms} ms</td>
                   </tr>`,
               )}

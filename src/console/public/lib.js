@@ -60,6 +60,29 @@ export function formatTime(iso) {
   return TIME_FORMAT.format(new Date(iso));
 }
 
+// Bidi controls a caller can put in a From (or a model in a tool's arguments) to reorder what is
+// shown: "+1555\u202Egnp.exe" reads "+1555exe.png". <bdi> keeps them from reordering what is
+// around the value, not the value itself, so they are shown as visible marks instead.
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** `text` with its bidi controls shown as marks (⟨U+202E⟩) rather than obeyed. */
+export function visible(text) {
+  return String(text).replace(
+    BIDI_CONTROLS,
+    (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`,
+  );
+}
+
+/**
+ * A value a caller controls (a number, a name): isolated from its neighbours' direction, cut
+ * with an ellipsis where it is too long (a 300-digit From), the whole of it in its title.
+ */
+export function Field({ value, fallback = '–', mono = true }) {
+  if (value === undefined || value === null || value === '') return fallback;
+  const shown = visible(value);
+  return html`<bdi class=${mono ? 'field mono' : 'field'} title=${shown}>${shown}</bdi>`;
+}
+
 export const STATE_LABELS = {
   connecting: 'Connecting',
   talking: 'Talking',

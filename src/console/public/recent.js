@@ -1,5 +1,5 @@
 // The last finished calls with their records; a row opens the call's transcript and record.
-import { api, formatDuration, formatTime, html, useEffect, useState } from './lib.js';
+import { api, Field, formatDuration, formatTime, html, useEffect, useState } from './lib.js';
 
 export function RecentCalls({ liveCount, selected, onSelect }) {
   const [calls, setCalls] = useState([]);
@@ -43,9 +43,15 @@ export function RecentCalls({ liveCount, selected, onSelect }) {
                       onClick=${() => onSelect(c.call.callSid)}
                     >
                       <td class="mono">${formatTime(c.endedAt)}</td>
-                      <td class="mono">${c.call.from ?? '–'}</td>
-                      <td class="mono">${c.call.to ?? '–'}</td>
-                      <td>${c.call.profile ?? html`<span class="muted">default</span>`}</td>
+                      <td><${Field} value=${c.call.from} /></td>
+                      <td><${Field} value=${c.call.to} /></td>
+                      <td>
+                        <${Field}
+                          value=${c.call.profile}
+                          mono=${false}
+                          fallback=${html`<span class="muted">default</span>`}
+                        />
+                      </td>
                       <td class="num mono">${formatDuration(c.durationS)}</td>
                       <td>
                         <span class=${`tag outcome-${c.outcome}`} title=${c.reason}
