@@ -681,6 +681,7 @@ describe('operator console with long and hostile calls', () => {
 
   /** Two callers whose From is hostile; the long one's view open on a 5000-character word. */
   async function hostileCalls(): Promise<{ spoof: FakeTwilioCall; long: FakeTwilioCall }> {
+    await openConsole(page, bridge.baseUrl);
     const [spoof] = await dial('+1555\u202Egnp.exe');
     const [long, upstream] = await dial(LONG_FROM);
     upstream.send({
@@ -823,6 +824,25 @@ describe('operator console with long and hostile calls', () => {
       expect(errors).toEqual([]);
     },
   );
+
+  it('opens a live call from the keyboard, and its view closes from a labelled button', async () => {
+    if (!hostile) hostile = await hostileCalls();
+    const { spoof } = hostile;
+    await page.locator(`tr[data-call-sid="${spoof.callSid}"] [data-action="open-call"]`).focus();
+    await page.keyboard.press('Enter');
+    const view = page.locator(`[data-view-call-sid="${spoof.callSid}"]`);
+    await view.waitFor();
+    await view.getByRole('button', { name: 'Close call view' }).press('Enter');
+    // Closed: the page goes back to following the newest live call (the long one).
+    await view.waitFor({ state: 'detached' });
+    // A recent call's row opens the same way.
+    spoof.hangUp();
+    const recent = page.locator(`tr[data-recent-call-sid="${spoof.callSid}"]`);
+    await recent.locator('[data-action="open-recent"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-view-call-sid="${spoof.callSid}"]`).waitFor();
+    expect(errors).toEqual([]);
+  });
 });
 
 describe('operator console without API_TOKEN', () => {

@@ -142,7 +142,9 @@ describe('the console History view', () => {
     await page.locator('[data-action="history-search"]').click();
     await rowCount(1);
 
-    await rows.first().click();
+    // From the keyboard: the row's first cell is a button.
+    await rows.first().locator('[data-action="open-history"]').focus();
+    await page.keyboard.press('Enter');
     const callPage = page.locator(`[data-history-call="${plumber}"]`);
     await callPage.waitFor();
     await expect(callPage.textContent()).resolves.toContain('I need a plumber in Lyon');
@@ -154,7 +156,8 @@ describe('the console History view', () => {
     const record = await recordOf(plumber);
     const turns = record.transcript as Array<{ atMs: number }>;
     const last = turns.length - 1;
-    await callPage.locator(`[data-turn-index="${last}"]`).click();
+    await callPage.locator(`[data-turn-index="${last}"] [data-action="seek-turn"]`).focus();
+    await page.keyboard.press('Enter');
     expect(
       await audio.evaluate((el) =>
         Math.round((el as unknown as { currentTime: number }).currentTime * 1000),

@@ -289,7 +289,14 @@ export function CallView({ callSid, onClose }) {
       </div>
       <div class="head-right">
         <${StatePill} state=${call.state} />
-        <button class="ghost small" onClick=${onClose} title="Close this call's view">✕</button>
+        <button
+          class="ghost small"
+          onClick=${onClose}
+          title="Close this call's view"
+          aria-label="Close call view"
+        >
+          ✕
+        </button>
       </div>
     </div>
 

@@ -128,7 +128,11 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
                 class=${call.callSid === selected ? 'selected' : ''}
                 onClick=${() => onSelect(call.callSid)}
               >
-                <td><${Field} value=${call.from} /></td>
+                <td>
+                  <button class="row-open" data-action="open-call" title="Open this call">
+                    <${Field} value=${call.from} />
+                  </button>
+                </td>
                 <td><${Field} value=${call.to} /></td>
                 <td>
                   <span class=${`dir dir-${call.direction}`}

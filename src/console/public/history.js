@@ -132,7 +132,11 @@ export function HistoryView({ notify }) {
                       data-history-call-sid=${c.callSid}
                       onClick=${() => setOpen(c.callSid)}
                     >
-                      <td class="mono">${formatDateTime(c.endedAt)}</td>
+                      <td>
+                        <button class="row-open mono" data-action="open-history">
+                          ${formatDateTime(c.endedAt)}
+                        </button>
+                      </td>
                       <td><${Field} value=${c.from} /></td>
                       <td><${Field} value=${c.to} /></td>
                       <td class="num mono">${formatDuration(c.durationS)}</td>
@@ -226,7 +230,13 @@ function HistoryCall({ callSid, notify, onClose }) {
             data-turn-index=${i}
             onClick=${() => seek(turn)}
           >
-            <span class="mono muted">${formatAt(turn.atMs)}</span>
+            ${
+              playable
+                ? html`<button class="row-open mono muted" data-action="seek-turn">
+                    ${formatAt(turn.atMs)}
+                  </button>`
+                : html`<span class="mono muted">${formatAt(turn.atMs)}</span>`
+            }
             <strong>${turn.role}</strong>
             ${turn.keypad ? html`<span class="tag">keypad</span>` : ''}
             <span class="turn-text">${turn.text}</span>

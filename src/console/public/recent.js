@@ -42,7 +42,11 @@ export function RecentCalls({ liveCount, selected, onSelect }) {
                       class=${c.call.callSid === selected ? 'selected' : ''}
                       onClick=${() => onSelect(c.call.callSid)}
                     >
-                      <td class="mono">${formatTime(c.endedAt)}</td>
+                      <td>
+                        <button class="row-open mono" data-action="open-recent">
+                          ${formatTime(c.endedAt)}
+                        </button>
+                      </td>
                       <td><${Field} value=${c.call.from} /></td>
                       <td><${Field} value=${c.call.to} /></td>
                       <td>
