@@ -46,6 +46,15 @@ const NUMBER_ELSEWHERE = {
   voice_method: 'POST',
 };
 
+/** A number whose friendly name is long: Point here must stay on its card at 1280 px. */
+const NUMBER_LONG_NAME = {
+  sid: 'PN00000000000000000000000000000003',
+  phone_number: '+15550004444',
+  friendly_name: 'After-hours overflow line for the north-east regional support desk',
+  voice_url: 'https://old-voice-app.example.com/overflow',
+  voice_method: 'POST',
+};
+
 /** Every route the console's page reads or acts through (the page and its assets are public). */
 const DATA_ROUTES: Array<[method: 'GET' | 'POST', path: string]> = [
   ['GET', '/console/api/me'],
@@ -111,7 +120,7 @@ describe('operator console on a configured bridge', () => {
     openai = new FakeRealtimeServer();
     await openai.start();
     rest = new FakeTwilioRest();
-    rest.numbers = [{ ...NUMBER_HERE }, { ...NUMBER_ELSEWHERE }];
+    rest.numbers = [{ ...NUMBER_HERE }, { ...NUMBER_ELSEWHERE }, { ...NUMBER_LONG_NAME }];
     await rest.start();
     openaiRest = new FakeOpenAIRest(TEST_API_KEY);
     await openaiRest.start();
@@ -232,6 +241,20 @@ describe('operator console on a configured bridge', () => {
     });
     await page.locator('[data-number="+15550002222"][data-webhook="here"]').waitFor();
     await page.locator('[data-number="+15550003333"] [data-action="point-here"]').waitFor();
+    // A long friendly name is cut (whole in its title); Point here stays on its card at 1280 px.
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    const longName = page.locator(`[data-number="${NUMBER_LONG_NAME.phone_number}"]`);
+    const [item, button] = await Promise.all([
+      longName.boundingBox(),
+      longName.locator('[data-action="point-here"]').boundingBox(),
+    ]);
+    expect(button!.x).toBeGreaterThanOrEqual(item!.x);
+    expect(button!.x + button!.width).toBeLessThanOrEqual(item!.x + item!.width);
+    expect(await longName.locator('[title]').first().getAttribute('title')).toBe(
+      NUMBER_LONG_NAME.friendly_name,
+    );
+    expect(await layoutProblems(page)).toEqual([]);
+    await page.setViewportSize({ width: 1440, height: 1000 });
     // Profiles and tools, read-only.
     await page.getByText('sales').first().waitFor();
     await page.getByText('end_call').waitFor();

@@ -81,10 +81,13 @@ export function Checklist({ notify }) {
                 (n) =>
                   html` <li key=${n.sid} class="number" data-number=${n.phoneNumber} data-webhook=${n.pointsHere ? 'here' : 'elsewhere'}>
                     <div>
-                      <div class="mono">
-                        ${n.phoneNumber}
+                      <div
+                        class="mono ellipsis"
+                        title=${n.friendlyName !== n.phoneNumber ? n.friendlyName : n.phoneNumber}
+                      >
+                        <bdi>${n.phoneNumber}</bdi>
                         <span class="muted small aside-note"
-                          >${n.friendlyName !== n.phoneNumber ? n.friendlyName : ''}</span
+                          ><bdi>${n.friendlyName !== n.phoneNumber ? n.friendlyName : ''}</bdi></span
                         >
                       </div>
                       <div class="small muted mono ellipsis" title=${n.voiceUrl ?? ''}>
