@@ -74,6 +74,50 @@ describe('Azure OpenAI configuration', () => {
     expect(config.azure).toMatchObject({ auth: 'entra', apiKey: undefined });
   });
 
+  it('asks for the Azure AI scope by default, and for AZURE_OPENAI_TOKEN_SCOPE when set', () => {
+    const { AZURE_OPENAI_API_KEY: _, ...endpoint } = azureKey;
+    const entra = { ...endpoint, AZURE_OPENAI_AUTH: 'entra' };
+    expect(openai(entra).azure?.tokenScope).toBe('https://ai.azure.com/.default');
+    expect(openai(azureKey).azure?.tokenScope).toBe('https://ai.azure.com/.default');
+    for (const scope of [
+      'https://cognitiveservices.azure.com/.default',
+      'https://cognitiveservices.azure.us/.default',
+    ]) {
+      expect(openai({ ...entra, AZURE_OPENAI_TOKEN_SCOPE: scope }).azure?.tokenScope).toBe(scope);
+    }
+  });
+
+  it('refuses a scope that is not an https URL ending in /.default, or one without Entra ID', () => {
+    const { AZURE_OPENAI_API_KEY: _, ...endpoint } = azureKey;
+    const entra = { ...endpoint, AZURE_OPENAI_AUTH: 'entra' };
+    for (const scope of [
+      'cognitiveservices.azure.com',
+      'http://cognitiveservices.azure.com/.default',
+      'https://cognitiveservices.azure.com',
+      'https://cognitiveservices.azure.com/user_impersonation',
+    ]) {
+      expect(problemsOf({ ...entra, AZURE_OPENAI_TOKEN_SCOPE: scope })).toEqual([
+        expect.stringMatching(
+          /^AZURE_OPENAI_TOKEN_SCOPE: expected an https URL ending in \/\.default/,
+        ),
+      ]);
+    }
+    expect(
+      problemsOf({ ...azureKey, AZURE_OPENAI_TOKEN_SCOPE: 'https://ai.azure.com/.default' }),
+    ).toEqual([
+      'AZURE_OPENAI_TOKEN_SCOPE: is only used with AZURE_OPENAI_AUTH=entra (a key needs no scope)',
+    ]);
+    expect(
+      problemsOf({
+        ...twilio,
+        OPENAI_API_KEY: 'sk-proj-real',
+        AZURE_OPENAI_TOKEN_SCOPE: 'https://ai.azure.com/.default',
+      }),
+    ).toEqual([
+      'AZURE_OPENAI_TOKEN_SCOPE: is only used with AZURE_OPENAI_ENDPOINT, which is not set',
+    ]);
+  });
+
   it('says in one line each: an endpoint that is not a URL, both credentials, neither', () => {
     expect(problemsOf({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'contoso-voice' })).toEqual([
       expect.stringMatching(/^AZURE_OPENAI_ENDPOINT: expected a URL/),

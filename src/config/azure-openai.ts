@@ -1,3 +1,4 @@
+import { optionalText } from './env.parsers.js';
 import type { ParsedEnv } from './env.schema.js';
 import { Secret } from './secret.js';
 
@@ -11,6 +12,12 @@ import { Secret } from './secret.js';
 /** AZURE_OPENAI_AUTH: `key` (AZURE_OPENAI_API_KEY, the default) or `entra` (Microsoft Entra ID). */
 export const AZURE_AUTH_MODES = ['key', 'entra'] as const;
 export type AzureAuthMode = (typeof AZURE_AUTH_MODES)[number];
+
+/**
+ * The Entra ID scope asked for by default: the audience of Azure OpenAI's v1 API in the public
+ * cloud (openai-node's Azure example asks for it). AZURE_OPENAI_TOKEN_SCOPE replaces it.
+ */
+export const AZURE_DEFAULT_TOKEN_SCOPE = 'https://ai.azure.com/.default';
 
 /** The GA Realtime path under an Azure endpoint (v1: no `api-version`; `model` = deployment). */
 export const AZURE_REALTIME_PATH = '/openai/v1/realtime';
@@ -31,6 +38,8 @@ export interface AzureOpenAIConfig {
   auth: AzureAuthMode;
   /** AZURE_OPENAI_API_KEY, in `key` mode. */
   apiKey?: Secret;
+  /** AZURE_OPENAI_TOKEN_SCOPE (default AZURE_DEFAULT_TOKEN_SCOPE): every Entra ID token's scope. */
+  tokenScope: string;
 }
 
 type RawEnv = Readonly<Record<string, string | undefined>>;
@@ -38,7 +47,29 @@ type RawEnv = Readonly<Record<string, string | undefined>>;
 const text = (value: string | undefined): string | undefined => value?.trim() || undefined;
 
 /** The Azure variables other than the endpoint: meaningless, so refused, without it. */
-const AZURE_DETAILS = ['AZURE_OPENAI_DEPLOYMENT', 'AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_AUTH'];
+const AZURE_DETAILS = [
+  'AZURE_OPENAI_DEPLOYMENT',
+  'AZURE_OPENAI_API_KEY',
+  'AZURE_OPENAI_AUTH',
+  'AZURE_OPENAI_TOKEN_SCOPE',
+];
+
+/**
+ * AZURE_OPENAI_TOKEN_SCOPE: an https URL ending in `/.default`, the only form of scope a
+ * client-credential or managed-identity token request takes (`https://<audience>/.default`).
+ */
+export const tokenScope = optionalText.refine(
+  (value) => {
+    if (value === undefined) return true;
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.pathname.endsWith('/.default') && !url.search;
+  },
+  {
+    message:
+      'expected an https URL ending in /.default, such as https://cognitiveservices.azure.com/.default',
+  },
+);
 
 /** `https` -> `wss`, `http` -> `ws`, path + AZURE_REALTIME_PATH. */
 export function azureRealtimeUrl(endpoint: string): string {
@@ -93,6 +124,11 @@ export function azureProblems(env: RawEnv): string[] {
       'AZURE_OPENAI_API_KEY: is required with AZURE_OPENAI_ENDPOINT (or set AZURE_OPENAI_AUTH=entra to use a Microsoft Entra ID token)',
     );
   }
+  if (!entra && text(env.AZURE_OPENAI_TOKEN_SCOPE) !== undefined) {
+    problems.push(
+      'AZURE_OPENAI_TOKEN_SCOPE: is only used with AZURE_OPENAI_AUTH=entra (a key needs no scope)',
+    );
+  }
   const realtimeUrl = text(env.OPENAI_REALTIME_URL);
   if (realtimeUrl !== undefined && isOpenAIHost(realtimeUrl)) {
     problems.push(
@@ -120,6 +156,7 @@ export function azureConfigOf(env: ParsedEnv): { azure?: AzureOpenAIConfig } {
       deployment: env.AZURE_OPENAI_DEPLOYMENT ?? env.OPENAI_REALTIME_MODEL,
       auth: env.AZURE_OPENAI_AUTH,
       apiKey: env.AZURE_OPENAI_API_KEY ? new Secret(env.AZURE_OPENAI_API_KEY) : undefined,
+      tokenScope: env.AZURE_OPENAI_TOKEN_SCOPE ?? AZURE_DEFAULT_TOKEN_SCOPE,
     },
   };
 }

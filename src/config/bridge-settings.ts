@@ -226,6 +226,8 @@ export interface AzureSettings {
   apiKey?: string;
   /** `AZURE_OPENAI_AUTH`: `entra` for Microsoft Entra ID tokens instead of a key. */
   auth?: 'key' | 'entra';
+  /** `AZURE_OPENAI_TOKEN_SCOPE`: the Entra ID scope (default `https://ai.azure.com/.default`). */
+  tokenScope?: string;
 }
 
 export interface HistorySettings {

@@ -13,7 +13,7 @@ import {
 import { transferListEnv, transferNumberEnv } from './transfer-targets.js';
 import { crossFieldProblems } from './env.rules.js';
 import { openAiKeyRequiredProblems } from './secret-rules.js';
-import { AZURE_AUTH_MODES } from './azure-openai.js';
+import { AZURE_AUTH_MODES, tokenScope } from './azure-openai.js';
 import { databaseUrl, priceTable } from './history-env.js';
 
 /**
@@ -118,6 +118,8 @@ export const envSchema = z.object({
   AZURE_OPENAI_DEPLOYMENT: optionalText,
   AZURE_OPENAI_API_KEY: optionalText,
   AZURE_OPENAI_AUTH: oneOf(AZURE_AUTH_MODES, 'key'),
+  // The Entra ID audience: a classic resource or a sovereign cloud needs another (azure-openai.ts).
+  AZURE_OPENAI_TOKEN_SCOPE: tokenScope,
 
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,

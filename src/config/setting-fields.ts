@@ -42,6 +42,7 @@ export const SETTING_FIELDS = {
   AZURE_OPENAI_DEPLOYMENT: { path: 'openai.azure.deployment', kind: 'text' },
   AZURE_OPENAI_API_KEY: { path: 'openai.azure.apiKey', kind: 'text' },
   AZURE_OPENAI_AUTH: { path: 'openai.azure.auth', kind: 'text' },
+  AZURE_OPENAI_TOKEN_SCOPE: { path: 'openai.azure.tokenScope', kind: 'text' },
   OPENAI_REALTIME_MODEL: { path: 'openai.model', kind: 'text' },
   OPENAI_VOICE: { path: 'openai.voice', kind: 'text' },
   AI_INSTRUCTIONS: { path: 'openai.instructions', kind: 'text' },

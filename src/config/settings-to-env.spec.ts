@@ -161,6 +161,7 @@ describe('settings in code', () => {
       'AZURE_OPENAI_DEPLOYMENT',
       'AZURE_OPENAI_API_KEY',
       'AZURE_OPENAI_AUTH',
+      'AZURE_OPENAI_TOKEN_SCOPE',
       'TWILIO_VALIDATE_SIGNATURES',
     ]);
   });

@@ -63,6 +63,17 @@ describe('AzureTokenCache', () => {
     expect(credential.scopes).toEqual([AZURE_TOKEN_SCOPE, AZURE_TOKEN_SCOPE]);
   });
 
+  it('asks for the scope it was given (AZURE_OPENAI_TOKEN_SCOPE) in every request', async () => {
+    const scope = 'https://cognitiveservices.azure.com/.default';
+    cache = new AzureTokenCache(credential, clock, scope);
+    credential.issue('t1', now + AZURE_TOKEN_REFRESH_MARGIN_MS + 1_000);
+    credential.issue('t2', now + 3_600_000);
+    expect(await cache.token()).toBe('t1');
+    now += 1_000;
+    expect(await cache.token()).toBe('t2');
+    expect(credential.scopes).toEqual([scope, scope]);
+  });
+
   it('asks once however many connections wait for a token at the same time', async () => {
     const waiting = Promise.all([cache.token(), cache.token(), cache.token()]);
     await Promise.resolve();

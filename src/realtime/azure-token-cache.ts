@@ -1,7 +1,8 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
+import { AZURE_DEFAULT_TOKEN_SCOPE } from '../config/azure-openai.js';
 
-/** The Entra ID scope of Azure OpenAI's v1 API (openai-node's Azure example asks for it). */
-export const AZURE_TOKEN_SCOPE = 'https://ai.azure.com/.default';
+/** The scope asked for when none is given (AZURE_OPENAI_TOKEN_SCOPE unset). */
+export const AZURE_TOKEN_SCOPE = AZURE_DEFAULT_TOKEN_SCOPE;
 /**
  * A token is replaced once it has less than this left: far more than one connect attempt may
  * take (OPENAI_CONNECT_TIMEOUT_MS, at most 60 s), so no upgrade goes out with a token that
@@ -26,6 +27,8 @@ export class AzureTokenCache {
   constructor(
     private readonly credential: TokenCredential,
     private readonly now: () => number = Date.now,
+    /** AZURE_OPENAI_TOKEN_SCOPE: asked for in every token request. */
+    private readonly scope: string = AZURE_TOKEN_SCOPE,
   ) {}
 
   /** A token with more than the margin left; rejects with a one-line reason when none can be had. */
@@ -55,7 +58,7 @@ export class AzureTokenCache {
     let token: AccessToken | null;
     try {
       token = await Promise.race([
-        this.credential.getToken(AZURE_TOKEN_SCOPE, {
+        this.credential.getToken(this.scope, {
           abortSignal: AbortSignal.timeout(AZURE_TOKEN_TIMEOUT_MS),
         }),
         timeout,

@@ -84,6 +84,6 @@ export class RealtimeCredentials {
       const { DefaultAzureCredential } = await import('@azure/identity');
       credential = new DefaultAzureCredential();
     }
-    return new AzureTokenCache(credential);
+    return new AzureTokenCache(credential, Date.now, this.openai.azure?.tokenScope);
   }
 }
