@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import {
+  AZURE_TOKEN_MIN_VALIDITY_MS,
   AZURE_TOKEN_REFRESH_MARGIN_MS,
   AZURE_TOKEN_SCOPE,
   AZURE_TOKEN_TIMEOUT_MS,
@@ -39,6 +40,9 @@ class ScriptedCredential implements TokenCredential {
   }
 }
 
+/** Lets a refresh running in the background settle. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('AzureTokenCache', () => {
   let now: number;
   let credential: ScriptedCredential;
@@ -51,14 +55,18 @@ describe('AzureTokenCache', () => {
     cache = new AzureTokenCache(credential, clock);
   });
 
-  it('asks for the Azure AI scope and keeps the token until it is within the margin of expiry', async () => {
+  it('asks for the Azure AI scope and renews the token once it is within the margin of expiry', async () => {
     const expires = now + AZURE_TOKEN_REFRESH_MARGIN_MS + 60_000;
     credential.issue('t1', expires);
     credential.issue('t2', expires + 3_600_000);
     expect(await cache.token()).toBe('t1');
     now += 59_999;
     expect(await cache.token()).toBe('t1');
+    expect(credential.scopes).toHaveLength(1);
     now += 1;
+    // Within the margin: renewed in the background while the old token still serves.
+    expect(await cache.token()).toBe('t1');
+    await settle();
     expect(await cache.token()).toBe('t2');
     expect(credential.scopes).toEqual([AZURE_TOKEN_SCOPE, AZURE_TOKEN_SCOPE]);
   });
@@ -66,10 +74,9 @@ describe('AzureTokenCache', () => {
   it('asks for the scope it was given (AZURE_OPENAI_TOKEN_SCOPE) in every request', async () => {
     const scope = 'https://cognitiveservices.azure.com/.default';
     cache = new AzureTokenCache(credential, clock, scope);
-    credential.issue('t1', now + AZURE_TOKEN_REFRESH_MARGIN_MS + 1_000);
+    credential.issue('t1', now + AZURE_TOKEN_MIN_VALIDITY_MS);
     credential.issue('t2', now + 3_600_000);
     expect(await cache.token()).toBe('t1');
-    now += 1_000;
     expect(await cache.token()).toBe('t2');
     expect(credential.scopes).toEqual([scope, scope]);
   });
@@ -107,8 +114,44 @@ describe('AzureTokenCache', () => {
     now += 1_000;
     credential.fail('busy');
     expect(await cache.token()).toBe('t1');
+    await settle();
     credential.issue('t2', now + 3_600_000);
+    expect(await cache.token()).toBe('t1');
+    await settle();
     expect(await cache.token()).toBe('t2');
+    expect(credential.scopes).toHaveLength(3);
+  });
+
+  it('keeps serving a token with more than the minimum validity while the identity endpoint fails', async () => {
+    const expires = now + AZURE_TOKEN_REFRESH_MARGIN_MS;
+    credential.issue('t1', expires);
+    expect(await cache.token()).toBe('t1');
+    // Its last two minutes: every refresh fails (an identity endpoint answering HTTP 500).
+    for (const at of [
+      expires - 119_000,
+      expires - 60_000,
+      expires - AZURE_TOKEN_MIN_VALIDITY_MS - 1,
+    ]) {
+      now = at;
+      credential.fail('ManagedIdentityCredential: HTTP 500');
+      expect(await cache.token()).toBe('t1');
+      await settle();
+    }
+    // With no more than the minimum left it is not sent: the refresh's failure is the call's.
+    now = expires - AZURE_TOKEN_MIN_VALIDITY_MS;
+    credential.fail('ManagedIdentityCredential: HTTP 500');
+    await expect(cache.token()).rejects.toThrow('ManagedIdentityCredential: HTTP 500');
+  });
+
+  it('does not make a connection wait for a refresh while the cached token serves', async () => {
+    credential.issue('t1', now + AZURE_TOKEN_REFRESH_MARGIN_MS + 1_000);
+    expect(await cache.token()).toBe('t1');
+    now += 1_000;
+    // The refresh never answers (a hung identity endpoint): the old token is had at once.
+    expect(await cache.token()).toBe('t1');
+    expect(await cache.token()).toBe('t1');
+    expect(credential.waiting).toHaveLength(1);
+    credential.waiting[0].reject(new Error('stopped'));
   });
 
   it(`gives up on a credential that does not answer within ${AZURE_TOKEN_TIMEOUT_MS} ms`, async () => {

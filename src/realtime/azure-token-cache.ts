@@ -15,10 +15,20 @@ export const AZURE_TOKEN_TIMEOUT_MS = 10_000;
 const MAX_ERROR_CHARS = 500;
 
 /**
+ * A cached token whose refresh failed still serves while it has more than this left: the token
+ * only has to be valid when the upgrade reaches Azure (an open socket outlives it), which takes
+ * well under this once the TCP and TLS handshakes are done. An identity endpoint that fails in a
+ * token's last two minutes then fails no call while the token is good.
+ */
+export const AZURE_TOKEN_MIN_VALIDITY_MS = 30_000;
+
+/**
  * Microsoft Entra ID tokens for Azure OpenAI from a `TokenCredential`: one token shared by every
  * connection until it is within AZURE_TOKEN_REFRESH_MARGIN_MS of its expiry (or past the refresh
  * time the credential suggests), then one request for a new one, however many connections wait
- * for it. Time comes from `now` (tests drive it).
+ * for it. While the old token has more than AZURE_TOKEN_MIN_VALIDITY_MS left nobody waits for
+ * that request: it runs in the background and the old token serves. Time comes from `now`
+ * (tests drive it).
  */
 export class AzureTokenCache {
   private current?: AccessToken;
@@ -31,20 +41,18 @@ export class AzureTokenCache {
     private readonly scope: string = AZURE_TOKEN_SCOPE,
   ) {}
 
-  /** A token with more than the margin left; rejects with a one-line reason when none can be had. */
+  /** A token good for an upgrade now; rejects with a one-line reason when none can be had. */
   async token(): Promise<string> {
     const current = this.current;
-    if (current && this.now() < refreshAt(current)) return current.token;
-    this.pending ??= this.fetch().finally(() => (this.pending = undefined));
-    try {
-      return (await this.pending).token;
-    } catch (error) {
-      // Past the suggested refresh time but still well before expiry: the old token still serves.
-      if (current && this.now() < current.expiresOnTimestamp - AZURE_TOKEN_REFRESH_MARGIN_MS) {
-        return current.token;
-      }
-      throw error;
+    const now = this.now();
+    if (current && now < refreshAt(current)) return current.token;
+    const refresh = (this.pending ??= this.fetch().finally(() => (this.pending = undefined)));
+    if (current && now < current.expiresOnTimestamp - AZURE_TOKEN_MIN_VALIDITY_MS) {
+      // The old token still serves; a failed refresh is asked again by the next connection.
+      refresh.catch(() => undefined);
+      return current.token;
     }
+    return (await refresh).token;
   }
 
   private async fetch(): Promise<AccessToken> {
