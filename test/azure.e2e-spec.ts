@@ -168,8 +168,12 @@ describe('Azure OpenAI', () => {
       await rest.start();
     });
 
-    async function startEntra(credential: CountingCredential, env: Record<string, string> = {}) {
-      openai = new FakeRealtimeServer({ deployment: DEPLOYMENT, acceptsToken: credential.accepts });
+    async function startEntra(
+      credential: CountingCredential,
+      env: Record<string, string> = {},
+      acceptsToken = credential.accepts,
+    ) {
+      openai = new FakeRealtimeServer({ deployment: DEPLOYMENT, acceptsToken });
       models = new FakeOpenAIRest('unused', { acceptsToken: credential.accepts });
       await Promise.all([openai.start(), models.start()]);
       bridge = await startBridge(
@@ -210,6 +214,28 @@ describe('Azure OpenAI', () => {
       expect(credential.calls).toBeGreaterThanOrEqual(2);
       expect(new Set(credential.scopes)).toEqual(new Set([ENTRA_SCOPE]));
       expect(openai!.refusals).toEqual([]);
+      expect(call.closeCode).toBeUndefined();
+    });
+
+    it('drops a token Azure refused (HTTP 401) and connects the call with a new one', async () => {
+      const credential = new CountingCredential(60 * 60_000);
+      // Azure refuses the first token it is shown (revoked, or issued for another audience),
+      // although it is hours from expiry.
+      let refused: string | undefined;
+      await startEntra(credential, {}, (token) => {
+        refused ??= token;
+        return token !== refused && credential.accepts(token);
+      });
+      const call = await FakeTwilioCall.dial(bridge!.baseUrl);
+      const upstream = await openai!.connection(0);
+      await upstream.waitFor('session.update');
+      expect(openai!.refusals).toEqual(['no or a bad token']);
+      expect(upstream.headers.authorization).toMatch(/^Bearer entra-token-\d+$/);
+      expect(upstream.headers.authorization).not.toBe(`Bearer ${refused}`);
+      expect(credential.calls).toBe(2);
+      expect(
+        bridge!.logs.matching(/attempt 1 failed \(HTTP 401, token dropped for a new one\)/),
+      ).toHaveLength(1);
       expect(call.closeCode).toBeUndefined();
     });
 

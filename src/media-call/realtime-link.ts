@@ -282,6 +282,7 @@ export class RealtimeLink {
 }
 
 function describeClose(info: RealtimeCloseInfo): string {
+  if (info.credentialRenewed) return `HTTP ${info.httpStatus}, token dropped for a new one`;
   if (info.httpStatus) return `HTTP ${info.httpStatus}`;
   return `code ${info.code}${info.reason ? ` "${info.reason}"` : ''}${info.error ? `, ${info.error}` : ''}`;
 }

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import {
+  AZURE_FORCED_REFRESH_INTERVAL_MS,
   AZURE_TOKEN_MIN_VALIDITY_MS,
   AZURE_TOKEN_REFRESH_MARGIN_MS,
   AZURE_TOKEN_SCOPE,
@@ -152,6 +153,52 @@ describe('AzureTokenCache', () => {
     expect(await cache.token()).toBe('t1');
     expect(credential.waiting).toHaveLength(1);
     credential.waiting[0].reject(new Error('stopped'));
+  });
+
+  it('drops a token Azure refused, so the next connection asks the credential for another', async () => {
+    credential.issue('t1', now + 3_600_000);
+    credential.issue('t2', now + 3_600_000);
+    expect(await cache.token()).toBe('t1');
+    expect(cache.rejected('t1')).toBe(true);
+    expect(await cache.token()).toBe('t2');
+    expect(credential.scopes).toHaveLength(2);
+  });
+
+  it('asks once for the connections that all had the refused token', async () => {
+    credential.issue('t1', now + 3_600_000);
+    expect(await cache.token()).toBe('t1');
+    expect(cache.rejected('t1')).toBe(true);
+    const waiting = Promise.all([cache.token(), cache.token()]);
+    // The second refusal of the same token finds it replaced already: no second request.
+    expect(cache.rejected('t1')).toBe(true);
+    await settle();
+    expect(credential.waiting).toHaveLength(1);
+    credential.waiting[0].resolve({ token: 't2', expiresOnTimestamp: now + 3_600_000 });
+    expect(await waiting).toEqual(['t2', 't2']);
+    expect(credential.scopes).toHaveLength(2);
+  });
+
+  it(`drops at most one refused token per ${AZURE_FORCED_REFRESH_INTERVAL_MS} ms`, async () => {
+    credential.issue('t1', now + 3_600_000);
+    credential.issue('t2', now + 3_600_000);
+    credential.issue('t3', now + 3_600_000);
+    await cache.token();
+    expect(cache.rejected('t1')).toBe(true);
+    expect(await cache.token()).toBe('t2');
+    now += AZURE_FORCED_REFRESH_INTERVAL_MS - 1;
+    expect(cache.rejected('t2')).toBe(false);
+    expect(await cache.token()).toBe('t2');
+    now += 1;
+    expect(cache.rejected('t2')).toBe(true);
+    expect(await cache.token()).toBe('t3');
+  });
+
+  it('does not fall back to a refused token when the next request fails', async () => {
+    credential.issue('t1', now + 3_600_000);
+    await cache.token();
+    cache.rejected('t1');
+    credential.fail('ManagedIdentityCredential: HTTP 500');
+    await expect(cache.token()).rejects.toThrow('HTTP 500');
   });
 
   it(`gives up on a credential that does not answer within ${AZURE_TOKEN_TIMEOUT_MS} ms`, async () => {

@@ -23,6 +23,13 @@ const MAX_ERROR_CHARS = 500;
 export const AZURE_TOKEN_MIN_VALIDITY_MS = 30_000;
 
 /**
+ * At most one token is dropped on Azure's word (an upgrade refused with HTTP 401) this often: a
+ * credential that keeps issuing tokens Azure refuses (a wrong scope or tenant) then costs one
+ * extra token request per this interval, not one per call.
+ */
+export const AZURE_FORCED_REFRESH_INTERVAL_MS = 30_000;
+
+/**
  * Microsoft Entra ID tokens for Azure OpenAI from a `TokenCredential`: one token shared by every
  * connection until it is within AZURE_TOKEN_REFRESH_MARGIN_MS of its expiry (or past the refresh
  * time the credential suggests), then one request for a new one, however many connections wait
@@ -33,6 +40,7 @@ export const AZURE_TOKEN_MIN_VALIDITY_MS = 30_000;
 export class AzureTokenCache {
   private current?: AccessToken;
   private pending?: Promise<AccessToken>;
+  private forcedAt = -Infinity;
 
   constructor(
     private readonly credential: TokenCredential,
@@ -53,6 +61,22 @@ export class AzureTokenCache {
       return current.token;
     }
     return (await refresh).token;
+  }
+
+  /**
+   * Azure refused `token` (HTTP 401): it is dropped, so the next token() asks the credential
+   * (one request however many wait, as ever) instead of sending it again until its renewal,
+   * up to an hour later. True when the next token() will not be this one: it was dropped now,
+   * or already replaced; false when a token was dropped less than
+   * AZURE_FORCED_REFRESH_INTERVAL_MS ago and this one is kept.
+   */
+  rejected(token: string): boolean {
+    if (this.current?.token !== token) return true;
+    const now = this.now();
+    if (now - this.forcedAt < AZURE_FORCED_REFRESH_INTERVAL_MS) return false;
+    this.forcedAt = now;
+    this.current = undefined;
+    return true;
   }
 
   private async fetch(): Promise<AccessToken> {

@@ -18,6 +18,8 @@ export interface RealtimeCloseInfo {
   error?: string;
   /** Set when no credential could be had for the upgrade (an Entra ID token): nothing was sent. */
   credentialError?: string;
+  /** The refused credential was dropped (an Entra ID token on a 401): a retry sends a new one. */
+  credentialRenewed?: boolean;
 }
 
 export interface RealtimeConnectionHandlers {
@@ -60,6 +62,11 @@ export interface RealtimeConnectionOptions {
   audioBacklogFrames?: number;
   /** PING_INTERVAL_MS if not given. */
   pingIntervalMs?: number;
+  /**
+   * Told of a refused upgrade with the headers it carried (RealtimeCredentials.renewsRefused);
+   * true when the credential was dropped and a retry will send another.
+   */
+  renewsRefused?: (status: number | undefined, headers: Record<string, string>) => boolean;
 }
 
 /**
@@ -73,6 +80,7 @@ export class RealtimeConnection {
   private httpStatus?: number;
   private lastError?: string;
   private credentialError?: string;
+  private credentialRenewed = false;
   private closeReported = false;
   private audio?: BoundedSender;
   private readonly openTimer: NodeJS.Timeout;
@@ -139,6 +147,7 @@ export class RealtimeConnection {
     socket.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
       this.httpStatus = res.statusCode;
       this.lastError = `upgrade refused with HTTP ${res.statusCode}`;
+      this.credentialRenewed = this.options.renewsRefused?.(res.statusCode, headers) ?? false;
       res.resume();
       req.destroy();
       this.reportClose(1006, '');
@@ -226,6 +235,7 @@ export class RealtimeConnection {
       httpStatus: this.httpStatus,
       error: this.lastError,
       credentialError: this.credentialError,
+      credentialRenewed: this.credentialRenewed || undefined,
     });
   }
 }

@@ -23,6 +23,8 @@ export type AuthHeaders = Record<string, string> | Promise<Record<string, string
 @Injectable()
 export class RealtimeCredentials {
   private tokens?: Promise<AzureTokenCache>;
+  /** The cache once made (tokens resolved): what a refusal tells about its token. */
+  private cache?: AzureTokenCache;
 
   constructor(
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
@@ -52,6 +54,18 @@ export class RealtimeCredentials {
   /** A call's failure when no Entra ID token could be had. */
   noToken(reason: string): string {
     return `could not get a Microsoft Entra ID token for Azure OpenAI (${reason}); the console's setup checklist shows the same`;
+  }
+
+  /**
+   * The provider refused an upgrade sent with `headers` (HTTP `status`). A 401 to an Entra ID
+   * token drops that token (AzureTokenCache.rejected, bounded): Azure will not take it again,
+   * and it would otherwise be sent until its renewal, up to an hour later. True when another
+   * attempt will carry a new token, so the caller may retry instead of failing the call.
+   */
+  renewsRefused(status: number | undefined, headers: Record<string, string>): boolean {
+    if (status !== 401 || !this.usesEntraId || !this.cache) return false;
+    const token = /^Bearer (.+)$/.exec(headers.Authorization ?? '')?.[1];
+    return token !== undefined && this.cache.rejected(token);
   }
 
   /** True when headers() must first get a token (and may fail to). */
@@ -84,6 +98,7 @@ export class RealtimeCredentials {
       const { DefaultAzureCredential } = await import('@azure/identity');
       credential = new DefaultAzureCredential();
     }
-    return new AzureTokenCache(credential, Date.now, this.openai.azure?.tokenScope);
+    this.cache = new AzureTokenCache(credential, Date.now, this.openai.azure?.tokenScope);
+    return this.cache;
   }
 }

@@ -6,10 +6,13 @@ export type ConnectFailureKind = 'credential' | 'auth' | 'retryable' | 'permanen
 /**
  * What a failed connection attempt means. No credential to send (an Entra ID token the
  * credential could not give, after its own retries) and a refused one (401/403) will not get
- * better by retrying; network errors, timeouts, 429 and 5xx usually do.
+ * better by retrying, unless the refused one was an Entra ID token that has been dropped for a
+ * new one; network errors, timeouts, 429 and 5xx usually do.
  */
 export function classifyConnectFailure(info: RealtimeCloseInfo): ConnectFailureKind {
   if (info.credentialError !== undefined) return 'credential';
+  // A refused Entra ID token was dropped: the next attempt carries a new one.
+  if (info.credentialRenewed) return 'retryable';
   const status = info.httpStatus;
   if (status === 401 || status === 403) return 'auth';
   if (status === undefined || status === 429 || status >= 500) return 'retryable';

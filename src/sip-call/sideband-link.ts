@@ -139,6 +139,7 @@ export class SidebandLink implements CallChannel {
         // As every Realtime connection (Azure documents the same headers for the sideband):
         // fresh each attempt, so a reopen never sends an expired Entra ID token.
         headers: this.credentials.headers(),
+        renewsRefused: (status, headers) => this.credentials.renewsRefused(status, headers),
         connectTimeoutMs: this.deadline.attemptTimeout(now, this.openai.connectTimeoutMs),
       },
       {
@@ -171,13 +172,13 @@ export class SidebandLink implements CallChannel {
     }
     const provider = this.credentials.provider;
     const detail = info.httpStatus
-      ? `HTTP ${info.httpStatus}`
+      ? `HTTP ${info.httpStatus}${info.credentialRenewed ? ', token dropped for a new one' : ''}`
       : `code ${info.code}${info.reason ? ` "${info.reason}"` : ''}${info.error ? `, ${info.error}` : ''}`;
     if (info.wasOpen && !RECONNECTABLE_CLOSE_CODES.has(info.code)) {
       return this.gone(`${provider} closed the sideband (${detail})`, 'ended');
     }
     const status = info.httpStatus;
-    if (status === 401 || status === 403) {
+    if ((status === 401 && !info.credentialRenewed) || status === 403) {
       return this.gone(
         `${provider} refused the sideband (${detail}); ${this.credentials.refusedHint}`,
         'failed',
@@ -187,7 +188,8 @@ export class SidebandLink implements CallChannel {
       // The call no longer exists at OpenAI: it is over.
       return this.gone(`${provider} refused the sideband (${detail}): the call is over`, 'ended');
     }
-    if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
+    const retryable = status === 429 || info.credentialRenewed === true;
+    if (status !== undefined && status >= 400 && status < 500 && !retryable) {
       // Refused for a reason retrying will not change; the call may still be up.
       return this.gone(`${provider} refused the sideband (${detail})`, 'failed');
     }
