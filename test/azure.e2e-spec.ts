@@ -200,12 +200,14 @@ describe('Azure OpenAI', () => {
       const call = await FakeTwilioCall.dial(bridge!.baseUrl);
       const first = await openai!.connection(0);
       await first.waitFor('session.update');
-      const firstToken = first.headers.authorization;
-      expect(firstToken).toBe('Bearer entra-token-1');
+      const firstToken = first.headers.authorization!;
+      // entra-token-1 was had at start-up, and had expired by the call.
+      expect(firstToken).toMatch(/^Bearer entra-token-\d+$/);
       expect(first.headers['api-key']).toBeUndefined();
 
       // The first token has expired; then the socket drops and the bridge reconnects.
-      await waitUntil(() => !credential.accepts('entra-token-1'), 'the first token to expire');
+      const firstId = firstToken.replace('Bearer ', '');
+      await waitUntil(() => !credential.accepts(firstId), 'the first token to expire');
       first.socket.close(1000);
       const second = await openai!.connection(1);
       await second.waitFor('session.update');
@@ -239,9 +241,14 @@ describe('Azure OpenAI', () => {
       expect(call.closeCode).toBeUndefined();
     });
 
-    it('shares one token between calls while it is far from expiry', async () => {
+    it('shares one token between calls while it is far from expiry, had at start-up', async () => {
       const credential = new CountingCredential(60 * 60_000);
       await startEntra(credential);
+      await waitUntil(() => credential.calls === 1, 'a token asked for at start-up');
+      await waitUntil(
+        () => bridge!.logs.matching(/got a Microsoft Entra ID token/).length === 1,
+        'the start-up token logged',
+      );
       const calls = await Promise.all([1, 2, 3].map(() => FakeTwilioCall.dial(bridge!.baseUrl)));
       await waitUntil(() => openai!.connections.length === calls.length, 'three sessions');
       expect(openai!.connections.map((c) => c.headers.authorization)).toEqual(
@@ -271,6 +278,14 @@ describe('Azure OpenAI', () => {
         'ManagedIdentityCredential: no managed identity endpoint\nfound',
       );
       await startEntra(credential, { FALLBACK_MESSAGE: 'Sorry, one moment please.' });
+      // Start-up asked already: a warning with the reason, and the service serves on.
+      await waitUntil(
+        () =>
+          bridge!.logs.matching(
+            /could not get a Microsoft Entra ID token for Azure OpenAI at start-up \(ManagedIdentityCredential: no managed identity endpoint found\); each call asks again/,
+          ).length === 1,
+        'the start-up warning',
+      );
       const call = await FakeTwilioCall.dial(bridge!.baseUrl);
       const redirect = await rest!.waitForRequest();
       expect(redirect.path).toMatch(new RegExp(`/Calls/${call.callSid}\\.json$`));
@@ -289,6 +304,26 @@ describe('Azure OpenAI', () => {
         'could not get a Microsoft Entra ID token for Azure OpenAI: ManagedIdentityCredential: no managed identity endpoint found',
       );
       expect(check.fix).toContain('Cognitive Services OpenAI User');
+    });
+
+    it('fails a call whose token does not come in time, naming the wait and the last error', async () => {
+      const credential = new CountingCredential(60 * 60_000);
+      credential.failWith = new Error('ManagedIdentityCredential: HTTP 500 from the IMDS endpoint');
+      await startEntra(credential, { OPENAI_CONNECT_TIMEOUT_MS: '500' });
+      await waitUntil(() => credential.calls === 1, 'the start-up request');
+      // Now the identity endpoint hangs: the call's attempt gives up waiting for its token.
+      credential.failWith = undefined;
+      credential.hangs = true;
+      const call = await FakeTwilioCall.dial(bridge!.baseUrl);
+      await rest!.waitForRequest();
+      await call.waitForClose();
+      expect(openai!.connections).toHaveLength(0);
+      expect(bridge!.logs.lines.join('\n')).not.toContain('no answer to the upgrade');
+      expect(
+        bridge!.logs.matching(
+          /could not get a Microsoft Entra ID token for Azure OpenAI \(none within 500 ms; last error: ManagedIdentityCredential: HTTP 500 from the IMDS endpoint\)/,
+        ).length,
+      ).toBeGreaterThan(0);
     });
   });
 

@@ -102,6 +102,16 @@ describe('AzureTokenCache', () => {
     expect(await cache.token()).toBe('t2');
   });
 
+  it('remembers why the last request failed until one succeeds', async () => {
+    expect(cache.lastError).toBeUndefined();
+    credential.fail('ManagedIdentityCredential: HTTP 500\n Internal Server Error');
+    await expect(cache.token()).rejects.toThrow();
+    expect(cache.lastError).toBe('ManagedIdentityCredential: HTTP 500 Internal Server Error');
+    credential.issue('t1', now + 3_600_000);
+    await cache.token();
+    expect(cache.lastError).toBeUndefined();
+  });
+
   it('refuses a token that has already expired, or none', async () => {
     credential.issue('old', now - 1);
     await expect(cache.token()).rejects.toThrow('already expired');

@@ -41,6 +41,7 @@ export class AzureTokenCache {
   private current?: AccessToken;
   private pending?: Promise<AccessToken>;
   private forcedAt = -Infinity;
+  private failure?: string;
 
   constructor(
     private readonly credential: TokenCredential,
@@ -79,13 +80,34 @@ export class AzureTokenCache {
     return true;
   }
 
+  /**
+   * Why the last token request failed (one line), until one succeeds: what a connection that
+   * gave up waiting for a token names, since the request it waited on has not ended yet.
+   */
+  get lastError(): string | undefined {
+    return this.failure;
+  }
+
   private async fetch(): Promise<AccessToken> {
+    try {
+      const token = await this.request();
+      this.failure = undefined;
+      return token;
+    } catch (error) {
+      this.failure = (error as Error).message;
+      throw error;
+    }
+  }
+
+  private async request(): Promise<AccessToken> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`no token within ${AZURE_TOKEN_TIMEOUT_MS} ms`)),
         AZURE_TOKEN_TIMEOUT_MS,
       );
+      // A request still out must not hold a stopping process open.
+      timer.unref();
     });
     let token: AccessToken | null;
     try {

@@ -80,6 +80,7 @@ export class OpenAIRealtimeService {
         url: this.endpoint(deployment),
         headers: this.credentials.headers(),
         renewsRefused: (status, headers) => this.credentials.renewsRefused(status, headers),
+        credentialProblem: () => this.credentials.lastTokenError,
         connectTimeoutMs: timeoutMs ?? this.openai.connectTimeoutMs,
         // About 1 s of caller audio however it is chunked (INPUT_AUDIO_CHUNK_MS), so larger
         // appends do not stretch the backlog's bound.

@@ -64,3 +64,44 @@ describe('RealtimeConnection liveness', () => {
     expect(link.closed()).toMatchObject({ byUs: true });
   });
 });
+
+describe('RealtimeConnection waiting for its credential', () => {
+  function waitForToken(credentialProblem?: () => string | undefined) {
+    let closed: RealtimeCloseInfo | undefined;
+    new RealtimeConnection(
+      {
+        url: 'ws://127.0.0.1:9/v1/realtime',
+        // An Entra ID token that does not come within the attempt's time.
+        headers: new Promise<Record<string, string>>(() => undefined),
+        connectTimeoutMs: 50,
+        credentialProblem,
+      },
+      {
+        onOpen: () => undefined,
+        onEvent: () => undefined,
+        onInvalidEvent: () => undefined,
+        onClose: (info) => (closed = info),
+      },
+    );
+    return () => closed;
+  }
+
+  it('says it was waiting for a token, not for an answer to the upgrade', async () => {
+    const closed = waitForToken(() => undefined);
+    await sleep(150);
+    expect(closed()).toMatchObject({
+      wasOpen: false,
+      code: 1006,
+      error: 'waiting for a Microsoft Entra ID token: none within 50 ms',
+      credentialError: undefined,
+    });
+  });
+
+  it("carries the credential's last error, as a credential failure", async () => {
+    const closed = waitForToken(() => 'ManagedIdentityCredential: HTTP 500');
+    await sleep(150);
+    expect(closed()?.credentialError).toBe(
+      'none within 50 ms; last error: ManagedIdentityCredential: HTTP 500',
+    );
+  });
+});

@@ -67,6 +67,8 @@ export interface RealtimeConnectionOptions {
    * true when the credential was dropped and a retry will send another.
    */
   renewsRefused?: (status: number | undefined, headers: Record<string, string>) => boolean;
+  /** Why the credential last failed (RealtimeCredentials.lastTokenError), named on a timeout. */
+  credentialProblem?: () => string | undefined;
 }
 
 /**
@@ -96,9 +98,19 @@ export class RealtimeConnection {
     // now and then (slow TLS, a stalled proxy) would outlast it. This bounds the whole attempt,
     // the wait for a token included.
     this.openTimer = setTimeout(() => {
-      this.lastError = `no answer to the upgrade within ${options.connectTimeoutMs} ms`;
-      if (this.socket) this.socket.terminate();
-      else this.reportClose(1006, '');
+      if (this.socket) {
+        this.lastError = `no answer to the upgrade within ${options.connectTimeoutMs} ms`;
+        this.socket.terminate();
+        return;
+      }
+      // Nothing was sent: the attempt waited all along for the credential (an Entra ID token).
+      const none = `none within ${options.connectTimeoutMs} ms`;
+      this.lastError = `waiting for a Microsoft Entra ID token: ${none}`;
+      // A credential that has failed before is failing still: the call is told why at once,
+      // not after retries that would wait on the same request.
+      const problem = options.credentialProblem?.();
+      if (problem !== undefined) this.credentialError = `${none}; last error: ${problem}`;
+      this.reportClose(1006, '');
     }, options.connectTimeoutMs);
     this.openTimer.unref();
     const headers = options.headers;

@@ -140,6 +140,7 @@ export class SidebandLink implements CallChannel {
         // fresh each attempt, so a reopen never sends an expired Entra ID token.
         headers: this.credentials.headers(),
         renewsRefused: (status, headers) => this.credentials.renewsRefused(status, headers),
+        credentialProblem: () => this.credentials.lastTokenError,
         connectTimeoutMs: this.deadline.attemptTimeout(now, this.openai.connectTimeoutMs),
       },
       {

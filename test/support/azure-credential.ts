@@ -11,6 +11,8 @@ export class CountingCredential implements TokenCredential {
   readonly scopes: string[] = [];
   readonly issued = new Map<string, number>();
   failWith?: Error;
+  /** Set: getToken never answers (a hung identity endpoint) until the caller aborts it. */
+  hangs = false;
 
   constructor(private readonly lifetimeMs: number) {}
 
@@ -18,9 +20,14 @@ export class CountingCredential implements TokenCredential {
     return this.scopes.length;
   }
 
-  getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken | null> {
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     this.scopes.push([scopes].flat().join(' '));
     if (this.failWith) return Promise.reject(this.failWith);
+    if (this.hangs) {
+      return new Promise((_, reject) =>
+        options?.abortSignal?.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
+    }
     const token = `entra-token-${this.calls}`;
     const expiresOnTimestamp = Date.now() + this.lifetimeMs;
     this.issued.set(token, expiresOnTimestamp);
