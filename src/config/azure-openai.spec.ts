@@ -1,3 +1,4 @@
+import { azureModelsUrl } from './azure-openai.js';
 import { openaiConfig } from './config.namespaces.js';
 import { ConfigValidationError, parseEnv } from './env.schema.js';
 import { TEST_AZURE_OPENAI_API_KEY, TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
@@ -48,6 +49,30 @@ describe('Azure OpenAI configuration', () => {
   it('maps http to ws and keeps a path prefix', () => {
     const config = openai({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9100/gw/' });
     expect(config.realtimeUrl).toBe('ws://127.0.0.1:9100/gw/openai/v1/realtime');
+  });
+
+  it('strips a trailing /openai or /openai/v1 copied with the endpoint, for every URL', () => {
+    for (const endpoint of [
+      'https://contoso-voice.openai.azure.com/openai',
+      'https://contoso-voice.openai.azure.com/openai/',
+      'https://contoso-voice.openai.azure.com/openai/v1',
+      'https://contoso-voice.openai.azure.com/openai/v1/',
+      'https://contoso-voice.openai.azure.com/OpenAI/v1//',
+    ]) {
+      const config = openai({ ...azureKey, AZURE_OPENAI_ENDPOINT: endpoint });
+      expect(config.azure?.endpoint).toBe('https://contoso-voice.openai.azure.com');
+      expect(config.realtimeUrl).toBe('wss://contoso-voice.openai.azure.com/openai/v1/realtime');
+      expect(config.apiBaseUrl).toBe('https://contoso-voice.openai.azure.com/openai/v1');
+      expect(azureModelsUrl(config.azure!.endpoint)).toBe(
+        'https://contoso-voice.openai.azure.com/openai/v1/models',
+      );
+    }
+    // A gateway's own prefix is kept; only the API's path at its end goes.
+    const gateway = openai({
+      ...azureKey,
+      AZURE_OPENAI_ENDPOINT: 'https://gw.example.com/azure/openai/v1',
+    });
+    expect(gateway.realtimeUrl).toBe('wss://gw.example.com/azure/openai/v1/realtime');
   });
 
   it('uses an explicit OPENAI_REALTIME_URL as written', () => {

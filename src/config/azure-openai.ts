@@ -71,9 +71,20 @@ export const tokenScope = optionalText.refine(
   },
 );
 
+/**
+ * The endpoint the bridge adds its paths to: without trailing slashes, and without a trailing
+ * `/openai` or `/openai/v1`, which the portal's samples and SDK base URLs include. Kept, the
+ * path would double (`/openai/v1/openai/v1/realtime`) and every call would get a 404.
+ */
+export function azureEndpointBase(endpoint: string): string {
+  const url = new URL(endpoint);
+  url.pathname = url.pathname.replace(/\/+$/, '').replace(/\/openai(\/v1)?\/*$/i, '');
+  return url.toString().replace(/\/+$/, '');
+}
+
 /** `https` -> `wss`, `http` -> `ws`, path + AZURE_REALTIME_PATH. */
 export function azureRealtimeUrl(endpoint: string): string {
-  const url = new URL(endpoint);
+  const url = new URL(azureEndpointBase(endpoint));
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${AZURE_REALTIME_PATH}`;
   return url.toString();
@@ -90,7 +101,7 @@ export function azureApiBaseUrl(endpoint: string): string {
 }
 
 function underEndpoint(endpoint: string, path: string): string {
-  const url = new URL(endpoint);
+  const url = new URL(azureEndpointBase(endpoint));
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
   return url.toString();
 }
@@ -152,7 +163,7 @@ export function azureConfigOf(env: ParsedEnv): { azure?: AzureOpenAIConfig } {
   if (env.AZURE_OPENAI_ENDPOINT === undefined) return {};
   return {
     azure: {
-      endpoint: env.AZURE_OPENAI_ENDPOINT,
+      endpoint: azureEndpointBase(env.AZURE_OPENAI_ENDPOINT),
       deployment: env.AZURE_OPENAI_DEPLOYMENT ?? env.OPENAI_REALTIME_MODEL,
       auth: env.AZURE_OPENAI_AUTH,
       apiKey: env.AZURE_OPENAI_API_KEY ? new Secret(env.AZURE_OPENAI_API_KEY) : undefined,
