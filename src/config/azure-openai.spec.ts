@@ -88,6 +88,64 @@ describe('Azure OpenAI configuration', () => {
     }
   });
 
+  it('refuses an OpenAI URL written with a trailing dot (a fully qualified name) in Azure mode', () => {
+    expect(
+      problemsOf({ ...azureKey, OPENAI_REALTIME_URL: 'wss://api.openai.com./v1/realtime' }),
+    ).toEqual([expect.stringMatching(/^OPENAI_REALTIME_URL: points at OpenAI/)]);
+    expect(problemsOf({ ...azureKey, OPENAI_API_BASE_URL: 'https://API.openai.com../v1' })).toEqual(
+      [expect.stringMatching(/^OPENAI_API_BASE_URL: points at OpenAI/)],
+    );
+  });
+
+  it('refuses a plain http endpoint off the machine: the credential would travel in cleartext', () => {
+    expect(
+      problemsOf({ ...azureKey, AZURE_OPENAI_ENDPOINT: 'http://contoso-voice.openai.azure.com' }),
+    ).toEqual([
+      'AZURE_OPENAI_ENDPOINT: is plain http/ws to another machine, which would send the Azure credential in cleartext; use https/wss (plain is taken for 127.0.0.1, ::1 and localhost only)',
+    ]);
+    expect(
+      problemsOf({ ...azureKey, OPENAI_REALTIME_URL: 'ws://gateway.internal/openai/v1/realtime' }),
+    ).toEqual([
+      expect.stringMatching(/^OPENAI_REALTIME_URL: is plain http\/ws to another machine/),
+    ]);
+    expect(problemsOf({ ...azureKey, OPENAI_API_BASE_URL: 'http://10.0.0.5/openai/v1' })).toEqual([
+      expect.stringMatching(/^OPENAI_API_BASE_URL: is plain http\/ws to another machine/),
+    ]);
+    for (const loopback of [
+      'http://127.0.0.1:9100',
+      'http://[::1]:9100',
+      'http://localhost:9100',
+      'http://LOCALHOST.:9100',
+    ]) {
+      expect(problemsOf({ ...azureKey, AZURE_OPENAI_ENDPOINT: loopback })).toEqual([]);
+    }
+  });
+
+  it("refuses OpenAI URLs at an Azure resource outside Azure mode: OpenAI's key must not go there", () => {
+    const openaiMode = { ...twilio, OPENAI_API_KEY: 'sk-proj-real' };
+    for (const url of [
+      'wss://contoso.openai.azure.com/openai/v1/realtime',
+      'wss://contoso.cognitiveservices.azure.com/openai/v1/realtime',
+      'wss://contoso.services.ai.azure.com./openai/v1/realtime',
+      'wss://contoso.openai.azure.us/openai/v1/realtime',
+    ]) {
+      expect(problemsOf({ ...openaiMode, OPENAI_REALTIME_URL: url })).toEqual([
+        expect.stringMatching(
+          /^OPENAI_REALTIME_URL: points at an Azure OpenAI resource while AZURE_OPENAI_ENDPOINT is not set;.*set AZURE_OPENAI_ENDPOINT/,
+        ),
+      ]);
+    }
+    expect(
+      problemsOf({
+        ...openaiMode,
+        OPENAI_API_BASE_URL: 'https://contoso.openai.azure.com/openai/v1',
+      }),
+    ).toEqual([expect.stringMatching(/^OPENAI_API_BASE_URL: points at an Azure OpenAI resource/)]);
+    expect(
+      problemsOf({ ...openaiMode, OPENAI_REALTIME_URL: 'wss://openai.azure.com.example.net/rt' }),
+    ).toEqual([]);
+  });
+
   it('neither requires nor checks OPENAI_API_KEY in Azure mode', () => {
     expect(problemsOf(azureKey)).toEqual([]);
     expect(problemsOf({ ...azureKey, OPENAI_API_KEY: 'sk-...' })).toEqual([]);

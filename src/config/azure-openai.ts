@@ -106,11 +106,49 @@ function underEndpoint(endpoint: string, path: string): string {
   return url.toString();
 }
 
+/**
+ * A URL's host as DNS resolves it: lower case, without the trailing dot of a fully qualified
+ * name (`api.openai.com.` is api.openai.com); undefined when it is not a URL.
+ */
+function hostOf(value: string): string | undefined {
+  if (!URL.canParse(value)) return undefined;
+  return new URL(value).hostname.toLowerCase().replace(/\.+$/, '');
+}
+
+const under = (host: string, domain: string) => host === domain || host.endsWith(`.${domain}`);
+
 /** OpenAI's own hosts (api.openai.com and the rest of openai.com; not *.openai.azure.com). */
 export function isOpenAIHost(value: string): boolean {
+  const host = hostOf(value);
+  return host !== undefined && under(host, 'openai.com');
+}
+
+/** Where Azure OpenAI and Azure AI Foundry resources are served, sovereign clouds included. */
+const AZURE_AI_DOMAINS = [
+  'openai.azure.com',
+  'cognitiveservices.azure.com',
+  'services.ai.azure.com',
+  'openai.azure.us',
+  'cognitiveservices.azure.us',
+  'openai.azure.cn',
+  'cognitiveservices.azure.cn',
+];
+
+/** An Azure OpenAI (or Azure AI) resource's host. */
+export function isAzureAIHost(value: string): boolean {
+  const host = hostOf(value);
+  return host !== undefined && AZURE_AI_DOMAINS.some((domain) => under(host, domain));
+}
+
+/** Plain http/ws is taken only where nothing leaves the machine. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** A URL that would carry a credential in cleartext off the machine (http or ws, not loopback). */
+function cleartextOffHost(value: string): boolean {
   if (!URL.canParse(value)) return false;
-  const host = new URL(value).hostname.toLowerCase();
-  return host === 'openai.com' || host.endsWith('.openai.com');
+  const url = new URL(value);
+  const plain = url.protocol === 'http:' || url.protocol === 'ws:';
+  return plain && !LOOPBACK_HOSTS.has(hostOf(value) ?? '');
 }
 
 /**
@@ -118,12 +156,16 @@ export function isOpenAIHost(value: string): boolean {
  * (`url`); these hold even when it is malformed, so every problem shows at once.
  */
 export function azureProblems(env: RawEnv): string[] {
-  if (text(env.AZURE_OPENAI_ENDPOINT) === undefined) {
-    return AZURE_DETAILS.filter((name) => text(env[name]) !== undefined).map(
-      (name) => `${name}: is only used with AZURE_OPENAI_ENDPOINT, which is not set`,
-    );
-  }
+  if (text(env.AZURE_OPENAI_ENDPOINT) === undefined) return openAIModeProblems(env);
   const problems: string[] = [];
+  for (const name of ['AZURE_OPENAI_ENDPOINT', 'OPENAI_REALTIME_URL', 'OPENAI_API_BASE_URL']) {
+    const value = text(env[name]);
+    if (value !== undefined && cleartextOffHost(value)) {
+      problems.push(
+        `${name}: is plain http/ws to another machine, which would send the Azure credential in cleartext; use https/wss (plain is taken for 127.0.0.1, ::1 and localhost only)`,
+      );
+    }
+  }
   const entra = text(env.AZURE_OPENAI_AUTH) === 'entra';
   const key = text(env.AZURE_OPENAI_API_KEY) !== undefined;
   if (entra && key) {
@@ -151,6 +193,25 @@ export function azureProblems(env: RawEnv): string[] {
     problems.push(
       'OPENAI_API_BASE_URL: points at OpenAI while AZURE_OPENAI_ENDPOINT is set; an Azure credential must never go to OpenAI (unset it: the SIP calls API is derived from the endpoint)',
     );
+  }
+  return problems;
+}
+
+/**
+ * Outside Azure mode: Azure variables are meaningless, and an OpenAI URL at an Azure resource
+ * would send OpenAI's key to Azure (and Azure would refuse it anyway).
+ */
+function openAIModeProblems(env: RawEnv): string[] {
+  const problems = AZURE_DETAILS.filter((name) => text(env[name]) !== undefined).map(
+    (name) => `${name}: is only used with AZURE_OPENAI_ENDPOINT, which is not set`,
+  );
+  for (const name of ['OPENAI_REALTIME_URL', 'OPENAI_API_BASE_URL']) {
+    const value = text(env[name]);
+    if (value !== undefined && isAzureAIHost(value)) {
+      problems.push(
+        `${name}: points at an Azure OpenAI resource while AZURE_OPENAI_ENDPOINT is not set; OpenAI's key must never go to Azure (set AZURE_OPENAI_ENDPOINT to the resource's endpoint instead, and unset this)`,
+      );
+    }
   }
   return problems;
 }
