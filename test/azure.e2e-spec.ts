@@ -88,6 +88,27 @@ describe('Azure OpenAI', () => {
       expect(bridge.logs.lines.join('\n')).not.toContain(TEST_AZURE_OPENAI_API_KEY);
     });
 
+    it('names the missing deployment when Azure answers the upgrade with HTTP 404', async () => {
+      bridge = await startBridge({
+        AZURE_OPENAI_ENDPOINT: `${openai!.azureEndpoint}/openai/v1/`,
+        AZURE_OPENAI_DEPLOYMENT: 'voice-typo',
+        AZURE_OPENAI_API_KEY: TEST_AZURE_OPENAI_API_KEY,
+      });
+      await FakeTwilioCall.dial(bridge.baseUrl);
+      const host = new URL(openai!.azureEndpoint).host;
+      await waitUntil(
+        () =>
+          bridge!.logs.matching(
+            new RegExp(
+              `deployment 'voice-typo' not found at ${host.replace(/\./g, '\\.')}: check AZURE_OPENAI_DEPLOYMENT`,
+            ),
+          ).length > 0,
+        'the failure naming the deployment',
+      );
+      // The endpoint's copied /openai/v1/ was dropped: the path was right, the deployment not.
+      expect(openai!.refusals).toEqual(['deployment voice-typo']);
+    });
+
     it('needs no OPENAI_API_KEY, and runs a call on the deployment its resolver chose', async () => {
       @Injectable()
       class DeploymentPerCaller implements CallSettingsResolver {
@@ -263,7 +284,7 @@ describe('Azure OpenAI', () => {
       const check = await checklist(bridge!);
       expect(check).toMatchObject({ state: 'ok', title: expect.stringMatching(/Azure OpenAI/) });
       expect(check.detail).toMatch(/^Azure OpenAI at 127\.0\.0\.1:\d+ accepted the Entra ID token/);
-      expect(check.detail).toContain(DEPLOYMENT);
+      expect(check.detail).toContain(`the Realtime deployment '${DEPLOYMENT}' is not checked`);
       expect(models!.requests.at(-1)).toMatchObject({
         method: 'GET',
         path: '/openai/v1/models',

@@ -9,7 +9,9 @@ import type { SetupCheck } from './setup-checks.service.js';
  * The checklist's question to the model's provider: list its models with the credential every
  * call uses (OpenAI's key; in Azure mode the resource key or an Entra ID token, at
  * `{AZURE_OPENAI_ENDPOINT}/openai/v1/models`), so a refused or missing credential shows here
- * before a caller hears the fallback.
+ * before a caller hears the fallback. Azure's v1 API has no data-plane route that lists
+ * deployments (the models list names models, not deployments; deployments are Azure Resource
+ * Manager's), so the deployment is said to be unchecked rather than checked.
  */
 @Injectable()
 export class ProviderCheck {
@@ -77,7 +79,7 @@ export class ProviderCheck {
       title,
       state: 'ok',
       detail: azure
-        ? `Azure OpenAI at ${new URL(azure.endpoint).host} accepted ${this.credentials.usesEntraId ? 'the Entra ID token' : 'the key'}${listed}; Realtime deployment ${azure.deployment}`
+        ? `Azure OpenAI at ${new URL(azure.endpoint).host} accepted ${this.credentials.usesEntraId ? 'the Entra ID token' : 'the key'}${listed}; the Realtime deployment '${azure.deployment}' is not checked until a call (a missing one fails it with HTTP 404)`
         : `key accepted${listed}; Realtime model ${this.openai.model}`,
     };
   }

@@ -257,6 +257,8 @@ export class RealtimeLink {
       this.health.rejectedKey(info.httpStatus ?? 0);
       return this.fail(credentials.refused(info.httpStatus));
     }
+    const missing = info.httpStatus === 404 && this.service.notFound(this.settings.deployment);
+    if (missing) return this.fail(missing);
     const attempt = this.policy.attempts;
     const delay = kind === 'retryable' ? this.policy.next(Date.now()) : undefined;
     if (delay !== undefined) {

@@ -55,6 +55,16 @@ export class OpenAIRealtimeService {
     return azure ? (deployment ?? azure.deployment) : this.openai.model;
   }
 
+  /**
+   * A call's failure when the upgrade got HTTP 404: on Azure the path is the bridge's own, so
+   * what is missing is the deployment. Undefined outside Azure mode (the status says enough).
+   */
+  notFound(deployment?: string): string | undefined {
+    if (!this.openai.azure) return undefined;
+    const host = new URL(this.openai.realtimeUrl).host;
+    return `Azure OpenAI refused the upgrade (HTTP 404): deployment '${this.modelFor(deployment)}' not found at ${host}: check AZURE_OPENAI_DEPLOYMENT`;
+  }
+
   /** OPENAI_CONNECT_TIMEOUT_MS: the most one connection attempt may take. */
   get connectTimeoutMs(): number {
     return this.openai.connectTimeoutMs;
