@@ -60,7 +60,7 @@ export class ProviderCheck {
           ? `Azure OpenAI refused ${what} (HTTP ${response.status})`
           : `the key was refused (HTTP ${response.status})`,
         azure
-          ? this.credentials.refusedHint
+          ? this.credentials.refusedHint(response.status)
           : 'set OPENAI_API_KEY to a valid key of a project with Realtime access',
       );
     }

@@ -58,19 +58,25 @@ export class RealtimeCredentials implements OnApplicationBootstrap {
     return this.openai.azure ? 'Azure OpenAI' : 'OpenAI';
   }
 
-  /** What to check when the credential is refused (HTTP 401/403). */
-  get refusedHint(): string {
+  /**
+   * What to check when the credential is refused. With Entra ID the two statuses mean different
+   * things: 401, Azure did not take the token itself (issued for another audience, or by another
+   * tenant than the resource's); 403, it did, but the identity has no role on the resource.
+   */
+  refusedHint(status: number | undefined): string {
     const azure = this.openai.azure;
     if (!azure) return 'check OPENAI_API_KEY';
-    return azure.auth === 'entra'
-      ? "check that the bridge's identity has the role Cognitive Services OpenAI User on the resource"
-      : 'check AZURE_OPENAI_API_KEY';
+    if (azure.auth === 'key') return 'check AZURE_OPENAI_API_KEY';
+    if (status === 403) {
+      return "check that the bridge's identity has the role Cognitive Services OpenAI User on the resource";
+    }
+    return `check the token's audience (AZURE_OPENAI_TOKEN_SCOPE, now ${azure.tokenScope}; a classic Azure OpenAI resource may need https://cognitiveservices.azure.com/.default) and that the identity belongs to the resource's tenant (AZURE_TENANT_ID)`;
   }
 
   /** A call's failure when the provider refused the credential with `status`. */
   refused(status: number | undefined): string {
     const what = this.usesEntraId ? 'the Entra ID token' : 'the API key';
-    return `${this.provider} rejected ${what} (HTTP ${status}); ${this.refusedHint}`;
+    return `${this.provider} rejected ${what} (HTTP ${status}); ${this.refusedHint(status)}`;
   }
 
   /** A call's failure when no Entra ID token could be had. */

@@ -109,7 +109,8 @@ export class OpenAICallsClient {
       });
     } catch (error) {
       const status = httpStatus(error);
-      const hint = status === 401 || status === 403 ? `; ${this.credentials.refusedHint}` : '';
+      const hint =
+        status === 401 || status === 403 ? `; ${this.credentials.refusedHint(status)}` : '';
       const detail = redact(`${describe(error)}${hint}`, auth).slice(0, CALLS_API_MAX_ERROR_CHARS);
       throw new OpenAICallsApiError(`${action} ${callId}: ${detail}`, status);
     }

@@ -181,7 +181,7 @@ export class SidebandLink implements CallChannel {
     const status = info.httpStatus;
     if ((status === 401 && !info.credentialRenewed) || status === 403) {
       return this.gone(
-        `${provider} refused the sideband (${detail}); ${this.credentials.refusedHint}`,
+        `${provider} refused the sideband (${detail}); ${this.credentials.refusedHint(status)}`,
         'failed',
       );
     }
