@@ -33,9 +33,8 @@ export const AZURE_FORCED_REFRESH_INTERVAL_MS = 30_000;
  * Microsoft Entra ID tokens for Azure OpenAI from a `TokenCredential`: one token shared by every
  * connection until it is within AZURE_TOKEN_REFRESH_MARGIN_MS of its expiry (or past the refresh
  * time the credential suggests), then one request for a new one, however many connections wait
- * for it. While the old token has more than AZURE_TOKEN_MIN_VALIDITY_MS left nobody waits for
- * that request: it runs in the background and the old token serves. Time comes from `now`
- * (tests drive it).
+ * for it. When that request fails, the old token still serves while it has more than
+ * AZURE_TOKEN_MIN_VALIDITY_MS left. Time comes from `now` (tests drive it).
  */
 export class AzureTokenCache {
   private current?: AccessToken;
@@ -53,15 +52,17 @@ export class AzureTokenCache {
   /** A token good for an upgrade now; rejects with a one-line reason when none can be had. */
   async token(): Promise<string> {
     const current = this.current;
-    const now = this.now();
-    if (current && now < refreshAt(current)) return current.token;
-    const refresh = (this.pending ??= this.fetch().finally(() => (this.pending = undefined)));
-    if (current && now < current.expiresOnTimestamp - AZURE_TOKEN_MIN_VALIDITY_MS) {
-      // The old token still serves; a failed refresh is asked again by the next connection.
-      refresh.catch(() => undefined);
-      return current.token;
+    if (current && this.now() < refreshAt(current)) return current.token;
+    this.pending ??= this.fetch().finally(() => (this.pending = undefined));
+    try {
+      return (await this.pending).token;
+    } catch (error) {
+      // The renewal failed, but the old token is still good for an upgrade: it serves.
+      if (current && this.now() < current.expiresOnTimestamp - AZURE_TOKEN_MIN_VALIDITY_MS) {
+        return current.token;
+      }
+      throw error;
     }
-    return (await refresh).token;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { TokenCredential } from '@azure/identity';
 import { openaiConfig, type OpenAIConfig } from '../config/config.namespaces.js';
@@ -21,8 +21,7 @@ export type AuthHeaders = Record<string, string> | Promise<Record<string, string
  * mode the resource key as `api-key` (and no Authorization), or an Entra ID token as Bearer.
  */
 @Injectable()
-export class RealtimeCredentials implements OnApplicationBootstrap {
-  private readonly log = new Logger('AzureOpenAI');
+export class RealtimeCredentials {
   private tokens?: Promise<AzureTokenCache>;
   /** The cache once made (tokens resolved): what a refusal tells about its token. */
   private cache?: AzureTokenCache;
@@ -31,22 +30,6 @@ export class RealtimeCredentials implements OnApplicationBootstrap {
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     private readonly moduleRef: ModuleRef,
   ) {}
-
-  /**
-   * With Entra ID, a first token is asked for at start-up, in the background, so the first call
-   * does not wait for it (DefaultAzureCredential may try several sources first). A failure is a
-   * warning with its reason: calls ask again, and the identity may only be granted later.
-   */
-  onApplicationBootstrap(): void {
-    if (!this.usesEntraId) return;
-    this.entraToken().then(
-      () => this.log.log('got a Microsoft Entra ID token for Azure OpenAI'),
-      (error: unknown) =>
-        this.log.warn(
-          `could not get a Microsoft Entra ID token for Azure OpenAI at start-up (${(error as Error).message}); each call asks again`,
-        ),
-    );
-  }
 
   /** Why the last Entra ID token request failed, until one succeeds. */
   get lastTokenError(): string | undefined {
