@@ -27,6 +27,7 @@ describe('detailWithin', () => {
     const json = JSON.stringify(within);
     expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_SSE_EVENT_BYTES);
     expect(within.call).toEqual(call);
+    expect(within.truncated).toBe(true);
     expect(within.entries.at(-1)).toEqual(detail.entries.at(-1));
     expect(within.entries.length + within.droppedEntries).toBe(500 + 3);
     // One more entry would not have fitted.

@@ -65,13 +65,15 @@ export interface CallDetail {
   stats?: LiveCallStats;
   /** The call record, once the call has ended. */
   record?: CallEndedEvent;
+  /** Entries were left out to fit one event: the JSON route has them all (the page asks it). */
+  truncated?: boolean;
 }
 
 /**
  * A call's detail within one server-sent event of `maxBytes`: a long call's oldest entries are
- * left out (counted in `droppedEntries`, as the timeline's own bound counts them), so the page
- * still gets the call and its newest turns instead of a stub cut to its short fields. The JSON
- * route gives the whole timeline.
+ * left out (counted in `droppedEntries`, and the detail marked `truncated`), so a reader still
+ * gets the call and its newest turns instead of a stub cut to its short fields. The JSON route
+ * gives the whole timeline, and the console's page asks it for a truncated one.
  */
 export function detailWithin(detail: CallDetail, maxBytes: number): CallDetail {
   const all = detail.entries;
@@ -79,6 +81,7 @@ export function detailWithin(detail: CallDetail, maxBytes: number): CallDetail {
     ...detail,
     entries: all.slice(all.length - kept),
     droppedEntries: detail.droppedEntries + all.length - kept,
+    truncated: true,
   });
   const fits = (kept: number) => Buffer.byteLength(JSON.stringify(keeping(kept))) <= maxBytes;
   if (fits(all.length)) return detail;

@@ -19,9 +19,10 @@ const FLOOR_DB = -60;
 
 /**
  * A call's detail: a snapshot, then entries and figures pushed by the server until it ends. A
- * snapshot over the server's event bound (a long call's hundreds of entries) arrives as a stub
- * without `call` or `entries` (`truncated: true`): the detail is then read from the JSON route,
- * which has no such bound, and what the stream pushes meanwhile is applied once it is in.
+ * snapshot over the server's event bound (a long call's hundreds of entries) arrives with only
+ * its newest entries, or as a stub without `call` or `entries`, marked `truncated: true`: the
+ * detail is then read from the JSON route, which has no such bound, and what the stream pushes
+ * meanwhile is applied once it is in.
  */
 function useCallDetail(callSid) {
   const [detail, setDetail] = useState(undefined);
