@@ -241,6 +241,11 @@ describe('RedisCallDirectory', () => {
     const a = await instance('A');
     const b = await instance('B');
     a.events.emit('call.ended', { event: 'call.ended', callSid: 'CA1', outcome: 'completed' });
+    // Two instances' writes on two connections race; the second call ends once the first is kept.
+    await eventually(
+      () => b.directory.recentRecords(),
+      (list) => list.length === 1,
+    );
     b.events.emit('call.ended', { event: 'call.ended', callSid: 'CA2', outcome: 'failed' });
     const records = await eventually(
       () => a.directory.recentRecords(),
