@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { MAX_LIVE_FOLLOWERS } from '../src/console/console.constants.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { mulawTone, frames20ms } from './support/audio.js';
@@ -71,7 +71,7 @@ const DATA_ROUTES: Array<[method: 'GET' | 'POST', path: string]> = [
 ];
 
 /** Window widths the console's layout must hold at: a small laptop, a common one, a desktop. */
-const LAYOUT_WIDTHS = [1024, 1280, 1440];
+const LAYOUT_WIDTHS = [1024, 1200, 1280, 1440];
 
 let browser: Browser;
 
@@ -579,6 +579,10 @@ describe('operator console on an unconfigured bridge, with live calls', () => {
       try {
         await page.locator(`tr[data-call-sid="${call.callSid}"] [data-action="hangup"]`).waitFor();
         await page.locator('[data-testid="call-view"] .live-grid').waitFor();
+        // Ordinary numbers show whole: only a value longer than any E.164 number is cut.
+        expect(await cutFields(page.locator(`tr[data-call-sid="${call.callSid}"] bdi`))).toEqual(
+          [],
+        );
         await page.screenshot({
           path: artifactPath(`console-live-call-${width}.png`),
           fullPage: true,
@@ -815,6 +819,10 @@ describe('operator console with long and hostile calls', () => {
       const { spoof, long } = hostile;
       await page.setViewportSize({ width, height: 900 });
       try {
+        await page.screenshot({
+          path: artifactPath(`console-hostile-${width}.png`),
+          fullPage: true,
+        });
         // The override is shown as a mark, not obeyed ("+1555exe.png"), and isolated.
         const spoofCell = page.locator(`tr[data-call-sid="${spoof.callSid}"] td`).first();
         expect(await spoofCell.innerText()).toBe('+1555⟨U+202E⟩gnp.exe');
@@ -827,6 +835,7 @@ describe('operator console with long and hostile calls', () => {
           return { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth };
         });
         expect(wrap.scrollWidth).toBeLessThanOrEqual(wrap.clientWidth);
+        expect(await cutFields(longRow.locator('bdi'))).toEqual([LONG_FROM]);
         for (const action of ['hangup', 'transfer']) {
           const box = (await longRow.locator(`[data-action="${action}"]`).boundingBox())!;
           expect(box.x).toBeGreaterThanOrEqual(0);
@@ -958,6 +967,19 @@ function playTurn(
           transcript: text,
         },
   );
+}
+
+/** The titles of the values among these that are drawn cut (an ellipsis), in order. */
+async function cutFields(fields: Locator): Promise<string[]> {
+  const cut: string[] = [];
+  for (const field of await fields.all()) {
+    const { scrollWidth, clientWidth } = await field.evaluate((el) => ({
+      scrollWidth: el.scrollWidth,
+      clientWidth: el.clientWidth,
+    }));
+    if (scrollWidth > clientWidth) cut.push((await field.getAttribute('title')) ?? '');
+  }
+  return cut;
 }
 
 /**

@@ -128,12 +128,12 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
                 class=${call.callSid === selected ? 'selected' : ''}
                 onClick=${() => onSelect(call.callSid)}
               >
-                <td>
+                <td class="phone">
                   <button class="row-open" data-action="open-call" title="Open this call">
                     <${Field} value=${call.from} />
                   </button>
                 </td>
-                <td><${Field} value=${call.to} /></td>
+                <td class="phone"><${Field} value=${call.to} /></td>
                 <td>
                   <span class=${`dir dir-${call.direction}`}
                     >${call.direction === 'outbound' ? '↗ out' : '↙ in'}</span

@@ -137,8 +137,8 @@ export function HistoryView({ notify }) {
                           ${formatDateTime(c.endedAt)}
                         </button>
                       </td>
-                      <td><${Field} value=${c.from} /></td>
-                      <td><${Field} value=${c.to} /></td>
+                      <td class="phone"><${Field} value=${c.from} /></td>
+                      <td class="phone"><${Field} value=${c.to} /></td>
                       <td class="num mono">${formatDuration(c.durationS)}</td>
                       <td><span class=${`tag outcome-${c.outcome}`} title=${c.reason}>${c.outcome}</span></td>
                       <td class="num">${c.interruptions}</td>

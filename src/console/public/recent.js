@@ -47,8 +47,8 @@ export function RecentCalls({ liveCount, selected, onSelect }) {
                           ${formatTime(c.endedAt)}
                         </button>
                       </td>
-                      <td><${Field} value=${c.call.from} /></td>
-                      <td><${Field} value=${c.call.to} /></td>
+                      <td class="phone"><${Field} value=${c.call.from} /></td>
+                      <td class="phone"><${Field} value=${c.call.to} /></td>
                       <td>
                         <${Field}
                           value=${c.call.profile}
