@@ -313,6 +313,110 @@ describe('listen-in on a cluster', () => {
     const wrong = await openListen(listenUrl(b), { authorization: 'Bearer wrong' });
     expect(wrong.status).toBe(401);
   });
+
+  it('opens the console’s view of the call on B: the owner’s snapshot, entries and figures, then its end', async () => {
+    const said = (item: string, transcript: string) =>
+      session.send({
+        type: 'conversation.item.input_audio_transcription.completed',
+        item_id: item,
+        content_index: 0,
+        transcript,
+      });
+    said('item_v1', 'Before the view opened.');
+    const view = `${b.baseUrl}/console/api/calls/${call.callSid}`;
+    await eventually(
+      async () => (await (await fetch(view, { headers: AUTH })).text()).includes('Before the view'),
+      "the caller's turn in B's detail",
+    );
+    const detail = (await (await fetch(view, { headers: AUTH })).json()) as any;
+    expect(detail.call).toMatchObject({ callSid: call.callSid, from: '+15550001111' });
+    expect(detail.stats).toMatchObject({ state: expect.any(String) });
+    expect(detail.entries).toContainEqual(
+      expect.objectContaining({ kind: 'turn', role: 'caller' }),
+    );
+    expect((await fetch(view)).status).toBe(401);
+    const unknown = await fetch(`${b.baseUrl}/console/api/calls/CA${'9'.repeat(32)}`, {
+      headers: AUTH,
+    });
+    expect(unknown.status).toBe(404);
+
+    const controller = new AbortController();
+    const live = await fetch(`${view}/live`, { headers: AUTH, signal: controller.signal });
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toContain('text/event-stream');
+    let text = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of live.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+      }
+    })();
+    const events = (name: string): any[] =>
+      [...text.matchAll(new RegExp(`event: ${name}\\ndata: (.*)\\n`, 'g'))].map((m): unknown =>
+        JSON.parse(m[1]),
+      );
+    await waitUntil(() => events('snapshot').length === 1, 'the snapshot on B');
+    expect(events('snapshot')[0].call.callSid).toBe(call.callSid);
+    said('item_v2', 'While B was watching.');
+    await waitUntil(() => events('entry').length > 0, "A's entry on B");
+    expect(events('entry')[0]).toMatchObject({ kind: 'turn', text: 'While B was watching.' });
+    await waitUntil(() => events('stats').length > 0, "A's figures on B");
+    call.hangUp();
+    await waitUntil(() => events('ended').length === 1, "the call's end on B", 10_000);
+    expect(events('ended')[0]).toMatchObject({ callSid: call.callSid });
+    await reading;
+    controller.abort();
+  });
+
+  it('opens no call view for a forged or replayed open request', async () => {
+    const id = randomUUID();
+    const down = await subscribed(redis.url, `bridge:console-view-session:${id}:down`);
+    const admin = new Redis(redis.url);
+    try {
+      const open = { type: 'open', session: id, callSid: call.callSid, from: 'x' };
+      const openChannel = 'bridge:console-view:listen-a';
+      await admin.publish(
+        openChannel,
+        sealed(openChannel, open, 'not-the-cluster-secret-0123456789'),
+      );
+      await sleep(300);
+      expect(down.bodies).toEqual([]);
+      const genuine = sealed(openChannel, open);
+      await admin.publish(openChannel, genuine);
+      await waitUntil(() => down.bodies.length >= 2, 'opened, then the snapshot');
+      expect(down.bodies[0]).toEqual({ type: 'opened', seq: 0 });
+      expect(down.bodies[1].frames[0]).toMatch(/^event: snapshot\ndata: /);
+      await admin.publish(openChannel, genuine);
+      await sleep(300);
+      expect(down.bodies.filter((b) => b.type === 'opened' || b.type === 'refused')).toHaveLength(
+        1,
+      );
+    } finally {
+      admin.disconnect();
+      down.client.disconnect();
+    }
+  });
+
+  it('ends the owner’s follower when the view on B closes', async () => {
+    const view = `${b.baseUrl}/console/api/calls/${call.callSid}/live`;
+    const opened: AbortController[] = [];
+    const open = async () => {
+      const controller = new AbortController();
+      opened.push(controller);
+      return fetch(view, { headers: AUTH, signal: controller.signal });
+    };
+    // A's console holds 32 streams (MAX_LIVE_FOLLOWERS): B's views count among them.
+    const first = await Promise.all(Array.from({ length: 32 }, open));
+    expect(first.map((r) => r.status)).toEqual(Array(32).fill(200));
+    expect((await open()).status).toBe(503);
+    for (const controller of opened.splice(0)) controller.abort();
+    // Freed on A once B's streams closed and B told it.
+    await eventually(async () => {
+      const again = await open();
+      return again.status === 200;
+    }, 'room on A again');
+    for (const controller of opened.splice(0)) controller.abort();
+  });
 });
 
 describe('listen-in on a cluster, when the owner does not answer', () => {

@@ -3,7 +3,7 @@ import { CallRegistry } from '../call/call-registry.service.js';
 import { CallDirectory } from '../directory/call-directory.js';
 import { CallEventBus } from '../events/call-event-bus.js';
 import type { AnyCallEvent } from '../events/call-events.js';
-import type { SseStream } from '../http/sse-stream.js';
+import type { SseSink } from '../http/sse-stream.js';
 import { CallTimelines } from './call-timelines.js';
 import { ConsoleCallList } from './console-call-list.js';
 import type { CallDetail, ConsoleCallRow, RecentCallSummary } from './console-call.views.js';
@@ -61,12 +61,12 @@ export class CallMonitor implements OnModuleDestroy {
   }
 
   /** The calls table: a snapshot now, then a new one whenever a row changes. */
-  followCalls(stream: SseStream): void {
+  followCalls(stream: SseSink): void {
     this.followers.followCalls(stream);
   }
 
   /** One call: its detail now, then entries as they happen and figures a few times a second. */
-  followCall(callSid: string, stream: SseStream): void {
+  followCall(callSid: string, stream: SseSink): void {
     const detail = this.detail(callSid);
     if (!detail) throw new NotFoundException(`no live or recent call ${callSid}`);
     this.followers.followCall(callSid, detail, stream);

@@ -5,6 +5,7 @@ import {
   Controller,
   Get,
   HttpCode,
+  HttpException,
   Inject,
   Logger,
   NotFoundException,
@@ -50,6 +51,7 @@ import { consoleOrigin } from './console-origin.js';
 import { requireJson } from './require-json.js';
 import { ConsoleAuthGuard, sessionOfRequest } from './console-auth.guard.js';
 import { ConsoleSessions } from './console-sessions.service.js';
+import { ConsoleViewRelayClient, type ViewRelay } from './console-view-relay-client.service.js';
 import {
   SetupChecks,
   SetupError,
@@ -84,6 +86,7 @@ export class ConsoleApiController {
     private readonly control: CallControlService,
     private readonly history: HistoryService,
     private readonly sessions: ConsoleSessions,
+    private readonly views: ConsoleViewRelayClient,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
@@ -152,21 +155,39 @@ export class ConsoleApiController {
     return { calls: await recentFromHistory(this.history, await this.monitor.recentCalls()) };
   }
 
+  /**
+   * A call of this instance; one live on another, as its owner's snapshot (cut to the event
+   * bound, marked `truncated`, as a stream's); or one another instance carried (its record).
+   */
   @Get('calls/:callSid')
   async call(@Param('callSid') callSid: string): Promise<CallDetail> {
-    // Here, or a call another instance of the cluster carried (its record only).
-    const detail = this.monitor.detail(callSid) ?? (await this.monitor.recordDetail(callSid));
+    const detail =
+      this.monitor.detail(callSid) ??
+      (await this.remoteDetail(callSid)) ??
+      (await this.monitor.recordDetail(callSid));
     if (!detail) throw new NotFoundException(`no live or recent call ${callSid}`);
     return detail;
   }
 
-  /** One call as server-sent events: `snapshot`, then `entry`, `stats`, and `ended`. */
+  /**
+   * One call as server-sent events: `snapshot`, then `entry`, `stats`, and `ended`. A call live
+   * on another instance of the cluster is followed there, and its events relayed here.
+   */
   @Get('calls/:callSid/live')
-  followCall(@Param('callSid') callSid: string, @Req() req: Request, @Res() res: Response): void {
-    if (!this.monitor.detail(callSid))
-      throw new NotFoundException(`no live or recent call ${callSid}`);
-    this.monitor.assertFollowerRoom();
-    this.monitor.followCall(callSid, this.stream(req, res));
+  async followCall(
+    @Param('callSid') callSid: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (this.monitor.detail(callSid)) {
+      this.monitor.assertFollowerRoom();
+      return this.monitor.followCall(callSid, this.stream(req, res));
+    }
+    const relay = await this.openRemoteView(callSid);
+    if (!relay) throw new NotFoundException(`no live or recent call ${callSid}`);
+    // The page may have gone while the owner answered.
+    if (!res.socket || res.socket.destroyed) return relay.close();
+    relay.attach(this.stream(req, res));
   }
 
   /** Hangs up a call of the cluster: its owner does it, whichever instance that is. */
@@ -218,6 +239,22 @@ export class ConsoleApiController {
       tools: this.tools.sessionTools(),
       phoneNumber: this.twilio.phoneNumber,
     };
+  }
+
+  /** The snapshot of a call live on another instance; undefined when none carries it. */
+  private async remoteDetail(callSid: string): Promise<CallDetail | undefined> {
+    return (await this.openRemoteView(callSid))?.snapshot();
+  }
+
+  /** A relay from the instance carrying live call `callSid`, when that is another one. */
+  private async openRemoteView(callSid: string): Promise<ViewRelay | undefined> {
+    const owner = await this.views.ownerElsewhere(callSid);
+    if (!owner) return undefined;
+    const opening = await this.views.open(owner, callSid);
+    if (opening.ok) return opening.relay;
+    // Ended meanwhile: its record, if any, answers instead.
+    if (opening.status === 404) return undefined;
+    throw new HttpException(opening.message, opening.status);
   }
 
   /** A stream that ends with the session that opened it (a logout anywhere, or its expiry). */

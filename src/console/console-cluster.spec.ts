@@ -11,6 +11,7 @@ import { CallControlService } from '../call-control/call-control.service.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { CallEventBus } from '../events/call-event-bus.js';
 import { ConsoleApiController } from './console-api.controller.js';
+import { ConsoleViewRelayClient } from './console-view-relay-client.service.js';
 
 const HERE = 'bridge-a';
 const LOCAL_SID = `CA${'a'.repeat(32)}`;
@@ -57,6 +58,11 @@ class FakeDirectory {
 
   health() {
     return { mode: 'redis' as const, instance: HERE, store: 'up' as const };
+  }
+
+  /** No bus here: a call of another instance has no view to relay. */
+  channels() {
+    return undefined;
   }
   list(): Promise<LiveCall[]> {
     return Promise.resolve(this.calls);
@@ -131,6 +137,7 @@ describe('console in cluster mode', () => {
       control,
       { enabled: false } as never,
       none,
+      new ConsoleViewRelayClient(directory as unknown as CallDirectory),
       callControl,
       none,
       none,

@@ -2,7 +2,7 @@ import { ServiceUnavailableException } from '@nestjs/common';
 import type { CallRegistry } from '../call/call-registry.service.js';
 import type { CallEndedEvent } from '../events/call-events.js';
 import { SseFollowerLimits } from '../http/sse-follower-limits.js';
-import { sseFrame, type SseStream } from '../http/sse-stream.js';
+import { sseFrame, type SseSink } from '../http/sse-stream.js';
 import { MAX_SSE_EVENT_BYTES } from '../http/sse.constants.js';
 import {
   detailWithin,
@@ -18,8 +18,8 @@ import { MAX_LIVE_FOLLOWERS, SAMPLE_INTERVAL_MS } from './console.constants.js';
  * MAX_LIVE_FOLLOWERS of them, sampling the followed calls' figures only while one is open.
  */
 export class ConsoleFollowers {
-  private readonly listFollowers = new Set<SseStream>();
-  private readonly callFollowers = new Map<string, Set<SseStream>>();
+  private readonly listFollowers = new Set<SseSink>();
+  private readonly callFollowers = new Map<string, Set<SseSink>>();
   private readonly limits = new SseFollowerLimits(MAX_LIVE_FOLLOWERS);
   private sampler?: NodeJS.Timeout;
   private lastRowsJson = '';
@@ -48,7 +48,7 @@ export class ConsoleFollowers {
   }
 
   /** The calls table: a snapshot now, then a new one whenever a row changes. */
-  followCalls(stream: SseStream): void {
+  followCalls(stream: SseSink): void {
     this.addFollower(stream, () => this.listFollowers.delete(stream));
     void this.rows().then((calls) => {
       // Bring the others up to date first, so the sampler does not resend this same table.
@@ -60,7 +60,7 @@ export class ConsoleFollowers {
   }
 
   /** One call: `detail` now, then entries as they happen and figures a few times a second. */
-  followCall(callSid: string, detail: CallDetail, stream: SseStream): void {
+  followCall(callSid: string, detail: CallDetail, stream: SseSink): void {
     stream.send('snapshot', detailWithin(detail, MAX_SSE_EVENT_BYTES));
     const session = this.registry.get(callSid);
     if (!session) {
@@ -102,7 +102,7 @@ export class ConsoleFollowers {
     }
   }
 
-  private addFollower(stream: SseStream, remove: () => void): void {
+  private addFollower(stream: SseSink, remove: () => void): void {
     this.limits.track(stream);
     stream.onClose(() => {
       remove();

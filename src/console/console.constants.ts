@@ -1,3 +1,6 @@
+import { MAX_SSE_EVENT_BYTES } from '../http/sse.constants.js';
+import type { RelayBounds } from '../listen/relay-link.js';
+
 /** Every bound of the operator console, named in one place (docs/console.md lists them). */
 
 /** The session cookie (`HttpOnly; SameSite=Strict; Path=/console`). */
@@ -33,6 +36,24 @@ export const LOGIN_TRACKED_ADDRESSES = 1000;
 
 /** Server-sent event streams open at once across all console pages; beyond it: 503. */
 export const MAX_LIVE_FOLLOWERS = 32;
+/**
+ * A call view opened on an instance that does not carry the call is relayed from its owner over
+ * the cluster bus (console-view-relay-*.ts). Relayed views an instance holds at once, as the
+ * asking side (the owner counts them among its MAX_LIVE_FOLLOWERS); the owner must answer within
+ * CONSOLE_VIEW_OPEN_TIMEOUT_MS (504 otherwise).
+ */
+export const MAX_RELAYED_VIEWS = 100;
+export const CONSOLE_VIEW_OPEN_TIMEOUT_MS = 2_000;
+/**
+ * What one relayed view may put on the bus: its snapshot (at most MAX_SSE_EVENT_BYTES) at once,
+ * then a few stats events a second and entries as they happen.
+ */
+export const CONSOLE_VIEW_RELAY_BOUNDS: RelayBounds = {
+  bytesPerS: 2 * MAX_SSE_EVENT_BYTES,
+  maxQueuedFrames: 100,
+  batchFrames: 20,
+  batchBytes: MAX_SSE_EVENT_BYTES,
+};
 /** How often followed calls are sampled (state, levels) and the calls table refreshed. */
 export const SAMPLE_INTERVAL_MS = 250;
 // Heartbeat, event size and slow readers: the rules of every event stream (src/http/sse.constants.ts).

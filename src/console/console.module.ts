@@ -13,6 +13,8 @@ import { ConsoleAssets } from './console-assets.service.js';
 import { ConsoleEnabledGuard } from './console-auth.guard.js';
 import { ConsoleHeadersMiddleware } from './console-headers.middleware.js';
 import { ConsoleSessionsModule } from './console-sessions.module.js';
+import { ConsoleViewRelayClient } from './console-view-relay-client.service.js';
+import { ConsoleViewRelayHost } from './console-view-relay-host.service.js';
 import { ConsoleController } from './console.controller.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { ProviderCheck } from './provider-check.service.js';
@@ -41,6 +43,8 @@ import { SetupChecks } from './setup-checks.service.js';
     ConsoleEnabledGuard,
     SetupChecks,
     ProviderCheck,
+    ConsoleViewRelayClient,
+    ConsoleViewRelayHost,
   ],
 })
 export class ConsoleModule implements NestModule {

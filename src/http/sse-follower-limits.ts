@@ -1,4 +1,4 @@
-import type { SseStream } from './sse-stream.js';
+import type { SseSink } from './sse-stream.js';
 
 export type SseRefusal = 'too_many' | 'too_many_for_key';
 
@@ -29,7 +29,7 @@ export class SseFollowerLimits {
   }
 
   /** Counts `stream` (under `key`) until it closes. */
-  track(stream: SseStream, key = ''): void {
+  track(stream: SseSink, key = ''): void {
     this.total++;
     this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
     stream.onClose(() => {

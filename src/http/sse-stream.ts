@@ -16,13 +16,25 @@ export function sseFrame(event: string, data: unknown): SseFrame {
 }
 
 /**
+ * Where a stream's events go: an SseStream to a client here, or a relay to a client on another
+ * instance of the cluster (the console's call view, console/console-view-relay-host.ts).
+ */
+export interface SseSink {
+  readonly isClosed: boolean;
+  send(event: string, data: unknown): void;
+  sendFrame(frame: SseFrame): void;
+  onClose(handler: () => void): void;
+  close(why?: string): void;
+}
+
+/**
  * One server-sent event stream, the same for every streaming route (the call-events API and the
  * console): the same headers, a heartbeat comment every SSE_HEARTBEAT_MS, an end after
  * `maxDurationMs` (the client reconnects), events bounded to MAX_SSE_EVENT_BYTES, and the one
  * slow-reader rule: a reader MAX_SSE_BACKLOG_BYTES behind is dropped. Writes never queue without
  * bound.
  */
-export class SseStream {
+export class SseStream implements SseSink {
   private closed = false;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly lifetime: NodeJS.Timeout;

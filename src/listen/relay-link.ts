@@ -19,6 +19,22 @@ const MESSAGE_OVERHEAD_BYTES = 160;
 const RETRY_MS = 20;
 
 type Numbered = { type: string; seq: number };
+
+/** What one session may put on the bus: bytes a second (and the burst), frames queued, batches. */
+export interface RelayBounds {
+  bytesPerS: number;
+  maxQueuedFrames: number;
+  batchFrames: number;
+  batchBytes: number;
+}
+
+/** The listen relay's (listen.constants.ts): a listened call's audio, both ways. */
+export const LISTEN_RELAY_BOUNDS: RelayBounds = {
+  bytesPerS: LISTEN_RELAY_MAX_BYTES_PER_S,
+  maxQueuedFrames: LISTEN_RELAY_MAX_QUEUED_FRAMES,
+  batchFrames: LISTEN_RELAY_MAX_BATCH_FRAMES,
+  batchBytes: LISTEN_RELAY_MAX_BATCH_BYTES,
+};
 type Frames<F> = { type: 'frames'; frames: F[] };
 
 export interface RelayLinkHandler<In> {
@@ -33,8 +49,8 @@ export interface RelayLinkHandler<In> {
 
 /**
  * One relay session's link to its peer over the signed bus: messages out on one channel,
- * numbered from 0, frames batched within LISTEN_RELAY_MAX_BYTES_PER_S and queued at most
- * LISTEN_RELAY_MAX_QUEUED_FRAMES deep; messages in on the other, opened and validated, taken
+ * numbered from 0, frames batched within the session's bytes a second and queued at most
+ * its bound deep (RelayBounds); messages in on the other, opened and validated, taken
  * strictly in order (a repeated one is dropped as a replay, a missing one ends the link). Pings
  * keep a quiet link alive; a peer silent for LISTEN_RELAY_SILENCE_MS is taken for dead.
  */
@@ -43,11 +59,7 @@ export class RelayLink<In extends Numbered, Out extends Numbered, F> {
   queuedBytes = 0;
   private readonly queue: Array<{ frame: F; bytes: number } | { message: Unnumbered<Out> }> = [];
   private queuedFrames = 0;
-  private readonly budget = new TokenBucket(
-    LISTEN_RELAY_MAX_BYTES_PER_S,
-    LISTEN_RELAY_MAX_BYTES_PER_S,
-    performance.now(),
-  );
+  private readonly budget: TokenBucket;
   private nextOut = 0;
   private nextIn = 0;
   /** The message after which the link lets go (a `close`). */
@@ -65,7 +77,10 @@ export class RelayLink<In extends Numbered, Out extends Numbered, F> {
     private readonly inChannel: string,
     private readonly inSchema: z.ZodType<In>,
     private readonly handler: RelayLinkHandler<In>,
-  ) {}
+    private readonly bounds: RelayBounds = LISTEN_RELAY_BOUNDS,
+  ) {
+    this.budget = new TokenBucket(bounds.bytesPerS, bounds.bytesPerS, performance.now());
+  }
 
   /** Subscribes to the peer's channel (before anything is asked of it) and starts the timers. */
   async start(): Promise<void> {
@@ -83,11 +98,8 @@ export class RelayLink<In extends Numbered, Out extends Numbered, F> {
   /** A frame for the peer, batched with the frames next to it. */
   frame(frame: F, bytes: number): void {
     if (this.over || this.last) return;
-    if (this.queuedFrames >= LISTEN_RELAY_MAX_QUEUED_FRAMES) {
-      return this.end(
-        `more than ${LISTEN_RELAY_MAX_QUEUED_FRAMES} frames waiting for the bus`,
-        1008,
-      );
+    if (this.queuedFrames >= this.bounds.maxQueuedFrames) {
+      return this.end(`more than ${this.bounds.maxQueuedFrames} frames waiting for the bus`, 1008);
     }
     const size = bytes + FRAME_OVERHEAD_BYTES;
     this.queue.push({ frame, bytes: size });
@@ -156,11 +168,11 @@ export class RelayLink<In extends Numbered, Out extends Numbered, F> {
       let bytes = MESSAGE_OVERHEAD_BYTES;
       while (
         count < this.queue.length &&
-        count < LISTEN_RELAY_MAX_BATCH_FRAMES &&
+        count < this.bounds.batchFrames &&
         'frame' in this.queue[count]
       ) {
         const next = (this.queue[count] as { bytes: number }).bytes;
-        if (count > 0 && bytes + next > LISTEN_RELAY_MAX_BATCH_BYTES) break;
+        if (count > 0 && bytes + next > this.bounds.batchBytes) break;
         bytes += next;
         count++;
       }
