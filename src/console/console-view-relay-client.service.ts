@@ -8,6 +8,7 @@ import type { SseFrame, SseSink } from '../http/sse-stream.js';
 import { RelayLink } from '../listen/relay-link.js';
 import type { CallDetail } from './console-call.views.js';
 import {
+  SNAPSHOT_PREFIX,
   viewDownSchema,
   type ViewDown,
   type ViewOpen,
@@ -21,8 +22,6 @@ import {
 
 export type ViewOpening =
   { ok: true; relay: ViewRelay } | { ok: false; status: number; message: string };
-
-const SNAPSHOT_PREFIX = 'event: snapshot\ndata: ';
 
 /**
  * The asking side of one relayed call view: the page's stream here, the call on its owner.

@@ -9,17 +9,42 @@ import type { ClusterChannels } from '../directory/cluster-channels.js';
 import { redisKeys } from '../directory/redis-keys.js';
 import { SeenIds } from '../directory/seen-ids.js';
 import { sseFrame, type SseFrame, type SseSink } from '../http/sse-stream.js';
+import { MAX_SSE_EVENT_BYTES } from '../http/sse.constants.js';
 import { LISTEN_RELAY_MAX_SEEN_OPENS } from '../listen/listen.constants.js';
 import { RelayLink } from '../listen/relay-link.js';
 import { CallMonitor } from './call-monitor.service.js';
+import { detailWithin, type CallDetail } from './console-call.views.js';
 import {
+  sealedBytes,
+  SNAPSHOT_PREFIX,
   viewOpenSchema,
   viewUpSchema,
   type ViewDown,
   type ViewOpen,
   type ViewUp,
 } from './console-view-relay.messages.js';
-import { CONSOLE_VIEW_RELAY_BOUNDS } from './console.constants.js';
+import { CONSOLE_VIEW_RELAY_BOUNDS, MAX_RELAYED_VIEW_EVENT_BYTES } from './console.constants.js';
+
+/** The smallest bound a snapshot is fitted to for the bus before the view gives up. */
+const MIN_RELAYED_SNAPSHOT_BYTES = 4 * 1024;
+
+/**
+ * `frame` as it can go on the bus (MAX_RELAYED_VIEW_EVENT_BYTES once sealed), with that size: a
+ * snapshot too big keeps fewer of its newest entries (marked `truncated`); another event, none.
+ */
+export function relayable(frame: SseFrame): { frame: SseFrame; bytes: number } | undefined {
+  const bytes = sealedBytes(frame);
+  if (bytes <= MAX_RELAYED_VIEW_EVENT_BYTES) return { frame, bytes };
+  if (!frame.startsWith(SNAPSHOT_PREFIX)) return undefined;
+  const detail = JSON.parse(frame.slice(SNAPSHOT_PREFIX.length)) as CallDetail;
+  if (!Array.isArray(detail.entries)) return undefined;
+  for (let bound = MAX_SSE_EVENT_BYTES / 2; bound >= MIN_RELAYED_SNAPSHOT_BYTES; bound /= 2) {
+    const smaller = sseFrame('snapshot', detailWithin(detail, bound));
+    const size = sealedBytes(smaller);
+    if (size <= MAX_RELAYED_VIEW_EVENT_BYTES) return { frame: smaller, bytes: size };
+  }
+  return undefined;
+}
 
 /**
  * A call view followed from another instance: the owner's console followers write to it as to a
@@ -51,7 +76,10 @@ export class RelayedView implements SseSink {
   }
 
   sendFrame(frame: SseFrame): void {
-    if (!this.closed) this.link.frame(frame, Buffer.byteLength(frame));
+    if (this.closed) return;
+    const relayed = relayable(frame);
+    if (!relayed) return this.close('an event of this call is too large to relay');
+    this.link.frame(relayed.frame, relayed.bytes);
   }
 
   onClose(handler: () => void): void {

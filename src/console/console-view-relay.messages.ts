@@ -21,6 +21,14 @@ const viewFrame = z
   .regex(VIEW_FRAME)
   .transform((frame) => frame as SseFrame);
 
+/** How a snapshot event starts on the wire. */
+export const SNAPSHOT_PREFIX = 'event: snapshot\ndata: ';
+
+/** An event's bytes once on the bus: a string in the batch's JSON, which the envelope quotes again. */
+export function sealedBytes(frame: string): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(frame)));
+}
+
 export const viewOpenSchema = z.strictObject({
   type: z.literal('open'),
   session: z.uuid(),

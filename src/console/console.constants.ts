@@ -1,4 +1,3 @@
-import { MAX_SSE_EVENT_BYTES } from '../http/sse.constants.js';
 import type { RelayBounds } from '../listen/relay-link.js';
 
 /** Every bound of the operator console, named in one place (docs/console.md lists them). */
@@ -45,14 +44,20 @@ export const MAX_LIVE_FOLLOWERS = 32;
 export const MAX_RELAYED_VIEWS = 100;
 export const CONSOLE_VIEW_OPEN_TIMEOUT_MS = 2_000;
 /**
- * What one relayed view may put on the bus: its snapshot (at most MAX_SSE_EVENT_BYTES) at once,
- * then a few stats events a second and entries as they happen.
+ * One relayed view event's bytes as sealed on the bus (a string in the batch's JSON, quoted again
+ * by the envelope: up to 4x its own size): half of MAX_BUS_MESSAGE_BYTES. A snapshot over it is
+ * sent with fewer entries; another event over it ends the view (the page opens it again).
+ */
+export const MAX_RELAYED_VIEW_EVENT_BYTES = 128 * 1024;
+/**
+ * What one relayed view may put on the bus, counted as sealed: its snapshot at once, then a few
+ * stats events a second and entries as they happen. A batch stays within one event's bound.
  */
 export const CONSOLE_VIEW_RELAY_BOUNDS: RelayBounds = {
-  bytesPerS: 2 * MAX_SSE_EVENT_BYTES,
+  bytesPerS: 2 * MAX_RELAYED_VIEW_EVENT_BYTES,
   maxQueuedFrames: 100,
   batchFrames: 20,
-  batchBytes: MAX_SSE_EVENT_BYTES,
+  batchBytes: MAX_RELAYED_VIEW_EVENT_BYTES,
 };
 /** How often followed calls are sampled (state, levels) and the calls table refreshed. */
 export const SAMPLE_INTERVAL_MS = 250;
