@@ -47,7 +47,8 @@ export function useNow(ms = 1000) {
 export function CallsTable({ calls, me, selected, onSelect, notify }) {
   const now = useNow();
   const showInstance = calls.some((c) => c.instance);
-  const showTransport = calls.some((c) => c.transport);
+  // Media streams are the rule: the column appears when a SIP call is among them.
+  const showTransport = calls.some((c) => c.transport && c.transport !== 'media');
 
   const hangUp = async (call, event) => {
     event.stopPropagation();

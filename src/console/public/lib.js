@@ -89,7 +89,7 @@ export const STATE_LABELS = {
   'assistant-speaking': 'Assistant speaking',
   'on-tool': 'On tool',
   ended: 'Ended',
-  remote: 'On another instance',
+  remote: 'Other instance',
 };
 
 export function StatePill({ state }) {
