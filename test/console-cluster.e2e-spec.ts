@@ -92,4 +92,17 @@ describe('the console on another instance than the call', () => {
     await view.locator('[data-call-state="ended"]').first().waitFor({ timeout: 10_000 });
     expect(errors).toEqual([]);
   });
+
+  it('says the list holds only this instance’s calls while Redis is away, and stops saying it once back', async () => {
+    const notice = page.locator('[data-testid="partial-calls"]');
+    expect(await notice.count()).toBe(0);
+    await redis.stop();
+    try {
+      await notice.waitFor({ timeout: 15_000 });
+      expect(await notice.innerText()).toContain("only this instance's calls");
+    } finally {
+      await redis.start();
+    }
+    await notice.waitFor({ state: 'detached', timeout: 15_000 });
+  });
 });

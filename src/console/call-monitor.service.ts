@@ -5,8 +5,8 @@ import { CallEventBus } from '../events/call-event-bus.js';
 import type { AnyCallEvent } from '../events/call-events.js';
 import type { SseSink } from '../http/sse-stream.js';
 import { CallTimelines } from './call-timelines.js';
-import { ConsoleCallList } from './console-call-list.js';
-import type { CallDetail, ConsoleCallRow, RecentCallSummary } from './console-call.views.js';
+import { ConsoleCallList, type LiveCallTable } from './console-call-list.js';
+import type { CallDetail, RecentCallSummary } from './console-call.views.js';
 import { ConsoleFollowers } from './console-followers.js';
 
 /**
@@ -34,7 +34,7 @@ export class CallMonitor implements OnModuleDestroy {
   // --- what the routes read ------------------------------------------------------------
 
   /** Every live call of the cluster; this instance's in detail, the others as `remote`. */
-  liveCalls(): Promise<ConsoleCallRow[]> {
+  liveCalls(): Promise<LiveCallTable> {
     return this.list.liveCalls();
   }
 

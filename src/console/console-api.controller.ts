@@ -46,7 +46,8 @@ import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
 import { CallMonitor } from './call-monitor.service.js';
-import type { CallDetail, ConsoleCallRow, RecentCallSummary } from './console-call.views.js';
+import type { CallDetail, RecentCallSummary } from './console-call.views.js';
+import type { LiveCallTable } from './console-call-list.js';
 import { consoleOrigin } from './console-origin.js';
 import { requireJson } from './require-json.js';
 import { ConsoleAuthGuard, sessionOfRequest } from './console-auth.guard.js';
@@ -139,8 +140,9 @@ export class ConsoleApiController {
   }
 
   @Get('calls')
-  async calls(): Promise<{ calls: ConsoleCallRow[] }> {
-    return { calls: await this.monitor.liveCalls() };
+  /** Live calls as JSON; `partial: true` while the cluster's shared store cannot be read. */
+  calls(): Promise<LiveCallTable> {
+    return this.monitor.liveCalls();
   }
 
   /** The calls table as server-sent events (`calls`), refreshed whenever a row changes. */

@@ -14,6 +14,15 @@ import {
 import { RECENT_CALLS } from './console.constants.js';
 
 /**
+ * The live calls table: `partial` when the cluster's shared store could not be read, so only
+ * this instance's calls are in it (the page says so rather than let calls look ended).
+ */
+export interface LiveCallTable {
+  calls: ConsoleCallRow[];
+  partial?: true;
+}
+
+/**
  * The console's call tables read across the cluster: this instance's calls from its registry
  * and timelines, the others' from the call directory. Without the shared store (or when it
  * fails), this instance's calls only.
@@ -30,7 +39,7 @@ export class ConsoleCallList {
    * Every live call of the cluster (the directory), with this instance's own calls in detail
    * (their state from the session); the others show as `remote`.
    */
-  async liveCalls(): Promise<ConsoleCallRow[]> {
+  async liveCalls(): Promise<LiveCallTable> {
     const now = Date.now();
     const cluster = this.clusterMode;
     const rows: ConsoleCallRow[] = this.registry.all().map((session) => ({
@@ -39,12 +48,16 @@ export class ConsoleCallList {
       state: session.activity.status(now).state,
     }));
     const local = new Set(rows.map((row) => row.callSid));
-    for (const entry of await this.directoryCalls()) {
+    const listed = await this.directoryCalls();
+    for (const entry of listed ?? []) {
       // A call of this instance that is no longer in the registry has just ended.
       if (local.has(entry.callSid) || entry.instance === this.directory.instanceId) continue;
       rows.push(remoteRow(entry, cluster));
     }
-    return rows.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const calls = rows.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    // The Redis directory answers with this instance's calls while Redis is away.
+    const partial = cluster && (!listed || this.directory.health().store === 'down');
+    return partial ? { calls, partial } : { calls };
   }
 
   /**
@@ -80,11 +93,12 @@ export class ConsoleCallList {
     return this.directory.health().mode === 'redis';
   }
 
-  private async directoryCalls(): Promise<DirectoryCall[]> {
+  /** The directory's live calls; undefined when it failed. */
+  private async directoryCalls(): Promise<DirectoryCall[] | undefined> {
     try {
       return await this.directory.list();
     } catch {
-      return [];
+      return undefined;
     }
   }
 

@@ -5,6 +5,7 @@ import type {
   CallRecordEntry,
   ControlCommand,
   ControlResult,
+  DirectoryHealth,
   LiveCall,
 } from '../directory/call-directory.js';
 import { CallControlService } from '../call-control/call-control.service.js';
@@ -56,8 +57,8 @@ class FakeDirectory {
     },
   ];
 
-  health() {
-    return { mode: 'redis' as const, instance: HERE, store: 'up' as const };
+  health(): DirectoryHealth {
+    return { mode: 'redis', instance: HERE, store: 'up' };
   }
 
   /** No bus here: a call of another instance has no view to relay. */
@@ -169,10 +170,19 @@ describe('console in cluster mode', () => {
     ]);
   });
 
-  it("lists this instance's calls only when the shared store fails", async () => {
+  it("lists this instance's calls only when the shared store fails, and says the list is partial", async () => {
+    expect((await api.calls()).partial).toBeUndefined();
     directory.list = () => Promise.reject(new Error('redis down'));
-    const { calls } = await api.calls();
+    const { calls, partial } = await api.calls();
     expect(calls.map((call) => call.callSid)).toEqual([LOCAL_SID]);
+    expect(partial).toBe(true);
+  });
+
+  it('says the list is partial while the store is down, though the directory answered', async () => {
+    directory.health = () => ({ mode: 'redis', instance: HERE, store: 'down' });
+    const { calls, partial } = await api.calls();
+    expect(calls).toHaveLength(2);
+    expect(partial).toBe(true);
   });
 
   it('hangs up a call of another instance through its owner', async () => {

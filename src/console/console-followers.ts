@@ -8,9 +8,9 @@ import {
   detailWithin,
   statsOf,
   type CallDetail,
-  type ConsoleCallRow,
   type TimelineEntry,
 } from './console-call.views.js';
+import type { LiveCallTable } from './console-call-list.js';
 import { MAX_LIVE_FOLLOWERS, SAMPLE_INTERVAL_MS } from './console.constants.js';
 
 /**
@@ -27,7 +27,7 @@ export class ConsoleFollowers {
   constructor(
     private readonly registry: CallRegistry,
     /** The calls table as it stands now. */
-    private readonly rows: () => Promise<ConsoleCallRow[]>,
+    private readonly rows: () => Promise<LiveCallTable>,
   ) {}
 
   /** Stops sampling and closes every stream. */
@@ -50,11 +50,11 @@ export class ConsoleFollowers {
   /** The calls table: a snapshot now, then a new one whenever a row changes. */
   followCalls(stream: SseSink): void {
     this.addFollower(stream, () => this.listFollowers.delete(stream));
-    void this.rows().then((calls) => {
+    void this.rows().then((table) => {
       // Bring the others up to date first, so the sampler does not resend this same table.
-      this.sendRows(calls);
+      this.sendRows(table);
       if (stream.isClosed) return;
-      stream.send('calls', { calls });
+      stream.send('calls', table);
       this.listFollowers.add(stream);
     });
   }
@@ -127,14 +127,14 @@ export class ConsoleFollowers {
   }
 
   private pushRows(): void {
-    void this.rows().then((calls) => this.sendRows(calls));
+    void this.rows().then((table) => this.sendRows(table));
   }
 
-  private sendRows(calls: ConsoleCallRow[]): void {
-    const json = JSON.stringify(calls);
+  private sendRows(table: LiveCallTable): void {
+    const json = JSON.stringify(table);
     if (json === this.lastRowsJson) return;
     this.lastRowsJson = json;
-    const frame = sseFrame('calls', { calls });
+    const frame = sseFrame('calls', table);
     for (const stream of this.listFollowers) stream.sendFrame(frame);
   }
 }

@@ -76,7 +76,7 @@ function Console({ onLoggedOut }) {
   );
   const [toasts, notify] = useToasts();
   const [view, setView] = useState('live');
-  const { calls, connected } = useLiveCalls(onLoggedOut);
+  const { calls, partial, connected } = useLiveCalls(onLoggedOut);
 
   useEffect(() => {
     api('/console/api/me').then(setMe, (err) =>
@@ -131,6 +131,7 @@ function Console({ onLoggedOut }) {
       <div class=${view === 'history' ? 'main-col hidden' : 'main-col'}>
         <${CallsTable}
           calls=${calls}
+          partial=${partial}
           me=${me}
           selected=${selected}
           onSelect=${pick}

@@ -12,12 +12,12 @@ import {
 
 /** The calls in progress, as the server pushes them (`calls` events on /console/api/live). */
 export function useLiveCalls(onLoggedOut) {
-  const [calls, setCalls] = useState([]);
+  const [table, setTable] = useState({ calls: [] });
   const [connected, setConnected] = useState(false);
   useEffect(() => {
     const source = new EventSource('/console/api/live');
     source.addEventListener('calls', (event) => {
-      setCalls(JSON.parse(event.data).calls);
+      setTable(JSON.parse(event.data));
       setConnected(true);
     });
     source.onopen = () => setConnected(true);
@@ -31,7 +31,7 @@ export function useLiveCalls(onLoggedOut) {
     };
     return () => source.close();
   }, []);
-  return { calls, connected };
+  return { calls: table.calls, partial: table.partial === true, connected };
 }
 
 /** Re-renders every `ms` so durations tick. */
@@ -44,7 +44,7 @@ export function useNow(ms = 1000) {
   return now;
 }
 
-export function CallsTable({ calls, me, selected, onSelect, notify }) {
+export function CallsTable({ calls, partial, me, selected, onSelect, notify }) {
   const now = useNow();
   const showInstance = calls.some((c) => c.instance);
   // Media streams are the rule: the column appears when a SIP call is among them.
@@ -98,6 +98,13 @@ export function CallsTable({ calls, me, selected, onSelect, notify }) {
       <h2>Live calls</h2>
       <span class="muted">updates by itself</span>
     </div>
+    ${
+      partial &&
+      html`<p class="error partial-list" role="status" data-testid="partial-calls">
+        The cluster's shared store cannot be reached: only this instance's calls are listed.
+        Calls on other instances go on.
+      </p>`
+    }
     <div class="table-wrap">
       <table class="calls">
         <thead>
