@@ -569,18 +569,22 @@ describe('cluster mode: three instances, one Redis', () => {
   it('relays no unsigned call event to an event follower on another instance', async () => {
     const { call, callSid } = await dial('A', 'A');
     const sse = await SseReader.open(`${svc('C').baseUrl}/api/calls/${callSid}/events`);
-    const channel = `bridge:events:${callSid}`;
     await withRedis(async (admin) => {
-      await eventually(
-        async () => ((await admin.pubsub('NUMSUB', channel)) as [string, number])[1],
-        (count) => count >= 1,
-        'C subscribed to the call',
-      );
+      // The stream is followed on A and relayed to C on a session's channel, which anyone with
+      // Redis can find.
+      const channel = await eventually(
+        async () =>
+          (await admin.pubsub('CHANNELS', 'bridge:stream-relay-session:*:down')) as string[],
+        (channels) => channels.length === 1,
+        "C's relay session",
+      ).then((channels) => channels[0]);
       const before = await busRejections('C');
       const forged = (digit: string) => ({
-        type: 'event',
-        origin: 'A',
-        event: { event: 'call.dtmf', callSid, digit, at: new Date().toISOString() },
+        type: 'frames',
+        seq: 2,
+        frames: [
+          `event: call.dtmf\ndata: ${JSON.stringify({ event: 'call.dtmf', callSid, digit })}\n\n`,
+        ],
       });
       await admin.publish(channel, JSON.stringify(forged('9')));
       await admin.publish(
@@ -628,9 +632,12 @@ describe('cluster mode: three instances, one Redis', () => {
       20_000,
     );
     expect(Date.now() - killedAt).toBeLessThan(20_000);
-    // C's follower of B's call is ended once the call is gone.
+    // C's follower of B's call, relayed from B, ends once B is gone: its subscription (noticed
+    // at C's next ping) or its pings.
     await waitUntil(() => sse.done, 'the event stream of a vanished call to end', 10_000);
-    expect(sse.text).toContain(': the call is no longer live');
+    expect(sse.text).toMatch(
+      /: the relay from instance B ended: (the peer left the session|nothing from the peer)/,
+    );
     // Their sockets died with B.
     await first.call.waitForClose(5000);
     await second.call.waitForClose(5000);

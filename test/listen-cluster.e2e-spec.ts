@@ -368,13 +368,62 @@ describe('listen-in on a cluster', () => {
     controller.abort();
   });
 
+  it("follows A's call events from B: the events so far, then as they happen, then its end", async () => {
+    session.send({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: 'item_e1',
+      content_index: 0,
+      transcript: 'Said before anyone followed.',
+    });
+    await waitUntil(
+      () => seenCallEvents.some((e) => e.event === 'call.transcript'),
+      "A's transcript event",
+    );
+    const controller = new AbortController();
+    const events = await fetch(`${b.baseUrl}/api/calls/${call.callSid}/events`, {
+      headers: AUTH,
+      signal: controller.signal,
+    });
+    expect(events.status).toBe(200);
+    let text = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of events.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+      }
+    })();
+    await waitUntil(() => text.includes('Said before anyone followed.'), 'the backlog on B');
+    expect(text).toMatch(/^retry: \d+\n\n: following call events\n\n/);
+    expect(text).toContain('event: call.started\n');
+    session.send({
+      type: 'conversation.item.input_audio_transcription.completed',
+      item_id: 'item_e2',
+      content_index: 0,
+      transcript: 'Said while B followed.',
+    });
+    await waitUntil(() => text.includes('Said while B followed.'), 'a live event on B');
+    // Each once, in order.
+    expect(text.split('Said before anyone followed.')).toHaveLength(2);
+    expect(text.indexOf('Said before')).toBeLessThan(text.indexOf('Said while'));
+    call.hangUp();
+    await waitUntil(() => text.includes('event: call.ended\n'), "the call's end on B", 10_000);
+    await reading;
+    controller.abort();
+  });
+
   it('opens no call view for a forged or replayed open request', async () => {
     const id = randomUUID();
-    const down = await subscribed(redis.url, `bridge:console-view-session:${id}:down`);
+    const down = await subscribed(redis.url, `bridge:stream-relay-session:${id}:down`);
     const admin = new Redis(redis.url);
     try {
-      const open = { type: 'open', session: id, callSid: call.callSid, from: 'x' };
-      const openChannel = 'bridge:console-view:listen-a';
+      const open = {
+        type: 'open',
+        session: id,
+        kind: 'console-view',
+        callSid: call.callSid,
+        from: 'x',
+      };
+      const openChannel = 'bridge:stream-relay:listen-a';
       await admin.publish(
         openChannel,
         sealed(openChannel, open, 'not-the-cluster-secret-0123456789'),

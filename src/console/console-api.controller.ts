@@ -52,7 +52,11 @@ import { consoleOrigin } from './console-origin.js';
 import { requireJson } from './require-json.js';
 import { ConsoleAuthGuard, sessionOfRequest } from './console-auth.guard.js';
 import { ConsoleSessions } from './console-sessions.service.js';
-import { ConsoleViewRelayClient, type ViewRelay } from './console-view-relay-client.service.js';
+import {
+  StreamRelayClient,
+  type StreamRelay,
+} from '../stream-relay/stream-relay-client.service.js';
+import { snapshotOf } from './console-view-source.js';
 import {
   SetupChecks,
   SetupError,
@@ -87,7 +91,7 @@ export class ConsoleApiController {
     private readonly control: CallControlService,
     private readonly history: HistoryService,
     private readonly sessions: ConsoleSessions,
-    private readonly views: ConsoleViewRelayClient,
+    private readonly relays: StreamRelayClient,
     @Inject(callControlConfig.KEY) private readonly callControl: CallControlConfig,
     @Inject(openaiConfig.KEY) private readonly openai: OpenAIConfig,
     @Inject(audioConfig.KEY) private readonly audio: AudioConfig,
@@ -245,14 +249,15 @@ export class ConsoleApiController {
 
   /** The snapshot of a call live on another instance; undefined when none carries it. */
   private async remoteDetail(callSid: string): Promise<CallDetail | undefined> {
-    return (await this.openRemoteView(callSid))?.snapshot();
+    const relay = await this.openRemoteView(callSid);
+    return relay && snapshotOf(await relay.firstEvent());
   }
 
   /** A relay from the instance carrying live call `callSid`, when that is another one. */
-  private async openRemoteView(callSid: string): Promise<ViewRelay | undefined> {
-    const owner = await this.views.ownerElsewhere(callSid);
+  private async openRemoteView(callSid: string): Promise<StreamRelay | undefined> {
+    const owner = await this.relays.ownerElsewhere(callSid);
     if (!owner) return undefined;
-    const opening = await this.views.open(owner, callSid);
+    const opening = await this.relays.open('console-view', owner, callSid);
     if (opening.ok) return opening.relay;
     // Ended meanwhile: its record, if any, answers instead.
     if (opening.status === 404) return undefined;

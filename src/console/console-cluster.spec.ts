@@ -12,7 +12,7 @@ import { CallControlService } from '../call-control/call-control.service.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { CallEventBus } from '../events/call-event-bus.js';
 import { ConsoleApiController } from './console-api.controller.js';
-import { ConsoleViewRelayClient } from './console-view-relay-client.service.js';
+import { StreamRelayClient } from '../stream-relay/stream-relay-client.service.js';
 
 const HERE = 'bridge-a';
 const LOCAL_SID = `CA${'a'.repeat(32)}`;
@@ -138,7 +138,7 @@ describe('console in cluster mode', () => {
       control,
       { enabled: false } as never,
       none,
-      new ConsoleViewRelayClient(directory as unknown as CallDirectory),
+      new StreamRelayClient(directory as unknown as CallDirectory),
       callControl,
       none,
       none,

@@ -1,5 +1,3 @@
-import type { RelayBounds } from '../listen/relay-link.js';
-
 /** Every bound of the operator console, named in one place (docs/console.md lists them). */
 
 /** The session cookie (`HttpOnly; SameSite=Strict; Path=/console`). */
@@ -35,30 +33,6 @@ export const LOGIN_TRACKED_ADDRESSES = 1000;
 
 /** Server-sent event streams open at once across all console pages; beyond it: 503. */
 export const MAX_LIVE_FOLLOWERS = 32;
-/**
- * A call view opened on an instance that does not carry the call is relayed from its owner over
- * the cluster bus (console-view-relay-*.ts). Relayed views an instance holds at once, as the
- * asking side (the owner counts them among its MAX_LIVE_FOLLOWERS); the owner must answer within
- * CONSOLE_VIEW_OPEN_TIMEOUT_MS (504 otherwise).
- */
-export const MAX_RELAYED_VIEWS = 100;
-export const CONSOLE_VIEW_OPEN_TIMEOUT_MS = 2_000;
-/**
- * One relayed view event's bytes as sealed on the bus (a string in the batch's JSON, quoted again
- * by the envelope: up to 4x its own size): half of MAX_BUS_MESSAGE_BYTES. A snapshot over it is
- * sent with fewer entries; another event over it ends the view (the page opens it again).
- */
-export const MAX_RELAYED_VIEW_EVENT_BYTES = 128 * 1024;
-/**
- * What one relayed view may put on the bus, counted as sealed: its snapshot at once, then a few
- * stats events a second and entries as they happen. A batch stays within one event's bound.
- */
-export const CONSOLE_VIEW_RELAY_BOUNDS: RelayBounds = {
-  bytesPerS: 2 * MAX_RELAYED_VIEW_EVENT_BYTES,
-  maxQueuedFrames: 100,
-  batchFrames: 20,
-  batchBytes: MAX_RELAYED_VIEW_EVENT_BYTES,
-};
 /** How often followed calls are sampled (state, levels) and the calls table refreshed. */
 export const SAMPLE_INTERVAL_MS = 250;
 // Heartbeat, event size and slow readers: the rules of every event stream (src/http/sse.constants.ts).

@@ -7,14 +7,14 @@ import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
 import { ConsoleHistoryController } from '../history/console-history.controller.js';
 import { HistoryModule } from '../history/history.module.js';
+import { StreamRelayModule } from '../stream-relay/stream-relay.module.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { ConsoleApiController } from './console-api.controller.js';
 import { ConsoleAssets } from './console-assets.service.js';
 import { ConsoleEnabledGuard } from './console-auth.guard.js';
 import { ConsoleHeadersMiddleware } from './console-headers.middleware.js';
 import { ConsoleSessionsModule } from './console-sessions.module.js';
-import { ConsoleViewRelayClient } from './console-view-relay-client.service.js';
-import { ConsoleViewRelayHost } from './console-view-relay-host.service.js';
+import { ConsoleViewSource } from './console-view-source.js';
 import { ConsoleController } from './console.controller.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { ProviderCheck } from './provider-check.service.js';
@@ -34,6 +34,7 @@ import { SetupChecks } from './setup-checks.service.js';
     TwilioModule,
     TwilioRestModule,
     HistoryModule,
+    StreamRelayModule,
   ],
   controllers: [ConsoleController, ConsoleApiController, ConsoleHistoryController],
   providers: [
@@ -43,8 +44,7 @@ import { SetupChecks } from './setup-checks.service.js';
     ConsoleEnabledGuard,
     SetupChecks,
     ProviderCheck,
-    ConsoleViewRelayClient,
-    ConsoleViewRelayHost,
+    ConsoleViewSource,
   ],
 })
 export class ConsoleModule implements NestModule {

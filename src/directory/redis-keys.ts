@@ -20,10 +20,10 @@ export const redisKeys = {
   listenOpen: (instance: string) => `${KEY_PREFIX}listen:${instance}`,
   listenDown: (session: string) => `${KEY_PREFIX}listen-session:${session}:down`,
   listenUp: (session: string) => `${KEY_PREFIX}listen-session:${session}:up`,
-  /** The console's call view relay: the same shape as the listen relay's. */
-  consoleViewOpen: (instance: string) => `${KEY_PREFIX}console-view:${instance}`,
-  consoleViewDown: (session: string) => `${KEY_PREFIX}console-view-session:${session}:down`,
-  consoleViewUp: (session: string) => `${KEY_PREFIX}console-view-session:${session}:up`,
+  /** The stream relay (a call's event stream followed on its owner): as the listen relay's. */
+  streamOpen: (instance: string) => `${KEY_PREFIX}stream-relay:${instance}`,
+  streamDown: (session: string) => `${KEY_PREFIX}stream-relay-session:${session}:down`,
+  streamUp: (session: string) => `${KEY_PREFIX}stream-relay-session:${session}:up`,
   /** Console sessions: each under its keyed hash, the index of them all, and their ends. */
   consoleSession: (key: string) => `${KEY_PREFIX}console-session:${key}`,
   consoleSessionPrefix: `${KEY_PREFIX}console-session:`,

@@ -17,7 +17,7 @@ export function sseFrame(event: string, data: unknown): SseFrame {
 
 /**
  * Where a stream's events go: an SseStream to a client here, or a relay to a client on another
- * instance of the cluster (the console's call view, console/console-view-relay-host.ts).
+ * instance of the cluster (stream-relay/stream-relay-host.service.ts).
  */
 export interface SseSink {
   readonly isClosed: boolean;

@@ -60,21 +60,26 @@ export const relayOpenSchema = z.strictObject({
 });
 export type RelayOpen = z.output<typeof relayOpenSchema>;
 
+/** A relay session's answer to its open request, and its keepalive (this relay's and others'). */
+export const relayOpenedSchema = z.strictObject({ type: z.literal('opened'), seq });
+export const relayRefusedSchema = z.strictObject({
+  type: z.literal('refused'),
+  seq,
+  status: z.number().int().min(400).max(599),
+  message: z.string().max(300),
+});
+export const relayPingSchema = z.strictObject({ type: z.literal('ping'), seq });
+
 /** Owner to asker. `close` ends the far socket with the owner's code and reason. */
 export const relayDownSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('opened'), seq }),
-  z.strictObject({
-    type: z.literal('refused'),
-    seq,
-    status: z.number().int().min(400).max(599),
-    message: z.string().max(300),
-  }),
+  relayOpenedSchema,
+  relayRefusedSchema,
   z.strictObject({
     type: z.literal('frames'),
     seq,
     frames: z.array(serverFrame).min(1).max(LISTEN_RELAY_MAX_BATCH_FRAMES),
   }),
-  z.strictObject({ type: z.literal('ping'), seq }),
+  relayPingSchema,
   z.strictObject({
     type: z.literal('close'),
     seq,
@@ -94,7 +99,7 @@ export const relayUpSchema = z.discriminatedUnion('type', [
       .min(1)
       .max(LISTEN_RELAY_MAX_BATCH_FRAMES),
   }),
-  z.strictObject({ type: z.literal('ping'), seq }),
+  relayPingSchema,
   z.strictObject({ type: z.literal('close'), seq }),
 ]);
 export type RelayUp = z.output<typeof relayUpSchema>;

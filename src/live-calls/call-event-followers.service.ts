@@ -4,7 +4,7 @@ import { CallDirectory, type SharedCallEvent } from '../directory/call-directory
 import { limitsConfig, type LimitsConfig } from '../config/config.namespaces.js';
 import { CallEvent } from '../events/call-events.js';
 import { SseFollowerLimits } from '../http/sse-follower-limits.js';
-import { SseStream, sseFrame } from '../http/sse-stream.js';
+import { SseStream, sseFrame, type SseSink } from '../http/sse-stream.js';
 
 /** How often followed calls are checked for having vanished (a lease lives 10 s). */
 const GONE_CHECK_MS = 5_000;
@@ -12,7 +12,7 @@ const GONE_CHECK_MS = 5_000;
 export type FollowRefusal = 'too_many' | 'too_many_for_call';
 
 interface CallFollowers {
-  streams: Set<SseStream>;
+  streams: Set<SseSink>;
   /** Ends this call's subscription to its events (through the CallDirectory). */
   unsubscribe: () => void;
 }
@@ -54,7 +54,14 @@ export class CallEventFollowers implements OnModuleDestroy {
    * caller has checked refusalFor).
    */
   follow(callSid: string, res: Response, past: readonly { event: string }[] = []): void {
-    const stream = this.open(res, 'following call events');
+    this.followInto(callSid, this.openFollowing(res), past);
+  }
+
+  /**
+   * The same into `stream`: this instance's client's, or one relayed to a client of another
+   * instance (stream-relay/), counted alike.
+   */
+  followInto(callSid: string, stream: SseSink, past: readonly { event: string }[] = []): void {
     for (const event of past) stream.send(event.event, event);
     if (stream.isClosed) return;
     let call = this.byCall.get(callSid);
@@ -82,8 +89,18 @@ export class CallEventFollowers implements OnModuleDestroy {
     }
   }
 
+  /** A client's stream of a live call's events, here or relayed from the call's owner. */
+  openFollowing(res: Response): SseStream {
+    return this.open(res, 'following call events');
+  }
+
   private open(res: Response, opening?: string): SseStream {
     return new SseStream(res, this.limits.sseMaxDurationS * 1000, opening);
+  }
+
+  /** Counts a client's stream whose call another instance follows (stream-relay/). */
+  trackRelayed(callSid: string, stream: SseSink): void {
+    this.followers.track(stream, callSid);
   }
 
   private publish(event: SharedCallEvent): void {
@@ -110,7 +127,7 @@ export class CallEventFollowers implements OnModuleDestroy {
   }
 
   /** Forgets a closed stream, and the call's subscription with its last follower. */
-  private remove(callSid: string, stream: SseStream): void {
+  private remove(callSid: string, stream: SseSink): void {
     const call = this.byCall.get(callSid);
     if (!call?.streams.delete(stream)) return;
     if (call.streams.size === 0) {

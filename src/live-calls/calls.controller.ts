@@ -18,6 +18,7 @@ import { CallDirectory } from '../directory/call-directory.js';
 import { ApiTokenGuard } from '../http/api-token.guard.js';
 import { CallEventFollowers } from './call-event-followers.service.js';
 import { CallEventHistory } from './call-event-history.service.js';
+import { StreamRelayClient } from '../stream-relay/stream-relay-client.service.js';
 
 /** A live call of the cluster, whichever instance (`instance`) carries it. */
 export interface ActiveCall {
@@ -48,6 +49,7 @@ export class CallsController {
     private readonly followers: CallEventFollowers,
     private readonly history: CallEventHistory,
     private readonly directory: CallDirectory,
+    private readonly relays: StreamRelayClient,
   ) {}
 
   @Get()
@@ -97,10 +99,36 @@ export class CallsController {
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
+    if (!this.registry.get(callSid) && (await this.followOnOwner(callSid, res))) return;
     // What already happened first (a follower that connects after the first transcript still
     // sees it), then live: both in this tick, so nothing is missed or doubled (events are
     // emitted synchronously).
     this.followers.follow(callSid, res, this.history.of(callSid));
+  }
+
+  /**
+   * A call another instance carries, followed there and relayed here: its events so far too.
+   * False when its owner cannot relay (a version before the relay, during a rollout): the call
+   * is then followed through the bus from now on.
+   */
+  private async followOnOwner(callSid: string, res: Response): Promise<boolean> {
+    const owner = await this.relays.ownerElsewhere(callSid);
+    if (!owner) return false;
+    const opening = await this.relays.open('call-events', owner, callSid);
+    if (!opening.ok) {
+      // The owner refused for its own bounds (429): so does this route.
+      if (opening.status === 429) throw new HttpException(opening.message, 429);
+      return false;
+    }
+    // The client may have gone while the owner answered.
+    if (!res.socket || res.socket.destroyed) {
+      opening.relay.close();
+      return true;
+    }
+    const stream = this.followers.openFollowing(res);
+    this.followers.trackRelayed(callSid, stream);
+    opening.relay.attach(stream);
+    return true;
   }
 
   private validSid(callSid: string): string {

@@ -6,34 +6,33 @@ import type { ClusterChannels } from '../directory/cluster-channels.js';
 import { redisKeys } from '../directory/redis-keys.js';
 import type { SseFrame, SseSink } from '../http/sse-stream.js';
 import { RelayLink } from '../listen/relay-link.js';
-import type { CallDetail } from './console-call.views.js';
 import {
-  SNAPSHOT_PREFIX,
-  viewDownSchema,
-  type ViewDown,
-  type ViewOpen,
-  type ViewUp,
-} from './console-view-relay.messages.js';
+  relayDownSchema,
+  type StreamDown,
+  type StreamKind,
+  type StreamOpen,
+  type StreamUp,
+} from './stream-relay.messages.js';
 import {
-  CONSOLE_VIEW_OPEN_TIMEOUT_MS,
-  CONSOLE_VIEW_RELAY_BOUNDS,
-  MAX_RELAYED_VIEWS,
-} from './console.constants.js';
+  MAX_RELAYED_STREAMS,
+  STREAM_RELAY_BOUNDS,
+  STREAM_RELAY_OPEN_TIMEOUT_MS,
+} from './stream-relay.constants.js';
 
-export type ViewOpening =
-  { ok: true; relay: ViewRelay } | { ok: false; status: number; message: string };
+export type StreamOpening =
+  { ok: true; relay: StreamRelay } | { ok: false; status: number; message: string };
 
 /**
- * The asking side of one relayed call view: the page's stream here, the call on its owner.
- * `open` asks the owner (answered within CONSOLE_VIEW_OPEN_TIMEOUT_MS); its events then go to
- * the stream `attach`ed, or the first one, the snapshot, is taken (`snapshot`). Either side
- * ending ends the other.
+ * The asking side of one relayed stream: the client's stream here, the call on its owner.
+ * `open` asks the owner (answered within STREAM_RELAY_OPEN_TIMEOUT_MS); its events then go to
+ * the stream `attach`ed, or only the first one is taken (`firstEvent`). Either side ending ends
+ * the other.
  */
-export class ViewRelay {
-  private readonly link: RelayLink<ViewDown, ViewUp, never>;
-  private answer?: (opening: ViewOpening) => void;
+export class StreamRelay {
+  private readonly link: RelayLink<StreamDown, StreamUp, never>;
+  private answer?: (opening: StreamOpening) => void;
   private stream?: SseSink;
-  /** Events from the owner before a stream or a snapshot reader took them. */
+  /** Events from the owner before a stream or a first-event reader took them. */
   private readonly early: SseFrame[] = [];
   private reader?: (frame: SseFrame | undefined) => void;
   private ended = false;
@@ -42,43 +41,45 @@ export class ViewRelay {
   constructor(
     private readonly channels: ClusterChannels,
     private readonly session: string,
+    private readonly kind: StreamKind,
     private readonly instance: string,
     private readonly callSid: string,
     private readonly onEnd: () => void,
   ) {
     this.link = new RelayLink(
       channels,
-      redisKeys.consoleViewUp(session),
-      redisKeys.consoleViewDown(session),
-      viewDownSchema,
+      redisKeys.streamUp(session),
+      redisKeys.streamDown(session),
+      relayDownSchema,
       {
         message: (message) => this.onMessage(message),
-        ended: (why) => this.end(`the call view relay ended: ${why}`, false),
+        ended: (why) => this.end(`the relay from instance ${instance} ended: ${why}`, false),
       },
-      CONSOLE_VIEW_RELAY_BOUNDS,
+      STREAM_RELAY_BOUNDS,
     );
   }
 
-  async open(): Promise<ViewOpening> {
+  async open(): Promise<StreamOpening> {
     const { instance } = this;
-    const answered = new Promise<ViewOpening>((resolve) => (this.answer = resolve));
+    const answered = new Promise<StreamOpening>((resolve) => (this.answer = resolve));
     const timer = setTimeout(
       () =>
         this.refuse(
           504,
-          `instance ${instance}, which carries the call, did not answer within ${CONSOLE_VIEW_OPEN_TIMEOUT_MS} ms`,
+          `instance ${instance}, which carries the call, did not answer within ${STREAM_RELAY_OPEN_TIMEOUT_MS} ms`,
         ),
-      CONSOLE_VIEW_OPEN_TIMEOUT_MS,
+      STREAM_RELAY_OPEN_TIMEOUT_MS,
     );
     try {
       await this.link.start();
-      const request: ViewOpen = {
+      const request: StreamOpen = {
         type: 'open',
         session: this.session,
+        kind: this.kind,
         callSid: this.callSid,
         from: this.channels.instanceId,
       };
-      const receivers = await this.channels.publish(redisKeys.consoleViewOpen(instance), request);
+      const receivers = await this.channels.publish(redisKeys.streamOpen(instance), request);
       if (!receivers)
         this.refuse(503, `instance ${instance}, which carries the call, cannot be reached`);
     } catch {
@@ -89,7 +90,7 @@ export class ViewRelay {
     return opening;
   }
 
-  /** The page's stream: every event of the owner's follower, until either side ends. */
+  /** The client's stream: every event of the owner's follower, until either side ends. */
   attach(stream: SseSink): void {
     for (const frame of this.early.splice(0)) stream.sendFrame(frame);
     if (this.ended) return stream.close(this.endedWhy);
@@ -97,25 +98,24 @@ export class ViewRelay {
     stream.onClose(() => this.end(undefined, true));
   }
 
-  /** The owner's snapshot of the call (bounded as a stream's is), then the relay ends. */
-  async snapshot(): Promise<CallDetail | undefined> {
+  /** The owner's first event (a console view's snapshot), then the relay ends. */
+  async firstEvent(): Promise<SseFrame | undefined> {
     const frame =
       this.early.shift() ??
       (this.ended
         ? undefined
         : await new Promise<SseFrame | undefined>((resolve) => {
-            const timer = setTimeout(() => resolve(undefined), CONSOLE_VIEW_OPEN_TIMEOUT_MS);
+            const timer = setTimeout(() => resolve(undefined), STREAM_RELAY_OPEN_TIMEOUT_MS);
             this.reader = (first) => {
               clearTimeout(timer);
               resolve(first);
             };
           }));
     this.end(undefined, true);
-    if (!frame?.startsWith(SNAPSHOT_PREFIX)) return undefined;
-    return JSON.parse(frame.slice(SNAPSHOT_PREFIX.length)) as CallDetail;
+    return frame;
   }
 
-  /** Nobody wants the view any more (the page went while it opened): the owner is told. */
+  /** Nobody wants the stream any more (its client left while it opened): the owner is told. */
   close(): void {
     this.end(undefined, true);
   }
@@ -126,7 +126,7 @@ export class ViewRelay {
     this.end('instance shutting down', true);
   }
 
-  private onMessage(message: ViewDown): void {
+  private onMessage(message: StreamDown): void {
     switch (message.type) {
       case 'opened': {
         const answer = this.answer;
@@ -139,7 +139,7 @@ export class ViewRelay {
         for (const frame of message.frames) this.deliver(frame);
         return;
       case 'close':
-        // The owner ended the view (the call ended, or it is shutting down).
+        // The owner ended the stream (the call ended, or it is shutting down).
         return this.end(message.reason, false);
       case 'ping':
         return;
@@ -152,8 +152,8 @@ export class ViewRelay {
     const reader = this.reader;
     this.reader = undefined;
     if (reader) return reader(frame);
-    if (this.early.length >= CONSOLE_VIEW_RELAY_BOUNDS.maxQueuedFrames) {
-      return this.end('the page did not take the call view in time', true);
+    if (this.early.length >= STREAM_RELAY_BOUNDS.maxQueuedFrames) {
+      return this.end('the client did not take the stream in time', true);
     }
     this.early.push(frame);
   }
@@ -181,12 +181,12 @@ export class ViewRelay {
 }
 
 /**
- * The console's call view of a call another instance carries (cluster mode): relayed from that
- * owner over the signed bus, at most MAX_RELAYED_VIEWS at once on this instance.
+ * An event stream of a call another instance carries (cluster mode): relayed from that owner
+ * over the signed bus, at most MAX_RELAYED_STREAMS at once on this instance.
  */
 @Injectable()
-export class ConsoleViewRelayClient implements OnApplicationShutdown {
-  private readonly relays = new Set<ViewRelay>();
+export class StreamRelayClient implements OnApplicationShutdown {
+  private readonly relays = new Set<StreamRelay>();
 
   constructor(private readonly directory: CallDirectory) {}
 
@@ -197,17 +197,17 @@ export class ConsoleViewRelayClient implements OnApplicationShutdown {
     return call && call.instance !== this.directory.instanceId ? call.instance : undefined;
   }
 
-  async open(instance: string, callSid: string): Promise<ViewOpening> {
+  async open(kind: StreamKind, instance: string, callSid: string): Promise<StreamOpening> {
     const channels = this.directory.channels();
     if (!channels) return { ok: false, status: 503, message: 'no cluster bus to relay over' };
-    if (this.relays.size >= MAX_RELAYED_VIEWS) {
+    if (this.relays.size >= MAX_RELAYED_STREAMS) {
       return {
         ok: false,
         status: 503,
-        message: `already ${MAX_RELAYED_VIEWS} relayed call views on this instance`,
+        message: `already ${MAX_RELAYED_STREAMS} relayed streams on this instance`,
       };
     }
-    const relay = new ViewRelay(channels, randomUUID(), instance, callSid, () =>
+    const relay = new StreamRelay(channels, randomUUID(), kind, instance, callSid, () =>
       this.relays.delete(relay),
     );
     this.relays.add(relay);
