@@ -48,6 +48,11 @@ export class CallMonitor implements OnModuleDestroy {
     return this.list.recordDetail(callSid);
   }
 
+  /** Whether a call is live or recently finished here (CallMonitor.detail without the copy). */
+  has(callSid: string): boolean {
+    return this.timelines.has(callSid);
+  }
+
   /** A live or recently finished call of this instance; undefined when it is neither. */
   detail(callSid: string): CallDetail | undefined {
     return this.timelines.detail(callSid);

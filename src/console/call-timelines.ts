@@ -38,6 +38,14 @@ export class CallTimelines {
 
   constructor(private readonly registry: CallRegistry) {}
 
+  /** Whether `callSid` is live here or among the recently finished (without building its detail). */
+  has(callSid: string): boolean {
+    return (
+      this.registry.get(callSid) !== undefined ||
+      this.recent.some((c) => c.call.callSid === callSid)
+    );
+  }
+
   /** A live or recently finished call; undefined when it is neither. */
   detail(callSid: string): CallDetail | undefined {
     const session = this.registry.get(callSid);

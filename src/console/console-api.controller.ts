@@ -185,7 +185,7 @@ export class ConsoleApiController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    if (this.monitor.detail(callSid)) {
+    if (this.monitor.has(callSid)) {
       this.monitor.assertFollowerRoom();
       return this.monitor.followCall(callSid, this.stream(req, res));
     }

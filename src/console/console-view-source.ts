@@ -53,7 +53,7 @@ export class ConsoleViewSource implements StreamSource, OnModuleInit {
   }
 
   refusal(callSid: string): StreamRefusal | undefined {
-    if (!this.monitor.detail(callSid)) {
+    if (!this.monitor.has(callSid)) {
       return { status: 404, message: `no live or recent call ${callSid}` };
     }
     try {

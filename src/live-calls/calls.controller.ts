@@ -82,8 +82,9 @@ export class CallsController {
   @ApiOperation({ summary: "A call's events (call.*) as server-sent events, until call.ended" })
   async followEvents(@Param('callSid') callSid: string, @Res() res: Response): Promise<void> {
     this.validSid(callSid);
-    // Live here, or on another instance (cluster mode): its owner's events come through the bus.
-    if (!this.registry.get(callSid) && !(await this.directory.get(callSid))) {
+    // Live here, or on another instance (cluster mode), whose events are relayed from it.
+    const elsewhere = this.registry.get(callSid) ? undefined : await this.directory.get(callSid);
+    if (!this.registry.get(callSid) && !elsewhere) {
       const recent = await this.directory.recentRecords();
       if (this.registry.recentlyEnded(callSid) || recent.some((r) => r.callSid === callSid)) {
         return this.followers.ended(res, this.history.of(callSid));
@@ -99,7 +100,10 @@ export class CallsController {
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
-    if (!this.registry.get(callSid) && (await this.followOnOwner(callSid, res))) return;
+    const owner = elsewhere?.instance;
+    if (owner && owner !== this.directory.instanceId) {
+      if (await this.followOnOwner(owner, callSid, res)) return;
+    }
     // What already happened first (a follower that connects after the first transcript still
     // sees it), then live: both in this tick, so nothing is missed or doubled (events are
     // emitted synchronously).
@@ -111,9 +115,7 @@ export class CallsController {
    * False when its owner cannot relay (a version before the relay, during a rollout): the call
    * is then followed through the bus from now on.
    */
-  private async followOnOwner(callSid: string, res: Response): Promise<boolean> {
-    const owner = await this.relays.ownerElsewhere(callSid);
-    if (!owner) return false;
+  private async followOnOwner(owner: string, callSid: string, res: Response): Promise<boolean> {
     const opening = await this.relays.open('call-events', owner, callSid);
     if (!opening.ok) {
       // The owner refused for its own bounds (429): so does this route.
