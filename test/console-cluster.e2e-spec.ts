@@ -1,10 +1,11 @@
 import { jest } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { artifactPath, launchChromium, openPage } from './support/browser.js';
-import { startBridge, type RunningBridge } from './support/bridge.js';
-import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
+import type { RunningBridge } from './support/bridge.js';
+import { BridgePair } from './support/bridge-pair.js';
+import type { FakeRealtimeConnection, FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
-import { TestRedis } from './support/redis-server.js';
+import type { TestRedis } from './support/redis-server.js';
 
 // The console in Chromium on instance B of a two-instance cluster, watching a call that A
 // carries: the row, then the call's view relayed from A (its transcript as it happens, its
@@ -16,6 +17,7 @@ const API_TOKEN = 'console-cluster-token-0123456789ab';
 const CLUSTER_SECRET = 'console-cluster-e2e-secret-1c3e5a7b9d2f4a6c';
 
 describe('the console on another instance than the call', () => {
+  let cluster: BridgePair;
   let redis: TestRedis;
   let openai: FakeRealtimeServer;
   let a: RunningBridge;
@@ -28,18 +30,12 @@ describe('the console on another instance than the call', () => {
   let session: FakeRealtimeConnection;
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
-    openai = new FakeRealtimeServer();
-    await openai.start();
-    const env = (instance: string) => ({
-      API_TOKEN,
-      INSTANCE_ID: instance,
-      REDIS_URL: redis.url,
-      CLUSTER_SECRET,
-      OPENAI_REALTIME_URL: openai.url,
+    cluster = await BridgePair.start({
+      name: 'console',
+      apiToken: API_TOKEN,
+      clusterSecret: CLUSTER_SECRET,
     });
-    a = await startBridge(env('console-a'));
-    b = await startBridge(env('console-b'));
+    ({ redis, openai, a, b } = cluster);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     ({ page, errors } = await openPage(context));
@@ -49,10 +45,7 @@ describe('the console on another instance than the call', () => {
     call?.hangUp();
     await context?.close();
     await browser?.close();
-    await a?.close();
-    await b?.close();
-    await openai?.stop();
-    await redis?.stop();
+    await cluster?.stop();
   });
 
   it("opens A's call from B's page and follows it live until it ends", async () => {

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { startBridge, type RunningBridge } from './support/bridge.js';
+import { BridgePair } from './support/bridge-pair.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
 import { openListen, type ListenClient } from './support/listen-client.js';
@@ -74,33 +75,25 @@ async function eventually(condition: () => Promise<boolean>, what: string, timeo
 }
 
 describe('console sessions on a cluster', () => {
+  let cluster: BridgePair;
   let redis: TestRedis;
   let openai: FakeRealtimeServer;
   let a: RunningBridge;
   let b: RunningBridge;
   let call: FakeTwilioCall;
   const listeners: ListenClient[] = [];
-  const env = (instance: string) => ({
-    API_TOKEN,
-    INSTANCE_ID: instance,
-    REDIS_URL: redis.url,
-    CLUSTER_SECRET,
-    OPENAI_REALTIME_URL: openai.url,
-  });
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
-    openai = new FakeRealtimeServer();
-    await openai.start();
-    a = await startBridge(env('sessions-a'));
-    b = await startBridge(env('sessions-b'));
+    cluster = await BridgePair.start({
+      name: 'sessions',
+      apiToken: API_TOKEN,
+      clusterSecret: CLUSTER_SECRET,
+    });
+    ({ redis, openai, a, b } = cluster);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await openai?.stop();
-    await redis?.destroy();
+    await cluster?.stop();
   });
 
   beforeEach(async () => {
@@ -170,8 +163,7 @@ describe('console sessions on a cluster', () => {
 
   it('keeps a session across a restart of the instance that made it', async () => {
     const cookie = await login(a);
-    await a.close();
-    a = await startBridge(env('sessions-a'));
+    a = await cluster.restartA();
     await eventually(async () => (await me(a, cookie)) === 200, 'the session on the new A');
   });
 });

@@ -148,6 +148,7 @@ describe('the console History view', () => {
     const callPage = page.locator(`[data-history-call="${plumber}"]`);
     await callPage.waitFor();
     await expect(callPage.textContent()).resolves.toContain('I need a plumber in Lyon');
+    expect(await callPage.locator('[data-testid="turns-omitted"]').count()).toBe(0);
     await expect(callPage.locator('[data-history-tools]').textContent()).resolves.toContain(
       'lookup_branch',
     );
@@ -175,5 +176,58 @@ describe('the console History view', () => {
     expect((await api(`/api/history/${plumber}`)).status).toBe(404);
     expect((await api(`/api/history/${other}`)).status).toBe(200);
     expect(errors.filter((e) => !/recording|404|Failed to load resource/.test(e))).toEqual([]);
+  }, 120_000);
+
+  it('says how many turns a call longer than its memory left out of its record', async () => {
+    const TURNS = 405;
+    const call = await FakeTwilioCall.dial(bridge.baseUrl, { from: '+15550005555' });
+    const upstream = await openai.connection(openai.connections.length);
+    await upstream.waitFor('session.update');
+    const said = new Set<string>();
+    const unfollow = bridge.app
+      .get(CallEventBus)
+      .follow('test', (event) => event.event === 'call.transcript' && said.add(event.text));
+    let previous: string | null = null;
+    for (let i = 0; i < TURNS; i++) {
+      upstream.send({
+        type: 'input_audio_buffer.committed',
+        item_id: `item_u${i}`,
+        previous_item_id: previous,
+      });
+      upstream.send({
+        type: 'conversation.item.input_audio_transcription.completed',
+        item_id: `item_u${i}`,
+        content_index: 0,
+        transcript: `turn ${i}`,
+      });
+      previous = `item_u${i}`;
+    }
+    for (let i = 0; i < 100 && !said.has(`turn ${TURNS - 1}`); i++) await sleep(50);
+    unfollow();
+    call.stop();
+    await call.waitForClose();
+    const record = await recordOf(call.callSid);
+    expect(record.turnsOmitted).toBe(5);
+    expect(record.transcript).toHaveLength(400);
+    expect(record.transcript[0]).toMatchObject({ text: 'turn 5' });
+
+    // A context of its own: the first test's left its session cookie in the shared one.
+    const ownContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const { page, errors } = await openPage(ownContext);
+    await logIn(page);
+    await page.locator('[data-filter="number"]').fill('+15550005555');
+    await page.locator('[data-action="history-search"]').click();
+    await page
+      .locator(`[data-history-call-sid="${call.callSid}"] [data-action="open-history"]`)
+      .click();
+    const notice = page.locator(
+      `[data-history-call="${call.callSid}"] [data-testid="turns-omitted"]`,
+    );
+    await notice.waitFor();
+    expect((await notice.textContent())!.replace(/\s+/g, ' ')).toContain(
+      'The first 5 turns are not kept',
+    );
+    expect(errors).toEqual([]);
+    await ownContext.close();
   }, 120_000);
 });

@@ -210,6 +210,7 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
       from: '+15550001111',
       to: '+15550002222',
       interruptions: 1,
+      turnsOmitted: 0,
       model: 'gpt-realtime',
       recording: null,
       usage: { inputTokens: 1000, outputAudioTokens: 400 },

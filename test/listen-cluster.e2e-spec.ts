@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { CallHandbackEvent } from '../src/events/call-events.js';
 import { frames20ms, mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
+import { BridgePair } from './support/bridge-pair.js';
 import { CallEventLogModule, seenCallEvents } from './support/call-event-log.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
@@ -55,6 +56,7 @@ function sealed(channel: string, body: unknown, secret = CLUSTER_SECRET): string
 }
 
 describe('listen-in on a cluster', () => {
+  let cluster: BridgePair;
   let redis: TestRedis;
   let openai: FakeRealtimeServer;
   let a: RunningBridge;
@@ -76,27 +78,19 @@ describe('listen-in on a cluster', () => {
   }
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
-    openai = new FakeRealtimeServer();
-    await openai.start();
-    const env = (instance: string) => ({
-      API_TOKEN,
-      INSTANCE_ID: instance,
-      REDIS_URL: redis.url,
-      CLUSTER_SECRET,
-      OPENAI_REALTIME_URL: openai.url,
-      TURN_DETECTION: 'server_vad',
+    cluster = await BridgePair.start({
+      name: 'listen',
+      apiToken: API_TOKEN,
+      clusterSecret: CLUSTER_SECRET,
+      env: { TURN_DETECTION: 'server_vad' },
+      // A's events are the ones the test reads (seenCallEvents is this process's).
+      importsOfA: [CallEventLogModule],
     });
-    // A's events are the ones the test reads (seenCallEvents is this process's).
-    a = await startBridge(env('listen-a'), [CallEventLogModule]);
-    b = await startBridge(env('listen-b'));
+    ({ redis, openai, a, b } = cluster);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await openai?.stop();
-    await redis?.stop();
+    await cluster?.stop();
   });
 
   beforeEach(async () => {
@@ -499,7 +493,7 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
   afterAll(async () => {
     admin?.disconnect();
     await b?.close();
-    await redis?.stop();
+    await redis?.destroy();
   });
 
   const url = () => `${b.baseUrl.replace('http', 'ws')}/api/calls/${ghostSid}/listen`;

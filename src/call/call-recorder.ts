@@ -262,6 +262,7 @@ export class CallRecorder {
       durationS,
       latency,
       turns,
+      turnsOmitted: this.memory.forgottenTurns,
       transcript,
       tools: [...this.tools],
       interruptions: stats.bargeIns,

@@ -199,6 +199,19 @@ describe('ConversationMemory', () => {
     const turns = memory.turns();
     expect(turns).toHaveLength(MAX_REMEMBERED_ITEMS);
     expect(turns[0].text).toBe('k10');
+    expect(memory.forgottenTurns).toBe(10);
+  });
+
+  it('counts as forgotten only the items that were turns', () => {
+    const { memory } = memoryWithEvents();
+    memory.addSystem('not a turn');
+    memory.callerCommitted('item_u_pending', null);
+    for (let i = 0; i < MAX_REMEMBERED_ITEMS; i++) memory.addKeypad(`k${i}`);
+    expect(memory.turns()).toHaveLength(MAX_REMEMBERED_ITEMS);
+    expect(memory.forgottenTurns).toBe(0);
+    memory.addKeypad('one more');
+    expect(memory.forgottenTurns).toBe(1);
+    expect(memory.turns()[0].text).toBe('k1');
   });
 });
 

@@ -25,6 +25,7 @@ export class ConversationMemory {
   private readonly entries = new Map<string, Entry>();
   private order: string[] = [];
   private localSequence = 0;
+  private forgotten = 0;
 
   /**
    * `onTurn` is called once per turn, when its text is final (the `call.transcript` event).
@@ -150,6 +151,14 @@ export class ConversationMemory {
     return id;
   }
 
+  /**
+   * Final turns forgotten to stay within MAX_REMEMBERED_ITEMS: the oldest, said before the
+   * first of turns(). A long call's record says how many it lacks.
+   */
+  get forgottenTurns(): number {
+    return this.forgotten;
+  }
+
   /** Final turns so far, in conversation order. */
   turns(): TranscriptTurn[] {
     const turns: TranscriptTurn[] = [];
@@ -231,7 +240,9 @@ export class ConversationMemory {
 
   private trim(): void {
     while (this.order.length > MAX_REMEMBERED_ITEMS) {
-      this.entries.delete(this.order.shift()!);
+      const id = this.order.shift()!;
+      if (turnOf(this.entries.get(id)!)) this.forgotten++;
+      this.entries.delete(id);
     }
   }
 

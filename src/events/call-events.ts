@@ -155,6 +155,11 @@ export interface CallEndedEvent extends CallEventBase<'call.ended'> {
     bargeInReactionAvgMs?: number;
   };
   turns: { caller: number; assistant: number };
+  /**
+   * Turns said before `transcript`'s first and not kept in it: a call remembers its newest
+   * MAX_REMEMBERED_ITEMS items (400). 0 for most calls; `turns` counts the kept ones.
+   */
+  turnsOmitted: number;
   /** The conversation as the caller lived it, in order (the same turns as `call.transcript`). */
   transcript: Array<Omit<CallTranscriptEvent, 'event' | 'callSid' | 'streamSid'>>;
   /** The tool calls, in order (at most MAX_RECORDED_TOOL_CALLS: the first ones). */

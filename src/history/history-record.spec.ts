@@ -30,6 +30,7 @@ describe('a call record', () => {
       durationS: 60,
       latency: {},
       turns: { caller: 1, assistant: 1 },
+      turnsOmitted: 3,
       transcript: [
         { role: 'caller', text: 'Hello', at: '2026-01-01T00:00:02.500Z' },
         { role: 'assistant', text: 'Hi, how', at: '2026-01-01T00:00:04.000Z', interrupted: true },
@@ -51,6 +52,7 @@ describe('a call record', () => {
       profile: null,
       recording: null,
       tools: ended.tools,
+      turnsOmitted: 3,
     });
     expect(record.transcript).toEqual([
       { role: 'caller', text: 'Hello', atMs: 2500 },

@@ -40,6 +40,8 @@ export interface HistoryCall {
   interruptions: number;
   reconnects: number;
   turns: CallEndedEvent['turns'];
+  /** Turns said before the transcript's first and not kept (CallEndedEvent.turnsOmitted). */
+  turnsOmitted: number;
   usage: TokenUsage;
   latency: CallEndedEvent['latency'];
   frames: CallEndedEvent['frames'];
@@ -57,7 +59,7 @@ export interface HistoryCallDetail extends HistoryCall {
 /** The figures kept as one JSON column (CallsTable.figures). */
 export type HistoryFigures = Pick<
   HistoryCall,
-  'reconnects' | 'turns' | 'usage' | 'latency' | 'frames' | 'model'
+  'reconnects' | 'turns' | 'turnsOmitted' | 'usage' | 'latency' | 'frames' | 'model'
 >;
 
 /** The record of a call, from its `call.ended` event. */
@@ -78,6 +80,7 @@ export function recordOf(event: CallEndedEvent, prices: PriceTable): HistoryCall
     interruptions: event.interruptions,
     reconnects: event.reconnects,
     turns: event.turns,
+    turnsOmitted: event.turnsOmitted,
     usage: event.usage,
     latency: event.latency,
     frames: event.frames,
@@ -184,6 +187,9 @@ export function lostRecordOf(call: LostCall): HistoryCallDetail {
       caller: count((turn) => turn.role === 'caller'),
       assistant: count((turn) => turn.role === 'assistant'),
     },
+    // What a lost call lacks is its end (the turns after MAX_OPEN_CALL_TURNS and its last
+    // seconds), never its beginning.
+    turnsOmitted: 0,
     usage: emptyTokenUsage(),
     latency: {},
     frames: { in: 0, out: 0, dropped: 0 },
@@ -220,6 +226,7 @@ export function lostCallEndedEvent(call: LostCall, at: string): CallEndedEvent {
     durationS: record.durationS,
     latency: record.latency,
     turns: record.turns,
+    turnsOmitted: record.turnsOmitted,
     transcript: call.transcript.map((turn) => eventTurnOf(turn, Date.parse(call.startedAt))),
     tools: [],
     interruptions: record.interruptions,

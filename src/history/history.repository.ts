@@ -148,6 +148,7 @@ export async function insertRecord(
   const figures: HistoryFigures = {
     reconnects: record.reconnects,
     turns: record.turns,
+    turnsOmitted: record.turnsOmitted,
     usage: record.usage,
     latency: record.latency,
     frames: record.frames,
@@ -234,8 +235,11 @@ export function callStartOf(row: Selectable<CallStartColumns>): CallStart {
   };
 }
 
+/** Figures as stored: records written by older versions have no `turnsOmitted`. */
+type StoredFigures = Omit<HistoryFigures, 'turnsOmitted'> & { turnsOmitted?: number };
+
 function callOf(row: Row): HistoryCall {
-  const figures = row.figures as unknown as HistoryFigures;
+  const figures = row.figures as unknown as StoredFigures;
   return {
     ...callStartOf(row),
     endedAt: toIso(row.ended_at),
@@ -245,6 +249,7 @@ function callOf(row: Row): HistoryCall {
     interruptions: row.interruptions,
     reconnects: figures.reconnects,
     turns: figures.turns,
+    turnsOmitted: figures.turnsOmitted ?? 0,
     usage: figures.usage,
     latency: figures.latency,
     frames: figures.frames,

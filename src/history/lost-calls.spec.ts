@@ -32,6 +32,7 @@ const ended = (callSid: string): HistoryCallDetail => ({
   interruptions: 1,
   reconnects: 0,
   turns: { caller: 1, assistant: 1 },
+  turnsOmitted: 0,
   usage: {
     inputTokens: 10,
     outputTokens: 20,
@@ -115,10 +116,20 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
       outcome: 'lost',
       costUsd: null,
       transcript: [],
+      turnsOmitted: 0,
     });
     expect(record!.reason).toContain('bridge-a');
     expect(await openRows()).toEqual([]);
     expect(await lost.recordLost(B, 10, 60_000)).toEqual([]);
+  });
+
+  it('reads a record an older version wrote, without turnsOmitted, as none omitted', async () => {
+    await records.save(ended('CA08'), false);
+    const figures = sql<string>`figures - 'turnsOmitted'`;
+    await opened.db.updateTable('calls').set({ figures }).execute();
+    expect(await records.get('CA08')).toMatchObject({ callSid: 'CA08', turnsOmitted: 0 });
+    await records.save({ ...ended('CA07'), turnsOmitted: 12 }, false);
+    expect(await records.get('CA07')).toMatchObject({ turnsOmitted: 12 });
   });
 
   it('takes a row an older version wrote, without a stream sid', async () => {

@@ -221,6 +221,14 @@ function HistoryCall({ callSid, notify, onClose }) {
           : html`<p class="muted">No recording.</p>`
     }
     <h3>Transcript</h3>
+    ${
+      call.turnsOmitted > 0
+        ? html`<p class="muted" data-testid="turns-omitted">
+            The first ${call.turnsOmitted} ${call.turnsOmitted === 1 ? 'turn is' : 'turns are'} not
+            kept: a call's record keeps its last 400.
+          </p>`
+        : ''
+    }
     <ol class="transcript">
       ${call.transcript.map(
         (turn, i) =>
