@@ -106,11 +106,16 @@ interface ListedCall {
 }
 
 async function listCalls(on: string): Promise<ListedCall[]> {
+  return (await callList(on)).calls;
+}
+
+/** GET /api/calls on an instance: `partial` while it cannot read the cluster's store. */
+async function callList(on: string): Promise<{ calls: ListedCall[]; partial?: boolean }> {
   const response = await fetch(`${svc(on).baseUrl}/api/calls`, {
     headers: { authorization: `Bearer ${API_TOKEN}` },
   });
   expect(response.status).toBe(200);
-  return ((await response.json()) as { calls: ListedCall[] }).calls;
+  return (await response.json()) as { calls: ListedCall[]; partial?: boolean };
 }
 
 /** Polls `read` until `accept` holds, within `timeoutMs`. */
@@ -674,6 +679,10 @@ describe('cluster mode: three instances, one Redis', () => {
     // A new call is admitted under A's own limit.
     const local = await dial('A', 'A');
     expect(local.call.closeCode).toBeUndefined();
+    // A lists its own calls, and says that is all it can list.
+    const outage = await callList('A');
+    expect(outage.partial).toBe(true);
+    expect(outage.calls.map((c) => c.callSid).sort()).toEqual([live.callSid, local.callSid].sort());
     const metrics = await (await fetch(`${svc('A').baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^bridge_redis_up 0$/m);
     expect(metrics).toMatch(/^bridge_redis_disconnects_total [1-9]/m);
@@ -692,6 +701,7 @@ describe('cluster mode: three instances, one Redis', () => {
         [local.callSid, 'A'],
       ].sort(),
     );
+    expect((await callList('C')).partial).toBeUndefined();
     await endCall(live.call);
     await endCall(local.call);
     await eventually(

@@ -1,6 +1,5 @@
 import type { CallRegistry } from '../call/call-registry.service.js';
-import type { CallDirectory, CallRecordEntry } from '../directory/call-directory.js';
-import type { LiveCall as DirectoryCall } from '../directory/call-directory.js';
+import type { CallDirectory, CallListing, CallRecordEntry } from '../directory/call-directory.js';
 import type { CallEndedEvent } from '../events/call-events.js';
 import {
   recordRow,
@@ -48,15 +47,14 @@ export class ConsoleCallList {
       state: session.activity.status(now).state,
     }));
     const local = new Set(rows.map((row) => row.callSid));
-    const listed = await this.directoryCalls();
-    for (const entry of listed ?? []) {
+    const listing = await this.directoryListing();
+    for (const entry of listing?.calls ?? []) {
       // A call of this instance that is no longer in the registry has just ended.
       if (local.has(entry.callSid) || entry.instance === this.directory.instanceId) continue;
       rows.push(remoteRow(entry, cluster));
     }
     const calls = rows.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-    // The Redis directory answers with this instance's calls while Redis is away.
-    const partial = cluster && (!listed || this.directory.health().store === 'down');
+    const partial = cluster && (!listing || listing.partial);
     return partial ? { calls, partial } : { calls };
   }
 
@@ -94,9 +92,9 @@ export class ConsoleCallList {
   }
 
   /** The directory's live calls; undefined when it failed. */
-  private async directoryCalls(): Promise<DirectoryCall[] | undefined> {
+  private async directoryListing(): Promise<CallListing | undefined> {
     try {
-      return await this.directory.list();
+      return await this.directory.listing();
     } catch {
       return undefined;
     }

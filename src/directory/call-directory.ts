@@ -129,6 +129,12 @@ export interface CallRecordEntry {
 /** Replay memory scopes: what kind of "already seen" a key is. */
 export type MemoryScope = 'stream-issued' | 'stream-started' | 'webhook-id';
 
+export interface CallListing {
+  calls: LiveCall[];
+  /** Only this instance's calls: the shared store could not be read (other calls go on). */
+  partial: boolean;
+}
+
 export interface DirectoryHealth {
   mode: 'memory' | 'redis';
   instance: string;
@@ -166,8 +172,16 @@ export abstract class CallDirectory {
    */
   abstract release(callSid: string): Promise<void>;
 
-  /** Every live call of the cluster (owners whose leases have expired are left out). */
-  abstract list(): Promise<LiveCall[]>;
+  /**
+   * Every live call of the cluster (owners whose leases have expired are left out), `partial`
+   * when the shared store could not be read and only this instance's calls are listed.
+   */
+  abstract listing(): Promise<CallListing>;
+
+  /** Every live call the store could list (see listing). */
+  async list(): Promise<LiveCall[]> {
+    return (await this.listing()).calls;
+  }
 
   abstract get(callSid: string): Promise<LiveCall | undefined>;
 

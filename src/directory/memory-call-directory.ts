@@ -3,6 +3,7 @@ import {
   CallDirectory,
   controlFailure,
   type Admission,
+  type CallListing,
   type CallRecordEntry,
   type ControlCommand,
   type ControlResult,
@@ -97,8 +98,8 @@ export class MemoryCallDirectory extends CallDirectory {
     return Promise.resolve();
   }
 
-  list(): Promise<LiveCall[]> {
-    return Promise.resolve(this.localCalls());
+  listing(): Promise<CallListing> {
+    return Promise.resolve({ calls: this.localCalls(), partial: false });
   }
 
   get(callSid: string): Promise<LiveCall | undefined> {

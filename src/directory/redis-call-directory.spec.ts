@@ -619,7 +619,9 @@ describe('RedisCallDirectory', () => {
     // Admission falls back to the local limit (the caller's); the cluster cap cannot be checked.
     const degraded = call();
     expect(await a.directory.admit(degraded)).toEqual({ ok: true, degraded: true });
-    expect((await a.directory.list()).map((x) => x.callSid).sort()).toEqual(
+    const outage = await a.directory.listing();
+    expect(outage.partial).toBe(true);
+    expect(outage.calls.map((x) => x.callSid).sort()).toEqual(
       [live.callSid, degraded.callSid].sort(),
     );
     expect(await a.directory.remember('stream-started', degraded.callSid, 86_400)).toBe(true);
@@ -635,6 +637,7 @@ describe('RedisCallDirectory', () => {
       (sids) => sids.length === 2,
     );
     expect(seenByB.sort()).toEqual([live.callSid, degraded.callSid].sort());
+    expect((await b.directory.listing()).partial).toBe(false);
     expect(await b.directory.recalls('stream-started', degraded.callSid)).toBe(true);
     expect(
       a.lines.some((line) => /Redis is back after \d+ s: re-registering 2 live calls/.test(line)),

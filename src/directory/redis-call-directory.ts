@@ -3,6 +3,7 @@ import type { Secret } from '../config/secret.js';
 import {
   CallDirectory,
   type Admission,
+  type CallListing,
   type CallRecordEntry,
   type ControlCommand,
   type ControlResult,
@@ -194,8 +195,8 @@ export class RedisCallDirectory extends CallDirectory {
     return this.leases.release(callSid);
   }
 
-  list(): Promise<LiveCall[]> {
-    return this.leases.list();
+  listing(): Promise<CallListing> {
+    return this.leases.listing();
   }
 
   get(callSid: string): Promise<LiveCall | undefined> {

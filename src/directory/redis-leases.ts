@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import type { Admission, LiveCall } from './call-directory.js';
+import type { Admission, CallListing, LiveCall } from './call-directory.js';
 import { liveCallSchema } from './bus-messages.js';
 import type { MemoryCallDirectory } from './memory-call-directory.js';
 import { redisKeys as keys } from './redis-keys.js';
@@ -97,16 +97,16 @@ export class RedisLeases {
     );
   }
 
-  async list(): Promise<LiveCall[]> {
+  async listing(): Promise<CallListing> {
     const rows = await this.store.attempt('list', () =>
       this.scripts.listLive(keys.leases, keys.callPrefix),
     );
-    if (rows === undefined) return this.local.localCalls();
+    if (rows === undefined) return { calls: this.local.localCalls(), partial: true };
     const calls = rows.map((row) => this.toLiveCall(row)).filter((call) => call !== undefined);
     // Calls of ours that Redis lost (restarted empty) show until the next heartbeat rewrites them.
     const known = new Set(calls.map((call) => call.callSid));
     for (const call of this.local.localCalls()) if (!known.has(call.callSid)) calls.push(call);
-    return calls;
+    return { calls, partial: false };
   }
 
   async get(callSid: string): Promise<LiveCall | undefined> {

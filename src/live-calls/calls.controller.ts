@@ -54,9 +54,9 @@ export class CallsController {
 
   @Get()
   @ApiOperation({ summary: 'The calls in progress, on every instance of the cluster' })
-  async list(): Promise<{ calls: ActiveCall[] }> {
+  async list(): Promise<{ calls: ActiveCall[]; partial?: true }> {
     const now = Date.now();
-    const calls = await this.directory.list();
+    const { calls, partial } = await this.directory.listing();
     return {
       calls: calls.map((call) => ({
         callSid: call.callSid,
@@ -70,6 +70,8 @@ export class CallsController {
         profile: call.profile,
         durationS: Math.max(0, Math.round((now - Date.parse(call.startedAt)) / 1000)),
       })),
+      // Only this instance's calls: the cluster's shared store could not be read.
+      ...(partial ? { partial: true as const } : {}),
     };
   }
 
