@@ -475,6 +475,7 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
       INSTANCE_ID: 'listen-b',
       REDIS_URL: redis.url,
       CLUSTER_SECRET,
+      MAX_SSE_FOLLOWERS_PER_CALL: '2',
     });
     admin = new Redis(redis.url);
     // A live media call of instance `ghost`, as ghost would list it (signed, fresh).
@@ -531,6 +532,93 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
       admin.disconnect();
     }
   }, 20_000);
+
+  /** `n` event streams of the ghost's call opened on B at once; their statuses, and a closer. */
+  async function eventStreamsAtOnce(n: number) {
+    const controllers = Array.from({ length: n }, () => new AbortController());
+    const responses = await Promise.all(
+      controllers.map((controller) =>
+        fetch(`${b.baseUrl}/api/calls/${ghostSid}/events`, {
+          headers: AUTH,
+          signal: controller.signal,
+        }),
+      ),
+    );
+    return {
+      statuses: responses.map((response) => response.status).sort(),
+      close: () => controllers.forEach((controller) => controller.abort()),
+    };
+  }
+
+  it('holds B to its follower bounds for streams opened at once, the owner answering or not', async () => {
+    const ghost = new Redis(redis.url);
+    const admin = new Redis(redis.url);
+    try {
+      // Silent: each open waits for the owner's answer (2 s), then follows the bus.
+      await ghost.subscribe('bridge:stream-relay:ghost');
+      const unanswered = await eventStreamsAtOnce(5);
+      unanswered.close();
+      expect(unanswered.statuses).toEqual([200, 200, 429, 429, 429]);
+      await sleep(200);
+
+      // Answering after 300 ms: every open is relayed, but B holds no more than its bound.
+      ghost.on('message', (channel: string, raw: string) => {
+        const open = JSON.parse((JSON.parse(raw) as { body: string }).body) as { session: string };
+        const down = `bridge:stream-relay-session:${open.session}:down`;
+        void ghost
+          .subscribe(`bridge:stream-relay-session:${open.session}:up`)
+          .then(() => sleep(300))
+          .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
+          // The test may be over (its clients disconnected) by then.
+          .catch(() => undefined);
+      });
+      const answered = await eventStreamsAtOnce(5);
+      answered.close();
+      expect(answered.statuses).toEqual([200, 200, 429, 429, 429]);
+    } finally {
+      ghost.disconnect();
+      admin.disconnect();
+    }
+  }, 20_000);
+
+  it('ends a console view on B whose session was logged out while the owner answered', async () => {
+    const ghost = new Redis(redis.url);
+    const admin = new Redis(redis.url);
+    const page = new AbortController();
+    try {
+      ghost.on('message', (channel: string, raw: string) => {
+        const open = JSON.parse((JSON.parse(raw) as { body: string }).body) as { session: string };
+        const down = `bridge:stream-relay-session:${open.session}:down`;
+        void ghost
+          .subscribe(`bridge:stream-relay-session:${open.session}:up`)
+          .then(() => sleep(800))
+          .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
+          .catch(() => undefined);
+      });
+      await ghost.subscribe('bridge:stream-relay:ghost');
+      const login = await fetch(`${b.baseUrl}/console/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: API_TOKEN }),
+      });
+      const cookie = login.headers.get('set-cookie')!.split(';')[0];
+      const opening = fetch(`${b.baseUrl}/console/api/calls/${ghostSid}/live`, {
+        headers: { cookie },
+        signal: page.signal,
+      });
+      await sleep(300);
+      const out = await fetch(`${b.baseUrl}/console/logout`, {
+        method: 'POST',
+        headers: { cookie },
+      });
+      expect(out.status).toBe(204);
+      expect((await opening).status).toBe(401);
+    } finally {
+      page.abort();
+      ghost.disconnect();
+      admin.disconnect();
+    }
+  });
 
   it('answers 504 within the upgrade deadline when the owner is there but silent', async () => {
     const silent = new Redis(redis.url);

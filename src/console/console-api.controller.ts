@@ -14,6 +14,7 @@ import {
   Req,
   Res,
   ServiceUnavailableException,
+  UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -191,8 +192,12 @@ export class ConsoleApiController {
     }
     const relay = await this.openRemoteView(callSid);
     if (!relay) throw new NotFoundException(`no live or recent call ${callSid}`);
-    // The page may have gone while the owner answered.
+    // The page may have gone, or its session been ended (a logout), while the owner answered.
     if (!res.socket || res.socket.destroyed) return relay.close();
+    if (await this.sessionEnded(req)) {
+      relay.close();
+      throw new UnauthorizedException('the console session has ended');
+    }
     relay.attach(this.stream(req, res));
   }
 
@@ -262,6 +267,12 @@ export class ConsoleApiController {
     // Ended meanwhile: its record, if any, answers instead.
     if (opening.status === 404) return undefined;
     throw new HttpException(opening.message, opening.status);
+  }
+
+  /** The request's console session was ended since its guard let it in (not an API token's). */
+  private async sessionEnded(req: Request): Promise<boolean> {
+    const session = sessionOfRequest(req);
+    return session !== undefined && (await this.sessions.state(session.key)) === 'ended';
   }
 
   /** A stream that ends with the session that opened it (a logout anywhere, or its expiry). */

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { sseFrame, type SseFrame, type SseSink } from '../http/sse-stream.js';
+import { sseFrame, sseFrameParts, type SseFrame, type SseSink } from '../http/sse-stream.js';
 import { MAX_SSE_EVENT_BYTES } from '../http/sse.constants.js';
 import { MAX_RELAYED_EVENT_BYTES } from '../stream-relay/stream-relay.constants.js';
 import {
@@ -11,15 +11,13 @@ import { sealedBytes } from '../stream-relay/stream-relay.messages.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { detailWithin, type CallDetail } from './console-call.views.js';
 
-/** How a snapshot event starts on the wire. */
-const SNAPSHOT_PREFIX = 'event: snapshot\ndata: ';
 /** The smallest bound a snapshot is fitted to for the bus before the relay gives up. */
 const MIN_RELAYED_SNAPSHOT_BYTES = 4 * 1024;
 
 /** The call detail a snapshot event carries; undefined for another event. */
 export function snapshotOf(frame: SseFrame | undefined): CallDetail | undefined {
-  if (!frame?.startsWith(SNAPSHOT_PREFIX)) return undefined;
-  return JSON.parse(frame.slice(SNAPSHOT_PREFIX.length)) as CallDetail;
+  if (!frame?.startsWith('event: snapshot\n')) return undefined;
+  return sseFrameParts(frame).data as CallDetail;
 }
 
 /**

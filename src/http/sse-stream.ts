@@ -10,9 +10,17 @@ import { sseEventJson } from './sse-event.js';
 /** One event as written on the wire (sseFrame). */
 export type SseFrame = string & { readonly __sseFrame: true };
 
-/** `event` with `data` as its JSON, cut to MAX_SSE_EVENT_BYTES if it is bigger (sseEventJson). */
-export function sseFrame(event: string, data: unknown): SseFrame {
-  return `event: ${event}\ndata: ${sseEventJson(data, MAX_SSE_EVENT_BYTES)}\n\n` as SseFrame;
+/** `event` with `data` as its JSON, cut to `maxBytes` if it is bigger (sseEventJson). */
+export function sseFrame(event: string, data: unknown, maxBytes = MAX_SSE_EVENT_BYTES): SseFrame {
+  return `event: ${event}\ndata: ${sseEventJson(data, maxBytes)}\n\n` as SseFrame;
+}
+
+const FRAME_PARTS = /^event: ([^\n]*)\ndata: ([^\n]*)\n\n$/;
+
+/** The event's name and data, of a frame sseFrame made. */
+export function sseFrameParts(frame: SseFrame): { event: string; data: unknown } {
+  const [, event, json] = FRAME_PARTS.exec(frame)!;
+  return { event, data: JSON.parse(json) as unknown };
 }
 
 /**

@@ -93,18 +93,12 @@ export class CallsController {
       }
       throw new NotFoundException(`no live or recently ended call ${callSid}`);
     }
-    const refusal = this.followers.refusalFor(callSid);
-    if (refusal) {
-      throw new HttpException(
-        refusal === 'too_many'
-          ? 'too many event followers (MAX_SSE_FOLLOWERS)'
-          : 'too many event followers for this call (MAX_SSE_FOLLOWERS_PER_CALL)',
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
+    this.assertRoom(callSid);
     const owner = elsewhere?.instance;
     if (owner && owner !== this.directory.instanceId) {
       if (await this.followOnOwner(owner, callSid, res)) return;
+      // Others may have started following while the owner answered.
+      this.assertRoom(callSid);
     }
     // What already happened first (a follower that connects after the first transcript still
     // sees it), then live: both in this tick, so nothing is missed or doubled (events are
@@ -124,15 +118,33 @@ export class CallsController {
       if (opening.status === 429) throw new HttpException(opening.message, 429);
       return false;
     }
-    // The client may have gone while the owner answered.
+    // The client may have gone, or others have taken the room, while the owner answered.
     if (!res.socket || res.socket.destroyed) {
       opening.relay.close();
       return true;
+    }
+    try {
+      this.assertRoom(callSid);
+    } catch (refused) {
+      opening.relay.close();
+      throw refused;
     }
     const stream = this.followers.openFollowing(res);
     this.followers.trackRelayed(callSid, stream);
     opening.relay.attach(stream);
     return true;
+  }
+
+  /** 429 when this instance's follower bounds leave no room for one more of this call. */
+  private assertRoom(callSid: string): void {
+    const refusal = this.followers.refusalFor(callSid);
+    if (!refusal) return;
+    throw new HttpException(
+      refusal === 'too_many'
+        ? 'too many event followers (MAX_SSE_FOLLOWERS)'
+        : 'too many event followers for this call (MAX_SSE_FOLLOWERS_PER_CALL)',
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 
   private validSid(callSid: string): string {

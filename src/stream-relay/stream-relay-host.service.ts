@@ -11,6 +11,7 @@ import { SeenIds } from '../directory/seen-ids.js';
 import { sseFrame, type SseFrame, type SseSink } from '../http/sse-stream.js';
 import { RelayLink } from '../listen/relay-link.js';
 import {
+  eventWithinRelay,
   relayOpenSchema,
   relayUpSchema,
   sealedBytes,
@@ -73,12 +74,15 @@ export class RelayedStream implements SseSink {
     this.sendFrame(sseFrame(event, data));
   }
 
-  /** An event within MAX_RELAYED_EVENT_BYTES once sealed; one that cannot be ends the stream. */
+  /**
+   * An event within MAX_RELAYED_EVENT_BYTES once sealed: as the source makes it smaller, else
+   * cut as for a client (eventWithinRelay); one that cannot be ends the stream.
+   */
   sendFrame(frame: SseFrame): void {
     if (this.closed) return;
     let bytes = sealedBytes(frame);
     if (bytes > MAX_RELAYED_EVENT_BYTES) {
-      const smaller = this.shrink?.(frame);
+      const smaller = this.shrink?.(frame) ?? eventWithinRelay(frame);
       bytes = smaller ? sealedBytes(smaller) : Infinity;
       if (!smaller || bytes > MAX_RELAYED_EVENT_BYTES) {
         return this.close('an event of this call is too large to relay');

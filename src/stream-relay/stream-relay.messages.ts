@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { CALL_ID_PATTERN } from '../call/call-id.js';
-import type { SseFrame } from '../http/sse-stream.js';
+import { sseFrame, sseFrameParts, type SseFrame } from '../http/sse-stream.js';
 import { MAX_SSE_EVENT_BYTES } from '../http/sse.constants.js';
 import {
   relayOpenedSchema,
   relayPingSchema,
   relayRefusedSchema,
 } from '../listen/listen-relay.messages.js';
-import { STREAM_RELAY_BOUNDS } from './stream-relay.constants.js';
+import { MAX_RELAYED_EVENT_BYTES, STREAM_RELAY_BOUNDS } from './stream-relay.constants.js';
 
 /**
  * The stream relay on the cluster bus, checked where it is read (after the signed envelope): an
@@ -32,6 +32,23 @@ const eventFrame = z
 /** An event's bytes once on the bus: a string in the batch's JSON, which the envelope quotes again. */
 export function sealedBytes(frame: string): number {
   return Buffer.byteLength(JSON.stringify(JSON.stringify(frame)));
+}
+
+/** The smallest bound an event is cut to for the bus (sealed, it may grow to about 4x). */
+const MIN_RELAYED_EVENT_JSON_BYTES = 4 * 1024;
+
+/**
+ * Any event too big for the bus once sealed (MAX_RELAYED_EVENT_BYTES), cut as sseEventJson
+ * cuts one for a client (strings shortened and marked, or a stub marked `truncated`) to half
+ * the client's bound, then half again, until it fits; undefined if even the smallest does not.
+ */
+export function eventWithinRelay(frame: SseFrame): SseFrame | undefined {
+  const { event, data } = sseFrameParts(frame);
+  for (let bound = MAX_SSE_EVENT_BYTES / 2; bound >= MIN_RELAYED_EVENT_JSON_BYTES; bound /= 2) {
+    const smaller = sseFrame(event, data, bound);
+    if (sealedBytes(smaller) <= MAX_RELAYED_EVENT_BYTES) return smaller;
+  }
+  return undefined;
 }
 
 export const relayOpenSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ClusterChannels } from '../directory/cluster-channels.js';
 import { MAX_BUS_MESSAGE_BYTES } from '../directory/cluster.constants.js';
-import { sseFrame, type SseFrame } from '../http/sse-stream.js';
+import { sseFrame, sseFrameParts, type SseFrame } from '../http/sse-stream.js';
 import { RelayedStream } from './stream-relay-host.service.js';
 import { MAX_RELAYED_EVENT_BYTES, STREAM_RELAY_BOUNDS } from './stream-relay.constants.js';
 import { relayDownSchema, sealedBytes } from './stream-relay.messages.js';
@@ -66,13 +66,39 @@ describe('a stream relayed from its owner', () => {
     expect(shrinking.channels.published.flatMap((m) => m.frames ?? [])).toEqual([small]);
     expect(shrinking.closed()).toBe(0);
 
+    // No shrink of the source's own: the event is cut as for a client, and the stream goes on.
     const plain = await relayedStream();
     plain.stream.sendFrame(huge);
     await flushed();
-    expect(plain.closed()).toBe(1);
-    expect(plain.channels.published.at(-1)).toMatchObject({
-      type: 'close',
-      reason: 'an event of this call is too large to relay',
+    expect(plain.closed()).toBe(0);
+    const [cut] = plain.channels.published.flatMap((m) => m.frames ?? []);
+    expect(sealedBytes(cut)).toBeLessThanOrEqual(MAX_RELAYED_EVENT_BYTES);
+    expect(sseFrameParts(cut as SseFrame)).toMatchObject({
+      event: 'entry',
+      data: { output: expect.stringMatching(/^\\+…\[truncated\]$/) as unknown },
+    });
+  });
+
+  it("relays a tool's large JSON output, which a client here gets whole, cut to fit the bus", async () => {
+    // ~62 KB on the wire, within a client's bound; quoted twice on the bus, ~140 KB.
+    const output = JSON.stringify(Array.from({ length: 2150 }, (_, i) => ({ id: i, n: `i${i}` })));
+    const tool = sseFrame('call.tool', { event: 'call.tool', name: 'lookup', output, ok: true });
+    expect(tool).not.toContain('truncated');
+    expect(sealedBytes(tool)).toBeGreaterThan(MAX_RELAYED_EVENT_BYTES);
+    const { channels, stream, closed } = await relayedStream();
+    stream.sendFrame(tool);
+    stream.send('call.ended', { event: 'call.ended' });
+    await flushed();
+    expect(closed()).toBe(0);
+    const frames = channels.published.flatMap((m) => m.frames ?? []);
+    expect(frames.map((frame) => sseFrameParts(frame as SseFrame).event)).toEqual([
+      'call.tool',
+      'call.ended',
+    ]);
+    expect(sseFrameParts(frames[0] as SseFrame).data).toMatchObject({
+      name: 'lookup',
+      ok: true,
+      output: expect.stringContaining('…[truncated]') as unknown,
     });
   });
 
