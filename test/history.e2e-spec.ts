@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { mulawTone } from './support/audio.js';
 import { EventsReceiver } from './support/events-receiver.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
@@ -379,6 +380,44 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
       const record = await written(call.callSid);
       expect(record.callSid).toBe(call.callSid);
       expect(service!.logs).toMatch(/history: the database answers again/);
+    }, 120_000);
+
+    it('erases a call whose record waits for the database, leaving no open row to come back as lost', async () => {
+      await startService();
+      const { call, upstream } = await dial();
+      upstream.callerTurnEnded(upstream.speechStarted(), 'my account password is hunter2', 1200);
+      // Its open row is written within 1 s, and its turn within 5 s (OPEN_CALL_TURNS_FLUSH_MS).
+      await sleep(6500);
+      await postgres!.stop();
+      call.stop();
+      await call.waitForClose();
+      await waitUntil(
+        () => /history: the database refused a write/.test(service!.logs),
+        'the failed write to be logged',
+      );
+
+      const during = await api(`/api/history/${call.callSid}`, { method: 'DELETE' });
+      expect(during.status).toBe(503);
+      expect(await during.text()).toContain('waits for it, and is done when it answers');
+      await postgres!.start();
+      await waitUntil(
+        () => service!.logs.includes(`call ${call.callSid} erased from the history`),
+        'the queued erasure to run',
+        20_000,
+      );
+      expect((await api(`/api/history/${call.callSid}`)).status).toBe(404);
+      // Nothing a later sweep would record as a lost call (its turns included).
+      const db = new pg.Client({ connectionString: postgres!.url });
+      await db.connect();
+      try {
+        const rows = await db.query('SELECT call_sid FROM open_calls WHERE call_sid = $1', [
+          call.callSid,
+        ]);
+        expect(rows.rowCount).toBe(0);
+      } finally {
+        await db.end();
+      }
+      expect((await api(`/api/history/${call.callSid}`, { method: 'DELETE' })).status).toBe(404);
     }, 120_000);
 
     it('refuses to start when DATABASE_URL does not answer: one line, exit 1', async () => {

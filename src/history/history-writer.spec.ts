@@ -36,6 +36,13 @@ class FakeRepository {
     return Promise.resolve();
   }
 
+  erase(callSid: string, ended: boolean): Promise<boolean> {
+    if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
+    const found = this.saved.delete(callSid);
+    if (found || ended) this.openCalls.delete(callSid);
+    return Promise.resolve(found);
+  }
+
   setRecording(callSid: string, recording: RecordingSummary | null): Promise<boolean> {
     if (!this.up) return Promise.reject(new Error('connect ECONNREFUSED'));
     const record = this.saved.get(callSid);
@@ -209,23 +216,59 @@ describe('HistoryWriter', () => {
     writer.close();
   });
 
-  it('forgets what waits for an erased call', async () => {
+  it('erases a waiting record and its open row once the database answers; not a live call', async () => {
     const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
       retryFirstMs: 5,
       openBatchMs: 1,
     });
+    writer.open({ callSid: 'CA2' } as OpenCall);
+    writer.open({ callSid: 'CA3' } as OpenCall);
+    await flushed();
     repository.up = false;
     writer.save(record('CA1'));
     writer.save(record('CA2'));
-    writer.open({ callSid: 'CA3' } as OpenCall);
-    await flushed();
-    expect(writer.forget('CA2')).toBe(true);
+    writer.recording('CA2', recording);
+    const erased = writer.erase('CA2');
     // A live call's open row is not a record: nothing to erase yet, and it stays.
-    expect(writer.forget('CA3')).toBe(false);
-    repository.up = true;
+    const live = writer.erase('CA3');
     await flushed();
+    repository.up = true;
+    await expect(erased).resolves.toBe(true);
+    await expect(live).resolves.toBe(false);
     expect([...repository.saved.keys()]).toEqual(['CA1']);
+    // CA2's open row would have come back as a lost call's record.
     expect([...repository.openCalls]).toEqual(['CA3']);
     writer.close();
+  });
+
+  it('erases a record after its write in flight, whose INSERT would otherwise bring it back', async () => {
+    let finish = () => undefined as void;
+    const save = repository.save.bind(repository);
+    repository.save = (detail, closesOpenRow) =>
+      new Promise((resolve) => (finish = () => resolve(save(detail, closesOpenRow))));
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log);
+    writer.save(record('CA1'));
+    const erased = writer.erase('CA1');
+    finish();
+    await expect(erased).resolves.toBe(true);
+    expect(repository.saved.size).toBe(0);
+    writer.close();
+  });
+
+  it('says an erasure failed when the queue has no room or the database refuses it', async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      maxPending: 1,
+    });
+    repository.up = false;
+    writer.save(record('CA1'));
+    await expect(writer.erase('CA2')).rejects.toThrow('1 writes already wait for the database');
+    writer.close();
+
+    const refusing = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log);
+    repository.up = true;
+    repository.erase = () =>
+      Promise.reject(Object.assign(new Error('value too long'), { code: '22001' }));
+    await expect(refusing.erase('CA1')).rejects.toThrow('value too long');
+    refusing.close();
   });
 });

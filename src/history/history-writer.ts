@@ -23,7 +23,8 @@ export const MAX_OPEN_ROWS_PER_WRITE = 500;
 type Write =
   | { kind: 'open'; calls: OpenCall[] }
   | { kind: 'save'; record: HistoryCallDetail; closesOpenRow: boolean }
-  | { kind: 'recording'; callSid: string; recording: RecordingSummary | null };
+  | { kind: 'recording'; callSid: string; recording: RecordingSummary | null }
+  | { kind: 'erase'; callSid: string; ended: boolean; settle: (found: boolean | Error) => void };
 
 export interface HistoryWriterLog {
   log(message: string): void;
@@ -114,19 +115,30 @@ export class HistoryWriter {
   }
 
   /**
-   * An erasure: no record or recording of this call waiting here is written any more. Says if
-   * one was. A call's open row stays: the call is under way, and its record comes when it ends.
+   * An erasure: no record or recording of this call waiting here is written any more, and its
+   * rows go, after any write of the call in flight (writes run in order), once the database
+   * answers. Resolves with whether it had a record (written, in flight or waiting).
    */
-  forget(callSid: string): boolean {
+  erase(callSid: string): Promise<boolean> {
     const before = this.queue.length;
-    // Not the write in flight: the erasure's DELETE runs after it.
+    // Not the write in flight: the erasure runs after it.
     for (let i = this.queue.length - 1; i >= this.inFlight(); i--) {
       const write = this.queue[i];
-      if (write.kind !== 'open' && sidOf(write) === callSid) this.queue.splice(i, 1);
+      if (write.kind !== 'open' && write.kind !== 'erase' && sidOf(write) === callSid) {
+        this.queue.splice(i, 1);
+      }
     }
     this.pendingRecordings.delete(callSid);
-    this.metrics.pendingRecords(this.recordsWaiting());
-    return this.queue.length < before;
+    // A record waited: the call has ended, and its open row goes too (none is left of a call
+    // under way, whose record comes when it ends).
+    const ended = this.queue.length < before;
+    return new Promise((resolve, reject) => {
+      const settle = (found: boolean | Error) =>
+        found instanceof Error ? reject(found) : resolve(found || ended);
+      if (!this.enqueue({ kind: 'erase', callSid, ended, settle })) {
+        settle(new Error(`${this.queue.length} writes already wait for the database`));
+      }
+    });
   }
 
   /** Stops retrying; says how many records were still waiting (lost). */
@@ -140,7 +152,8 @@ export class HistoryWriter {
   /** Records and recordings waiting: an open row is not a record (the gauge counts records). */
   private recordsWaiting(): number {
     let count = 0;
-    for (const write of this.queue) if (write.kind !== 'open') count++;
+    for (const write of this.queue)
+      if (write.kind === 'save' || write.kind === 'recording') count++;
     return count;
   }
 
@@ -153,18 +166,20 @@ export class HistoryWriter {
     }
   }
 
-  private enqueue(write: Write): void {
+  /** False when the queue is full (the write is lost, counted and logged). */
+  private enqueue(write: Write): boolean {
     if (this.queue.length >= this.maxPending) {
       this.metrics.recordDropped();
       this.log.error(
         `history: ${this.queue.length} writes already wait for the database ` +
           `(MAX_PENDING_HISTORY_WRITES): ${describeWrite(write)} is lost`,
       );
-      return;
+      return false;
     }
     this.queue.push(write);
     this.metrics.pendingRecords(this.recordsWaiting());
     void this.drain();
+    return true;
   }
 
   private async drain(): Promise<void> {
@@ -180,6 +195,7 @@ export class HistoryWriter {
             return;
           }
           // Tried again it would fail again, and hold up every write behind it.
+          if (this.queue[0].kind === 'erase') this.queue[0].settle(error as Error);
           this.metrics.recordDropped();
           this.log.error(
             `history: the database refused ${describeWrite(this.queue[0])} for its data ` +
@@ -197,6 +213,9 @@ export class HistoryWriter {
 
   private async apply(write: Write): Promise<void> {
     if (write.kind === 'open') return this.repository.open(write.calls);
+    if (write.kind === 'erase') {
+      return write.settle(await this.repository.erase(write.callSid, write.ended));
+    }
     if (write.kind === 'save') {
       const { callSid } = write.record;
       if (this.pendingRecordings.has(callSid)) {
@@ -267,7 +286,8 @@ function describeWrite(write: Write): string {
     const sids = write.calls.map((call) => call.callSid);
     return `the open rows of calls ${sids.slice(0, 3).join(', ')}${sids.length > 3 ? ` and ${sids.length - 3} more` : ''} (a crash would leave them no record)`;
   }
-  return `the ${write.kind === 'save' ? 'record' : 'recording'} of call ${sidOf(write)}`;
+  const what = { save: 'record', recording: 'recording', erase: 'erasure' }[write.kind];
+  return `the ${what} of call ${sidOf(write)}`;
 }
 
 function sidOf(write: Exclude<Write, { kind: 'open' }>): string {

@@ -21,3 +21,8 @@ export const RETENTION_INTERVAL_MS = 24 * 60 * 60 * 1000;
 export const RETENTION_FIRST_RUN_MS = 60 * 1000;
 /** At shutdown, how long waiting writes may take before they are given up (and logged). */
 export const HISTORY_SHUTDOWN_FLUSH_MS = 5_000;
+/**
+ * How long an erasure request waits for the database before it answers 503 (the erasure stays
+ * queued, and is done when the database answers).
+ */
+export const ERASE_ANSWER_MS = 5_000;

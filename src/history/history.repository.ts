@@ -86,13 +86,22 @@ export class HistoryRepository {
       : undefined;
   }
 
-  /** Erases a call's record; false when there was none. */
-  async delete(callSid: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('calls')
-      .where('call_sid', '=', callSid)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  /**
+   * Erases a call's record, and its open row when it had one or `ended` (its record was waiting
+   * and is dropped): left behind, the row would come back as a lost call's record, turns and all.
+   * False when there was no record.
+   */
+  async erase(callSid: string, ended: boolean): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('calls')
+        .where('call_sid', '=', callSid)
+        .executeTakeFirst();
+      const found = Number(result.numDeletedRows) > 0;
+      if (found || ended)
+        await trx.deleteFrom('open_calls').where('call_sid', '=', callSid).execute();
+      return found;
+    });
   }
 
   /** Retention: erases the records of calls that ended before `cutoff`; says how many. */

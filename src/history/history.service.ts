@@ -1,4 +1,5 @@
 import {
+  HttpException,
   Inject,
   Injectable,
   InternalServerErrorException,
@@ -27,6 +28,7 @@ import { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import type { OpenHistoryDatabase } from './database/history-database.js';
 import type { HistoryTables } from './database/history.tables.js';
 import {
+  ERASE_ANSWER_MS,
   HISTORY_DATABASE,
   HISTORY_SHUTDOWN_FLUSH_MS,
   HistoryEvent,
@@ -140,13 +142,45 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * An erasure request: the record goes, then every listener of `history.erased` (the
-   * recordings) deletes what it keeps of the call. 404 if there was nothing to erase.
+   * An erasure request: the record goes (with its open row), after any write of the call still
+   * on its way, then every listener of `history.erased` (the recordings, the console) deletes
+   * what it keeps of the call. 404 if there was nothing to erase. A database that does not
+   * answer within ERASE_ANSWER_MS gets a 503; the erasure stays queued and is done when it does.
    */
   async erase(callSid: string): Promise<void> {
-    const waiting = this.available().writer.forget(callSid);
-    const deleted = await this.read((repository) => repository.delete(callSid));
-    if (!deleted && !waiting) throw new NotFoundException(`no call ${callSid} in the history`);
+    const erasing = this.available()
+      .writer.erase(callSid)
+      .then(async (found) => {
+        if (found) await this.eraseKept(callSid);
+        return found;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>(
+      (resolve) => (timer = setTimeout(resolve, ERASE_ANSWER_MS, 'late')),
+    );
+    try {
+      const found = await Promise.race([erasing, late]);
+      if (found === 'late') {
+        // Whatever it meets later is logged by eraseKept or here; nobody waits for it.
+        erasing.catch((error: Error) =>
+          this.log.error(`erasure of call ${callSid}: ${error.message}`),
+        );
+        throw new ServiceUnavailableException(
+          `the history database is not answering: the erasure of ${callSid} waits for it, and is done when it answers`,
+        );
+      }
+      if (!found) throw new NotFoundException(`no call ${callSid} in the history`);
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      this.log.warn(`erasure of call ${callSid} failed: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('the history database is not answering; try again');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Every listener of `history.erased` deletes what it keeps of an erased call. */
+  private async eraseKept(callSid: string): Promise<void> {
     try {
       await this.events.emitAsync(HistoryEvent.Erased, { callSid });
     } catch (error) {
