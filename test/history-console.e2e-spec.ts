@@ -175,6 +175,12 @@ describe('the console History view', () => {
     await page.getByRole('heading', { name: 'Call history' }).waitFor();
     expect((await api(`/api/history/${plumber}`)).status).toBe(404);
     expect((await api(`/api/history/${other}`)).status).toBe(200);
+    // Nor does the console show it from memory: its recent calls, its call view.
+    const recent = await (await api('/console/api/recent')).text();
+    expect(recent).toContain(other);
+    expect(recent).not.toContain(plumber);
+    expect((await api(`/console/api/calls/${plumber}`)).status).toBe(404);
+    expect((await api(`/console/api/calls/${other}`)).status).toBe(200);
     expect(errors.filter((e) => !/recording|404|Failed to load resource/.test(e))).toEqual([]);
   }, 120_000);
 

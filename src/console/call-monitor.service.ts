@@ -25,6 +25,7 @@ export class CallMonitor implements OnModuleDestroy {
     this.list = new ConsoleCallList(registry, directory, this.timelines.recent);
     this.followers = new ConsoleFollowers(registry, () => this.list.liveCalls());
     bus.follow('CallMonitor', (event) => this.onCallEvent(event));
+    directory.onCallErased((callSid) => this.timelines.forget(callSid));
   }
 
   onModuleDestroy(): void {

@@ -163,6 +163,12 @@ export class CallTimelines {
     }
   }
 
+  /** An erased call (history erasure) is no longer among the recently finished. */
+  forget(callSid: string): void {
+    const at = this.recent.findIndex((call) => call.call.callSid === callSid);
+    if (at >= 0) this.recent.splice(at, 1);
+  }
+
   private finish(record: CallEndedEvent, view: CallView): void {
     this.views.delete(record.callSid);
     this.recent.unshift({

@@ -62,6 +62,8 @@ class FakeDirectory {
     return { mode: 'redis', instance: HERE, store: 'up' };
   }
 
+  onCallErased(): void {}
+
   /** No bus here: a call of another instance has no view to relay. */
   channels() {
     return undefined;

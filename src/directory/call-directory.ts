@@ -1,5 +1,6 @@
 import type { ClusterChannels } from './cluster-channels.js';
 import type { SessionStore } from './session-store.js';
+import { CallErasures } from './call-erasures.js';
 
 /**
  * The one interface for state that several bridge instances share. Code above it (the gateway,
@@ -213,6 +214,25 @@ export abstract class CallDirectory {
 
   /** The last finished calls, newest first, at most `limit`. */
   abstract recentRecords(limit?: number): Promise<CallRecordEntry[]>;
+
+  /** An erased call's record leaves the recent list. */
+  protected abstract forgetRecord(callSid: string): Promise<void>;
+
+  private readonly erasures = new CallErasures(() => this.channels());
+
+  /**
+   * A call erased from the history: its record leaves the recent list, and every instance of
+   * the cluster (this one too) forgets what it keeps of it (onCallErased).
+   */
+  async eraseCall(callSid: string): Promise<void> {
+    await this.forgetRecord(callSid);
+    await this.erasures.erased(callSid);
+  }
+
+  /** `listener` runs for every call erased anywhere in the cluster. */
+  onCallErased(listener: (callSid: string) => void): void {
+    this.erasures.onErased(listener);
+  }
 
   // ---- control and events ----
 

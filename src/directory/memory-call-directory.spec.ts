@@ -93,6 +93,20 @@ describe('MemoryCallDirectory', () => {
     expect((await directory.recentRecords(1))[0].callSid).not.toBe('late');
   });
 
+  it("erases a call's record and tells its listeners, at once", async () => {
+    const emitter = events();
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: emitter });
+    const told: string[] = [];
+    directory.onCallErased((callSid) => told.push(callSid));
+    for (const callSid of ['CA1', 'CA2', 'CA1']) {
+      emitter.emit('call.ended', { event: 'call.ended', callSid });
+    }
+    await directory.eraseCall('CA1');
+    expect((await directory.recentRecords()).map((r) => r.callSid)).toEqual(['CA2']);
+    expect(told).toEqual(['CA1']);
+    directory.dispose();
+  });
+
   it('runs control on its own calls only', async () => {
     const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
     await directory.admit(call('CA1'));

@@ -155,6 +155,13 @@ export class MemoryCallDirectory extends CallDirectory {
     return Promise.resolve(this.records.slice(0, Math.max(0, limit)));
   }
 
+  forgetRecord(callSid: string): Promise<void> {
+    for (let i = this.records.length - 1; i >= 0; i--) {
+      if (this.records[i].callSid === callSid) this.records.splice(i, 1);
+    }
+    return Promise.resolve();
+  }
+
   onControl(handler: LocalControlHandler): void {
     this.handler = handler;
   }

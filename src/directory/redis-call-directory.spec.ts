@@ -258,6 +258,35 @@ describe('RedisCallDirectory', () => {
     expect(await a.directory.recentRecords(1)).toHaveLength(1);
   });
 
+  it("erases a call's record from the list, and tells every instance to forget it", async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const sid = (n: number) => `CA${String(n).padStart(32, '0')}`;
+    const told: string[] = [];
+    a.directory.onCallErased((callSid) => told.push(`A ${callSid}`));
+    b.directory.onCallErased((callSid) => told.push(`B ${callSid}`));
+    a.events.emit('call.ended', { event: 'call.ended', callSid: sid(1), outcome: 'completed' });
+    await eventually(
+      () => b.directory.recentRecords(),
+      (list) => list.length === 1,
+    );
+    b.events.emit('call.ended', { event: 'call.ended', callSid: sid(2), outcome: 'completed' });
+    await eventually(
+      () => a.directory.recentRecords(),
+      (list) => list.length === 2,
+    );
+    // Both subscribed by now (a subscription is confirmed within a round trip).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    await b.directory.eraseCall(sid(1));
+    expect((await a.directory.recentRecords()).map((r) => r.callSid)).toEqual([sid(2)]);
+    await eventually(
+      () => Promise.resolve(told),
+      (list) => list.length === 2,
+    );
+    expect(told).toEqual([`B ${sid(1)}`, `A ${sid(1)}`]);
+  });
+
   it('routes control to the owner, which acts once and answers', async () => {
     const a = await instance('A');
     const b = await instance('B');

@@ -57,17 +57,13 @@ export interface RedisDirectoryOptions {
 }
 
 /**
- * Shared state in Redis (`REDIS_URL`), through `ioredis`, each concern in a part of its own:
- * the connections and health (RedisStore), admission and the live-call directory (RedisLeases),
- * SIP calls' lines (RedisSipLines), replay memory, plans and records (RedisRecords), control
- * request/reply (RedisControl), the event bus (RedisEvents), console sessions (RedisSessionStore),
- * one CLUSTER_SECRET for all (RedisSecretCheck) and whether the subscriber still hears
- * (SubscriberWatch). Every message and record another instance reads is signed under
- * CLUSTER_SECRET and validated where it is read (SignedBus).
+ * Shared state in Redis (`REDIS_URL`, `ioredis`), a part per concern: RedisStore (connections,
+ * health), RedisLeases (admission, live calls), RedisSipLines, RedisRecords (replay memory,
+ * plans, records), RedisControl, RedisEvents, RedisSessionStore, RedisSecretCheck and
+ * SubscriberWatch. What another instance reads is signed and validated (SignedBus).
  *
- * Redis trouble never drops a call: every command has a short timeout and a fallback, a local
- * MemoryCallDirectory keeps this instance's calls, memory and plans, and when Redis comes back the
- * heartbeat writes the live calls again.
+ * Redis trouble never drops a call: every command has a timeout and a fallback (a local
+ * MemoryCallDirectory), and when Redis comes back the heartbeat writes the live calls again.
  */
 export class RedisCallDirectory extends CallDirectory {
   readonly instanceId: string;
@@ -229,6 +225,10 @@ export class RedisCallDirectory extends CallDirectory {
 
   recentRecords(limit?: number): Promise<CallRecordEntry[]> {
     return this.records.recentRecords(limit);
+  }
+
+  protected forgetRecord(callSid: string): Promise<void> {
+    return this.records.forgetRecord(callSid);
   }
 
   onControl(handler: LocalControlHandler): void {

@@ -29,4 +29,6 @@ export const redisKeys = {
   consoleSessionPrefix: `${KEY_PREFIX}console-session:`,
   consoleSessions: `${KEY_PREFIX}console-sessions`,
   consoleSessionsEnded: `${KEY_PREFIX}console-sessions:ended`,
+  /** Calls erased from the history: every instance forgets what it keeps of them. */
+  callsErased: `${KEY_PREFIX}calls-erased`,
 };

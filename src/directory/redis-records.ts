@@ -136,6 +136,19 @@ export class RedisRecords {
       .filter((record) => record !== undefined);
   }
 
+  /** Takes an erased call's records out of the list (and this instance's own copy). */
+  async forgetRecord(callSid: string): Promise<void> {
+    await this.local.forgetRecord(callSid);
+    const rows = await this.store.attempt('recent', () =>
+      this.store.client.lrange(keys.recent, 0, -1),
+    );
+    for (const row of rows ?? []) {
+      const record = this.bus.open(keys.recent, row, callRecordSchema, RECORD_MAX_AGE_MS);
+      if (record?.callSid !== callSid) continue;
+      await this.store.attempt('recent', () => this.store.client.lrem(keys.recent, 0, row));
+    }
+  }
+
   pushRecord(event: SharedCallEvent): void {
     const record: CallRecordEntry = { ...event, instance: this.instanceId };
     const sealed = this.bus.seal(keys.recent, record);

@@ -17,6 +17,7 @@ import {
   type ClusterConfig,
   type HistoryConfig,
 } from '../config/config.namespaces.js';
+import { CallDirectory } from '../directory/call-directory.js';
 import { CallEventBus } from '../events/call-event-bus.js';
 import {
   CallEvent,
@@ -74,6 +75,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     @Inject(clusterConfig.KEY) cluster: ClusterConfig,
     private readonly events: CallEventBus,
     metrics: HistoryMetrics,
+    private readonly directory: CallDirectory,
   ) {
     const db = (this.db = database?.db ?? null);
     this.opened = database?.kind !== 'embedded';
@@ -179,14 +181,19 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Every listener of `history.erased` deletes what it keeps of an erased call. */
+  /**
+   * What else is kept of an erased call goes: its recent record and every instance's memory of
+   * it (the console, the events backlog), and what each listener of `history.erased` keeps (the
+   * recordings).
+   */
   private async eraseKept(callSid: string): Promise<void> {
     try {
+      await this.directory.eraseCall(callSid);
       await this.events.emitAsync(HistoryEvent.Erased, { callSid });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.log.error(
-        `erasure of call ${callSid}: its record is gone, but a listener of history.erased failed (${message}): its recording may be left`,
+        `erasure of call ${callSid}: its record is gone, but erasing what else was kept failed (${message}): its recording may be left`,
       );
       throw new InternalServerErrorException(
         `the record of ${callSid} was erased, but erasing its recording failed: ${message}`,

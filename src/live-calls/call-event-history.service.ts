@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CallDirectory } from '../directory/call-directory.js';
 import { CallEventBus } from '../events/call-event-bus.js';
 import { CallEvent, type AnyCallEvent } from '../events/call-events.js';
 
@@ -28,8 +29,9 @@ export class CallEventHistory {
   private readonly calls = new Map<string, History>();
   private prunedAt = 0;
 
-  constructor(bus: CallEventBus) {
+  constructor(bus: CallEventBus, directory: CallDirectory) {
     bus.follow('CallEventHistory', (event) => this.record(event));
+    directory.onCallErased((callSid) => this.calls.delete(callSid));
   }
 
   record(event: AnyCallEvent): void {
