@@ -34,6 +34,8 @@ import { dataBytesOf } from './wav.js';
 export class RecordingService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('Recording');
   private readonly active = new Map<string, CallRecording>();
+  /** Recordings on their way to the store (an upload to S3): an erasure meanwhile waits. */
+  private readonly storing = new Map<string, { erased: boolean }>();
   /** Recordings being completed and stored: shutdown waits for them. */
   private readonly finishing = new Set<Promise<void>>();
   private unsubscribe?: () => void;
@@ -101,8 +103,30 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
     if (typeof callSid !== 'string' || !callSidOfFile(recordingFileName(callSid))) return;
     const running = this.active.get(callSid);
     if (running) running.erased = true;
+    // Being stored: the object does not exist yet, so deleting it now would delete nothing.
+    const storing = this.storing.get(callSid);
+    if (storing) storing.erased = true;
     await rm(join(this.cfg.recordingsDir, recordingFileName(callSid)), { force: true });
     await this.store.erase(callSid);
+  }
+
+  /**
+   * Keeps a completed file in its store: why that failed, if it did, and whether the call was
+   * erased meanwhile (what was stored is then erased again, and nothing announces it).
+   */
+  private async keep(callSid: string, path: string): Promise<{ failed?: string; erased: boolean }> {
+    const storing = { erased: false };
+    this.storing.set(callSid, storing);
+    try {
+      const failed = await this.store.keep(callSid, path);
+      if (storing.erased) {
+        await rm(path, { force: true });
+        await this.store.erase(callSid);
+      }
+      return { failed, erased: storing.erased };
+    } finally {
+      this.storing.delete(callSid);
+    }
   }
 
   private record(call: TappedCall): CallAudioListener | undefined {
@@ -131,7 +155,8 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
       this.log.warn(`${callSid}: ${recording.droppedSamples} samples outside the reorder window`);
     }
     if (!summary.failed) {
-      const failed = await this.store.keep(callSid, recording.path);
+      const { failed, erased } = await this.keep(callSid, recording.path);
+      if (erased) return;
       if (failed) summary = { ...summary, failed };
     }
     if (summary.failed) this.log.error(`${callSid}: recording failed: ${summary.failed}`);
@@ -148,8 +173,8 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
           if (!callSid || this.active.has(callSid)) continue;
           const path = join(this.cfg.recordingsDir, name);
           const { size } = await stat(path);
-          const failed = await this.store.keep(callSid, path);
-          this.saved(callSid, summaryOf(dataBytesOf(size), failed));
+          const { failed, erased } = await this.keep(callSid, path);
+          if (!erased) this.saved(callSid, summaryOf(dataBytesOf(size), failed));
         }
       })(),
     );

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallAudioTaps } from '../call-audio/call-audio-taps.service.js';
+import type { CallAudioListener, TappedCall } from '../call-audio/call-audio.js';
+import type { LimitsConfig, RecordingConfig } from '../config/config.namespaces.js';
+import { CallEventBus } from '../events/call-event-bus.js';
+import type { RecordingRetention } from './recording-retention.js';
+import { RecordingStore, type StoredRecording } from './recording-store.js';
+import { RecordingService } from './recording.service.js';
+import { RECORDING_SAVED } from './recording.events.js';
+
+const CALL_SID = `CA${'0123456789abcdef'.repeat(2)}`;
+
+/** A bucket whose uploads finish when the test says, and where deleting a missing key is a no-op (as S3's DeleteObject). */
+class SlowBucket extends RecordingStore {
+  readonly kind = 's3' as const;
+  readonly objects = new Set<string>();
+  finishUpload?: () => void;
+
+  keep(callSid: string): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.finishUpload = () => {
+        this.objects.add(callSid);
+        resolve(undefined);
+      };
+    });
+  }
+
+  find(): Promise<StoredRecording | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  erase(callSid: string): Promise<void> {
+    this.objects.delete(callSid);
+    return Promise.resolve();
+  }
+
+  expire(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+}
+
+const eventually = async (condition: () => boolean) => {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(condition()).toBe(true);
+};
+
+describe('RecordingService', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('erases a recording erased while it was being uploaded, once the upload is done', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bridge-recording-'));
+    let subscriber: ((call: TappedCall) => CallAudioListener | undefined) | undefined;
+    const taps = {
+      subscribe: (s: typeof subscriber) => {
+        subscriber = s;
+        return () => undefined;
+      },
+    } as unknown as CallAudioTaps;
+    const bucket = new SlowBucket();
+    const events = new CallEventBus();
+    const saved: unknown[] = [];
+    events.on(RECORDING_SAVED, (event) => saved.push(event));
+    const service = new RecordingService(
+      { recording: true, recordingsDir: dir } as RecordingConfig,
+      { maxCallDurationS: 60 } as LimitsConfig,
+      taps,
+      events,
+      bucket,
+      { start: () => undefined } as unknown as RecordingRetention,
+    );
+    await service.onModuleInit();
+    const recording = subscriber!({ callSid: CALL_SID, streamSid: 'MZ1', startedAt: new Date() })!;
+    recording.callerAudio!(Buffer.alloc(160, 0xff), 0);
+    recording.ended!();
+    await eventually(() => bucket.finishUpload !== undefined);
+
+    await service.erase(CALL_SID);
+    bucket.finishUpload!();
+    await service.onApplicationShutdown();
+
+    expect(bucket.objects.has(CALL_SID)).toBe(false);
+    expect(saved).toEqual([]);
+  });
+});
