@@ -405,6 +405,54 @@ describe('listen-in on a cluster', () => {
     controller.abort();
   });
 
+  it('tells the asking side when the owner shuts down under a relayed view', async () => {
+    const c = await startBridge({
+      API_TOKEN,
+      INSTANCE_ID: 'listen-c',
+      REDIS_URL: redis.url,
+      CLUSTER_SECRET,
+      OPENAI_REALTIME_URL: openai.url,
+      SHUTDOWN_DRAIN_S: '0',
+    });
+    const index = openai.connections.length;
+    const onC = await FakeTwilioCall.dial(c.baseUrl);
+    await (await openai.connection(index)).waitFor('session.update');
+    const id = randomUUID();
+    const down = await subscribed(redis.url, `bridge:stream-relay-session:${id}:down`);
+    const admin = new Redis(redis.url);
+    try {
+      const open = {
+        type: 'open',
+        session: id,
+        kind: 'console-view',
+        callSid: onC.callSid,
+        from: 'x',
+      };
+      // The asking side's channel, as an asker subscribes to it before it asks.
+      await admin.subscribe(`bridge:stream-relay-session:${id}:up`);
+      const publisher = new Redis(redis.url);
+      await publisher.publish(
+        'bridge:stream-relay:listen-c',
+        sealed('bridge:stream-relay:listen-c', open),
+      );
+      publisher.disconnect();
+      await waitUntil(() => down.bodies.length >= 2, 'opened, then the snapshot');
+      await c.close();
+      await waitUntil(
+        () => down.bodies.some((body) => body.type === 'close'),
+        "the owner's close",
+        3000,
+      );
+      // Its call ended with it (SHUTDOWN_DRAIN_S=0): the view's end, then the stream's.
+      expect(down.bodies.map((body) => (body as { type: string }).type)).toContain('frames');
+      expect(down.bodies.at(-1)).toMatchObject({ type: 'close' });
+    } finally {
+      admin.disconnect();
+      down.client.disconnect();
+      onC.hangUp();
+    }
+  });
+
   it('opens no call view for a forged or replayed open request', async () => {
     const id = randomUUID();
     const down = await subscribed(redis.url, `bridge:stream-relay-session:${id}:down`);
@@ -615,6 +663,45 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
       expect((await opening).status).toBe(401);
     } finally {
       page.abort();
+      ghost.disconnect();
+      admin.disconnect();
+    }
+  });
+
+  it('tells the owner when the asking instance shuts down under a relayed stream', async () => {
+    const asker = await startBridge({
+      API_TOKEN,
+      INSTANCE_ID: 'listen-c',
+      REDIS_URL: redis.url,
+      CLUSTER_SECRET,
+    });
+    const ghost = new Redis(redis.url);
+    const admin = new Redis(redis.url);
+    const up: Array<{ type: string }> = [];
+    const client = new AbortController();
+    try {
+      ghost.on('message', (channel: string, raw: string) => {
+        const body = JSON.parse((JSON.parse(raw) as { body: string }).body) as {
+          type: string;
+          session: string;
+        };
+        if (channel.endsWith(':up')) return void up.push(body);
+        const down = `bridge:stream-relay-session:${body.session}:down`;
+        void ghost
+          .subscribe(`bridge:stream-relay-session:${body.session}:up`)
+          .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
+          .catch(() => undefined);
+      });
+      await ghost.subscribe('bridge:stream-relay:ghost');
+      const events = await fetch(`${asker.baseUrl}/api/calls/${ghostSid}/events`, {
+        headers: AUTH,
+        signal: client.signal,
+      });
+      expect(events.status).toBe(200);
+      await asker.close();
+      await waitUntil(() => up.some((message) => message.type === 'close'), "the asker's close");
+    } finally {
+      client.abort();
       ghost.disconnect();
       admin.disconnect();
     }

@@ -18,17 +18,33 @@ export interface ClusterChannels {
   open<T>(channel: string, raw: Buffer, schema: z.ZodType<T>): T | undefined;
   /** Drops a signed message found out of place (a replay, a gap), counted and logged. */
   replayed(channel: string): void;
+  /**
+   * Runs `handler` as the bus is about to close (shutdown, after the drain), so that a relay's
+   * last message (its `close`) still goes out.
+   */
+  onClosing(handler: () => void): void;
 }
 
 /** ClusterChannels on the directory's Redis connections. */
 export class RedisChannels implements ClusterChannels {
   private readonly handlers = new Map<string, (raw: Buffer) => void>();
+  private readonly closingHandlers: Array<() => void> = [];
 
   constructor(
     private readonly store: RedisStore,
     private readonly bus: SignedBus,
     readonly instanceId: string,
-  ) {}
+  ) {
+    store.beforeClose(async () => {
+      for (const handler of this.closingHandlers) handler();
+      // Relays publish what they queued on the next turn (RelayLink): before the connections quit.
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+  }
+
+  onClosing(handler: () => void): void {
+    this.closingHandlers.push(handler);
+  }
 
   async subscribe(channel: string, onMessage: (raw: Buffer) => void): Promise<() => void> {
     this.handlers.set(channel, onMessage);

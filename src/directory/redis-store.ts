@@ -90,6 +90,7 @@ export class RedisStore {
   private up = false;
   private downSince?: Date;
   private closing = false;
+  private readonly closeHooks: Array<() => Promise<void>> = [];
   private timeoutsInRow = 0;
   private hungProbe?: NodeJS.Timeout;
 
@@ -178,7 +179,13 @@ export class RedisStore {
     );
   }
 
+  /** Runs `hook` when close() is called, before the connections quit. */
+  beforeClose(hook: () => Promise<void>): void {
+    this.closeHooks.push(hook);
+  }
+
   async close(): Promise<void> {
+    for (const hook of this.closeHooks.splice(0)) await hook();
     this.closing = true;
     clearInterval(this.hungProbe);
     await Promise.allSettled([this.client.quit(), this.sub.quit()]);

@@ -17,7 +17,10 @@ export type RelayOpening =
 export class ListenRelayClient implements OnApplicationShutdown {
   private readonly sessions = new Set<RelaySession>();
 
-  constructor(private readonly directory: CallDirectory) {}
+  constructor(private readonly directory: CallDirectory) {
+    // The owners are told while the bus can still carry it, whichever shutdown hook runs first.
+    directory.channels()?.onClosing(() => this.onApplicationShutdown());
+  }
 
   async open(target: RemoteListenTarget): Promise<RelayOpening> {
     const channels = this.directory.channels();

@@ -32,7 +32,10 @@ export class ListenRelayHost implements OnApplicationBootstrap, OnApplicationShu
     private readonly directory: CallDirectory,
     private readonly access: ListenAccess,
     private readonly hub: ListenHub,
-  ) {}
+  ) {
+    // The askers are told while the bus can still carry it, whichever shutdown hook runs first.
+    directory.channels()?.onClosing(() => this.onApplicationShutdown());
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const channels = this.directory.channels();

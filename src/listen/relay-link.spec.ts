@@ -33,6 +33,7 @@ class MemoryChannels implements ClusterChannels {
   replayed(): void {
     this.replays++;
   }
+  onClosing(): void {}
   deliver(channel: string, body: unknown): void {
     this.handlers.get(channel)?.(Buffer.from(JSON.stringify(body)));
   }

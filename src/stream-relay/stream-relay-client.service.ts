@@ -188,7 +188,10 @@ export class StreamRelay {
 export class StreamRelayClient implements OnApplicationShutdown {
   private readonly relays = new Set<StreamRelay>();
 
-  constructor(private readonly directory: CallDirectory) {}
+  constructor(private readonly directory: CallDirectory) {
+    // The owners are told while the bus can still carry it, whichever shutdown hook runs first.
+    directory.channels()?.onClosing(() => this.onApplicationShutdown());
+  }
 
   /** The instance carrying live call `callSid`, when that is another one of the cluster. */
   async ownerElsewhere(callSid: string): Promise<string | undefined> {

@@ -130,7 +130,10 @@ export class StreamRelayHost implements OnApplicationBootstrap, OnApplicationShu
   private readonly seen = new SeenIds(STREAM_RELAY_MAX_SEEN_OPENS);
   private unsubscribe?: () => void;
 
-  constructor(private readonly directory: CallDirectory) {}
+  constructor(private readonly directory: CallDirectory) {
+    // The askers are told while the bus can still carry it, whichever shutdown hook runs first.
+    directory.channels()?.onClosing(() => this.onApplicationShutdown());
+  }
 
   /** The owner's side of one kind of stream (registered once, at start-up). */
   register(kind: StreamKind, source: StreamSource): void {

@@ -24,6 +24,7 @@ class MemoryChannels implements ClusterChannels {
     return parsed.success ? parsed.data : undefined;
   }
   replayed(): void {}
+  onClosing(): void {}
 }
 
 const flushed = () => new Promise((resolve) => setTimeout(resolve, 10));
