@@ -43,6 +43,32 @@ async function eventually(condition: () => Promise<boolean>, what: string, timeo
 }
 
 /**
+ * `ghost`, subscribed to an owner's stream-relay channel, answers each open request `opened`
+ * after `delayMs` (through `admin`), then stays silent; what it hears on the sessions' `:up`
+ * channels goes to `up`.
+ */
+function answerStreamOpens(ghost: Redis, admin: Redis, delayMs: number, up: unknown[] = []) {
+  ghost.on('message', (channel: string, raw: string) => {
+    const body = JSON.parse((JSON.parse(raw) as { body: string }).body) as { session: string };
+    if (channel.endsWith(':up')) return void up.push(body);
+    const down = `bridge:stream-relay-session:${body.session}:down`;
+    void ghost
+      .subscribe(`bridge:stream-relay-session:${body.session}:up`)
+      .then(() => sleep(delayMs))
+      .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
+      // The test may be over (its clients disconnected) by then.
+      .catch(() => undefined);
+  });
+}
+
+/** A console-view open request for `callSid`, as an asking instance sends it to `owner`. */
+function viewOpen(owner: string, callSid: string) {
+  const id = randomUUID();
+  const open = { type: 'open', session: id, kind: 'console-view', callSid, from: 'x' };
+  return { id, open, openChannel: `bridge:stream-relay:${owner}` };
+}
+
+/**
  * A bus message as docs/security.md specifies the envelope, built here by hand with node:crypto
  * (not with the bridge's code).
  */
@@ -417,24 +443,14 @@ describe('listen-in on a cluster', () => {
     const index = openai.connections.length;
     const onC = await FakeTwilioCall.dial(c.baseUrl);
     await (await openai.connection(index)).waitFor('session.update');
-    const id = randomUUID();
+    const { id, open, openChannel } = viewOpen('listen-c', onC.callSid);
     const down = await subscribed(redis.url, `bridge:stream-relay-session:${id}:down`);
     const admin = new Redis(redis.url);
     try {
-      const open = {
-        type: 'open',
-        session: id,
-        kind: 'console-view',
-        callSid: onC.callSid,
-        from: 'x',
-      };
       // The asking side's channel, as an asker subscribes to it before it asks.
       await admin.subscribe(`bridge:stream-relay-session:${id}:up`);
       const publisher = new Redis(redis.url);
-      await publisher.publish(
-        'bridge:stream-relay:listen-c',
-        sealed('bridge:stream-relay:listen-c', open),
-      );
+      await publisher.publish(openChannel, sealed(openChannel, open));
       publisher.disconnect();
       await waitUntil(() => down.bodies.length >= 2, 'opened, then the snapshot');
       await c.close();
@@ -454,18 +470,10 @@ describe('listen-in on a cluster', () => {
   });
 
   it('opens no call view for a forged or replayed open request', async () => {
-    const id = randomUUID();
+    const { id, open, openChannel } = viewOpen('listen-a', call.callSid);
     const down = await subscribed(redis.url, `bridge:stream-relay-session:${id}:down`);
     const admin = new Redis(redis.url);
     try {
-      const open = {
-        type: 'open',
-        session: id,
-        kind: 'console-view',
-        callSid: call.callSid,
-        from: 'x',
-      };
-      const openChannel = 'bridge:stream-relay:listen-a';
       await admin.publish(
         openChannel,
         sealed(openChannel, open, 'not-the-cluster-secret-0123456789'),
@@ -610,16 +618,7 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
       await sleep(200);
 
       // Answering after 300 ms: every open is relayed, but B holds no more than its bound.
-      ghost.on('message', (channel: string, raw: string) => {
-        const open = JSON.parse((JSON.parse(raw) as { body: string }).body) as { session: string };
-        const down = `bridge:stream-relay-session:${open.session}:down`;
-        void ghost
-          .subscribe(`bridge:stream-relay-session:${open.session}:up`)
-          .then(() => sleep(300))
-          .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
-          // The test may be over (its clients disconnected) by then.
-          .catch(() => undefined);
-      });
+      answerStreamOpens(ghost, admin, 300);
       const answered = await eventStreamsAtOnce(5);
       answered.close();
       expect(answered.statuses).toEqual([200, 200, 429, 429, 429]);
@@ -634,15 +633,7 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
     const admin = new Redis(redis.url);
     const page = new AbortController();
     try {
-      ghost.on('message', (channel: string, raw: string) => {
-        const open = JSON.parse((JSON.parse(raw) as { body: string }).body) as { session: string };
-        const down = `bridge:stream-relay-session:${open.session}:down`;
-        void ghost
-          .subscribe(`bridge:stream-relay-session:${open.session}:up`)
-          .then(() => sleep(800))
-          .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
-          .catch(() => undefined);
-      });
+      answerStreamOpens(ghost, admin, 800);
       await ghost.subscribe('bridge:stream-relay:ghost');
       const login = await fetch(`${b.baseUrl}/console/login`, {
         method: 'POST',
@@ -680,18 +671,7 @@ describe('listen-in on a cluster, when the owner does not answer', () => {
     const up: Array<{ type: string }> = [];
     const client = new AbortController();
     try {
-      ghost.on('message', (channel: string, raw: string) => {
-        const body = JSON.parse((JSON.parse(raw) as { body: string }).body) as {
-          type: string;
-          session: string;
-        };
-        if (channel.endsWith(':up')) return void up.push(body);
-        const down = `bridge:stream-relay-session:${body.session}:down`;
-        void ghost
-          .subscribe(`bridge:stream-relay-session:${body.session}:up`)
-          .then(() => admin.publish(down, sealed(down, { type: 'opened', seq: 0 })))
-          .catch(() => undefined);
-      });
+      answerStreamOpens(ghost, admin, 0, up);
       await ghost.subscribe('bridge:stream-relay:ghost');
       const events = await fetch(`${asker.baseUrl}/api/calls/${ghostSid}/events`, {
         headers: AUTH,
