@@ -17,6 +17,8 @@ export class OpenAICallsApiError extends Error {
     message: string,
     /** HTTP status, when OpenAI answered at all. */
     readonly status?: number,
+    /** False when nothing was sent (a malformed id, no credential). */
+    readonly sent = true,
   ) {
     super(message);
     this.name = 'OpenAICallsApiError';
@@ -46,7 +48,8 @@ export class OpenAICallsClient {
   /**
    * Answers the call, configuring its Realtime session. Never retried: an accept that timed out
    * or got a 5xx may have landed, and a second one would be refused or reconfigure the live
-   * session; a failed accept ends the call record instead (OpenAI then drops the call).
+   * session; a failed accept ends the call record instead, and one that may have landed is hung
+   * up (SipCallLine.accept).
    */
   accept(callId: string, session: CallAcceptParams): Promise<void> {
     return this.send('accept', callId, 0, (options) =>
@@ -89,14 +92,18 @@ export class OpenAICallsClient {
     request: (options: OpenAI.RequestOptions) => Promise<void>,
   ): Promise<void> {
     // Checked at the webhook already; checked again because the id becomes part of a URL.
-    if (!CALL_ID_PATTERN.test(callId)) throw new OpenAICallsApiError('malformed call id');
+    if (!CALL_ID_PATTERN.test(callId)) {
+      throw new OpenAICallsApiError('malformed call id', undefined, false);
+    }
     let auth: Record<string, string>;
     try {
       auth = await this.credentials.headers();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new OpenAICallsApiError(`${action} ${callId}: ${this.credentials.noToken(reason)}`);
+      const why = `${action} ${callId}: ${this.credentials.noToken(reason)}`;
+      throw new OpenAICallsApiError(why, undefined, false);
     }
+    const started = performance.now();
     try {
       await request({
         maxRetries,
@@ -111,15 +118,21 @@ export class OpenAICallsClient {
       const status = httpStatus(error);
       const hint =
         status === 401 || status === 403 ? `; ${this.credentials.refusedHint(status)}` : '';
-      const detail = redact(`${describe(error)}${hint}`, auth).slice(0, CALLS_API_MAX_ERROR_CHARS);
+      // Every attempt took the whole timeout: the SDK may call that a connection error.
+      const timedOut = performance.now() - started >= CALLS_API_TIMEOUT_MS * (maxRetries + 1);
+      const detail = redact(`${describe(error, timedOut)}${hint}`, auth).slice(
+        0,
+        CALLS_API_MAX_ERROR_CHARS,
+      );
       throw new OpenAICallsApiError(`${action} ${callId}: ${detail}`, status);
     }
   }
 }
 
-/** What went wrong, in words. */
-function describe(error: unknown): string {
-  if (error instanceof APIConnectionTimeoutError) {
+/** What went wrong, in words (`timedOut`: every attempt waited CALLS_API_TIMEOUT_MS). */
+function describe(error: unknown, timedOut: boolean): string {
+  const unanswered = error instanceof APIError && httpStatus(error) === undefined;
+  if (error instanceof APIConnectionTimeoutError || (unanswered && timedOut)) {
     return `no answer within ${CALLS_API_TIMEOUT_MS} ms`;
   }
   if (error instanceof APIUserAbortError) return `no success within ${CALLS_API_DEADLINE_MS} ms`;

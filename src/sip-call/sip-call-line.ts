@@ -31,9 +31,22 @@ export class SipCallLine implements CallLine {
     @Inject(twilioConfig.KEY) private readonly twilio: TwilioConfig,
   ) {}
 
-  /** Answers the call with its session; throws when OpenAI refuses. */
+  /**
+   * Answers the call with its session; throws when it failed. One that got no answer, or a
+   * failure on OpenAI's side, may have answered the call all the same: the line counts as ours
+   * to hang up (hangUpIfLive), so the caller is not left with an assistant nobody runs.
+   */
   async accept(session: CallAcceptParams): Promise<void> {
-    await this.calls.accept(this.context.callSid, session);
+    try {
+      await this.calls.accept(this.context.callSid, session);
+    } catch (error) {
+      if (mayHaveLanded(error)) this.answered();
+      throw error;
+    }
+    this.answered();
+  }
+
+  private answered(): void {
     this.accepted = true;
     this.held = this.directory.holdLine(this.context.callSid);
   }
@@ -66,14 +79,14 @@ export class SipCallLine implements CallLine {
     return this.hangUp();
   }
 
-  /** The caller is put through to FALLBACK_DIAL when it is set (REFER), else hung up. */
+  /**
+   * The caller is put through to FALLBACK_DIAL when it is set (REFER, hung up if that fails, as
+   * any transfer), else hung up.
+   */
   fallback(reason: string): Promise<boolean> {
     const dial = this.twilio.fallbackDial;
     this.log.error(`${reason}; ${dial ? 'transferring to FALLBACK_DIAL' : 'hanging up'}`);
-    const callId = this.context.callSid;
-    return dial
-      ? this.request('fallback transfer', () => this.calls.refer(callId, sipReferTarget(dial)))
-      : this.hangUp();
+    return dial ? this.transfer(dial) : this.hangUp();
   }
 
   /**
@@ -113,6 +126,17 @@ export class SipCallLine implements CallLine {
     await this.held;
     await this.directory.releaseLine(this.context.callSid);
   }
+}
+
+/**
+ * Whether a failed accept may have answered the call: no answer (a timeout, a lost connection),
+ * or OpenAI's own failure (5xx) or a status the SDK counts as transient (408, 409, 429). Any other
+ * answer (400, 401, 403, 404, 422 ...) refused it.
+ */
+function mayHaveLanded(error: unknown): boolean {
+  const { status, sent } = error as { status?: number; sent?: boolean };
+  if (sent === false) return false;
+  return status === undefined || status >= 500 || [408, 409, 429].includes(status);
 }
 
 /** `+15551230003` -> `tel:+15551230003`; `sip:` and `tel:` URIs as they are. */

@@ -89,10 +89,12 @@ export class SipCall extends CallOwnerBase {
       await this.line.accept(this.acceptSession());
     } catch (error) {
       this.close(`accept failed: ${(error as Error).message}`, 'warn', 'failed');
+      // One that may have answered the call all the same is hung up (SipCallLine.accept).
+      await this.line.hangUpIfLive();
       return false;
     }
     if (this.state === 'accepting') return true;
-    // Closed while the accept was on its way (shutdown): the line it just opened is hung up.
+    // Closed while the accept was on its way (shutdown, the API): the line it opened is hung up.
     await this.line.hangUpIfLive();
     return false;
   }
@@ -128,6 +130,8 @@ export class SipCall extends CallOwnerBase {
    */
   async hangUpNow(reason: string): Promise<void> {
     if (this.state === 'closed') return;
+    // Not answered yet: the call ends here, and the line the accept opens is hung up then.
+    if (this.state === 'accepting') return this.close(reason);
     try {
       await this.line.hangUpNow();
     } catch (error) {
@@ -141,6 +145,7 @@ export class SipCall extends CallOwnerBase {
 
   async transferNow(target: string): Promise<void> {
     if (this.state === 'closed') throw new Error('the call has ended');
+    if (this.state !== 'active') throw new Error('the call is not answered yet: try again');
     await this.line.transferNow(target);
     this.close(`transferred to ${target} through the API`, 'log', 'transferred');
   }
