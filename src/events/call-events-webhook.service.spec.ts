@@ -152,6 +152,7 @@ describe('CallEventsWebhookService', () => {
       durationS: 12,
       latency: {},
       turns: { caller: 1, assistant: 1 },
+      turnsOmitted: 0,
       transcript: [
         { role: 'caller', text: 'Is the Lyon branch open?', at: '2026-12-06T10:00:02.500Z' },
         {
