@@ -76,6 +76,19 @@ describe('SIP lines', () => {
     expect(calls.of('accept', 'rtc_lines_5xx')).toHaveLength(1);
   });
 
+  it('takes OpenAI not knowing the call (404) as the line being down', async () => {
+    await start();
+    calls.statusFor.accept = 503;
+    calls.statusFor.hangup = 404;
+    await ring('rtc_lines_never');
+    await calls.waitFor('hangup', 'rtc_lines_never');
+    await sleep(200);
+    expect(calls.of('hangup', 'rtc_lines_never')).toHaveLength(1);
+    expect(bridge!.logs.lines.join('\n')).not.toContain(
+      'hangup through the OpenAI calls API failed',
+    );
+  });
+
   it('hangs up after an accept that got no answer in time, and says so', async () => {
     await start();
     calls.delayMsFor.accept = 5600;

@@ -61,7 +61,7 @@ export class SipCallLine implements CallLine {
   checkTransfer(): void {}
 
   hangUp(): Promise<boolean> {
-    return this.request('hangup', () => this.calls.hangup(this.context.callSid));
+    return this.request('hangup', () => this.hangupCall());
   }
 
   async transfer(number: string): Promise<boolean> {
@@ -71,7 +71,7 @@ export class SipCallLine implements CallLine {
     )
       return true;
     // A transfer that did not happen must not leave the caller with a silent assistant.
-    await this.request('hangup', () => this.calls.hangup(this.context.callSid));
+    await this.request('hangup', () => this.hangupCall());
     return false;
   }
 
@@ -118,6 +118,15 @@ export class SipCallLine implements CallLine {
     // Awaited, so that a drain waiting for the hang-up also waits for this (before Redis closes).
     if (done) await this.confirmDown();
     return done;
+  }
+
+  /** A hang-up; OpenAI knowing no such call (404: an accept that did not land) is as good. */
+  private async hangupCall(): Promise<void> {
+    try {
+      await this.calls.hangup(this.context.callSid);
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
   }
 
   /** The line is down at OpenAI: the directory holds it no more (after its hold, if any). */
