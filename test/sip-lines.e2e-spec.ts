@@ -1,10 +1,9 @@
-import { Webhook } from 'standardwebhooks';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { CallEventLogModule, seenCallEvents } from './support/call-event-log.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
-import { incomingCall } from './support/sip-webhooks.js';
+import { incomingCall, postSignedWebhook } from './support/sip-webhooks.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 // SIP calls whose line must not be left up at OpenAI with nobody running the call (no tools, no
@@ -18,7 +17,6 @@ describe('SIP lines', () => {
   let calls: FakeOpenAICalls;
   let openai: FakeRealtimeServer;
   let bridge: RunningBridge | undefined;
-  let sequence = 0;
 
   const start = async (env: Record<string, string> = {}) => {
     bridge = await startBridge(
@@ -35,19 +33,11 @@ describe('SIP lines', () => {
 
   /** An incoming call's webhook, signed with standardwebhooks' own helper. */
   const ring = async (callId: string) => {
-    const payload = JSON.stringify(incomingCall(callId, NUMBERS));
-    const id = `msg_lines_${++sequence}`;
-    const at = new Date();
-    const response = await fetch(`${bridge!.baseUrl}/api/openai/webhook`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(SECRET).sign(id, at, payload),
-      },
-      body: payload,
-    });
+    const response = await postSignedWebhook(
+      bridge!.baseUrl,
+      SECRET,
+      incomingCall(callId, NUMBERS),
+    );
     expect(response.status).toBe(200);
   };
 
