@@ -85,8 +85,9 @@ export class CallsController {
   async followEvents(@Param('callSid') callSid: string, @Res() res: Response): Promise<void> {
     this.validSid(callSid);
     // Live here, or on another instance (cluster mode), whose events are relayed from it.
-    const elsewhere = this.registry.get(callSid) ? undefined : await this.directory.get(callSid);
-    if (!this.registry.get(callSid) && !elsewhere) {
+    const here = this.registry.get(callSid) !== undefined;
+    const elsewhere = here ? undefined : await this.directory.get(callSid);
+    if (!here && !elsewhere) {
       const recent = await this.directory.recentRecords();
       if (this.registry.recentlyEnded(callSid) || recent.some((r) => r.callSid === callSid)) {
         return this.followers.ended(res, this.history.of(callSid));

@@ -34,7 +34,7 @@ import { dataBytesOf } from './wav.js';
 export class RecordingService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('Recording');
   private readonly active = new Map<string, CallRecording>();
-  /** Recordings on their way to the store (an upload to S3): an erasure meanwhile waits. */
+  /** Recordings on their way to the store (an upload to S3): an erasure meanwhile marks them. */
   private readonly storing = new Map<string, { erased: boolean }>();
   /** Recordings being completed and stored: shutdown waits for them. */
   private readonly finishing = new Set<Promise<void>>();
