@@ -8,7 +8,8 @@ import { sleep, waitUntil } from './support/wait.js';
 
 // SIP calls whose line must not be left up at OpenAI with nobody running the call (no tools, no
 // time limit, no transcript): an accept that may have landed although it failed, a fallback
-// transfer that failed, a hang-up through the API while the accept was on its way.
+// transfer that failed, a hang-up through the API while the accept was on its way; and a transfer
+// asked for then, refused (409) rather than sent.
 
 const SECRET = `whsec_${Buffer.from('sip lines e2e webhook key').toString('base64')}`;
 const NUMBERS = { from: '+15550001111', to: '+15550002222' };
@@ -132,5 +133,28 @@ describe('SIP lines', () => {
     expect(calls.requests.indexOf(hangup)).toBeGreaterThan(
       calls.requests.indexOf(calls.of('accept')[0]),
     );
+  }, 20_000);
+
+  it('answers 409 to a transfer through the API while the accept is on its way, and sends no REFER', async () => {
+    await start({ TRANSFER_NUMBER: '+15559990001' });
+    calls.delayMsFor.accept = 1500;
+    await ring('rtc_lines_early_transfer');
+    await waitUntil(() => calls.of('accept').length === 1, 'the accept to be sent');
+    const transfer = await fetch(`${bridge!.baseUrl}/api/calls/rtc_lines_early_transfer/transfer`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_API_TOKEN}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ to: '+15559990001' }),
+    });
+    expect(transfer.status).toBe(409);
+    expect(await transfer.json()).toMatchObject({
+      error: 'refused',
+      message: 'the call is not answered yet: try again',
+    });
+    await waitUntil(() => calls.of('accept')[0]?.answered === true, 'the accept answered', 4000);
+    await sleep(200);
+    expect(calls.of('refer')).toHaveLength(0);
   }, 20_000);
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { CallRegistry, type LiveCall } from '../call/call-registry.service.js';
+import { CallRegistry, CallStateRefusal, type LiveCall } from '../call/call-registry.service.js';
 import {
   CallDirectory,
   controlFailure,
@@ -136,12 +136,16 @@ export class CallControlService implements OnModuleInit {
   }
 }
 
-/** A request to the carrier's API of a call; its failure is the carrier's, not ours. */
+/**
+ * A request to the carrier's API of a call; its failure is the carrier's, not ours, unless the
+ * call itself refused it for the state it is in.
+ */
 async function carrier(request: () => Promise<void>): Promise<ControlResult | undefined> {
   try {
     await request();
     return undefined;
   } catch (error) {
+    if (error instanceof CallStateRefusal) return controlFailure(error.error, error.message);
     return controlFailure('carrier_failed', `the carrier refused: ${(error as Error).message}`);
   }
 }

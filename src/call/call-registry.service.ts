@@ -34,6 +34,20 @@ export interface LiveCall {
   transferNow?(target: string): Promise<void>;
 }
 
+/**
+ * What `hangUpNow`/`transferNow` throw when the call cannot take the command in its present
+ * state (a SIP call not answered yet, or ended meanwhile): the caller's state, not the carrier's
+ * failure, so the API answers 409 or 404 with the reason instead of 502.
+ */
+export class CallStateRefusal extends Error {
+  constructor(
+    readonly error: 'refused' | 'unknown_call',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** How long an ended call's sid is remembered, so a replayed `start` for it is refused. */
 const ENDED_CALL_MEMORY_MS = 60 * 60 * 1000;
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Scope } from '@nestjs/common';
 import type { CallAcceptParams } from 'openai/resources/realtime/calls';
 import { CALL_SETTINGS } from '../call/call-providers.js';
 import type { CallSessionUpdate } from '../call/call-context.js';
+import { CallStateRefusal } from '../call/call-registry.service.js';
 import { CallOwnerBase, CallOwnerParts } from '../call/call-owner-base.js';
 import { sessionOf, type CallSettings } from '../call/call-settings.service.js';
 import { ResponseFlow, isFlowEvent } from '../call/response-flow.js';
@@ -144,8 +145,10 @@ export class SipCall extends CallOwnerBase {
   }
 
   async transferNow(target: string): Promise<void> {
-    if (this.state === 'closed') throw new Error('the call has ended');
-    if (this.state !== 'active') throw new Error('the call is not answered yet: try again');
+    if (this.state === 'closed') throw new CallStateRefusal('unknown_call', 'the call has ended');
+    if (this.state !== 'active') {
+      throw new CallStateRefusal('refused', 'the call is not answered yet: try again');
+    }
     await this.line.transferNow(target);
     this.close(`transferred to ${target} through the API`, 'log', 'transferred');
   }
