@@ -210,4 +210,47 @@ describe('listen-in and takeover in the console', () => {
     expect(receivedSamples(call, after).length).toBe(0);
     expect(errors).toEqual([]);
   });
+
+  it('gives the line to one of two operators pressing Take over at once, the other page saying so', async () => {
+    const raced = await FakeTwilioCall.dial(bridge.baseUrl);
+    const contexts: BrowserContext[] = [];
+    try {
+      const pages: Page[] = [];
+      for (const latencyMs of [0, 300]) {
+        const operatorContext = await browser.newContext({
+          viewport: { width: 1280, height: 900 },
+        });
+        contexts.push(operatorContext);
+        const { page: operator } = await openPage(operatorContext);
+        if (latencyMs > 0) {
+          // The second operator is far away: the server's frames reach its page late.
+          await operator.routeWebSocket(/\/listen$/, (ws) => {
+            const server = ws.connectToServer();
+            server.onMessage((frame) => setTimeout(() => ws.send(frame), latencyMs));
+            ws.onMessage((frame) => server.send(frame));
+          });
+        }
+        await logIn(operator, bridge.baseUrl);
+        await operator.locator(`tr[data-call-sid="${raced.callSid}"]`).click();
+        await operator.locator('[data-action="listen"]').click();
+        await operator.locator('[data-action="stop-listening"]').waitFor();
+        pages.push(operator);
+      }
+      // The second presses 100 ms after the first: before the first's acknowledgement (which
+      // names no one) reaches it, so it takes that for its own until its refusal comes.
+      const first = pages[0].locator('[data-action="takeover"]').click();
+      await sleep(100);
+      await Promise.all([first, pages[1].locator('[data-action="takeover"]').click()]);
+      await pages[0].locator('[data-testid="listen-panel"][data-line="me"]').waitFor();
+      await pages[1].locator('[data-testid="listen-panel"][data-line="other"]').waitFor();
+      await sleep(1000);
+      const lines = await Promise.all(
+        pages.map((p) => p.locator('[data-testid="listen-panel"]').getAttribute('data-line')),
+      );
+      expect(lines).toEqual(['me', 'other']);
+    } finally {
+      raced.hangUp();
+      for (const operatorContext of contexts) await operatorContext.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import {
   CallDirectory,
   controlFailure,
   type ControlCommand,
+  type ControlOutcome,
   type ControlResult,
 } from '../directory/call-directory.js';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
@@ -75,11 +76,9 @@ export class CallControlService implements OnModuleInit {
       case 'transfer':
         return this.transferHere(callSid, session, command.number, command.announce === true);
       case 'say':
-        session.context.say(command.text);
-        return { ok: true, status: 'saying' };
+        return asked(() => session.context.say(command.text), 'saying');
       case 'end':
-        session.context.end(command.reason);
-        return { ok: true, status: 'ending' };
+        return asked(() => session.context.end(command.reason), 'ending');
     }
   }
 
@@ -120,8 +119,8 @@ export class CallControlService implements OnModuleInit {
     }
     if (announce) {
       // The assistant says a handover sentence first; the call ending does the rest.
-      session.context.transfer(target);
-      return { ok: true, status: 'transferring', to };
+      const result = asked(() => session.context.transfer(target), 'transferring');
+      return result.ok ? { ...result, to } : result;
     }
     if (sip) {
       const failed = await carrier(() => session.transferNow!(target));
@@ -133,6 +132,17 @@ export class CallControlService implements OnModuleInit {
     if (failed) return failed;
     session.close(`transferred to ${target} through the API`, 'log', 'transferred');
     return { ok: true, status: 'transferred', to };
+  }
+}
+
+/** Asks the call itself; it may refuse for the state it is in (an operator holds the line). */
+function asked(request: () => void, status: ControlOutcome): ControlResult {
+  try {
+    request();
+    return { ok: true, status };
+  } catch (error) {
+    if (error instanceof CallStateRefusal) return controlFailure(error.error, error.message);
+    throw error;
   }
 }
 

@@ -13,7 +13,7 @@ import {
   type CallLine,
   type CallPlayback,
 } from './call-transport.js';
-import { ResponseScheduler } from './response-scheduler.js';
+import { ResponseScheduler, type ResponseRequest } from './response-scheduler.js';
 import { ToolCallCoordinator } from './tool-calls.js';
 
 /** How long a goodbye or handover sentence may take before the call is ended anyway. */
@@ -35,6 +35,8 @@ interface WrapUp {
   instructions: string;
   /** The last response, once the server has created it. */
   responseId?: string;
+  /** Our request for it, while the bridge asked for one. */
+  request?: ResponseRequest;
   responseDone: boolean;
 }
 
@@ -105,6 +107,20 @@ export class CallEnding {
     if (wrapUp?.responseDone && !this.playback.isPlaying) this.execute(wrapUp);
   }
 
+  /**
+   * A human operator took the line: a goodbye or handover that the model, the application or the
+   * console set going is the operator's to decide now, so it is dropped, and the call goes on.
+   * The duration limit stays: the call still ends on time (with no goodbye: while the operator
+   * holds the line, the model is not heard).
+   */
+  yieldToOperator(): void {
+    const wrapUp = this.wrapUp;
+    if (this.ending || !wrapUp || wrapUp.action.kind === 'limit') return;
+    this.wrapUp = undefined;
+    this.scheduler.withdraw(wrapUp.request);
+    this.log.log(`an operator took the line: the call no longer ends (${wrapUp.reason})`);
+  }
+
   /** A new Realtime session replaced a lost one: a last sentence it was saying is asked again. */
   onSessionReplaced(): void {
     const wrapUp = this.wrapUp;
@@ -156,11 +172,12 @@ export class CallEnding {
   }
 
   private requestLastSentence(wrapUp: WrapUp): void {
-    this.scheduler.request({
+    wrapUp.request = {
       reason: 'last sentence',
       params: { instructions: wrapUp.instructions },
       onCreated: (id) => (wrapUp.responseId = id),
-    });
+    };
+    this.scheduler.request(wrapUp.request);
   }
 
   private execute(wrapUp: WrapUp): void {

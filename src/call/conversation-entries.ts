@@ -65,7 +65,8 @@ export function turnOf(entry: Entry): TranscriptTurn | undefined {
       return { role: 'caller', text: entry.text, at: entry.at, keypad: true };
     case 'assistant': {
       const text = heardText(entry);
-      if (text === undefined) return undefined;
+      // Nothing of it was heard: not a turn the caller lived.
+      if (!text) return undefined;
       return {
         role: 'assistant',
         text,

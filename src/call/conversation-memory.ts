@@ -105,6 +105,17 @@ export class ConversationMemory {
     if (entry.text !== undefined) this.report(entry);
   }
 
+  /**
+   * Audio of the item was dropped, never played (its response interrupted or cancelled, an
+   * operator on the line): unless some of it was heard, none was.
+   */
+  assistantUnheard(itemId: string): void {
+    const entry = this.ensure(itemId, 'assistant');
+    if (entry.kind !== 'assistant' || entry.heard || entry.heardMs !== undefined) return;
+    entry.heardMs = 0;
+    if (entry.text !== undefined) this.report(entry);
+  }
+
   /** A key-press message the bridge adds; returns the item id to create it with. */
   addKeypad(text: string): string {
     const id = this.localId('kp');

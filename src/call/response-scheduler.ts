@@ -114,6 +114,16 @@ export class ResponseScheduler {
     this.claim = claim;
   }
 
+  /**
+   * Takes back `request` if it has not been sent yet, and the claim on the next response: what
+   * asked for them no longer wants them (an operator took the line from a wrap-up).
+   */
+  withdraw(request?: ResponseRequest): void {
+    this.claim = undefined;
+    const at = request === undefined ? -1 : this.queue.indexOf(request);
+    if (at >= 0) this.queue.splice(at, 1);
+  }
+
   /** Drops the late deltas of this response (the caller interrupted it). */
   discard(responseId: string): void {
     this.discarded.add(responseId);

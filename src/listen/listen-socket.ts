@@ -57,7 +57,8 @@ export interface ListenGroup {
 export class ListenSocket {
   private readonly out: BoundedSender;
   private readonly frames: TokenBucket;
-  private readonly audio = new MediaRateLimiter();
+  /** The operator's audio, held to real time from the moment this socket took the line. */
+  private audio?: MediaRateLimiter;
   private unsubscribe?: () => void;
   private untrack?: () => void;
   /** Takeover and handback frames waiting on their session check, acted on in order. */
@@ -158,15 +159,17 @@ export class ListenSocket {
     const { takeover, operator } = this.target;
     switch (message.event) {
       case 'takeover': {
+        const held = takeover.holds(this);
         const answer = takeover.take(this, operator);
-        if (answer.ok) this.group.broadcast(listenOutbound.ack('takeover'));
-        else this.send(listenOutbound.refused('takeover', answer.reason));
-        return;
+        if (!answer.ok) return this.send(listenOutbound.refused('takeover', answer.reason));
+        // A fresh bucket: time spent listening saves no audio up for a burst at the caller.
+        if (!held) this.audio = new MediaRateLimiter();
+        return this.group.broadcast(listenOutbound.ack('takeover'));
       }
       case 'media': {
         // Not the holder, or no takeover: ignored, as the contract says (and not held against
         // it: a microphone may still be sending for a moment after a handback).
-        if (!takeover.holds(this)) return;
+        if (!takeover.holds(this) || !this.audio) return;
         const verdict = this.audio.audio(message.payload);
         if (verdict === 'close') return this.drop(1008, 'operator audio faster than real time');
         if (verdict === 'forward') takeover.operatorAudio(this, message.payload);

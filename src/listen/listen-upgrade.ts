@@ -1,15 +1,20 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { ResolvedSurfaces } from '../config/bridge-options.js';
 import { BRIDGE_SURFACES } from '../config/config.module.js';
+import { Heartbeat } from '../websocket/heartbeat.js';
 import type { RouteParams } from '../websocket/upgrade-route.js';
 import { UpgradeRouter, type UpgradeVerdict } from '../websocket/upgrade-router.service.js';
 import { ListenAccess, type ListenTarget } from './listen-access.js';
 import { ListenHub } from './listen-hub.service.js';
 import { ListenRelayClient } from './listen-relay-client.service.js';
 import type { RelaySession } from './relay-session.js';
-import { LISTEN_ROUTES, MAX_LISTEN_CLIENT_FRAME_BYTES } from './listen.constants.js';
+import {
+  LISTEN_PING_INTERVAL_MS,
+  LISTEN_ROUTES,
+  MAX_LISTEN_CLIENT_FRAME_BYTES,
+} from './listen.constants.js';
 
 /**
  * The listen routes on the bridge's upgrade router (so they work in a host application too):
@@ -20,6 +25,7 @@ import { LISTEN_ROUTES, MAX_LISTEN_CLIENT_FRAME_BYTES } from './listen.constants
 @Injectable()
 export class ListenUpgrade implements OnModuleInit {
   private readonly vetted = new WeakMap<IncomingMessage, ListenTarget | RelaySession>();
+  private readonly log = new Logger('Listen');
 
   constructor(
     private readonly router: UpgradeRouter,
@@ -63,6 +69,12 @@ export class ListenUpgrade implements OnModuleInit {
   private connect(socket: WebSocket, req: IncomingMessage): void {
     const vetted = this.vetted.get(req);
     if (!vetted) return void socket.close(1011, 'not vetted');
+    // Here, or relayed from the owner: either way this is the operator's own socket.
+    const heartbeat = new Heartbeat(socket, LISTEN_PING_INTERVAL_MS, (why) => {
+      this.log.warn(`dropped a listener of ${vetted.callSid}: ${why}`);
+      socket.terminate();
+    });
+    socket.on('message', heartbeat.heard);
     if ('attach' in vetted) vetted.attach(socket);
     else this.hub.accept(socket, vetted);
   }

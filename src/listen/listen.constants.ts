@@ -24,6 +24,13 @@ export const MAX_LISTEN_CLIENT_IGNORED_FRAMES = 500;
 export const LISTENER_HIGH_WATER_BYTES = 64 * 1024;
 export const LISTENER_MAX_BACKLOG_FRAMES = 200;
 
+/**
+ * A listen socket is pinged this often; one that answered nothing for a whole interval is closed
+ * (its line, if it held it, handed back). A holder gone without a close (off the network) would
+ * otherwise leave the caller in silence, the assistant muted, until TCP gave up.
+ */
+export const LISTEN_PING_INTERVAL_MS = 5_000;
+
 /*
  * The listen relay (cluster mode): a listen socket opened on an instance that does not carry the
  * call, relayed over the signed cluster bus to the owner. A listened call is about 16 KB/s of

@@ -61,6 +61,10 @@ export class RelaySession {
     );
   }
 
+  get callSid(): string {
+    return this.target.callSid;
+  }
+
   /** Asks the owner; the verdict the upgrade answers with. */
   async open(): Promise<UpgradeVerdict> {
     const { instance, callSid, operator, session } = this.target;

@@ -2,6 +2,7 @@ import { Injectable, Scope } from '@nestjs/common';
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { base64DecodedLength } from '../text/json-guards.js';
 import type { CallOutcome } from '../call/call-outcome.js';
+import { CallStateRefusal } from '../call/call-registry.service.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
 import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 import { BargeIn } from './barge-in.js';
@@ -93,6 +94,30 @@ export class CallOrchestrator extends CallOwnerBase {
     }
   };
 
+  // While an operator holds the line the call is theirs: the model, a tool, a hook or another
+  // console page cannot end it after a goodbye, hand it over or make the assistant speak. The
+  // operator's own hang-up and transfer go through the carrier (CallControlService) instead.
+  override end(reason: string): void {
+    this.refuseWhileHeld();
+    super.end(reason);
+  }
+
+  override transfer(number: string): void {
+    this.refuseWhileHeld();
+    super.transfer(number);
+  }
+
+  override say(text: string): void {
+    this.refuseWhileHeld();
+    super.say(text);
+  }
+
+  private refuseWhileHeld(): void {
+    if (this.line.held) {
+      throw new CallStateRefusal('refused', 'an operator holds the line: not until handback');
+    }
+  }
+
   /** A frame that failed validation, counted against this call. */
   countDrop(reason: string): void {
     if (++this.stats.framesDropped <= 5) this.log.warn(`dropped Twilio frame: ${reason}`);
@@ -152,7 +177,8 @@ export class CallOrchestrator extends CallOwnerBase {
     // still spans them, so they are counted, not played. Nor is the model heard over an operator.
     if (this.scheduler.isDiscarded(responseId) || this.line.held) {
       const audioMs = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
-      return this.recorder.memory.assistantAudio(itemId, audioMs);
+      this.recorder.memory.assistantAudio(itemId, audioMs);
+      return this.recorder.memory.assistantUnheard(itemId);
     }
     const ms = this.media.play(responseId, itemId, contentIndex, delta);
     this.activity.assistantAudio(delta); // console hook

@@ -1,3 +1,4 @@
+import type { CallEnding } from '../call/call-ending.js';
 import type { CallRecorder } from '../call/call-recorder.js';
 import type { CallScope } from '../call/call-scope.js';
 import type { CallSettings } from '../call/call-settings.service.js';
@@ -23,6 +24,7 @@ function takeoverOfOneCall() {
       handback: () => recorded.push('handback'),
       memory: { addSystem: () => 'item_1' },
     } as unknown as CallRecorder,
+    { yieldToOperator: () => recorded.push('wrap-up dropped') } as unknown as CallEnding,
     { add: () => undefined, remove: () => undefined } as unknown as Takeovers,
     { turnDetection: null } as CallSettings,
   );
@@ -42,7 +44,7 @@ describe('Takeover', () => {
     });
     expect(takeover.handBack(second).ok).toBe(false);
     expect(takeover.handBack(first)).toEqual({ ok: true });
-    expect(recorded).toEqual(['takeover', 'handback']);
+    expect(recorded).toEqual(['wrap-up dropped', 'takeover', 'handback']);
   });
 
   it(`allows ${MAX_TAKEOVERS_PER_CALL} takeovers of one call, then refuses with the reason`, () => {

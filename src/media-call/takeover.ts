@@ -3,6 +3,7 @@ import { realtimeOutbound } from '../realtime/realtime-outbound.js';
 import { withoutControlCharacters } from '../text/plain-text.js';
 import { truncateText } from '../text/text-bound.js';
 import { CALL_SETTINGS } from '../call/call-providers.js';
+import { CallEnding } from '../call/call-ending.js';
 import { CallRecorder } from '../call/call-recorder.js';
 import { CallScope } from '../call/call-scope.js';
 import type { CallSettings } from '../call/call-settings.service.js';
@@ -49,6 +50,7 @@ export class Takeover {
     private readonly link: RealtimeLink,
     private readonly media: TwilioMediaLink,
     private readonly recorder: CallRecorder,
+    private readonly ending: CallEnding,
     private readonly takeovers: Takeovers,
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {
@@ -94,6 +96,7 @@ export class Takeover {
     this.line.hold({ operator, since });
     this.scope.run(() => {
       this.bargeIn.silence();
+      this.ending.yieldToOperator();
       this.sendTurnDetection();
       this.recorder.takeover(operator, since);
     });

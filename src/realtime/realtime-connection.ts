@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { BoundedSender } from '../websocket/bounded-sender.js';
 import { closeReason } from '../websocket/close-reason.js';
 import { rawDataToString } from '../websocket/raw-data.js';
+import { Heartbeat } from '../websocket/heartbeat.js';
 import { parseRealtimeEvent, type RealtimeServerEvent } from './realtime.events.js';
 import type { AuthHeaders } from './realtime-credentials.service.js';
 
@@ -86,9 +87,7 @@ export class RealtimeConnection {
   private closeReported = false;
   private audio?: BoundedSender;
   private readonly openTimer: NodeJS.Timeout;
-  private pingTimer?: NodeJS.Timeout;
-  /** Whether OpenAI answered (a pong or any message) since the last ping. */
-  private answered = true;
+  private heartbeat?: Heartbeat;
 
   constructor(
     private readonly options: RealtimeConnectionOptions,
@@ -148,12 +147,15 @@ export class RealtimeConnection {
     socket.on('open', () => {
       clearTimeout(this.openTimer);
       this.opened = true;
-      this.startPinging(socket);
+      const intervalMs = this.options.pingIntervalMs ?? PING_INTERVAL_MS;
+      this.heartbeat = new Heartbeat(socket, intervalMs, (why) => {
+        this.lastError = why;
+        socket.terminate();
+      });
       this.handlers.onOpen();
     });
-    socket.on('pong', () => (this.answered = true));
     socket.on('message', (data, isBinary) => {
-      this.answered = true;
+      this.heartbeat?.heard();
       this.onMessage(data, isBinary);
     });
     socket.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
@@ -194,7 +196,7 @@ export class RealtimeConnection {
     if (this.closedByUs) return;
     this.closedByUs = true;
     clearTimeout(this.openTimer);
-    clearInterval(this.pingTimer);
+    this.heartbeat?.stop();
     this.audio?.dispose();
     const socket = this.socket;
     if (!socket) {
@@ -207,20 +209,6 @@ export class RealtimeConnection {
     } else {
       socket.terminate();
     }
-  }
-
-  private startPinging(socket: WebSocket): void {
-    const intervalMs = this.options.pingIntervalMs ?? PING_INTERVAL_MS;
-    this.pingTimer = setInterval(() => {
-      if (!this.answered) {
-        this.lastError = `no answer to a ping within ${intervalMs} ms`;
-        socket.terminate();
-        return;
-      }
-      this.answered = false;
-      socket.ping();
-    }, intervalMs);
-    this.pingTimer.unref();
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
@@ -237,7 +225,7 @@ export class RealtimeConnection {
     if (this.closeReported) return;
     this.closeReported = true;
     clearTimeout(this.openTimer);
-    clearInterval(this.pingTimer);
+    this.heartbeat?.stop();
     this.audio?.dispose();
     this.handlers.onClose({
       wasOpen: this.opened,

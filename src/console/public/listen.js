@@ -140,7 +140,13 @@ class ListenSession {
         this.update({ line: frame.line === 'operator' ? 'other' : 'assistant' });
         return;
       case 'takeover':
-        if (!frame.ok) return this.update({ error: frame.reason, asked: false });
+        if (!frame.ok) {
+          // Refused: this page does not hold the line. Two pages that asked at once both took
+          // the first acknowledgement (it names no one) for theirs; the refusal sets this one right.
+          if (this.state.line === 'me') this.stopMic();
+          const line = this.state.line === 'me' ? 'other' : this.state.line;
+          return this.update({ line, error: frame.reason, asked: false });
+        }
         // Every listener hears it: ours if this page asked for the line. An earlier refusal
         // ("another operator holds the line") no longer holds once the line changed hands.
         this.update({ line: this.state.asked ? 'me' : 'other', asked: false, error: undefined });
