@@ -1,5 +1,6 @@
-import { Controller, Get, Module } from '@nestjs/common';
-import { TwilioBridgeModule } from 'twilio-realtime-bridge';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { CallEvent, TwilioBridgeModule, type CallEndedEvent } from 'twilio-realtime-bridge';
 import { StoreHoursModule } from '../../examples/store-hours.module.js';
 import { startBridgeTest, type BridgeTest } from './index.js';
 
@@ -65,6 +66,42 @@ describe('the testing kit', () => {
 
     expect(JSON.parse(tool.output)).toMatchObject({ hours: 'closed' });
     expect(await (await fetch(`${bridge.baseUrl}/orders`)).json()).toEqual(['order-1']);
+  });
+
+  // The kit hears the bridge's events itself, whatever emitter (if any) the team's app has:
+  // a default EventEmitter2 never matches 'call.*', yet the team's exact names still work.
+  it.each([
+    ['its own default EventEmitterModule', [EventEmitterModule.forRoot()]],
+    ['its own wildcard EventEmitterModule', [EventEmitterModule.forRoot({ wildcard: true })]],
+    ['no EventEmitterModule', []],
+  ])('reports the call to the test as to an app with %s', async (_, emitter) => {
+    @Injectable()
+    class CallAudit {
+      readonly ended: string[] = [];
+      @OnEvent(CallEvent.Ended)
+      onEnded(event: CallEndedEvent) {
+        this.ended.push(event.callSid);
+      }
+    }
+    @Module({
+      imports: [...emitter, TwilioBridgeModule.forRoot({ history: { enabled: false } })],
+      providers: [CallAudit],
+    })
+    class AuditedAppModule {}
+    bridge = await startBridgeTest({ module: AuditedAppModule });
+
+    const call = await bridge.placeCall();
+    await call.callerSays('Hello?');
+    const { record } = await call.hangUp();
+
+    expect(record.outcome).toBe('completed');
+    expect(call.transcript()).toEqual([{ role: 'caller', text: 'Hello?' }]);
+    expect(bridge.events().map((event) => event.event)).toEqual([
+      'call.started',
+      'call.transcript',
+      'call.ended',
+    ]);
+    expect(bridge.app.get(CallAudit).ended).toEqual([call.callSid]);
   });
 
   it('calls an app whose settings name its production host, on loopback', async () => {

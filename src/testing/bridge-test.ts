@@ -4,14 +4,16 @@ import {
   type DynamicModule,
   type INestApplication,
   type LoggerService,
+  type OnModuleDestroy,
+  type OnModuleInit,
   type Type,
 } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import type { BridgeSettings } from '../config/bridge-settings.js';
 import { BRIDGE_CONFIG, BRIDGE_OPTIONS, PreloadedConfig } from '../config/config.module.js';
 import { loadBridgeConfig, type BridgeConfig } from '../config/load-config.js';
 import { settingsToEnv } from '../config/settings-to-env.js';
+import { CallEventBus } from '../events/call-event-bus.js';
 import type { AnyCallEvent } from '../events/call-events.js';
 import { TwilioBridgeModule } from '../twilio-bridge.module.js';
 import { CapturedLogs } from './captured-logs.js';
@@ -39,14 +41,25 @@ export interface BridgeTestOptions {
   webhookPath?: string;
 }
 
-/** Every call event of the app under test, heard as a host's `@OnEvent` handler hears them. */
+/**
+ * Every call event of the app under test, in the order the bridge emits them. Heard on the
+ * bridge's own bus, not through `@OnEvent`: the app's EventEmitter2 (when it has one) is the
+ * app's to configure, and one without `wildcard` never matches `call.*`.
+ */
 @Injectable()
-class CallEventRecorder {
+class CallEventRecorder implements OnModuleInit, OnModuleDestroy {
   readonly events: AnyCallEvent[] = [];
+  private unfollow?: () => void;
 
-  @OnEvent('call.*')
-  record(event: AnyCallEvent): void {
-    this.events.push(event);
+  constructor(private readonly bus: CallEventBus) {}
+
+  onModuleInit(): void {
+    this.unfollow = this.bus.follow(CallEventRecorder.name, (event) => this.events.push(event));
+  }
+
+  onModuleDestroy(): void {
+    this.unfollow?.();
+    this.unfollow = undefined;
   }
 }
 
