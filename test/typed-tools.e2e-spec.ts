@@ -291,3 +291,38 @@ describe('examples/table-booking.module.ts', () => {
     });
   });
 });
+
+// An async client factory per call: what it makes is known only when it runs, so the tools of
+// the class it is provided under cannot be trusted to be on it. Refused, never dropped silently.
+@Injectable()
+class Crm {
+  constructor(readonly call: CallContext) {}
+
+  @RealtimeTool({ name: 'crm_lookup', description: 'Look the caller up' })
+  lookup() {
+    return { from: this.call.from };
+  }
+}
+
+@Module({
+  providers: [
+    {
+      provide: Crm,
+      scope: Scope.REQUEST,
+      useFactory: (call: CallContext) => Promise.resolve(new Crm(call)),
+      inject: [CallContext],
+    },
+  ],
+})
+class CrmModule {}
+
+describe('a tool on a per-call factory provider', () => {
+  it('stops the application from starting, naming the provider and what to do instead', async () => {
+    const started = await startBridge({}, [CrmModule]).catch((error: Error) => error);
+    if (!(started instanceof Error)) await started.close();
+    expect(started).toBeInstanceOf(Error);
+    expect((started as Error).message).toMatch(
+      /Realtime tool "crm_lookup" is on Crm\.lookup, but Crm is provided by a per-call factory \(useFactory\).*Provide Crm as a class/,
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import { Injectable, Logger, Scope, type INestApplicationContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, Scope, type INestApplicationContext } from '@nestjs/common';
 import { ContextIdFactory, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { z } from 'zod';
@@ -114,6 +114,71 @@ describe('ToolExplorer', () => {
     await expect(start([TransientTools])).rejects.toThrow(
       /"nope" is on TransientTools\.nope, a transient provider.*Scope\.REQUEST/,
     );
+  });
+
+  it("runs a singleton factory provider's tool on the instance the factory made", async () => {
+    const app = await start([
+      { provide: Counter, useFactory: () => Promise.resolve(new Counter()) },
+    ]);
+    const tool = app.get(ToolRegistry).get('count')!;
+    await expect(tool.invoke({ by: 4 }, await callIn(app, 'CA1'), signal)).resolves.toBe(4);
+    await app.close();
+  });
+
+  // What a per-call factory makes is known only when it runs (it need not be a PerCallNotes):
+  // its class's tools are refused with what to do instead, never dropped in silence.
+  it.each([
+    ['Scope.REQUEST', { scope: Scope.REQUEST }],
+    ['a per-call dependency', {}],
+  ])('refuses, at start-up, a tool on a factory provider per call by %s', async (_, scope) => {
+    const factory = {
+      provide: PerCallNotes,
+      useFactory: (call: CallContext) => Promise.resolve(new PerCallNotes(call)),
+      inject: [CallContext],
+      ...scope,
+    };
+    await expect(start([factory])).rejects.toThrow(
+      /"note" is on PerCallNotes\.note, but PerCallNotes is provided by a per-call factory \(useFactory\).*Provide PerCallNotes as a class/,
+    );
+  });
+
+  it('refuses, at start-up, a tool on a transient factory provider', async () => {
+    const factory = { provide: Counter, useFactory: () => new Counter(), scope: Scope.TRANSIENT };
+    await expect(start([factory])).rejects.toThrow(
+      /"count" is on Counter\.add, but Counter is provided by a transient factory/,
+    );
+  });
+
+  it("runs the tool of a per-call class that injects what a per-call factory made (the docs' way)", async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    class Lookup {
+      constructor(@Inject('CLIENT') private readonly client: { callSid: string }) {}
+      @RealtimeTool({ name: 'lookup', description: 'Looks up' })
+      lookup() {
+        return this.client.callSid;
+      }
+    }
+    const app = await start([
+      Lookup,
+      {
+        provide: 'CLIENT',
+        scope: Scope.REQUEST,
+        useFactory: (call: CallContext) => Promise.resolve({ callSid: call.callSid }),
+        inject: [CallContext],
+      },
+    ]);
+    const tool = app.get(ToolRegistry).get('lookup')!;
+    await expect(tool.invoke({}, await callIn(app, 'CA_L'), signal)).resolves.toBe('CA_L');
+    await app.close();
+  });
+
+  it('leaves alone a singleton factory that made nothing, and a per-call one under a string token', async () => {
+    const app = await start([
+      { provide: Counter, useFactory: () => null },
+      { provide: 'NOTES', useFactory: () => ({}), scope: Scope.REQUEST },
+    ]);
+    expect(app.get(ToolRegistry).names()).toEqual([]);
+    await app.close();
   });
 
   it('refuses, at start-up, two tools of the same name on different providers', async () => {

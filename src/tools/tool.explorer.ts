@@ -17,6 +17,9 @@ type Method = (args: unknown, call: CallContext, signal: AbortSignal) => unknown
  *   instance, resolved in the call's DI context through the provider's own module, so Nest
  *   creates it once per call and shares it with everything else of the call that injects it.
  * Transient providers have no instance a call could be said to own, so a tool on one is refused.
+ * So is a tool on a per-call factory provider: what a factory makes is known only once it runs
+ * (a subclass, a proxy, another class altogether), so its class's tools cannot be trusted to be
+ * there; a class provider that injects what the factory makes can carry them instead.
  */
 @Injectable()
 export class ToolExplorer implements OnModuleInit {
@@ -29,21 +32,58 @@ export class ToolExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) {
-      // Request-scoped class providers have a prototype instance at start-up; factory and
-      // value providers without one cannot be inspected, and aliases would list tools twice.
+      // Aliases would list their provider's tools twice. Request-scoped class providers have a
+      // prototype instance at start-up; per-call and transient factories have none.
+      if (wrapper.isAlias) continue;
       const instance: unknown = wrapper.instance;
-      if (wrapper.isAlias || !instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
-      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-        const method = prototype[methodName];
-        if (typeof method !== 'function') continue;
-        const options = this.reflector.get<RealtimeToolOptions | undefined>(
-          REALTIME_TOOL_METADATA,
-          method as Method,
-        );
-        if (options) this.registerMethod(wrapper, instance, methodName, options);
+      if (instance && typeof instance === 'object') {
+        const prototype = Object.getPrototypeOf(instance) as object;
+        for (const [methodName, options] of this.toolsOn(prototype)) {
+          this.registerMethod(wrapper, instance, methodName, options);
+        }
+      } else if (wrapper.isFactory) {
+        this.refuseFactoryTools(wrapper);
       }
     }
+  }
+
+  /** The `@RealtimeTool` methods of a prototype (and of those it inherits from). */
+  private toolsOn(prototype: object): Array<[string, RealtimeToolOptions]> {
+    const tools: Array<[string, RealtimeToolOptions]> = [];
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const method = (prototype as Record<string, unknown>)[methodName];
+      if (typeof method !== 'function') continue;
+      const options = this.reflector.get<RealtimeToolOptions | undefined>(
+        REALTIME_TOOL_METADATA,
+        method as Method,
+      );
+      if (options) tools.push([methodName, options]);
+    }
+    return tools;
+  }
+
+  /**
+   * A factory provider with no instance at start-up: per call (Scope.REQUEST, or injecting a
+   * per-call provider) or transient. Provided under a class that has tools, it was meant to
+   * carry them, but what the factory returns need not be of that class: refused, rather than
+   * dropped in silence. (A singleton factory that made nothing has nothing to call; under a
+   * string or symbol token, what a factory makes is unknown until it runs.)
+   */
+  private refuseFactoryTools(wrapper: InstanceWrapper): void {
+    if (wrapper.isDependencyTreeStatic() && !wrapper.isTransient) return;
+    const token: unknown = wrapper.token;
+    if (typeof token !== 'function' || !token.prototype) return;
+    const [tool] = this.toolsOn(token.prototype as object);
+    if (!tool) return;
+    const [methodName, options] = tool;
+    const kind = wrapper.isTransient ? 'transient' : 'per-call';
+    throw new Error(
+      `Realtime tool "${options.name}" is on ${wrapper.name}.${methodName}, but ${wrapper.name} ` +
+        `is provided by a ${kind} factory (useFactory): what the factory makes is known only ` +
+        `when it runs, so its tools cannot be registered. Provide ${wrapper.name} as a class ` +
+        `(${wrapper.name} itself, or useClass; @Injectable({ scope: Scope.REQUEST }) for one ` +
+        'instance per call) and inject what the factory makes into it, under a token of its own.',
+    );
   }
 
   private registerMethod(
