@@ -23,6 +23,11 @@ function registry(): ToolRegistry {
     await new Promise((resolve) => setTimeout(resolve, 30));
     return 'done later';
   });
+  // Results JSON cannot represent: a method returned uncalled, a value whose toJSON gives nothing.
+  tools.register({ name: 'uncalled', description: 'uncalled' }, () => Math.max);
+  tools.register({ name: 'unloaded', description: 'unloaded' }, () => ({
+    toJSON: () => undefined,
+  }));
   tools.register({ name: 'waits', description: 'waits' }, (_args, _call, signal) => {
     signals.push(signal);
     return new Promise(() => undefined);
@@ -82,7 +87,7 @@ describe('ToolCallCoordinator', () => {
   it('refuses to offer a tool that is not registered, naming it and keeping the offer as it was', () => {
     const { tools, outputs } = coordinator(1000, ['echo']);
     expect(() => tools.offer(['echo', 'refund'])).toThrow(
-      'no registered tool is named "refund" (registered: echo, fails, slow, later, waits)',
+      'no registered tool is named "refund" (registered: echo, fails, slow, later, uncalled, unloaded, waits)',
     );
     tools.onFunctionCall(call('echo', 'c1'));
     return settled(() => outputs.length === 1 && outputs[0].ok);
@@ -153,6 +158,24 @@ describe('ToolCallCoordinator', () => {
     expect(outputs[0].ok).toBe(false);
     expect(outputs[0].output).toMatch(message);
   });
+
+  it.each([
+    ['a function', 'uncalled', 'function'],
+    ['an object whose toJSON gives undefined', 'unloaded', 'object'],
+  ])(
+    'answers a result JSON cannot represent (%s) with an error output, not an item without one',
+    async (_what, name, type) => {
+      const { tools, outputs } = coordinator();
+      tools.onFunctionCall(call(name, 'c1'));
+      await settled(() => outputs.length === 1);
+      expect(outputs[0]).toMatchObject({
+        ok: false,
+        output: JSON.stringify({
+          error: `tool ${name} returned a value JSON cannot represent (${type})`,
+        }),
+      });
+    },
+  );
 
   it.each([
     ['an unknown tool', call('nope', 'c1', '{"order":42}'), { order: 42 }],

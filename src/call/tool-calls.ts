@@ -137,10 +137,10 @@ export class ToolCallCoordinator {
   /** Runs one handler; never rejects: every failure becomes an error output for the model. */
   private async run(call: FunctionCall): Promise<ToolCallResult> {
     const started = Date.now();
-    const result = (args: unknown, output: unknown, ok: boolean): ToolCallResult => ({
+    const result = (args: unknown, output: string | object, ok: boolean): ToolCallResult => ({
       call,
       arguments: args,
-      output: typeof output === 'string' ? output : JSON.stringify(output ?? { ok: true }),
+      output: typeof output === 'string' ? output : JSON.stringify(output),
       ok,
       durationMs: Date.now() - started,
     });
@@ -170,7 +170,7 @@ export class ToolCallCoordinator {
       });
       // Validation runs inside the time limit too: zod refinements may be async.
       const output = await Promise.race([tool.invoke(args, this.context, running.signal), timeout]);
-      return result(args, output, true);
+      return result(args, serialised(call.name, output), true);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       const failed = result(args, { error: failure.message || 'the tool failed' }, false);
@@ -182,6 +182,21 @@ export class ToolCallCoordinator {
       this.running.delete(running);
     }
   }
+}
+
+/**
+ * A handler's result as the `output` string the Realtime API requires. Nothing (undefined, null)
+ * is `{"ok":true}`; what JSON cannot represent (a function, a symbol, a toJSON that gives
+ * undefined) throws, as a BigInt or a cycle does, so the model gets an error output rather than
+ * an item without one.
+ */
+function serialised(name: string, output: unknown): string {
+  if (typeof output === 'string') return output;
+  const json = JSON.stringify(output ?? { ok: true }) as string | undefined;
+  if (json === undefined) {
+    throw new Error(`tool ${name} returned a value JSON cannot represent (${typeof output})`);
+  }
+  return json;
 }
 
 /** The call's arguments as the object a handler takes, or undefined when they are not one. */
