@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { FunctionCall } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
@@ -235,6 +236,20 @@ describe('ToolCallCoordinator', () => {
     tools.dispose();
     expect(running.map((signal) => signal.aborted)).toEqual([true, true]);
     expect((running[0].reason as Error).message).toBe('the call ended');
+  });
+
+  it('clears the timer of a handler that ignores its signal when the call ends', () => {
+    jest.useFakeTimers();
+    try {
+      const { tools } = coordinator(300_000);
+      tools.onFunctionCall(call('waits', 'c1'));
+      expect(jest.getTimerCount()).toBe(1);
+      tools.dispose();
+      // Nothing of the call waits out TOOL_TIMEOUT_MS (a team's Jest run would hang that long).
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('keeps what a handler threw for the log, and sends the model only its message', async () => {

@@ -56,8 +56,12 @@ export class ToolCallCoordinator {
   private readonly seen = new Set<string>();
   private readonly pending = new Map<string, number>();
   private readonly finishedResponses = new Set<string>();
-  /** The running handlers' signals: aborted at their deadline, or all at once when the call ends. */
-  private readonly running = new Set<AbortController>();
+  /**
+   * The running handlers' signals, each with its TOOL_TIMEOUT_MS timer: aborted at their
+   * deadline, or all at once when the call ends (their timers cleared, so nothing of the call
+   * waits out a handler that ignores its signal).
+   */
+  private readonly running = new Map<AbortController, NodeJS.Timeout>();
   private readonly responsesWithCalls = new Set<string>();
   private disposed = false;
   private readonly timeoutMs: number;
@@ -123,7 +127,10 @@ export class ToolCallCoordinator {
 
   dispose(): void {
     this.disposed = true;
-    for (const running of this.running) running.abort(new Error('the call ended'));
+    for (const [running, timer] of this.running) {
+      clearTimeout(timer);
+      running.abort(new Error('the call ended'));
+    }
     this.running.clear();
   }
 
@@ -157,19 +164,21 @@ export class ToolCallCoordinator {
     if (offered && !offered.includes(call.name))
       return result(asSent, { error: `tool "${call.name}" is not available on this call` }, false);
     if (!args) return result(asSent, { error: 'the arguments were not a JSON object' }, false);
-    let timer: NodeJS.Timeout | undefined;
     const running = new AbortController();
-    this.running.add(running);
+    const timer = setTimeout(
+      () => running.abort(new ToolTimeoutError(this.timeoutMs)),
+      this.timeoutMs,
+    );
+    this.running.set(running, timer);
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const late = new ToolTimeoutError(this.timeoutMs);
-          running.abort(late);
-          reject(late);
-        }, this.timeoutMs);
+      // Settles when the signal aborts (the deadline, or the call's end), whatever the handler does.
+      const stopped = new Promise<never>((_, reject) => {
+        running.signal.addEventListener('abort', () => reject(running.signal.reason as Error), {
+          once: true,
+        });
       });
       // Validation runs inside the time limit too: zod refinements may be async.
-      const output = await Promise.race([tool.invoke(args, this.context, running.signal), timeout]);
+      const output = await Promise.race([tool.invoke(args, this.context, running.signal), stopped]);
       return result(args, serialised(call.name, output), true);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
