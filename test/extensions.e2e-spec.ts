@@ -20,6 +20,8 @@ import { sleep, waitUntil } from './support/wait.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
 
 const seenEvents: AnyCallEvent[] = [];
+/** Answers the running `order_status` (a slow backend), once it runs. */
+let answerOrderStatus: ((status: string) => void) | undefined;
 
 @Injectable({ scope: Scope.REQUEST })
 class PerCallLookup {
@@ -39,6 +41,11 @@ class TestTools {
   @RealtimeTool({ name: 'hang_forever', description: 'Never answers' })
   hangForever(): Promise<never> {
     return new Promise(() => undefined);
+  }
+
+  @RealtimeTool({ name: 'order_status', description: 'Status of an order, from a slow backend' })
+  orderStatus(): Promise<{ status: string }> {
+    return new Promise((resolve) => (answerOrderStatus = (status) => resolve({ status })));
   }
 
   @RealtimeTool({ name: 'whoami', description: 'Echoes the call context' })
@@ -87,6 +94,7 @@ describe('extension points and call control', () => {
 
   beforeEach(async () => {
     seenEvents.length = 0;
+    answerOrderStatus = undefined;
     openai = new FakeRealtimeServer();
     rest = new FakeTwilioRest();
     await Promise.all([openai.start(), rest.start()]);
@@ -110,6 +118,7 @@ describe('extension points and call control', () => {
         'get_store_hours',
         'hang_forever',
         'lookup_twice',
+        'order_status',
         'whoami',
       ]);
       expect(tools.every((t) => t.type === 'function')).toBe(true);
@@ -227,6 +236,10 @@ describe('extension points and call control', () => {
         type: 'response.done',
         response: { id: goodbye, status: 'completed', output: [] },
       });
+      // The goodbye is the model's answer to end_call's output, which told it to say one.
+      const creates = upstream.eventsOfType('response.create');
+      expect(creates).toHaveLength(1);
+      expect(creates[0].response).not.toHaveProperty('instructions');
       await waitUntil(() => call.framesOf('mark').length === 2, 'the goodbye and its final mark');
       await sleep(200);
       expect(rest.requests).toHaveLength(0);
@@ -238,6 +251,27 @@ describe('extension points and call control', () => {
       );
       expect(hangup.form).toEqual({ Status: 'completed' });
       await call.waitForClose();
+    });
+
+    it('asks for the time-limit goodbye while a tool runs, and not for an answer to its output after it', async () => {
+      await startWith({ MAX_CALL_DURATION_S: '1' });
+      const { call, upstream } = await callIn();
+      modelCallsTool(upstream, 'resp_o', 'call_o', 'order_status', {}).done();
+      await waitUntil(() => answerOrderStatus !== undefined, 'order_status to run');
+
+      // The limit passes while the backend works: the goodbye is asked for with its instructions.
+      const goodbye = await upstream.waitFor('response.create');
+      expect(goodbye.response).toMatchObject({ instructions: expect.stringMatching(/time limit/) });
+      answerOrderStatus!('shipped');
+      await waitUntil(() => outputsOf(upstream).length === 1, 'the tool output');
+      const id = upstream.responseIds[0];
+      upstream.audioDelta(id, 'item_bye', mulawTone(300, 100));
+      upstream.audioDone(id, 'item_bye');
+      upstream.send({ type: 'response.done', response: { id, status: 'completed', output: [] } });
+
+      // The output is in the conversation, but nothing is said after the goodbye.
+      expect(await call.waitForClose()).toBe(1000);
+      expect(upstream.eventsOfType('response.create')).toHaveLength(1);
     });
 
     it('transfers with transfer_call after the handover sentence, redirecting the call to <Dial>', async () => {

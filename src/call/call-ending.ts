@@ -158,8 +158,12 @@ export class CallEnding {
   }
 
   /**
-   * The call ends after one more assistant response has been heard. When a tool asked for it,
-   * the response that follows the tool's output is that sentence; otherwise the bridge asks.
+   * The call ends after one more assistant response has been heard. When end_call or
+   * transfer_call asked for it, the response that follows the tool's output (which tells the
+   * model to say it) is that sentence. Otherwise (the duration limit, a hook, the API, the
+   * console) the bridge asks for it with its instructions, queued behind an active response,
+   * even while some other tool runs: that tool's output still reaches the model, but the model
+   * is not asked to go on after it, which the caller would hear after the goodbye.
    */
   private beginWrapUp(action: WrapUpAction, reason: string, instructions: string): void {
     if (this.wrapUp || this.ending) return;
@@ -167,8 +171,12 @@ export class CallEnding {
     const deadline = Date.now() + WRAP_UP_LIMIT_MS;
     const wrapUp: WrapUp = { action, reason, deadline, instructions, responseDone: false };
     this.wrapUp = wrapUp;
-    if (this.tools.busy) this.scheduler.claimNextCreated((id) => (wrapUp.responseId = id));
-    else this.requestLastSentence(wrapUp);
+    if (this.tools.announcesEnding) {
+      this.scheduler.claimNextCreated((id) => (wrapUp.responseId = id));
+      return;
+    }
+    this.tools.dropContinuations(this.scheduler.activeResponseId);
+    this.requestLastSentence(wrapUp);
   }
 
   private requestLastSentence(wrapUp: WrapUp): void {

@@ -29,6 +29,13 @@ function registry(): ToolRegistry {
   tools.register({ name: 'unloaded', description: 'unloaded' }, () => ({
     toJSON: () => undefined,
   }));
+  // As end_call: ends the call, and its output tells the model to say goodbye.
+  tools.register(
+    { name: 'ends', description: 'ends' },
+    () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 30)),
+    'the bridge',
+    { announcesEnding: true },
+  );
   tools.register({ name: 'waits', description: 'waits' }, (_args, _call, signal) => {
     signals.push(signal);
     return new Promise(() => undefined);
@@ -88,7 +95,7 @@ describe('ToolCallCoordinator', () => {
   it('refuses to offer a tool that is not registered, naming it and keeping the offer as it was', () => {
     const { tools, outputs } = coordinator(1000, ['echo']);
     expect(() => tools.offer(['echo', 'refund'])).toThrow(
-      'no registered tool is named "refund" (registered: echo, fails, slow, later, uncalled, unloaded, waits)',
+      'no registered tool is named "refund" (registered: echo, fails, slow, later, uncalled, unloaded, ends, waits)',
     );
     tools.onFunctionCall(call('echo', 'c1'));
     return settled(() => outputs.length === 1 && outputs[0].ok);
@@ -133,6 +140,30 @@ describe('ToolCallCoordinator', () => {
     await settled(() => outputs.length === 2);
     expect(continued()).toBe(1);
     expect(tools.busy).toBe(false);
+  });
+
+  it('says a call that announces the ending is running only while it runs', async () => {
+    const { tools, outputs } = coordinator();
+    tools.onFunctionCall(call('later', 'c1'));
+    expect(tools.announcesEnding).toBe(false);
+    tools.onFunctionCall(call('ends', 'c2'));
+    expect(tools.announcesEnding).toBe(true);
+    await settled(() => outputs.length === 2);
+    expect(tools.announcesEnding).toBe(false);
+  });
+
+  it('sends the outputs of calls running when the last sentence is asked for, without asking the model to go on', async () => {
+    const { tools, outputs, continued } = coordinator();
+    tools.onFunctionCall(call('later', 'c1', '{}', 'resp_1'));
+    tools.onResponseDone('resp_1', []);
+    tools.dropContinuations('resp_2');
+    tools.onResponseDone('resp_2', [call('echo', 'c2', '{}', 'resp_2')]);
+    await settled(() => outputs.length === 2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(continued()).toBe(0);
+    // A later response (the call went on after all) is continued as usual.
+    tools.onResponseDone('resp_3', [call('echo', 'c3', '{}', 'resp_3')]);
+    await settled(() => continued() === 1);
   });
 
   it('does not continue a response that carried no calls', () => {

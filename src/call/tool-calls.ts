@@ -63,6 +63,10 @@ export class ToolCallCoordinator {
    */
   private readonly running = new Map<AbortController, NodeJS.Timeout>();
   private readonly responsesWithCalls = new Set<string>();
+  /** Running calls of a tool that announces the call's ending (end_call, transfer_call). */
+  private readonly announcing = new Set<string>();
+  /** Responses whose outputs are sent without asking the model to go on (dropContinuations). */
+  private readonly quiet = new Set<string>();
   private disposed = false;
   private readonly timeoutMs: number;
   /** The tools this call is offered now (`undefined`: every tool); `offer` changes it. */
@@ -102,12 +106,33 @@ export class ToolCallCoordinator {
     return this.pending.size > 0;
   }
 
+  /**
+   * True while an end_call or transfer_call is running: its output tells the model to say the
+   * last sentence, so the response asked for after it is that sentence.
+   */
+  get announcesEnding(): boolean {
+    return this.announcing.size > 0;
+  }
+
+  /**
+   * The call's last sentence has been asked for: the calls not answered yet still get their
+   * outputs (the model and the record keep them), but the model is not asked to go on after
+   * them, which the caller would hear after the goodbye. Later responses continue as usual.
+   */
+  dropContinuations(activeResponseId?: string): void {
+    // The active response may carry a call not seen yet.
+    if (activeResponseId !== undefined) this.quiet.add(activeResponseId);
+    for (const responseId of this.responsesWithCalls) this.quiet.add(responseId);
+  }
+
   onFunctionCall(call: FunctionCall): void {
     if (this.disposed || this.seen.has(call.call_id)) return;
     this.seen.add(call.call_id);
     this.responsesWithCalls.add(call.response_id);
     this.pending.set(call.response_id, (this.pending.get(call.response_id) ?? 0) + 1);
+    if (this.registry.get(call.name)?.announcesEnding) this.announcing.add(call.call_id);
     void this.run(call).then((result) => {
+      this.announcing.delete(call.call_id);
       if (this.disposed) return;
       this.sink.sendOutput(result);
       const left = (this.pending.get(call.response_id) ?? 1) - 1;
@@ -138,7 +163,7 @@ export class ToolCallCoordinator {
     if (!this.finishedResponses.has(responseId) || this.pending.has(responseId)) return;
     this.finishedResponses.delete(responseId);
     this.responsesWithCalls.delete(responseId);
-    this.sink.continueResponse();
+    if (!this.quiet.delete(responseId)) this.sink.continueResponse();
   }
 
   /** Runs one handler; never rejects: every failure becomes an error output for the model. */

@@ -37,6 +37,8 @@ export class CallControlTools implements OnModuleInit {
           call.end(`end_call: ${reason || 'the assistant ended the call'}`);
           return { ok: true, next: 'Say a short goodbye now; the call ends after it.' };
         },
+        'the bridge',
+        { announcesEnding: true },
       );
     }
     // None configured: transfers are off, and the model is not offered the tool at all.
@@ -65,6 +67,8 @@ export class CallControlTools implements OnModuleInit {
             next: 'Tell the caller in one short sentence that you are transferring them now.',
           };
         },
+        'the bridge',
+        { announcesEnding: true },
       );
     }
   }

@@ -28,6 +28,12 @@ export interface RegisteredTool {
   source: string;
   parameters: JsonSchema;
   /**
+   * The bridge's end_call and transfer_call: the handler ends or transfers the call, and its
+   * output tells the model to say the last sentence (CallEnding takes the response that follows
+   * the output as that sentence rather than asking for one).
+   */
+  announcesEnding?: boolean;
+  /**
    * Validates the arguments, then runs the handler. Rejects with InvalidToolArgumentsError
    * (the handler not called) or with whatever the handler threw.
    */
@@ -50,6 +56,7 @@ export class ToolRegistry {
     options: RealtimeToolOptions<P>,
     handler: ToolHandler<P>,
     source = 'the bridge',
+    { announcesEnding = false }: Pick<RegisteredTool, 'announcesEnding'> = {},
   ): void {
     const { name, description } = options;
     if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
@@ -81,6 +88,7 @@ export class ToolRegistry {
       description,
       source,
       parameters: compiled.jsonSchema,
+      ...(announcesEnding ? { announcesEnding } : {}),
       invoke: async (args, call, signal) => {
         const parsed = await compiled.parse(args);
         if (!parsed.ok) throw new InvalidToolArgumentsError(name, parsed.problems);
