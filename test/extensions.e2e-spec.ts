@@ -7,7 +7,7 @@ import { RealtimeTool } from '../src/tools/realtime-tool.decorator.js';
 import { mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { EventsReceiver } from './support/events-receiver.js';
-import { FakeRealtimeServer } from './support/fake-realtime-server.js';
+import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioRest } from './support/fake-twilio-rest.js';
 import {
   FakeTwilioCall,
@@ -173,6 +173,77 @@ describe('extension points and call control', () => {
       await upstream.waitFor('response.create');
       await sleep(50);
       expect(upstream.eventsOfType('response.create')).toHaveLength(1);
+    });
+
+    describe('when the OpenAI socket is replaced while a tool runs', () => {
+      type Item = { type?: string; call_id?: string };
+      const itemsOf = (upstream: FakeRealtimeConnection) =>
+        upstream.eventsOfType('conversation.item.create').map((event) => event.item as Item);
+
+      async function toolRunsAndSocketDrops(done: boolean) {
+        const { call, upstream: first } = await callIn();
+        const response = modelCallsTool(first, 'resp_o', 'call_o', 'order_status', {});
+        if (done) response.done();
+        await waitUntil(() => answerOrderStatus !== undefined, 'order_status to run');
+        first.socket.terminate();
+        return { call, first };
+      }
+
+      it('gives the new session the call in its re-seed, then the output, then asks it to go on', async () => {
+        await startWith();
+        await toolRunsAndSocketDrops(true);
+        const second = await openai.connection(1);
+        await second.waitFor('session.update');
+        await sleep(100);
+        expect(itemsOf(second)).toMatchObject([{ type: 'function_call', call_id: 'call_o' }]);
+
+        answerOrderStatus!('shipped');
+        await second.waitFor('response.create');
+        // The server refuses an output whose call it has not seen: the call came first.
+        expect(itemsOf(second)).toMatchObject([
+          { type: 'function_call', call_id: 'call_o' },
+          { type: 'function_call_output', call_id: 'call_o' },
+        ]);
+        expect(second.received.at(-1)?.type).toBe('response.create');
+      });
+
+      it('asks the new session to go on once the output is in, when the lost one dropped before response.done', async () => {
+        await startWith();
+        await toolRunsAndSocketDrops(false);
+        const second = await openai.connection(1);
+        await second.waitFor('session.update');
+        await sleep(200);
+        // The tool's continuation asks for the answer: not the lost answer as well, before it.
+        expect(second.eventsOfType('response.create')).toHaveLength(0);
+
+        answerOrderStatus!('shipped');
+        await second.waitFor('response.create');
+        await sleep(100);
+        expect(second.eventsOfType('response.create')).toHaveLength(1);
+        expect(itemsOf(second).map((item) => item.type)).toEqual([
+          'function_call',
+          'function_call_output',
+        ]);
+      });
+
+      it('sends an output that settles while no session is open to the new one once, in its re-seed', async () => {
+        await startWith();
+        openai.acceptDelayMs = 500;
+        await toolRunsAndSocketDrops(true);
+        await waitUntil(
+          () => bridge.logs.matching(/socket closed mid-call/).length === 1,
+          'the bridge to see the socket close',
+        );
+        answerOrderStatus!('shipped');
+        const second = await openai.connection(1);
+        await second.waitFor('response.create');
+        await sleep(100);
+        expect(itemsOf(second)).toMatchObject([
+          { type: 'function_call', call_id: 'call_o' },
+          { type: 'function_call_output', call_id: 'call_o' },
+        ]);
+        expect(second.eventsOfType('response.create')).toHaveLength(1);
+      });
     });
 
     it('gives the model an error output when a tool throws, times out, or does not exist', async () => {

@@ -89,7 +89,9 @@ export function turnOf(entry: Entry): TranscriptTurn | undefined {
 /**
  * Client events that rebuild the conversation in a new session, in order, with the old ids (so
  * the new session's `previous_item_id`s place later items after them). Turns without words yet
- * (a transcription still pending when the session was lost) are left out.
+ * (a transcription still pending when the session was lost) are left out. A tool call goes in
+ * with its output, or alone while its tool runs (the server refuses an output whose call it has
+ * not seen); an output sent while no session was open is here, so it reaches the new one once.
  */
 export function reseedEventsOf(entries: Iterable<Entry>): RealtimeClientEvent[] {
   const events: RealtimeClientEvent[] = [];
@@ -117,8 +119,9 @@ export function reseedEventsOf(entries: Iterable<Entry>): RealtimeClientEvent[] 
         break;
       }
       case 'tool':
-        if (entry.output === undefined) break;
+        // A call still running goes in too: its output, sent when it settles, answers it.
         events.push(realtimeOutbound.functionCall(entry, entry.id));
+        if (entry.output === undefined) break;
         events.push(
           realtimeOutbound.functionCallOutput(entry.callId, entry.output, entry.outputId),
         );

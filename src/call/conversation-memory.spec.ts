@@ -153,6 +153,25 @@ describe('ConversationMemory', () => {
     ]);
   });
 
+  it('re-seeds a tool call still running as its function_call alone, and reports no turn for it', () => {
+    const { memory, reported } = memoryWithEvents();
+    memory.toolCall({ callId: 'call_1', name: 'charge_card', arguments: '{}' }, 'item_f1');
+    // The new session must know the call: the output sent when the tool settles answers it.
+    expect(memory.reseedEvents()).toEqual([
+      {
+        type: 'conversation.item.create',
+        item: {
+          id: 'item_f1',
+          type: 'function_call',
+          call_id: 'call_1',
+          name: 'charge_card',
+          arguments: '{}',
+        },
+      },
+    ]);
+    expect(reported).toEqual([]);
+  });
+
   it('re-seeds a system message the bridge added (a handback) in its place, and reports no turn for it', () => {
     const { memory, reported } = memoryWithEvents();
     memory.callerCommitted('item_u1', null);

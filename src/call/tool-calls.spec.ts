@@ -166,6 +166,21 @@ describe('ToolCallCoordinator', () => {
     await settled(() => continued() === 1);
   });
 
+  it("asks the model to go on once a lost session's calls are answered, though its response.done never came", async () => {
+    const { tools, outputs, continued } = coordinator();
+    tools.onFunctionCall(call('later', 'c1', '{}', 'resp_lost'));
+    // The session was replaced before response.done: the new one answers.
+    expect(tools.onSessionReplaced()).toBe(true);
+    expect(continued()).toBe(0);
+    await settled(() => outputs.length === 1 && continued() === 1);
+    // Answered already (before the session went): the new session is asked at once.
+    tools.onFunctionCall(call('echo', 'c2', '{}', 'resp_lost_2'));
+    await settled(() => outputs.length === 2);
+    expect(tools.onSessionReplaced()).toBe(true);
+    expect(continued()).toBe(2);
+    expect(tools.onSessionReplaced()).toBe(false);
+  });
+
   it('does not continue a response that carried no calls', () => {
     const { tools, continued } = coordinator();
     tools.onResponseDone('resp_plain', []);

@@ -150,6 +150,21 @@ export class ToolCallCoordinator {
     this.continueIfComplete(responseId);
   }
 
+  /**
+   * A new Realtime session replaced the lost one (or a SIP sideband reopened): the `response.done`
+   * of a response cut short never comes. Its calls count as finished: once their outputs are sent
+   * (the re-seed carries the calls), the model is asked to go on. True when some response had
+   * calls unanswered: its continuation asks (or has asked) the new session for the answer.
+   */
+  onSessionReplaced(): boolean {
+    const unanswered = [...this.responsesWithCalls];
+    for (const responseId of unanswered) {
+      this.finishedResponses.add(responseId);
+      this.continueIfComplete(responseId);
+    }
+    return unanswered.length > 0;
+  }
+
   dispose(): void {
     this.disposed = true;
     for (const [running, timer] of this.running) {

@@ -5,6 +5,7 @@ import { actionForRealtimeError } from '../realtime/realtime-failures.js';
 import { sayExactlyInstructions } from '../realtime/realtime-outbound.js';
 import type { RealtimeErrorDetail } from '../realtime/realtime.events.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
+import { ToolCallCoordinator } from '../call/tool-calls.js';
 import { CallEnding } from '../call/call-ending.js';
 import { CallLogger } from '../call/call-logger.js';
 import { CALL_SETTINGS } from '../call/call-providers.js';
@@ -36,6 +37,7 @@ export class SessionSetup {
     private readonly metrics: BridgeMetrics,
     private readonly log: CallLogger,
     private readonly line: OperatorLine,
+    private readonly toolCalls: ToolCallCoordinator,
     /** The call's settings as the call goes on (SessionChanges updates them): a new session gets them. */
     @Inject(CALL_SETTINGS) private readonly settings: CallSettings,
   ) {}
@@ -68,10 +70,13 @@ export class SessionSetup {
 
   /** Audio still buffered at Twilio plays on; the new session cannot truncate the old one's items. */
   replaced(): void {
-    // A last sentence the session was saying is asked again by the wrap-up itself.
-    this.answerLost = this.scheduler.activeResponseId !== undefined && !this.ending.isWrappingUp;
+    const answering = this.scheduler.activeResponseId !== undefined;
     this.media.playback.forgetItems();
     this.scheduler.reset();
+    // Tool calls the lost session made are answered in the new one, and their continuation asks
+    // for the answer; a last sentence the session was saying is asked again by the wrap-up itself.
+    const continuing = this.toolCalls.onSessionReplaced();
+    this.answerLost = answering && !continuing && !this.ending.isWrappingUp;
     this.ending.onSessionReplaced();
   }
 
