@@ -1,7 +1,9 @@
+import { Injectable, Module } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import { CallRegistry } from '../src/call/call-registry.service.js';
 import { SIDEBAND_BACKOFF_MS } from '../src/sip-call/sip.constants.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
+import { RealtimeTool } from '../src/tools/realtime-tool.decorator.js';
 import { startBridge, TEST_API_KEY, type RunningBridge } from './support/bridge.js';
 import { FakeOpenAICalls } from './support/fake-openai-calls.js';
 import { CallEventLogModule, seenCallEvents as seenEvents } from './support/call-event-log.js';
@@ -25,6 +27,20 @@ const PROFILES = JSON.stringify({
 });
 
 let webhookSeq = 0;
+
+/** Answers the running `order_status` (a slow backend), once it runs. */
+let answerOrderStatus: ((status: string) => void) | undefined;
+
+@Injectable()
+class OrderStatus {
+  @RealtimeTool({ name: 'order_status', description: 'Status of an order, from a slow backend' })
+  status(): Promise<{ status: string }> {
+    return new Promise((resolve) => (answerOrderStatus = (status) => resolve({ status })));
+  }
+}
+
+@Module({ providers: [OrderStatus] })
+class OrderStatusModule {}
 
 /** A `realtime.call.incoming` as OpenAI sends it (by default from a caller to the sales line). */
 function incomingCall(
@@ -50,7 +66,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
         TRANSFER_NUMBER: '+15559990000',
         ...env,
       },
-      [StoreHoursModule, CallEventLogModule],
+      [StoreHoursModule, CallEventLogModule, OrderStatusModule],
     );
   }
 
@@ -570,6 +586,48 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     const list = (await (await api('/api/calls')).json()) as { calls: unknown[] };
     expect(list.calls).toHaveLength(1);
     expect(seenEvents.some((e) => e.event === 'call.ended')).toBe(false);
+  });
+
+  it('sends a tool output settled while the sideband was down once it reopens, then asks the model to go on', async () => {
+    answerOrderStatus = undefined;
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_tool_drop');
+    // The response carrying the call is under way when the socket drops: its done is lost.
+    const item = {
+      id: 'item_os',
+      type: 'function_call',
+      call_id: 'call_os',
+      name: 'order_status',
+      arguments: '{}',
+    };
+    sideband.send({ type: 'response.created', response: { id: 'resp_os', output: [] } });
+    sideband.send({
+      type: 'response.output_item.done',
+      response_id: 'resp_os',
+      output_index: 0,
+      item,
+    });
+    await waitUntil(() => answerOrderStatus !== undefined, 'order_status to run');
+    openai.acceptDelayMs = 500;
+    sideband.socket.terminate();
+    await waitUntil(
+      () => bridge.logs.matching(/sideband lost/).length === 1,
+      'the bridge to see the sideband drop',
+    );
+    answerOrderStatus!('shipped');
+
+    const again = await sidebandOf('rtc_tool_drop', 1);
+    await again.waitFor('response.create');
+    await sleep(100);
+    // The session lives on at OpenAI: its call waits for this output, sent once, before the ask.
+    expect(again.received.map((event) => event.type)).toEqual([
+      'conversation.item.create',
+      'response.create',
+    ]);
+    expect(again.received[0].item).toMatchObject({
+      type: 'function_call_output',
+      call_id: 'call_os',
+    });
   });
 
   it('times the goodbye from its transcript when the server sends no output-audio events', async () => {

@@ -61,8 +61,9 @@ type State = 'connecting' | 'open' | 'closed';
  * live is reopened, within SIDEBAND_BACKOFF_MS attempts (a socket that was up for less than
  * STABLE_SESSION_MS counts as one of them, as on the media path, so a sideband that keeps
  * dropping right after it opens ends in the same give-up); the session lives on at OpenAI with
- * the call, so nothing needs to be re-sent. The SIP call's CALL_CHANNEL: the shared per-call
- * parts (scheduler, tools, keypad) send through it. A per-call provider.
+ * the call, so nothing needs to be re-sent but the tool outputs sent while the socket was down,
+ * which its calls still wait for. The SIP call's CALL_CHANNEL: the shared per-call parts
+ * (scheduler, tools, keypad) send through it. A per-call provider.
  */
 @Injectable({ scope: Scope.REQUEST })
 export class SidebandLink implements CallChannel {
@@ -75,6 +76,8 @@ export class SidebandLink implements CallChannel {
   /** When the socket now open opened (Date.now()). */
   private openedAt = 0;
   private retryTimer?: NodeJS.Timeout;
+  /** Tool outputs sent while the socket was down: the session lives on, its calls wait for them. */
+  private readonly heldOutputs: RealtimeClientEvent[] = [];
   /** Each outage (the first open, or a loss) must end within OPENAI_CONNECT_DEADLINE_MS. */
   private readonly deadline: ConnectDeadline;
 
@@ -113,7 +116,10 @@ export class SidebandLink implements CallChannel {
     if (!ALLOWED_TYPES.has(event.type)) {
       throw new Error(`${event.type} is not sent on a SIP sideband`);
     }
-    if (this.state !== 'open' || !this.connection) return '';
+    if (this.state !== 'open' || !this.connection) {
+      if (this.state === 'connecting' && isToolOutput(event)) this.heldOutputs.push(event);
+      return '';
+    }
     this.connection.sendRaw(this.ids.stamp(event, detail));
     return event.event_id ?? '';
   }
@@ -127,6 +133,7 @@ export class SidebandLink implements CallChannel {
   close(reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.heldOutputs.length = 0;
     clearTimeout(this.retryTimer);
     this.connection?.close(reason);
   }
@@ -162,6 +169,8 @@ export class SidebandLink implements CallChannel {
     this.openedAt = Date.now();
     this.everOpened = true;
     this.log.log(reconnected ? 'sideband reconnected' : 'sideband connected');
+    // Before anything the reopen sets going (the model asked to go on after them).
+    for (const event of this.heldOutputs.splice(0)) this.send(event);
     this.events.to.onOpen(reconnected);
   }
 
@@ -224,4 +233,11 @@ export class SidebandLink implements CallChannel {
     this.close(reason);
     this.events.to.onGone(reason, kind);
   }
+}
+
+function isToolOutput(event: RealtimeClientEvent): boolean {
+  return (
+    event.type === 'conversation.item.create' &&
+    (event.item as { type?: string }).type === 'function_call_output'
+  );
 }

@@ -172,6 +172,9 @@ export class SipCall extends CallOwnerBase {
       this.metrics.reconnected();
       this.scheduler.reset();
       this.playback.reset();
+      // A response whose done was lost goes on once its tool calls are answered (the outputs
+      // sent meanwhile went out just now, SidebandLink).
+      this.tools.onSessionReplaced();
     } else if (this.settings.greeting) {
       const params = { instructions: sayExactlyInstructions(this.settings.greeting) };
       this.scheduler.request({ reason: 'greeting', params });
