@@ -18,6 +18,17 @@ import { ToolCallCoordinator } from './tool-calls.js';
 
 /** How long a goodbye or handover sentence may take before the call is ended anyway. */
 const WRAP_UP_LIMIT_MS = 15_000;
+/** How often the call's ending is checked (idle, duration, a wrap-up that took too long). */
+export const ENDING_TICK_MS = 1000;
+
+/**
+ * The longest a call with this duration limit can last: the limit is seen at the next tick, then
+ * the goodbye may take WRAP_UP_LIMIT_MS, then the line is hung up (a second for the hang-up's
+ * last audio). A recording of the call is sized by it.
+ */
+export function longestCallMs(maxCallDurationS: number): number {
+  return maxCallDurationS * 1000 + ENDING_TICK_MS + WRAP_UP_LIMIT_MS + 1000;
+}
 const GOODBYE_AT_LIMIT =
   'The call has reached its time limit. In one short sentence, tell the caller you have to end ' +
   'the call now, and say goodbye.';

@@ -2,7 +2,7 @@ import { Injectable, Scope } from '@nestjs/common';
 import type { CallOutcome } from './call-outcome.js';
 import { CallActivity } from './call-activity.js';
 import type { CallSessionUpdate, TranscriptTurn } from './call-context.js';
-import { CallEnding } from './call-ending.js';
+import { CallEnding, ENDING_TICK_MS } from './call-ending.js';
 import { CallLogger } from './call-logger.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallRegistry, type LiveCall } from './call-registry.service.js';
@@ -126,6 +126,6 @@ export abstract class CallOwnerBase implements CallOwner, LiveCall {
 
   /** Runs `tick` (the call's ending: idle, duration, wrap-up) once a second in the call's scope. */
   protected startTicking(tick: () => void): void {
-    this.tickTimer = setInterval(() => this.scope.run(tick), 1000);
+    this.tickTimer = setInterval(() => this.scope.run(tick), ENDING_TICK_MS);
   }
 }

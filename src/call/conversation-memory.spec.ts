@@ -31,6 +31,24 @@ describe('ConversationMemory', () => {
     expect(reported.map((turn) => turn.role)).toEqual(['assistant', 'caller']);
   });
 
+  it('dates a caller turn from when the caller began it, and an unheard assistant turn is none', async () => {
+    const { memory } = memoryWithEvents();
+    memory.callerSpeechStarted('item_u1');
+    const began = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    memory.callerCommitted('item_u1', null);
+    memory.callerText('item_u1', 'Cancel my contract.');
+    // An answer whose audio was all dropped (its response cut before any of it played).
+    memory.placeItem(assistant('item_a1'), 'item_u1');
+    memory.assistantAudio('item_a1', 800);
+    memory.assistantUnheard('item_a1');
+    memory.assistantText('item_a1', 'Your contract is cancelled.');
+    const turns = memory.turns();
+    expect(turns.map((turn) => turn.role)).toEqual(['caller']);
+    expect(Math.abs(turns[0].at.getTime() - began)).toBeLessThan(15);
+    expect(memory.reseedEvents()).toHaveLength(1);
+  });
+
   it('places an item after its previous_item_id even when it arrives out of order', () => {
     const { memory } = memoryWithEvents();
     memory.placeItem(user('a'), null);

@@ -26,6 +26,8 @@ export class ConversationMemory {
   private order: string[] = [];
   private localSequence = 0;
   private forgotten = 0;
+  /** The caller's latest `speech_started`, until its turn's item exists. */
+  private speechStart?: { itemId: string; at: Date };
 
   /**
    * `onTurn` is called once per turn, when its text is final (the `call.transcript` event).
@@ -52,6 +54,15 @@ export class ConversationMemory {
     if (entry.kind === 'assistant' && item.text && !entry.text)
       this.assistantText(item.id, item.text);
     if (entry.kind === 'caller' && item.text && !entry.text) this.callerText(item.id, item.text);
+  }
+
+  /**
+   * `input_audio_buffer.speech_started`: the caller began the turn that will be `itemId`. The
+   * turn is dated from here, where its words start (a recording is sought there), not from its
+   * commit, which comes after the words and the silence that ended them.
+   */
+  callerSpeechStarted(itemId: string): void {
+    this.speechStart = { itemId, at: new Date() };
   }
 
   /** `input_audio_buffer.committed`: the caller's turn exists, its words come later. */
@@ -203,7 +214,9 @@ export class ConversationMemory {
 
   private entryFor(item: RealtimeItemSummary): Entry | undefined {
     const at = new Date();
-    if (item.type === 'message' && item.role === 'user') return { kind: 'caller', id: item.id, at };
+    if (item.type === 'message' && item.role === 'user') {
+      return { kind: 'caller', id: item.id, at: this.callerStartedAt(item.id) ?? at };
+    }
     if (item.type === 'message' && item.role === 'assistant') {
       return { kind: 'assistant', id: item.id, at, audioMs: 0 };
     }
@@ -223,13 +236,21 @@ export class ConversationMemory {
     return undefined;
   }
 
+  /** When the caller began turn `itemId`, if the server said so (taken once). */
+  private callerStartedAt(itemId: string): Date | undefined {
+    const start = this.speechStart;
+    if (start?.itemId !== itemId) return undefined;
+    this.speechStart = undefined;
+    return start.at;
+  }
+
   /** The entry for an id, made (at the end of the conversation) if no event placed it yet. */
   private ensure(itemId: string, kind: 'caller' | 'assistant'): Entry {
     const known = this.entries.get(itemId);
     if (known) return known;
     const entry: Entry =
       kind === 'caller'
-        ? { kind, id: itemId, at: new Date() }
+        ? { kind, id: itemId, at: this.callerStartedAt(itemId) ?? new Date() }
         : { kind, id: itemId, at: new Date(), audioMs: 0 };
     this.entries.set(itemId, entry);
     this.place(itemId, undefined);

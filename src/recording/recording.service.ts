@@ -10,6 +10,7 @@ import {
 import { CallEventBus } from '../events/call-event-bus.js';
 import { CallAudioTaps } from '../call-audio/call-audio-taps.service.js';
 import type { CallAudioListener, TappedCall } from '../call-audio/call-audio.js';
+import { longestCallMs } from '../call/call-ending.js';
 import {
   limitsConfig,
   recordingConfig,
@@ -136,7 +137,8 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
     const recording = new CallRecording(
       call.callSid,
       join(this.cfg.recordingsDir, recordingFileName(call.callSid)),
-      this.limits.maxCallDurationS * 1000,
+      // The goodbye said at the duration limit is part of the call, and of its recording.
+      longestCallMs(this.limits.maxCallDurationS),
       (ended) => this.track(this.complete(ended)),
     );
     this.active.set(call.callSid, recording);

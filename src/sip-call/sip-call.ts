@@ -211,8 +211,10 @@ export class SipCall extends CallOwnerBase {
         return;
       case 'error':
         return this.onRealtimeError(event.error);
-      // The audio travels over SIP, and the server stops its own playback on speech.
+      // The audio travels over SIP, and the server stops its own playback on speech: the
+      // bridge only dates the caller's turn from it.
       case 'input_audio_buffer.speech_started':
+        return this.recorder.callerSpeechStarted(event.item_id);
       case 'response.output_audio.delta':
       case 'response.output_audio.done':
       case 'session.created':
