@@ -105,11 +105,6 @@ export class CallRecorder {
     });
   }
 
-  /** The server heard the caller begin a turn (their turn is dated from here). */
-  callerSpeechStarted(itemId: string | undefined): void {
-    if (itemId) this.memory.callerSpeechStarted(itemId);
-  }
-
   /** The server's view of the conversation: where items go, what was said, what was cut. */
   observe(event: ConversationEvent): void {
     const memory = this.memory;

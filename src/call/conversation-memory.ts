@@ -61,8 +61,8 @@ export class ConversationMemory {
    * turn is dated from here, where its words start (a recording is sought there), not from its
    * commit, which comes after the words and the silence that ended them.
    */
-  callerSpeechStarted(itemId: string): void {
-    this.speechStart = { itemId, at: new Date() };
+  callerSpeechStarted(itemId: string | undefined): void {
+    if (itemId) this.speechStart = { itemId, at: new Date() };
   }
 
   /** `input_audio_buffer.committed`: the caller's turn exists, its words come later. */

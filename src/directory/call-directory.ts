@@ -128,7 +128,7 @@ export interface CallRecordEntry {
 }
 
 /** Replay memory scopes: what kind of "already seen" a key is. */
-export type MemoryScope = 'stream-issued' | 'stream-started' | 'webhook-id';
+export type MemoryScope = 'stream-started' | 'webhook-id';
 
 export interface CallListing {
   calls: LiveCall[];

@@ -57,8 +57,18 @@ export const MAX_PLANS_IN_MEMORY = 10_000;
 /** Finished call records kept (newest first) for "recent calls". */
 export const RECENT_CALLS_MAX = 100;
 
-/** CallSids remembered as streamed (the oldest go first beyond it): a day of calls and more. */
-export const MAX_REMEMBERED_STREAMS = 1_000_000;
+/**
+ * CallSids remembered as streamed (the oldest go first beyond it). Each costs ~100 bytes of
+ * heap (a Map entry and the CallSid), so this is ~25 MB at most: a full day of one instance at
+ * 500 calls of three minutes (2.8 a second). Past it, the memory covers less than
+ * STREAM_REPLAY_MEMORY_S; the stream token's own lifetime still bounds a replayed `start`.
+ */
+export const MAX_REMEMBERED_STREAMS = 250_000;
+/**
+ * With Redis, the replay memory is Redis's; each instance keeps only a copy of its newest claims
+ * in process, for a Redis outage (~5 MB): hours of calls at full load.
+ */
+export const MAX_REMEMBERED_STREAMS_LOCALLY = 50_000;
 /**
  * SIP webhook delivery ids remembered (for WEBHOOK_DEDUPE_TTL_MS). The bound keeps a flood of
  * valid deliveries from growing memory; past it the oldest ids are forgotten, and the call
@@ -67,7 +77,6 @@ export const MAX_REMEMBERED_STREAMS = 1_000_000;
 export const WEBHOOK_DEDUPE_MAX_ENTRIES = 10_000;
 /** Keys held per memory scope in process memory (TtlMemory): the oldest go first beyond it. */
 export const MAX_REMEMBERED: Readonly<Record<MemoryScope, number>> = {
-  'stream-issued': MAX_REMEMBERED_STREAMS,
   'stream-started': MAX_REMEMBERED_STREAMS,
   'webhook-id': WEBHOOK_DEDUPE_MAX_ENTRIES,
 };

@@ -1,6 +1,12 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { LiveCall, SharedCallEvent } from './call-directory.js';
-import { MAX_PLANS_IN_MEMORY, RECENT_CALLS_MAX } from './cluster.constants.js';
+import {
+  MAX_PLANS_IN_MEMORY,
+  MAX_REMEMBERED_STREAMS,
+  RECENT_CALLS_MAX,
+} from './cluster.constants.js';
 import { MemoryCallDirectory } from './memory-call-directory.js';
 
 const events = () => new EventEmitter2({ wildcard: true, delimiter: '.' });
@@ -42,13 +48,34 @@ describe('MemoryCallDirectory', () => {
     expect(await directory.hasClusterCapacity()).toBe(true);
   });
 
+  it('keeps the replay memory of a full day of calls within ~30 MB of heap', async () => {
+    // Every started call is remembered for STREAM_REPLAY_MEMORY_S (a day, up to 30): the bound
+    // must fit beside the rest of a 512 MiB pod (deploy/k8s) at any call rate.
+    const gc = () => {
+      v8.setFlagsFromString('--expose-gc');
+      (vm.runInNewContext('gc') as () => void)();
+      return process.memoryUsage().heapUsed;
+    };
+    const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
+    const before = gc();
+    for (let i = 0; i < MAX_REMEMBERED_STREAMS + 1000; i++) {
+      // Flat strings, as JSON.parse makes the CallSids of `start` messages.
+      const callSid = JSON.parse(`"CA${i.toString(16).padStart(32, '0')}"`) as string;
+      await directory.remember('stream-started', callSid, 86_400);
+    }
+    const grown = gc() - before;
+    expect(directory.memory.size('stream-started')).toBe(MAX_REMEMBERED_STREAMS);
+    expect(await directory.recalls('stream-started', `CA${'0'.repeat(32)}`)).toBe(false);
+    expect(grown).toBeLessThan(30 * 1024 * 1024);
+  }, 60_000);
+
   it('remembers keys per scope until their TTL, and forgets on request', async () => {
     const directory = new MemoryCallDirectory({ instanceId: 'A', events: events() });
     expect(await directory.remember('webhook-id', 'evt_1', 60)).toBe(true);
     expect(await directory.remember('webhook-id', 'evt_1', 60)).toBe(false);
     expect(await directory.recalls('stream-started', 'evt_1')).toBe(false);
-    expect(await directory.remember('stream-issued', 'CA1', 0)).toBe(true);
-    expect(await directory.recalls('stream-issued', 'CA1')).toBe(false); // expired at once
+    expect(await directory.remember('stream-started', 'CA1', 0)).toBe(true);
+    expect(await directory.recalls('stream-started', 'CA1')).toBe(false); // expired at once
     await directory.forget('webhook-id', 'evt_1');
     expect(await directory.remember('webhook-id', 'evt_1', 60)).toBe(true);
   });

@@ -215,7 +215,7 @@ describe('RedisCallDirectory', () => {
     expect(await a.directory.remember('stream-started', 'CA1', 86_400)).toBe(true);
     expect(await b.directory.remember('stream-started', 'CA1', 86_400)).toBe(false);
     expect(await b.directory.recalls('stream-started', 'CA1')).toBe(true);
-    expect(await b.directory.recalls('stream-issued', 'CA1')).toBe(false);
+    expect(await b.directory.recalls('webhook-id', 'CA1')).toBe(false);
     const admin = new Redis(spec.redis.url);
     const ttl = await admin.ttl('bridge:mem:stream-started:CA1');
     admin.disconnect();

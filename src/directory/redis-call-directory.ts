@@ -20,6 +20,7 @@ import {
   CONTROL_TIMEOUT_MS,
   HEARTBEAT_MS,
   LEASE_TTL_MS,
+  MAX_REMEMBERED_STREAMS_LOCALLY,
   SUBSCRIBER_SILENT_MS,
 } from './cluster.constants.js';
 import { MemoryCallDirectory } from './memory-call-directory.js';
@@ -60,9 +61,8 @@ export interface RedisDirectoryOptions {
  * Shared state in Redis (`REDIS_URL`, `ioredis`), a part per concern: RedisStore (connections,
  * health), RedisLeases (admission, live calls), RedisSipLines, RedisRecords (replay memory,
  * plans, records), RedisControl, RedisEvents, RedisSessionStore, RedisSecretCheck and
- * SubscriberWatch. What another instance reads is signed and validated (SignedBus).
- *
- * Redis trouble never drops a call: every command has a timeout and a fallback (a local
+ * SubscriberWatch. What another instance reads is signed and validated (SignedBus). Redis
+ * trouble never drops a call: every command has a timeout and a fallback (a local
  * MemoryCallDirectory), and when Redis comes back the heartbeat writes the live calls again.
  */
 export class RedisCallDirectory extends CallDirectory {
@@ -85,7 +85,8 @@ export class RedisCallDirectory extends CallDirectory {
     super();
     const { instanceId, observer, log } = options;
     this.instanceId = instanceId;
-    this.local = new MemoryCallDirectory({ instanceId, events: options.events });
+    const memory = { maxEntries: { 'stream-started': MAX_REMEMBERED_STREAMS_LOCALLY } };
+    this.local = new MemoryCallDirectory({ instanceId, events: options.events, memory });
     this.store = new RedisStore(options.url, observer, log, (outage) => this.onBack(outage));
     const envelope = new BusEnvelope(options.secret);
     const signed = new SignedBus(this.store, envelope, observer, log);
@@ -129,7 +130,6 @@ export class RedisCallDirectory extends CallDirectory {
     this.store.sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
       this.onMessage(channel.toString(), message),
     );
-
     // Every event of this instance's calls goes to the call's channel, for followers elsewhere.
     const forward = (event: SharedCallEvent) => this.bus.forward(event);
     const onEnded = (event: SharedCallEvent) => this.records.pushRecord(event);

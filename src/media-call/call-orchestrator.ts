@@ -153,7 +153,7 @@ export class CallOrchestrator extends CallOwnerBase {
         if (!this.scheduler.isDiscarded(event.response_id)) this.media.finished(event.item_id);
         return;
       case 'input_audio_buffer.speech_started':
-        this.recorder.callerSpeechStarted(event.item_id);
+        this.recorder.memory.callerSpeechStarted(event.item_id);
         return this.bargeIn.interrupt(performance.now(), 'speech');
       case 'error':
         return this.session.error(event.error);

@@ -214,7 +214,7 @@ export class SipCall extends CallOwnerBase {
       // The audio travels over SIP, and the server stops its own playback on speech: the
       // bridge only dates the caller's turn from it.
       case 'input_audio_buffer.speech_started':
-        return this.recorder.callerSpeechStarted(event.item_id);
+        return this.recorder.memory.callerSpeechStarted(event.item_id);
       case 'response.output_audio.delta':
       case 'response.output_audio.done':
       case 'session.created':
