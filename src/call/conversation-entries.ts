@@ -32,6 +32,8 @@ export type Entry =
       callId: string;
       name: string;
       arguments: string;
+      /** Its arguments are whole (the bridge took the call to run); not while still streaming. */
+      complete?: boolean;
       output?: string;
       outputId?: string;
     };
@@ -119,7 +121,9 @@ export function reseedEventsOf(entries: Iterable<Entry>): RealtimeClientEvent[] 
         break;
       }
       case 'tool':
-        // A call still running goes in too: its output, sent when it settles, answers it.
+        // A call still running goes in too: its output, sent when it settles, answers it. One
+        // whose arguments were still streaming when the session went never ran: left out.
+        if (entry.output === undefined && !entry.complete) break;
         events.push(realtimeOutbound.functionCall(entry, entry.id));
         if (entry.output === undefined) break;
         events.push(

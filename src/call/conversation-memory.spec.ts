@@ -188,6 +188,18 @@ describe('ConversationMemory', () => {
       },
     ]);
     expect(reported).toEqual([]);
+    // One whose arguments were still streaming when the session went never ran: not re-seeded.
+    memory.placeItem(
+      {
+        id: 'item_f2',
+        type: 'function_call',
+        call_id: 'call_2',
+        name: 'charge_card',
+        arguments: '',
+      },
+      'item_f1',
+    );
+    expect(memory.reseedEvents()).toHaveLength(1);
   });
 
   it('re-seeds a system message the bridge added (a handback) in its place, and reports no turn for it', () => {

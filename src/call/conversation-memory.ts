@@ -154,10 +154,11 @@ export class ConversationMemory {
     const known = this.findTool(call.callId);
     if (known) {
       known.arguments = call.arguments;
+      known.complete = true;
       return;
     }
     const id = itemId ?? this.localId('fc');
-    this.entries.set(id, { kind: 'tool', id, at: new Date(), ...call });
+    this.entries.set(id, { kind: 'tool', id, at: new Date(), ...call, complete: true });
     this.place(id, undefined);
   }
 
