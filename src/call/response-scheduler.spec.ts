@@ -96,6 +96,20 @@ describe('ResponseScheduler', () => {
     expect(h.scheduler.onError({ code: 'other', event_id: 'evt-99' })).toBe(false);
   });
 
+  it('waits for the response.done of an active response it never saw created, not colliding again', () => {
+    const h = new Harness();
+    // A SIP sideband reopened while the server was answering: the scheduler starts afresh.
+    h.scheduler.reset();
+    h.scheduler.request({ reason: 'tool output' });
+    expect(
+      h.scheduler.onError({ code: 'conversation_already_has_active_response', event_id: 'evt-1' }),
+    ).toBe(true);
+    h.scheduler.request({ reason: 'keypad' });
+    expect(h.creates()).toHaveLength(1);
+    h.done({ id: 'resp_unseen', status: 'completed' });
+    expect(h.creates()).toHaveLength(2);
+  });
+
   it('takes an untagged (null) response for the server own once the server has echoed a tag', () => {
     const h = new Harness();
     const created: string[] = [];

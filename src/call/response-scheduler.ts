@@ -62,6 +62,12 @@ interface Guess {
 @Injectable({ scope: Scope.REQUEST })
 export class ResponseScheduler {
   private activeId?: string;
+  /**
+   * The server said a response is active that this scheduler never saw created (a SIP sideband
+   * reopened on a session that was mid-answer): requests wait for its `response.done`, instead
+   * of colliding again and again while it runs.
+   */
+  private activeUnseen = false;
   /** Our `response.create` sent, its `response.created` not seen yet. */
   private awaiting?: Sent;
   private readonly queue: ResponseRequest[] = [];
@@ -90,7 +96,7 @@ export class ResponseScheduler {
 
   /** True while a response is active or one of ours is on its way. */
   get busy(): boolean {
-    return this.activeId !== undefined || this.awaiting !== undefined;
+    return this.activeId !== undefined || this.awaiting !== undefined || this.activeUnseen;
   }
 
   request(request: ResponseRequest): void {
@@ -170,6 +176,7 @@ export class ResponseScheduler {
    * retry): the call cannot go on with the assistant.
    */
   onDone(response: RealtimeResponse, giveUp: (reason: string) => void): void {
+    this.activeUnseen = false;
     this.discarded.delete(response.id);
     if (this.guess?.responseId === response.id) this.guess = undefined;
     if (this.activeId === response.id) this.activeId = undefined;
@@ -192,6 +199,7 @@ export class ResponseScheduler {
     if (!awaiting || error.event_id !== awaiting.eventId) return false;
     this.awaiting = undefined;
     if (error.code === 'conversation_already_has_active_response') {
+      if (this.activeId === undefined) this.activeUnseen = true;
       this.queue.unshift(awaiting.request);
     } else {
       this.log.warn(
@@ -223,6 +231,7 @@ export class ResponseScheduler {
   reset(): void {
     this.guess = undefined;
     this.activeId = undefined;
+    this.activeUnseen = false;
     if (this.awaiting) this.queue.unshift(this.awaiting.request);
     this.awaiting = undefined;
     this.requests.clear();
