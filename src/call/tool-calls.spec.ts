@@ -36,6 +36,11 @@ function registry(): ToolRegistry {
     'the bridge',
     { announcesEnding: true },
   );
+  // 64 KiB and one byte of output, in a string and as JSON.
+  tools.register({ name: 'dumps', description: 'dumps' }, () => 'x'.repeat(64 * 1024 + 1));
+  tools.register({ name: 'exports', description: 'exports' }, () => ({
+    rows: 'é'.repeat(32 * 1024),
+  }));
   tools.register({ name: 'waits', description: 'waits' }, (_args, _call, signal) => {
     signals.push(signal);
     return new Promise(() => undefined);
@@ -95,7 +100,7 @@ describe('ToolCallCoordinator', () => {
   it('refuses to offer a tool that is not registered, naming it and keeping the offer as it was', () => {
     const { tools, outputs } = coordinator(1000, ['echo']);
     expect(() => tools.offer(['echo', 'refund'])).toThrow(
-      'no registered tool is named "refund" (registered: echo, fails, slow, later, uncalled, unloaded, ends, waits)',
+      'no registered tool is named "refund" (registered: echo, fails, slow, later, uncalled, unloaded, ends, dumps, exports, waits)',
     );
     tools.onFunctionCall(call('echo', 'c1'));
     return settled(() => outputs.length === 1 && outputs[0].ok);
@@ -219,6 +224,24 @@ describe('ToolCallCoordinator', () => {
         ok: false,
         output: JSON.stringify({
           error: `tool ${name} returned a value JSON cannot represent (${type})`,
+        }),
+      });
+    },
+  );
+
+  it.each([
+    ['dumps', 65_537],
+    ['exports', 65_547],
+  ])(
+    'answers an output over 64 KiB (%s) with an error output naming its size',
+    async (name, bytes) => {
+      const { tools, outputs } = coordinator();
+      tools.onFunctionCall(call(name, 'c1'));
+      await settled(() => outputs.length === 1);
+      expect(outputs[0]).toMatchObject({
+        ok: false,
+        output: JSON.stringify({
+          error: `tool ${name} returned ${bytes} bytes, over the limit of 65536`,
         }),
       });
     },

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional, Scope } from '@nestjs/common';
 import { callControlConfig, type CallControlConfig } from '../config/config.namespaces.js';
 import { MAX_TOOL_ARGUMENTS_BYTES, type FunctionCall } from '../realtime/realtime.events.js';
+import { MAX_TOOL_OUTPUT_BYTES } from '../realtime/realtime-items.js';
 import { InvalidToolArgumentsError, ToolRegistry } from '../tools/tool-registry.service.js';
 import { CallContext } from './call-context.js';
 import { CALL_SETTINGS } from './call-providers.js';
@@ -237,13 +238,20 @@ export class ToolCallCoordinator {
  * A handler's result as the `output` string the Realtime API requires. Nothing (undefined, null)
  * is `{"ok":true}`; what JSON cannot represent (a function, a symbol, a toJSON that gives
  * undefined) throws, as a BigInt or a cycle does, so the model gets an error output rather than
- * an item without one.
+ * an item without one; so does an output over MAX_TOOL_OUTPUT_BYTES.
  */
 function serialised(name: string, output: unknown): string {
-  if (typeof output === 'string') return output;
-  const json = JSON.stringify(output ?? { ok: true }) as string | undefined;
+  const json =
+    typeof output === 'string'
+      ? output
+      : (JSON.stringify(output ?? { ok: true }) as string | undefined);
   if (json === undefined) {
     throw new Error(`tool ${name} returned a value JSON cannot represent (${typeof output})`);
+  }
+  if (json.length * 3 > MAX_TOOL_OUTPUT_BYTES && Buffer.byteLength(json) > MAX_TOOL_OUTPUT_BYTES) {
+    throw new Error(
+      `tool ${name} returned ${Buffer.byteLength(json)} bytes, over the limit of ${MAX_TOOL_OUTPUT_BYTES}`,
+    );
   }
   return json;
 }

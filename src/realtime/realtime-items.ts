@@ -12,6 +12,13 @@ export const MAX_ITEM_JSON_CHARS = 256 * 1024;
  * are a few hundred bytes.
  */
 export const MAX_TOOL_ARGUMENTS_BYTES = 64 * 1024;
+/**
+ * The largest output a tool may answer with (its JSON, UTF-8). It goes to OpenAI, stays in the
+ * call's memory (re-sent at every reconnect) and in its record; a bigger one is an error output,
+ * its size logged: a tool that returns a whole database export is a bug to see, not a call to
+ * slow down. Real outputs are a few hundred bytes to a few KB.
+ */
+export const MAX_TOOL_OUTPUT_BYTES = 64 * 1024;
 /** Tool names are cut to this (no registered tool has a longer one, so a cut name is unknown). */
 export const MAX_TOOL_NAME_CHARS = 128;
 
