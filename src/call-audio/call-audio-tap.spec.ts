@@ -66,8 +66,8 @@ describe('CallAudioTap', () => {
     const heard = recordingListener();
     tap.begin();
     tap.listen(heard.listener);
-    tap.assistantSent(b64(800, 7), 0); // 100 ms at queue position 0
-    tap.assistantSent(b64(800, 8), 100);
+    tap.assistantSent(b64(800, 7), 0, 1, 0); // 100 ms at queue position 0
+    tap.assistantSent(b64(800, 8), 100, 1, 100);
     tap.callerFrame(b64(160, 0xff), '0', 0);
     expect(heard.assistant).toEqual([]);
     tap.callerFrame(b64(160, 0xff), '20', 40);
@@ -88,7 +88,7 @@ describe('CallAudioTap', () => {
     const stop = tap.listen(recordingListener().listener);
     stop();
     expect(tap.listened).toBe(false);
-    tap.assistantSent(b64(800, 7), 0);
+    tap.assistantSent(b64(800, 7), 0, 1, 0);
     const late = recordingListener();
     tap.listen(late.listener);
     tap.callerFrame(b64(160, 0xff), '0', 1000);
@@ -109,5 +109,30 @@ describe('CallAudioTap', () => {
     tap.callerFrame(b64(160, 0xff), '20', 0);
     expect(good.caller).toHaveLength(2);
     expect(warnings).toEqual(['call audio listener failed and was detached: disk full']);
+  });
+
+  it('places the pieces of a run back to back, however late the position that releases them', () => {
+    const { tap } = tapWith();
+    const heard = recordingListener();
+    tap.begin();
+    tap.listen(heard.listener);
+    const t0 = performance.now();
+    tap.callerFrame(b64(160, 0xff), '0', 0); // the call's clock: t0 is 0 ms
+    // One run that starts playing 40 ms into the call, then a new one at 1000 ms.
+    tap.assistantSent(b64(800, 7), 0, 1, t0 + 40);
+    tap.assistantSent(b64(800, 8), 100, 1, t0 + 140);
+    tap.assistantSent(b64(800, 9), 200, 2, t0 + 1000);
+    // (Frames without a timestamp, so that the clock stays where the first one put it.)
+    tap.callerFrame(b64(160, 0xff), undefined, 60);
+    // Late echoes: the position jumps past the rest of the first run at once.
+    tap.callerFrame(b64(160, 0xff), undefined, 250);
+    tap.cut(300);
+    expect(heard.assistant.map(([bytes, fill, atMs]) => [bytes, fill, atMs])).toEqual([
+      [480, 7, 40],
+      [320, 7, 100],
+      [800, 8, 140],
+      [400, 9, 1000],
+      [400, 9, 1050],
+    ]);
   });
 });

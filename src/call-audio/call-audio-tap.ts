@@ -3,6 +3,7 @@ import { CallLogger } from '../call/call-logger.js';
 import { CallStart } from '../call/call-start.js';
 import type { CallAudioListener, TappedCall } from './call-audio.js';
 import { CallAudioTaps } from './call-audio-taps.service.js';
+import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { HeardAudioQueue, type HeardAudio } from './heard-audio.js';
 
 /**
@@ -17,8 +18,11 @@ export const MAX_HEARD_AHEAD_MS = 120_000;
  * media link feeds it; with no listener every hook returns at once, without decoding anything.
  *
  * The call's clock is Twilio's: caller frames carry their ms since the stream started. Assistant
- * audio is placed by when it played (the playback clock) mapped onto that clock through the
- * earliest-arriving caller frame seen so far, which is the one least delayed by the network.
+ * audio is placed by when it played, mapped onto that clock through the earliest-arriving caller
+ * frame seen so far, which is the one least delayed by the network. When it played is the
+ * playback clock's word for the start of its run (Twilio plays queued audio back to back): the
+ * first piece of a run is placed there, each later one right after the one before, however
+ * late the mark echoes that release them arrive (a stall, jitter).
  */
 @Injectable({ scope: Scope.REQUEST })
 export class CallAudioTap {
@@ -29,6 +33,10 @@ export class CallAudioTap {
   /** Wall clock (performance.now()) minus the call's clock, from the caller's frames. */
   private clockOffsetMs?: number;
   private state: 'new' | 'running' | 'ended' = 'new';
+  /** The run of the last assistant piece passed on, and where (queue, call's clock) it ended. */
+  private lastRun = -1;
+  private lastEndMs = 0;
+  private lastEndAtMs = 0;
 
   constructor(
     start: CallStart,
@@ -81,19 +89,22 @@ export class CallAudioTap {
     }
     const mulaw = Buffer.from(payload, 'base64');
     this.emit((listener) => listener.callerAudio?.(mulaw, atMs));
-    this.deliver(this.heard.heardUntil(positionMs), now);
+    this.deliver(this.heard.heardUntil(positionMs));
   }
 
-  /** Assistant audio (base64 mu-law) sent to Twilio at queue position `startMs`. */
-  assistantSent(delta: string, startMs: number): void {
+  /**
+   * Assistant audio (base64 mu-law) sent to Twilio at queue position `startMs`, in the playback
+   * clock's run `run`, where it plays at `playsAt` (performance.now()).
+   */
+  assistantSent(delta: string, startMs: number, run: number, playsAt: number): void {
     if (this.listeners.size === 0 || this.state !== 'running') return;
-    this.heard.push(Buffer.from(delta, 'base64'), startMs);
+    this.heard.push(Buffer.from(delta, 'base64'), startMs, run, playsAt);
   }
 
   /** A barge-in at playback position `positionMs`: the rest of the queue is never heard. */
   cut(positionMs: number): void {
     if (this.state !== 'running') return;
-    this.deliver(this.heard.cut(positionMs), performance.now());
+    this.deliver(this.heard.cut(positionMs));
   }
 
   /** The call ended at playback position `positionMs`. */
@@ -102,17 +113,24 @@ export class CallAudioTap {
     const wasRunning = this.state === 'running';
     this.state = 'ended';
     if (wasRunning) {
-      this.deliver(this.heard.cut(positionMs), performance.now());
+      this.deliver(this.heard.cut(positionMs));
       this.emit((listener) => listener.ended?.());
     }
     this.listeners.clear();
     this.taps.ended(this);
   }
 
-  private deliver(heard: HeardAudio[], now: number): void {
-    if (heard.length === 0) return;
+  /** Each piece right after the previous one of its run, the first of a run where it began. */
+  private deliver(heard: HeardAudio[]): void {
     for (const piece of heard) {
-      const atMs = Math.max(0, this.clockAt(now - piece.agoMs));
+      const atMs =
+        piece.run === this.lastRun && piece.startMs === this.lastEndMs
+          ? this.lastEndAtMs
+          : Math.max(0, this.clockAt(piece.playsAt));
+      const ms = piece.mulaw.length / MULAW_BYTES_PER_MS;
+      this.lastRun = piece.run;
+      this.lastEndMs = piece.startMs + ms;
+      this.lastEndAtMs = atMs + ms;
       this.emit((listener) => listener.assistantAudio?.(piece.mulaw, atMs));
     }
   }

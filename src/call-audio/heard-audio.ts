@@ -1,19 +1,14 @@
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 
-/** One stretch of assistant audio sent to Twilio, at its position in Twilio's playback queue. */
-interface QueuedAudio {
+/** A stretch of assistant audio sent to Twilio, or a piece of it the caller has now heard. */
+export interface HeardAudio {
   mulaw: Buffer;
   /** Queue position (ms, as the PlaybackClock counts it) of its first byte. */
   startMs: number;
-}
-
-/** A piece of assistant audio the caller has now heard, and when it played. */
-export interface HeardAudio {
-  mulaw: Buffer;
-  /** Queue position of its first byte. */
-  startMs: number;
-  /** How long before `now` its first byte played. */
-  agoMs: number;
+  /** The playback clock's run it plays in: within one run, pieces play back to back. */
+  run: number;
+  /** When (performance.now()) its first byte plays, by the clock's dating of its run. */
+  playsAt: number;
 }
 
 /**
@@ -24,20 +19,20 @@ export interface HeardAudio {
  * is dropped (and counted) rather than held.
  */
 export class HeardAudioQueue {
-  private readonly queue: QueuedAudio[] = [];
+  private readonly queue: HeardAudio[] = [];
   private queuedBytes = 0;
   /** Bytes of queued audio dropped because the model ran further ahead than the bound. */
   droppedBytes = 0;
 
   constructor(private readonly maxAheadMs: number) {}
 
-  /** Audio sent to Twilio, starting at queue position `startMs`. */
-  push(mulaw: Buffer, startMs: number): void {
+  /** Audio sent to Twilio, starting at queue position `startMs`, playing at `playsAt`. */
+  push(mulaw: Buffer, startMs: number, run: number, playsAt: number): void {
     if ((this.queuedBytes + mulaw.length) / MULAW_BYTES_PER_MS > this.maxAheadMs) {
       this.droppedBytes += mulaw.length;
       return;
     }
-    this.queue.push({ mulaw, startMs });
+    this.queue.push({ mulaw, startMs, run, playsAt });
     this.queuedBytes += mulaw.length;
   }
 
@@ -48,18 +43,17 @@ export class HeardAudioQueue {
       const first = this.queue[0];
       const playedBytes = Math.floor((positionMs - first.startMs) * MULAW_BYTES_PER_MS);
       if (playedBytes <= 0) break;
-      const agoMs = positionMs - first.startMs;
       if (playedBytes >= first.mulaw.length) {
         this.queue.shift();
         this.queuedBytes -= first.mulaw.length;
-        heard.push({ mulaw: first.mulaw, startMs: first.startMs, agoMs });
+        heard.push(first);
         continue;
       }
-      heard.push({ mulaw: first.mulaw.subarray(0, playedBytes), startMs: first.startMs, agoMs });
-      this.queue[0] = {
-        mulaw: first.mulaw.subarray(playedBytes),
-        startMs: first.startMs + playedBytes / MULAW_BYTES_PER_MS,
-      };
+      heard.push({ ...first, mulaw: first.mulaw.subarray(0, playedBytes) });
+      const playedMs = playedBytes / MULAW_BYTES_PER_MS;
+      first.mulaw = first.mulaw.subarray(playedBytes);
+      first.startMs += playedMs;
+      first.playsAt += playedMs;
       this.queuedBytes -= playedBytes;
       break;
     }

@@ -193,3 +193,43 @@ describe('PlaybackClock, audio of no model item (an operator during a takeover)'
     expect(clock.positionMs()).toBe(60);
   });
 });
+
+describe('PlaybackClock, runs: when each piece plays', () => {
+  it('dates a run by its start and each piece right after the one before, however late the echoes', () => {
+    let now = 1000;
+    const clock = new PlaybackClock(undefined, () => now);
+    const marks = [0, 1, 2, 3, 4].map(() => clock.sent('item_1', 'r', 0, 100)!);
+    const run = clock.run;
+    // Twilio's echoes of the first two marks arrive 700 ms late, in a clump (an inbound stall).
+    now = 1900;
+    clock.acknowledge(marks[0]);
+    clock.acknowledge(marks[1]);
+    // The position jumps with them, but the audio still played back to back from 1000.
+    expect(clock.run).toBe(run);
+    expect([0, 100, 200, 300, 400].map((at) => clock.playsAt(at))).toEqual([
+      1000, 1100, 1200, 1300, 1400,
+    ]);
+    // More audio while the queue still plays continues the run.
+    now = 1300;
+    clock.sent('item_1', 'r', 0, 100);
+    expect(clock.run).toBe(run);
+    expect(clock.playsAt(500)).toBe(1500);
+  });
+
+  it('starts a new run when audio reaches a queue that ran dry, and after a clear', () => {
+    let now = 0;
+    const clock = new PlaybackClock(undefined, () => now);
+    clock.sent('item_1', 'r', 0, 100);
+    const first = clock.run;
+    now = 5000;
+    clock.sent('item_2', 'r2', 0, 100);
+    expect(clock.run).toBe(first + 1);
+    expect(clock.playsAt(100)).toBe(5000);
+    now = 5050;
+    clock.interrupt();
+    now = 5070;
+    clock.sent('item_3', 'r3', 0, 100);
+    expect(clock.run).toBe(first + 2);
+    expect(clock.playsAt(0)).toBe(5070);
+  });
+});

@@ -43,6 +43,11 @@ export const MARK_INTERVAL_MS = 100;
  * any delta size, so marks are needed only every MARK_INTERVAL_MS of audio, plus each item's
  * final mark: its echo is the one sure sign that the item was heard to the end (the goodbye
  * before a hang-up waits for it).
+ *
+ * Whoever places the audio in time (CallAudioTap) asks `playsAt`, not the position: the
+ * position stops at a mark not yet echoed and jumps when a late echo arrives, while Twilio plays
+ * a run of queued audio without a break. So the clock dates only the start of a run (audio sent
+ * to a queue that had run dry), and each piece of it plays right after the one before.
  */
 export class PlaybackClock {
   private readonly items = new Map<string, QueuedItem>();
@@ -53,6 +58,10 @@ export class PlaybackClock {
   private anchorAt: number;
   private lastMarkMs = 0;
   private sequence = 0;
+  private runs = 0;
+  /** Where the current run began: its queue position, and when it started playing. */
+  private runStartMs = 0;
+  private runStartAt = 0;
 
   constructor(
     /** An item's final mark echoed: the caller heard it to the end. */
@@ -68,6 +77,16 @@ export class PlaybackClock {
     return this.items.size > 0 || this.marks.size > 0;
   }
 
+  /**
+   * The current run (a number): audio Twilio plays back to back, without a gap. A new run begins
+   * only when audio is sent to a queue that has run dry (it starts playing as it arrives),
+   * including the first audio after a `clear`; within a run each piece plays right after the
+   * one before it, whatever the echoes' travel times.
+   */
+  get run(): number {
+    return this.runs;
+  }
+
   /** Queue position (ms) the next audio sent will start at. */
   get queuedMs(): number {
     return this.queued;
@@ -81,6 +100,14 @@ export class PlaybackClock {
       break;
     }
     return Math.max(this.anchorMs, Math.min(this.anchorMs + (at - this.anchorAt), cap));
+  }
+
+  /**
+   * When (performance.now()) the audio at queue position `positionMs` of the current run plays:
+   * the run's start plus the audio before it, so pieces of one run are dated back to back.
+   */
+  playsAt(positionMs: number): number {
+    return this.runStartAt + (positionMs - this.runStartMs);
   }
 
   /** Milliseconds of this item the caller has heard so far. */
@@ -184,11 +211,14 @@ export class PlaybackClock {
     for (const mark of this.marks.values()) mark.finalOf = undefined;
   }
 
-  /** Twilio's queue has run dry: audio sent now starts playing as it arrives. */
+  /** Twilio's queue has run dry: audio sent now starts playing as it arrives, a new run. */
   private reanchorIfDry(at: number): void {
     if (this.positionMs(at) < this.queued) return;
     this.anchorMs = this.queued;
     this.anchorAt = at;
+    this.runs++;
+    this.runStartMs = this.queued;
+    this.runStartAt = at;
   }
 
   private addMark(mark: PendingMark): string {

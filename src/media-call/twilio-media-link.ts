@@ -73,8 +73,9 @@ export class TwilioMediaLink {
   /** Plays an assistant audio delta (mu-law, base64) and, every ~100 ms of audio, a mark. */
   play(responseId: string, itemId: string, contentIndex: number, delta: string): number {
     const ms = base64DecodedLength(delta) / MULAW_BYTES_PER_MS;
-    this.tap.assistantSent(delta, this.playback.queuedMs);
-    this.send(delta, this.playback.sent(itemId, responseId, contentIndex, ms));
+    const startMs = this.playback.queuedMs;
+    const mark = this.playback.sent(itemId, responseId, contentIndex, ms);
+    this.send(delta, startMs, mark);
     return ms;
   }
 
@@ -86,11 +87,13 @@ export class TwilioMediaLink {
    */
   operatorAudio(payload: string): void {
     const ms = base64DecodedLength(payload) / MULAW_BYTES_PER_MS;
-    this.tap.assistantSent(payload, this.playback.queuedMs);
-    this.send(payload, this.playback.sentUntracked(ms));
+    const startMs = this.playback.queuedMs;
+    this.send(payload, startMs, this.playback.sentUntracked(ms));
   }
 
-  private send(payload: string, mark: string | undefined): void {
+  /** Audio the clock has counted at queue position `startMs`: to the tap, then to Twilio. */
+  private send(payload: string, startMs: number, mark: string | undefined): void {
+    this.tap.assistantSent(payload, startMs, this.playback.run, this.playback.playsAt(startMs));
     const media = twilioOutbound.media(this.streamSid, payload);
     // The audio and its mark queue, and are dropped, together under backpressure.
     this.out.sendAudio(media, mark ? twilioOutbound.mark(this.streamSid, mark) : undefined);

@@ -60,3 +60,24 @@ export function loudSpan(
   }
   return first < 0 ? undefined : { first, last };
 }
+
+/** Stretches of at least `minMs` quieter than `threshold` within samples [from, to): [atMs, ms]. */
+export function silentStretches(
+  samples: Int16Array,
+  from: number,
+  to: number,
+  minMs: number,
+  threshold = 300,
+): Array<[number, number]> {
+  const found: Array<[number, number]> = [];
+  let run = 0;
+  for (let i = from; i <= to; i++) {
+    if (i < to && Math.abs(samples[i]) < threshold) {
+      run++;
+      continue;
+    }
+    if (run >= minMs * 8) found.push([(i - run) / 8, run / 8]);
+    run = 0;
+  }
+  return found;
+}
