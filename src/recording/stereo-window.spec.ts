@@ -1,5 +1,6 @@
 import alawmulaw from 'alawmulaw';
-import { StereoWindow } from './stereo-window.js';
+import { MEDIA_BURST_S, MEDIA_CATCH_UP_S } from '../media-call/media-rate-limiter.js';
+import { RECORDING_REORDER_WINDOW_MS, StereoWindow } from './stereo-window.js';
 
 // Test audio is made with an independent G.711 implementation (alawmulaw).
 const mulawOf = (value: number, samples: number): Buffer =>
@@ -95,5 +96,32 @@ describe('StereoWindow', () => {
     const { right } = channels();
     expect(right).toHaveLength(4080);
     expect(right.slice(80)).toEqual(new Array(4000).fill(decoded(300)));
+  });
+
+  it('keeps the place of caller frames held back behind the assistant while there is room', () => {
+    const { window, channels } = collect(60_000, 100);
+    for (let ms = 0; ms < 40; ms += 20) window.put('caller', mulawOf(100, 160), ms);
+    // The assistant reaches 240 ms (past what the buffers hold, 200 ms) before the caller's
+    // frames from 40 ms on arrive, held back together (a stall).
+    for (let ms = 0; ms < 240; ms += 20) window.put('assistant', mulawOf(900, 160), ms);
+    for (let ms = 40; ms < 240; ms += 20) window.put('caller', mulawOf(100, 160), ms);
+    expect(window.lateSamples).toBe(0);
+    window.finish();
+    expect(channels().left).toEqual(new Array(1920).fill(decoded(100)));
+  });
+
+  it('writes past a caller that fell further behind than the buffers hold', () => {
+    const { window } = collect(60_000, 100);
+    window.put('caller', mulawOf(100, 160), 0);
+    for (let ms = 0; ms < 400; ms += 20) window.put('assistant', mulawOf(900, 160), ms);
+    window.put('caller', mulawOf(100, 160), 20);
+    // Two windows (200 ms) are all it holds: the caller's frame from 20 ms is long written.
+    expect(window.lateSamples).toBe(160);
+  });
+
+  it('holds as much as the media rate limiter lets a stalled stream catch up', () => {
+    expect(RECORDING_REORDER_WINDOW_MS).toBeGreaterThanOrEqual(
+      (MEDIA_CATCH_UP_S + MEDIA_BURST_S) * 1000,
+    );
   });
 });

@@ -1,13 +1,16 @@
 import { endianness } from 'node:os';
 import { decodeMulawRange } from '../audio/mulaw.js';
+import { MEDIA_BURST_S, MEDIA_CATCH_UP_S } from '../media-call/media-rate-limiter.js';
 import { WAV_FRAME_BYTES, WAV_SAMPLE_RATE } from './wav.js';
 
 /**
  * How long audio is held before it is written: the caller's frames and the assistant's heard
- * audio reach the recording at slightly different moments, so each sample waits until the
- * other side has had time to arrive. Audio is held at least this long, at most twice.
+ * audio reach the recording at different moments, so each sample waits until the other side
+ * has had time to arrive. Audio is held at least this long, at most twice. It covers what the
+ * media rate limiter lets a stalled stream deliver at once (its catch-up and its burst), so
+ * caller frames a network hiccup held back are placed, not dropped.
  */
-export const RECORDING_REORDER_WINDOW_MS = 3000;
+export const RECORDING_REORDER_WINDOW_MS = (MEDIA_CATCH_UP_S + MEDIA_BURST_S) * 1000;
 
 /**
  * A piece that starts this close to where the same side's previous piece ended is placed right
@@ -27,7 +30,9 @@ const LITTLE_ENDIAN = endianness() === 'LE';
  * interleaved 16-bit stereo: silence wherever nothing was placed, the caller on the left
  * (channel 1), the assistant on the right. Memory is bounded by the window: audio older than
  * it is handed to `out` as PCM, in order (the rest by `finish`), audio arriving after its place
- * was handed out is dropped and counted, and nothing is placed past `maxMs`.
+ * was handed out is dropped and counted, and nothing is placed past `maxMs`. Nothing is handed
+ * out past where the caller's frames have reached unless the buffers are full: they come in
+ * order, so a late one is the whole stream held back, and its place is kept for it.
  */
 export class StereoWindow {
   /** Samples dropped because they arrived after their place was written. */
@@ -99,7 +104,11 @@ export class StereoWindow {
     start: number,
   ): void {
     const end = start + (to - from);
-    if (end > this.base + this.capacity) this.flushTo(end - this.windowSamples);
+    if (end > this.base + this.capacity) {
+      // As much as the window allows, but not past the caller unless that is the only room.
+      const caller = this.callerNext < 0 ? Infinity : this.callerNext;
+      this.flushTo(Math.max(end - this.capacity, Math.min(end - this.windowSamples, caller)));
+    }
     let skip = 0;
     if (start < this.base) {
       skip = Math.min(to - from, this.base - start);
