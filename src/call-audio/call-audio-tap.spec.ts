@@ -135,4 +135,20 @@ describe('CallAudioTap', () => {
       [400, 9, 1050],
     ]);
   });
+
+  it('never passes on audio that was dropped before it reached Twilio', () => {
+    const { tap } = tapWith();
+    const heard = recordingListener();
+    tap.begin();
+    tap.listen(heard.listener);
+    const t0 = performance.now();
+    tap.callerFrame(b64(160, 0xff), '0', 0);
+    tap.assistantSent(b64(800, 7), 0, 1, t0);
+    tap.assistantSent(b64(800, 8), 100, 1, t0 + 100);
+    tap.assistantDropped(0, 100);
+    tap.cut(100);
+    expect(heard.assistant.map(([bytes, fill, atMs]) => [bytes, fill, atMs])).toEqual([
+      [800, 8, 0],
+    ]);
+  });
 });

@@ -101,6 +101,11 @@ export class CallAudioTap {
     this.heard.push(Buffer.from(delta, 'base64'), startMs, run, playsAt);
   }
 
+  /** Assistant audio sent at `startMs` never reached Twilio (backpressure): nobody hears it. */
+  assistantDropped(startMs: number, ms: number): void {
+    this.heard.dropped(startMs, ms);
+  }
+
   /** A barge-in at playback position `positionMs`: the rest of the queue is never heard. */
   cut(positionMs: number): void {
     if (this.state !== 'running') return;

@@ -36,4 +36,20 @@ describe('HeardAudioQueue', () => {
     expect(queue.droppedBytes).toBe(800);
     expect(queue.heardUntil(1000).map((piece) => piece.mulaw.length)).toEqual([800]);
   });
+
+  it('takes out audio dropped on its way to Twilio: what followed moves up, and in its run plays earlier', () => {
+    const queue = new HeardAudioQueue(10_000);
+    queue.push(audio(100, 1), 0, 1, 1000);
+    queue.push(audio(100, 2), 100, 1, 1100);
+    queue.push(audio(100, 3), 200, 1, 1200);
+    queue.push(audio(100, 4), 300, 2, 9000);
+    queue.dropped(100, 100);
+    expect(
+      queue.heardUntil(10_000).map((piece) => [piece.mulaw[0], piece.startMs, piece.playsAt]),
+    ).toEqual([
+      [1, 0, 1000],
+      [3, 100, 1100],
+      [4, 200, 9000],
+    ]);
+  });
 });

@@ -68,6 +68,33 @@ export class HeardAudioQueue {
     return heard;
   }
 
+  /**
+   * The audio sent at queue position `startMs` (`ms` of it) was dropped on its way to Twilio
+   * (backpressure): nobody heard it. What was queued after it moves up, and in its run plays
+   * that much earlier, as Twilio plays it.
+   */
+  dropped(startMs: number, ms: number): void {
+    const endMs = startMs + ms;
+    let run: number | undefined;
+    let kept = 0;
+    for (const entry of this.queue) {
+      if (
+        entry.startMs >= startMs &&
+        entry.startMs + entry.mulaw.length / MULAW_BYTES_PER_MS <= endMs
+      ) {
+        run = entry.run;
+        this.queuedBytes -= entry.mulaw.length;
+        continue;
+      }
+      if (entry.startMs >= endMs) {
+        entry.startMs -= ms;
+        if (entry.run === run) entry.playsAt -= ms;
+      }
+      this.queue[kept++] = entry;
+    }
+    this.queue.length = kept;
+  }
+
   get isEmpty(): boolean {
     return this.queue.length === 0;
   }

@@ -233,3 +233,64 @@ describe('PlaybackClock, runs: when each piece plays', () => {
     expect(clock.playsAt(0)).toBe(5070);
   });
 });
+
+describe('PlaybackClock, audio dropped under backpressure', () => {
+  it('closes the queue up behind it, forgets its mark, and runs on what Twilio got', () => {
+    let now = 0;
+    const clock = new PlaybackClock(undefined, () => now);
+    const marks = [0, 1, 2].map(() => clock.sent('item_1', 'r', 0, 100)!);
+    // The second 100 ms (and its mark) never reached Twilio.
+    clock.dropped(100, 100);
+    expect(clock.queuedMs).toBe(200);
+    expect(clock.acknowledge(marks[1])).toBe(false);
+    clock.acknowledge(marks[0], 100);
+    // Not held at the dropped mark: the clock runs on to the next one, now at 200.
+    now = 180;
+    expect(clock.positionMs()).toBe(180);
+    now = 400;
+    expect(clock.positionMs()).toBe(200);
+    expect(clock.acknowledge(marks[2], 200)).toBe(true);
+  });
+
+  it('truncates in the item’s own audio: past the dropped stretch once the caller passed it', () => {
+    let now = 0;
+    const clock = new PlaybackClock(undefined, () => now);
+    const marks = Array.from({ length: 10 }, () => clock.sent('item_1', 'r', 0, 100)!);
+    // 200-500 ms of it, three deltas, dropped oldest first: each in turn is at 200.
+    for (let i = 0; i < 3; i++) clock.dropped(200, 100);
+    clock.acknowledge(marks[0], 100);
+    now = 150;
+    expect(clock.heardMs('item_1')).toBe(150);
+    clock.acknowledge(marks[1], 200);
+    // The mark after 600 ms of the item is at 300 in the queue now.
+    clock.acknowledge(marks[5], 300);
+    // 350 ms of queue heard: 200 before the drop, then the item from 500 ms on.
+    now = 350;
+    expect(clock.heardMs('item_1')).toBe(650);
+    expect(clock.interrupt().cuts[0].audioEndMs).toBe(650);
+  });
+
+  it('keeps one stretch for audio dropped oldest first, however much of it', () => {
+    let now = 0;
+    const clock = new PlaybackClock(undefined, () => now);
+    // Twenty minutes of 20 ms deltas at a socket that stopped reading: all but the last dropped.
+    for (let i = 0; i < 60_000; i++) {
+      clock.sent('item_1', 'r', 0, 20);
+      if (i > 0) clock.dropped(0, 20);
+    }
+    expect(clock.queuedMs).toBe(20);
+    now = 10;
+    expect(clock.interrupt().cuts[0].audioEndMs).toBe(1_199_990);
+  });
+
+  it('moves the audio of a later run up without moving when that run plays', () => {
+    let now = 0;
+    const clock = new PlaybackClock(undefined, () => now);
+    clock.sent('item_1', 'r', 0, 100);
+    now = 3000;
+    clock.sent('item_2', 'r2', 0, 100);
+    clock.dropped(0, 100);
+    expect(clock.playsAt(0)).toBe(3000);
+    expect(clock.queuedMs).toBe(100);
+  });
+});

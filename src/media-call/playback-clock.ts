@@ -7,6 +7,12 @@ interface QueuedItem {
   startMs: number;
   /** Milliseconds of it sent to Twilio. */
   sentMs: number;
+  /**
+   * Stretches of it dropped under backpressure (never reached Twilio): where in the queue, and
+   * how long. The item's own audio still has them, so a cut after one is further into the item
+   * than into the queue. Usually none.
+   */
+  drops?: Array<{ atMs: number; ms: number }>;
 }
 
 interface PendingMark {
@@ -110,11 +116,10 @@ export class PlaybackClock {
     return this.runStartAt + (positionMs - this.runStartMs);
   }
 
-  /** Milliseconds of this item the caller has heard so far. */
+  /** Milliseconds of this item the caller has heard so far (in the item's own audio). */
   heardMs(itemId: string, at = this.now()): number {
     const item = this.items.get(itemId);
-    if (!item) return 0;
-    return Math.min(Math.max(this.positionMs(at) - item.startMs, 0), item.sentMs);
+    return item ? heardOf(item, this.positionMs(at)) : 0;
   }
 
   /**
@@ -190,7 +195,7 @@ export class PlaybackClock {
       itemId: item.itemId,
       responseId: item.responseId,
       contentIndex: item.contentIndex,
-      audioEndMs: Math.floor(Math.min(Math.max(position - item.startMs, 0), item.sentMs)),
+      audioEndMs: Math.floor(heardOf(item, position)),
     }));
     const flushedMarks = [...this.marks.keys()];
     this.items.clear();
@@ -211,6 +216,40 @@ export class PlaybackClock {
     for (const mark of this.marks.values()) mark.finalOf = undefined;
   }
 
+  /**
+   * Audio sent at queue position `startMs` (`ms` of it, and the mark sent after it, if any) was
+   * dropped under backpressure and never reached Twilio: the queue closes up behind it, so the
+   * clock runs over what Twilio really holds. An item it belonged to keeps it in its own audio
+   * (a later cut is that much further into the item), and is never truncated beyond what
+   * reached Twilio.
+   */
+  dropped(startMs: number, ms: number): void {
+    const endMs = startMs + ms;
+    const shift = (positionMs: number) =>
+      positionMs >= endMs ? positionMs - ms : Math.min(positionMs, startMs);
+    for (const [name, mark] of this.marks) {
+      // Its own mark (a final mark is a frame of its own, and is never dropped with audio).
+      if (mark.positionMs === endMs && !mark.finalOf) this.marks.delete(name);
+      else mark.positionMs = shift(mark.positionMs);
+    }
+    for (const item of this.items.values()) {
+      for (const drop of item.drops ?? []) drop.atMs = shift(drop.atMs);
+      if (item.startMs >= endMs) {
+        item.startMs -= ms;
+      } else if (startMs < item.startMs + item.sentMs) {
+        item.sentMs = Math.max(0, item.sentMs - ms);
+        // Oldest first: the next drop is where the last one was, and joins it.
+        const last = item.drops?.at(-1);
+        if (last?.atMs === startMs) last.ms += ms;
+        else (item.drops ??= []).push({ atMs: startMs, ms });
+      }
+    }
+    this.queued -= ms;
+    this.lastMarkMs = shift(this.lastMarkMs);
+    this.anchorMs = shift(this.anchorMs);
+    this.runStartMs = shift(this.runStartMs);
+  }
+
   /** Twilio's queue has run dry: audio sent now starts playing as it arrives, a new run. */
   private reanchorIfDry(at: number): void {
     if (this.positionMs(at) < this.queued) return;
@@ -227,4 +266,17 @@ export class PlaybackClock {
     this.lastMarkMs = mark.positionMs;
     return name;
   }
+}
+
+/**
+ * How far into `item`'s own audio the caller got by queue position `positionMs`: never before its
+ * start nor beyond what of it reached Twilio, plus any stretch of it dropped before that point
+ * (the caller skipped it).
+ */
+function heardOf(item: QueuedItem, positionMs: number): number {
+  const played = Math.min(Math.max(positionMs - item.startMs, 0), item.sentMs);
+  if (!item.drops) return played;
+  let heard = played;
+  for (const drop of item.drops) if (drop.atMs < item.startMs + played) heard += drop.ms;
+  return heard;
 }

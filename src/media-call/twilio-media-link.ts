@@ -28,9 +28,12 @@ export class TwilioMediaLink {
   /** Media frames sent to the caller. */
   framesOut = 0;
   private readonly socket: WebSocket;
-  private readonly out: BoundedSender;
+  /** Audio is tagged with its queue position, to be taken back from the clock if dropped. */
+  private readonly out: BoundedSender<number>;
   private readonly streamSid: string;
   private clearSequence = 0;
+  /** Ms of audio the bounded sender has dropped on this call (the caller never heard it). */
+  private droppedMs = 0;
   /** A barge-in waiting for Twilio to confirm its `clear`: when it began, and which echoes. */
   private clearing?: { since: number; marks: Set<string> };
   private readonly inbound?: MulawToPcm24kConverter;
@@ -45,7 +48,12 @@ export class TwilioMediaLink {
   ) {
     if (!call.socket) throw new Error(`media call ${call.callSid} started without its socket`);
     this.socket = call.socket;
-    this.out = new BoundedSender(call.socket, TWILIO_HIGH_WATER_BYTES, TWILIO_MAX_BACKLOG_FRAMES);
+    this.out = new BoundedSender<number>(
+      call.socket,
+      TWILIO_HIGH_WATER_BYTES,
+      TWILIO_MAX_BACKLOG_FRAMES,
+      (frames, startMs) => this.dropped(frames[0], startMs),
+    );
     this.streamSid = call.streamSid;
     this.playback = new PlaybackClock((itemId) => recorder.memory.assistantHeard(itemId));
     // g711_ulaw: Twilio's payload goes to OpenAI untouched; pcm16: decoded and resampled.
@@ -95,9 +103,30 @@ export class TwilioMediaLink {
   private send(payload: string, startMs: number, mark: string | undefined): void {
     this.tap.assistantSent(payload, startMs, this.playback.run, this.playback.playsAt(startMs));
     const media = twilioOutbound.media(this.streamSid, payload);
-    // The audio and its mark queue, and are dropped, together under backpressure.
-    this.out.sendAudio(media, mark ? twilioOutbound.mark(this.streamSid, mark) : undefined);
+    // The audio and its mark queue, and are dropped, together under backpressure. Its tag is
+    // its position counting all audio ever dropped (see `dropped`).
+    this.out.sendAudio(
+      media,
+      mark ? twilioOutbound.mark(this.streamSid, mark) : undefined,
+      startMs + this.droppedMs,
+    );
     this.framesOut++;
+  }
+
+  /**
+   * The bounded sender dropped audio (and its mark): Twilio never got it, so the caller never
+   * hears it, and the clock and the tap take it back. Audio is dropped oldest first, so every
+   * drop since this audio was sent moved it up by what it took out: its queue position now is
+   * its tag less the audio dropped since.
+   */
+  private dropped(media: string, tag: number | undefined): void {
+    if (tag === undefined) return;
+    const { payload } = (JSON.parse(media) as { media: { payload: string } }).media;
+    const ms = base64DecodedLength(payload) / MULAW_BYTES_PER_MS;
+    const startMs = tag - this.droppedMs;
+    this.droppedMs += ms;
+    this.playback.dropped(startMs, ms);
+    this.tap.assistantDropped(startMs, ms);
   }
 
   /** The item's audio is complete: its final mark says when the caller has heard all of it. */

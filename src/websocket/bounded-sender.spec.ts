@@ -25,6 +25,25 @@ describe('BoundedSender', () => {
     sender.dispose();
   });
 
+  it('hands the audio it drops back with its tag, and only that', () => {
+    const socket = new SlowSocket();
+    socket.bufferedAmount = 5000;
+    const dropped: Array<[readonly string[], number | undefined]> = [];
+    const sender = new BoundedSender<number>(socket, 1000, 4, (frames, tag) =>
+      dropped.push([frames, tag]),
+    );
+    sender.sendAudio('a1', 'm1', 10);
+    sender.send('final');
+    sender.sendAudio('a2', undefined, 20);
+    sender.sendAudio('a3', 'm3', 30);
+    expect(dropped).toEqual([[['a1', 'm1'], 10]]);
+    // A clear forgets the audio still waiting: not dropped, nothing to take back.
+    sender.discardAudio();
+    expect(dropped).toHaveLength(1);
+    expect(sender.backlogLength).toBe(1);
+    sender.dispose();
+  });
+
   it('holds at most maxBacklog frames for a stalled socket, dropping the oldest', () => {
     const socket = new SlowSocket();
     socket.bufferedAmount = 5000;

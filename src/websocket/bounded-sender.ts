@@ -9,11 +9,19 @@ const OPEN = 1;
 const FLUSH_INTERVAL_MS = 20;
 
 /** An entry of the backlog: a control frame, or audio with the mark that may follow it. */
-interface Queued {
+interface Queued<Tag> {
   readonly frames: readonly string[];
   /** Audio may be dropped under backpressure (its mark with it); control frames are kept. */
   readonly audio: boolean;
+  /** What the sender's owner said about this audio: handed back if it is dropped. */
+  readonly tag?: Tag;
 }
+
+/**
+ * Audio dropped under backpressure, never sent: its frames (the audio, then its mark if it had
+ * one) and the tag it was sent with.
+ */
+export type DroppedAudio<Tag> = (frames: readonly string[], tag: Tag | undefined) => void;
 
 /**
  * Sends text frames without letting a slow reader grow memory. Frames go to `ws`'s `send`
@@ -26,11 +34,14 @@ interface Queued {
  * Framing and masking are `ws`'s: a client's frames carry a fresh random key (RFC 6455 section
  * 5.3). `ws` has no public way to hold writes until the tick ends, so each frame is its own
  * write; audio and its mark are two `send`s in a row, queued and dropped as one.
+ *
+ * Audio it drops is handed to `onDropped` with the tag it was sent with, so that whoever counted
+ * it as sent (Twilio's playback clock, what listeners hear) can take it back.
  */
-export class BoundedSender {
+export class BoundedSender<Tag = never> {
   /** Frames dropped (audio and its mark count as two). */
   dropped = 0;
-  private backlog: Queued[] = [];
+  private backlog: Queued<Tag>[] = [];
   private backlogFrames = 0;
   private timer?: NodeJS.Timeout;
 
@@ -38,6 +49,7 @@ export class BoundedSender {
     private readonly socket: TextSocket,
     private readonly highWaterBytes: number,
     private readonly maxBacklog: number,
+    private readonly onDropped?: DroppedAudio<Tag>,
   ) {}
 
   /** Frames waiting (audio and its mark count as two). */
@@ -48,16 +60,17 @@ export class BoundedSender {
   /** A frame that is not audio (a mark, a `clear`, a message): dropped last. */
   send(data: string): void {
     if (this.sendsNow()) this.socket.send(data);
-    else this.enqueue({ frames: [data], audio: false });
+    else this.enqueue({ frames: [data], audio: false, tag: undefined });
   }
 
   /**
    * A chunk of audio and the mark after it, if any: sent one after the other when the socket
-   * keeps up; under backpressure queued, and dropped oldest first, as one.
+   * keeps up; under backpressure queued, and dropped oldest first, as one (`tag` then goes to
+   * `onDropped`).
    */
-  sendAudio(audio: string, mark?: string): void {
+  sendAudio(audio: string, mark?: string, tag?: Tag): void {
     if (!this.sendsNow()) {
-      this.enqueue({ frames: mark === undefined ? [audio] : [audio, mark], audio: true });
+      this.enqueue({ frames: mark === undefined ? [audio] : [audio, mark], audio: true, tag });
       return;
     }
     this.socket.send(audio);
@@ -88,7 +101,7 @@ export class BoundedSender {
     return this.backlog.length === 0 && this.socket.bufferedAmount <= this.highWaterBytes;
   }
 
-  private enqueue(entry: Queued): void {
+  private enqueue(entry: Queued<Tag>): void {
     if (this.socket.readyState !== OPEN) return;
     this.backlog.push(entry);
     this.backlogFrames += entry.frames.length;
@@ -103,6 +116,7 @@ export class BoundedSender {
     const [entry] = this.backlog.splice(index, 1);
     this.backlogFrames -= entry.frames.length;
     this.dropped += entry.frames.length;
+    if (entry.audio) this.onDropped?.(entry.frames, entry.tag);
   }
 
   private flush(): void {
