@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { frames20ms, mulawTone } from './support/audio.js';
+import { responseDone } from '../src/testing/realtime-protocol.js';
+import { dominantFrequency, frames20ms, mulawTone } from './support/audio.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioCall, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
@@ -13,7 +14,9 @@ import { loudSpan, parseWav, silentStretches } from './support/wav-file.js';
 // Where the assistant lands in a recording when Twilio's messages to the bridge (caller frames
 // and mark echoes, one ordered socket) stall or jitter, on the built service, against the fake
 // Twilio's real-time playback: Twilio plays a run of queued audio without a break, so the
-// recording must too, and the caller's frames held back with the echoes must all be kept.
+// recording must too, and the caller's frames held back with the echoes must all be kept. And
+// at a call's edges: the goodbye said at MAX_CALL_DURATION_S is in the file, and a caller turn's
+// atMs (where the console's History view seeks) is where the caller's words are.
 
 const SILENCE = Buffer.alloc(160, 0xff);
 const CALLER_HZ = 440;
@@ -22,7 +25,7 @@ const ASSISTANT_HZ = 1000;
 const TOLERANCE_MS = 40;
 const auth = { authorization: `Bearer ${TEST_API_TOKEN}` };
 
-describe('recording timing under inbound stalls and jitter (the built service)', () => {
+describe('recording timing under inbound stalls and jitter, and at a call’s edges (the built service)', () => {
   let openai: FakeRealtimeServer;
   let service: ServiceProcess | undefined;
   let dir: string;
@@ -40,7 +43,7 @@ describe('recording timing under inbound stalls and jitter (the built service)',
     await rm(dir, { recursive: true, force: true });
   });
 
-  const start = async () =>
+  const start = async (env: Record<string, string> = {}) =>
     (service = await ServiceProcess.start({
       OPENAI_API_KEY: 'sk-test-recordings',
       TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
@@ -50,6 +53,7 @@ describe('recording timing under inbound stalls and jitter (the built service)',
       SHUTDOWN_DRAIN_S: '1',
       RECORDING: 'on',
       RECORDINGS_DIR: join(dir, 'recordings'),
+      ...env,
     }));
 
   async function fetchRecording(callSid: string) {
@@ -163,4 +167,78 @@ describe('recording timing under inbound stalls and jitter (the built service)',
     expect(silentStretches(wav.left, caller.first, caller.last, TOLERANCE_MS)).toEqual([]);
     expect(service!.logs).not.toMatch(/samples outside the reorder window/);
   }, 40_000);
+
+  it('records the goodbye the caller hears when the call reaches MAX_CALL_DURATION_S', async () => {
+    await start({ MAX_CALL_DURATION_S: '2' });
+    const call = await FakeTwilioCall.dial(service!.baseUrl, { playInRealTime: true });
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+    const voice = frames20ms(mulawTone(CALLER_HZ, 20_000));
+    const clock = callerClock(call, (k) => voice[k] ?? SILENCE);
+    // At the limit the bridge asks for a last sentence; the model says a 1.5 s goodbye.
+    await upstream.waitFor('response.create');
+    const goodbye = upstream.responseIds.at(-1)!;
+    const bye = mulawTone(ASSISTANT_HZ, 1500);
+    for (let offset = 0; offset < bye.length; offset += 1600) {
+      upstream.audioDelta(goodbye, 'item_bye', bye.subarray(offset, offset + 1600));
+    }
+    upstream.audioDone(goodbye, 'item_bye');
+    upstream.send(
+      responseDone(goodbye, 'completed', [], {
+        total_tokens: 3,
+        input_tokens: 2,
+        output_tokens: 1,
+      }),
+    );
+    // The call ends once the caller has heard the goodbye to its end.
+    await call.waitForClose(10_000);
+    clock.stop();
+    const heardFromMs = call.playback!.runStartedAt - clock.t0;
+
+    const wav = await fetchRecording(call.callSid);
+    const assistant = loudSpan(wav.right)!;
+    expect(Math.abs(assistant.first / 8 - heardFromMs)).toBeLessThanOrEqual(TOLERANCE_MS);
+    // Past the limit: the file goes on to the goodbye's end.
+    expect(Math.abs(assistant.last / 8 - (heardFromMs + 1500))).toBeLessThanOrEqual(TOLERANCE_MS);
+    expect(
+      Math.abs(
+        dominantFrequency(wav.right.subarray(assistant.first, assistant.last), 8000) - ASSISTANT_HZ,
+      ),
+    ).toBeLessThanOrEqual(10);
+  }, 30_000);
+
+  it('puts a caller turn’s atMs where the caller’s words are in the recording (the console seeks there)', async () => {
+    await start({ HISTORY: 'on', DATA_DIR: dir });
+    const call = await FakeTwilioCall.dial(service!.baseUrl, { playInRealTime: true });
+    const upstream = await openai.connection(0);
+    await upstream.waitFor('session.update');
+    // The caller says a 2 s tone from 1 s on; server VAD reports it as the real server does:
+    // speech_started as it begins, speech_stopped + the committed turn 500 ms after it ends.
+    const words = frames20ms(mulawTone(CALLER_HZ, 2000));
+    const clock = callerClock(call, (k) => (k >= 50 && k < 150 ? words[k - 50] : SILENCE));
+    await sleep(1050);
+    const item = upstream.speechStarted(1000);
+    await sleep(2450);
+    upstream.callerTurnEnded(item, 'I would like to cancel my contract.', 3000);
+    await sleep(500);
+    clock.stop();
+    call.stop();
+    call.hangUp();
+
+    const wav = await fetchRecording(call.callSid);
+    const said = loudSpan(wav.left)!;
+    expect(Math.abs(said.first / 8 - 1000)).toBeLessThanOrEqual(TOLERANCE_MS);
+    let record: { transcript: Array<{ role: string; atMs: number }> } | undefined;
+    for (let attempt = 0; attempt < 100 && !record?.transcript.length; attempt++) {
+      const response = await fetch(`${service!.baseUrl}/api/history/${call.callSid}`, {
+        headers: auth,
+      });
+      if (response.status === 200) record = (await response.json()) as typeof record;
+      else await response.arrayBuffer();
+      if (!record?.transcript.length) await sleep(100);
+    }
+    const turn = record!.transcript.find((t) => t.role === 'caller')!;
+    // Dated from speech_started, not from the commit 2.5 s later (after the words had ended).
+    expect(Math.abs(turn.atMs - said.first / 8)).toBeLessThanOrEqual(TOLERANCE_MS * 5);
+  }, 30_000);
 });

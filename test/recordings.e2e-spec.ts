@@ -9,6 +9,7 @@ import { FakeTwilioCall, postTwiml, TEST_AUTH_TOKEN, testSid } from './support/f
 import { S3Server } from './support/s3-server.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
 import { ServiceProcess } from './support/service-process.js';
+import { callerClock } from './support/twilio-inbound.js';
 import { sleep, waitUntil } from './support/wait.js';
 import { loudSpan, parseWav } from './support/wav-file.js';
 
@@ -23,22 +24,6 @@ const CALLER_TONE_MS = 500;
 /** The alignment the issue asks for. */
 const TOLERANCE_MS = 40;
 const auth = { authorization: `Bearer ${TEST_API_TOKEN}` };
-
-/**
- * Sends the caller's 20 ms frames in real time, as Twilio does (timestamps are the frame's ms
- * since the stream started), catching up after any timer lag so frame k leaves at t0 + 20k.
- */
-function callerClock(call: FakeTwilioCall, frameAt: (index: number) => Buffer) {
-  const t0 = performance.now();
-  let sent = 0;
-  const tick = () => {
-    const due = Math.floor((performance.now() - t0) / 20);
-    while (sent <= due) call.sendMedia(frameAt(sent++));
-  };
-  tick();
-  const timer = setInterval(tick, 5);
-  return { t0, stop: () => clearInterval(timer) };
-}
 
 describe('recordings (the built service)', () => {
   let openai: FakeRealtimeServer;
