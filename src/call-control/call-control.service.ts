@@ -141,9 +141,16 @@ function asked(request: () => void, status: ControlOutcome): ControlResult {
     request();
     return { ok: true, status };
   } catch (error) {
-    if (error instanceof CallStateRefusal) return controlFailure(error.error, error.message);
+    const refused = refusalOf(error);
+    if (refused) return refused;
     throw error;
   }
+}
+
+/** The call's own refusal (for the state it is in) as a control result; anything else is not. */
+function refusalOf(error: unknown): ControlResult | undefined {
+  if (error instanceof CallStateRefusal) return controlFailure(error.error, error.message);
+  return undefined;
 }
 
 /**
@@ -155,7 +162,9 @@ async function carrier(request: () => Promise<void>): Promise<ControlResult | un
     await request();
     return undefined;
   } catch (error) {
-    if (error instanceof CallStateRefusal) return controlFailure(error.error, error.message);
-    return controlFailure('carrier_failed', `the carrier refused: ${(error as Error).message}`);
+    return (
+      refusalOf(error) ??
+      controlFailure('carrier_failed', `the carrier refused: ${(error as Error).message}`)
+    );
   }
 }
