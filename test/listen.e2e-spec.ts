@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
+import { ConsoleSessions, type SessionState } from '../src/console/console-sessions.service.js';
 import type { CallEndedEvent, CallHandbackEvent } from '../src/events/call-events.js';
+import { LISTEN_CLOSE_SETTLE_MS } from '../src/listen/listen.constants.js';
 import {
   assistantItemDone,
   assistantItemStarted,
@@ -34,6 +36,7 @@ describe('listen-in and takeover', () => {
   let call: FakeTwilioCall;
   let session: FakeRealtimeConnection;
   let stopCaller: () => void = () => undefined;
+  let cookie: string;
   const listeners: ListenClient[] = [];
 
   const listenUrl = (callSid = call.callSid) =>
@@ -47,6 +50,39 @@ describe('listen-in and takeover', () => {
     return client;
   }
 
+  /** A listen socket of the console's, opened with a session cookie (its frames are checked). */
+  async function listenFromConsole(): Promise<ListenClient> {
+    const url = listenUrl().replace('/api/', '/console/api/');
+    const { client, status } = await openListen(url, { cookie, origin: bridge.baseUrl });
+    if (!client) throw new Error(`console listen refused: ${status}`);
+    listeners.push(client);
+    await client.waitFor('start');
+    return client;
+  }
+
+  /**
+   * From now on each session check waits for `answer` (a store across the network, or hung);
+   * what it then answers is the real check's.
+   */
+  function slowSessionChecks(answer: () => Promise<unknown>): () => void {
+    const sessions = bridge.app.get(ConsoleSessions);
+    const check = sessions.state.bind(sessions);
+    const spy = jest
+      .spyOn(sessions, 'state')
+      .mockImplementation(async (key: string): Promise<SessionState> => {
+        await answer();
+        return check(key);
+      });
+    return () => spy.mockRestore();
+  }
+
+  /** The system messages the model got: a handback's says what happened, with its note. */
+  const systemItems = () =>
+    session
+      .eventsOfType('conversation.item.create')
+      .filter((event) => (event.item as { role?: string }).role === 'system')
+      .map((event) => JSON.stringify(event.item));
+
   beforeAll(async () => {
     openai = new FakeRealtimeServer();
     await openai.start();
@@ -59,6 +95,12 @@ describe('listen-in and takeover', () => {
       },
       [CallEventLogModule],
     );
+    const login = await fetch(`${bridge.baseUrl}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: API_TOKEN }),
+    });
+    cookie = login.headers.get('set-cookie')!.split(';')[0];
   });
 
   afterAll(async () => {
@@ -256,6 +298,87 @@ describe('listen-in and takeover', () => {
     // The line is free again: the other operator may take it.
     other.send({ event: 'takeover' });
     await waitUntil(() => other.framesOf('takeover').length === 2, 'the second takeover');
+  });
+
+  it('keeps the note of a handback sent just before the socket closes (API token)', async () => {
+    const [holder, other] = [await listen(), await listen()];
+    holder.send({ event: 'takeover' });
+    await other.waitFor('takeover');
+    holder.send({ event: 'handback', note: 'Refund agreed; closing the tab.' });
+    holder.close();
+    await other.waitFor('handback');
+    await waitUntil(() => systemItems().length > 0, 'the handback message');
+    await sleep(300);
+    expect(systemItems()).toHaveLength(1);
+    expect(systemItems()[0]).toContain('Refund agreed; closing the tab.');
+    expect(other.framesOf('handback')).toEqual([{ event: 'handback', ok: true }]);
+  });
+
+  it('keeps the note of a console handback still waiting on its session check when the socket closes', async () => {
+    const [holder, other] = [await listenFromConsole(), await listen()];
+    holder.send({ event: 'takeover' });
+    await other.waitFor('takeover');
+    // A session store across the network: the check answers after the close has arrived.
+    const restore = slowSessionChecks(() => sleep(300));
+    try {
+      holder.send({ event: 'handback', note: 'Customer agreed to a refund.' });
+      holder.close();
+      await other.waitFor('handback');
+      await waitUntil(() => systemItems().length > 0, 'the handback message');
+      await sleep(500);
+      // Once, with the note: not a bare handback by the close and the note refused after it.
+      expect(systemItems()).toHaveLength(1);
+      expect(systemItems()[0]).toContain('Customer agreed to a refund.');
+      expect(other.framesOf('handback')).toEqual([{ event: 'handback', ok: true }]);
+      const handbacks = seenCallEvents.filter((e) => e.event === 'call.handback');
+      expect(handbacks).toEqual([
+        expect.objectContaining({ note: 'Customer agreed to a refund.' }),
+      ]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('never lets a console takeover still waiting on its check take the line once its socket closed', async () => {
+    const [closing, other] = [await listenFromConsole(), await listen()];
+    const restore = slowSessionChecks(() => sleep(300));
+    try {
+      closing.send({ event: 'takeover' });
+      closing.close();
+      await sleep(800);
+      expect(other.framesOf('takeover')).toEqual([]);
+      other.send({ event: 'takeover' });
+      await other.waitFor('takeover');
+      expect(other.framesOf('takeover')).toEqual([{ event: 'takeover', ok: true }]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('hands the line back within LISTEN_CLOSE_SETTLE_MS of the close while a handback’s check hangs, and only once', async () => {
+    const [holder, other] = [await listenFromConsole(), await listen()];
+    holder.send({ event: 'takeover' });
+    await other.waitFor('takeover');
+    let answer: () => void = () => undefined;
+    const hung = new Promise<void>((resolve) => (answer = resolve));
+    const restore = slowSessionChecks(() => hung);
+    try {
+      holder.send({ event: 'handback', note: 'Too late to be told.' });
+      holder.send({ event: 'takeover' });
+      const closedAt = performance.now();
+      holder.close();
+      await other.waitFor('handback', () => true, LISTEN_CLOSE_SETTLE_MS + 2000);
+      expect(performance.now() - closedAt).toBeLessThan(LISTEN_CLOSE_SETTLE_MS + 1000);
+      // The checks answer at last: neither the handback nor the takeover behind it acts now.
+      answer();
+      await sleep(300);
+      expect(other.framesOf('handback')).toEqual([{ event: 'handback', ok: true }]);
+      expect(other.framesOf('takeover')).toEqual([{ event: 'takeover', ok: true }]);
+      expect(systemItems()).toHaveLength(1);
+      expect(systemItems()[0]).not.toContain('Too late to be told.');
+    } finally {
+      restore();
+    }
   });
 
   it('refuses a second operator while the line is held', async () => {

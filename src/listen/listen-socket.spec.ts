@@ -1,9 +1,11 @@
+import { jest } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import type { CallAudioListener } from '../call-audio/call-audio.js';
 import type { CallAudioTap } from '../call-audio/call-audio-tap.js';
 import type { Takeover } from '../media-call/takeover.js';
 import { ListenSocket, type ListenGroup, type ListenSessions } from './listen-socket.js';
 import {
+  LISTEN_CLOSE_SETTLE_MS,
   LISTENER_HIGH_WATER_BYTES,
   LISTENER_MAX_BACKLOG_FRAMES,
   MAX_LISTEN_CLIENT_FRAMES_PER_S,
@@ -32,13 +34,21 @@ class FakeSocket extends EventEmitter {
 /** A console session, as ConsoleSessions answers for it: live until `end`. */
 class FakeSessions implements ListenSessions {
   state_: 'live' | 'ended' | 'unknown' = 'live';
+  answered: Promise<unknown> = Promise.resolve();
   readonly closers = new Map<string, (why: string) => void>();
   track(key: string, close: (why: string) => void): () => void {
     this.closers.set(key, close);
     return () => this.closers.delete(key);
   }
-  state(): Promise<'live' | 'ended' | 'unknown'> {
-    return Promise.resolve(this.state_);
+  async state(): Promise<'live' | 'ended' | 'unknown'> {
+    await this.answered;
+    return this.state_;
+  }
+  /** Checks from now on answer once the returned function is called (a slow or hung store). */
+  holdAnswers(): () => void {
+    let answer: () => void = () => undefined;
+    this.answered = new Promise<void>((resolve) => (answer = resolve));
+    return answer;
   }
   end(key: string): void {
     this.state_ = 'ended';
@@ -58,12 +68,15 @@ function setUp(sessions?: FakeSessions, heldBy?: { operator: string; since: Date
   } as unknown as CallAudioTap;
   let holder: object | undefined;
   const operatorAudio: string[] = [];
+  const notes: Array<string | undefined> = [];
   const takeover = {
     take: (key: object) => ((holder = key), { ok: true }),
     holds: (key: object) => holder === key,
     operatorAudio: (_key: object, payload: string) => operatorAudio.push(payload),
-    handBack: (key: object) =>
-      holder === key ? ((holder = undefined), { ok: true }) : { ok: false, reason: 'no' },
+    handBack: (key: object, note?: string) =>
+      holder === key
+        ? ((holder = undefined), notes.push(note), { ok: true })
+        : { ok: false, reason: 'no' },
     get holder() {
       return heldBy;
     },
@@ -91,6 +104,7 @@ function setUp(sessions?: FakeSessions, heldBy?: { operator: string; since: Date
     broadcasts,
     left,
     operatorAudio,
+    notes,
     holder: () => holder,
     message: (frame: unknown) => socket.emit('message', Buffer.from(JSON.stringify(frame)), false),
   };
@@ -180,6 +194,7 @@ describe('ListenSocket', () => {
 
 describe('ListenSocket opened by a console session', () => {
   const settle = () => new Promise((resolve) => setImmediate(resolve));
+  afterEach(() => jest.useRealTimers());
 
   it('takes the line while its session is live', async () => {
     const sessions = new FakeSessions();
@@ -235,5 +250,51 @@ describe('ListenSocket opened by a console session', () => {
     message({ event: 'handback' });
     await settle();
     expect(holder()).toBeUndefined();
+  });
+
+  it('hands back with the note of a handback sent just before the close, once', async () => {
+    const sessions = new FakeSessions();
+    const { socket, message, notes, broadcasts } = setUp(sessions);
+    message({ event: 'takeover' });
+    await settle();
+    const answer = sessions.holdAnswers();
+    message({ event: 'handback', note: 'refund agreed' });
+    socket.emit('close', 1001);
+    answer();
+    await settle();
+    expect(notes).toEqual(['refund agreed']);
+    expect(broadcasts.filter((frame) => frame.includes('handback'))).toHaveLength(1);
+  });
+
+  it('never takes the line for a takeover whose socket closed before its check came back', async () => {
+    const sessions = new FakeSessions();
+    const { socket, message, holder, broadcasts } = setUp(sessions);
+    const answer = sessions.holdAnswers();
+    message({ event: 'takeover' });
+    socket.emit('close', 1001);
+    answer();
+    await settle();
+    expect(holder()).toBeUndefined();
+    expect(broadcasts).toEqual([]);
+  });
+
+  it('hands back regardless after LISTEN_CLOSE_SETTLE_MS when the check hangs; the late check does nothing', async () => {
+    jest.useFakeTimers();
+    const sessions = new FakeSessions();
+    const { socket, message, holder, notes } = setUp(sessions);
+    message({ event: 'takeover' });
+    await jest.advanceTimersByTimeAsync(0);
+    const answer = sessions.holdAnswers();
+    message({ event: 'handback', note: 'late' });
+    message({ event: 'takeover' });
+    socket.emit('close', 1006);
+    await jest.advanceTimersByTimeAsync(LISTEN_CLOSE_SETTLE_MS - 1);
+    expect(holder()).toBeDefined();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(holder()).toBeUndefined();
+    answer();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(holder()).toBeUndefined();
+    expect(notes).toEqual([undefined]);
   });
 });

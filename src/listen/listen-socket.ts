@@ -5,6 +5,7 @@ import { closeReason } from '../websocket/close-reason.js';
 import { rawDataToString } from '../websocket/raw-data.js';
 import type { ListenTarget } from './listen-access.js';
 import {
+  LISTEN_CLOSE_SETTLE_MS,
   LISTENER_HIGH_WATER_BYTES,
   LISTENER_MAX_BACKLOG_FRAMES,
   MAX_LISTEN_CLIENT_FRAMES_PER_S,
@@ -52,7 +53,8 @@ export interface ListenGroup {
  * call's CallAudioTap), through a bounded sender that drops a listener that does not read; and
  * the operator's requests in (take the line, speak on it, hand it back), bounded in size (ws's
  * maxPayload) and in rate. Its key to the line is itself: only the socket that took the line
- * speaks on it or hands it back, and closing hands it back.
+ * speaks on it or hands it back, and closing hands it back (once the frames it sent before
+ * closing were acted on, LISTEN_CLOSE_SETTLE_MS at most).
  */
 export class ListenSocket {
   private readonly out: BoundedSender;
@@ -63,8 +65,11 @@ export class ListenSocket {
   private untrack?: () => void;
   /** Takeover and handback frames waiting on their session check, acted on in order. */
   private controls: Promise<void> = Promise.resolve();
+  private waitingControls = 0;
   private ignored = 0;
   private closed = false;
+  /** Closed, and a line it held handed back: no frame still waiting may act from now on. */
+  private released = false;
 
   constructor(
     private readonly socket: ListenPeer,
@@ -79,7 +84,7 @@ export class ListenSocket {
       performance.now(),
     );
     socket.on('message', this.guarded(this.onMessage));
-    socket.on('close', this.guarded(this.cleanUp));
+    socket.on('close', this.guarded(this.closedByPeer));
     socket.on(
       'error',
       this.guarded((error: Error) => this.drop(1011, error.message)),
@@ -130,9 +135,11 @@ export class ListenSocket {
     if (message.event !== 'media' && this.target.session && this.sessions) {
       const { session } = this.target;
       const sessions = this.sessions;
+      this.waitingControls++;
       this.controls = this.controls
         .then(async () => this.afterCheck(message, await sessions.state(session)))
-        .catch((error: Error) => this.fail(error));
+        .catch((error: Error) => this.fail(error))
+        .finally(() => this.waitingControls--);
       return;
     }
     this.act(message);
@@ -143,7 +150,7 @@ export class ListenSocket {
    * may have been opened by a session that has ended since (its end not heard here yet).
    */
   private afterCheck(message: ListenClientMessage, state: 'live' | 'ended' | 'unknown'): void {
-    if (this.closed) return;
+    if (this.closed) return this.afterClose(message, state);
     if (state === 'ended' && message.event !== 'media') {
       this.socket.send(listenOutbound.refused(message.event, 'session ended'));
       return this.drop(1008, 'session ended');
@@ -152,6 +159,16 @@ export class ListenSocket {
     if (state === 'unknown' && message.event === 'takeover') {
       return this.send(listenOutbound.refused('takeover', SESSION_UNCHECKED));
     }
+    this.act(message);
+  }
+
+  /**
+   * A frame whose check came back after the socket closed. A handback still hands back, with its
+   * note (the operator pressed Hand back, then closed the tab); a takeover never takes the line
+   * for a socket that is gone; and once the line was released nothing acts (the check was late).
+   */
+  private afterClose(message: ListenClientMessage, state: 'live' | 'ended' | 'unknown'): void {
+    if (this.released || message.event !== 'handback' || state === 'ended') return;
     this.act(message);
   }
 
@@ -198,14 +215,42 @@ export class ListenSocket {
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
-  /** Once: the tap, the sender and the group let go; a line this socket held is handed back. */
-  private readonly cleanUp = (): void => {
+  /**
+   * The operator closed the socket: what it sent before closing is still acted on (a handback's
+   * note reaches the model), so a line it holds is handed back once the frames waiting on their
+   * check are done; LISTEN_CLOSE_SETTLE_MS at most, as a hung check must not keep a closed
+   * socket on the line.
+   */
+  private readonly closedByPeer = (): void => {
     if (this.closed) return;
+    if (this.waitingControls === 0) return this.cleanUp();
+    this.letGo();
+    const bound = setTimeout(this.release, LISTEN_CLOSE_SETTLE_MS).unref();
+    void this.controls.then(() => {
+      clearTimeout(bound);
+      this.release();
+    });
+  };
+
+  /** Once, closed by us or the call's end: a line this socket held is handed back at once. */
+  private cleanUp(): void {
+    if (this.closed) return;
+    this.letGo();
+    this.release();
+  }
+
+  /** The tap, the sender and the group let go: nothing more to or from this socket. */
+  private letGo(): void {
     this.closed = true;
     this.unsubscribe?.();
     this.untrack?.();
     this.out.dispose();
     this.group.leave(this);
+  }
+
+  private readonly release = (): void => {
+    if (this.released) return;
+    this.released = true;
     if (this.target.takeover.holds(this) && this.target.takeover.handBack(this).ok) {
       this.group.broadcast(listenOutbound.ack('handback'));
     }

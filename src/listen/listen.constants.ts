@@ -1,3 +1,5 @@
+import { REDIS_COMMAND_TIMEOUT_MS } from '../directory/cluster.constants.js';
+
 /** Every bound of listen-in (`/api/calls/:callSid/listen`), named in one place (docs/security.md). */
 
 /** The API's listen socket, and the console's (its cookie is scoped to /console). */
@@ -30,6 +32,15 @@ export const LISTENER_MAX_BACKLOG_FRAMES = 200;
  * otherwise leave the caller in silence, the assistant muted, until TCP gave up.
  */
 export const LISTEN_PING_INTERVAL_MS = 5_000;
+
+/**
+ * A console socket that closes with takeover or handback frames still waiting on their session
+ * check gives them this long to be acted on (the note of a handback sent just before closing the
+ * tab reaches the model) before a line it still holds is handed back regardless: a check gets its
+ * answer, or its Redis command times out, within it. The caller hears nobody meanwhile, so no
+ * longer than that.
+ */
+export const LISTEN_CLOSE_SETTLE_MS = REDIS_COMMAND_TIMEOUT_MS + 500;
 
 /*
  * The listen relay (cluster mode): a listen socket opened on an instance that does not carry the
