@@ -1,6 +1,8 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, Scope } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
+import { CallContext } from '../src/call/call-context.js';
 import { CallRegistry } from '../src/call/call-registry.service.js';
+import { CallControlService } from '../src/call-control/call-control.service.js';
 import { SIDEBAND_BACKOFF_MS } from '../src/sip-call/sip.constants.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { RealtimeTool } from '../src/tools/realtime-tool.decorator.js';
@@ -28,14 +30,25 @@ const PROFILES = JSON.stringify({
 
 let webhookSeq = 0;
 
-/** Answers the running `order_status` (a slow backend), once it runs. */
-let answerOrderStatus: ((status: string) => void) | undefined;
+/**
+ * Answers the running `order_status` (a slow backend), once it runs; with `instructions`, the
+ * tool changes the call's session as it settles (CallContext.updateSession).
+ */
+let answerOrderStatus: ((status: string, instructions?: string) => void) | undefined;
 
-@Injectable()
+@Injectable({ scope: Scope.REQUEST })
 class OrderStatus {
+  constructor(private readonly call: CallContext) {}
+
   @RealtimeTool({ name: 'order_status', description: 'Status of an order, from a slow backend' })
   status(): Promise<{ status: string }> {
-    return new Promise((resolve) => (answerOrderStatus = (status) => resolve({ status })));
+    return new Promise(
+      (resolve) =>
+        (answerOrderStatus = (status, instructions) => {
+          if (instructions) this.call.updateSession({ instructions });
+          resolve({ status });
+        }),
+    );
   }
 }
 
@@ -627,6 +640,83 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     expect(again.received[0].item).toMatchObject({
       type: 'function_call_output',
       call_id: 'call_os',
+    });
+  });
+
+  it('tells the model keys pressed just before the sideband dropped once it reopens, in order with an operator say, once', async () => {
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_keys_drop');
+    for (const key of ['4', '2']) {
+      sideband.send({ type: 'input_audio_buffer.dtmf_event_received', event: key, received_at: 1 });
+    }
+    await waitUntil(
+      () => seenEvents.filter((e) => e.event === 'call.dtmf').length === 2,
+      'the bridge to take the key presses',
+    );
+    // The digits go to the model after 800 ms of quiet: by then the sideband is reconnecting.
+    openai.acceptDelayMs = 1500;
+    sideband.socket.terminate();
+    await waitUntil(
+      () => bridge.logs.matching(/sideband lost/).length === 1,
+      'the bridge to see the sideband drop',
+    );
+    // An operator's sentence asked for meanwhile (the console's and the cluster's path).
+    const said = await bridge.app
+      .get(CallControlService)
+      .say('rtc_keys_drop', 'One moment, please.');
+    expect(said).toMatchObject({ ok: true });
+
+    const again = await sidebandOf('rtc_keys_drop', 1);
+    await again.waitFor('response.create');
+    await sleep(100);
+    expect(sideband.eventsOfType('conversation.item.create')).toEqual([]);
+    // The session lives on at OpenAI: the digits are in it before anything is asked of the model.
+    expect(again.received.map((event) => event.type)).toEqual([
+      'conversation.item.create',
+      'response.create',
+    ]);
+    expect(JSON.stringify(again.received[0].item)).toContain('The caller pressed 4 2');
+    expect(again.received[1].response).toMatchObject({
+      instructions: 'Say exactly this, and nothing else: "One moment, please."',
+    });
+    again.send({
+      type: 'response.done',
+      response: { id: again.responseIds[0], status: 'completed', output: [] },
+    });
+    await waitUntil(
+      () => again.eventsOfType('response.create').length === 2,
+      'the model to answer the key presses',
+    );
+    await sleep(100);
+    expect(again.eventsOfType('conversation.item.create')).toHaveLength(1);
+    expect(again.eventsOfType('response.create')[1].response).not.toHaveProperty('instructions');
+  });
+
+  it('sends a session change made while the sideband was down once it reopens, before the output it came with', async () => {
+    answerOrderStatus = undefined;
+    await startWith();
+    const { sideband } = await sipCallIn('rtc_update_drop');
+    modelCalls(sideband, 'resp_up', 'order_status', {});
+    await waitUntil(() => answerOrderStatus !== undefined, 'order_status to run');
+    openai.acceptDelayMs = 500;
+    sideband.socket.terminate();
+    await waitUntil(
+      () => bridge.logs.matching(/sideband lost/).length === 1,
+      'the bridge to see the sideband drop',
+    );
+    answerOrderStatus!('shipped', 'The order has shipped: offer its tracking link.');
+
+    const again = await sidebandOf('rtc_update_drop', 1);
+    await again.waitFor('response.create');
+    await sleep(100);
+    // No re-configuration follows a reopen on SIP: the change must reach the living session.
+    expect(again.received.map((event) => event.type)).toEqual([
+      'session.update',
+      'conversation.item.create',
+      'response.create',
+    ]);
+    expect(again.received[0].session).toMatchObject({
+      instructions: 'The order has shipped: offer its tracking link.',
     });
   });
 

@@ -12,23 +12,8 @@ import type { RealtimeCloseInfo } from '../realtime/realtime-connection.js';
 import { RealtimeConnection } from '../realtime/realtime-connection.js';
 import { RealtimeEventIds, type RealtimeClientEvent } from '../realtime/realtime-outbound.js';
 import type { RealtimeServerEvent } from '../realtime/realtime.events.js';
+import { carriedBySideband, SidebandHold } from './sideband-hold.js';
 import { SIDEBAND_BACKOFF_MS } from './sip.constants.js';
-
-/**
- * The client events a sideband may carry. The caller's audio reaches OpenAI over SIP, so the
- * sideband never carries audio: `input_audio_buffer.*` is refused at run time (the shared parts
- * send through the CallChannel type, which both transports implement).
- */
-const SIDEBAND_EVENT_TYPES = [
-  'session.update',
-  'conversation.item.create',
-  'response.create',
-  'response.cancel',
-  // SIP and WebRTC only: stops what the server is still playing to the caller (a key press).
-  'output_audio_buffer.clear',
-] as const;
-
-const ALLOWED_TYPES: ReadonlySet<string> = new Set(SIDEBAND_EVENT_TYPES);
 
 /**
  * Close codes after which the socket, not the call, is what went away: no close frame (1006: the
@@ -61,9 +46,10 @@ type State = 'connecting' | 'open' | 'closed';
  * live is reopened, within SIDEBAND_BACKOFF_MS attempts (a socket that was up for less than
  * STABLE_SESSION_MS counts as one of them, as on the media path, so a sideband that keeps
  * dropping right after it opens ends in the same give-up); the session lives on at OpenAI with
- * the call, so nothing needs to be re-sent but the tool outputs sent while the socket was down,
- * which its calls still wait for. The SIP call's CALL_CHANNEL: the shared per-call parts
- * (scheduler, tools, keypad) send through it. A per-call provider.
+ * the call, so nothing is re-sent but what was sent while the socket was down and still matters
+ * to the session (SidebandHold: conversation items, session changes), sent first on the reopen.
+ * The SIP call's CALL_CHANNEL: the shared per-call parts (scheduler, tools, keypad, session
+ * changes) send through it. A per-call provider.
  */
 @Injectable({ scope: Scope.REQUEST })
 export class SidebandLink implements CallChannel {
@@ -76,8 +62,8 @@ export class SidebandLink implements CallChannel {
   /** When the socket now open opened (Date.now()). */
   private openedAt = 0;
   private retryTimer?: NodeJS.Timeout;
-  /** Tool outputs sent while the socket was down: the session lives on, its calls wait for them. */
-  private readonly heldOutputs: RealtimeClientEvent[] = [];
+  /** What was sent while the socket was down (or not yet open), for the session that lives on. */
+  private readonly held: SidebandHold;
   /** Each outage (the first open, or a loss) must end within OPENAI_CONNECT_DEADLINE_MS. */
   private readonly deadline: ConnectDeadline;
 
@@ -91,6 +77,7 @@ export class SidebandLink implements CallChannel {
     private readonly credentials: RealtimeCredentials,
   ) {
     this.deadline = new ConnectDeadline(openai.connectDeadlineMs);
+    this.held = new SidebandHold(log);
   }
 
   get isOpen(): boolean {
@@ -111,13 +98,16 @@ export class SidebandLink implements CallChannel {
     this.connect();
   }
 
-  /** Returns the `event_id` the event went with ('' when the sideband is not open). */
+  /**
+   * Returns the `event_id` the event went with; '' when the sideband is not open: then it is held
+   * for the reopen or dropped, as SidebandHold's rule says, and after the call's end dropped.
+   */
   send(event: RealtimeClientEvent, detail?: string): string {
-    if (!ALLOWED_TYPES.has(event.type)) {
+    if (!carriedBySideband(event.type)) {
       throw new Error(`${event.type} is not sent on a SIP sideband`);
     }
     if (this.state !== 'open' || !this.connection) {
-      if (this.state === 'connecting' && isToolOutput(event)) this.heldOutputs.push(event);
+      if (this.state === 'connecting') this.held.add(event);
       return '';
     }
     this.connection.sendRaw(this.ids.stamp(event, detail));
@@ -133,7 +123,7 @@ export class SidebandLink implements CallChannel {
   close(reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.heldOutputs.length = 0;
+    this.held.clear();
     clearTimeout(this.retryTimer);
     this.connection?.close(reason);
   }
@@ -169,8 +159,9 @@ export class SidebandLink implements CallChannel {
     this.openedAt = Date.now();
     this.everOpened = true;
     this.log.log(reconnected ? 'sideband reconnected' : 'sideband connected');
-    // Before anything the reopen sets going (the model asked to go on after them).
-    for (const event of this.heldOutputs.splice(0)) this.send(event);
+    // In the order sent, before anything the reopen sets going (the scheduler's waiting
+    // requests: the model is asked to go on after the items it answers).
+    for (const event of this.held.release()) this.send(event);
     this.events.to.onOpen(reconnected);
   }
 
@@ -233,11 +224,4 @@ export class SidebandLink implements CallChannel {
     this.close(reason);
     this.events.to.onGone(reason, kind);
   }
-}
-
-function isToolOutput(event: RealtimeClientEvent): boolean {
-  return (
-    event.type === 'conversation.item.create' &&
-    (event.item as { type?: string }).type === 'function_call_output'
-  );
 }
