@@ -95,7 +95,10 @@ export default tseslint.config(
   },
   {
     files: ['test/fixtures/**/*.mjs'],
-    languageOptions: { sourceType: 'module', globals: { setTimeout: 'readonly' } },
+    languageOptions: {
+      sourceType: 'module',
+      globals: { setTimeout: 'readonly', process: 'readonly' },
+    },
   },
   prettier,
 );

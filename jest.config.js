@@ -20,4 +20,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 20000,
+  // Fails a suite that looks up any host outside loopback (test/fixtures/no-internet.mjs).
+  setupFilesAfterEnv: ['<rootDir>/test/support/no-internet.setup.ts'],
 };

@@ -118,6 +118,9 @@ export class BridgeTest {
   }
 }
 
+/** Nothing listens on the discard port: a request there fails at once, on this machine. */
+const CLOSED_LOOPBACK_URL = 'http://127.0.0.1:9/v1';
+
 /**
  * Starts your app (or modules under test next to the bridge) for a test, with no network beyond
  * loopback and no OpenAI or Twilio account.
@@ -136,7 +139,13 @@ export async function startBridgeTest(options: BridgeTestOptions = {}): Promise<
   const logs = options.logger ? undefined : new CapturedLogs();
   const settings = mergeSettings(
     {
-      openai: { apiKey: TEST_OPENAI_API_KEY, realtimeUrl: model.url },
+      openai: {
+        apiKey: TEST_OPENAI_API_KEY,
+        realtimeUrl: model.url,
+        // OpenAI's REST API (the console's key check, SIP calls) has no fake here: a closed
+        // loopback port, never api.openai.com. In Azure mode the endpoint gives it.
+        ...(options.settings?.openai?.azure?.endpoint ? {} : { apiBaseUrl: CLOSED_LOOPBACK_URL }),
+      },
       twilio: { authToken: TEST_TWILIO_AUTH_TOKEN, apiBaseUrl: twilioRest.url },
       // A test closes the app with calls up: no 30 s drain.
       limits: { shutdownDrainS: 0 },

@@ -3,6 +3,7 @@ import { createBridgeApp, type BridgeOptions } from '../../src/bridge.js';
 import { loadBridgeConfig } from '../../src/config/load-config.js';
 import { CapturedLogs } from '../../src/testing/captured-logs.js';
 import { TEST_AUTH_TOKEN } from './fake-twilio.js';
+import { offlineRestUrls } from './offline-urls.js';
 import { TEST_OPENAI_API_KEY as TEST_API_KEY } from './secrets.js';
 
 // The bridge's OPENAI_API_KEY in tests, by the name the tests import it.
@@ -33,8 +34,7 @@ export async function startBridge(
       LOG_LEVEL: 'debug',
       // Tests close the app with calls still up; draining them for 30 s would only slow the suite.
       SHUTDOWN_DRAIN_S: '0',
-      // Never api.twilio.com from a test: a closed loopback port unless a test brings a fake.
-      TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+      ...offlineRestUrls(env),
       // The history's embedded database costs a second and ~250 MB per start: the history's
       // own tests turn it on, with a temp DATA_DIR each.
       HISTORY: 'off',
