@@ -9,6 +9,7 @@ import type {
   ToolParameters,
 } from './realtime-tool.decorator.js';
 import { compileParameters } from './tool-parameters.js';
+import { ToolBudget } from './tool-budget.js';
 import type { RealtimeTool } from '../realtime/realtime-outbound.js';
 
 /** Arguments the model sent that do not match the tool's schema; the message is for the model. */
@@ -51,6 +52,7 @@ const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export class ToolRegistry {
   private readonly log = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
+  private readonly budget = new ToolBudget();
 
   register<P extends ToolParameters = NoParameters>(
     options: RealtimeToolOptions<P>,
@@ -83,11 +85,13 @@ export class ToolRegistry {
         cause: error,
       });
     }
+    const parameters = compiled.jsonSchema;
+    this.budget.admit({ type: 'function', name, description, parameters }, source);
     this.tools.set(name, {
       name,
       description,
       source,
-      parameters: compiled.jsonSchema,
+      parameters,
       ...(announcesEnding ? { announcesEnding } : {}),
       invoke: async (args, call, signal) => {
         const parsed = await compiled.parse(args);

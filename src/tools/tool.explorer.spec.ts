@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CallContext } from '../call/call-context.js';
 import { CallContextModule } from '../call/call-context.module.js';
 import { CallStart } from '../call/call-start.js';
+import { MAX_TOOLS } from '../realtime/session-bounds.js';
 import { RealtimeTool } from './realtime-tool.decorator.js';
 import { ToolRegistry } from './tool-registry.service.js';
 import { ToolExplorer } from './tool.explorer.js';
@@ -191,6 +192,47 @@ describe('ToolExplorer', () => {
     }
     await expect(start([Counter, OtherCounter])).rejects.toThrow(
       /Two Realtime tools are named "count": (Counter\.add and OtherCounter\.count|OtherCounter\.count and Counter\.add)/,
+    );
+  });
+
+  it('refuses, at start-up, a module of 2,000 tools at the first one past MAX_TOOLS, naming it', async () => {
+    @Injectable()
+    class GeneratedTools {}
+    for (let i = 0; i < 2000; i++) {
+      const key = `tool${i}`;
+      const method = () => i;
+      Object.defineProperty(GeneratedTools.prototype, key, { value: method, configurable: true });
+      RealtimeTool({ name: `generated_${i}`, description: 'A generated tool' })(
+        GeneratedTools.prototype,
+        key,
+        { value: method },
+      );
+    }
+    await expect(start([GeneratedTools])).rejects.toThrow(
+      `Realtime tool "generated_${MAX_TOOLS}" (GeneratedTools.tool${MAX_TOOLS}) would be tool number ${MAX_TOOLS + 1}`,
+    );
+  });
+
+  it('refuses, at start-up, a tool whose schema makes a 5 MB definition, naming its provider', async () => {
+    const properties = Object.fromEntries(
+      Array.from({ length: 50_000 }, (_, i) => [
+        `f${i}`,
+        { type: 'string', enum: ['x'.repeat(80)] },
+      ]),
+    );
+    @Injectable()
+    class Catalogue {
+      @RealtimeTool({
+        name: 'order',
+        description: 'Orders',
+        parameters: { type: 'object', properties },
+      })
+      order() {
+        return 1;
+      }
+    }
+    await expect(start([Catalogue])).rejects.toThrow(
+      /^Realtime tool "order" \(Catalogue\.order\): its definition .* is 5,\d{3},\d{3} bytes, over MAX_TOOL_DEFINITION_BYTES/,
     );
   });
 });
