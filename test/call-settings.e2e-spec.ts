@@ -2,13 +2,16 @@ import { Injectable, Logger, Module } from '@nestjs/common';
 import {
   CALL_SETTINGS_RESOLVER,
   CALL_SETTINGS_TIMEOUT_MS,
+  CALL_TOOL_RESOLVER,
   RealtimeTool,
+  type CallToolResolver,
   type CallDescription,
   type CallSettingsChoice,
   type CallSettingsResolver,
 } from 'twilio-realtime-bridge';
 import { jest } from '@jest/globals';
 import { CallerSettingsModule } from '../examples/caller-settings.module.js';
+import { MAX_INSTRUCTIONS_BYTES } from '../src/realtime/session-bounds.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
@@ -77,6 +80,38 @@ class CrmModule {}
   ],
 })
 class HangingCrmModule {}
+
+/** A CRM whose prompt field grew: the VIP's fills the bound exactly, everyone else's is 2 MB. */
+@Module({
+  providers: [
+    ShopTools,
+    {
+      provide: CALL_SETTINGS_RESOLVER,
+      useValue: {
+        resolve: (call) => ({
+          voice: 'marin',
+          instructions: 'x'.repeat(call.from === VIP ? MAX_INSTRUCTIONS_BYTES : 2 * 1024 * 1024),
+          tools: ['order_status'],
+        }),
+      } satisfies CallSettingsResolver,
+    },
+  ],
+})
+class OversizedPromptModule {}
+
+/** A tool resolver that answers with a list far longer than any registry (a bug upstream). */
+@Module({
+  providers: [
+    ShopTools,
+    {
+      provide: CALL_TOOL_RESOLVER,
+      useValue: {
+        resolve: () => Array.from({ length: 2000 }, (_, i) => (i ? `junk_${i}` : 'order_status')),
+      } satisfies CallToolResolver,
+    },
+  ],
+})
+class EndlessToolListModule {}
 
 interface Session {
   instructions: string;
@@ -213,6 +248,43 @@ describe('the per-call settings resolver', () => {
     );
     warn.mockRestore();
   }, 15_000);
+
+  it('refuses a resolver answer with instructions over MAX_INSTRUCTIONS_BYTES: that call gets the defaults', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    await start(OversizedPromptModule);
+    const atBound = await callIn(VIP);
+    expect(atBound.session.instructions).toHaveLength(MAX_INSTRUCTIONS_BYTES);
+    expect(atBound.session.audio.output.voice).toBe('marin');
+
+    const over = await callIn('+15550001111');
+    // A size first: a failure then prints a number, not 2 MB of instructions.
+    expect(JSON.stringify(over.upstream.received[0]).length).toBeLessThan(64 * 1024);
+    // The whole answer is refused, as a failed resolver's is: voice and tools too.
+    expect(over.session.instructions).toBe(DEFAULT_INSTRUCTIONS);
+    expect(over.session.audio.output.voice).toBe('alloy');
+    expect(over.session.tools.map((tool) => tool.name)).toEqual(
+      expect.arrayContaining(['order_status', 'refund']),
+    );
+    expect(warn).toHaveBeenCalledWith(
+      `call ${over.call.callSid}: the settings resolver failed (it chose instructions of ` +
+        '2,097,152 bytes, over MAX_INSTRUCTIONS_BYTES (65,536)); using the defaults',
+    );
+    warn.mockRestore();
+  });
+
+  it('refuses a tool resolver answer of more names than MAX_TOOLS: that call keeps its tools', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    await start(EndlessToolListModule);
+    const { call, session } = await callIn(VIP);
+    expect(session.tools.map((tool) => tool.name)).toEqual(
+      expect.arrayContaining(['order_status', 'refund', 'end_call']),
+    );
+    expect(warn).toHaveBeenCalledWith(
+      `call ${call.callSid}: the tool resolver failed (it chose 2,000 tool names, over ` +
+        'MAX_TOOLS (128)); using the defaults',
+    );
+    warn.mockRestore();
+  });
 
   it('examples/caller-settings.module.ts: a VIP from the CRM gets its voice and only end_call', async () => {
     await start(CallerSettingsModule);

@@ -11,6 +11,7 @@ import {
   type CallSettingsChoice,
 } from './call-settings-resolver.js';
 import { CallResolvers } from './call-resolvers.service.js';
+import { instructionsProblem, toolNamesProblem } from '../realtime/session-bounds.js';
 
 export interface CallSettings extends CallSettingsChoice {
   /** Said after a response was cut short (RECOVERY_MESSAGE, or the profile's `recovery`). */
@@ -56,7 +57,9 @@ export class CallSettingsService {
     let settings = defaults;
     if (settingsResolver) {
       const chosen = definedFields(
-        (await this.ask(call, 'settings', () => settingsResolver.resolve(description))) ?? {},
+        (await this.ask(call, 'settings', async () =>
+          withinBounds(await settingsResolver.resolve(description)),
+        )) ?? {},
       );
       if (chosen.deployment !== undefined && !this.deploymentAllowed(call, chosen.deployment)) {
         delete chosen.deployment;
@@ -65,7 +68,11 @@ export class CallSettingsService {
     }
     if (toolResolver) {
       const offered = settings.tools ?? this.registry.names();
-      const chosen = await this.ask(call, 'tool', () => toolResolver.resolve(description, offered));
+      const chosen = await this.ask(
+        call,
+        'tool',
+        async () => withinBounds({ tools: await toolResolver.resolve(description, offered) }).tools,
+      );
       if (chosen) settings = { ...settings, tools: this.offeredOnly(call, chosen, offered) };
     }
     return settings;
@@ -177,6 +184,20 @@ const CHOSEN_FIELDS = [
   'transcription',
   'deployment',
 ] as const;
+
+/**
+ * A resolver's answer, if what it chose fits in a session (MAX_INSTRUCTIONS_BYTES, MAX_TOOLS);
+ * otherwise it throws, and the call goes on with its defaults as after any failed resolver: the
+ * instructions and tools of one answer go together, so half of it is not kept.
+ */
+function withinBounds<T extends Partial<CallSettingsChoice> | undefined>(chosen: T): T {
+  const { instructions, tools } = chosen ?? {};
+  const problem =
+    (typeof instructions === 'string' ? instructionsProblem(instructions) : undefined) ??
+    (Array.isArray(tools) ? toolNamesProblem(tools) : undefined);
+  if (problem) throw new Error(`it chose ${problem}`);
+  return chosen;
+}
 
 /** The characters Azure allows in a deployment's name, and its length limit. */
 const DEPLOYMENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;

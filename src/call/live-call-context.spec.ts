@@ -1,4 +1,5 @@
 import { ContextIdFactory } from '@nestjs/core';
+import { MAX_INSTRUCTIONS_BYTES, MAX_TOOLS } from '../realtime/session-bounds.js';
 import { MAX_SAY_CHARS, type CallSessionUpdate } from './call-context.js';
 import type { CallOwner } from './call-scope.js';
 import { CallStart } from './call-start.js';
@@ -74,6 +75,28 @@ describe('LiveCallContext.updateSession', () => {
     const { call, updates } = attached();
     expect(() => call.updateSession(update as CallSessionUpdate)).toThrow(message);
     expect(updates).toEqual([]);
+  });
+
+  it(`passes on instructions of ${MAX_INSTRUCTIONS_BYTES} bytes and refuses one byte more`, () => {
+    const { call, updates } = attached();
+    // Two bytes each in UTF-8: the bound is on bytes, which is what goes to OpenAI.
+    const atBound = 'é'.repeat(MAX_INSTRUCTIONS_BYTES / 2);
+    call.updateSession({ instructions: atBound });
+    expect(updates).toEqual([{ instructions: atBound }]);
+    expect(() => call.updateSession({ instructions: `${atBound}x`, tools: ['end_call'] })).toThrow(
+      'updateSession: instructions of 65,537 bytes, over MAX_INSTRUCTIONS_BYTES (65,536)',
+    );
+    expect(updates).toHaveLength(1);
+  });
+
+  it(`refuses a list of more than ${MAX_TOOLS} tool names`, () => {
+    const { call, updates } = attached();
+    const names = Array.from({ length: MAX_TOOLS }, (_, i) => `tool_${i}`);
+    call.updateSession({ tools: names });
+    expect(() => call.updateSession({ tools: [...names, 'one_more'] })).toThrow(
+      `updateSession: 129 tool names, over MAX_TOOLS (${MAX_TOOLS})`,
+    );
+    expect(updates).toEqual([{ tools: names }]);
   });
 
   it('says the call has no session while it has no owner yet', () => {

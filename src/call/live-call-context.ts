@@ -7,6 +7,7 @@ import {
   type CallTransport,
   type TranscriptTurn,
 } from './call-context.js';
+import { instructionsProblem, toolNamesProblem } from '../realtime/session-bounds.js';
 import type { CallScope } from './call-scope.js';
 import type { CallStart } from './call-start.js';
 
@@ -132,12 +133,16 @@ function checkedSessionUpdate(update: CallSessionUpdate): CallSessionUpdate {
   if (instructions !== undefined) {
     if (typeof instructions !== 'string')
       throw new Error('updateSession: instructions must be a string');
+    const tooLong = instructionsProblem(instructions);
+    if (tooLong) throw new Error(`updateSession: ${tooLong}`);
     checked.instructions = instructions;
   }
   if (tools !== undefined) {
     if (!Array.isArray(tools) || tools.some((name) => typeof name !== 'string')) {
       throw new Error('updateSession: tools must be an array of tool names');
     }
+    const tooMany = toolNamesProblem(tools);
+    if (tooMany) throw new Error(`updateSession: ${tooMany}`);
     checked.tools = [...new Set(tools)];
   }
   if (turnDetection !== undefined) {

@@ -1,5 +1,6 @@
 import { recordingConfig } from './config.namespaces.js';
 import { ConfigValidationError, parseEnv } from './env.schema.js';
+import { MAX_INSTRUCTIONS_BYTES } from '../realtime/session-bounds.js';
 import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
 const minimal = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN };
@@ -175,6 +176,28 @@ describe('parseEnv', () => {
     expect(problems.join()).not.toContain('my-plain-secret');
     expect(problemsOf({ ...minimal, OPENAI_API_BASE_URL: 'ftp://x' })).toEqual([
       expect.stringMatching(/^OPENAI_API_BASE_URL:/),
+    ]);
+  });
+
+  it(`refuses at start instructions over MAX_INSTRUCTIONS_BYTES, the env's and a profile's`, () => {
+    const atBound = 'x'.repeat(MAX_INSTRUCTIONS_BYTES);
+    const profiles = (instructions: string) =>
+      JSON.stringify({ sales: { instructions }, support: { voice: 'cedar' } });
+    expect(
+      parseEnv({ ...minimal, AI_INSTRUCTIONS: atBound, CALL_PROFILES: profiles(atBound) }),
+    ).toMatchObject({
+      AI_INSTRUCTIONS: atBound,
+      CALL_PROFILES: { sales: { instructions: atBound } },
+    });
+    expect(
+      problemsOf({
+        ...minimal,
+        AI_INSTRUCTIONS: `${atBound}x`,
+        CALL_PROFILES: profiles(`${atBound}x`),
+      }),
+    ).toEqual([
+      'AI_INSTRUCTIONS: instructions of 65,537 bytes, over MAX_INSTRUCTIONS_BYTES (65,536)',
+      'CALL_PROFILES: sales.instructions: instructions of 65,537 bytes, over MAX_INSTRUCTIONS_BYTES (65,536)',
     ]);
   });
 });

@@ -15,6 +15,7 @@ import { crossFieldProblems } from './env.rules.js';
 import { openAiKeyRequiredProblems } from './secret-rules.js';
 import { AZURE_AUTH_MODES, tokenScope } from './azure-openai.js';
 import { databaseUrl, priceTable } from './history-env.js';
+import { instructionsProblem } from '../realtime/session-bounds.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -34,11 +35,17 @@ const phoneNumber = optionalText.refine((value) => value === undefined || PHONE.
   message: 'expected a phone number such as +15551234567 (or a sip: URI)',
 });
 
+/** Instructions go into every call's session.update (and again at each reconnect): bounded. */
+function boundedInstructions(value: string | undefined, ctx: z.RefinementCtx): void {
+  const problem = value === undefined ? undefined : instructionsProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}
+
 /** Named per-call profiles: `{"sales": {"instructions": "...", "voice": "marin", "numbers": ["+1555..."]}}`. */
 const callProfilesSchema = z.record(
   z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'profile names are letters, digits, - and _'),
   z.strictObject({
-    instructions: z.string().min(1).optional(),
+    instructions: z.string().min(1).optional().superRefine(boundedInstructions),
     voice: z.string().min(1).optional(),
     greeting: z.string().min(1).optional(),
     /** What the assistant says after a response was cut short (token limit, content filter). */
@@ -90,7 +97,7 @@ export const envSchema = z.object({
   OPENAI_REALTIME_URL: url(['ws', 'wss']),
   OPENAI_REALTIME_MODEL: textWithDefault('gpt-realtime'),
   OPENAI_VOICE: textWithDefault('alloy'),
-  AI_INSTRUCTIONS: textWithDefault(DEFAULT_INSTRUCTIONS),
+  AI_INSTRUCTIONS: textWithDefault(DEFAULT_INSTRUCTIONS).superRefine(boundedInstructions),
   AI_GREETING: optionalText,
   TURN_DETECTION: oneOf(['semantic_vad', 'server_vad'] as const, 'semantic_vad'),
   AUDIO_INPUT_FORMAT: oneOf(['pcm16', 'g711_ulaw'] as const, 'pcm16'),
