@@ -12,6 +12,7 @@ import {
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { MAX_SAY_CHARS } from '../call/call-context.js';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { ApiTokenGuard } from '../http/api-token.guard.js';
@@ -28,15 +29,28 @@ import {
   type ControlResponse,
 } from './control-response.js';
 
+/**
+ * An outbound call's plan (`POST /api/calls`), kept by CallSid until its stream starts. Its
+ * instructions: at most 3 bytes a UTF-16 unit, so always under MAX_INSTRUCTIONS_BYTES.
+ */
+const MAX_OUTBOUND_INSTRUCTIONS_CHARS = 20_000;
+/** Stream `<Parameter>`s of an outbound call: how many, and each value's length. */
+const MAX_OUTBOUND_PARAMETERS = 20;
+const MAX_OUTBOUND_PARAMETER_CHARS = 500;
+
 const outboundCallSchema = z.strictObject({
   to: z
     .string()
     .regex(/^\+[1-9][0-9]{6,14}$|^sip:\S+$/, 'expected an E.164 number such as +15551234567'),
-  instructions: z.string().min(1).max(20_000).optional(),
-  greeting: z.string().min(1).max(1_000).optional(),
+  instructions: z.string().min(1).max(MAX_OUTBOUND_INSTRUCTIONS_CHARS).optional(),
+  // Said as the call's first sentence: the bound of any sentence said on a call.
+  greeting: z.string().min(1).max(MAX_SAY_CHARS).optional(),
   parameters: z
-    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().max(500))
-    .refine((p) => Object.keys(p).length <= 20, 'at most 20 parameters')
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().max(MAX_OUTBOUND_PARAMETER_CHARS))
+    .refine(
+      (p) => Object.keys(p).length <= MAX_OUTBOUND_PARAMETERS,
+      `at most ${MAX_OUTBOUND_PARAMETERS} parameters`,
+    )
     .optional(),
 });
 
