@@ -11,6 +11,7 @@ import {
 } from 'twilio-realtime-bridge';
 import { jest } from '@jest/globals';
 import { CallerSettingsModule } from '../examples/caller-settings.module.js';
+import { MAX_SAY_CHARS } from '../src/call/call-context.js';
 import { MAX_INSTRUCTIONS_BYTES } from '../src/realtime/session-bounds.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { FakeRealtimeServer, type FakeRealtimeConnection } from './support/fake-realtime-server.js';
@@ -98,6 +99,19 @@ class HangingCrmModule {}
   ],
 })
 class OversizedPromptModule {}
+
+/** A greeting pasted from a script: over MAX_SAY_CHARS, so the answer is a failed one. */
+@Module({
+  providers: [
+    {
+      provide: CALL_SETTINGS_RESOLVER,
+      useValue: {
+        resolve: () => ({ voice: 'marin', greeting: 'Hello. '.repeat(MAX_SAY_CHARS / 5) }),
+      } satisfies CallSettingsResolver,
+    },
+  ],
+})
+class LongGreetingModule {}
 
 /** A tool resolver that answers with a list far longer than any registry (a bug upstream). */
 @Module({
@@ -268,6 +282,18 @@ describe('the per-call settings resolver', () => {
     expect(warn).toHaveBeenCalledWith(
       `call ${over.call.callSid}: the settings resolver failed (it chose instructions of ` +
         '2,097,152 bytes, over MAX_INSTRUCTIONS_BYTES (65,536)); using the defaults',
+    );
+    warn.mockRestore();
+  });
+
+  it('refuses a resolver answer whose greeting is over MAX_SAY_CHARS: that call gets the defaults', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    await start(LongGreetingModule);
+    const { call, session } = await callIn(VIP);
+    expect(session.audio.output.voice).toBe('alloy');
+    expect(warn).toHaveBeenCalledWith(
+      `call ${call.callSid}: the settings resolver failed (it chose a greeting of 1400 ` +
+        'characters, over MAX_SAY_CHARS (1000)); using the defaults',
     );
     warn.mockRestore();
   });

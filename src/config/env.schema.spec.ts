@@ -1,6 +1,7 @@
 import { recordingConfig } from './config.namespaces.js';
 import { ConfigValidationError, parseEnv } from './env.schema.js';
 import { MAX_INSTRUCTIONS_BYTES } from '../realtime/session-bounds.js';
+import { MAX_SAY_CHARS } from '../call/call-context.js';
 import { TEST_TWILIO_AUTH_TOKEN } from '../../test/support/secrets.js';
 
 const minimal = { OPENAI_API_KEY: 'sk-x', TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN };
@@ -199,5 +200,30 @@ describe('parseEnv', () => {
       'AI_INSTRUCTIONS: instructions of 65,537 bytes, over MAX_INSTRUCTIONS_BYTES (65,536)',
       'CALL_PROFILES: sales.instructions: instructions of 65,537 bytes, over MAX_INSTRUCTIONS_BYTES (65,536)',
     ]);
+  });
+
+  it("refuses at start greetings and recovery sentences over MAX_SAY_CHARS, the env's and a profile's", () => {
+    const atBound = 'x'.repeat(MAX_SAY_CHARS);
+    const profiles = (sentence: string) =>
+      JSON.stringify({ sales: { greeting: sentence, recovery: sentence } });
+    const env = (sentence: string) => ({
+      ...minimal,
+      AI_GREETING: sentence,
+      RECOVERY_MESSAGE: sentence,
+      CALL_PROFILES: profiles(sentence),
+    });
+    expect(parseEnv(env(atBound))).toMatchObject({
+      AI_GREETING: atBound,
+      RECOVERY_MESSAGE: atBound,
+      CALL_PROFILES: { sales: { greeting: atBound, recovery: atBound } },
+    });
+    const over = `1001 characters, over MAX_SAY_CHARS (1000): a sentence to say, not a script`;
+    expect(problemsOf(env(`${atBound}x`)).sort()).toEqual(
+      [
+        `AI_GREETING: ${over}`,
+        `RECOVERY_MESSAGE: ${over}`,
+        `CALL_PROFILES: sales.greeting: ${over}; sales.recovery: ${over}`,
+      ].sort(),
+    );
   });
 });

@@ -16,6 +16,7 @@ import { openAiKeyRequiredProblems } from './secret-rules.js';
 import { AZURE_AUTH_MODES, tokenScope } from './azure-openai.js';
 import { databaseUrl, priceTable } from './history-env.js';
 import { instructionsProblem } from '../realtime/session-bounds.js';
+import { MAX_SAY_CHARS } from '../call/call-context.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -41,15 +42,25 @@ function boundedInstructions(value: string | undefined, ctx: z.RefinementCtx): v
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 }
 
+/** A sentence the assistant is told to say (a greeting, a recovery): MAX_SAY_CHARS, as `say` takes. */
+function boundedSentence(value: string | undefined, ctx: z.RefinementCtx): void {
+  if (value !== undefined && value.length > MAX_SAY_CHARS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${value.length} characters, over MAX_SAY_CHARS (${MAX_SAY_CHARS}): a sentence to say, not a script`,
+    });
+  }
+}
+
 /** Named per-call profiles: `{"sales": {"instructions": "...", "voice": "marin", "numbers": ["+1555..."]}}`. */
 const callProfilesSchema = z.record(
   z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'profile names are letters, digits, - and _'),
   z.strictObject({
     instructions: z.string().min(1).optional().superRefine(boundedInstructions),
     voice: z.string().min(1).optional(),
-    greeting: z.string().min(1).optional(),
+    greeting: z.string().min(1).optional().superRefine(boundedSentence),
     /** What the assistant says after a response was cut short (token limit, content filter). */
-    recovery: z.string().min(1).max(500).optional(),
+    recovery: z.string().min(1).optional().superRefine(boundedSentence),
     numbers: z.array(z.string().regex(PHONE, 'not a phone number')).optional(),
   }),
 );
@@ -98,7 +109,7 @@ export const envSchema = z.object({
   OPENAI_REALTIME_MODEL: textWithDefault('gpt-realtime'),
   OPENAI_VOICE: textWithDefault('alloy'),
   AI_INSTRUCTIONS: textWithDefault(DEFAULT_INSTRUCTIONS).superRefine(boundedInstructions),
-  AI_GREETING: optionalText,
+  AI_GREETING: optionalText.superRefine(boundedSentence),
   TURN_DETECTION: oneOf(['semantic_vad', 'server_vad'] as const, 'semantic_vad'),
   AUDIO_INPUT_FORMAT: oneOf(['pcm16', 'g711_ulaw'] as const, 'pcm16'),
   INPUT_AUDIO_CHUNK_MS: integer(0, 0, 200),
@@ -149,7 +160,7 @@ export const envSchema = z.object({
   DTMF_INTERRUPTS: booleanString(true),
   RECOVERY_MESSAGE: textWithDefault(
     'Sorry, I lost my train of thought there. Could you say that again?',
-  ),
+  ).superRefine(boundedSentence),
   CALL_PROFILES: jsonText(callProfilesSchema, () => ({})),
   METRICS_TOKEN: optionalText,
   API_DOCS: booleanString(false),
