@@ -117,6 +117,15 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
 
   const sidebandOf = (callId: string, nth = 0) => sidebandFor(openai, callId, nth);
 
+  /** The sideband's connection lost (no close frame), once the bridge has seen it go. */
+  async function dropSideband(sideband: { socket: { terminate(): void } }): Promise<void> {
+    sideband.socket.terminate();
+    await waitUntil(
+      () => bridge.logs.matching(/sideband lost/).length === 1,
+      'the bridge to see the sideband drop',
+    );
+  }
+
   /** A call that has been accepted and whose sideband is open. */
   async function sipCallIn(callId: string, options?: { from?: string; to?: string }) {
     const response = await postWebhook(incomingCall(callId, options));
@@ -622,11 +631,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     });
     await waitUntil(() => answerOrderStatus !== undefined, 'order_status to run');
     openai.acceptDelayMs = 500;
-    sideband.socket.terminate();
-    await waitUntil(
-      () => bridge.logs.matching(/sideband lost/).length === 1,
-      'the bridge to see the sideband drop',
-    );
+    await dropSideband(sideband);
     answerOrderStatus!('shipped');
 
     const again = await sidebandOf('rtc_tool_drop', 1);
@@ -655,11 +660,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     );
     // The digits go to the model after 800 ms of quiet: by then the sideband is reconnecting.
     openai.acceptDelayMs = 1500;
-    sideband.socket.terminate();
-    await waitUntil(
-      () => bridge.logs.matching(/sideband lost/).length === 1,
-      'the bridge to see the sideband drop',
-    );
+    await dropSideband(sideband);
     // An operator's sentence asked for meanwhile (the console's and the cluster's path).
     const said = await bridge.app
       .get(CallControlService)
@@ -699,11 +700,7 @@ describe('SIP transport (OpenAI SIP calls with a sideband)', () => {
     modelCalls(sideband, 'resp_up', 'order_status', {});
     await waitUntil(() => answerOrderStatus !== undefined, 'order_status to run');
     openai.acceptDelayMs = 500;
-    sideband.socket.terminate();
-    await waitUntil(
-      () => bridge.logs.matching(/sideband lost/).length === 1,
-      'the bridge to see the sideband drop',
-    );
+    await dropSideband(sideband);
     answerOrderStatus!('shipped', 'The order has shipped: offer its tracking link.');
 
     const again = await sidebandOf('rtc_update_drop', 1);
