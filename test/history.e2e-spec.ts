@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -398,7 +398,9 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
 
       const during = await api(`/api/history/${call.callSid}`, { method: 'DELETE' });
       expect(during.status).toBe(503);
-      expect(await during.text()).toContain('waits for it, and is done when it answers');
+      expect(await during.text()).toContain(
+        'guaranteed only once a DELETE answers 204: send it again',
+      );
       await postgres!.start();
       await waitUntil(
         () => service!.logs.includes(`call ${call.callSid} erased from the history`),
@@ -418,6 +420,60 @@ describe.each<Backend>(['embedded', 'postgres'])('the call history (%s database)
         await db.end();
       }
       expect((await api(`/api/history/${call.callSid}`, { method: 'DELETE' })).status).toBe(404);
+    }, 120_000);
+
+    it('erases the recording of a call whose record was lost with its process, the database away', async () => {
+      const recordings = join(dataDir, 'recordings');
+      const env = { RECORDING: 'on', RECORDINGS_DIR: recordings };
+      await startService(env);
+      await postgres!.stop();
+      const { call } = await dial();
+      await sleep(500);
+      call.stop();
+      await call.waitForClose();
+      const file = join(recordings, `${call.callSid}.wav`);
+      await waitUntil(
+        () => /history: the database refused a write/.test(service!.logs),
+        'the failed write to be logged',
+      );
+      // Stopped before the database is back: the record waiting in memory is lost.
+      await service!.kill('SIGTERM');
+      await service!.waitForExit();
+      await postgres!.start();
+      await startService(env);
+      expect((await api(`/api/history/${call.callSid}`)).status).toBe(404);
+      expect(existsSync(file)).toBe(true);
+
+      const erased = await api(`/api/history/${call.callSid}`, { method: 'DELETE' });
+      expect(erased.status).toBe(204);
+      expect(existsSync(file)).toBe(false);
+      // The log line may reach the pipe after the answer.
+      await waitUntil(
+        () => service!.logs.includes(`call ${call.callSid} erased (it had no record`),
+        'the erasure to be logged',
+      );
+      const again = await api(`/api/history/${call.callSid}`, { method: 'DELETE' });
+      expect(again.status).toBe(404);
+      expect(await again.text()).toContain('no record or recording');
+    }, 120_000);
+
+    it('refuses to erase a live call (409), and erases it once it has ended', async () => {
+      const recordings = join(dataDir, 'recordings');
+      await startService({ RECORDING: 'on', RECORDINGS_DIR: recordings });
+      const { call } = await dial();
+      const file = join(recordings, `${call.callSid}.wav`);
+      await waitUntil(() => existsSync(file), 'the recording to begin');
+
+      const live = await api(`/api/history/${call.callSid}`, { method: 'DELETE' });
+      expect(live.status).toBe(409);
+      expect(await live.text()).toContain('the call is still live: erase it once it has ended');
+      // Nothing touched: the call's recording goes on and is kept when it ends.
+      call.stop();
+      await call.waitForClose();
+      await written(call.callSid);
+      expect(existsSync(file)).toBe(true);
+      expect((await api(`/api/history/${call.callSid}`, { method: 'DELETE' })).status).toBe(204);
+      expect(existsSync(file)).toBe(false);
     }, 120_000);
 
     it('refuses to start when DATABASE_URL does not answer: one line, exit 1', async () => {

@@ -1,8 +1,10 @@
 import { Logger, Module, type FactoryProvider } from '@nestjs/common';
+import { CallModule } from '../call/call.module.js';
 import { historyConfig, type HistoryConfig } from '../config/config.namespaces.js';
 import { openHistoryDatabase } from './database/history-database.js';
 import { HISTORY_DATABASE } from './history.constants.js';
 import { HistoryService } from './history.service.js';
+import { LiveCallCheck } from './live-call-check.js';
 
 const databaseProvider: FactoryProvider = {
   provide: HISTORY_DATABASE,
@@ -27,7 +29,9 @@ const databaseProvider: FactoryProvider = {
  * ConsoleHistoryController in the console), which may be switched off; the records are kept anyway.
  */
 @Module({
-  providers: [databaseProvider, HistoryService],
+  // CallModule for the registry: an erasure refuses a call live here (LiveCallCheck).
+  imports: [CallModule],
+  providers: [databaseProvider, HistoryService, LiveCallCheck],
   exports: [HistoryService],
 })
 export class HistoryModule {}

@@ -1,8 +1,6 @@
 import {
-  HttpException,
   Inject,
   Injectable,
-  InternalServerErrorException,
   Logger,
   NotFoundException,
   ServiceUnavailableException,
@@ -29,7 +27,6 @@ import { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import type { OpenHistoryDatabase } from './database/history-database.js';
 import type { HistoryTables } from './database/history.tables.js';
 import {
-  ERASE_ANSWER_MS,
   HISTORY_DATABASE,
   HISTORY_SHUTDOWN_FLUSH_MS,
   HistoryEvent,
@@ -44,8 +41,10 @@ import {
   type RecordingSummary,
 } from './history-record.js';
 import { HistoryRepository, type HistoryPage } from './history.repository.js';
+import { HistoryErasure } from './history-erasure.js';
 import { HistoryRetention } from './history-retention.js';
 import { HistoryWriter } from './history-writer.js';
+import { LiveCallCheck } from './live-call-check.js';
 import { LostCallSweeper, LostCallsRepository } from './lost-calls.js';
 import { OpenCallTurns } from './open-call-turns.js';
 
@@ -60,6 +59,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('History');
   private readonly repository?: HistoryRepository;
   private readonly writer?: HistoryWriter;
+  private readonly erasure?: HistoryErasure;
   private readonly sweeper?: LostCallSweeper;
   private readonly turns?: OpenCallTurns;
   /** This process among the database's users: INSTANCE_ID, and a boot id for a restart in place. */
@@ -75,7 +75,8 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     @Inject(clusterConfig.KEY) cluster: ClusterConfig,
     private readonly events: CallEventBus,
     metrics: HistoryMetrics,
-    private readonly directory: CallDirectory,
+    directory: CallDirectory,
+    live: LiveCallCheck,
   ) {
     const db = (this.db = database?.db ?? null);
     this.opened = database?.kind !== 'embedded';
@@ -83,6 +84,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     if (db) {
       this.repository = new HistoryRepository(db);
       this.writer = new HistoryWriter(this.repository, metrics, this.log);
+      this.erasure = new HistoryErasure(this.writer, live, directory, events, this.log);
       const openCalls = new LostCallsRepository(db);
       this.turns = new OpenCallTurns((batch) => openCalls.appendTurns(this.owner, batch), this.log);
       this.sweeper = new LostCallSweeper(openCalls, this.owner, {
@@ -143,63 +145,10 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     return call;
   }
 
-  /**
-   * An erasure request: the record goes (with its open row), after any write of the call still
-   * on its way, then every listener of `history.erased` (the recordings, the console) deletes
-   * what it keeps of the call. 404 if there was nothing to erase. A database that does not
-   * answer within ERASE_ANSWER_MS gets a 503; the erasure stays queued and is done when it does.
-   */
+  /** An erasure request (history-erasure.ts): 409 for a live call, 404 when nothing is kept. */
   async erase(callSid: string): Promise<void> {
-    const erasing = this.available()
-      .writer.erase(callSid)
-      .then(async (found) => {
-        if (found) await this.eraseKept(callSid);
-        return found;
-      });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>(
-      (resolve) => (timer = setTimeout(resolve, ERASE_ANSWER_MS, 'late')),
-    );
-    try {
-      const found = await Promise.race([erasing, late]);
-      if (found === 'late') {
-        // Whatever it meets later is logged by eraseKept or here; nobody waits for it.
-        erasing.catch((error: Error) =>
-          this.log.error(`erasure of call ${callSid}: ${error.message}`),
-        );
-        throw new ServiceUnavailableException(
-          `the history database is not answering: the erasure of ${callSid} waits for it, and is done when it answers`,
-        );
-      }
-      if (!found) throw new NotFoundException(`no call ${callSid} in the history`);
-    } catch (error) {
-      if (error instanceof HttpException) throw error;
-      this.log.warn(`erasure of call ${callSid} failed: ${(error as Error).message}`);
-      throw new ServiceUnavailableException('the history database is not answering; try again');
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /**
-   * What else is kept of an erased call goes: its recent record and every instance's memory of
-   * it (the console, the events backlog), and what each listener of `history.erased` keeps (the
-   * recordings).
-   */
-  private async eraseKept(callSid: string): Promise<void> {
-    try {
-      await this.directory.eraseCall(callSid);
-      await this.events.emitAsync(HistoryEvent.Erased, { callSid });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.log.error(
-        `erasure of call ${callSid}: its record is gone, but erasing what else was kept failed (${message}): its recording may be left`,
-      );
-      throw new InternalServerErrorException(
-        `the record of ${callSid} was erased, but erasing its recording failed: ${message}`,
-      );
-    }
-    this.log.log(`call ${callSid} erased from the history`);
+    if (!this.erasure) throw new NotFoundException();
+    await this.erasure.erase(callSid);
   }
 
   /** Runs retention now (the daily job; tests). */

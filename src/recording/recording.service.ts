@@ -99,16 +99,21 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
     return this.active.has(callSid);
   }
 
-  /** Deletes a call's recording, wherever it is (a running one is dropped when its call ends). */
-  async erase(callSid: unknown): Promise<void> {
-    if (typeof callSid !== 'string' || !callSidOfFile(recordingFileName(callSid))) return;
+  /**
+   * Deletes a call's recording, wherever it is (a running one is dropped when its call ends).
+   * True if there was one: an erasure of a call with no record answers 404 only without one.
+   */
+  async erase(callSid: unknown): Promise<boolean> {
+    if (typeof callSid !== 'string' || !callSidOfFile(recordingFileName(callSid))) return false;
     const running = this.active.get(callSid);
     if (running) running.erased = true;
     // Being stored: the object does not exist yet, so deleting it now would delete nothing.
     const storing = this.storing.get(callSid);
     if (storing) storing.erased = true;
-    await rm(join(this.cfg.recordingsDir, recordingFileName(callSid)), { force: true });
+    const local = await removed(join(this.cfg.recordingsDir, recordingFileName(callSid)));
+    const stored = (await this.store.find(callSid)) !== undefined;
     await this.store.erase(callSid);
+    return running !== undefined || storing !== undefined || local || stored;
   }
 
   /**
@@ -193,5 +198,16 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
     });
     this.finishing.add(tracked);
     void tracked.finally(() => this.finishing.delete(tracked));
+  }
+}
+
+/** Deletes a file; false if there was none. */
+async function removed(path: string): Promise<boolean> {
+  try {
+    await rm(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
