@@ -31,7 +31,10 @@ export class HistoryController {
 
   @Delete(':callSid')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Erase a call: its record and its recording' })
+  @ApiOperation({
+    summary:
+      'Erase an ended call: its record and its recording (204; 409 while live; retry until 204)',
+  })
   async erase(@Param('callSid') callSid: string): Promise<void> {
     await this.routes.erase(callSid);
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallAudioTaps } from '../call-audio/call-audio-taps.service.js';
@@ -27,8 +27,9 @@ class SlowBucket extends RecordingStore {
     });
   }
 
-  find(): Promise<StoredRecording | undefined> {
-    return Promise.resolve(undefined);
+  find(callSid: string): Promise<StoredRecording | undefined> {
+    const found = this.objects.has(callSid) ? ({ bytes: 44 } as StoredRecording) : undefined;
+    return Promise.resolve(found);
   }
 
   erase(callSid: string): Promise<void> {
@@ -83,5 +84,28 @@ describe('RecordingService', () => {
 
     expect(bucket.objects.has(CALL_SID)).toBe(false);
     expect(saved).toEqual([]);
+  });
+
+  it('answers whether an erasure found a recording: in the bucket, left on disk, or none', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bridge-recording-'));
+    const bucket = new SlowBucket();
+    const service = new RecordingService(
+      { recording: false, recordingsDir: dir } as RecordingConfig,
+      { maxCallDurationS: 60 } as LimitsConfig,
+      {} as CallAudioTaps,
+      new CallEventBus(),
+      bucket,
+      { start: () => undefined } as unknown as RecordingRetention,
+    );
+    bucket.objects.add(CALL_SID);
+    expect(await service.erase(CALL_SID)).toBe(true);
+    expect(bucket.objects.has(CALL_SID)).toBe(false);
+    expect(await service.erase(CALL_SID)).toBe(false);
+
+    const leftover = join(dir, `${CALL_SID}.wav`);
+    writeFileSync(leftover, Buffer.alloc(44));
+    expect(await service.erase(CALL_SID)).toBe(true);
+    expect(existsSync(leftover)).toBe(false);
+    expect(await service.erase('../not-a-call')).toBe(false);
   });
 });
