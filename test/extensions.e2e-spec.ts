@@ -571,6 +571,14 @@ describe('extension points and call control', () => {
       });
       expect(response.status).toBe(400);
       expect(JSON.stringify(await response.json())).toContain('E.164');
+      // Instructions the session could not carry: 15,000 characters in a 90 KB body (under
+      // MAX_HTTP_BODY_BYTES), each a 6-byte escape.
+      const controls = await api('/api/calls', {
+        method: 'POST',
+        body: JSON.stringify({ to: '+15551112222', instructions: '\u0001'.repeat(15_000) }),
+      });
+      expect(controls.status).toBe(400);
+      expect(JSON.stringify(await controls.json())).toContain('MAX_INSTRUCTIONS_BYTES');
       expect(rest.requests).toHaveLength(0);
     });
 

@@ -13,6 +13,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { MAX_SAY_CHARS } from '../call/call-context.js';
+import { instructionsProblem, MAX_INSTRUCTIONS_BYTES } from '../realtime/session-bounds.js';
 import { CallPlans } from '../call/call-plans.service.js';
 import { CallRegistry } from '../call/call-registry.service.js';
 import { ApiTokenGuard } from '../http/api-token.guard.js';
@@ -31,7 +32,8 @@ import {
 
 /**
  * An outbound call's plan (`POST /api/calls`), kept by CallSid until its stream starts. Its
- * instructions: at most 3 bytes a UTF-16 unit, so always under MAX_INSTRUCTIONS_BYTES.
+ * instructions are also held to MAX_INSTRUCTIONS_BYTES, as the session carries them (control
+ * characters are 6-byte escapes there).
  */
 const MAX_OUTBOUND_INSTRUCTIONS_CHARS = 20_000;
 /** Stream `<Parameter>`s of an outbound call: how many, and each value's length. */
@@ -42,7 +44,14 @@ const outboundCallSchema = z.strictObject({
   to: z
     .string()
     .regex(/^\+[1-9][0-9]{6,14}$|^sip:\S+$/, 'expected an E.164 number such as +15551234567'),
-  instructions: z.string().min(1).max(MAX_OUTBOUND_INSTRUCTIONS_CHARS).optional(),
+  instructions: z
+    .string()
+    .min(1)
+    .max(MAX_OUTBOUND_INSTRUCTIONS_CHARS)
+    .refine((text) => instructionsProblem(text) === undefined, {
+      message: `over MAX_INSTRUCTIONS_BYTES (${MAX_INSTRUCTIONS_BYTES}) as the session carries them`,
+    })
+    .optional(),
   // Said as the call's first sentence: the bound of any sentence said on a call.
   greeting: z.string().min(1).max(MAX_SAY_CHARS).optional(),
   parameters: z

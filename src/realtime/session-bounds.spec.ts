@@ -22,6 +22,19 @@ describe('session bounds', () => {
     );
   });
 
+  it('counts them as the session carries them: a control character is a 6-byte JSON escape', () => {
+    // 10,922 escapes are 65,532 bytes, and 4 more bytes fit.
+    const controls = '\u0001'.repeat(Math.floor(MAX_INSTRUCTIONS_BYTES / 6));
+    expect(instructionsProblem(`${controls}xxxx`)).toBeUndefined();
+    expect(instructionsProblem(`${controls}\u0001`)).toMatch(/^instructions of 65,538 bytes/);
+    // A lone surrogate is escaped too (\ud800); a quote is 2 bytes (\").
+    expect(instructionsProblem(`${'\ud800'.repeat(10_922)}\ud800`)).toMatch(/65,538 bytes/);
+    expect(instructionsProblem(`${'x'.repeat(MAX_INSTRUCTIONS_BYTES - 2)}"`)).toBeUndefined();
+    expect(instructionsProblem(`${'x'.repeat(MAX_INSTRUCTIONS_BYTES - 1)}"`)).toMatch(
+      /65,537 bytes/,
+    );
+  });
+
   it(`takes up to ${MAX_TOOLS} tool names`, () => {
     expect(toolNamesProblem(Array.from({ length: MAX_TOOLS }, String))).toBeUndefined();
     expect(toolNamesProblem(Array.from({ length: MAX_TOOLS + 1 }, String))).toBe(

@@ -27,8 +27,8 @@ export const MAX_TOOL_DEFINITION_BYTES = 16 * 1024;
 export const MAX_TOOLS_BYTES = 128 * 1024;
 
 /**
- * A call's instructions (UTF-8): env, profile, resolver or `updateSession`. An outbound call's
- * (`POST /api/calls`) are at most 20,000 UTF-16 units there, so at most 60,000 bytes: under it.
+ * A call's instructions, as the session carries them (UTF-8 in a JSON string): env, profile,
+ * resolver, `updateSession` or an outbound call's plan (`POST /api/calls` checks it too).
  */
 export const MAX_INSTRUCTIONS_BYTES = 64 * 1024;
 
@@ -38,17 +38,24 @@ export function readable(count: number): string {
 }
 
 /**
- * Why these instructions cannot go into a session (too long), or undefined. Counted by length
- * first: a string of n UTF-16 units is at most 3n bytes, so the common case costs no encoding.
+ * Why these instructions cannot go into a session (too long), or undefined. Measured as the
+ * session carries them: UTF-8 inside a JSON string, where a control character or a lone
+ * surrogate is a 6-byte escape. A UTF-16 unit is at most 6 bytes there, so the common case is
+ * settled by length alone, with no encoding.
  */
 export function instructionsProblem(instructions: string): string | undefined {
-  if (instructions.length * 3 <= MAX_INSTRUCTIONS_BYTES) return undefined;
-  const bytes = Buffer.byteLength(instructions);
+  if (instructions.length * 6 <= MAX_INSTRUCTIONS_BYTES) return undefined;
+  const bytes = jsonStringBytes(instructions);
   if (bytes <= MAX_INSTRUCTIONS_BYTES) return undefined;
   return (
     `instructions of ${readable(bytes)} bytes, over MAX_INSTRUCTIONS_BYTES ` +
     `(${readable(MAX_INSTRUCTIONS_BYTES)})`
   );
+}
+
+/** A string's bytes in JSON, without its quotes. */
+function jsonStringBytes(value: string): number {
+  return Buffer.byteLength(JSON.stringify(value)) - 2;
 }
 
 /**

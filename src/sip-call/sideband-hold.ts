@@ -4,8 +4,9 @@ import type { RealtimeClientEvent } from '../realtime/realtime-outbound.js';
 /**
  * Client events held while one SIP call's sideband is down. An outage lasts seconds
  * (OPENAI_CONNECT_DEADLINE_MS) and what is held is a handful (one keypad turn per pause of the
- * caller, one output per running tool, an application's session changes); a tool output may be
- * 64 KiB, so the bound also caps what a call keeps in memory meanwhile (2 MiB).
+ * caller, one output per running tool, an application's session changes). The bound also caps
+ * what a call keeps in memory meanwhile: a tool output is at most 64 KiB, a session change at
+ * most ~192 KiB (its instructions and every tool's definition), so ~6 MiB at the very worst.
  */
 export const MAX_HELD_SIDEBAND_EVENTS = 32;
 
