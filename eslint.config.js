@@ -47,7 +47,12 @@ export default tseslint.config(
   {
     // The console's front end (plain browser ES modules), the build script and the tests' child
     // process fixtures: JavaScript outside the TypeScript project, linted without type information.
-    files: ['src/console/public/**/*.js', 'scripts/**/*.mjs', 'test/fixtures/**/*.mjs'],
+    files: [
+      'src/console/public/**/*.js',
+      'scripts/**/*.mjs',
+      'test/fixtures/**/*.mjs',
+      'test/support/**/*.mjs',
+    ],
     ...tseslint.configs.disableTypeChecked,
   },
   {
@@ -94,7 +99,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/fixtures/**/*.mjs'],
+    files: ['test/fixtures/**/*.mjs', 'test/support/**/*.mjs'],
     languageOptions: {
       sourceType: 'module',
       globals: { setTimeout: 'readonly', process: 'readonly' },

@@ -2,7 +2,8 @@
 // set by the npm scripts) through ts-jest's ESM preset.
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  // Node's, failing a suite that looks up any host outside loopback (teardown included).
+  testEnvironment: '<rootDir>/test/support/no-internet-environment.mjs',
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/bench', '<rootDir>/examples'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
@@ -20,6 +21,4 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 20000,
-  // Fails a suite that looks up any host outside loopback (test/fixtures/no-internet.mjs).
-  setupFilesAfterEnv: ['<rootDir>/test/support/no-internet.setup.ts'],
 };

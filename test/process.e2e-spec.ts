@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv as parseDotEnv } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
+import { NO_INTERNET_IMPORT, offlineEnv } from './support/no-internet.js';
 import { FakeTwilioCall, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
 import { ServiceProcess } from './support/service-process.js';
@@ -26,10 +27,16 @@ async function startService(
   cwd = EMPTY_DIR,
 ): Promise<{ child: ChildProcess; output: () => string; baseUrl: string }> {
   let output = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...NO_INTERNET_IMPORT, MAIN], {
     cwd,
     // HISTORY off unless a test asks: see test/support/bridge.ts.
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', HISTORY: 'off', ...env },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: '0',
+      HISTORY: 'off',
+      ...offlineEnv(env),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

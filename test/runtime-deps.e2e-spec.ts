@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseStreamTwiml, postTwiml, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
+import { NO_INTERNET_IMPORT, offlineEnv } from './support/no-internet.js';
 import { freePort, TestRedis } from './support/redis-server.js';
 import { waitUntil } from './support/wait.js';
 
@@ -44,11 +45,12 @@ describe('the built service with production dependencies only', () => {
   it('starts, answers health and a signed webhook, without any dev dependency', async () => {
     const port = await freePort();
     let output = '';
-    child = spawn(process.execPath, ['dist/main.js'], {
+    child = spawn(process.execPath, [...NO_INTERNET_IMPORT, 'dist/main.js'], {
       cwd: dir,
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
+        ...offlineEnv({}),
         PORT: String(port),
         OPENAI_API_KEY: 'sk-prod-only',
         TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,

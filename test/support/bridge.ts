@@ -3,7 +3,7 @@ import { createBridgeApp, type BridgeOptions } from '../../src/bridge.js';
 import { loadBridgeConfig } from '../../src/config/load-config.js';
 import { CapturedLogs } from '../../src/testing/captured-logs.js';
 import { TEST_AUTH_TOKEN } from './fake-twilio.js';
-import { offlineRestUrls } from './offline-urls.js';
+import { offlineRestUrls } from './no-internet.js';
 import { TEST_OPENAI_API_KEY as TEST_API_KEY } from './secrets.js';
 
 // The bridge's OPENAI_API_KEY in tests, by the name the tests import it.

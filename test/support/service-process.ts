@@ -1,12 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { offlineRestUrls } from './offline-urls.js';
+import { NO_INTERNET_IMPORT, offlineEnv } from './no-internet.js';
 import { freePort } from './redis-server.js';
 import { waitUntil } from './wait.js';
-
-// Refuses (and reports to the suite) any lookup of a host outside loopback: see the fixture.
-const NO_INTERNET = join(import.meta.dirname, '..', 'fixtures', 'no-internet.mjs');
 
 /**
  * The built service (`node dist/main.js`, as operators and the container run it) as a child
@@ -35,16 +31,14 @@ export class ServiceProcess {
     cwd?: string,
   ): Promise<ServiceProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
-    const child = spawn(process.execPath, ['--import', NO_INTERNET, script], {
+    const child = spawn(process.execPath, [...NO_INTERNET_IMPORT, script], {
       cwd,
       // HISTORY off unless a test asks: see test/support/bridge.ts.
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
         HISTORY: 'off',
-        NO_INTERNET_LOG: process.env.NO_INTERNET_LOG,
-        ...offlineRestUrls(env),
-        ...env,
+        ...offlineEnv(env),
         PORT: String(port),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
