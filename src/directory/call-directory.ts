@@ -1,6 +1,6 @@
 import type { ClusterChannels } from './cluster-channels.js';
 import type { SessionStore } from './session-store.js';
-import { CallErasures } from './call-erasures.js';
+import { CallErasures, type ErasureListener } from './call-erasures.js';
 
 /**
  * The one interface for state that several bridge instances share. Code above it (the gateway,
@@ -229,8 +229,8 @@ export abstract class CallDirectory {
     await this.erasures.erased(callSid);
   }
 
-  /** `listener` runs for every call erased anywhere in the cluster. */
-  onCallErased(listener: (callSid: string) => void): void {
+  /** `listener` runs for every call erased anywhere in the cluster (`elsewhere`: not here). */
+  onCallErased(listener: ErasureListener): void {
     this.erasures.onErased(listener);
   }
 

@@ -12,20 +12,27 @@ const callErasedSchema = z.strictObject({
 });
 
 /**
+ * `elsewhere`: another instance served the erasure. This one may still hold the call's record
+ * or recording on their way (the call ended here a moment ago), which only it can erase.
+ */
+export type ErasureListener = (callSid: string, elsewhere: boolean) => void;
+
+/**
  * Calls erased from the history, told to every instance of the cluster (this one too): each
- * forgets what it keeps of them in memory (the console's recent calls, the events backlog).
- * Signed on the bus like every message; one that is lost leaves the call in an instance's
- * memory until newer calls push it out.
+ * forgets what it keeps of them in memory (the console's recent calls, the events backlog) and
+ * erases what it still holds of them (history/erased-elsewhere.ts). Signed on the bus like every
+ * message; one that is lost leaves the call in an instance's memory until newer calls push it
+ * out, and what that instance still held of it is kept (docs/history.md).
  */
 export class CallErasures {
-  private readonly listeners: Array<(callSid: string) => void> = [];
+  private readonly listeners: ErasureListener[] = [];
   private subscribed = false;
 
   /** `channels`: the cluster's bus, undefined for a single instance. */
   constructor(private readonly channels: () => ClusterChannels | undefined) {}
 
   /** `listener` runs for every call erased anywhere in the cluster. */
-  onErased(listener: (callSid: string) => void): void {
+  onErased(listener: ErasureListener): void {
     this.listeners.push(listener);
     const channels = this.channels();
     if (this.subscribed || !channels) return;
@@ -33,23 +40,24 @@ export class CallErasures {
     const channel = redisKeys.callsErased;
     channels
       .subscribe(channel, (raw) => {
-        // A replayed message names a call erased already: it erases nothing new.
+        // A replayed message names a call erased already: it erases nothing new. This
+        // instance's own was told at once (erased), its work done by the erasure itself.
         const message = channels.open(channel, raw, callErasedSchema);
-        if (message && message.from !== channels.instanceId) this.tell(message.callSid);
+        if (message && message.from !== channels.instanceId) this.tell(message.callSid, true);
       })
       .catch(() => undefined);
   }
 
   /** Tells this instance's listeners at once, then the others'. */
   async erased(callSid: string): Promise<void> {
-    this.tell(callSid);
+    this.tell(callSid, false);
     const channels = this.channels();
     if (!channels) return;
     const from = channels.instanceId;
     await channels.publish(redisKeys.callsErased, { type: 'call-erased', callSid, from });
   }
 
-  private tell(callSid: string): void {
-    for (const listener of this.listeners) listener(callSid);
+  private tell(callSid: string, elsewhere: boolean): void {
+    for (const listener of this.listeners) listener(callSid, elsewhere);
   }
 }

@@ -11,12 +11,20 @@ const CALL_SID = `CA${'0123456789abcdef'.repeat(2)}`;
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** An erasure over fakes: `record` says whether the writer finds one, `recording` the recorder. */
-function erasureOf(options: { record: boolean; recording: boolean; live?: 'here' | 'elsewhere' }) {
+function erasureOf(options: {
+  record: boolean;
+  recording: boolean;
+  live?: 'here' | 'elsewhere';
+  /** The call becomes live (here or elsewhere) while its record is being erased. */
+  liveAfterRecord?: 'here' | 'elsewhere';
+}) {
   const writes: string[] = [];
   const told: string[] = [];
+  const recordings: string[] = [];
   const writer = {
     erase: (callSid: string) => {
       writes.push(callSid);
+      if (options.liveAfterRecord) options.live = options.liveAfterRecord;
       return Promise.resolve(options.record);
     },
   } as unknown as HistoryWriter;
@@ -36,7 +44,10 @@ function erasureOf(options: { record: boolean; recording: boolean; live?: 'here'
   } as unknown as CallDirectory;
   const events = new CallEventBus();
   // As the recorder answers (emitAsync collects the promise): whether there was a recording.
-  events.on(HistoryEvent.Erased, (): void => Promise.resolve(options.recording) as unknown as void);
+  events.on(HistoryEvent.Erased, ({ callSid }: { callSid: string }): void => {
+    recordings.push(callSid);
+    return Promise.resolve(options.recording) as unknown as void;
+  });
   const erasure = new HistoryErasure(
     writer,
     new LiveCallCheck(registry, directory),
@@ -44,7 +55,7 @@ function erasureOf(options: { record: boolean; recording: boolean; live?: 'here'
     events,
     quiet,
   );
-  return { erasure, writes, told };
+  return { erasure, writes, told, recordings };
 }
 
 describe('HistoryErasure', () => {
@@ -76,6 +87,24 @@ describe('HistoryErasure', () => {
       await expect(refused).rejects.toMatchObject({ message: LIVE_CALL_REFUSAL });
       expect(writes).toEqual([]);
       expect(told).toEqual([]);
+    },
+  );
+
+  it.each(['here', 'elsewhere'] as const)(
+    'refuses with 409 a call that became live %s while its record was erased, its recording untouched',
+    async (live) => {
+      // An outbound call has its CallSid while it rings: it may go live during the record's erasure.
+      const { erasure, writes, told, recordings } = erasureOf({
+        record: false,
+        recording: true,
+        liveAfterRecord: live,
+      });
+      const refused = erasure.erase(CALL_SID);
+      await expect(refused).rejects.toBeInstanceOf(ConflictException);
+      await expect(refused).rejects.toMatchObject({ message: LIVE_CALL_REFUSAL });
+      expect(writes).toEqual([CALL_SID]);
+      expect(told).toEqual([]);
+      expect(recordings).toEqual([]);
     },
   );
 });

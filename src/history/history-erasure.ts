@@ -30,7 +30,8 @@ export class HistoryErasure {
   ) {}
 
   /**
-   * 409 for a live call, before anything is touched. Otherwise the record goes (after any write
+   * 409 for a live call, before anything is touched (and for one live by the time its
+   * recording would be, which the record's erasure did not touch either). Otherwise the record goes (after any write
    * of the call still on its way), then what else is kept of the call; 404 only when there was
    * neither a record nor a recording. A database that does not answer within ERASE_ANSWER_MS
    * gets a 503: the erasure stays queued in this process only, and is done if it answers.
@@ -74,6 +75,7 @@ export class HistoryErasure {
    * recording was erased.
    */
   private async eraseKept(callSid: string, hadRecord: boolean): Promise<boolean> {
+    await this.live.refuseLiveAgain(callSid);
     let answers: unknown[];
     try {
       await this.directory.eraseCall(callSid);

@@ -1,4 +1,5 @@
 import type { HistoryMetrics } from '../metrics/history-metrics.service.js';
+import { refusedForItsData } from './database-refusal.js';
 import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-record.js';
 import type { HistoryRepository } from './history.repository.js';
 
@@ -19,6 +20,7 @@ export const HISTORY_RETRY_MAX_MS = 30_000;
 export const OPEN_ROWS_BATCH_MS = 1_000;
 /** Open rows per statement at most (8 parameters each; PostgreSQL takes 65,535). */
 export const MAX_OPEN_ROWS_PER_WRITE = 500;
+export { refusedForItsData };
 
 type Write =
   | { kind: 'open'; calls: OpenCall[] }
@@ -114,12 +116,20 @@ export class HistoryWriter {
     return this.draining ? 1 : 0;
   }
 
+  /** Whether a record or recording of this call waits here or is being written. */
+  holds(callSid: string): boolean {
+    return this.queue.some(
+      (write) => write.kind !== 'open' && write.kind !== 'erase' && sidOf(write) === callSid,
+    );
+  }
+
   /**
    * An erasure: no record or recording of this call waiting here is written any more, and its
    * rows go, after any write of the call in flight (writes run in order), once the database
-   * answers. Resolves with whether it had a record (written, in flight or waiting).
+   * answers. Resolves with whether it had a record (written, in flight or waiting). `ended`:
+   * the call is known to be over, so its open row goes even if no record is found.
    */
-  erase(callSid: string): Promise<boolean> {
+  erase(callSid: string, callEnded = false): Promise<boolean> {
     const before = this.queue.length;
     // Not the write in flight: the erasure runs after it.
     for (let i = this.queue.length - 1; i >= this.inFlight(); i--) {
@@ -131,7 +141,7 @@ export class HistoryWriter {
     this.pendingRecordings.delete(callSid);
     // A record waited: the call has ended, and its open row goes too (none is left of a call
     // under way, whose record comes when it ends).
-    const ended = this.queue.length < before;
+    const ended = callEnded || this.queue.length < before;
     return new Promise((resolve, reject) => {
       const settle = (found: boolean | Error) =>
         found instanceof Error ? reject(found) : resolve(found || ended);
@@ -267,17 +277,6 @@ export class HistoryWriter {
       `history: the database answers again after ${downS} s; writing the ${this.queue.length + 1} waiting`,
     );
   }
-}
-
-/**
- * The database refused the write for what it holds, not for being away: SQLSTATE classes 22
- * (data exception: a value it cannot store), 23 (integrity constraint) and 54 (program limit
- * exceeded: too large). Any other failure (a connection, the server shutting down, a schema a
- * migration is changing) may pass, so the write is tried again.
- */
-export function refusedForItsData(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
 /** What a write that finds the queue full (or that the database refuses) loses, for the log. */

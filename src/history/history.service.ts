@@ -41,6 +41,7 @@ import {
   type RecordingSummary,
 } from './history-record.js';
 import { HistoryRepository, type HistoryPage } from './history.repository.js';
+import { ErasedElsewhere } from './erased-elsewhere.js';
 import { HistoryErasure } from './history-erasure.js';
 import { HistoryRetention } from './history-retention.js';
 import { HistoryWriter } from './history-writer.js';
@@ -60,6 +61,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   private readonly repository?: HistoryRepository;
   private readonly writer?: HistoryWriter;
   private readonly erasure?: HistoryErasure;
+  private readonly erasedElsewhere?: ErasedElsewhere;
   private readonly sweeper?: LostCallSweeper;
   private readonly turns?: OpenCallTurns;
   /** This process among the database's users: INSTANCE_ID, and a boot id for a restart in place. */
@@ -75,7 +77,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     @Inject(clusterConfig.KEY) cluster: ClusterConfig,
     private readonly events: CallEventBus,
     metrics: HistoryMetrics,
-    directory: CallDirectory,
+    private readonly directory: CallDirectory,
     live: LiveCallCheck,
   ) {
     const db = (this.db = database?.db ?? null);
@@ -85,6 +87,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
       this.repository = new HistoryRepository(db);
       this.writer = new HistoryWriter(this.repository, metrics, this.log);
       this.erasure = new HistoryErasure(this.writer, live, directory, events, this.log);
+      this.erasedElsewhere = new ErasedElsewhere(this.writer, live, events, this.log);
       const openCalls = new LostCallsRepository(db);
       this.turns = new OpenCallTurns((batch) => openCalls.appendTurns(this.owner, batch), this.log);
       this.sweeper = new LostCallSweeper(openCalls, this.owner, {
@@ -108,8 +111,8 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    const { writer, turns } = this;
-    if (!writer || !turns) return;
+    const { writer, turns, erasedElsewhere } = this;
+    if (!writer || !turns || !erasedElsewhere) return;
     if (!this.opened) this.openInBackground();
     // Plain listeners, not @OnEvent: they work in any app that imports the bridge.
     this.events.on(CallEvent.Started, (event: CallStartedEvent) => {
@@ -121,7 +124,12 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     );
     this.events.on(CallEvent.Ended, (event: CallEndedEvent) => {
       turns.ended(event.callSid);
+      if (erasedElsewhere.dropsRecord(event.callSid, event.startedAt)) return;
       writer.save(recordOf(event, this.cfg.priceTable));
+    });
+    // The instance that served an erasure did its own part; what this one holds goes here.
+    this.directory.onCallErased((callSid, elsewhere) => {
+      if (elsewhere) erasedElsewhere.heard(callSid);
     });
     this.events.on(
       HistoryEvent.RecordingSaved,

@@ -20,6 +20,8 @@ export interface RecordingSummary {
 export class CallRecording implements CallAudioListener {
   /** Set by an erasure that came while the call ran: nothing is kept when it ends. */
   erased = false;
+  /** Its call has ended: what is left is finishing the file and storing it. */
+  callEnded = false;
   private readonly writer: WavFileWriter;
   private readonly window: StereoWindow;
 
@@ -42,6 +44,7 @@ export class CallRecording implements CallAudioListener {
   }
 
   ended(): void {
+    this.callEnded = true;
     this.window.finish();
     this.onEnded(this);
   }

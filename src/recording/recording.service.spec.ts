@@ -108,4 +108,40 @@ describe('RecordingService', () => {
     expect(existsSync(leftover)).toBe(false);
     expect(await service.erase('../not-a-call')).toBe(false);
   });
+
+  it('leaves alone the recording of a call live here (one that started since the erasure checked)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bridge-recording-'));
+    let subscriber: ((call: TappedCall) => CallAudioListener | undefined) | undefined;
+    const taps = {
+      subscribe: (s: typeof subscriber) => {
+        subscriber = s;
+        return () => undefined;
+      },
+    } as unknown as CallAudioTaps;
+    const bucket = new SlowBucket();
+    const events = new CallEventBus();
+    const saved: unknown[] = [];
+    events.on(RECORDING_SAVED, (event) => saved.push(event));
+    const service = new RecordingService(
+      { recording: true, recordingsDir: dir } as RecordingConfig,
+      { maxCallDurationS: 60 } as LimitsConfig,
+      taps,
+      events,
+      bucket,
+      { start: () => undefined } as unknown as RecordingRetention,
+    );
+    await service.onModuleInit();
+    const recording = subscriber!({ callSid: CALL_SID, streamSid: 'MZ1', startedAt: new Date() })!;
+    recording.callerAudio!(Buffer.alloc(160, 0xff), 0);
+    await eventually(() => existsSync(join(dir, `${CALL_SID}.wav`)));
+
+    expect(await service.erase(CALL_SID)).toBe(false);
+    expect(existsSync(join(dir, `${CALL_SID}.wav`))).toBe(true);
+    recording.ended!();
+    await eventually(() => bucket.finishUpload !== undefined);
+    bucket.finishUpload!();
+    await service.onApplicationShutdown();
+    expect(bucket.objects.has(CALL_SID)).toBe(true);
+    expect(saved).toHaveLength(1);
+  });
 });

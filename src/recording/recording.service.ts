@@ -100,12 +100,21 @@ export class RecordingService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Deletes a call's recording, wherever it is (a running one is dropped when its call ends).
+   * Deletes a call's recording, wherever it is (one still being finished is dropped when it is).
    * True if there was one: an erasure of a call with no record answers 404 only without one.
+   * The recording of a call live here is not touched: the erasure checked that the call was not
+   * live, so it started since (an outbound call placed while it was asked), and it is not the
+   * call the erasure was about.
    */
   async erase(callSid: unknown): Promise<boolean> {
     if (typeof callSid !== 'string' || !callSidOfFile(recordingFileName(callSid))) return false;
     const running = this.active.get(callSid);
+    if (running && !running.callEnded) {
+      this.log.warn(
+        `${callSid}: an erasure came while the call is live here; its recording is kept`,
+      );
+      return false;
+    }
     if (running) running.erased = true;
     // Being stored: the object does not exist yet, so deleting it now would delete nothing.
     const storing = this.storing.get(callSid);

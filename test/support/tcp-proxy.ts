@@ -13,6 +13,9 @@ export class TcpProxy {
     dead: boolean;
   }>();
 
+  /** While set, every connection is closed (those open and those that come): the server is away. */
+  private away = false;
+
   private constructor(private readonly server: Server) {}
 
   static async start(targetPort: number): Promise<TcpProxy> {
@@ -40,6 +43,21 @@ export class TcpProxy {
     return count;
   }
 
+  /** The server is away for the client: open connections break, new ones are closed at once. */
+  cut(): void {
+    this.away = true;
+    for (const { client, upstream } of this.links) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.links.clear();
+  }
+
+  /** The server answers again through the proxy. */
+  restore(): void {
+    this.away = false;
+  }
+
   async close(): Promise<void> {
     for (const { client, upstream } of this.links) {
       client.destroy();
@@ -49,6 +67,10 @@ export class TcpProxy {
   }
 
   private link(client: Socket, targetPort: number): void {
+    if (this.away) {
+      client.destroy();
+      return;
+    }
     const upstream = connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
     const link = { client, upstream, seen: '', dead: false };
     this.links.add(link);
