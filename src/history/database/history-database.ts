@@ -69,8 +69,12 @@ async function openPostgres(url: Secret): Promise<OpenHistoryDatabase> {
     statement_timeout: HISTORY_DB_QUERY_TIMEOUT_MS,
     query_timeout: HISTORY_DB_QUERY_TIMEOUT_MS,
   });
-  // An idle connection dropped by the server is not a crash: the next query reconnects.
+  // A dropped connection is not a crash: idle, the pool emits it here; in use, its client emits
+  // it too (with no listener, an uncaught exception that would end every call on the process),
+  // while the query it was running fails with it, and that failure is what the writer or the
+  // route sees and reports. The pool replaces the client; the next query reconnects.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await pool.query('select 1');
   } catch (error) {
