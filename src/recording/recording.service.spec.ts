@@ -51,7 +51,8 @@ describe('RecordingService', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('erases a recording erased while it was being uploaded, once the upload is done', async () => {
+  /** A service recording to a new folder and a slow bucket, and one call it is recording. */
+  async function recordingACall() {
     dir = mkdtempSync(join(tmpdir(), 'bridge-recording-'));
     let subscriber: ((call: TappedCall) => CallAudioListener | undefined) | undefined;
     const taps = {
@@ -74,6 +75,11 @@ describe('RecordingService', () => {
     );
     await service.onModuleInit();
     const recording = subscriber!({ callSid: CALL_SID, streamSid: 'MZ1', startedAt: new Date() })!;
+    return { service, bucket, saved, recording };
+  }
+
+  it('erases a recording erased while it was being uploaded, once the upload is done', async () => {
+    const { service, bucket, saved, recording } = await recordingACall();
     recording.callerAudio!(Buffer.alloc(160, 0xff), 0);
     recording.ended!();
     await eventually(() => bucket.finishUpload !== undefined);
@@ -110,28 +116,7 @@ describe('RecordingService', () => {
   });
 
   it('leaves alone the recording of a call live here (one that started since the erasure checked)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bridge-recording-'));
-    let subscriber: ((call: TappedCall) => CallAudioListener | undefined) | undefined;
-    const taps = {
-      subscribe: (s: typeof subscriber) => {
-        subscriber = s;
-        return () => undefined;
-      },
-    } as unknown as CallAudioTaps;
-    const bucket = new SlowBucket();
-    const events = new CallEventBus();
-    const saved: unknown[] = [];
-    events.on(RECORDING_SAVED, (event) => saved.push(event));
-    const service = new RecordingService(
-      { recording: true, recordingsDir: dir } as RecordingConfig,
-      { maxCallDurationS: 60 } as LimitsConfig,
-      taps,
-      events,
-      bucket,
-      { start: () => undefined } as unknown as RecordingRetention,
-    );
-    await service.onModuleInit();
-    const recording = subscriber!({ callSid: CALL_SID, streamSid: 'MZ1', startedAt: new Date() })!;
+    const { service, bucket, saved, recording } = await recordingACall();
     recording.callerAudio!(Buffer.alloc(160, 0xff), 0);
     await eventually(() => existsSync(join(dir, `${CALL_SID}.wav`)));
 
