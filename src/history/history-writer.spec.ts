@@ -4,7 +4,8 @@ import { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-record.js';
 import type { HistoryRepository } from './history.repository.js';
-import { HistoryWriter, refusedForItsData } from './history-writer.js';
+import { refusedForItsData } from './database-refusal.js';
+import { HistoryWriter } from './history-writer.js';
 
 /** A database that can be down: writes fail while `up` is false. */
 class FakeRepository {

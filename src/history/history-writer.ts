@@ -20,7 +20,6 @@ export const HISTORY_RETRY_MAX_MS = 30_000;
 export const OPEN_ROWS_BATCH_MS = 1_000;
 /** Open rows per statement at most (8 parameters each; PostgreSQL takes 65,535). */
 export const MAX_OPEN_ROWS_PER_WRITE = 500;
-export { refusedForItsData };
 
 type Write =
   | { kind: 'open'; calls: OpenCall[] }

@@ -1,6 +1,7 @@
 import { MAX_REMEMBERED_ITEMS } from '../call/conversation-memory.js';
 import { historyTurnOf, type EventTurn, type HistoryTurn } from './history-record.js';
-import { MAX_OPEN_ROWS_PER_WRITE, refusedForItsData } from './history-writer.js';
+import { refusedForItsData } from './database-refusal.js';
+import { MAX_OPEN_ROWS_PER_WRITE } from './history-writer.js';
 
 /**
  * How long a turn said on a call waits before it is written to the call's open row, with the
