@@ -4,6 +4,12 @@ import type { TurnDetection } from '../realtime/realtime-outbound.js';
 /** The longest sentence `CallContext.say` takes: a sentence to speak, not a script to read. */
 export const MAX_SAY_CHARS = 1000;
 
+/** Why this text is not a sentence to say (longer than MAX_SAY_CHARS), or undefined. */
+export function sentenceProblem(text: string): string | undefined {
+  if (text.length <= MAX_SAY_CHARS) return undefined;
+  return `${text.length} characters, over MAX_SAY_CHARS (${MAX_SAY_CHARS})`;
+}
+
 /**
  * What `CallContext.updateSession` may change in a live call. Each field given replaces the
  * call's current one, for the rest of the call (a replaced Realtime session gets it too). The

@@ -3,7 +3,7 @@ import { OpenAIRealtimeService, type CallSession } from '../realtime/openai-real
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { callControlConfig, openaiConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, OpenAIConfig } from '../config/config.namespaces.js';
-import { MAX_SAY_CHARS, type CallContext } from './call-context.js';
+import { sentenceProblem, type CallContext } from './call-context.js';
 import type { CallPlan } from './call-plans.service.js';
 import {
   CALL_SETTINGS_TIMEOUT_MS,
@@ -187,17 +187,15 @@ const CHOSEN_FIELDS = [
 
 /**
  * A resolver's answer, if what it chose fits in a session (MAX_INSTRUCTIONS_BYTES, MAX_TOOLS) and
- * its greeting is a sentence (MAX_SAY_CHARS);
- * otherwise it throws, and the call goes on with its defaults as after any failed resolver: the
+ * its greeting is a sentence (MAX_SAY_CHARS); otherwise it throws, and the call goes on with its defaults as after any failed resolver: the
  * instructions and tools of one answer go together, so half of it is not kept.
  */
 function withinBounds<T extends Partial<CallSettingsChoice> | undefined>(chosen: T): T {
   const { instructions, tools, greeting } = chosen ?? {};
+  const longGreeting = typeof greeting === 'string' ? sentenceProblem(greeting) : undefined;
   const problem =
     (typeof instructions === 'string' ? instructionsProblem(instructions) : undefined) ??
-    (typeof greeting === 'string' && greeting.length > MAX_SAY_CHARS
-      ? `a greeting of ${greeting.length} characters, over MAX_SAY_CHARS (${MAX_SAY_CHARS})`
-      : undefined) ??
+    (longGreeting && `a greeting of ${longGreeting}`) ??
     (Array.isArray(tools) ? toolNamesProblem(tools) : undefined);
   if (problem) throw new Error(`it chose ${problem}`);
   return chosen;

@@ -16,7 +16,7 @@ import { openAiKeyRequiredProblems } from './secret-rules.js';
 import { AZURE_AUTH_MODES, tokenScope } from './azure-openai.js';
 import { databaseUrl, priceTable } from './history-env.js';
 import { instructionsProblem } from '../realtime/session-bounds.js';
-import { MAX_SAY_CHARS } from '../call/call-context.js';
+import { sentenceProblem } from '../call/call-context.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -44,12 +44,9 @@ function boundedInstructions(value: string | undefined, ctx: z.RefinementCtx): v
 
 /** A sentence the assistant is told to say (a greeting, a recovery): MAX_SAY_CHARS, as `say` takes. */
 function boundedSentence(value: string | undefined, ctx: z.RefinementCtx): void {
-  if (value !== undefined && value.length > MAX_SAY_CHARS) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${value.length} characters, over MAX_SAY_CHARS (${MAX_SAY_CHARS}): a sentence to say, not a script`,
-    });
-  }
+  const problem = value === undefined ? undefined : sentenceProblem(value);
+  if (problem)
+    ctx.addIssue({ code: 'custom', message: `${problem}: a sentence to say, not a script` });
 }
 
 /** Named per-call profiles: `{"sales": {"instructions": "...", "voice": "marin", "numbers": ["+1555..."]}}`. */
