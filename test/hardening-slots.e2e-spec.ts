@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { frames20ms, mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
+import { CHILD_NODE_IMPORTS } from './support/child-node.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import {
   FakeTwilioCall,
@@ -186,6 +187,7 @@ describe('hardening: slots and CPU before start', () => {
       const flood = spawn(
         process.execPath,
         [
+          ...CHILD_NODE_IMPORTS,
           'test/fixtures/junk-flood.mjs',
           `${baseUrl.replace('http', 'ws')}/media-stream`,
           '50',

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { parseEnv as parseDotEnv } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
-import { NO_INTERNET_IMPORT, offlineEnv } from './support/no-internet.js';
+import { CHILD_NODE_IMPORTS } from './support/child-node.js';
+import { offlineEnv } from './support/no-internet.js';
 import { FakeTwilioCall, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
 import { TEST_API_TOKEN } from './support/secrets.js';
 import { ServiceProcess } from './support/service-process.js';
@@ -27,7 +28,7 @@ async function startService(
   cwd = EMPTY_DIR,
 ): Promise<{ child: ChildProcess; output: () => string; baseUrl: string }> {
   let output = '';
-  const child = spawn(process.execPath, [...NO_INTERNET_IMPORT, MAIN], {
+  const child = spawn(process.execPath, [...CHILD_NODE_IMPORTS, MAIN], {
     cwd,
     // HISTORY off unless a test asks: see test/support/bridge.ts.
     env: {

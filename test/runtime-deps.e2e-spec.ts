@@ -4,7 +4,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseStreamTwiml, postTwiml, TEST_AUTH_TOKEN } from './support/fake-twilio.js';
-import { NO_INTERNET_IMPORT, offlineEnv } from './support/no-internet.js';
+import { CHILD_NODE_IMPORTS } from './support/child-node.js';
+import { offlineEnv } from './support/no-internet.js';
 import { freePort, TestRedis } from './support/redis-server.js';
 import { waitUntil } from './support/wait.js';
 
@@ -45,7 +46,7 @@ describe('the built service with production dependencies only', () => {
   it('starts, answers health and a signed webhook, without any dev dependency', async () => {
     const port = await freePort();
     let output = '';
-    child = spawn(process.execPath, [...NO_INTERNET_IMPORT, 'dist/main.js'], {
+    child = spawn(process.execPath, [...CHILD_NODE_IMPORTS, 'dist/main.js'], {
       cwd: dir,
       env: {
         PATH: process.env.PATH,

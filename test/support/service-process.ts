@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { NO_INTERNET_IMPORT, offlineEnv } from './no-internet.js';
+import { CHILD_NODE_IMPORTS } from './child-node.js';
+import { offlineEnv } from './no-internet.js';
 import { freePort } from './redis-server.js';
 import { waitUntil } from './wait.js';
 
@@ -31,7 +32,7 @@ export class ServiceProcess {
     cwd?: string,
   ): Promise<ServiceProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
-    const child = spawn(process.execPath, [...NO_INTERNET_IMPORT, script], {
+    const child = spawn(process.execPath, [...CHILD_NODE_IMPORTS, script], {
       cwd,
       // HISTORY off unless a test asks: see test/support/bridge.ts.
       env: {
@@ -44,11 +45,17 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child, port);
-    await waitUntil(
-      () => /listening on port/.test(service.output) || child.exitCode !== null,
-      `the service (${env.INSTANCE_ID ?? 'bridge'}) to start`,
-      timeoutMs,
-    );
+    try {
+      await waitUntil(
+        () => /listening on port/.test(service.output) || child.exitCode !== null,
+        `the service (${env.INSTANCE_ID ?? 'bridge'}) to start`,
+        timeoutMs,
+      );
+    } catch (error) {
+      // The caller never gets it to kill: a start that timed out must not leave it running.
+      await service.kill();
+      throw error;
+    }
     return service;
   }
 
