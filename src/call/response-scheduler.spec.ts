@@ -186,6 +186,24 @@ describe('ResponseScheduler', () => {
     expect(h.gaveUp).toEqual([]);
   });
 
+  it('does not ask again for a failed response the caller had interrupted', () => {
+    const h = new Harness();
+    h.scheduler.request({ reason: 'tool output' });
+    h.created('resp_1');
+    h.scheduler.discard('resp_1');
+    h.done({
+      id: 'resp_1',
+      status: 'failed',
+      status_details: { type: 'failed', error: { code: 'server_error' } },
+    });
+    expect(h.problems).toEqual(['failed:server_error']);
+    expect(h.warnings.join()).toMatch(
+      /resp_1 failed \(server_error\) after the caller interrupted it; not retried/,
+    );
+    expect(h.creates()).toHaveLength(1);
+    expect(h.gaveUp).toEqual([]);
+  });
+
   it('hands the call to the fallback when the retry fails too', () => {
     const h = new Harness();
     h.scheduler.onCreated({ id: 'resp_vad' });

@@ -1,5 +1,7 @@
-import { Injectable, Scope } from '@nestjs/common';
+import { Inject, Injectable, Scope } from '@nestjs/common';
 import { realtimeOutbound } from '../realtime/realtime-outbound.js';
+import { CALL_SETTINGS } from '../call/call-providers.js';
+import type { CallSettings } from '../call/call-settings.service.js';
 import { CallEnding } from '../call/call-ending.js';
 import { CallRecorder } from '../call/call-recorder.js';
 import { RealtimeLink } from './realtime-link.js';
@@ -22,28 +24,39 @@ export class BargeIn {
     private readonly recorder: CallRecorder,
     private readonly ending: CallEnding,
     private readonly line: OperatorLine,
+    @Inject(CALL_SETTINGS) private readonly settings: Pick<CallSettings, 'turnDetection'>,
   ) {}
 
   /**
-   * Only while assistant audio is still playing (outstanding marks, not response.done: Twilio may
-   * hold seconds of audio after the model has finished), and never while an operator holds the
-   * line: what plays then is the operator. `since` is when the caller began
-   * (performance.now()), for the reaction metric.
+   * Cuts what plays only while assistant audio is still playing (outstanding marks, not
+   * response.done: Twilio may hold seconds of audio after the model has finished), and nothing
+   * while an operator holds the line: what plays then is the operator. Speech also stops the
+   * answer being generated. `since` is when the caller began (performance.now()), for the
+   * reaction metric.
    */
   interrupt(since: number, by: 'speech' | 'keypad'): void {
     if (this.line.held) return;
-    if (!this.media.playback.isPlaying) {
-      // Nothing of it is heard yet, but a response may be on its way: the server cancels it as the
-      // caller speaks (interrupt_response), and its deltas already in flight must not play.
-      const active = this.scheduler.activeResponseId;
-      if (by === 'speech' && active) this.scheduler.discard(active);
-      return;
-    }
+    if (by === 'speech') this.stopAnswerSpokenOver();
+    if (!this.media.playback.isPlaying) return;
     this.recorder.stats.bargeIns++;
     this.cut(since, by);
-    // The server cancels a response the caller talks over (interrupt_response); not a key press.
+    // A key press over nothing playing is input, not an interruption (the keypad flow decides).
     if (by === 'keypad') this.scheduler.cancelActive();
     this.ending.finishIfPlayed();
+  }
+
+  /**
+   * The response the server is generating as the caller speaks must not play, whether or not any
+   * of it plays yet (a tool's answer may have been asked while an earlier one still played): its
+   * deltas already in flight are dropped. The server cancels it itself (interrupt_response),
+   * unless the call's turn detection says it must not; then the bridge cancels it, or it would
+   * go on, unheard but in the model's context as said.
+   */
+  private stopAnswerSpokenOver(): void {
+    const active = this.scheduler.activeResponseId;
+    if (!active) return;
+    if (this.settings.turnDetection?.interrupt_response === false) this.scheduler.cancelActive();
+    else this.scheduler.discard(active);
   }
 
   /**
