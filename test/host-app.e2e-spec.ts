@@ -11,6 +11,7 @@ import { CallCounter, startHostApp, type HostAppOptions } from './fixtures/host-
 import { frames20ms, mulawTone } from './support/audio.js';
 import { TEST_API_KEY } from './support/bridge.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
+import { FakeTwilioRest } from './support/fake-twilio-rest.js';
 import {
   FakeTwilioCall,
   parseStreamTwiml,
@@ -19,15 +20,21 @@ import {
   testSid,
 } from './support/fake-twilio.js';
 import { rawConnect, statusOf, type RawClient } from './support/raw-http.js';
-import { randomTwilioAuthToken } from './support/secrets.js';
+import { randomTwilioAuthToken, TEST_API_TOKEN } from './support/secrets.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 const AUTH_TOKEN = randomTwilioAuthToken();
 
-function settingsFor(openai: FakeRealtimeServer): BridgeSettings {
+function settingsFor(openai: FakeRealtimeServer, rest?: FakeTwilioRest): BridgeSettings {
+  // With a fake Twilio REST API, what placing calls and the console need of it.
+  const account = rest
+    ? { accountSid: TEST_ACCOUNT_SID, phoneNumber: '+15550009999', apiBaseUrl: rest.url }
+    : { apiBaseUrl: 'http://127.0.0.1:9' };
   return {
-    openai: { apiKey: TEST_API_KEY, realtimeUrl: openai.url },
-    twilio: { authToken: AUTH_TOKEN, apiBaseUrl: 'http://127.0.0.1:9' },
+    // OpenAI's REST API (the console checklist's key check): a closed loopback port.
+    openai: { apiKey: TEST_API_KEY, realtimeUrl: openai.url, apiBaseUrl: 'http://127.0.0.1:9/v1' },
+    twilio: { authToken: AUTH_TOKEN, ...account },
+    ...(rest ? { api: { token: TEST_API_TOKEN } } : {}),
     audio: { inputFormat: 'g711_ulaw' },
     limits: { shutdownDrainS: 0 },
     history: { enabled: false },
@@ -66,10 +73,13 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
   let app: INestApplication | undefined;
   let baseUrl: string;
 
-  async function start(options: Omit<HostAppOptions, 'settings'>): Promise<void> {
+  async function start(
+    options: Omit<HostAppOptions, 'settings'>,
+    rest?: FakeTwilioRest,
+  ): Promise<void> {
     openai = new FakeRealtimeServer();
     await openai.start();
-    app = await startHostApp({ ...options, settings: settingsFor(openai) });
+    app = await startHostApp({ ...options, settings: settingsFor(openai, rest) });
     baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   }
 
@@ -236,7 +246,13 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
   });
 
   describe('mounted under a global prefix', () => {
-    beforeEach(() => start({ gateway: 'socket.io', ownEmitter: true, globalPrefix: 'voice' }));
+    let rest: FakeTwilioRest;
+    beforeEach(async () => {
+      rest = new FakeTwilioRest();
+      await rest.start();
+      await start({ gateway: 'socket.io', ownEmitter: true, globalPrefix: 'voice' }, rest);
+    });
+    afterEach(() => rest.stop());
 
     it('gives Twilio the real paths, serves the stream there and checks signatures against them', async () => {
       const fields = { CallSid: testSid('CA'), From: '+15550001111', AccountSid: TEST_ACCOUNT_SID };
@@ -262,6 +278,24 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
       for (const frame of frames20ms(said)) call.sendMedia(frame);
       await waitUntil(() => upstream.appendedAudio().length === said.length, 'caller audio');
       expect(await (await fetch(`${baseUrl}/voice/orders`)).json()).toEqual(['order-1']);
+    });
+
+    it('gives Twilio the prefixed webhook for an outbound call and in the console checklist', async () => {
+      const auth = { authorization: `Bearer ${TEST_API_TOKEN}` };
+      const placed = await fetch(`${baseUrl}/voice/api/calls`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ to: '+15551112222' }),
+      });
+      expect(placed.status).toBe(201);
+      const created = await rest.waitForRequest((request) => request.path.endsWith('/Calls.json'));
+      expect(created.form.Url).toBe(`${baseUrl}/voice/api/twiml`);
+
+      const checklist = await fetch(`${baseUrl}/voice/console/api/checklist`, { headers: auth });
+      expect(checklist.status).toBe(200);
+      expect(((await checklist.json()) as { webhookUrl: string }).webhookUrl).toBe(
+        `${baseUrl}/voice/api/twiml`,
+      );
     });
   });
 

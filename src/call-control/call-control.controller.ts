@@ -21,6 +21,7 @@ import { CallDirectory } from '../directory/call-directory.js';
 import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
+import { StreamUrlService } from '../twilio/stream-url.service.js';
 import { CallControlService } from './call-control.service.js';
 import {
   controlRefusal,
@@ -82,6 +83,7 @@ export class CallControlController {
     private readonly plans: CallPlans,
     private readonly twilioRest: TwilioRestService,
     private readonly signatures: TwilioSignatureService,
+    private readonly streamUrls: StreamUrlService,
     private readonly directory: CallDirectory,
     @Inject(twilioConfig.KEY) private readonly twilioCfg: TwilioConfig,
   ) {}
@@ -120,7 +122,7 @@ export class CallControlController {
         accountSid,
         to,
         from: phoneNumber,
-        twimlUrl: `${this.signatures.baseUrlOf(req)}/api/twiml`,
+        twimlUrl: this.streamUrls.webhookUrl(this.signatures.baseUrlOf(req)),
       })
       .catch((error: unknown) => {
         throw controlRefusal('carrier_failed', `Twilio refused the call: ${carrierReason(error)}`);

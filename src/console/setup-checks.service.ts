@@ -3,6 +3,7 @@ import { callControlConfig, serverConfig, twilioConfig } from '../config/config.
 import type { CallControlConfig, ServerConfig, TwilioConfig } from '../config/config.namespaces.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import { TwilioRestService, type PhoneNumberInfo } from '../twilio-rest/twilio-rest.service.js';
+import { StreamUrlService } from '../twilio/stream-url.service.js';
 import { CHECK_TIMEOUT_MS, MAX_LISTED_NUMBERS } from './console.constants.js';
 import { ProviderCheck } from './provider-check.service.js';
 
@@ -51,6 +52,7 @@ export class SetupChecks {
     private readonly tools: ToolRegistry,
     private readonly twilioRest: TwilioRestService,
     private readonly provider: ProviderCheck,
+    private readonly streamUrls: StreamUrlService,
   ) {}
 
   /** `baseUrl`: this bridge's public base URL (PUBLIC_URL, or derived from the request). */
@@ -66,14 +68,14 @@ export class SetupChecks {
       throw new SetupError('set PUBLIC_URL first (the address Twilio reaches)');
     if (!accountSid || !this.twilioRest.available)
       throw new SetupError('set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN first');
-    const url = `${this.server.publicUrl}/api/twiml`;
+    const url = this.streamUrls.webhookUrl(this.server.publicUrl);
     const number = await this.twilioRest.setVoiceUrl(accountSid, numberSid, url);
     this.log.log(`voice webhook of ${number.phoneNumber} set to ${url} from the console`);
     return { ...number, pointsHere: pointsAt(number.voiceUrl, url) };
   }
 
   private async runChecks(baseUrl: string): Promise<SetupReport> {
-    const webhookUrl = `${baseUrl}/api/twiml`;
+    const webhookUrl = this.streamUrls.webhookUrl(baseUrl);
     const [openai, twilio] = await Promise.all([this.provider.run(), this.checkTwilio(webhookUrl)]);
     return {
       checks: [this.checkConfig(), this.checkPublicUrl(), openai, twilio.check],

@@ -11,7 +11,7 @@ import type { ResolvedSurfaces } from '../config/bridge-options.js';
 import { BRIDGE_SURFACES } from '../config/config.module.js';
 import { SIP_WEBHOOK_PATH } from '../sip-call/sip.constants.js';
 import { sipWebhookBodyReader } from '../sip-call/sip-webhook-body.js';
-import { STREAM_STATUS_PATH } from '../twilio/public-url.js';
+import { STREAM_STATUS_PATH, TWIML_PATH } from '../twilio/public-url.js';
 import { matchRoute, parseRoute, type RoutePattern } from '../websocket/upgrade-route.js';
 import { bodyBounds } from './body-bounds.middleware.js';
 import { hasMediaType, parseForm, readBoundedBody, type BodyRequest } from './body-reader.js';
@@ -25,7 +25,7 @@ type BodyKind = 'form' | 'json' | 'raw';
 /** The bridge's routes that take a body, relative to its mount, and how each body is read. */
 const BODY_ROUTES: ReadonlyArray<{ path: string; kind: BodyKind }> = [
   // Twilio posts its webhooks form-encoded, and signs every field.
-  { path: '/api/twiml', kind: 'form' },
+  { path: TWIML_PATH, kind: 'form' },
   { path: STREAM_STATUS_PATH, kind: 'form' },
   // OpenAI signs the bytes as sent.
   { path: SIP_WEBHOOK_PATH, kind: 'raw' },

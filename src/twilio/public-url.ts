@@ -83,6 +83,14 @@ export function isLocalEnvironment(nodeEnv = process.env.NODE_ENV): boolean {
   return nodeEnv === 'development' || nodeEnv === 'test';
 }
 
+/** The voice webhook Twilio asks for TwiML (TwilioController), a number's or an outbound call's. */
+export const TWIML_PATH = '/api/twiml';
+
+/** The voice webhook's URL: the public base (with a proxy's prefix), then the bridge's mount. */
+export function twimlUrl(baseUrl: string, mount = ''): string {
+  return `${baseUrl}${mount}${TWIML_PATH}`;
+}
+
 /** The route Twilio reports `<Stream>` status to (see StreamStatusController). */
 export const STREAM_STATUS_PATH = '/api/stream-status';
 

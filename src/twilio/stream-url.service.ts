@@ -5,11 +5,16 @@ import {
   isLocalEnvironment,
   mediaStreamUrl,
   streamStatusUrl,
+  twimlUrl,
 } from './public-url.js';
 import { BridgeMount } from '../http/bridge-mount.service.js';
 import { TwilioSignatureService } from './twilio-signature.service.js';
 
-/** The `<Stream url>` (and its status callback) our TwiML gives Twilio for a webhook request. */
+/**
+ * The URLs the bridge gives Twilio: the `<Stream url>` (and its status callback) our TwiML gives
+ * for a webhook request, and the voice webhook itself (an outbound call's, a number's), each with
+ * the bridge's mount (BridgeMount).
+ */
 @Injectable()
 export class StreamUrlService {
   private readonly log = new Logger('Security');
@@ -36,5 +41,10 @@ export class StreamUrlService {
   /** Where Twilio reports the stream's own errors (`<Stream statusCallback>`), signed like the webhook. */
   statusCallbackFor(req: IncomingMessage): string {
     return streamStatusUrl(this.signatures.baseUrlOf(req), this.mount.path);
+  }
+
+  /** The voice webhook (`/api/twiml`) under `baseUrl` (PUBLIC_URL, or the request's base). */
+  webhookUrl(baseUrl: string): string {
+    return twimlUrl(baseUrl, this.mount.path);
   }
 }

@@ -18,6 +18,6 @@ import { TwilioSignatureService } from './twilio-signature.service.js';
     TwilioSignatureGuard,
     StreamReplayMemory,
   ],
-  exports: [TwilioSignatureService, StreamTokenService, StreamReplayMemory],
+  exports: [TwilioSignatureService, StreamTokenService, StreamReplayMemory, StreamUrlService],
 })
 export class TwilioModule {}
