@@ -4,6 +4,8 @@ import { CallContext } from '../src/call/call-context.js';
 import type { AnyCallEvent } from '../src/events/call-events.js';
 import { StoreHoursModule } from '../examples/store-hours.module.js';
 import { RealtimeTool } from '../src/tools/realtime-tool.decorator.js';
+import { MAX_OUTBOUND_PARAMETERS_BYTES } from '../src/call-control/call-control.controller.js';
+import { MAX_TWIML_VALUE_LENGTH } from '../src/twilio/twiml.js';
 import { mulawTone } from './support/audio.js';
 import { startBridge, type RunningBridge } from './support/bridge.js';
 import { EventsReceiver } from './support/events-receiver.js';
@@ -505,6 +507,52 @@ describe('extension points and call control', () => {
       await startWith({ API_TOKEN: TEST_API_TOKEN });
       expect((await api('/api/calls', {}, null)).status).toBe(401);
       expect((await api('/api/calls', {}, 'nope')).status).toBe(401);
+    });
+
+    it('starts the largest call it accepts: a start frame over the old 8 KiB limit is taken', async () => {
+      await startWith({
+        API_TOKEN: TEST_API_TOKEN,
+        TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+        TWILIO_PHONE_NUMBER: '+15550009999',
+      });
+      // 20 parameters as large as the total allows, in a 3-byte character; the webhook's caller
+      // and number at the length the TwiML writes them.
+      const euro = '\u20ac';
+      const value = euro.repeat(Math.floor((MAX_OUTBOUND_PARAMETERS_BYTES / 20 - 70) / 3));
+      const parameters = Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [
+          `p${String(i).padStart(2, '0')}`.padEnd(64, 'x'),
+          value,
+        ]),
+      );
+      expect(Buffer.byteLength(JSON.stringify(parameters))).toBeLessThanOrEqual(
+        MAX_OUTBOUND_PARAMETERS_BYTES,
+      );
+      const created = await api('/api/calls', {
+        method: 'POST',
+        body: JSON.stringify({ to: '+15551112222', parameters }),
+      });
+      expect(created.status).toBe(201);
+      const { callSid } = (await created.json()) as { callSid: string };
+      const call = await FakeTwilioCall.dial(bridge.baseUrl, {
+        callSid,
+        from: euro.repeat(MAX_TWIML_VALUE_LENGTH),
+        to: euro.repeat(MAX_TWIML_VALUE_LENGTH),
+      });
+      expect(Buffer.byteLength(JSON.stringify(call.parameters))).toBeGreaterThan(8 * 1024);
+      await (await openai.connection(0)).waitFor('session.update');
+      expect(call.parameters[Object.keys(parameters)[19]]).toBe(value);
+
+      // One byte over the total is refused, before Twilio is asked.
+      const over = await api('/api/calls', {
+        method: 'POST',
+        body: JSON.stringify({
+          to: '+15551112222',
+          parameters: { ...parameters, p: 'x'.repeat(MAX_OUTBOUND_PARAMETERS_BYTES) },
+        }),
+      });
+      expect(over.status).toBe(400);
+      expect(await over.text()).toMatch(/bytes in all, as JSON/);
     });
 
     it('places an outbound call whose TwiML, token and instructions are made for the real CallSid', async () => {

@@ -21,6 +21,7 @@ import { CallDirectory } from '../directory/call-directory.js';
 import { twilioConfig, type TwilioConfig } from '../config/config.namespaces.js';
 import { TwilioRestService } from '../twilio-rest/twilio-rest.service.js';
 import { TwilioSignatureService } from '../twilio/twilio-signature.service.js';
+import { MAX_TWIML_VALUE_LENGTH } from '../twilio/twiml.js';
 import { StreamUrlService } from '../twilio/stream-url.service.js';
 import { CallControlService } from './call-control.service.js';
 import {
@@ -37,13 +38,19 @@ import {
  * characters are 6-byte escapes there).
  */
 const MAX_OUTBOUND_INSTRUCTIONS_CHARS = 20_000;
-/** Stream `<Parameter>`s of an outbound call: how many, and each value's length. */
+/**
+ * Stream `<Parameter>`s of an outbound call: how many, each value's length, and all of them as
+ * JSON, which is how Twilio's `start` carries them back. With the bridge's own parameters, the
+ * largest `start` then still fits MAX_FRAME_BYTES_BEFORE_START.
+ */
 const MAX_OUTBOUND_PARAMETERS = 20;
 const MAX_OUTBOUND_PARAMETER_CHARS = 500;
+export const MAX_OUTBOUND_PARAMETERS_BYTES = 8 * 1024;
 
 const outboundCallSchema = z.strictObject({
   to: z
     .string()
+    .max(MAX_TWIML_VALUE_LENGTH)
     .regex(/^\+[1-9][0-9]{6,14}$|^sip:\S+$/, 'expected an E.164 number such as +15551234567'),
   instructions: z
     .string()
@@ -60,6 +67,10 @@ const outboundCallSchema = z.strictObject({
     .refine(
       (p) => Object.keys(p).length <= MAX_OUTBOUND_PARAMETERS,
       `at most ${MAX_OUTBOUND_PARAMETERS} parameters`,
+    )
+    .refine(
+      (p) => Buffer.byteLength(JSON.stringify(p)) <= MAX_OUTBOUND_PARAMETERS_BYTES,
+      `at most ${MAX_OUTBOUND_PARAMETERS_BYTES} bytes in all, as JSON`,
     )
     .optional(),
 });

@@ -3,8 +3,10 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 
 /*
  * The budget of a socket that has not yet sent a valid `start`. Twilio sends `connected` and
- * `start` (about 1 KiB with our parameters) and nothing else before it, so a stranger's junk costs
- * us at most this much reading before the socket is destroyed. ws's maxPayload is one setting for
+ * `start` and nothing else before it, so a stranger's junk costs us at most this much reading
+ * before the socket is destroyed. A `start` is about 1 KiB with our parameters, and under 16 KiB
+ * with the largest an outbound call may add (MAX_OUTBOUND_PARAMETERS_BYTES) and the longest
+ * values our TwiML writes (test/extensions.e2e-spec.ts places that call). ws's maxPayload is one setting for
  * the whole server, so it stays at MAX_FRAME_BYTES (a started call needs it) and the smaller
  * limit is checked by each frame's length as it arrives: ws may read one frame of up to 64 KiB
  * before that check destroys the socket.
@@ -12,9 +14,9 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 /** Frames before a valid `start` (Twilio needs 2). */
 export const MAX_FRAMES_BEFORE_START = 4;
 /** Bytes in all before a valid `start`. */
-export const MAX_BYTES_BEFORE_START = 16 * 1024;
+export const MAX_BYTES_BEFORE_START = 32 * 1024;
 /** One frame before a valid `start`. */
-export const MAX_FRAME_BYTES_BEFORE_START = 8 * 1024;
+export const MAX_FRAME_BYTES_BEFORE_START = 16 * 1024;
 
 /**
  * How long an upgrade without X-Twilio-Signature may wait for its `start` (a signed one waits
