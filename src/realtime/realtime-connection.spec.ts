@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { RealtimeConnection, type RealtimeCloseInfo } from './realtime-connection.js';
 
 const PING_MS = 100;
@@ -28,6 +28,14 @@ function connect(url: string, pingIntervalMs = PING_MS) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(10);
+  }
+}
 
 describe('RealtimeConnection liveness', () => {
   let server: WebSocketServer | undefined;
@@ -104,4 +112,45 @@ describe('RealtimeConnection waiting for its credential', () => {
       'none within 50 ms; last error: ManagedIdentityCredential: HTTP 500',
     );
   });
+});
+
+describe('RealtimeConnection under backpressure', () => {
+  let server: WebSocketServer | undefined;
+  afterEach(async () => {
+    for (const client of server?.clients ?? []) client.terminate();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('sends a client event behind the caller audio it holds back, never ahead of it', async () => {
+    const paused = await silentServer(true);
+    server = paused.server;
+    const received: string[] = [];
+    const peer = new Promise<WebSocket>((resolve) =>
+      paused.server.once('connection', (socket) => {
+        // OpenAI not reading: the client's writes pile up in the kernel, then in ws, then in the
+        // connection's backlog.
+        socket.pause();
+        socket.on('message', (data: Buffer) => received.push(data.toString().slice(0, 40)));
+        resolve(socket);
+      }),
+    );
+    const link = connect(paused.url, 60_000);
+    const socket = await peer;
+    const audio = (n: number) =>
+      JSON.stringify({ type: 'append', n, audio: 'x'.repeat(256 * 1024) });
+    let n = 0;
+    while (link.connection.droppedAudioFrames === 0 && n < 400) {
+      link.connection.appendAudio(audio(n++));
+      if (n % 10 === 0) await sleep(5);
+    }
+    expect(link.connection.droppedAudioFrames).toBeGreaterThan(0);
+    link.connection.sendRaw(JSON.stringify({ type: 'conversation.item.create' }));
+    socket.resume();
+    await waitFor(() => received.some((text) => text.includes('conversation.item.create')));
+    // Everything held back before the event (whatever was dropped) went out before it.
+    expect(received.at(-1)).toContain('conversation.item.create');
+    const appends = received.slice(0, -1).map((text) => Number(/"n":(\d+)/.exec(text)![1]));
+    expect(appends.at(-1)).toBe(n - 1);
+    link.connection.close();
+  }, 30_000);
 });

@@ -182,9 +182,13 @@ export class RealtimeConnection {
     return this.audio?.dropped ?? 0;
   }
 
-  /** A client event, already serialised (by RealtimeEventIds.stamp). */
+  /**
+   * A client event, already serialised (by RealtimeEventIds.stamp). Through the audio's sender,
+   * behind the appends it holds while OpenAI does not read: an event the call sends after the
+   * caller's words (a key press as text, a commit) must not reach OpenAI before them.
+   */
   sendRaw(text: string): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(text);
+    this.audio?.send(text);
   }
 
   /** An `input_audio_buffer.append` (realtimeOutbound.appendAudioJson), bounded if OpenAI lags. */
