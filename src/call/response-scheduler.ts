@@ -177,19 +177,15 @@ export class ResponseScheduler {
    */
   onDone(response: RealtimeResponse, giveUp: (reason: string) => void): void {
     this.activeUnseen = false;
-    const interrupted = this.discarded.delete(response.id);
+    const cutOff = this.discarded.delete(response.id);
     if (this.guess?.responseId === response.id) this.guess = undefined;
     if (this.activeId === response.id) this.activeId = undefined;
     const request = this.requests.get(response.id);
     this.requests.delete(response.id);
     const details = response.status_details ?? {};
-    if (response.status === 'failed') {
-      this.failed(response.id, request, details, giveUp, interrupted);
-    } else if (response.status === 'incomplete') {
-      this.incomplete(response.id, request, details);
-    } else {
-      this.log.debug(() => `response ${response.id} ${response.status ?? 'done'}`);
-    }
+    if (response.status === 'failed') this.failed(response.id, request, details, giveUp, cutOff);
+    else if (response.status === 'incomplete') this.incomplete(response.id, request, details);
+    else this.log.debug(() => `response ${response.id} ${response.status ?? 'done'}`);
     this.flush();
   }
 
@@ -265,11 +261,8 @@ export class ResponseScheduler {
     const reason = text(error.code) ?? text(error.type) ?? 'unknown';
     this.metrics.responseProblem('failed', reason);
     const what = `response ${id} failed (${reason}${text(error.message) ? `: ${text(error.message)}` : ''})`;
-    if (interrupted) {
-      // The caller spoke over it or a key cut it: asking again would replay what they stopped.
-      this.log.warn(`${what} after the caller interrupted it; not retried`);
-      return;
-    }
+    // Asked again, it would replay what the caller stopped.
+    if (interrupted) return this.log.warn(`${what} after the caller interrupted it; not retried`);
     if (request?.retried) {
       this.log.warn(`${what} again after a retry; handing the caller to the fallback`);
       giveUp(`${what} twice`);
