@@ -2,7 +2,7 @@ import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { CallEvent, TwilioBridgeModule, type CallEndedEvent } from 'twilio-realtime-bridge';
 import { StoreHoursModule } from '../../examples/store-hours.module.js';
-import { startBridgeTest, type BridgeTest } from './index.js';
+import { startBridgeTest, STEP_TIMEOUT_MS, type BridgeTest } from './index.js';
 
 // The kit's tool-call step is shown (and run) by examples/store-hours.spec.ts, which
 // docs/extending.md quotes; here, the rest of what a script can do.
@@ -133,5 +133,42 @@ describe('the testing kit', () => {
       /callerSays\("Hello\?"\): call CA\w+ has already ended \(outcome completed/,
     );
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("fails placeCall at once with the bridge's reason when it refuses the stream", async () => {
+    // A test that names another account than the kit's Twilio calls from: refused, and why.
+    bridge = await startBridgeTest({
+      settings: { twilio: { accountSid: 'AC0123456789abcdef0123456789abcdef' } },
+    });
+
+    const started = Date.now();
+    await expect(bridge.placeCall()).rejects.toThrow(
+      /closed the media stream \(code 1008: start\.accountSid AC0+1 is not TWILIO_ACCOUNT_SID\)/,
+    );
+    expect(Date.now() - started).toBeLessThan(STEP_TIMEOUT_MS / 2);
+  });
+
+  it("fails placeCall at once with the bridge's reason when the model's session fails", async () => {
+    bridge = await startBridgeTest();
+    bridge.model.rejectWithStatus = 401;
+
+    const started = Date.now();
+    await expect(bridge.placeCall()).rejects.toThrow(/closed the media stream \(code 1011: .+\)/);
+    expect(Date.now() - started).toBeLessThan(STEP_TIMEOUT_MS / 2);
+  });
+
+  it('fails a step at once, saying how, when the call ends while it waits', async () => {
+    bridge = await startBridgeTest();
+    const call = await bridge.placeCall();
+
+    // Nothing is playing, so no clear ever comes; meanwhile the model's socket drops and its
+    // reconnect is refused, which fails the call.
+    const started = Date.now();
+    bridge.model.rejectWithStatus = 401;
+    call.model.socket.terminate();
+    await expect(call.interrupt()).rejects.toThrow(
+      /gave up waiting for the bridge to stop the answer .*: call CA\w+ ended \(outcome failed: /,
+    );
+    expect(Date.now() - started).toBeLessThan(STEP_TIMEOUT_MS / 2);
   });
 });

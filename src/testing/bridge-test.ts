@@ -19,9 +19,10 @@ import { TwilioBridgeModule } from '../twilio-bridge.module.js';
 import { CapturedLogs } from './captured-logs.js';
 import { FakeRealtimeServer } from './fake-realtime-server.js';
 import { FakeTwilioRest } from './fake-twilio-rest.js';
-import { TestCall } from './test-call.js';
+import { STEP_TIMEOUT_MS, TestCall } from './test-call.js';
 import { TEST_OPENAI_API_KEY, TEST_TWILIO_AUTH_TOKEN } from './test-secrets.js';
 import { FakeTwilioCall } from './twilio-caller.js';
+import { waitUntil } from './wait.js';
 
 type ModuleImport = Type<unknown> | DynamicModule;
 
@@ -88,9 +89,11 @@ export class BridgeTest {
   /**
    * A call comes in, as Twilio places it: the signed voice webhook, then the signed media stream
    * with the token the TwiML gave, `connected`/`start`. Resolves once the bridge has set up the
-   * model's session. Place calls one at a time (await each): a call is matched to the model
-   * session that opens after it. `from` and `to` are the numbers Twilio's webhook gives
-   * (defaults +15550001111 and +15550002222: name them when a resolver decides by them).
+   * model's session; rejects at once, with the close frame's reason, if the bridge refuses or
+   * closes the stream instead (another account's `start`, a failed model session). Place calls
+   * one at a time (await each): a call is matched to the model session that opens after it.
+   * `from` and `to` are the numbers Twilio's webhook gives (defaults +15550001111 and
+   * +15550002222: name them when a resolver decides by them).
    */
   async placeCall(
     options: { from?: string; to?: string; callSid?: string } = {},
@@ -101,8 +104,17 @@ export class BridgeTest {
       path: this.webhookPath,
       playInRealTime: true,
     });
-    const model = await this.model.connection(sessions);
-    await model.waitFor('session.update');
+    const bridgeClosed = () => {
+      const reason = twilio.closedByBridge();
+      return reason && this.logs ? `${reason}; BRIDGE_TEST_LOGS=1 prints its logs` : reason;
+    };
+    await waitUntil(
+      () => (this.model.connections[sessions]?.eventsOfType('session.update').length ?? 0) > 0,
+      `the bridge to set up the model's session (OpenAI connection #${sessions + 1})`,
+      STEP_TIMEOUT_MS,
+      bridgeClosed,
+    );
+    const model = this.model.connections[sessions];
     return new TestCall(twilio, model, () => this.events(), this.twilioRest);
   }
 

@@ -95,10 +95,12 @@ export class FakeRealtimeConnection {
     return this.received.filter((event) => event.type === type);
   }
 
+  /** `giveUp`: a reason to stop waiting at once (see `waitUntil`). */
   async waitFor(
     type: string,
     predicate: (event: RealtimeClientEvent) => boolean = () => true,
     timeoutMs?: number,
+    giveUp?: () => string | undefined,
   ): Promise<RealtimeClientEvent> {
     let found: RealtimeClientEvent | undefined;
     await waitUntil(
@@ -108,6 +110,7 @@ export class FakeRealtimeConnection {
       },
       `client event ${type}`,
       timeoutMs,
+      giveUp,
     );
     return found!;
   }
@@ -157,7 +160,12 @@ export class FakeRealtimeConnection {
    * The model calls a tool: one response carrying the function call (the one the bridge asked
    * for, if it did), then `response.done`. Resolves with the output the bridge sends back.
    */
-  async callTool(name: string, args: unknown, timeoutMs?: number): Promise<ScriptedToolCall> {
+  async callTool(
+    name: string,
+    args: unknown,
+    timeoutMs?: number,
+    giveUp?: () => string | undefined,
+  ): Promise<ScriptedToolCall> {
     const responseId = this.takeResponse();
     const callId = this.nextId('call');
     const item = functionCallItem(this.nextId('item'), callId, name, JSON.stringify(args));
@@ -172,6 +180,7 @@ export class FakeRealtimeConnection {
         return sent.type === 'function_call_output' && sent.call_id === callId;
       },
       timeoutMs,
+      giveUp,
     );
     return { name, callId, arguments: args, output: (output.item as { output: string }).output };
   }

@@ -63,6 +63,7 @@ export class TestCall {
       () => this.transcriptOf('caller').length > turns,
       `the bridge to report the caller saying "${text}"`,
       STEP_TIMEOUT_MS,
+      this.over,
     );
   }
 
@@ -72,7 +73,7 @@ export class TestCall {
    */
   async modelCallsTool(name: string, args: unknown): Promise<ScriptedToolCall> {
     this.stillLive(`modelCallsTool("${name}")`);
-    const call = await this.model.callTool(name, args, STEP_TIMEOUT_MS);
+    const call = await this.model.callTool(name, args, STEP_TIMEOUT_MS, this.over);
     this.toolCalls.push(call);
     return call;
   }
@@ -91,6 +92,7 @@ export class TestCall {
       () => this.twilio.framesOf('media').length > frames,
       'the model audio to reach Twilio',
       STEP_TIMEOUT_MS,
+      this.over,
     );
   }
 
@@ -110,6 +112,7 @@ export class TestCall {
         this.model.eventsOfType('conversation.item.truncate').length > truncates,
       'the bridge to stop the answer (clear to Twilio, truncate to the model)',
       STEP_TIMEOUT_MS,
+      this.over,
     );
     const truncate = this.model.eventsOfType('conversation.item.truncate')[truncates];
     const audioMs = options.audioMs ?? DEFAULT_SPEECH_MS;
@@ -163,12 +166,26 @@ export class TestCall {
 
   /** A step on a call that has ended fails at once, saying so, instead of timing out. */
   private stillLive(step: string): void {
-    const ended = this.events().find((e): e is CallEndedEvent => e.event === 'call.ended');
+    const ended = this.endedRecord();
     if (ended) {
       throw new Error(
         `${step}: call ${this.callSid} has already ended (outcome ${ended.outcome}: ${ended.reason})`,
       );
     }
+  }
+
+  /**
+   * Why a step under way can no longer succeed: the call ended (its record says how), or the
+   * bridge closed the stream; the step then fails with that instead of a timeout.
+   */
+  private readonly over = (): string | undefined => {
+    const ended = this.endedRecord();
+    if (ended) return `call ${this.callSid} ended (outcome ${ended.outcome}: ${ended.reason})`;
+    return this.twilio.closedByBridge();
+  };
+
+  private endedRecord(): CallEndedEvent | undefined {
+    return this.events().find((e): e is CallEndedEvent => e.event === 'call.ended');
   }
 
   private transcriptOf(role: TranscriptLine['role']): TranscriptLine[] {

@@ -104,6 +104,7 @@ export class FakeTwilioCall {
   playback?: TwilioPlayback;
   private sequence = 0;
   private chunk = 0;
+  private hungUp = false;
 
   private constructor(
     readonly socket: WebSocket,
@@ -279,7 +280,15 @@ export class FakeTwilioCall {
     return this.closeCode!;
   }
 
+  /** The close frame's code and reason once the bridge closed the stream (not this caller). */
+  closedByBridge(): string | undefined {
+    if (this.closeCode === undefined || this.hungUp) return undefined;
+    const reason = this.closeReason ? `: ${this.closeReason}` : ', no reason given';
+    return `the bridge closed the media stream (code ${this.closeCode}${reason})`;
+  }
+
   hangUp(): void {
+    this.hungUp = true;
     this.socket.close();
   }
 }
