@@ -135,6 +135,23 @@ describe('the testing kit', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it("tests an app whose settings name its own Twilio account, calling from the kit's", async () => {
+    @Module({
+      imports: [
+        TwilioBridgeModule.forRoot({
+          twilio: { accountSid: 'AC0123456789abcdef0123456789abcdef' },
+          history: { enabled: false },
+        }),
+      ],
+    })
+    class AccountAppModule {}
+    bridge = await startBridgeTest({ module: AccountAppModule });
+
+    const call = await bridge.placeCall();
+
+    expect(call.events()).toContainEqual(expect.objectContaining({ event: 'call.started' }));
+  });
+
   it("fails placeCall at once with the bridge's reason when it refuses the stream", async () => {
     // A test that names another account than the kit's Twilio calls from: refused, and why.
     bridge = await startBridgeTest({

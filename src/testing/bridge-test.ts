@@ -21,7 +21,7 @@ import { FakeRealtimeServer } from './fake-realtime-server.js';
 import { FakeTwilioRest } from './fake-twilio-rest.js';
 import { STEP_TIMEOUT_MS, TestCall } from './test-call.js';
 import { TEST_OPENAI_API_KEY, TEST_TWILIO_AUTH_TOKEN } from './test-secrets.js';
-import { FakeTwilioCall } from './twilio-caller.js';
+import { FakeTwilioCall, TEST_ACCOUNT_SID } from './twilio-caller.js';
 import { waitUntil } from './wait.js';
 
 type ModuleImport = Type<unknown> | DynamicModule;
@@ -158,7 +158,13 @@ export async function startBridgeTest(options: BridgeTestOptions = {}): Promise<
         // loopback port, never api.openai.com. In Azure mode the endpoint gives it.
         ...(options.settings?.openai?.azure?.endpoint ? {} : { apiBaseUrl: CLOSED_LOOPBACK_URL }),
       },
-      twilio: { authToken: TEST_TWILIO_AUTH_TOKEN, apiBaseUrl: twilioRest.url },
+      // The kit's Twilio account, as its token: the app's own SID (a real one, or one its
+      // secrets store has only in production) would refuse the kit's calls as another account's.
+      twilio: {
+        authToken: TEST_TWILIO_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        apiBaseUrl: twilioRest.url,
+      },
       // A test closes the app with calls up: no 30 s drain.
       limits: { shutdownDrainS: 0 },
       // No database written under the project's ./data by a test (a test may turn it on).
