@@ -1,6 +1,7 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { CallEvent, TwilioBridgeModule, type CallEndedEvent } from 'twilio-realtime-bridge';
+import { CallerSettings, CallerSettingsModule } from '../../examples/caller-settings.module.js';
 import { StoreHoursModule } from '../../examples/store-hours.module.js';
 import { startBridgeTest, STEP_TIMEOUT_MS, type BridgeTest } from './index.js';
 
@@ -187,5 +188,42 @@ describe('the testing kit', () => {
       /gave up waiting for the bridge to stop the answer .*: call CA\w+ ended \(outcome failed: /,
     );
     expect(Date.now() - started).toBeLessThan(STEP_TIMEOUT_MS / 2);
+  });
+
+  it('starts the forRoot example of docs/extending.md: a resolver its module provides, by useExisting', async () => {
+    @Module({
+      imports: [
+        TwilioBridgeModule.forRoot({
+          twilio: { accountSid: 'AC0123456789abcdef0123456789abcdef' },
+          history: { enabled: false },
+          settingsResolver: { useExisting: CallerSettings },
+        }),
+        CallerSettingsModule,
+      ],
+    })
+    class AppModule {}
+    bridge = await startBridgeTest({ module: AppModule });
+
+    const call = await bridge.placeCall({ from: '+15550009999' });
+
+    const { session } = await call.model.waitFor('session.update');
+    expect(session).toMatchObject({ audio: { output: { voice: 'marin' } } });
+  });
+
+  it('says to pass { useExisting } when a resolver class given to forRoot needs a provider of the app', async () => {
+    @Module({
+      imports: [
+        TwilioBridgeModule.forRoot({
+          history: { enabled: false },
+          settingsResolver: CallerSettings,
+        }),
+        CallerSettingsModule,
+      ],
+    })
+    class AppModule {}
+
+    await expect(startBridgeTest({ module: AppModule })).rejects.toThrow(
+      /dependencies of the CallerSettings[\s\S]*If CallerSettings is a settingsResolver or toolResolver given as a class, .* pass \{ useExisting: CallerSettings \}/,
+    );
   });
 });

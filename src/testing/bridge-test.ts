@@ -10,7 +10,12 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { BridgeSettings } from '../config/bridge-settings.js';
-import { BRIDGE_CONFIG, BRIDGE_OPTIONS, PreloadedConfig } from '../config/config.module.js';
+import {
+  BRIDGE_CONFIG,
+  BRIDGE_OPTIONS,
+  BridgeConfigModule,
+  PreloadedConfig,
+} from '../config/config.module.js';
 import { loadBridgeConfig, type BridgeConfig } from '../config/load-config.js';
 import { settingsToEnv } from '../config/settings-to-env.js';
 import { CallEventBus } from '../events/call-event-bus.js';
@@ -210,10 +215,30 @@ async function createTestApp(
       inject: [BRIDGE_OPTIONS],
     })
     .setLogger(logger)
-    .compile();
+    .compile()
+    .catch((error: unknown) => {
+      throw withResolverAdvice(error);
+    });
   const app = testing.createNestApplication({ logger, forceCloseConnections: true });
   await app.listen(0, '127.0.0.1');
   return app;
+}
+
+/**
+ * Nest's error names the bridge's module, not the cause, when a resolver class given to
+ * `forRoot` needs a provider of the app: the bridge creates such a class in its own module.
+ */
+function withResolverAdvice(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const unresolved = new RegExp(
+    `can't resolve dependencies of the (\\w+) [\\s\\S]*? in the ${BridgeConfigModule.name} (?:context|module)`,
+  ).exec(error.message)?.[1];
+  if (!unresolved) return error;
+  error.message +=
+    `\n\nIf ${unresolved} is a settingsResolver or toolResolver given as a class, the bridge ` +
+    `creates it in its own module, which cannot see your modules' providers: provide it in your ` +
+    `module and pass { useExisting: ${unresolved} } (docs/extending.md, "Options").`;
+  return error;
 }
 
 /** The app's own bridge options, with `settings` over them, validated as the bridge does. */
