@@ -1,5 +1,5 @@
-// The public API for teams that extend the bridge with their own Nest modules: exactly what the
-// README's "Extending the bridge" section documents (test/public-api.spec.ts pins this list).
+// The public API for teams that extend the bridge with their own Nest modules, and all of it:
+// docs/extending.md points here for the list, and test/public-api.spec.ts pins it.
 export { TwilioBridgeModule, type TwilioBridgeAsyncOptions } from './twilio-bridge.module.js';
 export type {
   TwilioBridgeOptions,
