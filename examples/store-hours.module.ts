@@ -4,12 +4,9 @@ import { CallContext, CallEvent, RealtimeTool, type CallEndedEvent } from 'twili
 import { z } from 'zod';
 
 const HOURS: Record<string, string> = { saturday: '10:00-16:00', sunday: 'closed' };
+const StoreHoursArgs = z.object({ day: z.string().describe('A day of the week, e.g. "monday"') });
 
-const StoreHoursArgs = z.object({
-  day: z.string().describe('A day of the week, e.g. "monday"'),
-});
-
-/** Per call: created once for the call that first asks, with that call's context injected. */
+/** Per call: created for the call that first asks for it, with that call's context injected. */
 @Injectable({ scope: Scope.REQUEST })
 export class CallerGreeting {
   constructor(private readonly call: CallContext) {}
@@ -25,7 +22,7 @@ export class StoreHours {
   @RealtimeTool({
     name: 'get_store_hours',
     description: 'Opening hours of the store on a given day of the week.',
-    parameters: StoreHoursArgs,
+    parameters: StoreHoursArgs, // the model sees its JSON Schema; arguments are checked
   })
   async hours({ day }: z.infer<typeof StoreHoursArgs>, call: CallContext) {
     const caller = await call.resolve(CallerGreeting);
@@ -33,13 +30,10 @@ export class StoreHours {
   }
 
   @OnEvent(CallEvent.Ended)
-  record(call: CallEndedEvent): void {
-    this.log.log(
-      `${call.callSid}: ${call.durationS.toFixed(0)} s, ${call.usage.totalTokens} tokens`,
-    );
+  record({ callSid, durationS, usage }: CallEndedEvent): void {
+    this.log.log(`${callSid}: ${durationS.toFixed(0)} s, ${usage.totalTokens} tokens`);
   }
 }
 
-/** The whole extension: import it next to the bridge (see README, "Extending the bridge"). */
 @Module({ providers: [StoreHours, CallerGreeting] })
 export class StoreHoursModule {}

@@ -94,4 +94,11 @@ describe('the README', () => {
   it('stays under 220 lines', () => {
     expect(read('README.md').split('\n').length).toBeLessThan(220);
   });
+
+  // docs/extending.md shows the test of this module (examples/store-hours.spec.ts): copied
+  // together, the README's module and that test pass, as they do in this repository.
+  it('shows examples/store-hours.module.ts whole as its store-hours.module.ts', () => {
+    const shown = /```ts\n\/\/ store-hours\.module\.ts\n([\s\S]*?)```/.exec(read('README.md'));
+    expect(shown?.[1]).toBe(read('examples/store-hours.module.ts'));
+  });
 });
