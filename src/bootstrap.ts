@@ -57,7 +57,8 @@ function describeStartupError(error: unknown, port: number): string {
  * rejection ends that call; an uncaught exception drains and exits 1), graceful shutdown on
  * SIGTERM and SIGINT (active calls drain for SHUTDOWN_DRAIN_S, then the process exits 0, forced
  * at the latest SHUTDOWN_DRAIN_S + 4 s), and a "listening" line with the real port. A start-up
- * failure (bad configuration, port in use) prints one line to stderr and exits with status 1.
+ * failure (bad configuration, Redis or the history database unreachable, port in use) prints
+ * one line to stderr and exits with status 1.
  *
  * ```ts
  * import { bootstrapBridge } from 'twilio-realtime-bridge';

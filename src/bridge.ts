@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { loadBridgeConfig, type BridgeConfig } from './config/load-config.js';
 import { QuietStartupLogger } from './logging/quiet-startup.logger.js';
+import { discardStartupLogs } from './logging/startup-log-buffer.js';
 
 export interface BridgeOptions {
   /** Your own Nest modules: tools (`@RealtimeTool`), event handlers (`@OnEvent('call.*')`), per-call providers. */
@@ -24,18 +25,28 @@ export interface BridgeOptions {
  */
 export async function createBridgeApp(options: BridgeOptions = {}): Promise<INestApplication> {
   const config = options.config ?? loadBridgeConfig();
-  const app = await NestFactory.create(AppModule.forRoot(config, options.imports), {
-    bufferLogs: !options.logger,
-    logger: options.logger && new QuietStartupLogger(options.logger),
-    // Keep-alive HTTP connections must not hold the shutdown open.
-    forceCloseConnections: true,
-    // configureApp installs the parsers itself, limited to MAX_HTTP_BODY_BYTES, after the
-    // bridge's own body readers.
-    bodyParser: false,
-    // Throw start-up errors to the caller (bootstrapBridge reports them) instead of exiting here.
-    abortOnError: false,
-  });
-  app.useWebSocketAdapter(new WsAdapter(app));
-  configureApp(app, { customLogger: options.logger !== undefined });
+  let app: INestApplication;
+  try {
+    app = await NestFactory.create(AppModule.forRoot(config, options.imports), {
+      bufferLogs: !options.logger,
+      // Flushed below once the application's logger is in place; a failed start discards
+      // them instead, so that its reason is the one line the operator sees (bootstrapBridge).
+      autoFlushLogs: false,
+      logger: options.logger && new QuietStartupLogger(options.logger),
+      // Keep-alive HTTP connections must not hold the shutdown open.
+      forceCloseConnections: true,
+      // configureApp installs the parsers itself, limited to MAX_HTTP_BODY_BYTES, after the
+      // bridge's own body readers.
+      bodyParser: false,
+      // Throw start-up errors to the caller (bootstrapBridge reports them) instead of exiting here.
+      abortOnError: false,
+    });
+    app.useWebSocketAdapter(new WsAdapter(app));
+    configureApp(app, { customLogger: options.logger !== undefined });
+  } catch (error) {
+    discardStartupLogs();
+    throw error;
+  }
+  app.flushLogs();
   return app;
 }

@@ -125,6 +125,24 @@ describe('the built service', () => {
     }
   });
 
+  it('says in one line that the history database is unreachable, and exits 1', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const { child, output } = await startService({
+      OPENAI_API_KEY: 'sk-x',
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+      HISTORY: 'on',
+      DATABASE_URL: 'postgres://bridge:db-secret@127.0.0.1:1/history',
+    });
+    if (child.exitCode === null) await once(child, 'exit');
+    expect(child.exitCode).toBe(1);
+    expect(output().trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^Cannot reach the history database at DATABASE_URL \(127\.0\.0\.1:1\/history\)/,
+      ),
+    ]);
+    expect(output()).not.toContain('db-secret');
+  });
+
   it('says at info in a few lines that it is up, and names process metrics bridge_process_*', async () => {
     const { child, output, baseUrl } = await startService({
       OPENAI_API_KEY: 'sk-x',
