@@ -34,16 +34,17 @@ describe('the built service with production dependencies only', () => {
     redis = await TestRedis.start();
   }, 300_000);
 
+  afterEach(() => stop());
+
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
     await redis?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts, answers health and a signed webhook, without any dev dependency', async () => {
+  /** Starts the copy as the image starts it; resolves with its port once it listens or exits. */
+  async function start(
+    env: Record<string, string>,
+  ): Promise<{ port: number; output: () => string }> {
     const port = await freePort();
     let output = '';
     child = spawn(process.execPath, [...CHILD_NODE_IMPORTS, 'dist/main.js'], {
@@ -55,11 +56,7 @@ describe('the built service with production dependencies only', () => {
         PORT: String(port),
         OPENAI_API_KEY: 'sk-prod-only',
         TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-        REDIS_URL: redis.url,
-        CLUSTER_SECRET: 'prod-only-cluster-secret-5e8b1c0f9a7d3e26',
-        INSTANCE_ID: 'prod-only',
-        // A cluster needs the history's PostgreSQL; this test is about the installed packages.
-        HISTORY: 'off',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -70,8 +67,26 @@ describe('the built service with production dependencies only', () => {
       'the service to start',
       30_000,
     );
-    expect(output).toMatch(/listening on port/);
-    expect(output).not.toMatch(/Cannot find (module|package)/);
+    return { port, output: () => output };
+  }
+
+  async function stop(): Promise<void> {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  }
+
+  it('starts, answers health and a signed webhook, without any dev dependency', async () => {
+    const { port, output } = await start({
+      REDIS_URL: redis.url,
+      CLUSTER_SECRET: 'prod-only-cluster-secret-5e8b1c0f9a7d3e26',
+      INSTANCE_ID: 'prod-only',
+      // A cluster needs the history's PostgreSQL; this test is about the installed packages.
+      HISTORY: 'off',
+    });
+    expect(output()).toMatch(/listening on port/);
+    expect(output()).not.toMatch(/Cannot find (module|package)/);
 
     const base = `http://127.0.0.1:${port}`;
     const health = await fetch(`${base}/health`);
@@ -83,5 +98,15 @@ describe('the built service with production dependencies only', () => {
     });
     expect(webhook.status).toBe(200);
     expect(parseStreamTwiml(await webhook.text()).url).toBe(`ws://127.0.0.1:${port}/media-stream`);
+  }, 60_000);
+
+  it('starts under NODE_ENV=development without pino-pretty: JSON logs and one warning saying why', async () => {
+    const { output } = await start({ NODE_ENV: 'development', HISTORY: 'off' });
+    expect(output()).toMatch(/listening on port/);
+    const lines = output().trim().split('\n');
+    expect(lines.every((line) => line.startsWith('{'))).toBe(true);
+    const warnings = lines.filter((line) => line.includes('pino-pretty'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/"level":40,.*Install pino-pretty for pretty logs/);
   }, 60_000);
 });
