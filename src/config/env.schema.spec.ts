@@ -142,6 +142,23 @@ describe('parseEnv', () => {
     expect(problemsOf({ ...minimal, PUBLIC_URL: 'not a url' })).toHaveLength(1);
   });
 
+  it('refuses a TWILIO_ACCOUNT_SID that is not AC + 32 hex digits, in one line, without its value', () => {
+    const sid = `AC${'0123456789abcdef'.repeat(2)}`;
+    expect(parseEnv({ ...minimal, TWILIO_ACCOUNT_SID: ` ${sid} ` }).TWILIO_ACCOUNT_SID).toBe(sid);
+    expect(problemsOf({ ...minimal, TWILIO_ACCOUNT_SID: `SK${'0'.repeat(32)}` })).toEqual([
+      expect.stringMatching(
+        /^TWILIO_ACCOUNT_SID: an API key SID \(SK\.\.\.\), not the account SID/,
+      ),
+    ]);
+    for (const wrong of [TEST_TWILIO_AUTH_TOKEN, sid.toUpperCase(), `${sid}0`, 'AC1']) {
+      const problems = problemsOf({ ...minimal, TWILIO_ACCOUNT_SID: wrong });
+      expect(problems).toEqual([
+        expect.stringMatching(/^TWILIO_ACCOUNT_SID: expected AC followed by 32 lowercase hex/),
+      ]);
+      expect(problems.join()).not.toContain(wrong);
+    }
+  });
+
   it('never echoes a secret in its messages', () => {
     const error = (() => {
       try {

@@ -17,6 +17,7 @@ import { AZURE_AUTH_MODES, tokenScope } from './azure-openai.js';
 import { databaseUrl, priceTable } from './history-env.js';
 import { instructionsProblem } from '../realtime/session-bounds.js';
 import { sentenceProblem } from '../call/call-context.js';
+import { accountSid } from './twilio-env.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -137,7 +138,7 @@ export const envSchema = z.object({
   AZURE_OPENAI_TOKEN_SCOPE: tokenScope,
 
   TWILIO_AUTH_TOKEN: optionalText,
-  TWILIO_ACCOUNT_SID: optionalText,
+  TWILIO_ACCOUNT_SID: accountSid,
   TWILIO_VALIDATE_SIGNATURES: booleanString(true),
   STREAM_TOKEN_TTL_S: integer(60, 5, 86400),
   TWILIO_API_BASE_URL: url(['http', 'https']),

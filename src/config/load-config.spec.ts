@@ -126,4 +126,13 @@ describe('loadBridgeConfig with settings given in code', () => {
       ]);
     }
   });
+
+  it('checks twilio.accountSid as it checks TWILIO_ACCOUNT_SID, named by its path', () => {
+    expect(() =>
+      loadBridgeConfig({
+        ...required,
+        twilio: { ...required.twilio, accountSid: `SK${'a'.repeat(32)}` },
+      }),
+    ).toThrow(/twilio\.accountSid: an API key SID \(SK\.\.\.\)/);
+  });
 });
