@@ -159,6 +159,26 @@ describe('parseEnv', () => {
     }
   });
 
+  it('refuses a PUBLIC_URL that is a webhook URL (ends in a route of the bridge), naming the base', () => {
+    for (const [pasted, base, route] of [
+      ['https://voice.example.com/api/twiml', 'https://voice.example.com', '/api/twiml'],
+      ['https://example.com/voice/api/twiml/', 'https://example.com/voice', '/api/twiml'],
+      ['https://example.com/voice/media-stream', 'https://example.com/voice', '/media-stream'],
+      ['https://example.com/api/stream-status', 'https://example.com', '/api/stream-status'],
+    ]) {
+      expect(problemsOf({ ...minimal, PUBLIC_URL: pasted })).toEqual([
+        `PUBLIC_URL: ends in ${route}, the bridge's own route: give the base URL, ${base} (the bridge adds ${route} itself)`,
+      ]);
+    }
+    // A path is a proxy's prefix, even one that only looks like a route.
+    for (const prefix of [
+      'https://example.com/voice',
+      'https://example.com/api',
+      'https://x.io/my-media-stream',
+    ])
+      expect(parseEnv({ ...minimal, PUBLIC_URL: prefix }).PUBLIC_URL).toBe(prefix);
+  });
+
   it('never echoes a secret in its messages', () => {
     const error = (() => {
       try {

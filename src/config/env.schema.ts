@@ -17,7 +17,7 @@ import { AZURE_AUTH_MODES, tokenScope } from './azure-openai.js';
 import { databaseUrl, priceTable } from './history-env.js';
 import { instructionsProblem } from '../realtime/session-bounds.js';
 import { sentenceProblem } from '../call/call-context.js';
-import { accountSid } from './twilio-env.js';
+import { accountSid, publicUrl } from './twilio-env.js';
 
 /**
  * The whole environment contract in one place. Parsed once at start-up (every problem reported,
@@ -91,9 +91,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const envSchema = z.object({
   PORT: integer(8080, 0, 65535),
-  PUBLIC_URL: url(['http', 'https']).refine((value) => !value || !/[?#]/.test(value), {
-    message: 'must be scheme://host[:port][/path] without ? or # (a path is kept as a prefix)',
-  }),
+  PUBLIC_URL: publicUrl,
   TRUST_PROXY: booleanString(false),
   // Whole request (headers and body) / headers alone; a webhook needs far less (docs/security.md).
   HTTP_REQUEST_TIMEOUT_MS: integer(30000, 1000, 300000),
