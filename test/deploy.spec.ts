@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { parseEnv as parseDotEnv } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { envSchema } from '../src/config/env.schema.js';
 import { parseDockerfile } from './support/dockerfile.js';
@@ -284,6 +285,24 @@ describe('Dockerfile', () => {
     const cmd = final.find((line) => line.startsWith('CMD '));
     expect(JSON.parse(cmd!.slice(4))).toEqual(['node', 'dist/main.js']);
     expect(final.find((line) => line.startsWith('HEALTHCHECK '))).toMatch(/CMD \[.*\/health'/);
+  });
+
+  it('keeps what the image sets under `docker run --env-file .env`, .env copied from .env.example', () => {
+    // --env-file wins over the image's ENV, and an empty value is still a value: DATA_DIR= or
+    // DATA_DIR=./data would move the history off the /data volume, to a folder node cannot write.
+    const runtime = parseDockerfile(text).at(-1)!;
+    const imageEnv = Object.assign(
+      {},
+      ...runtime.steps.flatMap((step) => (step.kind === 'ENV' ? [step.vars] : [])),
+    ) as Record<string, string>;
+    expect(imageEnv.DATA_DIR).toBe('/data');
+    expect(final).toContain('VOLUME ["/data"]');
+    const example = parseDotEnv(readFileSync(join(ROOT, '.env.example'), 'utf8'));
+    for (const [name, value] of Object.entries(imageEnv))
+      expect([name, example[name] ?? value]).toEqual([name, value]);
+    // What docs/deploy.md runs: the volume where the image's DATA_DIR is.
+    const deployDoc = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
+    expect(deployDoc).toMatch(/docker run --env-file \.env [^`]*-v bridge-data:\/data /);
   });
 
   it('copies only what the build context holds (files that exist, not excluded by .dockerignore)', () => {
