@@ -255,6 +255,31 @@ describe('docker-compose.yml', () => {
     expect(caddyfile.split('{').length).toBe(caddyfile.split('}').length);
   });
 
+  it('starts with what the steps in docs/deploy.md give it: every ${NAME:?...} set', () => {
+    // Compose refuses to start on a `:?` variable unset or empty, in .env or the environment.
+    const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const required = new Set([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?/g)].map((m) => m[1]));
+    const deployDoc = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
+    const section = deployDoc.slice(deployDoc.indexOf('\n## docker compose\n'));
+    const steps = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(steps).toMatch(/^cp \.env\.example \.env\b/m);
+    const given = new Set(
+      Object.entries(parseDotEnv(readFileSync(join(ROOT, '.env.example'), 'utf8')))
+        .filter(([, value]) => value !== '')
+        .map(([name]) => name),
+    );
+    for (const [, name] of steps.matchAll(
+      /^echo "([A-Z_][A-Z0-9_]*)=\$\(openssl[^"]*\)" >> \.env$/gm,
+    ))
+      given.add(name);
+    const up = steps.split('\n').find((line) => / docker compose up\b/.test(line)) ?? '';
+    for (const [, name] of up.matchAll(/(?:^| )([A-Z_][A-Z0-9_]*)=\S+(?= )/g)) given.add(name);
+    expect([...required].filter((name) => !given.has(name))).toEqual([]);
+    expect(required).toEqual(
+      new Set(['REDIS_PASSWORD', 'POSTGRES_PASSWORD', 'CLUSTER_SECRET', 'PUBLIC_HOST']),
+    );
+  });
+
   it('uses only well-formed variable substitutions', () => {
     const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     for (const [expression] of text.matchAll(/\$\{[^}]*\}/g)) {
