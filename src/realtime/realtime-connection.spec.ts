@@ -145,12 +145,17 @@ describe('RealtimeConnection under backpressure', () => {
     }
     expect(link.connection.droppedAudioFrames).toBeGreaterThan(0);
     link.connection.sendRaw(JSON.stringify({ type: 'conversation.item.create' }));
+    // A full backlog's worth of audio after it, and more: audio goes, the event stays.
+    const last = n + 60;
+    while (n < last) link.connection.appendAudio(audio(n++));
     socket.resume();
-    await waitFor(() => received.some((text) => text.includes('conversation.item.create')));
-    // Everything held back before the event (whatever was dropped) went out before it.
-    expect(received.at(-1)).toContain('conversation.item.create');
-    const appends = received.slice(0, -1).map((text) => Number(/"n":(\d+)/.exec(text)![1]));
-    expect(appends.at(-1)).toBe(n - 1);
+    await waitFor(() => received.some((text) => text.includes(`"n":${last - 1},`)));
+    const at = received.findIndex((text) => text.includes('conversation.item.create'));
+    expect(at).toBeGreaterThan(0);
+    const order = received.map((text) => Number(/"n":(\d+)/.exec(text)?.[1] ?? -1));
+    // Everything held back before the event went out before it, everything after it after it.
+    expect(Math.max(...order.slice(0, at))).toBeLessThan(last - 60);
+    expect(Math.min(...order.slice(at + 1))).toBeGreaterThanOrEqual(last - 60);
     link.connection.close();
   }, 30_000);
 });

@@ -85,7 +85,7 @@ export class RealtimeConnection {
   private credentialError?: string;
   private credentialRenewed = false;
   private closeReported = false;
-  private audio?: BoundedSender;
+  private out?: BoundedSender;
   private readonly openTimer: NodeJS.Timeout;
   private heartbeat?: Heartbeat;
 
@@ -139,10 +139,13 @@ export class RealtimeConnection {
       maxPayload: MAX_EVENT_BYTES,
     });
     this.socket = socket;
-    this.audio = new BoundedSender(
+    // Only appends are ever dropped: every other client event is kept, in order behind them.
+    this.out = new BoundedSender(
       socket,
       AUDIO_HIGH_WATER_BYTES,
       this.options.audioBacklogFrames ?? AUDIO_MAX_BACKLOG_FRAMES,
+      undefined,
+      true,
     );
     socket.on('open', () => {
       clearTimeout(this.openTimer);
@@ -179,21 +182,21 @@ export class RealtimeConnection {
 
   /** Caller audio frames dropped because OpenAI did not keep up. */
   get droppedAudioFrames(): number {
-    return this.audio?.dropped ?? 0;
+    return this.out?.dropped ?? 0;
   }
 
   /**
-   * A client event, already serialised (by RealtimeEventIds.stamp). Through the audio's sender,
-   * behind the appends it holds while OpenAI does not read: an event the call sends after the
-   * caller's words (a key press as text, a commit) must not reach OpenAI before them.
+   * A client event, already serialised (by RealtimeEventIds.stamp). Never dropped, and behind
+   * the appends held while OpenAI does not read: an event the call sends after the caller's
+   * words (a key press as text, a commit) must not reach OpenAI before them.
    */
   sendRaw(text: string): void {
-    this.audio?.send(text);
+    this.out?.send(text);
   }
 
-  /** An `input_audio_buffer.append` (realtimeOutbound.appendAudioJson), bounded if OpenAI lags. */
+  /** An `input_audio_buffer.append` (realtimeOutbound.appendAudioJson), dropped if OpenAI lags. */
   appendAudio(json: string): void {
-    this.audio?.send(json);
+    this.out?.sendAudio(json);
   }
 
   close(reason = 'call ended'): void {
@@ -201,7 +204,7 @@ export class RealtimeConnection {
     this.closedByUs = true;
     clearTimeout(this.openTimer);
     this.heartbeat?.stop();
-    this.audio?.dispose();
+    this.out?.dispose();
     const socket = this.socket;
     if (!socket) {
       // Still waiting for a token: nothing to close; the socket is never opened.
@@ -230,7 +233,7 @@ export class RealtimeConnection {
     this.closeReported = true;
     clearTimeout(this.openTimer);
     this.heartbeat?.stop();
-    this.audio?.dispose();
+    this.out?.dispose();
     this.handlers.onClose({
       wasOpen: this.opened,
       byUs: this.closedByUs,

@@ -103,6 +103,26 @@ describe('BoundedSender', () => {
     sender.dispose();
   });
 
+  it('keeps every control frame when told to, past maxBacklog too, dropping only audio', () => {
+    jest.useFakeTimers();
+    const socket = new SlowSocket();
+    socket.bufferedAmount = 5000;
+    const sender = new BoundedSender(socket, 1000, 3, undefined, true);
+    sender.sendAudio('a1');
+    sender.send('tool-output');
+    for (const frame of ['a2', 'a3', 'a4', 'a5']) sender.sendAudio(frame);
+    for (const frame of ['item1', 'item2', 'item3']) sender.send(frame);
+    sender.sendAudio('a6');
+    // Only audio went, oldest first (a6 too: the control frames alone fill the bound); the
+    // control frames stand, in order, past it.
+    expect(sender.dropped).toBe(6);
+    expect(sender.backlogLength).toBe(4);
+    socket.bufferedAmount = 0;
+    jest.advanceTimersByTime(20);
+    expect(socket.sent).toEqual(['tool-output', 'item1', 'item2', 'item3']);
+    sender.dispose();
+  });
+
   it('forgets the audio still waiting when told (a clear follows), keeping the rest in order', () => {
     jest.useFakeTimers();
     const socket = new SlowSocket();

@@ -45,11 +45,18 @@ export class BoundedSender<Tag = never> {
   private backlogFrames = 0;
   private timer?: NodeJS.Timeout;
 
+  /**
+   * `keepsControl`: control frames are never dropped, only audio; for a peer whose every other
+   * frame matters (OpenAI: a tool's output, a `response.create`), and whose control frames the
+   * sender's owner makes itself, each bounded. Without it, past `maxBacklog` a control frame goes
+   * once no audio is left to drop.
+   */
   constructor(
     private readonly socket: TextSocket,
     private readonly highWaterBytes: number,
     private readonly maxBacklog: number,
     private readonly onDropped?: DroppedAudio<Tag>,
+    private readonly keepsControl = false,
   ) {}
 
   /** Frames waiting (audio and its mark count as two). */
@@ -105,18 +112,23 @@ export class BoundedSender<Tag = never> {
     if (this.socket.readyState !== OPEN) return;
     this.backlog.push(entry);
     this.backlogFrames += entry.frames.length;
-    while (this.backlogFrames > this.maxBacklog && this.backlog.length > 1) this.dropOldest();
+    while (this.backlogFrames > this.maxBacklog && this.backlog.length > 1 && this.dropOldest());
     this.timer ??= setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
   }
 
-  /** Drops the oldest audio (with its mark), or the oldest frame when no audio waits. */
-  private dropOldest(): void {
+  /**
+   * Drops the oldest audio (with its mark), or the oldest frame when no audio waits and control
+   * frames may go. False when nothing may be dropped.
+   */
+  private dropOldest(): boolean {
     let index = this.backlog.findIndex((entry) => entry.audio);
+    if (index < 0 && this.keepsControl) return false;
     if (index < 0) index = 0;
     const [entry] = this.backlog.splice(index, 1);
     this.backlogFrames -= entry.frames.length;
     this.dropped += entry.frames.length;
     if (entry.audio) this.onDropped?.(entry.frames, entry.tag);
+    return true;
   }
 
   private flush(): void {
