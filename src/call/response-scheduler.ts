@@ -139,7 +139,7 @@ export class ResponseScheduler {
     return this.discarded.has(responseId);
   }
 
-  /** Stops the active response (a key press interrupts it; speech is cancelled by the server). */
+  /** Stops the active response: a key press, an operator, or speech the server will not cut off. */
   cancelActive(): void {
     if (!this.activeId) return;
     this.discard(this.activeId);
