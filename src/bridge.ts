@@ -21,7 +21,9 @@ export interface BridgeOptions {
  * structured logging and your modules, with the choices a host application makes for itself
  * (configureApp; Nest's `ws` adapter for any WebSocket gateway of yours: the bridge's own
  * socket does not need it). It does not listen yet, and installs no process handlers:
- * `bootstrapBridge` does both, as `src/main.ts` runs it.
+ * `bootstrapBridge` does both, as `src/main.ts` runs it. If creating the application fails, the
+ * error is thrown and Nest's start-up lines buffered until then (Nest keeps one buffer per
+ * process) are dropped: the caller reports the error, as `bootstrapBridge` does in one line.
  */
 export async function createBridgeApp(options: BridgeOptions = {}): Promise<INestApplication> {
   const config = options.config ?? loadBridgeConfig();
