@@ -1,4 +1,5 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { CallEvent, TwilioBridgeModule, type CallEndedEvent } from 'twilio-realtime-bridge';
 import { CallerSettings, CallerSettingsModule } from '../../examples/caller-settings.module.js';
@@ -225,5 +226,20 @@ describe('the testing kit', () => {
     await expect(startBridgeTest({ module: AppModule })).rejects.toThrow(
       /dependencies of the CallerSettings[\s\S]*If CallerSettings is a settingsResolver or toolResolver given as a class, .* pass \{ useExisting: CallerSettings \}/,
     );
+  });
+
+  it('calls an app that mounts the bridge under a RouterModule path, with no webhookPath given', async () => {
+    @Module({
+      imports: [
+        TwilioBridgeModule.forRoot({ history: { enabled: false } }),
+        RouterModule.register([{ path: 'phone', module: TwilioBridgeModule }]),
+      ],
+    })
+    class MountedAppModule {}
+    bridge = await startBridgeTest({ module: MountedAppModule });
+
+    const call = await bridge.placeCall();
+
+    expect(call.events()).toContainEqual(expect.objectContaining({ event: 'call.started' }));
   });
 });

@@ -21,6 +21,8 @@ import { settingsToEnv } from '../config/settings-to-env.js';
 import { CallEventBus } from '../events/call-event-bus.js';
 import type { AnyCallEvent } from '../events/call-events.js';
 import { TwilioBridgeModule } from '../twilio-bridge.module.js';
+import { BridgeMount } from '../http/bridge-mount.service.js';
+import { TWIML_PATH } from '../twilio/public-url.js';
 import { CapturedLogs } from './captured-logs.js';
 import { FakeRealtimeServer } from './fake-realtime-server.js';
 import { FakeTwilioRest } from './fake-twilio-rest.js';
@@ -43,7 +45,10 @@ export interface BridgeTestOptions {
   settings?: BridgeSettings;
   /** Where the logs go; default `logs` (kept in memory, printed with BRIDGE_TEST_LOGS=1). */
   logger?: LoggerService;
-  /** The voice webhook's path, for an app that mounts the bridge elsewhere (default /api/twiml). */
+  /**
+   * The voice webhook's path; default: /api/twiml where the app mounts the bridge (a
+   * RouterModule path in your module counts; a global prefix is set by your main.ts, not here).
+   */
   webhookPath?: string;
 }
 
@@ -191,7 +196,7 @@ export async function startBridgeTest(options: BridgeTestOptions = {}): Promise<
       model,
       twilioRest,
       logs,
-      options.webhookPath ?? '/api/twiml',
+      options.webhookPath ?? app.get(BridgeMount, { strict: false }).path + TWIML_PATH,
     );
   } catch (error) {
     await Promise.all([model.stop(), twilioRest.stop()]);
