@@ -63,6 +63,8 @@ export default tseslint.config(
         window: 'readonly',
         document: 'readonly',
         fetch: 'readonly',
+        // Every path is resolved against the console's root (lib.js consoleUrl).
+        URL: 'readonly',
         EventSource: 'readonly',
         setTimeout: 'readonly',
         setInterval: 'readonly',

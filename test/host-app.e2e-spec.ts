@@ -3,12 +3,14 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Page } from 'playwright-core';
 import { io, type Socket as IoSocket } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { BridgeSettings } from 'twilio-realtime-bridge';
 import { rawDataToString } from '../src/websocket/raw-data.js';
 import { CallCounter, startHostApp, type HostAppOptions } from './fixtures/host-app.js';
 import { frames20ms, mulawTone } from './support/audio.js';
+import { launchChromium, openPage } from './support/browser.js';
 import { TEST_API_KEY } from './support/bridge.js';
 import { FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioRest } from './support/fake-twilio-rest.js';
@@ -24,6 +26,18 @@ import { randomTwilioAuthToken, TEST_API_TOKEN } from './support/secrets.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 const AUTH_TOKEN = randomTwilioAuthToken();
+
+/** Requests of a page that failed or were answered 4xx/5xx, as `METHOD url status`. */
+function failedRequests(page: Page): string[] {
+  const failed: string[] = [];
+  page.on('requestfailed', (request) => failed.push(`${request.method()} ${request.url()} failed`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) {
+      failed.push(`${response.request().method()} ${response.url()} ${response.status()}`);
+    }
+  });
+  return failed;
+}
 
 function settingsFor(openai: FakeRealtimeServer, rest?: FakeTwilioRest): BridgeSettings {
   // With a fake Twilio REST API, what placing calls and the console need of it.
@@ -297,10 +311,50 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
         `${baseUrl}/voice/api/twiml`,
       );
     });
+
+    it('serves the console there: the page, its data, its session cookie, its streams and listen socket', async () => {
+      const browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
+      let call: FakeTwilioCall | undefined;
+      try {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const { page, errors } = await openPage(context);
+        const failed = failedRequests(page);
+        const served = await page.goto(`${baseUrl}/voice/console`);
+        expect(served?.status()).toBe(200);
+        expect(await served?.headerValue('content-security-policy')).toContain("script-src 'self'");
+        await page.locator('[data-testid="token"]').fill(TEST_API_TOKEN);
+        await page.locator('[data-action="login"]').click();
+        await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+        // The checklist came through the mounted data routes (Twilio: the fake REST API).
+        await page.locator('[data-check="twilio"][data-state="ok"]').waitFor({ timeout: 10_000 });
+        const cookies = await context.cookies();
+        expect(cookies.map(({ name, path }) => ({ name, path }))).toEqual([
+          { name: 'bridge_console', path: '/voice/console' },
+        ]);
+
+        // A live call: pushed on the mounted event stream, followed, and listened to.
+        ({ call } = await dial(`${baseUrl}/voice`));
+        await page.locator(`tr[data-call-sid="${call.callSid}"]`).click();
+        await page.locator('[data-testid="call-view"]').waitFor();
+        await page.locator('[data-action="listen"]').click();
+        await page.locator('[data-testid="listen-level-caller"]').waitFor();
+        expect(failed).toEqual([]);
+        expect(errors).toEqual([]);
+      } finally {
+        call?.hangUp();
+        await browser.close();
+      }
+    }, 60_000);
   });
 
   describe('mounted under a RouterModule path', () => {
-    beforeEach(() => start({ gateway: 'socket.io', ownEmitter: true, routerPath: 'phone' }));
+    let rest: FakeTwilioRest;
+    beforeEach(async () => {
+      rest = new FakeTwilioRest();
+      await rest.start();
+      await start({ gateway: 'socket.io', ownEmitter: true, routerPath: 'phone' }, rest);
+    });
+    afterEach(() => rest.stop());
 
     it('serves the webhook, the TwiML stream URL and the stream under that path', async () => {
       expect(
@@ -313,6 +367,25 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
       await waitUntil(() => upstream.appendedAudio().length === said.length, 'caller audio');
       // The application's own routes keep their paths.
       expect(await (await fetch(`${baseUrl}/orders`)).json()).toEqual(['order-1']);
+    });
+
+    it('serves the console under that path: its files and its session cookie', async () => {
+      const page = await fetch(`${baseUrl}/phone/console`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('src="/phone/console/assets/app.js"');
+      expect((await fetch(`${baseUrl}/phone/console/assets/app.js`)).status).toBe(200);
+      const login = await fetch(`${baseUrl}/phone/console/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: TEST_API_TOKEN }),
+      });
+      expect(login.status).toBe(204);
+      expect(login.headers.get('set-cookie')).toContain('; Path=/phone/console;');
+      const session = login.headers.get('set-cookie')!.split(';')[0];
+      const calls = await fetch(`${baseUrl}/phone/console/api/calls`, {
+        headers: { cookie: session },
+      });
+      expect(calls.status).toBe(200);
     });
   });
 });

@@ -5,6 +5,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { callControlConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig } from '../config/config.namespaces.js';
+import { BridgeMount } from '../http/bridge-mount.service.js';
 import { rewriteVendorImports, VENDOR_FILES, vendorSourcePath } from './console-vendor.js';
 
 export interface ConsoleAsset {
@@ -33,8 +34,12 @@ const CONTENT_TYPES: Record<string, string> = {
 export class ConsoleAssets implements OnModuleInit {
   private readonly log = new Logger('Console');
   private readonly files = new Map<string, ConsoleAsset>();
+  private mounted?: { mount: string; page: ConsoleAsset };
 
-  constructor(@Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig) {}
+  constructor(
+    @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
+    private readonly mount: BridgeMount,
+  ) {}
 
   onModuleInit(): void {
     if (!this.cfg.apiToken) return;
@@ -63,7 +68,7 @@ export class ConsoleAssets implements OnModuleInit {
           );
       this.add(`vendor/${vendor.name}`, body);
     }
-    this.log.log(`operator console at /console (${this.files.size} files)`);
+    this.log.log(`operator console at ${this.mount.path}/console (${this.files.size} files)`);
   }
 
   /** `index.html`, `app.js`, `vendor/preact.mjs`, ... */
@@ -71,8 +76,37 @@ export class ConsoleAssets implements OnModuleInit {
     return this.files.get(name);
   }
 
-  private add(name: string, body: Buffer): void {
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`;
-    this.files.set(name, { body, contentType: CONTENT_TYPES[extname(name)], etag });
+  /**
+   * The page, its links to its files under the bridge's mount (BridgeMount): at /voice/console
+   * it loads /voice/console/assets/app.js. The only place the mount enters the console: its
+   * scripts resolve every other path against their own URL (lib.js `consoleUrl`). At the root,
+   * index.html as built; under a mount, rewritten once (the mount is fixed by `init()`), with an
+   * ETag of its own.
+   */
+  page(): ConsoleAsset | undefined {
+    const index = this.files.get('index.html');
+    const mount = this.mount.path;
+    if (!index || !mount) return index;
+    if (this.mounted?.mount !== mount) {
+      const body = index.body
+        .toString('utf8')
+        .replaceAll('="/console/', `="${escapeAttribute(mount)}/console/`);
+      this.mounted = { mount, page: asset('index.html', Buffer.from(body)) };
+    }
+    return this.mounted.page;
   }
+
+  private add(name: string, body: Buffer): void {
+    this.files.set(name, asset(name, body));
+  }
+}
+
+function asset(name: string, body: Buffer): ConsoleAsset {
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`;
+  return { body, contentType: CONTENT_TYPES[extname(name)], etag };
+}
+
+/** The application names its prefix; still, nothing it holds may end the attribute early. */
+function escapeAttribute(text: string): string {
+  return text.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

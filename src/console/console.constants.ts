@@ -1,6 +1,6 @@
 /** Every bound of the operator console, named in one place (docs/console.md lists them). */
 
-/** The session cookie (`HttpOnly; SameSite=Strict; Path=/console`). */
+/** The session cookie (`HttpOnly; SameSite=Strict; Path=/console`, under the bridge's mount). */
 export const SESSION_COOKIE = 'bridge_console';
 /** A console session lasts this long after logging in, whatever it does meanwhile. */
 export const SESSION_TTL_S = 12 * 60 * 60;

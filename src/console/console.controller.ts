@@ -21,13 +21,14 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { tokenMatches } from '../http/bearer-token.js';
+import { BridgeMount } from '../http/bridge-mount.service.js';
 import { clientAddress } from '../http/client-address.js';
 import { RefusalLog } from '../logging/refusal-log.js';
 import { callControlConfig, serverConfig } from '../config/config.namespaces.js';
 import type { CallControlConfig, ServerConfig } from '../config/config.namespaces.js';
 import { consoleOrigin } from './console-origin.js';
 import { ConsoleEnabledGuard } from './console-auth.guard.js';
-import { ConsoleAssets } from './console-assets.service.js';
+import { ConsoleAssets, type ConsoleAsset } from './console-assets.service.js';
 import { ConsoleSessions } from './console-sessions.service.js';
 import { SESSION_COOKIE, SESSION_TTL_S } from './console.constants.js';
 import { LoginThrottle } from './login-throttle.service.js';
@@ -49,21 +50,22 @@ export class ConsoleController {
     private readonly throttle: LoginThrottle,
     @Inject(callControlConfig.KEY) private readonly cfg: CallControlConfig,
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,
+    private readonly mount: BridgeMount,
   ) {}
 
   @Get()
   page(@Req() req: Request, @Res() res: Response): void {
-    this.serve('index.html', req, res);
+    this.serve(this.assets.page(), req, res);
   }
 
   @Get('assets/:name')
   asset(@Param('name') name: string, @Req() req: Request, @Res() res: Response): void {
-    this.serve(name, req, res);
+    this.serve(this.assets.get(name), req, res);
   }
 
   @Get('assets/vendor/:name')
   vendor(@Param('name') name: string, @Req() req: Request, @Res() res: Response): void {
-    this.serve(`vendor/${name}`, req, res);
+    this.serve(this.assets.get(`vendor/${name}`), req, res);
   }
 
   /**
@@ -111,7 +113,7 @@ export class ConsoleController {
         'console sessions cannot be stored now (the cluster store, Redis, does not answer)',
       );
     }
-    res.setHeader('set-cookie', sessionCookie(id, SESSION_TTL_S, this.isHttps(req)));
+    res.setHeader('set-cookie', this.sessionCookie(id, SESSION_TTL_S, req));
     this.log.log(`console login from ${address}`);
   }
 
@@ -120,11 +122,10 @@ export class ConsoleController {
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     // Every session cookie sent is this browser's: all of them end, live or not.
     await this.sessions.revoke(req.headers.cookie);
-    res.setHeader('set-cookie', sessionCookie('', 0, this.isHttps(req)));
+    res.setHeader('set-cookie', this.sessionCookie('', 0, req));
   }
 
-  private serve(name: string, req: Request, res: Response): void {
-    const asset = this.assets.get(name);
+  private serve(asset: ConsoleAsset | undefined, req: Request, res: Response): void {
     if (!asset) throw new NotFoundException();
     res.setHeader('content-type', asset.contentType);
     res.setHeader('etag', asset.etag);
@@ -135,6 +136,21 @@ export class ConsoleController {
       return;
     }
     res.status(200).end(asset.body);
+  }
+
+  /**
+   * Path={mount}/console: sent to the page, its data routes and its listen socket, wherever the
+   * application mounted the bridge, and nowhere else on this origin.
+   */
+  private sessionCookie(value: string, maxAgeS: number, req: Request): string {
+    return [
+      `${SESSION_COOKIE}=${value}`,
+      `Path=${this.mount.path}/console`,
+      `Max-Age=${maxAgeS}`,
+      'HttpOnly',
+      'SameSite=Strict',
+      ...(this.isHttps(req) ? ['Secure'] : []),
+    ].join('; ');
   }
 
   /**
@@ -160,16 +176,4 @@ function tooMany(res: Response, waitS: number, what: string): never {
     `too many ${what}: try again in ${waitS} s`,
     HttpStatus.TOO_MANY_REQUESTS,
   );
-}
-
-function sessionCookie(value: string, maxAgeS: number, secure: boolean): string {
-  // Path=/console: sent to the page and its data routes, nowhere else on this origin.
-  return [
-    `${SESSION_COOKIE}=${value}`,
-    'Path=/console',
-    `Max-Age=${maxAgeS}`,
-    'HttpOnly',
-    'SameSite=Strict',
-    ...(secure ? ['Secure'] : []),
-  ].join('; ');
 }

@@ -1,6 +1,7 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CallModule } from '../call/call.module.js';
 import { CallControlModule } from '../call-control/call-control.module.js';
+import { BridgeHttpModule } from '../http/bridge-http.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
@@ -26,6 +27,7 @@ import { SetupChecks } from './setup-checks.service.js';
  */
 @Module({
   imports: [
+    BridgeHttpModule,
     CallModule,
     CallControlModule,
     ConsoleSessionsModule,

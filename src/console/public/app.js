@@ -17,7 +17,7 @@ function Login({ onLoggedIn }) {
     setBusy(true);
     setError('');
     try {
-      await api('/console/login', { method: 'POST', body: { token } });
+      await api('login', { method: 'POST', body: { token } });
       onLoggedIn();
     } catch (err) {
       setError(
@@ -79,7 +79,7 @@ function Console({ onLoggedOut }) {
   const { calls, partial, connected } = useLiveCalls(onLoggedOut);
 
   useEffect(() => {
-    api('/console/api/me').then(setMe, (err) =>
+    api('api/me').then(setMe, (err) =>
       err.status === 401 ? onLoggedOut() : notify(err.message, 'error'),
     );
   }, []);
@@ -92,7 +92,7 @@ function Console({ onLoggedOut }) {
   }, [calls, selection]);
 
   const logout = async () => {
-    await api('/console/logout', { method: 'POST' }).catch(() => undefined);
+    await api('logout', { method: 'POST' }).catch(() => undefined);
     onLoggedOut();
   };
 
@@ -167,7 +167,7 @@ function Console({ onLoggedOut }) {
 function App() {
   const [auth, setAuth] = useState('unknown');
   useEffect(() => {
-    api('/console/session').then(
+    api('session').then(
       (s) => setAuth(s.authenticated ? 'in' : 'out'),
       () => setAuth('out'),
     );

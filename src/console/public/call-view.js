@@ -2,6 +2,7 @@
 import {
   api,
   ApiError,
+  consoleUrl,
   Field,
   formatDuration,
   formatMs,
@@ -29,7 +30,7 @@ function useCallDetail(callSid) {
   const [missing, setMissing] = useState(false);
   useEffect(() => {
     const sid = encodeURIComponent(callSid);
-    const source = new EventSource(`/console/api/calls/${sid}/live`);
+    const source = new EventSource(consoleUrl(`api/calls/${sid}/live`));
     let closed = false;
     // Events that came while the full detail was being fetched (undefined: not fetching).
     let pending;
@@ -37,7 +38,7 @@ function useCallDetail(callSid) {
     const fetchDetail = async () => {
       pending = [];
       try {
-        const full = await api(`/console/api/calls/${sid}`);
+        const full = await api(`api/calls/${sid}`);
         if (closed) return;
         const queued = pending;
         pending = undefined;

@@ -1,6 +1,7 @@
 // The live calls table, fed by server-sent events, with Hang up and Transfer.
 import {
   api,
+  consoleUrl,
   Field,
   formatDuration,
   html,
@@ -15,7 +16,7 @@ export function useLiveCalls(onLoggedOut) {
   const [table, setTable] = useState({ calls: [] });
   const [connected, setConnected] = useState(false);
   useEffect(() => {
-    const source = new EventSource('/console/api/live');
+    const source = new EventSource(consoleUrl('api/live'));
     source.addEventListener('calls', (event) => {
       setTable(JSON.parse(event.data));
       setConnected(true);
@@ -24,7 +25,7 @@ export function useLiveCalls(onLoggedOut) {
     source.onerror = () => {
       setConnected(false);
       // A stream refused for a lost session would retry forever: check once, then log out.
-      api('/console/session').then(
+      api('session').then(
         (s) => !s.authenticated && onLoggedOut(),
         () => undefined,
       );
@@ -54,7 +55,7 @@ export function CallsTable({ calls, partial, me, selected, onSelect, notify }) {
     event.stopPropagation();
     if (!window.confirm(`Hang up the call from ${visible(call.from ?? 'unknown caller')}?`)) return;
     try {
-      await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/hangup`, {
+      await api(`api/calls/${encodeURIComponent(call.callSid)}/hangup`, {
         method: 'POST',
       });
       notify(`Hung up ${visible(call.from ?? call.callSid)}`, 'ok');
@@ -82,7 +83,7 @@ export function CallsTable({ calls, partial, me, selected, onSelect, notify }) {
       }
     }
     try {
-      await api(`/console/api/calls/${encodeURIComponent(call.callSid)}/transfer`, {
+      await api(`api/calls/${encodeURIComponent(call.callSid)}/transfer`, {
         method: 'POST',
         body: { to },
       });

@@ -10,7 +10,7 @@ export function Checklist({ notify }) {
     setBusy(true);
     setError('');
     try {
-      setReport(await api('/console/api/checklist'));
+      setReport(await api('api/checklist'));
     } catch (err) {
       setError(err.message);
     } finally {
@@ -27,7 +27,7 @@ export function Checklist({ notify }) {
     )
       return;
     try {
-      await api(`/console/api/numbers/${encodeURIComponent(number.sid)}/point-here`, {
+      await api(`api/numbers/${encodeURIComponent(number.sid)}/point-here`, {
         method: 'POST',
       });
       notify(`${number.phoneNumber} now points here`, 'ok');

@@ -1,6 +1,16 @@
 // The call history: ended calls kept in the database, filtered and searched; a call's page with
 // what the caller heard, the tool calls, the figures and the recording; CSV export; erasure.
-import { api, Field, formatDuration, html, useEffect, useRef, useState, visible } from './lib.js';
+import {
+  api,
+  consoleUrl,
+  Field,
+  formatDuration,
+  html,
+  useEffect,
+  useRef,
+  useState,
+  visible,
+} from './lib.js';
 
 const OUTCOMES = ['completed', 'transferred', 'timeout', 'failed', 'refused', 'shutdown', 'lost'];
 const EMPTY_FILTERS = { from: '', to: '', number: '', outcome: '', q: '' };
@@ -44,7 +54,7 @@ export function HistoryView({ notify }) {
 
   const load = async (wanted, cursor) => {
     try {
-      const result = await api(`/console/api/history?${queryOf(wanted, cursor ? { cursor } : {})}`);
+      const result = await api(`api/history?${queryOf(wanted, cursor ? { cursor } : {})}`);
       setPage((before) => ({
         calls: cursor ? [...before.calls, ...result.calls] : result.calls,
         next: result.next,
@@ -80,7 +90,7 @@ export function HistoryView({ notify }) {
       <a
         class="button ghost"
         data-action="history-csv"
-        href=${`/console/api/history?${queryOf(applied, { format: 'csv' })}`}
+        href=${consoleUrl(`api/history?${queryOf(applied, { format: 'csv' })}`)}
         download="call-history.csv"
         >Export CSV</a
       >
@@ -165,7 +175,7 @@ function HistoryCall({ callSid, notify, onClose }) {
   const audio = useRef(null);
 
   useEffect(() => {
-    api(`/console/api/history/${callSid}`).then(setCall, (err) => {
+    api(`api/history/${callSid}`).then(setCall, (err) => {
       notify(err.message, 'error');
       onClose();
     });
@@ -175,7 +185,7 @@ function HistoryCall({ callSid, notify, onClose }) {
     if (!window.confirm(`Erase call ${callSid}? Its record and recording are deleted for good.`))
       return;
     try {
-      await api(`/console/api/history/${callSid}`, { method: 'DELETE' });
+      await api(`api/history/${callSid}`, { method: 'DELETE' });
       notify(`call ${callSid} erased`);
       onClose();
     } catch (err) {
@@ -214,7 +224,7 @@ function HistoryCall({ callSid, notify, onClose }) {
             controls
             preload="metadata"
             data-history-audio
-            src=${`/console/api/history/${callSid}/recording`}
+            src=${consoleUrl(`api/history/${callSid}/recording`)}
           ></audio>`
         : call.recording?.failed
           ? html`<p class="muted">Recording failed: ${call.recording.failed}</p>`

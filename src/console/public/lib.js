@@ -17,9 +17,27 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls a data route; mutations send JSON (the server refuses anything else). */
+// The console's root, `{mount}/console/`: this module is served from its assets/, at the path
+// the server wrote into index.html, the one place the bridge's mount (a host application's
+// global prefix, a RouterModule path) enters the page. Every other path is relative to it.
+const ROOT = new URL('../', import.meta.url);
+
+/** A path under the console (`api/me`, `assets/listen-worklet.js`) from this origin's root. */
+export function consoleUrl(path) {
+  const url = new URL(path, ROOT);
+  return `${url.pathname}${url.search}`;
+}
+
+/** The same for a WebSocket: ws:// or wss:// as the page itself is http:// or https://. */
+export function consoleSocketUrl(path) {
+  const url = new URL(path, ROOT);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+/** Calls a data route (`api/me`, `login`); mutations send JSON (the server refuses anything else). */
 export async function api(path, { method = 'GET', body } = {}) {
-  const response = await fetch(path, {
+  const response = await fetch(consoleUrl(path), {
     method,
     credentials: 'same-origin',
     headers: method === 'GET' ? {} : { 'content-type': 'application/json' },

@@ -3,9 +3,18 @@
 // AudioWorklet (listen-worklet.js) decodes the mu-law in the page, an AnalyserNode per side
 // drives its level meter. The microphone goes out as 8 kHz mu-law frames while this page holds
 // the line.
-import { api, ApiError, html, useEffect, useRef, useState } from './lib.js';
+import {
+  api,
+  ApiError,
+  consoleSocketUrl,
+  consoleUrl,
+  html,
+  useEffect,
+  useRef,
+  useState,
+} from './lib.js';
 
-const WORKLET_URL = '/console/assets/listen-worklet.js';
+const WORKLET_URL = consoleUrl('assets/listen-worklet.js');
 const TRACKS = ['caller', 'assistant'];
 const METER_INTERVAL_MS = 100;
 const FLOOR_DB = -60;
@@ -71,7 +80,7 @@ class ListenSession {
 
   /** The socket takes only the console's own origin (PUBLIC_URL's): 403 with no reason otherwise. */
   async checkOrigin() {
-    const { origin } = await api('/console/api/me');
+    const { origin } = await api('api/me');
     if (origin && origin !== location.origin) {
       throw new Error(
         `could not listen: this page is at ${location.origin}, and listening works only at the console's own address, ${origin} (PUBLIC_URL)`,
@@ -96,9 +105,8 @@ class ListenSession {
 
   /** Resolves on the `start` frame; a close before it is a refusal, said as well as it can be. */
   async openSocket() {
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const path = `/console/api/calls/${encodeURIComponent(this.callSid)}/listen`;
-    const socket = new WebSocket(`${scheme}://${location.host}${path}`);
+    const path = `api/calls/${encodeURIComponent(this.callSid)}/listen`;
+    const socket = new WebSocket(consoleSocketUrl(path));
     this.socket = socket;
     const closed = await new Promise((resolve) => {
       socket.onmessage = (event) => {
@@ -121,7 +129,7 @@ class ListenSession {
     if (event.reason) return `could not listen: ${event.reason}`;
     // The call may have ended meanwhile: its detail says so (a record, or no longer known).
     try {
-      const detail = await api(`/console/api/calls/${encodeURIComponent(this.callSid)}`);
+      const detail = await api(`api/calls/${encodeURIComponent(this.callSid)}`);
       if (detail.record) return 'could not listen: the call has ended';
     } catch (error) {
       if (error instanceof ApiError && error.status === 404)

@@ -16,7 +16,7 @@ export function Profiles() {
   const [data, setData] = useState(undefined);
   const [error, setError] = useState('');
   useEffect(() => {
-    api('/console/api/profiles').then(setData, (err) => setError(err.message));
+    api('api/profiles').then(setData, (err) => setError(err.message));
   }, []);
   if (error)
     return html`<div class="card">

@@ -5,7 +5,7 @@ export function RecentCalls({ liveCount, selected, onSelect }) {
   const [calls, setCalls] = useState([]);
   // Refreshed when a call ends (the live count drops) and on first show.
   useEffect(() => {
-    api('/console/api/recent').then(
+    api('api/recent').then(
       (r) => setCalls(r.calls),
       () => undefined,
     );
