@@ -369,9 +369,10 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
       expect(await (await fetch(`${baseUrl}/orders`)).json()).toEqual(['order-1']);
     });
 
-    it('serves the console under that path: its files and its session cookie', async () => {
+    it('serves the console under that path: its files, its headers, its session cookie', async () => {
       const page = await fetch(`${baseUrl}/phone/console`);
       expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       expect(await page.text()).toContain('src="/phone/console/assets/app.js"');
       expect((await fetch(`${baseUrl}/phone/console/assets/app.js`)).status).toBe(200);
       const login = await fetch(`${baseUrl}/phone/console/login`, {
@@ -386,6 +387,7 @@ describe('a Nest application of its own, importing TwilioBridgeModule and callin
         headers: { cookie: session },
       });
       expect(calls.status).toBe(200);
+      expect(calls.headers.get('cache-control')).toBe('no-store');
     });
   });
 });

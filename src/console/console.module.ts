@@ -8,6 +8,7 @@ import { TwilioRestModule } from '../twilio-rest/twilio-rest.module.js';
 import { TwilioModule } from '../twilio/twilio.module.js';
 import { ConsoleHistoryController } from '../history/console-history.controller.js';
 import { HistoryModule } from '../history/history.module.js';
+import { ConsoleRecordingController } from '../recording/recording.controller.js';
 import { StreamRelayModule } from '../stream-relay/stream-relay.module.js';
 import { CallMonitor } from './call-monitor.service.js';
 import { ConsoleApiController } from './console-api.controller.js';
@@ -51,6 +52,18 @@ import { SetupChecks } from './setup-checks.service.js';
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ConsoleHeadersMiddleware).forRoutes('console', 'console/*path');
+    // By controller, not by path: Nest maps a controller to where it serves it, under the
+    // global prefix and a RouterModule path alike; to a path given as a string it adds the
+    // prefix only. The RouterModule path reaches these modules from TwilioBridgeModule's
+    // configure() (BridgeMount), which Nest runs first: the bridge's module is registered
+    // before the modules it imports.
+    consumer
+      .apply(ConsoleHeadersMiddleware)
+      .forRoutes(
+        ConsoleController,
+        ConsoleApiController,
+        ConsoleHistoryController,
+        ConsoleRecordingController,
+      );
   }
 }
