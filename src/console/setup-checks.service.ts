@@ -132,7 +132,7 @@ export class SetupChecks {
       name: 'public-url',
       title,
       state: 'ok',
-      detail: `${url} (stream at wss://${new URL(url).host}/media-stream)`,
+      detail: `${url} (stream at ${this.streamUrls.streamUrl(url)})`,
     };
   }
 

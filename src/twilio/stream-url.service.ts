@@ -27,7 +27,7 @@ export class StreamUrlService {
   ) {}
 
   forRequest(req: IncomingMessage): string {
-    const url = mediaStreamUrl(this.signatures.baseUrlOf(req), this.mount.path);
+    const url = this.streamUrl(this.signatures.baseUrlOf(req));
     if (isInsecureStreamUrl(url) && !isLocalEnvironment() && !this.warned.has(url)) {
       this.warned.add(url);
       this.log.warn(
@@ -41,6 +41,11 @@ export class StreamUrlService {
   /** Where Twilio reports the stream's own errors (`<Stream statusCallback>`), signed like the webhook. */
   statusCallbackFor(req: IncomingMessage): string {
     return streamStatusUrl(this.signatures.baseUrlOf(req), this.mount.path);
+  }
+
+  /** The media stream (`/media-stream`) under `baseUrl` (PUBLIC_URL, or the request's base). */
+  streamUrl(baseUrl: string): string {
+    return mediaStreamUrl(baseUrl, this.mount.path);
   }
 
   /** The voice webhook (`/api/twiml`) under `baseUrl` (PUBLIC_URL, or the request's base). */
