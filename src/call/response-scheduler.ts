@@ -1,5 +1,5 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
-import { isObject, isString } from '../text/json-guards.js';
+import { isObject, shortText as text } from '../text/json-guards.js';
 import { BridgeMetrics } from '../metrics/bridge-metrics.service.js';
 import type { RealtimeErrorDetail, RealtimeResponse } from '../realtime/realtime.events.js';
 import {
@@ -40,6 +40,7 @@ interface Sent {
   id: string;
   request: ResponseRequest;
   eventId: string;
+  spokenOver?: boolean;
 }
 
 /** A response taken for ours without our tag: an error about its request takes that back. */
@@ -130,6 +131,11 @@ export class ResponseScheduler {
     if (at >= 0) this.queue.splice(at, 1);
   }
 
+  /** Speech began before our response was created, so the server will not stop it: we will. */
+  stopOnCreate(): void {
+    if (this.awaiting) this.awaiting.spokenOver = true;
+  }
+
   /** Drops the late deltas of this response (the caller interrupted it). */
   discard(responseId: string): void {
     this.discarded.add(responseId);
@@ -169,6 +175,7 @@ export class ResponseScheduler {
     awaiting.request.onCreated?.(response.id);
     this.claim = undefined;
     claim?.(response.id);
+    if (awaiting.spokenOver && tag !== undefined) this.cancelActive();
   }
 
   /**
@@ -290,9 +297,4 @@ export class ResponseScheduler {
       recovery: true,
     });
   }
-}
-
-/** A string field of a server object, cut to a length fit for a log line or a metric label. */
-function text(value: unknown): string | undefined {
-  return isString(value) && value.length > 0 ? value.slice(0, 200) : undefined;
 }

@@ -99,4 +99,21 @@ describe('BargeIn', () => {
     expect(scheduler.isDiscarded('resp_1')).toBe(true);
     expect(sent).toEqual(['response.cancel']);
   });
+
+  it('stops a response it asked for that the server creates only after the caller began', () => {
+    const { barge, scheduler, sent } = bargeIn(['resp_1']);
+    // A tool's answer asked while resp_1 plays; the caller speaks before it is created.
+    scheduler.onCreated({ id: 'resp_1', metadata: null });
+    scheduler.onDone({ id: 'resp_1', status: 'completed' }, () => undefined);
+    scheduler.request({ reason: 'tool output' });
+    barge.interrupt(0, 'speech');
+    scheduler.onCreated({ id: 'resp_2', metadata: { bridge_request: 'r1' } });
+    expect(scheduler.isDiscarded('resp_2')).toBe(true);
+    expect(sent).toEqual(['response.create', 'response.cancel']);
+    // The server's own answer to the caller's turn, after it, is left alone.
+    scheduler.onDone({ id: 'resp_2', status: 'cancelled' }, () => undefined);
+    scheduler.onCreated({ id: 'resp_3', metadata: null });
+    expect(scheduler.isDiscarded('resp_3')).toBe(false);
+    expect(sent).toHaveLength(2);
+  });
 });

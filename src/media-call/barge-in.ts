@@ -50,9 +50,11 @@ export class BargeIn {
    * of it plays yet (a tool's answer may have been asked while an earlier one still played): its
    * deltas already in flight are dropped. The server cancels it itself (interrupt_response),
    * unless the call's turn detection says it must not; then the bridge cancels it, or it would
-   * go on, unheard but in the model's context as said.
+   * go on, unheard but in the model's context as said. One the bridge asked for that is not
+   * created yet is stopped once it is.
    */
   private stopAnswerSpokenOver(): void {
+    this.scheduler.stopOnCreate();
     const active = this.scheduler.activeResponseId;
     if (!active) return;
     if (this.settings.turnDetection?.interrupt_response === false) this.scheduler.cancelActive();

@@ -7,6 +7,10 @@ export const isObject = (value: unknown): value is Json =>
 
 export const isString = (value: unknown): value is string => typeof value === 'string';
 
+/** A non-empty string field of a peer's object, cut to a length fit for a log line or a label. */
+export const shortText = (value: unknown): string | undefined =>
+  isString(value) && value.length > 0 ? value.slice(0, 200) : undefined;
+
 /** 1 for the 64 characters of the standard base64 alphabet (char codes below 128). */
 const BASE64_ALPHABET = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') {
