@@ -40,7 +40,7 @@ export class BargeIn {
     if (!this.media.playback.isPlaying) return;
     this.recorder.stats.bargeIns++;
     this.cut(since, by);
-    // A key press over nothing playing is input, not an interruption (the keypad flow decides).
+    // A key press over audio stops the answer too (over silence it is input: the keypad decides).
     if (by === 'keypad') this.scheduler.cancelActive();
     this.ending.finishIfPlayed();
   }
