@@ -1,5 +1,6 @@
 import twilio from 'twilio';
 import WebSocket from 'ws';
+import { TWIML_PATH } from '../twilio/public-url.js';
 import { rawDataToString } from '../websocket/raw-data.js';
 import { TEST_TWILIO_AUTH_TOKEN as TEST_AUTH_TOKEN } from './test-secrets.js';
 import { TwilioPlayback } from './twilio-playback.js';
@@ -25,7 +26,7 @@ export async function postTwiml(
   fields: WebhookCall,
   options: { signature?: string | null; authToken?: string; path?: string } = {},
 ): Promise<Response> {
-  const url = `${baseUrl}${options.path ?? '/api/twiml'}`;
+  const url = `${baseUrl}${options.path ?? TWIML_PATH}`;
   const params = Object.fromEntries(
     Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
@@ -48,17 +49,15 @@ export interface StreamInstructions {
   parameters: Record<string, string>;
 }
 
+const XML_CHARS: Record<string, string> = { amp: '&', quot: '"', lt: '<', gt: '>' };
+
 /** Reads `<Connect><Stream url><Parameter/>...` out of TwiML, as Twilio would. */
 export function parseStreamTwiml(xml: string): StreamInstructions {
   const url = /<Stream url="([^"]+)"/.exec(xml)?.[1];
   if (!url) throw new Error(`no <Stream> in ${xml}`);
   const parameters: Record<string, string> = {};
   for (const match of xml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)) {
-    parameters[match[1]] = match[2]
-      .replace(/&amp;/g, '&')
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>');
+    parameters[match[1]] = match[2].replace(/&(amp|quot|lt|gt);/g, (_, c: string) => XML_CHARS[c]);
   }
   return { url: url.replace(/&amp;/g, '&'), parameters };
 }
@@ -76,7 +75,7 @@ export interface CallerOptions {
   to?: string;
   /** The account's auth token that signs the webhook and the upgrade (default TEST_AUTH_TOKEN). */
   authToken?: string;
-  /** The voice webhook's path (default /api/twiml). */
+  /** The voice webhook's path (default TWIML_PATH, /api/twiml). */
   path?: string;
   /**
    * Play outbound audio in real time and echo each mark when playback reaches it, as Twilio
