@@ -62,11 +62,16 @@ export class BusEnvelope {
     if (given.length !== MAC_HEX_LENGTH / 2 || !timingSafeEqual(expected, given)) {
       return { ok: false, reason: 'bad_signature' };
     }
-    if (Math.abs(this.now() - ts) > maxAgeMs) return { ok: false, reason: 'expired' };
+    if (this.age(ts) > maxAgeMs) return { ok: false, reason: 'expired' };
     const parsed = parseJson(body);
     return parsed === undefined
       ? { ok: false, reason: 'malformed' }
       : { ok: true, body: parsed, ts };
+  }
+
+  /** How far from now `ts` (an opened message's) is, either way. */
+  age(ts: number): number {
+    return Math.abs(this.now() - ts);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { CALLS_API_DEADLINE_MS } from '../sip-call/sip.constants.js';
+import { CALLS_API_DEADLINE_MS, CALLS_API_TIMEOUT_MS } from '../sip-call/sip.constants.js';
+import { TWILIO_REST_TIMEOUT_MS } from '../twilio-rest/twilio-rest.constants.js';
 import type { MemoryScope } from './call-directory.js';
 
 /**
@@ -35,15 +36,29 @@ export const MAX_ORPHAN_LINES_PER_SWEEP = 100;
  */
 export const SIP_LINE_RECORD_MAX_AGE_MS = 60 * 60_000;
 
-/** A control request (hang-up, transfer) waits this long for the owner's answer; the owner may
- * itself wait on Twilio's REST API (5 s), so a little more than that. */
-export const CONTROL_TIMEOUT_MS = 8_000;
+/**
+ * An owner runs a control request (hang-up, transfer, say) only if it arrives within this long of
+ * being sent (`expired` otherwise): what is left of its asker's wait must cover the action and the
+ * answer's way back, or an asker that answered 504 would see the action carried out after all.
+ */
+export const CONTROL_ACCEPT_WINDOW_MS = 2_000;
+/**
+ * The longest an owner's action on a call takes, SIP hang-ups aside: one Twilio REST request (a
+ * hang-up, a redirect), or one SIP REFER (never retried), each bounded by its client's timeout.
+ */
+export const CONTROL_ACTION_MAX_MS = Math.max(TWILIO_REST_TIMEOUT_MS, CALLS_API_TIMEOUT_MS);
+/** The answer's way back over the bus. */
+export const CONTROL_REPLY_SLACK_MS = 1_000;
+/** How long an asker waits for the owner's answer before answering 504 (8 s). */
+export const CONTROL_TIMEOUT_MS =
+  CONTROL_ACCEPT_WINDOW_MS + CONTROL_ACTION_MAX_MS + CONTROL_REPLY_SLACK_MS;
 /**
  * A SIP call's hang-up is retried by the owner for up to CALLS_API_DEADLINE_MS (it is harmless
- * to repeat), so its asker waits that long and a little more: a shorter wait answered 504 for
- * hang-ups that then succeeded.
+ * to repeat), so its asker waits for that instead of one request: a shorter wait answered 504
+ * for hang-ups that then succeeded.
  */
-export const SIP_HANGUP_CONTROL_TIMEOUT_MS = CALLS_API_DEADLINE_MS + 2_000;
+export const SIP_HANGUP_CONTROL_TIMEOUT_MS =
+  CONTROL_ACCEPT_WINDOW_MS + CALLS_API_DEADLINE_MS + CONTROL_REPLY_SLACK_MS;
 /** Control requests waiting for an answer at once, per instance. */
 export const MAX_PENDING_CONTROL = 1_000;
 

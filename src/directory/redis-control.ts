@@ -6,7 +6,9 @@ import {
   type LiveCall,
 } from './call-directory.js';
 import { controlChannelSchema, type ControlReply, type ControlRequest } from './bus-messages.js';
+import { BUS_MESSAGE_WINDOW_MS } from './bus-envelope.js';
 import {
+  CONTROL_ACCEPT_WINDOW_MS,
   MAX_PENDING_CONTROL,
   MAX_SEEN_CONTROL_IDS,
   SIP_HANGUP_CONTROL_TIMEOUT_MS,
@@ -91,13 +93,16 @@ export class RedisControl {
   }
 
   /**
-   * A message on this instance's control channel. One older than the control timeout is dropped
-   * (`expired`): its asker has given up (answered 504), so a hang-up or transfer run now (after
-   * this instance was stalled, or the message held up) would act on a call behind the back of
-   * whoever was told it failed.
+   * A message on this instance's control channel. A request older than CONTROL_ACCEPT_WINDOW_MS
+   * is dropped (`expired`): its action could end after its asker gave up (answered 504), and a
+   * hang-up or transfer carried out then (after this instance was stalled, or the message held
+   * up) would act on a call behind the back of whoever was told it failed. Answers and beats
+   * only need to be of the bus's window: a late one acts on nothing.
    */
   onMessage(raw: Buffer): void {
-    const message = this.bus.open(this.channel, raw, controlChannelSchema, this.timeoutMs);
+    const message = this.bus.open(this.channel, raw, controlChannelSchema, (m) =>
+      m.type === 'control' ? CONTROL_ACCEPT_WINDOW_MS : BUS_MESSAGE_WINDOW_MS,
+    );
     if (message?.type === 'control') void this.answer(message);
     else if (message?.type === 'reply') this.pending.get(message.id)?.(message.result);
   }

@@ -39,20 +39,27 @@ export class SignedBus {
 
   /**
    * What `raw`, read from `where` (its channel or key), says, if it is signed for `where`, fresh
-   * (`maxAgeMs`) and of the shape `schema` expects; undefined otherwise, counted and logged.
+   * (`maxAgeMs`, or what it answers for the message: a channel may carry messages that must be
+   * fresher than others) and of the shape `schema` expects; undefined otherwise, counted and
+   * logged.
    */
   open<T>(
     where: string,
     raw: string | Buffer,
     schema: z.ZodType<T>,
-    maxAgeMs = BUS_MESSAGE_WINDOW_MS,
+    maxAgeMs: number | ((message: T) => number) = BUS_MESSAGE_WINDOW_MS,
   ): T | undefined {
     const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
     if (size > MAX_BUS_MESSAGE_BYTES) return this.reject('oversize', where);
-    const opened = this.envelope.open(where, raw.toString(), maxAgeMs);
+    const window = typeof maxAgeMs === 'number' ? maxAgeMs : BUS_MESSAGE_WINDOW_MS;
+    const opened = this.envelope.open(where, raw.toString(), window);
     if (!opened.ok) return this.reject(opened.reason, where);
     const parsed = schema.safeParse(opened.body);
-    return parsed.success ? parsed.data : this.reject('invalid', where);
+    if (!parsed.success) return this.reject('invalid', where);
+    if (typeof maxAgeMs === 'function' && this.envelope.age(opened.ts) > maxAgeMs(parsed.data)) {
+      return this.reject('expired', where);
+    }
+    return parsed.data;
   }
 
   /** Drops a message for `reason` (also for callers that find a signed message out of place). */

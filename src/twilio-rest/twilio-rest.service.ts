@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import twilio from 'twilio';
 import { twilioConfig } from '../config/config.namespaces.js';
 import type { TwilioConfig } from '../config/config.namespaces.js';
+import { TWILIO_REST_TIMEOUT_MS } from './twilio-rest.constants.js';
 
 type TwilioClient = ReturnType<typeof twilio>;
-
-const REST_TIMEOUT_MS = 5000;
 
 const numberInfo = (n: PhoneNumberInfo & { voiceUrl: string; voiceMethod: string }) => ({
   sid: n.sid,
@@ -91,7 +90,7 @@ export class TwilioRestService {
       const authToken = this.twilioCfg.authToken?.reveal();
       if (!authToken) throw new Error('TWILIO_AUTH_TOKEN is not set: cannot control calls');
       // A call waits on these requests (a hang-up, a fallback): never for long.
-      client = twilio(sid, authToken, { timeout: REST_TIMEOUT_MS });
+      client = twilio(sid, authToken, { timeout: TWILIO_REST_TIMEOUT_MS });
       if (this.twilioCfg.apiBaseUrl) {
         client.api.baseUrl = this.twilioCfg.apiBaseUrl;
         this.log.log(`Twilio REST calls go to ${this.twilioCfg.apiBaseUrl}`);
