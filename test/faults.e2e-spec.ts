@@ -141,6 +141,59 @@ describe('faults and limits', () => {
       expect(third.eventsOfType('response.create')).toHaveLength(0);
     });
 
+    it('does not ask again for an answer the caller talked over or that was all sent, and lets the new session hear the caller first', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const first = await openai.connection(0);
+      await first.waitFor('session.update');
+      // The caller talks over an answer, and the session goes before its response.done.
+      first.send({ type: 'response.created', response: { id: 'resp_1', metadata: null } });
+      first.audioDelta('resp_1', 'item_a1', mulawTone(300, 1000));
+      await waitUntil(() => call.received.some((f) => f.event === 'media'), 'the answer plays');
+      first.speechStarted();
+      await waitUntil(() => call.received.some((f) => f.event === 'clear'), 'the clear');
+      first.socket.terminate();
+      const second = await openai.connection(1);
+      await second.waitFor('session.update');
+
+      // An answer whose audio the server finished, lost before its response.done.
+      second.send({ type: 'response.created', response: { id: 'resp_2', metadata: null } });
+      second.audioDelta('resp_2', 'item_a2', mulawTone(300, 200));
+      second.audioDone('resp_2', 'item_a2');
+      await sleep(50);
+      // The caller speaks while no session is open: that audio comes before any request.
+      openai.acceptDelayMs = 600;
+      second.socket.terminate();
+      await sleep(150); // the bridge has seen the socket go, and waits for the next
+      const held = mulawTone(440, 100);
+      for (const frame of frames20ms(held)) call.sendMedia(frame);
+      const third = await openai.connection(2);
+      await third.waitFor('session.update');
+      await waitUntil(() => third.appendedAudio().length === held.length, 'the held audio');
+      await sleep(200);
+      expect(second.eventsOfType('response.create')).toHaveLength(0);
+      expect(third.eventsOfType('response.create')).toHaveLength(0);
+    });
+
+    it('sends the caller audio held while reconnecting before it asks the new session to answer', async () => {
+      await startWith();
+      const call = await FakeTwilioCall.dial(bridge.baseUrl);
+      const first = await openai.connection(0);
+      await first.waitFor('session.update');
+      first.send({ type: 'response.created', response: { id: 'resp_1', metadata: null } });
+      await sleep(50);
+      openai.acceptDelayMs = 600;
+      first.socket.terminate();
+      await sleep(150); // the bridge has seen the socket go, and waits for the next
+      const held = mulawTone(440, 100);
+      for (const frame of frames20ms(held)) call.sendMedia(frame);
+      const second = await openai.connection(1);
+      await second.waitFor('response.create');
+      const types = second.received.map((event) => event.type);
+      expect(types.filter((type) => type === 'input_audio_buffer.append')).toHaveLength(5);
+      expect(types.at(-1)).toBe('response.create');
+    });
+
     it('opens a new session when the old one reaches its time limit (session_expired)', async () => {
       await startWith();
       const call = await FakeTwilioCall.dial(bridge.baseUrl);

@@ -150,6 +150,7 @@ export class CallOrchestrator extends CallOwnerBase {
       case 'response.output_audio.delta':
         return this.play(event.response_id, event.item_id, event.content_index, event.delta);
       case 'response.output_audio.done':
+        this.session.audioDone(event.response_id);
         if (!this.scheduler.isDiscarded(event.response_id)) this.media.finished(event.item_id);
         return;
       case 'input_audio_buffer.speech_started':

@@ -205,7 +205,16 @@ export class RealtimeLink {
       this.log.log('OpenAI Realtime connected');
     }
     this.events.to.onOpen(reconnected);
-    // Held audio is late already: it leaves at once, in as few appends as the chunks allow.
+    this.releaseHeldAudio();
+  }
+
+  /**
+   * Sends the caller audio held while no session was open (the session set up says when: a new
+   * session hears it after the conversation so far, before it is asked to answer). It is late
+   * already: it leaves at once, in as few appends as the chunks allow.
+   */
+  releaseHeldAudio(): void {
+    if (this.state !== 'open') return;
     for (const audio of this.held) {
       if (this.chunker) this.chunker.add(audio);
       else this.connection?.appendAudio(this.appendJson(audio));

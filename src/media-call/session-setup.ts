@@ -25,6 +25,8 @@ import { OperatorLine } from './operator-line.js';
 export class SessionSetup {
   /** The lost session was generating a response: the new one is asked for an answer. */
   private answerLost = false;
+  /** The last response whose audio the server finished: all of it went out to the caller. */
+  private audioDoneOf?: string;
 
   constructor(
     private readonly link: RealtimeLink,
@@ -53,6 +55,8 @@ export class SessionSetup {
       // What the caller heard and said, in order, so the new session goes on where it was.
       const items = this.recorder.memory.reseedEvents();
       for (const item of items) this.link.send(item);
+      // What the caller said meanwhile comes after the conversation and before any answer.
+      this.link.releaseHeldAudio();
       this.recorder.stats.reconnects++;
       this.log.log(`re-seeded the new session with ${items.length} conversation items`);
       // The caller heard part of an answer, or none, and would wait in silence for the rest:
@@ -68,9 +72,17 @@ export class SessionSetup {
     this.scheduler.flush();
   }
 
+  /** The server finished a response's audio (it may still add other output before its done). */
+  audioDone(responseId: string): void {
+    this.audioDoneOf = responseId;
+  }
+
   /** Audio still buffered at Twilio plays on; the new session cannot truncate the old one's items. */
   replaced(): void {
-    const answering = this.scheduler.activeResponseId !== undefined;
+    // An answer the caller talked over, or whose audio all went out, is not asked for again.
+    const active = this.scheduler.activeResponseId;
+    const answering =
+      active !== undefined && !this.scheduler.isDiscarded(active) && active !== this.audioDoneOf;
     this.media.playback.forgetItems();
     this.scheduler.reset();
     // Tool calls the lost session made are answered in the new one, and their continuation asks
