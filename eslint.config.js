@@ -67,6 +67,7 @@ export default tseslint.config(
         URL: 'readonly',
         EventSource: 'readonly',
         setTimeout: 'readonly',
+        clearTimeout: 'readonly',
         setInterval: 'readonly',
         clearInterval: 'readonly',
         // Listen-in (listen.js): the socket and the Web Audio API.

@@ -6,10 +6,12 @@ import { BridgePair } from './support/bridge-pair.js';
 import type { FakeRealtimeConnection, FakeRealtimeServer } from './support/fake-realtime-server.js';
 import { FakeTwilioCall } from './support/fake-twilio.js';
 import type { TestRedis } from './support/redis-server.js';
+import { waitUntil } from './support/wait.js';
 
 // The console in Chromium on instance B of a two-instance cluster, watching a call that A
 // carries: the row, then the call's view relayed from A (its transcript as it happens, its
-// figures, its end), as behind a balancer that sent the page to B.
+// figures, its end), as behind a balancer that sent the page to B; and the page through what
+// refuses its streams for a while (a frozen Redis, a 503), which it outlives by opening them again.
 
 jest.setTimeout(60_000);
 
@@ -84,6 +86,79 @@ describe('the console on another instance than the call', () => {
     call.hangUp();
     await view.locator('[data-call-state="ended"]').first().waitFor({ timeout: 10_000 });
     expect(errors).toEqual([]);
+  });
+
+  it("reopens a relayed call's view that a hung Redis ended, saying meanwhile that it is stale", async () => {
+    const next = openai.connections.length;
+    const caller = await FakeTwilioCall.dial(a.baseUrl, { from: '+15550005555' });
+    try {
+      const model = await openai.connection(next);
+      await model.waitFor('session.update');
+      await page.locator(`tr[data-call-sid="${caller.callSid}"] [data-action="open-call"]`).click();
+      const view = page.locator(`[data-view-call-sid="${caller.callSid}"]`);
+      const transcript = view.locator('[data-testid="transcript"]');
+      const said = (item: string, text: string) =>
+        model.send({
+          type: 'conversation.item.input_audio_transcription.completed',
+          item_id: item,
+          content_index: 0,
+          transcript: text,
+        });
+      said('item_h1', 'Said before the hang.');
+      await transcript.getByText('Said before the hang.').waitFor();
+      const stale = view.locator('[data-testid="call-view-stale"]');
+      expect(await stale.count()).toBe(0);
+
+      // Frozen Redis: the relay from A ends (the bus failed), and the browser's own reconnect to
+      // B is refused 503 (the session cannot be checked), after which EventSource never retries.
+      const refused = page.waitForResponse(
+        (r) => r.url().endsWith(`/calls/${caller.callSid}/live`) && r.status() === 503,
+        { timeout: 20_000 },
+      );
+      redis.pause();
+      try {
+        await refused;
+        await stale.waitFor();
+      } finally {
+        redis.resume();
+      }
+
+      // Back: the page opens the stream again on its own, and its fresh snapshot replaces what
+      // was shown (no entry twice); what is said afterwards arrives as before.
+      said('item_h2', 'Said after the hang.');
+      await transcript.getByText('Said after the hang.').waitFor({ timeout: 30_000 });
+      await stale.waitFor({ state: 'detached' });
+      expect(await transcript.getByText('Said before the hang.').count()).toBe(1);
+      said('item_h3', 'Said once it is live again.');
+      await transcript.getByText('Said once it is live again.').waitFor();
+      expect(await transcript.locator('li[data-kind="turn"]').count()).toBe(3);
+      // The browser logs each refused stream (503) as a failed resource: that, and nothing else.
+      expect(errors.filter((e) => !e.includes('503'))).toEqual([]);
+    } finally {
+      caller.hangUp();
+    }
+  });
+
+  it('opens the calls table again after its stream was refused, without logging out', async () => {
+    // A 503 (Redis away, or too many streams) makes EventSource give up for good.
+    let refusals = 0;
+    await page.route('**/console/api/live', (route) => {
+      refusals++;
+      return route.fulfill({ status: 503, contentType: 'application/json', body: '{}' });
+    });
+    await page.reload();
+    await page.locator('.topbar-status').getByText('Reconnecting…').waitFor();
+    const caller = await FakeTwilioCall.dial(b.baseUrl, { from: '+15550006666' });
+    try {
+      // Refused, checked (api/me: 200, so not logged out), and tried again.
+      await waitUntil(() => refusals >= 2, 'a second try of the refused stream', 10_000);
+      await page.unroute('**/console/api/live');
+      await page.locator(`tr[data-call-sid="${caller.callSid}"]`).waitFor({ timeout: 15_000 });
+      await page.locator('.topbar-status').getByText('Live').waitFor();
+      expect(await page.locator('[data-testid="token"]').count()).toBe(0);
+    } finally {
+      caller.hangUp();
+    }
   });
 
   it('says the list holds only this instance’s calls while Redis is away, and stops saying it once back', async () => {

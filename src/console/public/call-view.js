@@ -1,8 +1,6 @@
 // One call as it happens: meters, latency, barge-ins, tokens, and the transcript with tools.
+import { useCallDetail } from './call-detail.js';
 import {
-  api,
-  ApiError,
-  consoleUrl,
   Field,
   formatDuration,
   formatMs,
@@ -11,105 +9,11 @@ import {
   StatePill,
   useEffect,
   useRef,
-  useState,
   visible,
 } from './lib.js';
 import { ListenPanel } from './listen.js';
 
 const FLOOR_DB = -60;
-
-/**
- * A call's detail: a snapshot, then entries and figures pushed by the server until it ends. A
- * snapshot over the server's event bound (a long call's hundreds of entries) arrives with only
- * its newest entries, or as a stub without `call` or `entries`, marked `truncated: true`: the
- * detail is then read from the JSON route, which has no such bound, and what the stream pushes
- * meanwhile is applied once it is in.
- */
-function useCallDetail(callSid) {
-  const [detail, setDetail] = useState(undefined);
-  const [missing, setMissing] = useState(false);
-  useEffect(() => {
-    const sid = encodeURIComponent(callSid);
-    const source = new EventSource(consoleUrl(`api/calls/${sid}/live`));
-    let closed = false;
-    // Events that came while the full detail was being fetched (undefined: not fetching).
-    let pending;
-    const apply = (change) => (pending ? pending.push(change) : setDetail(change));
-    const fetchDetail = async () => {
-      pending = [];
-      try {
-        const full = await api(`api/calls/${sid}`);
-        if (closed) return;
-        const queued = pending;
-        pending = undefined;
-        setDetail(newSince(full, queued).reduce((d, change) => change(d), full));
-      } catch (err) {
-        pending = undefined;
-        if (closed) return;
-        // Gone meanwhile (404), or the session is: say so rather than show a stub.
-        setDetail((d) => {
-          if (!d || err instanceof ApiError) setMissing(true);
-          return d;
-        });
-      }
-    };
-    source.addEventListener('snapshot', (e) => {
-      const snapshot = JSON.parse(e.data);
-      if (!snapshot.call || !Array.isArray(snapshot.entries) || snapshot.truncated) {
-        void fetchDetail();
-        return;
-      }
-      pending = undefined;
-      setDetail(snapshot);
-    });
-    source.addEventListener('entry', (e) => {
-      const entry = JSON.parse(e.data);
-      const change = (d) => d && { ...d, entries: markInterrupted([...d.entries, entry], entry) };
-      change.entry = entry;
-      apply(change);
-    });
-    source.addEventListener('stats', (e) => {
-      const stats = JSON.parse(e.data);
-      apply((d) => d && { ...d, stats, call: { ...d.call, state: stats.state } });
-    });
-    source.addEventListener('ended', (e) => {
-      const record = JSON.parse(e.data);
-      apply((d) => d && { ...d, record, call: { ...d.call, state: 'ended' } });
-      // Finished: stop, or EventSource would reconnect to a stream that has nothing more.
-      source.close();
-    });
-    source.onerror = () => {
-      // Never got a snapshot: the call is neither live nor recent (or the session is gone).
-      setDetail((d) => {
-        if (!d && !pending) setMissing(true);
-        return d;
-      });
-    };
-    return () => {
-      closed = true;
-      source.close();
-    };
-  }, [callSid]);
-  return { detail, missing };
-}
-
-/**
- * The queued changes the fetched detail does not hold yet: an entry pushed while the request was
- * in flight may have been kept before the server answered. Entries carry no id, so the same JSON
- * among the last entries is taken for the same entry.
- */
-function newSince(full, queued) {
-  const tail = new Set(full.entries.slice(-queued.length).map((entry) => JSON.stringify(entry)));
-  return queued.filter((change) => !change.entry || !tail.has(JSON.stringify(change.entry)));
-}
-
-/** A barge-in cuts an assistant turn that may already be in the transcript. */
-function markInterrupted(entries, entry) {
-  if (entry.kind !== 'interruption') return entries;
-  return entries.map((e) =>
-    e.kind === 'turn' && e.itemId === entry.itemId ? { ...e, interrupted: true } : e,
-  );
-}
 
 function Meter({ label, db, side }) {
   const level = Math.max(0, Math.min(1, (db - FLOOR_DB) / -FLOOR_DB));
@@ -248,7 +152,7 @@ function Record({ record }) {
 }
 
 export function CallView({ callSid, onClose }) {
-  const { detail, missing } = useCallDetail(callSid);
+  const { detail, missing, stream } = useCallDetail(callSid);
   const list = useRef(null);
   const entries = detail?.entries ?? [];
 
@@ -301,6 +205,13 @@ export function CallView({ callSid, onClose }) {
         </button>
       </div>
     </div>
+    ${
+      stream === 'reconnecting' &&
+      !record &&
+      html`<p class="error stale-view" role="status" data-testid="call-view-stale">
+        Reconnecting… this view may be out of date.
+      </p>`
+    }
 
     ${
       stats &&

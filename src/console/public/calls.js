@@ -1,7 +1,6 @@
 // The live calls table, fed by server-sent events, with Hang up and Transfer.
 import {
   api,
-  consoleUrl,
   Field,
   formatDuration,
   html,
@@ -10,27 +9,26 @@ import {
   useState,
   visible,
 } from './lib.js';
+import { followStream } from './event-stream.js';
 
 /** The calls in progress, as the server pushes them (`calls` events on /console/api/live). */
 export function useLiveCalls(onLoggedOut) {
   const [table, setTable] = useState({ calls: [] });
   const [connected, setConnected] = useState(false);
   useEffect(() => {
-    const source = new EventSource(consoleUrl('api/live'));
-    source.addEventListener('calls', (event) => {
-      setTable(JSON.parse(event.data));
-      setConnected(true);
+    const following = followStream('api/live', {
+      events: {
+        calls: (calls) => {
+          setTable(calls);
+          setConnected(true);
+        },
+      },
+      onState: (state) => setConnected(state === 'live'),
+      // A refused stream: a data route tells a lost session (401: log out) from an outage.
+      check: () => api('api/me').then(() => true),
+      onLoggedOut,
     });
-    source.onopen = () => setConnected(true);
-    source.onerror = () => {
-      setConnected(false);
-      // A stream refused for a lost session would retry forever: check once, then log out.
-      api('session').then(
-        (s) => !s.authenticated && onLoggedOut(),
-        () => undefined,
-      );
-    };
-    return () => source.close();
+    return following.close;
   }, []);
   return { calls: table.calls, partial: table.partial === true, connected };
 }
