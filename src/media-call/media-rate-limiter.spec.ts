@@ -1,8 +1,11 @@
 import {
+  MAX_EXCESS_OTHER_FRAMES,
+  MAX_OTHER_FRAMES_PER_S,
   MEDIA_BYTES_PER_SECOND,
   MEDIA_CATCH_UP_S,
   MIN_MEDIA_FRAME_BYTES,
   MediaRateLimiter,
+  OTHER_FRAMES_BURST,
   TokenBucket,
 } from './media-rate-limiter.js';
 
@@ -90,6 +93,31 @@ describe('MediaRateLimiter', () => {
     expect(perSecond).toBe(100);
     expect(forwarded).toBeLessThanOrEqual((now / 1000 + 1) * perSecond + 1);
     expect(now).toBeLessThan(20_000);
+  });
+
+  it('lets through the mark echoes of a clear at once, however many Twilio held, up to its burst', () => {
+    let now = 0;
+    const limiter = new MediaRateLimiter(() => now);
+    const mark = { event: 'mark', streamSid: 'MZ1', mark: { name: 'm' } } as const;
+    // Marks go out with the audio, ~10 a second, and come back as it plays; then a clear.
+    for (; now < 60_000; now += 100) expect(limiter.frame(mark)).toBe('forward');
+    const echoes = Array.from({ length: OTHER_FRAMES_BURST + 1 }, () => limiter.frame(mark));
+    expect(echoes.filter((v) => v === 'forward')).toHaveLength(OTHER_FRAMES_BURST);
+    expect(echoes.at(-1)).toBe('drop');
+    now += 1000;
+    const next = Array.from({ length: MAX_OTHER_FRAMES_PER_S + 1 }, () => limiter.frame(mark));
+    expect(next.filter((v) => v === 'forward')).toHaveLength(MAX_OTHER_FRAMES_PER_S);
+  });
+
+  it('closes a stream whose other frames keep coming faster than Twilio sends', () => {
+    const limiter = new MediaRateLimiter(() => 0);
+    const stop = { event: 'stop', streamSid: 'MZ1' } as const;
+    const verdicts = Array.from({ length: OTHER_FRAMES_BURST + MAX_EXCESS_OTHER_FRAMES + 1 }, () =>
+      limiter.frame(stop as never),
+    );
+    expect(verdicts.filter((v) => v === 'forward')).toHaveLength(OTHER_FRAMES_BURST);
+    expect(verdicts.filter((v) => v === 'drop')).toHaveLength(MAX_EXCESS_OTHER_FRAMES);
+    expect(verdicts.at(-1)).toBe('close');
   });
 
   it('drops key presses beyond what a person can type', () => {

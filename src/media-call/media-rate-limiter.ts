@@ -1,5 +1,6 @@
 import { MULAW_BYTES_PER_MS } from '../audio/mulaw.js';
 import { base64DecodedLength } from '../text/json-guards.js';
+import type { TwilioInboundFrame } from '../twilio/media-stream.messages.js';
 
 /** Twilio's media is 8 kHz mu-law: 8,000 bytes are one second of the caller. */
 export const MEDIA_BYTES_PER_SECOND = 1000 * MULAW_BYTES_PER_MS;
@@ -24,6 +25,29 @@ export const MAX_EXCESS_MEDIA_S = 10;
 export const MIN_MEDIA_FRAME_BYTES = 10 * MULAW_BYTES_PER_MS;
 /** Key presses a stream may send per second (a person manages a few), with the same burst. */
 export const MAX_DTMF_PER_S = 10;
+/**
+ * Other frames (mark echoes; `connected` or `stop` again) a stream may send per second: Twilio
+ * echoes the marks the bridge sends, one per ~100 ms of audio and one per item.
+ */
+export const MAX_OTHER_FRAMES_PER_S = 50;
+/**
+ * Other frames saved up, and let through at the start: after a `clear` Twilio echoes at once
+ * every mark still queued, one per ~100 ms of the audio it held (2,000 is over three minutes of
+ * it). A mark echo dropped would leave the playback clock waiting for it.
+ */
+export const OTHER_FRAMES_BURST = 2_000;
+/** A stream whose other frames beyond the rate add up to this many is closed (`frame_flood`). */
+export const MAX_EXCESS_OTHER_FRAMES = 500;
+
+const TOO_FAST: Partial<Record<TwilioInboundFrame['event'], string>> = {
+  media: 'media faster than real time',
+  dtmf: 'key presses faster than a person types',
+};
+
+/** Why a frame the limiter did not let through was dropped. */
+export function tooFast(event: TwilioInboundFrame['event']): string {
+  return TOO_FAST[event] ?? `${event} frames faster than Twilio sends`;
+}
 
 /**
  * A token bucket: `ratePerS` units a second, up to `burst` saved up, `initial` (default: a full
@@ -63,8 +87,10 @@ export type MediaVerdict = 'forward' | 'drop' | 'close';
 export class MediaRateLimiter {
   droppedFrames = 0;
   private excessBytes = 0;
+  private excessOtherFrames = 0;
   private readonly media: TokenBucket;
   private readonly dtmf: TokenBucket;
+  private readonly other: TokenBucket;
 
   constructor(
     private readonly now: () => number = () => performance.now(),
@@ -78,6 +104,16 @@ export class MediaRateLimiter {
       MEDIA_BYTES_PER_SECOND * MEDIA_BURST_S,
     );
     this.dtmf = new TokenBucket(MAX_DTMF_PER_S, MAX_DTMF_PER_S, start);
+    this.other = new TokenBucket(MAX_OTHER_FRAMES_PER_S, OTHER_FRAMES_BURST, start);
+  }
+
+  /** One frame of a started stream: media by its audio, key presses and the rest by count. */
+  frame(frame: TwilioInboundFrame): MediaVerdict {
+    if (frame.event === 'media') return this.audio(frame.media.payload);
+    if (frame.event === 'dtmf') return this.keyPress();
+    if (this.other.take(1, this.now())) return 'forward';
+    this.droppedFrames++;
+    return ++this.excessOtherFrames > MAX_EXCESS_OTHER_FRAMES ? 'close' : 'drop';
   }
 
   /** One `media` frame's base64 payload. */

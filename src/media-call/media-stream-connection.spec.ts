@@ -4,7 +4,13 @@ import type WebSocket from 'ws';
 import type { CallOrchestrator } from './call-orchestrator.js';
 import type { StreamRefusal } from '../metrics/bridge-metrics.service.js';
 import type { StartFrame } from '../twilio/media-stream.messages.js';
-import { MAX_DTMF_PER_S, MAX_EXCESS_MEDIA_S, MEDIA_BURST_S } from './media-rate-limiter.js';
+import {
+  MAX_DTMF_PER_S,
+  MAX_EXCESS_MEDIA_S,
+  MAX_EXCESS_OTHER_FRAMES,
+  MEDIA_BURST_S,
+  OTHER_FRAMES_BURST,
+} from './media-rate-limiter.js';
 import {
   MediaStreamConnection,
   REFUSED_CLOSE_GRACE_MS,
@@ -317,6 +323,44 @@ describe('MediaStreamConnection', () => {
       'refused',
     );
     expect(call.countDrop).toHaveBeenCalledTimes(1000 + MAX_LARGE_DROPS_PER_CALL + 1);
+  });
+
+  it('drops well-formed frames other than media that are larger than Twilio sends, as junk', async () => {
+    const { socket, connection, refused, call, started } = setUp();
+    socket.receive(start);
+    await started();
+    const mark = {
+      event: 'mark',
+      streamSid: STREAM_SID,
+      mark: { name: 'x'.repeat(LARGE_FRAME_BYTES) },
+    };
+    for (let i = 0; i < MAX_LARGE_DROPS_PER_CALL; i++) socket.receive(mark);
+    expect(connection.current).toBe('started');
+    expect(call.handleTwilioFrame).not.toHaveBeenCalled();
+    socket.receive(mark);
+    expect(connection.current).toBe('closed');
+    expect(refused).toEqual(['malformed']);
+    expect(call.countDrop).toHaveBeenLastCalledWith('mark frame larger than Twilio sends');
+  });
+
+  it('forwards mark echoes at the rate Twilio sends them, and closes a stream that floods them', async () => {
+    const { socket, connection, refused, call, started } = setUp();
+    socket.receive(start);
+    await started();
+    const mark = { event: 'mark', streamSid: STREAM_SID, mark: { name: 'm1' } };
+    const flood = OTHER_FRAMES_BURST + MAX_EXCESS_OTHER_FRAMES + 20;
+    for (let i = 0; i < flood; i++) socket.receive(mark);
+    expect(connection.current).toBe('closed');
+    expect(refused).toEqual(['frame_flood']);
+    expect(socket.closedWith).toEqual({
+      code: 1008,
+      reason: 'mark frames faster than Twilio sends',
+    });
+    // The burst went through (the clock moves a little meanwhile), then none.
+    const forwarded = call.handleTwilioFrame.mock.calls.length;
+    expect(forwarded).toBeGreaterThanOrEqual(OTHER_FRAMES_BURST);
+    expect(forwarded).toBeLessThan(OTHER_FRAMES_BURST + 20);
+    expect(call.close).toHaveBeenCalledTimes(1);
   });
 
   it('counts a stream that floods media once, however many frames are still in flight', async () => {

@@ -10,7 +10,7 @@ import {
   type TwilioInboundFrame,
 } from '../twilio/media-stream.messages.js';
 import { isCallSid } from '../twilio/sids.js';
-import { MediaRateLimiter } from './media-rate-limiter.js';
+import { MediaRateLimiter, tooFast } from './media-rate-limiter.js';
 import type { StartingStream, StartOutcome, StreamStarter } from './stream-starter.service.js';
 import {
   LARGE_FRAME_BYTES,
@@ -104,7 +104,13 @@ export class MediaStreamConnection implements PendingStream {
     const parsed = parseTwilioFrame(rawDataToString(data));
     if (!parsed.ok) return this.drop(parsed.reason, data);
     const frame = parsed.frame;
-    if (this.state === 'started') return this.forward(this.call!, frame);
+    if (this.state === 'started') {
+      // Media aside, Twilio's frames of a call are small: a large one is junk, however well formed.
+      if (frame.event !== 'media' && byteLength(data) > LARGE_FRAME_BYTES) {
+        return this.drop(`${frame.event} frame larger than Twilio sends`, data);
+      }
+      return this.forward(this.call!, frame);
+    }
     if (this.state === 'starting') {
       if (this.early.push(frame) > MAX_FRAMES_WHILE_STARTING) this.early.shift();
       return;
@@ -200,26 +206,20 @@ export class MediaStreamConnection implements PendingStream {
   };
 
   /**
-   * A frame of a started call: only its own stream's, and caller audio at no more than real time
-   * (plus a burst), so nobody can push more audio into a paid OpenAI session than a caller can.
+   * A frame of a started call: only its own stream's, and no faster than Twilio sends (caller
+   * audio at real time plus a burst), so nobody can push more audio into a paid OpenAI session
+   * than a caller can, or keep the process busy with frames a call never needs.
    */
   private forward(call: CallOrchestrator, frame: TwilioInboundFrame): void {
     if ('streamSid' in frame && frame.streamSid !== call.context.streamSid) {
       return call.countDrop(`${frame.event} for another streamSid`);
     }
-    if (frame.event === 'media') {
-      const verdict = this.rate.audio(frame.media.payload);
-      if (verdict === 'drop') return call.countDrop('media faster than real time');
-      if (verdict === 'close') return this.flooded(call);
-    } else if (frame.event === 'dtmf' && this.rate.keyPress() === 'drop') {
-      return call.countDrop('key presses faster than a person types');
-    }
-    call.handleTwilioFrame(frame);
-  }
-
-  private flooded(call: CallOrchestrator): void {
-    call.countDrop('media faster than real time');
-    this.endAbused(call, 'media_flood', 'media faster than real time');
+    const verdict = this.rate.frame(frame);
+    if (verdict === 'forward') return call.handleTwilioFrame(frame);
+    const reason = tooFast(frame.event);
+    call.countDrop(reason);
+    if (verdict !== 'close') return;
+    this.endAbused(call, frame.event === 'media' ? 'media_flood' : 'frame_flood', reason);
   }
 
   /** Counted once: the stream is closed here, and the frames still in flight are ignored. */

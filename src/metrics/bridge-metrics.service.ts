@@ -21,6 +21,8 @@ export type StreamRefusal =
   | 'unauthenticated'
   | 'replay'
   | 'media_flood'
+  /** a started stream that kept sending frames other than media faster than Twilio does */
+  | 'frame_flood'
   /** pushed out of the full pending pool by a newer upgrade */
   | 'evicted'
   /** too many, too large or too much in frames before a valid `start` */
