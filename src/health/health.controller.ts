@@ -39,14 +39,15 @@ export class HealthController {
   live(): HealthReport {
     const calls = this.calls();
     const redis = this.redis();
-    // Redis down is reported (error, details) but stays 200: the process and its calls are fine,
-    // and a restart would only drop them.
-    const down = redis?.redis.status === 'down';
+    const history = this.historyDatabase();
+    // Redis or the history database down is reported (error, details) but stays 200: the
+    // process and its calls are fine, and a restart would only drop them.
+    const down = { ...(redis?.redis.status === 'down' ? redis : {}), ...history?.down };
     return this.withCalls({
       status: 'ok',
-      info: { ...calls, ...(redis && !down ? redis : {}) },
-      error: down ? redis : {},
-      details: { ...calls, ...redis },
+      info: { ...calls, ...(redis?.redis.status === 'down' ? {} : redis), ...history?.up },
+      error: down,
+      details: { ...calls, ...redis, ...history?.up, ...history?.down },
     });
   }
 
@@ -98,6 +99,18 @@ export class HealthController {
       // Streams not yet a call: upgrades waiting for a valid start, and starting ones.
       pending: this.registry.pendingStreams,
     });
+  }
+
+  /**
+   * History on: whether its database answers the writes (records, heartbeats, turns), and since
+   * when it does not. Not the error itself: /health answers anyone, and it names hosts.
+   */
+  private historyDatabase() {
+    if (!this.history.enabled) return undefined;
+    const outage = this.history.databaseDown;
+    return outage
+      ? ({ down: { history: { status: 'down', since: outage.since } } } as const)
+      : ({ up: { history: { status: 'up' } } } as const);
   }
 
   /** Cluster mode only: whether Redis answers, and this instance's name. */

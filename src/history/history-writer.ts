@@ -2,6 +2,7 @@ import type { HistoryMetrics } from '../metrics/history-metrics.service.js';
 import { refusedForItsData } from './database-refusal.js';
 import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-record.js';
 import type { HistoryRepository } from './history.repository.js';
+import { DatabaseReachability } from './database-reachability.js';
 
 /**
  * Writes waiting for the database (its outage mid-run): past this many, a new record is lost,
@@ -38,6 +39,8 @@ export interface HistoryWriterOptions {
   retryMaxMs?: number;
   maxPending?: number;
   openBatchMs?: number;
+  /** Shared with the heartbeat and the turns (HistoryService); a writer alone has its own. */
+  reachability?: DatabaseReachability;
 }
 
 /**
@@ -55,8 +58,8 @@ export class HistoryWriter {
   private draining = false;
   private retryTimer?: NodeJS.Timeout;
   private retryMs: number;
-  private failingSince?: number;
   private closed = false;
+  private readonly reachability: DatabaseReachability;
   private readonly retryFirstMs: number;
   private readonly retryMaxMs: number;
   private readonly maxPending: number;
@@ -73,6 +76,7 @@ export class HistoryWriter {
     this.maxPending = options.maxPending ?? MAX_PENDING_HISTORY_WRITES;
     this.openBatchMs = options.openBatchMs ?? OPEN_ROWS_BATCH_MS;
     this.retryMs = this.retryFirstMs;
+    this.reachability = options.reachability ?? new DatabaseReachability(metrics, log);
   }
 
   /** Writes waiting (the database is down, or busy with the one before). */
@@ -250,15 +254,12 @@ export class HistoryWriter {
   }
 
   private failed(error: unknown): void {
-    this.metrics.writeFailed();
-    const message = error instanceof Error ? error.message : String(error);
-    if (this.failingSince === undefined) {
-      this.failingSince = Date.now();
-      this.log.warn(
-        `history: the database refused a write (${message}); ${this.queue.length} waiting, ` +
-          `retrying in ${this.retryMs} ms (calls go on)`,
-      );
-    }
+    const head = this.queue[0];
+    this.reachability.failed(
+      head.kind === 'open' ? `the open rows of ${head.calls.length} calls` : describeWrite(head),
+      error,
+      `${this.queue.length} waiting, retrying in ${this.retryMs} ms`,
+    );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.drain();
@@ -269,11 +270,8 @@ export class HistoryWriter {
 
   private recovered(): void {
     this.retryMs = this.retryFirstMs;
-    if (this.failingSince === undefined) return;
-    const downS = Math.round((Date.now() - this.failingSince) / 1000);
-    this.failingSince = undefined;
-    this.log.log(
-      `history: the database answers again after ${downS} s; writing the ${this.queue.length + 1} waiting`,
+    this.reachability.answered(
+      this.queue.length > 0 ? `writing the ${this.queue.length} waiting` : '',
     );
   }
 }

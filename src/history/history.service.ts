@@ -45,6 +45,7 @@ import { ErasedElsewhere } from './erased-elsewhere.js';
 import { HistoryErasure } from './history-erasure.js';
 import { HistoryRetention } from './history-retention.js';
 import { HistoryWriter } from './history-writer.js';
+import { DatabaseReachability, type DatabaseOutage } from './database-reachability.js';
 import { LiveCallCheck } from './live-call-check.js';
 import { LostCallSweeper, LostCallsRepository } from './lost-calls.js';
 import { OpenCallTurns } from './open-call-turns.js';
@@ -64,6 +65,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   private readonly erasedElsewhere?: ErasedElsewhere;
   private readonly sweeper?: LostCallSweeper;
   private readonly turns?: OpenCallTurns;
+  private readonly reachability?: DatabaseReachability;
   /** This process among the database's users: INSTANCE_ID, and a boot id for a restart in place. */
   private readonly owner: string;
   private retentionTimer?: NodeJS.Timeout;
@@ -85,14 +87,26 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     this.owner = `${cluster.instanceId}/${randomBytes(4).toString('hex')}`;
     if (db) {
       this.repository = new HistoryRepository(db);
-      this.writer = new HistoryWriter(this.repository, metrics, this.log);
+      // One view of the database for every writer: with no call ending, only the heartbeat and
+      // the turns reach it, and their failures must show as an outage too.
+      const reachability = (this.reachability = new DatabaseReachability(
+        metrics,
+        this.log,
+        database?.redact,
+      ));
+      this.writer = new HistoryWriter(this.repository, metrics, this.log, { reachability });
       this.erasure = new HistoryErasure(this.writer, live, directory, events, this.log);
       this.erasedElsewhere = new ErasedElsewhere(this.writer, live, events, this.log);
       const openCalls = new LostCallsRepository(db);
-      this.turns = new OpenCallTurns((batch) => openCalls.appendTurns(this.owner, batch), this.log);
+      this.turns = new OpenCallTurns(
+        (batch) => openCalls.appendTurns(this.owner, batch),
+        this.log,
+        reachability,
+      );
       this.sweeper = new LostCallSweeper(openCalls, this.owner, {
         exclusive: database?.kind === 'embedded',
         log: this.log,
+        reachability,
         onLost: (call) => {
           metrics.lostCallRecorded();
           this.events.emit(HistoryEvent.CallLost, call);
@@ -108,6 +122,11 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   /** Readiness: false while the embedded database is still opening (or could not open). */
   get ready(): boolean {
     return this.opened;
+  }
+
+  /** Set while the database does not answer the history's writes (health, not readiness). */
+  get databaseDown(): DatabaseOutage | undefined {
+    return this.reachability?.down;
   }
 
   onModuleInit(): void {

@@ -309,7 +309,8 @@ describe.each(['embedded', 'postgres'] as const)('lost calls (%s database)', (ki
 });
 
 describe('LostCallSweeper', () => {
-  const log = { warn: jest.fn(), debug: jest.fn() };
+  const log = { warn: jest.fn(), log: jest.fn() };
+  const reachability = { failed: jest.fn(), answered: jest.fn() };
 
   /** Open calls in memory: touch refreshes, recordLost takes the stale ones of others. */
   class FakeLostCalls {
@@ -337,6 +338,7 @@ describe('LostCallSweeper', () => {
     const sweeper = new LostCallSweeper(repository as unknown as LostCallsRepository, B, {
       exclusive: true,
       log,
+      reachability,
       onLost,
       staleMs: 60_000,
     });
@@ -357,6 +359,7 @@ describe('LostCallSweeper', () => {
     const sweeper = new LostCallSweeper(repository as unknown as LostCallsRepository, B, {
       exclusive: false,
       log,
+      reachability,
       staleMs: 80,
     });
 
@@ -369,6 +372,11 @@ describe('LostCallSweeper', () => {
     // An outage: the owners' heartbeats could not land either, so the window starts again.
     repository.up = false;
     expect(await sweeper.beat()).toEqual([]);
+    expect(reachability.failed).toHaveBeenCalledWith(
+      'the open calls heartbeat',
+      expect.any(Error),
+      expect.any(String),
+    );
     repository.up = true;
     await sweeper.beat();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -381,6 +389,7 @@ describe('LostCallSweeper', () => {
     const sweeper = new LostCallSweeper(repository as unknown as LostCallsRepository, B, {
       exclusive: true,
       log,
+      reachability,
     });
     await Promise.all([sweeper.beat(), sweeper.beat(), sweeper.beat()]);
     expect(repository.touch).toHaveBeenCalledTimes(1);

@@ -9,6 +9,7 @@ import {
 import { storableJson } from './database/storable.js';
 import { callStartOf, insertRecord, toIso } from './history.repository.js';
 import type { OpenCallTurnsBatch } from './open-call-turns.js';
+import type { DatabaseReachability } from './database-reachability.js';
 
 /** How often a process says its open calls are alive, and looks for lost ones. */
 export const OPEN_CALL_HEARTBEAT_MS = 15_000;
@@ -107,7 +108,9 @@ export interface LostCallSweeperOptions {
    * a predecessor's, lost at once.
    */
   exclusive: boolean;
-  log: { warn(message: string): void; debug(message: string): void };
+  log: { warn(message: string): void };
+  /** Told of every heartbeat: the one writer that reaches the database with no call ending. */
+  reachability: Pick<DatabaseReachability, 'failed' | 'answered'>;
   /** Each call recorded as lost (metrics). */
   onLost?: (call: LostCall) => void;
   /** OPEN_CALL_STALE_MS unless a test shortens it. */
@@ -158,6 +161,7 @@ export class LostCallSweeper {
   private async beatOnce(): Promise<LostCall[]> {
     try {
       await this.repository.touch(this.owner);
+      this.options.reachability.answered();
       this.answeringSince ??= Date.now();
       if (this.stopped) return [];
       const found = await this.repository.recordLost(
@@ -171,10 +175,13 @@ export class LostCallSweeper {
       for (const call of lost) this.reportLost(call);
       return lost;
     } catch (error) {
-      // The writer logs the database's outages; this only waits for it to answer again.
+      // The outage is logged (once) and shown by the reachability; the sweep waits for the
+      // database to answer a whole window again.
       this.answeringSince = undefined;
-      this.options.log.debug(
-        `history: open calls heartbeat failed (${error instanceof Error ? error.message : String(error)})`,
+      this.options.reachability.failed(
+        'the open calls heartbeat',
+        error,
+        `the next one in ${OPEN_CALL_HEARTBEAT_MS / 1000} s`,
       );
       return [];
     }

@@ -7,6 +7,7 @@ import {
   OpenCallTurns,
   type OpenCallTurnsBatch,
 } from './open-call-turns.js';
+import { DatabaseReachability } from './database-reachability.js';
 
 const STARTED = '2026-12-06T10:00:00.000Z';
 const turn = (text: string, atMs = 1000): EventTurn => ({
@@ -16,7 +17,9 @@ const turn = (text: string, atMs = 1000): EventTurn => ({
 });
 
 describe('OpenCallTurns', () => {
-  const log = { debug: jest.fn(), warn: jest.fn() };
+  const log = { log: jest.fn(), warn: jest.fn() };
+  const metrics = { writeFailed: jest.fn() };
+  const reachability = () => new DatabaseReachability(metrics, log);
   let batches: OpenCallTurnsBatch[][];
   /** The calls whose open row exists (the others take nothing). */
   let rows: Set<string>;
@@ -32,10 +35,11 @@ describe('OpenCallTurns', () => {
   };
 
   beforeEach(() => {
+    jest.clearAllMocks();
     batches = [];
     rows = new Set(['CA1', 'CA2']);
     fails = false;
-    turns = new OpenCallTurns(write, log, 60_000);
+    turns = new OpenCallTurns(write, log, reachability(), 60_000);
   });
 
   afterEach(() => turns.stop());
@@ -81,7 +85,13 @@ describe('OpenCallTurns', () => {
     turns.said('CA1', turn('two'));
     await turns.flush();
     expect(turns.waiting).toBe(2);
-    expect(log.debug).toHaveBeenCalledWith(expect.stringContaining('database down'));
+    // The outage is the database's, logged once whichever writer meets it first.
+    expect(log.warn).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /^history: the database refused a write \(the turns of open calls: database down\)/,
+      ),
+    );
+    expect(metrics.writeFailed).toHaveBeenCalledTimes(1);
 
     fails = false;
     await turns.flush();
@@ -90,6 +100,9 @@ describe('OpenCallTurns', () => {
       ['CA3', ['no row yet']],
     ]);
     expect(turns.waiting).toBe(0);
+    expect(log.log).toHaveBeenCalledWith(
+      expect.stringMatching(/^history: the database answers again after \d+ s$/),
+    );
   });
 
   it('drops turns the database refuses for their data, rather than retry them for ever', async () => {
@@ -153,7 +166,7 @@ describe('OpenCallTurns', () => {
   });
 
   it('flushes by itself, OPEN_CALL_TURNS_FLUSH_MS after a turn, until stopped', async () => {
-    const timed = new OpenCallTurns(write, log, 20);
+    const timed = new OpenCallTurns(write, log, reachability(), 20);
     timed.started('CA1', STARTED);
     timed.said('CA1', turn('soon'));
     await new Promise((resolve) => setTimeout(resolve, 60));

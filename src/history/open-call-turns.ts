@@ -2,6 +2,7 @@ import { MAX_REMEMBERED_ITEMS } from '../call/conversation-memory.js';
 import { historyTurnOf, type EventTurn, type HistoryTurn } from './history-record.js';
 import { refusedForItsData } from './database-refusal.js';
 import { MAX_OPEN_ROWS_PER_WRITE } from './history-writer.js';
+import type { DatabaseReachability } from './database-reachability.js';
 
 /**
  * How long a turn said on a call waits before it is written to the call's open row, with the
@@ -51,7 +52,8 @@ export class OpenCallTurns {
 
   constructor(
     private readonly write: WriteOpenCallTurns,
-    private readonly log: { debug(message: string): void; warn(message: string): void },
+    private readonly log: { warn(message: string): void },
+    private readonly reachability: Pick<DatabaseReachability, 'failed' | 'answered'>,
     private readonly flushMs = OPEN_CALL_TURNS_FLUSH_MS,
   ) {}
 
@@ -105,13 +107,19 @@ export class OpenCallTurns {
       let taken: string[];
       try {
         taken = await this.write(part);
+        this.reachability.answered();
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (!refusedForItsData(error)) {
-          // The writer logs the database's outages; the turns wait for the next flush.
-          this.log.debug(`history: turns of open calls not written (${message})`);
+          // An outage: logged once, with the other writers' failures; the turns wait.
+          this.reachability.failed(
+            'the turns of open calls',
+            error,
+            'they wait for the next flush',
+          );
           return;
         }
+        this.reachability.answered();
         // Tried again they would fail again, and the turns of later statements wait behind them.
         this.log.warn(`history: the database refused turns of open calls (${message}): dropped`);
         taken = part.map((call) => call.callSid);

@@ -37,6 +37,8 @@ export interface OpenHistoryDatabase {
   kind: 'postgres' | 'embedded';
   /** Embedded: the first query opens it; what to log when that fails. */
   describeFailure?: (error: unknown) => string;
+  /** PostgreSQL: an error's message with DATABASE_URL's credentials taken out, for the log. */
+  redact?: (message: string) => string;
 }
 
 /**
@@ -87,6 +89,7 @@ async function openPostgres(url: Secret): Promise<OpenHistoryDatabase> {
   return {
     db: new Kysely<HistoryTables>({ dialect: new PostgresDialect({ pool }) }),
     kind: 'postgres',
+    redact: (message) => withoutCredentials(message, url),
   };
 }
 
@@ -157,6 +160,15 @@ function where(options: HistoryDatabaseOptions): string {
 function hostOf(url: Secret): string {
   const parsed = new URL(url.reveal());
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+/** pg's messages do not carry the URL, but a driver's or a proxy's might: never log it. */
+function withoutCredentials(message: string, url: Secret): string {
+  const parsed = new URL(url.reveal());
+  const secrets = [url.reveal(), decodeURIComponent(parsed.password), parsed.password];
+  let clean = message;
+  for (const secret of secrets) if (secret) clean = clean.split(secret).join('***');
+  return clean;
 }
 
 function messageOf(error: unknown): string {
