@@ -8,9 +8,7 @@ import { ConfigValidationError } from './config/env.schema.js';
 import { loadBridgeConfig } from './config/load-config.js';
 import { CrashHandlers } from './crash-handlers.js';
 import { HistoryDatabaseUnavailableError } from './history/database/history-database.js';
-
-/** After the drain, sockets may linger on peers that never answer; exit anyway by then. */
-const EXIT_GRACE_S = 4;
+import { forcedExitMs } from './shutdown-bounds.js';
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export interface BootstrapOptions extends BridgeOptions {
@@ -56,7 +54,8 @@ function describeStartupError(error: unknown, port: number): string {
  * environment over `./.env`), process-wide exception handlers (CrashHandlers: a call's unhandled
  * rejection ends that call; an uncaught exception drains and exits 1), graceful shutdown on
  * SIGTERM and SIGINT (active calls drain for SHUTDOWN_DRAIN_S, then the process exits 0, forced
- * at the latest SHUTDOWN_DRAIN_S + 4 s), and a "listening" line with the real port. A start-up
+ * at the latest SHUTDOWN_DRAIN_S + EXIT_GRACE_MS, which leaves room for the steps after the
+ * drain: shutdown-bounds.ts), and a "listening" line with the real port. A start-up
  * failure (bad configuration, Redis or the history database unreachable, port in use) prints
  * one line to stderr and exits with status 1.
  *
@@ -76,11 +75,11 @@ export async function bootstrapBridge(options: BootstrapOptions = {}): Promise<I
     const app = await createBridgeApp({ ...options, config });
     // useProcessExit: exit 0 after a clean drain instead of re-raising SIGTERM (status 143).
     app.enableShutdownHooks([...SIGNALS], { useProcessExit: true });
-    const forcedExitMs = (config.env.SHUTDOWN_DRAIN_S + EXIT_GRACE_S) * 1000;
+    const exitMs = forcedExitMs(config.env.SHUTDOWN_DRAIN_S);
     for (const signal of SIGNALS) {
-      process.once(signal, () => setTimeout(() => process.exit(0), forcedExitMs).unref());
+      process.once(signal, () => setTimeout(() => process.exit(0), exitMs).unref());
     }
-    crashes.drainOnCrash(app, forcedExitMs);
+    crashes.drainOnCrash(app, exitMs);
     await (options.host === undefined ? app.listen(port) : app.listen(port, options.host));
     const server = app.getHttpServer() as Server;
     const address = server.address() as AddressInfo;

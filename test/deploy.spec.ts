@@ -4,6 +4,7 @@ import { join, posix } from 'node:path';
 import { parseEnv as parseDotEnv } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { envSchema } from '../src/config/env.schema.js';
+import { EXIT_GRACE_MS } from '../src/shutdown-bounds.js';
 import { parseDockerfile } from './support/dockerfile.js';
 import { layOutContext } from './support/image-build.js';
 
@@ -13,8 +14,8 @@ import { layOutContext } from './support/image-build.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const K8S = join(ROOT, 'deploy/k8s');
-/** main.ts exits at the latest SHUTDOWN_DRAIN_S + this after SIGTERM. */
-const EXIT_GRACE_S = 4;
+/** main.ts exits at the latest SHUTDOWN_DRAIN_S + this after SIGTERM (the steps after the drain). */
+const EXIT_GRACE_S = Math.ceil(EXIT_GRACE_MS / 1000);
 const KNOWN_ENV = new Set(Object.keys(envSchema.shape));
 
 type Doc = Record<string, any>;
@@ -284,6 +285,17 @@ describe('docker-compose.yml', () => {
     const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     for (const [expression] of text.matchAll(/\$\{[^}]*\}/g)) {
       expect(expression).toMatch(/^\$\{[A-Z_][A-Z0-9_]*(?:(?::?[-?])[^}]*)?\}$/);
+    }
+  });
+});
+
+describe('the forced exit as the docs state it', () => {
+  it('is the one the code uses, SHUTDOWN_DRAIN_S + EXIT_GRACE_MS, wherever a doc gives it', () => {
+    const stated = `\`SHUTDOWN_DRAIN_S\` + ${EXIT_GRACE_S} s`;
+    for (const doc of ['docs/operations.md', 'docs/extending.md', 'docs/sip.md']) {
+      const text = readFileSync(join(ROOT, doc), 'utf8').replace(/\s+/g, ' ');
+      const given = text.match(/`SHUTDOWN_DRAIN_S` \+ \d+ s/g) ?? [];
+      expect({ doc, given }).toEqual({ doc, given: [stated] });
     }
   });
 });

@@ -5,7 +5,8 @@ import { ServiceProcess } from './support/service-process.js';
 import { sleep, waitUntil } from './support/wait.js';
 
 // The history's PostgreSQL away on the built service, where nothing else says so: while no call
-// ends (only the open calls' heartbeat reaches the database).
+// ends (only the open calls' heartbeat reaches the database), and at a shutdown with a call up
+// the whole drain (the history's flush comes after it).
 
 /** The heartbeat's period (OPEN_CALL_HEARTBEAT_MS) and a margin: one beat lands within it. */
 const HEARTBEAT_WAIT_MS = 25_000;
@@ -98,5 +99,34 @@ describe('the history database away (PostgreSQL, the built service)', () => {
     );
     expect((await health('/health')).body.details.history).toEqual({ status: 'up' });
     for (const call of calls) call.stop();
+  }, 90_000);
+
+  it('at SIGTERM with a call up the whole drain, waits for the flush and logs the lost records with their CallSids', async () => {
+    await startService({ SHUTDOWN_DRAIN_S: '2' });
+    const staying = await dial();
+    const ending = await dial();
+    await sleep(1500);
+    await postgres.stop();
+    ending.stop();
+    await ending.waitForClose();
+    await waitUntil(
+      () => /history: the database refused a write/.test(service!.logs),
+      "the ended call's record to wait for the database",
+      HEARTBEAT_WAIT_MS,
+    );
+
+    const signalledAt = Date.now();
+    await service!.kill('SIGTERM');
+    expect(await service!.waitForExit(60_000)).toBe(0);
+    const took = Date.now() - signalledAt;
+    const lost = service!
+      .jsonLines()
+      .find((line) => /records not written before shutdown/.test(String(line.msg)));
+    expect(lost).toMatchObject({ level: 50 });
+    expect(String(lost!.msg)).toMatch(/^history: 2 records not written before shutdown .*: calls /);
+    expect(String(lost!.msg)).toContain(staying.callSid);
+    expect(String(lost!.msg)).toContain(ending.callSid);
+    // The drain (2 s), then the flush's 5 s (HISTORY_SHUTDOWN_FLUSH_MS): no forced exit before.
+    expect(took).toBeGreaterThanOrEqual(6500);
   }, 90_000);
 });

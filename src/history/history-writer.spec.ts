@@ -6,6 +6,7 @@ import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-re
 import type { HistoryRepository } from './history.repository.js';
 import { refusedForItsData } from './database-refusal.js';
 import { HistoryWriter } from './history-writer.js';
+import { listSids, MAX_CALL_SIDS_LOGGED } from './sid-list.js';
 
 /** A database that can be down: writes fail while `up` is false. */
 class FakeRepository {
@@ -147,7 +148,28 @@ describe('HistoryWriter', () => {
     await flushed();
     expect([...repository.openCalls]).toEqual(['CA2']);
     expect([...repository.saved.keys()]).toEqual(['CA0', 'CA1']);
-    expect(writer.close()).toBe(0);
+    expect(writer.close()).toEqual([]);
+  });
+
+  it("says at close which calls' records and recordings still wait: they are lost", async () => {
+    const writer = new HistoryWriter(repository as unknown as HistoryRepository, metrics, log, {
+      retryFirstMs: 60_000,
+      openBatchMs: 1,
+    });
+    repository.up = false;
+    writer.open({ callSid: 'CA0' } as OpenCall);
+    await flushed();
+    writer.save(record('CA1'));
+    writer.recording('CA2', recording);
+    await flushed();
+    // The open row is not a record: a crash, not this close, is what it guards against.
+    expect(writer.close()).toEqual(['CA1', 'CA2']);
+  });
+
+  it('names at most MAX_CALL_SIDS_LOGGED calls in a line, and counts the rest', () => {
+    const sids = Array.from({ length: MAX_CALL_SIDS_LOGGED + 3 }, (_, i) => `CA${i}`);
+    expect(listSids(sids.slice(0, 2))).toBe('CA0, CA1');
+    expect(listSids(sids)).toBe(`${sids.slice(0, MAX_CALL_SIDS_LOGGED).join(', ')} and 3 more`);
   });
 
   it('counts only records as pending while open rows wait for the database too', async () => {

@@ -3,6 +3,7 @@ import { refusedForItsData } from './database-refusal.js';
 import type { HistoryCallDetail, OpenCall, RecordingSummary } from './history-record.js';
 import type { HistoryRepository } from './history.repository.js';
 import { DatabaseReachability } from './database-reachability.js';
+import { listSids } from './sid-list.js';
 
 /**
  * Writes waiting for the database (its outage mid-run): past this many, a new record is lost,
@@ -154,12 +155,14 @@ export class HistoryWriter {
     });
   }
 
-  /** Stops retrying; says how many records were still waiting (lost). */
-  close(): number {
+  /** Stops retrying; says which calls' records (or recordings) were still waiting: lost. */
+  close(): string[] {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.openingTimer);
-    return this.recordsWaiting();
+    return this.queue
+      .filter((write) => write.kind === 'save' || write.kind === 'recording')
+      .map((write) => sidOf(write));
   }
 
   /** Records and recordings waiting: an open row is not a record (the gauge counts records). */
@@ -280,7 +283,7 @@ export class HistoryWriter {
 function describeWrite(write: Write): string {
   if (write.kind === 'open') {
     const sids = write.calls.map((call) => call.callSid);
-    return `the open rows of calls ${sids.slice(0, 3).join(', ')}${sids.length > 3 ? ` and ${sids.length - 3} more` : ''} (a crash would leave them no record)`;
+    return `the open rows of calls ${listSids(sids, 3)} (a crash would leave them no record)`;
   }
   const what = { save: 'record', recording: 'recording', erase: 'erasure' }[write.kind];
   return `the ${what} of call ${sidOf(write)}`;

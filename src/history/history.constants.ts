@@ -19,7 +19,10 @@ export const HistoryEvent = {
 /** Retention runs this often (and once shortly after start). */
 export const RETENTION_INTERVAL_MS = 24 * 60 * 60 * 1000;
 export const RETENTION_FIRST_RUN_MS = 60 * 1000;
-/** At shutdown, how long waiting writes may take before they are given up (and logged). */
+/**
+ * At shutdown, how long waiting writes may take before they are given up (and logged with their
+ * CallSids). It runs after the drain: the forced exit leaves room for it (shutdown-bounds.ts).
+ */
 export const HISTORY_SHUTDOWN_FLUSH_MS = 5_000;
 /**
  * How long an erasure request waits for the database before it answers 503 (the erasure stays

@@ -45,6 +45,7 @@ import { ErasedElsewhere } from './erased-elsewhere.js';
 import { HistoryErasure } from './history-erasure.js';
 import { HistoryRetention } from './history-retention.js';
 import { HistoryWriter } from './history-writer.js';
+import { listSids } from './sid-list.js';
 import { DatabaseReachability, type DatabaseOutage } from './database-reachability.js';
 import { LiveCallCheck } from './live-call-check.js';
 import { LostCallSweeper, LostCallsRepository } from './lost-calls.js';
@@ -195,8 +196,14 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     while (writer.pending > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // Logged before the database is closed: whatever happens after, the calls are named.
     const lost = writer.close();
-    if (lost > 0) this.log.error(`history: ${lost} records not written before shutdown`);
+    if (lost.length > 0) {
+      this.log.error(
+        `history: ${lost.length} records not written before shutdown (the database did not ` +
+          `take them within ${HISTORY_SHUTDOWN_FLUSH_MS} ms), lost: calls ${listSids(lost)}`,
+      );
+    }
     await this.db.destroy();
   }
 
