@@ -121,3 +121,16 @@ describe('DatabaseReachability (a real PostgreSQL stopped and started)', () => {
     expect(log.log).toHaveBeenCalledTimes(1);
   }, 60_000);
 });
+
+describe('DatabaseReachability', () => {
+  it('says what a connection refused on every address was, though its error has no message', () => {
+    const log = { log: jest.fn(), warn: jest.fn() };
+    const reachability = new DatabaseReachability({ writeFailed: jest.fn() }, log);
+    const refused = Object.assign(new AggregateError([], ''), { code: 'ECONNREFUSED' });
+    reachability.failed('the open calls heartbeat', refused, 'the next one in 15 s');
+    expect(log.warn).toHaveBeenCalledWith(
+      expect.stringContaining('(the open calls heartbeat: ECONNREFUSED)'),
+    );
+    expect(reachability.down?.message).toBe('ECONNREFUSED');
+  });
+});

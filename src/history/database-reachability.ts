@@ -45,7 +45,7 @@ export class DatabaseReachability {
   failed(what: string, error: unknown, then: string): void {
     this.metrics.writeFailed();
     if (this.outage) return;
-    const message = this.redact(error instanceof Error ? error.message : String(error));
+    const message = this.redact(describe(error));
     const now = Date.now();
     this.outage = { since: new Date(now).toISOString(), sinceMs: now, message };
     // One wording whichever writer met it first: operators (and alerts) look for this line.
@@ -62,4 +62,14 @@ export class DatabaseReachability {
     this.outage = undefined;
     this.log.log(`history: the database answers again after ${downS} s${then ? `; ${then}` : ''}`);
   }
+}
+
+/**
+ * An error in words. A connection refused on every address of a host comes as an AggregateError
+ * with no message of its own: its code says what happened.
+ */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return error.message || (typeof code === 'string' ? code : error.name);
 }
