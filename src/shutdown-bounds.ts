@@ -3,7 +3,7 @@ import { CALLS_API_DEADLINE_MS } from './sip-call/sip.constants.js';
 
 /**
  * The last step: sockets on peers that never answer a close (an OpenAI socket that hangs) are
- * left behind after this.
+ * left behind after this, and Redis is closed within it (REDIS_CLOSE_MS).
  */
 export const SOCKETS_CLOSE_MS = 4_000;
 

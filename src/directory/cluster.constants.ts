@@ -102,6 +102,11 @@ export const MAX_REPLAY_BACKLOG = 10_000;
 export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 /** A single Redis command never holds a call up for longer than this. */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/**
+ * Closing at shutdown (leases released, connections quit) gives up on a Redis that does not
+ * answer after this, and drops the connections: within the last step of shutdown-bounds.ts.
+ */
+export const REDIS_CLOSE_MS = 3_000;
 /** Idle time before TCP keepalive probes on both Redis connections (under cloud NAT timeouts). */
 export const REDIS_KEEPALIVE_MS = 30_000;
 /**

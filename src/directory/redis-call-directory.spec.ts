@@ -7,7 +7,7 @@ import { waitUntil } from '../../test/support/wait.js';
 import { Secret } from '../config/secret.js';
 import { BusEnvelope, type BusRejection } from './bus-envelope.js';
 import type { ControlCommand, LiveCall, SharedCallEvent } from './call-directory.js';
-import { CONTROL_ACCEPT_WINDOW_MS } from './cluster.constants.js';
+import { CONTROL_ACCEPT_WINDOW_MS, REDIS_CLOSE_MS } from './cluster.constants.js';
 import { ClusterSecretMismatchError } from './redis-secret-check.js';
 import { InstanceIdTakenError } from './redis-store.js';
 import {
@@ -371,6 +371,22 @@ describe('RedisCallDirectory', () => {
     } finally {
       spec.redis.resume();
     }
+  });
+
+  it('closes within REDIS_CLOSE_MS when Redis does not answer, dropping the connections', async () => {
+    const a = await instance('A');
+    await a.directory.admit(call());
+    spec.redis.pause();
+    const started = Date.now();
+    try {
+      await a.directory.close();
+    } finally {
+      spec.redis.resume();
+    }
+    expect(Date.now() - started).toBeLessThan(REDIS_CLOSE_MS + 1000);
+    expect(a.lines).toContainEqual(
+      `Redis did not answer the close within ${REDIS_CLOSE_MS} ms: connections dropped`,
+    );
   });
 
   it('counts a Redis that stops answering as down, even when idle, and comes back when it answers', async () => {

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { DirectoryHealth } from './call-directory.js';
 import type { BusRejection } from './bus-envelope.js';
 import {
+  REDIS_CLOSE_MS,
   REDIS_COMMAND_TIMEOUT_MS,
   REDIS_CONNECT_TIMEOUT_MS,
   REDIS_HUNG_AFTER_TIMEOUTS,
@@ -184,11 +185,24 @@ export class RedisStore {
     this.closeHooks.push(hook);
   }
 
+  /**
+   * Runs the close hooks and quits, within REDIS_CLOSE_MS: a Redis that does not answer (hung)
+   * must not hold the shutdown up until its forced exit. The connections are dropped either way.
+   */
   async close(): Promise<void> {
-    for (const hook of this.closeHooks.splice(0)) await hook();
+    const orderly = async () => {
+      for (const hook of this.closeHooks.splice(0)) await hook();
+      this.closing = true;
+      clearInterval(this.hungProbe);
+      await Promise.allSettled([this.client.quit(), this.sub.quit()]);
+    };
+    await withTimeout(orderly(), REDIS_CLOSE_MS).catch(() =>
+      this.log.warn(
+        `Redis did not answer the close within ${REDIS_CLOSE_MS} ms: connections dropped`,
+      ),
+    );
     this.closing = true;
     clearInterval(this.hungProbe);
-    await Promise.allSettled([this.client.quit(), this.sub.quit()]);
     this.client.disconnect();
     this.sub.disconnect();
   }
