@@ -141,7 +141,7 @@ describe('faults and limits', () => {
       expect(third.eventsOfType('response.create')).toHaveLength(0);
     });
 
-    it('does not ask again for an answer the caller talked over or that was all sent, and lets the new session hear the caller first', async () => {
+    it('does not ask again for an answer the caller talked over, or whose audio was all sent', async () => {
       await startWith();
       const call = await FakeTwilioCall.dial(bridge.baseUrl);
       const first = await openai.connection(0);
@@ -161,15 +161,9 @@ describe('faults and limits', () => {
       second.audioDelta('resp_2', 'item_a2', mulawTone(300, 200));
       second.audioDone('resp_2', 'item_a2');
       await sleep(50);
-      // The caller speaks while no session is open: that audio comes before any request.
-      openai.acceptDelayMs = 600;
       second.socket.terminate();
-      await sleep(150); // the bridge has seen the socket go, and waits for the next
-      const held = mulawTone(440, 100);
-      for (const frame of frames20ms(held)) call.sendMedia(frame);
       const third = await openai.connection(2);
       await third.waitFor('session.update');
-      await waitUntil(() => third.appendedAudio().length === held.length, 'the held audio');
       await sleep(200);
       expect(second.eventsOfType('response.create')).toHaveLength(0);
       expect(third.eventsOfType('response.create')).toHaveLength(0);
