@@ -152,9 +152,7 @@ export class RedisStore {
       await this.assertChannelFree(channel);
       await withTimeout(this.sub.subscribe(channel), REDIS_CONNECT_TIMEOUT_MS);
     } catch (error) {
-      this.closing = true;
-      this.client.disconnect();
-      this.sub.disconnect();
+      this.drop();
       if (error instanceof InstanceIdTakenError) throw error;
       throw unavailable(this.url, lastError ?? error);
     } finally {
@@ -192,8 +190,7 @@ export class RedisStore {
   async close(): Promise<void> {
     const orderly = async () => {
       for (const hook of this.closeHooks.splice(0)) await hook();
-      this.closing = true;
-      clearInterval(this.hungProbe);
+      this.stopWatching();
       await Promise.allSettled([this.client.quit(), this.sub.quit()]);
     };
     await withTimeout(orderly(), REDIS_CLOSE_MS).catch(() =>
@@ -201,10 +198,20 @@ export class RedisStore {
         `Redis did not answer the close within ${REDIS_CLOSE_MS} ms: connections dropped`,
       ),
     );
-    this.closing = true;
-    clearInterval(this.hungProbe);
+    this.drop();
+  }
+
+  /** Both connections dropped at once (after a close's quit, or one that hung). */
+  private drop(): void {
+    this.stopWatching();
     this.client.disconnect();
     this.sub.disconnect();
+  }
+
+  /** From now on, a dropped connection is the close's, not an outage: no probe, no reconnect. */
+  private stopWatching(): void {
+    this.closing = true;
+    clearInterval(this.hungProbe);
   }
 
   /** Runs a Redis command; on failure counts it and returns undefined (the caller falls back). */

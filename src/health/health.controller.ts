@@ -42,10 +42,11 @@ export class HealthController {
     const history = this.historyDatabase();
     // Redis or the history database down is reported (error, details) but stays 200: the
     // process and its calls are fine, and a restart would only drop them.
-    const down = { ...(redis?.redis.status === 'down' ? redis : {}), ...history?.down };
+    const redisDown = redis?.redis.status === 'down';
+    const down = { ...(redisDown ? redis : {}), ...history?.down };
     return this.withCalls({
       status: 'ok',
-      info: { ...calls, ...(redis?.redis.status === 'down' ? {} : redis), ...history?.up },
+      info: { ...calls, ...(redisDown ? {} : redis), ...history?.up },
       error: down,
       details: { ...calls, ...redis, ...history?.up, ...history?.down },
     });
